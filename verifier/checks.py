@@ -1,0 +1,148 @@
+"""Structural checks: ``@context`` order and pinning, credential ``type``, validity window, and the
+recipient. Each raises a ``VerifierError`` subclass or returns a short description of what passed.
+
+OB 3.0 §8.1 (verification steps 1, 5 and 6) and VCDM 2.0 §4.1 (contexts), §4.9 (validity).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from verifier.errors import Expired, JsonLdError, NotYetValid, VerifierError
+from verifier.jsonld import bundled_context_index
+
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+OB_CONTEXT = re.compile(r"^https://purl\.imsglobal\.org/spec/ob/v3p0/context(-3\.\d\.\d)*\.json$")
+OB_CURRENT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+CLR_CONTEXT = re.compile(r"^https://purl\.imsglobal\.org/spec/clr/v2p0/context(-2\.\d\.\d)*\.json$")
+OB_TYPES = ("OpenBadgeCredential", "AchievementCredential", "EndorsementCredential")
+ACCEPTED_TYPES = (*OB_TYPES, "ClrCredential", "BitstringStatusListCredential")
+
+
+class NotAnOpenBadge(VerifierError):
+    """The credential's type or context is not that of an Open Badges 3.0 credential."""
+
+
+class RecipientMismatch(VerifierError):
+    """The given email does not match the credential's recipient."""
+
+
+def types_of(node: Mapping[str, Any]) -> list[str]:
+    value = node.get("type", [])
+    return [value] if isinstance(value, str) else [t for t in value if isinstance(t, str)]
+
+
+def is_vcdm1(credential: Mapping[str, Any]) -> bool:
+    contexts = credential.get("@context")
+    return isinstance(contexts, list) and bool(contexts) and contexts[0] == VC_V1
+
+
+def check_context(credential: Mapping[str, Any]) -> str:
+    """Context order (VCDM first, then OB or CLR) and pinning (every context is bundled)."""
+    contexts = credential.get("@context")
+    if isinstance(contexts, str):
+        contexts = [contexts]
+    if not isinstance(contexts, list) or not contexts:
+        raise JsonLdError("the credential has no @context")
+    for context in contexts:
+        if not isinstance(context, str):
+            raise JsonLdError(
+                "inline @context objects are not accepted; contexts must be pinned URLs"
+            )
+        if context not in bundled_context_index():
+            raise JsonLdError(f"the context {context} is not one Laurel knows; it is never fetched")
+    if contexts[0] not in (VC_V2, VC_V1):
+        raise JsonLdError(f"the first @context must be {VC_V2}, not {contexts[0]}")
+    kinds = types_of(credential)
+    if any(kind in OB_TYPES for kind in kinds) and not (
+        len(contexts) > 1 and OB_CONTEXT.match(contexts[1])
+    ):
+        raise JsonLdError("the second @context must be the Open Badges 3.0 context")
+    if "ClrCredential" in kinds and not (len(contexts) > 1 and CLR_CONTEXT.match(contexts[1])):
+        raise JsonLdError("the second @context must be the CLR 2.0 context")
+    return "contexts are in order and pinned to bundled copies"
+
+
+def context_version_note(credential: Mapping[str, Any]) -> str | None:
+    """A note when the OB context is older than 3.0.3 (the 1EdTech validator warns too)."""
+    contexts = credential.get("@context")
+    if not isinstance(contexts, list):
+        return None
+    for context in contexts:
+        if isinstance(context, str) and OB_CONTEXT.match(context) and context != OB_CURRENT:
+            return f"uses the older Open Badges context {context.rsplit('/', 1)[-1]}"
+    return None
+
+
+def check_type(credential: Mapping[str, Any]) -> str:
+    kinds = types_of(credential)
+    if "VerifiableCredential" not in kinds:
+        raise NotAnOpenBadge("the type does not include VerifiableCredential")
+    accepted = [kind for kind in kinds if kind in ACCEPTED_TYPES]
+    if not accepted:
+        raise NotAnOpenBadge(f"the type {kinds} names no Open Badges credential type")
+    return f"an {accepted[0]}"
+
+
+def parse_datetime(value: Any, name: str) -> datetime:
+    if not isinstance(value, str):
+        raise VerifierError(f"{name} is missing or not a string")
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise VerifierError(f"{name} {value!r} is not an ISO 8601 date-time") from exc
+    if parsed.tzinfo is None:
+        raise VerifierError(f"{name} {value!r} has no time zone")
+    return parsed
+
+
+def check_validity(
+    credential: Mapping[str, Any], now: datetime, skew: timedelta, exp: datetime | None = None
+) -> str:
+    v1 = is_vcdm1(credential)
+    start_name, end_name = ("issuanceDate", "expirationDate") if v1 else ("validFrom", "validUntil")
+    start = parse_datetime(credential.get(start_name), start_name)
+    if start - skew > now:
+        raise NotYetValid(f"it is not valid until {credential[start_name]}")
+    end = parse_datetime(credential[end_name], end_name) if credential.get(end_name) else None
+    if exp is not None and (end is None or exp < end):
+        end = exp
+    if end is not None and end + skew < now:
+        raise Expired(f"it expired on {end.isoformat().replace('+00:00', 'Z')}")
+    until = f" until {end.isoformat().replace('+00:00', 'Z')}" if end else " with no end date"
+    return f"valid from {start.isoformat().replace('+00:00', 'Z')}{until}"
+
+
+def _hash_matches(identity_hash: str, identity: str, salt: str) -> bool:
+    algorithm, _, digest = identity_hash.partition("$")
+    if algorithm not in ("sha256", "md5") or not digest:
+        return False
+    computed = hashlib.new(algorithm, (identity + salt).encode("utf-8")).hexdigest()
+    return computed == digest.lower()
+
+
+def check_recipient(credential: Mapping[str, Any], email: str) -> str:
+    """Match ``email`` (as given, and trimmed and lower-cased) against the subject's identifiers."""
+    subject = credential.get("credentialSubject")
+    identifiers = subject.get("identifier", []) if isinstance(subject, dict) else []
+    identifiers = identifiers if isinstance(identifiers, list) else [identifiers]
+    candidates = {email, email.strip().lower()}
+    checked = False
+    for item in identifiers:
+        if not isinstance(item, dict) or item.get("identityType") not in ("emailAddress", "email"):
+            continue
+        checked = True
+        value, salt = str(item.get("identityHash", "")), str(item.get("salt", ""))
+        if item.get("hashed") is True:
+            if any(_hash_matches(value, candidate, salt) for candidate in candidates):
+                return "the email matches the recipient's hashed email"
+        elif value.strip().lower() == email.strip().lower():
+            return "the email matches the recipient's email"
+    if not checked:
+        raise RecipientMismatch("the credential names no email for its recipient")
+    raise RecipientMismatch("the email does not match the credential's recipient")

@@ -1,0 +1,113 @@
+"""JSON-LD processing with bundled contexts only, and RDFC-1.0 canonicalisation.
+
+Implements what VC Data Integrity §4 asks of JSON-LD processing: contexts are pinned (loaded from
+``verifier/contexts`` through ``index.json``, never fetched), the base IRI is null, and any data
+that JSON-LD expansion would drop (an undefined term, a relative IRI) raises ``JsonLdError``
+instead of silently leaving the signed data (DATA_LOSS_DETECTION_ERROR).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pyld import jsonld
+
+from verifier.errors import JsonLdError
+
+CONTEXTS_PACKAGE = "verifier.contexts"
+
+
+@cache
+def bundled_context_index() -> dict[str, str]:
+    """Context URL -> file name for every bundled context."""
+    text = resources.files(CONTEXTS_PACKAGE).joinpath("index.json").read_text("utf-8")
+    index: dict[str, str] = json.loads(text)
+    return index
+
+
+@cache
+def _load_bundled(url: str) -> dict[str, Any]:
+    name = bundled_context_index()[url]
+    text = resources.files(CONTEXTS_PACKAGE).joinpath(name).read_text("utf-8")
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def document_loader(url: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A pyld document loader that knows only the bundled contexts."""
+    if url not in bundled_context_index():
+        raise JsonLdError(f"context {url} is not bundled with Laurel; it is never fetched")
+    return {"contextUrl": None, "documentUrl": url, "document": _load_bundled(url)}
+
+
+def _raise_on_drop(expanded_property: str | None) -> None:
+    raise JsonLdError(f"the term {expanded_property!r} is not defined by the credential's contexts")
+
+
+def _options() -> dict[str, Any]:
+    return {"base": None, "documentLoader": document_loader}
+
+
+def expand(document: Mapping[str, Any]) -> list[Any]:
+    """Expand ``document``; raise ``JsonLdError`` if anything would be dropped."""
+    processor = jsonld.JsonLdProcessor(on_property_dropped=_raise_on_drop)
+    try:
+        expanded: list[Any] = processor.expand(dict(document), _options())
+    except JsonLdError:
+        raise
+    except jsonld.JsonLdError as exc:
+        raise JsonLdError(_pyld_reason(exc)) from exc
+    _reject_relative_iris(expanded)
+    return expanded
+
+
+def _pyld_reason(exc: Exception) -> str:
+    cause = exc
+    while getattr(cause, "cause", None) is not None:
+        cause = cause.cause  # type: ignore[attr-defined]
+        if isinstance(cause, JsonLdError):
+            return str(cause)
+    return str(exc).splitlines()[0]
+
+
+def _is_absolute(iri: str) -> bool:
+    return iri.startswith("_:") or (":" in iri and not iri.startswith(":"))
+
+
+def _reject_relative_iris(node: Any) -> None:
+    """Relative IRIs are dropped by toRdf when the base is null; treat that as data loss."""
+    if isinstance(node, list):
+        for item in node:
+            _reject_relative_iris(item)
+        return
+    if not isinstance(node, dict) or "@value" in node:
+        return
+    ident = node.get("@id")
+    if isinstance(ident, str) and not _is_absolute(ident):
+        raise JsonLdError(f"the identifier {ident!r} is a relative IRI and would be dropped")
+    for type_iri in node.get("@type", []):
+        if isinstance(type_iri, str) and not _is_absolute(type_iri):
+            raise JsonLdError(f"the type {type_iri!r} is not defined by the credential's contexts")
+    for key, value in node.items():
+        if key not in ("@id", "@type"):
+            _reject_relative_iris(value)
+
+
+def canonicalize(document: Mapping[str, Any]) -> str:
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document, with the bundled contexts only.
+
+    Raises ``JsonLdError`` for an unbundled context or any data JSON-LD processing would drop.
+    """
+    expanded = expand(document)
+    try:
+        nquads: str = jsonld.normalize(
+            expanded,
+            {**_options(), "algorithm": "URDNA2015", "format": "application/n-quads"},
+        )
+    except jsonld.JsonLdError as exc:
+        raise JsonLdError(_pyld_reason(exc)) from exc
+    return nquads

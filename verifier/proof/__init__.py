@@ -1,0 +1,1 @@
+"""Proof formats: Data Integrity (embedded) and VC-JWT (enveloping)."""

@@ -1,0 +1,193 @@
+"""VC-JWT: compact JWS proofs (OB 3.0 §8.2 "JSON Web Token Proof Format"; RFC 7515, RFC 7519).
+
+Header: ``alg`` from the caller's allow-list; ``kid`` and/or ``jwk`` (public only); ``typ`` if
+present is ``JWT``; no other parameters. Payload: the credential plus ``iss`` = issuer id,
+``jti`` = credential id, ``sub`` = credentialSubject.id, ``nbf`` = validFrom and ``exp`` =
+validUntil when present. VCDM 1.1 tokens carry the credential in the ``vc`` claim.
+
+``signing_input`` builds the bytes a JWT signature covers, for the issuer and the verifier alike.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from verifier.errors import (
+    AlgorithmNotAllowed,
+    ClaimMismatch,
+    InvalidSignature,
+    KeyResolutionError,
+    MalformedInput,
+    ProofError,
+)
+from verifier.keys import KeyResolver, PublicKey, ResolvedKey, key_from_jwk
+from verifier.multibase import b64url_decode, b64url_encode
+
+DEFAULT_ALGORITHMS: tuple[str, ...] = ("RS256", "ES256", "EdDSA")
+ALLOWED_HEADER = frozenset({"alg", "kid", "jwk", "typ"})
+REGISTERED_CLAIMS = ("iss", "sub", "jti", "nbf", "exp", "iat", "aud")
+
+_KEY_TYPES: dict[str, type] = {
+    "RS256": rsa.RSAPublicKey,
+    "ES256": ec.EllipticCurvePublicKey,
+    "EdDSA": ed25519.Ed25519PublicKey,
+}
+
+
+@dataclass(frozen=True)
+class DecodedJwt:
+    header: dict[str, Any]
+    payload: dict[str, Any]
+    signing_input: bytes
+    signature: bytes
+
+    @property
+    def credential(self) -> dict[str, Any]:
+        """The credential the token carries (the ``vc`` claim, or the payload minus JWT claims)."""
+        if isinstance(self.payload.get("vc"), dict):
+            return dict(self.payload["vc"])
+        return {k: v for k, v in self.payload.items() if k not in REGISTERED_CLAIMS}
+
+
+def _json_segment(data: Mapping[str, Any]) -> bytes:
+    text = json.dumps(dict(data), separators=(",", ":"), ensure_ascii=False)
+    return b64url_encode(text.encode("utf-8")).encode("ascii")
+
+
+def signing_input(header: Mapping[str, Any], payload: Mapping[str, Any]) -> bytes:
+    """``BASE64URL(header) '.' BASE64URL(payload)`` — the bytes a JWS signature covers."""
+    return _json_segment(header) + b"." + _json_segment(payload)
+
+
+def assemble(signed: bytes, signature: bytes) -> str:
+    return signed.decode("ascii") + "." + b64url_encode(signature)
+
+
+def claims_for(credential: Mapping[str, Any]) -> dict[str, Any]:
+    """The JWT claims OB 3.0 requires for ``credential`` (merged into the payload on issue)."""
+    subject = credential.get("credentialSubject", {})
+    claims: dict[str, Any] = {
+        "iss": issuer_id(credential),
+        "jti": credential.get("id"),
+        "sub": subject.get("id") if isinstance(subject, dict) else None,
+        "nbf": _epoch(credential.get("validFrom")),
+    }
+    if credential.get("validUntil"):
+        claims["exp"] = _epoch(credential["validUntil"])
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def issuer_id(credential: Mapping[str, Any]) -> str | None:
+    issuer = credential.get("issuer")
+    if isinstance(issuer, dict):
+        value = issuer.get("id")
+        return value if isinstance(value, str) else None
+    return issuer if isinstance(issuer, str) else None
+
+
+def _epoch(value: Any) -> int | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        return None
+
+
+def decode(token: str) -> DecodedJwt:
+    """Split and decode a compact JWS without verifying it."""
+    parts = token.strip().split(".")
+    if len(parts) != 3:
+        raise MalformedInput("a compact JWS has three dot-separated parts")
+    try:
+        header = json.loads(b64url_decode(parts[0]))
+        payload = json.loads(b64url_decode(parts[1]))
+        signature = b64url_decode(parts[2])
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedInput("the JWS is not valid base64url-encoded JSON") from exc
+    if not isinstance(header, dict) or not isinstance(payload, dict):
+        raise MalformedInput("the JWS header and payload must be JSON objects")
+    return DecodedJwt(header, payload, f"{parts[0]}.{parts[1]}".encode("ascii"), signature)
+
+
+def _check_header(header: dict[str, Any], algorithms: tuple[str, ...]) -> str:
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg.lower() == "none":
+        raise AlgorithmNotAllowed(str(alg), algorithms)
+    if alg not in algorithms:
+        raise AlgorithmNotAllowed(alg, algorithms)
+    extra = set(header) - ALLOWED_HEADER
+    if extra:
+        raise ProofError(f"JOSE header parameters {sorted(extra)} are not allowed by OB 3.0")
+    if "typ" in header and header["typ"] != "JWT":
+        raise ProofError(f"JOSE header typ is {header['typ']!r}, not 'JWT'")
+    if "kid" not in header and "jwk" not in header:
+        raise KeyResolutionError("the JOSE header has neither 'kid' nor 'jwk', so there is no key")
+    return alg
+
+
+def _key(header: dict[str, Any], resolve_key: KeyResolver) -> ResolvedKey:
+    if isinstance(header.get("kid"), str) and ":" in header["kid"]:
+        return resolve_key(header["kid"])
+    if "jwk" in header:
+        jwk = header["jwk"]
+        key: PublicKey = key_from_jwk(jwk)
+        controller = jwk.get("iss", "") if isinstance(jwk, dict) else ""
+        return ResolvedKey(id="jwk", controller=str(controller), key=key, confirmed=False)
+    raise KeyResolutionError(f"the kid {header.get('kid')!r} is not a resolvable URL")
+
+
+def verify_signature(
+    decoded: DecodedJwt, *, algorithms: tuple[str, ...], resolve_key: KeyResolver
+) -> ResolvedKey:
+    """Check the header rules and the signature; return the key. Raises on any failure."""
+    alg = _check_header(decoded.header, algorithms)
+    resolved = _key(decoded.header, resolve_key)
+    if not isinstance(resolved.key, _KEY_TYPES[alg]):
+        raise ProofError(f"the key is not of the type {alg} needs")
+    algorithm = jwt.get_algorithm_by_name(alg)
+    if not algorithm.verify(decoded.signing_input, resolved.key, decoded.signature):
+        raise InvalidSignature("the JWT signature does not match")
+    return resolved
+
+
+def check_claims(decoded: DecodedJwt, now: datetime) -> None:
+    """OB 3.0 claim rules: iss, jti, sub and nbf agree with the credential; exp not passed."""
+    credential = decoded.credential
+    claims = decoded.payload
+    vcdm1 = isinstance(claims.get("vc"), dict)
+    subject = credential.get("credentialSubject")
+    expected = {
+        "iss": issuer_id(credential),
+        "jti": credential.get("id"),
+        "sub": subject.get("id") if isinstance(subject, dict) else None,
+    }
+    for claim, value in expected.items():
+        if claim not in claims:
+            raise ClaimMismatch(f"the JWT has no '{claim}' claim, which OB 3.0 requires")
+        if value is not None and claims[claim] != value:
+            raise ClaimMismatch(f"the JWT '{claim}' claim {claims[claim]!r} differs from {value!r}")
+    if "nbf" not in claims:
+        raise ClaimMismatch("the JWT has no 'nbf' claim, which OB 3.0 requires")
+    start = _epoch(credential.get("issuanceDate" if vcdm1 else "validFrom"))
+    if start is not None and claims["nbf"] != start:
+        raise ClaimMismatch("the JWT 'nbf' claim differs from the credential's start date")
+    end = _epoch(credential.get("expirationDate" if vcdm1 else "validUntil"))
+    if "exp" in claims and end is not None and claims["exp"] != end:
+        raise ClaimMismatch("the JWT 'exp' claim differs from the credential's end date")
+    if not isinstance(claims["nbf"], int | float) or (
+        "exp" in claims and not isinstance(claims["exp"], int | float)
+    ):
+        raise ClaimMismatch("the JWT 'nbf' and 'exp' claims must be numbers")
+
+
+def exp_as_datetime(decoded: DecodedJwt) -> datetime | None:
+    exp = decoded.payload.get("exp")
+    return datetime.fromtimestamp(exp, UTC) if isinstance(exp, int | float) else None

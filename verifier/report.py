@@ -1,0 +1,118 @@
+"""The verification report: a verdict, every check with its outcome, what the credential says."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Verdict(StrEnum):
+    VERIFIED = "verified"
+    NOT_VERIFIED = "not verified"
+    COULD_NOT_DECIDE = "could not decide"
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check. A failed or unknown check that is not ``required`` is reported as a warning."""
+
+    name: str
+    outcome: Outcome
+    reason: str
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Alignment:
+    name: str
+    url: str | None = None
+    framework: str | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the credential says, for display. Present whenever the input could be parsed."""
+
+    id: str | None = None
+    types: tuple[str, ...] = ()
+    issuer_id: str | None = None
+    issuer_name: str | None = None
+    achievement_id: str | None = None
+    achievement_name: str | None = None
+    achievement_type: str | None = None
+    achievement_description: str | None = None
+    recipient_id: str | None = None
+    recipient_name: str | None = None
+    valid_from: str | None = None
+    valid_until: str | None = None
+    alignments: tuple[Alignment, ...] = ()
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    verdict: Verdict
+    checks: tuple[Check, ...]
+    summary: Summary = field(default_factory=Summary)
+    credential: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def verified(self) -> bool:
+        return self.verdict is Verdict.VERIFIED
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(
+            f"{check.name}: {check.reason}"
+            for check in self.checks
+            if not check.required and check.outcome in (Outcome.FAILED, Outcome.UNKNOWN)
+        )
+
+    def check(self, name: str) -> Check | None:
+        return next((check for check in self.checks if check.name == name), None)
+
+    def reason(self) -> str:
+        """The plain-language reason for the verdict."""
+        if self.verdict is Verdict.VERIFIED:
+            return "Every required check passed."
+        wanted = Outcome.FAILED if self.verdict is Verdict.NOT_VERIFIED else Outcome.UNKNOWN
+        for check in self.checks:
+            if check.required and check.outcome is wanted:
+                return check.reason
+        return ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict.value,
+            "reason": self.reason(),
+            "checks": [
+                {
+                    "name": c.name,
+                    "outcome": c.outcome.value,
+                    "reason": c.reason,
+                    "required": c.required,
+                }
+                for c in self.checks
+            ],
+            "warnings": list(self.warnings),
+            "summary": asdict(self.summary),
+        }
+
+
+def decide(checks: tuple[Check, ...]) -> Verdict:
+    """Any required failure: not verified; else any required unknown: could not decide."""
+    required = [check for check in checks if check.required]
+    if any(check.outcome is Outcome.FAILED for check in required):
+        return Verdict.NOT_VERIFIED
+    if any(check.outcome is Outcome.UNKNOWN for check in required):
+        return Verdict.COULD_NOT_DECIDE
+    return Verdict.VERIFIED

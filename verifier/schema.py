@@ -1,0 +1,103 @@
+"""OB 3.0 JSON Schema conformance (OB 3.0 §8.1 step 2; the 1EdTech JSON Schemas, draft 2019-09).
+
+When the credential names a ``credentialSchema`` of type ``1EdTechJsonSchemaValidator2019``, it is
+validated strictly against that (bundled) schema. Otherwise it is validated against the schema
+for its type after wrapping the single values that JSON-LD compaction may produce (``proof``,
+``credentialSchema``, ``termsOfUse``, the credential's ``type``) in arrays: the strict schemas
+reject those forms, but the standard allows them (OB 3.0 serialization: "emit arrays, accept both").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+from verifier.errors import VerifierError
+
+SCHEMAS_PACKAGE = "verifier.schemas"
+VALIDATOR_TYPE = "1EdTechJsonSchemaValidator2019"
+_BY_TYPE = {
+    "OpenBadgeCredential": "achievementcredential.json",
+    "AchievementCredential": "achievementcredential.json",
+    "EndorsementCredential": "endorsementcredential.json",
+}
+_COMPACTABLE = ("proof", "credentialSchema", "termsOfUse", "type")
+
+
+class SchemaViolation(VerifierError):
+    """The credential does not conform to the OB 3.0 JSON Schema."""
+
+
+class SchemaUnavailable(VerifierError):
+    """The credential names a schema that is not bundled."""
+
+
+@cache
+def _index() -> dict[str, str]:
+    index: dict[str, str] = json.loads(
+        resources.files(SCHEMAS_PACKAGE).joinpath("index.json").read_text("utf-8")
+    )
+    return index
+
+
+@cache
+def _validator(name: str) -> jsonschema.Draft201909Validator:
+    schema = json.loads(resources.files(SCHEMAS_PACKAGE).joinpath(name).read_text("utf-8"))
+    return jsonschema.Draft201909Validator(schema)
+
+
+def _errors(validator: jsonschema.Draft201909Validator, document: Mapping[str, Any]) -> list[str]:
+    messages = []
+    for error in sorted(validator.iter_errors(dict(document)), key=lambda e: list(e.path)):
+        where = "/".join(str(part) for part in error.path) or "(root)"
+        messages.append(f"{where}: {error.message[:160]}")
+    return messages
+
+
+def _wrap_single_values(document: Mapping[str, Any]) -> dict[str, Any]:
+    wrapped = dict(document)
+    for key in _COMPACTABLE:
+        value = wrapped.get(key)
+        if value is not None and not isinstance(value, list):
+            wrapped[key] = [value]
+    return wrapped
+
+
+def _declared_schemas(document: Mapping[str, Any]) -> list[str]:
+    declared = document.get("credentialSchema", [])
+    entries = declared if isinstance(declared, list) else [declared]
+    return [
+        str(entry.get("id"))
+        for entry in entries
+        if isinstance(entry, dict) and entry.get("type") == VALIDATOR_TYPE
+    ]
+
+
+def validate(document: Mapping[str, Any], types: list[str]) -> str:
+    """Validate; return a description of what was checked. Raises ``SchemaViolation``."""
+    declared = _declared_schemas(document)
+    if declared:
+        for url in declared:
+            if url not in _index():
+                raise SchemaUnavailable(f"the schema {url} is not bundled with Laurel")
+            problems = _errors(_validator(_index()[url]), document)
+            if problems:
+                raise SchemaViolation(_describe(problems))
+        return "conforms to the schema it declares (strict)"
+    name = next((_BY_TYPE[kind] for kind in types if kind in _BY_TYPE), None)
+    if name is None:
+        return ""
+    problems = _errors(_validator(name), _wrap_single_values(document))
+    if problems:
+        raise SchemaViolation(_describe(problems))
+    return f"conforms to the OB 3.0 schema ({name})"
+
+
+def _describe(problems: list[str]) -> str:
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    return "; ".join(problems[:3]) + more

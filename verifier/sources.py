@@ -1,0 +1,104 @@
+"""Reading the input: a credential as JSON (dict, str, bytes), a compact JWS, a baked PNG or SVG,
+or a URL. Everything is size-limited and depth-limited before it is trusted; a URL is fetched
+only when the caller gave one."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from verifier.baking import PNG_SIGNATURE, read_png, read_svg
+from verifier.errors import MalformedInput, TooLarge
+from verifier.fetch import Fetcher
+
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 64
+_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+
+Source = dict[str, Any] | str | bytes
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A credential read from the input: JSON (``credential``) or a JWS (``jws``)."""
+
+    format: str
+    credential: dict[str, Any] | None = None
+    jws: str | None = None
+
+
+def _depth_ok(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return True
+
+
+def parse_json(text: str | bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise MalformedInput(f"the JSON is nested more than {MAX_DEPTH} levels deep") from None
+    except UnicodeDecodeError as exc:
+        raise MalformedInput("the input is not UTF-8 text") from exc
+    except json.JSONDecodeError as exc:
+        raise MalformedInput(f"the input is not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+    if not isinstance(value, dict):
+        raise MalformedInput("a credential must be a JSON object")
+    if not _depth_ok(value):
+        raise MalformedInput(f"the JSON is nested more than {MAX_DEPTH} levels deep")
+    return value
+
+
+def _text(text: str, format_hint: str, fetcher: Fetcher, max_bytes: int, allow_url: bool) -> Loaded:
+    stripped = text.strip().lstrip("\ufeff")
+    if stripped.startswith("{"):
+        return Loaded(format_hint or "json", credential=parse_json(stripped))
+    if _JWS.match(stripped):
+        return Loaded(format_hint or "jwt", jws=stripped)
+    if allow_url and stripped.startswith(("https://", "http://")) and len(stripped) < 2048:
+        return load(
+            fetcher(stripped), fetcher=fetcher, max_bytes=max_bytes, allow_url=False, hint="url"
+        )
+    if stripped.startswith("<"):
+        return _text(read_svg(stripped), format_hint or "svg", fetcher, max_bytes, False)
+    raise MalformedInput("the input is not a JSON credential, a JWS, a baked image or a URL")
+
+
+def load(
+    source: Source,
+    *,
+    fetcher: Fetcher,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    allow_url: bool = True,
+    hint: str = "",
+) -> Loaded:
+    """Read ``source`` into a credential or a JWS. Raises an ``InputError`` subclass."""
+    if isinstance(source, dict):
+        if not _depth_ok(source):
+            raise MalformedInput(f"the JSON is nested more than {MAX_DEPTH} levels deep")
+        return Loaded(hint or "json", credential=source)
+    size = len(source.encode("utf-8") if isinstance(source, str) else source)
+    if size > max_bytes:
+        raise TooLarge(size, max_bytes)
+    if isinstance(source, bytes):
+        if source.startswith(PNG_SIGNATURE):
+            return _text(read_png(source), "png", fetcher, max_bytes, False)
+        head = source[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+        if head.startswith(b"<"):
+            return _text(read_svg(source), "svg", fetcher, max_bytes, False)
+        try:
+            source = source.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedInput("the input is neither UTF-8 text nor a PNG image") from exc
+    if isinstance(source, str):
+        return _text(source, hint, fetcher, max_bytes, allow_url)
+    raise MalformedInput(f"cannot read a credential from {type(source).__name__}")

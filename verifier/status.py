@@ -1,0 +1,148 @@
+"""Credential status: W3C Bitstring Status List v1.0 and the 1EdTech Revocation List (VCRL 1.0).
+
+Bitstring Status List (BSL §3, §4): ``statusListCredential`` is fetched and its own proof checked
+by the caller-supplied ``verify_list``; ``encodedList`` is ``u`` + base64url(GZIP(bitstring)), at
+least 16 KiB (131,072 entries), index 0 the most significant bit of byte 0; a non-zero value at
+``statusListIndex × statusSize`` means revoked (or suspended). An entry's index may be a string
+(as BSL requires) or a number (as older lists wrote it).
+
+1EdTech Revocation List: the list at ``credentialStatus.id`` names revoked credentials in
+``revokedCredential[]``. A list that cannot be fetched or read leaves the status unknown.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from verifier.errors import FetchError, Revoked, StatusUnavailable, VerifierError
+from verifier.fetch import Fetcher, fetch_json
+
+MIN_ENTRIES = 131_072
+MAX_LIST_BYTES = 16 * 1024 * 1024
+
+ListVerifier = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    reason: str
+
+
+def _entries(credential: Mapping[str, Any]) -> list[dict[str, Any]]:
+    status = credential.get("credentialStatus")
+    if status is None:
+        return []
+    items = status if isinstance(status, list) else [status]
+    if not all(isinstance(item, dict) for item in items):
+        raise StatusUnavailable("credentialStatus must be an object")
+    return list(items)
+
+
+def check_status(
+    credential: Mapping[str, Any], *, fetcher: Fetcher, verify_list: ListVerifier
+) -> StatusResult | None:
+    """None when the credential has no status; raises ``Revoked`` or ``StatusUnavailable``."""
+    entries = _entries(credential)
+    if not entries:
+        return None
+    reasons = []
+    for entry in entries:
+        kind = entry.get("type")
+        if kind in ("BitstringStatusListEntry", "StatusList2021Entry"):
+            reasons.append(_bitstring(entry, fetcher, verify_list))
+        elif kind == "1EdTechRevocationList":
+            reasons.append(_revocation_list(credential, entry, fetcher))
+        else:
+            raise StatusUnavailable(f"status type {kind!r} is not supported")
+    return StatusResult("; ".join(reasons))
+
+
+def decode_bitstring(encoded: str) -> bytes:
+    """The raw bitstring of an ``encodedList`` (multibase base64url, or plain base64)."""
+    text = encoded[1:] if encoded.startswith("u") else encoded
+    try:
+        packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError as exc:
+        raise StatusUnavailable("encodedList is not base64url") from exc
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        bits = inflater.decompress(packed, MAX_LIST_BYTES)
+    except zlib.error as exc:
+        raise StatusUnavailable("encodedList is not GZIP data") from exc
+    if inflater.unconsumed_tail:
+        raise StatusUnavailable("the status list is larger than the limit")
+    return bits
+
+
+def encode_bitstring(bits: bytes) -> str:
+    """``encodedList`` for a raw bitstring (deterministic: GZIP mtime 0)."""
+    packed = gzip.compress(bits, mtime=0)
+    return "u" + base64.urlsafe_b64encode(packed).rstrip(b"=").decode("ascii")
+
+
+def read_bits(bits: bytes, index: int, size: int) -> int:
+    value = 0
+    for position in range(index * size, (index + 1) * size):
+        byte, offset = divmod(position, 8)
+        value = (value << 1) | ((bits[byte] >> (7 - offset)) & 1)
+    return value
+
+
+def _bitstring(entry: dict[str, Any], fetcher: Fetcher, verify_list: ListVerifier) -> str:
+    url, purpose = entry.get("statusListCredential"), entry.get("statusPurpose")
+    try:
+        index, size = int(entry.get("statusListIndex", "")), int(entry.get("statusSize", 1))
+    except (TypeError, ValueError) as exc:
+        raise StatusUnavailable("statusListIndex is not a base-10 integer") from exc
+    if not isinstance(url, str) or index < 0 or size < 1:
+        raise StatusUnavailable("the status entry has no valid statusListCredential or index")
+    try:
+        status_list = fetch_json(fetcher, url)
+    except FetchError as exc:
+        raise StatusUnavailable(f"the status list could not be fetched ({exc.reason})") from exc
+    if not isinstance(status_list, dict):
+        raise StatusUnavailable("the status list is not a JSON object")
+    try:
+        verify_list(status_list)
+    except VerifierError as exc:
+        raise StatusUnavailable(f"the status list does not verify: {exc}") from exc
+    subject = status_list.get("credentialSubject")
+    if not isinstance(subject, dict) or not isinstance(subject.get("encodedList"), str):
+        raise StatusUnavailable("the status list has no encodedList")
+    if subject.get("statusPurpose") != purpose:
+        raise StatusUnavailable(
+            f"the list's purpose {subject.get('statusPurpose')!r} is not {purpose!r}"
+        )
+    bits = decode_bitstring(subject["encodedList"])
+    if len(bits) * 8 < MIN_ENTRIES:
+        raise StatusUnavailable(f"the status list has fewer than {MIN_ENTRIES} entries")
+    if (index + 1) * size > len(bits) * 8:
+        raise StatusUnavailable(f"statusListIndex {index} is outside the list")
+    value = read_bits(bits, index, size)
+    if value and purpose in ("revocation", "suspension"):
+        raise Revoked(f"the issuer has {'revoked' if purpose == 'revocation' else 'suspended'} it")
+    return f"{purpose}: not set (index {index} in {url})"
+
+
+def _revocation_list(credential: Mapping[str, Any], entry: dict[str, Any], fetcher: Fetcher) -> str:
+    url = entry.get("id")
+    if not isinstance(url, str):
+        raise StatusUnavailable("the 1EdTechRevocationList entry has no id")
+    try:
+        document = fetch_json(fetcher, url)
+    except FetchError as exc:
+        raise StatusUnavailable(f"the revocation list could not be fetched ({exc.reason})") from exc
+    revoked = document.get("revokedCredential") if isinstance(document, dict) else None
+    if not isinstance(revoked, list):
+        raise StatusUnavailable("the revocation list has no revokedCredential array")
+    for item in revoked:
+        listed = isinstance(item, dict) and item.get("id") == credential.get("id")
+        if listed and item.get("revoked", True) is not False:
+            reason = item.get("revocationReason")
+            raise Revoked("the issuer has revoked it" + (f": {reason}" if reason else ""))
+    return f"not in the revocation list {url}"

@@ -1,0 +1,347 @@
+"""``verify_credential``: every check of OB 3.0 §8.1 ("Verification"), as one frozen report.
+
+Checks, in order: input, context, type, schema, proof, issuer binding, validity, status, then the
+optional ones (endorsements, recipient, trusted issuer, refresh). Each check that raises becomes a
+failed (or unknown) outcome with the error's message as its plain-language reason; every check
+runs, so the report lists everything that is wrong, not only the first thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from verifier.binding import UnbindableIssuer, check_binding
+from verifier.checks import (
+    check_context,
+    check_recipient,
+    check_type,
+    check_validity,
+    context_version_note,
+    is_vcdm1,
+    types_of,
+)
+from verifier.errors import (
+    FetchError,
+    Indeterminate,
+    InputError,
+    ProofError,
+    UnsupportedProof,
+    VerifierError,
+)
+from verifier.fetch import Fetcher, HttpFetcher
+from verifier.jsonld import canonicalize, expand
+from verifier.keys import DefaultKeyResolver, KeyResolver, ResolvedKey
+from verifier.proof import data_integrity
+from verifier.proof import jwt as vcjwt
+from verifier.report import Check, Outcome, Report, Verdict, decide
+from verifier.schema import SchemaUnavailable, validate
+from verifier.sources import DEFAULT_MAX_BYTES, Loaded, Source, load
+from verifier.status import check_status
+from verifier.summary import summarize
+
+DEFAULT_SKEW = timedelta(minutes=5)
+
+
+class _Run:
+    """Collects checks for one credential."""
+
+    def __init__(self) -> None:
+        self.checks: list[Check] = []
+
+    def run(
+        self,
+        name: str,
+        step: Callable[[], str | None],
+        *,
+        required: bool = True,
+        skipped: str = "not applicable",
+    ) -> bool:
+        try:
+            reason = step()
+        except Indeterminate as exc:
+            self.checks.append(Check(name, Outcome.UNKNOWN, str(exc), required))
+            return False
+        except UnbindableIssuer as exc:
+            self.checks.append(Check(name, Outcome.FAILED, str(exc), required=False))
+            return False
+        except SchemaUnavailable as exc:
+            self.checks.append(Check(name, Outcome.UNKNOWN, str(exc), required=False))
+            return False
+        except VerifierError as exc:
+            self.checks.append(Check(name, Outcome.FAILED, str(exc), required))
+            return False
+        if reason is None:
+            self.checks.append(Check(name, Outcome.SKIPPED, skipped, required=False))
+        else:
+            self.checks.append(Check(name, Outcome.PASSED, reason, required))
+        return True
+
+    def add(self, name: str, outcome: Outcome, reason: str, *, required: bool = True) -> None:
+        self.checks.append(Check(name, outcome, reason, required))
+
+
+def verify_credential(
+    source: Source,
+    *,
+    now: datetime | None = None,
+    fetcher: Fetcher | None = None,
+    resolve_key: KeyResolver | None = None,
+    algorithms: Collection[str] = vcjwt.DEFAULT_ALGORITHMS,
+    email: str | None = None,
+    trusted_issuers: Collection[str] | None = None,
+    clock_skew: timedelta = DEFAULT_SKEW,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    check_endorsements: bool = True,
+) -> Report:
+    """Verify a credential given as JSON (dict, str, bytes), a compact JWS, a baked PNG or SVG,
+    or a URL. Never raises for bad input: the report says what went wrong.
+
+    ``fetcher`` performs every network access (default: HTTPS with timeouts and size limits);
+    ``resolve_key`` turns a verification method or ``kid`` into a key (default: did:key, did:jwk,
+    did:web and HTTPS, through ``fetcher``); ``algorithms`` is the VC-JWT allow-list.
+    """
+    fetcher = fetcher or HttpFetcher(max_bytes=max_bytes)
+    context = _Context(
+        now=now or datetime.now(UTC),
+        fetcher=fetcher,
+        resolve_key=resolve_key or DefaultKeyResolver(fetcher),
+        algorithms=tuple(algorithms),
+        skew=clock_skew,
+    )
+    try:
+        loaded = load(source, fetcher=fetcher, max_bytes=max_bytes)
+    except InputError as exc:
+        return _input_failure(Outcome.FAILED, str(exc))
+    except FetchError as exc:
+        return _input_failure(Outcome.UNKNOWN, str(exc))
+    return context.verify(loaded, email, trusted_issuers, check_endorsements)
+
+
+def _input_failure(outcome: Outcome, reason: str) -> Report:
+    checks = (Check("input", outcome, reason),)
+    return Report(decide(checks), checks)
+
+
+class _Context:
+    def __init__(
+        self,
+        *,
+        now: datetime,
+        fetcher: Fetcher,
+        resolve_key: KeyResolver,
+        algorithms: tuple[str, ...],
+        skew: timedelta,
+    ) -> None:
+        self.now = now
+        self.fetcher = fetcher
+        self.resolve_key = resolve_key
+        self.algorithms = algorithms
+        self.skew = skew
+
+    def verify(
+        self,
+        loaded: Loaded,
+        email: str | None,
+        trusted: Collection[str] | None,
+        endorsements: bool,
+    ) -> Report:
+        run = _Run()
+        decoded = None
+        if loaded.jws is not None:
+            try:
+                decoded = vcjwt.decode(loaded.jws)
+            except InputError as exc:
+                return _input_failure(Outcome.FAILED, str(exc))
+            credential = decoded.credential
+        else:
+            assert loaded.credential is not None
+            credential = loaded.credential
+        run.add("input", Outcome.PASSED, f"read a credential from {_describe_format(loaded)}")
+        canonical: list[str] = []
+        run.run("context", lambda: self._context(credential, canonical, decoded is None))
+        note = context_version_note(credential)
+        if note:
+            run.add("context version", Outcome.FAILED, note, required=False)
+        run.run("type", lambda: check_type(credential))
+        run.run(
+            "schema",
+            lambda: self._schema(credential),
+            required=not is_vcdm1(credential),
+            skipped="no OB 3.0 schema applies to this credential type",
+        )
+        signer: list[ResolvedKey] = []
+        if decoded is not None:
+            run.run("proof", lambda: self._jwt_proof(decoded, signer))
+            run.run("jwt claims", lambda: _jwt_claims(decoded, self.now))
+        else:
+            run.run("proof", lambda: self._di_proof(credential, canonical, signer, run))
+        issuer = vcjwt.issuer_id(credential)
+        if signer:
+            run.run(
+                "issuer",
+                lambda: check_binding(
+                    signer[0], issuer, fetcher=self.fetcher, resolve_key=self.resolve_key
+                ),
+            )
+        else:
+            run.add(
+                "issuer", Outcome.SKIPPED, "no verified proof to bind to the issuer", required=False
+            )
+        exp = vcjwt.exp_as_datetime(decoded) if decoded else None
+        run.run("validity", lambda: check_validity(credential, self.now, self.skew, exp))
+        run.run(
+            "status",
+            lambda: self._status(credential, issuer),
+            skipped="the credential carries no status entry, so it cannot be revoked",
+        )
+        if endorsements:
+            self._endorsements(credential, run)
+        if email is not None:
+            run.run("recipient", lambda: check_recipient(credential, email))
+        if trusted is not None:
+            in_registry = issuer in set(trusted)
+            run.add(
+                "trusted issuer",
+                Outcome.PASSED if in_registry else Outcome.FAILED,
+                f"{issuer} is {'' if in_registry else 'not '}in the trusted-issuer registry",
+                required=False,
+            )
+        if "refreshService" in credential:
+            run.add("refresh", Outcome.SKIPPED, "refresh services are not called", required=False)
+        checks = tuple(run.checks)
+        return Report(decide(checks), checks, summarize(credential, loaded.format), credential)
+
+    def _context(self, credential: dict[str, Any], canonical: list[str], need_canon: bool) -> str:
+        reason = check_context(credential)
+        document = data_integrity.unsigned(credential)
+        if need_canon:
+            canonical.append(canonicalize(document))
+        else:
+            expand(document)
+        return reason
+
+    def _schema(self, credential: dict[str, Any]) -> str | None:
+        if is_vcdm1(credential):
+            raise SchemaUnavailable("a VCDM 1.1 credential: the OB 3.0 schemas describe VCDM 2.0")
+        return validate(credential, types_of(credential)) or None
+
+    def _di_proof(
+        self, credential: dict[str, Any], canonical: list[str], signer: list[ResolvedKey], run: _Run
+    ) -> str:
+        proofs = credential.get("proof")
+        proofs = proofs if isinstance(proofs, list) else [proofs] if proofs else []
+        if not proofs:
+            raise ProofError("the credential has no proof")
+        errors: list[VerifierError] = []
+        for proof in proofs:
+            if not isinstance(proof, dict):
+                errors.append(ProofError("a proof is not a JSON object"))
+                continue
+            try:
+                signer.append(
+                    data_integrity.verify_proof(
+                        credential,
+                        proof,
+                        self.resolve_key,
+                        canonical_document=canonical[0] if canonical else None,
+                    )
+                )
+            except VerifierError as exc:
+                errors.append(exc)
+                continue
+            if data_integrity.is_legacy(proof):
+                suite = proof.get("cryptosuite") or proof.get("type")
+                run.add(
+                    "proof suite", Outcome.FAILED, f"{suite} is a deprecated suite", required=False
+                )
+            if errors:
+                skipped = "; ".join(str(error) for error in errors)
+                run.add("other proofs", Outcome.FAILED, skipped, required=False)
+            suite = proof.get("cryptosuite") or proof.get("type")
+            return f"{suite} signature by {proof.get('verificationMethod')} is valid"
+        relevant = [e for e in errors if not isinstance(e, UnsupportedProof)] or errors
+        raise relevant[0]
+
+    def _jwt_proof(self, decoded: vcjwt.DecodedJwt, signer: list[ResolvedKey]) -> str:
+        signer.append(
+            vcjwt.verify_signature(
+                decoded, algorithms=self.algorithms, resolve_key=self.resolve_key
+            )
+        )
+        return f"{decoded.header['alg']} JWT signature is valid"
+
+    def _status(self, credential: dict[str, Any], issuer: str | None) -> str | None:
+        def verify_list(status_list: dict[str, Any]) -> None:
+            report = self._nested().verify(
+                Loaded("json", credential=status_list), None, None, False
+            )
+            for name in ("proof", "issuer"):
+                check = report.check(name)
+                if check is None or check.outcome is not Outcome.PASSED:
+                    raise VerifierError(check.reason if check else f"no {name} check")
+            if vcjwt.issuer_id(status_list) != issuer:
+                raise VerifierError("the status list was not issued by the credential's issuer")
+
+        result = check_status(credential, fetcher=self.fetcher, verify_list=verify_list)
+        return result.reason if result else None
+
+    def _nested(self) -> _Context:
+        return self
+
+    def _endorsements(self, credential: dict[str, Any], run: _Run) -> None:
+        found = _collect_endorsements(credential)
+        if not found:
+            return
+        failures = []
+        for index, endorsement in enumerate(found):
+            report = self.verify(_as_loaded(endorsement), None, None, False)
+            if report.verdict is not Verdict.VERIFIED:
+                failures.append(f"endorsement {index + 1}: {report.reason()}")
+        if failures:
+            run.add("endorsements", Outcome.FAILED, "; ".join(failures), required=False)
+        else:
+            run.add(
+                "endorsements",
+                Outcome.PASSED,
+                f"{len(found)} endorsement(s) verified",
+                required=False,
+            )
+
+
+def _as_loaded(endorsement: Any) -> Loaded:
+    if isinstance(endorsement, str):
+        return Loaded("jwt", jws=endorsement)
+    return Loaded("json", credential=endorsement if isinstance(endorsement, dict) else {})
+
+
+def _collect_endorsements(credential: dict[str, Any]) -> list[Any]:
+    holders: list[Any] = [credential, credential.get("issuer")]
+    subject = credential.get("credentialSubject")
+    if isinstance(subject, dict):
+        holders.append(subject.get("achievement"))
+    found: list[Any] = []
+    for holder in holders:
+        if isinstance(holder, dict):
+            for key in ("endorsement", "endorsementJwt"):
+                value = holder.get(key, [])
+                found.extend(value if isinstance(value, list) else [value])
+    return found
+
+
+def _jwt_claims(decoded: vcjwt.DecodedJwt, now: datetime) -> str:
+    vcjwt.check_claims(decoded, now)
+    return "iss, sub, jti and nbf agree with the credential"
+
+
+def _describe_format(loaded: Loaded) -> str:
+    names = {
+        "json": "JSON",
+        "jwt": "a VC-JWT",
+        "png": "a baked PNG",
+        "svg": "a baked SVG",
+        "url": "a URL",
+    }
+    kind = names.get(loaded.format, loaded.format)
+    return f"{kind} (VC-JWT)" if loaded.jws and loaded.format in ("png", "svg", "url") else kind
