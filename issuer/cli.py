@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.markup import escape
 
 from verifier import Outcome, Report, Verdict, verify_credential
 from verifier.errors import FetchError, InputError
