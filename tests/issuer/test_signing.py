@@ -104,8 +104,8 @@ def test_jwk_thumbprint_rfc7638_example() -> None:
     jwk = {
         "kty": "RSA",
         "e": "AQAB",
-        "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECP"
-        "ebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2Q"
+        "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_"
+        "BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2Q"
         "vzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh"
         "6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
     }
@@ -130,10 +130,18 @@ def _did_web_world(key: Any, jwt_key: Any) -> tuple[str, MappingFetcher]:
         "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
         "id": did,
         "verificationMethod": [
-            {"id": f"{did}#key-1", "type": "Multikey", "controller": did,
-             "publicKeyMultibase": multikey(key)},
-            {"id": f"{did}#jwt-1", "type": "JsonWebKey", "controller": did,
-             "publicKeyJwk": public_jwk(jwt_key)},
+            {
+                "id": f"{did}#key-1",
+                "type": "Multikey",
+                "controller": did,
+                "publicKeyMultibase": multikey(key),
+            },
+            {
+                "id": f"{did}#jwt-1",
+                "type": "JsonWebKey",
+                "controller": did,
+                "publicKeyJwk": public_jwk(jwt_key),
+            },
         ],
         "assertionMethod": [f"{did}#key-1", f"{did}#jwt-1"],
     }
@@ -151,8 +159,10 @@ def test_jwt_round_trip_with_did_web_issuer(alg: str) -> None:
     report = _verify(token, fetcher)
     assert report.verdict is Verdict.VERIFIED, report.to_dict()
     assert report.check("proof").reason.startswith(alg)
-    assert _verify(token, fetcher, algorithms=("ES256",) if alg != "ES256" else ("RS256",)).verdict \
+    assert (
+        _verify(token, fetcher, algorithms=("ES256",) if alg != "ES256" else ("RS256",)).verdict
         is Verdict.NOT_VERIFIED
+    )
 
 
 @pytest.mark.parametrize("alg", ["RS256", "ES256", "EdDSA"])
@@ -164,11 +174,14 @@ def test_jwt_round_trip_with_did_jwk_issuer(alg: str) -> None:
 
 
 def _edit_payload(token: str, edit: Any) -> str:
-    header, payload, signature = token.split(".")
+    header, _, signature = token.split(".")
     decoded = vcjwt.decode(token).payload
     edit(decoded)
-    return vcjwt.signing_input(json.loads(vcjwt.b64url_decode(header)), decoded).decode() \
-        + "." + signature
+    return (
+        vcjwt.signing_input(json.loads(vcjwt.b64url_decode(header)), decoded).decode()
+        + "."
+        + signature
+    )
 
 
 def test_edited_jwt_payload_fails() -> None:
@@ -196,7 +209,9 @@ def test_jwt_with_embedded_jwk_is_bound_through_the_issuers_jwks() -> None:
     jwks_url = "https://badges.example.org/.well-known/jwks.json"
     listed = MappingFetcher({jwks_url: json.dumps({"keys": [public_jwk(key)]}).encode()})
     assert _verify(token, listed).verdict is Verdict.VERIFIED
-    other = MappingFetcher({jwks_url: json.dumps({"keys": [public_jwk(generate_for_jwt("RS256"))]}).encode()})
+    other = MappingFetcher(
+        {jwks_url: json.dumps({"keys": [public_jwk(generate_for_jwt("RS256"))]}).encode()}
+    )
     assert _verify(token, other).check("issuer").outcome is Outcome.FAILED
     assert _verify(token).verdict is Verdict.COULD_NOT_DECIDE  # JWKS unreachable
 

@@ -1,0 +1,125 @@
+"""Status: Bitstring Status List (Laurel-signed lists) and the 1EdTech Revocation List."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from issuer.keys import did_key, did_key_method, ed25519_from_seed, generate_ed25519
+from issuer.signing import sign_data_integrity
+from issuer.status_list import empty_bits, set_bit, status_entry, status_list_credential
+from tests.issuer.credentials import make_credential
+from tests.vectors import NOW
+from verifier import Outcome, Verdict, verify_credential
+from verifier.fetch import MappingFetcher
+from verifier.status import decode_bitstring, encode_bitstring, read_bits
+
+KEY = ed25519_from_seed(b"\x07" * 32)
+ISSUER = did_key(KEY)
+LIST_URL = "https://badges.example.org/status/1"
+
+
+def _signed(document: dict[str, Any], key: Any = KEY) -> dict[str, Any]:
+    return sign_data_integrity(document, key, did_key_method(key), created="2026-01-01T00:00:00Z")
+
+
+def _list(bits: bytes, *, purpose: str = "revocation", key: Any = KEY) -> bytes:
+    issuer = did_key(key)
+    document = status_list_credential(
+        LIST_URL, issuer, bits, purpose=purpose, valid_from="2026-01-01T00:00:00Z"
+    )
+    return json.dumps(_signed(document, key)).encode()
+
+
+def _credential(index: int, purpose: str = "revocation") -> dict[str, Any]:
+    return _signed(
+        make_credential(ISSUER, credentialStatus=status_entry(LIST_URL, index, purpose=purpose))
+    )
+
+
+def _verify(credential: dict[str, Any], list_body: bytes | None) -> Any:
+    table = {LIST_URL: list_body} if list_body is not None else {}
+    return verify_credential(credential, now=NOW, fetcher=MappingFetcher(table))
+
+
+def test_bit_order_is_msb_first() -> None:
+    bits = empty_bits()
+    set_bit(bits, 23)
+    assert bits[2] == 0b0000_0001
+    assert read_bits(decode_bitstring(encode_bitstring(bytes(bits))), 23, 1) == 1
+    assert read_bits(bytes(bits), 22, 1) == 0
+
+
+def test_not_revoked_passes_and_revoked_fails() -> None:
+    bits = empty_bits()
+    set_bit(bits, 42)
+    body = _list(bytes(bits))
+    assert _verify(_credential(41), body).verdict is Verdict.VERIFIED
+    report = _verify(_credential(42), body)
+    assert report.verdict is Verdict.NOT_VERIFIED
+    assert "revoked" in report.check("status").reason
+
+
+def test_suspension_list() -> None:
+    bits = empty_bits()
+    set_bit(bits, 5)
+    report = _verify(_credential(5, "suspension"), _list(bytes(bits), purpose="suspension"))
+    assert report.verdict is Verdict.NOT_VERIFIED
+    assert "suspended" in report.check("status").reason
+
+
+def test_unreachable_list_is_unknown_never_valid() -> None:
+    report = _verify(_credential(1), None)
+    assert report.verdict is Verdict.COULD_NOT_DECIDE
+    assert report.check("status").outcome is Outcome.UNKNOWN
+
+
+def test_list_signed_by_someone_else_is_not_trusted() -> None:
+    body = _list(bytes(empty_bits()), key=generate_ed25519())
+    report = _verify(_credential(1), body)
+    assert report.verdict is Verdict.COULD_NOT_DECIDE
+    assert "not issued by the credential's issuer" in report.check("status").reason
+
+
+def test_tampered_list_is_not_trusted() -> None:
+    bits = empty_bits()
+    set_bit(bits, 9)
+    body = json.loads(_list(bytes(bits)))
+    body["credentialSubject"]["encodedList"] = encode_bitstring(bytes(empty_bits()))
+    report = _verify(_credential(9), json.dumps(body).encode())
+    assert report.verdict is Verdict.COULD_NOT_DECIDE
+    assert report.check("status").outcome is Outcome.UNKNOWN
+
+
+def test_purpose_mismatch_and_short_list_are_unknown() -> None:
+    assert (
+        _verify(_credential(1), _list(bytes(empty_bits()), purpose="suspension")).verdict
+        is Verdict.COULD_NOT_DECIDE
+    )
+    with pytest.raises(ValueError):
+        empty_bits(1024)
+    document = status_list_credential(
+        LIST_URL, ISSUER, bytes(1024), valid_from="2026-01-01T00:00:00Z"
+    )
+    report = _verify(_credential(1), json.dumps(_signed(document)).encode())
+    assert "fewer than 131072" in report.check("status").reason
+
+
+def test_one_edtech_revocation_list() -> None:
+    url = "https://badges.example.org/revocations"
+    unsigned = make_credential(
+        ISSUER, credentialStatus={"id": url, "type": "1EdTechRevocationList"}
+    )
+    unsigned["@context"].append("https://purl.imsglobal.org/spec/ob/v3p0/extensions.json")
+    credential = _signed(unsigned)
+    clean = json.dumps({"revokedCredential": [{"id": "urn:uuid:other"}]}).encode()
+    listed = json.dumps(
+        {"revokedCredential": [{"id": credential["id"], "revocationReason": "error"}]}
+    ).encode()
+    fetch = lambda body: verify_credential(credential, now=NOW, fetcher=MappingFetcher({url: body}))  # noqa: E731
+    assert fetch(clean).verdict is Verdict.VERIFIED
+    revoked = fetch(listed)
+    assert revoked.verdict is Verdict.NOT_VERIFIED
+    assert "error" in revoked.check("status").reason
