@@ -33,8 +33,11 @@ dates = st.datetimes(
 alignments = st.lists(
     st.fixed_dictionaries(
         {"type": st.just(["Alignment"]), "targetName": text, "targetUrl": urls},
-        optional={"targetCode": text, "targetFramework": text,
-                  "targetType": st.just("ceasn:Competency")},
+        optional={
+            "targetCode": text,
+            "targetFramework": text,
+            "targetType": st.just("ceasn:Competency"),
+        },
     ),
     max_size=3,
 )

@@ -18,7 +18,8 @@ from verifier.multibase import b58decode, b58encode
 VALID_JSON = [
     v["file"]
     for v in expected_vectors()
-    if v["verdict"] in ("valid", "valid-with-warnings") and v["format"] == "json"
+    if v["verdict"] in ("valid", "valid-with-warnings")
+    and v["format"] == "json"
     and "bit-string-list" not in v["file"]
 ]
 
