@@ -16,7 +16,7 @@ HITS: list[str] = []
 
 
 class Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         HITS.append(self.path)
         if self.path == "/slow":
             time.sleep(1.0)
