@@ -2,13 +2,14 @@
 
 When the credential names a ``credentialSchema`` of type ``1EdTechJsonSchemaValidator2019``, it is
 validated strictly against that (bundled) schema. Otherwise it is validated against the schema
-for its type after wrapping the single values that JSON-LD compaction may produce (``proof``,
-``credentialSchema``, ``termsOfUse``, the credential's ``type``) in arrays: the strict schemas
-reject those forms, but the standard allows them (OB 3.0 serialization: "emit arrays, accept both").
+for its type after wrapping in arrays the single values that JSON-LD compaction may produce,
+wherever the schema asks for an array (``proof``, ``type``, …): the strict schemas reject those
+forms, but the standard allows them (OB 3.0 serialization: "emit arrays, accept both").
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from functools import cache
@@ -26,7 +27,6 @@ _BY_TYPE = {
     "AchievementCredential": "achievementcredential.json",
     "EndorsementCredential": "endorsementcredential.json",
 }
-_COMPACTABLE = ("proof", "credentialSchema", "termsOfUse", "type")
 
 
 class SchemaViolation(VerifierError):
@@ -59,12 +59,42 @@ def _errors(validator: jsonschema.Draft201909Validator, document: Mapping[str, A
     return messages
 
 
-def _wrap_single_values(document: Mapping[str, Any]) -> dict[str, Any]:
-    wrapped = dict(document)
-    for key in _COMPACTABLE:
-        value = wrapped.get(key)
-        if value is not None and not isinstance(value, list):
-            wrapped[key] = [value]
+def _compacted_errors(
+    validator: jsonschema.Draft201909Validator, document: Any
+) -> list[tuple[Any, ...]]:
+    """Paths where the schema wants an array and the document has a single value (also inside
+    ``oneOf`` / ``anyOf`` branches, e.g. an issuer Profile whose ``type`` is a string)."""
+    paths = []
+    pending = list(validator.iter_errors(document))
+    while pending:
+        error = pending.pop()
+        pending.extend(error.context or [])
+        if (
+            error.validator == "type"
+            and error.validator_value == "array"
+            and error.absolute_path
+            and not isinstance(error.instance, list)
+        ):
+            paths.append(tuple(error.absolute_path))
+    return paths
+
+
+def _wrap_single_values(
+    validator: jsonschema.Draft201909Validator, document: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Wrap, wherever the schema asks for an array, a single value in one (JSON-LD compaction
+    may produce either form). Repeats because wrapping can reveal nested problems."""
+    wrapped: dict[str, Any] = copy.deepcopy(dict(document))
+    for _ in range(8):
+        paths = _compacted_errors(validator, wrapped)
+        if not paths:
+            break
+        for path in paths:
+            holder: Any = wrapped
+            for step in path[:-1]:
+                holder = holder[step]
+            if not isinstance(holder[path[-1]], list):
+                holder[path[-1]] = [holder[path[-1]]]
     return wrapped
 
 
@@ -92,7 +122,8 @@ def validate(document: Mapping[str, Any], types: list[str]) -> str:
     name = next((_BY_TYPE[kind] for kind in types if kind in _BY_TYPE), None)
     if name is None:
         return ""
-    problems = _errors(_validator(name), _wrap_single_values(document))
+    validator = _validator(name)
+    problems = _errors(validator, _wrap_single_values(validator, document))
     if problems:
         raise SchemaViolation(_describe(problems))
     return f"conforms to the OB 3.0 schema ({name})"

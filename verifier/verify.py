@@ -198,6 +198,7 @@ class _Context:
         )
         if endorsements:
             self._endorsements(credential, run)
+            self._nested_credentials(credential, run)
         if email is not None:
             run.run("recipient", lambda: check_recipient(credential, email))
         if trusted is not None:
@@ -308,6 +309,28 @@ class _Context:
                 f"{len(found)} endorsement(s) verified",
                 required=False,
             )
+
+
+    def _nested_credentials(self, credential: dict[str, Any], run: _Run) -> None:
+        """CLR 2.0: every AchievementCredential in ``credentialSubject.verifiableCredential``.
+
+        A warning, not a failure: the outer proof already covers their content.
+        """
+        subject = credential.get("credentialSubject")
+        nested = subject.get("verifiableCredential") if isinstance(subject, dict) else None
+        if not nested:
+            return
+        nested = nested if isinstance(nested, list) else [nested]
+        failures = []
+        for index, item in enumerate(nested):
+            report = self.verify(_as_loaded(item), None, None, False)
+            if report.verdict is not Verdict.VERIFIED:
+                failures.append(f"credential {index + 1}: {report.reason()}")
+        if failures:
+            run.add("nested credentials", Outcome.FAILED, "; ".join(failures), required=False)
+        else:
+            message = f"{len(nested)} credential(s) verified"
+            run.add("nested credentials", Outcome.PASSED, message, required=False)
 
 
 def _as_loaded(endorsement: Any) -> Loaded:
