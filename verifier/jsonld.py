@@ -9,6 +9,7 @@ instead of silently leaving the signed data (DATA_LOSS_DETECTION_ERROR).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -16,7 +17,10 @@ from typing import Any
 
 from pyld import jsonld
 
+from verifier import nquads
 from verifier.errors import JsonLdError
+
+nquads.install()
 
 CONTEXTS_PACKAGE = "verifier.contexts"
 
@@ -74,7 +78,14 @@ def _pyld_reason(exc: Exception) -> str:
     return str(exc).splitlines()[0]
 
 
+# Characters that may not appear in an IRI (RFC 3987; N-Quads IRIREF). PyLD would write them raw
+# while other implementations escape them, so such an IRI is refused rather than signed.
+_INVALID_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
 def _is_absolute(iri: str) -> bool:
+    if _INVALID_IRI.search(iri):
+        raise JsonLdError(f"{iri!r} is not a valid IRI")
     return iri.startswith("_:") or (":" in iri and not iri.startswith(":"))
 
 
@@ -93,6 +104,8 @@ def _reject_relative_iris(node: Any) -> None:
         if isinstance(type_iri, str) and not _is_absolute(type_iri):
             raise JsonLdError(f"the type {type_iri!r} is not defined by the credential's contexts")
     for key, value in node.items():
+        if not key.startswith("@"):
+            _is_absolute(key)
         if key not in ("@id", "@type"):
             _reject_relative_iris(value)
 

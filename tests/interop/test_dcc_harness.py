@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,6 @@ OB_GUIDE = VECTORS / "ob3-impl-guide"
 NOW = "2026-01-01T00:00:00Z"
 CREATED = "2010-01-01T19:23:24Z"
 TEST_SEED = bytes(range(32))
-
-if shutil.which("node") is None or shutil.which("npm") is None:
-    pytest.skip("node/npm not installed", allow_module_level=True)
 
 
 @pytest.fixture(scope="module", autouse=True)
