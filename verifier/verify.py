@@ -310,7 +310,6 @@ class _Context:
                 required=False,
             )
 
-
     def _nested_credentials(self, credential: dict[str, Any], run: _Run) -> None:
         """CLR 2.0: every AchievementCredential in ``credentialSubject.verifiableCredential``.
 
