@@ -17,10 +17,11 @@ from typing import Any
 
 from pyld import jsonld
 
-from verifier import nquads
+from verifier import nquads, rdfc_budget
 from verifier.errors import JsonLdError
 
 nquads.install()
+rdfc_budget.install()
 
 CONTEXTS_PACKAGE = "verifier.contexts"
 
@@ -69,13 +70,14 @@ def expand(document: Mapping[str, Any]) -> list[Any]:
     return expanded
 
 
-def _pyld_reason(exc: Exception) -> str:
-    cause = exc
-    while getattr(cause, "cause", None) is not None:
-        cause = cause.cause  # type: ignore[attr-defined]
+def _pyld_reason(exc: BaseException) -> str:
+    """The most specific message in PyLD's chain of errors (ours, when the loader refused)."""
+    cause: BaseException | None = exc
+    while cause is not None:
         if isinstance(cause, JsonLdError):
             return str(cause)
-    return str(exc).splitlines()[0]
+        cause = getattr(cause, "cause", None) or cause.__cause__
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 # Characters that may not appear in an IRI (RFC 3987; N-Quads IRIREF). PyLD would write them raw
@@ -110,11 +112,34 @@ def _reject_relative_iris(node: Any) -> None:
             _reject_relative_iris(value)
 
 
+_use_reference = False
+
+
+def use_reference_canonicalizer(enabled: bool = True) -> None:
+    """Send every ``canonicalize`` call through the reference path (PyLD only)."""
+    global _use_reference
+    _use_reference = enabled
+
+
 def canonicalize(document: Mapping[str, Any]) -> str:
     """RDFC-1.0 canonical N-Quads of a JSON-LD document, with the bundled contexts only.
 
-    Raises ``JsonLdError`` for an unbundled context or any data JSON-LD processing would drop.
+    Uses the fast path (``verifier.fastcanon``) where it applies and the reference path
+    otherwise; both give the same bytes. Raises ``JsonLdError`` for an unbundled context or any
+    data JSON-LD processing would drop.
     """
+    if not _use_reference:
+        from verifier.fastcanon import Unsupported, canonicalize_fast
+
+        try:
+            return canonicalize_fast(document)
+        except (Unsupported, JsonLdError):
+            pass  # the reference path decides, and raises its own error if there is one
+    return canonicalize_reference(document)
+
+
+def canonicalize_reference(document: Mapping[str, Any]) -> str:
+    """The reference path: PyLD expansion (with the safety checks), toRdf and URDNA2015."""
     expanded = expand(document)
     try:
         nquads: str = jsonld.normalize(

@@ -1,0 +1,236 @@
+"""The fast canonicaliser gives byte-identical N-Quads to the reference path (PyLD) on every
+input it accepts, and every other input falls back: vectors, Laurel-shaped credentials and a
+Hypothesis generator of OB 3.0 credentials with the awkward parts (unicode, control characters,
+odd numbers and dates, duplicate values, identical blank nodes, undefined terms)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.issuer.credentials import make_credential
+from tests.vectors import VECTORS
+from verifier import canonicalize
+from verifier.errors import JsonLdError
+from verifier.fastcanon import Unsupported, canonicalize_fast
+from verifier.jsonld import canonicalize_reference, use_reference_canonicalizer
+from verifier.proof.data_integrity import proof_config
+
+
+def _outcome(function: Any, document: dict[str, Any]) -> str:
+    try:
+        return str(function(copy.deepcopy(document)))
+    except JsonLdError:
+        return "JsonLdError"
+
+
+def assert_same(document: dict[str, Any]) -> None:
+    reference = _outcome(canonicalize_reference, document)
+    assert _outcome(canonicalize, document) == reference
+    try:
+        fast = canonicalize_fast(copy.deepcopy(document))
+    except (Unsupported, JsonLdError):
+        return
+    assert fast == reference
+
+
+def _vector_documents() -> list[tuple[str, dict[str, Any]]]:
+    documents = []
+    for path in sorted(VECTORS.rglob("*.json")):
+        data = json.loads(path.read_text("utf-8"))
+        if not isinstance(data, dict) or "@context" not in data:
+            continue
+        name = str(path.relative_to(VECTORS))
+        documents.append((name, data))
+        unsigned = {k: v for k, v in data.items() if k != "proof"}
+        documents.append((f"{name} (unsigned)", unsigned))
+        proofs = data.get("proof", [])
+        for i, proof in enumerate(proofs if isinstance(proofs, list) else [proofs]):
+            documents.append((f"{name} (proof config {i})", proof_config(data, proof)))
+    return documents
+
+
+@pytest.mark.parametrize(("name", "document"), _vector_documents(), ids=lambda v: str(v)[:60])
+def test_vectors(name: str, document: dict[str, Any]) -> None:
+    assert_same(document)
+
+
+def test_the_fast_path_handles_a_typical_badge_and_its_proof_config() -> None:
+    credential = make_credential("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK")
+    assert canonicalize_fast(credential) == canonicalize_reference(credential)
+    options = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "created": "2026-01-15T09:00:00Z",
+        "verificationMethod": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK#k",
+        "proofPurpose": "assertionMethod",
+    }
+    config = proof_config(credential, options)
+    assert canonicalize_fast(config) == canonicalize_reference(config)
+
+
+def test_same_shape_with_other_values_reuses_the_template_correctly() -> None:
+    first = make_credential("https://a.example/issuers/1")
+    second = make_credential("urn:uuid:3f2c0a9e-1b7d-4e6a-9c8b-7a6d5e4f3c2b", name="Other")
+    second["credentialSubject"]["achievement"]["name"] = "Leading Change"
+    for document in (first, second, first):
+        assert canonicalize_fast(document) == canonicalize_reference(document)
+
+
+def test_reference_path_is_selectable() -> None:
+    credential = make_credential("https://a.example/issuers/1")
+    use_reference_canonicalizer(True)
+    try:
+        assert canonicalize(credential) == canonicalize_reference(credential)
+    finally:
+        use_reference_canonicalizer(False)
+
+
+def test_dropped_terms_still_fail_on_both_paths() -> None:
+    credential = make_credential("https://a.example/issuers/1", undefinedTerm="x")
+    with pytest.raises(JsonLdError):
+        canonicalize(credential)
+    credential = make_credential("https://a.example/issuers/1", id="relative/id")
+    with pytest.raises(JsonLdError):
+        canonicalize(credential)
+
+
+# --- Hypothesis ---------------------------------------------------------------------------------
+
+text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=24)
+awkward_text = st.one_of(
+    text,
+    st.sampled_from(
+        [
+            "",
+            "@id",
+            "@context",
+            "Completed",
+            "ceasn:Competency",
+            "xsd:string",
+            "did:key:z6Mk",
+            "https://example.org/a b",
+            "_:b0",
+            "urn:x-laurel-sentinel:0",
+            "\ue0000\ue001",
+            "line\u000bbreak",
+            "C:\\path",
+            'say "hi"',
+            "리더십",
+        ]
+    ),
+)
+numbers = st.one_of(
+    st.integers(-(10**6), 10**6),
+    st.sampled_from([0, -0.0, 0.1, 1.5, 24.0, 1e-7, 1e21, 10**21, 2**53 + 1, -(2**63)]),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+dates = st.sampled_from(
+    [
+        "2026-01-15T09:00:00Z",
+        "2026-01-15T09:00:00.123456+09:00",
+        "1900-02-28T00:00:00-12:00",
+        "2024-02-29T23:59:60Z",
+        "not a date",
+        "2026-01-15",
+    ]
+)
+urls = st.sampled_from(
+    [
+        "https://example.org/a",
+        "https://example.org/a#frag",
+        "urn:uuid:0e4a1f5c",
+        "did:web:x.org",
+        "data:text/plain,hello",
+        "relative/path",
+        "https://example.org/x",
+        "mailto:a@example.org",
+    ]
+)
+alignment = st.fixed_dictionaries(
+    {"type": st.just(["Alignment"]), "targetName": awkward_text, "targetUrl": urls},
+    optional={
+        "targetCode": awkward_text,
+        "targetType": st.sampled_from(["ceasn:Competency", "CFItem", "ext:Custom"]),
+        "targetFramework": awkward_text,
+    },
+)
+result = st.fixed_dictionaries(
+    {"type": st.just(["Result"])},
+    optional={
+        "value": awkward_text,
+        "status": st.sampled_from(["Completed", "InProgress"]),
+        "resultDescription": urls,
+        "alignment": st.lists(alignment, max_size=2),
+    },
+)
+evidence = st.fixed_dictionaries(
+    {"type": st.just(["Evidence"])},
+    optional={"id": urls, "narrative": awkward_text, "name": awkward_text},
+)
+endorsement = st.builds(
+    lambda issuer, comment: {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        ],
+        "id": "urn:uuid:aa11",
+        "type": ["VerifiableCredential", "EndorsementCredential"],
+        "name": "Endorsement",
+        "issuer": {"id": issuer, "type": ["Profile"]},
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {
+            "id": "urn:uuid:bb22",
+            "type": ["EndorsementSubject"],
+            "endorsementComment": comment,
+        },
+    },
+    urls,
+    awkward_text,
+)
+
+
+@st.composite
+def credentials(draw: st.DrawFn) -> dict[str, Any]:
+    credential = make_credential(draw(urls), name=draw(awkward_text), validFrom=draw(dates))
+    subject = credential["credentialSubject"]
+    achievement = subject["achievement"]
+    achievement["name"] = draw(awkward_text)
+    if draw(st.booleans()):
+        achievement["alignment"] = draw(st.lists(alignment, max_size=3))
+        if achievement["alignment"] and draw(st.booleans()):
+            achievement["alignment"].append(copy.deepcopy(achievement["alignment"][0]))
+    if draw(st.booleans()):
+        achievement["creditsAvailable"] = draw(numbers)
+    if draw(st.booleans()):
+        subject["creditsEarned"] = draw(numbers)
+    if draw(st.booleans()):
+        subject["result"] = draw(st.lists(result, max_size=3))
+    if draw(st.booleans()):
+        credential["evidence"] = draw(st.lists(evidence, max_size=3))
+    if draw(st.booleans()):
+        achievement["tag"] = draw(st.lists(awkward_text, max_size=3))
+    if draw(st.booleans()):
+        credential["endorsement"] = draw(st.lists(endorsement, max_size=1))
+    if draw(st.booleans()):
+        del subject["id"]
+    if draw(st.booleans()):
+        subject["identifier"][0]["hashed"] = draw(st.sampled_from([True, False, "true", 1]))
+    if draw(st.integers(0, 9)) == 0:
+        credential[draw(st.sampled_from(["https://example.org/custom", "custom", "ex:y"]))] = draw(
+            awkward_text
+        )
+    if draw(st.integers(0, 9)) == 0:
+        credential["@context"].append("https://purl.imsglobal.org/spec/ob/v3p0/extensions.json")
+    return credential
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(credentials())
+def test_generated_credentials(credential: dict[str, Any]) -> None:
+    assert_same(credential)
