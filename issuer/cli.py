@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -55,10 +56,18 @@ def _load_trust(path: Path) -> list[str]:
     return issuers
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _safe(text: str) -> str:
+    """Text from a credential, made safe for a terminal: no escape sequences, no markup."""
+    return escape(_CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text))
+
+
 def _print_report(report: Report, console: Console) -> None:
     colour = {"verified": "green", "not verified": "red", "could not decide": "yellow"}
     verdict = report.verdict.value
-    console.print(f"[bold {colour[verdict]}]{verdict.upper()}[/]  {escape(report.reason())}")
+    console.print(f"[bold {colour[verdict]}]{verdict.upper()}[/]  {_safe(report.reason())}")
     summary = report.summary
     if summary.issuer_id or summary.achievement_name:
         rows = {
@@ -68,10 +77,10 @@ def _print_report(report: Report, console: Console) -> None:
             "valid": f"{summary.valid_from or '-'} → {summary.valid_until or 'no end'}",
         }
         for label, value in rows.items():
-            console.print(f"  {label:<12} {escape(value)}")
+            console.print(f"  {label:<12} {_safe(value)}")
     for check in report.checks:
         optional = "" if check.required else " [dim](warning only)[/dim]"
-        line = f"{escape(check.name)}: {escape(check.reason)}"
+        line = f"{_safe(check.name)}: {_safe(check.reason)}"
         console.print(f"  {_MARKS[check.outcome]} {line}{optional}")
 
 
@@ -90,9 +99,9 @@ def verify(
     now: Annotated[str | None, typer.Option(help="Verify as of this ISO 8601 time.")] = None,
 ) -> None:
     """Verify an Open Badges credential. Exit 0 verified, 1 not verified, 2 could not run."""
-    console = Console(emoji=False, highlight=False)
+    console = Console(emoji=False, highlight=False, soft_wrap=True)
     try:
-        when = datetime.fromisoformat(now.replace("Z", "+00:00")) if now else None
+        when = datetime.fromisoformat(now.replace("Z", "+00:00")) if now is not None else None
         if when is not None and when.tzinfo is None:
             raise ValueError("--now needs a time zone, e.g. 2026-01-01T00:00:00Z")
         trusted = _load_trust(trust) if trust else None

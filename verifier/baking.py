@@ -54,7 +54,10 @@ def _itxt_text(data: bytes) -> str | None:
     _translated, _, text = rest.partition(b"\0")
     if compressed:
         inflater = zlib.decompressobj()
-        text = inflater.decompress(text, MAX_TEXT)
+        try:
+            text = inflater.decompress(text, MAX_TEXT)
+        except zlib.error as exc:
+            raise MalformedInput("the baked credential's compressed text is corrupt") from exc
         if inflater.unconsumed_tail:
             raise MalformedInput("the baked credential is larger than the limit")
     try:
@@ -131,9 +134,11 @@ def bake_svg(svg: bytes, credential: str, *, is_jws: bool) -> bytes:
     if match is None:
         raise MalformedInput("no <svg> start tag")
     tag = match.group(0)
+    closing = b""
+    if tag.endswith(b"/>"):  # <svg .../>: open it so the element can go inside
+        tag, closing = tag[:-2].rstrip() + b">", b"</svg>"
     if b"xmlns:openbadges" not in tag:
-        close = -2 if tag.endswith(b"/>") else -1
-        tag = tag[:close] + f' xmlns:openbadges="{OB3_NAMESPACE}"'.encode() + tag[close:]
+        tag = tag[:-1] + f' xmlns:openbadges="{OB3_NAMESPACE}"'.encode() + b">"
     if is_jws:
         element = f'<openbadges:credential verify="{credential}"/>'.encode()
     else:
@@ -142,4 +147,4 @@ def bake_svg(svg: bytes, credential: str, *, is_jws: bool) -> bytes:
         element = (
             f"<openbadges:credential><![CDATA[{credential}]]></openbadges:credential>".encode()
         )
-    return svg[: match.start()] + tag + element + svg[match.end() :]
+    return svg[: match.start()] + tag + element + closing + svg[match.end() :]

@@ -34,7 +34,9 @@ class RecipientMismatch(VerifierError):
 
 def types_of(node: Mapping[str, Any]) -> list[str]:
     value = node.get("type", [])
-    return [value] if isinstance(value, str) else [t for t in value if isinstance(t, str)]
+    if isinstance(value, str):
+        return [value]
+    return [t for t in value if isinstance(t, str)] if isinstance(value, list) else []
 
 
 def is_vcdm1(credential: Mapping[str, Any]) -> bool:
@@ -107,12 +109,12 @@ def check_validity(
     v1 = is_vcdm1(credential)
     start_name, end_name = ("issuanceDate", "expirationDate") if v1 else ("validFrom", "validUntil")
     start = parse_datetime(credential.get(start_name), start_name)
-    if start - skew > now:
+    if start > now + skew:
         raise NotYetValid(f"it is not valid until {credential[start_name]}")
     end = parse_datetime(credential[end_name], end_name) if credential.get(end_name) else None
     if exp is not None and (end is None or exp < end):
         end = exp
-    if end is not None and end + skew < now:
+    if end is not None and end < now - skew:
         raise Expired(f"it expired on {end.isoformat().replace('+00:00', 'Z')}")
     until = f" until {end.isoformat().replace('+00:00', 'Z')}" if end else " with no end date"
     return f"valid from {start.isoformat().replace('+00:00', 'Z')}{until}"

@@ -3,7 +3,7 @@
 ::
 
     VerifierError
-    ├── InputError                 the input cannot be read as a credential (could not decide)
+    ├── InputError                 the input cannot be read as a credential (not verified)
     │   ├── TooLarge
     │   ├── MalformedInput         not JSON / JWS / PNG / SVG, bad encoding, too deep
     │   └── NoCredentialFound      an image without a baked credential

@@ -8,18 +8,19 @@ everything.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 
-from verifier.errors import FetchError
+from verifier import safejson
+from verifier.errors import FetchError, MalformedInput
 
 Fetcher = Callable[[str], bytes]
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+MAX_REDIRECTS = 3
 
 
 class HttpFetcher:
@@ -39,10 +40,13 @@ class HttpFetcher:
         self.allow_http = allow_http
         self._cache: dict[str, tuple[float, bytes]] = {}
 
-    def __call__(self, url: str) -> bytes:
+    def _check_scheme(self, url: str) -> None:
         schemes = ("https://", "http://") if self.allow_http else ("https://",)
         if not url.startswith(schemes):
             raise FetchError(url, "only https URLs are fetched")
+
+    def __call__(self, url: str) -> bytes:
+        self._check_scheme(url)
         cached = self._cache.get(url)
         if cached and time.monotonic() - cached[0] < self.cache_seconds:
             return cached[1]
@@ -51,14 +55,30 @@ class HttpFetcher:
         return body
 
     def _get(self, url: str) -> bytes:
+        """GET, following at most ``MAX_REDIRECTS`` redirects, each to an allowed scheme."""
+        location = url
+        for _ in range(MAX_REDIRECTS + 1):
+            self._check_scheme(location)
+            status, body, target = self._get_once(location)
+            if target is None:
+                if status != 200:
+                    raise FetchError(url, f"HTTP {status}")
+                return body
+            location = target
+        raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
+
+    def _get_once(self, url: str) -> tuple[int, bytes, str | None]:
         headers = {"Accept": "application/json, application/ld+json, */*;q=0.5"}
         try:
             with (
-                httpx.Client(timeout=self.timeout, follow_redirects=True) as client,
+                httpx.Client(timeout=self.timeout, follow_redirects=False) as client,
                 client.stream("GET", url, headers=headers) as response,
             ):
+                if response.is_redirect:
+                    target = response.url.join(response.headers.get("location", ""))
+                    return response.status_code, b"", str(target)
                 if response.status_code != 200:
-                    raise FetchError(url, f"HTTP {response.status_code}")
+                    return response.status_code, b"", None
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in response.iter_bytes():
@@ -66,7 +86,7 @@ class HttpFetcher:
                     if size > self.max_bytes:
                         raise FetchError(url, f"response over {self.max_bytes} bytes")
                     chunks.append(chunk)
-                return b"".join(chunks)
+                return 200, b"".join(chunks), None
         except httpx.HTTPError as exc:
             raise FetchError(url, type(exc).__name__) from exc
 
@@ -95,6 +115,6 @@ NO_NETWORK: Fetcher = no_network
 def fetch_json(fetcher: Fetcher, url: str) -> Any:
     body = fetcher(url)
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FetchError(url, "the response is not JSON") from exc
+        return safejson.loads(body)
+    except MalformedInput as exc:
+        raise FetchError(url, f"the response is not usable JSON: {exc}") from exc

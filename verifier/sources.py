@@ -4,17 +4,16 @@ only when the caller gave one."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from verifier import safejson
 from verifier.baking import PNG_SIGNATURE, read_png, read_svg
 from verifier.errors import MalformedInput, TooLarge
 from verifier.fetch import Fetcher
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
-MAX_DEPTH = 64
 _JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 
 Source = dict[str, Any] | str | bytes
@@ -29,33 +28,8 @@ class Loaded:
     jws: str | None = None
 
 
-def _depth_ok(value: Any) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return False
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-    return True
-
-
 def parse_json(text: str | bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except RecursionError:
-        raise MalformedInput(f"the JSON is nested more than {MAX_DEPTH} levels deep") from None
-    except UnicodeDecodeError as exc:
-        raise MalformedInput("the input is not UTF-8 text") from exc
-    except json.JSONDecodeError as exc:
-        raise MalformedInput(f"the input is not valid JSON ({exc.msg}, line {exc.lineno})") from exc
-    if not isinstance(value, dict):
-        raise MalformedInput("a credential must be a JSON object")
-    if not _depth_ok(value):
-        raise MalformedInput(f"the JSON is nested more than {MAX_DEPTH} levels deep")
-    return value
+    return safejson.loads_object(text)
 
 
 def _text(text: str, format_hint: str, fetcher: Fetcher, max_bytes: int, allow_url: bool) -> Loaded:
@@ -83,10 +57,9 @@ def load(
 ) -> Loaded:
     """Read ``source`` into a credential or a JWS. Raises an ``InputError`` subclass."""
     if isinstance(source, dict):
-        if not _depth_ok(source):
-            raise MalformedInput(f"the JSON is nested more than {MAX_DEPTH} levels deep")
+        safejson.check_tree(source)
         return Loaded(hint or "json", credential=source)
-    size = len(source.encode("utf-8") if isinstance(source, str) else source)
+    size = len(source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source)
     if size > max_bytes:
         raise TooLarge(size, max_bytes)
     if isinstance(source, bytes):

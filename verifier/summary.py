@@ -26,11 +26,10 @@ def summarize(credential: dict[str, Any], source_format: str) -> Summary:
     achievement = achievement if isinstance(achievement, dict) else {}
     alignments = achievement.get("alignment", [])
     types = credential.get("type", [])
+    types = [types] if isinstance(types, str) else types if isinstance(types, list) else []
     return Summary(
         id=_str(credential.get("id")),
-        types=tuple(
-            t for t in ([types] if isinstance(types, str) else types) if isinstance(t, str)
-        ),
+        types=tuple(t for t in types if isinstance(t, str)),
         issuer_id=issuer_id,
         issuer_name=_name(issuer.get("name")) if isinstance(issuer, dict) else None,
         achievement_id=_str(achievement.get("id")),

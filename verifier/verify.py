@@ -42,6 +42,32 @@ from verifier.status import check_status
 from verifier.summary import summarize
 
 DEFAULT_SKEW = timedelta(minutes=5)
+MAX_PROOFS = 8
+MAX_ENDORSEMENTS = 16
+MAX_FETCHES = 16
+
+
+class _BoundedFetcher:
+    """One verification's view of the fetcher: each URL is fetched at most once (failures
+    included) and at most ``MAX_FETCHES`` URLs in all, so no credential can make Laurel fetch
+    without end."""
+
+    def __init__(self, fetcher: Fetcher) -> None:
+        self.fetcher = fetcher
+        self.results: dict[str, bytes | FetchError] = {}
+
+    def __call__(self, url: str) -> bytes:
+        if url not in self.results:
+            if len(self.results) >= MAX_FETCHES:
+                raise FetchError(url, f"more than {MAX_FETCHES} documents for one credential")
+            try:
+                self.results[url] = self.fetcher(url)
+            except FetchError as exc:
+                self.results[url] = exc
+        result = self.results[url]
+        if isinstance(result, FetchError):
+            raise result
+        return result
 
 
 class _Run:
@@ -60,7 +86,7 @@ class _Run:
     ) -> bool:
         try:
             reason = step()
-        except Indeterminate as exc:
+        except (Indeterminate, FetchError) as exc:
             self.checks.append(Check(name, Outcome.UNKNOWN, str(exc), required))
             return False
         except UnbindableIssuer as exc:
@@ -102,7 +128,7 @@ def verify_credential(
     ``resolve_key`` turns a verification method or ``kid`` into a key (default: did:key, did:jwk,
     did:web and HTTPS, through ``fetcher``); ``algorithms`` is the VC-JWT allow-list.
     """
-    fetcher = fetcher or HttpFetcher(max_bytes=max_bytes)
+    fetcher = _BoundedFetcher(fetcher or HttpFetcher(max_bytes=max_bytes))
     context = _Context(
         now=now or datetime.now(UTC),
         fetcher=fetcher,
@@ -146,6 +172,7 @@ class _Context:
         email: str | None,
         trusted: Collection[str] | None,
         endorsements: bool,
+        status: bool = True,
     ) -> Report:
         run = _Run()
         decoded = None
@@ -189,13 +216,18 @@ class _Context:
             run.add(
                 "issuer", Outcome.SKIPPED, "no verified proof to bind to the issuer", required=False
             )
-        exp = vcjwt.exp_as_datetime(decoded) if decoded else None
-        run.run("validity", lambda: check_validity(credential, self.now, self.skew, exp))
         run.run(
-            "status",
-            lambda: self._status(credential, issuer),
-            skipped="the credential carries no status entry, so it cannot be revoked",
+            "validity",
+            lambda: check_validity(
+                credential, self.now, self.skew, vcjwt.exp_as_datetime(decoded) if decoded else None
+            ),
         )
+        if status:
+            run.run(
+                "status",
+                lambda: self._status(credential, issuer),
+                skipped="the credential carries no status entry, so it cannot be revoked",
+            )
         if endorsements:
             self._endorsements(credential, run)
             self._nested_credentials(credential, run)
@@ -235,6 +267,10 @@ class _Context:
         proofs = proofs if isinstance(proofs, list) else [proofs] if proofs else []
         if not proofs:
             raise ProofError("the credential has no proof")
+        if len(proofs) > MAX_PROOFS:
+            raise ProofError(
+                f"the credential has {len(proofs)} proofs; at most {MAX_PROOFS} are read"
+            )
         errors: list[VerifierError] = []
         for proof in proofs:
             if not isinstance(proof, dict):
@@ -275,9 +311,9 @@ class _Context:
 
     def _status(self, credential: dict[str, Any], issuer: str | None) -> str | None:
         def verify_list(status_list: dict[str, Any]) -> None:
-            report = self._nested().verify(
-                Loaded("json", credential=status_list), None, None, False
-            )
+            # The list's own status is not followed: a list that points at itself must not loop.
+            status_list_input = Loaded("json", credential=status_list)
+            report = self.verify(status_list_input, None, None, False, False)
             for name in ("proof", "issuer"):
                 check = report.check(name)
                 if check is None or check.outcome is not Outcome.PASSED:
@@ -288,12 +324,13 @@ class _Context:
         result = check_status(credential, fetcher=self.fetcher, verify_list=verify_list)
         return result.reason if result else None
 
-    def _nested(self) -> _Context:
-        return self
-
     def _endorsements(self, credential: dict[str, Any], run: _Run) -> None:
         found = _collect_endorsements(credential)
         if not found:
+            return
+        if len(found) > MAX_ENDORSEMENTS:
+            message = f"{len(found)} endorsements; at most {MAX_ENDORSEMENTS} are verified"
+            run.add("endorsements", Outcome.UNKNOWN, message, required=False)
             return
         failures = []
         for index, endorsement in enumerate(found):

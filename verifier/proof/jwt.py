@@ -19,6 +19,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from verifier import safejson
 from verifier.errors import (
     AlgorithmNotAllowed,
     ClaimMismatch,
@@ -107,11 +108,11 @@ def decode(token: str) -> DecodedJwt:
     if len(parts) != 3:
         raise MalformedInput("a compact JWS has three dot-separated parts")
     try:
-        header = json.loads(b64url_decode(parts[0]))
-        payload = json.loads(b64url_decode(parts[1]))
+        header_bytes, payload_bytes = b64url_decode(parts[0]), b64url_decode(parts[1])
         signature = b64url_decode(parts[2])
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedInput("the JWS is not valid base64url-encoded JSON") from exc
+    except ValueError as exc:
+        raise MalformedInput("the JWS is not valid base64url") from exc
+    header, payload = safejson.loads(header_bytes), safejson.loads(payload_bytes)
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise MalformedInput("the JWS header and payload must be JSON objects")
     return DecodedJwt(header, payload, f"{parts[0]}.{parts[1]}".encode("ascii"), signature)
@@ -121,8 +122,8 @@ def _check_header(header: dict[str, Any], algorithms: tuple[str, ...]) -> str:
     alg = header.get("alg")
     if not isinstance(alg, str) or alg.lower() == "none":
         raise AlgorithmNotAllowed(str(alg), algorithms)
-    if alg not in algorithms:
-        raise AlgorithmNotAllowed(alg, algorithms)
+    if alg not in algorithms or alg not in _KEY_TYPES:
+        raise AlgorithmNotAllowed(alg, tuple(a for a in algorithms if a in _KEY_TYPES))
     extra = set(header) - ALLOWED_HEADER
     if extra:
         raise ProofError(f"JOSE header parameters {sorted(extra)} are not allowed by OB 3.0")
@@ -189,5 +190,13 @@ def check_claims(decoded: DecodedJwt, now: datetime) -> None:
 
 
 def exp_as_datetime(decoded: DecodedJwt) -> datetime | None:
+    """The ``exp`` claim as a time; ``ClaimMismatch`` if it is not a usable timestamp."""
     exp = decoded.payload.get("exp")
-    return datetime.fromtimestamp(exp, UTC) if isinstance(exp, int | float) else None
+    if exp is None:
+        return None
+    if isinstance(exp, bool) or not isinstance(exp, int | float):
+        raise ClaimMismatch("the JWT 'exp' claim is not a number")
+    try:
+        return datetime.fromtimestamp(exp, UTC)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise ClaimMismatch("the JWT 'exp' claim is not a usable time") from exc
