@@ -123,6 +123,8 @@ def validate(document: Mapping[str, Any], types: list[str]) -> str:
     if name is None:
         return ""
     validator = _validator(name)
+    if validator.is_valid(dict(document)):  # what Laurel emits: one pass, no error objects
+        return f"conforms to the OB 3.0 schema ({name})"
     problems = _errors(validator, _wrap_single_values(validator, document))
     if problems:
         raise SchemaViolation(_describe(problems))

@@ -31,7 +31,7 @@ from verifier.errors import (
     VerifierError,
 )
 from verifier.fetch import Fetcher, HttpFetcher
-from verifier.jsonld import canonicalize, expand
+from verifier.jsonld import canonicalize
 from verifier.keys import DefaultKeyResolver, KeyResolver, ResolvedKey
 from verifier.proof import data_integrity
 from verifier.proof import jwt as vcjwt
@@ -187,7 +187,7 @@ class _Context:
             credential = loaded.credential
         run.add("input", Outcome.PASSED, f"read a credential from {_describe_format(loaded)}")
         canonical: list[str] = []
-        run.run("context", lambda: self._context(credential, canonical, decoded is None))
+        run.run("context", lambda: self._context(credential, canonical))
         note = context_version_note(credential)
         if note:
             run.add("context version", Outcome.FAILED, note, required=False)
@@ -246,13 +246,11 @@ class _Context:
         checks = tuple(run.checks)
         return Report(decide(checks), checks, summarize(credential, loaded.format), credential)
 
-    def _context(self, credential: dict[str, Any], canonical: list[str], need_canon: bool) -> str:
+    def _context(self, credential: dict[str, Any], canonical: list[str]) -> str:
+        """Context rules, then JSON-LD processing (which fails on dropped terms). The canonical
+        form is kept for the Data Integrity proof check."""
         reason = check_context(credential)
-        document = data_integrity.unsigned(credential)
-        if need_canon:
-            canonical.append(canonicalize(document))
-        else:
-            expand(document)
+        canonical.append(canonicalize(data_integrity.unsigned(credential)))
         return reason
 
     def _schema(self, credential: dict[str, Any]) -> str | None:
