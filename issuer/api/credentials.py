@@ -1,0 +1,194 @@
+"""The issuing API: achievements, credentials (one, bulk, list, get), revocation, verification."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlmodel import Session
+
+from issuer.api.deps import ApiKeyDep, ServicesDep, SessionDep, issuer_for, require
+from issuer.errors import BadRequest, UnsupportedMedia
+from issuer.schemas import AchievementIn, IssueRequest, RevokeRequest
+from issuer.services import bulk, credentials
+from issuer.services.achievements import (
+    get_achievement,
+    list_achievements,
+    ob_achievement,
+    save_achievement,
+)
+from issuer.services.issuance import issue
+from verifier import verify_credential
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+VC_JSON = "application/vc+ld+json"
+VC_JWT = "application/vc+jwt"
+
+
+def _actor(key: Any) -> str:
+    return f"apikey:{key.prefix}"
+
+
+@router.get("/issuers/{slug}/achievements", summary="The issuer's achievements")
+def achievements(
+    slug: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+) -> dict[str, Any]:
+    issuer = issuer_for(db, key, slug, "read")
+    return {
+        "achievements": [
+            {"key": row.key, "validity": row.validity, **ob_achievement(services, issuer, row)}
+            for row in list_achievements(db, issuer)
+        ]
+    }
+
+
+@router.post("/issuers/{slug}/achievements", status_code=201, summary="Add an achievement")
+def add_achievement(
+    slug: str, body: AchievementIn, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+) -> dict[str, Any]:
+    issuer = issuer_for(db, key, slug, "admin")
+    row = save_achievement(db, issuer, body)
+    db.commit()
+    return {"key": row.key, **ob_achievement(services, issuer, row)}
+
+
+@router.put("/issuers/{slug}/achievements/{achievement}", summary="Edit an achievement")
+def edit_achievement(
+    slug: str,
+    achievement: str,
+    body: AchievementIn,
+    db: SessionDep,
+    key: ApiKeyDep,
+    services: ServicesDep,
+) -> dict[str, Any]:
+    issuer = issuer_for(db, key, slug, "admin")
+    if body.key != achievement:
+        raise BadRequest("the key in the body must match the URL")
+    get_achievement(db, issuer, achievement)
+    row = save_achievement(db, issuer, body, update=True)
+    db.commit()
+    return {"key": row.key, **ob_achievement(services, issuer, row)}
+
+
+@router.post(
+    "/issuers/{slug}/credentials",
+    status_code=201,
+    summary="Issue one credential",
+    description="Retries with the same `Idempotency-Key` return the same credential "
+    "(200); the same key with a different body is a 409.",
+)
+def issue_one(
+    slug: str,
+    body: IssueRequest,
+    response: Response,
+    db: SessionDep,
+    key: ApiKeyDep,
+    services: ServicesDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> dict[str, Any]:
+    issuer_for(db, key, slug, "issue")
+    if body.idempotencyKey is not None:
+        raise BadRequest("use the Idempotency-Key header (idempotencyKey is for bulk rows)")
+    issued = issue(services, slug, body, idempotency_key=idempotency_key, actor=_actor(key))
+    if not issued.created:
+        response.status_code = 200
+    response.headers["Location"] = f"/api/v1/credentials/{issued.credential.id}"
+    return issued.credential.document
+
+
+@router.post(
+    "/issuers/{slug}/credentials/bulk",
+    summary="Issue many (JSON array or CSV)",
+    description="Body: a JSON array of issuance requests, or a CSV file (`text/csv`) "
+    "with the columns " + ", ".join(bulk.CSV_COLUMNS) + ". Each row is issued or "
+    "rejected on its own; the report says which.",
+)
+async def issue_bulk(
+    slug: str, request: Request, key: ApiKeyDep, services: ServicesDep
+) -> dict[str, Any]:
+    with Session(services.engine) as db:
+        issuer_for(db, key, slug, "issue")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    if content_type == "application/json":
+        try:
+            rows = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            raise BadRequest("the body is not valid JSON") from exc
+        if not isinstance(rows, list):
+            raise BadRequest("a bulk JSON body is an array of issuance requests")
+    elif content_type in ("text/csv", "application/csv"):
+        lines = [line async for line in bulk.decoded_lines(request.stream())]
+        rows = list(bulk.csv_rows(lines))
+    else:
+        raise UnsupportedMedia("send application/json (an array) or text/csv")
+    return await run_in_threadpool(bulk.issue_rows, services, slug, rows, _actor(key))
+
+
+@router.get("/issuers/{slug}/credentials", summary="The issuer's credentials, filtered and paged")
+def list_issued(
+    slug: str,
+    db: SessionDep,
+    key: ApiKeyDep,
+    response: Response,
+    email: str | None = None,
+    achievement: str | None = None,
+    status: Annotated[str | None, Query(pattern="^(active|revoked)$")] = None,
+    issued_after: datetime | None = None,
+    issued_before: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    issuer = issuer_for(db, key, slug, "read")
+    assert issuer.id is not None
+    page = credentials.list_credentials(
+        db,
+        issuer.id,
+        email=email,
+        achievement=achievement,
+        status=status,
+        issued_after=issued_after,
+        issued_before=issued_before,
+        limit=limit,
+        offset=offset,
+    )
+    response.headers["X-Total-Count"] = str(page.total)
+    return {
+        "total": page.total,
+        "limit": limit,
+        "offset": offset,
+        "credentials": [credentials.summary(item) for item in page.items],
+    }
+
+
+@router.get(
+    "/credentials/{credential_id}",
+    summary="A signed credential (JSON or VC-JWT)",
+    responses={200: {"content": {VC_JSON: {}, VC_JWT: {}}}},
+)
+def get_one(
+    credential_id: str, request: Request, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+) -> Response:
+    require(key, "read")
+    credential = credentials.get_credential(db, credential_id, key)
+    if VC_JWT in request.headers.get("accept", ""):
+        return Response(credentials.as_jwt(services, credential), media_type=VC_JWT)
+    return Response(json.dumps(credential.document, ensure_ascii=False), media_type=VC_JSON)
+
+
+@router.post("/credentials/{credential_id}/revoke", summary="Revoke a credential")
+def revoke(
+    credential_id: str, body: RevokeRequest, key: ApiKeyDep, services: ServicesDep
+) -> dict[str, Any]:
+    require(key, "revoke")
+    credential = credentials.revoke(services, credential_id, body.reason, key, _actor(key))
+    return credentials.summary(credential)
+
+
+@router.post("/verify", summary="Verify any OB 3.0 credential (JSON, JWT, PNG or SVG body)")
+async def verify(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    report = await run_in_threadpool(verify_credential, body)
+    return report.to_dict()

@@ -1,0 +1,59 @@
+"""What an issuer publishes without authentication: Profile, DID document, JWT key set, status
+lists and achievements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from issuer.api.deps import ServicesDep, SessionDep
+from issuer.services import issuers, statuslists
+from issuer.services.achievements import get_achievement, ob_achievement
+
+router = APIRouter(tags=["public"])
+OB_CONTEXTS = [
+    "https://www.w3.org/ns/credentials/v2",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+]
+
+
+@router.get("/issuers/{slug}", summary="The issuer's OB 3.0 Profile")
+def profile(slug: str, db: SessionDep) -> dict[str, Any]:
+    return {"@context": OB_CONTEXTS, **issuers.profile(issuers.get_issuer(db, slug))}
+
+
+@router.get("/issuers/{slug}/did.json", summary="The issuer's did:web DID document")
+def did_document(slug: str, db: SessionDep) -> Response:
+    document = issuers.did_document(db, issuers.get_issuer(db, slug))
+    return _json(document, "application/did+json")
+
+
+@router.get("/.well-known/jwks.json", summary="Every issuer's VC-JWT public keys")
+def jwks(db: SessionDep) -> Response:
+    return _json(issuers.jwks(db), "application/jwk-set+json")
+
+
+@router.get("/issuers/{slug}/achievements/{key}", summary="An achievement (OB 3.0 JSON)")
+def achievement(slug: str, key: str, db: SessionDep, services: ServicesDep) -> dict[str, Any]:
+    issuer = issuers.get_issuer(db, slug)
+    return {
+        "@context": OB_CONTEXTS,
+        **ob_achievement(services, issuer, get_achievement(db, issuer, key)),
+    }
+
+
+@router.get("/status/{list_id}", summary="A signed Bitstring Status List credential")
+def status_list(list_id: int, request: Request, services: ServicesDep) -> Response:
+    body, version = statuslists.signed_list(services, list_id)
+    etag = f'"{list_id}-{version}"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=0, must-revalidate"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/vc+ld+json", headers=headers)
+
+
+def _json(document: Any, media_type: str) -> Response:
+    import json
+
+    return Response(json.dumps(document, ensure_ascii=False), media_type=media_type)

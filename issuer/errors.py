@@ -1,0 +1,62 @@
+"""Errors raised by issuer services; one handler turns them into ``application/problem+json``.
+
+::
+
+    LaurelError (500 if it ever escapes: a bug)
+    ├── NotFound            404  no such issuer / credential / achievement (or not yours)
+    ├── Unauthorized        401  missing or unknown API key
+    ├── Forbidden           403  the key lacks the scope
+    ├── BadRequest          400  malformed input a person can fix
+    │   └── InvalidEmail
+    ├── Conflict            409  e.g. an idempotency key reused with another request
+    ├── AlreadyRevoked      409
+    ├── PayloadTooLarge     413
+    └── UnsupportedMedia    415
+"""
+
+from __future__ import annotations
+
+
+class LaurelError(Exception):
+    status = 500
+    title = "Internal error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(LaurelError):
+    status, title = 404, "Not found"
+
+
+class Unauthorized(LaurelError):
+    status, title = 401, "Unauthorized"
+
+
+class Forbidden(LaurelError):
+    status, title = 403, "Forbidden"
+
+
+class BadRequest(LaurelError):
+    status, title = 400, "Bad request"
+
+
+class InvalidEmail(BadRequest):
+    title = "Invalid email"
+
+
+class Conflict(LaurelError):
+    status, title = 409, "Conflict"
+
+
+class AlreadyRevoked(Conflict):
+    title = "Already revoked"
+
+
+class PayloadTooLarge(LaurelError):
+    status, title = 413, "Payload too large"
+
+
+class UnsupportedMedia(LaurelError):
+    status, title = 415, "Unsupported media type"

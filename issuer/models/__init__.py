@@ -1,0 +1,20 @@
+"""Database tables, one module per concept. Importing this package registers them all."""
+
+from issuer.models.apikey import ApiKey
+from issuer.models.audit import AuditEntry
+from issuer.models.credential import Credential
+from issuer.models.issuer import Achievement, Issuer, SigningKey
+from issuer.models.learner import Learner, LearnerEmail
+from issuer.models.statuslist import StatusList
+
+__all__ = [
+    "Achievement",
+    "ApiKey",
+    "AuditEntry",
+    "Credential",
+    "Issuer",
+    "Learner",
+    "LearnerEmail",
+    "SigningKey",
+    "StatusList",
+]

@@ -1,0 +1,1 @@
+"""Issuer services: plain functions over a ``Services`` bundle. They never import FastAPI."""

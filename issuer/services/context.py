@@ -1,0 +1,29 @@
+"""The world a service call runs in: settings, the database engine and the key store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from issuer.db import make_engine
+from issuer.keystore import DatabaseKeyStore, FileKeyStore, KeyStore
+from issuer.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    keystore: KeyStore
+    cache: dict[object, object] = field(default_factory=dict)
+    """Per-process memo (signed status lists by version)."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, engine: Engine | None = None) -> Services:
+        keystore: KeyStore
+        if settings.key_store == "database":
+            keystore = DatabaseKeyStore(settings.key_passphrase)
+        else:
+            keystore = FileKeyStore(settings.keys_dir, settings.key_passphrase)
+        return cls(settings, engine or make_engine(settings.database_url), keystore)

@@ -1,0 +1,181 @@
+"""Issuers: creation (with their keys), key rotation, and what they publish: the OB 3.0
+Profile, the DID document (did:web) and the JWT key set.
+
+Key ids: with did:web, Data Integrity keys are ``{did}#key-N`` and JWT keys ``{did}#jwt-N``, all
+listed in the DID document; with did:key, the DID is the first Data Integrity key itself.
+Rotation adds new keys and retires the old ones, which stay published so that every credential
+signed before keeps verifying.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from issuer.db import writer
+from issuer.errors import BadRequest, Conflict, NotFound
+from issuer.keys import (
+    PrivateKey,
+    did_key,
+    did_key_method,
+    generate_ed25519,
+    generate_for_jwt,
+    multikey,
+    public_jwk,
+)
+from issuer.models import Issuer, SigningKey
+from issuer.models.base import utcnow
+from issuer.services import audit
+from issuer.services.context import Services
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+DID_CONTEXTS = [
+    "https://www.w3.org/ns/did/v1",
+    "https://w3id.org/security/multikey/v1",
+    "https://w3id.org/security/jwk/v1",
+]
+DEFAULT_JWT_ALG = "RS256"
+
+
+def get_issuer(session: Session, slug: str) -> Issuer:
+    found = session.exec(select(Issuer).where(Issuer.slug == slug)).first()
+    if found is None:
+        raise NotFound(f"there is no issuer {slug!r}")
+    return found
+
+
+def create_issuer(
+    services: Services,
+    *,
+    slug: str,
+    name: str,
+    url: str | None = None,
+    email: str | None = None,
+    description: str | None = None,
+    did_method: str | None = None,
+    actor: str = "cli",
+) -> Issuer:
+    if not SLUG.match(slug):
+        raise BadRequest(
+            "a slug is 1–64 lower-case letters, digits and hyphens, e.g. 'hrd-institute'"
+        )
+    method = did_method or services.settings.did_method
+    di_key = generate_ed25519()
+    did = did_key(di_key) if method == "key" else f"did:web:{services.settings.host}:issuers:{slug}"
+    with Session(writer(services.engine), expire_on_commit=False) as session:
+        if session.exec(select(Issuer).where(Issuer.slug == slug)).first():
+            raise Conflict(f"an issuer with the slug {slug!r} exists already")
+        issuer = Issuer(
+            slug=slug, did=did, name=name, url=url, email=email, description=description
+        )
+        session.add(issuer)
+        session.flush()
+        _add_keys(services, session, issuer, di_key, number=1)
+        audit.append(session, actor, "issuer.create", did, {"slug": slug, "name": name})
+        session.commit()
+        return issuer
+
+
+def _add_keys(
+    services: Services, session: Session, issuer: Issuer, di_key: PrivateKey, number: int
+) -> None:
+    assert issuer.id is not None
+    if issuer.did.startswith("did:key:"):
+        di_kid = did_key_method(di_key)
+    else:
+        di_kid = f"{issuer.did}#key-{number}"
+    jwt_key = generate_for_jwt(DEFAULT_JWT_ALG)
+    jwt_kid = f"{issuer.did}#jwt-{number}"
+    for kid, key, purpose, alg in (
+        (di_kid, di_key, "di", "EdDSA"),
+        (jwt_kid, jwt_key, "jwt", DEFAULT_JWT_ALG),
+    ):
+        row = SigningKey(
+            issuer_id=issuer.id,
+            purpose=purpose,
+            alg=alg,
+            kid=kid,
+            public_jwk=public_jwk(key, kid=kid, iss=issuer.did),
+            multikey=multikey(key) if purpose == "di" else None,
+        )
+        services.keystore.store(row, key)
+        session.add(row)
+    session.flush()
+
+
+def rotate_keys(services: Services, slug: str, actor: str = "cli") -> list[str]:
+    """New signing keys for ``slug``; the old ones are retired but stay published."""
+    with Session(writer(services.engine), expire_on_commit=False) as session:
+        issuer = get_issuer(session, slug)
+        if issuer.did.startswith("did:key:"):
+            raise BadRequest("a did:key issuer's id is its key; create a new issuer to change it")
+        current = active_keys(session, issuer)
+        number = len(all_keys(session, issuer)) // 2 + 1
+        for row in current:
+            row.retired_at = utcnow()
+            session.add(row)
+        _add_keys(services, session, issuer, generate_ed25519(), number)
+        new = [row.kid for row in active_keys(session, issuer)]
+        audit.append(
+            session,
+            actor,
+            "keys.rotate",
+            issuer.did,
+            {"retired": [r.kid for r in current], "new": new},
+        )
+        session.commit()
+        return new
+
+
+def all_keys(session: Session, issuer: Issuer) -> list[SigningKey]:
+    query = select(SigningKey).where(SigningKey.issuer_id == issuer.id).order_by(col(SigningKey.id))
+    return list(session.exec(query))
+
+
+def active_keys(session: Session, issuer: Issuer) -> list[SigningKey]:
+    return [row for row in all_keys(session, issuer) if row.retired_at is None]
+
+
+def signing_key(session: Session, issuer: Issuer, purpose: str) -> SigningKey:
+    for row in active_keys(session, issuer):
+        if row.purpose == purpose:
+            return row
+    raise NotFound(f"issuer {issuer.slug!r} has no active {purpose} key")
+
+
+def profile(issuer: Issuer) -> dict[str, Any]:
+    """The issuer as an OB 3.0 Profile (what credentials embed and /issuers/{slug} serves)."""
+    document: dict[str, Any] = {"id": issuer.did, "type": ["Profile"], "name": issuer.name}
+    for field in ("url", "email", "description"):
+        if getattr(issuer, field):
+            document[field] = getattr(issuer, field)
+    return document
+
+
+def did_document(session: Session, issuer: Issuer) -> dict[str, Any]:
+    methods = []
+    for row in all_keys(session, issuer):
+        method: dict[str, Any] = {"id": row.kid, "controller": issuer.did}
+        if row.multikey:
+            method.update(type="Multikey", publicKeyMultibase=row.multikey)
+        else:
+            jwk = {k: v for k, v in row.public_jwk.items() if k not in ("kid", "iss")}
+            method.update(type="JsonWebKey", publicKeyJwk=jwk)
+        methods.append(method)
+    ids = [method["id"] for method in methods]
+    return {
+        "@context": DID_CONTEXTS,
+        "id": issuer.did,
+        "verificationMethod": methods,
+        "assertionMethod": ids,
+    }
+
+
+def jwks(session: Session) -> dict[str, Any]:
+    """Every issuer's JWT keys, retired ones included, each with ``kid`` and ``iss``."""
+    rows = session.exec(
+        select(SigningKey).where(SigningKey.purpose == "jwt").order_by(col(SigningKey.id))
+    )
+    return {"keys": [row.public_jwk for row in rows]}

@@ -1,0 +1,43 @@
+"""Settings, read once from ``LAUREL_*`` environment variables and validated at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_PASSPHRASE = "change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LAUREL_", extra="ignore")
+
+    database_url: str = "sqlite:///./laurel.db"
+    base_url: str = "http://127.0.0.1:8000"
+    keys_dir: Path = Path("keys")
+    key_passphrase: str = PLACEHOLDER_PASSPHRASE
+    key_store: Literal["file", "database"] = "file"
+    did_method: Literal["web", "key"] = "web"
+    demo: bool = False
+    max_body_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    mail_from: str = "laurel@localhost"
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if not self.demo and self.key_passphrase in (PLACEHOLDER_PASSPHRASE, ""):
+            raise ValueError(
+                "LAUREL_KEY_PASSPHRASE must be set to a real secret (it encrypts issuer keys); "
+                "only `laurel serve --demo` runs with the placeholder"
+            )
+        self.base_url = self.base_url.rstrip("/")
+        return self
+
+    @property
+    def host(self) -> str:
+        """The host (and port) part of the base URL, as did:web writes it."""
+        authority = self.base_url.split("://", 1)[-1].split("/", 1)[0]
+        return authority.replace(":", "%3A")

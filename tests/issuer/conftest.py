@@ -1,0 +1,138 @@
+"""Database fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL tests get a schema of their own in the local ``test`` database (dropped afterwards),
+so they are isolated from each other and can run concurrent clients. Set
+``LAUREL_TEST_POSTGRES_URL`` to use another server.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from issuer.api.app import create_app
+from issuer.db import make_engine
+from issuer.services.apikeys import create_api_key
+from issuer.services.context import Services
+from issuer.services.issuers import create_issuer
+from issuer.settings import Settings
+from verifier.errors import FetchError
+
+POSTGRES = os.environ.get(
+    "LAUREL_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
+)
+BASE_URL = "https://laurel.test"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'laurel.db'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def services(database_url: str, tmp_path: Path) -> Iterator[Services]:
+    settings = Settings(
+        database_url=database_url,
+        keys_dir=tmp_path / "keys",
+        key_passphrase="test-passphrase",
+        base_url=BASE_URL,
+    )
+    engine = make_engine(database_url)
+    yield Services.from_settings(settings, engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def client(services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(services=services)) as test_client:
+        yield test_client
+
+
+class ClientFetcher:
+    """The verifier's fetcher, answering https://laurel.test/… from the app under test."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.urls: list[str] = []
+
+    def __call__(self, url: str) -> bytes:
+        self.urls.append(url)
+        if not url.startswith(BASE_URL + "/"):
+            raise FetchError(url, "unreachable in tests")
+        response = self.client.get(url.removeprefix(BASE_URL))
+        if response.status_code != 200:
+            raise FetchError(url, f"HTTP {response.status_code}")
+        return response.content
+
+
+@pytest.fixture
+def fetcher(client: TestClient) -> ClientFetcher:
+    return ClientFetcher(client)
+
+
+ACHIEVEMENT = {
+    "key": "leading-people",
+    "name": "Leading People",
+    "description": "LEAD Certificate Program course on leading people.",
+    "criteria": "Attend every session and pass the assessment.",
+    "achievementType": "Course",
+    "creditsAvailable": 24,
+    "tags": ["leadership"],
+    "alignments": [
+        {
+            "targetName": "Team Building",
+            "targetUrl": f"{BASE_URL}/frameworks/ecq/ECQ2-4",
+            "targetCode": "ECQ2-4",
+            "targetFramework": "Executive Core Qualifications",
+            "targetType": "ceasn:Competency",
+        }
+    ],
+}
+
+
+def make_issuer(
+    services: Services,
+    client: TestClient,
+    slug: str,
+    scopes: tuple[str, ...] = ("issue", "revoke", "read", "admin"),
+) -> dict[str, Any]:
+    """An issuer with an achievement and an API key; returns headers for requests."""
+    create_issuer(
+        services, slug=slug, name=f"{slug.upper()} Institute", url=f"https://{slug}.example.org"
+    )
+    key = create_api_key(services, slug, ["admin"])
+    headers = {"Authorization": f"Bearer {key}"}
+    response = client.post(
+        f"/api/v1/issuers/{slug}/achievements", json=ACHIEVEMENT, headers=headers
+    )
+    assert response.status_code == 201, response.text
+    if scopes != ("issue", "revoke", "read", "admin"):
+        headers = {"Authorization": f"Bearer {create_api_key(services, slug, list(scopes))}"}
+    return headers
+
+
+def issue_body(email: str = "learner@example.org", **extra: Any) -> dict[str, Any]:
+    return {
+        "recipient": {"email": email, "name": "Kim Min-jun"},
+        "achievement": "leading-people",
+        **extra,
+    }
