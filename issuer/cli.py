@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -15,6 +17,7 @@ from rich.markup import escape
 
 from verifier import Outcome, Report, Verdict, verify_credential
 from verifier.errors import FetchError, InputError
+from verifier.fetch import HttpFetcher
 from verifier.sources import DEFAULT_MAX_BYTES
 
 app = typer.Typer(
@@ -34,6 +37,200 @@ _MARKS = {
 @app.callback()
 def main() -> None:
     """Laurel command line."""
+
+
+issuer_app = typer.Typer(help="Manage issuers.", no_args_is_help=True)
+apikey_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage signing keys.", no_args_is_help=True)
+templates_app = typer.Typer(help="The badge catalogue.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+app.add_typer(issuer_app, name="issuer")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(keys_app, name="keys")
+app.add_typer(templates_app, name="templates")
+app.add_typer(audit_app, name="audit")
+
+
+@contextmanager
+def _services(demo: bool = False) -> Iterator[Any]:
+    """Services from the environment, with a clear message (exit 2) for bad settings; the
+    database connections are closed afterwards."""
+    from pydantic import ValidationError
+
+    from issuer.db import migrate
+    from issuer.services.context import Services
+    from issuer.settings import Settings
+
+    try:
+        settings = Settings(demo=demo) if demo else Settings()
+    except ValidationError as exc:
+        messages = "; ".join(str(e.get("msg", "")).removeprefix("Value error, ")
+                             for e in exc.errors())
+        typer.echo(f"laurel: invalid settings: {messages}", err=True)
+        raise typer.Exit(EXIT_COULD_NOT_RUN) from None
+    services = Services.from_settings(settings)
+    try:
+        migrate(services.engine)
+        yield services
+    finally:
+        services.engine.dispose()
+
+
+def _fail(exc: Exception) -> NoReturn:
+    detail = getattr(exc, "detail", str(exc))
+    typer.echo(f"laurel: {detail}", err=True)
+    raise typer.Exit(EXIT_NOT_VERIFIED)
+
+
+@issuer_app.command("create")
+def issuer_create(
+    name: Annotated[str, typer.Option(help="The institute's name.")],
+    slug: Annotated[str, typer.Option(help="Short URL name, e.g. hrd-institute.")],
+    did_method: Annotated[str, typer.Option(help="web (production) or key (offline).")] = "web",
+    url: Annotated[str | None, typer.Option(help="The institute's website.")] = None,
+    email: Annotated[str | None, typer.Option(help="A contact email.")] = None,
+) -> None:
+    """Create an issuer profile with its keys; prints its id (DID)."""
+    from issuer.errors import LaurelError
+    from issuer.services.issuers import create_issuer
+
+    if did_method not in ("web", "key"):
+        typer.echo("laurel: --did-method is 'web' or 'key'", err=True)
+        raise typer.Exit(EXIT_COULD_NOT_RUN)
+    try:
+        with _services() as services:
+            created = create_issuer(services, slug=slug, name=name, url=url, email=email,
+                                    did_method=did_method)
+    except LaurelError as exc:
+        _fail(exc)
+    typer.echo(created.did)
+
+
+@apikey_app.command("create")
+def apikey_create(
+    issuer: Annotated[str, typer.Option(help="The issuer's slug.")],
+    scopes: Annotated[str, typer.Option(help="Comma-separated: issue,revoke,read,admin.")] = (
+        "issue,revoke,read"
+    ),
+    name: Annotated[str | None, typer.Option(help="A label for the key.")] = None,
+) -> None:
+    """Create an API key; it is printed once, alone on the last line."""
+    from issuer.errors import LaurelError
+    from issuer.services.apikeys import create_api_key, parse_scopes
+
+    try:
+        with _services() as services:
+            key = create_api_key(services, issuer, parse_scopes(scopes), name)
+    except LaurelError as exc:
+        _fail(exc)
+    typer.echo(f"API key for {issuer} (scopes {scopes}); store it now, it is not shown again:")
+    typer.echo(key)
+
+
+@keys_app.command("rotate")
+def keys_rotate(issuer: Annotated[str, typer.Option(help="The issuer's slug.")]) -> None:
+    """New signing keys; old ones stay published so earlier credentials keep verifying."""
+    from issuer.errors import LaurelError
+    from issuer.services.issuers import rotate_keys
+
+    try:
+        with _services() as services:
+            kids = rotate_keys(services, issuer)
+    except LaurelError as exc:
+        _fail(exc)
+    for kid in kids:
+        typer.echo(kid)
+
+
+@templates_app.command("load")
+def templates_load(issuer: Annotated[str, typer.Option(help="The issuer's slug.")]) -> None:
+    """Add (or update) every catalogue achievement for an issuer."""
+    from issuer.catalogue import CatalogueError
+    from issuer.errors import LaurelError
+    from issuer.services.templates import load_templates
+
+    try:
+        with _services() as services:
+            count = load_templates(services, issuer)
+    except (LaurelError, CatalogueError) as exc:
+        _fail(exc)
+    typer.echo(f"{count} achievements loaded for {issuer}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exit 1 if it was altered."""
+    from sqlmodel import Session
+
+    from issuer.services.audit import verify_chain
+
+    with _services() as services, Session(services.engine) as session:
+        count, problem = verify_chain(session)
+    if problem:
+        typer.echo(f"audit log BROKEN after {count} good entries: {problem}", err=True)
+        raise typer.Exit(EXIT_NOT_VERIFIED)
+    typer.echo(f"audit log intact: {count} entries")
+
+
+@app.command("issue")
+def issue_csv(
+    issuer: Annotated[str, typer.Option(help="The issuer's slug.")],
+    csv: Annotated[Path, typer.Option(help="A CSV file (see docs/api.md for the columns).")],
+) -> None:
+    """Issue a credential for every row of a CSV file, with a progress bar and a report."""
+    from rich.progress import track
+
+    from issuer.errors import LaurelError
+    from issuer.services.bulk import csv_rows, issue_row
+
+    try:
+        with csv.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv_rows(handle))
+    except UnicodeDecodeError:
+        typer.echo("laurel: the CSV is not UTF-8 text; save it as 'CSV UTF-8'", err=True)
+        raise typer.Exit(EXIT_COULD_NOT_RUN) from None
+    except (OSError, LaurelError) as exc:
+        typer.echo(f"laurel: {getattr(exc, 'detail', exc)}", err=True)
+        raise typer.Exit(EXIT_COULD_NOT_RUN) from None
+    with _services() as services:
+        report = [issue_row(services, issuer, number, row, "cli")
+                  for number, row in enumerate(track(rows, description="Issuing"), start=1)]
+    errors = [row for row in report if row["status"] == "error"]
+    for row in errors:
+        typer.echo(f"row {row['row']}: {row['error']}", err=True)
+    issued = sum(1 for row in report if row["status"] == "issued")
+    typer.echo(f"{issued} issued, {len(report) - issued - len(errors)} already issued, "
+               f"{len(errors)} errors")
+    if errors:
+        raise typer.Exit(EXIT_NOT_VERIFIED)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    demo: Annotated[bool, typer.Option(help="Seed a demo institute and print how to try it.")] = (
+        False
+    ),
+) -> None:
+    """Run the API and pages; creates or migrates the database first."""
+    import uvicorn
+
+    from issuer.api.app import create_app
+
+    if demo:
+        import os
+
+        os.environ.setdefault("LAUREL_DATABASE_URL", "sqlite:///./laurel-demo.db")
+        os.environ.setdefault("LAUREL_KEYS_DIR", "./keys/demo")
+        os.environ.setdefault("LAUREL_BASE_URL", f"http://{host}:{port}")
+    with _services(demo=demo) as services:
+        if demo:
+            from issuer.demo import seed_demo
+
+            for line in seed_demo(services):
+                typer.echo(line)
+        uvicorn.run(create_app(services=services), host=host, port=port)
 
 
 def _read_source(source: str) -> str | bytes:
@@ -109,7 +306,10 @@ def verify(
     except (OSError, ValueError, InputError, FetchError) as exc:
         typer.echo(f"laurel verify: {exc}", err=True)
         raise typer.Exit(EXIT_COULD_NOT_RUN) from None
-    report = verify_credential(data, now=when, email=email, trusted_issuers=trusted)
+    # A local tool: also reach a Laurel running on this machine over plain http (e.g. --demo).
+    fetcher = HttpFetcher(allow_loopback_http=True)
+    report = verify_credential(data, now=when, email=email, trusted_issuers=trusted,
+                               fetcher=fetcher)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:

@@ -21,6 +21,8 @@ Fetcher = Callable[[str], bytes]
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 MAX_REDIRECTS = 3
+LOOPBACK = ("http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/",
+            "http://[::1]:", "http://[::1]/")
 
 
 class HttpFetcher:
@@ -33,17 +35,21 @@ class HttpFetcher:
         max_bytes: int = DEFAULT_MAX_BYTES,
         cache_seconds: float = 300.0,
         allow_http: bool = False,
+        allow_loopback_http: bool = False,
     ) -> None:
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.cache_seconds = cache_seconds
         self.allow_http = allow_http
+        self.allow_loopback_http = allow_loopback_http
         self._cache: dict[str, tuple[float, bytes]] = {}
 
     def _check_scheme(self, url: str) -> None:
-        schemes = ("https://", "http://") if self.allow_http else ("https://",)
-        if not url.startswith(schemes):
-            raise FetchError(url, "only https URLs are fetched")
+        if url.startswith("https://") or (self.allow_http and url.startswith("http://")):
+            return
+        if self.allow_loopback_http and url.startswith(LOOPBACK):
+            return
+        raise FetchError(url, "only https URLs are fetched")
 
     def __call__(self, url: str) -> bytes:
         self._check_scheme(url)

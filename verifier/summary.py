@@ -17,6 +17,15 @@ def _name(value: Any) -> str | None:
     return _str(value)
 
 
+def _identifier_name(subject: dict[str, Any]) -> str | None:
+    """The recipient's name when the issuer put it in a plain ``name`` identifier."""
+    identifiers = subject.get("identifier")
+    for item in identifiers if isinstance(identifiers, list) else []:
+        if isinstance(item, dict) and item.get("identityType") == "name" and not item.get("hashed"):
+            return _str(item.get("identityHash"))
+    return None
+
+
 def summarize(credential: dict[str, Any], source_format: str) -> Summary:
     issuer = credential.get("issuer")
     issuer_id = _str(issuer.get("id")) if isinstance(issuer, dict) else _str(issuer)
@@ -37,7 +46,7 @@ def summarize(credential: dict[str, Any], source_format: str) -> Summary:
         achievement_type=_str(achievement.get("achievementType")),
         achievement_description=_name(achievement.get("description")),
         recipient_id=_str(subject.get("id")),
-        recipient_name=_name(subject.get("name")),
+        recipient_name=_name(subject.get("name")) or _identifier_name(subject),
         valid_from=_str(credential.get("validFrom") or credential.get("issuanceDate")),
         valid_until=_str(credential.get("validUntil") or credential.get("expirationDate")),
         alignments=tuple(

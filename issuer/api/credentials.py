@@ -20,6 +20,7 @@ from issuer.services.achievements import (
     ob_achievement,
     save_achievement,
 )
+from issuer.services.fetching import LocalFirstFetcher
 from issuer.services.issuance import issue
 from verifier import verify_credential
 
@@ -187,8 +188,12 @@ def revoke(
     return credentials.summary(credential)
 
 
-@router.post("/verify", summary="Verify any OB 3.0 credential (JSON, JWT, PNG or SVG body)")
-async def verify(request: Request) -> dict[str, Any]:
+@router.post("/verify", summary="Verify any OB 3.0 credential (JSON, JWT, PNG or SVG body)",
+             description="No API key needed. The body is the credential itself: JSON, a "
+             "compact JWS, or a baked PNG or SVG. The answer lists every check.")
+async def verify(request: Request, services: ServicesDep) -> dict[str, Any]:
     body = await request.body()
-    report = await run_in_threadpool(verify_credential, body)
+    report = await run_in_threadpool(
+        verify_credential, body, fetcher=LocalFirstFetcher(services)
+    )
     return report.to_dict()

@@ -1,0 +1,70 @@
+"""``laurel serve --demo``: a demo institute with the catalogue, learners and issued badges."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from issuer.models import Credential, Issuer
+from issuer.schemas import IssueRequest
+from issuer.services.apikeys import create_api_key
+from issuer.services.context import Services
+from issuer.services.credentials import revoke
+from issuer.services.issuance import issue
+from issuer.services.issuers import create_issuer
+from issuer.services.templates import load_templates
+
+SLUG = "demo-institute"
+LEARNERS = [
+    ("kim.minjun@example.org", "김민준"),
+    ("lee.seoyeon@example.org", "이서연"),
+    ("alex.morgan@example.org", "Alex Morgan"),
+    ("priya.nair@example.org", "Priya Nair"),
+]
+
+
+def seed_demo(services: Services) -> list[str]:
+    """Seed once (idempotent); return the lines to print: an API key and links to try."""
+    with Session(services.engine) as session:
+        exists = session.exec(select(Issuer).where(Issuer.slug == SLUG)).first() is not None
+    if not exists:
+        create_issuer(services, slug=SLUG, name="Demo HRD Institute",
+                      url="https://hrd.example.org", email="badges@hrd.example.org",
+                      description="A demo training institute seeded by `laurel serve --demo`.",
+                      did_method="key")
+    count = load_templates(services, SLUG)
+    achievements = ["leadership-skills-for-non-supervisors", "emotional-intelligence",
+                    "leading-through-change", "dl-information-and-data-literacy",
+                    "ai-foundations"]
+    first_id = None
+    with Session(services.engine) as session:
+        from issuer.models import Achievement
+
+        keys = [row.key for row in session.exec(select(Achievement).limit(200))]
+    chosen = [key for key in achievements if key in keys] or keys[:4]
+    for number, (email, name) in enumerate(LEARNERS):
+        for key in chosen[: 2 + number % 3]:
+            request = IssueRequest.model_validate(
+                {"recipient": {"email": email, "name": name}, "achievement": key})
+            issued = issue(services, SLUG, request, idempotency_key=f"demo:{email}:{key}",
+                           actor="demo")
+            first_id = first_id or issued.credential.id
+    with Session(services.engine) as session:
+        revoked = session.exec(select(Credential).where(
+            Credential.revoked_at.is_not(None))).first()  # type: ignore[union-attr]
+        last = session.exec(select(Credential).order_by(Credential.issued_at.desc())).first()  # type: ignore[attr-defined]
+    if revoked is None and last is not None and last.id != first_id:
+        revoke(services, last.id, "demo: issued by mistake", None, actor="demo")
+    key = create_api_key(services, SLUG, ["issue", "revoke", "read", "admin"], name="demo")
+    base = services.settings.base_url
+    return [
+        f"Demo institute '{SLUG}' with {count} catalogue achievements and "
+        f"{len(LEARNERS)} learners is ready.",
+        f"  Profile:       {base}/issuers/{SLUG}",
+        f"  Credentials:   curl -H 'Authorization: Bearer {key}' "
+        f"{base}/api/v1/issuers/{SLUG}/credentials",
+        f"  One badge:     curl -H 'Authorization: Bearer {key}' "
+        f"{base}/api/v1/credentials/{first_id}",
+        f"  API docs:      {base}/docs",
+        "API key (admin scopes):",
+        key,
+    ]

@@ -1,0 +1,71 @@
+"""The service's command line: issuer create, apikey create, keys rotate, templates load, issue
+--csv, audit verify (on SQLite and PostgreSQL), and a clear refusal of placeholder secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from issuer.cli import app
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        "LAUREL_DATABASE_URL": database_url,
+        "LAUREL_KEYS_DIR": str(tmp_path / "keys"),
+        "LAUREL_KEY_PASSPHRASE": "cli-test-passphrase",
+        "LAUREL_BASE_URL": "https://laurel.test",
+    }
+
+
+def _run(env: dict[str, str], *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args), env=env)
+    return result.exit_code, result.output
+
+
+def test_issuer_lifecycle(env: dict[str, str], tmp_path: Path) -> None:
+    code, out = _run(env, "issuer", "create", "--name", "HRD Institute", "--slug", "hrd")
+    assert code == 0, out
+    assert out.strip() == "did:web:laurel.test:issuers:hrd"
+    code, out = _run(env, "issuer", "create", "--name", "Again", "--slug", "hrd")
+    assert code == 1 and "exists already" in out
+
+    code, out = _run(env, "apikey", "create", "--issuer", "hrd", "--scopes", "issue,read")
+    assert code == 0, out
+    assert out.strip().splitlines()[-1].startswith("lrl_")
+    code, out = _run(env, "apikey", "create", "--issuer", "hrd", "--scopes", "everything")
+    assert code == 1 and "scopes" in out
+
+    code, out = _run(env, "templates", "load", "--issuer", "hrd")
+    assert code == 0 and "achievements loaded" in out, out
+
+    csv = tmp_path / "cohort.csv"
+    csv.write_text("email,name,achievement\n"
+                   "a@example.org,Ann,emotional-intelligence\n"
+                   "b@example.org,Bo,no-such-thing\n", encoding="utf-8")
+    code, out = _run(env, "issue", "--issuer", "hrd", "--csv", str(csv))
+    assert code == 1 and "1 issued, 0 already issued, 1 errors" in out, out
+    code, out = _run(env, "issue", "--issuer", "hrd", "--csv", str(csv))
+    assert "0 issued, 1 already issued, 1 errors" in out
+
+    code, out = _run(env, "keys", "rotate", "--issuer", "hrd")
+    assert code == 0 and "#key-2" in out, out
+    code, out = _run(env, "audit", "verify")
+    assert code == 0 and "audit log intact" in out, out
+
+
+def test_placeholder_passphrase_is_refused(env: dict[str, str]) -> None:
+    code, out = _run({**env, "LAUREL_KEY_PASSPHRASE": "change-me"},
+                     "issuer", "create", "--name", "X", "--slug", "x")
+    assert code == 2 and "LAUREL_KEY_PASSPHRASE" in out
+
+
+def test_bad_csv_encoding(env: dict[str, str], tmp_path: Path) -> None:
+    _run(env, "issuer", "create", "--name", "HRD", "--slug", "hrd")
+    csv = tmp_path / "latin1.csv"
+    csv.write_bytes("email,name,achievement\nä@example.org,Jörg,x\n".encode("latin-1"))
+    code, out = _run(env, "issue", "--issuer", "hrd", "--csv", str(csv))
+    assert code == 2 and "not UTF-8" in out
