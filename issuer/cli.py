@@ -64,8 +64,9 @@ def _services(demo: bool = False) -> Iterator[Any]:
     try:
         settings = Settings(demo=demo) if demo else Settings()
     except ValidationError as exc:
-        messages = "; ".join(str(e.get("msg", "")).removeprefix("Value error, ")
-                             for e in exc.errors())
+        messages = "; ".join(
+            str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()
+        )
         typer.echo(f"laurel: invalid settings: {messages}", err=True)
         raise typer.Exit(EXIT_COULD_NOT_RUN) from None
     services = Services.from_settings(settings)
@@ -99,8 +100,9 @@ def issuer_create(
         raise typer.Exit(EXIT_COULD_NOT_RUN)
     try:
         with _services() as services:
-            created = create_issuer(services, slug=slug, name=name, url=url, email=email,
-                                    did_method=did_method)
+            created = create_issuer(
+                services, slug=slug, name=name, url=url, email=email, did_method=did_method
+            )
     except LaurelError as exc:
         _fail(exc)
     typer.echo(created.did)
@@ -193,14 +195,18 @@ def issue_csv(
         typer.echo(f"laurel: {getattr(exc, 'detail', exc)}", err=True)
         raise typer.Exit(EXIT_COULD_NOT_RUN) from None
     with _services() as services:
-        report = [issue_row(services, issuer, number, row, "cli")
-                  for number, row in enumerate(track(rows, description="Issuing"), start=1)]
+        report = [
+            issue_row(services, issuer, number, row, "cli")
+            for number, row in enumerate(track(rows, description="Issuing"), start=1)
+        ]
     errors = [row for row in report if row["status"] == "error"]
     for row in errors:
         typer.echo(f"row {row['row']}: {row['error']}", err=True)
     issued = sum(1 for row in report if row["status"] == "issued")
-    typer.echo(f"{issued} issued, {len(report) - issued - len(errors)} already issued, "
-               f"{len(errors)} errors")
+    typer.echo(
+        f"{issued} issued, {len(report) - issued - len(errors)} already issued, "
+        f"{len(errors)} errors"
+    )
     if errors:
         raise typer.Exit(EXIT_NOT_VERIFIED)
 
@@ -308,8 +314,9 @@ def verify(
         raise typer.Exit(EXIT_COULD_NOT_RUN) from None
     # A local tool: also reach a Laurel running on this machine over plain http (e.g. --demo).
     fetcher = HttpFetcher(allow_loopback_http=True)
-    report = verify_credential(data, now=when, email=email, trusted_issuers=trusted,
-                               fetcher=fetcher)
+    report = verify_credential(
+        data, now=when, email=email, trusted_issuers=trusted, fetcher=fetcher
+    )
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:

@@ -27,14 +27,23 @@ def seed_demo(services: Services) -> list[str]:
     with Session(services.engine) as session:
         exists = session.exec(select(Issuer).where(Issuer.slug == SLUG)).first() is not None
     if not exists:
-        create_issuer(services, slug=SLUG, name="Demo HRD Institute",
-                      url="https://hrd.example.org", email="badges@hrd.example.org",
-                      description="A demo training institute seeded by `laurel serve --demo`.",
-                      did_method="key")
+        create_issuer(
+            services,
+            slug=SLUG,
+            name="Demo HRD Institute",
+            url="https://hrd.example.org",
+            email="badges@hrd.example.org",
+            description="A demo training institute seeded by `laurel serve --demo`.",
+            did_method="key",
+        )
     count = load_templates(services, SLUG)
-    achievements = ["leadership-skills-for-non-supervisors", "emotional-intelligence",
-                    "leading-through-change", "dl-information-and-data-literacy",
-                    "ai-foundations"]
+    achievements = [
+        "leadership-skills-for-non-supervisors",
+        "emotional-intelligence",
+        "leading-through-change",
+        "dl-information-and-data-literacy",
+        "ai-foundations",
+    ]
     first_id = None
     with Session(services.engine) as session:
         from issuer.models import Achievement
@@ -44,13 +53,14 @@ def seed_demo(services: Services) -> list[str]:
     for number, (email, name) in enumerate(LEARNERS):
         for key in chosen[: 2 + number % 3]:
             request = IssueRequest.model_validate(
-                {"recipient": {"email": email, "name": name}, "achievement": key})
-            issued = issue(services, SLUG, request, idempotency_key=f"demo:{email}:{key}",
-                           actor="demo")
+                {"recipient": {"email": email, "name": name}, "achievement": key}
+            )
+            issued = issue(
+                services, SLUG, request, idempotency_key=f"demo:{email}:{key}", actor="demo"
+            )
             first_id = first_id or issued.credential.id
     with Session(services.engine) as session:
-        revoked = session.exec(select(Credential).where(
-            Credential.revoked_at.is_not(None))).first()  # type: ignore[union-attr]
+        revoked = session.exec(select(Credential).where(Credential.revoked_at.is_not(None))).first()  # type: ignore[union-attr]
         last = session.exec(select(Credential).order_by(Credential.issued_at.desc())).first()  # type: ignore[attr-defined]
     if revoked is None and last is not None and last.id != first_id:
         revoke(services, last.id, "demo: issued by mistake", None, actor="demo")

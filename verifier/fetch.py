@@ -21,8 +21,14 @@ Fetcher = Callable[[str], bytes]
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 MAX_REDIRECTS = 3
-LOOPBACK = ("http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/",
-            "http://[::1]:", "http://[::1]/")
+LOOPBACK = (
+    "http://127.0.0.1:",
+    "http://127.0.0.1/",
+    "http://localhost:",
+    "http://localhost/",
+    "http://[::1]:",
+    "http://[::1]/",
+)
 
 
 class HttpFetcher:

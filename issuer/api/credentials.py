@@ -188,12 +188,13 @@ def revoke(
     return credentials.summary(credential)
 
 
-@router.post("/verify", summary="Verify any OB 3.0 credential (JSON, JWT, PNG or SVG body)",
-             description="No API key needed. The body is the credential itself: JSON, a "
-             "compact JWS, or a baked PNG or SVG. The answer lists every check.")
+@router.post(
+    "/verify",
+    summary="Verify any OB 3.0 credential (JSON, JWT, PNG or SVG body)",
+    description="No API key needed. The body is the credential itself: JSON, a "
+    "compact JWS, or a baked PNG or SVG. The answer lists every check.",
+)
 async def verify(request: Request, services: ServicesDep) -> dict[str, Any]:
     body = await request.body()
-    report = await run_in_threadpool(
-        verify_credential, body, fetcher=LocalFirstFetcher(services)
-    )
+    report = await run_in_threadpool(verify_credential, body, fetcher=LocalFirstFetcher(services))
     return report.to_dict()

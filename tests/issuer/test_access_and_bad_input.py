@@ -37,8 +37,9 @@ def _endpoints(slug: str, credential: str) -> list[tuple[str, str, dict[str, Any
 def test_another_issuers_key_sees_nothing(client: TestClient, services: Services) -> None:
     a = make_issuer(services, client, "alpha")
     b = make_issuer(services, client, "beta")
-    credential = client.post("/api/v1/issuers/alpha/credentials", json=issue_body(),
-                             headers=a).json()["id"]
+    credential = client.post(
+        "/api/v1/issuers/alpha/credentials", json=issue_body(), headers=a
+    ).json()["id"]
     for method, path, body in _endpoints("alpha", credential):
         response = client.request(method, path, json=body, headers=b)
         _problem(response, 404)
@@ -56,14 +57,20 @@ def test_missing_or_wrong_api_key(client: TestClient, services: Services) -> Non
 
 def test_scopes(client: TestClient, services: Services) -> None:
     read_only = make_issuer(services, client, "alpha", scopes=("read",))
-    _problem(client.post("/api/v1/issuers/alpha/credentials", json=issue_body(),
-                         headers=read_only), 403)
+    _problem(
+        client.post("/api/v1/issuers/alpha/credentials", json=issue_body(), headers=read_only), 403
+    )
     assert client.get("/api/v1/issuers/alpha/credentials", headers=read_only).status_code == 200
     issue_only = make_issuer(services, client, "beta", scopes=("issue",))
-    credential = client.post("/api/v1/issuers/beta/credentials", json=issue_body(),
-                             headers=issue_only).json()["id"]
-    _problem(client.post(f"/api/v1/credentials/{credential}/revoke", json={"reason": "x"},
-                         headers=issue_only), 403)
+    credential = client.post(
+        "/api/v1/issuers/beta/credentials", json=issue_body(), headers=issue_only
+    ).json()["id"]
+    _problem(
+        client.post(
+            f"/api/v1/credentials/{credential}/revoke", json={"reason": "x"}, headers=issue_only
+        ),
+        403,
+    )
 
 
 @pytest.mark.parametrize(
@@ -73,42 +80,73 @@ def test_scopes(client: TestClient, services: Services) -> None:
         (issue_body("not-an-email"), 422, "not an email address"),
         ({"recipient": {"email": "a@example.org"}}, 422, "achievement"),
         (issue_body(validFrom="2026-01-01T00:00:00"), 422, "time zone"),
-        (issue_body(validFrom="2026-02-01T00:00:00Z", validUntil="2026-01-01T00:00:00Z"), 400,
-         "validUntil must be after validFrom"),
+        (
+            issue_body(validFrom="2026-02-01T00:00:00Z", validUntil="2026-01-01T00:00:00Z"),
+            400,
+            "validUntil must be after validFrom",
+        ),
         (issue_body(unknownField=1), 422, "unknownField"),
         (issue_body(creditsEarned=-3), 422, "creditsEarned"),
         (issue_body(evidence=[{"id": "javascript:alert(1)"}]), 422, "http(s) URL"),
     ],
 )
-def test_bad_issue_requests(client: TestClient, services: Services, body: dict[str, Any],
-                            status: int, fragment: str) -> None:
+def test_bad_issue_requests(
+    client: TestClient, services: Services, body: dict[str, Any], status: int, fragment: str
+) -> None:
     headers = make_issuer(services, client, "alpha")
-    problem = _problem(client.post("/api/v1/issuers/alpha/credentials", json=body,
-                                   headers=headers), status)
+    problem = _problem(
+        client.post("/api/v1/issuers/alpha/credentials", json=body, headers=headers), status
+    )
     assert fragment in problem["detail"]
 
 
-def test_wrong_content_type_oversized_body_and_bad_ids(client: TestClient,
-                                                       services: Services) -> None:
+def test_wrong_content_type_oversized_body_and_bad_ids(
+    client: TestClient, services: Services
+) -> None:
     headers = make_issuer(services, client, "alpha")
-    response = client.post("/api/v1/issuers/alpha/credentials", content=b"email=a@example.org",
-                           headers={**headers, "Content-Type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        "/api/v1/issuers/alpha/credentials",
+        content=b"email=a@example.org",
+        headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert 400 <= response.status_code < 500
     assert response.headers["content-type"].startswith(PROBLEM)
-    _problem(client.post("/api/v1/issuers/alpha/credentials/bulk", content=b"x",
-                         headers={**headers, "Content-Type": "application/xml"}), 415)
+    _problem(
+        client.post(
+            "/api/v1/issuers/alpha/credentials/bulk",
+            content=b"x",
+            headers={**headers, "Content-Type": "application/xml"},
+        ),
+        415,
+    )
     big = b"[" + b" " * (21 * 1024 * 1024) + b"]"
-    _problem(client.post("/api/v1/issuers/alpha/credentials/bulk", content=big,
-                         headers={**headers, "Content-Type": "application/json"}), 413)
+    _problem(
+        client.post(
+            "/api/v1/issuers/alpha/credentials/bulk",
+            content=big,
+            headers={**headers, "Content-Type": "application/json"},
+        ),
+        413,
+    )
     _problem(client.get("/api/v1/credentials/not-a-uuid", headers=headers), 404)
-    _problem(client.post("/api/v1/issuers/alpha/credentials", content=b"{broken",
-                         headers={**headers, "Content-Type": "application/json"}), 422)
+    _problem(
+        client.post(
+            "/api/v1/issuers/alpha/credentials",
+            content=b"{broken",
+            headers={**headers, "Content-Type": "application/json"},
+        ),
+        422,
+    )
 
 
 def test_bulk_json_and_csv(client: TestClient, services: Services) -> None:
     headers = make_issuer(services, client, "alpha")
-    rows = [issue_body("a@example.org"), issue_body("bad-email"),
-            issue_body("b@example.org", achievement="missing"), issue_body("c@example.org")]
+    rows = [
+        issue_body("a@example.org"),
+        issue_body("bad-email"),
+        issue_body("b@example.org", achievement="missing"),
+        issue_body("c@example.org"),
+    ]
     report = client.post("/api/v1/issuers/alpha/credentials/bulk", json=rows, headers=headers)
     assert report.status_code == 200, report.text
     statuses = [row["status"] for row in report.json()["rows"]]
@@ -116,18 +154,38 @@ def test_bulk_json_and_csv(client: TestClient, services: Services) -> None:
     assert "not an email" in report.json()["rows"][1]["error"]
     again = client.post("/api/v1/issuers/alpha/credentials/bulk", json=rows, headers=headers)
     assert [row["status"] for row in again.json()["rows"]] == [
-        "already issued", "error", "error", "already issued"]
+        "already issued",
+        "error",
+        "error",
+        "already issued",
+    ]
 
-    csv = ("email,name,achievement,creditsEarned,evidenceUrl\n"
-           "d@example.org,이서연,leading-people,12,https://lms.example.org/e/1\n"
-           "e@example.org,Jo,leading-people,lots,\n").encode("utf-8-sig")
-    report = client.post("/api/v1/issuers/alpha/credentials/bulk", content=csv,
-                         headers={**headers, "Content-Type": "text/csv"})
+    csv = (
+        "email,name,achievement,creditsEarned,evidenceUrl\n"
+        "d@example.org,이서연,leading-people,12,https://lms.example.org/e/1\n"
+        "e@example.org,Jo,leading-people,lots,\n"
+    ).encode("utf-8-sig")
+    report = client.post(
+        "/api/v1/issuers/alpha/credentials/bulk",
+        content=csv,
+        headers={**headers, "Content-Type": "text/csv"},
+    )
     assert [row["status"] for row in report.json()["rows"]] == ["issued", "error"]
     listed = client.get("/api/v1/issuers/alpha/credentials", headers=headers).json()
     assert listed["total"] == 3
-    _problem(client.post("/api/v1/issuers/alpha/credentials/bulk",
-                         content="email,achievement\n".encode("utf-16"),
-                         headers={**headers, "Content-Type": "text/csv"}), 400)
-    _problem(client.post("/api/v1/issuers/alpha/credentials/bulk", content=b"mail,badge\nx,y\n",
-                         headers={**headers, "Content-Type": "text/csv"}), 400)
+    _problem(
+        client.post(
+            "/api/v1/issuers/alpha/credentials/bulk",
+            content="email,achievement\n".encode("utf-16"),
+            headers={**headers, "Content-Type": "text/csv"},
+        ),
+        400,
+    )
+    _problem(
+        client.post(
+            "/api/v1/issuers/alpha/credentials/bulk",
+            content=b"mail,badge\nx,y\n",
+            headers={**headers, "Content-Type": "text/csv"},
+        ),
+        400,
+    )

@@ -16,13 +16,14 @@ from issuer.services.context import Services
 from tests.issuer.conftest import issue_body, make_issuer
 
 
-def test_audit_chain_records_and_detects_tampering(client: TestClient,
-                                                   services: Services) -> None:
+def test_audit_chain_records_and_detects_tampering(client: TestClient, services: Services) -> None:
     headers = make_issuer(services, client, "alpha")
-    credential = client.post("/api/v1/issuers/alpha/credentials", json=issue_body(),
-                             headers=headers).json()
-    client.post(f"/api/v1/credentials/{credential['id']}/revoke", json={"reason": "error"},
-                headers=headers)
+    credential = client.post(
+        "/api/v1/issuers/alpha/credentials", json=issue_body(), headers=headers
+    ).json()
+    client.post(
+        f"/api/v1/credentials/{credential['id']}/revoke", json={"reason": "error"}, headers=headers
+    )
     with Session(services.engine) as session:
         actions = [e.action for e in session.exec(select(AuditEntry).order_by(AuditEntry.seq))]
         count, problem = audit.verify_chain(session)
@@ -35,8 +36,7 @@ def test_audit_chain_records_and_detects_tampering(client: TestClient,
     assert count == 2 and problem is not None and "altered" in problem
 
 
-def test_concurrent_issuance_with_overlapping_keys(client: TestClient,
-                                                   services: Services) -> None:
+def test_concurrent_issuance_with_overlapping_keys(client: TestClient, services: Services) -> None:
     headers = make_issuer(services, client, "alpha")
 
     def issue(number: int) -> tuple[int, str]:
@@ -73,8 +73,12 @@ def _issue_in_process(args: tuple[str, str, str, list[int]]) -> list[str]:
     from issuer.settings import Settings
 
     database_url, keys_dir, slug, numbers = args
-    settings = Settings(database_url=database_url, keys_dir=keys_dir,
-                        key_passphrase="test-passphrase", base_url="https://laurel.test")
+    settings = Settings(
+        database_url=database_url,
+        keys_dir=keys_dir,
+        key_passphrase="test-passphrase",
+        base_url="https://laurel.test",
+    )
     services = Services.from_settings(settings, make_engine(database_url))
     ids = []
     for number in numbers:
@@ -85,8 +89,9 @@ def _issue_in_process(args: tuple[str, str, str, list[int]]) -> list[str]:
     return ids
 
 
-def test_two_processes_share_idempotency_and_status_indexes(client: TestClient,
-                                                            services: Services) -> None:
+def test_two_processes_share_idempotency_and_status_indexes(
+    client: TestClient, services: Services
+) -> None:
     import multiprocessing
 
     make_issuer(services, client, "alpha")

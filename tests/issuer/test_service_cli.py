@@ -43,9 +43,12 @@ def test_issuer_lifecycle(env: dict[str, str], tmp_path: Path) -> None:
     assert code == 0 and "achievements loaded" in out, out
 
     csv = tmp_path / "cohort.csv"
-    csv.write_text("email,name,achievement\n"
-                   "a@example.org,Ann,emotional-intelligence\n"
-                   "b@example.org,Bo,no-such-thing\n", encoding="utf-8")
+    csv.write_text(
+        "email,name,achievement\n"
+        "a@example.org,Ann,emotional-intelligence\n"
+        "b@example.org,Bo,no-such-thing\n",
+        encoding="utf-8",
+    )
     code, out = _run(env, "issue", "--issuer", "hrd", "--csv", str(csv))
     assert code == 1 and "1 issued, 0 already issued, 1 errors" in out, out
     code, out = _run(env, "issue", "--issuer", "hrd", "--csv", str(csv))
@@ -58,8 +61,15 @@ def test_issuer_lifecycle(env: dict[str, str], tmp_path: Path) -> None:
 
 
 def test_placeholder_passphrase_is_refused(env: dict[str, str]) -> None:
-    code, out = _run({**env, "LAUREL_KEY_PASSPHRASE": "change-me"},
-                     "issuer", "create", "--name", "X", "--slug", "x")
+    code, out = _run(
+        {**env, "LAUREL_KEY_PASSPHRASE": "change-me"},
+        "issuer",
+        "create",
+        "--name",
+        "X",
+        "--slug",
+        "x",
+    )
     assert code == 2 and "LAUREL_KEY_PASSPHRASE" in out
 
 
