@@ -34,9 +34,7 @@ CODE = r"^[A-Za-z0-9]+([._-][A-Za-z0-9]+)*$"
 COLOUR = r"^#[0-9A-Fa-f]{6}$"
 COMPETENCY = "ceasn:Competency"
 EXTENSION = re.compile(r"^ext:[A-Za-z0-9._-]+$")
-DURATION = re.compile(
-    r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
-)
+DURATION = re.compile(r"^P(\d+Y)?(\d+M)?(\d+D)?$")  # what issuance.add_duration accepts
 HTTP_URL = re.compile(r"^https?://[^\s/]+\S*$")
 
 T = TypeVar("T", bound=BaseModel)
@@ -142,7 +140,7 @@ class AchievementTemplate(_Model):
     @classmethod
     def _iso_duration(cls, value: str | None) -> str | None:
         if value is not None and (not DURATION.match(value) or not re.search(r"[1-9]", value)):
-            raise ValueError(f"validity {value!r} is not a positive ISO 8601 duration")
+            raise ValueError(f"validity {value!r} is not a positive ISO 8601 period like P3Y")
         return value
 
 

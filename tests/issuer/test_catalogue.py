@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,15 @@ def test_qualification_certificates() -> None:
     assert 5 <= len(certifications) <= 8
     assert any(t.validity for t in certifications)
     assert all(t.name_ko for t in certifications)
+
+
+def test_validity_periods_are_ones_issuance_can_apply() -> None:
+    from issuer.services.issuance import add_duration
+
+    start = datetime(2026, 2, 28, tzinfo=UTC)
+    for template in CATALOGUE.achievements:
+        if template.validity:
+            assert add_duration(start, template.validity) > start
 
 
 @pytest.mark.parametrize("program", CATALOGUE.programs, ids=lambda p: p.id)
@@ -308,6 +318,14 @@ BROKEN = {
     "bad-duration": (
         {"achievements/more.toml": _achievement("c", validity='"3 years"')},
         ["more.toml", "'c'", "validity", "ISO 8601"],
+    ),
+    "duration-in-weeks": (
+        {"achievements/more.toml": _achievement("c", validity='"P2W"')},
+        ["more.toml", "'c'", "validity"],
+    ),
+    "duration-with-time": (
+        {"achievements/more.toml": _achievement("c", validity='"P1YT12H"')},
+        ["more.toml", "'c'", "validity"],
     ),
     "zero-duration": (
         {"achievements/more.toml": _achievement("c", validity='"P0Y"')},
