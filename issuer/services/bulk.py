@@ -34,6 +34,7 @@ CSV_COLUMNS = (
     "idempotencyKey",
 )
 MAX_ROWS = 100_000
+BATCH = 1000
 
 
 def row_from_csv(record: dict[str, str | None]) -> dict[str, Any]:
@@ -85,15 +86,20 @@ async def decoded_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
         yield pending
 
 
+def _validation_error(number: int, exc: ValidationError) -> dict[str, Any]:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in error['loc']) or 'row'}: {error['msg']}"
+        for error in exc.errors()[:5]
+    )
+    return {"row": number, "status": "error", "error": problems}
+
+
 def issue_row(services: Services, slug: str, number: int, row: Any, actor: str) -> dict[str, Any]:
+    """One row through the single-issue path (the CLI's progress bar uses this)."""
     try:
         request = IssueRequest.model_validate(row)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'row'}: {error['msg']}"
-            for error in exc.errors()[:5]
-        )
-        return {"row": number, "status": "error", "error": problems}
+        return _validation_error(number, exc)
     key = request.idempotencyKey or f"row:{request_hash(request)}"
     try:
         issued = issue(services, slug, request, idempotency_key=key, actor=actor)
@@ -107,13 +113,23 @@ def issue_row(services: Services, slug: str, number: int, row: Any, actor: str) 
 
 
 def issue_rows(services: Services, slug: str, rows: Iterable[Any], actor: str) -> dict[str, Any]:
-    report = []
+    """Validate every row, then issue the valid ones in batches (``batch.issue_batch``)."""
+    from issuer.services.batch import issue_batch
+
+    report: dict[int, dict[str, Any]] = {}
+    pending: list[tuple[int, IssueRequest]] = []
     for number, row in enumerate(rows, start=1):
         if number > MAX_ROWS:
             raise BadRequest(f"a bulk request holds at most {MAX_ROWS} rows")
-        report.append(issue_row(services, slug, number, row, actor))
+        try:
+            pending.append((number, IssueRequest.model_validate(row)))
+        except ValidationError as exc:
+            report[number] = _validation_error(number, exc)
+    for start in range(0, len(pending), BATCH):
+        report.update(issue_batch(services, slug, pending[start : start + BATCH], actor))
+    ordered = [report[number] for number in sorted(report)]
     counts = {
-        status: sum(1 for r in report if r["status"] == status)
+        status: sum(1 for r in ordered if r["status"] == status)
         for status in ("issued", "already issued", "error")
     }
-    return {"summary": counts, "rows": report}
+    return {"summary": counts, "rows": ordered}
