@@ -1,7 +1,8 @@
 """Signing in parallel: a pool of worker processes, one per core, for bulk issuance.
 
 Canonicalisation is CPU-bound Python, so threads cannot use a second core; processes can. Each
-worker receives the Ed25519 seed with its first task for a key id and keeps the key. The pool is
+worker receives the Ed25519 seed with each task and keeps the key object, keyed by the seed
+(never by the key id alone: two deployments or tests may reuse an id with another key). The pool is
 created on first use and lives as long as the process.
 """
 
@@ -20,7 +21,7 @@ from issuer.signing import sign_data_integrity
 MIN_PARALLEL = 64  # fewer documents than this are signed in the calling process
 
 _pool: ProcessPoolExecutor | None = None
-_worker_keys: dict[str, ed25519.Ed25519PrivateKey] = {}
+_worker_keys: dict[bytes, ed25519.Ed25519PrivateKey] = {}
 
 
 def workers() -> int:
@@ -28,9 +29,9 @@ def workers() -> int:
 
 
 def _sign_chunk(seed: bytes, kid: str, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    key = _worker_keys.get(kid)
+    key = _worker_keys.get(seed)
     if key is None:
-        key = _worker_keys[kid] = ed25519.Ed25519PrivateKey.from_private_bytes(seed)
+        key = _worker_keys[seed] = ed25519.Ed25519PrivateKey.from_private_bytes(seed)
     return [sign_data_integrity(document, key, kid) for document in documents]
 
 
