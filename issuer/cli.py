@@ -326,3 +326,7 @@ def verify(
     if report.verdict is Verdict.NOT_VERIFIED:
         raise typer.Exit(EXIT_NOT_VERIFIED)
     raise typer.Exit(EXIT_COULD_NOT_RUN)
+
+
+if __name__ == "__main__":
+    app()

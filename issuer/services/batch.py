@@ -13,21 +13,25 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from issuer.db import writer
 from issuer.errors import LaurelError
 from issuer.models import Achievement, Credential, Issuer, Learner, LearnerEmail
+from issuer.models.base import utcnow
 from issuer.schemas import IssueRequest
 from issuer.services import audit, statuslists
 from issuer.services.achievements import get_achievement
 from issuer.services.context import Services
-from issuer.services.issuance import build_credential, request_hash, resolve_learner
+from issuer.services.issuance import _parse, build_credential, request_hash, resolve_learner
 from issuer.services.issuers import get_issuer, signing_key
-from issuer.services.signer_pool import sign_many
+from issuer.services.signer_pool import submit
 
 Row = tuple[int, IssueRequest]
 
@@ -44,42 +48,74 @@ def _done(number: int, credential_id: str, created: bool) -> dict[str, Any]:
     }
 
 
-def _learners(services: Services, requests: list[IssueRequest]) -> dict[str, Learner]:
-    """The learner of every email in one transaction (new ones created)."""
+@dataclass(frozen=True)
+class LearnerRef:
+    """What a credential needs of a learner (plain data: ORM objects are slow in bulk)."""
+
+    id: int
+    subject_id: str
+    did: str | None
+
+
+def _learners(services: Services, requests: list[IssueRequest]) -> dict[str, LearnerRef]:
+    """The learner of every email, new ones created, in one transaction of bulk statements."""
     emails = {r.recipient.email: r for r in requests}
-    found: dict[str, Learner] = {}
-    with Session(writer(services.engine), expire_on_commit=False) as session:
-        rows = session.exec(
-            select(LearnerEmail, Learner)
-            .join(Learner)
-            .where(col(LearnerEmail.email).in_(list(emails)))
+    learner, email_table = Learner.__table__, LearnerEmail.__table__  # type: ignore[attr-defined]
+    with Session(writer(services.engine)) as session:
+        known = session.execute(
+            select(email_table.c.email, learner.c.id, learner.c.subject_id, learner.c.did)
+            .join(learner, learner.c.id == email_table.c.learner_id)
+            .where(email_table.c.email.in_(list(emails)))
         ).all()
-        found = {email_row.email: learner for email_row, learner in rows}
-        created = []
-        for email, request in emails.items():
-            if email in found:
-                continue
-            learner = Learner(
-                subject_id=request.recipient.did or f"urn:uuid:{uuid.uuid4()}",
-                name=request.recipient.name,
-                did=request.recipient.did,
-            )
-            session.add(learner)
-            created.append((email, learner))
-        try:
-            session.flush()
-            for email, learner in created:
-                assert learner.id is not None
-                session.add(LearnerEmail(learner_id=learner.id, email=email, is_primary=True))
-                found[email] = learner
-            session.commit()
-        except IntegrityError:  # another process created one of them meanwhile
-            session.rollback()
-            return {
-                email: resolve_learner(services, email, r.recipient.name, r.recipient.did)
-                for email, r in emails.items()
-            }
+        found = {row.email: LearnerRef(row.id, row.subject_id, row.did) for row in known}
+        missing = [(email, r) for email, r in emails.items() if email not in found]
+        if missing:
+            now = utcnow()
+            new = [
+                {
+                    "subject_id": r.recipient.did or f"urn:uuid:{uuid.uuid4()}",
+                    "name": r.recipient.name,
+                    "did": r.recipient.did,
+                    "created_at": now,
+                }
+                for _, r in missing
+            ]
+            try:
+                with session.begin_nested():
+                    ids = session.execute(
+                        insert(learner).returning(learner.c.id, learner.c.subject_id), new
+                    ).all()
+                    by_subject = {row.subject_id: row.id for row in ids}
+                    session.execute(
+                        insert(email_table),
+                        [
+                            {
+                                "learner_id": by_subject[values["subject_id"]],
+                                "email": email,
+                                "verified": False,
+                                "is_primary": True,
+                                "created_at": now,
+                            }
+                            for (email, _), values in zip(missing, new, strict=True)
+                        ],
+                    )
+            except IntegrityError:  # another process created one of them meanwhile
+                session.commit()
+                return {
+                    email: _ref(resolve_learner(services, email, r.recipient.name, r.recipient.did))
+                    for email, r in emails.items()
+                }
+            for (email, _), values in zip(missing, new, strict=True):
+                found[email] = LearnerRef(
+                    by_subject[values["subject_id"]], values["subject_id"], values["did"]
+                )
+        session.commit()
     return found
+
+
+def _ref(learner: Learner) -> LearnerRef:
+    assert learner.id is not None
+    return LearnerRef(learner.id, learner.subject_id, learner.did)
 
 
 def _screen(
@@ -126,16 +162,35 @@ def _screen(
     return todo
 
 
+PIPELINE_STEP = 250
+
+
 def issue_batch(
     services: Services, slug: str, rows: list[Row], actor: str
 ) -> dict[int, dict[str, Any]]:
+    """Issue ``rows``. Steps of ``PIPELINE_STEP`` rows overlap: while the worker processes
+    sign one step, this process prepares the next and stores the previous one."""
     report: dict[int, dict[str, Any]] = {}
     with Session(services.engine, expire_on_commit=False) as session:
         issuer = get_issuer(session, slug)
         key_row = signing_key(session, issuer, "di")
         todo = _screen(session, issuer, rows, report)
-    if not todo:
-        return report
+    key = services.keystore.load(key_row)
+    in_flight: list[tuple[list[tuple[int, dict[str, Any]]], Callable[[], list[Any]]]] = []
+    for start in range(0, len(todo), PIPELINE_STEP):
+        records, documents = _prepare(services, issuer, todo[start : start + PIPELINE_STEP], report)
+        in_flight.append((records, submit(documents, key, key_row.kid)))  # type: ignore[arg-type]
+        if len(in_flight) > 1:
+            report.update(_finish(services, slug, *in_flight.pop(0), actor))
+    for records, signing in in_flight:
+        report.update(_finish(services, slug, records, signing, actor))
+    return report
+
+
+def _prepare(
+    services: Services, issuer: Issuer, todo: list[Any], report: dict[int, dict[str, Any]]
+) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
+    """Learners, status indexes and unsigned documents for one step."""
     assert issuer.id is not None
     learners = _learners(services, [request for _, request, _, _, _ in todo])
     slots = statuslists.allocate(services, issuer.id, len(todo))
@@ -145,99 +200,100 @@ def issue_batch(
     ):
         credential_id = str(uuid.uuid4())
         learner = learners[request.recipient.email]
+        entry = statuslists.entry(services, list_id, index)
         try:
             documents.append(
                 build_credential(
-                    services,
-                    issuer,
-                    achievement,
-                    request,
-                    learner,
-                    statuslists.entry(services, list_id, index),
-                    credential_id,
+                    services, issuer, achievement, request, learner, entry, credential_id
                 )
             )
         except LaurelError as exc:
             report[number] = _error(number, exc.detail)
             continue
-        assert achievement.id is not None and learner.id is not None
         records.append(
             (
                 number,
-                Credential(
-                    id=credential_id,
-                    issuer_id=issuer.id,
-                    achievement_id=achievement.id,
-                    learner_id=learner.id,
-                    idempotency_key=key,
-                    request_hash=digest,
-                    status_list_id=list_id,
-                    status_index=index,
-                    document={},
-                ),
+                {
+                    "id": credential_id,
+                    "issuer_id": issuer.id,
+                    "achievement_id": achievement.id,
+                    "learner_id": learner.id,
+                    "idempotency_key": key,
+                    "request_hash": digest,
+                    "status_list_id": list_id,
+                    "status_index": index,
+                    "issued_at": utcnow(),
+                    "jwt": None,
+                    "revoked_at": None,
+                    "revocation_reason": None,
+                },
             )
         )
-    signed = sign_many(documents, services.keystore.load(key_row), key_row.kid)  # type: ignore[arg-type]
-    for (_, record), document in zip(records, signed, strict=True):
-        record.document = document
-        if document.get("validUntil"):
-            from issuer.services.issuance import _parse
+    return records, documents
 
-            record.valid_until = _parse(document["validUntil"])
-    report.update(_insert(services, slug, records, actor))
-    return report
+
+def _finish(
+    services: Services,
+    slug: str,
+    records: list[tuple[int, dict[str, Any]]],
+    signing: Callable[[], list[dict[str, Any]]],
+    actor: str,
+) -> dict[int, dict[str, Any]]:
+    for (_, record), document in zip(records, signing(), strict=True):
+        record["document"] = document
+        record["valid_until"] = _parse(document.get("validUntil"))
+    return _insert(services, slug, records, actor) if records else {}
 
 
 def _insert(
-    services: Services, slug: str, records: list[tuple[int, Credential]], actor: str
+    services: Services, slug: str, records: list[tuple[int, dict[str, Any]]], actor: str
 ) -> dict[int, dict[str, Any]]:
+    table = Credential.__table__  # type: ignore[attr-defined]
     try:
-        with Session(writer(services.engine), expire_on_commit=False) as session:
-            session.add_all([record for _, record in records])
-            session.flush()
+        with Session(writer(services.engine)) as session:
+            session.execute(insert(table), [record for _, record in records])
             audit.append(
                 session,
                 actor,
                 "credential.issue.bulk",
                 f"issuer:{slug}",
-                {"credentials": [f"urn:uuid:{r.id}" for _, r in records]},
+                {"credentials": [f"urn:uuid:{r['id']}" for _, r in records]},
             )
             session.commit()
-        return {number: _done(number, record.id, True) for number, record in records}
+        return {number: _done(number, record["id"], True) for number, record in records}
     except IntegrityError:
         return _insert_one_by_one(services, slug, records, actor)
 
 
 def _insert_one_by_one(
-    services: Services, slug: str, records: list[tuple[int, Credential]], actor: str
+    services: Services, slug: str, records: list[tuple[int, dict[str, Any]]], actor: str
 ) -> dict[int, dict[str, Any]]:
     """The slow path after a race on an idempotency key: a savepoint per row."""
     report: dict[int, dict[str, Any]] = {}
-    with Session(writer(services.engine), expire_on_commit=False) as session:
+    table = Credential.__table__  # type: ignore[attr-defined]
+    with Session(writer(services.engine)) as session:
         for number, record in records:
-            fresh = Credential.model_validate(record.model_dump())
             try:
                 with session.begin_nested():
-                    session.add(fresh)
-                    session.flush()
+                    session.execute(insert(table), [record])
                     audit.append(
                         session,
                         actor,
                         "credential.issue",
-                        f"urn:uuid:{fresh.id}",
+                        f"urn:uuid:{record['id']}",
                         {"issuer": slug, "bulk": True},
                     )
-                report[number] = _done(number, fresh.id, True)
+                report[number] = _done(number, record["id"], True)
             except IntegrityError:
                 winner = session.exec(
                     select(Credential).where(
-                        Credential.issuer_id == record.issuer_id,
-                        Credential.idempotency_key == record.idempotency_key,
+                        Credential.issuer_id == record["issuer_id"],
+                        Credential.idempotency_key == record["idempotency_key"],
                     )
                 ).first()
                 report[number] = (
                     _done(number, winner.id, False)
-                    if winner is not None and winner.request_hash == record.request_hash
+                    if winner is not None and winner.request_hash == record["request_hash"]
                     else _error(number, "this idempotency key was used for another request")
                 )
         session.commit()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -43,18 +44,28 @@ def _get_pool() -> ProcessPoolExecutor:
     return _pool
 
 
-def sign_many(
+def submit(
     documents: list[dict[str, Any]], key: ed25519.Ed25519PrivateKey, kid: str
-) -> list[dict[str, Any]]:
-    """Sign every document with ``key`` (Data Integrity), in parallel when it pays."""
+) -> Callable[[], list[dict[str, Any]]]:
+    """Start signing every document with ``key`` (Data Integrity), in parallel when it pays;
+    the returned function waits for and returns the signed documents, in order."""
     if len(documents) < MIN_PARALLEL or workers() == 1:
-        return [sign_data_integrity(document, key, kid) for document in documents]
+        signed = [sign_data_integrity(document, key, kid) for document in documents]
+        return lambda: signed
     seed = key.private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
-    size = -(-len(documents) // (workers() * 4))
-    chunks = [documents[i : i + size] for i in range(0, len(documents), size)]
-    signed: list[dict[str, Any]] = []
-    for part in _get_pool().map(_sign_chunk, [seed] * len(chunks), [kid] * len(chunks), chunks):
-        signed.extend(part)
-    return signed
+    size = -(-len(documents) // (workers() * 2))
+    pool = _get_pool()
+    futures = [
+        pool.submit(_sign_chunk, seed, kid, documents[i : i + size])
+        for i in range(0, len(documents), size)
+    ]
+    return lambda: [document for future in futures for document in future.result()]
+
+
+def sign_many(
+    documents: list[dict[str, Any]], key: ed25519.Ed25519PrivateKey, kid: str
+) -> list[dict[str, Any]]:
+    """Sign every document with ``key``, in parallel when it pays."""
+    return submit(documents, key, kid)()

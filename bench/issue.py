@@ -1,0 +1,171 @@
+"""Issuance throughput through the HTTP API, on SQLite and on PostgreSQL.
+
+    python bench/issue.py [--count 2000] [--single 300] [--postgres URL]
+
+For each database it starts ``laurel serve`` in its own process, creates an issuer and an API key,
+then issues ``--single`` credentials one request at a time and ``--count`` in bulk requests (JSON
+arrays of 1,000 rows), and prints credentials per second next to the library's own Data Integrity
+signing rate measured in this run, as a ratio per core the server could use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from issuer.keys import did_key, did_key_method, generate_ed25519
+from issuer.signing import sign_data_integrity
+
+DEFAULT_POSTGRES = "postgresql+psycopg://root@127.0.0.1:5432/test"
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def library_rate(seconds: float = 2.0) -> float:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from proofs import typical_credential
+
+    key = generate_ed25519()
+    credential = typical_credential(did_key(key))
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        sign_data_integrity(credential, key, did_key_method(key))
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def laurel(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "issuer.cli", *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout
+
+
+def run(database_url: str, label: str, count: int, single: int, library: float) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="laurel-bench-"))
+    port = free_port()
+    env = {
+        **os.environ,
+        "LAUREL_DATABASE_URL": database_url,
+        "LAUREL_KEY_PASSPHRASE": "bench",
+        "LAUREL_KEYS_DIR": str(workdir / "keys"),
+        "LAUREL_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    laurel(env, "issuer", "create", "--name", "Bench Institute", "--slug", "bench")
+    key = laurel(env, "apikey", "create", "--issuer", "bench", "--scopes", "admin").split()[-1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "issuer.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {key}"}
+    try:
+        with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
+            for _ in range(100):
+                try:
+                    client.get("/issuers/bench")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            client.post(
+                "/api/v1/issuers/bench/achievements",
+                json={
+                    "key": "course",
+                    "name": "Bench Course",
+                    "description": "A benchmark course.",
+                    "criteria": "Finish it.",
+                    "achievementType": "Course",
+                    "creditsAvailable": 8,
+                },
+            )
+            # warm-up (imports, caches, the signing pool)
+            client.post(
+                "/api/v1/issuers/bench/credentials/bulk",
+                json=[
+                    {"recipient": {"email": f"warm{n}@example.org"}, "achievement": "course"}
+                    for n in range(200)
+                ],
+            )
+            start = time.perf_counter()
+            for n in range(single):
+                response = client.post(
+                    "/api/v1/issuers/bench/credentials",
+                    json={"recipient": {"email": f"s{n}@example.org"}, "achievement": "course"},
+                )
+                response.raise_for_status()
+            single_rate = single / (time.perf_counter() - start)
+            start = time.perf_counter()
+            for offset in range(0, count, 1000):
+                rows = [
+                    {
+                        "recipient": {"email": f"b{n}@example.org", "name": f"Learner {n}"},
+                        "achievement": "course",
+                    }
+                    for n in range(offset, min(count, offset + 1000))
+                ]
+                report = client.post("/api/v1/issuers/bench/credentials/bulk", json=rows).json()
+                assert report["summary"]["issued"] == len(rows), report["summary"]
+            bulk_rate = count / (time.perf_counter() - start)
+    finally:
+        server.terminate()
+        server.wait()
+    print(f"{label:<11}{'one by one':<14}{single_rate:>10,.0f}/s{single_rate / library:>10.2f}")
+    print(
+        f"{label:<11}{'bulk':<14}{bulk_rate:>10,.0f}/s{bulk_rate / library:>10.2f}"
+        f"   per core ({CORES}): {bulk_rate / CORES / library:.2f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--single", type=int, default=300)
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
+    args = parser.parse_args()
+    library = library_rate()
+    print(f"library Data Integrity signing: {library:,.0f}/s on one core; {CORES} cores")
+    print(f"{'database':<11}{'mode':<14}{'rate':>12}{'× library':>10}")
+    with tempfile.TemporaryDirectory() as tmp:
+        run(f"sqlite:///{tmp}/bench.db", "SQLite", args.count, args.single, library)
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        run(
+            f"{args.postgres}?options=-csearch_path%3D{schema}",
+            "PostgreSQL",
+            args.count,
+            args.single,
+            library,
+        )
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+if __name__ == "__main__":
+    main()
