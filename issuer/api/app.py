@@ -10,6 +10,7 @@ from issuer.api import credentials, problems, public
 from issuer.db import migrate
 from issuer.services.context import Services
 from issuer.settings import Settings
+from issuer.web import pages
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -39,4 +40,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.include_router(credentials.router)
     app.include_router(public.router)
+    app.include_router(pages.router)
     return app

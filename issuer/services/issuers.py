@@ -86,12 +86,12 @@ def _add_keys(
         di_kid = did_key_method(di_key)
     else:
         di_kid = f"{issuer.did}#key-{number}"
-    jwt_key = generate_for_jwt(DEFAULT_JWT_ALG)
-    jwt_kid = f"{issuer.did}#jwt-{number}"
-    for kid, key, purpose, alg in (
-        (di_kid, di_key, "di", "EdDSA"),
-        (jwt_kid, jwt_key, "jwt", DEFAULT_JWT_ALG),
-    ):
+    keys: list[tuple[str, PrivateKey, str, str]] = [(di_kid, di_key, "di", "EdDSA")]
+    if not issuer.did.startswith("did:key:"):
+        # A did:key names one key, so a did:key issuer signs its VC-JWTs with it (EdDSA).
+        jwt_key = generate_for_jwt(DEFAULT_JWT_ALG)
+        keys.append((f"{issuer.did}#jwt-{number}", jwt_key, "jwt", DEFAULT_JWT_ALG))
+    for kid, key, purpose, alg in keys:
         row = SigningKey(
             issuer_id=issuer.id,
             purpose=purpose,
@@ -139,6 +139,9 @@ def active_keys(session: Session, issuer: Issuer) -> list[SigningKey]:
 
 
 def signing_key(session: Session, issuer: Issuer, purpose: str) -> SigningKey:
+    """The active key for ``purpose`` ("di" or "jwt"; a did:key issuer's JWT key is its DI key)."""
+    if purpose == "jwt" and issuer.did.startswith("did:key:"):
+        purpose = "di"
     for row in active_keys(session, issuer):
         if row.purpose == purpose:
             return row

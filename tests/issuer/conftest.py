@@ -1,21 +1,14 @@
-"""Database fixtures: every database test runs on SQLite and on PostgreSQL.
-
-PostgreSQL tests get a schema of their own in the local ``test`` database (dropped afterwards),
-so they are isolated from each other and can run concurrent clients. Set
-``LAUREL_TEST_POSTGRES_URL`` to use another server.
-"""
+"""Service fixtures; ``database_url`` (SQLite and PostgreSQL) is in tests/conftest.py."""
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from issuer.api.app import create_app
 from issuer.db import make_engine
@@ -29,23 +22,6 @@ POSTGRES = os.environ.get(
     "LAUREL_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
 )
 BASE_URL = "https://laurel.test"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'laurel.db'}"
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 @pytest.fixture

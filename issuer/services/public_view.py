@@ -1,0 +1,91 @@
+"""What the public verification page shows: a live verification of a stored credential and the
+facts a person needs (issuer, achievement, recipient, dates, hours, skills, evidence)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from issuer.errors import NotFound
+from issuer.models import Achievement, Credential, Issuer
+from issuer.services.context import Services
+from issuer.services.credentials import get_credential
+from issuer.services.fetching import LocalFirstFetcher
+from verifier import Report, Verdict, verify_credential
+from verifier.fetch import Fetcher
+
+HEADLINES = {
+    Verdict.VERIFIED: ("verified", "Verified", "This badge is genuine, valid and not revoked."),
+    Verdict.NOT_VERIFIED: ("failed", "Not verified", "Do not rely on this badge."),
+    Verdict.COULD_NOT_DECIDE: (
+        "unknown",
+        "Could not verify",
+        "Laurel could not finish checking this badge; it is not shown as valid.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything a verification page renders."""
+
+    report: Report
+    credential: dict[str, Any]
+    credential_id: str | None = None
+    issuer_slug: str | None = None
+    design: dict[str, Any] = field(default_factory=dict)
+    revocation_reason: str | None = None
+
+    @property
+    def headline(self) -> tuple[str, str, str]:
+        return HEADLINES[self.report.verdict]
+
+    @property
+    def subject(self) -> dict[str, Any]:
+        subject = self.credential.get("credentialSubject")
+        return subject if isinstance(subject, dict) else {}
+
+    @property
+    def achievement(self) -> dict[str, Any]:
+        achievement = self.subject.get("achievement")
+        return achievement if isinstance(achievement, dict) else {}
+
+    @property
+    def evidence(self) -> list[dict[str, Any]]:
+        evidence = self.credential.get("evidence", [])
+        return [e for e in evidence if isinstance(e, dict)] if isinstance(evidence, list) else []
+
+    @property
+    def hours(self) -> Any:
+        return self.subject.get("creditsEarned", self.achievement.get("creditsAvailable"))
+
+
+def stored_view(
+    services: Services, session: Session, credential_id: str, fetcher: Fetcher | None = None
+) -> View:
+    """Re-verify a credential this instance issued (status checked live)."""
+    try:
+        row: Credential = get_credential(session, credential_id)
+    except NotFound:
+        raise NotFound("Laurel has no badge with this id; check the link or the QR code") from None
+    issuer = session.get(Issuer, row.issuer_id)
+    achievement = session.get(Achievement, row.achievement_id)
+    report = verify_credential(row.document, fetcher=fetcher or LocalFirstFetcher(services))
+    return View(
+        report=report,
+        credential=row.document,
+        credential_id=row.id,
+        issuer_slug=issuer.slug if issuer else None,
+        design=achievement.design if achievement else {},
+        revocation_reason=row.revocation_reason,
+    )
+
+
+def submitted_view(
+    services: Services, source: dict[str, Any] | str | bytes, fetcher: Fetcher | None = None
+) -> View:
+    """Verify anything someone pasted or uploaded."""
+    report = verify_credential(source, fetcher=fetcher or LocalFirstFetcher(services))
+    return View(report=report, credential=report.credential or {})

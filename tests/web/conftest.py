@@ -1,0 +1,106 @@
+"""Fixtures for page tests: issued credentials in each state, and a live server for the browser
+and for `laurel verify` over loopback HTTP."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from issuer.api.app import create_app
+from issuer.db import make_engine, transaction
+from issuer.services.context import Services
+from issuer.settings import Settings
+from tests.issuer.conftest import issue_body, make_issuer
+
+
+@dataclass
+class Badges:
+    valid: str
+    revoked: str
+    expired: str
+    tampered: str
+
+
+def seed(client: TestClient, services: Services) -> Badges:
+    headers = make_issuer(services, client, "hrd")
+    ids = []
+    for body in (
+        issue_body(
+            "valid@example.org",
+            evidence=[{"id": "https://lms.example.org/e/1", "name": "Capstone"}],
+        ),
+        issue_body("revoked@example.org"),
+        issue_body(
+            "expired@example.org",
+            validFrom="2020-01-01T00:00:00Z",
+            validUntil="2021-01-01T00:00:00Z",
+        ),
+        issue_body("tampered@example.org"),
+    ):
+        response = client.post("/api/v1/issuers/hrd/credentials", json=body, headers=headers)
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"].removeprefix("urn:uuid:"))
+    client.post(
+        f"/api/v1/credentials/{ids[1]}/revoke", json={"reason": "Issued in error"}, headers=headers
+    )
+    with transaction(services.engine) as session:
+        row = session.get(__import__("issuer.models", fromlist=["Credential"]).Credential, ids[3])
+        assert row is not None
+        document = dict(row.document)
+        document["credentialSubject"] = {**document["credentialSubject"], "creditsEarned": 999}
+        row.document = document
+        session.add(row)
+    return Badges(*ids)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Live:
+    base_url: str
+    client: TestClient
+    services: Services
+    badges: Badges
+
+
+@pytest.fixture
+def live(database_url: str, tmp_path: Path) -> Iterator[Live]:
+    """A real server on loopback HTTP (a did:key issuer, so anything can verify it offline)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = Settings(
+        database_url=database_url,
+        keys_dir=tmp_path / "keys",
+        key_passphrase="test-passphrase",
+        base_url=base,
+        did_method="key",
+    )
+    engine = make_engine(database_url)
+    services = Services.from_settings(settings, engine)
+    app = create_app(services=services)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    with TestClient(app) as client:
+        badges = seed(client, services)
+        yield Live(base, client, services, badges)
+    server.should_exit = True
+    thread.join(timeout=10)
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    engine.dispose()

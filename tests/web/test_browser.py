@@ -1,0 +1,84 @@
+"""The pages in a real headless Chromium (Debian's, driven by Playwright): each state shows its
+verdict, /verify takes an upload, and a phone-sized screen shows the verdict without scrolling
+sideways."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.web.conftest import Live
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is needed for the browser tests: apt-get install chromium")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(java_script_enabled=False)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.mark.parametrize(
+    ("state", "verdict"),
+    [
+        ("valid", "Verified"),
+        ("revoked", "Not verified"),
+        ("expired", "Not verified"),
+        ("tampered", "Not verified"),
+    ],
+)
+def test_verdict_per_state(live: Live, page: Page, state: str, verdict: str) -> None:
+    page.goto(f"{live.base_url}/v/{getattr(live.badges, state)}")
+    heading = page.locator("#verdict-title")
+    assert heading.inner_text() == verdict
+    assert heading.is_visible()
+    assert page.locator("h2#achievement-title").inner_text() == "Leading People"
+
+
+def test_verify_accepts_an_upload(live: Live, page: Page, tmp_path: Path) -> None:
+    badge = tmp_path / "badge.png"
+    badge.write_bytes(live.client.get(f"/v/{live.badges.valid}/badge.png").content)
+    page.goto(f"{live.base_url}/verify")
+    page.set_input_files("#upload", str(badge))
+    page.click("button[type=submit]")
+    assert page.locator("#verdict-title").inner_text() == "Verified"
+
+
+def test_phone_viewport_shows_the_verdict_without_sideways_scrolling(
+    live: Live, browser: Browser
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 360, "height": 640}, is_mobile=True, java_script_enabled=True
+    )
+    page = context.new_page()
+    for state in ("valid", "revoked"):
+        page.goto(f"{live.base_url}/v/{getattr(live.badges, state)}")
+        widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert widths[0] <= widths[1], widths
+        box = page.locator(".verdict").bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 640
+    context.close()

@@ -1,0 +1,159 @@
+"""The public verification page and /verify, through HTTP (no browser): every state gets its own
+honest verdict, downloads verify, and bad input gets a clear message — never a 500."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from issuer.cli import app as cli
+from tests.web.conftest import Live
+from verifier import Verdict, verify_credential
+from verifier.baking import read_png, read_svg
+from verifier.fetch import HttpFetcher
+
+
+@pytest.mark.parametrize(
+    ("state", "verdict", "reason"),
+    [
+        ("valid", "Verified", None),
+        ("revoked", "Not verified", "revoked"),
+        ("expired", "Not verified", "expired"),
+        ("tampered", "Not verified", "signature does not match"),
+    ],
+)
+def test_page_verdicts(live: Live, state: str, verdict: str, reason: str | None) -> None:
+    response = live.client.get(f"/v/{getattr(live.badges, state)}")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    html = response.text
+    assert f'<h1 id="verdict-title">{verdict}</h1>' in html
+    if reason:
+        assert reason in html
+    assert "Leading People" in html and "Kim Min-jun" in html
+    assert 'property="og:title"' in html and "<script" not in html
+
+
+def test_page_details_and_unknown_id(live: Live) -> None:
+    html = live.client.get(f"/v/urn:uuid:{live.badges.valid}").text
+    assert "Team Building" in html  # the skill the achievement aligns to
+    assert "Capstone" in html  # evidence
+    assert "Learning hours" in html and "24" in html
+    assert "Issued in error" in live.client.get(f"/v/{live.badges.revoked}").text
+    missing = live.client.get("/v/00000000-0000-0000-0000-000000000000")
+    assert missing.status_code == 404 and "Badge not found" in missing.text
+    assert live.client.get("/v/not-an-id").status_code == 404
+
+
+def test_downloads_verify(live: Live, tmp_path: object) -> None:
+    fetcher = HttpFetcher(allow_loopback_http=True)
+    badge = live.badges.valid
+    document = live.client.get(f"/v/{badge}/credential.json").json()
+    assert verify_credential(document, fetcher=fetcher).verdict is Verdict.VERIFIED
+    token = live.client.get(f"/v/{badge}/credential.jwt").text
+    assert verify_credential(token, fetcher=fetcher).verdict is Verdict.VERIFIED
+    png = live.client.get(f"/v/{badge}/badge.png")
+    assert png.headers["content-type"] == "image/png"
+    assert json.loads(read_png(png.content)) == document
+    svg = live.client.get(f"/v/{badge}/badge.svg")
+    assert json.loads(read_svg(svg.content)) == document
+
+
+@pytest.mark.parametrize("kind", ["png", "svg"])
+def test_baked_badges_round_trip_through_laurel_verify(
+    live: Live, kind: str, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    path = tmp_path / f"badge.{kind}"
+    path.write_bytes(live.client.get(f"/v/{live.badges.valid}/badge.{kind}").content)
+    result = CliRunner().invoke(cli, ["verify", str(path)])
+    assert result.exit_code == 0, result.output
+    revoked = tmp_path / f"revoked.{kind}"
+    revoked.write_bytes(live.client.get(f"/v/{live.badges.revoked}/badge.{kind}").content)
+    assert CliRunner().invoke(cli, ["verify", str(revoked)]).exit_code == 1
+
+
+def _verify_form(live: Live, **form: object) -> str:
+    files = form.pop("files", None)
+    response = live.client.post("/verify", data=form, files=files)  # type: ignore[arg-type]
+    assert response.status_code in (200, 400), response.text
+    return response.text
+
+
+def test_verify_page_accepts_every_form(live: Live) -> None:
+    assert "Verify an Open Badge" in live.client.get("/verify").text
+    document = live.client.get(f"/v/{live.badges.valid}/credential.json").text
+    assert ">Verified<" in _verify_form(live, pasted=document)
+    png = live.client.get(f"/v/{live.badges.valid}/badge.png").content
+    assert ">Verified<" in _verify_form(live, files={"upload": ("badge.png", png, "image/png")})
+    svg = live.client.get(f"/v/{live.badges.revoked}/badge.svg").content
+    page = _verify_form(live, files={"upload": ("badge.svg", svg, "image/svg+xml")})
+    assert ">Not verified<" in page and "revoked" in page
+    qr = live.client.get(f"/v/{live.badges.expired}/qr.png").content
+    page = _verify_form(live, files={"upload": ("photo.png", qr, "image/png")})
+    assert ">Not verified<" in page and "expired" in page
+    page = _verify_form(live, url=f"{live.base_url}/v/{live.badges.valid}")
+    assert ">Verified<" in page
+
+
+@pytest.mark.parametrize(
+    ("files", "form", "message"),
+    [
+        (
+            {"upload": ("big.json", b"{" + b" " * (3 * 1024 * 1024) + b"}", "application/json")},
+            {},
+            "over 2 MB",
+        ),
+        ({"upload": ("noise.bin", bytes(range(256)) * 8, "application/octet-stream")}, {}, "not"),
+        ({"upload": ("empty.json", b"", "application/json")}, {}, "empty"),
+        (None, {}, "paste a credential"),
+        (
+            {
+                "upload": (
+                    "bomb.svg",
+                    b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY a "aaaa">'
+                    b'<!ENTITY b "&a;&a;&a;&a;">]><svg xmlns="http://www.w3.org/2000/svg">&b;'
+                    b"</svg>",
+                    "image/svg+xml",
+                )
+            },
+            {},
+            "forbidden XML feature",
+        ),
+        (
+            {
+                "upload": (
+                    "xxe.svg",
+                    b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY x SYSTEM '
+                    b'"file:///etc/passwd">]><svg xmlns="http://www.w3.org/2000/svg">&x;</svg>',
+                    "image/svg+xml",
+                )
+            },
+            {},
+            "forbidden XML feature",
+        ),
+        (None, {"pasted": "{not json"}, "not valid JSON"),
+    ],
+)
+def test_verify_page_bad_input(
+    live: Live, files: object, form: dict[str, str], message: str
+) -> None:
+    response = live.client.post("/verify", data=form, files=files)  # type: ignore[arg-type]
+    assert response.status_code in (200, 400)
+    assert message in response.text
+    assert "root:" not in response.text
+
+
+def test_png_without_credential_or_qr(live: Live) -> None:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "white").save(buffer, "PNG")
+    page = _verify_form(live, files={"upload": ("plain.png", buffer.getvalue(), "image/png")})
+    assert "carries no Open Badges credential" in page
