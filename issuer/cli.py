@@ -90,6 +90,10 @@ def issuer_create(
     did_method: Annotated[str, typer.Option(help="web (production) or key (offline).")] = "web",
     url: Annotated[str | None, typer.Option(help="The institute's website.")] = None,
     email: Annotated[str | None, typer.Option(help="A contact email.")] = None,
+    signatory_name: Annotated[
+        str | None, typer.Option(help="Who signs its certificates, e.g. the director.")
+    ] = None,
+    signatory_title: Annotated[str | None, typer.Option(help="The signatory's title.")] = None,
 ) -> None:
     """Create an issuer profile with its keys; prints its id (DID)."""
     from issuer.errors import LaurelError
@@ -101,7 +105,14 @@ def issuer_create(
     try:
         with _services() as services:
             created = create_issuer(
-                services, slug=slug, name=name, url=url, email=email, did_method=did_method
+                services,
+                slug=slug,
+                name=name,
+                url=url,
+                email=email,
+                did_method=did_method,
+                signatory_name=signatory_name,
+                signatory_title=signatory_title,
             )
     except LaurelError as exc:
         _fail(exc)

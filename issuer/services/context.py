@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from issuer.db import make_engine
 from issuer.keystore import DatabaseKeyStore, FileKeyStore, KeyStore
 from issuer.settings import Settings
+from verifier.fetch import Fetcher
 
 
 @dataclass
@@ -18,6 +19,8 @@ class Services:
     keystore: KeyStore
     cache: dict[object, object] = field(default_factory=dict)
     """Per-process memo (signed status lists by version)."""
+    network: Fetcher | None = None
+    """How the service's own verifications reach other hosts (default: ``HttpFetcher``)."""
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine | None = None) -> Services:

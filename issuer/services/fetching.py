@@ -23,7 +23,7 @@ _DID = re.compile(r"^/issuers/([a-z0-9-]+)/did\.json$")
 class LocalFirstFetcher:
     def __init__(self, services: Services, network: Fetcher | None = None) -> None:
         self.services = services
-        self.network = network or HttpFetcher()
+        self.network = network or services.network or HttpFetcher()
 
     def __call__(self, url: str) -> bytes:
         base = self.services.settings.base_url

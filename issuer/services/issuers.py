@@ -55,6 +55,8 @@ def create_issuer(
     email: str | None = None,
     description: str | None = None,
     did_method: str | None = None,
+    signatory_name: str | None = None,
+    signatory_title: str | None = None,
     actor: str = "cli",
 ) -> Issuer:
     if not SLUG.match(slug):
@@ -68,7 +70,14 @@ def create_issuer(
         if session.exec(select(Issuer).where(Issuer.slug == slug)).first():
             raise Conflict(f"an issuer with the slug {slug!r} exists already")
         issuer = Issuer(
-            slug=slug, did=did, name=name, url=url, email=email, description=description
+            slug=slug,
+            did=did,
+            name=name,
+            url=url,
+            email=email,
+            description=description,
+            signatory_name=signatory_name,
+            signatory_title=signatory_title,
         )
         session.add(issuer)
         session.flush()

@@ -20,6 +20,7 @@ from issuer.db import make_engine, transaction
 from issuer.services.context import Services
 from issuer.settings import Settings
 from tests.issuer.conftest import issue_body, make_issuer
+from verifier.errors import FetchError
 
 
 @dataclass
@@ -62,6 +63,10 @@ def seed(client: TestClient, services: Services) -> Badges:
     return Badges(*ids)
 
 
+def offline(url: str) -> bytes:
+    raise FetchError(url, "unreachable in tests")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -90,6 +95,7 @@ def live(database_url: str, tmp_path: Path) -> Iterator[Live]:
     )
     engine = make_engine(database_url)
     services = Services.from_settings(settings, engine)
+    services.network = offline  # pages never reach other hosts in tests
     app = create_app(services=services)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

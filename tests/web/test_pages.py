@@ -157,3 +157,33 @@ def test_png_without_credential_or_qr(live: Live) -> None:
     Image.new("RGB", (64, 64), "white").save(buffer, "PNG")
     page = _verify_form(live, files={"upload": ("plain.png", buffer.getvalue(), "image/png")})
     assert "carries no Open Badges credential" in page
+
+
+def test_unreachable_status_and_unknown_issuer_could_not_verify(live: Live) -> None:
+    from issuer.keys import generate_ed25519
+    from issuer.signing import sign_data_integrity
+    from tests.issuer.credentials import make_credential
+    from tests.vectors import VECTORS
+
+    complete = (VECTORS / "1edtech-validator/complete.json").read_text()
+    page = _verify_form(live, pasted=complete)
+    assert ">Could not verify<" in page and "revocation list could not be fetched" in page
+    key, did = generate_ed25519(), "did:web:unknown-issuer.example"
+    foreign = sign_data_integrity(make_credential(did), key, f"{did}#key-1")
+    page = _verify_form(live, pasted=json.dumps(foreign))
+    assert ">Could not verify<" in page and "unknown-issuer.example" in page
+
+
+def test_certificate_qr_code_leads_to_the_page(live: Live) -> None:
+    import pypdfium2
+    import zxingcpp
+
+    pdf = live.client.get(f"/v/{live.badges.valid}/certificate.pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    document = pypdfium2.PdfDocument(pdf.content)
+    image = document[0].render(scale=170 / 72).to_pil()
+    document.close()
+    [code] = [r for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
+    assert code.text == f"{live.base_url}/v/{live.badges.valid}"
+    page = live.client.get(code.text.removeprefix(live.base_url))
+    assert '<h1 id="verdict-title">Verified</h1>' in page.text
