@@ -1,16 +1,19 @@
 """Fetching documents (DID documents, verification methods, JWKS, status lists, credentials).
 
 Every fetch goes through a ``Fetcher``: a callable ``(url) -> bytes`` that raises ``FetchError``.
-``HttpFetcher`` is the network default, with a timeout, a size limit, HTTPS only and a small
-cache; ``MappingFetcher`` answers from a table (tests, offline use) and ``NO_NETWORK`` refuses
-everything.
+``HttpFetcher`` is the network default: HTTPS only, a timeout, a size limit, no private or local
+addresses (unless allowed) and a small cache. ``MappingFetcher`` answers from a table (tests,
+offline use) and ``NO_NETWORK`` refuses everything.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -42,12 +45,14 @@ class HttpFetcher:
         cache_seconds: float = 300.0,
         allow_http: bool = False,
         allow_loopback_http: bool = False,
+        allow_private_addresses: bool = False,
     ) -> None:
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.cache_seconds = cache_seconds
         self.allow_http = allow_http
         self.allow_loopback_http = allow_loopback_http
+        self.allow_private = allow_private_addresses or allow_loopback_http
         self._cache: dict[str, tuple[float, bytes]] = {}
 
     def _check_scheme(self, url: str) -> None:
@@ -71,6 +76,8 @@ class HttpFetcher:
         location = url
         for _ in range(MAX_REDIRECTS + 1):
             self._check_scheme(location)
+            if not self.allow_private:
+                _refuse_private(location)
             status, body, target = self._get_once(location)
             if target is None:
                 if status != 200:
@@ -101,6 +108,20 @@ class HttpFetcher:
                 return 200, b"".join(chunks), None
         except httpx.HTTPError as exc:
             raise FetchError(url, type(exc).__name__) from exc
+
+
+def _refuse_private(url: str) -> None:
+    """Refuse URLs whose host resolves to a loopback, private, link-local or otherwise
+    non-public address: a credential must not make a server fetch from its own network."""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchError(url, "the host name does not resolve") from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global or address.is_multicast:
+            raise FetchError(url, f"refused: {host} is a private or local address")
 
 
 class MappingFetcher:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+from functools import lru_cache
 from typing import Literal, TypeAlias
 from xml.sax.saxutils import escape
 
@@ -79,3 +80,15 @@ def qr_svg(url: str, *, level: Level = "Q") -> bytes:
         f'<path fill="#000000" d="{runs}"/>\n'
         "</svg>\n"
     ).encode()
+
+
+@lru_cache(maxsize=4096)
+def qr_png_cached(url: str) -> bytes:
+    """:func:`qr_png` memoised per URL: a credential's QR code is rendered once per process."""
+    return qr_png(url)
+
+
+@lru_cache(maxsize=4096)
+def qr_svg_cached(url: str) -> bytes:
+    """:func:`qr_svg` memoised per URL."""
+    return qr_svg(url)

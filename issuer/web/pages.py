@@ -141,7 +141,7 @@ def badge_svg(credential_id: str, services: ServicesDep) -> Response:
 
 @router.get("/v/{credential_id}/qr.png")
 def qr_png(credential_id: str, services: ServicesDep) -> Response:
-    from issuer.artifacts.qr import qr_png as render
+    from issuer.artifacts.qr import qr_png_cached as render
 
     row, _ = _stored(services, credential_id)
     return Response(render(verification_url(services, row.id)), media_type="image/png")
@@ -149,7 +149,7 @@ def qr_png(credential_id: str, services: ServicesDep) -> Response:
 
 @router.get("/v/{credential_id}/qr.svg")
 def qr_svg(credential_id: str, services: ServicesDep) -> Response:
-    from issuer.artifacts.qr import qr_svg as render
+    from issuer.artifacts.qr import qr_svg_cached as render
 
     row, _ = _stored(services, credential_id)
     return Response(render(verification_url(services, row.id)), media_type="image/svg+xml")

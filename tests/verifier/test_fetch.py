@@ -44,7 +44,7 @@ def server() -> Iterator[str]:
 
 
 def test_fetches_and_caches(server: str) -> None:
-    fetcher = HttpFetcher(allow_http=True)
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True)
     before = len(HITS)
     assert fetcher(f"{server}/doc") == b'{"ok": true}'
     assert fetcher(f"{server}/doc") == b'{"ok": true}'
@@ -53,17 +53,17 @@ def test_fetches_and_caches(server: str) -> None:
 
 def test_size_limit(server: str) -> None:
     with pytest.raises(FetchError, match="over 1000 bytes"):
-        HttpFetcher(allow_http=True, max_bytes=1000)(f"{server}/big")
+        HttpFetcher(allow_private_addresses=True, allow_http=True, max_bytes=1000)(f"{server}/big")
 
 
 def test_timeout(server: str) -> None:
     with pytest.raises(FetchError, match="Timeout"):
-        HttpFetcher(allow_http=True, timeout=0.2)(f"{server}/slow")
+        HttpFetcher(allow_private_addresses=True, allow_http=True, timeout=0.2)(f"{server}/slow")
 
 
 def test_http_status_is_an_error(server: str) -> None:
     with pytest.raises(FetchError, match="HTTP 404"):
-        HttpFetcher(allow_http=True)(f"{server}/missing")
+        HttpFetcher(allow_private_addresses=True, allow_http=True)(f"{server}/missing")
 
 
 def test_only_https_by_default(server: str) -> None:
@@ -71,3 +71,20 @@ def test_only_https_by_default(server: str) -> None:
         HttpFetcher()(f"{server}/doc")
     with pytest.raises(FetchError):
         HttpFetcher()("file:///etc/passwd")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/x",
+        "https://localhost/x",
+        "https://10.1.2.3/x",
+        "https://192.168.0.1/x",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[::1]/x",
+        "https://0.0.0.0/x",
+    ],
+)
+def test_private_addresses_are_refused(url: str) -> None:
+    with pytest.raises(FetchError, match=r"private or local|does not resolve"):
+        HttpFetcher()(url)

@@ -187,3 +187,28 @@ def test_certificate_qr_code_leads_to_the_page(live: Live) -> None:
     assert code.text == f"{live.base_url}/v/{live.badges.valid}"
     page = live.client.get(code.text.removeprefix(live.base_url))
     assert '<h1 id="verdict-title">Verified</h1>' in page.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://10.0.0.7/badge.json",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://127.0.0.1:8443/x",
+        "http://192.168.1.1/badge.json",
+    ],
+)
+def test_verify_page_makes_no_request_to_private_addresses(
+    live: Live, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    requested: list[str] = []
+    monkeypatch.setattr(
+        HttpFetcher,
+        "_get_once",
+        lambda self, target: requested.append(target) or (200, b"{}", None),
+    )
+    live.services.network = HttpFetcher()
+    page = _verify_form(live, url=url)
+    assert requested == []
+    assert ">Could not verify<" in page
+    assert "private or local" in page or "only https" in page
