@@ -303,6 +303,13 @@ class _Certificate:
         self.footer()
         return bytes(self.pdf.output())
 
+    def close(self) -> None:
+        """fpdf2 leaves each font file open in fontTools; close them rather than leak them."""
+        for font in self.pdf.fonts.values():
+            ttfont = getattr(font, "ttfont", None)
+            if ttfont is not None:
+                ttfont.close()
+
 
 def certificate_pdf(data: CertificateData) -> bytes:
     """The certificate as a one-page A4 landscape PDF with the bundled font embedded.
@@ -310,4 +317,8 @@ def certificate_pdf(data: CertificateData) -> bytes:
     The same ``data`` gives the same bytes (the PDF creation date is ``issued_on``).
     ``ValueError`` if a logo or badge image cannot be read.
     """
-    return _Certificate(data).render()
+    certificate = _Certificate(data)
+    try:
+        return certificate.render()
+    finally:
+        certificate.close()
