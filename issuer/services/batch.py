@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -245,13 +246,59 @@ def _finish(
     return _insert(services, slug, records, actor) if records else {}
 
 
+_COPY_COLUMNS = (
+    "id",
+    "issuer_id",
+    "achievement_id",
+    "learner_id",
+    "idempotency_key",
+    "request_hash",
+    "status_list_id",
+    "status_index",
+    "document",
+    "jwt",
+    "issued_at",
+    "valid_until",
+    "revoked_at",
+    "revocation_reason",
+)
+
+
+def _bulk_insert(session: Session, table: Any, records: list[dict[str, Any]]) -> None:
+    """Insert credential rows: PostgreSQL COPY (several times faster than executemany), else a
+    multi-row INSERT. A unique violation surfaces as ``IntegrityError`` either way."""
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(table), records)
+        return
+    import psycopg
+
+    connection = session.connection().connection.dbapi_connection
+    assert connection is not None
+    try:
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY credential ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy,
+        ):
+            for record in records:
+                copy.write_row(
+                    [
+                        json.dumps(record["document"], ensure_ascii=False)
+                        if column == "document"
+                        else record[column]
+                        for column in _COPY_COLUMNS
+                    ]
+                )
+    except psycopg.errors.UniqueViolation as exc:
+        raise IntegrityError("COPY credential", None, exc) from exc
+
+
 def _insert(
     services: Services, slug: str, records: list[tuple[int, dict[str, Any]]], actor: str
 ) -> dict[int, dict[str, Any]]:
     table = Credential.__table__  # type: ignore[attr-defined]
     try:
         with Session(writer(services.engine)) as session:
-            session.execute(insert(table), [record for _, record in records])
+            _bulk_insert(session, table, [record for _, record in records])
             audit.append(
                 session,
                 actor,
