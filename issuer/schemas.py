@@ -85,12 +85,28 @@ class IssueRequest(Strict):
         default=None, max_length=200, description="Bulk rows only: a per-row idempotency key."
     )
 
+    @field_validator("creditsEarned")
+    @classmethod
+    def _hours(cls, value: float | None) -> float | None:
+        return _learning_hours(value)
+
     @field_validator("validFrom", "validUntil")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("dates need a time zone, e.g. 2026-03-01T09:00:00Z")
         return value
+
+
+def _learning_hours(value: float | None) -> float | None:
+    """Hours in hundredths. Tiny fractions (1e-7) and huge integers canonicalise differently in
+    JavaScript JSON-LD stacks, so credentials that carry them would not verify everywhere."""
+    if value is None:
+        return None
+    rounded = round(value, 2)
+    if value and not rounded:
+        raise ValueError("learning hours are counted in hundredths of an hour")
+    return int(rounded) if rounded == int(rounded) else rounded
 
 
 class RevokeRequest(Strict):
@@ -107,3 +123,8 @@ class AchievementIn(Strict):
     tags: list[str] = Field(default_factory=list, max_length=50)
     alignments: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
     validity: str | None = Field(default=None, pattern=r"^P(\d+Y)?(\d+M)?(\d+D)?$")
+
+    @field_validator("creditsAvailable")
+    @classmethod
+    def _hours(cls, value: float | None) -> float | None:
+        return _learning_hours(value)
