@@ -2,6 +2,9 @@
 
     python bench/verify_page.py [--seconds 5] [--clients 8] [--workers 2]
 
+The load comes from ``wrk`` (Debian package ``wrk``) when it is installed — a C client that
+leaves the cores to the server — and from Python threads otherwise.
+
 Starts ``laurel serve`` (SQLite, a did:key issuer, ``--workers`` processes), issues a credential,
 then drives ``GET /v/{id}`` and ``POST /api/v1/verify`` with concurrent clients and prints
 requests per second next to ``verify_credential`` measured in this process in the same run. Also
@@ -58,6 +61,29 @@ def drive(client_factory, request, clients: int, seconds: float) -> float:  # ty
     for thread in threads:
         thread.join()
     return sum(counts) / seconds
+
+
+def wrk(url: str, clients: int, seconds: float, body: bytes | None = None) -> float | None:
+    """Requests per second measured by wrk, or None when wrk is not installed."""
+    import shutil
+
+    if shutil.which("wrk") is None:
+        return None
+    args = ["wrk", "-t", "2", "-c", str(clients), "-d", f"{max(1, int(seconds))}s", url]
+    script = None
+    if body is not None:
+        script = Path(tempfile.mkstemp(suffix=".lua")[1])
+        escaped = body.decode().replace("\\", "\\\\").replace('"', '\\"')
+        script.write_text(
+            'wrk.method = "POST"\nwrk.headers["Content-Type"] = '
+            f'"application/json"\nwrk.body = "{escaped}"\n'
+        )
+        args[1:1] = ["-s", str(script)]
+    output = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    for line in output.splitlines():
+        if line.startswith("Requests/sec:"):
+            return float(line.split()[1])
+    raise RuntimeError(output)
 
 
 def main() -> None:
@@ -137,8 +163,10 @@ def main() -> None:
         def factory() -> httpx.Client:
             return httpx.Client(base_url=base, timeout=60)
 
-        page = drive(factory, lambda c: c.get(f"/v/{uuid}"), args.clients, args.seconds)
-        api = drive(
+        page = wrk(f"{base}/v/{uuid}", args.clients, args.seconds) or drive(
+            factory, lambda c: c.get(f"/v/{uuid}"), args.clients, args.seconds
+        )
+        api = wrk(f"{base}/api/v1/verify", args.clients, args.seconds, body) or drive(
             factory,
             lambda c: c.post(
                 "/api/v1/verify", content=body, headers={"Content-Type": "application/json"}
