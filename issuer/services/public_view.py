@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from issuer.errors import NotFound
 from issuer.models import Achievement, Credential, Issuer
 from issuer.services.context import Services
-from issuer.services.credentials import get_credential
+from issuer.services.credentials import parse_id
 from issuer.services.fetching import LocalFirstFetcher
 from verifier import Report, Verdict, verify_credential
 from verifier.fetch import Fetcher
@@ -66,19 +66,23 @@ def stored_view(
     services: Services, session: Session, credential_id: str, fetcher: Fetcher | None = None
 ) -> View:
     """Re-verify a credential this instance issued (status checked live)."""
-    try:
-        row: Credential = get_credential(session, credential_id)
-    except NotFound:
-        raise NotFound("Laurel has no badge with this id; check the link or the QR code") from None
-    issuer = session.get(Issuer, row.issuer_id)
-    achievement = session.get(Achievement, row.achievement_id)
+    query = (
+        select(Credential, Issuer.slug, Achievement.design)
+        .join(Issuer, col(Issuer.id) == Credential.issuer_id)
+        .join(Achievement, col(Achievement.id) == Credential.achievement_id)
+        .where(Credential.id == parse_id(credential_id))
+    )
+    found = session.exec(query).first()
+    if found is None:
+        raise NotFound("Laurel has no badge with this id; check the link or the QR code")
+    row, slug, design = found
     report = verify_credential(row.document, fetcher=fetcher or LocalFirstFetcher(services))
     return View(
         report=report,
         credential=row.document,
         credential_id=row.id,
-        issuer_slug=issuer.slug if issuer else None,
-        design=achievement.design if achievement else {},
+        issuer_slug=slug,
+        design=design or {},
         revocation_reason=row.revocation_reason,
     )
 

@@ -87,13 +87,17 @@ def set_revoked(session: Session, list_id: int, index: int) -> None:
 def signed_list(services: Services, list_id: int) -> tuple[bytes, int]:
     """The signed BitstringStatusListCredential as JSON bytes, and its version (for ETags)."""
     with Session(services.engine) as session:
-        status_list = session.get(StatusList, list_id)
-        if status_list is None:
+        version = session.execute(
+            text("SELECT version FROM status_list WHERE id = :id"), {"id": list_id}
+        ).scalar()
+        if version is None:
             raise NotFound(f"there is no status list {list_id}")
-        cache_key = ("status-list", list_id, status_list.version)
+        cache_key = ("status-list", list_id, version)
         cached = services.cache.get(cache_key)
-        if isinstance(cached, bytes):
-            return cached, status_list.version
+        if isinstance(cached, bytes):  # the 16 KiB bitstring is read only when it changed
+            return cached, int(version)
+        status_list = session.get(StatusList, list_id)
+        assert status_list is not None
         issuer = session.get(Issuer, status_list.issuer_id)
         assert issuer is not None
         from issuer.services.issuers import signing_key

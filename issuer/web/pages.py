@@ -25,6 +25,7 @@ from verifier.sources import DEFAULT_MAX_BYTES
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.auto_reload = False  # templates ship with the package; no stat() per render
 NO_STORE = {"Cache-Control": "no-store"}  # the verdict is live; never serve a stale one
 
 
