@@ -212,3 +212,22 @@ def test_verify_page_makes_no_request_to_private_addresses(
     assert requested == []
     assert ">Could not verify<" in page
     assert "private or local" in page or "only https" in page
+
+
+def test_api_verify_reads_baked_badges_and_jwts(live: Live) -> None:
+    badge = live.badges.valid
+    for path, content_type in (
+        ("badge.png", "image/png"),
+        ("badge.svg", "image/svg+xml"),
+        ("credential.jwt", "text/plain"),
+    ):
+        body = live.client.get(f"/v/{badge}/{path}").content
+        report = live.client.post(
+            "/api/v1/verify", content=body, headers={"Content-Type": content_type}
+        ).json()
+        assert report["verdict"] == "verified", (path, report["reason"])
+    revoked = live.client.get(f"/v/{live.badges.revoked}/badge.png").content
+    report = live.client.post(
+        "/api/v1/verify", content=revoked, headers={"Content-Type": "image/png"}
+    ).json()
+    assert report["verdict"] == "not verified" and "revoked" in report["reason"]
