@@ -128,6 +128,21 @@ async def issue_bulk(
     return await run_in_threadpool(bulk.issue_rows, services, slug, rows, _actor(key))
 
 
+@router.get(
+    "/issuers/{slug}/programs",
+    summary="Programmes (LEAD-style pathways) the issuer offers",
+    description="Each programme: `id`, `name`, `required` and `electives` (achievement ids), "
+    "`electivesNeeded` (k of the electives) and `award` (the achievement issued on completion).",
+)
+def list_programs(
+    slug: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+) -> dict[str, Any]:
+    from issuer.services.frameworks import programs
+
+    issuer = issuer_for(db, key, slug, "read")
+    return {"programs": programs(services, db, issuer)}
+
+
 @router.get("/issuers/{slug}/credentials", summary="The issuer's credentials, filtered and paged")
 def list_issued(
     slug: str,

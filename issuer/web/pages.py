@@ -194,6 +194,22 @@ def certificate(credential_id: str, services: ServicesDep) -> Response:
     )
 
 
+@router.get("/frameworks/{framework}/{code}", response_class=HTMLResponse)
+def skill_page(framework: str, code: str, request: Request, services: ServicesDep) -> Response:
+    """A skill's page, the target of alignments (JSON with ``Accept: application/json``)."""
+    from issuer.services.frameworks import skill_view
+
+    try:
+        skill = skill_view(services, framework, code)
+    except NotFound as exc:
+        if "application/json" in request.headers.get("accept", ""):
+            raise
+        return _page(request, "error.html", 404, title="Skill not found", detail=exc.detail)
+    if "application/json" in request.headers.get("accept", ""):
+        return Response(json.dumps(skill, ensure_ascii=False), media_type="application/json")
+    return templates.TemplateResponse(request, "skill.html", {"skill": skill})
+
+
 @router.get("/verify", response_class=HTMLResponse)
 def verify_form(request: Request) -> HTMLResponse:
     return _page(request, "verify.html", view=None, error=None)
