@@ -128,3 +128,17 @@ class AchievementIn(Strict):
     @classmethod
     def _hours(cls, value: float | None) -> float | None:
         return _learning_hours(value)
+
+
+class TeamSkill(Strict):
+    code: str = Field(min_length=1, max_length=100)
+    framework: str | None = Field(default=None, max_length=100)
+    minLevel: int = Field(default=1, ge=1, le=5)
+
+
+class TeamRequest(Strict):
+    skills: list[str | TeamSkill] = Field(min_length=1, max_length=50)
+    size: int | None = Field(default=None, ge=1, le=100)
+    exclude: list[str] = Field(
+        default_factory=list, max_length=1000, description="Emails of learners not to include."
+    )

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from issuer.api.deps import ApiKeyDep, ServicesDep, SessionDep, issuer_for, require
 from issuer.errors import BadRequest, UnsupportedMedia
-from issuer.schemas import AchievementIn, IssueRequest, RevokeRequest
+from issuer.schemas import AchievementIn, IssueRequest, RevokeRequest, TeamRequest
 from issuer.services import bulk, credentials
 from issuer.services.achievements import (
     get_achievement,
@@ -141,6 +141,33 @@ def list_programs(
 
     issuer = issuer_for(db, key, slug, "read")
     return {"programs": programs(services, db, issuer)}
+
+
+@router.get(
+    "/issuers/{slug}/skills",
+    summary="The organisation's skills cloud",
+    description="Per skill (framework, code, name): the summed weight of its learners' valid "
+    "credentials (by achievement type, hours and recency) and how many learners hold it.",
+)
+def skills_cloud(slug: str, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
+    from issuer.services.skills import organisation_cloud
+
+    issuer = issuer_for(db, key, slug, "read")
+    return {"skills": organisation_cloud(db, issuer)}
+
+
+@router.post(
+    "/issuers/{slug}/teams",
+    summary="The smallest team that covers a set of skills",
+    description="`skills`: codes, or `{code, framework, minLevel}`; `size`: the most members; "
+    "`exclude`: emails. Returns `members`, `covered`, `uncovered` (what no one covers), "
+    "`perSkill` (who covers each) and `exact` (false only if the search hit its cap).",
+)
+def form_team(slug: str, body: TeamRequest, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
+    from issuer.services.team_api import form
+
+    issuer = issuer_for(db, key, slug, "read")
+    return form(db, issuer, body)
 
 
 @router.get("/issuers/{slug}/credentials", summary="The issuer's credentials, filtered and paged")
