@@ -185,7 +185,30 @@ def issue_batch(
             report.update(_finish(services, slug, *in_flight.pop(0), actor))
     for records, signing in in_flight:
         report.update(_finish(services, slug, records, signing, actor))
+    _check_programs(services, slug, todo, report)
     return report
+
+
+def _check_programs(
+    services: Services, slug: str, todo: list[Any], report: dict[int, dict[str, Any]]
+) -> None:
+    """Programme awards for the learners whose new credentials count towards a programme."""
+    from issuer.services.programs import after_issuance, relevant_keys
+
+    relevant = relevant_keys(services)
+    done: set[tuple[str, int]] = set()
+    for number, request, _, _, _ in todo:
+        if report.get(number, {}).get("status") != "issued":
+            continue
+        if request.achievement not in relevant:
+            continue
+        with Session(services.engine) as session:
+            learner = session.exec(
+                select(LearnerEmail.learner_id).where(LearnerEmail.email == request.recipient.email)
+            ).first()
+        if learner is not None and (request.achievement, learner) not in done:
+            done.add((request.achievement, learner))
+            after_issuance(services, slug, request.achievement, learner)
 
 
 def _prepare(

@@ -197,6 +197,7 @@ def issue(
     *,
     idempotency_key: str | None = None,
     actor: str = "cli",
+    check_programs: bool = True,
 ) -> Issued:
     digest = request_hash(request)
     with Session(services.engine, expire_on_commit=False) as session:
@@ -253,6 +254,10 @@ def issue(
         if existing is None:
             raise
         return _replay(existing, digest)
+    if check_programs:
+        from issuer.services.programs import after_issuance
+
+        after_issuance(services, slug, request.achievement, learner.id)
     return Issued(row, created=True)
 
 

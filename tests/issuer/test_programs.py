@@ -1,0 +1,76 @@
+"""Programme completion: the award is issued automatically, exactly once (also concurrently),
+with the credentials that earned it as evidence."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from issuer.models import Achievement, Credential
+from issuer.services.apikeys import create_api_key
+from issuer.services.context import Services
+from issuer.services.issuers import create_issuer
+from issuer.services.templates import load_templates
+
+REQUIRED = ["leadership-skills-for-non-supervisors", "emotional-intelligence"]
+ELECTIVES = ["leading-through-change", "innovation-in-government", "accountability-for-results"]
+AWARD = "lead-aspiring-leader-certificate"
+
+
+def _setup(client: TestClient, services: Services) -> dict[str, str]:
+    create_issuer(services, slug="hrd", name="HRD")
+    load_templates(services, "hrd")
+    return {"Authorization": f"Bearer {create_api_key(services, 'hrd', ['admin'])}"}
+
+
+def _awards(services: Services) -> list[Credential]:
+    with Session(services.engine) as session:
+        award = session.exec(select(Achievement).where(Achievement.key == AWARD)).one()
+        return list(session.exec(select(Credential).where(Credential.achievement_id == award.id)))
+
+
+def _body(key: str, email: str = "kim@example.org") -> dict[str, object]:
+    return {"recipient": {"email": email, "name": "김민준"}, "achievement": key}
+
+
+def test_completing_a_lead_level_issues_its_certificate_once(
+    client: TestClient, services: Services
+) -> None:
+    headers = _setup(client, services)
+    for key in [*REQUIRED, *ELECTIVES[:2]]:
+        client.post("/api/v1/issuers/hrd/credentials", json=_body(key), headers=headers)
+    assert _awards(services) == []  # two electives are not three
+    client.post("/api/v1/issuers/hrd/credentials", json=_body(ELECTIVES[2]), headers=headers)
+    [award] = _awards(services)
+    evidence = award.document["evidence"]
+    assert len(evidence) == 5 and all(
+        e["id"].startswith("https://laurel.test/v/") for e in evidence
+    )
+    # a fourth elective does not issue the certificate again
+    client.post(
+        "/api/v1/issuers/hrd/credentials",
+        json=_body("citizen-centred-service-design"),
+        headers=headers,
+    )
+    assert len(_awards(services)) == 1
+
+
+def test_bulk_and_concurrent_completion_award_once(client: TestClient, services: Services) -> None:
+    headers = _setup(client, services)
+    rows = [_body(key, "lee@example.org") for key in [*REQUIRED, *ELECTIVES]]
+    report = client.post("/api/v1/issuers/hrd/credentials/bulk", json=rows, headers=headers)
+    assert report.json()["summary"]["issued"] == 5
+    assert len(_awards(services)) == 1
+    rows = [_body(key, "park@example.org") for key in [*REQUIRED, *ELECTIVES]]
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        list(
+            pool.map(
+                lambda row: client.post(
+                    "/api/v1/issuers/hrd/credentials", json=row, headers=headers
+                ),
+                rows,
+            )
+        )
+    assert len(_awards(services)) == 2  # one each for lee and park
