@@ -170,6 +170,57 @@ def form_team(slug: str, body: TeamRequest, db: SessionDep, key: ApiKeyDep) -> d
     return form(db, issuer, body)
 
 
+@router.get("/issuers/{slug}/talent", summary="Who holds a skill at a level or above")
+def find_talent(
+    slug: str,
+    skill: str,
+    db: SessionDep,
+    key: ApiKeyDep,
+    level: Annotated[int, Query(ge=1, le=5)] = 1,
+    framework: str | None = None,
+) -> dict[str, Any]:
+    from issuer.services.learners import talent
+
+    issuer = issuer_for(db, key, slug, "read")
+    return {"learners": talent(db, issuer, skill, level, framework)}
+
+
+@router.get("/issuers/{slug}/programs/progress", summary="A learner's progress per programme")
+def programme_progress(
+    slug: str, email: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+) -> dict[str, Any]:
+    from issuer.services.learners import program_progress
+
+    issuer = issuer_for(db, key, slug, "read")
+    return {"email": email, "programs": program_progress(services, db, issuer, email)}
+
+
+@router.get(
+    "/issuers/{slug}/hours",
+    summary="Learning hours per learner and year against the annual requirement",
+    description="JSON, or CSV for HR systems with `format=csv`. `required` defaults to 80 hours.",
+)
+def learning_hours(
+    slug: str,
+    year: int,
+    db: SessionDep,
+    key: ApiKeyDep,
+    required: Annotated[float, Query(gt=0, le=10000)] = 80.0,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> Response:
+    from issuer.services.learners import hours, hours_csv
+
+    issuer = issuer_for(db, key, slug, "read")
+    report = hours(db, issuer, year, required)
+    if format == "csv":
+        return Response(
+            hours_csv(report),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="hours-{year}.csv"'},
+        )
+    return Response(json.dumps({"year": year, "learners": report}), media_type="application/json")
+
+
 @router.get("/issuers/{slug}/credentials", summary="The issuer's credentials, filtered and paged")
 def list_issued(
     slug: str,

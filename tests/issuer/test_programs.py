@@ -74,3 +74,39 @@ def test_bulk_and_concurrent_completion_award_once(client: TestClient, services:
             )
         )
     assert len(_awards(services)) == 2  # one each for lee and park
+
+
+def test_progress_talent_and_hours(client: TestClient, services: Services) -> None:
+    headers = _setup(client, services)
+    for key in [*REQUIRED, ELECTIVES[0]]:
+        client.post("/api/v1/issuers/hrd/credentials", json=_body(key), headers=headers)
+    progress = client.get(
+        "/api/v1/issuers/hrd/programs/progress?email=KIM@example.org", headers=headers
+    ).json()["programs"]
+    aspiring = next(p for p in progress if p["program"] == "lead-aspiring-leader")
+    assert aspiring["requiredMissing"] == [] and aspiring["electivesStillNeeded"] == 2
+    assert not aspiring["complete"]
+    unknown = client.get(
+        "/api/v1/issuers/hrd/programs/progress?email=nobody@example.org", headers=headers
+    )
+    assert unknown.status_code == 404
+
+    achievements = client.get("/api/v1/issuers/hrd/achievements", headers=headers).json()
+    ei = next(a for a in achievements["achievements"] if a["key"] == "emotional-intelligence")
+    code = ei["alignment"][0]["targetCode"]
+    talent = f"/api/v1/issuers/hrd/talent?skill={code}"
+    found = client.get(f"{talent}&level=1", headers=headers).json()["learners"]
+    assert [f["email"] for f in found] == ["kim@example.org"] and found[0]["level"] >= 1
+    assert client.get(f"{talent}&level=5", headers=headers).json()["learners"] == []
+    year = client.get("/api/v1/issuers/hrd/credentials", headers=headers).json()["credentials"][0][
+        "validFrom"
+    ][:4]
+    report = client.get(f"/api/v1/issuers/hrd/hours?year={year}", headers=headers).json()
+    [kim] = report["learners"]
+    assert kim["email"] == "kim@example.org" and kim["hours"] > 0 and kim["required"] == 80
+    csv = client.get(
+        f"/api/v1/issuers/hrd/hours?year={year}&format=csv&required=10", headers=headers
+    )
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines()[0] == "email,year,hours,required,met,remaining"
+    assert "kim@example.org" in csv.text
