@@ -170,6 +170,27 @@ def form_team(slug: str, body: TeamRequest, db: SessionDep, key: ApiKeyDep) -> d
     return form(db, issuer, body)
 
 
+@router.post(
+    "/issuers/{slug}/xapi/statements",
+    summary="xAPI statements from an LMS or LRS that award badges",
+    description="One statement or an array. `completed`/`passed` statements whose activity maps "
+    "to an achievement issue it to the actor's mbox, once per statement id; other verbs are "
+    "ignored. A malformed statement rejects the request (400) and nothing is issued.",
+)
+async def xapi_statements(
+    slug: str, request: Request, key: ApiKeyDep, services: ServicesDep
+) -> dict[str, Any]:
+    from issuer.services.xapi import receive
+
+    with Session(services.engine) as db:
+        issuer_for(db, key, slug, "issue")
+    try:
+        body = json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise BadRequest("the body is not valid JSON") from exc
+    return await run_in_threadpool(receive, services, slug, body, _actor(key))
+
+
 @router.get("/issuers/{slug}/talent", summary="Who holds a skill at a level or above")
 def find_talent(
     slug: str,
