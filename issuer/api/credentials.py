@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from issuer.api.deps import ApiKeyDep, ServicesDep, SessionDep, issuer_for, require
-from issuer.errors import BadRequest, UnsupportedMedia
+from issuer.errors import BadRequest, NotFound, UnsupportedMedia
 from issuer.schemas import AchievementIn, IssueRequest, RevokeRequest, TeamRequest
 from issuer.services import bulk, credentials
 from issuer.services.achievements import (
@@ -154,6 +154,20 @@ def skills_cloud(slug: str, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
 
     issuer = issuer_for(db, key, slug, "read")
     return {"skills": organisation_cloud(db, issuer)}
+
+
+@router.get("/issuers/{slug}/skills.{kind}", summary="The skills cloud as an SVG or PNG picture")
+def skills_picture(slug: str, kind: str, db: SessionDep, key: ApiKeyDep) -> Response:
+    from issuer.artifacts.cloud import Word, cloud_png, cloud_svg
+    from issuer.services.skills import organisation_cloud
+
+    if kind not in ("svg", "png"):
+        raise NotFound("the cloud is available as skills.svg and skills.png")
+    issuer = issuer_for(db, key, slug, "read")
+    words = [Word(s["name"], s["weight"], s["framework"]) for s in organisation_cloud(db, issuer)]
+    if kind == "svg":
+        return Response(cloud_svg(words[:150]), media_type="image/svg+xml")
+    return Response(cloud_png(words[:150]), media_type="image/png")
 
 
 @router.post(

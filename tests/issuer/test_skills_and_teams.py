@@ -131,3 +131,42 @@ def test_smallest_team_matches_brute_force(
         if best is not None:
             break
     assert len(result.members) == best
+
+
+def test_cloud_pictures(client: TestClient, services: Services) -> None:
+    import io
+    from xml.etree import ElementTree
+
+    from PIL import Image
+
+    from issuer.artifacts.cloud import Word, cloud_png, layout
+
+    headers = make_issuer(services, client, "hrd")
+    _issue(client, headers, "a@example.org", "leading-people")
+    svg = client.get("/api/v1/issuers/hrd/skills.svg", headers=headers)
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert (
+        "Team Building" in ElementTree.fromstring(svg.content).itertext().__next__()
+        or b"Team Building" in svg.content
+    )
+    png = client.get("/api/v1/issuers/hrd/skills.png", headers=headers)
+    assert Image.open(io.BytesIO(png.content)).size == (800, 500)
+    assert client.get("/api/v1/issuers/hrd/skills.gif", headers=headers).status_code == 404
+    words = [
+        Word("리더십", 5, "ecq"),
+        Word("Strategic Thinking", 3, "ecq"),
+        Word("데이터 리터러시", 2, "dl"),
+        Word("<&>", 1, "esco"),
+    ]
+    first, second = layout(words), layout(list(reversed(words)))
+    assert first == second and len(first) == 4  # deterministic, whatever the input order
+    for a in first:  # no overlaps
+        for b in first:
+            if a is not b:
+                assert (
+                    a.x + a.width <= b.x
+                    or b.x + b.width <= a.x
+                    or a.y + a.height <= b.y
+                    or b.y + b.height <= a.y
+                )
+    assert cloud_png(words) == cloud_png(words)
