@@ -205,6 +205,16 @@ async def xapi_statements(
     return await run_in_threadpool(receive, services, slug, body, _actor(key))
 
 
+@router.get("/issuers/{slug}/gaps", summary="A learner's skill gap to a target profile")
+def skill_gap(
+    slug: str, email: str, target: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+) -> dict[str, Any]:
+    from issuer.services.gaps import gap
+
+    issuer = issuer_for(db, key, slug, "read")
+    return gap(services, db, issuer, email, target)
+
+
 @router.get("/issuers/{slug}/talent", summary="Who holds a skill at a level or above")
 def find_talent(
     slug: str,

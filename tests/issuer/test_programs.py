@@ -110,3 +110,30 @@ def test_progress_talent_and_hours(client: TestClient, services: Services) -> No
     assert csv.headers["content-type"].startswith("text/csv")
     assert csv.text.splitlines()[0] == "email,year,hours,required,met,remaining"
     assert "kim@example.org" in csv.text
+
+
+def test_gap_to_a_target_profile(client: TestClient, services: Services) -> None:
+    from issuer.services.frameworks import catalogue
+    from issuer.services.gaps import load_targets
+
+    assert {"lead-aspiring-leader", "ses-ecq", "ai-ready"} <= set(load_targets(catalogue(services)))
+    headers = _setup(client, services)
+    client.post("/api/v1/issuers/hrd/credentials", json=_body(REQUIRED[0]), headers=headers)
+    before = client.get(
+        "/api/v1/issuers/hrd/gaps?email=kim@example.org&target=ses-ecq", headers=headers
+    ).json()
+    assert before["skills"] == 22 and before["missing"]
+    for item in before["missing"]:
+        hours = [a["hours"] for a in item["closedBy"]]
+        assert hours == sorted(hours)  # fewest hours first
+        assert REQUIRED[0] not in [a["key"] for a in item["closedBy"]]  # already held
+    for key in [REQUIRED[1], *ELECTIVES]:
+        client.post("/api/v1/issuers/hrd/credentials", json=_body(key), headers=headers)
+    after = client.get(
+        "/api/v1/issuers/hrd/gaps?email=kim@example.org&target=ses-ecq", headers=headers
+    ).json()
+    assert after["met"] > before["met"]
+    missing = client.get(
+        "/api/v1/issuers/hrd/gaps?email=kim@example.org&target=nope", headers=headers
+    )
+    assert missing.status_code == 404 and "ses-ecq" in missing.json()["detail"]

@@ -1,0 +1,88 @@
+"""Skill gaps: a learner's profile against a target profile (``badge_templates/targets``), with
+the catalogue achievements that would close each missing skill, fewest hours first."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from issuer.catalogue import Catalogue
+from issuer.errors import NotFound
+from issuer.models import Issuer
+from issuer.services.context import Services
+from issuer.services.frameworks import catalogue
+from issuer.services.learners import learner_id
+from issuer.services.programs import _held
+from issuer.services.skills import profiles
+
+TARGETS = Path(__file__).resolve().parents[2] / "badge_templates" / "targets"
+
+
+def load_targets(catalogue_: Catalogue, directory: Path = TARGETS) -> dict[str, dict[str, Any]]:
+    """Every target profile, checked against the catalogue's frameworks."""
+    targets: dict[str, dict[str, Any]] = {}
+    for path in sorted(directory.glob("*.toml")):
+        for target in tomllib.loads(path.read_text("utf-8")).get("targets", []):
+            for skill in target["skills"]:
+                catalogue_.skill(skill["framework"], skill["code"])  # raises if unknown
+                if not 1 <= int(skill["level"]) <= 5:
+                    raise ValueError(f"{path.name}: level of {skill['code']} is not 1-5")
+            targets[target["id"]] = target
+    return targets
+
+
+def targets(services: Services) -> dict[str, dict[str, Any]]:
+    found = services.cache.get("targets")
+    if not isinstance(found, dict):
+        found = services.cache["targets"] = load_targets(catalogue(services))
+    return found
+
+
+def gap(
+    services: Services, session: Session, issuer: Issuer, email: str, target_id: str
+) -> dict[str, Any]:
+    target = targets(services).get(target_id)
+    if target is None:
+        raise NotFound(
+            f"there is no target profile {target_id!r}; "
+            f"known: {', '.join(sorted(targets(services)))}"
+        )
+    learner = learner_id(session, email)
+    profile = profiles(session, issuer).get(learner, {})
+    held = set(_held(session, issuer, learner))
+    data = catalogue(services)
+    missing = []
+    for skill in target["skills"]:
+        key = (skill["framework"], skill["code"])
+        have = profile[key].level if key in profile else 0
+        if have >= skill["level"]:
+            continue
+        closing = sorted(
+            (
+                {"key": t.key, "name": t.name, "hours": t.hours}
+                for t in data.achievements
+                if t.key not in held
+                and any(a.framework == key[0] and a.code == key[1] for a in t.alignments)
+            ),
+            key=lambda item: (item["hours"], item["key"]),
+        )
+        missing.append(
+            {
+                "framework": key[0],
+                "code": key[1],
+                "name": data.skill(*key).name,
+                "level": have,
+                "levelWanted": skill["level"],
+                "closedBy": closing,
+            }
+        )
+    return {
+        "target": target_id,
+        "name": target["name"],
+        "skills": len(target["skills"]),
+        "met": len(target["skills"]) - len(missing),
+        "missing": missing,
+    }
