@@ -147,13 +147,20 @@ def list_programs(
     "/issuers/{slug}/skills",
     summary="The organisation's skills cloud",
     description="Per skill (framework, code, name): the summed weight of its learners' valid "
-    "credentials (by achievement type, hours and recency) and how many learners hold it.",
+    "credentials (by achievement type, hours and recency) and how many learners hold it. "
+    "`rising`: AI competency model skills whose importance rises and that fewer than three "
+    "learners hold.",
 )
-def skills_cloud(slug: str, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
-    from issuer.services.skills import organisation_cloud
+def skills_cloud(
+    slug: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+) -> dict[str, Any]:
+    from issuer.services.frameworks import catalogue
+    from issuer.services.skills import organisation_cloud, rising_overlay
 
     issuer = issuer_for(db, key, slug, "read")
-    return {"skills": organisation_cloud(db, issuer)}
+    cloud = organisation_cloud(db, issuer)
+    overlay = rising_overlay(cloud, catalogue(services).framework("ai-competency"))
+    return {"skills": cloud, "rising": overlay}
 
 
 @router.get("/issuers/{slug}/skills.{kind}", summary="The skills cloud as an SVG or PNG picture")

@@ -140,3 +140,29 @@ def learner_emails(session: Session, learner_ids: Iterable[int]) -> dict[int, st
         )
     )
     return {row.learner_id: row.email for row in rows}
+
+
+def rising_overlay(
+    cloud: list[dict[str, Any]], framework: Any, thin: int = 3
+) -> list[dict[str, Any]]:
+    """AI competency model skills whose importance rises (future rank better than current) and
+    that the organisation is thin in (fewer than ``thin`` learners), most important first."""
+    held = {item["code"]: item["learners"] for item in cloud if item["framework"] == framework.id}
+    rising = []
+    for skill in framework.skills:
+        now, future = skill.importance_current, skill.importance_future
+        if future is None or (now is not None and future >= now):
+            continue
+        learners = held.get(skill.code, 0)
+        if learners < thin:
+            rising.append(
+                {
+                    "framework": framework.id,
+                    "code": skill.code,
+                    "name": skill.name,
+                    "importanceCurrent": now,
+                    "importanceFuture": future,
+                    "learners": learners,
+                }
+            )
+    return sorted(rising, key=lambda item: (item["importanceFuture"], item["code"]))

@@ -168,3 +168,14 @@ def test_cloud_pictures(client: TestClient, services: Services) -> None:
                     or b.y + b.height <= a.y
                 )
     assert cloud_png(words) == cloud_png(words)
+
+
+def test_rising_overlay(client: TestClient, services: Services) -> None:
+    headers = make_issuer(services, client, "hrd")
+    answer = client.get("/api/v1/issuers/hrd/skills", headers=headers).json()
+    rising = answer["rising"]
+    assert rising, "the AI model has skills whose importance rises"
+    for item in rising:
+        assert item["importanceFuture"] < (item["importanceCurrent"] or 10**6)
+        assert item["learners"] < 3
+    assert [i["importanceFuture"] for i in rising] == sorted(i["importanceFuture"] for i in rising)
