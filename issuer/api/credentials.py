@@ -222,6 +222,19 @@ def skill_gap(
     return gap(services, db, issuer, email, target)
 
 
+@router.get("/issuers/{slug}/gaps.svg", summary="A learner's levels against a target, as bars")
+def skill_gap_chart(
+    slug: str, email: str, target: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+) -> Response:
+    from issuer.artifacts.cloud import profile_bars_svg
+    from issuer.services.gaps import gap
+
+    issuer = issuer_for(db, key, slug, "read")
+    answer = gap(services, db, issuer, email, target)
+    rows = [(item["skill"], item["level"], item["levelWanted"]) for item in answer["levels"]]
+    return Response(profile_bars_svg(answer["name"], rows), media_type="image/svg+xml")
+
+
 @router.get("/issuers/{slug}/talent", summary="Who holds a skill at a level or above")
 def find_talent(
     slug: str,

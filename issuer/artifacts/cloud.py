@@ -96,3 +96,35 @@ def cloud_png(words: list[Word], width: int = 800, height: int = 500) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "PNG", optimize=True)
     return buffer.getvalue()
+
+
+def profile_bars_svg(title: str, rows: list[tuple[str, int, int]], width: int = 720) -> bytes:
+    """A learner's levels against a target as horizontal bars: (skill, level, wanted) per row.
+    The wanted level is a dark outline, the level held a filled bar; levels run 0–5."""
+    row_height, label_width, top = 26, 300, 40
+    scale = (width - label_width - 40) / 5
+    height = top + row_height * len(rows) + 30
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
+        '<rect width="100%" height="100%" fill="#ffffff"/>',
+        f'<text x="10" y="24" font-size="16" font-weight="bold" fill="#1f2937" '
+        f'font-family="Noto Sans CJK KR, sans-serif">{escape(title)}</text>',
+    ]
+    for index, (name, held, wanted) in enumerate(rows):
+        y = top + index * row_height
+        fill = "#166534" if held >= wanted else "#b45309"
+        parts.append(
+            f'<text x="10" y="{y + 17}" font-size="13" fill="#1f2937" '
+            f'font-family="Noto Sans CJK KR, sans-serif">{escape(name[:40])}</text>'
+        )
+        parts.append(
+            f'<rect x="{label_width}" y="{y + 4}" width="{held * scale:.1f}" '
+            f'height="16" fill="{fill}"><title>level {held} of {wanted}</title></rect>'
+        )
+        parts.append(
+            f'<rect x="{label_width}" y="{y + 4}" width="{wanted * scale:.1f}" '
+            f'height="16" fill="none" stroke="#111827" stroke-width="1.5"/>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts).encode("utf-8")

@@ -79,10 +79,21 @@ def gap(
                 "closedBy": closing,
             }
         )
+    levels = []
+    for skill in target["skills"]:
+        key = (skill["framework"], skill["code"])
+        levels.append(
+            {
+                "skill": data.skill(*key).name,
+                "level": profile[key].level if key in profile else 0,
+                "levelWanted": int(skill["level"]),
+            }
+        )
     return {
         "target": target_id,
         "name": target["name"],
         "skills": len(target["skills"]),
         "met": len(target["skills"]) - len(missing),
         "missing": missing,
+        "levels": levels,
     }

@@ -137,3 +137,22 @@ def test_gap_to_a_target_profile(client: TestClient, services: Services) -> None
         "/api/v1/issuers/hrd/gaps?email=kim@example.org&target=nope", headers=headers
     )
     assert missing.status_code == 404 and "ses-ecq" in missing.json()["detail"]
+
+
+def test_gap_chart(client: TestClient, services: Services) -> None:
+    from xml.etree import ElementTree
+
+    headers = _setup(client, services)
+    client.post("/api/v1/issuers/hrd/credentials", json=_body(REQUIRED[0]), headers=headers)
+    answer = client.get(
+        "/api/v1/issuers/hrd/gaps?email=kim@example.org&target=ses-ecq", headers=headers
+    ).json()
+    assert len(answer["levels"]) == 22 and {"skill", "level", "levelWanted"} <= set(
+        answer["levels"][0]
+    )
+    chart = client.get(
+        "/api/v1/issuers/hrd/gaps.svg?email=kim@example.org&target=ses-ecq", headers=headers
+    )
+    assert chart.headers["content-type"].startswith("image/svg+xml")
+    root = ElementTree.fromstring(chart.content)
+    assert len(root.findall("{http://www.w3.org/2000/svg}rect")) == 1 + 2 * 22
