@@ -5,6 +5,7 @@ from issuer.models.audit import AuditEntry
 from issuer.models.credential import Credential
 from issuer.models.issuer import Achievement, Issuer, SigningKey
 from issuer.models.learner import Learner, LearnerEmail
+from issuer.models.skill import CredentialSkill
 from issuer.models.statuslist import StatusList
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Credential",
+    "CredentialSkill",
     "Issuer",
     "Learner",
     "LearnerEmail",

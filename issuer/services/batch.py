@@ -33,6 +33,7 @@ from issuer.services.context import Services
 from issuer.services.issuance import _parse, build_credential, request_hash, resolve_learner
 from issuer.services.issuers import get_issuer, signing_key
 from issuer.services.signer_pool import submit
+from issuer.services.skills import skill_rows, store_skills
 
 Row = tuple[int, IssueRequest]
 
@@ -322,6 +323,13 @@ def _insert(
     try:
         with Session(writer(services.engine)) as session:
             _bulk_insert(session, table, [record for _, record in records])
+            store_skills(
+                session,
+                [
+                    skill_rows(r["id"], r["issuer_id"], r["learner_id"], r["document"])
+                    for _, r in records
+                ],
+            )
             audit.append(
                 session,
                 actor,
@@ -346,6 +354,17 @@ def _insert_one_by_one(
             try:
                 with session.begin_nested():
                     session.execute(insert(table), [record])
+                    store_skills(
+                        session,
+                        [
+                            skill_rows(
+                                record["id"],
+                                record["issuer_id"],
+                                record["learner_id"],
+                                record["document"],
+                            )
+                        ],
+                    )
                     audit.append(
                         session,
                         actor,

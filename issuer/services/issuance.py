@@ -32,6 +32,7 @@ from issuer.services import audit, statuslists
 from issuer.services.achievements import get_achievement, ob_achievement
 from issuer.services.context import Services
 from issuer.services.issuers import get_issuer, profile, signing_key
+from issuer.services.skills import skill_rows, store_skills
 from issuer.signing import sign_data_integrity
 
 OB_CONTEXTS = [
@@ -239,6 +240,7 @@ def issue(
         with transaction(services.engine) as session:
             session.add(row)
             session.flush()
+            store_skills(session, [skill_rows(row.id, issuer.id, learner.id, signed)])
             audit.append(
                 session,
                 actor,

@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from issuer.models import Credential, Issuer, LearnerEmail
+from issuer.models import Credential, CredentialSkill, Issuer, LearnerEmail
 
 HALF_LIFE_DAYS = 730
 TYPE_WEIGHTS = {
@@ -66,46 +66,84 @@ def _framework(alignment: dict[str, Any]) -> str:
     return str(alignment.get("targetFramework") or "external")
 
 
-def credential_weight(document: dict[str, Any], now: datetime) -> float:
+def base_weight(document: dict[str, Any]) -> float:
+    """The weight before recency: achievement type × hours factor."""
     achievement = document["credentialSubject"]["achievement"]
-    hours = (
-        document["credentialSubject"].get("creditsEarned", achievement.get("creditsAvailable", 0))
-        or 0
-    )
-    issued = datetime.fromisoformat(str(document["validFrom"]).replace("Z", "+00:00"))
-    age_days = max(0.0, (now - issued).total_seconds() / 86400)
+    subject = document["credentialSubject"]
+    hours = subject.get("creditsEarned", achievement.get("creditsAvailable", 0)) or 0
     base = TYPE_WEIGHTS.get(str(achievement.get("achievementType")), 1.0)
-    return base * (1 + math.log1p(float(hours) / 8)) * 0.5 ** (age_days / HALF_LIFE_DAYS)
+    return base * (1 + math.log1p(float(hours) / 8))
 
 
-def _valid(session: Session, issuer: Issuer, now: datetime) -> Iterable[Credential]:
-    query = select(Credential).where(
-        Credential.issuer_id == issuer.id,
-        col(Credential.revoked_at).is_(None),
-        (col(Credential.valid_until).is_(None)) | (col(Credential.valid_until) > now),
-    )
-    return session.exec(query)
+def recency(issued: datetime, now: datetime) -> float:
+    issued = issued if issued.tzinfo else issued.replace(tzinfo=UTC)
+    age_days = max(0.0, (now - issued).total_seconds() / 86400)
+    return float(0.5 ** (age_days / HALF_LIFE_DAYS))
+
+
+def credential_weight(document: dict[str, Any], now: datetime) -> float:
+    issued = datetime.fromisoformat(str(document["validFrom"]).replace("Z", "+00:00"))
+    return base_weight(document) * recency(issued, now)
+
+
+def skill_rows(
+    credential_id: str, issuer_id: int, learner_id: int, document: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The ``credential_skill`` rows of an issued credential (one per distinct alignment)."""
+    achievement = document["credentialSubject"]["achievement"]
+    issued = datetime.fromisoformat(str(document["validFrom"]).replace("Z", "+00:00"))
+    weight = base_weight(document)
+    rows, seen = [], set()
+    for alignment in achievement.get("alignment", []):
+        key = (
+            _framework(alignment),
+            str(alignment.get("targetCode") or alignment.get("targetName")),
+        )
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append(
+            {
+                "credential_id": credential_id,
+                "issuer_id": issuer_id,
+                "learner_id": learner_id,
+                "framework": key[0][:200],
+                "code": key[1][:200],
+                "name": str(alignment.get("targetName", key[1]))[:500],
+                "base_weight": weight,
+                "issued_at": issued,
+            }
+        )
+    return rows
 
 
 def profiles(
     session: Session, issuer: Issuer, now: datetime | None = None
 ) -> dict[int, dict[SkillKey, SkillEntry]]:
-    """Every learner's skills (learner id -> skill -> entry), from valid credentials."""
+    """Every learner's skills (learner id -> skill -> entry), from valid credentials, read from
+    the ``credential_skill`` rows (one scan, no credential documents)."""
     now = now or datetime.now(UTC)
     result: dict[int, dict[SkillKey, SkillEntry]] = defaultdict(dict)
-    for credential in _valid(session, issuer, now):
-        weight = credential_weight(credential.document, now)
-        achievement = credential.document["credentialSubject"]["achievement"]
-        for alignment in achievement.get("alignment", []):
-            key = (
-                _framework(alignment),
-                str(alignment.get("targetCode") or alignment.get("targetName")),
-            )
-            entry = result[credential.learner_id].setdefault(
-                key, SkillEntry(key[0], key[1], str(alignment.get("targetName", key[1])))
-            )
-            entry.weight += weight
-            entry.learners.add(credential.learner_id)
+    rows = session.execute(
+        select(
+            CredentialSkill.learner_id,
+            CredentialSkill.framework,
+            CredentialSkill.code,
+            CredentialSkill.name,
+            CredentialSkill.base_weight,
+            CredentialSkill.issued_at,
+        )
+        .join(Credential, col(Credential.id) == CredentialSkill.credential_id)
+        .where(
+            CredentialSkill.issuer_id == issuer.id,
+            col(Credential.revoked_at).is_(None),
+            (col(Credential.valid_until).is_(None)) | (col(Credential.valid_until) > now),
+        )
+    )
+    for learner, framework, code, name, weight, issued in rows:
+        entry = result[learner].setdefault((framework, code), SkillEntry(framework, code, name))
+        entry.weight += weight * recency(issued, now)
+        entry.learners.add(learner)
     return result
 
 
@@ -166,3 +204,12 @@ def rising_overlay(
                 }
             )
     return sorted(rising, key=lambda item: (item["importanceFuture"], item["code"]))
+
+
+def store_skills(session: Session, per_credential: list[list[dict[str, Any]]]) -> None:
+    """Insert the skill rows of newly issued credentials (in the caller's transaction)."""
+    from sqlalchemy import insert
+
+    rows = [row for rows in per_credential for row in rows]
+    if rows:
+        session.execute(insert(CredentialSkill.__table__), rows)  # type: ignore[attr-defined]
