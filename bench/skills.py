@@ -1,0 +1,178 @@
+"""Skills at scale on PostgreSQL: a plain scan of the alignment rows, the organisation cloud, a
+learner profile and team formation, all measured in the same run.
+
+    python bench/skills.py [--learners 100000] [--credentials 1000000] [--postgres URL]
+
+Generates an issuer, learners and credentials (small documents; the skills cloud reads the
+``credential_skill`` rows, one to three per credential, aligned to the ECQ and AI frameworks) with
+COPY, then prints each timing and the cloud's ratio to the scan (goal: within 3x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlmodel import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from issuer.db import make_engine, migrate
+from issuer.models import Issuer
+from issuer.services.skills import level, organisation_cloud, profiles
+from issuer.services.teams import smallest_team
+
+DEFAULT_POSTGRES = "postgresql+psycopg://root@127.0.0.1:5432/test"
+SKILLS = [("ecq", f"ECQ{q}-{c}") for q in range(1, 6) for c in range(1, 5)] + [
+    ("ai-competency", f"ai-{n}") for n in range(1, 31)
+]
+
+
+def generate(engine, learners: int, credentials: int) -> int:  # type: ignore[no-untyped-def]
+    rng = random.Random(7)
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        issuer_id = connection.execute(
+            text(
+                "INSERT INTO issuer (slug, did, name, created_at) VALUES ('bench', 'did:web:b', "
+                "'Bench', now()) RETURNING id"
+            )
+        ).scalar_one()
+        achievement_id = connection.execute(
+            text(
+                "INSERT INTO achievement (issuer_id, key, data, design, created_at, updated_at) "
+                "VALUES (:i, 'course', '{}', '{}', now(), now()) RETURNING id"
+            ),
+            {"i": issuer_id},
+        ).scalar_one()
+        list_id = connection.execute(
+            text(
+                "INSERT INTO status_list (issuer_id, purpose, size, next_index, bits, version, "
+                "updated_at) VALUES (:i, 'revocation', 131072, 0, '', 0, now()) RETURNING id"
+            ),
+            {"i": issuer_id},
+        ).scalar_one()
+        raw = connection.connection.dbapi_connection
+        with raw.cursor() as cursor:
+            with cursor.copy("COPY learner (id, subject_id, created_at) FROM STDIN") as copy:
+                for n in range(1, learners + 1):
+                    copy.write_row([n, f"urn:uuid:{uuid.UUID(int=n)}", now])
+            with cursor.copy(
+                "COPY learner_email (learner_id, email, verified, is_primary, "
+                "created_at) FROM STDIN"
+            ) as copy:
+                for n in range(1, learners + 1):
+                    copy.write_row([n, f"l{n}@example.org", False, True, now])
+            with cursor.copy(
+                "COPY credential (id, issuer_id, achievement_id, learner_id, request_hash, "
+                "status_list_id, status_index, document, issued_at) FROM STDIN"
+            ) as copy:
+                for n in range(credentials):
+                    copy.write_row(
+                        [
+                            str(uuid.UUID(int=n + 1)),
+                            issuer_id,
+                            achievement_id,
+                            rng.randint(1, learners),
+                            "x",
+                            list_id,
+                            n % 131072,
+                            "{}",
+                            now,
+                        ]
+                    )
+            with cursor.copy(
+                "COPY credential_skill (credential_id, issuer_id, learner_id, "
+                "framework, code, name, base_weight, issued_at) FROM STDIN"
+            ) as copy:
+                rng = random.Random(7)
+                for n in range(credentials):
+                    learner = rng.randint(1, learners)
+                    issued = now - timedelta(days=rng.randint(0, 1500))
+                    for framework, code in rng.sample(SKILLS, rng.randint(1, 3)):
+                        copy.write_row(
+                            [
+                                str(uuid.UUID(int=n + 1)),
+                                issuer_id,
+                                learner,
+                                framework,
+                                code,
+                                code,
+                                rng.choice([1.5, 2.5, 3.5]),
+                                issued,
+                            ]
+                        )
+    return int(issuer_id)
+
+
+def timed(label: str, function):  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    result = function()
+    elapsed = time.perf_counter() - start
+    print(f"{label:<44}{elapsed:>9.2f} s")
+    return result, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--learners", type=int, default=100_000)
+    parser.add_argument("--credentials", type=int, default=1_000_000)
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
+    args = parser.parse_args()
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = make_engine(f"{args.postgres}?options=-csearch_path%3D{schema}")
+    try:
+        migrate(engine)
+        issuer_id, _ = timed(
+            f"generate {args.learners:,} learners, {args.credentials:,} credentials",
+            lambda: generate(engine, args.learners, args.credentials),
+        )
+        with Session(engine) as session:
+            issuer = session.get(Issuer, issuer_id)
+            assert issuer is not None
+            _, scan = timed(
+                "plain scan of the alignment rows",
+                lambda: session.execute(
+                    text(
+                        "SELECT learner_id, framework, code, base_weight, issued_at "
+                        "FROM credential_skill WHERE issuer_id = :i"
+                    ),
+                    {"i": issuer_id},
+                ).all(),
+            )
+            cloud, took = timed("organisation cloud", lambda: organisation_cloud(session, issuer))
+            print(f"  cloud / scan: {took / scan:.2f}x (goal ≤ 3x); {len(cloud)} skills")
+            people, _ = timed("all learner profiles", lambda: profiles(session, issuer))
+        wanted = [code for _, code in SKILLS[:12]]
+        pool = dict(list(people.items())[:10_000])
+        abilities = {
+            learner: frozenset(
+                code
+                for (_, code), entry in skills.items()
+                if code in wanted and level(entry.weight) >= 2
+            )
+            for learner, skills in pool.items()
+        }
+        team, _ = timed(
+            "team for 12 skills over 10,000 learners", lambda: smallest_team(abilities, wanted)
+        )
+        print(
+            f"  team of {len(team.members)}, uncovered {list(team.uncovered)}, exact={team.exact}"
+        )
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+if __name__ == "__main__":
+    main()
