@@ -323,27 +323,7 @@ class _Context:
         return result.reason if result else None
 
     def _endorsements(self, credential: dict[str, Any], run: _Run) -> None:
-        found = _collect_endorsements(credential)
-        if not found:
-            return
-        if len(found) > MAX_ENDORSEMENTS:
-            message = f"{len(found)} endorsements; at most {MAX_ENDORSEMENTS} are verified"
-            run.add("endorsements", Outcome.UNKNOWN, message, required=False)
-            return
-        failures = []
-        for index, endorsement in enumerate(found):
-            report = self.verify(_as_loaded(endorsement), None, None, False)
-            if report.verdict is not Verdict.VERIFIED:
-                failures.append(f"endorsement {index + 1}: {report.reason()}")
-        if failures:
-            run.add("endorsements", Outcome.FAILED, "; ".join(failures), required=False)
-        else:
-            run.add(
-                "endorsements",
-                Outcome.PASSED,
-                f"{len(found)} endorsement(s) verified",
-                required=False,
-            )
+        self._verify_embedded(_collect_endorsements(credential), "endorsements", "endorsement", run)
 
     def _nested_credentials(self, credential: dict[str, Any], run: _Run) -> None:
         """CLR 2.0: every AchievementCredential in ``credentialSubject.verifiableCredential``.
@@ -352,19 +332,28 @@ class _Context:
         """
         subject = credential.get("credentialSubject")
         nested = subject.get("verifiableCredential") if isinstance(subject, dict) else None
-        if not nested:
+        if nested:
+            items = nested if isinstance(nested, list) else [nested]
+            self._verify_embedded(items, "nested credentials", "credential", run)
+
+    def _verify_embedded(self, items: list[Any], check: str, noun: str, run: _Run) -> None:
+        """Verify credentials embedded in this one (at most ``MAX_ENDORSEMENTS``), reported as
+        one check that only warns."""
+        if not items:
             return
-        nested = nested if isinstance(nested, list) else [nested]
+        if len(items) > MAX_ENDORSEMENTS:
+            message = f"{len(items)} {noun}s; at most {MAX_ENDORSEMENTS} are verified"
+            run.add(check, Outcome.UNKNOWN, message, required=False)
+            return
         failures = []
-        for index, item in enumerate(nested):
+        for index, item in enumerate(items):
             report = self.verify(_as_loaded(item), None, None, False)
             if report.verdict is not Verdict.VERIFIED:
-                failures.append(f"credential {index + 1}: {report.reason()}")
+                failures.append(f"{noun} {index + 1}: {report.reason()}")
         if failures:
-            run.add("nested credentials", Outcome.FAILED, "; ".join(failures), required=False)
+            run.add(check, Outcome.FAILED, "; ".join(failures), required=False)
         else:
-            message = f"{len(nested)} credential(s) verified"
-            run.add("nested credentials", Outcome.PASSED, message, required=False)
+            run.add(check, Outcome.PASSED, f"{len(items)} {noun}(s) verified", required=False)
 
 
 def _as_loaded(endorsement: Any) -> Loaded:
