@@ -25,16 +25,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from issuer.db import make_engine, migrate
 from issuer.models import Issuer
-from issuer.services.skills import level, organisation_cloud, profiles
+from issuer.services.skills import level, organisation_cloud, profiles, scaled_weight
 from issuer.services.teams import smallest_team
 
 DEFAULT_POSTGRES = "postgresql+psycopg://root@127.0.0.1:5432/test"
+LIST_SIZE = 131_072
 SKILLS = [("ecq", f"ECQ{q}-{c}") for q in range(1, 6) for c in range(1, 5)] + [
     ("ai-competency", f"ai-{n}") for n in range(1, 31)
 ]
 
 
 def generate(engine, learners: int, credentials: int) -> int:  # type: ignore[no-untyped-def]
+    """An issuer with ``learners`` (each in one of 20 departments) and ``credentials`` of 1-3
+    alignments each, issued over four years; 2% revoked, 5% expired."""
     rng = random.Random(7)
     now = datetime.now(UTC)
     with engine.begin() as connection:
@@ -51,13 +54,17 @@ def generate(engine, learners: int, credentials: int) -> int:  # type: ignore[no
             ),
             {"i": issuer_id},
         ).scalar_one()
-        list_id = connection.execute(
-            text(
-                "INSERT INTO status_list (issuer_id, purpose, size, next_index, bits, version, "
-                "updated_at) VALUES (:i, 'revocation', 131072, 0, '', 0, now()) RETURNING id"
-            ),
-            {"i": issuer_id},
-        ).scalar_one()
+        lists = [
+            connection.execute(
+                text(
+                    "INSERT INTO status_list (issuer_id, purpose, size, next_index, bits, "
+                    "version, updated_at) VALUES (:i, 'revocation', 131072, 131072, '', 0, "
+                    "now()) RETURNING id"
+                ),
+                {"i": issuer_id},
+            ).scalar_one()
+            for _ in range(credentials // LIST_SIZE + 1)
+        ]
         raw = connection.connection.dbapi_connection
         with raw.cursor() as cursor:
             with cursor.copy("COPY learner (id, subject_id, created_at) FROM STDIN") as copy:
@@ -70,44 +77,63 @@ def generate(engine, learners: int, credentials: int) -> int:  # type: ignore[no
                 for n in range(1, learners + 1):
                     copy.write_row([n, f"l{n}@example.org", False, True, now])
             with cursor.copy(
-                "COPY credential (id, issuer_id, achievement_id, learner_id, request_hash, "
-                "status_list_id, status_index, document, issued_at) FROM STDIN"
+                "COPY learner_group (issuer_id, learner_id, name, created_at) FROM STDIN"
             ) as copy:
-                for n in range(credentials):
-                    copy.write_row(
+                for n in range(1, learners + 1):
+                    copy.write_row([issuer_id, n, f"department-{n % 20}", now])
+            credential_rows, skill_rows = [], []
+            for n in range(credentials):
+                credential_id = str(uuid.UUID(int=n + 1))
+                learner = rng.randint(1, learners)
+                issued = now - timedelta(days=rng.randint(0, 1500), seconds=rng.randint(0, 86399))
+                revoked = issued + timedelta(days=30) if rng.random() < 0.02 else None
+                until = issued + timedelta(days=365) if rng.random() < 0.05 else None
+                credential_rows.append(
+                    [
+                        credential_id,
+                        issuer_id,
+                        achievement_id,
+                        learner,
+                        "x",
+                        lists[n // LIST_SIZE],
+                        n % LIST_SIZE,
+                        "{}",
+                        issued,
+                        until,
+                        revoked,
+                    ]
+                )
+                base = rng.choice([1.5, 2.5, 3.5])
+                for framework, code in rng.sample(SKILLS, rng.randint(1, 3)):
+                    skill_rows.append(
                         [
-                            str(uuid.UUID(int=n + 1)),
+                            credential_id,
                             issuer_id,
-                            achievement_id,
-                            rng.randint(1, learners),
-                            "x",
-                            list_id,
-                            n % 131072,
-                            "{}",
-                            now,
+                            learner,
+                            framework,
+                            code,
+                            code,
+                            base,
+                            scaled_weight(base, issued),
+                            issued,
+                            until,
+                            revoked,
                         ]
                     )
             with cursor.copy(
-                "COPY credential_skill (credential_id, issuer_id, learner_id, "
-                "framework, code, name, base_weight, issued_at) FROM STDIN"
+                "COPY credential (id, issuer_id, achievement_id, learner_id, request_hash, "
+                "status_list_id, status_index, document, issued_at, valid_until, revoked_at) "
+                "FROM STDIN"
             ) as copy:
-                rng = random.Random(7)
-                for n in range(credentials):
-                    learner = rng.randint(1, learners)
-                    issued = now - timedelta(days=rng.randint(0, 1500))
-                    for framework, code in rng.sample(SKILLS, rng.randint(1, 3)):
-                        copy.write_row(
-                            [
-                                str(uuid.UUID(int=n + 1)),
-                                issuer_id,
-                                learner,
-                                framework,
-                                code,
-                                code,
-                                rng.choice([1.5, 2.5, 3.5]),
-                                issued,
-                            ]
-                        )
+                for row in credential_rows:
+                    copy.write_row(row)
+            with cursor.copy(
+                "COPY credential_skill (credential_id, issuer_id, learner_id, framework, code, "
+                "name, base_weight, scaled_weight, issued_at, valid_until, revoked_at) FROM STDIN"
+            ) as copy:
+                for row in skill_rows:
+                    copy.write_row(row)
+        connection.execute(text("ANALYZE"))
     return int(issuer_id)
 
 
@@ -124,54 +150,91 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=100_000)
     parser.add_argument("--credentials", type=int, default=1_000_000)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
+    parser.add_argument("--keep", metavar="SCHEMA", help="reuse (or create and keep) this schema")
     args = parser.parse_args()
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    schema = args.keep or f"bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": schema}
+        ).first()
+        if not exists:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
     engine = make_engine(f"{args.postgres}?options=-csearch_path%3D{schema}")
     try:
         migrate(engine)
-        issuer_id, _ = timed(
-            f"generate {args.learners:,} learners, {args.credentials:,} credentials",
-            lambda: generate(engine, args.learners, args.credentials),
-        )
         with Session(engine) as session:
-            issuer = session.get(Issuer, issuer_id)
-            assert issuer is not None
-            _, scan = timed(
-                "plain scan of the alignment rows",
-                lambda: session.execute(
-                    text(
-                        "SELECT learner_id, framework, code, base_weight, issued_at "
-                        "FROM credential_skill WHERE issuer_id = :i"
-                    ),
-                    {"i": issuer_id},
-                ).all(),
+            found = session.execute(text("SELECT id FROM issuer WHERE slug = 'bench'")).first()
+        if found is None:
+            issuer_id, _ = timed(
+                f"generate {args.learners:,} learners, {args.credentials:,} credentials",
+                lambda: generate(engine, args.learners, args.credentials),
             )
-            cloud, took = timed("organisation cloud", lambda: organisation_cloud(session, issuer))
-            print(f"  cloud / scan: {took / scan:.2f}x (goal ≤ 3x); {len(cloud)} skills")
-            people, _ = timed("all learner profiles", lambda: profiles(session, issuer))
-        wanted = [code for _, code in SKILLS[:12]]
-        pool = dict(list(people.items())[:10_000])
-        abilities = {
-            learner: frozenset(
-                code
-                for (_, code), entry in skills.items()
-                if code in wanted and level(entry.weight) >= 2
-            )
-            for learner, skills in pool.items()
-        }
-        team, _ = timed(
-            "team for 12 skills over 10,000 learners", lambda: smallest_team(abilities, wanted)
-        )
-        print(
-            f"  team of {len(team.members)}, uncovered {list(team.uncovered)}, exact={team.exact}"
-        )
+        else:
+            issuer_id = found[0]
+        measure(engine, issuer_id)
     finally:
         engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        if not args.keep:
+            with admin.connect() as connection:
+                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+def measure(engine, issuer_id: int) -> None:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        issuer = session.get(Issuer, issuer_id)
+        assert issuer is not None
+        rows = session.execute(
+            text("SELECT count(*) FROM credential_skill WHERE issuer_id = :i"), {"i": issuer_id}
+        ).scalar_one()
+        print(f"{rows:,} alignment rows")
+        _, scan = timed(
+            "plain scan of the alignment rows (to Python)",
+            lambda: session.execute(
+                text(
+                    "SELECT learner_id, framework, code, base_weight, issued_at "
+                    "FROM credential_skill WHERE issuer_id = :i"
+                ),
+                {"i": issuer_id},
+            ).all(),
+        )
+        _, db_scan = timed(
+            "plain scan in the database (count, sum)",
+            lambda: session.execute(
+                text(
+                    "SELECT count(*), sum(base_weight) FROM credential_skill WHERE issuer_id = :i"
+                ),
+                {"i": issuer_id},
+            ).all(),
+        )
+        cloud, took = timed(
+            "organisation cloud (with a year ago)", lambda: organisation_cloud(session, issuer)
+        )
+        print(
+            f"  cloud / scan: {took / scan:.2f}x (goal ≤ 3x); cloud / database scan: "
+            f"{took / db_scan:.2f}x; {len(cloud)} skills"
+        )
+        timed(
+            "one department's cloud",
+            lambda: organisation_cloud(session, issuer, group="department-3"),
+        )
+        timed("one learner's profile", lambda: profiles(session, issuer, learners=[4711]))
+        people, _ = timed("all learner profiles", lambda: profiles(session, issuer))
+        print(f"  {len(people):,} learners, {sum(map(len, people.values())):,} learner-skills")
+        wanted = [code for _, code in SKILLS[:12]]
+        pool = range(1, 10_001)
+        chosen, _ = timed(
+            "profiles for 12 skills over 10,000 learners",
+            lambda: profiles(session, issuer, learners=pool, codes=wanted),
+        )
+    abilities = {
+        learner: frozenset(code for (_, code), entry in skills.items() if level(entry.weight) >= 3)
+        for learner, skills in chosen.items()
+    }
+    team, _ = timed(
+        "team for 12 skills over 10,000 learners", lambda: smallest_team(abilities, wanted)
+    )
+    print(f"  team of {len(team.members)}, uncovered {list(team.uncovered)}, exact={team.exact}")
 
 
 if __name__ == "__main__":

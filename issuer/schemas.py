@@ -19,6 +19,13 @@ def normalize_email(value: str) -> str:
     return email
 
 
+def group_name(value: str) -> str:
+    name = " ".join(value.split())
+    if not 1 <= len(name) <= 100:
+        raise ValueError("a group name has 1 to 100 characters")
+    return name
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -33,6 +40,17 @@ class Recipient(Strict):
         max_length=500,
         description="The learner's DID, used as the subject id if given.",
     )
+    groups: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Groups (departments, cohorts) to put the learner in at this issuer; "
+        "never part of the credential.",
+    )
+
+    @field_validator("groups")
+    @classmethod
+    def _groups(cls, value: list[str]) -> list[str]:
+        return [group_name(name) for name in value]
 
     @field_validator("email")
     @classmethod
@@ -142,3 +160,7 @@ class TeamRequest(Strict):
     exclude: list[str] = Field(
         default_factory=list, max_length=1000, description="Emails of learners not to include."
     )
+
+
+class GroupRoster(Strict):
+    emails: list[str] = Field(max_length=100_000, description="The group's members, by email.")

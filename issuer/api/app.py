@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
-from issuer.api import credentials, problems, public
+from issuer.api import credentials, problems, public, skills
 from issuer.db import migrate
 from issuer.services.context import Services
 from issuer.settings import Settings
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return await call_next(request)
 
     app.include_router(credentials.router)
+    app.include_router(skills.router)
     app.include_router(public.router)
     app.include_router(pages.router)
     return app

@@ -11,8 +11,8 @@ from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from issuer.api.deps import ApiKeyDep, ServicesDep, SessionDep, issuer_for, require
-from issuer.errors import BadRequest, NotFound, UnsupportedMedia
-from issuer.schemas import AchievementIn, IssueRequest, RevokeRequest, TeamRequest
+from issuer.errors import BadRequest, UnsupportedMedia
+from issuer.schemas import AchievementIn, IssueRequest, RevokeRequest
 from issuer.services import bulk, credentials
 from issuer.services.achievements import (
     get_achievement,
@@ -128,69 +128,6 @@ async def issue_bulk(
     return await run_in_threadpool(bulk.issue_rows, services, slug, rows, _actor(key))
 
 
-@router.get(
-    "/issuers/{slug}/programs",
-    summary="Programmes (LEAD-style pathways) the issuer offers",
-    description="Each programme: `id`, `name`, `required` and `electives` (achievement ids), "
-    "`electivesNeeded` (k of the electives) and `award` (the achievement issued on completion).",
-)
-def list_programs(
-    slug: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
-) -> dict[str, Any]:
-    from issuer.services.frameworks import programs
-
-    issuer = issuer_for(db, key, slug, "read")
-    return {"programs": programs(services, db, issuer)}
-
-
-@router.get(
-    "/issuers/{slug}/skills",
-    summary="The organisation's skills cloud",
-    description="Per skill (framework, code, name): the summed weight of its learners' valid "
-    "credentials (by achievement type, hours and recency) and how many learners hold it. "
-    "`rising`: AI competency model skills whose importance rises and that fewer than three "
-    "learners hold.",
-)
-def skills_cloud(
-    slug: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
-) -> dict[str, Any]:
-    from issuer.services.frameworks import catalogue
-    from issuer.services.skills import organisation_cloud, rising_overlay
-
-    issuer = issuer_for(db, key, slug, "read")
-    cloud = organisation_cloud(db, issuer)
-    overlay = rising_overlay(cloud, catalogue(services).framework("ai-competency"))
-    return {"skills": cloud, "rising": overlay}
-
-
-@router.get("/issuers/{slug}/skills.{kind}", summary="The skills cloud as an SVG or PNG picture")
-def skills_picture(slug: str, kind: str, db: SessionDep, key: ApiKeyDep) -> Response:
-    from issuer.artifacts.cloud import Word, cloud_png, cloud_svg
-    from issuer.services.skills import organisation_cloud
-
-    if kind not in ("svg", "png"):
-        raise NotFound("the cloud is available as skills.svg and skills.png")
-    issuer = issuer_for(db, key, slug, "read")
-    words = [Word(s["name"], s["weight"], s["framework"]) for s in organisation_cloud(db, issuer)]
-    if kind == "svg":
-        return Response(cloud_svg(words[:150]), media_type="image/svg+xml")
-    return Response(cloud_png(words[:150]), media_type="image/png")
-
-
-@router.post(
-    "/issuers/{slug}/teams",
-    summary="The smallest team that covers a set of skills",
-    description="`skills`: codes, or `{code, framework, minLevel}`; `size`: the most members; "
-    "`exclude`: emails. Returns `members`, `covered`, `uncovered` (what no one covers), "
-    "`perSkill` (who covers each) and `exact` (false only if the search hit its cap).",
-)
-def form_team(slug: str, body: TeamRequest, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
-    from issuer.services.team_api import form
-
-    issuer = issuer_for(db, key, slug, "read")
-    return form(db, issuer, body)
-
-
 @router.post(
     "/issuers/{slug}/xapi/statements",
     summary="xAPI statements from an LMS or LRS that award badges",
@@ -210,80 +147,6 @@ async def xapi_statements(
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequest("the body is not valid JSON") from exc
     return await run_in_threadpool(receive, services, slug, body, _actor(key))
-
-
-@router.get("/issuers/{slug}/gaps", summary="A learner's skill gap to a target profile")
-def skill_gap(
-    slug: str, email: str, target: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
-) -> dict[str, Any]:
-    from issuer.services.gaps import gap
-
-    issuer = issuer_for(db, key, slug, "read")
-    return gap(services, db, issuer, email, target)
-
-
-@router.get("/issuers/{slug}/gaps.svg", summary="A learner's levels against a target, as bars")
-def skill_gap_chart(
-    slug: str, email: str, target: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
-) -> Response:
-    from issuer.artifacts.cloud import profile_bars_svg
-    from issuer.services.gaps import gap
-
-    issuer = issuer_for(db, key, slug, "read")
-    answer = gap(services, db, issuer, email, target)
-    rows = [(item["skill"], item["level"], item["levelWanted"]) for item in answer["levels"]]
-    return Response(profile_bars_svg(answer["name"], rows), media_type="image/svg+xml")
-
-
-@router.get("/issuers/{slug}/talent", summary="Who holds a skill at a level or above")
-def find_talent(
-    slug: str,
-    skill: str,
-    db: SessionDep,
-    key: ApiKeyDep,
-    level: Annotated[int, Query(ge=1, le=5)] = 1,
-    framework: str | None = None,
-) -> dict[str, Any]:
-    from issuer.services.learners import talent
-
-    issuer = issuer_for(db, key, slug, "read")
-    return {"learners": talent(db, issuer, skill, level, framework)}
-
-
-@router.get("/issuers/{slug}/programs/progress", summary="A learner's progress per programme")
-def programme_progress(
-    slug: str, email: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
-) -> dict[str, Any]:
-    from issuer.services.learners import program_progress
-
-    issuer = issuer_for(db, key, slug, "read")
-    return {"email": email, "programs": program_progress(services, db, issuer, email)}
-
-
-@router.get(
-    "/issuers/{slug}/hours",
-    summary="Learning hours per learner and year against the annual requirement",
-    description="JSON, or CSV for HR systems with `format=csv`. `required` defaults to 80 hours.",
-)
-def learning_hours(
-    slug: str,
-    year: int,
-    db: SessionDep,
-    key: ApiKeyDep,
-    required: Annotated[float, Query(gt=0, le=10000)] = 80.0,
-    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
-) -> Response:
-    from issuer.services.learners import hours, hours_csv
-
-    issuer = issuer_for(db, key, slug, "read")
-    report = hours(db, issuer, year, required)
-    if format == "csv":
-        return Response(
-            hours_csv(report),
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="hours-{year}.csv"'},
-        )
-    return Response(json.dumps({"year": year, "learners": report}), media_type="application/json")
 
 
 @router.get("/issuers/{slug}/credentials", summary="The issuer's credentials, filtered and paged")

@@ -5,7 +5,7 @@ from issuer.models.audit import AuditEntry
 from issuer.models.credential import Credential
 from issuer.models.issuer import Achievement, Issuer, SigningKey
 from issuer.models.learner import Learner, LearnerEmail
-from issuer.models.skill import CredentialSkill
+from issuer.models.skill import CredentialSkill, LearnerGroup
 from issuer.models.statuslist import StatusList
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "Issuer",
     "Learner",
     "LearnerEmail",
+    "LearnerGroup",
     "SigningKey",
     "StatusList",
 ]

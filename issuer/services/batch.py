@@ -22,12 +22,12 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from issuer.db import writer
+from issuer.db import transaction, writer
 from issuer.errors import LaurelError
 from issuer.models import Achievement, Credential, Issuer, Learner, LearnerEmail
 from issuer.models.base import utcnow
 from issuer.schemas import IssueRequest
-from issuer.services import audit, statuslists
+from issuer.services import audit, groups, statuslists
 from issuer.services.achievements import get_achievement
 from issuer.services.context import Services
 from issuer.services.issuance import _parse, build_credential, request_hash, resolve_learner
@@ -218,6 +218,14 @@ def _prepare(
     """Learners, status indexes and unsigned documents for one step."""
     assert issuer.id is not None
     learners = _learners(services, [request for _, request, _, _, _ in todo])
+    memberships = [
+        (learners[request.recipient.email].id, group)
+        for _, request, _, _, _ in todo
+        for group in request.recipient.groups
+    ]
+    if memberships:
+        with transaction(services.engine) as session:
+            groups.add(session, issuer.id, memberships)
     slots = statuslists.allocate(services, issuer.id, len(todo))
     documents, records = [], []
     for (number, request, key, digest, achievement), (list_id, index) in zip(

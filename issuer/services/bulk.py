@@ -32,6 +32,7 @@ CSV_COLUMNS = (
     "evidenceUrl",
     "evidenceNarrative",
     "idempotencyKey",
+    "groups",
 )
 MAX_ROWS = 100_000
 BATCH = 1000
@@ -44,6 +45,8 @@ def row_from_csv(record: dict[str, str | None]) -> dict[str, Any]:
         "recipient": {k: value[k] for k in ("email", "name", "did") if value.get(k)},
         "achievement": value.get("achievement"),
     }
+    if value.get("groups"):
+        row["recipient"]["groups"] = [g for g in str(value["groups"]).split(";") if g.strip()]
     for field in ("validFrom", "validUntil", "creditsEarned", "narrative", "idempotencyKey"):
         if value.get(field):
             row[field] = value[field]

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from issuer.db import transaction
 from issuer.errors import AlreadyRevoked, BadRequest, NotFound
-from issuer.models import Achievement, ApiKey, Credential, LearnerEmail
+from issuer.models import Achievement, ApiKey, Credential, CredentialSkill, LearnerEmail
 from issuer.models.base import utcnow
 from issuer.schemas import normalize_email
 from issuer.services import audit, statuslists
@@ -124,6 +124,11 @@ def revoke(
         credential.revoked_at = utcnow()
         credential.revocation_reason = reason
         session.add(credential)
+        session.execute(
+            update(CredentialSkill)
+            .where(col(CredentialSkill.credential_id) == credential.id)
+            .values(revoked_at=credential.revoked_at)
+        )
         audit.append(
             session, actor, "credential.revoke", f"urn:uuid:{credential.id}", {"reason": reason}
         )

@@ -51,7 +51,7 @@ def gap(
             f"known: {', '.join(sorted(targets(services)))}"
         )
     learner = learner_id(session, email)
-    profile = profiles(session, issuer).get(learner, {})
+    profile = profiles(session, issuer, learners=[learner]).get(learner, {})
     held = set(_held(session, issuer, learner))
     data = catalogue(services)
     missing = []

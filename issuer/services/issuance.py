@@ -28,7 +28,7 @@ from issuer.errors import BadRequest, Conflict
 from issuer.models import Achievement, Credential, Issuer, Learner, LearnerEmail
 from issuer.models.base import utcnow
 from issuer.schemas import IssueRequest
-from issuer.services import audit, statuslists
+from issuer.services import audit, groups, statuslists
 from issuer.services.achievements import get_achievement, ob_achievement
 from issuer.services.context import Services
 from issuer.services.issuers import get_issuer, profile, signing_key
@@ -80,7 +80,10 @@ def add_duration(start: datetime, duration: str) -> datetime:
 
 
 def request_hash(request: IssueRequest) -> str:
-    body = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """What an idempotency key stands for: the request, without the learner's groups (HR data
+    that never enters the credential, and absent from requests hashed before it existed)."""
+    data = request.model_dump(mode="json", exclude={"recipient": {"groups"}})
+    body = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
@@ -211,6 +214,10 @@ def issue(
     learner = resolve_learner(
         services, request.recipient.email, request.recipient.name, request.recipient.did
     )
+    if request.recipient.groups:
+        with transaction(services.engine) as session:
+            assert learner.id is not None
+            groups.add(session, issuer.id, ((learner.id, g) for g in request.recipient.groups))
     [(list_id, index)] = statuslists.allocate(services, issuer.id)
     credential_id = str(uuid.uuid4())
     document = build_credential(

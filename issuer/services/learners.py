@@ -28,7 +28,7 @@ def talent(
 ) -> list[dict[str, Any]]:
     """Learners holding ``skill`` at level ≥ ``minimum``, strongest first."""
     found = []
-    people = profiles(session, issuer)
+    people = profiles(session, issuer, codes=[skill])
     emails = learner_emails(session, people)
     for learner, skills in people.items():
         for (fw, code), entry in skills.items():

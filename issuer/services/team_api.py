@@ -15,7 +15,7 @@ from issuer.services.teams import smallest_team
 def form(session: Session, issuer: Issuer, request: TeamRequest) -> dict[str, Any]:
     wanted = [s if isinstance(s, TeamSkill) else TeamSkill(code=s) for s in request.skills]
     codes = [w.code for w in wanted]
-    people = profiles(session, issuer)
+    people = profiles(session, issuer, codes=codes)
     emails = learner_emails(session, people)
     excluded = {normalize_email(e) for e in request.exclude if "@" in e}
     abilities: dict[int, frozenset[str]] = {}

@@ -49,16 +49,17 @@ def _backfill() -> None:
     from issuer.services.skills import skill_rows
 
     bind = op.get_bind()
-    table = sa.table(
-        "credential_skill", *(sa.column(name) for name in (
-            "credential_id", "issuer_id", "learner_id", "framework", "code", "name",
-            "base_weight", "issued_at"))
-    )
+    columns = ("credential_id", "issuer_id", "learner_id", "framework", "code", "name",
+               "base_weight", "issued_at")
+    table = sa.table("credential_skill", *(sa.column(name) for name in columns))
     result = bind.execute(sa.text("SELECT id, issuer_id, learner_id, document FROM credential"))
     rows = []
     for credential_id, issuer_id, learner_id, document in result:
         document = json.loads(document) if isinstance(document, str) else document
-        rows.extend(skill_rows(credential_id, issuer_id, learner_id, document))
+        rows.extend(  # the columns of this revision only (0003 adds more)
+            {name: row[name] for name in columns}
+            for row in skill_rows(credential_id, issuer_id, learner_id, document)
+        )
     if rows:
         bind.execute(sa.insert(table), rows)
 

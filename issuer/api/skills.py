@@ -1,0 +1,200 @@
+"""The skills API: programmes, the organisation's skills cloud and its groups, teams, gaps,
+talent search, programme progress and learning hours."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from issuer.api.deps import ApiKeyDep, ServicesDep, SessionDep, issuer_for
+from issuer.errors import BadRequest, NotFound
+from issuer.schemas import GroupRoster, TeamRequest
+
+router = APIRouter(prefix="/api/v1", tags=["skills"])
+
+
+@router.get(
+    "/issuers/{slug}/programs",
+    summary="Programmes (LEAD-style pathways) the issuer offers",
+    description="Each programme: `id`, `name`, `required` and `electives` (achievement ids), "
+    "`electivesNeeded` (k of the electives) and `award` (the achievement issued on completion).",
+)
+def list_programs(
+    slug: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+) -> dict[str, Any]:
+    from issuer.services.frameworks import programs
+
+    issuer = issuer_for(db, key, slug, "read")
+    return {"programs": programs(services, db, issuer)}
+
+
+@router.get(
+    "/issuers/{slug}/skills",
+    summary="The organisation's skills cloud",
+    description="Per skill (framework, code, name): the summed weight of its learners' valid "
+    "credentials (by achievement type, hours and recency) and how many learners hold it, with "
+    "the same a year earlier (`yearAgo`) and the `change`. `group` limits it to one group's "
+    "learners. `rising`: AI competency model skills whose importance rises and that fewer than "
+    "three learners hold.",
+)
+def skills_cloud(
+    slug: str,
+    db: SessionDep,
+    key: ApiKeyDep,
+    services: ServicesDep,
+    group: Annotated[str | None, Query(max_length=100)] = None,
+) -> dict[str, Any]:
+    from issuer.services.skills import cloud_report
+
+    issuer = issuer_for(db, key, slug, "read")
+    return cloud_report(services, db, issuer, group)
+
+
+@router.get("/issuers/{slug}/skills.{kind}", summary="The skills cloud as an SVG or PNG picture")
+def skills_picture(
+    slug: str,
+    kind: str,
+    db: SessionDep,
+    key: ApiKeyDep,
+    services: ServicesDep,
+    group: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    from issuer.artifacts.cloud import cloud_png, cloud_svg
+    from issuer.services.skills import cloud_report, cloud_words
+
+    if kind not in ("svg", "png"):
+        raise NotFound("the cloud is available as skills.svg and skills.png")
+    issuer = issuer_for(db, key, slug, "read")
+    words = cloud_words(cloud_report(services, db, issuer, group)["skills"])
+    if kind == "svg":
+        return Response(cloud_svg(words), media_type="image/svg+xml")
+    return Response(cloud_png(words), media_type="image/png")
+
+
+@router.get("/issuers/{slug}/groups", summary="The issuer's learner groups (departments)")
+def list_groups(slug: str, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
+    from issuer.services import groups
+
+    issuer = issuer_for(db, key, slug, "read")
+    return {"groups": groups.listing(db, issuer)}
+
+
+@router.put(
+    "/issuers/{slug}/groups/{name}",
+    summary="Set a group's members (an HR roster)",
+    description="Replaces the group's members with `emails`; learners are created for emails "
+    "not seen before, so that their later badges count for the group.",
+)
+def put_group(
+    slug: str, name: str, body: GroupRoster, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+) -> dict[str, Any]:
+    from issuer.schemas import group_name
+    from issuer.services import groups
+
+    issuer = issuer_for(db, key, slug, "admin")
+    try:
+        name = group_name(name)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    return groups.replace(services, issuer, name, body.emails)
+
+
+@router.delete("/issuers/{slug}/groups/{name}", status_code=204, summary="Remove a group")
+def delete_group(
+    slug: str, name: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+) -> Response:
+    from issuer.services import groups
+
+    issuer = issuer_for(db, key, slug, "admin")
+    groups.remove(services, issuer, name)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/issuers/{slug}/teams",
+    summary="The smallest team that covers a set of skills",
+    description="`skills`: codes, or `{code, framework, minLevel}`; `size`: the most members; "
+    "`exclude`: emails. Returns `members`, `covered`, `uncovered` (what no one covers), "
+    "`perSkill` (who covers each) and `exact` (false only if the search hit its cap).",
+)
+def form_team(slug: str, body: TeamRequest, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
+    from issuer.services.team_api import form
+
+    issuer = issuer_for(db, key, slug, "read")
+    return form(db, issuer, body)
+
+
+@router.get("/issuers/{slug}/gaps", summary="A learner's skill gap to a target profile")
+def skill_gap(
+    slug: str, email: str, target: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+) -> dict[str, Any]:
+    from issuer.services.gaps import gap
+
+    issuer = issuer_for(db, key, slug, "read")
+    return gap(services, db, issuer, email, target)
+
+
+@router.get("/issuers/{slug}/gaps.svg", summary="A learner's levels against a target, as bars")
+def skill_gap_chart(
+    slug: str, email: str, target: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+) -> Response:
+    from issuer.artifacts.cloud import profile_bars_svg
+    from issuer.services.gaps import gap
+
+    issuer = issuer_for(db, key, slug, "read")
+    answer = gap(services, db, issuer, email, target)
+    rows = [(item["skill"], item["level"], item["levelWanted"]) for item in answer["levels"]]
+    return Response(profile_bars_svg(answer["name"], rows), media_type="image/svg+xml")
+
+
+@router.get("/issuers/{slug}/talent", summary="Who holds a skill at a level or above")
+def find_talent(
+    slug: str,
+    skill: str,
+    db: SessionDep,
+    key: ApiKeyDep,
+    level: Annotated[int, Query(ge=1, le=5)] = 1,
+    framework: str | None = None,
+) -> dict[str, Any]:
+    from issuer.services.learners import talent
+
+    issuer = issuer_for(db, key, slug, "read")
+    return {"learners": talent(db, issuer, skill, level, framework)}
+
+
+@router.get("/issuers/{slug}/programs/progress", summary="A learner's progress per programme")
+def programme_progress(
+    slug: str, email: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+) -> dict[str, Any]:
+    from issuer.services.learners import program_progress
+
+    issuer = issuer_for(db, key, slug, "read")
+    return {"email": email, "programs": program_progress(services, db, issuer, email)}
+
+
+@router.get(
+    "/issuers/{slug}/hours",
+    summary="Learning hours per learner and year against the annual requirement",
+    description="JSON, or CSV for HR systems with `format=csv`. `required` defaults to 80 hours.",
+)
+def learning_hours(
+    slug: str,
+    year: int,
+    db: SessionDep,
+    key: ApiKeyDep,
+    required: Annotated[float, Query(gt=0, le=10000)] = 80.0,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> Response:
+    from issuer.services.learners import hours, hours_csv
+
+    issuer = issuer_for(db, key, slug, "read")
+    report = hours(db, issuer, year, required)
+    if format == "csv":
+        return Response(
+            hours_csv(report),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="hours-{year}.csv"'},
+        )
+    return Response(json.dumps({"year": year, "learners": report}), media_type="application/json")
