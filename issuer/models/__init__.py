@@ -7,6 +7,13 @@ from issuer.models.issuer import Achievement, Issuer, SigningKey
 from issuer.models.learner import Learner, LearnerEmail
 from issuer.models.skill import CredentialSkill, LearnerGroup
 from issuer.models.statuslist import StatusList
+from issuer.models.wallet import (
+    ImportedCredential,
+    PublicProfile,
+    ShareLink,
+    SignInLink,
+    WebSession,
+)
 
 __all__ = [
     "Achievement",
@@ -14,10 +21,15 @@ __all__ = [
     "AuditEntry",
     "Credential",
     "CredentialSkill",
+    "ImportedCredential",
     "Issuer",
     "Learner",
     "LearnerEmail",
     "LearnerGroup",
+    "PublicProfile",
+    "ShareLink",
+    "SignInLink",
     "SigningKey",
     "StatusList",
+    "WebSession",
 ]

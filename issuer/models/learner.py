@@ -15,6 +15,9 @@ class Learner(SQLModel, table=True):
     name: str | None = None
     did: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=time_column())
+    deleted_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    """Set when the learner deleted their account: their personal data is gone; the issuers'
+    records of what they issued stay."""
 
 
 class LearnerEmail(SQLModel, table=True):

@@ -6,13 +6,11 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from alembic import command
-from alembic.config import Config
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from issuer.db import MIGRATIONS, migrate
+from issuer.db import migrate
 from issuer.services.context import Services
 from issuer.services.skills import decay, recency, scaled_weight
 from tests.issuer.conftest import issue_body, make_issuer
@@ -143,11 +141,7 @@ def test_migrations_fill_skill_rows_of_existing_credentials(
     revoked = _issue(client, headers, "c@example.org")
     client.post(f"/api/v1/credentials/{revoked}/revoke", json={"reason": "x"}, headers=headers)
     before = _cloud(client, headers)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with services.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0001")  # no skill rows at all
+    migrate(services.engine, "0001", down=True)  # no skill rows at all
     migrate(services.engine)  # 0002 reads them from the documents, 0003 adds validity
     after = _cloud(client, headers)
     assert after.keys() == before.keys()
