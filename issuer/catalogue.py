@@ -28,7 +28,9 @@ from pydantic import (
     model_validator,
 )
 
-DEFAULT_PATH = Path(__file__).resolve().parents[1] / "badge_templates"
+import badge_templates
+
+DEFAULT_PATH = badge_templates.PATH
 SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 CODE = r"^[A-Za-z0-9]+([._-][A-Za-z0-9]+)*$"
 COLOUR = r"^#[0-9A-Fa-f]{6}$"

@@ -11,7 +11,9 @@
     ├── Conflict            409  e.g. an idempotency key reused with another request
     ├── AlreadyRevoked      409
     ├── PayloadTooLarge     413
-    └── UnsupportedMedia    415
+    ├── UnsupportedMedia    415
+    ├── TooManyRequests     429  e.g. sign-in links asked for too often
+    └── MailNotSent         503  the SMTP server refused or could not be reached
 """
 
 from __future__ import annotations
@@ -60,3 +62,11 @@ class PayloadTooLarge(LaurelError):
 
 class UnsupportedMedia(LaurelError):
     status, title = 415, "Unsupported media type"
+
+
+class TooManyRequests(LaurelError):
+    status, title = 429, "Too many requests"
+
+
+class MailNotSent(LaurelError):
+    status, title = 503, "Mail not sent"

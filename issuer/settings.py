@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     smtp_host: str | None = None
     smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
     mail_from: str = "laurel@localhost"
 
     @model_validator(mode="after")

@@ -10,7 +10,7 @@ from issuer.api import credentials, problems, public, skills
 from issuer.db import migrate
 from issuer.services.context import Services
 from issuer.settings import Settings
-from issuer.web import pages
+from issuer.web import dashboard, pages
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -42,4 +42,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(skills.router)
     app.include_router(public.router)
     app.include_router(pages.router)
+    app.include_router(dashboard.router)
     return app

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+import badge_templates
 from issuer.catalogue import Catalogue
 from issuer.errors import NotFound
 from issuer.models import Issuer
@@ -18,7 +19,7 @@ from issuer.services.learners import learner_id
 from issuer.services.programs import _held
 from issuer.services.skills import profiles
 
-TARGETS = Path(__file__).resolve().parents[2] / "badge_templates" / "targets"
+TARGETS = badge_templates.PATH / "targets"
 
 
 def load_targets(catalogue_: Catalogue, directory: Path = TARGETS) -> dict[str, dict[str, Any]]:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
 from issuer.api.deps import ServicesDep
@@ -20,13 +18,11 @@ from issuer.models import Credential, Issuer
 from issuer.services import credentials as credential_service
 from issuer.services.context import Services
 from issuer.services.public_view import View, stored_view, submitted_view
+from issuer.web.render import NO_STORE, templates
 from verifier.baking import bake_png, bake_svg
 from verifier.sources import DEFAULT_MAX_BYTES
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.auto_reload = False  # templates ship with the package; no stat() per render
-NO_STORE = {"Cache-Control": "no-store"}  # the verdict is live; never serve a stale one
 
 
 def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -20,6 +20,7 @@ from issuer.db import make_engine, transaction
 from issuer.services.context import Services
 from issuer.settings import Settings
 from tests.issuer.conftest import issue_body, make_issuer
+from tests.issuer.conftest import services as services  # the fixture, for page tests
 from verifier.errors import FetchError
 
 

@@ -82,3 +82,29 @@ def test_phone_viewport_shows_the_verdict_without_sideways_scrolling(
         box = page.locator(".verdict").bounding_box()
         assert box is not None and box["y"] + box["height"] <= 640
     context.close()
+
+
+def test_dashboard_in_the_browser(live: Live, browser: Browser) -> None:
+    from issuer.services.apikeys import create_api_key
+
+    key = create_api_key(live.services, "hrd", ["read"])
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{live.base_url}/dashboard")
+    assert page.url.endswith("/dashboard/login")
+    page.fill("#api_key", key)
+    page.click("button[type=submit]")
+    assert page.url.endswith("/dashboard")
+    assert "HRD Institute" in page.inner_text("header")
+    cloud = page.locator("#cloud")
+    page.wait_for_function("document.getElementById('cloud').complete")
+    assert page.evaluate("document.getElementById('cloud').naturalWidth") > 0
+    assert "Team Building" in (cloud.get_attribute("alt") or "")
+    assert "Team Building" in page.locator("#skills-table").inner_text()
+    page.fill("#email", "valid@example.org")
+    page.select_option("#target", "lead-team-leader")
+    page.click("#gap-title ~ form button[type=submit]")
+    assert page.locator("#gap-name").inner_text().startswith("LEAD")
+    page.wait_for_function("document.getElementById('gap-chart').complete")
+    assert page.evaluate("document.getElementById('gap-chart').naturalWidth") > 0
+    context.close()

@@ -1,0 +1,220 @@
+"""The wallet's and the dashboard's words in English and Korean. ``t(key)`` in a template; a
+missing Korean text falls back to English, a missing key is a bug (a test renders every page in
+both languages and fails on ``KeyError``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # layout
+    "skip": ("Skip to content", "본문으로 건너뛰기"),
+    "wallet": ("Wallet", "지갑"),
+    "my_badges": ("My badges", "내 배지"),
+    "skills": ("Skills", "역량"),
+    "import": ("Import", "가져오기"),
+    "emails": ("Emails", "이메일"),
+    "profile": ("Public profile", "공개 프로필"),
+    "account": ("Account", "계정"),
+    "sign_out": ("Sign out", "로그아웃"),
+    "language": ("Language", "언어"),
+    "main_nav": ("Main", "주 메뉴"),
+    # sign-in
+    "sign_in": ("Sign in", "로그인"),
+    "sign_in_title": ("Sign in to your badge wallet", "배지 지갑 로그인"),
+    "sign_in_help": (
+        "Enter your email. We send you a link that signs you in; no password needed.",
+        "이메일을 입력하세요. 로그인 링크를 보내 드립니다. 비밀번호는 필요 없습니다.",
+    ),
+    "email": ("Email", "이메일"),
+    "send_link": ("Send me a sign-in link", "로그인 링크 보내기"),
+    "check_email": ("Check your email", "이메일을 확인하세요"),
+    "check_email_help": (
+        "If {email} can receive mail, a sign-in link is on its way. It works once, for 15 minutes.",
+        "{email}(으)로 로그인 링크를 보냈습니다. 15분 동안 한 번만 쓸 수 있습니다.",
+    ),
+    "continue_sign_in": ("Continue signing in", "로그인 계속하기"),
+    "continue_help": (
+        "Press the button to finish signing in with this link.",
+        "버튼을 누르면 이 링크로 로그인이 완료됩니다.",
+    ),
+    "link_invalid": (
+        "This link has expired or was already used. Ask for a new one.",
+        "이 링크는 만료되었거나 이미 사용되었습니다. 새 링크를 요청하세요.",
+    ),
+    # wallet list
+    "badges_count": ("{n} badges", "배지 {n}개"),
+    "no_badges": (
+        "No badges yet. Badges issued to your verified emails appear here; you can also import "
+        "badges from other issuers.",
+        "아직 배지가 없습니다. 확인된 이메일로 발급된 배지가 여기에 나타나며, 다른 기관의 배지를 "
+        "가져올 수도 있습니다.",
+    ),
+    "filter": ("Filter", "필터"),
+    "issuer": ("Issuer", "발급 기관"),
+    "type": ("Type", "종류"),
+    "skill": ("Skill", "역량"),
+    "year": ("Year", "연도"),
+    "any": ("Any", "전체"),
+    "apply": ("Apply", "적용"),
+    "status_valid": ("Valid", "유효"),
+    "status_revoked": ("Revoked", "취소됨"),
+    "status_expired": ("Expired", "만료됨"),
+    "status_not_verified": ("Not verified", "검증 실패"),
+    "status_unknown": ("Could not verify", "검증 불가"),
+    "status_legacy": ("Open Badges 2.0 (not verified)", "오픈배지 2.0 (검증 안 됨)"),
+    "imported": ("Imported", "가져온 배지"),
+    "issued_on": ("Issued on", "발급일"),
+    # badge page
+    "share": ("Share", "공유"),
+    "share_help": (
+        "Badges are private. A share link lets anyone with it see this badge, until you revoke "
+        "it or it expires.",
+        "배지는 비공개입니다. 공유 링크가 있는 사람은 링크를 취소하거나 만료될 때까지 이 배지를 "
+        "볼 수 있습니다.",
+    ),
+    "label": ("Label (for you)", "메모 (본인용)"),
+    "expires_in_days": ("Expires after (days, empty: never)", "만료 (일, 비우면 무기한)"),
+    "create_link": ("Create a share link", "공유 링크 만들기"),
+    "your_links": ("Your links", "내 링크"),
+    "revoke": ("Revoke", "취소"),
+    "revoked": ("revoked", "취소됨"),
+    "expires": ("expires", "만료"),
+    "never": ("never", "없음"),
+    "views": ("views", "조회"),
+    "linkedin": ("Add to LinkedIn profile", "링크드인 프로필에 추가"),
+    "downloads": ("Downloads", "내려받기"),
+    "original": ("Original file", "원본 파일"),
+    "on_profile": ("Show on my public profile", "공개 프로필에 표시"),
+    "off_profile": ("Remove from my public profile", "공개 프로필에서 빼기"),
+    "recheck": ("Check again now", "지금 다시 확인"),
+    "last_checked": ("Last checked", "마지막 확인"),
+    "legacy_note": (
+        "This is an Open Badges 2.0 assertion. Laurel shows what it says but does not verify "
+        "its signature.",
+        "오픈배지 2.0 배지입니다. 내용은 보여 주지만 서명은 검증하지 않습니다.",
+    ),
+    "remove_import": ("Remove from my wallet", "지갑에서 삭제"),
+    # skills
+    "skills_title": ("My skills", "나의 역량"),
+    "skills_cloud_alt": ("Cloud of my skills, sized by weight", "역량 클라우드 (크기는 가중치)"),
+    "level": ("Level", "수준"),
+    "target": ("Target profile", "목표 프로필"),
+    "show_gap": ("Show the gap", "격차 보기"),
+    "gap_met": (
+        "{met} of {total} skills at the wanted level.",
+        "{total}개 중 {met}개 역량이 목표 수준입니다.",
+    ),
+    "missing": ("Missing", "부족한 역량"),
+    "closed_by": ("Closed by", "해결 과정"),
+    "hours": ("hours", "시간"),
+    "programmes": ("Programmes", "과정 이수 현황"),
+    "required_done": ("required done", "필수 이수"),
+    "electives_done": ("electives done", "선택 이수"),
+    "complete": ("complete", "이수 완료"),
+    "learning_hours": ("Learning hours this year", "올해 학습 시간"),
+    "hours_of": ("{hours} of {required} hours", "{required}시간 중 {hours}시간"),
+    "no_skills": (
+        "No skills yet: they come from valid badges.",
+        "아직 역량이 없습니다. 유효한 배지에서 계산됩니다.",
+    ),
+    # emails
+    "emails_title": ("Your emails", "내 이메일"),
+    "primary": ("primary", "기본"),
+    "verified": ("verified", "확인됨"),
+    "unverified": ("not verified", "미확인"),
+    "make_primary": ("Make primary", "기본으로 설정"),
+    "remove": ("Remove", "삭제"),
+    "add_email": ("Add an email", "이메일 추가"),
+    "add_email_help": (
+        "We send a link to the new address; open it here, signed in, to add it. Badges issued "
+        "to it then appear in this wallet.",
+        "새 주소로 링크를 보냅니다. 이 브라우저에서 로그인한 채로 열면 추가되고, 그 주소로 발급된 "
+        "배지가 이 지갑에 나타납니다.",
+    ),
+    "confirm_email": ("Add {email} to my wallet", "{email}을(를) 내 지갑에 추가"),
+    "email_added": ("{email} is now in your wallet.", "{email}이(가) 지갑에 추가되었습니다."),
+    # profile
+    "profile_title": ("Your public profile", "공개 프로필"),
+    "profile_help": (
+        "Off unless you publish it. It shows only the badges you choose.",
+        "게시하기 전에는 공개되지 않으며, 고른 배지만 보여 줍니다.",
+    ),
+    "display_name": ("Name shown", "표시 이름"),
+    "headline": ("Headline", "소개"),
+    "address": ("Address (letters, digits, dashes)", "주소 (영문, 숫자, -)"),
+    "publish": ("Published", "게시"),
+    "save": ("Save", "저장"),
+    "profile_at": ("Your profile is at", "프로필 주소"),
+    "chosen_badges": ("Badges on the profile", "프로필에 표시할 배지"),
+    # import / export / account
+    "import_title": ("Import a badge", "배지 가져오기"),
+    "import_help": (
+        "A badge from any issuer: a JSON or JWT file, a baked PNG or SVG image, pasted text or "
+        "a URL. It is verified as it comes in.",
+        "어느 기관의 배지든 가져올 수 있습니다: JSON 또는 JWT 파일, 배지 PNG/SVG 이미지, 붙여넣은 "
+        "텍스트, URL. 가져올 때 검증합니다.",
+    ),
+    "file": ("File", "파일"),
+    "paste": ("Or paste it", "또는 붙여넣기"),
+    "url": ("Or its URL", "또는 URL"),
+    "import_button": ("Import", "가져오기"),
+    "export_title": ("Export and your data", "내보내기와 내 데이터"),
+    "export_zip": (
+        "Download everything (zip: every badge, and a signed CLR 2.0 transcript)",
+        "전체 내려받기 (zip: 모든 배지와 서명된 CLR 2.0 성적증명)",
+    ),
+    "data_json": ("Download my data (JSON)", "내 데이터 내려받기 (JSON)"),
+    "delete_title": ("Delete my account", "계정 삭제"),
+    "delete_help": (
+        "Your emails, name, imported badges, links and profile are deleted. The issuers keep "
+        "their records of what they issued, which no longer lead to you. This cannot be undone.",
+        "이메일, 이름, 가져온 배지, 링크와 프로필이 삭제됩니다. 발급 기관은 발급 기록을 보관하지만 "
+        "더는 본인과 연결되지 않습니다. 되돌릴 수 없습니다.",
+    ),
+    "delete_confirm": ("Type DELETE to confirm", "확인을 위해 DELETE를 입력하세요"),
+    "delete_button": ("Delete my account", "계정 삭제"),
+    "deleted": ("Your account was deleted.", "계정이 삭제되었습니다."),
+    "error": ("Something needs fixing", "확인이 필요합니다"),
+    # dashboard
+    "dashboard": ("Dashboard", "대시보드"),
+    "dashboard_sign_in": ("Sign in to the issuer dashboard", "발급 기관 대시보드 로그인"),
+    "api_key": ("API key (read scope)", "API 키 (read 권한)"),
+    "api_key_help": (
+        "Paste an API key of your institute; `laurel apikey create` makes one.",
+        "기관의 API 키를 붙여넣으세요. `laurel apikey create`로 만들 수 있습니다.",
+    ),
+    "org_cloud": ("Skills of the organisation", "조직의 역량"),
+    "group": ("Group", "그룹"),
+    "everyone": ("Everyone", "전체"),
+    "show": ("Show", "보기"),
+    "learners": ("learners", "명"),
+    "weight": ("Weight", "가중치"),
+    "year_ago": ("A year ago", "1년 전"),
+    "change": ("Change", "변화"),
+    "rising": (
+        "Rising skills the organisation is thin in",
+        "중요도가 높아지지만 조직에 부족한 역량",
+    ),
+    "importance": ("importance now → future", "현재 → 미래 중요도"),
+    "learner_gap": ("A learner against a target", "학습자와 목표 프로필 비교"),
+    "no_learner": (
+        "No learner with that email at this institute.",
+        "이 기관에 그 이메일의 학습자가 없습니다.",
+    ),
+    "gap_chart_alt": (
+        "Levels held (filled) and wanted (outlined) per skill",
+        "역량별 보유 수준(채움)과 목표 수준(테두리)",
+    ),
+}
+
+
+def translator(lang: str) -> Callable[..., str]:
+    index = 1 if lang == "ko" else 0
+
+    def t(key: str, **values: object) -> str:
+        english, korean = MESSAGES[key]
+        text = (korean or english) if index else english
+        return text.format(**values) if values else text
+
+    return t

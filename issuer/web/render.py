@@ -1,0 +1,40 @@
+"""Rendering HTML pages: the shared Jinja environment, and the language (English or Korean) of
+the wallet and the dashboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from issuer.services.context import Services
+from issuer.web.auth import LANG_COOKIE, LANGUAGES, language
+from issuer.web.i18n import translator
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.auto_reload = False  # templates ship with the package; no stat() per render
+NO_STORE = {"Cache-Control": "no-store"}  # pages show live verdicts and private data
+
+
+def render(
+    request: Request,
+    services: Services,
+    name: str,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A page in the visitor's language (``?lang=ko`` switches and is remembered)."""
+    lang = language(request)
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {"lang": lang, "t": translator(lang), **context},
+        status_code=status,
+        headers=NO_STORE,
+    )
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
+    return response
