@@ -76,7 +76,9 @@ def test_dashboard_shows_the_cloud_by_group_and_a_learner_gap(
         "/dashboard/gaps.svg", params={"email": "a@example.org", "target": "lead-team-leader"}
     )
     assert chart.headers["content-type"].startswith("image/svg+xml")
-    stranger = site.get("/dashboard", params={"email": "zz@example.org", "target": "lead-team-leader"})
+    stranger = site.get(
+        "/dashboard", params={"email": "zz@example.org", "target": "lead-team-leader"}
+    )
     assert stranger.status_code == 404 and "no learner" in stranger.text
     korean = site.get("/dashboard", params={"lang": "ko"})
     assert "조직의 역량" in korean.text and 'lang="ko"' in korean.text
