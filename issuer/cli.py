@@ -44,11 +44,13 @@ apikey_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage signing keys.", no_args_is_help=True)
 templates_app = typer.Typer(help="The badge catalogue.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+wallet_app = typer.Typer(help="Learners' wallets.", no_args_is_help=True)
 app.add_typer(issuer_app, name="issuer")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(keys_app, name="keys")
 app.add_typer(templates_app, name="templates")
 app.add_typer(audit_app, name="audit")
+app.add_typer(wallet_app, name="wallet")
 
 
 @contextmanager
@@ -183,6 +185,22 @@ def audit_verify() -> None:
         typer.echo(f"audit log BROKEN after {count} good entries: {problem}", err=True)
         raise typer.Exit(EXIT_NOT_VERIFIED)
     typer.echo(f"audit log intact: {count} entries")
+
+
+@wallet_app.command("recheck")
+def wallet_recheck(
+    older_than_hours: Annotated[
+        float, typer.Option(help="Re-verify imports last checked longer ago than this.")
+    ] = 24.0,
+) -> None:
+    """Re-verify imported badges (revocation may have happened since); run it from cron."""
+    from datetime import timedelta
+
+    from issuer.services.imports import recheck_stale
+
+    with _services() as services:
+        count = recheck_stale(services, timedelta(hours=older_than_hours))
+    typer.echo(f"{count} imported badges re-checked")
 
 
 @app.command("issue")

@@ -10,7 +10,7 @@ from issuer.api import credentials, problems, public, skills
 from issuer.db import migrate
 from issuer.services.context import Services
 from issuer.settings import Settings
-from issuer.web import dashboard, pages
+from issuer.web import dashboard, pages, wallet, wallet_account
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -43,4 +43,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(public.router)
     app.include_router(pages.router)
     app.include_router(dashboard.router)
+    app.include_router(wallet.router)
+    app.include_router(wallet_account.router)
     return app

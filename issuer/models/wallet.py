@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from issuer.models.base import time_column, utcnow
@@ -51,6 +51,17 @@ class ImportedCredential(SQLModel, table=True):
     check."""
 
     __tablename__ = "imported_credential"
+    __table_args__ = (
+        # one row per credential and learner, whatever races: the database decides
+        Index(
+            "uq_imported_learner_credential",
+            "learner_id",
+            "credential_id",
+            unique=True,
+            sqlite_where=text("credential_id IS NOT NULL"),
+            postgresql_where=text("credential_id IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     learner_id: int = Field(foreign_key="learner.id", index=True)
@@ -65,7 +76,10 @@ class ImportedCredential(SQLModel, table=True):
     issued_on: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     verdict: str = Field(max_length=30)  # verifier.Verdict value, or "legacy"
     report: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    checked_at: datetime = Field(default_factory=utcnow, sa_column=time_column())
+    checked_at: datetime = Field(
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, index=True),
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=time_column())
 
 

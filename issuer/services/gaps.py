@@ -45,20 +45,36 @@ def targets(services: Services) -> dict[str, dict[str, Any]]:
 def gap(
     services: Services, session: Session, issuer: Issuer, email: str, target_id: str
 ) -> dict[str, Any]:
-    target = targets(services).get(target_id)
-    if target is None:
+    """A learner's (by email) gap to a target, from what ``issuer`` issued them."""
+    target(services, target_id)  # an unknown target is a 404 before the learner is looked up
+    learner = learner_id(session, email)
+    profile = profiles(session, issuer, learners=[learner]).get(learner, {})
+    return gap_report(services, profile, set(_held(session, issuer, learner)), target_id)
+
+
+def target(services: Services, target_id: str) -> dict[str, Any]:
+    found = targets(services).get(target_id)
+    if found is None:
         raise NotFound(
             f"there is no target profile {target_id!r}; "
             f"known: {', '.join(sorted(targets(services)))}"
         )
-    learner = learner_id(session, email)
-    profile = profiles(session, issuer, learners=[learner]).get(learner, {})
-    held = set(_held(session, issuer, learner))
+    return found
+
+
+def gap_report(
+    services: Services, profile: dict[Any, Any], held: set[str], target_id: str
+) -> dict[str, Any]:
+    """The skills of a target below the wanted level in ``profile`` (skill -> entry with a
+    ``level``), each with the catalogue achievements not in ``held`` that would close it."""
+    wanted = target(services, target_id)
     data = catalogue(services)
-    missing = []
-    for skill in target["skills"]:
+    missing, levels = [], []
+    for skill in wanted["skills"]:
         key = (skill["framework"], skill["code"])
         have = profile[key].level if key in profile else 0
+        name = data.skill(*key).name
+        levels.append({"skill": name, "level": have, "levelWanted": int(skill["level"])})
         if have >= skill["level"]:
             continue
         closing = sorted(
@@ -74,27 +90,17 @@ def gap(
             {
                 "framework": key[0],
                 "code": key[1],
-                "name": data.skill(*key).name,
+                "name": name,
                 "level": have,
                 "levelWanted": skill["level"],
                 "closedBy": closing,
             }
         )
-    levels = []
-    for skill in target["skills"]:
-        key = (skill["framework"], skill["code"])
-        levels.append(
-            {
-                "skill": data.skill(*key).name,
-                "level": profile[key].level if key in profile else 0,
-                "levelWanted": int(skill["level"]),
-            }
-        )
     return {
         "target": target_id,
-        "name": target["name"],
-        "skills": len(target["skills"]),
-        "met": len(target["skills"]) - len(missing),
+        "name": wanted["name"],
+        "skills": len(wanted["skills"]),
+        "met": len(wanted["skills"]) - len(missing),
         "missing": missing,
         "levels": levels,
     }

@@ -95,6 +95,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "오픈배지 2.0 배지입니다. 내용은 보여 주지만 서명은 검증하지 않습니다.",
     ),
     "remove_import": ("Remove from my wallet", "지갑에서 삭제"),
+    "yours": (
+        "Issued to one of your verified emails: it counts in your skills and hours.",
+        "확인된 내 이메일로 발급된 배지입니다. 역량과 학습 시간에 반영됩니다.",
+    ),
+    "not_yours": (
+        "Not issued to any of your verified emails, so it does not count in your skills or "
+        "hours. Add the email it was issued to, if it is yours.",
+        "확인된 내 이메일로 발급되지 않아 역량과 학습 시간에 반영되지 않습니다. 발급받은 이메일이 "
+        "본인 것이라면 그 이메일을 추가하세요.",
+    ),
     # skills
     "skills_title": ("My skills", "나의 역량"),
     "skills_cloud_alt": ("Cloud of my skills, sized by weight", "역량 클라우드 (크기는 가중치)"),

@@ -22,7 +22,7 @@ NO_STORE = {"Cache-Control": "no-store"}  # pages show live verdicts and private
 def render(
     request: Request,
     services: Services,
-    name: str,
+    template: str,
     status: int = 200,
     **context: Any,
 ) -> HTMLResponse:
@@ -30,7 +30,7 @@ def render(
     lang = language(request)
     response = templates.TemplateResponse(
         request,
-        name,
+        template,
         {"lang": lang, "t": translator(lang), **context},
         status_code=status,
         headers=NO_STORE,

@@ -3,12 +3,17 @@ and for `laurel verify` over loopback HTTP."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -74,16 +79,52 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class Inbox:
+    """A real SMTP server's mailbox (aiosmtpd on loopback): every message it accepted."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        message = BytesParser(policy=default).parsebytes(envelope.content)
+        self.messages.append(message)  # type: ignore[arg-type]
+        return "250 OK"
+
+    def link(self, to: str, path: str = "/wallet/login/") -> str:
+        """The newest link with ``path`` in a message to ``to``."""
+        for message in reversed(self.messages):
+            if message["To"] == to.strip().lower():
+                body = message.get_body(preferencelist=("plain",))
+                assert body is not None
+                found = re.search(r"https?://\S+" + re.escape(path) + r"\S+", body.get_content())
+                if found:
+                    return found.group(0)
+        raise AssertionError(f"no message to {to} with a {path} link")
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Inbox]:
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox(free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
+    controller.start()
+    yield inbox
+    controller.stop()
+
+
 @dataclass
 class Live:
     base_url: str
     client: TestClient
     services: Services
     badges: Badges
+    mailbox: Inbox
 
 
 @pytest.fixture
-def live(database_url: str, tmp_path: Path) -> Iterator[Live]:
+def live(database_url: str, tmp_path: Path, mailbox: Inbox) -> Iterator[Live]:
     """A real server on loopback HTTP (a did:key issuer, so anything can verify it offline)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -93,6 +134,8 @@ def live(database_url: str, tmp_path: Path) -> Iterator[Live]:
         key_passphrase="test-passphrase",
         base_url=base,
         did_method="key",
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox.port,
     )
     engine = make_engine(database_url)
     services = Services.from_settings(settings, engine)
@@ -105,9 +148,35 @@ def live(database_url: str, tmp_path: Path) -> Iterator[Live]:
         time.sleep(0.02)
     with TestClient(app) as client:
         badges = seed(client, services)
-        yield Live(base, client, services, badges)
+        yield Live(base, client, services, badges, mailbox)
     server.should_exit = True
     thread.join(timeout=10)
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
     engine.dispose()
+
+
+@pytest.fixture
+def mail_services(database_url: str, tmp_path: Path, mailbox: Inbox) -> Iterator[Services]:
+    """Services whose mail goes to ``mailbox`` (a real SMTP server on loopback)."""
+    settings = Settings(
+        database_url=database_url,
+        keys_dir=tmp_path / "keys",
+        key_passphrase="test-passphrase",
+        base_url="https://laurel.test",
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox.port,
+        mail_from="badges@laurel.test",
+    )
+    engine = make_engine(database_url)
+    services = Services.from_settings(settings, engine)
+    services.network = offline
+    yield services
+    engine.dispose()
+
+
+@pytest.fixture
+def site(mail_services: Services) -> Iterator[TestClient]:
+    """The app over HTTPS (its cookies are Secure), mailing through ``mailbox``."""
+    with TestClient(create_app(services=mail_services), base_url="https://laurel.test") as client:
+        yield client

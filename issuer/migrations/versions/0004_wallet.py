@@ -39,6 +39,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('imported_credential', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_imported_credential_learner_id'), ['learner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_imported_credential_checked_at'), ['checked_at'], unique=False)
+        batch_op.create_index(
+            'uq_imported_learner_credential', ['learner_id', 'credential_id'], unique=True,
+            sqlite_where=sa.text('credential_id IS NOT NULL'),
+            postgresql_where=sa.text('credential_id IS NOT NULL'),
+        )
 
     op.create_table('public_profile',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -135,6 +141,8 @@ def downgrade() -> None:
     op.drop_table('sign_in_link')
     op.drop_table('public_profile')
     with op.batch_alter_table('imported_credential', schema=None) as batch_op:
+        batch_op.drop_index('uq_imported_learner_credential')
+        batch_op.drop_index(batch_op.f('ix_imported_credential_checked_at'))
         batch_op.drop_index(batch_op.f('ix_imported_credential_learner_id'))
 
     op.drop_table('imported_credential')

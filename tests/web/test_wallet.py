@@ -1,0 +1,303 @@
+"""The wallet over HTTP with a real SMTP server: passwordless sign-in, badges and filters,
+emails and merging, share links, LinkedIn, the public profile, export, data and deletion, and
+the bad input around all of them (forged, replayed and expired links, CSRF, other people's
+badges)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from issuer.models import Credential, Learner, LearnerEmail, SignInLink
+from issuer.models.base import utcnow
+from issuer.services.context import Services
+from tests.issuer.conftest import issue_body, make_issuer
+from tests.web.conftest import Inbox
+from verifier import Verdict, verify_credential
+
+
+def csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, html[:2000]
+    return found.group(1)
+
+
+def sign_in(site: TestClient, mailbox: Inbox, email: str) -> str:
+    """Sign in as ``email`` from the emailed link; returns the wallet page."""
+    form = site.get("/wallet/login")
+    sent = site.post("/wallet/login", data={"email": email, "csrf": csrf(form.text)})
+    assert sent.status_code == 200 and "Check your email" in sent.text, sent.text
+    path = urlsplit(mailbox.link(email)).path
+    confirm = site.get(path)
+    assert confirm.status_code == 200
+    done = site.post(path, data={"csrf": csrf(confirm.text)}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/wallet", done.text
+    cookie = done.headers["set-cookie"]
+    assert "laurel_wallet=" in cookie and "HttpOnly" in cookie and "Secure" in cookie
+    return site.get("/wallet").text
+
+
+def issue(site: TestClient, headers: dict[str, str], email: str, **extra: object) -> str:
+    response = site.post(
+        "/api/v1/issuers/hrd/credentials", json=issue_body(email, **extra), headers=headers
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"]).removeprefix("urn:uuid:")
+
+
+def test_sign_in_from_the_emailed_link_and_see_an_issued_badge(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    headers = make_issuer(mail_services, site, "hrd")
+    badge = issue(site, headers, "kim@example.org", validFrom="2025-03-01T09:00:00Z")
+    assert site.get("/wallet", follow_redirects=False).headers["location"] == "/wallet/login"
+    home = sign_in(site, mailbox, "Kim@Example.org ")
+    assert f'href="/wallet/badges/c-{badge}"' in home and "Leading People" in home
+    message = mailbox.messages[-1]
+    assert message["From"] == "badges@laurel.test" and "sign-in" in message["Subject"]
+    assert "Leading People" in site.get("/wallet", params={"year": "2025"}).text
+    assert "Leading People" not in site.get("/wallet", params={"year": "2024"}).text
+    assert "Leading People" in site.get("/wallet", params={"skill": "ECQ2-4"}).text
+    assert "Leading People" not in site.get("/wallet", params={"type": "Certification"}).text
+    page = site.get(f"/wallet/badges/c-{badge}")
+    assert page.status_code == 200 and 'id="verdict-title">Verified' in page.text
+    skills = site.get("/wallet/skills", params={"target": "lead-team-leader"})
+    assert "Team Building" in skills.text and 'id="gap-chart"' in skills.text
+    assert site.get("/wallet/skills.svg").headers["content-type"].startswith("image/svg+xml")
+    korean = site.get("/wallet", params={"lang": "ko"})
+    assert "내 배지" in korean.text and '<html lang="ko">' in korean.text
+
+
+def test_links_are_single_use_expire_and_cannot_be_forged(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    form = site.get("/wallet/login")
+    token = csrf(form.text)
+    site.post("/wallet/login", data={"email": "a@example.org", "csrf": token})
+    path = urlsplit(mailbox.link("a@example.org")).path
+    page = site.get(path)
+    assert (
+        site.post(path, data={"csrf": csrf(page.text)}, follow_redirects=False).status_code == 303
+    )
+    site.cookies.clear()
+    replay_form = site.get(path)
+    replay = site.post(path, data={"csrf": csrf(replay_form.text)})
+    assert replay.status_code == 400 and "already used" in replay.text
+    forged = site.post("/wallet/login/not-a-real-token", data={"csrf": csrf(replay_form.text)})
+    assert forged.status_code == 400
+    site.post("/wallet/login", data={"email": "b@example.org", "csrf": csrf(replay_form.text)})
+    late = urlsplit(mailbox.link("b@example.org")).path
+    with Session(mail_services.engine) as db:
+        db.execute(update(SignInLink).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.commit()
+    expired = site.post(late, data={"csrf": csrf(site.get(late).text)})
+    assert expired.status_code == 400 and "expired" in expired.text
+    no_csrf = site.post("/wallet/login", data={"email": "c@example.org", "csrf": "made-up"})
+    assert no_csrf.status_code == 403
+    other_site = site.post(
+        "/wallet/login",
+        data={"email": "c@example.org", "csrf": csrf(replay_form.text)},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert other_site.status_code == 403
+
+
+def test_requests_do_not_reveal_known_emails_and_are_rate_limited(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    headers = make_issuer(mail_services, site, "hrd")
+    issue(site, headers, "known@example.org")
+    token = csrf(site.get("/wallet/login").text)
+    known = site.post("/wallet/login", data={"email": "known@example.org", "csrf": token})
+    unknown = site.post("/wallet/login", data={"email": "nobody@example.org", "csrf": token})
+    assert known.status_code == unknown.status_code == 200
+    assert known.text.replace("known@", "X@") == unknown.text.replace("nobody@", "X@")
+    assert mailbox.link("nobody@example.org")  # a new person gets an empty wallet
+    for _ in range(2):
+        site.post("/wallet/login", data={"email": "known@example.org", "csrf": token})
+    limited = site.post("/wallet/login", data={"email": "known@example.org", "csrf": token})
+    assert limited.status_code == 429 and "15 minutes" in limited.text
+    bad = site.post("/wallet/login", data={"email": "not-an-email", "csrf": token})
+    assert bad.status_code == 400 and "not an email" in bad.text
+
+
+def test_a_second_email_merges_the_learner_it_belonged_to(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    headers = make_issuer(mail_services, site, "hrd")
+    first = issue(site, headers, "me@example.org")
+    second = issue(site, headers, "old@example.org")  # another learner record, for now
+    sign_in(site, mailbox, "me@example.org")
+    emails = site.get("/wallet/emails")
+    added = site.post(
+        "/wallet/emails", data={"email": "old@example.org", "csrf": csrf(emails.text)}
+    )
+    assert added.status_code == 200 and "old@example.org" in added.text
+    path = urlsplit(mailbox.link("old@example.org", "/wallet/emails/confirm/")).path
+
+    with TestClient(site.app, base_url="https://laurel.test") as stranger:
+        refused = stranger.get(path)
+        assert refused.status_code == 401  # not signed in: the link is not used up
+
+    confirm = site.get(path)
+    done = site.post(path, data={"csrf": csrf(confirm.text)}, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    home = site.get("/wallet").text
+    assert f"c-{first}" in home and f"c-{second}" in home
+    with Session(mail_services.engine) as db:
+        owners = {e.email: e.learner_id for e in db.exec(select(LearnerEmail))}
+        assert owners["me@example.org"] == owners["old@example.org"]
+        assert len(db.exec(select(Learner)).all()) == 1
+    third = issue(site, headers, "old@example.org")
+    assert f"c-{third}" in site.get("/wallet").text
+
+    page = site.get("/wallet/emails")
+    token = csrf(page.text)
+    primary = site.post("/wallet/emails/primary", data={"email": "old@example.org", "csrf": token})
+    assert primary.status_code == 200
+    cannot = site.post("/wallet/emails/remove", data={"email": "old@example.org", "csrf": token})
+    assert cannot.status_code == 409 and "primary" in cannot.text
+    removed = site.post("/wallet/emails/remove", data={"email": "me@example.org", "csrf": token})
+    assert removed.status_code == 200 and "me@example.org" not in removed.text.split("emails")[-1]
+    # badges issued to a removed email stay
+    assert f"c-{first}" in site.get("/wallet").text
+
+
+def test_share_links_linkedin_and_other_peoples_badges(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    headers = make_issuer(mail_services, site, "hrd")
+    mine = issue(site, headers, "me@example.org", validUntil="2030-06-01T00:00:00Z")
+    theirs = issue(site, headers, "them@example.org")
+    sign_in(site, mailbox, "me@example.org")
+    page = site.get(f"/wallet/badges/c-{mine}")
+    token = csrf(page.text)
+    made = site.post(
+        f"/wallet/badges/c-{mine}/share", data={"csrf": token, "label": "For ACME", "days": "30"}
+    )
+    assert made.status_code == 200 and "For ACME" in made.text
+    url = re.search(r'<code class="share-url">([^<]+)</code>', made.text)
+    assert url
+    share_path = urlsplit(url.group(1)).path
+    with TestClient(site.app, base_url="https://laurel.test") as employer:
+        shown = employer.get(share_path)
+        assert shown.status_code == 200 and 'id="verdict-title">Verified' in shown.text
+        assert employer.get(share_path + "/badge.png").headers["content-type"] == "image/png"
+        link_id = re.search(r"/wallet/links/(\d+)/revoke", made.text)
+        assert link_id
+        revoked = site.post(
+            f"/wallet/links/{link_id.group(1)}/revoke", data={"csrf": token, "ref": f"c-{mine}"}
+        )
+        assert revoked.status_code == 200
+        gone = employer.get(share_path)
+        assert gone.status_code == 404 and "revoked" in gone.text
+    bad_days = site.post(f"/wallet/badges/c-{mine}/share", data={"csrf": token, "days": "x"})
+    assert bad_days.status_code == 400
+
+    linkedin = site.post(
+        f"/wallet/badges/c-{mine}/linkedin", data={"csrf": token}, follow_redirects=False
+    )
+    assert linkedin.status_code == 303
+    target = urlsplit(linkedin.headers["location"])
+    assert target.netloc == "www.linkedin.com" and target.path == "/profile/add"
+    query = {k: v[0] for k, v in parse_qs(target.query).items()}
+    assert query["name"] == "Leading People" and query["organizationName"] == "HRD Institute"
+    assert query["expirationYear"] == "2030" and query["certId"] == f"urn:uuid:{mine}"
+    assert query["certUrl"].startswith("https://laurel.test/s/")
+
+    for path in (f"/wallet/badges/c-{theirs}", "/wallet/badges/i-999", "/wallet/badges/x"):
+        other = site.get(path)
+        assert other.status_code == 404 and "no such badge" in other.text
+    stolen = site.post(f"/wallet/badges/c-{theirs}/share", data={"csrf": token})
+    assert stolen.status_code == 404
+    forged = site.post(f"/wallet/badges/c-{mine}/share", data={"csrf": "nope"})
+    assert forged.status_code == 403
+
+
+def test_public_profile_is_opt_in_and_shows_chosen_badges(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    headers = make_issuer(mail_services, site, "hrd")
+    shown = issue(site, headers, "me@example.org")
+    issue(site, headers, "me@example.org", narrative="a second one")
+    theirs = issue(site, headers, "them@example.org")
+    sign_in(site, mailbox, "me@example.org")
+    token = csrf(site.get("/wallet/profile").text)
+    form = {
+        "csrf": token,
+        "display_name": "Kim Min-jun",
+        "slug": "kim-minjun",
+        "badges": [f"c-{shown}"],
+    }
+    assert site.post("/wallet/profile", data=form).status_code == 200
+    assert site.get("/p/kim-minjun").status_code == 404  # not published yet
+    site.post("/wallet/profile", data={**form, "published": "yes"})
+    public = site.get("/p/kim-minjun")
+    assert public.status_code == 200 and "Kim Min-jun" in public.text
+    assert public.text.count("<li>") == 1 and f"/v/{shown}" in public.text
+    stolen = site.post("/wallet/profile", data={**form, "badges": [f"c-{theirs}"]})
+    assert stolen.status_code == 404
+    bad_slug = site.post("/wallet/profile", data={**form, "slug": "-x"})
+    assert bad_slug.status_code == 400
+
+
+def test_export_data_and_delete(site: TestClient, mail_services: Services, mailbox: Inbox) -> None:
+    from tests.issuer.conftest import ClientFetcher
+
+    headers = make_issuer(mail_services, site, "hrd")
+    badges = [issue(site, headers, "me@example.org") for _ in range(2)]
+    sign_in(site, mailbox, "me@example.org")
+    archive = zipfile.ZipFile(io.BytesIO(site.get("/wallet/export.zip").content))
+    names = set(archive.namelist())
+    assert {f"issued/{b}.json" for b in badges} | {"clr/hrd.json", "README.txt"} <= names
+    fetcher = ClientFetcher(site)
+    for name in (f"issued/{badges[0]}.json", "clr/hrd.json"):
+        report = verify_credential(archive.read(name), fetcher=fetcher)
+        assert report.verdict == Verdict.VERIFIED, (name, report.reason())
+    data = json.loads(site.get("/wallet/data.json").content)
+    assert data["emails"] == [{"email": "me@example.org", "verified": True, "primary": True}]
+    assert len(data["badges"]) == 2
+
+    account = site.get("/wallet/account")
+    wrong = site.post("/wallet/account/delete", data={"csrf": csrf(account.text), "confirm": "no"})
+    assert wrong.status_code == 400
+    gone = site.post(
+        "/wallet/account/delete", data={"csrf": csrf(account.text), "confirm": "DELETE"}
+    )
+    assert gone.status_code == 200 and "deleted" in gone.text
+    assert site.get("/wallet", follow_redirects=False).status_code == 303
+    with Session(mail_services.engine) as db:
+        assert db.exec(select(LearnerEmail)).all() == []
+        assert len(db.exec(select(Credential)).all()) == 2  # the issuer's records stay
+        assert db.exec(select(SignInLink)).all() == []
+    home = sign_in(site, mailbox, "me@example.org")  # a fresh, empty wallet
+    assert "c-" not in re.sub(r"<nav.*?</nav>", "", home, flags=re.S).split("badges-title")[-1]
+
+
+def test_every_page_renders_in_both_languages(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    headers = make_issuer(mail_services, site, "hrd")
+    badge = issue(site, headers, "me@example.org")
+    sign_in(site, mailbox, "me@example.org")
+    for lang in ("en", "ko"):
+        for path in (
+            "/wallet",
+            "/wallet/skills",
+            "/wallet/import",
+            "/wallet/emails",
+            "/wallet/profile",
+            "/wallet/account",
+            f"/wallet/badges/c-{badge}",
+        ):
+            response = site.get(path, params={"lang": lang})
+            assert response.status_code == 200, (path, lang, response.text[:500])
+            assert f'<html lang="{lang}">' in response.text
