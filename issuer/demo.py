@@ -15,10 +15,10 @@ from issuer.services.templates import load_templates
 
 SLUG = "demo-institute"
 LEARNERS = [
-    ("kim.minjun@example.org", "김민준"),
-    ("lee.seoyeon@example.org", "이서연"),
-    ("alex.morgan@example.org", "Alex Morgan"),
-    ("priya.nair@example.org", "Priya Nair"),
+    ("kim.minjun@example.org", "김민준", "Policy Office"),
+    ("lee.seoyeon@example.org", "이서연", "Policy Office"),
+    ("alex.morgan@example.org", "Alex Morgan", "Digital Transformation"),
+    ("priya.nair@example.org", "Priya Nair", "Digital Transformation"),
 ]
 
 
@@ -50,10 +50,13 @@ def seed_demo(services: Services) -> list[str]:
 
         keys = [row.key for row in session.exec(select(Achievement).limit(200))]
     chosen = [key for key in achievements if key in keys] or keys[:4]
-    for number, (email, name) in enumerate(LEARNERS):
+    for number, (email, name, group) in enumerate(LEARNERS):
         for key in chosen[: 2 + number % 3]:
             request = IssueRequest.model_validate(
-                {"recipient": {"email": email, "name": name}, "achievement": key}
+                {
+                    "recipient": {"email": email, "name": name, "groups": [group]},
+                    "achievement": key,
+                }
             )
             issued = issue(
                 services, SLUG, request, idempotency_key=f"demo:{email}:{key}", actor="demo"
@@ -75,6 +78,9 @@ def seed_demo(services: Services) -> list[str]:
         f"  One badge:     curl -H 'Authorization: Bearer {key}' "
         f"{base}/api/v1/credentials/{first_id}",
         f"  API docs:      {base}/docs",
+        f"  Wallet:        {base}/wallet/login — sign in as {LEARNERS[0][0]}; without "
+        "LAUREL_SMTP_HOST the sign-in link is written to this log",
+        f"  Dashboard:     {base}/dashboard/login — sign in with the API key below",
         "API key (admin scopes):",
         key,
     ]

@@ -1,5 +1,4 @@
-"""Badges from other issuers in a learner's wallet (OB 3.0 §8.1 "Verification", §5.3 "Baking";
-OB 2.0 "Baking Specification" for legacy badges).
+"""Badges from other issuers in a learner's wallet (OB 3.0 §8.1 "Verification", §5.3 "Baking").
 
 Accepted: an OB 3.0 credential as JSON or a compact VC-JWT, a baked PNG (iTXt
 ``openbadgecredential``) or SVG (``<openbadges:credential>``), or an https URL to any of them,
@@ -7,9 +6,8 @@ fetched through ``LocalFirstFetcher`` (https only; no private or local addresses
 verified with ``verifier.verify_credential`` and kept with that verdict, whatever it is;
 ``recheck`` verifies the stored original again later, so a revocation shows up then.
 
-Open Badges 2.0 assertions (JSON, a JWS, a PNG iTXt ``openbadges`` chunk, an SVG
-``<openbadges:assertion>``, or hosted at a URL one of those points to) are kept as ``legacy``:
-shown with what they say, never signature-verified.
+Open Badges 2.0 assertions are kept as ``legacy``: shown with what they say, never
+signature-verified (``issuer.services.imports_legacy`` reads them).
 
 Refused, storing nothing: empty or oversized input, anything that is not a badge, unreadable or
 malicious files (deep JSON, XML entities, PNG decompression bombs), unreachable or private URLs,
@@ -18,18 +16,13 @@ and badges this instance issued (they are in their recipient's wallet already).
 
 from __future__ import annotations
 
-import math
 import re
 import struct
-import zlib
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
-from xml.etree.ElementTree import Element
 
-import defusedxml.ElementTree as SafeET
-from defusedxml import DefusedXmlException
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
@@ -38,56 +31,48 @@ from issuer.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from issuer.models import Credential, ImportedCredential, Issuer, Learner, LearnerEmail
 from issuer.services.context import Services
 from issuer.services.fetching import LocalFirstFetcher
+from issuer.services.imports_legacy import (
+    BADGE_TYPES,
+    MAX_BYTES,
+    Badge,
+    check_numbers,
+    clean,
+    identifier_of,
+    is_ob2,
+    legacy_badge,
+    legacy_baked,
+    legacy_fields,
+    name_of,
+    parse_time,
+    utc,
+)
 from issuer.services.skills import _framework, base_weight, recency
-from verifier import Check, Outcome, Report, safejson, verify_credential
+from verifier import Check, Outcome, Report, verify_credential
 from verifier.baking import PNG_SIGNATURE
 from verifier.checks import check_recipient, types_of
 from verifier.errors import FetchError, InputError, NoCredentialFound, TooLarge, VerifierError
-from verifier.fetch import NO_NETWORK, Fetcher
+from verifier.fetch import NO_NETWORK
 from verifier.proof import jwt as vcjwt
-from verifier.report import Summary, Verdict, decide
-from verifier.sources import DEFAULT_MAX_BYTES, load
+from verifier.report import Verdict, decide
+from verifier.sources import load
 from verifier.summary import summarize
 
-MAX_BYTES = DEFAULT_MAX_BYTES
 MAX_PIXELS = 40_000_000  # what a wallet page may ask a browser to decode for one badge
 MAX_URL = 2000
-MAX_INTEGER = 10**300  # comfortably inside a double's range
-LEGACY = "legacy"
 VERIFIED = Verdict.VERIFIED.value
 MAX_HOURS = 100_000  # the most learning hours Laurel itself issues (IssueRequest.creditsEarned)
-BADGE_TYPES = ("OpenBadgeCredential", "AchievementCredential")
 MEDIA_TYPES = {
     "png": "image/png",
     "svg": "image/svg+xml",
     "json": "application/vc+ld+json",
     "jwt": "application/vc+jwt",
 }
-LEGACY_MEDIA_TYPES = {"json": "application/ld+json", "jwt": "application/jose"}
-_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _OTHER_FILES = {
     b"\xff\xd8\xff": "a JPEG image",
     b"GIF8": "a GIF image",
     b"%PDF": "a PDF document",
     b"PK\x03\x04": "a ZIP archive",
 }
-LEGACY_REASON = (
-    "This is an Open Badges 2.0 badge. Laurel shows what it says, but does not check its "
-    "signature, its issuer or whether it was revoked. To be sure, ask the issuer, or ask them "
-    "for an Open Badges 3.0 version of the badge."
-)
-
-
-@dataclass(frozen=True)
-class _Badge:
-    """What the input turned out to be."""
-
-    media_type: str
-    format: str
-    legacy: bool
-    document: dict[str, Any]
-    credential_id: str | None
 
 
 def import_badge(
@@ -103,7 +88,7 @@ def import_badge(
     with its verdict. A badge imported before is checked again and its row returned. Bad input
     raises a ``LaurelError`` (``BadRequest``, ``PayloadTooLarge``, ``Conflict``, ``NotFound``)
     and stores nothing."""
-    now = _utc(now)
+    now = utc(now)
     emails = _learner_emails(services, learner_id)
     original, source_url = _obtain(services, data, url, filename)
     label = source_url or filename or "The upload"
@@ -117,7 +102,7 @@ def import_badge(
     if existing is not None and (badge.legacy or not retry):
         return recheck(services, existing, now=now)
     if badge.legacy:
-        fields = _legacy_fields(services, badge, now)
+        fields = legacy_fields(services, badge, now)
     else:
         fields = _verify(services, badge, original, now, label)
     values = {
@@ -142,7 +127,7 @@ def recheck(
 ) -> ImportedCredential:
     """Verify the stored original again (it may have been revoked or expired since) and store
     the new verdict. Legacy badges stay legacy: only ``checked_at`` changes."""
-    now = _utc(now)
+    now = utc(now)
     changes: dict[str, Any] = {"checked_at": now}
     if not imported.legacy:
         report = _run_verifier(services, imported.original, now)
@@ -170,7 +155,7 @@ def recheck_stale(
 ) -> int:
     """Recheck every imported badge last checked more than ``older_than`` before ``now``;
     returns how many were rechecked. Rows are read one at a time (each holds its original)."""
-    now = _utc(now)
+    now = utc(now)
     cutoff, after, count = now - older_than, 0, 0
     while True:
         with Session(services.engine) as session:
@@ -221,15 +206,15 @@ def imported_skills(
         return []
     if emails is not None and not issued_to_any(imported.document, emails):
         return []
-    now, document = _utc(now), imported.document
+    now, document = utc(now), imported.document
     subject = document.get("credentialSubject")
     achievement = subject.get("achievement") if isinstance(subject, dict) else None
     if not isinstance(subject, dict) or not isinstance(achievement, dict):
         return []
-    issued = _parse_time(document.get("validFrom") or document.get("issuanceDate"))
+    issued = parse_time(document.get("validFrom") or document.get("issuanceDate"))
     issued = issued or imported.issued_on
-    until = _parse_time(document.get("validUntil") or document.get("expirationDate"))
-    if issued is None or _utc(issued) > now or (until is not None and until <= now):
+    until = parse_time(document.get("validUntil") or document.get("expirationDate"))
+    if issued is None or utc(issued) > now or (until is not None and until <= now):
         return []
     weight = _base_weight(subject, achievement) * recency(issued, now)
     alignments = achievement.get("alignment", [])
@@ -309,14 +294,14 @@ def _fetch_badge(services: Services, url: str) -> bytes:
     return body
 
 
-def _read(services: Services, original: bytes, label: str) -> _Badge:
+def _read(services: Services, original: bytes, label: str) -> Badge:
     """Classify the input: an OB 3.0 credential, or an OB 2.0 assertion. Raises on bad input."""
     if original.startswith(PNG_SIGNATURE):
         _check_png(original, label)
     try:
         loaded = load(original, fetcher=NO_NETWORK, max_bytes=MAX_BYTES, allow_url=False)
     except NoCredentialFound as exc:
-        return _legacy_baked(services, original, label, exc)
+        return legacy_baked(original, label, exc, partial(_fetch_badge, services))
     except TooLarge as exc:
         raise PayloadTooLarge(f"{label} is too large to import: {exc}.") from exc
     except InputError as exc:
@@ -327,18 +312,18 @@ def _read(services: Services, original: bytes, label: str) -> _Badge:
             decoded = vcjwt.decode(loaded.jws)
         except InputError as exc:
             raise BadRequest(f"{label} holds a JWT that cannot be read: {exc}.") from exc
-        if _is_ob2(decoded.payload):
-            return _legacy_badge(decoded.payload, container or "jwt", label)
+        if is_ob2(decoded.payload):
+            return legacy_badge(decoded.payload, container or "jwt", label)
         document = decoded.credential
     else:
         assert loaded.credential is not None
         document = loaded.credential
-        if _is_ob2(document):
-            return _legacy_badge(document, container or "json", label)
+        if is_ob2(document):
+            return legacy_badge(document, container or "json", label)
     _require_badge(document, label)
-    _check_numbers(document, label)
+    check_numbers(document, label)
     fmt = container or ("jwt" if loaded.jws is not None else "json")
-    return _Badge(MEDIA_TYPES[fmt], fmt, False, document, _identifier(document.get("id")))
+    return Badge(MEDIA_TYPES[fmt], fmt, False, document, identifier_of(document.get("id")))
 
 
 def _unreadable(original: bytes, label: str, exc: InputError) -> str:
@@ -379,226 +364,11 @@ def _require_badge(document: dict[str, Any], label: str) -> None:
     raise BadRequest(f"{label} is JSON, but not an Open Badges credential.")
 
 
-def _check_numbers(document: dict[str, Any], label: str) -> None:
-    """Refuse NaN and Infinity (Python's JSON reader accepts them, RFC 8259 and PostgreSQL do
-    not) and integers beyond the range of a double (JSON-LD processing cannot convert them)."""
-    stack: list[Any] = [document]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, float) and not math.isfinite(item):
-            raise BadRequest(f"{label} is not valid JSON: it contains NaN or Infinity.")
-        elif isinstance(item, int) and abs(item) > MAX_INTEGER:
-            raise BadRequest(f"{label} contains a number too large to be part of a badge.")
-
-
-def _is_ob2(document: dict[str, Any]) -> bool:
-    contexts = document.get("@context")
-    contexts = contexts if isinstance(contexts, list) else [contexts]
-    ob2 = any(isinstance(c, str) and "w3id.org/openbadges/v" in c for c in contexts)
-    return ob2 or "Assertion" in types_of(document)
-
-
-# --- Open Badges 2.0 ----------------------------------------------------------------------------
-
-
-def _legacy_baked(services: Services, original: bytes, label: str, exc: InputError) -> _Badge:
-    """An image without an OB 3.0 credential: an OB 2.0 one, or no badge at all."""
-    fmt = "png" if original.startswith(PNG_SIGNATURE) else "svg"
-    baked = _ob2_png(original, label) if fmt == "png" else _ob2_svg(original)
-    if baked is None:
-        raise BadRequest(
-            f"{label} is an image without a badge baked into it ({exc}). Download the badge "
-            "image the issuer baked (PNG or SVG), or upload the badge's JSON."
-        ) from exc
-    baked = baked.strip()
-    if baked.startswith(("https://", "http://")):
-        try:
-            baked = _fetch_badge(services, baked).decode("utf-8")
-        except UnicodeDecodeError:
-            raise BadRequest(f"The assertion {label} points to is not text.") from None
-        except BadRequest as fetch_error:
-            raise BadRequest(
-                f"{label} is an Open Badges 2.0 badge whose details are online: "
-                f"{fetch_error.detail}"
-            ) from fetch_error
-    assertion = _assertion_text(baked.strip(), label)
-    if not _is_ob2(assertion) and any(kind in BADGE_TYPES for kind in types_of(assertion)):
-        raise BadRequest(
-            f"{label} holds an Open Badges 3.0 credential baked the Open Badges 2.0 way, which "
-            "no verifier reads. Ask the issuer for a correctly baked image, or upload the "
-            "credential's JSON instead."
-        )
-    return _legacy_badge(assertion, fmt, label)
-
-
-def _assertion_text(value: str, label: str) -> dict[str, Any]:
-    try:
-        if _JWS.match(value):
-            return vcjwt.decode(value).payload
-        return safejson.loads_object(value, "an Open Badges 2.0 assertion")
-    except InputError as exc:
-        raise BadRequest(
-            f"{label} carries an Open Badges 2.0 badge that cannot be read: {exc}."
-        ) from exc
-
-
-def _legacy_badge(assertion: dict[str, Any], fmt: str, label: str) -> _Badge:
-    kinds = types_of(assertion)
-    if "Assertion" not in kinds and not ("badge" in assertion and "recipient" in assertion):
-        kind = kinds[0] if kinds else "document"
-        raise BadRequest(
-            f"{label} is an Open Badges 2.0 {kind}, not a badge awarded to someone: "
-            "import the assertion (the baked image or its JSON) instead."
-        )
-    _check_numbers(assertion, label)
-    media = MEDIA_TYPES[fmt] if fmt in ("png", "svg") else LEGACY_MEDIA_TYPES[fmt]
-    identifier = assertion.get("id") or assertion.get("uid")
-    return _Badge(media, fmt, True, assertion, _identifier(identifier))
-
-
-def _ob2_png(png: bytes, label: str) -> str | None:
-    """The text of the first ``openbadges`` iTXt (or tEXt) chunk."""
-    pos = len(PNG_SIGNATURE)
-    while pos + 8 <= len(png):
-        length, kind = struct.unpack(">I4s", png[pos : pos + 8])
-        data = png[pos + 8 : pos + 8 + length]
-        pos += 12 + length
-        keyword, _, rest = data.partition(b"\0")
-        if keyword == b"openbadges" and kind == b"tEXt":
-            return rest.decode("latin-1")
-        if keyword == b"openbadges" and kind == b"iTXt" and len(rest) >= 2:
-            _lang, _, rest2 = rest[2:].partition(b"\0")
-            _translated, _, body = rest2.partition(b"\0")
-            if rest[0]:
-                body = _inflate(body, label)
-            return body.decode("utf-8", "replace")
-        if kind == b"IEND":
-            break
-    return None
-
-
-def _inflate(data: bytes, label: str) -> bytes:
-    inflater = zlib.decompressobj()
-    try:
-        body = inflater.decompress(data, MAX_BYTES)
-    except zlib.error as exc:
-        raise BadRequest(f"{label} is an image Laurel cannot read: its badge is corrupt.") from exc
-    if inflater.unconsumed_tail:
-        raise BadRequest(f"{label} holds a compressed badge larger than {MAX_BYTES:,} bytes.")
-    return body
-
-
-def _ob2_svg(svg: bytes) -> str | None:
-    """The JSON body or ``verify`` attribute of an ``<openbadges:assertion>``. The verifier has
-    already parsed this SVG with the same defused parser, so it holds no entities."""
-    try:
-        root: Element = SafeET.fromstring(svg)
-    except (DefusedXmlException, SafeET.ParseError):
-        return None
-    for element in root.iter():
-        namespace, _, local = str(element.tag).rpartition("}")
-        if local == "assertion" and "openbadges" in namespace:
-            body = element.text.strip() if element.text else ""
-            return body or element.get("verify")
-    return None
-
-
-def _legacy_fields(services: Services, badge: _Badge, now: datetime) -> dict[str, Any]:
-    """Name, issuer, date and a plain report for an OB 2.0 assertion. The badge and issuer may be
-    URLs: fetched with the service's fetcher, and shown without if that fails."""
-    assertion, fetch = badge.document, LocalFirstFetcher(services)
-    checks: list[dict[str, Any]] = [
-        _check(
-            "input", "passed", f"read an Open Badges 2.0 assertion from {_FORMATS[badge.format]}"
-        ),
-        _check("proof", "skipped", "Open Badges 2.0 badges are not signature-verified", False),
-        _check("status", "skipped", "revocation of Open Badges 2.0 badges is not checked", False),
-    ]
-    badge_class = _linked(assertion.get("badge"), fetch, "badge description", checks)
-    issuer = _linked(badge_class.get("issuer"), fetch, "issuer profile", checks)
-    issuer_ref = issuer.get("id") or badge_class.get("issuer")
-    issuer_host = urlsplit(issuer_ref).hostname if isinstance(issuer_ref, str) else None
-    issued = _legacy_time(assertion.get("issuedOn"))
-    expires = _legacy_time(assertion.get("expires"))
-    if expires is not None and expires < now:
-        checks.append(_check("validity", "failed", f"it expired on {expires:%Y-%m-%d}", False))
-    name = _clean(badge_class.get("name")) or "Open Badges 2.0 badge"
-    issuer_name = _clean(issuer.get("name")) or issuer_host or "Unknown issuer"
-    summary = Summary(
-        id=_identifier(assertion.get("id")),
-        types=tuple(types_of(assertion)) or ("Assertion",),
-        issuer_id=issuer_ref if isinstance(issuer_ref, str) else None,
-        issuer_name=issuer_name,
-        achievement_id=_identifier(badge_class.get("id") or assertion.get("badge")),
-        achievement_name=name,
-        achievement_description=_clean(badge_class.get("description"), 2000) or None,
-        valid_from=issued.isoformat() if issued else None,
-        valid_until=expires.isoformat() if expires else None,
-        format=badge.format,
-    )
-    warnings = [
-        f"{c['name']}: {c['reason']}" for c in checks if c["outcome"] in ("failed", "unknown")
-    ]
-    report = {
-        "verdict": LEGACY,
-        "reason": LEGACY_REASON,
-        "checks": checks,
-        "warnings": warnings,
-        "summary": asdict(summary),
-    }
-    return {
-        "name": name,
-        "issuer_name": issuer_name,
-        "issued_on": issued,
-        "verdict": LEGACY,
-        "report": report,
-    }
-
-
-_FORMATS = {"png": "a baked PNG", "svg": "a baked SVG", "json": "JSON", "jwt": "a JWS"}
-
-
-def _check(name: str, outcome: str, reason: str, required: bool = True) -> dict[str, Any]:
-    return {"name": name, "outcome": outcome, "reason": reason, "required": required}
-
-
-def _linked(value: Any, fetch: Fetcher, what: str, checks: list[dict[str, Any]]) -> dict[str, Any]:
-    """An embedded object, or the object a URL points to ({} when it cannot be had)."""
-    if isinstance(value, dict):
-        return value
-    if not isinstance(value, str) or not value.startswith("https://"):
-        return {}
-    try:
-        body = fetch(value)
-        if len(body) > MAX_BYTES:
-            raise FetchError(value, f"over {MAX_BYTES} bytes")
-        return safejson.loads_object(body, f"the {what}")
-    except (FetchError, InputError) as exc:
-        checks.append(_check(what, "unknown", f"could not read the {what}: {exc}", False))
-        return {}
-
-
-def _legacy_time(value: Any) -> datetime | None:
-    """OB 2.0 dates: ISO 8601 (a date alone, or without a zone, is taken as UTC); OB 1.0 also
-    allowed a Unix timestamp."""
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    if number or (isinstance(value, str) and value.isdigit()):
-        try:
-            return datetime.fromtimestamp(float(value), UTC)
-        except (ValueError, OverflowError, OSError):
-            return None
-    return _parse_time(value)
-
-
 # --- verification and storage -----------------------------------------------------------------
 
 
 def _verify(
-    services: Services, badge: _Badge, original: bytes, now: datetime, label: str
+    services: Services, badge: Badge, original: bytes, now: datetime, label: str
 ) -> dict[str, Any]:
     """The verifier's verdict and what the credential says, as column values."""
     report = _run_verifier(services, original, now)
@@ -606,11 +376,11 @@ def _verify(
     if read is None or read.outcome is not Outcome.PASSED:
         raise BadRequest(f"{label} could not be checked as a badge: {report.reason()}.")
     summary = report.summary
-    name = summary.achievement_name or _name(badge.document.get("name")) or "Untitled badge"
+    name = summary.achievement_name or name_of(badge.document.get("name")) or "Untitled badge"
     return {
-        "name": _clean(name) or "Untitled badge",
-        "issuer_name": _clean(summary.issuer_name or summary.issuer_id) or "Unknown issuer",
-        "issued_on": _parse_time(summary.valid_from),
+        "name": clean(name) or "Untitled badge",
+        "issuer_name": clean(summary.issuer_name or summary.issuer_id) or "Unknown issuer",
+        "issued_on": parse_time(summary.valid_from),
         "verdict": report.verdict.value,
         "report": report.to_dict(),
     }
@@ -713,41 +483,6 @@ def _issued_to(
 
 
 # --- small helpers ----------------------------------------------------------------------------
-
-
-def _utc(moment: datetime | None) -> datetime:
-    if moment is None:
-        return datetime.now(UTC)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return _utc(parsed)
-
-
-def _name(value: Any) -> str | None:
-    if isinstance(value, dict):
-        value = value.get("name") or value.get("en")
-    return value if isinstance(value, str) else None
-
-
-def _clean(value: Any, limit: int = 500) -> str:
-    """Display text for a column: no control characters (PostgreSQL refuses NUL), trimmed."""
-    text_value = _name(value) or ""
-    return _CONTROL.sub(" ", text_value).strip()[:limit]
-
-
-def _identifier(value: Any) -> str | None:
-    """A credential id worth matching duplicates on (too long or odd ones are not)."""
-    if not isinstance(value, str) or not value.strip() or len(value) > 500:
-        return None
-    return None if _CONTROL.search(value) else value.strip()
 
 
 def _base_weight(subject: dict[str, Any], achievement: dict[str, Any]) -> float:

@@ -119,6 +119,21 @@ def _send(services: Services, email: str, token: str, purpose: str, language: st
     mail.send(services.settings, email, subject, body.format(link=link))
 
 
+def check_usable(services: Services, token: str, purpose: str) -> None:
+    """``InvalidLink`` now, before the learner presses "Continue", if the link cannot work."""
+    with Session(services.engine) as session:
+        found = session.exec(
+            select(SignInLink.id).where(
+                SignInLink.token_hash == digest(token),
+                SignInLink.purpose == purpose,
+                col(SignInLink.used_at).is_(None),
+                col(SignInLink.expires_at) > utcnow(),
+            )
+        ).first()
+    if found is None:
+        raise InvalidLink("this link has expired or was already used; ask for a new one")
+
+
 def redeem(services: Services, token: str, purpose: str) -> SignInLink:
     """Use a link: ``InvalidLink`` unless it exists, is unused, unexpired and for ``purpose``."""
     now = utcnow()

@@ -189,7 +189,7 @@ def emails(session: Session, learner_id: int) -> list[str]:
 
 
 def issued_credential(session: Session, learner_id: int, ref: str) -> Credential:
-    if ref.startswith("c-"):
+    if ref.startswith("c-") and len(ref) <= 38:
         row = session.get(Credential, ref.removeprefix("c-"))
         if row is not None and row.learner_id == learner_id:
             return row
@@ -197,8 +197,9 @@ def issued_credential(session: Session, learner_id: int, ref: str) -> Credential
 
 
 def imported_credential(session: Session, learner_id: int, ref: str) -> ImportedCredential:
-    if ref.startswith("i-") and ref.removeprefix("i-").isdigit():
-        row = session.get(ImportedCredential, int(ref.removeprefix("i-")))
+    number = ref.removeprefix("i-")
+    if ref.startswith("i-") and number.isdigit() and len(number) <= 18:  # fits a BIGINT
+        row = session.get(ImportedCredential, int(number))
         if row is not None and row.learner_id == learner_id:
             return row
     raise NotFound("there is no such badge in your wallet")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
@@ -104,6 +104,10 @@ def ask_for_link(
 
 @router.get("/wallet/login/{token}")
 def continue_form(token: str, request: Request, services: ServicesDep) -> Response:
+    try:
+        signin.check_usable(services, token, signin.SIGN_IN)
+    except LaurelError as exc:
+        return message(request, services, exc.status, exc.detail, None)
     response = page(
         request,
         services,
@@ -296,9 +300,17 @@ def imported_original(ref: str, request: Request, services: ServicesDep) -> Resp
 
 
 def _act(
-    request: Request, services: Services, csrf: str, done: str, action: Any, after: str
+    request: Request,
+    services: Services,
+    csrf: str,
+    done: str,
+    action: Any,
+    after: str,
+    *,
+    go_to_result: bool = False,
 ) -> Response:
-    """Run a form's action for the signed-in learner, then go to ``after``."""
+    """Run a form's action for the signed-in learner, then go to ``after`` (with ``done`` for
+    the notice), or to the URL the action returns when ``go_to_result``."""
     session = me(request, services)
     if session is None:
         return to_login()
@@ -307,11 +319,10 @@ def _act(
         result = action(session.learner_id)
     except LaurelError as exc:
         return message(request, services, exc.status, exc.detail, session)
-    target = result if isinstance(result, str) and result.startswith("https://") else after
-    separator = "&" if "?" in target else "?"
-    return RedirectResponse(
-        target if target != after else f"{after}{separator}done={done}", status_code=303
-    )
+    if go_to_result:
+        return RedirectResponse(str(result), status_code=303)
+    separator = "&" if "?" in after else "?"
+    return RedirectResponse(f"{after}{separator}done={done}", status_code=303)
 
 
 @router.post("/wallet/badges/{ref}/share")
@@ -337,7 +348,7 @@ def share(
 
 @router.post("/wallet/links/{link_id}/revoke")
 def revoke_link(
-    link_id: int,
+    link_id: Annotated[int, Path(ge=1, le=2**62)],
     request: Request,
     services: ServicesDep,
     csrf: Annotated[str, Form(max_length=100)] = "",
@@ -367,6 +378,7 @@ def linkedin(
         "linkedin",
         lambda learner_id: sharing.linkedin_url(services, learner_id, ref),
         f"/wallet/badges/{ref}",
+        go_to_result=True,
     )
 
 

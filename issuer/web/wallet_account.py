@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from issuer.api.deps import ServicesDep
 from issuer.errors import BadRequest, LaurelError, PayloadTooLarge
-from issuer.services import accounts, sharing, wallet
+from issuer.services import accounts, sharing, signin, wallet
 from issuer.web.auth import (
     LEARNER_COOKIE,
     check_form,
@@ -23,9 +23,10 @@ from issuer.web.auth import (
     language,
 )
 from issuer.web.wallet import _act, me, message, page, to_login
+from verifier.sources import DEFAULT_MAX_BYTES
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_IMPORT_BYTES = DEFAULT_MAX_BYTES  # what the import service accepts
 
 
 @router.get("/wallet/emails")
@@ -79,6 +80,10 @@ def confirm_form(token: str, request: Request, services: ServicesDep) -> Respons
             "sign in to your wallet in this browser first, then open the link again",
             None,
         )
+    try:
+        signin.check_usable(services, token, signin.ADD_EMAIL)
+    except LaurelError as exc:
+        return message(request, services, exc.status, exc.detail, session)
     return page(
         request,
         services,
@@ -196,7 +201,7 @@ async def import_badge(
     request: Request,
     services: ServicesDep,
     csrf: Annotated[str, Form(max_length=100)] = "",
-    pasted: Annotated[str, Form(max_length=MAX_IMPORT_BYTES)] = "",
+    pasted: Annotated[str, Form()] = "",
     url: Annotated[str, Form(max_length=2000)] = "",
     upload: UploadFile | None = None,
 ) -> Response:
@@ -209,10 +214,12 @@ async def import_badge(
     assert learner_id is not None
     try:
         check_form(request, services, csrf, session.csrf)
+        if len(pasted) > MAX_IMPORT_BYTES:
+            raise PayloadTooLarge(f"a badge can be at most {MAX_IMPORT_BYTES:,} bytes")
         if upload is not None and upload.filename:
             data = await upload.read(MAX_IMPORT_BYTES + 1)
             if len(data) > MAX_IMPORT_BYTES:
-                raise PayloadTooLarge(f"the file is over {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
+                raise PayloadTooLarge(f"a badge can be at most {MAX_IMPORT_BYTES:,} bytes")
             row = await run_in_threadpool(
                 lambda: do_import(services, learner_id, data, filename=upload.filename)
             )

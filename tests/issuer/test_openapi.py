@@ -21,6 +21,9 @@ CONTRACT = [
     ("get", "/api/v1/issuers/{slug}/skills"),
     ("post", "/api/v1/issuers/{slug}/teams"),
     ("post", "/api/v1/issuers/{slug}/xapi/statements"),
+    ("get", "/api/v1/issuers/{slug}/groups"),
+    ("put", "/api/v1/issuers/{slug}/groups/{name}"),
+    ("delete", "/api/v1/issuers/{slug}/groups/{name}"),
 ]
 
 

@@ -88,7 +88,9 @@ def test_links_are_single_use_expire_and_cannot_be_forged(
         site.post(path, data={"csrf": csrf(page.text)}, follow_redirects=False).status_code == 303
     )
     site.cookies.clear()
-    replay_form = site.get(path)
+    shown = site.get(path)  # said before the button is pressed
+    assert shown.status_code == 400 and "already used" in shown.text
+    replay_form = site.get("/wallet/login")
     replay = site.post(path, data={"csrf": csrf(replay_form.text)})
     assert replay.status_code == 400 and "already used" in replay.text
     forged = site.post("/wallet/login/not-a-real-token", data={"csrf": csrf(replay_form.text)})
@@ -98,7 +100,8 @@ def test_links_are_single_use_expire_and_cannot_be_forged(
     with Session(mail_services.engine) as db:
         db.execute(update(SignInLink).values(expires_at=utcnow() - timedelta(seconds=1)))
         db.commit()
-    expired = site.post(late, data={"csrf": csrf(site.get(late).text)})
+    assert site.get(late).status_code == 400
+    expired = site.post(late, data={"csrf": csrf(replay_form.text)})
     assert expired.status_code == 400 and "expired" in expired.text
     no_csrf = site.post("/wallet/login", data={"email": "c@example.org", "csrf": "made-up"})
     assert no_csrf.status_code == 403
@@ -301,3 +304,134 @@ def test_every_page_renders_in_both_languages(
             response = site.get(path, params={"lang": lang})
             assert response.status_code == 200, (path, lang, response.text[:500])
             assert f'<html lang="{lang}">' in response.text
+
+
+def _external(email: str, name: str = "Data Literacy") -> bytes:
+    """A badge from an issuer this instance does not know (a fresh did:key), issued to
+    ``email``, aligned to a skill."""
+    import hashlib
+    import uuid
+
+    from issuer.keys import did_key, did_key_method, generate_ed25519
+    from issuer.signing import sign_data_integrity
+    from tests.issuer.credentials import make_credential
+
+    key = generate_ed25519()
+    credential = make_credential(did_key(key), id=f"urn:uuid:{uuid.uuid4()}")
+    credential["issuer"]["name"] = "Open University of Testing"
+    subject = credential["credentialSubject"]
+    subject["identifier"][0]["identityHash"] = (
+        "sha256$" + hashlib.sha256(f"{email}s4lt".encode()).hexdigest()
+    )
+    subject["achievement"]["name"] = name
+    subject["achievement"]["alignment"] = [
+        {
+            "type": ["Alignment"],
+            "targetName": "Data analysis",
+            "targetUrl": "https://esco.example.org/skill/S1.2",
+            "targetFramework": "ESCO",
+            "targetCode": "S1.2",
+        }
+    ]
+    return json.dumps(sign_data_integrity(credential, key, did_key_method(key))).encode()
+
+
+def test_import_badges_from_other_issuers(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    sign_in(site, mailbox, "me@example.org")
+    token = csrf(site.get("/wallet/import").text)
+
+    def upload(data: bytes, name: str = "badge.json") -> object:
+        return site.post(
+            "/wallet/import",
+            data={"csrf": token},
+            files={"upload": (name, data, "application/json")},
+            follow_redirects=False,
+        )
+
+    mine = upload(_external("me@example.org"))
+    assert mine.status_code == 303, getattr(mine, "text", "")
+    page = site.get(mine.headers["location"])
+    assert 'id="verdict-title">Verified' in page.text and "Open University of Testing" in page.text
+    assert "counts in your skills" in page.text
+    skills = site.get("/wallet/skills").text
+    assert "Data analysis" in skills
+
+    someone_elses = upload(_external("other@example.org", name="Borrowed Badge"))
+    page = site.get(someone_elses.headers["location"])
+    assert 'id="verdict-title">Verified' in page.text and "does not count" in page.text
+    assert site.get("/wallet/skills").text.count("Data analysis") == skills.count("Data analysis")
+
+    ref = someone_elses.headers["location"].split("/")[-1].split("?")[0]
+    removed = site.post(f"/wallet/badges/{ref}/remove", data={"csrf": token})
+    assert removed.status_code == 200 and "Borrowed Badge" not in removed.text
+
+    legacy = {
+        "@context": "https://w3id.org/openbadges/v2",
+        "type": "Assertion",
+        "id": "https://old.example.org/assertions/1",
+        "recipient": {"type": "email", "hashed": False, "identity": "me@example.org"},
+        "badge": {
+            "type": "BadgeClass",
+            "name": "Old Badge",
+            "issuer": {"type": "Issuer", "name": "Old Academy"},
+        },
+        "issuedOn": "2019-05-01T00:00:00Z",
+        "verification": {"type": "hosted"},
+    }
+    old = upload(json.dumps(legacy).encode())
+    page = site.get(old.headers["location"])
+    assert "Open Badges 2.0" in page.text and "Old Academy" in page.text
+
+    before = len(re.findall(r'href="/wallet/badges/i-', site.get("/wallet").text))
+    for data, status, words in (
+        (b"not a badge at all", 400, ""),
+        (b"{" * 10_000, 400, ""),
+        (b"x" * (3 * 1024 * 1024), 413, "at most"),
+    ):
+        refused = upload(data)
+        assert refused.status_code == status, (data[:20], refused.status_code)
+        assert 'id="error"' in refused.text and words in refused.text
+    assert len(re.findall(r'href="/wallet/badges/i-', site.get("/wallet").text)) == before
+    nothing = site.post("/wallet/import", data={"csrf": token})
+    assert nothing.status_code == 400
+    private = site.post("/wallet/import", data={"csrf": token, "url": "https://127.0.0.1/b"})
+    assert private.status_code >= 400 and 'id="error"' in private.text
+
+
+def test_odd_requests_get_an_answer_never_a_500(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    sign_in(site, mailbox, "me@example.org")
+    token = csrf(site.get("/wallet").text)
+    long = "x" * 5000
+    for method, path, data in (
+        ("get", "/wallet/badges/%00", None),
+        ("get", f"/wallet/badges/{long}", None),
+        ("get", "/wallet/badges/i-99999999999999999999/image", None),
+        ("get", "/wallet/badges/c-../original", None),
+        ("post", "/wallet/links/999999/revoke", {"csrf": token}),
+        ("post", "/wallet/links/abc/revoke", {"csrf": token}),
+        ("get", "/wallet/gaps.svg?target=nope", None),
+        ("get", "/wallet/skills?target=nope", None),
+        ("get", "/wallet?year=abcd&issuer=%00&skill=" + long, None),
+        ("get", f"/s/{long}", None),
+        ("get", "/s/unknown/badge.png", None),
+        ("get", "/p/NOPE", None),
+        ("get", f"/wallet/login/{long}", None),
+        ("post", "/wallet/login/x", {"csrf": token}),
+        ("post", "/wallet/emails/confirm/x", {"csrf": token}),
+        ("post", "/wallet/emails/primary", {"csrf": token, "email": "nope"}),
+        ("post", "/wallet/emails/remove", {"csrf": token, "email": "x@example.org"}),
+        ("post", "/wallet/profile", {"csrf": token}),
+        ("post", "/wallet/badges/c-x/share", {"csrf": token, "days": "99999"}),
+        ("post", "/wallet/badges/c-x/linkedin", {"csrf": token}),
+        ("post", "/wallet/import", {"csrf": token, "url": "ftp://x"}),
+        ("post", "/wallet/import", {"csrf": token, "pasted": "\x00\x01"}),
+        ("post", "/wallet/account/delete", {}),
+        ("post", "/dashboard/login", {"api_key": long[:200]}),
+    ):
+        response = site.request(method, path, data=data)
+        assert response.status_code < 500, (method, path[:80], response.status_code)
+        assert response.status_code >= 400 or path.startswith("/wallet?"), (method, path[:80])

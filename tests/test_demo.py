@@ -1,0 +1,82 @@
+"""The README's first command: `laurel serve --demo` seeds a demo institute and serves it; the
+seeding itself is idempotent on both databases."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from issuer.demo import LEARNERS, SLUG, seed_demo
+from issuer.services.context import Services
+from issuer.services.groups import listing
+from issuer.services.issuers import get_issuer
+from tests.issuer.conftest import services as services  # the fixture (SQLite and PostgreSQL)
+
+
+def test_seed_demo_is_idempotent(services: Services) -> None:
+    from sqlmodel import Session
+
+    from issuer.db import migrate
+
+    migrate(services.engine)
+    first = seed_demo(services)
+    assert first[-1].startswith("lrl_") and any("/wallet/login" in line for line in first)
+    seed_demo(services)
+    with Session(services.engine) as session:
+        groups = listing(session, get_issuer(session, SLUG))
+    assert {g["name"] for g in groups} == {group for _, _, group in LEARNERS}
+    assert sum(g["learners"] for g in groups) == len(LEARNERS)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_laurel_serve_demo_runs(tmp_path: Path) -> None:
+    port = _free_port()
+    laurel = shutil.which("laurel", path=str(Path(sys.executable).parent)) or "laurel"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAUREL_")}
+    process = subprocess.Popen(
+        [laurel, "serve", "--demo", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        lines: list[str] = []
+        assert process.stdout is not None
+        while not (lines and lines[-1].startswith("lrl_")):
+            line = process.stdout.readline()
+            assert line, "laurel serve --demo exited:\n" + "".join(lines)
+            lines.append(line.strip())
+        key = lines[-1]
+        for _ in range(200):  # the server starts listening after printing
+            try:
+                httpx.get(f"{base}/issuers/{SLUG}", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        assert httpx.get(f"{base}/issuers/{SLUG}").json()["name"] == "Demo HRD Institute"
+        listed = httpx.get(
+            f"{base}/api/v1/issuers/{SLUG}/credentials",
+            headers={"Authorization": f"Bearer {key}"},
+        ).json()
+        assert listed["total"] >= len(LEARNERS) * 2
+        assert httpx.get(f"{base}/wallet/login").status_code == 200
+        assert httpx.get(f"{base}/docs").status_code == 200
+        assert (tmp_path / "laurel-demo.db").is_file()
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)  # also closes the pipe
