@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from verifier.errors import Expired, JsonLdError, NotYetValid, VerifierError
-from verifier.jsonld import bundled_context_index
+from verifier.jsonld import bundled_context_index, check_context_url
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
@@ -56,6 +56,7 @@ def check_context(credential: Mapping[str, Any]) -> str:
             raise JsonLdError(
                 "inline @context objects are not accepted; contexts must be pinned URLs"
             )
+        check_context_url(context)
         if context not in bundled_context_index():
             raise JsonLdError(f"the context {context} is not one Laurel knows; it is never fetched")
     if contexts[0] not in (VC_V2, VC_V1):

@@ -4,11 +4,18 @@ Implements what VC Data Integrity §4 asks of JSON-LD processing: contexts are p
 ``verifier/contexts`` through ``index.json``, never fetched), the base IRI is null, and any data
 that JSON-LD expansion would drop (an undefined term, a relative IRI) raises ``JsonLdError``
 instead of silently leaving the signed data (DATA_LOSS_DETECTION_ERROR).
+
+Every failure is a ``JsonLdError`` with a reason a person can read. PyLD fails on some inputs with
+a plain Python error rather than its own (a ``ValueError`` for an empty or relative ``@context``
+URL, which it cannot resolve against the null base; an ``OverflowError`` for an integer beyond a
+double's range): those inputs are refused before PyLD sees them, and any such error that still
+comes out of PyLD is turned into a ``JsonLdError`` too.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from functools import cache
@@ -57,8 +64,13 @@ def _options() -> dict[str, Any]:
     return {"base": None, "documentLoader": document_loader}
 
 
+# Python errors PyLD lets out for some malformed inputs, instead of raising its own JsonLdError.
+PYLD_FAILURES = (ValueError, TypeError, OverflowError, KeyError, IndexError, AttributeError)
+
+
 def expand(document: Mapping[str, Any]) -> list[Any]:
     """Expand ``document``; raise ``JsonLdError`` if anything would be dropped."""
+    check_values(document)
     processor = jsonld.JsonLdProcessor(on_property_dropped=_raise_on_drop)
     try:
         expanded: list[Any] = processor.expand(dict(document), _options())
@@ -66,18 +78,67 @@ def expand(document: Mapping[str, Any]) -> list[Any]:
         raise
     except jsonld.JsonLdError as exc:
         raise JsonLdError(_pyld_reason(exc)) from exc
+    except PYLD_FAILURES as exc:
+        raise JsonLdError(_python_reason(exc)) from exc
     _reject_relative_iris(expanded)
     return expanded
+
+
+def check_values(document: Any) -> None:
+    """Refuse what JSON-LD processing cannot take, with a reason: an ``@context`` URL that is
+    empty or relative (there is no base to resolve it against), a number beyond a double's range
+    (JSON-LD turns numbers into doubles), NaN and infinity (not JSON at all)."""
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "@context" in node:
+                contexts = node["@context"]
+                for context in contexts if isinstance(contexts, list) else [contexts]:
+                    if isinstance(context, str):
+                        check_context_url(context)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, float) and not math.isfinite(node):
+            raise JsonLdError(f"the document contains {node!r}: JSON has no NaN or Infinity")
+        elif isinstance(node, int) and not isinstance(node, bool):
+            try:
+                float(node)
+            except OverflowError:
+                raise JsonLdError(
+                    f"a number with {len(str(abs(node)))} digits is beyond the range of a "
+                    "double, which JSON-LD processing needs"
+                ) from None
+
+
+def check_context_url(url: str) -> None:
+    """Refuse an empty or relative ``@context`` URL: with a null base it cannot be resolved."""
+    if not url.strip():
+        raise JsonLdError("an @context entry is empty; contexts must be absolute, bundled URLs")
+    if ":" not in url or url.startswith(":"):
+        raise JsonLdError(
+            f"the context {url!r} is a relative URL; contexts must be absolute, bundled URLs"
+        )
+
+
+def _python_reason(exc: BaseException) -> str:
+    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"JSON-LD processing failed: {detail}"
 
 
 def _pyld_reason(exc: BaseException) -> str:
     """The most specific message in PyLD's chain of errors (ours, when the loader refused)."""
     cause: BaseException | None = exc
+    message = ""
     while cause is not None:
         if isinstance(cause, JsonLdError):
             return str(cause)
+        # PyLD's str() is a repr of its arguments plus type and details; the message is args[0].
+        text = cause.args[0] if cause.args and isinstance(cause.args[0], str) else str(cause)
+        message = text.strip().splitlines()[0] if text.strip() else message
         cause = getattr(cause, "cause", None) or cause.__cause__
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return message or type(exc).__name__
 
 
 # Characters that may not appear in an IRI (RFC 3987; N-Quads IRIREF). PyLD would write them raw
@@ -133,7 +194,7 @@ def canonicalize(document: Mapping[str, Any]) -> str:
 
         try:
             return canonicalize_fast(document)
-        except (Unsupported, JsonLdError):
+        except (Unsupported, JsonLdError, *PYLD_FAILURES):
             pass  # the reference path decides, and raises its own error if there is one
     return canonicalize_reference(document)
 
@@ -148,4 +209,6 @@ def canonicalize_reference(document: Mapping[str, Any]) -> str:
         )
     except jsonld.JsonLdError as exc:
         raise JsonLdError(_pyld_reason(exc)) from exc
+    except PYLD_FAILURES as exc:
+        raise JsonLdError(_python_reason(exc)) from exc
     return nquads

@@ -1,18 +1,24 @@
 """Parsing untrusted JSON: every failure is a ``MalformedInput``, never a stray exception.
 
 Refused: invalid JSON, non-UTF-8 bytes, integers longer than Python's digit limit, nesting deeper
-than ``MAX_DEPTH``, and strings with unpaired surrogates (they cannot be encoded as UTF-8, so they
-can be neither hashed nor signed).
+than ``MAX_DEPTH``, strings with unpaired surrogates (they cannot be encoded as UTF-8, so they
+can be neither hashed nor signed), and ``NaN``, ``Infinity`` and ``-Infinity``: Python's ``json``
+reads them, but they are not JSON (RFC 8259 §6), and PostgreSQL's JSON columns and every other
+implementation refuse them. A number such as ``1e400`` that Python would read as infinity is
+refused for the same reason. A credential given as a ``dict`` is held to the same rules, and may
+hold only what JSON can (string keys; objects, arrays, strings, numbers, booleans and null).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from verifier.errors import MalformedInput
 
 MAX_DEPTH = 64
+_SCALARS = (str, int, float, bool, type(None))
 
 
 def _has_surrogate(text: str) -> bool:
@@ -23,8 +29,20 @@ def _has_surrogate(text: str) -> bool:
     return False
 
 
+def _not_a_number(name: str) -> MalformedInput:
+    return MalformedInput(f"the input is not valid JSON ({name}: JSON has no NaN or Infinity)")
+
+
+def _check_number(value: float) -> None:
+    if not math.isfinite(value):
+        raise _not_a_number(
+            "NaN" if math.isnan(value) else "-Infinity" if value < 0 else "Infinity"
+        )
+
+
 def check_tree(value: Any) -> None:
-    """Raise ``MalformedInput`` if ``value`` nests too deeply or holds unencodable text."""
+    """Raise ``MalformedInput`` if ``value`` nests too deeply, holds unencodable text, a number
+    JSON cannot write (NaN, infinity) or anything else that is not JSON."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
@@ -32,19 +50,37 @@ def check_tree(value: Any) -> None:
             raise MalformedInput(f"the JSON is nested more than {MAX_DEPTH} levels deep")
         if isinstance(item, dict):
             for key, child in item.items():
-                if isinstance(key, str) and _has_surrogate(key):
+                if not isinstance(key, str):
+                    raise MalformedInput(f"the JSON has a key that is not text: {key!r:.40}")
+                if _has_surrogate(key):
                     raise MalformedInput("the JSON contains text that is not valid Unicode")
                 stack.append((child, depth + 1))
-        elif isinstance(item, list):
+        elif isinstance(item, list | tuple):
             stack.extend((child, depth + 1) for child in item)
+        elif not isinstance(item, _SCALARS):
+            raise MalformedInput(f"the JSON cannot hold a value of type {type(item).__name__}")
         elif isinstance(item, str) and _has_surrogate(item):
             raise MalformedInput("the JSON contains text that is not valid Unicode")
+        elif isinstance(item, float):
+            _check_number(item)
+
+
+def _refuse_constant(name: str) -> Any:
+    """``json.loads`` calls this for ``NaN``, ``Infinity`` and ``-Infinity``."""
+    raise _not_a_number(name)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise MalformedInput(f"the JSON number {text[:40]} is out of range (beyond a double)")
+    return value
 
 
 def loads(text: str | bytes) -> Any:
     """``json.loads`` for untrusted input, checked with ``check_tree``."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_parse_float)
     except RecursionError:
         raise MalformedInput(f"the JSON is nested more than {MAX_DEPTH} levels deep") from None
     except UnicodeDecodeError as exc:

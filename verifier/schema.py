@@ -55,8 +55,16 @@ def _errors(validator: jsonschema.Draft201909Validator, document: Mapping[str, A
     messages = []
     for error in sorted(validator.iter_errors(dict(document)), key=lambda e: list(e.path)):
         where = "/".join(str(part) for part in error.path) or "(root)"
-        messages.append(f"{where}: {error.message[:160]}")
+        messages.append(f"{where}: {_shorten(error.message)}")
     return messages
+
+
+def _shorten(message: str, limit: int = 160) -> str:
+    """Cut a long message in the middle: jsonschema puts the (possibly huge) value first and what
+    is wrong with it last ("… is not of type 'string'")."""
+    if len(message) <= limit:
+        return message
+    return f"{message[: limit - 60]}…{message[-59:]}"
 
 
 def _compacted_errors(

@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from verifier import rdfc_budget
 from verifier.binding import UnbindableIssuer, check_binding
 from verifier.checks import (
     check_context,
@@ -26,6 +27,7 @@ from verifier.errors import (
     FetchError,
     Indeterminate,
     InputError,
+    JsonLdError,
     ProofError,
     UnsupportedProof,
     VerifierError,
@@ -44,7 +46,13 @@ from verifier.summary import summarize
 DEFAULT_SKEW = timedelta(minutes=5)
 MAX_PROOFS = 8
 MAX_ENDORSEMENTS = 16
+"""Embedded endorsements verified per credential."""
+MAX_NESTED_CREDENTIALS = 250
+"""CLR 2.0 nested credentials verified per ClrCredential: a learner's transcript of a few hundred
+badges. Nested credentials from one issuer share a DID document and status lists, which
+``_BoundedFetcher`` fetches once, so they stay within ``MAX_FETCHES``."""
 MAX_FETCHES = 16
+"""Distinct URLs fetched per verification (nested and endorsing credentials included)."""
 
 
 class _BoundedFetcher:
@@ -142,7 +150,8 @@ def verify_credential(
         return _input_failure(Outcome.FAILED, str(exc))
     except FetchError as exc:
         return _input_failure(Outcome.UNKNOWN, str(exc))
-    return context.verify(loaded, email, trusted_issuers, check_endorsements)
+    with rdfc_budget.shared_budget():
+        return context.verify(loaded, email, trusted_issuers, check_endorsements)
 
 
 def _input_failure(outcome: Outcome, reason: str) -> Report:
@@ -186,7 +195,7 @@ class _Context:
             assert loaded.credential is not None
             credential = loaded.credential
         run.add("input", Outcome.PASSED, f"read a credential from {_describe_format(loaded)}")
-        canonical: list[str] = []
+        canonical: list[str | JsonLdError] = []
         run.run("context", lambda: self._context(credential, canonical))
         note = context_version_note(credential)
         if note:
@@ -246,11 +255,17 @@ class _Context:
         checks = tuple(run.checks)
         return Report(decide(checks), checks, summarize(credential, loaded.format), credential)
 
-    def _context(self, credential: dict[str, Any], canonical: list[str]) -> str:
-        """Context rules, then JSON-LD processing (which fails on dropped terms). The canonical
-        form is kept for the Data Integrity proof check."""
+    def _context(self, credential: dict[str, Any], canonical: list[str | JsonLdError]) -> str:
+        """Context rules and JSON-LD processing (which fails on dropped terms). The canonical
+        form, or the reason there is none, is kept for the Data Integrity proof check, so a
+        document is canonicalised once however it fails."""
+        try:
+            canonical.append(canonicalize(data_integrity.unsigned(credential)))
+        except JsonLdError as exc:
+            canonical.append(exc)
         reason = check_context(credential)
-        canonical.append(canonicalize(data_integrity.unsigned(credential)))
+        if isinstance(canonical[0], JsonLdError):
+            raise canonical[0]
         return reason
 
     def _schema(self, credential: dict[str, Any]) -> str | None:
@@ -259,7 +274,11 @@ class _Context:
         return validate(credential, types_of(credential)) or None
 
     def _di_proof(
-        self, credential: dict[str, Any], canonical: list[str], signer: list[ResolvedKey], run: _Run
+        self,
+        credential: dict[str, Any],
+        canonical: list[str | JsonLdError],
+        signer: list[ResolvedKey],
+        run: _Run,
     ) -> str:
         proofs = credential.get("proof")
         proofs = proofs if isinstance(proofs, list) else [proofs] if proofs else []
@@ -269,6 +288,9 @@ class _Context:
             raise ProofError(
                 f"the credential has {len(proofs)} proofs; at most {MAX_PROOFS} are read"
             )
+        document = canonical[0] if canonical else None
+        if isinstance(document, JsonLdError):
+            raise document  # no signature can be checked over a document with no canonical form
         errors: list[VerifierError] = []
         for proof in proofs:
             if not isinstance(proof, dict):
@@ -280,7 +302,7 @@ class _Context:
                         credential,
                         proof,
                         self.resolve_key,
-                        canonical_document=canonical[0] if canonical else None,
+                        canonical_document=document,
                     )
                 )
             except VerifierError as exc:
@@ -323,7 +345,8 @@ class _Context:
         return result.reason if result else None
 
     def _endorsements(self, credential: dict[str, Any], run: _Run) -> None:
-        self._verify_embedded(_collect_endorsements(credential), "endorsements", "endorsement", run)
+        items = _collect_endorsements(credential)
+        self._verify_embedded(items, "endorsements", "endorsement", MAX_ENDORSEMENTS, run)
 
     def _nested_credentials(self, credential: dict[str, Any], run: _Run) -> None:
         """CLR 2.0: every AchievementCredential in ``credentialSubject.verifiableCredential``.
@@ -334,24 +357,33 @@ class _Context:
         nested = subject.get("verifiableCredential") if isinstance(subject, dict) else None
         if nested:
             items = nested if isinstance(nested, list) else [nested]
-            self._verify_embedded(items, "nested credentials", "credential", run)
+            self._verify_embedded(
+                items, "nested credentials", "credential", MAX_NESTED_CREDENTIALS, run
+            )
 
-    def _verify_embedded(self, items: list[Any], check: str, noun: str, run: _Run) -> None:
-        """Verify credentials embedded in this one (at most ``MAX_ENDORSEMENTS``), reported as
-        one check that only warns."""
+    def _verify_embedded(
+        self, items: list[Any], check: str, noun: str, limit: int, run: _Run
+    ) -> None:
+        """Verify credentials embedded in this one, reported as one check that only warns.
+
+        At most ``limit`` are verified (the first ones); when there are more, the check is
+        unknown, never passed, since the others were not looked at.
+        """
         if not items:
             return
-        if len(items) > MAX_ENDORSEMENTS:
-            message = f"{len(items)} {noun}s; at most {MAX_ENDORSEMENTS} are verified"
-            run.add(check, Outcome.UNKNOWN, message, required=False)
-            return
         failures = []
-        for index, item in enumerate(items):
+        for index, item in enumerate(items[:limit]):
             report = self.verify(_as_loaded(item), None, None, False)
             if report.verdict is not Verdict.VERIFIED:
                 failures.append(f"{noun} {index + 1}: {report.reason()}")
+        unchecked = len(items) - limit
+        not_checked = f"{unchecked} not checked (at most {limit} {noun}s are verified)"
         if failures:
+            failures += [not_checked] if unchecked > 0 else []
             run.add(check, Outcome.FAILED, "; ".join(failures), required=False)
+        elif unchecked > 0:
+            message = f"{len(items)} {noun}s: the first {limit} verified, {not_checked}"
+            run.add(check, Outcome.UNKNOWN, message, required=False)
         else:
             run.add(check, Outcome.PASSED, f"{len(items)} {noun}(s) verified", required=False)
 

@@ -245,6 +245,22 @@ def with_subject(**changes: Any) -> Callable[[], dict[str, Any]]:
     return build
 
 
+def in_proof(**changes: Any) -> Callable[[], dict[str, Any]]:
+    """leading-change.json with members of its proof replaced."""
+
+    def build() -> dict[str, Any]:
+        credential = copy.deepcopy(LEADING_CHANGE)
+        credential["proof"][0].update(changes)
+        return credential
+
+    return build
+
+
+def as_json_text(build: Callable[[], dict[str, Any]]) -> Callable[[], str]:
+    """The credential ``build`` makes, as JSON text (Python writes NaN and Infinity bare)."""
+    return lambda: json.dumps(build())
+
+
 def signed(
     change: Callable[[dict[str, Any]], None] | None = None,
     *,
@@ -331,6 +347,8 @@ class Case:
 
 
 BIG_2MB = 2 * 1024 * 1024
+BEYOND_DOUBLE = 10**400  # 401 digits: under Python's digit limit, over a double's range
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
 DEEP_TEXT = 100_000
 DEEP_OBJECT = '{"a": ' * DEEP_TEXT
 DEEP_900 = b', "evidence": ' + b'{"a": ' * 900 + b"1" + b"}" * 900 + b"}"
@@ -358,6 +376,35 @@ CASES = [
         lambda: json.dumps(edited(name="Leading \ud800 Change")()),
     ),
     Case("integer with 5000 digits", lambda: '{"n": ' + "1" * 5000 + "}", check="input"),
+    # not JSON, though Python's json reads and writes it
+    Case(
+        "NaN in a credential as JSON text",
+        as_json_text(with_subject(creditsEarned=float("nan"))),
+        check="input",
+        mentions="NaN",
+    ),
+    Case(
+        "Infinity in a credential as JSON bytes",
+        lambda: as_json_text(with_subject(creditsEarned=float("inf")))().encode(),
+        check="input",
+        mentions="Infinity",
+    ),
+    Case(
+        "-Infinity deep in a credential as JSON text",
+        as_json_text(with_subject(result=[{"value": [1, float("-inf")]}])),
+        check="input",
+        mentions="-Infinity",
+    ),
+    Case(
+        "1e400 in a credential as JSON text",
+        lambda: json.dumps(LEADING_CHANGE).replace('"creditsEarned": 24', '"creditsEarned": 1e400'),
+        check="input",
+        mentions="1e400",
+    ),
+    Case("NaN in a dict", with_subject(creditsEarned=float("nan")), check="input"),
+    Case("Infinity in a dict", with_subject(creditsEarned=float("inf")), check="input"),
+    Case("a set in a dict", with_subject(creditsEarned={24}), check="input"),
+    Case("an integer key in a dict", lambda: {**LEADING_CHANGE, 24: "hours"}, check="input"),
     # size
     Case(
         "over a small max_bytes (text)",
@@ -646,6 +693,57 @@ CASES = [
         check="context",
         mentions="https://evil.example/scoped.jsonld",
     ),
+    # what PyLD fails on with a Python error rather than its own
+    Case(
+        "creditsEarned beyond a double's range",
+        with_subject(creditsEarned=BEYOND_DOUBLE),
+        check="context",
+        mentions="double",
+    ),
+    Case(
+        "a negative integer beyond a double's range, deep in a list",
+        with_subject(result=[{"type": ["Result"], "value": [-BEYOND_DOUBLE]}]),
+        check="context",
+        mentions="double",
+    ),
+    Case(
+        "an integer beyond a double's range, as JSON text",
+        as_json_text(with_subject(creditsEarned=BEYOND_DOUBLE)),
+        check="context",
+        mentions="double",
+    ),
+    Case(
+        "an integer beyond a double's range in the proof",
+        in_proof(nonce=BEYOND_DOUBLE),
+        check="proof",
+    ),
+    Case(
+        "@context with an empty entry",
+        edited(**{"@context": [*LEADING_CHANGE["@context"], ""]}),
+        check="context",
+        mentions="empty",
+    ),
+    Case(
+        "@context [VCDM, empty string]",
+        edited(**{"@context": [VC_V2, ""]}),
+        check="context",
+        mentions="empty",
+    ),
+    Case(
+        "@context with a relative entry",
+        edited(**{"@context": [*LEADING_CHANGE["@context"], "foo.json"]}),
+        check="context",
+        mentions="foo.json",
+    ),
+    Case("@context is an empty string", edited(**{"@context": ""}), check="context"),
+    Case("@context is a relative URL", edited(**{"@context": "foo.json"}), check="context"),
+    Case(
+        "scoped @context that is relative",
+        with_subject(**{"@context": "./scoped.json"}),
+        check="context",
+        mentions="relative",
+    ),
+    Case("scoped @context that is empty", with_subject(**{"@context": ""}), check="context"),
     Case("proof is a string", edited(proof="not a proof"), check="proof"),
     Case("proof is a list of numbers", edited(proof=[1, 2]), check="proof"),
     Case("proof is an empty list", edited(proof=[]), check="proof"),
@@ -785,6 +883,34 @@ def test_a_baked_png_and_svg_of_the_example_verify() -> None:
         report, fetched = verify_recorded(image)
         assert report.verdict is Verdict.VERIFIED, report.to_dict()
         assert fetched == []
+
+
+@pytest.mark.parametrize(
+    ("build", "reason"),
+    [
+        (with_subject(creditsEarned=BEYOND_DOUBLE), "beyond the range of a double"),
+        (edited(**{"@context": [VC_V2, ""]}), "empty"),
+        (edited(**{"@context": [*LEADING_CHANGE["@context"], "foo.json"]}), "relative URL"),
+        (edited(**{"@context": "foo.json"}), "relative URL"),
+    ],
+    ids=["10**400", "empty @context entry", "relative @context entry", "relative @context"],
+)
+def test_pyld_value_and_overflow_errors_are_failed_checks(
+    build: Callable[[], dict[str, Any]], reason: str
+) -> None:
+    """Regression: PyLD raised ``OverflowError`` (``_is_numeric``) for an integer beyond a double,
+    and ``ValueError`` for an empty or relative ``@context`` URL (the context check failed, then
+    the proof check canonicalised again and the error escaped ``verify_credential``). Both checks
+    now fail with a reason."""
+    report, fetched = verify_recorded(build())
+    assert report.verdict is Verdict.NOT_VERIFIED, report.to_dict()
+    assert_human_reason(report)
+    for name in ("context", "proof"):
+        check = report.check(name)
+        assert check is not None and check.outcome is Outcome.FAILED, report.to_dict()
+    proof = report.check("proof")
+    assert proof is not None and reason in proof.reason
+    assert fetched == []
 
 
 # --- cases that are not "bad" but must not crash either --------------------------------------
