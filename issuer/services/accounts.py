@@ -87,6 +87,7 @@ def confirm_email(services: Services, learner_id: int, token: str) -> str:
                 "open this link in the browser where you asked for it, signed in to that wallet"
             )
     used = signin.redeem(services, token, signin.ADD_EMAIL)
+    merged = False
     with transaction(services.engine) as session:
         owner = session.exec(select(LearnerEmail).where(LearnerEmail.email == used.email)).first()
         if owner is None:
@@ -101,7 +102,25 @@ def confirm_email(services: Services, learner_id: int, token: str) -> str:
                 .where(col(LearnerEmail.email) == used.email)
                 .values(verified=True)
             )
+            merged = True
+    if merged:
+        _award_programmes(services, learner_id)
     return used.email
+
+
+def _award_programmes(services: Services, learner_id: int) -> None:
+    """Badges of two records together may complete a programme neither completed alone."""
+    from issuer.services.programs import award_completed
+
+    with Session(services.engine) as session:
+        slugs = session.exec(
+            select(Issuer.slug)
+            .join(Credential, col(Credential.issuer_id) == Issuer.id)
+            .where(Credential.learner_id == learner_id)
+            .distinct()
+        ).all()
+    for slug in slugs:
+        award_completed(services, slug, learner_id, actor="wallet")
 
 
 def merge(session: Session, *, into: int, other: int) -> None:

@@ -435,3 +435,43 @@ def test_odd_requests_get_an_answer_never_a_500(
         response = site.request(method, path, data=data)
         assert response.status_code < 500, (method, path[:80], response.status_code)
         assert response.status_code >= 400 or path.startswith("/wallet?"), (method, path[:80])
+
+
+def test_merged_records_can_complete_a_programme_together(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    from issuer.services.apikeys import create_api_key
+    from issuer.services.issuers import create_issuer
+    from issuer.services.templates import load_templates
+    from tests.issuer.test_programs import AWARD, ELECTIVES, REQUIRED
+
+    create_issuer(mail_services, slug="hrd", name="HRD Institute")
+    load_templates(mail_services, "hrd")
+    headers = {"Authorization": f"Bearer {create_api_key(mail_services, 'hrd', ['admin'])}"}
+    for email, keys in (("me@example.org", REQUIRED), ("old@example.org", ELECTIVES)):
+        for key in keys:
+            body = {"recipient": {"email": email}, "achievement": key}
+            assert site.post(
+                "/api/v1/issuers/hrd/credentials", json=body, headers=headers
+            ).is_success
+    with Session(mail_services.engine) as db:
+        assert not [
+            c
+            for c in db.exec(select(Credential))
+            if c.idempotency_key and "program:" in c.idempotency_key
+        ]
+    sign_in(site, mailbox, "me@example.org")
+    site.post(
+        "/wallet/emails",
+        data={"email": "old@example.org", "csrf": csrf(site.get("/wallet/emails").text)},
+    )
+    path = urlsplit(mailbox.link("old@example.org", "/wallet/emails/confirm/")).path
+    site.post(path, data={"csrf": csrf(site.get(path).text)})
+    with Session(mail_services.engine) as db:
+        awards = [
+            c
+            for c in db.exec(select(Credential))
+            if c.document["credentialSubject"]["achievement"]["id"].endswith(f"/{AWARD}")
+        ]
+    assert len(awards) == 1
+    assert "LEAD" in site.get("/wallet").text
