@@ -203,6 +203,16 @@ def wallet_recheck(
     typer.echo(f"{count} imported badges re-checked")
 
 
+@wallet_app.command("purge")
+def wallet_purge() -> None:
+    """Delete sign-in links and sessions that expired over a day ago; run it from cron."""
+    from issuer.services.signin import purge
+
+    with _services() as services:
+        count = purge(services)
+    typer.echo(f"{count} expired sign-in links and sessions removed")
+
+
 @app.command("issue")
 def issue_csv(
     issuer: Annotated[str, typer.Option(help="The issuer's slug.")],

@@ -475,3 +475,27 @@ def test_merged_records_can_complete_a_programme_together(
         ]
     assert len(awards) == 1
     assert "LEAD" in site.get("/wallet").text
+
+
+def test_cron_commands_purge_expired_links_and_recheck_imports(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    from issuer.services.signin import purge
+
+    sign_in(site, mailbox, "me@example.org")
+    token = csrf(site.get("/wallet/import").text)
+    site.post(
+        "/wallet/import",
+        data={"csrf": token},
+        files={"upload": ("b.json", _external("me@example.org"), "application/json")},
+    )
+    assert purge(mail_services) == 0  # nothing expired yet
+    with Session(mail_services.engine) as db:
+        db.execute(update(SignInLink).values(expires_at=utcnow() - timedelta(days=2)))
+        db.commit()
+    assert purge(mail_services) == 1
+    assert site.get("/wallet").status_code == 200  # the session is still live
+
+    from issuer.services.imports import recheck_stale
+
+    assert recheck_stale(mail_services, timedelta(0)) == 1
