@@ -125,6 +125,17 @@ def _award_programmes(services: Services, learner_id: int) -> None:
 
 def merge(session: Session, *, into: int, other: int) -> None:
     """Move everything of learner ``other`` to learner ``into`` and remove ``other``."""
+    held = select(ImportedCredential.credential_id).where(
+        ImportedCredential.learner_id == into, col(ImportedCredential.credential_id).is_not(None)
+    )
+    twice = session.exec(
+        select(ImportedCredential.id).where(
+            ImportedCredential.learner_id == other, col(ImportedCredential.credential_id).in_(held)
+        )
+    ).all()
+    if twice:  # both had imported the same badge: keep one
+        session.execute(delete(ShareLink).where(col(ShareLink.imported_id).in_(twice)))
+        session.execute(delete(ImportedCredential).where(col(ImportedCredential.id).in_(twice)))
     for table in (Credential, CredentialSkill, ImportedCredential, ShareLink):
         session.execute(update(table).where(col(table.learner_id) == other).values(learner_id=into))
     session.execute(

@@ -127,12 +127,21 @@ def recheck(
 ) -> ImportedCredential:
     """Verify the stored original again (it may have been revoked or expired since) and store
     the new verdict. Legacy badges stay legacy: only ``checked_at`` changes."""
+    return recheck_report(services, imported, now=now)[0]
+
+
+def recheck_report(
+    services: Services, imported: ImportedCredential, *, now: datetime | None = None
+) -> tuple[ImportedCredential, Report | None]:
+    """``recheck``, also returning the verifier's report (``None`` for a legacy badge), for a
+    page that shows every check."""
     now = utc(now)
     changes: dict[str, Any] = {"checked_at": now}
+    report = None
     if not imported.legacy:
         report = _run_verifier(services, imported.original, now)
         changes.update(verdict=report.verdict.value, report=report.to_dict())
-    return _save(services, imported, changes)
+    return _save(services, imported, changes), report
 
 
 def _save(

@@ -261,13 +261,11 @@ def _badge_context(services: Services, learner_id: int, ref: str) -> dict[str, A
 def _imported_view(services: Services, row: Any) -> Any:
     """A live verification of an imported badge (its stored verdict is updated too); none for
     an Open Badges 2.0 assertion, which is shown but not verified."""
-    if row.legacy:
-        return None
-    from issuer.services.imports import recheck
-    from issuer.services.public_view import submitted_view
+    from issuer.services.imports import recheck_report
+    from issuer.services.public_view import View
 
-    recheck(services, row)
-    return submitted_view(services, bytes(row.original))
+    _, report = recheck_report(services, row)
+    return None if report is None else View(report=report, credential=report.credential or {})
 
 
 @router.get("/wallet/badges/{ref}/image")

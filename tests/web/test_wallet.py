@@ -499,3 +499,29 @@ def test_cron_commands_purge_expired_links_and_recheck_imports(
     from issuer.services.imports import recheck_stale
 
     assert recheck_stale(mail_services, timedelta(0)) == 1
+
+
+def test_merging_two_wallets_that_imported_the_same_badge(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    from issuer.models import ImportedCredential
+    from issuer.services.imports import import_badge
+    from issuer.services.issuance import resolve_learner
+
+    badge = _external("me@example.org")
+    other = resolve_learner(mail_services, "old@example.org", None, None)
+    assert other.id is not None
+    import_badge(mail_services, other.id, badge)
+    sign_in(site, mailbox, "me@example.org")
+    token = csrf(site.get("/wallet/import").text)
+    site.post(
+        "/wallet/import",
+        data={"csrf": token},
+        files={"upload": ("b.json", badge, "application/json")},
+    )
+    site.post("/wallet/emails", data={"email": "old@example.org", "csrf": token})
+    path = urlsplit(mailbox.link("old@example.org", "/wallet/emails/confirm/")).path
+    done = site.post(path, data={"csrf": token}, follow_redirects=False)
+    assert done.status_code == 303
+    with Session(mail_services.engine) as db:
+        assert len(db.exec(select(ImportedCredential)).all()) == 1
