@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from issuer.errors import NotFound
@@ -138,7 +139,9 @@ def badges(session: Session, learner_id: int, now: datetime | None = None) -> li
     now = now or datetime.now(UTC)
     issued = session.exec(select(Credential).where(Credential.learner_id == learner_id))
     imported = session.exec(
-        select(ImportedCredential).where(ImportedCredential.learner_id == learner_id)
+        select(ImportedCredential)
+        .where(ImportedCredential.learner_id == learner_id)
+        .options(defer(ImportedCredential.original))  # type: ignore[arg-type]  # up to 2 MiB each
     )
     addresses = emails(session, learner_id)
     found = [_issued(row, now) for row in issued] + [
@@ -238,7 +241,9 @@ def profile(
     }
     addresses = emails(session, learner_id)
     for row in session.exec(
-        select(ImportedCredential).where(ImportedCredential.learner_id == learner_id)
+        select(ImportedCredential)
+        .where(ImportedCredential.learner_id == learner_id)
+        .options(defer(ImportedCredential.original))  # type: ignore[arg-type]  # up to 2 MiB each
     ):
         for framework, code, name, weight in imported_skills(row, now, addresses):
             entry = result.setdefault((framework, code), SkillEntry(framework, code, name))
