@@ -7,6 +7,67 @@ from __future__ import annotations
 from collections.abc import Callable
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    # public pages: the verification report (/v/{id}, /verify, share links, the wallet)
+    "verification": ("Open Badges 3.0 verification", "오픈배지 3.0 검증"),
+    "checked_by": (
+        "Checked by Laurel against the Open Badges 3.0 standard.",
+        "Laurel이 오픈배지 3.0 표준에 따라 검증했습니다.",
+    ),
+    "verify_another": ("Verify another badge", "다른 배지 검증하기"),
+    "verdict_verified": ("Verified", "검증됨"),
+    "verdict_verified_text": (
+        "This badge is genuine, valid and not revoked.",
+        "진본이며 유효하고 취소되지 않은 배지입니다.",
+    ),
+    "verdict_failed": ("Not verified", "검증 실패"),
+    "verdict_failed_text": ("Do not rely on this badge.", "이 배지를 신뢰하지 마세요."),
+    "verdict_unknown": ("Could not verify", "검증할 수 없음"),
+    "verdict_unknown_text": (
+        "Laurel could not finish checking this badge; it is not shown as valid.",
+        "Laurel이 이 배지의 검증을 마치지 못했습니다. 유효한 것으로 표시하지 않습니다.",
+    ),
+    "why": ("Why:", "사유:"),
+    "issuer_reason": ("The issuer's reason:", "발급 기관의 사유:"),
+    "badge_image": ("Badge image: {name}", "배지 이미지: {name}"),
+    "criteria": ("Criteria:", "이수 기준:"),
+    "details": ("Details", "상세 정보"),
+    "issued_by": ("Issued by", "발급 기관"),
+    "no_name": ("(no name)", "(이름 없음)"),
+    "awarded_to": ("Awarded to", "수여 대상"),
+    "expires_title": ("Expires", "만료일"),
+    "no_expiry": ("Does not expire", "만료 없음"),
+    "learning_hours_label": ("Learning hours", "학습 시간"),
+    "credential_id": ("Credential id", "자격 증명 ID"),
+    "evidence": ("Evidence", "증빙"),
+    "every_check": ("Every check", "모든 검사 항목"),
+    "outcome_passed": ("Passed", "통과"),
+    "outcome_failed": ("Failed", "실패"),
+    "outcome_unknown": ("Unknown", "확인 불가"),
+    "outcome_skipped": ("Skipped", "건너뜀"),
+    "warning_only": ("(warning only)", "(경고만)"),
+    "dl_json": ("Credential (JSON)", "자격 증명 (JSON)"),
+    "dl_jwt": ("Credential (VC-JWT)", "자격 증명 (VC-JWT)"),
+    "dl_png": ("Baked badge (PNG)", "배지 이미지 (PNG)"),
+    "dl_svg": ("Baked badge (SVG)", "배지 이미지 (SVG)"),
+    "dl_pdf": ("Certificate (PDF)", "인증서 (PDF)"),
+    "dl_qr": ("QR code", "QR 코드"),
+    "verify_title": ("Verify an Open Badge", "오픈배지 검증하기"),
+    "verify_help": (
+        "Any Open Badges 3.0 credential from any issuer: paste it, upload it, give its URL, or "
+        "upload a photo of the QR code on a certificate.",
+        "어느 기관의 오픈배지 3.0 자격 증명이든 검증합니다: 붙여넣기, 파일 올리기, URL 입력, "
+        "또는 인증서의 QR 코드 사진을 올리세요.",
+    ),
+    "verify_paste": (
+        "Paste a credential (JSON or VC-JWT)",
+        "자격 증명 붙여넣기 (JSON 또는 VC-JWT)",
+    ),
+    "verify_upload": (
+        "Or upload a file (JSON, baked PNG or SVG, or a photo of a QR code)",
+        "또는 파일 올리기 (JSON, 배지 PNG/SVG, QR 코드 사진)",
+    ),
+    "verify_url": ("Or give its URL", "또는 URL 입력"),
+    "verify_button": ("Verify", "검증"),
     # layout
     "skip": ("Skip to content", "본문으로 건너뛰기"),
     "wallet": ("Wallet", "지갑"),

@@ -18,6 +18,8 @@ from issuer.models import Credential, Issuer
 from issuer.services import credentials as credential_service
 from issuer.services.context import Services
 from issuer.services.public_view import View, stored_view, submitted_view
+from issuer.web.auth import language
+from issuer.web.i18n import translator
 from issuer.web.render import NO_STORE, templates
 from verifier.baking import bake_png, bake_svg
 from verifier.sources import DEFAULT_MAX_BYTES
@@ -25,8 +27,16 @@ from verifier.sources import DEFAULT_MAX_BYTES
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
+def _words(request: Request) -> dict[str, Any]:
+    """The page's language (English or Korean; ``?lang=``, a cookie, ``Accept-Language``)."""
+    lang = language(request)
+    return {"lang": lang, "t": translator(lang)}
+
+
 def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, context, status_code=status, headers=NO_STORE)
+    return templates.TemplateResponse(
+        request, name, {**_words(request), **context}, status_code=status, headers=NO_STORE
+    )
 
 
 def _not_found(request: Request, detail: str) -> HTMLResponse:
@@ -203,7 +213,7 @@ def skill_page(framework: str, code: str, request: Request, services: ServicesDe
         return _page(request, "error.html", 404, title="Skill not found", detail=exc.detail)
     if "application/json" in request.headers.get("accept", ""):
         return Response(json.dumps(skill, ensure_ascii=False), media_type="application/json")
-    return templates.TemplateResponse(request, "skill.html", {"skill": skill})
+    return templates.TemplateResponse(request, "skill.html", {**_words(request), "skill": skill})
 
 
 @router.get("/verify", response_class=HTMLResponse)

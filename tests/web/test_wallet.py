@@ -304,6 +304,12 @@ def test_every_page_renders_in_both_languages(
             response = site.get(path, params={"lang": lang})
             assert response.status_code == 200, (path, lang, response.text[:500])
             assert f'<html lang="{lang}">' in response.text
+    korean = site.get(f"/wallet/badges/c-{badge}", params={"lang": "ko"}).text
+    assert "모든 검사 항목" in korean and ">검증됨<" in korean
+    site.cookies.delete("laurel_lang")
+    public = site.get(f"/v/{badge}", headers={"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.8"})
+    assert ">검증됨<" in public.text and "발급 기관" in public.text
+    assert ">Verified<" in site.get(f"/v/{badge}").text  # English by default
 
 
 def _external(email: str, name: str = "Data Literacy") -> bytes:
