@@ -531,3 +531,27 @@ def test_merging_two_wallets_that_imported_the_same_badge(
     assert done.status_code == 303
     with Session(mail_services.engine) as db:
         assert len(db.exec(select(ImportedCredential)).all()) == 1
+
+
+def test_without_smtp_the_link_is_written_to_the_server_log(
+    services: Services, caplog: object
+) -> None:
+    import logging
+
+    import pytest
+
+    from issuer.api.app import create_app
+
+    assert isinstance(caplog, pytest.LogCaptureFixture)
+    assert services.settings.smtp_host is None
+    with (
+        caplog.at_level(logging.WARNING, logger="laurel.mail"),
+        TestClient(create_app(services=services), base_url="https://laurel.test") as client,
+    ):
+        form = client.get("/wallet/login")
+        client.post("/wallet/login", data={"email": "local@example.org", "csrf": csrf(form.text)})
+        found = re.search(r"https://laurel\.test(/wallet/login/\S+)", caplog.text)
+        assert found, caplog.text
+        page = client.get(found.group(1))
+        done = client.post(found.group(1), data={"csrf": csrf(page.text)}, follow_redirects=False)
+        assert done.status_code == 303
