@@ -324,6 +324,7 @@ def hours(
     for badge in badges(session, learner_id, now):
         if (
             badge.status == "valid"
+            and badge.yours
             and badge.hours
             and badge.issued_on
             and badge.issued_on.year == year

@@ -330,6 +330,7 @@ def _external(email: str, name: str = "Data Literacy") -> bytes:
         "sha256$" + hashlib.sha256(f"{email}s4lt".encode()).hexdigest()
     )
     subject["achievement"]["name"] = name
+    subject["creditsEarned"] = 8
     subject["achievement"]["alignment"] = [
         {
             "type": ["Alignment"],
@@ -368,6 +369,12 @@ def test_import_badges_from_other_issuers(
     page = site.get(someone_elses.headers["location"])
     assert 'id="verdict-title">Verified' in page.text and "does not count" in page.text
     assert site.get("/wallet/skills").text.count("Data analysis") == skills.count("Data analysis")
+    from issuer.services import wallet
+
+    with Session(mail_services.engine) as db:
+        [learner] = db.exec(select(Learner)).all()
+        assert learner.id is not None
+        assert wallet.hours(db, learner.id, 2026)["hours"] == 8  # only the badge issued to me
 
     ref = someone_elses.headers["location"].split("/")[-1].split("?")[0]
     removed = site.post(f"/wallet/badges/{ref}/remove", data={"csrf": token})
