@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from issuer.api.deps import ApiKeyDep, ServicesDep, SessionDep, issuer_for
-from issuer.errors import BadRequest, NotFound
+from issuer.errors import NotFound
 from issuer.schemas import GroupRoster, TeamRequest
 
 router = APIRouter(prefix="/api/v1", tags=["skills"])
@@ -90,14 +90,9 @@ def list_groups(slug: str, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
 def put_group(
     slug: str, name: str, body: GroupRoster, db: SessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> dict[str, Any]:
-    from issuer.schemas import group_name
     from issuer.services import groups
 
     issuer = issuer_for(db, key, slug, "admin")
-    try:
-        name = group_name(name)
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from None
     return groups.replace(services, issuer, name, body.emails)
 
 

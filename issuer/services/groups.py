@@ -16,7 +16,7 @@ from issuer.db import transaction
 from issuer.errors import BadRequest, NotFound
 from issuer.models import Issuer, LearnerGroup
 from issuer.models.base import utcnow
-from issuer.schemas import normalize_email
+from issuer.schemas import group_name, normalize_email
 from issuer.services.context import Services
 
 MAX_ROSTER = 100_000
@@ -46,6 +46,14 @@ def listing(session: Session, issuer: Issuer) -> list[dict[str, Any]]:
     return [{"name": name, "learners": count} for name, count in rows]
 
 
+def normalized(name: str) -> str:
+    """A group name as stored (inner whitespace collapsed); ``BadRequest`` if it cannot be one."""
+    try:
+        return group_name(name)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+
+
 def require_group(session: Session, issuer: Issuer, name: str) -> None:
     found = session.exec(
         select(LearnerGroup.id).where(
@@ -61,16 +69,17 @@ def replace(services: Services, issuer: Issuer, name: str, emails: list[str]) ->
     that their later badges count for the group)."""
     from issuer.services.issuance import resolve_learner
 
+    name = normalized(name)
     assert issuer.id is not None
     if len(emails) > MAX_ROSTER:
         raise BadRequest(f"a roster has at most {MAX_ROSTER} emails")
-    normalized = []
+    addresses = set()
     for email in emails:
         try:
-            normalized.append(normalize_email(email))
+            addresses.add(normalize_email(email))
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
-    learners = {resolve_learner(services, email, None, None).id for email in set(normalized)}
+    learners = {resolve_learner(services, email, None, None).id for email in addresses}
     with transaction(services.engine) as session:
         session.execute(
             delete(LearnerGroup).where(
@@ -82,6 +91,7 @@ def replace(services: Services, issuer: Issuer, name: str, emails: list[str]) ->
 
 
 def remove(services: Services, issuer: Issuer, name: str) -> None:
+    name = normalized(name)
     with transaction(services.engine) as session:
         require_group(session, issuer, name)
         session.execute(

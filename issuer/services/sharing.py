@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,16 +18,12 @@ from sqlmodel import Session, col, select
 from issuer.db import transaction
 from issuer.errors import BadRequest, Conflict, NotFound
 from issuer.models import Credential, ImportedCredential, Learner, PublicProfile, ShareLink
-from issuer.models.base import utcnow
+from issuer.models.base import aware, utcnow
 from issuer.services import wallet
 from issuer.services.context import Services
 
 MAX_DAYS = 3650
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,62}[a-z0-9])$")
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def create_link(
@@ -82,8 +78,7 @@ def links(session: Session, learner_id: int, ref: str) -> list[ShareLink]:
 def link_state(link: ShareLink) -> str:
     if link.revoked_at is not None:
         return "revoked"
-    expires = _aware(link.expires_at)
-    if expires is not None and expires <= utcnow():
+    if link.expires_at is not None and aware(link.expires_at) <= utcnow():
         return "expired"
     return "active"
 

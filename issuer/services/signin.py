@@ -16,8 +16,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import and_, delete, func, update
 from sqlmodel import Session, col, select
 
 from issuer.db import transaction
@@ -35,6 +36,7 @@ RATE_WINDOW = timedelta(minutes=15)
 LINKS_PER_EMAIL = 3
 LINKS_PER_REQUESTER = 10
 SIGN_IN, ADD_EMAIL = "sign-in", "add-email"
+UNUSABLE = "this link has expired or was already used; ask for a new one"
 
 
 def digest(value: str) -> str:
@@ -119,37 +121,32 @@ def _send(services: Services, email: str, token: str, purpose: str, language: st
     mail.send(services.settings, email, subject, body.format(link=link))
 
 
+def _usable(token: str, purpose: str) -> Any:
+    """The SQL condition: the link ``token`` exists for ``purpose``, unused and unexpired."""
+    return and_(
+        col(SignInLink.token_hash) == digest(token),
+        col(SignInLink.purpose) == purpose,
+        col(SignInLink.used_at).is_(None),
+        col(SignInLink.expires_at) > utcnow(),
+    )
+
+
 def check_usable(services: Services, token: str, purpose: str) -> None:
     """``InvalidLink`` now, before the learner presses "Continue", if the link cannot work."""
     with Session(services.engine) as session:
-        found = session.exec(
-            select(SignInLink.id).where(
-                SignInLink.token_hash == digest(token),
-                SignInLink.purpose == purpose,
-                col(SignInLink.used_at).is_(None),
-                col(SignInLink.expires_at) > utcnow(),
-            )
-        ).first()
+        found = session.exec(select(SignInLink.id).where(_usable(token, purpose))).first()
     if found is None:
-        raise InvalidLink("this link has expired or was already used; ask for a new one")
+        raise InvalidLink(UNUSABLE)
 
 
 def redeem(services: Services, token: str, purpose: str) -> SignInLink:
     """Use a link: ``InvalidLink`` unless it exists, is unused, unexpired and for ``purpose``."""
-    now = utcnow()
     with transaction(services.engine) as session:
         used = session.execute(
-            update(SignInLink)
-            .where(
-                col(SignInLink.token_hash) == digest(token),
-                col(SignInLink.purpose) == purpose,
-                col(SignInLink.used_at).is_(None),
-                col(SignInLink.expires_at) > now,
-            )
-            .values(used_at=now)
+            update(SignInLink).where(_usable(token, purpose)).values(used_at=utcnow())
         )
         if used.rowcount != 1:  # type: ignore[attr-defined]
-            raise InvalidLink("this link has expired or was already used; ask for a new one")
+            raise InvalidLink(UNUSABLE)
         link = session.exec(select(SignInLink).where(SignInLink.token_hash == digest(token))).one()
         session.expunge(link)
         return link

@@ -140,7 +140,7 @@ def skill_rows(
 
 def profiles(
     session: Session,
-    issuer: Issuer,
+    issuer: Issuer | None,
     at: datetime | None = None,
     *,
     learners: Iterable[int] | None = None,
@@ -148,7 +148,8 @@ def profiles(
 ) -> dict[int, dict[SkillKey, SkillEntry]]:
     """Learners' skills (learner id -> skill -> entry) from their credentials valid at ``at``
     (default now), summed in the database: one row per learner and skill comes back. ``learners``
-    and ``codes`` narrow the scan (one learner's gap, the skills a team needs)."""
+    and ``codes`` narrow the scan (one learner's gap, the skills a team needs); ``issuer`` None
+    sums the credentials of every issuer (a learner's own wallet)."""
     at = at or datetime.now(UTC)
     table = CredentialSkill.__table__  # type: ignore[attr-defined]
     query = (
@@ -159,9 +160,11 @@ def profiles(
             func.max(table.c.name),
             func.sum(table.c.scaled_weight),
         )
-        .where(table.c.issuer_id == issuer.id, valid_at(table, at))
+        .where(valid_at(table, at))
         .group_by(table.c.learner_id, table.c.framework, table.c.code)
     )
+    if issuer is not None:
+        query = query.where(table.c.issuer_id == issuer.id)
     if learners is not None:
         query = query.where(table.c.learner_id.in_(list(learners)))
     if codes is not None:
@@ -294,9 +297,10 @@ def cloud_report(
 ) -> dict[str, Any]:
     """The organisation's (or one group's) cloud and the rising-importance overlay."""
     from issuer.services.frameworks import catalogue
-    from issuer.services.groups import require_group
+    from issuer.services.groups import normalized, require_group
 
     if group is not None:
+        group = normalized(group)
         require_group(session, issuer, group)
     cloud = organisation_cloud(session, issuer, group=group)
     overlay = rising_overlay(cloud, catalogue(services).framework("ai-competency"))

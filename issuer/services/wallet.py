@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -20,13 +19,13 @@ from issuer.errors import NotFound
 from issuer.models import (
     Achievement,
     Credential,
-    CredentialSkill,
     ImportedCredential,
     Issuer,
     LearnerEmail,
 )
+from issuer.models.base import aware
 from issuer.services.context import Services
-from issuer.services.skills import SkillEntry, SkillKey, _framework, decay, valid_at
+from issuer.services.skills import SkillEntry, SkillKey, _framework, profiles
 
 DEFAULT_ANNUAL_HOURS = 80.0
 
@@ -80,7 +79,7 @@ def _issued(row: Credential, now: datetime) -> WalletBadge:
     achievement = document["credentialSubject"]["achievement"]
     if row.revoked_at is not None:
         status = "revoked"
-    elif row.valid_until is not None and _aware(row.valid_until) <= now:
+    elif row.valid_until is not None and aware(row.valid_until) <= now:
         status = "expired"
     else:
         status = "valid"
@@ -117,7 +116,7 @@ def _imported(row: ImportedCredential, now: datetime, emails: list[str]) -> Wall
         ref=f"i-{row.id}",
         name=row.name,
         issuer_name=row.issuer_name,
-        issued_on=_aware(row.issued_on) if row.issued_on else None,
+        issued_on=aware(row.issued_on) if row.issued_on else None,
         achievement_type=achievement.get("achievementType") if not row.legacy else None,
         status=status,
         image_url=f"/wallet/badges/i-{row.id}/image"
@@ -128,10 +127,6 @@ def _imported(row: ImportedCredential, now: datetime, emails: list[str]) -> Wall
         hours=None if row.legacy else _hours(document),
         yours=not row.legacy and issued_to_any(document, emails),
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def badges(session: Session, learner_id: int, now: datetime | None = None) -> list[WalletBadge]:
@@ -223,22 +218,7 @@ def profile(
     from issuer.services.imports import imported_skills
 
     now = now or datetime.now(UTC)
-    table = CredentialSkill.__table__  # type: ignore[attr-defined]
-    rows = session.execute(
-        select(
-            table.c.framework,
-            table.c.code,
-            func.max(table.c.name),
-            func.sum(table.c.scaled_weight),
-        )
-        .where(table.c.learner_id == learner_id, valid_at(table, now))
-        .group_by(table.c.framework, table.c.code)
-    )
-    factor = decay(now)
-    result = {
-        (framework, code): SkillEntry(framework, code, name, scaled * factor)
-        for framework, code, name, scaled in rows
-    }
+    result = profiles(session, None, now, learners=[learner_id]).get(learner_id, {})
     addresses = emails(session, learner_id)
     for row in session.exec(
         select(ImportedCredential)
@@ -315,13 +295,17 @@ def programmes(services: Services, session: Session, learner_id: int) -> list[di
 
 
 def hours(
-    session: Session, learner_id: int, year: int, required: float = DEFAULT_ANNUAL_HOURS
+    session: Session,
+    learner_id: int,
+    year: int,
+    required: float = DEFAULT_ANNUAL_HOURS,
+    every: list[WalletBadge] | None = None,
 ) -> dict[str, Any]:
-    """Learning hours earned in ``year`` from valid badges (issued here or imported and
-    verified) against the annual requirement."""
-    now = datetime.now(UTC)
+    """Learning hours earned in ``year`` from valid badges (issued here or imported, verified
+    and issued to the learner) against the annual requirement; ``every``: the learner's badges,
+    if the caller has them already."""
     total = 0.0
-    for badge in badges(session, learner_id, now):
+    for badge in every if every is not None else badges(session, learner_id):
         if (
             badge.status == "valid"
             and badge.yours

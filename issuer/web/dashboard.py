@@ -20,11 +20,9 @@ from issuer.web.auth import (
     STAFF_COOKIE,
     check_form,
     clear_cookie,
-    form_token,
-    remember_form_token,
     set_cookie,
 )
-from issuer.web.render import render
+from issuer.web.render import form_before_sign_in, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -42,17 +40,9 @@ def _staff(request: Request, services: Services) -> tuple[WebSession, Issuer] | 
 def _login_page(
     request: Request, services: Services, status: int = 200, error: str | None = None
 ) -> Response:
-    response = render(
-        request,
-        services,
-        "dashboard_login.html",
-        status,
-        csrf=form_token(request),
-        error=error,
-        home="/dashboard",
+    return form_before_sign_in(
+        request, services, "dashboard_login.html", status, error=error, home="/dashboard"
     )
-    remember_form_token(request, response, services)
-    return response
 
 
 @router.get("/dashboard/login")

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from issuer.services.context import Services
-from issuer.web.auth import LANG_COOKIE, LANGUAGES, language
+from issuer.web.auth import LANG_COOKIE, LANGUAGES, form_token, language, remember_form_token
 from issuer.web.i18n import translator
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -37,4 +37,14 @@ def render(
     )
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
+    return response
+
+
+def form_before_sign_in(
+    request: Request, services: Services, template: str, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """A page whose form is posted before there is a session: its CSRF token is the
+    double-submit cookie's (set here when the visitor has none yet)."""
+    response = render(request, services, template, status, csrf=form_token(request), **context)
+    remember_form_token(request, response, services)
     return response

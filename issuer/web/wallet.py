@@ -23,12 +23,10 @@ from issuer.web.auth import (
     check_form,
     clear_cookie,
     client_address,
-    form_token,
     language,
-    remember_form_token,
     set_cookie,
 )
-from issuer.web.render import render
+from issuer.web.render import form_before_sign_in, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 SAFE_FILE = {
@@ -73,11 +71,9 @@ def _learner_name(services: Services, learner_id: int) -> str | None:
 def _login_form(
     request: Request, services: Services, status: int = 200, **context: Any
 ) -> Response:
-    response = page(
-        request, services, "wallet_login.html", status, csrf=form_token(request), **context
+    return form_before_sign_in(
+        request, services, "wallet_login.html", status, home="/wallet", **context
     )
-    remember_form_token(request, response, services)
-    return response
 
 
 @router.get("/wallet/login")
@@ -108,17 +104,14 @@ def continue_form(token: str, request: Request, services: ServicesDep) -> Respon
         signin.check_usable(services, token, signin.SIGN_IN)
     except LaurelError as exc:
         return message(request, services, exc.status, exc.detail, None)
-    response = page(
+    return form_before_sign_in(
         request,
         services,
         "wallet_continue.html",
-        csrf=form_token(request),
+        home="/wallet",
         action=f"/wallet/login/{quote(token)}",
         title_key="continue_sign_in",
-        help_text=None,
     )
-    remember_form_token(request, response, services)
-    return response
 
 
 @router.post("/wallet/login/{token}")
@@ -182,7 +175,7 @@ def wallet_home(
     this_year = datetime.now(UTC).year
     with Session(services.engine) as db:
         every = wallet.badges(db, session.learner_id)
-        hours = wallet.hours(db, session.learner_id, this_year)
+        hours = wallet.hours(db, session.learner_id, this_year, every=every)
         programmes = wallet.programmes(services, db, session.learner_id)
     return page(
         request,

@@ -92,7 +92,6 @@ def confirm_form(token: str, request: Request, services: ServicesDep) -> Respons
         csrf=session.csrf,
         action=f"/wallet/emails/confirm/{quote(token)}",
         title_key="add_email",
-        help_text=None,
     )
 
 
