@@ -56,8 +56,7 @@ def check_binding(
         )
     if not resolved.confirmed:
         raise Indeterminate(
-            f"the key is named in {resolved.id}, but {issuer_id} could not be fetched "
-            "to confirm it"
+            f"the key is named in {resolved.id}, but {issuer_id} could not be fetched to confirm it"
         )
     if ASSERTION not in resolved.purposes:
         if resolved.purposes:

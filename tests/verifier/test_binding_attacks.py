@@ -103,7 +103,7 @@ def test_a_key_in_another_document_that_the_issuer_lists_is_accepted() -> None:
     assert report.verdict is Verdict.VERIFIED, report.to_dict()
 
 
-# --- the two forgeries of issue 11 --------------------------------------------------------------
+# --- the two forgeries of issue 11 ---------------------------------------------------------------
 
 
 def test_borrowed_controller_in_a_did_web_document() -> None:
@@ -125,7 +125,7 @@ def test_borrowed_controller_in_an_https_key_document() -> None:
     assert "does not list it under assertionMethod" in report.check("issuer").reason
 
 
-# --- more hostile bindings ------------------------------------------------------------------------
+# --- more hostile bindings -----------------------------------------------------------------------
 
 
 def test_borrowed_controller_in_an_https_controller_document() -> None:
@@ -251,7 +251,7 @@ def test_unreachable_controller_document_is_never_verified() -> None:
     assert report.check("issuer").outcome is Outcome.UNKNOWN
 
 
-# --- VC-JWT: kid and jwk ---------------------------------------------------------------------------
+# --- VC-JWT: kid and jwk -------------------------------------------------------------------------
 
 
 def jwt_signed(issuer: str, header: dict[str, Any], key: Any) -> str:
@@ -337,7 +337,7 @@ def test_jwt_kid_of_the_did_web_issuer_verifies() -> None:
     assert verify(token, fetcher).verdict is Verdict.VERIFIED
 
 
-# --- did:jwk purposes -----------------------------------------------------------------------------
+# --- did:jwk purposes ----------------------------------------------------------------------------
 
 
 def _did_jwk(jwk: dict[str, Any]) -> str:
