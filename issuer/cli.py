@@ -18,6 +18,7 @@ from rich.markup import escape
 from verifier import Outcome, Report, Verdict, verify_credential
 from verifier.errors import FetchError, InputError
 from verifier.fetch import HttpFetcher
+from verifier.identity import IssuerIdentity
 from verifier.sources import DEFAULT_MAX_BYTES
 
 app = typer.Typer(
@@ -290,20 +291,28 @@ def _read_source(source: str) -> str | bytes:
         return handle.read(DEFAULT_MAX_BYTES + 1)
 
 
-def _load_trust(path: Path) -> list[str]:
-    data = json.loads(path.read_text("utf-8"))
-    issuers = data.get("issuers", data) if isinstance(data, dict) else data
-    if not isinstance(issuers, list) or not all(isinstance(item, str) for item in issuers):
-        raise ValueError('a trust file is a JSON list of issuer ids, or {"issuers": [...]}')
-    return issuers
-
-
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _safe(text: str) -> str:
     """Text from a credential, made safe for a terminal: no escape sequences, no markup."""
     return escape(_CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text))
+
+
+_IDENTITY_COLOUR = {"known": "green", "linked": "green", "unconfirmed": "yellow"}
+_STRENGTH = {"unconfirmed": 0, "linked": 1, "known": 2}
+
+
+def _identity_line(identity: IssuerIdentity) -> str:
+    state = identity.state.value
+    words = f"[bold {_IDENTITY_COLOUR[state]}]{state.upper()}[/]  {_safe(identity.reason)}"
+    entry = identity.entry
+    if entry is not None:
+        details = [entry.name, entry.location or entry.country, entry.url]
+        words += " — " + _safe(", ".join(d for d in details if d))
+    elif identity.linked_domain:
+        words += f" ({_safe(identity.linked_domain)})"
+    return words
 
 
 def _print_report(report: Report, console: Console) -> None:
@@ -320,6 +329,9 @@ def _print_report(report: Report, console: Console) -> None:
         }
         for label, value in rows.items():
             console.print(f"  {label:<12} {_safe(value)}")
+        console.print(f"  {'identity':<12} {_identity_line(report.identity)}")
+        for skipped in report.identity.not_checked:
+            console.print(f"  {'':<12} [dim]not checked: {_safe(skipped)}[/dim]")
     for check in report.checks:
         optional = "" if check.required else " [dim](warning only)[/dim]"
         line = f"{_safe(check.name)}: {_safe(check.reason)}"
@@ -336,17 +348,41 @@ def verify(
         str | None, typer.Option(help="Check that the badge was issued to this email.")
     ] = None,
     trust: Annotated[
-        Path | None, typer.Option(help="A JSON file listing trusted issuer ids.")
+        list[str] | None,
+        typer.Option(
+            help="A trust list (file or URL): a DCC registry, a DCC known-registries list, or a "
+            "JSON list of issuer ids. Repeat for several; LAUREL_TRUST_LISTS adds more. With a "
+            "trust list, an issuer that is not in one exits 1 (see --require).",
+        ),
+    ] = None,
+    require: Annotated[
+        str | None,
+        typer.Option(
+            help="The issuer identity to require: known, linked or unconfirmed (any). Default: "
+            "known when a trust list is given, else unconfirmed."
+        ),
     ] = None,
     now: Annotated[str | None, typer.Option(help="Verify as of this ISO 8601 time.")] = None,
 ) -> None:
-    """Verify an Open Badges credential. Exit 0 verified, 1 not verified, 2 could not run."""
+    """Verify an Open Badges credential. Exit 0 verified, 1 not verified (or its issuer is
+    weaker than --require), 2 could not decide or could not run."""
+    import os
+
+    from issuer.settings import split_sources
+    from verifier.httpcache import CachingHttpClient
+    from verifier.identity import TrustPolicy
+    from verifier.registries import load_sources
+
     console = Console(emoji=False, highlight=False, soft_wrap=True)
+    sources = [*(trust or []), *split_sources(os.environ.get("LAUREL_TRUST_LISTS", ""))]
+    wanted = require or ("known" if sources else "unconfirmed")
     try:
+        if wanted not in _STRENGTH:
+            raise ValueError("--require is known, linked or unconfirmed")
         when = datetime.fromisoformat(now.replace("Z", "+00:00")) if now is not None else None
         if when is not None and when.tzinfo is None:
             raise ValueError("--now needs a time zone, e.g. 2026-01-01T00:00:00Z")
-        trusted = _load_trust(trust) if trust else None
+        registries = load_sources(sources, CachingHttpClient(allow_loopback_http=True))
         data = _read_source(source)
     except (OSError, ValueError, InputError, FetchError) as exc:
         typer.echo(f"laurel verify: {exc}", err=True)
@@ -354,13 +390,20 @@ def verify(
     # A local tool: also reach a Laurel running on this machine over plain http (e.g. --demo).
     fetcher = HttpFetcher(allow_loopback_http=True)
     report = verify_credential(
-        data, now=when, email=email, trusted_issuers=trusted, fetcher=fetcher
+        data, now=when, email=email, fetcher=fetcher, trust=TrustPolicy(registries)
     )
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         _print_report(report, console)
     if report.verdict is Verdict.VERIFIED:
+        if _STRENGTH[report.identity.state.value] < _STRENGTH[wanted]:
+            typer.echo(
+                f"laurel verify: the signature is genuine, but the issuer is "
+                f"{report.identity.state.value}, not {wanted}",
+                err=True,
+            )
+            raise typer.Exit(EXIT_NOT_VERIFIED)
         raise typer.Exit(EXIT_VERIFIED)
     if report.verdict is Verdict.NOT_VERIFIED:
         raise typer.Exit(EXIT_NOT_VERIFIED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -28,6 +29,10 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = False
     mail_from: str = "laurel@localhost"
+    trust_lists: str = ""
+    """Trust lists this instance's verifications consult, besides its own issuers: URLs or files
+    (DCC registries, DCC "known registries" lists, simple lists), separated by commas, spaces or
+    new lines."""
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
@@ -40,7 +45,22 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def trust_sources(self) -> list[str]:
+        return split_sources(self.trust_lists)
+
+    @property
+    def origin(self) -> str:
+        """``scheme://host[:port]`` of the base URL."""
+        scheme, rest = self.base_url.split("://", 1)
+        return f"{scheme}://{rest.split('/', 1)[0]}"
+
+    @property
     def host(self) -> str:
         """The host (and port) part of the base URL, as did:web writes it."""
         authority = self.base_url.split("://", 1)[-1].split("/", 1)[0]
         return authority.replace(":", "%3A")
+
+
+def split_sources(value: str) -> list[str]:
+    """``LAUREL_TRUST_LISTS``: URLs or file paths separated by commas, spaces or new lines."""
+    return [part for part in re.split(r"[\s,]+", value) if part]

@@ -250,31 +250,97 @@ def test_trust_file_that_lists_the_issuer(tmp_path: Path) -> None:
     code, report = verify_json(str(EXAMPLE), "--trust", str(trust))
     assert code == 0
     assert report["verdict"] == "verified"
-    trusted = check(report, "trusted issuer")
-    assert trusted["outcome"] == "passed"
-    assert trusted["required"] is False
+    identity = report["issuerIdentity"]
+    assert identity["state"] == "known"
+    assert identity["evidence"]["registry"] == "trust.json"
     assert report["warnings"] == []
 
 
-def test_trust_file_that_does_not_list_the_issuer(tmp_path: Path) -> None:
+def test_trust_file_that_does_not_list_the_issuer_exits_1(tmp_path: Path) -> None:
+    """A genuine signature from an issuer outside the user's trust list is not good enough when
+    the user asked for one: exit 1, and the report says why."""
     trust = write(tmp_path, "trust.json", ["https://other.example"])
     code, report = verify_json(str(EXAMPLE), "--trust", str(trust))
-    assert code == 0
+    assert code == 1
     assert report["verdict"] == "verified"
-    trusted = check(report, "trusted issuer")
-    assert trusted["outcome"] == "failed"
-    assert trusted["required"] is False
-    assert any(warning.startswith("trusted issuer:") for warning in report["warnings"])
+    assert report["issuerIdentity"]["state"] == "unconfirmed"
     human = verify(str(EXAMPLE), "--trust", str(trust))
-    assert human.exit_code == 0
-    assert "not in the trusted-issuer registry" in human.stdout
+    assert human.exit_code == 1
+    assert "UNCONFIRMED" in human.stdout
+    assert "the issuer is unconfirmed, not known" in human.stderr
+    assert verify(str(EXAMPLE), "--trust", str(trust), "--require", "unconfirmed").exit_code == 0
 
 
 def test_trust_file_as_an_object(tmp_path: Path) -> None:
     trust = write(tmp_path, "trust.json", {"issuers": [ISSUER]})
     code, report = verify_json(str(EXAMPLE), "--trust", str(trust))
     assert code == 0
-    assert check(report, "trusted issuer")["outcome"] == "passed"
+    assert report["issuerIdentity"]["state"] == "known"
+
+
+def test_dcc_registry_file(tmp_path: Path) -> None:
+    """The DCC static registry format (VerifierPlus, the Learner Credential Wallet)."""
+    registry = {
+        "meta": {"created": "2025-01-01T00:00:00+00:00", "updated": "2025-06-01T00:00:00+00:00"},
+        "registry": {
+            ISSUER: {
+                "name": "Example National HRD Institute",
+                "location": "Jincheon, Korea",
+                "url": "https://www.example.ac.kr",
+            }
+        },
+    }
+    trust = write(tmp_path, "community.json", registry)
+    code, report = verify_json(str(EXAMPLE), "--trust", str(trust))
+    assert code == 0
+    entry = report["issuerIdentity"]["evidence"]["entry"]
+    assert entry == {
+        "registry": "community.json",
+        "name": "Example National HRD Institute",
+        "location": "Jincheon, Korea",
+        "url": "https://www.example.ac.kr",
+    }
+    human = verify(str(EXAMPLE), "--trust", str(trust))
+    assert "KNOWN" in human.stdout and "Jincheon, Korea" in human.stdout
+
+
+def test_trust_lists_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    trust = write(tmp_path, "env.json", [ISSUER])
+    monkeypatch.setenv("LAUREL_TRUST_LISTS", f"{tmp_path / 'missing.json'}")
+    assert verify(str(EXAMPLE)).exit_code == 2  # a configured list that cannot be read
+    monkeypatch.setenv("LAUREL_TRUST_LISTS", str(trust))
+    code, report = verify_json(str(EXAMPLE))
+    assert code == 0
+    assert report["issuerIdentity"]["state"] == "known"
+
+
+def test_self_made_did_key_university_is_unconfirmed(tmp_path: Path) -> None:
+    """Anyone can make a did:key, call it a university and sign a medical degree: genuine
+    signature, but the identity is only self-declared, and says so."""
+    from issuer.keys import did_key, did_key_method, generate_ed25519
+    from issuer.signing import sign_data_integrity
+    from tests.issuer.credentials import make_credential
+
+    key = generate_ed25519()
+    forged = make_credential(did_key(key))
+    forged["issuer"]["name"] = "Seoul National University"
+    forged["credentialSubject"]["achievement"]["name"] = "Doctor of Medicine"
+    path = write(tmp_path, "md.json", sign_data_integrity(forged, key, did_key_method(key)))
+    code, report = verify_json(str(path))
+    assert code == 0
+    assert report["verdict"] == "verified"
+    identity = report["issuerIdentity"]
+    assert identity["state"] == "unconfirmed"
+    assert identity["claimedName"] == "Seoul National University"
+    assert "anyone can create an issuer like this" in identity["reason"]
+    human = verify(str(path))
+    assert "UNCONFIRMED" in human.stdout
+    assert "the name “Seoul National University” is the issuer's own claim" in human.stdout
+    assert verify(str(path), "--require", "linked").exit_code == 1
+
+
+def test_bad_require_exits_2() -> None:
+    assert verify(str(EXAMPLE), "--require", "famous").exit_code == 2
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from verifier.identity import NOTHING_READ, IssuerIdentity
+
 
 class Verdict(StrEnum):
     VERIFIED = "verified"
@@ -46,6 +48,8 @@ class Summary:
     types: tuple[str, ...] = ()
     issuer_id: str | None = None
     issuer_name: str | None = None
+    issuer_url: str | None = None
+    """The website the issuer profile names (the issuer's own claim)."""
     achievement_id: str | None = None
     achievement_name: str | None = None
     achievement_type: str | None = None
@@ -64,6 +68,8 @@ class Report:
     checks: tuple[Check, ...]
     summary: Summary = field(default_factory=Summary)
     credential: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    identity: IssuerIdentity = NOTHING_READ
+    """Who issued it, as far as anyone but the credential can tell; never changes the verdict."""
 
     @property
     def verified(self) -> bool:
@@ -104,6 +110,7 @@ class Report:
                 for c in self.checks
             ],
             "warnings": list(self.warnings),
+            "issuerIdentity": self.identity.to_dict(),
             "summary": asdict(self.summary),
         }
 

@@ -41,6 +41,7 @@ def summarize(credential: dict[str, Any], source_format: str) -> Summary:
         types=tuple(t for t in types if isinstance(t, str)),
         issuer_id=issuer_id,
         issuer_name=_name(issuer.get("name")) if isinstance(issuer, dict) else None,
+        issuer_url=_str(issuer.get("url")) if isinstance(issuer, dict) else None,
         achievement_id=_str(achievement.get("id")),
         achievement_name=_name(achievement.get("name")),
         achievement_type=_str(achievement.get("achievementType")),

@@ -1,9 +1,10 @@
 """``verify_credential``: every check of OB 3.0 §8.1 ("Verification"), as one frozen report.
 
 Checks, in order: input, context, type, schema, proof, issuer binding, validity, status, then the
-optional ones (endorsements, recipient, trusted issuer, refresh). Each check that raises becomes a
-failed (or unknown) outcome with the error's message as its plain-language reason; every check
-runs, so the report lists everything that is wrong, not only the first thing.
+optional ones (endorsements, recipient, refresh). Each check that raises becomes a failed (or
+unknown) outcome with the error's message as its plain-language reason; every check runs, so the
+report lists everything that is wrong, not only the first thing. Then, apart from the verdict, the
+issuer's identity (``verifier.identity``): known, linked or unconfirmed.
 """
 
 from __future__ import annotations
@@ -33,10 +34,13 @@ from verifier.errors import (
     VerifierError,
 )
 from verifier.fetch import Fetcher, HttpFetcher
+from verifier.identity import DEFAULT_POLICY, NOTHING_READ, TrustPolicy, assess
 from verifier.jsonld import canonicalize
 from verifier.keys import DefaultKeyResolver, KeyResolver, ResolvedKey
+from verifier.linkage import check_domain_linkage, linked_domains
 from verifier.proof import data_integrity
 from verifier.proof import jwt as vcjwt
+from verifier.registries import StaticRegistry, parse_static
 from verifier.report import Check, Outcome, Report, Verdict, decide
 from verifier.schema import SchemaUnavailable, validate
 from verifier.sources import DEFAULT_MAX_BYTES, Loaded, Source, load
@@ -128,21 +132,29 @@ def verify_credential(
     clock_skew: timedelta = DEFAULT_SKEW,
     max_bytes: int = DEFAULT_MAX_BYTES,
     check_endorsements: bool = True,
+    trust: TrustPolicy | None = None,
 ) -> Report:
     """Verify a credential given as JSON (dict, str, bytes), a compact JWS, a baked PNG or SVG,
     or a URL. Never raises for bad input: the report says what went wrong.
 
     ``fetcher`` performs every network access (default: HTTPS with timeouts and size limits);
     ``resolve_key`` turns a verification method or ``kid`` into a key (default: did:key, did:jwk,
-    did:web and HTTPS, through ``fetcher``); ``algorithms`` is the VC-JWT allow-list.
+    did:web and HTTPS, through ``fetcher``); ``algorithms`` is the VC-JWT allow-list. ``trust``
+    is the policy behind ``Report.identity`` (default: no trust lists, web domains checked);
+    ``trusted_issuers`` adds a simple list of issuer ids to it.
     """
     fetcher = _BoundedFetcher(fetcher or HttpFetcher(max_bytes=max_bytes))
+    policy = trust or DEFAULT_POLICY
+    if trusted_issuers is not None:
+        listed: StaticRegistry = parse_static(list(trusted_issuers), "trusted issuers")
+        policy = TrustPolicy((*policy.registries, listed), policy.domain_linkage)
     context = _Context(
         now=now or datetime.now(UTC),
         fetcher=fetcher,
         resolve_key=resolve_key or DefaultKeyResolver(fetcher),
         algorithms=tuple(algorithms),
         skew=clock_skew,
+        policy=policy,
     )
     try:
         loaded = load(source, fetcher=fetcher, max_bytes=max_bytes)
@@ -151,7 +163,7 @@ def verify_credential(
     except FetchError as exc:
         return _input_failure(Outcome.UNKNOWN, str(exc))
     with rdfc_budget.shared_budget():
-        return context.verify(loaded, email, trusted_issuers, check_endorsements)
+        return context.verify(loaded, email, check_endorsements, identity=True)
 
 
 def _input_failure(outcome: Outcome, reason: str) -> Report:
@@ -168,20 +180,22 @@ class _Context:
         resolve_key: KeyResolver,
         algorithms: tuple[str, ...],
         skew: timedelta,
+        policy: TrustPolicy = DEFAULT_POLICY,
     ) -> None:
         self.now = now
         self.fetcher = fetcher
         self.resolve_key = resolve_key
         self.algorithms = algorithms
         self.skew = skew
+        self.policy = policy
 
     def verify(
         self,
         loaded: Loaded,
         email: str | None,
-        trusted: Collection[str] | None,
         endorsements: bool,
         status: bool = True,
+        identity: bool = False,
     ) -> Report:
         run = _Run()
         decoded = None
@@ -242,18 +256,35 @@ class _Context:
             self._nested_credentials(credential, run)
         if email is not None:
             run.run("recipient", lambda: check_recipient(credential, email))
-        if trusted is not None:
-            in_registry = issuer in set(trusted)
-            run.add(
-                "trusted issuer",
-                Outcome.PASSED if in_registry else Outcome.FAILED,
-                f"{issuer} is {'' if in_registry else 'not '}in the trusted-issuer registry",
-                required=False,
-            )
         if "refreshService" in credential:
             run.add("refresh", Outcome.SKIPPED, "refresh services are not called", required=False)
         checks = tuple(run.checks)
-        return Report(decide(checks), checks, summarize(credential, loaded.format), credential)
+        summary = summarize(credential, loaded.format)
+        who = NOTHING_READ
+        if identity:
+            binding = next((c for c in checks if c.name == "issuer"), None)
+            who = assess(
+                issuer_id=issuer,
+                claimed_name=summary.issuer_name,
+                website=summary.issuer_url,
+                bound=binding is not None and binding.outcome is Outcome.PASSED,
+                policy=self.policy,
+                did_domains=self._did_domains,
+                link=self._link,
+            )
+        return Report(decide(checks), checks, summary, credential, who)
+
+    def _did_domains(self, did: str) -> list[str]:
+        """The origins the DID document names in ``LinkedDomains`` services (did:web only: a
+        did:key or did:jwk document has no services)."""
+        if not did.startswith("did:web:"):
+            return []
+        return linked_domains(DefaultKeyResolver(self.fetcher).document(did))
+
+    def _link(self, did: str, origin: str) -> str:
+        return check_domain_linkage(
+            did, origin, fetcher=self.fetcher, resolve_key=self.resolve_key, now=self.now
+        )
 
     def _context(self, credential: dict[str, Any], canonical: list[str | JsonLdError]) -> str:
         """Context rules and JSON-LD processing (which fails on dropped terms). The canonical
@@ -333,7 +364,7 @@ class _Context:
         def verify_list(status_list: dict[str, Any]) -> None:
             # The list's own status is not followed: a list that points at itself must not loop.
             status_list_input = Loaded("json", credential=status_list)
-            report = self.verify(status_list_input, None, None, False, False)
+            report = self.verify(status_list_input, None, False, False)
             for name in ("proof", "issuer"):
                 check = report.check(name)
                 if check is None or check.outcome is not Outcome.PASSED:
@@ -373,7 +404,7 @@ class _Context:
             return
         failures = []
         for index, item in enumerate(items[:limit]):
-            report = self.verify(_as_loaded(item), None, None, False)
+            report = self.verify(_as_loaded(item), None, False)
             if report.verdict is not Verdict.VERIFIED:
                 failures.append(f"{noun} {index + 1}: {report.reason()}")
         unchecked = len(items) - limit

@@ -13,16 +13,14 @@ from sqlmodel import Session
 from issuer.api.deps import ApiKeyDep, ServicesDep, SessionDep, issuer_for, require
 from issuer.errors import BadRequest, UnsupportedMedia
 from issuer.schemas import AchievementIn, IssueRequest, RevokeRequest
-from issuer.services import bulk, credentials
+from issuer.services import bulk, credentials, trust
 from issuer.services.achievements import (
     get_achievement,
     list_achievements,
     ob_achievement,
     save_achievement,
 )
-from issuer.services.fetching import LocalFirstFetcher
 from issuer.services.issuance import issue
-from verifier import verify_credential
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 VC_JSON = "application/vc+ld+json"
@@ -217,5 +215,5 @@ def revoke(
 )
 async def verify(request: Request, services: ServicesDep) -> dict[str, Any]:
     body = await request.body()
-    report = await run_in_threadpool(verify_credential, body, fetcher=LocalFirstFetcher(services))
+    report = await run_in_threadpool(trust.verify, services, body)
     return report.to_dict()

@@ -19,6 +19,8 @@ class Issuer(SQLModel, table=True):
     url: str | None = None
     email: str | None = None
     description: str | None = None
+    location: str | None = None
+    """Where the institute is (e.g. "Jincheon, Korea"), as its trust-list entry shows it."""
     image: str | None = None
     signatory_name: str | None = None
     signatory_title: str | None = None

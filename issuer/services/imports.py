@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 from issuer.db import transaction
 from issuer.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from issuer.models import Credential, ImportedCredential, Issuer, Learner, LearnerEmail
+from issuer.services import trust
 from issuer.services.context import Services
 from issuer.services.fetching import LocalFirstFetcher
 from issuer.services.imports_legacy import (
@@ -47,7 +48,7 @@ from issuer.services.imports_legacy import (
     utc,
 )
 from issuer.services.skills import _framework, base_weight, recency
-from verifier import Check, Outcome, Report, verify_credential
+from verifier import Check, Outcome, Report
 from verifier.baking import PNG_SIGNATURE
 from verifier.checks import check_recipient, types_of
 from verifier.errors import FetchError, InputError, NoCredentialFound, TooLarge, VerifierError
@@ -400,7 +401,7 @@ def _run_verifier(services: Services, original: bytes, now: datetime) -> Report:
     promise (pyld errors on odd contexts or numbers escape it), the input is reported as one
     that could not be checked, so one odd badge cannot stop an import or ``recheck_stale``."""
     try:
-        return verify_credential(original, fetcher=LocalFirstFetcher(services), now=now)
+        return trust.verify(services, original, now=now)
     except (ValueError, OverflowError, RecursionError) as exc:
         reason = f"Laurel's verifier could not process it ({type(exc).__name__}: {exc})"
         checks = (Check("input", Outcome.UNKNOWN, reason),)

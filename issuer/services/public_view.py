@@ -10,10 +10,10 @@ from sqlmodel import Session, col, select
 
 from issuer.errors import NotFound
 from issuer.models import Achievement, Credential, Issuer
+from issuer.services import trust
 from issuer.services.context import Services
 from issuer.services.credentials import parse_id
-from issuer.services.fetching import LocalFirstFetcher
-from verifier import Report, Verdict, verify_credential
+from verifier import Report, Verdict
 from verifier.fetch import Fetcher
 
 HEADLINES = {
@@ -76,7 +76,7 @@ def stored_view(
     if found is None:
         raise NotFound("Laurel has no badge with this id; check the link or the QR code")
     row, slug, design = found
-    report = verify_credential(row.document, fetcher=fetcher or LocalFirstFetcher(services))
+    report = trust.verify(services, row.document, fetcher=fetcher)
     return View(
         report=report,
         credential=row.document,
@@ -91,5 +91,5 @@ def submitted_view(
     services: Services, source: dict[str, Any] | str | bytes, fetcher: Fetcher | None = None
 ) -> View:
     """Verify anything someone pasted or uploaded."""
-    report = verify_credential(source, fetcher=fetcher or LocalFirstFetcher(services))
+    report = trust.verify(services, source, fetcher=fetcher)
     return View(report=report, credential=report.credential or {})

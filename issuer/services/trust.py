@@ -1,0 +1,105 @@
+"""Who this instance trusts, and how it verifies: its own issuers are known to it (a trust list
+named after the instance, also published at ``/trust/registry.json`` in the DCC registry format
+for other verifiers), followed by the lists in ``LAUREL_TRUST_LISTS``. Every verification the
+service runs goes through ``verify`` so that pages, the API, imports and the wallet agree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlmodel import Session, col, select
+
+from issuer.models import Issuer
+from issuer.services.context import Services
+from verifier import Report, verify_credential
+from verifier.fetch import Fetcher
+from verifier.httpcache import CachingHttpClient
+from verifier.identity import RegistryEntry, TrustPolicy, TrustRegistry
+from verifier.registries import load_sources
+
+REGISTRY_PATH = "/trust/registry.json"
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+
+
+def instance_name(services: Services) -> str:
+    return f"Laurel at {urlsplit(services.settings.base_url).netloc}"
+
+
+class OwnIssuers:
+    """This instance's issuers, from its database: a trust list that is always current."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.name = instance_name(services)
+
+    def lookup(self, issuer_id: str) -> RegistryEntry | None:
+        with Session(self.services.engine) as session:
+            issuer = session.exec(select(Issuer).where(Issuer.did == issuer_id)).first()
+        if issuer is None:
+            return None
+        return RegistryEntry(self.name, issuer.name, issuer.location, None, issuer.url)
+
+
+def _client(services: Services) -> CachingHttpClient:
+    host = urlsplit(services.settings.base_url).hostname or ""
+    loopback = services.settings.base_url.startswith("http://") and host in _LOOPBACK_HOSTS
+    return CachingHttpClient(allow_loopback_http=loopback)
+
+
+def configured_lists(services: Services) -> tuple[TrustRegistry, ...]:
+    """The lists of ``LAUREL_TRUST_LISTS``, loaded once per process (``ValueError`` when a file
+    is missing or not a trust list, so a bad setting shows at start)."""
+    key = ("trust-lists", services.settings.trust_lists)
+    cached = services.cache.get(key)
+    if cached is None:
+        cached = load_sources(services.settings.trust_sources, _client(services))
+        services.cache[key] = cached
+    assert isinstance(cached, tuple)
+    return cached
+
+
+def policy(services: Services) -> TrustPolicy:
+    return TrustPolicy((OwnIssuers(services), *configured_lists(services)))
+
+
+def verify(
+    services: Services, source: Any, *, fetcher: Fetcher | None = None, **options: Any
+) -> Report:
+    """``verify_credential`` as this instance runs it: its own documents from its database,
+    its trust policy."""
+    from issuer.services.fetching import LocalFirstFetcher
+
+    return verify_credential(
+        source,
+        fetcher=fetcher or LocalFirstFetcher(services),
+        trust=policy(services),
+        **options,
+    )
+
+
+def published_registry(services: Services) -> dict[str, Any]:
+    """This instance's issuers as a DCC static registry (what VerifierPlus and the Learner
+    Credential Wallet read), so other verifiers can trust them."""
+    with Session(services.engine) as session:
+        issuers = list(session.exec(select(Issuer).order_by(col(Issuer.id))))
+    created = min((i.created_at for i in issuers), default=datetime.now(UTC))
+    updated = max((i.created_at for i in issuers), default=created)
+    registry: dict[str, Any] = {}
+    for issuer in issuers:
+        entry = {"name": issuer.name, "location": issuer.location, "url": issuer.url}
+        registry[issuer.did] = {k: v for k, v in entry.items() if v}
+    return {
+        "meta": {
+            "name": instance_name(services),
+            "created": _iso(created),
+            "updated": _iso(updated),
+        },
+        "registry": registry,
+    }
+
+
+def _iso(value: datetime) -> str:
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()

@@ -1,0 +1,147 @@
+"""GET with the HTTP caching rules a trust list is served with (RFC 9111, the parts that matter
+for a client's private cache): ``Cache-Control: max-age`` / ``no-store`` / ``no-cache``,
+``Expires``, and revalidation with ``ETag`` (``If-None-Match``) and ``Last-Modified``
+(``If-Modified-Since``), where a ``304`` keeps the stored body.
+
+Used for documents an operator configures (trust lists, federation statements), not for what a
+credential points at: those go through the verifier's ``Fetcher``. Only ``https`` is fetched
+(plus loopback ``http`` when allowed, for development and tests); a stale copy is never used
+when the server cannot be reached.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from verifier.errors import FetchError
+from verifier.fetch import DEFAULT_MAX_BYTES, LOOPBACK
+
+DEFAULT_MAX_AGE = 300.0
+"""Freshness when the server gives no caching headers at all."""
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes
+    from_cache: bool = False
+
+
+@dataclass
+class _Stored:
+    body: bytes
+    status: int
+    expires: float
+    etag: str | None
+    last_modified: str | None
+
+
+def _freshness(headers: httpx.Headers, now: float) -> float:
+    """Seconds the response may be used without asking again (0: revalidate every time)."""
+    directives = {
+        part.strip().split("=", 1)[0].lower(): part.strip().split("=", 1)[-1].strip('"')
+        for part in headers.get("cache-control", "").split(",")
+        if part.strip()
+    }
+    if "no-store" in directives or "no-cache" in directives:
+        return 0.0
+    if "max-age" in directives:
+        try:
+            return max(0.0, float(int(directives["max-age"])))
+        except ValueError:
+            return 0.0
+    if "expires" in headers:
+        try:
+            expires = parsedate_to_datetime(headers["expires"]).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return 0.0
+        date = headers.get("date")
+        try:
+            served = parsedate_to_datetime(date).timestamp() if date else time.time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            served = time.time()
+        return max(0.0, expires - served)
+    return DEFAULT_MAX_AGE
+
+
+class CachingHttpClient:
+    """A small, thread-safe private HTTP cache in front of ``httpx``."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 10.0,
+        max_bytes: int = DEFAULT_MAX_BYTES * 4,
+        allow_loopback_http: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.allow_loopback_http = allow_loopback_http
+        self.clock = clock
+        self.transport = transport
+        self._stored: dict[str, _Stored] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str, *, accept: str = "application/json") -> Response:
+        """The response to ``GET url`` (any status); raises ``FetchError`` when there is none."""
+        if not (
+            url.startswith("https://") or (self.allow_loopback_http and url.startswith(LOOPBACK))
+        ):
+            raise FetchError(url, "only https URLs are fetched")
+        now = self.clock()
+        with self._lock:
+            stored = self._stored.get(url)
+        if stored is not None and now < stored.expires:
+            return Response(stored.status, stored.body, from_cache=True)
+        headers = {"Accept": accept}
+        if stored is not None and stored.etag:
+            headers["If-None-Match"] = stored.etag
+        if stored is not None and stored.last_modified:
+            headers["If-Modified-Since"] = stored.last_modified
+        status, body, response_headers = self._get(url, headers)
+        if status == 304 and stored is not None:
+            stored.expires = now + _freshness(response_headers, now)
+            return Response(stored.status, stored.body, from_cache=True)
+        freshness = _freshness(response_headers, now)
+        cacheable = status in (200, 404) and "no-store" not in response_headers.get(
+            "cache-control", ""
+        )
+        with self._lock:
+            if cacheable:
+                self._stored[url] = _Stored(
+                    body,
+                    status,
+                    now + freshness,
+                    response_headers.get("etag"),
+                    response_headers.get("last-modified"),
+                )
+            else:
+                self._stored.pop(url, None)
+        return Response(status, body)
+
+    def _get(self, url: str, headers: dict[str, str]) -> tuple[int, bytes, httpx.Headers]:
+        try:
+            with (
+                httpx.Client(
+                    timeout=self.timeout, follow_redirects=False, transport=self.transport
+                ) as client,
+                client.stream("GET", url, headers=headers) as response,
+            ):
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise FetchError(url, f"response over {self.max_bytes} bytes")
+                    chunks.append(chunk)
+                return response.status_code, b"".join(chunks), response.headers
+        except httpx.HTTPError as exc:
+            raise FetchError(url, type(exc).__name__) from exc
