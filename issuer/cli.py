@@ -91,12 +91,18 @@ def issuer_create(
     name: Annotated[str, typer.Option(help="The institute's name.")],
     slug: Annotated[str, typer.Option(help="Short URL name, e.g. hrd-institute.")],
     did_method: Annotated[str, typer.Option(help="web (production) or key (offline).")] = "web",
-    url: Annotated[str | None, typer.Option(help="The institute's website.")] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(help="The institute's website (https); see `laurel issuer domain-linkage`."),
+    ] = None,
     email: Annotated[str | None, typer.Option(help="A contact email.")] = None,
     signatory_name: Annotated[
         str | None, typer.Option(help="Who signs its certificates, e.g. the director.")
     ] = None,
     signatory_title: Annotated[str | None, typer.Option(help="The signatory's title.")] = None,
+    location: Annotated[
+        str | None, typer.Option(help='Where the institute is, e.g. "Jincheon, Korea".')
+    ] = None,
 ) -> None:
     """Create an issuer profile with its keys; prints its id (DID)."""
     from issuer.errors import LaurelError
@@ -116,10 +122,67 @@ def issuer_create(
                 did_method=did_method,
                 signatory_name=signatory_name,
                 signatory_title=signatory_title,
+                location=location,
             )
     except LaurelError as exc:
         _fail(exc)
     typer.echo(created.did)
+
+
+@issuer_app.command("update")
+def issuer_update(
+    slug: Annotated[str, typer.Option(help="The issuer's slug.")],
+    name: Annotated[str | None, typer.Option(help="A new name.")] = None,
+    url: Annotated[str | None, typer.Option(help="The institute's website (https).")] = None,
+    email: Annotated[str | None, typer.Option(help="A contact email.")] = None,
+    description: Annotated[str | None, typer.Option(help="A description.")] = None,
+    location: Annotated[str | None, typer.Option(help="Where the institute is.")] = None,
+) -> None:
+    """Change an issuer's profile; credentials issued from now on carry it."""
+    from issuer.errors import LaurelError
+    from issuer.services.issuers import update_issuer
+
+    given = {"name": name, "url": url, "email": email, "description": description}
+    changes = {k: v for k, v in {**given, "location": location}.items() if v is not None}
+    if not changes:
+        typer.echo("laurel: nothing to change; give --name, --url, … ", err=True)
+        raise typer.Exit(EXIT_COULD_NOT_RUN)
+    try:
+        with _services() as services:
+            updated = update_issuer(services, slug, changes, "cli")
+    except LaurelError as exc:
+        _fail(exc)
+    typer.echo(updated.did)
+
+
+@issuer_app.command("domain-linkage")
+def issuer_domain_linkage(
+    issuer: Annotated[str, typer.Option(help="The issuer's slug.")],
+    origin: Annotated[
+        str | None,
+        typer.Option(help="The website's origin, e.g. https://www.example.ac.kr (default: --url)."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the file here (default: print).")] = None,
+) -> None:
+    """The DID Configuration to publish at {origin}/.well-known/did-configuration.json, so that
+    verifiers see the issuer controls its website (shown as "linked")."""
+    from issuer.errors import LaurelError
+    from issuer.services.issuers import did_configuration_for
+
+    try:
+        with _services() as services:
+            document = did_configuration_for(services, issuer, origin)
+    except LaurelError as exc:
+        _fail(exc)
+    text = json.dumps(document, indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, "utf-8")
+        typer.echo(
+            f"wrote {out}: publish it at {origin or 'the website'}"
+            "/.well-known/did-configuration.json"
+        )
 
 
 @apikey_app.command("create")
@@ -271,6 +334,13 @@ def serve(
         os.environ.setdefault("LAUREL_KEYS_DIR", "./keys/demo")
         os.environ.setdefault("LAUREL_BASE_URL", f"http://{host}:{port}")
     with _services(demo=demo) as services:
+        from issuer.services.trust import configured_lists
+
+        try:
+            configured_lists(services)
+        except ValueError as exc:
+            typer.echo(f"laurel: LAUREL_TRUST_LISTS: {exc}", err=True)
+            raise typer.Exit(EXIT_COULD_NOT_RUN) from None
         if demo:
             from issuer.demo import seed_demo
 

@@ -127,6 +127,23 @@ def _learning_hours(value: float | None) -> float | None:
     return int(rounded) if rounded == int(rounded) else rounded
 
 
+class IssuerUpdate(Strict):
+    """Changes to an issuer's profile; omitted fields stay as they are, ``null`` clears one."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    url: str | None = Field(
+        default=None,
+        max_length=500,
+        description="The institute's website (https). Its DID Configuration links it to the "
+        "issuer, so verifiers show the issuer as linked to that domain.",
+    )
+    email: str | None = Field(default=None, max_length=320)
+    description: str | None = Field(default=None, max_length=5000)
+    location: str | None = Field(
+        default=None, max_length=200, description='Where the institute is, e.g. "Jincheon, Korea".'
+    )
+
+
 class RevokeRequest(Strict):
     reason: str = Field(min_length=1, max_length=500)
 

@@ -27,7 +27,11 @@ _JWT_ALG = {
 
 
 def utc_now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return _z(datetime.now(UTC))
+
+
+def _z(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def proof_options(verification_method: str, created: str | None = None) -> dict[str, Any]:
@@ -73,3 +77,45 @@ def sign_jwt(credential: Mapping[str, Any], key: PrivateKey, *, kid: str) -> str
     signed = vcjwt.signing_input(header, payload)
     signature = jwt.get_algorithm_by_name(alg).sign(signed, key)
     return vcjwt.assemble(signed, signature)
+
+
+def sign_domain_linkage(
+    did: str,
+    origin: str,
+    key: PrivateKey,
+    *,
+    kid: str,
+    issued: datetime,
+    expires: datetime,
+) -> str:
+    """A Domain Linkage credential in its JWT form (DIF Well Known DID Configuration): ``did``
+    says it controls ``origin``. It goes into ``{origin}/.well-known/did-configuration.json``."""
+    alg = jwt_algorithm(key)
+    header = {"alg": alg, "kid": kid, "typ": "JWT"}
+    payload = {
+        "iss": did,
+        "sub": did,
+        "nbf": int(issued.timestamp()),
+        "exp": int(expires.timestamp()),
+        "vc": {
+            "@context": [
+                "https://www.w3.org/2018/credentials/v1",
+                "https://identity.foundation/.well-known/did-configuration/v1",
+            ],
+            "issuer": did,
+            "issuanceDate": _z(issued),
+            "expirationDate": _z(expires),
+            "type": ["VerifiableCredential", "DomainLinkageCredential"],
+            "credentialSubject": {"id": did, "origin": origin},
+        },
+    }
+    signed = vcjwt.signing_input(header, payload)
+    return vcjwt.assemble(signed, jwt.get_algorithm_by_name(alg).sign(signed, key))
+
+
+def did_configuration(linked: list[str]) -> dict[str, Any]:
+    """The ``/.well-known/did-configuration.json`` document for these Domain Linkage JWTs."""
+    return {
+        "@context": "https://identity.foundation/.well-known/did-configuration/v1",
+        "linked_dids": linked,
+    }

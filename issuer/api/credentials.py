@@ -12,8 +12,8 @@ from sqlmodel import Session
 
 from issuer.api.deps import ApiKeyDep, ServicesDep, SessionDep, issuer_for, require
 from issuer.errors import BadRequest, UnsupportedMedia
-from issuer.schemas import AchievementIn, IssueRequest, RevokeRequest
-from issuer.services import bulk, credentials, trust
+from issuer.schemas import AchievementIn, IssueRequest, IssuerUpdate, RevokeRequest
+from issuer.services import bulk, credentials, issuers, trust
 from issuer.services.achievements import (
     get_achievement,
     list_achievements,
@@ -29,6 +29,40 @@ VC_JWT = "application/vc+jwt"
 
 def _actor(key: Any) -> str:
     return f"apikey:{key.prefix}"
+
+
+@router.patch(
+    "/issuers/{slug}",
+    summary="Change the issuer's profile (name, website, email, description, location)",
+    description="Needs the `admin` scope. The new values go into credentials issued from now "
+    "on and into this instance's published trust list (`/trust/registry.json`).",
+)
+def update_issuer(
+    slug: str, body: IssuerUpdate, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+) -> dict[str, Any]:
+    issuer_for(db, key, slug, "admin")
+    changes = body.model_dump(exclude_unset=True)
+    updated = issuers.update_issuer(services, slug, changes, _actor(key))
+    return {**issuers.profile(updated), "location": updated.location}
+
+
+@router.get(
+    "/issuers/{slug}/did-configuration",
+    summary="The DID Configuration the institute publishes on its own website",
+    description="Needs the `admin` scope. Publish the answer at "
+    "`{origin}/.well-known/did-configuration.json` on the website (default: the issuer's `url`) "
+    "so that verifiers can see the issuer controls that domain (DIF Well Known DID "
+    "Configuration).",
+)
+def did_configuration(
+    slug: str,
+    db: SessionDep,
+    key: ApiKeyDep,
+    services: ServicesDep,
+    origin: str | None = None,
+) -> dict[str, Any]:
+    issuer_for(db, key, slug, "admin")
+    return issuers.did_configuration_for(services, slug, origin)
 
 
 @router.get("/issuers/{slug}/achievements", summary="The issuer's achievements")

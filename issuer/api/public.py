@@ -24,9 +24,29 @@ def profile(slug: str, db: SessionDep) -> dict[str, Any]:
 
 
 @router.get("/issuers/{slug}/did.json", summary="The issuer's did:web DID document")
-def did_document(slug: str, db: SessionDep) -> Response:
-    document = issuers.did_document(db, issuers.get_issuer(db, slug))
+def did_document(slug: str, db: SessionDep, services: ServicesDep) -> Response:
+    document = issuers.did_document(db, issuers.get_issuer(db, slug), services.settings)
     return _json(document, "application/did+json")
+
+
+@router.get(
+    "/.well-known/did-configuration.json",
+    summary="This instance's DID Configuration: it hosts its did:web issuers",
+)
+def hosted_did_configuration(services: ServicesDep) -> Response:
+    return _json(issuers.hosted_did_configuration(services), "application/json")
+
+
+@router.get(
+    "/trust/registry.json",
+    summary="This instance's issuers as a trust list (DCC registry format)",
+    description="The format VerifierPlus and the Learner Credential Wallet read: add this URL "
+    "to a verifier's registries to trust this instance's issuers.",
+)
+def registry(services: ServicesDep) -> Response:
+    from issuer.services.trust import published_registry
+
+    return _json(published_registry(services), "application/json")
 
 
 @router.get("/.well-known/jwks.json", summary="Every issuer's VC-JWT public keys")

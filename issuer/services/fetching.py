@@ -36,7 +36,9 @@ class LocalFirstFetcher:
             if match := _DID.match(path):
                 with Session(self.services.engine) as session:
                     issuer = issuers.get_issuer(session, match.group(1))
-                    return json.dumps(issuers.did_document(session, issuer)).encode()
+                    return json.dumps(
+                        issuers.did_document(session, issuer, self.services.settings)
+                    ).encode()
         except LaurelError as exc:
             raise FetchError(url, exc.detail) from exc
         return self.network(url)

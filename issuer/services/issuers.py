@@ -10,6 +10,7 @@ signed before keeps verifying.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -29,6 +30,9 @@ from issuer.models import Issuer, SigningKey
 from issuer.models.base import utcnow
 from issuer.services import audit
 from issuer.services.context import Services
+from issuer.settings import Settings
+from issuer.signing import did_configuration, sign_domain_linkage
+from verifier.identity import origin_of
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 DID_CONTEXTS = [
@@ -57,8 +61,11 @@ def create_issuer(
     did_method: str | None = None,
     signatory_name: str | None = None,
     signatory_title: str | None = None,
+    location: str | None = None,
     actor: str = "cli",
 ) -> Issuer:
+    if url and origin_of(url) is None:
+        raise BadRequest("the website must be an https URL, e.g. https://www.example.ac.kr")
     if not SLUG.match(slug):
         raise BadRequest(
             "a slug is 1–64 lower-case letters, digits and hyphens, e.g. 'hrd-institute'"
@@ -78,6 +85,7 @@ def create_issuer(
             description=description,
             signatory_name=signatory_name,
             signatory_title=signatory_title,
+            location=location,
         )
         session.add(issuer)
         session.flush()
@@ -166,7 +174,20 @@ def profile(issuer: Issuer) -> dict[str, Any]:
     return document
 
 
-def did_document(session: Session, issuer: Issuer) -> dict[str, Any]:
+def linked_origins(settings: Settings, issuer: Issuer) -> list[str]:
+    """The https origins a did:web issuer names in its DID document's ``LinkedDomains`` service:
+    this instance (which publishes its DID Configuration) and the institute's own website."""
+    found = []
+    for url in (settings.base_url, issuer.url or ""):
+        origin = origin_of(url)
+        if origin and origin not in found:
+            found.append(origin)
+    return found
+
+
+def did_document(
+    session: Session, issuer: Issuer, settings: Settings | None = None
+) -> dict[str, Any]:
     methods = []
     for row in all_keys(session, issuer):
         method: dict[str, Any] = {"id": row.kid, "controller": issuer.did}
@@ -177,12 +198,102 @@ def did_document(session: Session, issuer: Issuer) -> dict[str, Any]:
             method.update(type="JsonWebKey", publicKeyJwk=jwk)
         methods.append(method)
     ids = [method["id"] for method in methods]
-    return {
+    document: dict[str, Any] = {
         "@context": DID_CONTEXTS,
         "id": issuer.did,
         "verificationMethod": methods,
         "assertionMethod": ids,
     }
+    origins = linked_origins(settings, issuer) if settings is not None else []
+    if origins:
+        document["service"] = [
+            {
+                "id": f"{issuer.did}#linked-domain",
+                "type": "LinkedDomains",
+                "serviceEndpoint": {"origins": origins},
+            }
+        ]
+    return document
+
+
+EDITABLE = ("name", "url", "email", "description", "location")
+
+
+def update_issuer(services: Services, slug: str, changes: dict[str, Any], actor: str) -> Issuer:
+    """Change an issuer's profile (what future credentials embed and the trust list shows)."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise BadRequest(f"these fields cannot be changed: {', '.join(sorted(unknown))}")
+    if "name" in changes and not (changes["name"] or "").strip():
+        raise BadRequest("an issuer needs a name")
+    if changes.get("url") and origin_of(changes["url"]) is None:
+        raise BadRequest("the website must be an https URL, e.g. https://www.example.ac.kr")
+    with Session(writer(services.engine), expire_on_commit=False) as session:
+        issuer = get_issuer(session, slug)
+        for field, value in changes.items():
+            setattr(issuer, field, value.strip() if isinstance(value, str) and value else None)
+        session.add(issuer)
+        audit.append(session, actor, "issuer.update", issuer.did, changes)
+        session.commit()
+        return issuer
+
+
+LINKAGE_VALIDITY = timedelta(days=365)
+
+
+def domain_linkage(services: Services, issuer: Issuer, origin: str) -> str:
+    """A Domain Linkage JWT: ``issuer`` says it controls ``origin`` (signed with its current
+    Data Integrity key, which its DID document lists under ``assertionMethod``)."""
+    normal = origin_of(origin)
+    if normal is None or normal != origin.rstrip("/"):
+        raise BadRequest(f"{origin!r} is not an https origin such as https://www.example.ac.kr")
+    with Session(services.engine) as session:
+        row = signing_key(session, issuer, "di")
+    now = datetime.now(UTC).replace(microsecond=0)
+    return sign_domain_linkage(
+        issuer.did,
+        normal,
+        services.keystore.load(row),
+        kid=row.kid,
+        issued=now,
+        expires=now + LINKAGE_VALIDITY,
+    )
+
+
+def did_configuration_for(
+    services: Services, slug: str, origin: str | None = None
+) -> dict[str, Any]:
+    """The ``/.well-known/did-configuration.json`` an institute publishes on its own website
+    (default: the website its profile names) to prove that it controls that domain."""
+    with Session(services.engine) as session:
+        issuer = get_issuer(session, slug)
+    target = origin or (origin_of(issuer.url) if issuer.url else None)
+    if not target:
+        raise BadRequest("name the website's origin, or set the issuer's url first")
+    return did_configuration([domain_linkage(services, issuer, target)])
+
+
+def hosted_did_configuration(services: Services) -> dict[str, Any]:
+    """This instance's own DID Configuration: a Domain Linkage for every did:web issuer it
+    hosts (they are all on its origin). Signed at most once an hour per process."""
+    origin = origin_of(services.settings.base_url)
+    hour = datetime.now(UTC).strftime("%Y%m%d%H")
+    with Session(services.engine) as session:
+        hosted = list(
+            session.exec(
+                select(Issuer)
+                .where(col(Issuer.did).startswith("did:web:"))
+                .order_by(col(Issuer.id))
+            )
+        )
+    stamp = (hour, tuple(i.id for i in hosted))
+    cached = services.cache.get("did-configuration")
+    if not (isinstance(cached, tuple) and cached[0] == stamp):
+        linked = [domain_linkage(services, i, origin) for i in hosted] if origin else []
+        cached = (stamp, did_configuration(linked))
+        services.cache["did-configuration"] = cached
+    document: dict[str, Any] = cached[1]
+    return document
 
 
 def jwks(session: Session) -> dict[str, Any]:
