@@ -30,6 +30,10 @@ class Check:
     outcome: Outcome
     reason: str
     required: bool = True
+    code: str | None = None
+    """What went wrong, for programs and translations: the error's kind in snake case
+    (``expired``, ``not_yet_valid``, ``revoked``, ``invalid_signature``, ``binding_error``, …);
+    None for a check that passed or was skipped."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class Report:
                     "outcome": c.outcome.value,
                     "reason": c.reason,
                     "required": c.required,
+                    **({"code": c.code} if c.code else {}),
                 }
                 for c in self.checks
             ],

@@ -9,6 +9,7 @@ issuer's identity (``verifier.identity``): known, linked or unconfirmed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -82,6 +83,11 @@ class _BoundedFetcher:
         return result
 
 
+def _code(error: Exception) -> str:
+    """``NotYetValid`` -> ``not_yet_valid``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(error).__name__).lower()
+
+
 class _Run:
     """Collects checks for one credential."""
 
@@ -99,16 +105,16 @@ class _Run:
         try:
             reason = step()
         except (Indeterminate, FetchError) as exc:
-            self.checks.append(Check(name, Outcome.UNKNOWN, str(exc), required))
+            self.checks.append(Check(name, Outcome.UNKNOWN, str(exc), required, _code(exc)))
             return False
         except UnbindableIssuer as exc:
-            self.checks.append(Check(name, Outcome.FAILED, str(exc), required=False))
+            self.checks.append(Check(name, Outcome.FAILED, str(exc), False, _code(exc)))
             return False
         except SchemaUnavailable as exc:
-            self.checks.append(Check(name, Outcome.UNKNOWN, str(exc), required=False))
+            self.checks.append(Check(name, Outcome.UNKNOWN, str(exc), False, _code(exc)))
             return False
         except VerifierError as exc:
-            self.checks.append(Check(name, Outcome.FAILED, str(exc), required))
+            self.checks.append(Check(name, Outcome.FAILED, str(exc), required, _code(exc)))
             return False
         if reason is None:
             self.checks.append(Check(name, Outcome.SKIPPED, skipped, required=False))
@@ -159,15 +165,15 @@ def verify_credential(
     try:
         loaded = load(source, fetcher=fetcher, max_bytes=max_bytes)
     except InputError as exc:
-        return _input_failure(Outcome.FAILED, str(exc))
+        return _input_failure(Outcome.FAILED, str(exc), _code(exc))
     except FetchError as exc:
-        return _input_failure(Outcome.UNKNOWN, str(exc))
+        return _input_failure(Outcome.UNKNOWN, str(exc), _code(exc))
     with rdfc_budget.shared_budget():
         return context.verify(loaded, email, check_endorsements, identity=True)
 
 
-def _input_failure(outcome: Outcome, reason: str) -> Report:
-    checks = (Check("input", outcome, reason),)
+def _input_failure(outcome: Outcome, reason: str, code: str | None = None) -> Report:
+    checks = (Check("input", outcome, reason, code=code),)
     return Report(decide(checks), checks)
 
 
@@ -203,7 +209,7 @@ class _Context:
             try:
                 decoded = vcjwt.decode(loaded.jws)
             except InputError as exc:
-                return _input_failure(Outcome.FAILED, str(exc))
+                return _input_failure(Outcome.FAILED, str(exc), _code(exc))
             credential = decoded.credential
         else:
             assert loaded.credential is not None

@@ -5,6 +5,10 @@ logo), a "Certificate" heading, the learner, the achievement and its description
 hours, a signatory line, the badge image and a QR code to the verification page, with the URL and
 credential id in small print. Built with fpdf2; all text is vector text in the bundled Noto Sans
 CJK KR (embedded as a font subset), so Korean renders and the text can be searched and copied.
+The wording comes in English (:class:`CertificateLabels`) and Korean (:data:`KOREAN_LABELS`), with
+dates written as readers of that language write them (:func:`format_date`). A credential that is
+revoked, expired or not yet valid carries a :class:`~issuer.artifacts.stamps.Stamp`: a solid band
+at the top and large translucent diagonal text, both clear of the QR code so it still scans.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from PIL import Image, UnidentifiedImageError
 from issuer.artifacts.fonts import font_path
 from issuer.artifacts.images import clean_text, parse_hex
 from issuer.artifacts.qr import QUIET_ZONE, dark_runs, qr_matrix
+from issuer.artifacts.stamps import Stamp
 
 PAGE_WIDTH, PAGE_HEIGHT = 297.0, 210.0  # mm, A4 landscape
 _FAMILY = "NotoSansCJKkr"
@@ -29,11 +34,38 @@ _CONTENT_WIDTH = 235.0
 _LEFT = (PAGE_WIDTH - _CONTENT_WIDTH) / 2
 _TOP = 20.0  # mm from the top: the highest the issuer's logo or name starts
 _BOTTOM_ROW = 142.0  # mm from the top: where the badge and the QR code start
+_FRAME = 11.5  # mm: the inner frame line, on every side
+_STAMP_ANGLE = 20.0  # degrees anticlockwise: bottom-left to top-right, away from the QR code
+_STAMP_LENGTH = 220.0  # mm: the longest the diagonal stamp text gets
+_STAMP_OPACITY = 0.28
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+LANGUAGES = ("en", "ko")
+
+
+def format_date(day: date, lang: str) -> str:
+    """``day`` as a reader of ``lang`` writes it: ``1 March 2024`` (en), ``2024년 3월 1일`` (ko).
+
+    ``lang`` is a language tag; only its primary subtag counts (``ko-KR`` is ``ko``).
+    ``ValueError`` for a language not in :data:`LANGUAGES`.
+    """
+    primary = lang.split("-")[0].lower()
+    if primary == "en":
+        return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    if primary == "ko":
+        return f"{day.year}년 {day.month}월 {day.day}일"
+    raise ValueError(f"no date format for language {lang!r}; expected one of {LANGUAGES}")
 
 
 @dataclass(frozen=True)
 class CertificateLabels:
-    """The fixed wording, English by default; replace to localise (e.g. Korean)."""
+    """The fixed wording, English by default; :data:`KOREAN_LABELS` is the Korean one.
+
+    ``lang`` (a language tag) picks the date format (:func:`format_date`) and is the PDF's
+    language; ``hours_unit`` follows the number of learning hours.
+    """
 
     heading: str = "Certificate"
     certifies: str = "This certifies that"
@@ -44,6 +76,25 @@ class CertificateLabels:
     learning_hours: str = "Learning hours"
     scan_to_verify: str = "Scan to verify"
     credential_id: str = "Credential ID"
+    hours_unit: str = ""
+    lang: str = "en"
+
+
+#: Korean wording, read in the certificate's order: "다음 사람이 <learner> 아래 과정을
+#: 성공적으로 이수하였음을 증명합니다 <achievement>" (the course named below it).
+KOREAN_LABELS = CertificateLabels(
+    heading="수료증",
+    certifies="다음 사람이",
+    anonymous_learner="이 자격 증명의 소지자",
+    completed="아래 과정을 성공적으로 이수하였음을 증명합니다",
+    issued="발급일",
+    valid_until="유효 기간",
+    learning_hours="학습 시간",
+    scan_to_verify="QR 코드로 진위 확인",
+    credential_id="자격 증명 ID",
+    hours_unit="시간",
+    lang="ko",
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +116,7 @@ class CertificateData:
     badge_png: bytes | None
     accent_color: str = "#1B3A5C"
     labels: CertificateLabels = field(default_factory=CertificateLabels)
+    stamp: Stamp | None = None  # set when the credential is revoked, expired or not yet valid
 
 
 def _text(value: str | None) -> str:
@@ -101,6 +153,7 @@ class _Certificate:
         pdf.set_author(_text(data.issuer_name))
         pdf.set_title(f"{_text(data.labels.heading)}: {_text(data.achievement_name)}")
         pdf.set_subject(_text(data.learner_name) or _text(data.achievement_name))
+        pdf.set_lang(data.labels.lang)
         pdf.add_page()
         self.pdf = pdf
         self.measuring = False  # when set, body() only computes its height
@@ -142,6 +195,14 @@ class _Certificate:
             last = last[:-1].rstrip()
         kept[-1] = last + "…"
         return kept
+
+    def shorten(self, text: str, width: float) -> str:
+        """``text`` on one line of ``width``, cut with an ellipsis if it is too long."""
+        if self.pdf.get_string_width(text) <= width:
+            return text
+        while text and self.pdf.get_string_width(text + "…") > width:
+            text = text[:-1].rstrip()
+        return text + "…"
 
     def block(
         self,
@@ -211,11 +272,13 @@ class _Certificate:
         description = _text(data.achievement_description)
         if description:
             y = self.block(description, y, 9.5, False, 2, _MUTED) + 1.5
-        details = [f"{_text(labels.issued)} {data.issued_on.isoformat()}"]
+        details = [f"{_text(labels.issued)} {format_date(data.issued_on, labels.lang)}"]
         if data.valid_until is not None:
-            details.append(f"{_text(labels.valid_until)} {data.valid_until.isoformat()}")
+            valid_until = format_date(data.valid_until, labels.lang)
+            details.append(f"{_text(labels.valid_until)} {valid_until}")
         if data.learning_hours is not None:
-            details.append(f"{_text(labels.learning_hours)}: {_hours(data.learning_hours)}")
+            hours = _hours(data.learning_hours) + _text(labels.hours_unit)
+            details.append(f"{_text(labels.learning_hours)}: {hours}")
         self.font(10, False, _INK)
         self.centred("   ·   ".join(details), y, 6)
         return y + 6
@@ -268,6 +331,27 @@ class _Certificate:
         pdf.set_xy(left, top + size - module * QUIET_ZONE + 1)
         pdf.cell(size, 4, _text(self.data.labels.scan_to_verify), align=Align.C)
 
+    def stamp(self, stamp: Stamp) -> None:
+        """A solid band inside the top of the frame and large translucent diagonal text over the
+        body; both stay above the bottom row, so the QR code is never covered."""
+        pdf, label = self.pdf, stamp.label
+        colour, ink = parse_hex(stamp.color), parse_hex(stamp.ink)
+        width, height = PAGE_WIDTH - 2 * _FRAME, _TOP - _FRAME - 1
+        pdf.set_fill_color(*colour)
+        pdf.rect(_FRAME, _FRAME, width, height, style="F")
+        if not label:
+            return
+        self.font(self.fit(label, width - 10, 13, 7, True), True, ink)
+        pdf.set_xy(_FRAME, _FRAME)
+        pdf.cell(width, height, self.shorten(label, width - 10), align=Align.C)
+        size = self.fit(label, _STAMP_LENGTH, 80, 24, True)
+        self.font(size, True, colour)
+        text = self.shorten(label, _STAMP_LENGTH)
+        cx, cy = PAGE_WIDTH / 2, (_TOP + _BOTTOM_ROW) / 2
+        baseline = cy + size * 0.3528 * 0.35  # pt → mm; about half the cap height below the centre
+        with pdf.local_context(fill_opacity=_STAMP_OPACITY), pdf.rotation(_STAMP_ANGLE, cx, cy):
+            pdf.text(cx - pdf.get_string_width(text) / 2, baseline, text)
+
     def footer(self) -> None:
         data, labels, pdf = self.data, self.data.labels, self.pdf
         url = data.verify_url
@@ -298,7 +382,9 @@ class _Certificate:
         top = max(y + 4, _BOTTOM_ROW)
         size = min(38.0, PAGE_HEIGHT - 30 - top)
         self.badge(top, size)
-        self.qr(top, min(size, 36.0))
+        if self.data.stamp is not None:
+            self.stamp(self.data.stamp)
+        self.qr(top, min(size, 36.0))  # after the stamp, so nothing can paint over it
         self.signatory(top + size - 4)
         self.footer()
         return bytes(self.pdf.output())

@@ -1,27 +1,283 @@
-"""Reading a QR code from a photo or scan (server-side, for /verify), with zxing-cpp."""
+"""Reading the QR code (ISO/IEC 18004) on what an employer uploads to /verify, with zxing-cpp.
+
+A picture is checked before its pixels are decoded (the byte count, then the pixel size in its
+header) and decoded at reduced size: a JPEG straight from libjpeg at 1/2 to 1/8 scale, in grey.
+If nothing is found at about 2000 pixels, a sharper full frame and then its centre are tried, for
+phone photos where the QR code is small. A PDF's first pages are rendered by PDFium. Nothing is
+fetched and nothing is written. Every refusal is an :class:`UploadError` a person can act on::
+
+    UploadError (ValueError)     kind
+    ├── NoQRCode                 "no-qr"               a picture, but no QR code in it
+    ├── NoQRCodeInPDF            "pdf-no-qr"           a PDF, but no QR code on its first pages
+    ├── NotAPicture              "not-a-picture"       text, JSON, SVG, a damaged file …
+    ├── UnsupportedFormat        "unsupported-format"  HEIC/HEIF, the iPhone's photo format
+    └── TooLarge                 "too-large"           over 12 MB, or too many pixels
+"""
 
 from __future__ import annotations
 
 import io
+import struct
+import threading
+from functools import lru_cache
+from typing import ClassVar, Literal, TypeAlias
 
-from PIL import Image, UnidentifiedImageError
+import zxingcpp
+from PIL import Image, ImageFile, ImageMode, ImageOps, UnidentifiedImageError
 
-MAX_PIXELS = 40_000_000
+UploadErrorKind: TypeAlias = Literal[
+    "no-qr", "pdf-no-qr", "not-a-picture", "unsupported-format", "too-large"
+]
+
+MAX_UPLOAD_BYTES = 12 * 1024 * 1024
+MAX_PIXELS = 80_000_000  # under Pillow's own warning (≈89 MP); a 48 MP or 64 MP phone photo is fine
+MAX_DECODED_BYTES = 160 * 1024 * 1024  # memory one picture may take while decoded at full size
+PDF_PAGES = 3
+ACCEPTED = "JPEG, PNG, WebP, GIF, BMP or TIFF picture, or a PDF"
+
+# (long side in pixels of the region read, share of the frame around its centre)
+_ATTEMPTS = ((2000, 1.0), (3000, 1.0), (3000, 0.5))
+_PDF_SIZES = (2000, 3000)  # long side of a rendered page
+_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF", "AVIF")
+_HEIF_BRANDS = frozenset(
+    b"heic heix heim heis hevc hevx hevm hevs mif1 mif2 msf1 avif avis avio".split()
+)
+_ORIENTATION = 0x0112  # EXIF tag; its values as ImageOps.exif_transpose reads them
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_BROKEN = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)  # from Pillow
+_SMALLER = "Upload a smaller photo, or a crop around the QR code."
+_BAD_PDF = (
+    f"This PDF could not be read: it may be damaged or password-protected. Upload a {ACCEPTED}."
+)
+_QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+_PDFIUM = threading.Lock()  # PDFium is not thread-safe, not even across documents
+
+
+class UploadError(ValueError):
+    """An upload that yields no QR code; ``str(error)`` is a message for the person.
+
+    Raised only as one of its subclasses, whose ``kind`` names the cause.
+    """
+
+    kind: ClassVar[UploadErrorKind]
+    default_message: ClassVar[str]
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class NoQRCode(UploadError):
+    kind = "no-qr"
+    default_message = (
+        "No QR code found in this picture. "
+        "Take the photo straight on, with the whole QR code in focus."
+    )
+
+
+class NoQRCodeInPDF(UploadError):
+    kind = "pdf-no-qr"
+    default_message = (
+        f"No QR code found in this PDF's first pages (pages 1 to {PDF_PAGES} are read). "
+        "Upload the page with the QR code, or a photo of it."
+    )
+
+
+class NotAPicture(UploadError):
+    kind = "not-a-picture"
+    default_message = f"This file is not a picture that can be read. Upload a {ACCEPTED}."
+
+
+class UnsupportedFormat(UploadError):
+    kind = "unsupported-format"
+    default_message = (
+        "This photo is in HEIC/HEIF format (the iPhone's own), which cannot be read here. "
+        "Export or share it as JPEG (on an iPhone, Settings › Camera › Formats › Most "
+        f"Compatible takes JPEG photos) and upload that. Accepted: a {ACCEPTED}."
+    )
+
+
+class TooLarge(UploadError):
+    kind = "too-large"
+    default_message = f"This file is over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB. {_SMALLER}"
+
+
+def read_qr_from_upload(data: bytes) -> str:
+    """The text of the first QR code in an uploaded picture or PDF; else :class:`UploadError`."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise TooLarge()
+    if b"%PDF-" in data[:1024]:
+        return _read_pdf(data)
+    if _is_heif(data):
+        raise UnsupportedFormat()
+    return _read_picture(data)
 
 
 def read_qr(data: bytes) -> str | None:
-    """The text of the first QR code in the image, or None (not an image, or no QR code)."""
-    import zxingcpp
-
+    """The text of the first QR code in a picture or PDF, or None (unreadable, or no QR code)."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.width * image.height > MAX_PIXELS:  # checked before decoding the pixels
-                return None
-            image.load()
-            results = zxingcpp.read_barcodes(image.convert("L"))
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return read_qr_from_upload(data)
+    except UploadError:
         return None
-    for result in results:
+
+
+def _decode(image: Image.Image) -> str | None:
+    for result in zxingcpp.read_barcodes(image, formats=_QR_ONLY):
         if result.format == zxingcpp.BarcodeFormat.QRCode and result.text:
             return str(result.text)
     return None
+
+
+# --- pictures -------------------------------------------------------------------------------
+
+
+def _read_picture(data: bytes) -> str:
+    with _open(data) as image:
+        width, height = image.size
+    tried = 0.0
+    grey, decoded_size = None, (0, 0)
+    for target, share in _ATTEMPTS:
+        scale = min(1.0, target / (share * max(width, height)))
+        if scale <= tried:
+            continue  # the same pixels, or fewer, were read already
+        tried = scale
+        with _open(data) as image:
+            image.draft("L", (max(1, int(width * scale)), max(1, int(height * scale))))
+            if grey is None or image.size != decoded_size:  # formats without draft: decode once
+                decoded_size = image.size
+                grey = _grey(image)
+        text = _decode(_region(grey, share, target))
+        if text:
+            return text
+    raise NoQRCode()
+
+
+@lru_cache(maxsize=1)
+def _formats() -> tuple[str, ...]:
+    Image.init()
+    return tuple(name for name in _FORMATS if name in Image.OPEN)
+
+
+def _open(data: bytes) -> ImageFile.ImageFile:
+    """The picture with its header read and its size checked, its pixels not yet decoded."""
+    try:
+        image = Image.open(io.BytesIO(data), formats=_formats())
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise TooLarge(f"This picture has too many pixels to read. {_SMALLER}") from exc
+    except (UnidentifiedImageError, *_BROKEN) as exc:
+        raise NotAPicture() from exc
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        image.close()
+        raise TooLarge(f"This picture is {width}×{height} pixels, too many to read. {_SMALLER}")
+    return image
+
+
+def _grey(image: ImageFile.ImageFile) -> Image.Image:
+    """The pixels in grey, transparency as white paper, upright as the EXIF orientation says."""
+    transparent = image.has_transparency_data
+    mode = ImageMode.getmode(image.mode)
+    per_pixel = 4 if len(mode.bands) > 1 else int(mode.typestr[-1])  # as Pillow stores them
+    if image.width * image.height * (per_pixel + (7 if transparent else 1)) > MAX_DECODED_BYTES:
+        raise TooLarge(
+            f"This picture is {image.width}×{image.height} pixels, too many to read in this "
+            "format. Upload it as JPEG, or a crop around the QR code."
+        )
+    try:
+        image.load()
+        grey = _flatten(image, transparent)
+        orientation = image.getexif().get(_ORIENTATION, 1)
+    except _BROKEN as exc:
+        raise NotAPicture(
+            f"This picture could not be read: it may be damaged or cut short. Upload a {ACCEPTED}."
+        ) from exc
+    method = _TRANSPOSE.get(orientation)
+    return grey if method is None else grey.transpose(method)
+
+
+def _flatten(image: Image.Image, transparent: bool) -> Image.Image:
+    if transparent:
+        grey, alpha = image.convert("LA").split()
+        grey.paste(255, mask=ImageOps.invert(alpha))
+        return grey
+    if image.mode == "L":
+        return image.copy()
+    if image.mode.startswith("I;16"):  # 16-bit scans: to "L" directly would clip them to white
+        return image.convert("I").point(lambda value: value / 256).convert("L")
+    return image.convert("L")
+
+
+def _region(grey: Image.Image, share: float, target: int) -> Image.Image:
+    """The centre ``share`` of the picture, at most ``target`` pixels on its long side."""
+    if share < 1:
+        width, height = grey.size
+        left, top = round(width * (1 - share) / 2), round(height * (1 - share) / 2)
+        grey = grey.crop((left, top, width - left, height - top))
+    if max(grey.size) > target:
+        grey = grey.copy()
+        grey.thumbnail((target, target))
+    return grey
+
+
+def _is_heif(data: bytes) -> bool:
+    """An ISO-BMFF file (ISO/IEC 14496-12) whose ``ftyp`` box names a HEIF brand, not AVIF."""
+    if data[4:8] != b"ftyp":
+        return False
+    major = data[8:12]
+    if major in (b"avif", b"avis") and "AVIF" in _formats():
+        return False
+    size = min(int.from_bytes(data[:4], "big"), 256)
+    compatible = {data[offset : offset + 4] for offset in range(16, size - 3, 4)}
+    return bool(({major} | compatible) & _HEIF_BRANDS)
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+
+def _read_pdf(data: bytes) -> str:
+    for page in _render_pdf(data):
+        for target in _PDF_SIZES:
+            text = _decode(_region(page, 1.0, target))
+            if text:
+                return text
+    raise NoQRCodeInPDF()
+
+
+def _render_pdf(data: bytes) -> list[Image.Image]:
+    """The first pages in grey, at most ``max(_PDF_SIZES)`` pixels on their long side."""
+    import pypdfium2 as pdfium
+
+    pages = []
+    with _PDFIUM:
+        try:
+            document = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            raise NotAPicture(_BAD_PDF) from exc
+        try:
+            for index in range(min(len(document), PDF_PAGES)):
+                page = document[index]
+                try:
+                    width, height = page.get_size()
+                    if min(width, height) <= 0:
+                        continue
+                    scale = max(_PDF_SIZES) / max(width, height)
+                    bitmap = page.render(scale=scale, grayscale=True)
+                    try:
+                        pages.append(bitmap.to_pil().convert("L"))
+                    finally:
+                        bitmap.close()
+                finally:
+                    page.close()
+        except pdfium.PdfiumError as exc:
+            raise NotAPicture(_BAD_PDF) from exc
+        finally:
+            document.close()
+    return pages

@@ -4,6 +4,8 @@ facts a person needs (issuer, achievement, recipient, dates, hours, skills, evid
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -13,18 +15,9 @@ from issuer.models import Achievement, Credential, Issuer
 from issuer.services import trust
 from issuer.services.context import Services
 from issuer.services.credentials import parse_id
-from verifier import Report, Verdict
+from issuer.services.verdicts import Assessment, assess
+from verifier import Check, Outcome, Report
 from verifier.fetch import Fetcher
-
-HEADLINES = {
-    Verdict.VERIFIED: ("verified", "Verified", "This badge is genuine, valid and not revoked."),
-    Verdict.NOT_VERIFIED: ("failed", "Not verified", "Do not rely on this badge."),
-    Verdict.COULD_NOT_DECIDE: (
-        "unknown",
-        "Could not verify",
-        "Laurel could not finish checking this badge; it is not shown as valid.",
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -37,10 +30,58 @@ class View:
     issuer_slug: str | None = None
     design: dict[str, Any] = field(default_factory=dict)
     revocation_reason: str | None = None
+    revoked_at: datetime | None = None
+
+    @cached_property
+    def assessment(self) -> Assessment:
+        return assess(self.report.to_dict(), revoked_at=self.revoked_at)
 
     @property
-    def headline(self) -> tuple[str, str, str]:
-        return HEADLINES[self.report.verdict]
+    def deciding_check(self) -> Check | None:
+        """The check behind a verdict that is not "verified" (the first required failure, or
+        the first required unknown)."""
+        wanted = {"not verified": Outcome.FAILED, "could not decide": Outcome.UNKNOWN}
+        outcome = wanted.get(self.report.verdict.value)
+        return next((c for c in self.report.checks if c.required and c.outcome is outcome), None)
+
+    @property
+    def is_badge(self) -> bool:
+        """Whether anything in the input could be read as a credential (else no details card)."""
+        return bool(self.credential)
+
+    @property
+    def narrative(self) -> str | None:
+        value = self.subject.get("narrative")
+        return value if isinstance(value, str) and value.strip() else None
+
+    @property
+    def results(self) -> list[dict[str, Any]]:
+        """The subject's results, each with the name of its result description when the
+        achievement gives one."""
+        descriptions = self.achievement.get("resultDescription", [])
+        names = {
+            d.get("id"): d.get("name")
+            for d in (descriptions if isinstance(descriptions, list) else [])
+            if isinstance(d, dict)
+        }
+        results = self.subject.get("result", [])
+        found = []
+        for item in results if isinstance(results, list) else []:
+            if isinstance(item, dict):
+                name = names.get(item.get("resultDescription"))
+                found.append(
+                    {
+                        "name": name if isinstance(name, str) else None,
+                        "value": item.get("value") if isinstance(item.get("value"), str) else None,
+                        "status": item.get("status")
+                        if isinstance(item.get("status"), str)
+                        else None,
+                        "level": item.get("achievedLevel")
+                        if isinstance(item.get("achievedLevel"), str)
+                        else None,
+                    }
+                )
+        return [r for r in found if r["value"] or r["status"] or r["level"]]
 
     @property
     def subject(self) -> dict[str, Any]:
@@ -63,7 +104,11 @@ class View:
 
 
 def stored_view(
-    services: Services, session: Session, credential_id: str, fetcher: Fetcher | None = None
+    services: Services,
+    session: Session,
+    credential_id: str,
+    fetcher: Fetcher | None = None,
+    email: str | None = None,
 ) -> View:
     """Re-verify a credential this instance issued (status checked live)."""
     query = (
@@ -76,7 +121,7 @@ def stored_view(
     if found is None:
         raise NotFound("Laurel has no badge with this id; check the link or the QR code")
     row, slug, design = found
-    report = trust.verify(services, row.document, fetcher=fetcher)
+    report = trust.verify(services, row.document, fetcher=fetcher, email=email)
     return View(
         report=report,
         credential=row.document,
@@ -84,12 +129,17 @@ def stored_view(
         issuer_slug=slug,
         design=design or {},
         revocation_reason=row.revocation_reason,
+        revoked_at=row.revoked_at,
     )
 
 
 def submitted_view(
-    services: Services, source: dict[str, Any] | str | bytes, fetcher: Fetcher | None = None
+    services: Services,
+    source: dict[str, Any] | str | bytes,
+    fetcher: Fetcher | None = None,
+    email: str | None = None,
 ) -> View:
-    """Verify anything someone pasted or uploaded."""
-    report = trust.verify(services, source, fetcher=fetcher)
+    """Verify anything someone pasted or uploaded (and, given ``email``, whether it was issued
+    to that email)."""
+    report = trust.verify(services, source, fetcher=fetcher, email=email)
     return View(report=report, credential=report.credential or {})

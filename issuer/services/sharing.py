@@ -227,9 +227,7 @@ def public_profile(services: Services, slug: str) -> tuple[PublicProfile, list[w
             raise NotFound("there is no public profile at this address")
         chosen = set(profile.badges)
         shown = [
-            b
-            for b in wallet.badges(session, profile.learner_id)
-            if b.ref in chosen and b.status == "valid"
+            b for b in wallet.badges(session, profile.learner_id) if b.ref in chosen and b.usable
         ]
         session.expunge(profile)
         return profile, shown

@@ -9,7 +9,7 @@ imported one. A reference that is not the learner's is "not found", never "forbi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.orm import defer
@@ -26,6 +26,7 @@ from issuer.models import (
 from issuer.models.base import aware
 from issuer.services.context import Services
 from issuer.services.skills import SkillEntry, SkillKey, _framework, profiles
+from issuer.services.verdicts import assess
 
 DEFAULT_ANNUAL_HOURS = 80.0
 
@@ -37,13 +38,24 @@ class WalletBadge:
     issuer_name: str
     issued_on: datetime | None
     achievement_type: str | None
-    status: str  # valid, revoked, expired, not-verified, unknown, legacy
+    status: str
+    """valid, unconfirmed (genuine, issuer only self-declared), revoked, expired,
+    not-yet-valid, not-verified, unknown or legacy (``issuer.services.verdicts``)."""
     image_url: str | None
     imported: bool
     skills: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
     hours: float | None = None
     credential_id: str | None = None  # the uuid of a badge issued here
     yours: bool = True  # issued to one of the learner's emails (imports: checked by hash)
+    status_on: date | None = None
+    """The date that goes with the status: revoked, expired or valid from."""
+    identity: str = "known"
+    """Who issued it: known, linked or unconfirmed (badges issued here are known here)."""
+
+    @property
+    def usable(self) -> bool:
+        """Genuine and valid now (whoever the issuer is): it counts and can be shown."""
+        return self.status in ("valid", "unconfirmed")
 
 
 def _when(value: Any) -> datetime | None:
@@ -77,10 +89,14 @@ def _hours(document: dict[str, Any]) -> float | None:
 def _issued(row: Credential, now: datetime) -> WalletBadge:
     document = row.document
     achievement = document["credentialSubject"]["achievement"]
+    starts = _when(document.get("validFrom"))
+    on: datetime | None = None
     if row.revoked_at is not None:
-        status = "revoked"
+        status, on = "revoked", aware(row.revoked_at)
     elif row.valid_until is not None and aware(row.valid_until) <= now:
-        status = "expired"
+        status, on = "expired", aware(row.valid_until)
+    elif starts is not None and starts > now:
+        status, on = "not-yet-valid", starts
     else:
         status = "valid"
     return WalletBadge(
@@ -95,10 +111,11 @@ def _issued(row: Credential, now: datetime) -> WalletBadge:
         skills=_skills(achievement),
         hours=_hours(document),
         credential_id=row.id,
+        status_on=on.date() if on else None,
     )
 
 
-_VERDICT_STATUS = {"verified": "valid", "not verified": "not-verified", "legacy": "legacy"}
+_KIND_STATUS = {"verified": "valid", "failed": "not-verified"}
 
 
 def _imported(row: ImportedCredential, now: datetime, emails: list[str]) -> WalletBadge:
@@ -108,10 +125,17 @@ def _imported(row: ImportedCredential, now: datetime, emails: list[str]) -> Wall
     subject = document.get("credentialSubject")
     achievement = subject.get("achievement") if isinstance(subject, dict) else None
     achievement = achievement if isinstance(achievement, dict) else {}
-    status = _VERDICT_STATUS.get(row.verdict, "unknown")
+    on: date | None = None
+    identity = "unconfirmed"
+    if row.legacy:
+        status = "legacy"
+    else:
+        assessment = assess(row.report if isinstance(row.report, dict) else {})
+        status, on = _KIND_STATUS.get(assessment.kind, assessment.kind), assessment.when
+        identity = assessment.identity
     until = _when(document.get("validUntil"))
-    if status == "valid" and until is not None and until <= now:
-        status = "expired"
+    if status in ("valid", "unconfirmed") and until is not None and until <= now:
+        status, on = "expired", until.date()
     return WalletBadge(
         ref=f"i-{row.id}",
         name=row.name,
@@ -126,6 +150,8 @@ def _imported(row: ImportedCredential, now: datetime, emails: list[str]) -> Wall
         skills=() if row.legacy else _skills(achievement),
         hours=None if row.legacy else _hours(document),
         yours=not row.legacy and issued_to_any(document, emails),
+        status_on=on,
+        identity=identity,
     )
 
 
@@ -307,7 +333,7 @@ def hours(
     total = 0.0
     for badge in every if every is not None else badges(session, learner_id):
         if (
-            badge.status == "valid"
+            badge.usable
             and badge.yours
             and badge.hours
             and badge.issued_on

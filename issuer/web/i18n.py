@@ -5,6 +5,9 @@ both languages and fails on ``KeyError``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+
+from issuer.web.i18n_verdict import WORDS, words
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # public pages: the verification report (/v/{id}, /verify, share links, the wallet)
@@ -14,18 +17,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Laurel이 오픈배지 3.0 표준에 따라 검증했습니다.",
     ),
     "verify_another": ("Verify another badge", "다른 배지 검증하기"),
-    "verdict_verified": ("Verified", "검증됨"),
-    "verdict_verified_text": (
-        "This badge is genuine, valid and not revoked.",
-        "진본이며 유효하고 취소되지 않은 배지입니다.",
-    ),
-    "verdict_failed": ("Not verified", "검증 실패"),
-    "verdict_failed_text": ("Do not rely on this badge.", "이 배지를 신뢰하지 마세요."),
-    "verdict_unknown": ("Could not verify", "검증할 수 없음"),
-    "verdict_unknown_text": (
-        "Laurel could not finish checking this badge; it is not shown as valid.",
-        "Laurel이 이 배지의 검증을 마치지 못했습니다. 유효한 것으로 표시하지 않습니다.",
-    ),
     "why": ("Why:", "사유:"),
     "issuer_reason": ("The issuer's reason:", "발급 기관의 사유:"),
     "badge_image": ("Badge image: {name}", "배지 이미지: {name}"),
@@ -118,12 +109,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "year": ("Year", "연도"),
     "any": ("Any", "전체"),
     "apply": ("Apply", "적용"),
-    "status_valid": ("Valid", "유효"),
-    "status_revoked": ("Revoked", "취소됨"),
-    "status_expired": ("Expired", "만료됨"),
-    "status_not_verified": ("Not verified", "검증 실패"),
-    "status_unknown": ("Could not verify", "검증 불가"),
-    "status_legacy": ("Open Badges 2.0 (not verified)", "오픈배지 2.0 (검증 안 됨)"),
     "imported": ("Imported", "가져온 배지"),
     "issued_on": ("Issued on", "발급일"),
     # badge page
@@ -284,8 +269,14 @@ def translator(lang: str) -> Callable[..., str]:
     index = 1 if lang == "ko" else 0
 
     def t(key: str, **values: object) -> str:
-        english, korean = MESSAGES[key]
+        english, korean = MESSAGES[key] if key in MESSAGES else WORDS[key]
         text = (korean or english) if index else english
         return text.format(**values) if values else text
 
     return t
+
+
+def page_words(lang: str) -> dict[str, Any]:
+    """What every page's template gets: the language, ``t(key)`` and the verdict helpers
+    (``check_reason``, ``when``, ``achievement_type``, …)."""
+    return {"lang": lang, "t": translator(lang), **words(lang)}

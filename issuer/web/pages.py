@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from datetime import date
 from typing import Annotated, Any
@@ -13,13 +14,15 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from issuer.api.deps import ServicesDep
+from issuer.artifacts.stamps import REVOKED_COLOR, Stamp, stamp_png, stamp_svg
 from issuer.errors import LaurelError, NotFound
 from issuer.models import Credential, Issuer
 from issuer.services import credentials as credential_service
 from issuer.services.context import Services
 from issuer.services.public_view import View, stored_view, submitted_view
-from issuer.web.auth import language
-from issuer.web.i18n import translator
+from issuer.services.verdicts import stored_state
+from issuer.web.auth import LANG_COOKIE, LANGUAGES, language
+from issuer.web.i18n import page_words
 from issuer.web.render import NO_STORE, templates
 from verifier.baking import bake_png, bake_svg
 from verifier.sources import DEFAULT_MAX_BYTES
@@ -29,14 +32,17 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 
 def _words(request: Request) -> dict[str, Any]:
     """The page's language (English or Korean; ``?lang=``, a cookie, ``Accept-Language``)."""
-    lang = language(request)
-    return {"lang": lang, "t": translator(lang)}
+    return page_words(language(request))
 
 
 def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(
+    response = templates.TemplateResponse(
         request, name, {**_words(request), **context}, status_code=status, headers=NO_STORE
     )
+    if request.query_params.get("lang") in LANGUAGES:  # remembered, as on the wallet's pages
+        lang = str(request.query_params["lang"])
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
+    return response
 
 
 def _not_found(request: Request, detail: str) -> HTMLResponse:
@@ -106,11 +112,29 @@ def _badge_inputs(services: Services, row: Credential) -> dict[str, Any]:
     }
 
 
-@router.get("/v/{credential_id}/badge.png")
-def badge_png(credential_id: str, services: ServicesDep) -> Response:
+_STAMP_WORDS = {
+    "revoked": ("REVOKED {date}", "취소됨 {date}"),
+    "expired": ("EXPIRED {date}", "만료됨 {date}"),
+    "not-yet-valid": ("NOT VALID BEFORE {date}", "{date}부터 유효"),
+}
+_STAMP_COLOURS = {"revoked": REVOKED_COLOR, "expired": "#8A5300", "not-yet-valid": "#8A5300"}
+
+
+def state_stamp(row: Credential, lang: str) -> Stamp | None:
+    """The stamp a credential's artifacts carry while it is revoked, expired or not yet valid
+    (a badge in such a state never yields a clean certificate or picture)."""
+    state = stored_state(row.revoked_at, row.document.get("validFrom"), row.valid_until)
+    if state is None:
+        return None
+    kind, day = state
+    english, korean = _STAMP_WORDS[kind]
+    text = (korean if lang == "ko" else english).format(date=day.isoformat())
+    return Stamp(text, _STAMP_COLOURS[kind])
+
+
+def baked_png(services: Services, row: Credential, lang: str) -> bytes:
     from issuer.artifacts.images import render_badge_png_cached as render_badge_png
 
-    row, _ = _stored(services, credential_id)
     inputs = _badge_inputs(services, row)
     image = render_badge_png(
         inputs["design"],
@@ -118,16 +142,24 @@ def badge_png(credential_id: str, services: ServicesDep) -> Response:
         issuer_name=inputs["issuer_name"],
         year=inputs["year"],
     )
-    baked = bake_png(image, json.dumps(row.document, ensure_ascii=False))
+    stamp = state_stamp(row, lang)
+    if stamp is not None:
+        image = stamp_png(image, stamp)
+    return bake_png(image, json.dumps(row.document, ensure_ascii=False))
+
+
+@router.get("/v/{credential_id}/badge.png")
+def badge_png(credential_id: str, request: Request, services: ServicesDep) -> Response:
+    row, _ = _stored(services, credential_id)
     return Response(
-        baked,
+        baked_png(services, row, language(request)),
         media_type="image/png",
-        headers={"Content-Disposition": f'inline; filename="{row.id}.png"'},
+        headers={"Content-Disposition": f'inline; filename="{row.id}.png"', **NO_STORE},
     )
 
 
 @router.get("/v/{credential_id}/badge.svg")
-def badge_svg(credential_id: str, services: ServicesDep) -> Response:
+def badge_svg(credential_id: str, request: Request, services: ServicesDep) -> Response:
     from issuer.artifacts.images import render_badge_svg_cached as render_badge_svg
 
     row, _ = _stored(services, credential_id)
@@ -138,11 +170,14 @@ def badge_svg(credential_id: str, services: ServicesDep) -> Response:
         issuer_name=inputs["issuer_name"],
         year=inputs["year"],
     )
+    stamp = state_stamp(row, language(request))
+    if stamp is not None:
+        image = stamp_svg(image, stamp)
     baked = bake_svg(image, json.dumps(row.document, ensure_ascii=False), is_jws=False)
     return Response(
         baked,
         media_type="image/svg+xml",
-        headers={"Content-Disposition": f'inline; filename="{row.id}.svg"'},
+        headers={"Content-Disposition": f'inline; filename="{row.id}.svg"', **NO_STORE},
     )
 
 
@@ -163,14 +198,30 @@ def qr_svg(credential_id: str, services: ServicesDep) -> Response:
 
 
 @router.get("/v/{credential_id}/certificate.pdf")
-def certificate(credential_id: str, services: ServicesDep) -> Response:
-    from issuer.artifacts.certificate import CertificateData, certificate_pdf
+def certificate(credential_id: str, request: Request, services: ServicesDep) -> Response:
+    """The printable certificate, in the page's language; stamped with the state and date while
+    the credential is revoked, expired or not yet valid."""
+    from issuer.artifacts.certificate import (
+        KOREAN_LABELS,
+        CertificateData,
+        CertificateLabels,
+        certificate_pdf,
+    )
     from issuer.artifacts.images import render_badge_png_cached as render_badge_png
+    from verifier.summary import summarize
 
+    lang = language(request)
     row, issuer = _stored(services, credential_id)
     document = row.document
     inputs = _badge_inputs(services, row)
-    summary = submitted_view(services, document).report.summary
+    summary = summarize(document, "json")
+    stamp = state_stamp(row, lang)
+    badge = render_badge_png(
+        inputs["design"],
+        title=inputs["title"],
+        issuer_name=inputs["issuer_name"],
+        year=inputs["year"],
+    )
     data = CertificateData(
         issuer_name=issuer.name,
         issuer_logo_png=None,
@@ -186,17 +237,14 @@ def certificate(credential_id: str, services: ServicesDep) -> Response:
         signatory_title=issuer.signatory_title,
         credential_id=document["id"],
         verify_url=verification_url(services, row.id),
-        badge_png=render_badge_png(
-            inputs["design"],
-            title=inputs["title"],
-            issuer_name=inputs["issuer_name"],
-            year=inputs["year"],
-        ),
+        badge_png=stamp_png(badge, stamp) if stamp else badge,
+        labels=KOREAN_LABELS if lang == "ko" else CertificateLabels(),
+        stamp=stamp,
     )
     return Response(
         certificate_pdf(data),
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{row.id}.pdf"'},
+        headers={"Content-Disposition": f'inline; filename="{row.id}.pdf"', **NO_STORE},
     )
 
 
@@ -227,66 +275,79 @@ async def verify_submitted(
     services: ServicesDep,
     pasted: Annotated[str, Form()] = "",
     url: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
     upload: UploadFile | None = None,
 ) -> HTMLResponse:
+    wanted = email.strip() or None
     try:
-        source = await _source(services, pasted, url, upload)
+        source = await _source(services, pasted, url, upload, wanted)
     except LaurelError as exc:
-        return _page(request, "verify.html", 400, view=None, error=exc.detail)
+        return _page(request, "verify.html", 400, view=None, error=exc.detail, email=email)
     if isinstance(source, View):
         view = source
     else:
-        view = await run_in_threadpool(submitted_view, services, source)
+        view = await run_in_threadpool(submitted_view, services, source, email=wanted)
     badge_url = f"/v/{view.credential_id}/badge.png" if view.credential_id else None
-    return _page(request, "verify.html", view=view, error=None, badge_url=badge_url)
+    return _page(request, "verify.html", view=view, error=None, badge_url=badge_url, email=email)
 
 
 async def _source(
-    services: Services, pasted: str, url: str, upload: UploadFile | None
+    services: Services, pasted: str, url: str, upload: UploadFile | None, email: str | None
 ) -> View | str | bytes:
-    """What to verify, from the form; a QR photo leads to the credential it points to."""
+    """What to verify, from the form. A badge file is verified as it is; a photo of a QR code,
+    a scan or a PDF certificate leads to the credential its QR code points to."""
+    from issuer.artifacts.qrread import MAX_UPLOAD_BYTES, UploadError, read_qr_from_upload
     from issuer.errors import BadRequest
 
     if upload is not None and upload.filename:
-        data = await upload.read(DEFAULT_MAX_BYTES + 1)
-        if len(data) > DEFAULT_MAX_BYTES:
-            raise BadRequest(f"the file is over {DEFAULT_MAX_BYTES // (1024 * 1024)} MB")
+        data = await upload.read(MAX_UPLOAD_BYTES + 1)
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise BadRequest(f"the file is over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
         if not data:
             raise BadRequest("the uploaded file is empty")
-        qr_target = await run_in_threadpool(_qr_target, data)
-        if qr_target is not None:
-            return await run_in_threadpool(_view_for_url, services, qr_target)
-        return data
+        if _is_badge_file(data):
+            if len(data) > DEFAULT_MAX_BYTES:
+                raise BadRequest(f"the file is over {DEFAULT_MAX_BYTES // (1024 * 1024)} MB")
+            return data
+        try:
+            target = await run_in_threadpool(read_qr_from_upload, data)
+        except UploadError as exc:
+            raise BadRequest(exc.message) from None
+        return await run_in_threadpool(_view_for_url, services, target, email)
     if pasted.strip():
         return pasted
     if url.strip():
-        return await run_in_threadpool(_view_for_url, services, url.strip())
+        return await run_in_threadpool(_view_for_url, services, url.strip(), email)
     raise BadRequest("paste a credential, upload a file or give a URL")
 
 
-def _qr_target(data: bytes) -> str | None:
-    """The text of a QR code in an image that carries no baked credential, if any."""
+def _is_badge_file(data: bytes) -> bool:
+    """A credential file (JSON, a JWT, an SVG, a baked PNG) rather than a picture or PDF to read
+    a QR code from."""
     from verifier.baking import PNG_SIGNATURE, read_png
     from verifier.errors import VerifierError
 
     if data.startswith(PNG_SIGNATURE):
         try:
             read_png(data)
-            return None  # a baked badge: verify the credential itself
         except VerifierError:
-            pass
-    if not data.startswith((PNG_SIGNATURE, b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM")):
-        return None
-    from issuer.artifacts.qrread import read_qr
+            return False  # a picture, maybe of a QR code
+        return True
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"{", b"[", b"<", b"ey")):  # JSON, XML/SVG, a compact JWS
+        return True
+    try:  # text (a pasted-in file) goes to the verifier, which says what it is not
+        codecs.getincrementaldecoder("utf-8")().decode(data[:4096], final=False)
+    except UnicodeDecodeError:
+        return False
+    return not head.startswith(b"%PDF")
 
-    return read_qr(data)
 
-
-def _view_for_url(services: Services, url: str) -> View | str:
+def _view_for_url(services: Services, url: str, email: str | None = None) -> View | str:
     """A link to a Laurel page of this instance is verified from its own records."""
     prefix = f"{services.settings.base_url}/v/"
     if url.startswith(prefix):
         credential_id = url.removeprefix(prefix).split("/")[0].split("?")[0]
         with Session(services.engine) as session:
-            return stored_view(services, session, credential_id)
+            return stored_view(services, session, credential_id, email=email)
     return url

@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from issuer.services.context import Services
 from issuer.web.auth import LANG_COOKIE, LANGUAGES, form_token, language, remember_form_token
-from issuer.web.i18n import translator
+from issuer.web.i18n import page_words
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.auto_reload = False  # templates ship with the package; no stat() per render
@@ -31,7 +31,7 @@ def render(
     response = templates.TemplateResponse(
         request,
         template,
-        {"lang": lang, "t": translator(lang), **context},
+        {**page_words(lang), **context},
         status_code=status,
         headers=NO_STORE,
     )

@@ -26,7 +26,7 @@ from issuer.web.auth import (
     language,
     set_cookie,
 )
-from issuer.web.render import form_before_sign_in, render
+from issuer.web.render import NO_STORE, form_before_sign_in, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 SAFE_FILE = {
@@ -426,17 +426,54 @@ def _shared_context(services: Services, token: str) -> dict[str, Any]:
 
 
 @router.get("/s/{token}/badge.png")
-def shared_image(token: str, services: ServicesDep) -> Response:
-    from issuer.web.pages import badge_png
+def shared_image(token: str, request: Request, services: ServicesDep) -> Response:
+    """The shared badge's picture; stamped with its state while it is not valid."""
+    from issuer.web.pages import baked_png
 
     found = sharing.open_link(services, token, count=False)
     if found.credential is not None:
-        return badge_png(found.credential.id, services)
+        png = baked_png(services, found.credential, language(request))
+        return Response(png, media_type="image/png", headers=NO_STORE)
     row = found.imported
     assert row is not None
     if not row.media_type.startswith("image/"):
         raise NotFound("this badge has no image")
-    return Response(bytes(row.original), media_type=row.media_type, headers=SAFE_FILE)
+    return Response(
+        _stamped_import(row, language(request)),
+        media_type=row.media_type,
+        headers={**SAFE_FILE, **NO_STORE},
+    )
+
+
+def _stamped_import(row: Any, lang: str) -> bytes:
+    """An imported badge's own picture, with a stamp when its last check found it revoked,
+    expired, not yet valid or not genuine."""
+    from issuer.artifacts.stamps import REVOKED_COLOR, Stamp, stamp_png, stamp_svg
+    from issuer.services.verdicts import assess
+
+    original = bytes(row.original)
+    if row.legacy:
+        return original
+    verdict = assess(row.report if isinstance(row.report, dict) else {})
+    if verdict.clean:
+        return original
+    words = {
+        "revoked": ("REVOKED", "취소됨"),
+        "expired": ("EXPIRED", "만료됨"),
+        "not-yet-valid": ("NOT VALID YET", "아직 유효하지 않음"),
+        "failed": ("NOT VERIFIED", "검증 실패"),
+        "unknown": ("NOT VERIFIED", "검증 불가"),
+    }[verdict.kind]
+    text = words[1] if lang == "ko" else words[0]
+    if verdict.when:
+        text = f"{text} {verdict.when.isoformat()}"
+    stamp = Stamp(text, REVOKED_COLOR if verdict.tone == "bad" else "#8A5300")
+    try:
+        if row.media_type == "image/svg+xml":
+            return stamp_svg(original, stamp)
+        return stamp_png(original, stamp)
+    except ValueError:
+        raise NotFound("this badge's picture cannot be shown in its current state") from None
 
 
 @router.get("/s/{token}/credential")

@@ -154,7 +154,7 @@ def profile_settings(request: Request, services: ServicesDep) -> Response:
     assert session.learner_id is not None
     with Session(services.engine) as db:
         current = sharing.get_profile(db, session.learner_id)
-        every = [b for b in wallet.badges(db, session.learner_id) if b.status == "valid"]
+        every = [b for b in wallet.badges(db, session.learner_id) if b.usable]
     return page(
         request,
         services,

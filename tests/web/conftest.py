@@ -35,6 +35,7 @@ class Badges:
     revoked: str
     expired: str
     tampered: str
+    future: str
 
 
 def seed(client: TestClient, services: Services) -> Badges:
@@ -44,6 +45,8 @@ def seed(client: TestClient, services: Services) -> Badges:
         issue_body(
             "valid@example.org",
             evidence=[{"id": "https://lms.example.org/e/1", "name": "Capstone"}],
+            narrative="Led the cohort's capstone on cross-agency change.",
+            results=[{"value": "A", "status": "Completed"}],
         ),
         issue_body("revoked@example.org"),
         issue_body(
@@ -52,6 +55,7 @@ def seed(client: TestClient, services: Services) -> Badges:
             validUntil="2021-01-01T00:00:00Z",
         ),
         issue_body("tampered@example.org"),
+        issue_body("future@example.org", validFrom="2099-01-01T00:00:00Z"),
     ):
         response = client.post("/api/v1/issuers/hrd/credentials", json=body, headers=headers)
         assert response.status_code == 201, response.text

@@ -46,15 +46,16 @@ def page(browser: Browser) -> Iterator[Page]:
     ("state", "verdict"),
     [
         ("valid", "Verified"),
-        ("revoked", "Not verified"),
-        ("expired", "Not verified"),
+        ("revoked", "Revoked on "),
+        ("expired", "Expired on 1 January 2021"),
+        ("future", "Not valid yet: valid from 1 January 2099"),
         ("tampered", "Not verified"),
     ],
 )
 def test_verdict_per_state(live: Live, page: Page, state: str, verdict: str) -> None:
     page.goto(f"{live.base_url}/v/{getattr(live.badges, state)}")
     heading = page.locator("#verdict-title")
-    assert heading.inner_text() == verdict
+    assert heading.inner_text().startswith(verdict)
     assert heading.is_visible()
     assert page.locator("h2#achievement-title").inner_text() == "Leading People"
 

@@ -19,8 +19,8 @@ from verifier.fetch import HttpFetcher
     ("state", "verdict", "reason"),
     [
         ("valid", "Verified", None),
-        ("revoked", "Not verified", "revoked"),
-        ("expired", "Not verified", "expired"),
+        ("revoked", "Revoked on ", "revoked"),
+        ("expired", "Expired on ", "expired"),
         ("tampered", "Not verified", "signature does not match"),
     ],
 )
@@ -29,7 +29,7 @@ def test_page_verdicts(live: Live, state: str, verdict: str, reason: str | None)
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     html = response.text
-    assert f'<h1 id="verdict-title">{verdict}</h1>' in html
+    assert f'<h1 id="verdict-title">{verdict}' in html
     if reason:
         assert reason in html
     assert "Leading People" in html and "Kim Min-jun" in html
@@ -92,10 +92,10 @@ def test_verify_page_accepts_every_form(live: Live) -> None:
     assert ">Verified<" in _verify_form(live, files={"upload": ("badge.png", png, "image/png")})
     svg = live.client.get(f"/v/{live.badges.revoked}/badge.svg").content
     page = _verify_form(live, files={"upload": ("badge.svg", svg, "image/svg+xml")})
-    assert ">Not verified<" in page and "revoked" in page
+    assert ">Revoked" in page and "revoked" in page
     qr = live.client.get(f"/v/{live.badges.expired}/qr.png").content
     page = _verify_form(live, files={"upload": ("photo.png", qr, "image/png")})
-    assert ">Not verified<" in page and "expired" in page
+    assert ">Expired on " in page and "It was genuine" in page
     page = _verify_form(live, url=f"{live.base_url}/v/{live.badges.valid}")
     assert ">Verified<" in page
 
@@ -156,7 +156,8 @@ def test_png_without_credential_or_qr(live: Live) -> None:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 64), "white").save(buffer, "PNG")
     page = _verify_form(live, files={"upload": ("plain.png", buffer.getvalue(), "image/png")})
-    assert "carries no Open Badges credential" in page
+    assert "No QR code found in this picture" in page
+    assert 'id="details-title"' not in page  # no empty details card
 
 
 def test_unreachable_status_and_unknown_issuer_could_not_verify(live: Live) -> None:

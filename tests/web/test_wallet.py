@@ -360,14 +360,18 @@ def test_import_badges_from_other_issuers(
     mine = upload(_external("me@example.org"))
     assert mine.status_code == 303, getattr(mine, "text", "")
     page = site.get(mine.headers["location"])
-    assert 'id="verdict-title">Verified' in page.text and "Open University of Testing" in page.text
+    # a did:key issuer that no list or domain confirms: genuine, but honestly unconfirmed
+    assert 'id="verdict-title">Genuine, but the issuer is not confirmed' in page.text
+    assert 'data-state="unconfirmed"' in page.text and "Open University of Testing" in page.text
     assert "counts in your skills" in page.text
+    listed = site.get("/wallet").text
+    assert 'data-status="unconfirmed"' in listed
     skills = site.get("/wallet/skills").text
     assert "Data analysis" in skills
 
     someone_elses = upload(_external("other@example.org", name="Borrowed Badge"))
     page = site.get(someone_elses.headers["location"])
-    assert 'id="verdict-title">Verified' in page.text and "does not count" in page.text
+    assert 'id="verdict-title">Genuine, but' in page.text and "does not count" in page.text
     assert site.get("/wallet/skills").text.count("Data analysis") == skills.count("Data analysis")
     from issuer.services import wallet
 

@@ -1,0 +1,237 @@
+"""The verdict told plainly and the same everywhere (HTTP, no browser): who issued it, each state
+with its date in the page's language, stamped artifacts for badges that are not valid, Korean
+throughout, the narrative and results, and /verify's email check and uploads."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any
+
+import pypdfium2
+import pytest
+from PIL import Image
+
+from issuer.keys import did_key, did_key_method, generate_ed25519
+from issuer.signing import sign_data_integrity
+from tests.issuer.credentials import make_credential
+from tests.web.conftest import Live
+from verifier.baking import read_png, read_svg
+
+
+def university_badge() -> str:
+    """Anyone can make a did:key, call it a university and sign a medical degree."""
+    key = generate_ed25519()
+    credential = make_credential(did_key(key))
+    credential["issuer"]["name"] = "Seoul National University"
+    credential["credentialSubject"]["achievement"]["name"] = "Doctor of Medicine"
+    return json.dumps(sign_data_integrity(credential, key, did_key_method(key)))
+
+
+def verdict_of(html: str) -> tuple[str, str, str]:
+    found = re.search(
+        r'<section class="verdict (\w+)" id="verdict" data-kind="([\w-]+)" '
+        r'data-identity="(\w+)"',
+        html,
+    )
+    assert found, html[:2000]
+    tone, kind, identity = found.groups()
+    return tone, kind, identity
+
+
+def pdf_text(data: bytes) -> str:
+    document = pypdfium2.PdfDocument(data)
+    try:
+        return document[0].get_textpage().get_text_range()
+    finally:
+        document.close()
+
+
+# --- who issued it ------------------------------------------------------------------------------
+
+
+def test_own_issuer_is_known_and_green(live: Live) -> None:
+    html = live.client.get(f"/v/{live.badges.valid}").text
+    assert verdict_of(html) == ("good", "verified", "known")
+    assert 'data-state="known"' in html and "Known issuer" in html
+    assert "HRD Institute" in html and "https://hrd.example.org" in html
+
+
+def test_self_made_university_is_unconfirmed_and_never_green(live: Live) -> None:
+    html = live.client.post("/verify", data={"pasted": university_badge()}).text
+    tone, kind, identity = verdict_of(html)
+    assert (tone, kind, identity) == ("caution", "unconfirmed", "unconfirmed")
+    assert "Genuine, but the issuer is not confirmed" in html
+    assert "anyone can create an issuer like this" in html.lower()
+    assert "“Seoul National University” is the issuer's own claim" in html.replace("&#39;", "'")
+    assert 'class="verdict good"' not in html
+
+
+def test_the_json_report_says_the_same(live: Live) -> None:
+    report = live.client.post("/api/v1/verify", content=university_badge()).json()
+    assert report["verdict"] == "verified"
+    assert report["issuerIdentity"]["state"] == "unconfirmed"
+    own = live.client.get(f"/v/{live.badges.valid}/credential.json").content
+    assert live.client.post("/api/v1/verify", content=own).json()["issuerIdentity"]["state"] == (
+        "known"
+    )
+
+
+# --- each state, with its date ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "tone", "kind", "words"),
+    [
+        ("expired", "caution", "expired", ["Expired on 1 January 2021", "It was genuine"]),
+        ("future", "caution", "not-yet-valid", ["valid from 1 January 2099"]),
+        ("revoked", "bad", "revoked", ["Revoked on ", "Issued in error"]),
+        ("tampered", "bad", "failed", ["Not verified", "Do not rely on this badge"]),
+    ],
+)
+def test_states_read_differently(
+    live: Live, state: str, tone: str, kind: str, words: list[str]
+) -> None:
+    html = live.client.get(f"/v/{getattr(live.badges, state)}").text
+    assert verdict_of(html)[:2] == (tone, kind)
+    for word in words:
+        assert word in html
+
+
+def test_wallet_cards_and_profile_show_one_not_yet_valid_state(live: Live) -> None:
+    from sqlmodel import Session, select
+
+    from issuer.models import Credential
+    from issuer.services import wallet
+
+    with Session(live.services.engine) as db:
+        row = db.get(Credential, live.badges.future)
+        assert row is not None and row.learner_id is not None
+        [card] = [b for b in wallet.badges(db, row.learner_id) if b.credential_id == row.id]
+        assert card.status == "not-yet-valid"
+        assert card.status_on is not None and card.status_on.isoformat() == "2099-01-01"
+        stored = db.exec(select(Credential)).all()
+        assert len(stored) == 5
+
+
+# --- artifacts are never clean for a badge that is not valid -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "stamp"),
+    [("revoked", "REVOKED "), ("expired", "EXPIRED 2021-01-01"), ("future", "NOT VALID BEFORE")],
+)
+def test_certificates_are_stamped(live: Live, state: str, stamp: str) -> None:
+    text = pdf_text(live.client.get(f"/v/{getattr(live.badges, state)}/certificate.pdf").content)
+    assert stamp in text
+    clean = pdf_text(live.client.get(f"/v/{live.badges.valid}/certificate.pdf").content)
+    for word in ("REVOKED", "EXPIRED", "NOT VALID"):
+        assert word not in clean
+
+
+def test_baked_images_are_stamped_and_still_carry_the_credential(live: Live) -> None:
+    for kind in ("revoked", "valid"):
+        badge = getattr(live.badges, kind)
+        png = live.client.get(f"/v/{badge}/badge.png").content
+        svg = live.client.get(f"/v/{badge}/badge.svg").content
+        document = live.client.get(f"/v/{badge}/credential.json").json()
+        assert json.loads(read_png(png)) == document
+        assert json.loads(read_svg(svg)) == document
+        assert ("REVOKED" in svg.decode()) is (kind == "revoked")
+    revoked = Image.open(io.BytesIO(live.client.get(f"/v/{live.badges.revoked}/badge.png").content))
+    pixels = revoked.convert("RGB").tobytes()
+    red = sum(1 for i in range(0, len(pixels), 3) if pixels[i] > 150 and pixels[i + 1] < 80)
+    assert red > 1000  # the red band is there
+
+
+def test_korean_certificate_and_stamp(live: Live) -> None:
+    text = pdf_text(live.client.get(f"/v/{live.badges.revoked}/certificate.pdf?lang=ko").content)
+    assert "수료증" in text and "취소됨" in text
+
+
+# --- Korean throughout ----------------------------------------------------------------------------
+
+
+def test_korean_page_verdict_identity_checks_and_dates(live: Live) -> None:
+    html = live.client.get(f"/v/{live.badges.expired}?lang=ko").text
+    assert "2021년 1월 1일에 만료됨" in html
+    assert "진본이었지만 더 이상 유효하지 않습니다" in html
+    assert "확인된 발급 기관" in html
+    assert "서명이 유효합니다" in html  # a check's reason, in Korean
+    assert "유효 기간이 지났습니다" in html
+    assert "기술 정보" in html  # the English detail stays available
+
+
+def test_korean_survives_the_verify_form(live: Live) -> None:
+    form = live.client.get("/verify?lang=ko").text
+    assert 'action="/verify?lang=ko"' in form
+    fresh = live.client.__class__(live.client.app)  # no language cookie
+    html = fresh.post("/verify?lang=ko", data={"pasted": university_badge()}).text
+    assert "진본이지만 발급 기관 미확인" in html and "미확인 발급 기관" in html
+
+
+# --- what an award says ---------------------------------------------------------------------------
+
+
+def test_page_shows_narrative_results_and_type_in_words(live: Live) -> None:
+    html = live.client.get(f"/v/{live.badges.valid}").text
+    assert "Led the cohort&#39;s capstone on cross-agency change." in html
+    assert 'id="results"' in html and "(Completed)" in html
+    assert '<p class="muted" id="achievement-type">Course</p>' in html
+    korean = live.client.get(f"/v/{live.badges.valid}?lang=ko").text
+    assert ">교육 과정<" in korean and "(이수)" in korean
+
+
+# --- /verify: email, photos, PDFs, things that are not badges -------------------------------------
+
+
+def test_verify_checks_the_email(live: Live) -> None:
+    document = live.client.get(f"/v/{live.badges.valid}/credential.json").text
+    right = live.client.post("/verify", data={"pasted": document, "email": "Valid@Example.org "})
+    assert 'data-check="recipient"' in right.text
+    assert "matches" in right.text or "issued to" in right.text
+    assert verdict_of(right.text)[1] == "verified"
+    wrong = live.client.post("/verify", data={"pasted": document, "email": "someone@else.org"})
+    assert verdict_of(wrong.text)[1] == "failed"
+    qr = live.client.get(f"/v/{live.badges.valid}/qr.png").content
+    via_qr = live.client.post(
+        "/verify",
+        data={"email": "someone@else.org"},
+        files={"upload": ("photo.png", qr, "image/png")},
+    )
+    assert verdict_of(via_qr.text)[1] == "failed"
+
+
+def test_verify_reads_the_qr_code_of_a_certificate_pdf(live: Live) -> None:
+    pdf = live.client.get(f"/v/{live.badges.valid}/certificate.pdf").content
+    html = live.client.post(
+        "/verify", files={"upload": ("certificate.pdf", pdf, "application/pdf")}
+    ).text
+    assert verdict_of(html)[:2] == ("good", "verified")
+
+
+def test_verify_takes_a_phone_photo(live: Live) -> None:
+    from issuer.artifacts.qr import qr_png
+
+    url = f"{live.base_url}/v/{live.badges.valid}"
+    photo = Image.new("RGB", (4032, 3024), (226, 222, 214))
+    code = Image.open(io.BytesIO(qr_png(url))).convert("RGB").resize((700, 700))
+    photo.paste(code.rotate(6, expand=True, fillcolor=(226, 222, 214)), (1700, 1100))
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=92)
+    assert buffer.tell() > 2 * 1024 * 1024 or len(buffer.getvalue()) > 200_000
+    html = live.client.post(
+        "/verify", files={"upload": ("IMG_0001.jpg", buffer.getvalue(), "image/jpeg")}
+    ).text
+    assert verdict_of(html)[1] == "verified"
+
+
+def test_something_that_is_not_a_badge_has_no_details_card(live: Live) -> None:
+    html = live.client.post("/verify", data={"pasted": "hello, I am not a badge"}).text
+    assert 'id="not-a-badge"' in html
+    assert 'id="details-title"' not in html and 'id="identity"' not in html
+
+
+def answer(live: Live, **form: Any) -> str:
+    return live.client.post("/verify", **form).text
