@@ -20,7 +20,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from verifier.errors import FetchError
-from verifier.fetch import DEFAULT_MAX_BYTES, LOOPBACK
+from verifier.fetch import DEFAULT_MAX_BYTES, LOOPBACK, MAX_REDIRECTS
 
 DEFAULT_MAX_AGE = 300.0
 """Freshness when the server gives no caching headers at all."""
@@ -90,12 +90,15 @@ class CachingHttpClient:
         self._stored: dict[str, _Stored] = {}
         self._lock = threading.Lock()
 
-    def get(self, url: str, *, accept: str = "application/json") -> Response:
-        """The response to ``GET url`` (any status); raises ``FetchError`` when there is none."""
-        if not (
-            url.startswith("https://") or (self.allow_loopback_http and url.startswith(LOOPBACK))
-        ):
+    def _check_scheme(self, url: str) -> None:
+        loopback = self.allow_loopback_http and url.startswith(LOOPBACK)
+        if not (url.startswith("https://") or loopback):
             raise FetchError(url, "only https URLs are fetched")
+
+    def get(self, url: str, *, accept: str = "application/json") -> Response:
+        """The response to ``GET url`` (any status; redirects followed, each to an allowed
+        scheme); raises ``FetchError`` when there is none."""
+        self._check_scheme(url)
         now = self.clock()
         with self._lock:
             stored = self._stored.get(url)
@@ -128,6 +131,16 @@ class CachingHttpClient:
         return Response(status, body)
 
     def _get(self, url: str, headers: dict[str, str]) -> tuple[int, bytes, httpx.Headers]:
+        location = url
+        for _ in range(MAX_REDIRECTS + 1):
+            status, body, answer = self._get_once(location, headers)
+            if status not in (301, 302, 303, 307, 308) or "location" not in answer:
+                return status, body, answer
+            location = str(httpx.URL(location).join(answer["location"]))
+            self._check_scheme(location)
+        raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
+
+    def _get_once(self, url: str, headers: dict[str, str]) -> tuple[int, bytes, httpx.Headers]:
         try:
             with (
                 httpx.Client(

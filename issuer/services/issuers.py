@@ -30,6 +30,7 @@ from issuer.models import Issuer, SigningKey
 from issuer.models.base import utcnow
 from issuer.services import audit
 from issuer.services.context import Services
+from issuer.services.trust import forget_own_issuers
 from issuer.settings import Settings
 from issuer.signing import did_configuration, sign_domain_linkage
 from verifier.identity import origin_of
@@ -40,6 +41,7 @@ DID_CONTEXTS = [
     "https://w3id.org/security/multikey/v1",
     "https://w3id.org/security/jwk/v1",
 ]
+DID_CONFIGURATION_CONTEXT = "https://identity.foundation/.well-known/did-configuration/v1"
 DEFAULT_JWT_ALG = "RS256"
 
 
@@ -92,7 +94,8 @@ def create_issuer(
         _add_keys(services, session, issuer, di_key, number=1)
         audit.append(session, actor, "issuer.create", did, {"slug": slug, "name": name})
         session.commit()
-        return issuer
+    forget_own_issuers(services)
+    return issuer
 
 
 def _add_keys(
@@ -206,6 +209,7 @@ def did_document(
     }
     origins = linked_origins(settings, issuer) if settings is not None else []
     if origins:
+        document["@context"] = [*DID_CONTEXTS, DID_CONFIGURATION_CONTEXT]
         document["service"] = [
             {
                 "id": f"{issuer.did}#linked-domain",
@@ -235,7 +239,8 @@ def update_issuer(services: Services, slug: str, changes: dict[str, Any], actor:
         session.add(issuer)
         audit.append(session, actor, "issuer.update", issuer.did, changes)
         session.commit()
-        return issuer
+    forget_own_issuers(services)
+    return issuer
 
 
 LINKAGE_VALIDITY = timedelta(days=365)

@@ -5,6 +5,7 @@ service runs goes through ``verify`` so that pages, the API, imports and the wal
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,19 +28,38 @@ def instance_name(services: Services) -> str:
     return f"Laurel at {urlsplit(services.settings.base_url).netloc}"
 
 
+OWN_ISSUERS_TTL = 30.0
+"""Seconds this process reuses its list of the instance's issuers (changes made through this
+process show at once; other processes' within this time)."""
+
+
 class OwnIssuers:
-    """This instance's issuers, from its database: a trust list that is always current."""
+    """This instance's issuers, from its database: read in one query and kept for
+    ``OWN_ISSUERS_TTL`` seconds, so a page view does not take another database connection."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
         self.name = instance_name(services)
 
     def lookup(self, issuer_id: str) -> RegistryEntry | None:
-        with Session(self.services.engine) as session:
-            issuer = session.exec(select(Issuer).where(Issuer.did == issuer_id)).first()
-        if issuer is None:
-            return None
-        return RegistryEntry(self.name, issuer.name, issuer.location, None, issuer.url)
+        cached = self.services.cache.get("own-issuers")
+        now = time.monotonic()
+        if not (isinstance(cached, tuple) and now - cached[0] < OWN_ISSUERS_TTL):
+            with Session(self.services.engine) as session:
+                rows = session.exec(select(Issuer.did, Issuer.name, Issuer.location, Issuer.url))
+                entries = {
+                    did: RegistryEntry(self.name, name, location, None, url)
+                    for did, name, location, url in rows
+                }
+            cached = (now, entries)
+            self.services.cache["own-issuers"] = cached
+        found: RegistryEntry | None = cached[1].get(issuer_id)
+        return found
+
+
+def forget_own_issuers(services: Services) -> None:
+    """After an issuer is created or changed: the next verification reads them again."""
+    services.cache.pop("own-issuers", None)
 
 
 def _client(services: Services) -> CachingHttpClient:

@@ -8,7 +8,7 @@ report (its JSON form, so stored reports of imported badges read the same) into 
 ============== ========================================================= ========
 kind           when                                                       tone
 ============== ========================================================= ========
-verified       every check passed; the issuer is known or linked         good
+verified       every check passed; the issuer is known (or linked)        good (linked)
 unconfirmed    every check passed; the issuer is only self-declared       caution
 expired        only the validity check failed: past ``validUntil``        caution
 not-yet-valid  only the validity check failed: before ``validFrom``       caution
@@ -50,6 +50,10 @@ class Assessment:
 
     @property
     def tone(self) -> str:
+        """``good`` (green) only for a known issuer; ``linked`` (blue) for one that controls a web
+        domain the reader should recognise; ``caution`` (amber), ``bad`` (red), ``unknown``."""
+        if self.kind == "verified" and self.identity == "linked":
+            return "linked"
         return TONES[self.kind]
 
     @property

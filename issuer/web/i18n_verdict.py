@@ -22,6 +22,16 @@ WORDS: dict[str, tuple[str, str]] = {
         "This badge is genuine, valid and not revoked.",
         "진본이며 유효하고 취소되지 않은 배지입니다.",
     ),
+    "kind_verified_known_text": (
+        "This badge is genuine, valid and not revoked, from {name}, listed in “{registry}”.",
+        "“{registry}”에 등록된 {name}이(가) 발급한, 진본이며 유효하고 취소되지 않은 배지입니다.",
+    ),
+    "kind_verified_linked_text": (
+        "This badge is genuine, valid and not revoked. Its issuer controls the web domain "
+        "{domain}: check that this is the institution you expect.",
+        "진본이며 유효하고 취소되지 않은 배지입니다. 발급 기관은 웹 도메인 {domain}을(를) "
+        "관리합니다. 기대한 기관이 맞는지 확인하세요.",
+    ),
     "kind_unconfirmed": ("Genuine, but the issuer is not confirmed", "진본이지만 발급 기관 미확인"),
     "kind_unconfirmed_text": (
         "The badge is intact and valid, but nothing confirms who issued it: anyone can create "

@@ -241,3 +241,14 @@ def test_only_https_trust_lists_are_fetched() -> None:
     registry = RemoteRegistry("Plain", "http://lists.example/registry.json", CachingHttpClient())
     with pytest.raises(RegistryUnavailable, match="only https"):
         registry.lookup("x")
+
+
+def test_redirects_are_followed_on_https_only(server: Server) -> None:
+    moved = "https://lists.example/old.json"
+    server.serve(moved, "", status=301, location="https://lists.example/new.json")
+    server.serve("https://lists.example/new.json", LEGACY)
+    assert RemoteRegistry("Moved", moved, server.client()).lookup("did:web:badges.example.ac.kr")
+    down = "https://lists.example/down.json"
+    server.serve(down, "", status=302, location="http://lists.example/plain.json")
+    with pytest.raises(RegistryUnavailable, match="only https"):
+        RemoteRegistry("Downgraded", down, server.client()).lookup("x")

@@ -13,11 +13,38 @@ import pypdfium2
 import pytest
 from PIL import Image
 
-from issuer.keys import did_key, did_key_method, generate_ed25519
+from issuer.keys import did_key, did_key_method, generate_ed25519, multikey
 from issuer.signing import sign_data_integrity
 from tests.issuer.credentials import make_credential
 from tests.web.conftest import Live
 from verifier.baking import read_png, read_svg
+from verifier.fetch import MappingFetcher
+
+LINKED = "did:web:badges.linked.example"
+
+
+def linked_badge(live: Live) -> str:
+    """A badge of a did:web issuer whose own domain serves its DID document (the live server's
+    network is pointed at that document)."""
+    key = generate_ed25519()
+    document = {
+        "id": LINKED,
+        "verificationMethod": [
+            {
+                "id": f"{LINKED}#key-1",
+                "type": "Multikey",
+                "controller": LINKED,
+                "publicKeyMultibase": multikey(key),
+            }
+        ],
+        "assertionMethod": [f"{LINKED}#key-1"],
+    }
+    live.services.network = MappingFetcher(
+        {"https://badges.linked.example/.well-known/did.json": json.dumps(document).encode()}
+    )
+    credential = make_credential(LINKED)
+    credential["issuer"]["name"] = "Linked Academy"
+    return json.dumps(sign_data_integrity(credential, key, f"{LINKED}#key-1"))
 
 
 def university_badge() -> str:
@@ -235,3 +262,12 @@ def test_something_that_is_not_a_badge_has_no_details_card(live: Live) -> None:
 
 def answer(live: Live, **form: Any) -> str:
     return live.client.post("/verify", **form).text
+
+
+def test_a_linked_issuer_is_blue_and_named_by_its_domain(live: Live) -> None:
+    badge = linked_badge(live)
+    html = live.client.post("/verify", data={"pasted": badge}).text
+    assert verdict_of(html) == ("linked", "verified", "linked")
+    assert "controls the web domain badges.linked.example" in html
+    assert "check that this is the institution you expect" in html
+    assert LINKED in html
