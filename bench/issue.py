@@ -25,8 +25,8 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from issuer.keys import did_key, did_key_method, generate_ed25519
-from issuer.signing import sign_data_integrity
+from issuer.crypto.keys import did_key, did_key_method, generate_ed25519
+from issuer.crypto.signing import sign_data_integrity
 
 DEFAULT_POSTGRES = "postgresql+psycopg://root@127.0.0.1:5432/test"
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

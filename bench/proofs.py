@@ -20,8 +20,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from issuer.keys import did_jwk, did_key, did_key_method, generate_ed25519, generate_for_jwt
-from issuer.signing import sign_data_integrity, sign_jwt
+from issuer.crypto.keys import did_jwk, did_key, did_key_method, generate_ed25519, generate_for_jwt
+from issuer.crypto.signing import sign_data_integrity, sign_jwt
 from verifier import verify_credential
 from verifier.fetch import NO_NETWORK
 from verifier.jsonld import use_reference_canonicalizer

@@ -23,10 +23,10 @@ from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from issuer.db import make_engine, migrate
+from issuer.core.db import make_engine, migrate
 from issuer.models import Issuer
-from issuer.services.skills import level, organisation_cloud, profiles, scaled_weight
-from issuer.services.teams import smallest_team
+from issuer.skills.cloud import level, organisation_cloud, profiles, scaled_weight
+from issuer.skills.teams import smallest_team
 
 DEFAULT_POSTGRES = "postgresql+psycopg://root@127.0.0.1:5432/test"
 LIST_SIZE = 131_072

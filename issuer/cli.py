@@ -60,9 +60,9 @@ def _services(demo: bool = False) -> Iterator[Any]:
     database connections are closed afterwards."""
     from pydantic import ValidationError
 
-    from issuer.db import migrate
-    from issuer.services.context import Services
-    from issuer.settings import Settings
+    from issuer.core.context import Services
+    from issuer.core.db import migrate
+    from issuer.core.settings import Settings
 
     try:
         settings = Settings(demo=demo) if demo else Settings()
@@ -105,8 +105,8 @@ def issuer_create(
     ] = None,
 ) -> None:
     """Create an issuer profile with its keys; prints its id (DID)."""
-    from issuer.errors import LaurelError
-    from issuer.services.issuers import create_issuer
+    from issuer.core.errors import LaurelError
+    from issuer.institutes.issuers import create_issuer
 
     if did_method not in ("web", "key"):
         typer.echo("laurel: --did-method is 'web' or 'key'", err=True)
@@ -139,8 +139,8 @@ def issuer_update(
     location: Annotated[str | None, typer.Option(help="Where the institute is.")] = None,
 ) -> None:
     """Change an issuer's profile; credentials issued from now on carry it."""
-    from issuer.errors import LaurelError
-    from issuer.services.issuers import update_issuer
+    from issuer.core.errors import LaurelError
+    from issuer.institutes.issuers import update_issuer
 
     given = {"name": name, "url": url, "email": email, "description": description}
     changes = {k: v for k, v in {**given, "location": location}.items() if v is not None}
@@ -166,8 +166,8 @@ def issuer_domain_linkage(
 ) -> None:
     """The DID Configuration to publish at {origin}/.well-known/did-configuration.json, so that
     verifiers see the issuer controls its website (shown as "linked")."""
-    from issuer.errors import LaurelError
-    from issuer.services.issuers import did_configuration_for
+    from issuer.core.errors import LaurelError
+    from issuer.institutes.issuers import did_configuration_for
 
     try:
         with _services() as services:
@@ -194,8 +194,8 @@ def apikey_create(
     name: Annotated[str | None, typer.Option(help="A label for the key.")] = None,
 ) -> None:
     """Create an API key; it is printed once, alone on the last line."""
-    from issuer.errors import LaurelError
-    from issuer.services.apikeys import create_api_key, parse_scopes
+    from issuer.core.errors import LaurelError
+    from issuer.institutes.apikeys import create_api_key, parse_scopes
 
     try:
         with _services() as services:
@@ -209,8 +209,8 @@ def apikey_create(
 @keys_app.command("rotate")
 def keys_rotate(issuer: Annotated[str, typer.Option(help="The issuer's slug.")]) -> None:
     """New signing keys; old ones stay published so earlier credentials keep verifying."""
-    from issuer.errors import LaurelError
-    from issuer.services.issuers import rotate_keys
+    from issuer.core.errors import LaurelError
+    from issuer.institutes.issuers import rotate_keys
 
     try:
         with _services() as services:
@@ -225,8 +225,8 @@ def keys_rotate(issuer: Annotated[str, typer.Option(help="The issuer's slug.")])
 def templates_load(issuer: Annotated[str, typer.Option(help="The issuer's slug.")]) -> None:
     """Add (or update) every catalogue achievement for an issuer."""
     from issuer.catalogue import CatalogueError
-    from issuer.errors import LaurelError
-    from issuer.services.templates import load_templates
+    from issuer.catalogue.templates import load_templates
+    from issuer.core.errors import LaurelError
 
     try:
         with _services() as services:
@@ -241,7 +241,7 @@ def audit_verify() -> None:
     """Check the audit log's hash chain; exit 1 if it was altered."""
     from sqlmodel import Session
 
-    from issuer.services.audit import verify_chain
+    from issuer.core.audit import verify_chain
 
     with _services() as services, Session(services.engine) as session:
         count, problem = verify_chain(session)
@@ -260,7 +260,7 @@ def wallet_recheck(
     """Re-verify imported badges (revocation may have happened since); run it from cron."""
     from datetime import timedelta
 
-    from issuer.services.imports import recheck_stale
+    from issuer.wallet.imports import recheck_stale
 
     with _services() as services:
         count = recheck_stale(services, timedelta(hours=older_than_hours))
@@ -270,7 +270,7 @@ def wallet_recheck(
 @wallet_app.command("purge")
 def wallet_purge() -> None:
     """Delete sign-in links and sessions that expired over a day ago; run it from cron."""
-    from issuer.services.signin import purge
+    from issuer.people.signin import purge
 
     with _services() as services:
         count = purge(services)
@@ -285,8 +285,8 @@ def issue_csv(
     """Issue a credential for every row of a CSV file, with a progress bar and a report."""
     from rich.progress import track
 
-    from issuer.errors import LaurelError
-    from issuer.services.bulk import csv_rows, issue_row
+    from issuer.core.errors import LaurelError
+    from issuer.issuing.bulk import csv_rows, issue_row
 
     try:
         with csv.open(encoding="utf-8-sig", newline="") as handle:
@@ -325,7 +325,7 @@ def serve(
     """Run the API and pages; creates or migrates the database first."""
     import uvicorn
 
-    from issuer.api.app import create_app
+    from issuer.http.app import create_app
 
     if demo:
         import os
@@ -334,7 +334,7 @@ def serve(
         os.environ.setdefault("LAUREL_KEYS_DIR", "./keys/demo")
         os.environ.setdefault("LAUREL_BASE_URL", f"http://{host}:{port}")
     with _services(demo=demo) as services:
-        from issuer.services.trust import configured_lists
+        from issuer.verification.trust import configured_lists
 
         try:
             configured_lists(services)
@@ -438,7 +438,7 @@ def verify(
     weaker than --require), 2 could not decide or could not run."""
     import os
 
-    from issuer.settings import split_sources
+    from issuer.core.settings import split_sources
     from verifier.httpcache import CachingHttpClient
     from verifier.identity import TrustPolicy
     from verifier.registries import load_sources

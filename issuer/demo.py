@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from issuer.catalogue.templates import load_templates
+from issuer.core.context import Services
+from issuer.institutes.apikeys import create_api_key
+from issuer.institutes.issuers import create_issuer
+from issuer.issuing.credentials import revoke
+from issuer.issuing.issuance import issue
 from issuer.models import Credential, Issuer
 from issuer.schemas import IssueRequest
-from issuer.services.apikeys import create_api_key
-from issuer.services.context import Services
-from issuer.services.credentials import revoke
-from issuer.services.issuance import issue
-from issuer.services.issuers import create_issuer
-from issuer.services.templates import load_templates
 
 SLUG = "demo-institute"
 LEARNERS = [

@@ -317,8 +317,8 @@ def test_trust_lists_from_the_environment(tmp_path: Path, monkeypatch: pytest.Mo
 def test_self_made_did_key_university_is_unconfirmed(tmp_path: Path) -> None:
     """Anyone can make a did:key, call it a university and sign a medical degree: genuine
     signature, but the identity is only self-declared, and says so."""
-    from issuer.keys import did_key, did_key_method, generate_ed25519
-    from issuer.signing import sign_data_integrity
+    from issuer.crypto.keys import did_key, did_key_method, generate_ed25519
+    from issuer.crypto.signing import sign_data_integrity
     from tests.issuer.credentials import make_credential
 
     key = generate_ed25519()

@@ -13,17 +13,17 @@ from pathlib import Path
 
 import httpx
 
+from issuer.core.context import Services
 from issuer.demo import LEARNERS, SLUG, seed_demo
-from issuer.services.context import Services
-from issuer.services.groups import listing
-from issuer.services.issuers import get_issuer
+from issuer.institutes.issuers import get_issuer
+from issuer.people.groups import listing
 from tests.issuer.conftest import services as services  # the fixture (SQLite and PostgreSQL)
 
 
 def test_seed_demo_is_idempotent(services: Services) -> None:
     from sqlmodel import Session
 
-    from issuer.db import migrate
+    from issuer.core.db import migrate
 
     migrate(services.engine)
     first = seed_demo(services)

@@ -10,17 +10,19 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
-from issuer.api.deps import ApiKeyDep, ServicesDep, SessionDep, issuer_for, require
-from issuer.errors import BadRequest, UnsupportedMedia
-from issuer.schemas import AchievementIn, IssueRequest, IssuerUpdate, RevokeRequest
-from issuer.services import bulk, credentials, issuers, trust
-from issuer.services.achievements import (
+from issuer.core.errors import BadRequest, UnsupportedMedia
+from issuer.http.deps import ApiKeyDep, ServicesDep, SessionDep, issuer_for, require
+from issuer.institutes import issuers
+from issuer.issuing import bulk, credentials
+from issuer.issuing.achievements import (
     get_achievement,
     list_achievements,
     ob_achievement,
     save_achievement,
 )
-from issuer.services.issuance import issue
+from issuer.issuing.issuance import issue
+from issuer.schemas import AchievementIn, IssueRequest, IssuerUpdate, RevokeRequest
+from issuer.verification import trust
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 VC_JSON = "application/vc+ld+json"
@@ -170,7 +172,7 @@ async def issue_bulk(
 async def xapi_statements(
     slug: str, request: Request, key: ApiKeyDep, services: ServicesDep
 ) -> dict[str, Any]:
-    from issuer.services.xapi import receive
+    from issuer.issuing.xapi import receive
 
     with Session(services.engine) as db:
         issuer_for(db, key, slug, "issue")

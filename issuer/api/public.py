@@ -7,9 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from issuer.api.deps import ServicesDep, SessionDep
-from issuer.services import issuers, statuslists
-from issuer.services.achievements import get_achievement, ob_achievement
+from issuer.http.deps import ServicesDep, SessionDep
+from issuer.institutes import issuers
+from issuer.issuing import statuslists
+from issuer.issuing.achievements import get_achievement, ob_achievement
 
 router = APIRouter(tags=["public"])
 OB_CONTEXTS = [
@@ -44,7 +45,7 @@ def hosted_did_configuration(services: ServicesDep) -> Response:
     "to a verifier's registries to trust this instance's issuers.",
 )
 def registry(services: ServicesDep) -> Response:
-    from issuer.services.trust import published_registry
+    from issuer.verification.trust import published_registry
 
     return _json(published_registry(services), "application/json")
 

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from issuer.api.deps import ApiKeyDep, ServicesDep, SessionDep, issuer_for
-from issuer.errors import NotFound
+from issuer.core.errors import NotFound
+from issuer.http.deps import ApiKeyDep, ServicesDep, SessionDep, issuer_for
 from issuer.schemas import GroupRoster, TeamRequest
 
 router = APIRouter(prefix="/api/v1", tags=["skills"])
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/v1", tags=["skills"])
 def list_programs(
     slug: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> dict[str, Any]:
-    from issuer.services.frameworks import programs
+    from issuer.catalogue.frameworks import programs
 
     issuer = issuer_for(db, key, slug, "read")
     return {"programs": programs(services, db, issuer)}
@@ -46,7 +46,7 @@ def skills_cloud(
     services: ServicesDep,
     group: Annotated[str | None, Query(max_length=100)] = None,
 ) -> dict[str, Any]:
-    from issuer.services.skills import cloud_report
+    from issuer.skills.cloud import cloud_report
 
     issuer = issuer_for(db, key, slug, "read")
     return cloud_report(services, db, issuer, group)
@@ -62,7 +62,7 @@ def skills_picture(
     group: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     from issuer.artifacts.cloud import cloud_png, cloud_svg
-    from issuer.services.skills import cloud_report, cloud_words
+    from issuer.skills.cloud import cloud_report, cloud_words
 
     if kind not in ("svg", "png"):
         raise NotFound("the cloud is available as skills.svg and skills.png")
@@ -75,7 +75,7 @@ def skills_picture(
 
 @router.get("/issuers/{slug}/groups", summary="The issuer's learner groups (departments)")
 def list_groups(slug: str, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
-    from issuer.services import groups
+    from issuer.people import groups
 
     issuer = issuer_for(db, key, slug, "read")
     return {"groups": groups.listing(db, issuer)}
@@ -90,7 +90,7 @@ def list_groups(slug: str, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
 def put_group(
     slug: str, name: str, body: GroupRoster, db: SessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> dict[str, Any]:
-    from issuer.services import groups
+    from issuer.people import groups
 
     issuer = issuer_for(db, key, slug, "admin")
     return groups.replace(services, issuer, name, body.emails)
@@ -100,7 +100,7 @@ def put_group(
 def delete_group(
     slug: str, name: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> Response:
-    from issuer.services import groups
+    from issuer.people import groups
 
     issuer = issuer_for(db, key, slug, "admin")
     groups.remove(services, issuer, name)
@@ -115,7 +115,7 @@ def delete_group(
     "`perSkill` (who covers each) and `exact` (false only if the search hit its cap).",
 )
 def form_team(slug: str, body: TeamRequest, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
-    from issuer.services.team_api import form
+    from issuer.skills.team_api import form
 
     issuer = issuer_for(db, key, slug, "read")
     return form(db, issuer, body)
@@ -125,7 +125,7 @@ def form_team(slug: str, body: TeamRequest, db: SessionDep, key: ApiKeyDep) -> d
 def skill_gap(
     slug: str, email: str, target: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> dict[str, Any]:
-    from issuer.services.gaps import gap
+    from issuer.skills.gaps import gap
 
     issuer = issuer_for(db, key, slug, "read")
     return gap(services, db, issuer, email, target)
@@ -136,7 +136,7 @@ def skill_gap_chart(
     slug: str, email: str, target: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> Response:
     from issuer.artifacts.cloud import profile_bars_svg
-    from issuer.services.gaps import gap
+    from issuer.skills.gaps import gap
 
     issuer = issuer_for(db, key, slug, "read")
     answer = gap(services, db, issuer, email, target)
@@ -153,7 +153,7 @@ def find_talent(
     level: Annotated[int, Query(ge=1, le=5)] = 1,
     framework: str | None = None,
 ) -> dict[str, Any]:
-    from issuer.services.learners import talent
+    from issuer.skills.reports import talent
 
     issuer = issuer_for(db, key, slug, "read")
     return {"learners": talent(db, issuer, skill, level, framework)}
@@ -163,7 +163,7 @@ def find_talent(
 def programme_progress(
     slug: str, email: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> dict[str, Any]:
-    from issuer.services.learners import program_progress
+    from issuer.skills.reports import program_progress
 
     issuer = issuer_for(db, key, slug, "read")
     return {"email": email, "programs": program_progress(services, db, issuer, email)}
@@ -182,7 +182,7 @@ def learning_hours(
     required: Annotated[float, Query(gt=0, le=10000)] = 80.0,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Response:
-    from issuer.services.learners import hours, hours_csv
+    from issuer.skills.reports import hours, hours_csv
 
     issuer = issuer_for(db, key, slug, "read")
     report = hours(db, issuer, year, required)

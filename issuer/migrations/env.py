@@ -9,8 +9,8 @@ import issuer.models  # noqa: F401  (registers the tables)
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # `alembic` command line: build an engine from LAUREL_DATABASE_URL
-    from issuer.db import make_engine
-    from issuer.settings import Settings
+    from issuer.core.db import make_engine
+    from issuer.core.settings import Settings
 
     connection = make_engine(Settings(demo=True).database_url).connect()
 

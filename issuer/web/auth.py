@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
-from issuer.errors import Forbidden
-from issuer.services.context import Services
+from issuer.core.context import Services
+from issuer.core.errors import Forbidden
 
 LEARNER_COOKIE = "laurel_wallet"
 STAFF_COOKIE = "laurel_staff"

@@ -11,11 +11,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from issuer.api.deps import ServicesDep
-from issuer.errors import LaurelError, Unauthorized
+from issuer.core.context import Services
+from issuer.core.errors import LaurelError, Unauthorized
+from issuer.http.deps import ServicesDep
 from issuer.models import ApiKey, Issuer, WebSession
-from issuer.services import groups, signin
-from issuer.services.context import Services
+from issuer.people import groups, signin
 from issuer.web.auth import (
     STAFF_COOKIE,
     check_form,
@@ -108,8 +108,8 @@ def dashboard(
 def _overview(
     services: Services, issuer: Issuer, group: str | None, email: str | None, target: str | None
 ) -> dict[str, Any]:
-    from issuer.services.gaps import gap, targets
-    from issuer.services.skills import cloud_report
+    from issuer.skills.cloud import cloud_report
+    from issuer.skills.gaps import gap, targets
 
     error = None
     with Session(services.engine) as session:
@@ -139,7 +139,7 @@ def _overview(
 @router.get("/dashboard/skills.svg")
 def cloud_picture(request: Request, services: ServicesDep, group: str | None = None) -> Response:
     from issuer.artifacts.cloud import cloud_svg
-    from issuer.services.skills import cloud_report, cloud_words
+    from issuer.skills.cloud import cloud_report, cloud_words
 
     issuer = _issuer_or_401(request, services)
     with Session(services.engine) as session:
@@ -152,7 +152,7 @@ def cloud_picture(request: Request, services: ServicesDep, group: str | None = N
 @router.get("/dashboard/gaps.svg")
 def gap_picture(request: Request, services: ServicesDep, email: str, target: str) -> Response:
     from issuer.artifacts.cloud import profile_bars_svg
-    from issuer.services.gaps import gap
+    from issuer.skills.gaps import gap
 
     issuer = _issuer_or_401(request, services)
     with Session(services.engine) as session:

@@ -13,14 +13,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from issuer.api.deps import ServicesDep
 from issuer.artifacts.stamps import REVOKED_COLOR, Stamp, stamp_png, stamp_svg
-from issuer.errors import LaurelError, NotFound
+from issuer.core.context import Services
+from issuer.core.errors import LaurelError, NotFound
+from issuer.http.deps import ServicesDep
+from issuer.issuing import credentials as credential_service
 from issuer.models import Credential, Issuer
-from issuer.services import credentials as credential_service
-from issuer.services.context import Services
-from issuer.services.public_view import View, stored_view, submitted_view
-from issuer.services.verdicts import stored_state
+from issuer.verification.public_view import View, stored_view, submitted_view
+from issuer.verification.verdicts import stored_state
 from issuer.web.auth import LANG_COOKIE, LANGUAGES, language
 from issuer.web.i18n import page_words
 from issuer.web.render import NO_STORE, templates
@@ -251,7 +251,7 @@ def certificate(credential_id: str, request: Request, services: ServicesDep) -> 
 @router.get("/frameworks/{framework}/{code}", response_class=HTMLResponse)
 def skill_page(framework: str, code: str, request: Request, services: ServicesDep) -> Response:
     """A skill's page, the target of alignments (JSON with ``Accept: application/json``)."""
-    from issuer.services.frameworks import skill_view
+    from issuer.catalogue.frameworks import skill_view
 
     try:
         skill = skill_view(services, framework, code)
@@ -297,7 +297,7 @@ async def _source(
     """What to verify, from the form. A badge file is verified as it is; a photo of a QR code,
     a scan or a PDF certificate leads to the credential its QR code points to."""
     from issuer.artifacts.qrread import MAX_UPLOAD_BYTES, UploadError, read_qr_from_upload
-    from issuer.errors import BadRequest
+    from issuer.core.errors import BadRequest
 
     if upload is not None and upload.filename:
         data = await upload.read(MAX_UPLOAD_BYTES + 1)

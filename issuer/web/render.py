@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from issuer.services.context import Services
+from issuer.core.context import Services
 from issuer.web.auth import LANG_COOKIE, LANGUAGES, form_token, language, remember_form_token
 from issuer.web.i18n import page_words
 

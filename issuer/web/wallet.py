@@ -13,11 +13,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from issuer.api.deps import ServicesDep
-from issuer.errors import LaurelError, NotFound
+from issuer.core.context import Services
+from issuer.core.errors import LaurelError, NotFound
+from issuer.http.deps import ServicesDep
 from issuer.models import Credential, Learner, WebSession
-from issuer.services import sharing, signin, wallet
-from issuer.services.context import Services
+from issuer.people import signin
+from issuer.wallet import badges as wallet
+from issuer.wallet import sharing
 from issuer.web.auth import (
     LEARNER_COOKIE,
     check_form,
@@ -213,7 +215,7 @@ def badge_page(ref: str, request: Request, services: ServicesDep) -> Response:
 
 
 def _badge_context(services: Services, learner_id: int, ref: str) -> dict[str, Any]:
-    from issuer.services.public_view import stored_view
+    from issuer.verification.public_view import stored_view
 
     with Session(services.engine) as db:
         badge = wallet.find(db, learner_id, ref)
@@ -232,7 +234,7 @@ def _badge_context(services: Services, learner_id: int, ref: str) -> dict[str, A
                 "share_url": lambda link: sharing.share_url(services, link),
                 "link_state": sharing.link_state,
             }
-    from issuer.services.imports import issued_to_any
+    from issuer.wallet.imports import issued_to_any
 
     with Session(services.engine) as db:
         yours = issued_to_any(badge.document, wallet.emails(db, learner_id))
@@ -254,8 +256,8 @@ def _badge_context(services: Services, learner_id: int, ref: str) -> dict[str, A
 def _imported_view(services: Services, row: Any) -> Any:
     """A live verification of an imported badge (its stored verdict is updated too); none for
     an Open Badges 2.0 assertion, which is shown but not verified."""
-    from issuer.services.imports import recheck_report
-    from issuer.services.public_view import View
+    from issuer.verification.public_view import View
+    from issuer.wallet.imports import recheck_report
 
     _, report = recheck_report(services, row)
     return None if report is None else View(report=report, credential=report.credential or {})
@@ -275,7 +277,7 @@ def imported_image(ref: str, request: Request, services: ServicesDep) -> Respons
 
 @router.get("/wallet/badges/{ref}/original")
 def imported_original(ref: str, request: Request, services: ServicesDep) -> Response:
-    from issuer.services.accounts import _extension
+    from issuer.people.accounts import _extension
 
     session = me(request, services)
     if session is None or session.learner_id is None:
@@ -327,7 +329,7 @@ def share(
 ) -> Response:
     def action(learner_id: int) -> None:
         if days.strip() and not days.strip().isdigit():
-            from issuer.errors import BadRequest
+            from issuer.core.errors import BadRequest
 
             raise BadRequest("days is a whole number, or empty for a link that does not expire")
         sharing.create_link(
@@ -406,7 +408,7 @@ async def shared(token: str, request: Request, services: ServicesDep) -> Respons
 
 
 def _shared_context(services: Services, token: str) -> dict[str, Any]:
-    from issuer.services.public_view import stored_view, submitted_view
+    from issuer.verification.public_view import stored_view, submitted_view
 
     found = sharing.open_link(services, token)
     if found.credential is not None:
@@ -449,7 +451,7 @@ def _stamped_import(row: Any, lang: str) -> bytes:
     """An imported badge's own picture, with a stamp when its last check found it revoked,
     expired, not yet valid or not genuine."""
     from issuer.artifacts.stamps import REVOKED_COLOR, Stamp, stamp_png, stamp_svg
-    from issuer.services.verdicts import assess
+    from issuer.verification.verdicts import assess
 
     original = bytes(row.original)
     if row.legacy:
@@ -512,7 +514,7 @@ def profile_page(slug: str, request: Request, services: ServicesDep) -> Response
 
 @router.get("/wallet/skills")
 def skills_page(request: Request, services: ServicesDep, target: str | None = None) -> Response:
-    from issuer.services.gaps import targets
+    from issuer.skills.gaps import targets
 
     session = me(request, services)
     if session is None:
@@ -547,7 +549,7 @@ def skills_page(request: Request, services: ServicesDep, target: str | None = No
 @router.get("/wallet/skills.svg")
 def skills_picture(request: Request, services: ServicesDep) -> Response:
     from issuer.artifacts.cloud import cloud_svg
-    from issuer.services.skills import cloud_words
+    from issuer.skills.cloud import cloud_words
 
     session = me(request, services)
     if session is None or session.learner_id is None:

@@ -12,9 +12,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from issuer.api.deps import ServicesDep
-from issuer.errors import BadRequest, LaurelError, PayloadTooLarge
-from issuer.services import accounts, sharing, signin, wallet
+from issuer.core.errors import BadRequest, LaurelError, PayloadTooLarge
+from issuer.http.deps import ServicesDep
+from issuer.people import accounts, signin
+from issuer.wallet import badges as wallet
+from issuer.wallet import sharing
 from issuer.web.auth import (
     LEARNER_COOKIE,
     check_form,
@@ -204,7 +206,7 @@ async def import_badge(
     url: Annotated[str, Form(max_length=2000)] = "",
     upload: UploadFile | None = None,
 ) -> Response:
-    from issuer.services.imports import import_badge as do_import
+    from issuer.wallet.imports import import_badge as do_import
 
     session = me(request, services)
     if session is None:
@@ -244,7 +246,7 @@ def recheck(
     services: ServicesDep,
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    from issuer.services.imports import recheck as do_recheck
+    from issuer.wallet.imports import recheck as do_recheck
 
     def action(learner_id: int) -> None:
         with Session(services.engine) as db:

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from issuer import keys, signing
+from issuer.crypto import keys, signing
 from verifier import Outcome, Report, Verdict, canonicalize, verify_credential
 from verifier.fetch import NO_NETWORK
 

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from issuer.core.context import Services
+from issuer.issuing import batch
+from issuer.issuing.issuance import issue
 from issuer.models import Credential
 from issuer.schemas import IssueRequest
-from issuer.services import batch
-from issuer.services.context import Services
-from issuer.services.issuance import issue
 from tests.issuer.conftest import ClientFetcher, issue_body, make_issuer
 from verifier import Verdict, verify_credential
 

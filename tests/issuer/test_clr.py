@@ -15,14 +15,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from issuer.errors import BadRequest
+from issuer.core.context import Services
+from issuer.core.errors import BadRequest
+from issuer.institutes.apikeys import create_api_key
+from issuer.institutes.issuers import create_issuer, get_issuer, profile
+from issuer.issuing.clr import CLR_CONTEXTS, build_clr
+from issuer.issuing.credentials import parse_id
 from issuer.models import Credential, Learner
-from issuer.services.apikeys import create_api_key
-from issuer.services.clr import CLR_CONTEXTS, build_clr
-from issuer.services.context import Services
-from issuer.services.credentials import parse_id
-from issuer.services.issuers import create_issuer, get_issuer, profile
-from issuer.services.learners import learner_id
+from issuer.skills.reports import learner_id
 from tests.interop.dcc import dcc_verify, ensure_node_modules
 from tests.issuer.conftest import ACHIEVEMENT, ClientFetcher, issue_body, make_issuer
 from verifier import Outcome, Report, Verdict, verify_credential

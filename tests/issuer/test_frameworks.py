@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from issuer.services.apikeys import create_api_key
-from issuer.services.context import Services
-from issuer.services.issuers import create_issuer
-from issuer.services.templates import load_templates
+from issuer.catalogue.templates import load_templates
+from issuer.core.context import Services
+from issuer.institutes.apikeys import create_api_key
+from issuer.institutes.issuers import create_issuer
 
 
 def test_skill_pages_resolve_every_catalogue_alignment(

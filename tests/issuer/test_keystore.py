@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from issuer.db import make_engine, migrate
-from issuer.keystore import DatabaseKeyStore, FileKeyStore, KeyStoreError
+from issuer.core.context import Services
+from issuer.core.db import make_engine, migrate
+from issuer.core.settings import Settings
+from issuer.crypto.keystore import DatabaseKeyStore, FileKeyStore, KeyStoreError
+from issuer.institutes.issuers import create_issuer
+from issuer.issuing.issuance import issue
 from issuer.models import SigningKey
 from issuer.schemas import IssueRequest
-from issuer.services.context import Services
-from issuer.services.issuance import issue
-from issuer.services.issuers import create_issuer
-from issuer.settings import Settings
 from tests.issuer.conftest import ACHIEVEMENT, issue_body
 
 
@@ -35,10 +35,10 @@ def _services(database_url: str, tmp_path: Path, store: str, passphrase: str) ->
 
 
 def _achievement(services: Services) -> None:
-    from issuer.db import writer
+    from issuer.core.db import writer
+    from issuer.institutes.issuers import get_issuer
+    from issuer.issuing.achievements import save_achievement
     from issuer.schemas import AchievementIn
-    from issuer.services.achievements import save_achievement
-    from issuer.services.issuers import get_issuer
 
     with Session(writer(services.engine)) as session:
         save_achievement(session, get_issuer(session, "hrd"), AchievementIn(**ACHIEVEMENT))

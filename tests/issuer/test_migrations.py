@@ -8,8 +8,8 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import issuer.models  # noqa: F401  (registers the tables)
-from issuer.db import migrate
-from issuer.services.context import Services
+from issuer.core.context import Services
+from issuer.core.db import migrate
 
 
 def test_migrations_match_the_models(services: Services) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from issuer.keys import did_key, did_key_method, ed25519_from_seed
-from issuer.signing import sign_data_integrity
+from issuer.crypto.keys import did_key, did_key_method, ed25519_from_seed
+from issuer.crypto.signing import sign_data_integrity
 from tests.issuer.credentials import make_credential
 from tests.vectors import NOW
 from verifier import Verdict, verify_credential

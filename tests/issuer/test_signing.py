@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from issuer.keys import (
+from issuer.crypto.keys import (
     did_jwk,
     did_key,
     did_key_method,
@@ -23,7 +23,7 @@ from issuer.keys import (
     secret_multikey,
     to_pkcs8,
 )
-from issuer.signing import sign_data_integrity, sign_jwt
+from issuer.crypto.signing import sign_data_integrity, sign_jwt
 from tests.issuer.credentials import make_credential
 from tests.vectors import NOW, VECTORS, load_json
 from verifier import Outcome, Verdict, verify_credential

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from issuer.services.context import Services
-from issuer.services.skills import level
-from issuer.services.teams import smallest_team
+from issuer.core.context import Services
+from issuer.skills.cloud import level
+from issuer.skills.teams import smallest_team
 from tests.issuer.conftest import ACHIEVEMENT, issue_body, make_issuer
 
 SECOND = {

@@ -34,8 +34,8 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from PIL import Image
 
-from issuer.keys import did_key, did_key_method, ed25519_from_seed, multikey
-from issuer.signing import sign_data_integrity
+from issuer.crypto.keys import did_key, did_key_method, ed25519_from_seed, multikey
+from issuer.crypto.signing import sign_data_integrity
 from tests.vectors import VECTORS, load_json
 from verifier import Outcome, Report, Verdict, verify_credential
 from verifier.baking import KEYWORD, bake_png, bake_svg, read_svg

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from issuer.keys import did_key, generate_ed25519, generate_for_jwt, multikey, public_jwk
-from issuer.signing import sign_data_integrity, sign_jwt
+from issuer.crypto.keys import did_key, generate_ed25519, generate_for_jwt, multikey, public_jwk
+from issuer.crypto.signing import sign_data_integrity, sign_jwt
 from tests.issuer.credentials import make_credential
 from verifier import Outcome, Report, Verdict, verify_credential
 from verifier.fetch import MappingFetcher

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from issuer.keys import did_key, did_key_method, generate_ed25519, multikey
-from issuer.signing import did_configuration, sign_data_integrity, sign_domain_linkage
+from issuer.crypto.keys import did_key, did_key_method, generate_ed25519, multikey
+from issuer.crypto.signing import did_configuration, sign_data_integrity, sign_domain_linkage
 from tests.issuer.credentials import make_credential
 from verifier import Verdict, verify_credential
 from verifier.fetch import MappingFetcher

@@ -70,7 +70,7 @@ def test_the_walk_finds_the_whole_package() -> None:
         "from starlette.requests import Request",
         "def f():\n    import fastapi",
         "try:\n    import sqlalchemy\nexcept ImportError:\n    pass",
-        "import importlib\nimportlib.import_module('issuer.signing')",
+        "import importlib\nimportlib.import_module('issuer.crypto.signing')",
         "__import__('starlette')",
     ],
 )

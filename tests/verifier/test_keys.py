@@ -7,7 +7,14 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from issuer.keys import did_jwk, did_key, generate_ed25519, generate_for_jwt, multikey, public_jwk
+from issuer.crypto.keys import (
+    did_jwk,
+    did_key,
+    generate_ed25519,
+    generate_for_jwt,
+    multikey,
+    public_jwk,
+)
 from verifier.errors import FetchError, KeyResolutionError, UnsupportedMethod
 from verifier.fetch import NO_NETWORK, MappingFetcher
 from verifier.keys import DefaultKeyResolver

@@ -15,7 +15,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from issuer.keys import public_jwk
+from issuer.crypto.keys import public_jwk
 from verifier.httpcache import CachingHttpClient
 from verifier.identity import RegistryUnavailable
 from verifier.registries import OidfRegistry, RemoteRegistry, load_sources

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from issuer.keys import did_key, did_key_method, ed25519_from_seed, generate_ed25519
-from issuer.signing import sign_data_integrity
-from issuer.status_list import empty_bits, set_bit, status_entry, status_list_credential
+from issuer.crypto.keys import did_key, did_key_method, ed25519_from_seed, generate_ed25519
+from issuer.crypto.signing import sign_data_integrity
+from issuer.issuing.bitstring import empty_bits, set_bit, status_entry, status_list_credential
 from tests.issuer.credentials import make_credential
 from tests.vectors import NOW
 from verifier import Outcome, Verdict, verify_credential

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from issuer.api.app import create_app
-from issuer.services.apikeys import create_api_key
-from issuer.services.context import Services
+from issuer.core.context import Services
+from issuer.http.app import create_app
+from issuer.institutes.apikeys import create_api_key
 from tests.issuer.conftest import issue_body, make_issuer
 
 

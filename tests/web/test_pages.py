@@ -161,8 +161,8 @@ def test_png_without_credential_or_qr(live: Live) -> None:
 
 
 def test_unreachable_status_and_unknown_issuer_could_not_verify(live: Live) -> None:
-    from issuer.keys import generate_ed25519
-    from issuer.signing import sign_data_integrity
+    from issuer.crypto.keys import generate_ed25519
+    from issuer.crypto.signing import sign_data_integrity
     from tests.issuer.credentials import make_credential
     from tests.vectors import VECTORS
 

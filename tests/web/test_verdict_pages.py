@@ -13,8 +13,8 @@ import pypdfium2
 import pytest
 from PIL import Image
 
-from issuer.keys import did_key, did_key_method, generate_ed25519, multikey
-from issuer.signing import sign_data_integrity
+from issuer.crypto.keys import did_key, did_key_method, generate_ed25519, multikey
+from issuer.crypto.signing import sign_data_integrity
 from tests.issuer.credentials import make_credential
 from tests.web.conftest import Live
 from verifier.baking import read_png, read_svg
@@ -130,7 +130,7 @@ def test_wallet_cards_and_profile_show_one_not_yet_valid_state(live: Live) -> No
     from sqlmodel import Session, select
 
     from issuer.models import Credential
-    from issuer.services import wallet
+    from issuer.wallet import badges as wallet
 
     with Session(live.services.engine) as db:
         row = db.get(Credential, live.badges.future)

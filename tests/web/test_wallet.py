@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from issuer.core.context import Services
 from issuer.models import Credential, Learner, LearnerEmail, SignInLink
 from issuer.models.base import utcnow
-from issuer.services.context import Services
 from tests.issuer.conftest import issue_body, make_issuer
 from tests.web.conftest import Inbox
 from verifier import Verdict, verify_credential
@@ -318,8 +318,8 @@ def _external(email: str, name: str = "Data Literacy") -> bytes:
     import hashlib
     import uuid
 
-    from issuer.keys import did_key, did_key_method, generate_ed25519
-    from issuer.signing import sign_data_integrity
+    from issuer.crypto.keys import did_key, did_key_method, generate_ed25519
+    from issuer.crypto.signing import sign_data_integrity
     from tests.issuer.credentials import make_credential
 
     key = generate_ed25519()
@@ -373,7 +373,7 @@ def test_import_badges_from_other_issuers(
     page = site.get(someone_elses.headers["location"])
     assert 'id="verdict-title">Genuine, but' in page.text and "does not count" in page.text
     assert site.get("/wallet/skills").text.count("Data analysis") == skills.count("Data analysis")
-    from issuer.services import wallet
+    from issuer.wallet import badges as wallet
 
     with Session(mail_services.engine) as db:
         [learner] = db.exec(select(Learner)).all()
@@ -457,9 +457,9 @@ def test_odd_requests_get_an_answer_never_a_500(
 def test_merged_records_can_complete_a_programme_together(
     site: TestClient, mail_services: Services, mailbox: Inbox
 ) -> None:
-    from issuer.services.apikeys import create_api_key
-    from issuer.services.issuers import create_issuer
-    from issuer.services.templates import load_templates
+    from issuer.catalogue.templates import load_templates
+    from issuer.institutes.apikeys import create_api_key
+    from issuer.institutes.issuers import create_issuer
     from tests.issuer.test_programs import AWARD, ELECTIVES, REQUIRED
 
     create_issuer(mail_services, slug="hrd", name="HRD Institute")
@@ -497,7 +497,7 @@ def test_merged_records_can_complete_a_programme_together(
 def test_cron_commands_purge_expired_links_and_recheck_imports(
     site: TestClient, mail_services: Services, mailbox: Inbox
 ) -> None:
-    from issuer.services.signin import purge
+    from issuer.people.signin import purge
 
     sign_in(site, mailbox, "me@example.org")
     token = csrf(site.get("/wallet/import").text)
@@ -513,7 +513,7 @@ def test_cron_commands_purge_expired_links_and_recheck_imports(
     assert purge(mail_services) == 1
     assert site.get("/wallet").status_code == 200  # the session is still live
 
-    from issuer.services.imports import recheck_stale
+    from issuer.wallet.imports import recheck_stale
 
     assert recheck_stale(mail_services, timedelta(0)) == 1
 
@@ -521,9 +521,9 @@ def test_cron_commands_purge_expired_links_and_recheck_imports(
 def test_merging_two_wallets_that_imported_the_same_badge(
     site: TestClient, mail_services: Services, mailbox: Inbox
 ) -> None:
+    from issuer.issuing.issuance import resolve_learner
     from issuer.models import ImportedCredential
-    from issuer.services.imports import import_badge
-    from issuer.services.issuance import resolve_learner
+    from issuer.wallet.imports import import_badge
 
     badge = _external("me@example.org")
     other = resolve_learner(mail_services, "old@example.org", None, None)
@@ -551,7 +551,7 @@ def test_without_smtp_the_link_is_written_to_the_server_log(
 
     import pytest
 
-    from issuer.api.app import create_app
+    from issuer.http.app import create_app
 
     assert isinstance(caplog, pytest.LogCaptureFixture)
     assert services.settings.smtp_host is None

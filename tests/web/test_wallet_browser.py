@@ -16,8 +16,8 @@ from playwright.sync_api import Browser, Page
 from typer.testing import CliRunner
 
 from issuer.cli import app as cli
-from issuer.keys import did_key, did_key_method, generate_ed25519
-from issuer.signing import sign_data_integrity
+from issuer.crypto.keys import did_key, did_key_method, generate_ed25519
+from issuer.crypto.signing import sign_data_integrity
 from tests.issuer.credentials import make_credential
 from tests.web.conftest import Live
 from tests.web.test_browser import browser as browser  # the module-scoped fixture

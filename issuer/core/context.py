@@ -1,0 +1,32 @@
+"""The world a service call runs in: settings, the database engine and the key store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from issuer.core.db import make_engine
+from issuer.core.settings import Settings
+from issuer.crypto.keystore import DatabaseKeyStore, FileKeyStore, KeyStore
+from verifier.fetch import Fetcher
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    keystore: KeyStore
+    cache: dict[object, object] = field(default_factory=dict)
+    """Per-process memo (signed status lists by version)."""
+    network: Fetcher | None = None
+    """How the service's own verifications reach other hosts (default: ``HttpFetcher``)."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, engine: Engine | None = None) -> Services:
+        keystore: KeyStore
+        if settings.key_store == "database":
+            keystore = DatabaseKeyStore(settings.key_passphrase)
+        else:
+            keystore = FileKeyStore(settings.keys_dir, settings.key_passphrase)
+        return cls(settings, engine or make_engine(settings.database_url), keystore)

@@ -1,0 +1,38 @@
+"""Sending email (sign-in links) through SMTP: ``LAUREL_SMTP_HOST``, ``LAUREL_SMTP_PORT``,
+``LAUREL_MAIL_FROM`` (and optionally ``LAUREL_SMTP_USERNAME``, ``LAUREL_SMTP_PASSWORD``,
+``LAUREL_SMTP_STARTTLS``). Without an SMTP host the message is written to the server log, so
+that a local run works."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from issuer.core.errors import MailNotSent
+from issuer.core.settings import Settings
+
+log = logging.getLogger("laurel.mail")
+TIMEOUT_S = 15
+
+
+def send(settings: Settings, to: str, subject: str, text: str) -> None:
+    """Send a plain-text message; ``MailNotSent`` if the SMTP server cannot take it."""
+    if not settings.smtp_host:
+        log.warning("no LAUREL_SMTP_HOST: mail to %s, %r:\n%s", to, subject, text)
+        return
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(text)
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_S) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls()
+            if settings.smtp_username:
+                smtp.login(settings.smtp_username, settings.smtp_password or "")
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        log.error("mail to %s not sent: %s", to, exc)
+        raise MailNotSent("the email could not be sent just now; please try again later") from exc

@@ -1,0 +1,49 @@
+"""The FastAPI application: ``create_app(settings)``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+
+from issuer.api import credentials, public, skills
+from issuer.core.context import Services
+from issuer.core.db import migrate
+from issuer.core.settings import Settings
+from issuer.http import problems
+from issuer.web import dashboard, pages, wallet, wallet_account
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """The app for ``settings`` (default: from ``LAUREL_*``); migrates the database first."""
+    services = services or Services.from_settings(settings or Settings())
+    migrate(services.engine)
+    app = FastAPI(
+        title="Laurel",
+        version="0.1.0",
+        description="Issue, verify and explain Open Badges 3.0 credentials. Errors are "
+        "`application/problem+json`; API keys go in `Authorization: Bearer …`.",
+    )
+    app.state.services = services
+    problems.install(app)
+    limit = services.settings.max_body_bytes
+
+    @app.middleware("http")
+    async def _body_limit(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return problems.problem(
+                413, "Payload too large", f"the body is over the limit of {limit} bytes"
+            )
+        return await call_next(request)
+
+    app.include_router(credentials.router)
+    app.include_router(skills.router)
+    app.include_router(public.router)
+    app.include_router(pages.router)
+    app.include_router(dashboard.router)
+    app.include_router(wallet.router)
+    app.include_router(wallet_account.router)
+    return app

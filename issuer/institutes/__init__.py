@@ -1,0 +1,1 @@
+"""Institutes that issue: their profiles, DIDs and keys, domain linkage, and API keys."""

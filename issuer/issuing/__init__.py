@@ -1,0 +1,2 @@
+"""Issuing credentials: achievements, the one issuing path (single, bulk, xAPI, programme
+awards), status lists and revocation, VC-JWTs and CLR transcripts."""

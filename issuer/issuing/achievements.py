@@ -1,0 +1,94 @@
+"""Achievements an issuer awards: created over the API or loaded from the catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from issuer.core.context import Services
+from issuer.core.errors import BadRequest, Conflict, NotFound
+from issuer.models import Achievement, Issuer
+from issuer.models.base import utcnow
+from issuer.schemas import AchievementIn
+
+
+def achievement_id(services: Services, issuer: Issuer, key: str) -> str:
+    return f"{services.settings.base_url}/issuers/{issuer.slug}/achievements/{key}"
+
+
+def ob_achievement(services: Services, issuer: Issuer, row: Achievement) -> dict[str, Any]:
+    """The OB 3.0 Achievement JSON, with its id."""
+    return {"id": achievement_id(services, issuer, row.key), **row.data}
+
+
+def get_achievement(session: Session, issuer: Issuer, key: str) -> Achievement:
+    found = session.exec(
+        select(Achievement).where(Achievement.issuer_id == issuer.id, Achievement.key == key)
+    ).first()
+    if found is None:
+        raise NotFound(f"issuer {issuer.slug!r} has no achievement {key!r}")
+    return found
+
+
+def list_achievements(session: Session, issuer: Issuer) -> list[Achievement]:
+    query = select(Achievement).where(Achievement.issuer_id == issuer.id)
+    return list(session.exec(query.order_by(col(Achievement.key))))
+
+
+def _data(body: AchievementIn) -> dict[str, Any]:
+    alignments = []
+    for alignment in body.alignments:
+        if not isinstance(alignment.get("targetName"), str) or not isinstance(
+            alignment.get("targetUrl"), str
+        ):
+            raise BadRequest("each alignment needs a targetName and a targetUrl")
+        allowed = {
+            "targetName",
+            "targetUrl",
+            "targetCode",
+            "targetFramework",
+            "targetType",
+            "targetDescription",
+        }
+        alignments.append(
+            {"type": ["Alignment"], **{k: v for k, v in alignment.items() if k in allowed}}
+        )
+    data: dict[str, Any] = {
+        "type": ["Achievement"],
+        "name": body.name,
+        "description": body.description,
+        "criteria": {"narrative": body.criteria},
+        "achievementType": body.achievementType,
+    }
+    if body.creditsAvailable is not None:
+        data["creditsAvailable"] = body.creditsAvailable
+    if body.tags:
+        data["tag"] = body.tags
+    if alignments:
+        data["alignment"] = alignments
+    return data
+
+
+def save_achievement(
+    session: Session,
+    issuer: Issuer,
+    body: AchievementIn,
+    *,
+    update: bool = False,
+    design: dict[str, Any] | None = None,
+) -> Achievement:
+    assert issuer.id is not None
+    existing = session.exec(
+        select(Achievement).where(Achievement.issuer_id == issuer.id, Achievement.key == body.key)
+    ).first()
+    if existing is not None and not update:
+        raise Conflict(f"issuer {issuer.slug!r} already has an achievement {body.key!r}")
+    row = existing or Achievement(issuer_id=issuer.id, key=body.key, data={})
+    row.data = _data(body)
+    row.validity = body.validity
+    row.design = design if design is not None else row.design
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    return row

@@ -1,0 +1,124 @@
+"""A Comprehensive Learner Record: one signed ClrCredential bundling what one issuer issued to
+one learner (the learner's "export everything").
+
+Implements the CLR Standard 2.0 ``ClrCredential`` and ``ClrSubject`` data model, shaped like the
+1EdTech implementation guide's "Linked Data Proof for CLR" example
+(tests/vectors/ob3-impl-guide/clr/credential.json; ../shared/spec/ob3-digest.md §11):
+
+* ``@context`` is credentials v2, then CLR 2.0.1, then OB 3.0.3 (the order the verifier requires);
+* ``credentialSubject.verifiableCredential`` holds the stored signed OB credentials unchanged, each
+  with its own proof and status entry, and ``achievement`` their achievements;
+* the CLR is signed like any Laurel credential (Data Integrity ``eddsa-rdfc-2022``, the issuer's
+  active DI key). It carries no ``credentialStatus``: it is a one-off export, and its nested
+  credentials keep their own status.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from issuer.core.context import Services
+from issuer.core.errors import BadRequest
+from issuer.crypto.signing import sign_data_integrity
+from issuer.institutes.issuers import profile, signing_key
+from issuer.issuing.issuance import iso
+from issuer.models import Credential, Issuer, Learner
+from issuer.models.base import utcnow
+
+CLR_CONTEXTS = [
+    "https://www.w3.org/ns/credentials/v2",
+    "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+]
+
+
+def build_clr(
+    services: Services,
+    session: Session,
+    issuer: Issuer,
+    learner: Learner,
+    credentials: list[Credential],
+    *,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The signed ClrCredential for ``learner`` from ``issuer``.
+
+    Of ``credentials``, only those of this issuer and learner that are not revoked (as the
+    database says now) are included, in the order given. Raises ``BadRequest`` if none is left.
+    """
+    included = _current(session, issuer, learner, credentials)
+    if not included:
+        raise BadRequest(
+            f"{issuer.name} has no unrevoked credentials for this learner to put in a record"
+        )
+    documents = [copy.deepcopy(row.document) for row in included]
+    subject: dict[str, Any] = {
+        "id": learner.did or learner.subject_id,
+        "type": ["ClrSubject"],
+    }
+    if identifiers := _email_identifiers(documents[0]):
+        subject["identifier"] = identifiers
+    subject["verifiableCredential"] = documents
+    subject["achievement"] = _achievements(documents)
+    moment = iso(now or utcnow())
+    clr: dict[str, Any] = {
+        "@context": list(CLR_CONTEXTS),
+        "id": f"urn:uuid:{uuid.uuid4()}",
+        "type": ["VerifiableCredential", "ClrCredential"],
+        "name": f"{issuer.name} — transcript of {learner.name or 'a learner'}",
+        "issuer": profile(issuer),
+        "validFrom": moment,
+        "credentialSubject": subject,
+    }
+    key_row = signing_key(session, issuer, "di")
+    key = services.keystore.load(key_row)
+    return sign_data_integrity(clr, key, key_row.kid, created=moment)  # type: ignore[arg-type]
+
+
+def _current(
+    session: Session, issuer: Issuer, learner: Learner, credentials: list[Credential]
+) -> list[Credential]:
+    """The given credentials that belong to ``issuer`` and ``learner`` and are not revoked,
+    read again so that a revocation since they were loaded is honoured."""
+    wanted = list(dict.fromkeys(row.id for row in credentials))
+    if not wanted:
+        return []
+    query = select(Credential).where(
+        col(Credential.id).in_(wanted),
+        Credential.issuer_id == issuer.id,
+        Credential.learner_id == learner.id,
+        col(Credential.revoked_at).is_(None),
+    )
+    found = {row.id: row for row in session.exec(query)}
+    return [found[credential_id] for credential_id in wanted if credential_id in found]
+
+
+def _email_identifiers(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The hashed-email IdentityObjects of a nested credential's subject, copied as issued (the
+    same salt and hash, so nothing about the learner is added that the badge did not carry)."""
+    identifiers = document.get("credentialSubject", {}).get("identifier", [])
+    return [
+        dict(item)
+        for item in (identifiers if isinstance(identifiers, list) else [identifiers])
+        if isinstance(item, dict)
+        and item.get("identityType") == "emailAddress"
+        and item.get("hashed") is True
+    ]
+
+
+def _achievements(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each nested credential's achievement (a copy), once per achievement id."""
+    found: list[dict[str, Any]] = []
+    ids: set[str] = set()
+    for document in documents:
+        achievement = document["credentialSubject"]["achievement"]
+        if achievement.get("id") not in ids:
+            found.append(copy.deepcopy(achievement))
+            if "id" in achievement:
+                ids.add(achievement["id"])
+    return found

@@ -1,0 +1,166 @@
+"""Programme completion: when a learner's valid credentials satisfy a programme (every required
+achievement, ``electives_needed`` of the electives, and every nested programme's award), the
+programme's award credential is issued automatically — exactly once, because its idempotency key
+(``program:{id}:{learner}``) is unique in the database — with the credentials that earned it as
+evidence. An award can complete an enclosing programme in turn."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from issuer.catalogue import Program
+from issuer.core.context import Services
+from issuer.core.errors import LaurelError
+from issuer.models import Achievement, Credential, Issuer, LearnerEmail
+from issuer.schemas import IssueRequest
+
+log = logging.getLogger("laurel")
+MAX_ROUNDS = 4
+
+
+def _held(session: Session, issuer: Issuer, learner_id: int) -> dict[str, list[Credential]]:
+    """Achievement key -> the learner's valid credentials for it."""
+    now = datetime.now(UTC)
+    rows = session.exec(
+        select(Achievement.key, Credential)
+        .join(Credential, col(Credential.achievement_id) == Achievement.id)
+        .where(
+            Credential.issuer_id == issuer.id,
+            Credential.learner_id == learner_id,
+            col(Credential.revoked_at).is_(None),
+            col(Credential.valid_until).is_(None) | (col(Credential.valid_until) > now),
+        )
+    )
+    held: dict[str, list[Credential]] = {}
+    for key, credential in rows:
+        held.setdefault(key, []).append(credential)
+    return held
+
+
+def progress(program: Program, held: dict[str, Any], awards: dict[str, str]) -> dict[str, Any]:
+    """What is done and what is missing for ``program`` (``awards``: programme id -> award)."""
+    required = [*program.required, *(awards[p] for p in program.programs if p in awards)]
+    done_electives = [key for key in program.electives if key in held]
+    missing = [key for key in required if key not in held]
+    needed = max(0, program.electives_needed - len(done_electives))
+    return {
+        "program": program.id,
+        "name": program.name,
+        "complete": not missing and needed == 0,
+        "requiredDone": [k for k in required if k in held],
+        "requiredMissing": missing,
+        "electivesDone": done_electives,
+        "electivesStillNeeded": needed,
+        "awarded": program.award in held,
+    }
+
+
+def award_completed(
+    services: Services, issuer_slug: str, learner_id: int, actor: str = "programs"
+) -> list[str]:
+    """Issue every award the learner has now earned; returns the new credential ids."""
+    from issuer.catalogue.frameworks import catalogue
+    from issuer.institutes.issuers import get_issuer
+    from issuer.issuing.issuance import find_by_key, issue
+
+    issued: list[str] = []
+    programs = catalogue(services).programs
+    awards = {p.id: p.award for p in programs}
+    for _ in range(MAX_ROUNDS):
+        with Session(services.engine) as session:
+            issuer = get_issuer(session, issuer_slug)
+            held = _held(session, issuer, learner_id)
+            offered = set(
+                session.exec(select(Achievement.key).where(Achievement.issuer_id == issuer.id))
+            )
+            email = session.exec(
+                select(LearnerEmail.email).where(
+                    LearnerEmail.learner_id == learner_id, col(LearnerEmail.is_primary).is_(True)
+                )
+            ).first()
+        due = [
+            p
+            for p in programs
+            if p.award in offered and p.award not in held and progress(p, held, awards)["complete"]
+        ]
+        if not due or email is None:
+            break
+        for program in due:
+            key = f"program:{program.id}:{learner_id}"
+            with Session(services.engine) as session:
+                if issuer.id is not None and find_by_key(session, issuer.id, key):
+                    continue
+            earned = [
+                c
+                for k in (
+                    *program.required,
+                    *program.electives,
+                    *(awards[p] for p in program.programs),
+                )
+                for c in held.get(k, [])
+            ]
+            evidence = [
+                {
+                    "id": f"{services.settings.base_url}/v/{c.id}",
+                    "name": c.document["credentialSubject"]["achievement"]["name"],
+                }
+                for c in earned[:20]
+            ]
+            request = IssueRequest.model_validate(
+                {
+                    "recipient": {"email": email},
+                    "achievement": program.award,
+                    "evidence": evidence,
+                    "narrative": f"Completed {program.name}.",
+                }
+            )
+            try:
+                result = issue(
+                    services,
+                    issuer_slug,
+                    request,
+                    idempotency_key=key,
+                    actor=actor,
+                    check_programs=False,
+                )
+            except LaurelError as exc:  # a concurrent completion won the key: that is fine
+                log.info("programme award %s not issued again: %s", key, exc.detail)
+                continue
+            if result.created:
+                issued.append(result.credential.id)
+        if not issued:
+            break
+    return issued
+
+
+def relevant_keys(services: Services) -> frozenset[str]:
+    """Achievement keys that count towards some programme (others never complete one)."""
+    from issuer.catalogue.frameworks import catalogue
+
+    found = services.cache.get("programme-keys")
+    if not isinstance(found, frozenset):
+        programs = catalogue(services).programs
+        awards = {p.id: p.award for p in programs}
+        found = services.cache["programme-keys"] = frozenset(
+            key
+            for p in programs
+            for key in (*p.required, *p.electives, *(awards[n] for n in p.programs if n in awards))
+        )
+    return found
+
+
+def after_issuance(
+    services: Services, issuer_slug: str, achievement_key: str, learner_id: int
+) -> None:
+    """The hook issuance calls: award what the new credential completed (never fails the
+    issuance it follows; a failure is logged)."""
+    if achievement_key not in relevant_keys(services):
+        return
+    try:
+        award_completed(services, issuer_slug, learner_id)
+    except Exception:  # the credential itself was issued; report, do not undo
+        log.exception("programme check after issuing %s failed", achievement_key)

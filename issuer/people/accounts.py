@@ -1,0 +1,368 @@
+"""A learner's account: their emails (add with proof, choose the primary, remove), merging two
+learner records proven to be one person, downloading their data, exporting every badge, and
+deleting the account.
+
+Merging: when a signed-in learner proves an email that belongs to another learner record (a
+badge was issued to it before), that record joins theirs — its credentials, skills, groups,
+emails, imports, links and profile — and is removed. Both emails are then verified by the same
+person, which is what "the same person" can mean here.
+
+Deleting: the learner's personal data goes (emails, name, imports, share links, profile,
+sessions, sign-in links); the issuers' records of what they issued stay, tied to a pseudonymous
+learner record that no email leads to any more.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
+
+from issuer.core import audit
+from issuer.core.context import Services
+from issuer.core.db import transaction
+from issuer.core.errors import BadRequest, Conflict, NotFound
+from issuer.models import (
+    Credential,
+    CredentialSkill,
+    ImportedCredential,
+    Issuer,
+    Learner,
+    LearnerEmail,
+    LearnerGroup,
+    PublicProfile,
+    ShareLink,
+    SignInLink,
+    WebSession,
+)
+from issuer.models.base import utcnow
+from issuer.people import signin
+from issuer.schemas import normalize_email
+
+
+def emails(session: Session, learner_id: int) -> list[LearnerEmail]:
+    rows = session.exec(
+        select(LearnerEmail)
+        .where(LearnerEmail.learner_id == learner_id)
+        .order_by(col(LearnerEmail.is_primary).desc(), col(LearnerEmail.email))
+    )
+    return list(rows)
+
+
+def request_email(
+    services: Services, learner_id: int, email: str, requester: str, language: str = "en"
+) -> str:
+    """Send a link proving ``email`` to it; the learner must open it while signed in."""
+    try:
+        email = normalize_email(email)
+    except ValueError:
+        raise BadRequest("that is not an email address") from None
+    with Session(services.engine) as session:
+        if any(e.email == email and e.verified for e in emails(session, learner_id)):
+            raise BadRequest(f"{email} is already in your wallet")
+    signin.request_link(
+        services,
+        email,
+        requester,
+        purpose=signin.ADD_EMAIL,
+        learner_id=learner_id,
+        language=language,
+    )
+    return email
+
+
+def confirm_email(services: Services, learner_id: int, token: str) -> str:
+    """Use an add-email link (it must have been asked for by this learner): the email joins the
+    wallet, merging the learner record it belonged to, if any. Returns the email."""
+    with Session(services.engine) as session:
+        link = session.exec(
+            select(SignInLink).where(SignInLink.token_hash == signin.digest(token))
+        ).first()
+        if link is not None and link.used_at is None and link.learner_id != learner_id:
+            raise signin.InvalidLink(
+                "open this link in the browser where you asked for it, signed in to that wallet"
+            )
+    used = signin.redeem(services, token, signin.ADD_EMAIL)
+    merged = False
+    with transaction(services.engine) as session:
+        owner = session.exec(select(LearnerEmail).where(LearnerEmail.email == used.email)).first()
+        if owner is None:
+            session.add(LearnerEmail(learner_id=learner_id, email=used.email, verified=True))
+        elif owner.learner_id == learner_id:
+            owner.verified = True
+            session.add(owner)
+        else:
+            merge(session, into=learner_id, other=owner.learner_id)
+            session.execute(
+                update(LearnerEmail)
+                .where(col(LearnerEmail.email) == used.email)
+                .values(verified=True)
+            )
+            merged = True
+    if merged:
+        _award_programmes(services, learner_id)
+    return used.email
+
+
+def _award_programmes(services: Services, learner_id: int) -> None:
+    """Badges of two records together may complete a programme neither completed alone."""
+    from issuer.issuing.programs import award_completed
+
+    with Session(services.engine) as session:
+        slugs = session.exec(
+            select(Issuer.slug)
+            .join(Credential, col(Credential.issuer_id) == Issuer.id)
+            .where(Credential.learner_id == learner_id)
+            .distinct()
+        ).all()
+    for slug in slugs:
+        award_completed(services, slug, learner_id, actor="wallet")
+
+
+def merge(session: Session, *, into: int, other: int) -> None:
+    """Move everything of learner ``other`` to learner ``into`` and remove ``other``."""
+    held = select(ImportedCredential.credential_id).where(
+        ImportedCredential.learner_id == into, col(ImportedCredential.credential_id).is_not(None)
+    )
+    twice = session.exec(
+        select(ImportedCredential.id).where(
+            ImportedCredential.learner_id == other, col(ImportedCredential.credential_id).in_(held)
+        )
+    ).all()
+    if twice:  # both had imported the same badge: keep one
+        session.execute(delete(ShareLink).where(col(ShareLink.imported_id).in_(twice)))
+        session.execute(delete(ImportedCredential).where(col(ImportedCredential.id).in_(twice)))
+    for table in (Credential, CredentialSkill, ImportedCredential, ShareLink):
+        session.execute(update(table).where(col(table.learner_id) == other).values(learner_id=into))
+    session.execute(
+        update(LearnerEmail)
+        .where(col(LearnerEmail.learner_id) == other)
+        .values(learner_id=into, is_primary=False)
+    )
+    theirs = session.exec(select(LearnerGroup).where(LearnerGroup.learner_id == other)).all()
+    from issuer.people.groups import add
+
+    for row in theirs:
+        add(session, row.issuer_id, [(into, row.name)])
+    session.execute(delete(LearnerGroup).where(col(LearnerGroup.learner_id) == other))
+    if session.exec(select(PublicProfile).where(PublicProfile.learner_id == into)).first():
+        session.execute(delete(PublicProfile).where(col(PublicProfile.learner_id) == other))
+    else:
+        session.execute(
+            update(PublicProfile)
+            .where(col(PublicProfile.learner_id) == other)
+            .values(learner_id=into)
+        )
+    session.execute(delete(WebSession).where(col(WebSession.learner_id) == other))
+    session.execute(
+        update(SignInLink).where(col(SignInLink.learner_id) == other).values(learner_id=None)
+    )
+    mine, theirs_row = session.get(Learner, into), session.get(Learner, other)
+    if mine is not None and theirs_row is not None and not mine.name:
+        mine.name = theirs_row.name
+        session.add(mine)
+    session.flush()
+    session.execute(delete(Learner).where(col(Learner.id) == other))
+    audit.append(session, "wallet", "learner.merge", f"learner:{into}", {"merged": other})
+
+
+def set_primary(services: Services, learner_id: int, email: str) -> None:
+    with transaction(services.engine) as session:
+        chosen = _own(session, learner_id, email)
+        if not chosen.verified:
+            raise BadRequest("only a verified email can be the primary one")
+        session.execute(
+            update(LearnerEmail)
+            .where(col(LearnerEmail.learner_id) == learner_id)
+            .values(is_primary=False)
+        )
+        chosen.is_primary = True
+        session.add(chosen)
+
+
+def remove_email(services: Services, learner_id: int, email: str) -> None:
+    """Remove an email. Badges already issued to it stay in the wallet; new ones no longer
+    arrive here. The primary email and the last verified one cannot be removed."""
+    with transaction(services.engine) as session:
+        chosen = _own(session, learner_id, email)
+        if chosen.is_primary:
+            raise Conflict("choose another primary email before removing this one")
+        others = [e for e in emails(session, learner_id) if e.verified and e.email != email]
+        if not others:
+            raise Conflict("this is the last verified email of your wallet")
+        session.delete(chosen)
+
+
+def _own(session: Session, learner_id: int, email: str) -> LearnerEmail:
+    try:
+        email = normalize_email(email)
+    except ValueError:
+        raise BadRequest("that is not an email address") from None
+    found = session.exec(
+        select(LearnerEmail).where(
+            LearnerEmail.email == email, LearnerEmail.learner_id == learner_id
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"{email} is not in your wallet")
+    return found
+
+
+def personal_data(services: Services, learner_id: int) -> dict[str, Any]:
+    """Everything Laurel holds about the learner, as one JSON document."""
+    from issuer.wallet import badges as wallet
+    from issuer.wallet import sharing
+
+    with Session(services.engine) as session:
+        learner = session.get(Learner, learner_id)
+        if learner is None:
+            raise NotFound("there is no such learner")
+        public = session.exec(
+            select(PublicProfile).where(PublicProfile.learner_id == learner_id)
+        ).first()
+        return {
+            "exportedAt": utcnow().isoformat(),
+            "learner": {
+                "subjectId": learner.subject_id,
+                "name": learner.name,
+                "did": learner.did,
+                "createdAt": learner.created_at.isoformat(),
+            },
+            "emails": [
+                {"email": e.email, "verified": e.verified, "primary": e.is_primary}
+                for e in emails(session, learner_id)
+            ],
+            "groups": [
+                {"issuer": issuer_name, "group": name}
+                for name, issuer_name in session.exec(
+                    select(LearnerGroup.name, Issuer.name)
+                    .join(Issuer, col(Issuer.id) == LearnerGroup.issuer_id)
+                    .where(LearnerGroup.learner_id == learner_id)
+                )
+            ],
+            "badges": [
+                {
+                    "ref": b.ref,
+                    "name": b.name,
+                    "issuer": b.issuer_name,
+                    "issuedOn": b.issued_on.isoformat() if b.issued_on else None,
+                    "status": b.status,
+                    "imported": b.imported,
+                }
+                for b in wallet.badges(session, learner_id)
+            ],
+            "shareLinks": sharing.listing(services, session, learner_id),
+            "publicProfile": None
+            if public is None
+            else {
+                "slug": public.slug,
+                "displayName": public.display_name,
+                "headline": public.headline,
+                "published": public.published,
+                "badges": public.badges,
+            },
+        }
+
+
+def export_zip(services: Services, learner_id: int) -> bytes:
+    """A zip of every badge in its original form (issued ones as signed JSON, imported ones as
+    they came), a signed CLR 2.0 transcript per issuer of this instance, and a README."""
+    from issuer.issuing.clr import build_clr
+
+    buffer = io.BytesIO()
+    with (
+        Session(services.engine) as session,
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
+        learner = session.get(Learner, learner_id)
+        if learner is None:
+            raise NotFound("there is no such learner")
+        issued = list(session.exec(select(Credential).where(Credential.learner_id == learner_id)))
+        for row in issued:
+            archive.writestr(
+                f"issued/{row.id}.json", json.dumps(row.document, ensure_ascii=False, indent=2)
+            )
+        for row in session.exec(
+            select(ImportedCredential).where(ImportedCredential.learner_id == learner_id)
+        ):
+            archive.writestr(f"imported/{row.id}{_extension(row.media_type)}", row.original)
+        transcripts = []
+        for issuer in {row.issuer_id: None for row in issued if row.revoked_at is None}:
+            found = session.get(Issuer, issuer)
+            assert found is not None
+            clr = build_clr(services, session, found, learner, issued)
+            archive.writestr(
+                f"clr/{found.slug}.json", json.dumps(clr, ensure_ascii=False, indent=2)
+            )
+            transcripts.append(found.slug)
+        archive.writestr("README.txt", _readme(len(issued), transcripts))
+    return buffer.getvalue()
+
+
+def _extension(media_type: str) -> str:
+    return {
+        "application/json": ".json",
+        "application/ld+json": ".json",
+        "application/vc+ld+json": ".json",
+        "application/vc+jwt": ".jwt",
+        "application/jwt": ".jwt",
+        "text/plain": ".jwt",
+        "image/png": ".png",
+        "image/svg+xml": ".svg",
+    }.get(media_type.split(";")[0].strip(), ".bin")
+
+
+def _readme(issued: int, transcripts: list[str]) -> str:
+    return (
+        "Your badges, exported from Laurel on "
+        f"{datetime.now(UTC).date().isoformat()}.\n\n"
+        f"issued/    {issued} Open Badges 3.0 credentials issued to you here, signed JSON\n"
+        "imported/  badges you imported, exactly as you gave them\n"
+        f"clr/       {len(transcripts)} signed CLR 2.0 transcript(s), one per issuer\n\n"
+        "Each file verifies on its own: `laurel verify FILE`, or any Open Badges 3.0 verifier.\n"
+    )
+
+
+def delete_account(services: Services, learner_id: int) -> None:
+    """Delete the learner's personal data; keep the issuers' records of issuance."""
+    with transaction(services.engine) as session:
+        learner = session.get(Learner, learner_id)
+        if learner is None or learner.deleted_at is not None:
+            raise NotFound("there is no such account")
+        addresses = [e.email for e in emails(session, learner_id)]
+        session.execute(
+            delete(SignInLink).where(
+                col(SignInLink.email).in_(addresses) | (col(SignInLink.learner_id) == learner_id)
+            )
+        )
+        for table in (ShareLink, PublicProfile, WebSession, LearnerEmail, LearnerGroup):
+            session.execute(delete(table).where(col(table.learner_id) == learner_id))
+        session.execute(
+            delete(ImportedCredential).where(col(ImportedCredential.learner_id) == learner_id)
+        )
+        learner.name = None
+        learner.did = None
+        learner.deleted_at = utcnow()
+        session.add(learner)
+        audit.append(session, "wallet", "learner.delete", f"learner:{learner_id}", {})
+
+
+def remove_import(services: Services, learner_id: int, ref: str) -> None:
+    """Remove an imported badge (and its share links) from the wallet."""
+    from issuer.wallet.badges import imported_credential
+
+    with transaction(services.engine) as session:
+        row = imported_credential(session, learner_id, ref)
+        session.execute(delete(ShareLink).where(col(ShareLink.imported_id) == row.id))
+        profile = session.exec(
+            select(PublicProfile).where(PublicProfile.learner_id == learner_id)
+        ).first()
+        if profile is not None and ref in profile.badges:
+            profile.badges = [r for r in profile.badges if r != ref]
+            session.add(profile)
+        session.delete(row)

@@ -1,0 +1,101 @@
+"""Learner groups: an issuer's departments, cohorts or offices, for the skills cloud of a part of
+the organisation. Membership comes with issuance (``recipient.groups``, the CSV ``groups``
+column, ``;``-separated) or from an HR roster (``PUT …/groups/{name}``, which replaces it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import delete, func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from issuer.core.context import Services
+from issuer.core.db import transaction
+from issuer.core.errors import BadRequest, NotFound
+from issuer.models import Issuer, LearnerGroup
+from issuer.models.base import utcnow
+from issuer.schemas import group_name, normalize_email
+
+MAX_ROSTER = 100_000
+
+
+def add(session: Session, issuer_id: int, memberships: Iterable[tuple[int, str]]) -> None:
+    """Put learners in groups (``(learner id, group)`` pairs); existing memberships stay."""
+    now = utcnow()
+    rows = [
+        {"issuer_id": issuer_id, "learner_id": learner, "name": name, "created_at": now}
+        for learner, name in set(memberships)
+    ]
+    if not rows:
+        return
+    table = LearnerGroup.__table__  # type: ignore[attr-defined]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(table).on_conflict_do_nothing(), rows)
+
+
+def listing(session: Session, issuer: Issuer) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(LearnerGroup.name, func.count())
+        .where(LearnerGroup.issuer_id == issuer.id)
+        .group_by(LearnerGroup.name)
+        .order_by(LearnerGroup.name)
+    )
+    return [{"name": name, "learners": count} for name, count in rows]
+
+
+def normalized(name: str) -> str:
+    """A group name as stored (inner whitespace collapsed); ``BadRequest`` if it cannot be one."""
+    try:
+        return group_name(name)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def require_group(session: Session, issuer: Issuer, name: str) -> None:
+    found = session.exec(
+        select(LearnerGroup.id).where(
+            LearnerGroup.issuer_id == issuer.id, LearnerGroup.name == name
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"there is no group {name!r} at this issuer")
+
+
+def replace(services: Services, issuer: Issuer, name: str, emails: list[str]) -> dict[str, Any]:
+    """Make ``emails`` the members of group ``name`` (learners are created for new emails, so
+    that their later badges count for the group)."""
+    from issuer.issuing.issuance import resolve_learner
+
+    name = normalized(name)
+    assert issuer.id is not None
+    if len(emails) > MAX_ROSTER:
+        raise BadRequest(f"a roster has at most {MAX_ROSTER} emails")
+    addresses = set()
+    for email in emails:
+        try:
+            addresses.add(normalize_email(email))
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+    learners = {resolve_learner(services, email, None, None).id for email in addresses}
+    with transaction(services.engine) as session:
+        session.execute(
+            delete(LearnerGroup).where(
+                col(LearnerGroup.issuer_id) == issuer.id, col(LearnerGroup.name) == name
+            )
+        )
+        add(session, issuer.id, ((learner, name) for learner in learners if learner is not None))
+    return {"name": name, "learners": len(learners)}
+
+
+def remove(services: Services, issuer: Issuer, name: str) -> None:
+    name = normalized(name)
+    with transaction(services.engine) as session:
+        require_group(session, issuer, name)
+        session.execute(
+            delete(LearnerGroup).where(
+                col(LearnerGroup.issuer_id) == issuer.id, col(LearnerGroup.name) == name
+            )
+        )

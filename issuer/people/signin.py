@@ -1,0 +1,245 @@
+"""Passwordless sign-in: one-time links by email, and browser sessions.
+
+A link is a random token (only its SHA-256 is stored) that expires after 15 minutes and can be
+used once: redeeming it is a single conditional UPDATE, so two clicks racing each other cannot
+both win. Asking for links is rate-limited per email and per client address, in the database,
+so the limits hold across processes. Whether an email is known is never revealed: every
+well-formed request sends a link (to an unknown email it opens an empty wallet).
+
+Sessions are random tokens as well, stored hashed, with a CSRF token each; a staff session
+(the issuer dashboard) is tied to an API key and ends when the key is revoked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, update
+from sqlmodel import Session, col, select
+
+from issuer.core import mail
+from issuer.core.context import Services
+from issuer.core.db import transaction
+from issuer.core.errors import BadRequest, TooManyRequests
+from issuer.models import ApiKey, Learner, LearnerEmail, SignInLink, WebSession
+from issuer.models.base import utcnow
+from issuer.schemas import normalize_email
+
+LINK_LIFETIME = timedelta(minutes=15)
+LEARNER_SESSION = timedelta(days=14)
+STAFF_SESSION = timedelta(hours=12)
+RATE_WINDOW = timedelta(minutes=15)
+LINKS_PER_EMAIL = 3
+LINKS_PER_REQUESTER = 10
+SIGN_IN, ADD_EMAIL = "sign-in", "add-email"
+UNUSABLE = "this link has expired or was already used; ask for a new one"
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+class InvalidLink(BadRequest):
+    title = "Invalid link"
+
+
+def request_link(
+    services: Services,
+    email: str,
+    requester: str,
+    *,
+    purpose: str = SIGN_IN,
+    learner_id: int | None = None,
+    language: str = "en",
+) -> None:
+    """Email a one-time link to ``email`` (a sign-in link, or one proving an added email)."""
+    try:
+        email = normalize_email(email)
+    except ValueError:
+        raise BadRequest("that is not an email address") from None
+    now = utcnow()
+    token = secrets.token_urlsafe(32)
+    with transaction(services.engine) as session:
+        since = now - RATE_WINDOW
+        by_email = session.exec(
+            select(func.count()).where(SignInLink.email == email, SignInLink.created_at > since)
+        ).one()
+        by_requester = session.exec(
+            select(func.count()).where(
+                SignInLink.requester == digest(requester), SignInLink.created_at > since
+            )
+        ).one()
+        if by_email >= LINKS_PER_EMAIL or by_requester >= LINKS_PER_REQUESTER:
+            raise TooManyRequests("too many links were asked for; try again in 15 minutes")
+        session.add(
+            SignInLink(
+                token_hash=digest(token),
+                email=email,
+                purpose=purpose,
+                learner_id=learner_id,
+                requester=digest(requester),
+                created_at=now,
+                expires_at=now + LINK_LIFETIME,
+            )
+        )
+    _send(services, email, token, purpose, language)
+
+
+_TEXTS = {
+    ("en", SIGN_IN): (
+        "Your Laurel sign-in link",
+        "Open this link to sign in to your badge wallet:\n\n{link}\n\n"
+        "It works once, for 15 minutes. If you did not ask for it, ignore this email.",
+    ),
+    ("ko", SIGN_IN): (
+        "Laurel 로그인 링크",
+        "배지 지갑에 로그인하려면 다음 링크를 여세요:\n\n{link}\n\n"
+        "15분 동안 한 번만 쓸 수 있습니다. 요청하지 않았다면 이 메일을 무시하세요.",
+    ),
+    ("en", ADD_EMAIL): (
+        "Confirm your email for your Laurel wallet",
+        "Open this link, in the browser where you are signed in to your wallet, to add this "
+        "email to it:\n\n{link}\n\nIt works once, for 15 minutes. If you did not ask for it, "
+        "ignore this email.",
+    ),
+    ("ko", ADD_EMAIL): (
+        "Laurel 지갑 이메일 확인",
+        "지갑에 로그인한 브라우저에서 다음 링크를 열면 이 이메일이 지갑에 추가됩니다:\n\n{link}\n\n"
+        "15분 동안 한 번만 쓸 수 있습니다. 요청하지 않았다면 이 메일을 무시하세요.",
+    ),
+}
+
+
+def _send(services: Services, email: str, token: str, purpose: str, language: str) -> None:
+    path = "/wallet/login/" if purpose == SIGN_IN else "/wallet/emails/confirm/"
+    subject, body = _TEXTS.get((language, purpose)) or _TEXTS[("en", purpose)]
+    link = f"{services.settings.base_url}{path}{token}"
+    mail.send(services.settings, email, subject, body.format(link=link))
+
+
+def _usable(token: str, purpose: str) -> Any:
+    """The SQL condition: the link ``token`` exists for ``purpose``, unused and unexpired."""
+    return and_(
+        col(SignInLink.token_hash) == digest(token),
+        col(SignInLink.purpose) == purpose,
+        col(SignInLink.used_at).is_(None),
+        col(SignInLink.expires_at) > utcnow(),
+    )
+
+
+def check_usable(services: Services, token: str, purpose: str) -> None:
+    """``InvalidLink`` now, before the learner presses "Continue", if the link cannot work."""
+    with Session(services.engine) as session:
+        found = session.exec(select(SignInLink.id).where(_usable(token, purpose))).first()
+    if found is None:
+        raise InvalidLink(UNUSABLE)
+
+
+def redeem(services: Services, token: str, purpose: str) -> SignInLink:
+    """Use a link: ``InvalidLink`` unless it exists, is unused, unexpired and for ``purpose``."""
+    with transaction(services.engine) as session:
+        used = session.execute(
+            update(SignInLink).where(_usable(token, purpose)).values(used_at=utcnow())
+        )
+        if used.rowcount != 1:  # type: ignore[attr-defined]
+            raise InvalidLink(UNUSABLE)
+        link = session.exec(select(SignInLink).where(SignInLink.token_hash == digest(token))).one()
+        session.expunge(link)
+        return link
+
+
+def sign_in(services: Services, email: str) -> Learner:
+    """The learner who owns ``email`` (now verified), created if the email is new."""
+    from issuer.issuing.issuance import resolve_learner
+
+    learner = resolve_learner(services, email, None, None)
+    with transaction(services.engine) as session:
+        session.execute(
+            update(LearnerEmail).where(col(LearnerEmail.email) == email).values(verified=True)
+        )
+    return learner
+
+
+@dataclass(frozen=True)
+class Started:
+    token: str
+    csrf: str
+    lifetime: timedelta
+
+
+def start_session(
+    services: Services, *, learner_id: int | None = None, api_key_id: int | None = None
+) -> Started:
+    kind = "learner" if learner_id is not None else "staff"
+    lifetime = LEARNER_SESSION if kind == "learner" else STAFF_SESSION
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    now = utcnow()
+    with transaction(services.engine) as session:
+        session.add(
+            WebSession(
+                token_hash=digest(token),
+                kind=kind,
+                learner_id=learner_id,
+                api_key_id=api_key_id,
+                csrf=csrf,
+                created_at=now,
+                expires_at=now + lifetime,
+            )
+        )
+    return Started(token, csrf, lifetime)
+
+
+def find_session(session: Session, token: str | None, kind: str) -> WebSession | None:
+    """The live session of ``kind`` with this token, if any."""
+    if not token or len(token) > 100:
+        return None
+    found = session.exec(
+        select(WebSession).where(
+            WebSession.token_hash == digest(token),
+            WebSession.kind == kind,
+            col(WebSession.expires_at) > utcnow(),
+        )
+    ).first()
+    if found is None:
+        return None
+    if kind == "staff":
+        key = session.get(ApiKey, found.api_key_id)
+        if key is None or key.revoked_at is not None:
+            return None
+    if kind == "learner":
+        learner = session.get(Learner, found.learner_id)
+        if learner is None or learner.deleted_at is not None:
+            return None
+    return found
+
+
+def end_session(services: Services, token: str | None) -> None:
+    if token:
+        with transaction(services.engine) as session:
+            session.execute(delete(WebSession).where(col(WebSession.token_hash) == digest(token)))
+
+
+def staff_sign_in(services: Services, key: str) -> Started:
+    """A dashboard session for an API key with the ``read`` scope."""
+    from issuer.core.errors import Forbidden
+    from issuer.institutes.apikeys import authenticate
+
+    with Session(services.engine) as session:
+        api_key = authenticate(session, f"Bearer {key.strip()}")
+        if not api_key.has("read"):
+            raise Forbidden("this API key lacks the 'read' scope")
+    return start_session(services, api_key_id=api_key.id)
+
+
+def purge(services: Services, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete sign-in links and sessions that expired more than ``older_than`` ago (the
+    rate limit only looks back 15 minutes); returns how many rows went."""
+    cutoff = utcnow() - older_than
+    with transaction(services.engine) as session:
+        links = session.execute(delete(SignInLink).where(col(SignInLink.expires_at) < cutoff))
+        sessions = session.execute(delete(WebSession).where(col(WebSession.expires_at) < cutoff))
+        return int(links.rowcount + sessions.rowcount)  # type: ignore[attr-defined]

@@ -1,1 +1,0 @@
-"""Issuer services: plain functions over a ``Services`` bundle. They never import FastAPI."""

@@ -1,0 +1,106 @@
+"""Skill gaps: a learner's profile against a target profile (``badge_templates/targets``), with
+the catalogue achievements that would close each missing skill, fewest hours first."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+import badge_templates
+from issuer.catalogue import Catalogue
+from issuer.catalogue.frameworks import catalogue
+from issuer.core.context import Services
+from issuer.core.errors import NotFound
+from issuer.issuing.programs import _held
+from issuer.models import Issuer
+from issuer.skills.cloud import profiles
+from issuer.skills.reports import learner_id
+
+TARGETS = badge_templates.PATH / "targets"
+
+
+def load_targets(catalogue_: Catalogue, directory: Path = TARGETS) -> dict[str, dict[str, Any]]:
+    """Every target profile, checked against the catalogue's frameworks."""
+    targets: dict[str, dict[str, Any]] = {}
+    for path in sorted(directory.glob("*.toml")):
+        for target in tomllib.loads(path.read_text("utf-8")).get("targets", []):
+            for skill in target["skills"]:
+                catalogue_.skill(skill["framework"], skill["code"])  # raises if unknown
+                if not 1 <= int(skill["level"]) <= 5:
+                    raise ValueError(f"{path.name}: level of {skill['code']} is not 1-5")
+            targets[target["id"]] = target
+    return targets
+
+
+def targets(services: Services) -> dict[str, dict[str, Any]]:
+    found = services.cache.get("targets")
+    if not isinstance(found, dict):
+        found = services.cache["targets"] = load_targets(catalogue(services))
+    return found
+
+
+def gap(
+    services: Services, session: Session, issuer: Issuer, email: str, target_id: str
+) -> dict[str, Any]:
+    """A learner's (by email) gap to a target, from what ``issuer`` issued them."""
+    target(services, target_id)  # an unknown target is a 404 before the learner is looked up
+    learner = learner_id(session, email)
+    profile = profiles(session, issuer, learners=[learner]).get(learner, {})
+    return gap_report(services, profile, set(_held(session, issuer, learner)), target_id)
+
+
+def target(services: Services, target_id: str) -> dict[str, Any]:
+    found = targets(services).get(target_id)
+    if found is None:
+        raise NotFound(
+            f"there is no target profile {target_id!r}; "
+            f"known: {', '.join(sorted(targets(services)))}"
+        )
+    return found
+
+
+def gap_report(
+    services: Services, profile: dict[Any, Any], held: set[str], target_id: str
+) -> dict[str, Any]:
+    """The skills of a target below the wanted level in ``profile`` (skill -> entry with a
+    ``level``), each with the catalogue achievements not in ``held`` that would close it."""
+    wanted = target(services, target_id)
+    data = catalogue(services)
+    missing, levels = [], []
+    for skill in wanted["skills"]:
+        key = (skill["framework"], skill["code"])
+        have = profile[key].level if key in profile else 0
+        name = data.skill(*key).name
+        levels.append({"skill": name, "level": have, "levelWanted": int(skill["level"])})
+        if have >= skill["level"]:
+            continue
+        closing = sorted(
+            (
+                {"key": t.key, "name": t.name, "hours": t.hours}
+                for t in data.achievements
+                if t.key not in held
+                and any(a.framework == key[0] and a.code == key[1] for a in t.alignments)
+            ),
+            key=lambda item: (item["hours"], item["key"]),
+        )
+        missing.append(
+            {
+                "framework": key[0],
+                "code": key[1],
+                "name": name,
+                "level": have,
+                "levelWanted": skill["level"],
+                "closedBy": closing,
+            }
+        )
+    return {
+        "target": target_id,
+        "name": wanted["name"],
+        "skills": len(wanted["skills"]),
+        "met": len(wanted["skills"]) - len(missing),
+        "missing": missing,
+        "levels": levels,
+    }

@@ -1,0 +1,117 @@
+"""Per-learner views for an issuer: talent search, programme progress and learning hours.
+
+Learning hours: per learner and calendar year, the sum of ``creditsEarned`` of valid credentials
+whose ``validFrom`` falls in that year, against an annual requirement (default 80 hours, the lower
+bound of the 80–100 hours of Korea's Ongoing Learning System).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from issuer.core.context import Services
+from issuer.core.errors import BadRequest, NotFound
+from issuer.models import Credential, Issuer, LearnerEmail
+from issuer.schemas import normalize_email
+from issuer.skills.cloud import learner_emails, profiles
+
+DEFAULT_ANNUAL_HOURS = 80.0
+
+
+def talent(
+    session: Session, issuer: Issuer, skill: str, minimum: int, framework: str | None = None
+) -> list[dict[str, Any]]:
+    """Learners holding ``skill`` at level ≥ ``minimum``, strongest first."""
+    found = []
+    people = profiles(session, issuer, codes=[skill])
+    emails = learner_emails(session, people)
+    for learner, skills in people.items():
+        for (fw, code), entry in skills.items():
+            if code == skill and (framework is None or fw == framework) and entry.level >= minimum:
+                found.append(
+                    {
+                        "email": emails.get(learner),
+                        "framework": fw,
+                        "code": code,
+                        "level": entry.level,
+                        "weight": round(entry.weight, 3),
+                    }
+                )
+    return sorted(found, key=lambda item: (-item["weight"], str(item["email"])))
+
+
+def learner_id(session: Session, email: str) -> int:
+    try:
+        normalized = normalize_email(email)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    found = session.exec(
+        select(LearnerEmail.learner_id).where(LearnerEmail.email == normalized)
+    ).first()
+    if found is None:
+        raise NotFound(f"no learner with the email {normalized}")
+    return found
+
+
+def program_progress(
+    services: Services, session: Session, issuer: Issuer, email: str
+) -> list[dict[str, Any]]:
+    from issuer.catalogue.frameworks import catalogue
+    from issuer.issuing.programs import _held, progress
+
+    held = _held(session, issuer, learner_id(session, email))
+    programs = catalogue(services).programs
+    awards = {p.id: p.award for p in programs}
+    return [progress(p, held, awards) for p in programs]
+
+
+def hours(
+    session: Session, issuer: Issuer, year: int, required: float = DEFAULT_ANNUAL_HOURS
+) -> list[dict[str, Any]]:
+    """Hours earned per learner in ``year`` against ``required``."""
+    start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    now = datetime.now(UTC)
+    totals: dict[int, float] = {}
+    rows = session.exec(
+        select(Credential).where(
+            Credential.issuer_id == issuer.id,
+            col(Credential.revoked_at).is_(None),
+            col(Credential.valid_until).is_(None) | (col(Credential.valid_until) > now),
+        )
+    )
+    for credential in rows:
+        valid_from = datetime.fromisoformat(
+            str(credential.document["validFrom"]).replace("Z", "+00:00")
+        )
+        if not start <= valid_from < end:
+            continue
+        earned = credential.document["credentialSubject"].get("creditsEarned") or 0
+        totals[credential.learner_id] = totals.get(credential.learner_id, 0.0) + float(earned)
+    emails = learner_emails(session, totals)
+    report = [
+        {
+            "email": emails.get(learner),
+            "year": year,
+            "hours": round(total, 2),
+            "required": required,
+            "met": total >= required,
+            "remaining": round(max(0.0, required - total), 2),
+        }
+        for learner, total in totals.items()
+    ]
+    return sorted(report, key=lambda item: str(item["email"]))
+
+
+def hours_csv(report: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer, fieldnames=["email", "year", "hours", "required", "met", "remaining"]
+    )
+    writer.writeheader()
+    writer.writerows(report)
+    return buffer.getvalue()

@@ -1,0 +1,45 @@
+"""The fetcher the service's own verification uses: documents Laurel itself publishes (status
+lists, DID documents) are answered from the database, everything else goes to the network
+through the verifier's ``HttpFetcher``. So a credential this instance issued verifies here even
+when the instance cannot reach its own public URL."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from sqlmodel import Session
+
+from issuer.core.context import Services
+from issuer.core.errors import LaurelError
+from issuer.institutes import issuers
+from issuer.issuing import statuslists
+from verifier.errors import FetchError
+from verifier.fetch import Fetcher, HttpFetcher
+
+_STATUS = re.compile(r"^/status/(\d+)$")
+_DID = re.compile(r"^/issuers/([a-z0-9-]+)/did\.json$")
+
+
+class LocalFirstFetcher:
+    def __init__(self, services: Services, network: Fetcher | None = None) -> None:
+        self.services = services
+        self.network = network or services.network or HttpFetcher()
+
+    def __call__(self, url: str) -> bytes:
+        base = self.services.settings.base_url
+        if not url.startswith(base + "/"):
+            return self.network(url)
+        path = url.removeprefix(base)
+        try:
+            if match := _STATUS.match(path):
+                return statuslists.signed_list(self.services, int(match.group(1)))[0]
+            if match := _DID.match(path):
+                with Session(self.services.engine) as session:
+                    issuer = issuers.get_issuer(session, match.group(1))
+                    return json.dumps(
+                        issuers.did_document(session, issuer, self.services.settings)
+                    ).encode()
+        except LaurelError as exc:
+            raise FetchError(url, exc.detail) from exc
+        return self.network(url)

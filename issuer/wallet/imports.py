@@ -1,0 +1,510 @@
+"""Badges from other issuers in a learner's wallet (OB 3.0 §8.1 "Verification", §5.3 "Baking").
+
+Accepted: an OB 3.0 credential as JSON or a compact VC-JWT, a baked PNG (iTXt
+``openbadgecredential``) or SVG (``<openbadges:credential>``), or an https URL to any of them,
+fetched through ``LocalFirstFetcher`` (https only; no private or local addresses). Every import is
+verified with ``verifier.verify_credential`` and kept with that verdict, whatever it is;
+``recheck`` verifies the stored original again later, so a revocation shows up then.
+
+Open Badges 2.0 assertions are kept as ``legacy``: shown with what they say, never
+signature-verified (``issuer.services.imports_legacy`` reads them).
+
+Refused, storing nothing: empty or oversized input, anything that is not a badge, unreadable or
+malicious files (deep JSON, XML entities, PNG decompression bombs), unreachable or private URLs,
+and badges this instance issued (they are in their recipient's wallet already).
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from issuer.core.context import Services
+from issuer.core.db import transaction
+from issuer.core.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
+from issuer.models import Credential, ImportedCredential, Issuer, Learner, LearnerEmail
+from issuer.skills.cloud import _framework, base_weight, recency
+from issuer.verification import trust
+from issuer.verification.fetching import LocalFirstFetcher
+from issuer.wallet.imports_legacy import (
+    BADGE_TYPES,
+    MAX_BYTES,
+    Badge,
+    check_numbers,
+    clean,
+    identifier_of,
+    is_ob2,
+    legacy_badge,
+    legacy_baked,
+    legacy_fields,
+    name_of,
+    parse_time,
+    utc,
+)
+from verifier import Check, Outcome, Report
+from verifier.baking import PNG_SIGNATURE
+from verifier.checks import check_recipient, types_of
+from verifier.errors import FetchError, InputError, NoCredentialFound, TooLarge, VerifierError
+from verifier.fetch import NO_NETWORK
+from verifier.proof import jwt as vcjwt
+from verifier.report import Verdict, decide
+from verifier.sources import load
+from verifier.summary import summarize
+
+MAX_PIXELS = 40_000_000  # what a wallet page may ask a browser to decode for one badge
+MAX_URL = 2000
+VERIFIED = Verdict.VERIFIED.value
+MAX_HOURS = 100_000  # the most learning hours Laurel itself issues (IssueRequest.creditsEarned)
+MEDIA_TYPES = {
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "json": "application/vc+ld+json",
+    "jwt": "application/vc+jwt",
+}
+_OTHER_FILES = {
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"%PDF": "a PDF document",
+    b"PK\x03\x04": "a ZIP archive",
+}
+
+
+def import_badge(
+    services: Services,
+    learner_id: int,
+    data: bytes | None = None,
+    *,
+    url: str | None = None,
+    filename: str | None = None,
+    now: datetime | None = None,
+) -> ImportedCredential:
+    """Verify a badge (``data``, or fetched from ``url``) and keep it in the learner's wallet
+    with its verdict. A badge imported before is checked again and its row returned. Bad input
+    raises a ``LaurelError`` (``BadRequest``, ``PayloadTooLarge``, ``Conflict``, ``NotFound``)
+    and stores nothing."""
+    now = utc(now)
+    emails = _learner_emails(services, learner_id)
+    original, source_url = _obtain(services, data, url, filename)
+    label = source_url or filename or "The upload"
+    badge = _read(services, original, label)
+    if not badge.legacy:
+        _refuse_own(services, badge.document, learner_id, emails)
+    with Session(services.engine, expire_on_commit=False) as session:
+        existing = _find(session, learner_id, badge.credential_id, original)
+    # Imported again: checked again. Only a verified copy replaces a stored one that is not.
+    retry = existing is not None and existing.verdict != VERIFIED and existing.original != original
+    if existing is not None and (badge.legacy or not retry):
+        return recheck(services, existing, now=now)
+    if badge.legacy:
+        fields = legacy_fields(services, badge, now)
+    else:
+        fields = _verify(services, badge, original, now, label)
+    values = {
+        "original": original,
+        "media_type": badge.media_type,
+        "source_url": source_url,
+        "legacy": badge.legacy,
+        "document": badge.document,
+        "credential_id": badge.credential_id,
+        "checked_at": now,
+        **fields,
+    }
+    if existing is not None:
+        if fields["verdict"] != VERIFIED:
+            return recheck(services, existing, now=now)
+        return _save(services, existing, values)
+    return _insert(services, ImportedCredential(learner_id=learner_id, created_at=now, **values))
+
+
+def recheck(
+    services: Services, imported: ImportedCredential, *, now: datetime | None = None
+) -> ImportedCredential:
+    """Verify the stored original again (it may have been revoked or expired since) and store
+    the new verdict. Legacy badges stay legacy: only ``checked_at`` changes."""
+    return recheck_report(services, imported, now=now)[0]
+
+
+def recheck_report(
+    services: Services, imported: ImportedCredential, *, now: datetime | None = None
+) -> tuple[ImportedCredential, Report | None]:
+    """``recheck``, also returning the verifier's report (``None`` for a legacy badge), for a
+    page that shows every check."""
+    now = utc(now)
+    changes: dict[str, Any] = {"checked_at": now}
+    report = None
+    if not imported.legacy:
+        report = _run_verifier(services, imported.original, now)
+        changes.update(verdict=report.verdict.value, report=report.to_dict())
+    return _save(services, imported, changes), report
+
+
+def _save(
+    services: Services, imported: ImportedCredential, changes: dict[str, Any]
+) -> ImportedCredential:
+    """Write ``changes`` to the stored row (and to ``imported``, so the caller sees them)."""
+    with transaction(services.engine) as session:
+        row = session.get(ImportedCredential, imported.id)
+        if row is None:
+            raise NotFound(f"there is no imported badge {imported.id}")
+        for name, value in changes.items():
+            setattr(row, name, value)
+            setattr(imported, name, value)
+        session.add(row)
+    return row
+
+
+def recheck_stale(
+    services: Services, older_than: timedelta = timedelta(days=1), *, now: datetime | None = None
+) -> int:
+    """Recheck every imported badge last checked more than ``older_than`` before ``now``;
+    returns how many were rechecked. Rows are read one at a time (each holds its original)."""
+    now = utc(now)
+    cutoff, after, count = now - older_than, 0, 0
+    while True:
+        with Session(services.engine) as session:
+            ids = session.exec(
+                select(ImportedCredential.id)
+                .where(
+                    col(ImportedCredential.checked_at) < cutoff, col(ImportedCredential.id) > after
+                )
+                .order_by(col(ImportedCredential.id))
+                .limit(500)
+            ).all()
+        if not ids:
+            return count
+        for row_id in ids:
+            assert row_id is not None
+            with Session(services.engine, expire_on_commit=False) as session:
+                row = session.get(ImportedCredential, row_id)
+            try:
+                if row is not None:
+                    recheck(services, row, now=now)
+                    count += 1
+            except NotFound:  # deleted by its learner meanwhile
+                pass
+            after = row_id
+
+
+def issued_to_any(document: dict[str, Any], emails: list[str]) -> bool:
+    """Whether the credential names one of ``emails`` as its recipient (a hashed or plain email
+    identifier). Only such imports count towards the learner's skills and hours: a genuine badge
+    of someone else is still someone else's."""
+    for email in emails:
+        try:
+            check_recipient(document, email)
+            return True
+        except VerifierError:
+            continue
+    return False
+
+
+def imported_skills(
+    imported: ImportedCredential, now: datetime, emails: list[str] | None = None
+) -> list[tuple[str, str, str, float]]:
+    """(framework, code, name, weight) of each alignment of a verified import's achievement at
+    ``now``, weighed as issued badges are (``issuer.services.skills``). Legacy, unverified,
+    not yet valid and expired imports count nothing; given ``emails`` (the learner's), nor do
+    imports issued to none of them."""
+    if imported.legacy or imported.verdict != VERIFIED:
+        return []
+    if emails is not None and not issued_to_any(imported.document, emails):
+        return []
+    now, document = utc(now), imported.document
+    subject = document.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    if not isinstance(subject, dict) or not isinstance(achievement, dict):
+        return []
+    issued = parse_time(document.get("validFrom") or document.get("issuanceDate"))
+    issued = issued or imported.issued_on
+    until = parse_time(document.get("validUntil") or document.get("expirationDate"))
+    if issued is None or utc(issued) > now or (until is not None and until <= now):
+        return []
+    weight = _base_weight(subject, achievement) * recency(issued, now)
+    alignments = achievement.get("alignment", [])
+    skills, seen = [], set()
+    for alignment in alignments if isinstance(alignments, list) else [alignments]:
+        if not isinstance(alignment, dict):
+            continue
+        code = str(alignment.get("targetCode") or alignment.get("targetName") or "")
+        key = (_framework(alignment)[:200], code[:200])
+        if not code or key in seen:
+            continue
+        seen.add(key)
+        skills.append((*key, str(alignment.get("targetName") or code)[:500], weight))
+    return skills
+
+
+# --- input ------------------------------------------------------------------------------------
+
+
+def _obtain(
+    services: Services, data: bytes | str | None, url: str | None, filename: str | None
+) -> tuple[bytes, str | None]:
+    """The original bytes and the URL they came from (if any)."""
+    if data is not None and url is not None:
+        raise BadRequest("Give either a badge file or a link to one, not both.")
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if url is not None and not url.strip():
+        raise BadRequest("The link is empty: paste the link to a badge.")
+    if url is None:
+        if not data or not data.strip():
+            raise BadRequest(
+                f"{filename or 'The upload'} is empty: choose a badge file "
+                "(a baked PNG or SVG, JSON or a VC-JWT) or paste a link to one."
+            )
+        _check_size(len(data), filename or "The upload")
+        url = _as_url(data)
+        if url is None:
+            return data, None
+    return _fetch_badge(services, url.strip()), url.strip()
+
+
+def _as_url(data: bytes) -> str | None:
+    if len(data) > MAX_URL:
+        return None
+    candidate = data.strip().decode("utf-8", "replace")
+    if candidate.startswith(("https://", "http://")) and not re.search(r"\s", candidate):
+        return candidate
+    return None
+
+
+def _check_size(size: int, label: str) -> None:
+    if size > MAX_BYTES:
+        raise PayloadTooLarge(
+            f"{label} is {size:,} bytes; a badge can be at most {MAX_BYTES:,} bytes. "
+            "Upload the badge image or JSON itself, not a larger file."
+        )
+
+
+def _fetch_badge(services: Services, url: str) -> bytes:
+    parts = urlsplit(url)
+    if len(url) > MAX_URL or parts.scheme != "https" or not parts.hostname:
+        raise BadRequest(
+            f"{url[:200]} is not a link Laurel can fetch: links must start with https:// and "
+            f"be at most {MAX_URL} characters."
+        )
+    try:
+        body = LocalFirstFetcher(services)(url)
+    except FetchError as exc:
+        raise BadRequest(
+            f"Laurel could not fetch {url}: {exc.reason}. Check the link, or download the badge "
+            "and upload the file instead."
+        ) from exc
+    if not body.strip():
+        raise BadRequest(f"{url} returned nothing; link to the badge file itself.")
+    _check_size(len(body), url)
+    return body
+
+
+def _read(services: Services, original: bytes, label: str) -> Badge:
+    """Classify the input: an OB 3.0 credential, or an OB 2.0 assertion. Raises on bad input."""
+    if original.startswith(PNG_SIGNATURE):
+        _check_png(original, label)
+    try:
+        loaded = load(original, fetcher=NO_NETWORK, max_bytes=MAX_BYTES, allow_url=False)
+    except NoCredentialFound as exc:
+        return legacy_baked(original, label, exc, partial(_fetch_badge, services))
+    except TooLarge as exc:
+        raise PayloadTooLarge(f"{label} is too large to import: {exc}.") from exc
+    except InputError as exc:
+        raise BadRequest(_unreadable(original, label, exc)) from exc
+    container = loaded.format if loaded.format in ("png", "svg") else None
+    if loaded.jws is not None:
+        try:
+            decoded = vcjwt.decode(loaded.jws)
+        except InputError as exc:
+            raise BadRequest(f"{label} holds a JWT that cannot be read: {exc}.") from exc
+        if is_ob2(decoded.payload):
+            return legacy_badge(decoded.payload, container or "jwt", label)
+        document = decoded.credential
+    else:
+        assert loaded.credential is not None
+        document = loaded.credential
+        if is_ob2(document):
+            return legacy_badge(document, container or "json", label)
+    _require_badge(document, label)
+    check_numbers(document, label)
+    fmt = container or ("jwt" if loaded.jws is not None else "json")
+    return Badge(MEDIA_TYPES[fmt], fmt, False, document, identifier_of(document.get("id")))
+
+
+def _unreadable(original: bytes, label: str, exc: InputError) -> str:
+    for magic, kind in _OTHER_FILES.items():
+        if original.startswith(magic):
+            return f"{label} is {kind}; badges come as baked PNG or SVG images, JSON or a VC-JWT."
+    head = original[:200].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        return f"{label} is a web page, not a badge; link to or upload the badge file itself."
+    if original.startswith(PNG_SIGNATURE) or head.startswith(b"<"):
+        return f"{label} is an image Laurel cannot read: {exc}."
+    return f"{label} is not a badge: {exc}."
+
+
+def _check_png(png: bytes, label: str) -> None:
+    """Refuse a PNG whose pixels would decompress to an unreasonable size (a PNG bomb): Laurel
+    never decodes them, but the wallet shows the image to browsers."""
+    if len(png) < 24 or png[12:16] != b"IHDR":
+        raise BadRequest(f"{label} is an image Laurel cannot read: the PNG has no IHDR header.")
+    width, height = struct.unpack(">II", png[16:24])
+    if width * height > MAX_PIXELS:
+        raise BadRequest(
+            f"{label} is a {width}×{height} pixel image, too large to show safely; "
+            "badge images are at most a few thousand pixels wide."
+        )
+
+
+def _require_badge(document: dict[str, Any], label: str) -> None:
+    kinds = types_of(document)
+    if any(kind in BADGE_TYPES for kind in kinds):
+        return
+    if "EndorsementCredential" in kinds:
+        raise BadRequest(f"{label} is an endorsement of a badge or issuer, not a badge.")
+    if "VerifiableCredential" in kinds:
+        raise BadRequest(
+            f"{label} is a verifiable credential but not an Open Badge (its type is {kinds})."
+        )
+    raise BadRequest(f"{label} is JSON, but not an Open Badges credential.")
+
+
+# --- verification and storage -----------------------------------------------------------------
+
+
+def _verify(
+    services: Services, badge: Badge, original: bytes, now: datetime, label: str
+) -> dict[str, Any]:
+    """The verifier's verdict and what the credential says, as column values."""
+    report = _run_verifier(services, original, now)
+    read = report.check("input")
+    if read is None or read.outcome is not Outcome.PASSED:
+        raise BadRequest(f"{label} could not be checked as a badge: {report.reason()}.")
+    summary = report.summary
+    name = summary.achievement_name or name_of(badge.document.get("name")) or "Untitled badge"
+    return {
+        "name": clean(name) or "Untitled badge",
+        "issuer_name": clean(summary.issuer_name or summary.issuer_id) or "Unknown issuer",
+        "issued_on": parse_time(summary.valid_from),
+        "verdict": report.verdict.value,
+        "report": report.to_dict(),
+    }
+
+
+def _run_verifier(services: Services, original: bytes, now: datetime) -> Report:
+    """``verify_credential``, which promises never to raise for bad input; where it breaks that
+    promise (pyld errors on odd contexts or numbers escape it), the input is reported as one
+    that could not be checked, so one odd badge cannot stop an import or ``recheck_stale``."""
+    try:
+        return trust.verify(services, original, now=now)
+    except (ValueError, OverflowError, RecursionError) as exc:
+        reason = f"Laurel's verifier could not process it ({type(exc).__name__}: {exc})"
+        checks = (Check("input", Outcome.UNKNOWN, reason),)
+        return Report(decide(checks), checks)
+
+
+def _insert(services: Services, row: ImportedCredential) -> ImportedCredential:
+    """Insert, unless a concurrent import of the same badge won: then that row gets this
+    verdict. The learner's row lock (SQLite: the write transaction) serialises the two."""
+    with transaction(services.engine) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(
+                text("SELECT id FROM learner WHERE id = :id FOR UPDATE"), {"id": row.learner_id}
+            )
+        existing = _find(session, row.learner_id, row.credential_id, row.original)
+        if existing is not None:
+            for name in ("verdict", "report", "checked_at"):
+                setattr(existing, name, getattr(row, name))
+            session.add(existing)
+            return existing
+        session.add(row)
+        session.flush()
+    return row
+
+
+def _find(
+    session: Session, learner_id: int, credential_id: str | None, original: bytes
+) -> ImportedCredential | None:
+    query = select(ImportedCredential).where(ImportedCredential.learner_id == learner_id)
+    if credential_id is not None:
+        query = query.where(ImportedCredential.credential_id == credential_id)
+    else:
+        query = query.where(
+            col(ImportedCredential.credential_id).is_(None), ImportedCredential.original == original
+        )
+    return session.exec(query.order_by(col(ImportedCredential.id))).first()
+
+
+def _learner_emails(services: Services, learner_id: int) -> list[str]:
+    with Session(services.engine) as session:
+        learner = session.get(Learner, learner_id)
+        if learner is None or learner.deleted_at is not None:
+            raise NotFound(f"there is no learner {learner_id}")
+        rows = session.exec(select(LearnerEmail.email).where(LearnerEmail.learner_id == learner_id))
+        return list(rows)
+
+
+def _refuse_own(
+    services: Services, document: dict[str, Any], learner_id: int, emails: list[str]
+) -> None:
+    """Badges issued by this instance are not imported: they are in their recipient's wallet."""
+    issuer = vcjwt.issuer_id(document)
+    if issuer is None or not _is_own_issuer(services, issuer):
+        return
+    summary = summarize(document, "json")
+    who = summary.issuer_name or issuer
+    if _issued_to(services, document, learner_id, emails):
+        raise Conflict(
+            f"This badge was issued by {who} here on Laurel and is already in your wallet."
+        )
+    raise BadRequest(
+        f"This badge was issued by {who} here on Laurel to someone else. Badges issued here "
+        "appear in the wallet of the person they were issued to and cannot be imported."
+    )
+
+
+def _is_own_issuer(services: Services, issuer: str) -> bool:
+    settings = services.settings
+    did_web = f"did:web:{settings.host}"
+    if issuer == did_web or issuer.startswith(did_web + ":"):
+        return True
+    own_host = urlsplit(settings.base_url).netloc.lower()
+    if issuer.startswith(("https://", "http://")) and urlsplit(issuer).netloc.lower() == own_host:
+        return True
+    with Session(services.engine) as session:
+        return session.exec(select(Issuer.id).where(Issuer.did == issuer)).first() is not None
+
+
+def _issued_to(
+    services: Services, document: dict[str, Any], learner_id: int, emails: list[str]
+) -> bool:
+    credential_id = document.get("id")
+    if isinstance(credential_id, str):
+        with Session(services.engine) as session:
+            row = session.get(Credential, credential_id.removeprefix("urn:uuid:")[:36])
+            if row is not None and row.learner_id == learner_id:
+                return True
+    return issued_to_any(document, emails)
+
+
+# --- small helpers ----------------------------------------------------------------------------
+
+
+def _base_weight(subject: dict[str, Any], achievement: dict[str, Any]) -> float:
+    """``skills.base_weight`` on the fields it reads, with hours that are not a usable number
+    (text, negative) counted as none and hours over what Laurel issues counted as that."""
+    hours = subject.get("creditsEarned", achievement.get("creditsAvailable", 0))
+    usable = isinstance(hours, int | float) and not isinstance(hours, bool) and hours >= 0
+    hours = float(min(hours, MAX_HOURS)) if usable else 0.0  # NaN is not >= 0
+    minimal = {
+        "credentialSubject": {
+            "creditsEarned": hours,
+            "achievement": {"achievementType": achievement.get("achievementType")},
+        }
+    }
+    return base_weight(minimal)
