@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from verifier.errors import Expired, JsonLdError, NotYetValid, VerifierError
-from verifier.jsonld import bundled_context_index, check_context_url
+from verifier.expansion import bundled_context_index, check_context_url
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 VC_V1 = "https://www.w3.org/2018/credentials/v1"

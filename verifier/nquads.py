@@ -5,8 +5,8 @@ short escapes ``\\b \\t \\n \\f \\r``; every other character in U+0000–U+001F 
 uses ``\\uXXXX`` with upper-case hex. PyLD 3.3.0 escapes only ``\\ \\t \\n \\r "`` and
 writes other control characters raw, which changes the canonical bytes (and the signature) of any
 credential whose text contains, say, the vertical tab PowerPoint uses for line breaks; Digital
-Bazaar's rdf-canonize follows the specification. ``install()`` puts this serialiser in PyLD's
-place, so that blank-node hashing and sorting inside PyLD's URDNA2015 use the canonical form too.
+Bazaar's rdf-canonize follows the specification. ``verifier.rdfc.Rdfc10`` hashes and sorts with
+this serialiser; PyLD's own is left as it is.
 """
 
 from __future__ import annotations
@@ -53,11 +53,3 @@ def serialize_nquad(triple: dict[str, Any], graph_name: str | None = None) -> st
     if graph is not None:
         quad += f" {graph}" if graph.startswith("_:") else f" <{graph}>"
     return quad + " .\n"
-
-
-def install() -> None:
-    """Make PyLD serialise (and therefore hash and sort) quads canonically."""
-    from pyld import canon, jsonld, nquads
-
-    for module in (nquads, canon, jsonld):
-        module.serialize_nquad = serialize_nquad

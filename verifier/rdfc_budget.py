@@ -2,9 +2,9 @@
 
 Hashing N-degree quads explores permutations of blank nodes that first-degree hashes cannot tell
 apart; a few hundred bytes of mutually linked blank nodes make that take hours. Real credentials
-need a handful of such steps. ``install()`` wraps PyLD's URDNA2015 so that each canonicalisation
-gets a budget of steps (N-degree hash calls plus permutations); exceeding it raises
-``JsonLdError`` instead of hanging.
+need a handful of such steps. Each canonicalisation (``verifier.rdfc.Rdfc10``) runs inside
+``one_canonicalisation()`` and gets a budget of steps (N-degree hash calls plus permutations);
+exceeding it raises ``JsonLdError`` instead of hanging.
 
 ``shared_budget()`` adds a budget for every canonicalisation inside it together: one verification
 canonicalises a CLR and each of its (up to 250) nested credentials, and a poisoned document must
@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
 
 from verifier.errors import JsonLdError
 
@@ -56,32 +55,16 @@ def _spend() -> None:
             )
 
 
-def install() -> None:
-    from pyld import canon
+@contextmanager
+def one_canonicalisation() -> Iterator[None]:
+    """A budget of ``MAX_STEPS`` for one canonicalisation (and any shared budget around it)."""
+    token = _budget.set([MAX_STEPS])
+    try:
+        yield
+    finally:
+        _budget.reset(token)
 
-    if getattr(canon.URDNA2015, "_laurel_budget", False):
-        return
-    original_main = canon.URDNA2015.main
-    original_hash = canon.URDNA2015.hash_n_degree_quads
-    original_permutations = canon.permutations
 
-    def main(self: Any, dataset: Any, options: Any) -> Any:
-        token = _budget.set([MAX_STEPS])
-        try:
-            return original_main(self, dataset, options)
-        finally:
-            _budget.reset(token)
-
-    def hash_n_degree_quads(self: Any, id_: Any, issuer: Any) -> Any:
-        _spend()
-        return original_hash(self, id_, issuer)
-
-    def permutations(elements: Any) -> Iterator[Any]:
-        for permutation in original_permutations(elements):
-            _spend()
-            yield permutation
-
-    canon.URDNA2015.main = main
-    canon.URDNA2015.hash_n_degree_quads = hash_n_degree_quads
-    canon.permutations = permutations
-    canon.URDNA2015._laurel_budget = True
+def spend() -> None:
+    """Spend one step from the current budgets; raise ``JsonLdError`` at the first step beyond."""
+    _spend()

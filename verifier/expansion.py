@@ -1,0 +1,173 @@
+"""JSON-LD expansion with bundled contexts only (JSON-LD 1.1 Processing Algorithms §5.1).
+
+Implements what VC Data Integrity §4 asks of JSON-LD processing: contexts are pinned (loaded from
+``verifier/contexts`` through ``index.json``, never fetched), the base IRI is null, and any data
+that JSON-LD expansion would drop (an undefined term, a relative IRI) raises ``JsonLdError``
+instead of silently leaving the signed data (DATA_LOSS_DETECTION_ERROR).
+
+Every failure is a ``JsonLdError`` with a reason a person can read. PyLD fails on some inputs with
+a plain Python error rather than its own (a ``ValueError`` for an empty or relative ``@context``
+URL, which it cannot resolve against the null base; an ``OverflowError`` for an integer beyond a
+double's range): those inputs are refused before PyLD sees them, and any such error that still
+comes out of PyLD is turned into a ``JsonLdError`` too.
+
+Both canonicalisers build on this module: the reference path (``verifier.jsonld``) and the fast
+path (``verifier.fastcanon``), which expands its templates here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pyld import jsonld
+
+from verifier.errors import JsonLdError
+
+CONTEXTS_PACKAGE = "verifier.contexts"
+
+# Python errors PyLD lets out for some malformed inputs, instead of raising its own JsonLdError.
+PYLD_FAILURES = (ValueError, TypeError, OverflowError, KeyError, IndexError, AttributeError)
+
+
+@cache
+def bundled_context_index() -> dict[str, str]:
+    """Context URL -> file name for every bundled context."""
+    text = resources.files(CONTEXTS_PACKAGE).joinpath("index.json").read_text("utf-8")
+    index: dict[str, str] = json.loads(text)
+    return index
+
+
+@cache
+def _load_bundled(url: str) -> dict[str, Any]:
+    name = bundled_context_index()[url]
+    text = resources.files(CONTEXTS_PACKAGE).joinpath(name).read_text("utf-8")
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def document_loader(url: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A pyld document loader that knows only the bundled contexts."""
+    if url not in bundled_context_index():
+        raise JsonLdError(f"context {url} is not bundled with Laurel; it is never fetched")
+    return {"contextUrl": None, "documentUrl": url, "document": _load_bundled(url)}
+
+
+def options() -> dict[str, Any]:
+    """PyLD options for every processing step: a null base and the bundled contexts only."""
+    return {"base": None, "documentLoader": document_loader}
+
+
+def _raise_on_drop(expanded_property: str | None) -> None:
+    raise JsonLdError(f"the term {expanded_property!r} is not defined by the credential's contexts")
+
+
+def expand(document: Mapping[str, Any]) -> list[Any]:
+    """Expand ``document``; raise ``JsonLdError`` if anything would be dropped."""
+    check_values(document)
+    processor = jsonld.JsonLdProcessor(on_property_dropped=_raise_on_drop)
+    try:
+        expanded: list[Any] = processor.expand(dict(document), options())
+    except JsonLdError:
+        raise
+    except jsonld.JsonLdError as exc:
+        raise JsonLdError(pyld_reason(exc)) from exc
+    except PYLD_FAILURES as exc:
+        raise JsonLdError(python_reason(exc)) from exc
+    _reject_relative_iris(expanded)
+    return expanded
+
+
+def check_values(document: Any) -> None:
+    """Refuse what JSON-LD processing cannot take, with a reason: an ``@context`` URL that is
+    empty or relative (there is no base to resolve it against), a number beyond a double's range
+    (JSON-LD turns numbers into doubles), NaN and infinity (not JSON at all)."""
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "@context" in node:
+                contexts = node["@context"]
+                for context in contexts if isinstance(contexts, list) else [contexts]:
+                    if isinstance(context, str):
+                        check_context_url(context)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, float) and not math.isfinite(node):
+            raise JsonLdError(f"the document contains {node!r}: JSON has no NaN or Infinity")
+        elif isinstance(node, int) and not isinstance(node, bool):
+            try:
+                float(node)
+            except OverflowError:
+                raise JsonLdError(
+                    f"a number with {len(str(abs(node)))} digits is beyond the range of a "
+                    "double, which JSON-LD processing needs"
+                ) from None
+
+
+def check_context_url(url: str) -> None:
+    """Refuse an empty or relative ``@context`` URL: with a null base it cannot be resolved."""
+    if not url.strip():
+        raise JsonLdError("an @context entry is empty; contexts must be absolute, bundled URLs")
+    if ":" not in url or url.startswith(":"):
+        raise JsonLdError(
+            f"the context {url!r} is a relative URL; contexts must be absolute, bundled URLs"
+        )
+
+
+def python_reason(exc: BaseException) -> str:
+    """A reason for a plain Python error that came out of PyLD."""
+    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"JSON-LD processing failed: {detail}"
+
+
+def pyld_reason(exc: BaseException) -> str:
+    """The most specific message in PyLD's chain of errors (ours, when the loader refused)."""
+    cause: BaseException | None = exc
+    message = ""
+    while cause is not None:
+        if isinstance(cause, JsonLdError):
+            return str(cause)
+        # PyLD's str() is a repr of its arguments plus type and details; the message is args[0].
+        text = cause.args[0] if cause.args and isinstance(cause.args[0], str) else str(cause)
+        message = text.strip().splitlines()[0] if text.strip() else message
+        cause = getattr(cause, "cause", None) or cause.__cause__
+    return message or type(exc).__name__
+
+
+# Characters that may not appear in an IRI (RFC 3987; N-Quads IRIREF). PyLD would write them raw
+# while other implementations escape them, so such an IRI is refused rather than signed.
+_INVALID_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+def _is_absolute(iri: str) -> bool:
+    if _INVALID_IRI.search(iri):
+        raise JsonLdError(f"{iri!r} is not a valid IRI")
+    return iri.startswith("_:") or (":" in iri and not iri.startswith(":"))
+
+
+def _reject_relative_iris(node: Any) -> None:
+    """Relative IRIs are dropped by toRdf when the base is null; treat that as data loss."""
+    if isinstance(node, list):
+        for item in node:
+            _reject_relative_iris(item)
+        return
+    if not isinstance(node, dict) or "@value" in node:
+        return
+    ident = node.get("@id")
+    if isinstance(ident, str) and not _is_absolute(ident):
+        raise JsonLdError(f"the identifier {ident!r} is a relative IRI and would be dropped")
+    for type_iri in node.get("@type", []):
+        if isinstance(type_iri, str) and not _is_absolute(type_iri):
+            raise JsonLdError(f"the type {type_iri!r} is not defined by the credential's contexts")
+    for key, value in node.items():
+        if not key.startswith("@"):
+            _is_absolute(key)
+        if key not in ("@id", "@type"):
+            _reject_relative_iris(value)
