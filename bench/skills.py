@@ -25,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from issuer.core.db import make_engine, migrate
 from issuer.models import Issuer
-from issuer.skills.cloud import level, organisation_cloud, profiles, scaled_weight
+from issuer.skills.cloud import level, organisation_cloud, profiles
 from issuer.skills.teams import smallest_team
+from issuer.skills.weights import scaled_weight
 
 DEFAULT_POSTGRES = "postgresql+psycopg://root@127.0.0.1:5432/test"
 LIST_SIZE = 131_072

@@ -111,7 +111,7 @@ def main() -> None:
             "-m",
             "uvicorn",
             "--factory",
-            "issuer.http.app:create_app",
+            "issuer.app:create_app",
             "--port",
             str(port),
             "--workers",

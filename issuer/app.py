@@ -1,4 +1,5 @@
-"""The FastAPI application: ``create_app(settings)``."""
+"""The FastAPI application, ``create_app(settings)``: the one place where settings, services,
+error handling, limits and every router come together (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 
 from issuer.api import credentials, public, skills
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.core.db import migrate
 from issuer.core.settings import Settings
 from issuer.http import problems
 from issuer.web import dashboard, pages, wallet, wallet_account
+from issuer.web.errors import error_page
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -25,7 +27,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         "`application/problem+json`; API keys go in `Authorization: Bearer …`.",
     )
     app.state.services = services
-    problems.install(app)
+    problems.install(app, page=error_page)
     limit = services.settings.max_body_bytes
 
     @app.middleware("http")

@@ -60,7 +60,7 @@ def _services(demo: bool = False) -> Iterator[Any]:
     database connections are closed afterwards."""
     from pydantic import ValidationError
 
-    from issuer.core.context import Services
+    from issuer.context import Services
     from issuer.core.db import migrate
     from issuer.core.settings import Settings
 
@@ -78,6 +78,16 @@ def _services(demo: bool = False) -> Iterator[Any]:
         yield services
     finally:
         services.engine.dispose()
+
+
+@contextmanager
+def _unit(demo: bool = False, *, write: bool = True) -> Iterator[Any]:
+    """Services and one unit of work for a command: ``(services, session)``, committed when the
+    block ends (then the effects it emitted run)."""
+    from issuer.effects import work
+
+    with _services(demo) as services, work(services, write=write) as session:
+        yield services, session
 
 
 def _fail(exc: Exception) -> NoReturn:
@@ -112,8 +122,9 @@ def issuer_create(
         typer.echo("laurel: --did-method is 'web' or 'key'", err=True)
         raise typer.Exit(EXIT_COULD_NOT_RUN)
     try:
-        with _services() as services:
+        with _unit() as (services, db):
             created = create_issuer(
+                db,
                 services,
                 slug=slug,
                 name=name,
@@ -148,8 +159,8 @@ def issuer_update(
         typer.echo("laurel: nothing to change; give --name, --url, … ", err=True)
         raise typer.Exit(EXIT_COULD_NOT_RUN)
     try:
-        with _services() as services:
-            updated = update_issuer(services, slug, changes, "cli")
+        with _unit() as (services, db):
+            updated = update_issuer(db, services, slug, changes, "cli")
     except LaurelError as exc:
         _fail(exc)
     typer.echo(updated.did)
@@ -170,8 +181,8 @@ def issuer_domain_linkage(
     from issuer.institutes.issuers import did_configuration_for
 
     try:
-        with _services() as services:
-            document = did_configuration_for(services, issuer, origin)
+        with _unit(write=False) as (services, db):
+            document = did_configuration_for(db, services, issuer, origin)
     except LaurelError as exc:
         _fail(exc)
     text = json.dumps(document, indent=2) + "\n"
@@ -198,8 +209,8 @@ def apikey_create(
     from issuer.institutes.apikeys import create_api_key, parse_scopes
 
     try:
-        with _services() as services:
-            key = create_api_key(services, issuer, parse_scopes(scopes), name)
+        with _unit() as (_, db):
+            key = create_api_key(db, issuer, parse_scopes(scopes), name)
     except LaurelError as exc:
         _fail(exc)
     typer.echo(f"API key for {issuer} (scopes {scopes}); store it now, it is not shown again:")
@@ -213,8 +224,8 @@ def keys_rotate(issuer: Annotated[str, typer.Option(help="The issuer's slug.")])
     from issuer.institutes.issuers import rotate_keys
 
     try:
-        with _services() as services:
-            kids = rotate_keys(services, issuer)
+        with _unit() as (services, db):
+            kids = rotate_keys(db, services, issuer)
     except LaurelError as exc:
         _fail(exc)
     for kid in kids:
@@ -225,12 +236,12 @@ def keys_rotate(issuer: Annotated[str, typer.Option(help="The issuer's slug.")])
 def templates_load(issuer: Annotated[str, typer.Option(help="The issuer's slug.")]) -> None:
     """Add (or update) every catalogue achievement for an issuer."""
     from issuer.catalogue import CatalogueError
-    from issuer.catalogue.templates import load_templates
     from issuer.core.errors import LaurelError
+    from issuer.issuing.templates import load_templates
 
     try:
-        with _services() as services:
-            count = load_templates(services, issuer)
+        with _unit() as (services, db):
+            count = load_templates(db, services, issuer)
     except (LaurelError, CatalogueError) as exc:
         _fail(exc)
     typer.echo(f"{count} achievements loaded for {issuer}")
@@ -239,12 +250,10 @@ def templates_load(issuer: Annotated[str, typer.Option(help="The issuer's slug."
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit log's hash chain; exit 1 if it was altered."""
-    from sqlmodel import Session
-
     from issuer.core.audit import verify_chain
 
-    with _services() as services, Session(services.engine) as session:
-        count, problem = verify_chain(session)
+    with _unit(write=False) as (_, db):
+        count, problem = verify_chain(db)
     if problem:
         typer.echo(f"audit log BROKEN after {count} good entries: {problem}", err=True)
         raise typer.Exit(EXIT_NOT_VERIFIED)
@@ -260,7 +269,7 @@ def wallet_recheck(
     """Re-verify imported badges (revocation may have happened since); run it from cron."""
     from datetime import timedelta
 
-    from issuer.wallet.imports import recheck_stale
+    from issuer.jobs import recheck_stale
 
     with _services() as services:
         count = recheck_stale(services, timedelta(hours=older_than_hours))
@@ -272,8 +281,8 @@ def wallet_purge() -> None:
     """Delete sign-in links and sessions that expired over a day ago; run it from cron."""
     from issuer.people.signin import purge
 
-    with _services() as services:
-        count = purge(services)
+    with _unit() as (_, db):
+        count = purge(db)
     typer.echo(f"{count} expired sign-in links and sessions removed")
 
 
@@ -283,10 +292,10 @@ def issue_csv(
     csv: Annotated[Path, typer.Option(help="A CSV file (see docs/api.md for the columns).")],
 ) -> None:
     """Issue a credential for every row of a CSV file, with a progress bar and a report."""
-    from rich.progress import track
+    from rich.progress import Progress
 
     from issuer.core.errors import LaurelError
-    from issuer.issuing.bulk import csv_rows, issue_row
+    from issuer.issuing.bulk import csv_rows, issue_rows
 
     try:
         with csv.open(encoding="utf-8-sig", newline="") as handle:
@@ -297,11 +306,15 @@ def issue_csv(
     except (OSError, LaurelError) as exc:
         typer.echo(f"laurel: {getattr(exc, 'detail', exc)}", err=True)
         raise typer.Exit(EXIT_COULD_NOT_RUN) from None
-    with _services() as services:
-        report = [
-            issue_row(services, issuer, number, row, "cli")
-            for number, row in enumerate(track(rows, description="Issuing"), start=1)
-        ]
+    try:
+        with _unit() as (services, db), Progress() as bar:
+            task = bar.add_task("Issuing", total=len(rows))
+            result = issue_rows(
+                db, services, issuer, rows, "cli", lambda done: bar.advance(task, done)
+            )
+    except LaurelError as exc:
+        _fail(exc)
+    report = result["rows"]
     errors = [row for row in report if row["status"] == "error"]
     for row in errors:
         typer.echo(f"row {row['row']}: {row['error']}", err=True)
@@ -325,7 +338,7 @@ def serve(
     """Run the API and pages; creates or migrates the database first."""
     import uvicorn
 
-    from issuer.http.app import create_app
+    from issuer.app import create_app
 
     if demo:
         import os
@@ -343,8 +356,11 @@ def serve(
             raise typer.Exit(EXIT_COULD_NOT_RUN) from None
         if demo:
             from issuer.demo import seed_demo
+            from issuer.effects import work
 
-            for line in seed_demo(services):
+            with work(services) as db:
+                lines = seed_demo(db, services)
+            for line in lines:
                 typer.echo(line)
         uvicorn.run(create_app(services=services), host=host, port=port)
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from issuer.catalogue.templates import load_templates
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.institutes.apikeys import create_api_key
 from issuer.institutes.issuers import create_issuer
 from issuer.issuing.credentials import revoke
 from issuer.issuing.issuance import issue
-from issuer.models import Credential, Issuer
+from issuer.issuing.templates import load_templates
+from issuer.models import Achievement, Credential, Issuer
 from issuer.schemas import IssueRequest
 
 SLUG = "demo-institute"
@@ -22,12 +22,12 @@ LEARNERS = [
 ]
 
 
-def seed_demo(services: Services) -> list[str]:
-    """Seed once (idempotent); return the lines to print: an API key and links to try."""
-    with Session(services.engine) as session:
-        exists = session.exec(select(Issuer).where(Issuer.slug == SLUG)).first() is not None
-    if not exists:
+def seed_demo(session: Session, services: Services) -> list[str]:
+    """Seed once (idempotent), in the caller's unit of work; return the lines to print: an API
+    key and links to try."""
+    if session.exec(select(Issuer).where(Issuer.slug == SLUG)).first() is None:
         create_issuer(
+            session,
             services,
             slug=SLUG,
             name="Demo HRD Institute",
@@ -36,7 +36,7 @@ def seed_demo(services: Services) -> list[str]:
             description="A demo training institute seeded by `laurel serve --demo`.",
             did_method="key",
         )
-    count = load_templates(services, SLUG)
+    count = load_templates(session, services, SLUG)
     achievements = [
         "leadership-skills-for-non-supervisors",
         "emotional-intelligence",
@@ -45,10 +45,7 @@ def seed_demo(services: Services) -> list[str]:
         "ai-foundations",
     ]
     first_id = None
-    with Session(services.engine) as session:
-        from issuer.models import Achievement
-
-        keys = [row.key for row in session.exec(select(Achievement).limit(200))]
+    keys = [row.key for row in session.exec(select(Achievement).limit(200))]
     chosen = [key for key in achievements if key in keys] or keys[:4]
     for number, (email, name, group) in enumerate(LEARNERS):
         for key in chosen[: 2 + number % 3]:
@@ -59,15 +56,21 @@ def seed_demo(services: Services) -> list[str]:
                 }
             )
             issued = issue(
-                services, SLUG, request, idempotency_key=f"demo:{email}:{key}", actor="demo"
+                session,
+                services,
+                SLUG,
+                request,
+                idempotency_key=f"demo:{email}:{key}",
+                actor="demo",
             )
             first_id = first_id or issued.credential.id
-    with Session(services.engine) as session:
-        revoked = session.exec(select(Credential).where(Credential.revoked_at.is_not(None))).first()  # type: ignore[union-attr]
-        last = session.exec(select(Credential).order_by(Credential.issued_at.desc())).first()  # type: ignore[attr-defined]
+    revoked = session.exec(
+        select(Credential).where(col(Credential.revoked_at).is_not(None))
+    ).first()
+    last = session.exec(select(Credential).order_by(col(Credential.issued_at).desc())).first()
     if revoked is None and last is not None and last.id != first_id:
-        revoke(services, last.id, "demo: issued by mistake", None, actor="demo")
-    key = create_api_key(services, SLUG, ["issue", "revoke", "read", "admin"], name="demo")
+        revoke(session, last.id, "demo: issued by mistake", None, actor="demo")
+    key = create_api_key(session, SLUG, ["issue", "revoke", "read", "admin"], name="demo")
     base = services.settings.base_url
     return [
         f"Demo institute '{SLUG}' with {count} catalogue achievements and "

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import httpx
 
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.demo import LEARNERS, SLUG, seed_demo
+from issuer.effects import work
 from issuer.institutes.issuers import get_issuer
 from issuer.people.groups import listing
 from tests.issuer.conftest import services as services  # the fixture (SQLite and PostgreSQL)
@@ -26,9 +27,11 @@ def test_seed_demo_is_idempotent(services: Services) -> None:
     from issuer.core.db import migrate
 
     migrate(services.engine)
-    first = seed_demo(services)
+    with work(services) as db:
+        first = seed_demo(db, services)
     assert first[-1].startswith("lrl_") and any("/wallet/login" in line for line in first)
-    seed_demo(services)
+    with work(services) as db:
+        seed_demo(db, services)
     with Session(services.engine) as session:
         groups = listing(session, get_issuer(session, SLUG))
     assert {g["name"] for g in groups} == {group for _, _, group in LEARNERS}

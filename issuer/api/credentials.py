@@ -8,11 +8,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlmodel import Session
 
+from issuer.context import Services
 from issuer.core.errors import BadRequest, UnsupportedMedia
-from issuer.http.deps import ApiKeyDep, ServicesDep, SessionDep, issuer_for, require
+from issuer.effects import work
+from issuer.http.deps import (
+    ApiKeyDep,
+    AuthorizationHeader,
+    ServicesDep,
+    SessionDep,
+    WriteSessionDep,
+    issuer_for,
+    require,
+)
 from issuer.institutes import issuers
+from issuer.institutes.apikeys import authenticate
 from issuer.issuing import bulk, credentials
 from issuer.issuing.achievements import (
     get_achievement,
@@ -44,7 +54,7 @@ def update_issuer(
 ) -> dict[str, Any]:
     issuer_for(db, key, slug, "admin")
     changes = body.model_dump(exclude_unset=True)
-    updated = issuers.update_issuer(services, slug, changes, _actor(key))
+    updated = issuers.update_issuer(db, services, slug, changes, _actor(key))
     return {**issuers.profile(updated), "location": updated.location}
 
 
@@ -64,7 +74,7 @@ def did_configuration(
     origin: str | None = None,
 ) -> dict[str, Any]:
     issuer_for(db, key, slug, "admin")
-    return issuers.did_configuration_for(services, slug, origin)
+    return issuers.did_configuration_for(db, services, slug, origin)
 
 
 @router.get("/issuers/{slug}/achievements", summary="The issuer's achievements")
@@ -86,7 +96,6 @@ def add_achievement(
 ) -> dict[str, Any]:
     issuer = issuer_for(db, key, slug, "admin")
     row = save_achievement(db, issuer, body)
-    db.commit()
     return {"key": row.key, **ob_achievement(services, issuer, row)}
 
 
@@ -104,7 +113,6 @@ def edit_achievement(
         raise BadRequest("the key in the body must match the URL")
     get_achievement(db, issuer, achievement)
     row = save_achievement(db, issuer, body, update=True)
-    db.commit()
     return {"key": row.key, **ob_achievement(services, issuer, row)}
 
 
@@ -127,7 +135,7 @@ def issue_one(
     issuer_for(db, key, slug, "issue")
     if body.idempotencyKey is not None:
         raise BadRequest("use the Idempotency-Key header (idempotencyKey is for bulk rows)")
-    issued = issue(services, slug, body, idempotency_key=idempotency_key, actor=_actor(key))
+    issued = issue(db, services, slug, body, idempotency_key=idempotency_key, actor=_actor(key))
     if not issued.created:
         response.status_code = 200
     response.headers["Location"] = f"/api/v1/credentials/{issued.credential.id}"
@@ -142,10 +150,8 @@ def issue_one(
     "rejected on its own; the report says which.",
 )
 async def issue_bulk(
-    slug: str, request: Request, key: ApiKeyDep, services: ServicesDep
+    slug: str, request: Request, services: ServicesDep, authorization: AuthorizationHeader = None
 ) -> dict[str, Any]:
-    with Session(services.engine) as db:
-        issuer_for(db, key, slug, "issue")
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type == "application/json":
         try:
@@ -159,7 +165,21 @@ async def issue_bulk(
         rows = list(bulk.csv_rows(lines))
     else:
         raise UnsupportedMedia("send application/json (an array) or text/csv")
-    return await run_in_threadpool(bulk.issue_rows, services, slug, rows, _actor(key))
+    return await run_in_threadpool(
+        _in_one_unit, services, authorization, slug, bulk.issue_rows, rows
+    )
+
+
+def _in_one_unit(
+    services: Services, authorization: str | None, slug: str, action: Any, body: Any
+) -> dict[str, Any]:
+    """For routes that read a large body first: the unit of work starts once it is read (a
+    slow upload must not hold the database), then the key is checked and ``action`` runs."""
+    with work(services) as db:
+        key = authenticate(db, authorization)
+        issuer_for(db, key, slug, "issue")
+        result: dict[str, Any] = action(db, services, slug, body, _actor(key))
+        return result
 
 
 @router.post(
@@ -170,17 +190,15 @@ async def issue_bulk(
     "ignored. A malformed statement rejects the request (400) and nothing is issued.",
 )
 async def xapi_statements(
-    slug: str, request: Request, key: ApiKeyDep, services: ServicesDep
+    slug: str, request: Request, services: ServicesDep, authorization: AuthorizationHeader = None
 ) -> dict[str, Any]:
     from issuer.issuing.xapi import receive
 
-    with Session(services.engine) as db:
-        issuer_for(db, key, slug, "issue")
     try:
         body = json.loads(await request.body())
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequest("the body is not valid JSON") from exc
-    return await run_in_threadpool(receive, services, slug, body, _actor(key))
+    return await run_in_threadpool(_in_one_unit, services, authorization, slug, receive, body)
 
 
 @router.get("/issuers/{slug}/credentials", summary="The issuer's credentials, filtered and paged")
@@ -225,21 +243,25 @@ def list_issued(
     responses={200: {"content": {VC_JSON: {}, VC_JWT: {}}}},
 )
 def get_one(
-    credential_id: str, request: Request, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+    credential_id: str,
+    request: Request,
+    db: WriteSessionDep,
+    key: ApiKeyDep,
+    services: ServicesDep,
 ) -> Response:
     require(key, "read")
     credential = credentials.get_credential(db, credential_id, key)
     if VC_JWT in request.headers.get("accept", ""):
-        return Response(credentials.as_jwt(services, credential), media_type=VC_JWT)
+        return Response(credentials.as_jwt(db, services, credential), media_type=VC_JWT)
     return Response(json.dumps(credential.document, ensure_ascii=False), media_type=VC_JSON)
 
 
 @router.post("/credentials/{credential_id}/revoke", summary="Revoke a credential")
 def revoke(
-    credential_id: str, body: RevokeRequest, key: ApiKeyDep, services: ServicesDep
+    credential_id: str, body: RevokeRequest, db: SessionDep, key: ApiKeyDep
 ) -> dict[str, Any]:
     require(key, "revoke")
-    credential = credentials.revoke(services, credential_id, body.reason, key, _actor(key))
+    credential = credentials.revoke(db, credential_id, body.reason, key, _actor(key))
     return credentials.summary(credential)
 
 
@@ -251,5 +273,9 @@ def revoke(
 )
 async def verify(request: Request, services: ServicesDep) -> dict[str, Any]:
     body = await request.body()
-    report = await run_in_threadpool(trust.verify, services, body)
-    return report.to_dict()
+    return await run_in_threadpool(_verified, services, body)
+
+
+def _verified(services: Services, body: bytes) -> dict[str, Any]:
+    with work(services, write=False) as db:
+        return trust.verify(db, services, body).to_dict()

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 
 from issuer.http.deps import ServicesDep, SessionDep
 from issuer.institutes import issuers
+from issuer.institutes.registry import published_registry
 from issuer.issuing import statuslists
 from issuer.issuing.achievements import get_achievement, ob_achievement
 
@@ -34,8 +35,8 @@ def did_document(slug: str, db: SessionDep, services: ServicesDep) -> Response:
     "/.well-known/did-configuration.json",
     summary="This instance's DID Configuration: it hosts its did:web issuers",
 )
-def hosted_did_configuration(services: ServicesDep) -> Response:
-    return _json(issuers.hosted_did_configuration(services), "application/json")
+def hosted_did_configuration(db: SessionDep, services: ServicesDep) -> Response:
+    return _json(issuers.hosted_did_configuration(db, services), "application/json")
 
 
 @router.get(
@@ -44,10 +45,8 @@ def hosted_did_configuration(services: ServicesDep) -> Response:
     description="The format VerifierPlus and the Learner Credential Wallet read: add this URL "
     "to a verifier's registries to trust this instance's issuers.",
 )
-def registry(services: ServicesDep) -> Response:
-    from issuer.verification.trust import published_registry
-
-    return _json(published_registry(services), "application/json")
+def registry(db: SessionDep, services: ServicesDep) -> Response:
+    return _json(published_registry(db, services), "application/json")
 
 
 @router.get("/.well-known/jwks.json", summary="Every issuer's VC-JWT public keys")
@@ -65,8 +64,8 @@ def achievement(slug: str, key: str, db: SessionDep, services: ServicesDep) -> d
 
 
 @router.get("/status/{list_id}", summary="A signed Bitstring Status List credential")
-def status_list(list_id: int, request: Request, services: ServicesDep) -> Response:
-    body, version = statuslists.signed_list(services, list_id)
+def status_list(list_id: int, request: Request, db: SessionDep, services: ServicesDep) -> Response:
+    body, version = statuslists.signed_list(db, services, list_id)
     etag = f'"{list_id}-{version}"'
     headers = {"ETag": etag, "Cache-Control": "public, max-age=0, must-revalidate"}
     if request.headers.get("if-none-match") == etag:

@@ -24,10 +24,10 @@ router = APIRouter(prefix="/api/v1", tags=["skills"])
 def list_programs(
     slug: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> dict[str, Any]:
-    from issuer.catalogue.frameworks import programs
+    from issuer.skills.frameworks import programs
 
     issuer = issuer_for(db, key, slug, "read")
-    return {"programs": programs(services, db, issuer)}
+    return {"programs": programs(db, services, issuer)}
 
 
 @router.get(
@@ -49,7 +49,7 @@ def skills_cloud(
     from issuer.skills.cloud import cloud_report
 
     issuer = issuer_for(db, key, slug, "read")
-    return cloud_report(services, db, issuer, group)
+    return cloud_report(db, services, issuer, group)
 
 
 @router.get("/issuers/{slug}/skills.{kind}", summary="The skills cloud as an SVG or PNG picture")
@@ -67,7 +67,7 @@ def skills_picture(
     if kind not in ("svg", "png"):
         raise NotFound("the cloud is available as skills.svg and skills.png")
     issuer = issuer_for(db, key, slug, "read")
-    words = cloud_words(cloud_report(services, db, issuer, group)["skills"])
+    words = cloud_words(cloud_report(db, services, issuer, group)["skills"])
     if kind == "svg":
         return Response(cloud_svg(words), media_type="image/svg+xml")
     return Response(cloud_png(words), media_type="image/png")
@@ -93,7 +93,7 @@ def put_group(
     from issuer.people import groups
 
     issuer = issuer_for(db, key, slug, "admin")
-    return groups.replace(services, issuer, name, body.emails)
+    return groups.replace(db, issuer, name, body.emails)
 
 
 @router.delete("/issuers/{slug}/groups/{name}", status_code=204, summary="Remove a group")
@@ -103,7 +103,7 @@ def delete_group(
     from issuer.people import groups
 
     issuer = issuer_for(db, key, slug, "admin")
-    groups.remove(services, issuer, name)
+    groups.remove(db, issuer, name)
     return Response(status_code=204)
 
 
@@ -125,10 +125,10 @@ def form_team(slug: str, body: TeamRequest, db: SessionDep, key: ApiKeyDep) -> d
 def skill_gap(
     slug: str, email: str, target: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> dict[str, Any]:
-    from issuer.skills.gaps import gap
+    from issuer.reports.gaps import gap
 
     issuer = issuer_for(db, key, slug, "read")
-    return gap(services, db, issuer, email, target)
+    return gap(db, services, issuer, email, target)
 
 
 @router.get("/issuers/{slug}/gaps.svg", summary="A learner's levels against a target, as bars")
@@ -136,10 +136,10 @@ def skill_gap_chart(
     slug: str, email: str, target: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> Response:
     from issuer.artifacts.cloud import profile_bars_svg
-    from issuer.skills.gaps import gap
+    from issuer.reports.gaps import gap
 
     issuer = issuer_for(db, key, slug, "read")
-    answer = gap(services, db, issuer, email, target)
+    answer = gap(db, services, issuer, email, target)
     rows = [(item["skill"], item["level"], item["levelWanted"]) for item in answer["levels"]]
     return Response(profile_bars_svg(answer["name"], rows), media_type="image/svg+xml")
 
@@ -153,7 +153,7 @@ def find_talent(
     level: Annotated[int, Query(ge=1, le=5)] = 1,
     framework: str | None = None,
 ) -> dict[str, Any]:
-    from issuer.skills.reports import talent
+    from issuer.reports.learners import talent
 
     issuer = issuer_for(db, key, slug, "read")
     return {"learners": talent(db, issuer, skill, level, framework)}
@@ -163,10 +163,10 @@ def find_talent(
 def programme_progress(
     slug: str, email: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> dict[str, Any]:
-    from issuer.skills.reports import program_progress
+    from issuer.reports.learners import program_progress
 
     issuer = issuer_for(db, key, slug, "read")
-    return {"email": email, "programs": program_progress(services, db, issuer, email)}
+    return {"email": email, "programs": program_progress(db, services, issuer, email)}
 
 
 @router.get(
@@ -182,7 +182,7 @@ def learning_hours(
     required: Annotated[float, Query(gt=0, le=10000)] = 80.0,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Response:
-    from issuer.skills.reports import hours, hours_csv
+    from issuer.reports.learners import hours, hours_csv
 
     issuer = issuer_for(db, key, slug, "read")
     report = hours(db, issuer, year, required)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -188,6 +188,16 @@ class Catalogue(_Model):
 
     def program(self, id: str) -> Program:
         return _find(self.programs, "id", id, "programme")
+
+    @property
+    def programme_keys(self) -> frozenset[str]:
+        """Achievement keys that count towards some programme (others never complete one)."""
+        awards = {p.id: p.award for p in self.programs}
+        return frozenset(
+            key
+            for p in self.programs
+            for key in (*p.required, *p.electives, *(awards[n] for n in p.programs if n in awards))
+        )
 
 
 def _find(items: Iterable[T], field: str, value: str, what: str) -> T:
@@ -370,3 +380,12 @@ def to_ob_achievement(
         "alignment": [_ob_alignment(a, catalogue, base_url) for a in template.alignments],
     }
     return {field: value for field, value in achievement.items() if value}
+
+
+def shared(cache: MutableMapping[object, object]) -> Catalogue:
+    """The bundled catalogue, loaded once per process and kept in ``cache``."""
+    found = cache.get("catalogue")
+    if not isinstance(found, Catalogue):
+        found = load_catalogue()
+        cache["catalogue"] = found
+    return found

@@ -3,7 +3,7 @@ default; PostgreSQL is production. Alembic migrations live in ``issuer/migration
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -79,15 +79,27 @@ def migrate(engine: Engine, revision: str = "head", *, down: bool = False) -> No
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """A session whose work commits at the end of the block, or rolls back on error."""
-    with Session(writer(engine), expire_on_commit=False) as session:
+def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """One unit of work: a session and its one transaction, committed at the end of the block
+    or rolled back on error. Every request, CLI command and job opens exactly one and passes the
+    session down; services never open their own (docs/architecture.md). ``write=False`` for work
+    that only reads (SQLite: a deferred, non-blocking transaction)."""
+    with Session(writer(engine) if write else engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+transaction = unit_of_work
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` once the session's transaction commits (never if it rolls back): for
+    in-process caches of what the transaction changed."""
+    event.listen(session, "after_commit", lambda _session: action(), once=True)
 
 
 def lock_audit_chain(session: Session) -> None:

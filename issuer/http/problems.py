@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -26,11 +27,17 @@ def _field(location: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in location if part not in ("body",)) or "body"
 
 
-def install(app: FastAPI) -> None:
+PageRenderer = Callable[[Request, LaurelError], Response | None]
+"""Renders an error as an HTML page for a page route (None: not a page, answer problem+json)."""
+
+
+def install(app: FastAPI, page: PageRenderer | None = None) -> None:
     @app.exception_handler(LaurelError)
-    async def _laurel(_: Request, exc: LaurelError) -> JSONResponse:
+    async def _laurel(request: Request, exc: LaurelError) -> Response:
         if exc.status >= 500:
             log.error("service error: %s", exc.detail)
+        if page is not None and (answer := page(request, exc)) is not None:
+            return answer
         return problem(exc.status, exc.title, exc.detail)
 
     @app.exception_handler(RequestValidationError)

@@ -10,8 +10,6 @@ import secrets
 from sqlmodel import Session, select
 
 from issuer.core import audit
-from issuer.core.context import Services
-from issuer.core.db import writer
 from issuer.core.errors import BadRequest, Unauthorized
 from issuer.institutes.issuers import get_issuer
 from issuer.models import ApiKey
@@ -31,27 +29,25 @@ def parse_scopes(text: str) -> list[str]:
 
 
 def create_api_key(
-    services: Services, slug: str, scopes: list[str], name: str | None = None, actor: str = "cli"
+    session: Session, slug: str, scopes: list[str], name: str | None = None, actor: str = "cli"
 ) -> str:
     """A new key for issuer ``slug``; the only time its secret is visible."""
     prefix = secrets.token_hex(6)
     key = f"lrl_{prefix}_{secrets.token_urlsafe(32)}"
-    with Session(writer(services.engine)) as session:
-        issuer = get_issuer(session, slug)
-        assert issuer.id is not None
-        session.add(
-            ApiKey(
-                issuer_id=issuer.id,
-                prefix=prefix,
-                key_hash=_hash(key),
-                scopes=",".join(scopes),
-                name=name,
-            )
+    issuer = get_issuer(session, slug)
+    assert issuer.id is not None
+    session.add(
+        ApiKey(
+            issuer_id=issuer.id,
+            prefix=prefix,
+            key_hash=_hash(key),
+            scopes=",".join(scopes),
+            name=name,
         )
-        audit.append(
-            session, actor, "apikey.create", f"apikey:{prefix}", {"issuer": slug, "scopes": scopes}
-        )
-        session.commit()
+    )
+    audit.append(
+        session, actor, "apikey.create", f"apikey:{prefix}", {"issuer": slug, "scopes": scopes}
+    )
     return key
 
 

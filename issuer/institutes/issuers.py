@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from issuer.context import Services
 from issuer.core import audit
-from issuer.core.context import Services
-from issuer.core.db import writer
+from issuer.core.db import after_commit
 from issuer.core.errors import BadRequest, Conflict, NotFound
 from issuer.core.settings import Settings
 from issuer.crypto.keys import (
@@ -30,9 +30,9 @@ from issuer.crypto.keys import (
     public_jwk,
 )
 from issuer.crypto.signing import did_configuration, sign_domain_linkage
+from issuer.institutes.registry import forget_own_issuers
 from issuer.models import Issuer, SigningKey
 from issuer.models.base import utcnow
-from issuer.verification.trust import forget_own_issuers
 from verifier.identity import origin_of
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -53,6 +53,7 @@ def get_issuer(session: Session, slug: str) -> Issuer:
 
 
 def create_issuer(
+    session: Session,
     services: Services,
     *,
     slug: str,
@@ -75,26 +76,24 @@ def create_issuer(
     method = did_method or services.settings.did_method
     di_key = generate_ed25519()
     did = did_key(di_key) if method == "key" else f"did:web:{services.settings.host}:issuers:{slug}"
-    with Session(writer(services.engine), expire_on_commit=False) as session:
-        if session.exec(select(Issuer).where(Issuer.slug == slug)).first():
-            raise Conflict(f"an issuer with the slug {slug!r} exists already")
-        issuer = Issuer(
-            slug=slug,
-            did=did,
-            name=name,
-            url=url,
-            email=email,
-            description=description,
-            signatory_name=signatory_name,
-            signatory_title=signatory_title,
-            location=location,
-        )
-        session.add(issuer)
-        session.flush()
-        _add_keys(services, session, issuer, di_key, number=1)
-        audit.append(session, actor, "issuer.create", did, {"slug": slug, "name": name})
-        session.commit()
-    forget_own_issuers(services)
+    if session.exec(select(Issuer).where(Issuer.slug == slug)).first():
+        raise Conflict(f"an issuer with the slug {slug!r} exists already")
+    issuer = Issuer(
+        slug=slug,
+        did=did,
+        name=name,
+        url=url,
+        email=email,
+        description=description,
+        signatory_name=signatory_name,
+        signatory_title=signatory_title,
+        location=location,
+    )
+    session.add(issuer)
+    session.flush()
+    _add_keys(services, session, issuer, di_key, number=1)
+    audit.append(session, actor, "issuer.create", did, {"slug": slug, "name": name})
+    after_commit(session, lambda: forget_own_issuers(services))
     return issuer
 
 
@@ -125,28 +124,26 @@ def _add_keys(
     session.flush()
 
 
-def rotate_keys(services: Services, slug: str, actor: str = "cli") -> list[str]:
+def rotate_keys(session: Session, services: Services, slug: str, actor: str = "cli") -> list[str]:
     """New signing keys for ``slug``; the old ones are retired but stay published."""
-    with Session(writer(services.engine), expire_on_commit=False) as session:
-        issuer = get_issuer(session, slug)
-        if issuer.did.startswith("did:key:"):
-            raise BadRequest("a did:key issuer's id is its key; create a new issuer to change it")
-        current = active_keys(session, issuer)
-        number = len(all_keys(session, issuer)) // 2 + 1
-        for row in current:
-            row.retired_at = utcnow()
-            session.add(row)
-        _add_keys(services, session, issuer, generate_ed25519(), number)
-        new = [row.kid for row in active_keys(session, issuer)]
-        audit.append(
-            session,
-            actor,
-            "keys.rotate",
-            issuer.did,
-            {"retired": [r.kid for r in current], "new": new},
-        )
-        session.commit()
-        return new
+    issuer = get_issuer(session, slug)
+    if issuer.did.startswith("did:key:"):
+        raise BadRequest("a did:key issuer's id is its key; create a new issuer to change it")
+    current = active_keys(session, issuer)
+    number = len(all_keys(session, issuer)) // 2 + 1
+    for row in current:
+        row.retired_at = utcnow()
+        session.add(row)
+    _add_keys(services, session, issuer, generate_ed25519(), number)
+    new = [row.kid for row in active_keys(session, issuer)]
+    audit.append(
+        session,
+        actor,
+        "keys.rotate",
+        issuer.did,
+        {"retired": [r.kid for r in current], "new": new},
+    )
+    return new
 
 
 def all_keys(session: Session, issuer: Issuer) -> list[SigningKey]:
@@ -166,6 +163,11 @@ def signing_key(session: Session, issuer: Issuer, purpose: str) -> SigningKey:
         if row.purpose == purpose:
             return row
     raise NotFound(f"issuer {issuer.slug!r} has no active {purpose} key")
+
+
+def achievement_id(services: Services, issuer: Issuer, key: str) -> str:
+    """The URL an achievement of ``issuer`` is published at (its OB 3.0 ``id``)."""
+    return f"{services.settings.base_url}/issuers/{issuer.slug}/achievements/{key}"
 
 
 def profile(issuer: Issuer) -> dict[str, Any]:
@@ -223,7 +225,9 @@ def did_document(
 EDITABLE = ("name", "url", "email", "description", "location")
 
 
-def update_issuer(services: Services, slug: str, changes: dict[str, Any], actor: str) -> Issuer:
+def update_issuer(
+    session: Session, services: Services, slug: str, changes: dict[str, Any], actor: str
+) -> Issuer:
     """Change an issuer's profile (what future credentials embed and the trust list shows)."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -232,28 +236,25 @@ def update_issuer(services: Services, slug: str, changes: dict[str, Any], actor:
         raise BadRequest("an issuer needs a name")
     if changes.get("url") and origin_of(changes["url"]) is None:
         raise BadRequest("the website must be an https URL, e.g. https://www.example.ac.kr")
-    with Session(writer(services.engine), expire_on_commit=False) as session:
-        issuer = get_issuer(session, slug)
-        for field, value in changes.items():
-            setattr(issuer, field, value.strip() if isinstance(value, str) and value else None)
-        session.add(issuer)
-        audit.append(session, actor, "issuer.update", issuer.did, changes)
-        session.commit()
-    forget_own_issuers(services)
+    issuer = get_issuer(session, slug)
+    for field, value in changes.items():
+        setattr(issuer, field, value.strip() if isinstance(value, str) and value else None)
+    session.add(issuer)
+    audit.append(session, actor, "issuer.update", issuer.did, changes)
+    after_commit(session, lambda: forget_own_issuers(services))
     return issuer
 
 
 LINKAGE_VALIDITY = timedelta(days=365)
 
 
-def domain_linkage(services: Services, issuer: Issuer, origin: str) -> str:
+def domain_linkage(session: Session, services: Services, issuer: Issuer, origin: str) -> str:
     """A Domain Linkage JWT: ``issuer`` says it controls ``origin`` (signed with its current
     Data Integrity key, which its DID document lists under ``assertionMethod``)."""
     normal = origin_of(origin)
     if normal is None or normal != origin.rstrip("/"):
         raise BadRequest(f"{origin!r} is not an https origin such as https://www.example.ac.kr")
-    with Session(services.engine) as session:
-        row = signing_key(session, issuer, "di")
+    row = signing_key(session, issuer, "di")
     now = datetime.now(UTC).replace(microsecond=0)
     return sign_domain_linkage(
         issuer.did,
@@ -266,35 +267,31 @@ def domain_linkage(services: Services, issuer: Issuer, origin: str) -> str:
 
 
 def did_configuration_for(
-    services: Services, slug: str, origin: str | None = None
+    session: Session, services: Services, slug: str, origin: str | None = None
 ) -> dict[str, Any]:
     """The ``/.well-known/did-configuration.json`` an institute publishes on its own website
     (default: the website its profile names) to prove that it controls that domain."""
-    with Session(services.engine) as session:
-        issuer = get_issuer(session, slug)
+    issuer = get_issuer(session, slug)
     target = origin or (origin_of(issuer.url) if issuer.url else None)
     if not target:
         raise BadRequest("name the website's origin, or set the issuer's url first")
-    return did_configuration([domain_linkage(services, issuer, target)])
+    return did_configuration([domain_linkage(session, services, issuer, target)])
 
 
-def hosted_did_configuration(services: Services) -> dict[str, Any]:
+def hosted_did_configuration(session: Session, services: Services) -> dict[str, Any]:
     """This instance's own DID Configuration: a Domain Linkage for every did:web issuer it
     hosts (they are all on its origin). Signed at most once an hour per process."""
     origin = origin_of(services.settings.base_url)
     hour = datetime.now(UTC).strftime("%Y%m%d%H")
-    with Session(services.engine) as session:
-        hosted = list(
-            session.exec(
-                select(Issuer)
-                .where(col(Issuer.did).startswith("did:web:"))
-                .order_by(col(Issuer.id))
-            )
+    hosted = list(
+        session.exec(
+            select(Issuer).where(col(Issuer.did).startswith("did:web:")).order_by(col(Issuer.id))
         )
+    )
     stamp = (hour, tuple(i.id for i in hosted))
     cached = services.cache.get("did-configuration")
     if not (isinstance(cached, tuple) and cached[0] == stamp):
-        linked = [domain_linkage(services, i, origin) for i in hosted] if origin else []
+        linked = [domain_linkage(session, services, i, origin) for i in hosted] if origin else []
         cached = (stamp, did_configuration(linked))
         services.cache["did-configuration"] = cached
     document: dict[str, Any] = cached[1]

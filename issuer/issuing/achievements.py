@@ -6,15 +6,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.core.errors import BadRequest, Conflict, NotFound
+from issuer.institutes.issuers import achievement_id
 from issuer.models import Achievement, Issuer
 from issuer.models.base import utcnow
 from issuer.schemas import AchievementIn
-
-
-def achievement_id(services: Services, issuer: Issuer, key: str) -> str:
-    return f"{services.settings.base_url}/issuers/{issuer.slug}/achievements/{key}"
 
 
 def ob_achievement(services: Services, issuer: Issuer, row: Achievement) -> dict[str, Any]:

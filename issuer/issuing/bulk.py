@@ -3,21 +3,25 @@
 Rows come from a JSON array or a CSV file (columns below). A row without an ``idempotencyKey``
 gets one derived from its content, so uploading the same file twice reports "already issued"
 instead of issuing twice. A failing row never affects another, and never half-issues (see
-``issuance.issue``).
+``issuer.issuing.issuance``, the one issuing path this batches).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 from pydantic import ValidationError
+from sqlmodel import Session
 
-from issuer.core.context import Services
-from issuer.core.errors import BadRequest, LaurelError
-from issuer.issuing.issuance import issue, request_hash
+from issuer.context import Services
+from issuer.core.errors import BadRequest
+from issuer.crypto.signer_pool import submit
+from issuer.institutes.issuers import get_issuer, signing_key
+from issuer.issuing.documents import request_hash
+from issuer.issuing.issuance import Prepared, Row, prepare, screen, store
 from issuer.schemas import IssueRequest
 
 CSV_COLUMNS = (
@@ -35,7 +39,7 @@ CSV_COLUMNS = (
     "groups",
 )
 MAX_ROWS = 100_000
-BATCH = 1000
+STEP = 250
 
 
 def row_from_csv(record: dict[str, str | None]) -> dict[str, Any]:
@@ -97,39 +101,55 @@ def _validation_error(number: int, exc: ValidationError) -> dict[str, Any]:
     return {"row": number, "status": "error", "error": problems}
 
 
-def issue_row(services: Services, slug: str, number: int, row: Any, actor: str) -> dict[str, Any]:
-    """One row through the single-issue path (the CLI's progress bar uses this)."""
-    try:
-        request = IssueRequest.model_validate(row)
-    except ValidationError as exc:
-        return _validation_error(number, exc)
-    key = request.idempotencyKey or f"row:{request_hash(request)}"
-    try:
-        issued = issue(services, slug, request, idempotency_key=key, actor=actor)
-    except LaurelError as exc:
-        return {"row": number, "status": "error", "error": exc.detail}
-    return {
-        "row": number,
-        "status": "issued" if issued.created else "already issued",
-        "id": f"urn:uuid:{issued.credential.id}",
-    }
-
-
-def issue_rows(services: Services, slug: str, rows: Iterable[Any], actor: str) -> dict[str, Any]:
-    """Validate every row, then issue the valid ones in batches (``batch.issue_batch``)."""
-    from issuer.issuing.batch import issue_batch
-
+def issue_rows(
+    session: Session,
+    services: Services,
+    slug: str,
+    rows: Iterable[Any],
+    actor: str,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Validate every row, then issue the valid ones through the issuing path in steps of
+    ``STEP`` rows, signed on every core, each step committed as its own unit: a bulk request
+    is many things, and holding the issuer's status list for all of them would stop every other
+    issuance. Steps overlap: while the worker processes sign one, this process prepares the next
+    and stores the previous one. A row without ``idempotencyKey`` gets ``row:{hash of the row}``.
+    ``progress`` is told how many rows each finished step had.
+    """
     report: dict[int, dict[str, Any]] = {}
-    pending: list[tuple[int, IssueRequest]] = []
+    valid: list[Row] = []
     for number, row in enumerate(rows, start=1):
         if number > MAX_ROWS:
             raise BadRequest(f"a bulk request holds at most {MAX_ROWS} rows")
         try:
-            pending.append((number, IssueRequest.model_validate(row)))
+            request = IssueRequest.model_validate(row)
         except ValidationError as exc:
             report[number] = _validation_error(number, exc)
-    for start in range(0, len(pending), BATCH):
-        report.update(issue_batch(services, slug, pending[start : start + BATCH], actor))
+            continue
+        valid.append((number, request, request.idempotencyKey or f"row:{request_hash(request)}"))
+    issuer = get_issuer(session, slug)
+    key_row = signing_key(session, issuer, "di")
+    key = services.keystore.load(key_row)
+    in_flight: list[tuple[list[Prepared], Callable[[], list[dict[str, Any]]]]] = []
+
+    def finish(prepared: list[Prepared], signing: Callable[[], list[dict[str, Any]]]) -> None:
+        for outcome in store(session, services, issuer, prepared, signing(), actor):
+            report[outcome.number] = outcome.report()
+        session.commit()
+        if progress is not None:
+            progress(len(prepared))
+
+    for start in range(0, len(valid), STEP):
+        todo, done = screen(session, issuer, valid[start : start + STEP])
+        prepared, failed = prepare(session, services, issuer, todo)
+        for outcome in done + failed:
+            report[outcome.number] = outcome.report()
+        documents = [item.document for item in prepared]
+        in_flight.append((prepared, submit(documents, key, key_row.kid)))  # type: ignore[arg-type]
+        if len(in_flight) > 1:
+            finish(*in_flight.pop(0))
+    for prepared, signing in in_flight:
+        finish(prepared, signing)
     ordered = [report[number] for number in sorted(report)]
     counts = {
         status: sum(1 for r in ordered if r["status"] == status)

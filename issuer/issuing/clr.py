@@ -22,13 +22,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.core.errors import BadRequest
 from issuer.crypto.signing import sign_data_integrity
 from issuer.institutes.issuers import profile, signing_key
-from issuer.issuing.issuance import iso
 from issuer.models import Credential, Issuer, Learner
-from issuer.models.base import utcnow
+from issuer.models.base import iso, utcnow
 
 CLR_CONTEXTS = [
     "https://www.w3.org/ns/credentials/v2",
@@ -38,8 +37,8 @@ CLR_CONTEXTS = [
 
 
 def build_clr(
-    services: Services,
     session: Session,
+    services: Services,
     issuer: Issuer,
     learner: Learner,
     credentials: list[Credential],

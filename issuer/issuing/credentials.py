@@ -10,14 +10,13 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from issuer.context import Services
 from issuer.core import audit
-from issuer.core.context import Services
-from issuer.core.db import transaction
 from issuer.core.errors import AlreadyRevoked, BadRequest, NotFound
 from issuer.crypto.signing import sign_jwt
 from issuer.institutes.issuers import signing_key
 from issuer.issuing import statuslists
-from issuer.models import Achievement, ApiKey, Credential, CredentialSkill, LearnerEmail
+from issuer.models import Achievement, ApiKey, Credential, CredentialSkill, Issuer, LearnerEmail
 from issuer.models.base import utcnow
 from issuer.schemas import normalize_email
 
@@ -42,23 +41,16 @@ def get_credential(
     return found
 
 
-def as_jwt(services: Services, credential: Credential) -> str:
-    """The VC-JWT form (RS256 with the issuer's JWT key), signed on first request and kept."""
+def as_jwt(session: Session, services: Services, credential: Credential) -> str:
+    """The VC-JWT form (RS256 with the issuer's JWT key), signed on first request and kept (the
+    caller's unit of work writes it)."""
     if credential.jwt:
         return credential.jwt
-    with transaction(services.engine) as session:
-        row = session.get(Credential, credential.id)
-        assert row is not None
-        if not row.jwt:
-            from issuer.models import Issuer
-
-            issuer = session.get(Issuer, row.issuer_id)
-            assert issuer is not None
-            key_row = signing_key(session, issuer, "jwt")
-            row.jwt = sign_jwt(row.document, services.keystore.load(key_row), kid=key_row.kid)
-            session.add(row)
-        credential.jwt = row.jwt
-    assert credential.jwt is not None
+    issuer = session.get(Issuer, credential.issuer_id)
+    assert issuer is not None
+    key_row = signing_key(session, issuer, "jwt")
+    credential.jwt = sign_jwt(credential.document, services.keystore.load(key_row), kid=key_row.kid)
+    session.add(credential)
     return credential.jwt
 
 
@@ -113,27 +105,28 @@ def list_credentials(
 
 
 def revoke(
-    services: Services, credential_id: str, reason: str, api_key: ApiKey | None, actor: str = "cli"
+    session: Session, credential_id: str, reason: str, api_key: ApiKey | None, actor: str = "cli"
 ) -> Credential:
-    with transaction(services.engine) as session:
-        credential = get_credential(session, credential_id, api_key, for_update=True)
-        if credential.revoked_at is not None:
-            raise AlreadyRevoked(
-                f"the credential was already revoked on {credential.revoked_at.date().isoformat()}"
-            )
-        statuslists.set_revoked(session, credential.status_list_id, credential.status_index)
-        credential.revoked_at = utcnow()
-        credential.revocation_reason = reason
-        session.add(credential)
-        session.execute(
-            update(CredentialSkill)
-            .where(col(CredentialSkill.credential_id) == credential.id)
-            .values(revoked_at=credential.revoked_at)
+    """Revoke in the caller's unit of work: the status bit, the credential, its skill rows and
+    an audit entry, all or nothing."""
+    credential = get_credential(session, credential_id, api_key, for_update=True)
+    if credential.revoked_at is not None:
+        raise AlreadyRevoked(
+            f"the credential was already revoked on {credential.revoked_at.date().isoformat()}"
         )
-        audit.append(
-            session, actor, "credential.revoke", f"urn:uuid:{credential.id}", {"reason": reason}
-        )
-        return credential
+    statuslists.set_revoked(session, credential.status_list_id, credential.status_index)
+    credential.revoked_at = utcnow()
+    credential.revocation_reason = reason
+    session.add(credential)
+    session.execute(
+        update(CredentialSkill)
+        .where(col(CredentialSkill.credential_id) == credential.id)
+        .values(revoked_at=credential.revoked_at)
+    )
+    audit.append(
+        session, actor, "credential.revoke", f"urn:uuid:{credential.id}", {"reason": reason}
+    )
+    return credential
 
 
 def summary(credential: Credential) -> dict[str, Any]:

@@ -1,46 +1,60 @@
-"""Issuing credentials: one at a time (with ``Idempotency-Key``) or in bulk.
+"""Issuing credentials: the one path for single requests, bulk rows, xAPI statements and
+programme awards (bulk only batches it, ``issuer.issuing.bulk``).
 
-Order of work, so that nothing half-issues and no status index is ever reused:
+All in the caller's unit of work (``session``), in this order, so that nothing half-issues, no
+published status index is ever handed out again, and concurrent requests cannot deadlock:
 
-1. validate the request and resolve the learner (its own small transaction, race-safe);
-2. allocate a status index (committed by itself: a crash later leaves a gap, never a reuse);
-3. build and sign the credential (Data Integrity ``eddsa-rdfc-2022``);
-4. one transaction inserts the credential and its audit entry; a concurrent request with the same
-   idempotency key loses on the unique constraint and returns the winner's credential.
+1. **screen**: rows whose idempotency key is taken answer "already issued" (same request) or an
+   error (another request); unknown achievements are errors;
+2. **learners**: the owner of each email, new ones created (``issuer.people.learners``), and the
+   groups the request names (HR data, outside the credential);
+3. **status indexes** from the issuer's newest list, whose row stays locked until the commit: an
+   index counts as used once a credential carrying it commits, and a unit of work that fails
+   takes its allocation back with it — no committed credential's index is ever reused;
+4. **documents** built and signed (inline, or on every core for big steps);
+5. **store**, in a savepoint: the credentials, their skill rows and one audit entry naming
+   them. When a concurrent request took one of the idempotency keys meanwhile, the step falls back
+   to one savepoint per row, so every other row still issues and the loser reads the winner;
+6. a ``programs.award`` effect (``issuer.core.effects``) for every learner whose new credential
+   counts towards a programme: awards follow after the commit, retried until done.
+
+Locks are always taken in that order (learner emails sorted, then the status list row, then the
+audit chain), which is what keeps two units of work from waiting on each other.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
-import secrets
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from issuer.catalogue import shared as shared_catalogue
+from issuer.context import Services
 from issuer.core import audit
-from issuer.core.context import Services
-from issuer.core.db import transaction, writer
-from issuer.core.errors import BadRequest, Conflict
+from issuer.core.effects import PROGRAM_AWARDS, emit
+from issuer.core.errors import Conflict, LaurelError
 from issuer.crypto.signing import sign_data_integrity
-from issuer.institutes.issuers import get_issuer, profile, signing_key
+from issuer.institutes.issuers import get_issuer, signing_key
 from issuer.issuing import statuslists
-from issuer.issuing.achievements import get_achievement, ob_achievement
-from issuer.models import Achievement, Credential, Issuer, Learner, LearnerEmail
-from issuer.models.base import utcnow
+from issuer.issuing.achievements import get_achievement
+from issuer.issuing.documents import build_credential, request_hash
+from issuer.models import Achievement, Credential, Issuer
+from issuer.models.base import parse_time, utcnow
 from issuer.people import groups
+from issuer.people.learners import LearnerRef, NewLearner, learners_for
 from issuer.schemas import IssueRequest
-from issuer.skills.cloud import skill_rows, store_skills
+from issuer.skills.weights import skill_rows, store_skills
 
-OB_CONTEXTS = [
-    "https://www.w3.org/ns/credentials/v2",
-    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-]
+Row = tuple[int, IssueRequest, str | None]
+"""A row to issue: its number (for reports), the request, its idempotency key (None: none)."""
+Signer = Callable[[list[dict[str, Any]]], Callable[[], list[dict[str, Any]]]]
+"""Starts signing unsigned documents; the returned function waits for the signed ones."""
 
 
 @dataclass(frozen=True)
@@ -49,137 +63,45 @@ class Issued:
     created: bool
 
 
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one row."""
+
+    number: int
+    status: str  # "issued", "already issued" or "error"
+    credential_id: str | None = None
+    error: LaurelError | None = None
+
+    def report(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"row": self.number, "status": self.status}
+        if self.credential_id:
+            found["id"] = f"urn:uuid:{self.credential_id}"
+        if self.error is not None:
+            found["error"] = self.error.detail
+        return found
 
 
-def add_duration(start: datetime, duration: str) -> datetime:
-    """``start`` plus an ISO 8601 period of years, months and days (``P3Y``, ``P1Y6M``)."""
-    match = re.fullmatch(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?", duration)
-    if not match or duration == "P":
-        raise BadRequest(f"{duration!r} is not a period like P3Y")
-    years, months, days = (int(part or 0) for part in match.groups())
-    month_index = start.month - 1 + months + 12 * years
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    day = min(
-        start.day,
-        [
-            31,
-            29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
-            31,
-            30,
-            31,
-            30,
-            31,
-            31,
-            30,
-            31,
-            30,
-            31,
-        ][month - 1],
-    )
-    return start.replace(year=year, month=month, day=day) + timedelta(days=days)
+def _failed(number: int, error: LaurelError) -> Outcome:
+    return Outcome(number, "error", error=error)
 
 
-def request_hash(request: IssueRequest) -> str:
-    """What an idempotency key stands for: the request, without the learner's groups (HR data
-    that never enters the credential, and absent from requests hashed before it existed)."""
-    data = request.model_dump(mode="json", exclude={"recipient": {"groups"}})
-    body = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+@dataclass(frozen=True)
+class Screened:
+    number: int
+    request: IssueRequest
+    key: str | None
+    digest: str
+    achievement: Achievement
 
 
-def resolve_learner(services: Services, email: str, name: str | None, did: str | None) -> Learner:
-    """The learner who owns ``email`` (created on first sight). Safe against concurrent creation."""
-    for _ in range(3):
-        with Session(writer(services.engine), expire_on_commit=False) as session:
-            found = session.exec(
-                select(Learner).join(LearnerEmail).where(LearnerEmail.email == email)
-            ).first()
-            if found is not None:
-                return found
-            learner = Learner(subject_id=did or f"urn:uuid:{uuid.uuid4()}", name=name, did=did)
-            session.add(learner)
-            try:
-                session.flush()
-                assert learner.id is not None
-                session.add(LearnerEmail(learner_id=learner.id, email=email, is_primary=True))
-                session.commit()
-                return learner
-            except IntegrityError:
-                session.rollback()
-    raise Conflict(f"the learner record for {email} is being changed; retry")
-
-
-def build_credential(
-    services: Services,
-    issuer: Issuer,
-    achievement: Achievement,
-    request: IssueRequest,
-    learner: Learner,
-    status: dict[str, Any],
-    credential_id: str,
-) -> dict[str, Any]:
-    """The unsigned OpenBadgeCredential (DESIGN.md, "Standards profile")."""
-    start = request.validFrom or utcnow()
-    end = request.validUntil or (
-        add_duration(start, achievement.validity) if achievement.validity else None
-    )
-    if end is not None and end <= start:
-        raise BadRequest("validUntil must be after validFrom")
-    salt = secrets.token_hex(16)
-    identifiers: list[dict[str, Any]] = [
-        {
-            "type": "IdentityObject",
-            "identityType": "emailAddress",
-            "hashed": True,
-            "salt": salt,
-            "identityHash": "sha256$"
-            + hashlib.sha256((request.recipient.email + salt).encode("utf-8")).hexdigest(),
-        }
-    ]
-    if request.recipient.name:
-        identifiers.append(
-            {
-                "type": "IdentityObject",
-                "identityType": "name",
-                "hashed": False,
-                "identityHash": request.recipient.name,
-            }
-        )
-    subject: dict[str, Any] = {
-        "id": learner.did or learner.subject_id,
-        "type": ["AchievementSubject"],
-        "identifier": identifiers,
-        "achievement": ob_achievement(services, issuer, achievement),
-    }
-    if request.creditsEarned is not None:
-        subject["creditsEarned"] = request.creditsEarned
-    elif "creditsAvailable" in achievement.data:
-        subject["creditsEarned"] = achievement.data["creditsAvailable"]
-    if request.narrative:
-        subject["narrative"] = request.narrative
-    if request.results:
-        subject["result"] = [
-            {"type": ["Result"], **r.model_dump(exclude_none=True)} for r in request.results
-        ]
-    credential: dict[str, Any] = {
-        "@context": list(OB_CONTEXTS),
-        "id": f"urn:uuid:{credential_id}",
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": achievement.data["name"],
-        "issuer": profile(issuer),
-        "validFrom": iso(start),
-        "credentialSubject": subject,
-        "credentialStatus": status,
-    }
-    if end is not None:
-        credential["validUntil"] = iso(end)
-    if request.evidence:
-        credential["evidence"] = [
-            {"type": ["Evidence"], **e.model_dump(exclude_none=True)} for e in request.evidence
-        ]
-    return credential
+@dataclass(frozen=True)
+class Prepared:
+    row: Screened
+    learner: LearnerRef
+    list_id: int
+    index: int
+    credential_id: str
+    document: dict[str, Any]
 
 
 def find_by_key(session: Session, issuer_id: int, key: str) -> Credential | None:
@@ -190,87 +112,298 @@ def find_by_key(session: Session, issuer_id: int, key: str) -> Credential | None
     ).first()
 
 
-def _replay(existing: Credential, digest: str) -> Issued:
+def _replayed(number: int, existing: Credential, digest: str) -> Outcome:
     if existing.request_hash != digest:
-        raise Conflict("this Idempotency-Key was used for a different request")
-    return Issued(existing, created=False)
+        return _failed(number, Conflict("this idempotency key was used for a different request"))
+    return Outcome(number, "already issued", existing.id)
+
+
+def screen(
+    session: Session, issuer: Issuer, rows: Sequence[Row]
+) -> tuple[list[Screened], list[Outcome]]:
+    """Rows still to issue, and the outcomes of those that need no issuing."""
+    keys = [key for _, _, key in rows if key is not None]
+    existing = (
+        {
+            c.idempotency_key: c
+            for c in session.exec(
+                select(Credential).where(
+                    Credential.issuer_id == issuer.id, col(Credential.idempotency_key).in_(keys)
+                )
+            )
+        }
+        if keys
+        else {}
+    )
+    achievements: dict[str, Achievement | LaurelError] = {}
+    todo: list[Screened] = []
+    done: list[Outcome] = []
+    seen: dict[str, int] = {}
+    for number, request, key in rows:
+        digest = request_hash(request)
+        if key is not None and key in existing:
+            done.append(_replayed(number, existing[key], digest))
+            continue
+        if key is not None and key in seen:
+            done.append(_failed(number, Conflict(f"same idempotency key as row {seen[key]}")))
+            continue
+        if key is not None:
+            seen[key] = number
+        if request.achievement not in achievements:
+            try:
+                achievements[request.achievement] = get_achievement(
+                    session, issuer, request.achievement
+                )
+            except LaurelError as exc:
+                achievements[request.achievement] = exc
+        found = achievements[request.achievement]
+        if isinstance(found, LaurelError):
+            done.append(_failed(number, found))
+            continue
+        todo.append(Screened(number, request, key, digest, found))
+    return todo, done
+
+
+def prepare(
+    session: Session, services: Services, issuer: Issuer, rows: Sequence[Screened]
+) -> tuple[list[Prepared], list[Outcome]]:
+    """Learners, groups, status indexes and the unsigned documents of ``rows``."""
+    assert issuer.id is not None
+    if not rows:
+        return [], []
+    wanted = {
+        r.request.recipient.email: NewLearner(r.request.recipient.name, r.request.recipient.did)
+        for r in rows
+    }
+    learners = learners_for(session, wanted)
+    memberships = sorted(
+        (learners[r.request.recipient.email].id, group)
+        for r in rows
+        for group in r.request.recipient.groups
+    )
+    groups.add(session, issuer.id, memberships)
+    slots = statuslists.allocate(session, issuer.id, len(rows))
+    prepared: list[Prepared] = []
+    failed: list[Outcome] = []
+    for row, (list_id, index) in zip(rows, slots, strict=True):
+        credential_id = str(uuid.uuid4())
+        learner = learners[row.request.recipient.email]
+        entry = statuslists.entry(services, list_id, index)
+        try:
+            document = build_credential(
+                services, issuer, row.achievement, row.request, learner, entry, credential_id
+            )
+        except LaurelError as exc:  # its index stays unused: a gap, never a reuse
+            failed.append(_failed(row.number, exc))
+            continue
+        prepared.append(Prepared(row, learner, list_id, index, credential_id, document))
+    return prepared, failed
+
+
+def _record(issuer: Issuer, item: Prepared, signed: dict[str, Any]) -> dict[str, Any]:
+    until = signed.get("validUntil")
+    return {
+        "id": item.credential_id,
+        "issuer_id": issuer.id,
+        "achievement_id": item.row.achievement.id,
+        "learner_id": item.learner.id,
+        "idempotency_key": item.row.key,
+        "request_hash": item.row.digest,
+        "status_list_id": item.list_id,
+        "status_index": item.index,
+        "document": signed,
+        "jwt": None,
+        "issued_at": utcnow(),
+        "valid_until": parse_time(until) if isinstance(until, str) else None,
+        "revoked_at": None,
+        "revocation_reason": None,
+    }
+
+
+def store(
+    session: Session,
+    services: Services,
+    issuer: Issuer,
+    prepared: Sequence[Prepared],
+    signed: Sequence[dict[str, Any]],
+    actor: str,
+) -> list[Outcome]:
+    """Insert the signed credentials with their skill rows and one audit entry, and record the
+    programme effects; per-row savepoints when a concurrent request took an idempotency key."""
+    if not prepared:
+        return []
+    records = [
+        _record(issuer, item, document) for item, document in zip(prepared, signed, strict=True)
+    ]
+    try:
+        with session.begin_nested():
+            _insert_credentials(session, records)
+            _after_insert(session, issuer, records, actor)
+        stored = list(zip(prepared, records, strict=True))
+        outcomes = [Outcome(item.row.number, "issued", item.credential_id) for item in prepared]
+    except IntegrityError:
+        outcomes, stored = _one_by_one(session, issuer, prepared, records, actor)
+    _programme_effects(session, services, issuer, stored)
+    return outcomes
+
+
+def _one_by_one(
+    session: Session,
+    issuer: Issuer,
+    prepared: Sequence[Prepared],
+    records: list[dict[str, Any]],
+    actor: str,
+) -> tuple[list[Outcome], list[tuple[Prepared, dict[str, Any]]]]:
+    outcomes: list[Outcome] = []
+    stored: list[tuple[Prepared, dict[str, Any]]] = []
+    for item, record in zip(prepared, records, strict=True):
+        try:
+            with session.begin_nested():
+                _insert_credentials(session, [record])
+                _after_insert(session, issuer, [record], actor)
+        except IntegrityError:
+            assert issuer.id is not None and item.row.key is not None
+            winner = find_by_key(session, issuer.id, item.row.key)
+            if winner is None:
+                raise
+            outcomes.append(_replayed(item.row.number, winner, item.row.digest))
+            continue
+        outcomes.append(Outcome(item.row.number, "issued", item.credential_id))
+        stored.append((item, record))
+    return outcomes, stored
+
+
+def _after_insert(
+    session: Session, issuer: Issuer, records: list[dict[str, Any]], actor: str
+) -> None:
+    assert issuer.id is not None
+    store_skills(
+        session, [skill_rows(r["id"], issuer.id, r["learner_id"], r["document"]) for r in records]
+    )
+    audit.append(
+        session,
+        actor,
+        "credential.issue",
+        f"issuer:{issuer.slug}",
+        {
+            "credentials": [
+                {
+                    "id": f"urn:uuid:{r['id']}",
+                    "achievement": r["document"]["credentialSubject"]["achievement"]["id"],
+                    "status": [r["status_list_id"], r["status_index"]],
+                }
+                for r in records
+            ]
+        },
+    )
+
+
+def _programme_effects(
+    session: Session,
+    services: Services,
+    issuer: Issuer,
+    stored: Sequence[tuple[Prepared, dict[str, Any]]],
+) -> None:
+    counting = shared_catalogue(services.cache).programme_keys
+    learners = sorted(
+        {item.learner.id for item, _ in stored if item.row.achievement.key in counting}
+    )
+    for learner in learners:
+        emit(session, PROGRAM_AWARDS, {"issuer": issuer.slug, "learner": learner})
+
+
+_COPY_COLUMNS = (
+    "id",
+    "issuer_id",
+    "achievement_id",
+    "learner_id",
+    "idempotency_key",
+    "request_hash",
+    "status_list_id",
+    "status_index",
+    "document",
+    "jwt",
+    "issued_at",
+    "valid_until",
+    "revoked_at",
+    "revocation_reason",
+)
+COPY_FROM = 32
+"""From this many credentials, PostgreSQL gets them by COPY (several times faster)."""
+
+
+def _insert_credentials(session: Session, records: list[dict[str, Any]]) -> None:
+    """A unique violation surfaces as ``IntegrityError`` either way."""
+    table = Credential.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name != "postgresql" or len(records) < COPY_FROM:
+        session.execute(insert(table), records)
+        return
+    import psycopg
+
+    connection = session.connection().connection.dbapi_connection
+    assert connection is not None
+    try:
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY credential ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy,
+        ):
+            for record in records:
+                copy.write_row(
+                    [
+                        json.dumps(record["document"], ensure_ascii=False)
+                        if column == "document"
+                        else record[column]
+                        for column in _COPY_COLUMNS
+                    ]
+                )
+    except psycopg.errors.UniqueViolation as exc:
+        raise IntegrityError("COPY credential", None, exc) from exc
+
+
+def inline_signer(session: Session, services: Services, issuer: Issuer) -> Signer:
+    """Sign in this process with the issuer's current Data Integrity key."""
+    key_row = signing_key(session, issuer, "di")
+    key = services.keystore.load(key_row)
+
+    def sign(documents: list[dict[str, Any]]) -> Callable[[], list[dict[str, Any]]]:
+        signed = [sign_data_integrity(d, key, key_row.kid) for d in documents]  # type: ignore[arg-type]
+        return lambda: signed
+
+    return sign
+
+
+def issue_rows(
+    session: Session,
+    services: Services,
+    issuer: Issuer,
+    rows: Sequence[Row],
+    actor: str,
+    sign: Signer | None = None,
+) -> list[Outcome]:
+    """Issue ``rows`` in ``session``; one outcome per row, in row order."""
+    todo, outcomes = screen(session, issuer, rows)
+    prepared, failed = prepare(session, services, issuer, todo)
+    signer = sign or inline_signer(session, services, issuer)
+    signed = signer([item.document for item in prepared])() if prepared else []
+    outcomes += failed + store(session, services, issuer, prepared, signed, actor)
+    return sorted(outcomes, key=lambda o: o.number)
 
 
 def issue(
+    session: Session,
     services: Services,
     slug: str,
     request: IssueRequest,
     *,
     idempotency_key: str | None = None,
     actor: str = "cli",
-    check_programs: bool = True,
 ) -> Issued:
-    digest = request_hash(request)
-    with Session(services.engine, expire_on_commit=False) as session:
-        issuer = get_issuer(session, slug)
-        assert issuer.id is not None
-        achievement = get_achievement(session, issuer, request.achievement)
-        key_row = signing_key(session, issuer, "di")
-        if idempotency_key and (existing := find_by_key(session, issuer.id, idempotency_key)):
-            return _replay(existing, digest)
-    learner = resolve_learner(
-        services, request.recipient.email, request.recipient.name, request.recipient.did
-    )
-    if request.recipient.groups:
-        with transaction(services.engine) as session:
-            assert learner.id is not None
-            groups.add(session, issuer.id, ((learner.id, g) for g in request.recipient.groups))
-    [(list_id, index)] = statuslists.allocate(services, issuer.id)
-    credential_id = str(uuid.uuid4())
-    document = build_credential(
-        services,
-        issuer,
-        achievement,
-        request,
-        learner,
-        statuslists.entry(services, list_id, index),
-        credential_id,
-    )
-    signed = sign_data_integrity(document, services.keystore.load(key_row), key_row.kid)  # type: ignore[arg-type]
-    assert achievement.id is not None and learner.id is not None
-    row = Credential(
-        id=credential_id,
-        issuer_id=issuer.id,
-        achievement_id=achievement.id,
-        learner_id=learner.id,
-        idempotency_key=idempotency_key,
-        request_hash=digest,
-        status_list_id=list_id,
-        status_index=index,
-        document=signed,
-        valid_until=_parse(signed.get("validUntil")),
-    )
-    try:
-        with transaction(services.engine) as session:
-            session.add(row)
-            session.flush()
-            store_skills(session, [skill_rows(row.id, issuer.id, learner.id, signed)])
-            audit.append(
-                session,
-                actor,
-                "credential.issue",
-                signed["id"],
-                {"issuer": slug, "achievement": request.achievement, "status": [list_id, index]},
-            )
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        with Session(services.engine, expire_on_commit=False) as session:
-            existing = find_by_key(session, issuer.id, idempotency_key)
-        if existing is None:
-            raise
-        return _replay(existing, digest)
-    if check_programs:
-        from issuer.issuing.programs import after_issuance
-
-        after_issuance(services, slug, request.achievement, learner.id)
-    return Issued(row, created=True)
-
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    """Issue one credential in ``session``; raises the row's error (``BadRequest``, ``NotFound``,
+    ``Conflict`` for an idempotency key used for another request)."""
+    issuer = get_issuer(session, slug)
+    [outcome] = issue_rows(session, services, issuer, [(1, request, idempotency_key)], actor)
+    if outcome.error is not None:
+        raise outcome.error
+    credential = session.get(Credential, outcome.credential_id)
+    assert credential is not None
+    return Issued(credential, outcome.status == "issued")

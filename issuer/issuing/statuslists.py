@@ -1,26 +1,26 @@
 """Status list indexes and the signed status list credentials.
 
-Indexes are allocated by the database in a transaction of their own, before the credential is
-signed: a crash after allocation leaves a gap, never a reused index. A list holds 131,072 entries
-(the BSL minimum); when one is full the next is created.
+Indexes are allocated in the issuing unit of work, holding the list's row until it commits: an
+index is used once a credential carrying it commits; a unit of work that fails (or a process that
+dies) takes its allocation back with it, so no committed credential's index is ever handed out
+again. A list holds 131,072 entries (the BSL minimum); when one is full the next is created.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
-from issuer.core.context import Services
-from issuer.core.db import transaction
+from issuer.context import Services
 from issuer.core.errors import NotFound
 from issuer.crypto.signing import sign_data_integrity
+from issuer.institutes.issuers import signing_key
 from issuer.issuing.bitstring import empty_bits, set_bit, status_entry, status_list_credential
 from issuer.models import Issuer, StatusList
-from issuer.models.base import utcnow
+from issuer.models.base import iso, utcnow
 from verifier.status import MIN_ENTRIES
 
 
@@ -28,12 +28,11 @@ def list_url(services: Services, list_id: int) -> str:
     return f"{services.settings.base_url}/status/{list_id}"
 
 
-def allocate(services: Services, issuer_id: int, count: int = 1) -> list[tuple[int, int]]:
-    """``count`` fresh (list id, index) pairs for ``issuer_id``, committed before returning."""
+def allocate(session: Session, issuer_id: int, count: int = 1) -> list[tuple[int, int]]:
+    """``count`` fresh (list id, index) pairs for ``issuer_id``, in ``session``'s unit of work."""
     pairs: list[tuple[int, int]] = []
     while len(pairs) < count:
-        with transaction(services.engine) as session:
-            pairs.extend(_allocate_some(session, issuer_id, count - len(pairs)))
+        pairs.extend(_allocate_some(session, issuer_id, count - len(pairs)))
     return pairs
 
 
@@ -84,35 +83,30 @@ def set_revoked(session: Session, list_id: int, index: int) -> None:
     session.add(status_list)
 
 
-def signed_list(services: Services, list_id: int) -> tuple[bytes, int]:
+def signed_list(session: Session, services: Services, list_id: int) -> tuple[bytes, int]:
     """The signed BitstringStatusListCredential as JSON bytes, and its version (for ETags)."""
-    with Session(services.engine) as session:
-        version = session.execute(
-            text("SELECT version FROM status_list WHERE id = :id"), {"id": list_id}
-        ).scalar()
-        if version is None:
-            raise NotFound(f"there is no status list {list_id}")
-        cache_key = ("status-list", list_id, version)
-        cached = services.cache.get(cache_key)
-        if isinstance(cached, bytes):  # the 16 KiB bitstring is read only when it changed
-            return cached, int(version)
-        status_list = session.get(StatusList, list_id)
-        assert status_list is not None
-        issuer = session.get(Issuer, status_list.issuer_id)
-        assert issuer is not None
-        from issuer.institutes.issuers import signing_key
-
-        key_row = signing_key(session, issuer, "di")
-        updated = status_list.updated_at
-        updated = updated if updated.tzinfo else updated.replace(tzinfo=UTC)
-        document = status_list_credential(
-            list_url(services, list_id),
-            issuer.did,
-            status_list.bits,
-            purpose=status_list.purpose,
-            valid_from=updated.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        )
-        signed = sign_data_integrity(document, services.keystore.load(key_row), key_row.kid)  # type: ignore[arg-type]
-        body = json.dumps(signed, ensure_ascii=False).encode("utf-8")
-        services.cache[cache_key] = body
-        return body, status_list.version
+    version = session.execute(
+        text("SELECT version FROM status_list WHERE id = :id"), {"id": list_id}
+    ).scalar()
+    if version is None:
+        raise NotFound(f"there is no status list {list_id}")
+    cache_key = ("status-list", list_id, version)
+    cached = services.cache.get(cache_key)
+    if isinstance(cached, bytes):  # the 16 KiB bitstring is read only when it changed
+        return cached, int(version)
+    status_list = session.get(StatusList, list_id)
+    assert status_list is not None
+    issuer = session.get(Issuer, status_list.issuer_id)
+    assert issuer is not None
+    key_row = signing_key(session, issuer, "di")
+    document = status_list_credential(
+        list_url(services, list_id),
+        issuer.did,
+        status_list.bits,
+        purpose=status_list.purpose,
+        valid_from=iso(status_list.updated_at),
+    )
+    signed = sign_data_integrity(document, services.keystore.load(key_row), key_row.kid)  # type: ignore[arg-type]
+    body = json.dumps(signed, ensure_ascii=False).encode("utf-8")
+    services.cache[cache_key] = body
+    return body, status_list.version

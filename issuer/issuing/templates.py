@@ -5,42 +5,43 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from issuer.catalogue import Catalogue, load_catalogue, to_ob_achievement
+from issuer.context import Services
 from issuer.core import audit
-from issuer.core.context import Services
-from issuer.core.db import writer
 from issuer.institutes.issuers import get_issuer
 from issuer.models import Achievement
 from issuer.models.base import utcnow
 
 
 def load_templates(
-    services: Services, slug: str, catalogue: Catalogue | None = None, actor: str = "cli"
+    session: Session,
+    services: Services,
+    slug: str,
+    catalogue: Catalogue | None = None,
+    actor: str = "cli",
 ) -> int:
     """Add or update every catalogue achievement for issuer ``slug``; returns how many."""
     catalogue = catalogue or load_catalogue()
-    with Session(writer(services.engine)) as session:
-        issuer = get_issuer(session, slug)
-        assert issuer.id is not None
-        for template in catalogue.achievements:
-            data = to_ob_achievement(
-                template, catalogue, achievement_id="", base_url=services.settings.base_url
-            )
-            data.pop("id", None)
-            row = session.exec(
-                select(Achievement).where(
-                    Achievement.issuer_id == issuer.id, Achievement.key == template.key
-                )
-            ).first()
-            row = row or Achievement(issuer_id=issuer.id, key=template.key, data={})
-            row.data, row.validity = data, template.validity
-            row.design, row.updated_at = template.design.model_dump(), utcnow()
-            session.add(row)
-        audit.append(
-            session,
-            actor,
-            "templates.load",
-            issuer.did,
-            {"achievements": len(catalogue.achievements)},
+    issuer = get_issuer(session, slug)
+    assert issuer.id is not None
+    for template in catalogue.achievements:
+        data = to_ob_achievement(
+            template, catalogue, achievement_id="", base_url=services.settings.base_url
         )
-        session.commit()
+        data.pop("id", None)
+        row = session.exec(
+            select(Achievement).where(
+                Achievement.issuer_id == issuer.id, Achievement.key == template.key
+            )
+        ).first()
+        row = row or Achievement(issuer_id=issuer.id, key=template.key, data={})
+        row.data, row.validity = data, template.validity
+        row.design, row.updated_at = template.design.model_dump(), utcnow()
+        session.add(row)
+    audit.append(
+        session,
+        actor,
+        "templates.load",
+        issuer.did,
+        {"achievements": len(catalogue.achievements)},
+    )
     return len(catalogue.achievements)

@@ -16,10 +16,11 @@ import json
 import uuid
 from typing import Any
 
+from pydantic import ValidationError
 from sqlmodel import Session, select
 
-from issuer.core.context import Services
-from issuer.core.errors import BadRequest, LaurelError
+from issuer.context import Services
+from issuer.core.errors import BadRequest
 from issuer.models import Achievement, Issuer
 from issuer.schemas import IssueRequest, normalize_email
 
@@ -64,9 +65,13 @@ def _achievement_key(activity: str, keys: set[str], prefix: str) -> str | None:
     return last if last in keys else None
 
 
-def receive(services: Services, slug: str, body: Any, actor: str) -> dict[str, Any]:
+def receive(
+    session: Session, services: Services, slug: str, body: Any, actor: str
+) -> dict[str, Any]:
+    """Issue the badges the statements award, all through the one issuing path in the caller's
+    unit of work (the idempotency key ``xapi:{statement id}`` makes a statement award once)."""
     from issuer.institutes.issuers import get_issuer
-    from issuer.issuing.issuance import issue
+    from issuer.issuing.issuance import Row, issue_rows
 
     statements = body if isinstance(body, list) else [body]
     if not statements or len(statements) > MAX_STATEMENTS:
@@ -74,60 +79,46 @@ def receive(services: Services, slug: str, body: Any, actor: str) -> dict[str, A
     problems = [p for n, s in enumerate(statements, start=1) for p in _check(n, s)]
     if problems:
         raise BadRequest("; ".join(problems[:10]))
-    with Session(services.engine) as session:
-        issuer: Issuer = get_issuer(session, slug)
-        keys = set(session.exec(select(Achievement.key).where(Achievement.issuer_id == issuer.id)))
+    issuer: Issuer = get_issuer(session, slug)
+    keys = set(session.exec(select(Achievement.key).where(Achievement.issuer_id == issuer.id)))
     prefix = f"{services.settings.base_url}/issuers/{slug}/achievements/"
-    report = []
-    for statement in statements:
+    report: list[dict[str, Any]] = []
+    rows: list[Row] = []
+    for number, statement in enumerate(statements):
         statement_id = str(
             statement.get("id")
             or hashlib.sha256(json.dumps(statement, sort_keys=True).encode()).hexdigest()[:32]
         )
+        entry: dict[str, Any] = {"statement": statement_id}
+        report.append(entry)
         verb = AWARDING_VERBS.get(statement["verb"]["id"])
         key = _achievement_key(statement["object"]["id"], keys, prefix)
-        if verb is None:
-            report.append(
-                {
-                    "statement": statement_id,
-                    "status": "ignored",
-                    "reason": "the verb does not award badges",
-                }
-            )
-            continue
-        if key is None:
-            report.append(
-                {
-                    "statement": statement_id,
-                    "status": "ignored",
-                    "reason": "the activity maps to none of the issuer's achievements",
-                }
+        if verb is None or key is None:
+            entry.update(
+                status="ignored",
+                reason="the verb does not award badges"
+                if verb is None
+                else "the activity maps to none of the issuer's achievements",
             )
             continue
         name = statement["actor"].get("name")
-        request = IssueRequest.model_validate(
-            {
-                "recipient": {
-                    "email": statement["actor"]["mbox"].removeprefix("mailto:"),
-                    **({"name": name} if isinstance(name, str) and name else {}),
-                },
-                "achievement": key,
-                "narrative": f"{verb.capitalize()} {statement['object']['id']} (xAPI statement "
-                f"{statement_id}).",
-            }
-        )
         try:
-            issued = issue(
-                services, slug, request, idempotency_key=f"xapi:{statement_id}", actor=actor
+            request = IssueRequest.model_validate(
+                {
+                    "recipient": {
+                        "email": statement["actor"]["mbox"].removeprefix("mailto:"),
+                        **({"name": name} if isinstance(name, str) and name else {}),
+                    },
+                    "achievement": key,
+                    "narrative": f"{verb.capitalize()} {statement['object']['id']} (xAPI "
+                    f"statement {statement_id}).",
+                }
             )
-        except LaurelError as exc:
-            report.append({"statement": statement_id, "status": "error", "error": exc.detail})
+        except ValidationError as exc:
+            entry.update(status="error", error=exc.errors()[0]["msg"])
             continue
-        report.append(
-            {
-                "statement": statement_id,
-                "status": "issued" if issued.created else "already issued",
-                "id": f"urn:uuid:{issued.credential.id}",
-            }
-        )
+        rows.append((number, request, f"xapi:{statement_id}"))
+    for outcome in issue_rows(session, services, issuer, rows, actor):
+        result = outcome.report()
+        report[outcome.number].update({k: v for k, v in result.items() if k != "row"})
     return {"statements": report}

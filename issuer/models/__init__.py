@@ -3,6 +3,7 @@
 from issuer.models.apikey import ApiKey
 from issuer.models.audit import AuditEntry
 from issuer.models.credential import Credential
+from issuer.models.effect import PendingEffect
 from issuer.models.issuer import Achievement, Issuer, SigningKey
 from issuer.models.learner import Learner, LearnerEmail
 from issuer.models.skill import CredentialSkill, LearnerGroup
@@ -26,6 +27,7 @@ __all__ = [
     "Learner",
     "LearnerEmail",
     "LearnerGroup",
+    "PendingEffect",
     "PublicProfile",
     "ShareLink",
     "SignInLink",

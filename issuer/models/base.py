@@ -1,4 +1,10 @@
-"""Shared column helpers."""
+"""Shared column helpers, and the one time type every stored time uses.
+
+Times are UTC everywhere: ``UTCDateTime`` stores an aware time converted to UTC (PostgreSQL:
+``timestamptz``; SQLite, which has no time zones: the UTC wall time as text) and reads it back
+aware, in UTC, on both databases, so the same query compares the same instants on both. A naive
+time is refused rather than guessed.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
@@ -13,8 +21,37 @@ def utcnow() -> datetime:
 
 
 def aware(moment: datetime) -> datetime:
-    """A stored time with its zone (SQLite hands them back naive; they are UTC)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """A time with its zone, in UTC (a naive time is taken to be UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def parse_time(value: str) -> datetime:
+    """An ISO 8601 / RFC 3339 time (``Z`` or an offset; naive means UTC), in UTC.
+    ``ValueError`` if it is not one."""
+    return aware(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+
+
+def iso(moment: datetime) -> str:
+    """``2026-03-01T09:00:00Z``: UTC, whole seconds, as credentials write times."""
+    return aware(moment).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware time stored as UTC and read back aware in UTC, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"a stored time needs a time zone: {value!r}")
+        moment = value.astimezone(UTC)
+        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else aware(value)
 
 
 def json_column() -> Any:
@@ -22,4 +59,4 @@ def json_column() -> Any:
 
 
 def time_column(nullable: bool = False) -> Any:
-    return Column(DateTime(timezone=True), nullable=nullable)
+    return Column(UTCDateTime(), nullable=nullable)

@@ -12,11 +12,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from issuer.core.context import Services
-from issuer.core.db import transaction
 from issuer.core.errors import BadRequest, NotFound
 from issuer.models import Issuer, LearnerGroup
 from issuer.models.base import utcnow
+from issuer.people.learners import NewLearner, learners_for
 from issuer.schemas import group_name, normalize_email
 
 MAX_ROSTER = 100_000
@@ -27,7 +26,7 @@ def add(session: Session, issuer_id: int, memberships: Iterable[tuple[int, str]]
     now = utcnow()
     rows = [
         {"issuer_id": issuer_id, "learner_id": learner, "name": name, "created_at": now}
-        for learner, name in set(memberships)
+        for learner, name in sorted(set(memberships))  # one lock order for every writer
     ]
     if not rows:
         return
@@ -64,11 +63,9 @@ def require_group(session: Session, issuer: Issuer, name: str) -> None:
         raise NotFound(f"there is no group {name!r} at this issuer")
 
 
-def replace(services: Services, issuer: Issuer, name: str, emails: list[str]) -> dict[str, Any]:
+def replace(session: Session, issuer: Issuer, name: str, emails: list[str]) -> dict[str, Any]:
     """Make ``emails`` the members of group ``name`` (learners are created for new emails, so
     that their later badges count for the group)."""
-    from issuer.issuing.issuance import resolve_learner
-
     name = normalized(name)
     assert issuer.id is not None
     if len(emails) > MAX_ROSTER:
@@ -79,23 +76,22 @@ def replace(services: Services, issuer: Issuer, name: str, emails: list[str]) ->
             addresses.add(normalize_email(email))
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
-    learners = {resolve_learner(services, email, None, None).id for email in addresses}
-    with transaction(services.engine) as session:
-        session.execute(
-            delete(LearnerGroup).where(
-                col(LearnerGroup.issuer_id) == issuer.id, col(LearnerGroup.name) == name
-            )
+    found = learners_for(session, {email: NewLearner() for email in addresses})
+    learners = {learner.id for learner in found.values()}
+    session.execute(
+        delete(LearnerGroup).where(
+            col(LearnerGroup.issuer_id) == issuer.id, col(LearnerGroup.name) == name
         )
-        add(session, issuer.id, ((learner, name) for learner in learners if learner is not None))
+    )
+    add(session, issuer.id, ((learner, name) for learner in learners if learner is not None))
     return {"name": name, "learners": len(learners)}
 
 
-def remove(services: Services, issuer: Issuer, name: str) -> None:
+def remove(session: Session, issuer: Issuer, name: str) -> None:
     name = normalized(name)
-    with transaction(services.engine) as session:
-        require_group(session, issuer, name)
-        session.execute(
-            delete(LearnerGroup).where(
-                col(LearnerGroup.issuer_id) == issuer.id, col(LearnerGroup.name) == name
-            )
+    require_group(session, issuer, name)
+    session.execute(
+        delete(LearnerGroup).where(
+            col(LearnerGroup.issuer_id) == issuer.id, col(LearnerGroup.name) == name
         )
+    )

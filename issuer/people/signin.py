@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import and_, delete, func, update
 from sqlmodel import Session, col, select
 
+from issuer.context import Services
 from issuer.core import mail
-from issuer.core.context import Services
-from issuer.core.db import transaction
+from issuer.core.db import after_commit
 from issuer.core.errors import BadRequest, TooManyRequests
 from issuer.models import ApiKey, Learner, LearnerEmail, SignInLink, WebSession
 from issuer.models.base import utcnow
@@ -48,6 +48,7 @@ class InvalidLink(BadRequest):
 
 
 def request_link(
+    session: Session,
     services: Services,
     email: str,
     requester: str,
@@ -56,37 +57,37 @@ def request_link(
     learner_id: int | None = None,
     language: str = "en",
 ) -> None:
-    """Email a one-time link to ``email`` (a sign-in link, or one proving an added email)."""
+    """Email a one-time link to ``email`` (a sign-in link, or one proving an added email). The
+    email goes once the unit of work commits (a link that was not stored is never sent)."""
     try:
         email = normalize_email(email)
     except ValueError:
         raise BadRequest("that is not an email address") from None
     now = utcnow()
     token = secrets.token_urlsafe(32)
-    with transaction(services.engine) as session:
-        since = now - RATE_WINDOW
-        by_email = session.exec(
-            select(func.count()).where(SignInLink.email == email, SignInLink.created_at > since)
-        ).one()
-        by_requester = session.exec(
-            select(func.count()).where(
-                SignInLink.requester == digest(requester), SignInLink.created_at > since
-            )
-        ).one()
-        if by_email >= LINKS_PER_EMAIL or by_requester >= LINKS_PER_REQUESTER:
-            raise TooManyRequests("too many links were asked for; try again in 15 minutes")
-        session.add(
-            SignInLink(
-                token_hash=digest(token),
-                email=email,
-                purpose=purpose,
-                learner_id=learner_id,
-                requester=digest(requester),
-                created_at=now,
-                expires_at=now + LINK_LIFETIME,
-            )
+    since = now - RATE_WINDOW
+    by_email = session.exec(
+        select(func.count()).where(SignInLink.email == email, SignInLink.created_at > since)
+    ).one()
+    by_requester = session.exec(
+        select(func.count()).where(
+            SignInLink.requester == digest(requester), SignInLink.created_at > since
         )
-    _send(services, email, token, purpose, language)
+    ).one()
+    if by_email >= LINKS_PER_EMAIL or by_requester >= LINKS_PER_REQUESTER:
+        raise TooManyRequests("too many links were asked for; try again in 15 minutes")
+    session.add(
+        SignInLink(
+            token_hash=digest(token),
+            email=email,
+            purpose=purpose,
+            learner_id=learner_id,
+            requester=digest(requester),
+            created_at=now,
+            expires_at=now + LINK_LIFETIME,
+        )
+    )
+    after_commit(session, lambda: _send(services, email, token, purpose, language))
 
 
 _TEXTS = {
@@ -131,36 +132,32 @@ def _usable(token: str, purpose: str) -> Any:
     )
 
 
-def check_usable(services: Services, token: str, purpose: str) -> None:
+def check_usable(session: Session, token: str, purpose: str) -> None:
     """``InvalidLink`` now, before the learner presses "Continue", if the link cannot work."""
-    with Session(services.engine) as session:
-        found = session.exec(select(SignInLink.id).where(_usable(token, purpose))).first()
+    found = session.exec(select(SignInLink.id).where(_usable(token, purpose))).first()
     if found is None:
         raise InvalidLink(UNUSABLE)
 
 
-def redeem(services: Services, token: str, purpose: str) -> SignInLink:
+def redeem(session: Session, token: str, purpose: str) -> SignInLink:
     """Use a link: ``InvalidLink`` unless it exists, is unused, unexpired and for ``purpose``."""
-    with transaction(services.engine) as session:
-        used = session.execute(
-            update(SignInLink).where(_usable(token, purpose)).values(used_at=utcnow())
-        )
-        if used.rowcount != 1:  # type: ignore[attr-defined]
-            raise InvalidLink(UNUSABLE)
-        link = session.exec(select(SignInLink).where(SignInLink.token_hash == digest(token))).one()
-        session.expunge(link)
-        return link
+    used = session.execute(
+        update(SignInLink).where(_usable(token, purpose)).values(used_at=utcnow())
+    )
+    if used.rowcount != 1:  # type: ignore[attr-defined]
+        raise InvalidLink(UNUSABLE)
+    link = session.exec(select(SignInLink).where(SignInLink.token_hash == digest(token))).one()
+    return link
 
 
-def sign_in(services: Services, email: str) -> Learner:
+def sign_in(session: Session, email: str) -> Learner:
     """The learner who owns ``email`` (now verified), created if the email is new."""
-    from issuer.issuing.issuance import resolve_learner
+    from issuer.people.learners import resolve_learner
 
-    learner = resolve_learner(services, email, None, None)
-    with transaction(services.engine) as session:
-        session.execute(
-            update(LearnerEmail).where(col(LearnerEmail.email) == email).values(verified=True)
-        )
+    learner = resolve_learner(session, email)
+    session.execute(
+        update(LearnerEmail).where(col(LearnerEmail.email) == email).values(verified=True)
+    )
     return learner
 
 
@@ -172,24 +169,23 @@ class Started:
 
 
 def start_session(
-    services: Services, *, learner_id: int | None = None, api_key_id: int | None = None
+    session: Session, *, learner_id: int | None = None, api_key_id: int | None = None
 ) -> Started:
     kind = "learner" if learner_id is not None else "staff"
     lifetime = LEARNER_SESSION if kind == "learner" else STAFF_SESSION
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     now = utcnow()
-    with transaction(services.engine) as session:
-        session.add(
-            WebSession(
-                token_hash=digest(token),
-                kind=kind,
-                learner_id=learner_id,
-                api_key_id=api_key_id,
-                csrf=csrf,
-                created_at=now,
-                expires_at=now + lifetime,
-            )
+    session.add(
+        WebSession(
+            token_hash=digest(token),
+            kind=kind,
+            learner_id=learner_id,
+            api_key_id=api_key_id,
+            csrf=csrf,
+            created_at=now,
+            expires_at=now + lifetime,
         )
+    )
     return Started(token, csrf, lifetime)
 
 
@@ -217,29 +213,26 @@ def find_session(session: Session, token: str | None, kind: str) -> WebSession |
     return found
 
 
-def end_session(services: Services, token: str | None) -> None:
+def end_session(session: Session, token: str | None) -> None:
     if token:
-        with transaction(services.engine) as session:
-            session.execute(delete(WebSession).where(col(WebSession.token_hash) == digest(token)))
+        session.execute(delete(WebSession).where(col(WebSession.token_hash) == digest(token)))
 
 
-def staff_sign_in(services: Services, key: str) -> Started:
+def staff_sign_in(session: Session, key: str) -> Started:
     """A dashboard session for an API key with the ``read`` scope."""
     from issuer.core.errors import Forbidden
     from issuer.institutes.apikeys import authenticate
 
-    with Session(services.engine) as session:
-        api_key = authenticate(session, f"Bearer {key.strip()}")
-        if not api_key.has("read"):
-            raise Forbidden("this API key lacks the 'read' scope")
-    return start_session(services, api_key_id=api_key.id)
+    api_key = authenticate(session, f"Bearer {key.strip()}")
+    if not api_key.has("read"):
+        raise Forbidden("this API key lacks the 'read' scope")
+    return start_session(session, api_key_id=api_key.id)
 
 
-def purge(services: Services, older_than: timedelta = timedelta(days=1)) -> int:
+def purge(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
     """Delete sign-in links and sessions that expired more than ``older_than`` ago (the
     rate limit only looks back 15 minutes); returns how many rows went."""
     cutoff = utcnow() - older_than
-    with transaction(services.engine) as session:
-        links = session.execute(delete(SignInLink).where(col(SignInLink.expires_at) < cutoff))
-        sessions = session.execute(delete(WebSession).where(col(WebSession.expires_at) < cutoff))
-        return int(links.rowcount + sessions.rowcount)  # type: ignore[attr-defined]
+    links = session.execute(delete(SignInLink).where(col(SignInLink.expires_at) < cutoff))
+    sessions = session.execute(delete(WebSession).where(col(WebSession.expires_at) < cutoff))
+    return int(links.rowcount + sessions.rowcount)  # type: ignore[attr-defined]

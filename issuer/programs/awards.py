@@ -2,23 +2,25 @@
 achievement, ``electives_needed`` of the electives, and every nested programme's award), the
 programme's award credential is issued automatically — exactly once, because its idempotency key
 (``program:{id}:{learner}``) is unique in the database — with the credentials that earned it as
-evidence. An award can complete an enclosing programme in turn."""
+evidence. An award can complete an enclosing programme in turn.
+
+Awards follow issuance as a post-commit effect (``programs.award``, see ``issuer.core.effects``):
+issuing a credential that counts towards a programme records the effect in the same transaction,
+and ``handle`` runs it after the commit, retried until it succeeds."""
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from issuer.catalogue import Program
-from issuer.core.context import Services
-from issuer.core.errors import LaurelError
+from issuer.context import Services
+from issuer.core.effects import PROGRAM_AWARDS
 from issuer.models import Achievement, Credential, Issuer, LearnerEmail
 from issuer.schemas import IssueRequest
 
-log = logging.getLogger("laurel")
 MAX_ROUNDS = 4
 
 
@@ -59,29 +61,41 @@ def progress(program: Program, held: dict[str, Any], awards: dict[str, str]) -> 
     }
 
 
+EFFECT = PROGRAM_AWARDS
+
+
+def handle(session: Session, services: Services, payload: dict[str, Any]) -> None:
+    """The ``programs.award`` effect (``issuer.effects``)."""
+    award_completed(session, services, str(payload["issuer"]), int(payload["learner"]))
+
+
 def award_completed(
-    services: Services, issuer_slug: str, learner_id: int, actor: str = "programs"
+    session: Session,
+    services: Services,
+    issuer_slug: str,
+    learner_id: int,
+    actor: str = "programs",
 ) -> list[str]:
-    """Issue every award the learner has now earned; returns the new credential ids."""
-    from issuer.catalogue.frameworks import catalogue
+    """Issue, in ``session``, every award the learner has now earned; returns the new
+    credential ids. Idempotent: an award already issued is found by its idempotency key."""
     from issuer.institutes.issuers import get_issuer
     from issuer.issuing.issuance import find_by_key, issue
+    from issuer.skills.frameworks import catalogue
 
     issued: list[str] = []
     programs = catalogue(services).programs
     awards = {p.id: p.award for p in programs}
+    issuer = get_issuer(session, issuer_slug)
     for _ in range(MAX_ROUNDS):
-        with Session(services.engine) as session:
-            issuer = get_issuer(session, issuer_slug)
-            held = _held(session, issuer, learner_id)
-            offered = set(
-                session.exec(select(Achievement.key).where(Achievement.issuer_id == issuer.id))
+        held = _held(session, issuer, learner_id)
+        offered = set(
+            session.exec(select(Achievement.key).where(Achievement.issuer_id == issuer.id))
+        )
+        email = session.exec(
+            select(LearnerEmail.email).where(
+                LearnerEmail.learner_id == learner_id, col(LearnerEmail.is_primary).is_(True)
             )
-            email = session.exec(
-                select(LearnerEmail.email).where(
-                    LearnerEmail.learner_id == learner_id, col(LearnerEmail.is_primary).is_(True)
-                )
-            ).first()
+        ).first()
         due = [
             p
             for p in programs
@@ -89,11 +103,11 @@ def award_completed(
         ]
         if not due or email is None:
             break
+        new_this_round = 0
         for program in due:
             key = f"program:{program.id}:{learner_id}"
-            with Session(services.engine) as session:
-                if issuer.id is not None and find_by_key(session, issuer.id, key):
-                    continue
+            if issuer.id is not None and find_by_key(session, issuer.id, key):
+                continue
             earned = [
                 c
                 for k in (
@@ -118,49 +132,12 @@ def award_completed(
                     "narrative": f"Completed {program.name}.",
                 }
             )
-            try:
-                result = issue(
-                    services,
-                    issuer_slug,
-                    request,
-                    idempotency_key=key,
-                    actor=actor,
-                    check_programs=False,
-                )
-            except LaurelError as exc:  # a concurrent completion won the key: that is fine
-                log.info("programme award %s not issued again: %s", key, exc.detail)
-                continue
+            result = issue(
+                session, services, issuer_slug, request, idempotency_key=key, actor=actor
+            )
             if result.created:
                 issued.append(result.credential.id)
-        if not issued:
+                new_this_round += 1
+        if not new_this_round:
             break
     return issued
-
-
-def relevant_keys(services: Services) -> frozenset[str]:
-    """Achievement keys that count towards some programme (others never complete one)."""
-    from issuer.catalogue.frameworks import catalogue
-
-    found = services.cache.get("programme-keys")
-    if not isinstance(found, frozenset):
-        programs = catalogue(services).programs
-        awards = {p.id: p.award for p in programs}
-        found = services.cache["programme-keys"] = frozenset(
-            key
-            for p in programs
-            for key in (*p.required, *p.electives, *(awards[n] for n in p.programs if n in awards))
-        )
-    return found
-
-
-def after_issuance(
-    services: Services, issuer_slug: str, achievement_key: str, learner_id: int
-) -> None:
-    """The hook issuance calls: award what the new credential completed (never fails the
-    issuance it follows; a failure is logged)."""
-    if achievement_key not in relevant_keys(services):
-        return
-    try:
-        award_completed(services, issuer_slug, learner_id)
-    except Exception:  # the credential itself was issued; report, do not undo
-        log.exception("programme check after issuing %s failed", achievement_key)

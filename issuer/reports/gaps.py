@@ -11,13 +11,13 @@ from sqlmodel import Session
 
 import badge_templates
 from issuer.catalogue import Catalogue
-from issuer.catalogue.frameworks import catalogue
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.core.errors import NotFound
-from issuer.issuing.programs import _held
 from issuer.models import Issuer
+from issuer.programs.awards import _held
+from issuer.reports.learners import learner_id
 from issuer.skills.cloud import profiles
-from issuer.skills.reports import learner_id
+from issuer.skills.frameworks import catalogue
 
 TARGETS = badge_templates.PATH / "targets"
 
@@ -43,7 +43,7 @@ def targets(services: Services) -> dict[str, dict[str, Any]]:
 
 
 def gap(
-    services: Services, session: Session, issuer: Issuer, email: str, target_id: str
+    session: Session, services: Services, issuer: Issuer, email: str, target_id: str
 ) -> dict[str, Any]:
     """A learner's (by email) gap to a target, from what ``issuer`` issued them."""
     target(services, target_id)  # an unknown target is a 404 before the learner is looked up

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.core.errors import BadRequest, NotFound
 from issuer.models import Credential, Issuer, LearnerEmail
 from issuer.schemas import normalize_email
@@ -59,10 +59,10 @@ def learner_id(session: Session, email: str) -> int:
 
 
 def program_progress(
-    services: Services, session: Session, issuer: Issuer, email: str
+    session: Session, services: Services, issuer: Issuer, email: str
 ) -> list[dict[str, Any]]:
-    from issuer.catalogue.frameworks import catalogue
-    from issuer.issuing.programs import _held, progress
+    from issuer.programs.awards import _held, progress
+    from issuer.skills.frameworks import catalogue
 
     held = _held(session, issuer, learner_id(session, email))
     programs = catalogue(services).programs

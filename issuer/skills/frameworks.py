@@ -10,19 +10,16 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from issuer.catalogue import Catalogue, Framework, Skill, load_catalogue
-from issuer.core.context import Services
+from issuer.catalogue import Catalogue, Framework, Skill, shared
+from issuer.context import Services
 from issuer.core.errors import NotFound
-from issuer.issuing.achievements import achievement_id
+from issuer.institutes.issuers import achievement_id
 from issuer.models import Achievement, Issuer
 
 
 def catalogue(services: Services) -> Catalogue:
     """The bundled catalogue, loaded once per process."""
-    found = services.cache.get("catalogue")
-    if not isinstance(found, Catalogue):
-        found = services.cache["catalogue"] = load_catalogue()
-    return found
+    return shared(services.cache)
 
 
 def skill_view(services: Services, framework_id: str, code: str) -> dict[str, Any]:
@@ -58,7 +55,7 @@ def skill_view(services: Services, framework_id: str, code: str) -> dict[str, An
     }
 
 
-def programs(services: Services, session: Session, issuer: Issuer) -> list[dict[str, Any]]:
+def programs(session: Session, services: Services, issuer: Issuer) -> list[dict[str, Any]]:
     """The catalogue programmes whose achievements this issuer offers."""
     offered = set(session.exec(select(Achievement.key).where(Achievement.issuer_id == issuer.id)))
     result = []

@@ -1,7 +1,8 @@
 """The fetcher the service's own verification uses: documents Laurel itself publishes (status
-lists, DID documents) are answered from the database, everything else goes to the network
-through the verifier's ``HttpFetcher``. So a credential this instance issued verifies here even
-when the instance cannot reach its own public URL."""
+lists, DID documents) are answered from the database, through the caller's unit of work;
+everything else goes to the network through the verifier's ``HttpFetcher``. So a credential this
+instance issued verifies here even when the instance cannot reach its own public URL, and a page
+view takes one database connection, not two."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import re
 
 from sqlmodel import Session
 
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.core.errors import LaurelError
 from issuer.institutes import issuers
 from issuer.issuing import statuslists
@@ -22,7 +23,10 @@ _DID = re.compile(r"^/issuers/([a-z0-9-]+)/did\.json$")
 
 
 class LocalFirstFetcher:
-    def __init__(self, services: Services, network: Fetcher | None = None) -> None:
+    def __init__(
+        self, session: Session, services: Services, network: Fetcher | None = None
+    ) -> None:
+        self.session = session
         self.services = services
         self.network = network or services.network or HttpFetcher()
 
@@ -33,13 +37,11 @@ class LocalFirstFetcher:
         path = url.removeprefix(base)
         try:
             if match := _STATUS.match(path):
-                return statuslists.signed_list(self.services, int(match.group(1)))[0]
+                return statuslists.signed_list(self.session, self.services, int(match.group(1)))[0]
             if match := _DID.match(path):
-                with Session(self.services.engine) as session:
-                    issuer = issuers.get_issuer(session, match.group(1))
-                    return json.dumps(
-                        issuers.did_document(session, issuer, self.services.settings)
-                    ).encode()
+                issuer = issuers.get_issuer(self.session, match.group(1))
+                document = issuers.did_document(self.session, issuer, self.services.settings)
+                return json.dumps(document).encode()
         except LaurelError as exc:
             raise FetchError(url, exc.detail) from exc
         return self.network(url)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.core.errors import NotFound
 from issuer.issuing.credentials import parse_id
 from issuer.models import Achievement, Credential, Issuer
@@ -104,8 +104,8 @@ class View:
 
 
 def stored_view(
-    services: Services,
     session: Session,
+    services: Services,
     credential_id: str,
     fetcher: Fetcher | None = None,
     email: str | None = None,
@@ -121,7 +121,7 @@ def stored_view(
     if found is None:
         raise NotFound("Laurel has no badge with this id; check the link or the QR code")
     row, slug, design = found
-    report = trust.verify(services, row.document, fetcher=fetcher, email=email)
+    report = trust.verify(session, services, row.document, fetcher=fetcher, email=email)
     return View(
         report=report,
         credential=row.document,
@@ -134,6 +134,7 @@ def stored_view(
 
 
 def submitted_view(
+    session: Session,
     services: Services,
     source: dict[str, Any] | str | bytes,
     fetcher: Fetcher | None = None,
@@ -141,5 +142,5 @@ def submitted_view(
 ) -> View:
     """Verify anything someone pasted or uploaded (and, given ``email``, whether it was issued
     to that email)."""
-    report = trust.verify(services, source, fetcher=fetcher, email=email)
+    report = trust.verify(session, services, source, fetcher=fetcher, email=email)
     return View(report=report, credential=report.credential or {})

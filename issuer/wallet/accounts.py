@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from issuer.context import Services
 from issuer.core import audit
-from issuer.core.context import Services
-from issuer.core.db import transaction
+from issuer.core.effects import PROGRAM_AWARDS, emit
 from issuer.core.errors import BadRequest, Conflict, NotFound
 from issuer.models import (
     Credential,
@@ -55,17 +55,22 @@ def emails(session: Session, learner_id: int) -> list[LearnerEmail]:
 
 
 def request_email(
-    services: Services, learner_id: int, email: str, requester: str, language: str = "en"
+    session: Session,
+    services: Services,
+    learner_id: int,
+    email: str,
+    requester: str,
+    language: str = "en",
 ) -> str:
     """Send a link proving ``email`` to it; the learner must open it while signed in."""
     try:
         email = normalize_email(email)
     except ValueError:
         raise BadRequest("that is not an email address") from None
-    with Session(services.engine) as session:
-        if any(e.email == email and e.verified for e in emails(session, learner_id)):
-            raise BadRequest(f"{email} is already in your wallet")
+    if any(e.email == email and e.verified for e in emails(session, learner_id)):
+        raise BadRequest(f"{email} is already in your wallet")
     signin.request_link(
+        session,
         services,
         email,
         requester,
@@ -76,52 +81,46 @@ def request_email(
     return email
 
 
-def confirm_email(services: Services, learner_id: int, token: str) -> str:
+def confirm_email(session: Session, learner_id: int, token: str) -> str:
     """Use an add-email link (it must have been asked for by this learner): the email joins the
     wallet, merging the learner record it belonged to, if any. Returns the email."""
-    with Session(services.engine) as session:
-        link = session.exec(
-            select(SignInLink).where(SignInLink.token_hash == signin.digest(token))
-        ).first()
-        if link is not None and link.used_at is None and link.learner_id != learner_id:
-            raise signin.InvalidLink(
-                "open this link in the browser where you asked for it, signed in to that wallet"
-            )
-    used = signin.redeem(services, token, signin.ADD_EMAIL)
+    link = session.exec(
+        select(SignInLink).where(SignInLink.token_hash == signin.digest(token))
+    ).first()
+    if link is not None and link.used_at is None and link.learner_id != learner_id:
+        raise signin.InvalidLink(
+            "open this link in the browser where you asked for it, signed in to that wallet"
+        )
+    used = signin.redeem(session, token, signin.ADD_EMAIL)
     merged = False
-    with transaction(services.engine) as session:
-        owner = session.exec(select(LearnerEmail).where(LearnerEmail.email == used.email)).first()
-        if owner is None:
-            session.add(LearnerEmail(learner_id=learner_id, email=used.email, verified=True))
-        elif owner.learner_id == learner_id:
-            owner.verified = True
-            session.add(owner)
-        else:
-            merge(session, into=learner_id, other=owner.learner_id)
-            session.execute(
-                update(LearnerEmail)
-                .where(col(LearnerEmail.email) == used.email)
-                .values(verified=True)
-            )
-            merged = True
+    owner = session.exec(select(LearnerEmail).where(LearnerEmail.email == used.email)).first()
+    if owner is None:
+        session.add(LearnerEmail(learner_id=learner_id, email=used.email, verified=True))
+    elif owner.learner_id == learner_id:
+        owner.verified = True
+        session.add(owner)
+    else:
+        merge(session, into=learner_id, other=owner.learner_id)
+        session.execute(
+            update(LearnerEmail).where(col(LearnerEmail.email) == used.email).values(verified=True)
+        )
+        merged = True
     if merged:
-        _award_programmes(services, learner_id)
+        _award_programmes(session, learner_id)
     return used.email
 
 
-def _award_programmes(services: Services, learner_id: int) -> None:
-    """Badges of two records together may complete a programme neither completed alone."""
-    from issuer.issuing.programs import award_completed
-
-    with Session(services.engine) as session:
-        slugs = session.exec(
-            select(Issuer.slug)
-            .join(Credential, col(Credential.issuer_id) == Issuer.id)
-            .where(Credential.learner_id == learner_id)
-            .distinct()
-        ).all()
-    for slug in slugs:
-        award_completed(services, slug, learner_id, actor="wallet")
+def _award_programmes(session: Session, learner_id: int) -> None:
+    """Badges of two records together may complete a programme neither completed alone: a
+    ``programs.award`` effect per issuer, run after the merge commits."""
+    slugs = session.exec(
+        select(Issuer.slug)
+        .join(Credential, col(Credential.issuer_id) == Issuer.id)
+        .where(Credential.learner_id == learner_id)
+        .distinct()
+    ).all()
+    for slug in sorted(slugs):
+        emit(session, PROGRAM_AWARDS, {"issuer": slug, "learner": learner_id})
 
 
 def merge(session: Session, *, into: int, other: int) -> None:
@@ -171,31 +170,29 @@ def merge(session: Session, *, into: int, other: int) -> None:
     audit.append(session, "wallet", "learner.merge", f"learner:{into}", {"merged": other})
 
 
-def set_primary(services: Services, learner_id: int, email: str) -> None:
-    with transaction(services.engine) as session:
-        chosen = _own(session, learner_id, email)
-        if not chosen.verified:
-            raise BadRequest("only a verified email can be the primary one")
-        session.execute(
-            update(LearnerEmail)
-            .where(col(LearnerEmail.learner_id) == learner_id)
-            .values(is_primary=False)
-        )
-        chosen.is_primary = True
-        session.add(chosen)
+def set_primary(session: Session, learner_id: int, email: str) -> None:
+    chosen = _own(session, learner_id, email)
+    if not chosen.verified:
+        raise BadRequest("only a verified email can be the primary one")
+    session.execute(
+        update(LearnerEmail)
+        .where(col(LearnerEmail.learner_id) == learner_id)
+        .values(is_primary=False)
+    )
+    chosen.is_primary = True
+    session.add(chosen)
 
 
-def remove_email(services: Services, learner_id: int, email: str) -> None:
+def remove_email(session: Session, learner_id: int, email: str) -> None:
     """Remove an email. Badges already issued to it stay in the wallet; new ones no longer
     arrive here. The primary email and the last verified one cannot be removed."""
-    with transaction(services.engine) as session:
-        chosen = _own(session, learner_id, email)
-        if chosen.is_primary:
-            raise Conflict("choose another primary email before removing this one")
-        others = [e for e in emails(session, learner_id) if e.verified and e.email != email]
-        if not others:
-            raise Conflict("this is the last verified email of your wallet")
-        session.delete(chosen)
+    chosen = _own(session, learner_id, email)
+    if chosen.is_primary:
+        raise Conflict("choose another primary email before removing this one")
+    others = [e for e in emails(session, learner_id) if e.verified and e.email != email]
+    if not others:
+        raise Conflict("this is the last verified email of your wallet")
+    session.delete(chosen)
 
 
 def _own(session: Session, learner_id: int, email: str) -> LearnerEmail:
@@ -213,72 +210,68 @@ def _own(session: Session, learner_id: int, email: str) -> LearnerEmail:
     return found
 
 
-def personal_data(services: Services, learner_id: int) -> dict[str, Any]:
+def personal_data(session: Session, services: Services, learner_id: int) -> dict[str, Any]:
     """Everything Laurel holds about the learner, as one JSON document."""
     from issuer.wallet import badges as wallet
     from issuer.wallet import sharing
 
-    with Session(services.engine) as session:
-        learner = session.get(Learner, learner_id)
-        if learner is None:
-            raise NotFound("there is no such learner")
-        public = session.exec(
-            select(PublicProfile).where(PublicProfile.learner_id == learner_id)
-        ).first()
-        return {
-            "exportedAt": utcnow().isoformat(),
-            "learner": {
-                "subjectId": learner.subject_id,
-                "name": learner.name,
-                "did": learner.did,
-                "createdAt": learner.created_at.isoformat(),
-            },
-            "emails": [
-                {"email": e.email, "verified": e.verified, "primary": e.is_primary}
-                for e in emails(session, learner_id)
-            ],
-            "groups": [
-                {"issuer": issuer_name, "group": name}
-                for name, issuer_name in session.exec(
-                    select(LearnerGroup.name, Issuer.name)
-                    .join(Issuer, col(Issuer.id) == LearnerGroup.issuer_id)
-                    .where(LearnerGroup.learner_id == learner_id)
-                )
-            ],
-            "badges": [
-                {
-                    "ref": b.ref,
-                    "name": b.name,
-                    "issuer": b.issuer_name,
-                    "issuedOn": b.issued_on.isoformat() if b.issued_on else None,
-                    "status": b.status,
-                    "imported": b.imported,
-                }
-                for b in wallet.badges(session, learner_id)
-            ],
-            "shareLinks": sharing.listing(services, session, learner_id),
-            "publicProfile": None
-            if public is None
-            else {
-                "slug": public.slug,
-                "displayName": public.display_name,
-                "headline": public.headline,
-                "published": public.published,
-                "badges": public.badges,
-            },
-        }
+    learner = session.get(Learner, learner_id)
+    if learner is None:
+        raise NotFound("there is no such learner")
+    public = session.exec(
+        select(PublicProfile).where(PublicProfile.learner_id == learner_id)
+    ).first()
+    return {
+        "exportedAt": utcnow().isoformat(),
+        "learner": {
+            "subjectId": learner.subject_id,
+            "name": learner.name,
+            "did": learner.did,
+            "createdAt": learner.created_at.isoformat(),
+        },
+        "emails": [
+            {"email": e.email, "verified": e.verified, "primary": e.is_primary}
+            for e in emails(session, learner_id)
+        ],
+        "groups": [
+            {"issuer": issuer_name, "group": name}
+            for name, issuer_name in session.exec(
+                select(LearnerGroup.name, Issuer.name)
+                .join(Issuer, col(Issuer.id) == LearnerGroup.issuer_id)
+                .where(LearnerGroup.learner_id == learner_id)
+            )
+        ],
+        "badges": [
+            {
+                "ref": b.ref,
+                "name": b.name,
+                "issuer": b.issuer_name,
+                "issuedOn": b.issued_on.isoformat() if b.issued_on else None,
+                "status": b.status,
+                "imported": b.imported,
+            }
+            for b in wallet.badges(session, learner_id)
+        ],
+        "shareLinks": sharing.listing(session, services, learner_id),
+        "publicProfile": None
+        if public is None
+        else {
+            "slug": public.slug,
+            "displayName": public.display_name,
+            "headline": public.headline,
+            "published": public.published,
+            "badges": public.badges,
+        },
+    }
 
 
-def export_zip(services: Services, learner_id: int) -> bytes:
+def export_zip(session: Session, services: Services, learner_id: int) -> bytes:
     """A zip of every badge in its original form (issued ones as signed JSON, imported ones as
     they came), a signed CLR 2.0 transcript per issuer of this instance, and a README."""
     from issuer.issuing.clr import build_clr
 
     buffer = io.BytesIO()
-    with (
-        Session(services.engine) as session,
-        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
-    ):
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         learner = session.get(Learner, learner_id)
         if learner is None:
             raise NotFound("there is no such learner")
@@ -287,15 +280,16 @@ def export_zip(services: Services, learner_id: int) -> bytes:
             archive.writestr(
                 f"issued/{row.id}.json", json.dumps(row.document, ensure_ascii=False, indent=2)
             )
-        for row in session.exec(
+        for imported in session.exec(
             select(ImportedCredential).where(ImportedCredential.learner_id == learner_id)
         ):
-            archive.writestr(f"imported/{row.id}{_extension(row.media_type)}", row.original)
+            name = f"imported/{imported.id}{_extension(imported.media_type)}"
+            archive.writestr(name, imported.original)
         transcripts = []
         for issuer in {row.issuer_id: None for row in issued if row.revoked_at is None}:
             found = session.get(Issuer, issuer)
             assert found is not None
-            clr = build_clr(services, session, found, learner, issued)
+            clr = build_clr(session, services, found, learner, issued)
             archive.writestr(
                 f"clr/{found.slug}.json", json.dumps(clr, ensure_ascii=False, indent=2)
             )
@@ -328,41 +322,39 @@ def _readme(issued: int, transcripts: list[str]) -> str:
     )
 
 
-def delete_account(services: Services, learner_id: int) -> None:
+def delete_account(session: Session, learner_id: int) -> None:
     """Delete the learner's personal data; keep the issuers' records of issuance."""
-    with transaction(services.engine) as session:
-        learner = session.get(Learner, learner_id)
-        if learner is None or learner.deleted_at is not None:
-            raise NotFound("there is no such account")
-        addresses = [e.email for e in emails(session, learner_id)]
-        session.execute(
-            delete(SignInLink).where(
-                col(SignInLink.email).in_(addresses) | (col(SignInLink.learner_id) == learner_id)
-            )
+    learner = session.get(Learner, learner_id)
+    if learner is None or learner.deleted_at is not None:
+        raise NotFound("there is no such account")
+    addresses = [e.email for e in emails(session, learner_id)]
+    session.execute(
+        delete(SignInLink).where(
+            col(SignInLink.email).in_(addresses) | (col(SignInLink.learner_id) == learner_id)
         )
-        for table in (ShareLink, PublicProfile, WebSession, LearnerEmail, LearnerGroup):
-            session.execute(delete(table).where(col(table.learner_id) == learner_id))
-        session.execute(
-            delete(ImportedCredential).where(col(ImportedCredential.learner_id) == learner_id)
-        )
-        learner.name = None
-        learner.did = None
-        learner.deleted_at = utcnow()
-        session.add(learner)
-        audit.append(session, "wallet", "learner.delete", f"learner:{learner_id}", {})
+    )
+    for table in (ShareLink, PublicProfile, WebSession, LearnerEmail, LearnerGroup):
+        session.execute(delete(table).where(col(table.learner_id) == learner_id))
+    session.execute(
+        delete(ImportedCredential).where(col(ImportedCredential.learner_id) == learner_id)
+    )
+    learner.name = None
+    learner.did = None
+    learner.deleted_at = utcnow()
+    session.add(learner)
+    audit.append(session, "wallet", "learner.delete", f"learner:{learner_id}", {})
 
 
-def remove_import(services: Services, learner_id: int, ref: str) -> None:
+def remove_import(session: Session, learner_id: int, ref: str) -> None:
     """Remove an imported badge (and its share links) from the wallet."""
     from issuer.wallet.badges import imported_credential
 
-    with transaction(services.engine) as session:
-        row = imported_credential(session, learner_id, ref)
-        session.execute(delete(ShareLink).where(col(ShareLink.imported_id) == row.id))
-        profile = session.exec(
-            select(PublicProfile).where(PublicProfile.learner_id == learner_id)
-        ).first()
-        if profile is not None and ref in profile.badges:
-            profile.badges = [r for r in profile.badges if r != ref]
-            session.add(profile)
-        session.delete(row)
+    row = imported_credential(session, learner_id, ref)
+    session.execute(delete(ShareLink).where(col(ShareLink.imported_id) == row.id))
+    profile = session.exec(
+        select(PublicProfile).where(PublicProfile.learner_id == learner_id)
+    ).first()
+    if profile is not None and ref in profile.badges:
+        profile.badges = [r for r in profile.badges if r != ref]
+        session.add(profile)
+    session.delete(row)

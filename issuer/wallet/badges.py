@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.core.errors import NotFound
 from issuer.models import (
     Achievement,
@@ -25,7 +25,8 @@ from issuer.models import (
     LearnerEmail,
 )
 from issuer.models.base import aware
-from issuer.skills.cloud import SkillEntry, SkillKey, _framework, profiles
+from issuer.skills.cloud import SkillEntry, SkillKey, profiles
+from issuer.skills.weights import framework_of
 from issuer.verification.verdicts import assess
 
 DEFAULT_ANNUAL_HOURS = 80.0
@@ -74,7 +75,7 @@ def _skills(achievement: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
         if isinstance(alignment, dict):
             code = str(alignment.get("targetCode") or alignment.get("targetName") or "")
             name = str(alignment.get("targetName") or code)
-            found.append((_framework(alignment), code, name))
+            found.append((framework_of(alignment), code, name))
     return tuple(found)
 
 
@@ -288,19 +289,19 @@ def held_keys(session: Session, learner_id: int, now: datetime | None = None) ->
     return set(rows)
 
 
-def gap(services: Services, session: Session, learner_id: int, target_id: str) -> dict[str, Any]:
-    from issuer.skills.gaps import gap_report
+def gap(session: Session, services: Services, learner_id: int, target_id: str) -> dict[str, Any]:
+    from issuer.reports.gaps import gap_report
 
     return gap_report(
         services, profile(session, learner_id), held_keys(session, learner_id), target_id
     )
 
 
-def programmes(services: Services, session: Session, learner_id: int) -> list[dict[str, Any]]:
+def programmes(session: Session, services: Services, learner_id: int) -> list[dict[str, Any]]:
     """Progress per programme, at every issuer the learner has badges from, for programmes
     with something done."""
-    from issuer.catalogue.frameworks import catalogue
-    from issuer.issuing.programs import _held, progress
+    from issuer.programs.awards import _held, progress
+    from issuer.skills.frameworks import catalogue
 
     programs = catalogue(services).programs
     awards = {p.id: p.award for p in programs}

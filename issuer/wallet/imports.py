@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import struct
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,11 +26,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from issuer.core.context import Services
-from issuer.core.db import transaction
+from issuer.context import Services
 from issuer.core.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from issuer.models import Credential, ImportedCredential, Issuer, Learner, LearnerEmail
-from issuer.skills.cloud import _framework, base_weight, recency
+from issuer.skills.weights import base_weight, framework_of, recency
 from issuer.verification import trust
 from issuer.verification.fetching import LocalFirstFetcher
 from issuer.wallet.imports_legacy import (
@@ -77,6 +76,7 @@ _OTHER_FILES = {
 
 
 def import_badge(
+    session: Session,
     services: Services,
     learner_id: int,
     data: bytes | None = None,
@@ -90,22 +90,21 @@ def import_badge(
     raises a ``LaurelError`` (``BadRequest``, ``PayloadTooLarge``, ``Conflict``, ``NotFound``)
     and stores nothing."""
     now = utc(now)
-    emails = _learner_emails(services, learner_id)
-    original, source_url = _obtain(services, data, url, filename)
+    emails = _learner_emails(session, services, learner_id)
+    original, source_url = _obtain(session, services, data, url, filename)
     label = source_url or filename or "The upload"
-    badge = _read(services, original, label)
+    badge = _read(session, services, original, label)
     if not badge.legacy:
-        _refuse_own(services, badge.document, learner_id, emails)
-    with Session(services.engine, expire_on_commit=False) as session:
-        existing = _find(session, learner_id, badge.credential_id, original)
+        _refuse_own(session, services, badge.document, learner_id, emails)
+    existing = _find(session, learner_id, badge.credential_id, original)
     # Imported again: checked again. Only a verified copy replaces a stored one that is not.
     retry = existing is not None and existing.verdict != VERIFIED and existing.original != original
     if existing is not None and (badge.legacy or not retry):
-        return recheck(services, existing, now=now)
+        return recheck(session, services, existing, now=now)
     if badge.legacy:
-        fields = legacy_fields(services, badge, now)
+        fields = legacy_fields(session, services, badge, now)
     else:
-        fields = _verify(services, badge, original, now, label)
+        fields = _verify(session, services, badge, original, now, label)
     values = {
         "original": original,
         "media_type": badge.media_type,
@@ -118,21 +117,31 @@ def import_badge(
     }
     if existing is not None:
         if fields["verdict"] != VERIFIED:
-            return recheck(services, existing, now=now)
-        return _save(services, existing, values)
-    return _insert(services, ImportedCredential(learner_id=learner_id, created_at=now, **values))
+            return recheck(session, services, existing, now=now)
+        return _save(session, services, existing, values)
+    return _insert(
+        session, services, ImportedCredential(learner_id=learner_id, created_at=now, **values)
+    )
 
 
 def recheck(
-    services: Services, imported: ImportedCredential, *, now: datetime | None = None
+    session: Session,
+    services: Services,
+    imported: ImportedCredential,
+    *,
+    now: datetime | None = None,
 ) -> ImportedCredential:
     """Verify the stored original again (it may have been revoked or expired since) and store
     the new verdict. Legacy badges stay legacy: only ``checked_at`` changes."""
-    return recheck_report(services, imported, now=now)[0]
+    return recheck_report(session, services, imported, now=now)[0]
 
 
 def recheck_report(
-    services: Services, imported: ImportedCredential, *, now: datetime | None = None
+    session: Session,
+    services: Services,
+    imported: ImportedCredential,
+    *,
+    now: datetime | None = None,
 ) -> tuple[ImportedCredential, Report | None]:
     """``recheck``, also returning the verifier's report (``None`` for a legacy badge), for a
     page that shows every check."""
@@ -140,56 +149,35 @@ def recheck_report(
     changes: dict[str, Any] = {"checked_at": now}
     report = None
     if not imported.legacy:
-        report = _run_verifier(services, imported.original, now)
+        report = _run_verifier(session, services, imported.original, now)
         changes.update(verdict=report.verdict.value, report=report.to_dict())
-    return _save(services, imported, changes), report
+    return _save(session, services, imported, changes), report
 
 
 def _save(
-    services: Services, imported: ImportedCredential, changes: dict[str, Any]
+    session: Session, services: Services, imported: ImportedCredential, changes: dict[str, Any]
 ) -> ImportedCredential:
     """Write ``changes`` to the stored row (and to ``imported``, so the caller sees them)."""
-    with transaction(services.engine) as session:
-        row = session.get(ImportedCredential, imported.id)
-        if row is None:
-            raise NotFound(f"there is no imported badge {imported.id}")
-        for name, value in changes.items():
-            setattr(row, name, value)
-            setattr(imported, name, value)
-        session.add(row)
+    row = session.get(ImportedCredential, imported.id)
+    if row is None:
+        raise NotFound(f"there is no imported badge {imported.id}")
+    for name, value in changes.items():
+        setattr(row, name, value)
+        setattr(imported, name, value)
+    session.add(row)
     return row
 
 
-def recheck_stale(
-    services: Services, older_than: timedelta = timedelta(days=1), *, now: datetime | None = None
-) -> int:
-    """Recheck every imported badge last checked more than ``older_than`` before ``now``;
-    returns how many were rechecked. Rows are read one at a time (each holds its original)."""
-    now = utc(now)
-    cutoff, after, count = now - older_than, 0, 0
-    while True:
-        with Session(services.engine) as session:
-            ids = session.exec(
-                select(ImportedCredential.id)
-                .where(
-                    col(ImportedCredential.checked_at) < cutoff, col(ImportedCredential.id) > after
-                )
-                .order_by(col(ImportedCredential.id))
-                .limit(500)
-            ).all()
-        if not ids:
-            return count
-        for row_id in ids:
-            assert row_id is not None
-            with Session(services.engine, expire_on_commit=False) as session:
-                row = session.get(ImportedCredential, row_id)
-            try:
-                if row is not None:
-                    recheck(services, row, now=now)
-                    count += 1
-            except NotFound:  # deleted by its learner meanwhile
-                pass
-            after = row_id
+def stale(session: Session, cutoff: datetime, after: int = 0, limit: int = 500) -> list[int]:
+    """Ids of imported badges last checked before ``cutoff``, after id ``after`` (a job rechecks
+    them one unit of work each: each row holds its original, up to 2 MiB)."""
+    ids = session.exec(
+        select(ImportedCredential.id)
+        .where(col(ImportedCredential.checked_at) < cutoff, col(ImportedCredential.id) > after)
+        .order_by(col(ImportedCredential.id))
+        .limit(limit)
+    ).all()
+    return [i for i in ids if i is not None]
 
 
 def issued_to_any(document: dict[str, Any], emails: list[str]) -> bool:
@@ -233,7 +221,7 @@ def imported_skills(
         if not isinstance(alignment, dict):
             continue
         code = str(alignment.get("targetCode") or alignment.get("targetName") or "")
-        key = (_framework(alignment)[:200], code[:200])
+        key = (framework_of(alignment)[:200], code[:200])
         if not code or key in seen:
             continue
         seen.add(key)
@@ -245,7 +233,11 @@ def imported_skills(
 
 
 def _obtain(
-    services: Services, data: bytes | str | None, url: str | None, filename: str | None
+    session: Session,
+    services: Services,
+    data: bytes | str | None,
+    url: str | None,
+    filename: str | None,
 ) -> tuple[bytes, str | None]:
     """The original bytes and the URL they came from (if any)."""
     if data is not None and url is not None:
@@ -264,7 +256,7 @@ def _obtain(
         url = _as_url(data)
         if url is None:
             return data, None
-    return _fetch_badge(services, url.strip()), url.strip()
+    return _fetch_badge(session, services, url.strip()), url.strip()
 
 
 def _as_url(data: bytes) -> str | None:
@@ -284,7 +276,7 @@ def _check_size(size: int, label: str) -> None:
         )
 
 
-def _fetch_badge(services: Services, url: str) -> bytes:
+def _fetch_badge(session: Session, services: Services, url: str) -> bytes:
     parts = urlsplit(url)
     if len(url) > MAX_URL or parts.scheme != "https" or not parts.hostname:
         raise BadRequest(
@@ -292,7 +284,7 @@ def _fetch_badge(services: Services, url: str) -> bytes:
             f"be at most {MAX_URL} characters."
         )
     try:
-        body = LocalFirstFetcher(services)(url)
+        body = LocalFirstFetcher(session, services)(url)
     except FetchError as exc:
         raise BadRequest(
             f"Laurel could not fetch {url}: {exc.reason}. Check the link, or download the badge "
@@ -304,14 +296,14 @@ def _fetch_badge(services: Services, url: str) -> bytes:
     return body
 
 
-def _read(services: Services, original: bytes, label: str) -> Badge:
+def _read(session: Session, services: Services, original: bytes, label: str) -> Badge:
     """Classify the input: an OB 3.0 credential, or an OB 2.0 assertion. Raises on bad input."""
     if original.startswith(PNG_SIGNATURE):
         _check_png(original, label)
     try:
         loaded = load(original, fetcher=NO_NETWORK, max_bytes=MAX_BYTES, allow_url=False)
     except NoCredentialFound as exc:
-        return legacy_baked(original, label, exc, partial(_fetch_badge, services))
+        return legacy_baked(original, label, exc, partial(_fetch_badge, session, services))
     except TooLarge as exc:
         raise PayloadTooLarge(f"{label} is too large to import: {exc}.") from exc
     except InputError as exc:
@@ -378,10 +370,10 @@ def _require_badge(document: dict[str, Any], label: str) -> None:
 
 
 def _verify(
-    services: Services, badge: Badge, original: bytes, now: datetime, label: str
+    session: Session, services: Services, badge: Badge, original: bytes, now: datetime, label: str
 ) -> dict[str, Any]:
     """The verifier's verdict and what the credential says, as column values."""
-    report = _run_verifier(services, original, now)
+    report = _run_verifier(session, services, original, now)
     read = report.check("input")
     if read is None or read.outcome is not Outcome.PASSED:
         raise BadRequest(f"{label} could not be checked as a badge: {report.reason()}.")
@@ -396,34 +388,33 @@ def _verify(
     }
 
 
-def _run_verifier(services: Services, original: bytes, now: datetime) -> Report:
+def _run_verifier(session: Session, services: Services, original: bytes, now: datetime) -> Report:
     """``verify_credential``, which promises never to raise for bad input; where it breaks that
     promise (pyld errors on odd contexts or numbers escape it), the input is reported as one
     that could not be checked, so one odd badge cannot stop an import or ``recheck_stale``."""
     try:
-        return trust.verify(services, original, now=now)
+        return trust.verify(session, services, original, now=now)
     except (ValueError, OverflowError, RecursionError) as exc:
         reason = f"Laurel's verifier could not process it ({type(exc).__name__}: {exc})"
         checks = (Check("input", Outcome.UNKNOWN, reason),)
         return Report(decide(checks), checks)
 
 
-def _insert(services: Services, row: ImportedCredential) -> ImportedCredential:
+def _insert(session: Session, services: Services, row: ImportedCredential) -> ImportedCredential:
     """Insert, unless a concurrent import of the same badge won: then that row gets this
     verdict. The learner's row lock (SQLite: the write transaction) serialises the two."""
-    with transaction(services.engine) as session:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(
-                text("SELECT id FROM learner WHERE id = :id FOR UPDATE"), {"id": row.learner_id}
-            )
-        existing = _find(session, row.learner_id, row.credential_id, row.original)
-        if existing is not None:
-            for name in ("verdict", "report", "checked_at"):
-                setattr(existing, name, getattr(row, name))
-            session.add(existing)
-            return existing
-        session.add(row)
-        session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT id FROM learner WHERE id = :id FOR UPDATE"), {"id": row.learner_id}
+        )
+    existing = _find(session, row.learner_id, row.credential_id, row.original)
+    if existing is not None:
+        for name in ("verdict", "report", "checked_at"):
+            setattr(existing, name, getattr(row, name))
+        session.add(existing)
+        return existing
+    session.add(row)
+    session.flush()
     return row
 
 
@@ -440,25 +431,28 @@ def _find(
     return session.exec(query.order_by(col(ImportedCredential.id))).first()
 
 
-def _learner_emails(services: Services, learner_id: int) -> list[str]:
-    with Session(services.engine) as session:
-        learner = session.get(Learner, learner_id)
-        if learner is None or learner.deleted_at is not None:
-            raise NotFound(f"there is no learner {learner_id}")
-        rows = session.exec(select(LearnerEmail.email).where(LearnerEmail.learner_id == learner_id))
-        return list(rows)
+def _learner_emails(session: Session, services: Services, learner_id: int) -> list[str]:
+    learner = session.get(Learner, learner_id)
+    if learner is None or learner.deleted_at is not None:
+        raise NotFound(f"there is no learner {learner_id}")
+    rows = session.exec(select(LearnerEmail.email).where(LearnerEmail.learner_id == learner_id))
+    return list(rows)
 
 
 def _refuse_own(
-    services: Services, document: dict[str, Any], learner_id: int, emails: list[str]
+    session: Session,
+    services: Services,
+    document: dict[str, Any],
+    learner_id: int,
+    emails: list[str],
 ) -> None:
     """Badges issued by this instance are not imported: they are in their recipient's wallet."""
     issuer = vcjwt.issuer_id(document)
-    if issuer is None or not _is_own_issuer(services, issuer):
+    if issuer is None or not _is_own_issuer(session, services, issuer):
         return
     summary = summarize(document, "json")
     who = summary.issuer_name or issuer
-    if _issued_to(services, document, learner_id, emails):
+    if _issued_to(session, services, document, learner_id, emails):
         raise Conflict(
             f"This badge was issued by {who} here on Laurel and is already in your wallet."
         )
@@ -468,7 +462,7 @@ def _refuse_own(
     )
 
 
-def _is_own_issuer(services: Services, issuer: str) -> bool:
+def _is_own_issuer(session: Session, services: Services, issuer: str) -> bool:
     settings = services.settings
     did_web = f"did:web:{settings.host}"
     if issuer == did_web or issuer.startswith(did_web + ":"):
@@ -476,19 +470,21 @@ def _is_own_issuer(services: Services, issuer: str) -> bool:
     own_host = urlsplit(settings.base_url).netloc.lower()
     if issuer.startswith(("https://", "http://")) and urlsplit(issuer).netloc.lower() == own_host:
         return True
-    with Session(services.engine) as session:
-        return session.exec(select(Issuer.id).where(Issuer.did == issuer)).first() is not None
+    return session.exec(select(Issuer.id).where(Issuer.did == issuer)).first() is not None
 
 
 def _issued_to(
-    services: Services, document: dict[str, Any], learner_id: int, emails: list[str]
+    session: Session,
+    services: Services,
+    document: dict[str, Any],
+    learner_id: int,
+    emails: list[str],
 ) -> bool:
     credential_id = document.get("id")
     if isinstance(credential_id, str):
-        with Session(services.engine) as session:
-            row = session.get(Credential, credential_id.removeprefix("urn:uuid:")[:36])
-            if row is not None and row.learner_id == learner_id:
-                return True
+        row = session.get(Credential, credential_id.removeprefix("urn:uuid:")[:36])
+        if row is not None and row.learner_id == learner_id:
+            return True
     return issued_to_any(document, emails)
 
 

@@ -26,8 +26,9 @@ from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
+from sqlmodel import Session
 
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.core.errors import BadRequest
 from issuer.verification.fetching import LocalFirstFetcher
 from verifier import safejson
@@ -183,10 +184,12 @@ def _ob2_svg(svg: bytes) -> str | None:
     return None
 
 
-def legacy_fields(services: Services, badge: Badge, now: datetime) -> dict[str, Any]:
+def legacy_fields(
+    session: Session, services: Services, badge: Badge, now: datetime
+) -> dict[str, Any]:
     """Name, issuer, date and a plain report for an OB 2.0 assertion. The badge and issuer may be
     URLs: fetched with the service's fetcher, and shown without if that fails."""
-    assertion, fetch = badge.document, LocalFirstFetcher(services)
+    assertion, fetch = badge.document, LocalFirstFetcher(session, services)
     checks: list[dict[str, Any]] = [
         _check(
             "input", "passed", f"read an Open Badges 2.0 assertion from {_FORMATS[badge.format]}"

@@ -15,8 +15,7 @@ from urllib.parse import urlencode
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from issuer.core.context import Services
-from issuer.core.db import transaction
+from issuer.context import Services
 from issuer.core.errors import BadRequest, Conflict, NotFound
 from issuer.models import Credential, ImportedCredential, Learner, PublicProfile, ShareLink
 from issuer.models.base import aware, utcnow
@@ -27,7 +26,7 @@ SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,62}[a-z0-9])$")
 
 
 def create_link(
-    services: Services,
+    session: Session,
     learner_id: int,
     ref: str,
     *,
@@ -36,31 +35,28 @@ def create_link(
 ) -> ShareLink:
     if days is not None and not 1 <= days <= MAX_DAYS:
         raise BadRequest(f"a link lasts 1 to {MAX_DAYS} days, or never expires")
-    with transaction(services.engine) as session:
-        badge = wallet.find(session, learner_id, ref)
-        link = ShareLink(
-            token=secrets.token_urlsafe(16),
-            learner_id=learner_id,
-            credential_id=badge.id if isinstance(badge, Credential) else None,
-            imported_id=badge.id if isinstance(badge, ImportedCredential) else None,
-            label=(label or "").strip()[:100] or None,
-            expires_at=utcnow() + timedelta(days=days) if days else None,
-        )
-        session.add(link)
-        session.flush()
-        session.expunge(link)
-        return link
+    badge = wallet.find(session, learner_id, ref)
+    link = ShareLink(
+        token=secrets.token_urlsafe(16),
+        learner_id=learner_id,
+        credential_id=badge.id if isinstance(badge, Credential) else None,
+        imported_id=badge.id if isinstance(badge, ImportedCredential) else None,
+        label=(label or "").strip()[:100] or None,
+        expires_at=utcnow() + timedelta(days=days) if days else None,
+    )
+    session.add(link)
+    session.flush()
+    return link
 
 
-def revoke_link(services: Services, learner_id: int, link_id: int) -> None:
-    with transaction(services.engine) as session:
-        link = session.get(ShareLink, link_id)
-        if link is None or link.learner_id != learner_id:
-            raise NotFound("there is no such link in your wallet")
-        if link.revoked_at is not None:
-            raise Conflict("this link was already revoked")
-        link.revoked_at = utcnow()
-        session.add(link)
+def revoke_link(session: Session, learner_id: int, link_id: int) -> None:
+    link = session.get(ShareLink, link_id)
+    if link is None or link.learner_id != learner_id:
+        raise NotFound("there is no such link in your wallet")
+    if link.revoked_at is not None:
+        raise Conflict("this link was already revoked")
+    link.revoked_at = utcnow()
+    session.add(link)
 
 
 def links(session: Session, learner_id: int, ref: str) -> list[ShareLink]:
@@ -83,7 +79,7 @@ def link_state(link: ShareLink) -> str:
     return "active"
 
 
-def listing(services: Services, session: Session, learner_id: int) -> list[dict[str, Any]]:
+def listing(session: Session, services: Services, learner_id: int) -> list[dict[str, Any]]:
     rows = session.exec(select(ShareLink).where(ShareLink.learner_id == learner_id))
     return [
         {
@@ -110,41 +106,36 @@ class Shared:
     imported: ImportedCredential | None
 
 
-def open_link(services: Services, token: str, *, count: bool = True) -> Shared:
+def open_link(session: Session, token: str, *, count: bool = True) -> Shared:
     """What a share link shows; ``NotFound`` once it is revoked or expired (said plainly)."""
     if not token or len(token) > 64:
         raise NotFound("there is no such share link")
-    with transaction(services.engine) as session:
-        link = session.exec(select(ShareLink).where(ShareLink.token == token)).first()
-        if link is None:
-            raise NotFound("there is no such share link")
-        state = link_state(link)
-        if state != "active":
-            raise NotFound(f"this share link was {state} by the badge's holder")
-        if count:
-            session.execute(
-                update(ShareLink).where(col(ShareLink.id) == link.id).values(views=link.views + 1)
-            )
-        credential = session.get(Credential, link.credential_id) if link.credential_id else None
-        imported = session.get(ImportedCredential, link.imported_id) if link.imported_id else None
-        for row in (link, credential, imported):
-            if row is not None:
-                session.expunge(row)
-        return Shared(link, credential, imported)
+    link = session.exec(select(ShareLink).where(ShareLink.token == token)).first()
+    if link is None:
+        raise NotFound("there is no such share link")
+    state = link_state(link)
+    if state != "active":
+        raise NotFound(f"this share link was {state} by the badge's holder")
+    if count:
+        session.execute(
+            update(ShareLink).where(col(ShareLink.id) == link.id).values(views=link.views + 1)
+        )
+    credential = session.get(Credential, link.credential_id) if link.credential_id else None
+    imported = session.get(ImportedCredential, link.imported_id) if link.imported_id else None
+    return Shared(link, credential, imported)
 
 
-def linkedin_url(services: Services, learner_id: int, ref: str) -> str:
+def linkedin_url(session: Session, services: Services, learner_id: int, ref: str) -> str:
     """LinkedIn's "Add to profile" form, filled with the certification's name, organisation,
     issue (and expiry) month, URL and id. The URL is a share link labelled LinkedIn (made once),
     so the learner can withdraw it later."""
-    with Session(services.engine) as session:
-        credential = wallet.issued_credential(session, learner_id, ref)
-        existing = [
-            link
-            for link in links(session, learner_id, ref)
-            if link.label == "LinkedIn" and link_state(link) == "active"
-        ]
-    link = existing[0] if existing else create_link(services, learner_id, ref, label="LinkedIn")
+    credential = wallet.issued_credential(session, learner_id, ref)
+    existing = [
+        link
+        for link in links(session, learner_id, ref)
+        if link.label == "LinkedIn" and link_state(link) == "active"
+    ]
+    link = existing[0] if existing else create_link(session, learner_id, ref, label="LinkedIn")
     document = credential.document
     issued = datetime.fromisoformat(document["validFrom"].replace("Z", "+00:00"))
     params: dict[str, Any] = {
@@ -166,7 +157,7 @@ def get_profile(session: Session, learner_id: int) -> PublicProfile | None:
 
 
 def save_profile(
-    services: Services,
+    session: Session,
     learner_id: int,
     *,
     slug: str,
@@ -181,53 +172,46 @@ def save_profile(
     display_name = " ".join(display_name.split())
     if not 1 <= len(display_name) <= 200:
         raise BadRequest("the name shown has 1 to 200 characters")
-    with transaction(services.engine) as session:
-        for ref in badges:
-            wallet.find(session, learner_id, ref)  # only the learner's own badges
-        taken = session.exec(select(PublicProfile).where(PublicProfile.slug == slug)).first()
-        if taken is not None and taken.learner_id != learner_id:
-            raise Conflict(f"the address {slug!r} is taken; choose another")
-        profile = get_profile(session, learner_id) or PublicProfile(
-            learner_id=learner_id, slug=slug, display_name=display_name
-        )
-        profile.slug, profile.display_name = slug, display_name
-        profile.headline = (headline or "").strip()[:300] or None
-        profile.published = published
-        profile.badges = list(dict.fromkeys(badges))
-        profile.updated_at = utcnow()
-        session.add(profile)
-        session.flush()
-        session.expunge(profile)
-        return profile
+    for ref in badges:
+        wallet.find(session, learner_id, ref)  # only the learner's own badges
+    taken = session.exec(select(PublicProfile).where(PublicProfile.slug == slug)).first()
+    if taken is not None and taken.learner_id != learner_id:
+        raise Conflict(f"the address {slug!r} is taken; choose another")
+    profile = get_profile(session, learner_id) or PublicProfile(
+        learner_id=learner_id, slug=slug, display_name=display_name
+    )
+    profile.slug, profile.display_name = slug, display_name
+    profile.headline = (headline or "").strip()[:300] or None
+    profile.published = published
+    profile.badges = list(dict.fromkeys(badges))
+    profile.updated_at = utcnow()
+    session.add(profile)
+    session.flush()
+    return profile
 
 
-def toggle_on_profile(services: Services, learner_id: int, ref: str, shown: bool) -> None:
+def toggle_on_profile(session: Session, learner_id: int, ref: str, shown: bool) -> None:
     """Add a badge to the profile (creating an unpublished profile if needed) or remove it."""
-    with transaction(services.engine) as session:
-        wallet.find(session, learner_id, ref)
-        profile = get_profile(session, learner_id)
-        if profile is None:
-            learner = session.get(Learner, learner_id)
-            profile = PublicProfile(
-                learner_id=learner_id,
-                slug=f"learner-{secrets.token_hex(4)}",
-                display_name=(learner.name if learner and learner.name else "Learner"),
-            )
-        chosen = [r for r in profile.badges if r != ref] + ([ref] if shown else [])
-        profile.badges = chosen
-        profile.updated_at = utcnow()
-        session.add(profile)
+    wallet.find(session, learner_id, ref)
+    profile = get_profile(session, learner_id)
+    if profile is None:
+        learner = session.get(Learner, learner_id)
+        profile = PublicProfile(
+            learner_id=learner_id,
+            slug=f"learner-{secrets.token_hex(4)}",
+            display_name=(learner.name if learner and learner.name else "Learner"),
+        )
+    chosen = [r for r in profile.badges if r != ref] + ([ref] if shown else [])
+    profile.badges = chosen
+    profile.updated_at = utcnow()
+    session.add(profile)
 
 
-def public_profile(services: Services, slug: str) -> tuple[PublicProfile, list[wallet.WalletBadge]]:
+def public_profile(session: Session, slug: str) -> tuple[PublicProfile, list[wallet.WalletBadge]]:
     """A published profile and its chosen badges that are still valid."""
-    with Session(services.engine) as session:
-        profile = session.exec(select(PublicProfile).where(PublicProfile.slug == slug)).first()
-        if profile is None or not profile.published:
-            raise NotFound("there is no public profile at this address")
-        chosen = set(profile.badges)
-        shown = [
-            b for b in wallet.badges(session, profile.learner_id) if b.ref in chosen and b.usable
-        ]
-        session.expunge(profile)
-        return profile, shown
+    profile = session.exec(select(PublicProfile).where(PublicProfile.slug == slug)).first()
+    if profile is None or not profile.published:
+        raise NotFound("there is no public profile at this address")
+    chosen = set(profile.badges)
+    shown = [b for b in wallet.badges(session, profile.learner_id) if b.ref in chosen and b.usable]
+    return profile, shown

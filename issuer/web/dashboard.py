@@ -1,7 +1,7 @@
 """The issuer dashboard: the organisation's skills cloud (by group, with the change over a
 year and the rising-importance overlay) and a learner's levels against a target profile.
 Staff sign in with an API key of their institute (``read`` scope); the session lives in an
-HTTP-only cookie."""
+HTTP-only cookie and reaches the pages as ``StaffSession``."""
 
 from __future__ import annotations
 
@@ -11,30 +11,23 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from issuer.core.context import Services
-from issuer.core.errors import LaurelError, Unauthorized
-from issuer.http.deps import ServicesDep
-from issuer.models import ApiKey, Issuer, WebSession
+from issuer.context import Services
+from issuer.core.errors import LaurelError
+from issuer.http.cookies import STAFF_COOKIE, check_form, clear_cookie, set_cookie
+from issuer.http.deps import ServicesDep, SessionDep
+from issuer.http.sessions import StaffForm, StaffSession
+from issuer.models import ApiKey, Issuer
 from issuer.people import groups, signin
-from issuer.web.auth import (
-    STAFF_COOKIE,
-    check_form,
-    clear_cookie,
-    set_cookie,
-)
-from issuer.web.render import form_before_sign_in, render
+from issuer.web.render import NO_STORE, form_before_sign_in, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
-def _staff(request: Request, services: Services) -> tuple[WebSession, Issuer] | None:
-    with Session(services.engine) as session:
-        found = signin.find_session(session, request.cookies.get(STAFF_COOKIE), "staff")
-        if found is None:
-            return None
-        key = session.get(ApiKey, found.api_key_id)
-        issuer = session.get(Issuer, key.issuer_id) if key else None
-        return (found, issuer) if issuer else None
+def _issuer(db: Session, staff: StaffSession) -> Issuer:
+    key = db.get(ApiKey, staff.id)
+    issuer = db.get(Issuer, key.issuer_id) if key else None
+    assert issuer is not None  # the session's key exists (signin.find_session checks)
+    return issuer
 
 
 def _login_page(
@@ -54,12 +47,13 @@ def login_form(request: Request, services: ServicesDep) -> Response:
 def login(
     request: Request,
     services: ServicesDep,
+    db: SessionDep,
     api_key: Annotated[str, Form(max_length=200)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     try:
         check_form(request, services, csrf, None)
-        started = signin.staff_sign_in(services, api_key)
+        started = signin.staff_sign_in(db, api_key)
     except LaurelError as exc:
         return _login_page(request, services, exc.status, exc.detail)
     response = RedirectResponse("/dashboard", status_code=303)
@@ -68,13 +62,8 @@ def login(
 
 
 @router.post("/dashboard/logout")
-def logout(
-    request: Request, services: ServicesDep, csrf: Annotated[str, Form(max_length=100)] = ""
-) -> Response:
-    staff = _staff(request, services)
-    if staff is not None:
-        check_form(request, services, csrf, staff[0].csrf)
-        signin.end_session(services, request.cookies.get(STAFF_COOKIE))
+def logout(request: Request, services: ServicesDep, db: SessionDep, staff: StaffForm) -> Response:
+    signin.end_session(db, request.cookies.get(STAFF_COOKIE))
     response = RedirectResponse("/dashboard/login", status_code=303)
     clear_cookie(response, services, STAFF_COOKIE)
     return response
@@ -84,45 +73,48 @@ def logout(
 def dashboard(
     request: Request,
     services: ServicesDep,
+    db: SessionDep,
+    staff: StaffSession,
     group: str | None = None,
     email: str | None = None,
     target: str | None = None,
 ) -> Response:
-    staff = _staff(request, services)
-    if staff is None:
-        return RedirectResponse("/dashboard/login", status_code=303)
-    web_session, issuer = staff
-    context = _overview(services, issuer, group or None, email or None, target or None)
+    issuer = _issuer(db, staff)
+    context = _overview(db, services, issuer, group or None, email or None, target or None)
     return render(
         request,
         services,
         "dashboard.html",
         200 if context["error"] is None else 404,
         issuer=issuer,
-        csrf=web_session.csrf,
+        csrf=staff.csrf,
         home="/dashboard",
         **context,
     )
 
 
 def _overview(
-    services: Services, issuer: Issuer, group: str | None, email: str | None, target: str | None
+    db: Session,
+    services: Services,
+    issuer: Issuer,
+    group: str | None,
+    email: str | None,
+    target: str | None,
 ) -> dict[str, Any]:
+    from issuer.reports.gaps import gap, targets
     from issuer.skills.cloud import cloud_report
-    from issuer.skills.gaps import gap, targets
 
     error = None
-    with Session(services.engine) as session:
-        known = groups.listing(session, issuer)
-        if group is not None and group not in {g["name"] for g in known}:
-            error, group = f"there is no group {group!r} at this institute", None
-        report = cloud_report(services, session, issuer, group)
-        learner = None
-        if email and target:
-            try:
-                learner = gap(services, session, issuer, email, target)
-            except LaurelError as exc:
-                error = exc.detail
+    known = groups.listing(db, issuer)
+    if group is not None and group not in {g["name"] for g in known}:
+        error, group = f"there is no group {group!r} at this institute", None
+    report = cloud_report(db, services, issuer, group)
+    learner = None
+    if email and target:
+        try:
+            learner = gap(db, services, issuer, email, target)
+        except LaurelError as exc:
+            error = exc.detail
     return {
         "groups": known,
         "group": group,
@@ -137,36 +129,27 @@ def _overview(
 
 
 @router.get("/dashboard/skills.svg")
-def cloud_picture(request: Request, services: ServicesDep, group: str | None = None) -> Response:
+def cloud_picture(
+    services: ServicesDep, db: SessionDep, staff: StaffSession, group: str | None = None
+) -> Response:
     from issuer.artifacts.cloud import cloud_svg
     from issuer.skills.cloud import cloud_report, cloud_words
 
-    issuer = _issuer_or_401(request, services)
-    with Session(services.engine) as session:
-        words = cloud_words(cloud_report(services, session, issuer, group or None)["skills"])
+    report = cloud_report(db, services, _issuer(db, staff), group or None)
     return Response(
-        cloud_svg(words), media_type="image/svg+xml", headers={"Cache-Control": "no-store"}
+        cloud_svg(cloud_words(report["skills"])), media_type="image/svg+xml", headers=NO_STORE
     )
 
 
 @router.get("/dashboard/gaps.svg")
-def gap_picture(request: Request, services: ServicesDep, email: str, target: str) -> Response:
+def gap_picture(
+    services: ServicesDep, db: SessionDep, staff: StaffSession, email: str, target: str
+) -> Response:
     from issuer.artifacts.cloud import profile_bars_svg
-    from issuer.skills.gaps import gap
+    from issuer.reports.gaps import gap
 
-    issuer = _issuer_or_401(request, services)
-    with Session(services.engine) as session:
-        answer = gap(services, session, issuer, email, target)
+    answer = gap(db, services, _issuer(db, staff), email, target)
     rows = [(item["skill"], item["level"], item["levelWanted"]) for item in answer["levels"]]
     return Response(
-        profile_bars_svg(answer["name"], rows),
-        media_type="image/svg+xml",
-        headers={"Cache-Control": "no-store"},
+        profile_bars_svg(answer["name"], rows), media_type="image/svg+xml", headers=NO_STORE
     )
-
-
-def _issuer_or_401(request: Request, services: Services) -> Issuer:
-    staff = _staff(request, services)
-    if staff is None:
-        raise Unauthorized("sign in to the dashboard first")
-    return staff[1]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import codecs
 import json
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
@@ -13,18 +12,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from issuer.artifacts.stamps import REVOKED_COLOR, Stamp, stamp_png, stamp_svg
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.core.errors import LaurelError, NotFound
-from issuer.http.deps import ServicesDep
+from issuer.http.cookies import LANG_COOKIE, LANGUAGES, language
+from issuer.http.deps import ReadSessionDep, ServicesDep, SessionDep, WriteSessionDep
 from issuer.issuing import credentials as credential_service
-from issuer.models import Credential, Issuer
+from issuer.models import Credential
 from issuer.verification.public_view import View, stored_view, submitted_view
-from issuer.verification.verdicts import stored_state
-from issuer.web.auth import LANG_COOKIE, LANGUAGES, language
+from issuer.web import downloads
+from issuer.web.downloads import verification_url
 from issuer.web.i18n import page_words
 from issuer.web.render import NO_STORE, templates
-from verifier.baking import bake_png, bake_svg
 from verifier.sources import DEFAULT_MAX_BYTES
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -45,21 +43,14 @@ def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTM
     return response
 
 
-def _not_found(request: Request, detail: str) -> HTMLResponse:
-    return _page(request, "error.html", 404, title="Badge not found", detail=detail)
-
-
-def verification_url(services: Services, credential_id: str) -> str:
-    return f"{services.settings.base_url}/v/{credential_id}"
-
-
 @router.get("/v/{credential_id}", response_class=HTMLResponse)
-def credential_page(credential_id: str, request: Request, services: ServicesDep) -> HTMLResponse:
-    with Session(services.engine) as session:
-        try:
-            view = stored_view(services, session, credential_id)
-        except NotFound as exc:
-            return _not_found(request, exc.detail)
+def credential_page(
+    credential_id: str, request: Request, services: ServicesDep, db: SessionDep
+) -> HTMLResponse:
+    try:
+        view = stored_view(db, services, credential_id)
+    except NotFound as exc:
+        return _page(request, "error.html", 404, title="Badge not found", detail=exc.detail)
     return _page(
         request,
         "credential.html",
@@ -70,17 +61,13 @@ def credential_page(credential_id: str, request: Request, services: ServicesDep)
     )
 
 
-def _stored(services: Services, credential_id: str) -> tuple[Credential, Issuer]:
-    with Session(services.engine) as session:
-        row = credential_service.get_credential(session, credential_id)
-        issuer = session.get(Issuer, row.issuer_id)
-        assert issuer is not None
-        return row, issuer
+def _stored(db: Session, credential_id: str) -> Credential:
+    return credential_service.get_credential(db, credential_id)
 
 
 @router.get("/v/{credential_id}/credential.json")
-def credential_json(credential_id: str, services: ServicesDep) -> Response:
-    row, _ = _stored(services, credential_id)
+def credential_json(credential_id: str, db: SessionDep) -> Response:
+    row = _stored(db, credential_id)
     return Response(
         json.dumps(row.document, ensure_ascii=False, indent=2),
         media_type="application/vc+ld+json",
@@ -89,160 +76,60 @@ def credential_json(credential_id: str, services: ServicesDep) -> Response:
 
 
 @router.get("/v/{credential_id}/credential.jwt")
-def credential_jwt(credential_id: str, services: ServicesDep) -> Response:
-    row, _ = _stored(services, credential_id)
+def credential_jwt(credential_id: str, services: ServicesDep, db: WriteSessionDep) -> Response:
+    row = _stored(db, credential_id)
     return Response(
-        credential_service.as_jwt(services, row),
+        credential_service.as_jwt(db, services, row),
         media_type="text/plain",
         headers={"Content-Disposition": f'attachment; filename="{row.id}.jwt"'},
     )
 
 
-def _badge_inputs(services: Services, row: Credential) -> dict[str, Any]:
-    from issuer.models import Achievement
-
-    with Session(services.engine) as session:
-        achievement = session.get(Achievement, row.achievement_id)
-    document = row.document
-    return {
-        "design": achievement.design if achievement else {},
-        "title": document["credentialSubject"]["achievement"]["name"],
-        "issuer_name": document["issuer"].get("name", ""),
-        "year": int(str(document.get("validFrom", ""))[:4] or date.today().year),
-    }
-
-
-_STAMP_WORDS = {
-    "revoked": ("REVOKED {date}", "취소됨 {date}"),
-    "expired": ("EXPIRED {date}", "만료됨 {date}"),
-    "not-yet-valid": ("NOT VALID BEFORE {date}", "{date}부터 유효"),
-}
-_STAMP_COLOURS = {"revoked": REVOKED_COLOR, "expired": "#8A5300", "not-yet-valid": "#8A5300"}
-
-
-def state_stamp(row: Credential, lang: str) -> Stamp | None:
-    """The stamp a credential's artifacts carry while it is revoked, expired or not yet valid
-    (a badge in such a state never yields a clean certificate or picture)."""
-    state = stored_state(row.revoked_at, row.document.get("validFrom"), row.valid_until)
-    if state is None:
-        return None
-    kind, day = state
-    english, korean = _STAMP_WORDS[kind]
-    text = (korean if lang == "ko" else english).format(date=day.isoformat())
-    return Stamp(text, _STAMP_COLOURS[kind])
-
-
-def baked_png(services: Services, row: Credential, lang: str) -> bytes:
-    from issuer.artifacts.images import render_badge_png_cached as render_badge_png
-
-    inputs = _badge_inputs(services, row)
-    image = render_badge_png(
-        inputs["design"],
-        title=inputs["title"],
-        issuer_name=inputs["issuer_name"],
-        year=inputs["year"],
-    )
-    stamp = state_stamp(row, lang)
-    if stamp is not None:
-        image = stamp_png(image, stamp)
-    return bake_png(image, json.dumps(row.document, ensure_ascii=False))
-
-
 @router.get("/v/{credential_id}/badge.png")
-def badge_png(credential_id: str, request: Request, services: ServicesDep) -> Response:
-    row, _ = _stored(services, credential_id)
+def badge_png(credential_id: str, request: Request, db: SessionDep) -> Response:
+    row = _stored(db, credential_id)
     return Response(
-        baked_png(services, row, language(request)),
+        downloads.badge_png(db, row, language(request)),
         media_type="image/png",
         headers={"Content-Disposition": f'inline; filename="{row.id}.png"', **NO_STORE},
     )
 
 
 @router.get("/v/{credential_id}/badge.svg")
-def badge_svg(credential_id: str, request: Request, services: ServicesDep) -> Response:
-    from issuer.artifacts.images import render_badge_svg_cached as render_badge_svg
-
-    row, _ = _stored(services, credential_id)
-    inputs = _badge_inputs(services, row)
-    image = render_badge_svg(
-        inputs["design"],
-        title=inputs["title"],
-        issuer_name=inputs["issuer_name"],
-        year=inputs["year"],
-    )
-    stamp = state_stamp(row, language(request))
-    if stamp is not None:
-        image = stamp_svg(image, stamp)
-    baked = bake_svg(image, json.dumps(row.document, ensure_ascii=False), is_jws=False)
+def badge_svg(credential_id: str, request: Request, db: SessionDep) -> Response:
+    row = _stored(db, credential_id)
     return Response(
-        baked,
+        downloads.badge_svg(db, row, language(request)),
         media_type="image/svg+xml",
         headers={"Content-Disposition": f'inline; filename="{row.id}.svg"', **NO_STORE},
     )
 
 
 @router.get("/v/{credential_id}/qr.png")
-def qr_png(credential_id: str, services: ServicesDep) -> Response:
+def qr_png(credential_id: str, services: ServicesDep, db: SessionDep) -> Response:
     from issuer.artifacts.qr import qr_png_cached as render
 
-    row, _ = _stored(services, credential_id)
+    row = _stored(db, credential_id)
     return Response(render(verification_url(services, row.id)), media_type="image/png")
 
 
 @router.get("/v/{credential_id}/qr.svg")
-def qr_svg(credential_id: str, services: ServicesDep) -> Response:
+def qr_svg(credential_id: str, services: ServicesDep, db: SessionDep) -> Response:
     from issuer.artifacts.qr import qr_svg_cached as render
 
-    row, _ = _stored(services, credential_id)
+    row = _stored(db, credential_id)
     return Response(render(verification_url(services, row.id)), media_type="image/svg+xml")
 
 
 @router.get("/v/{credential_id}/certificate.pdf")
-def certificate(credential_id: str, request: Request, services: ServicesDep) -> Response:
+def certificate(
+    credential_id: str, request: Request, services: ServicesDep, db: SessionDep
+) -> Response:
     """The printable certificate, in the page's language; stamped with the state and date while
     the credential is revoked, expired or not yet valid."""
-    from issuer.artifacts.certificate import (
-        KOREAN_LABELS,
-        CertificateData,
-        CertificateLabels,
-        certificate_pdf,
-    )
-    from issuer.artifacts.images import render_badge_png_cached as render_badge_png
-    from verifier.summary import summarize
-
-    lang = language(request)
-    row, issuer = _stored(services, credential_id)
-    document = row.document
-    inputs = _badge_inputs(services, row)
-    summary = summarize(document, "json")
-    stamp = state_stamp(row, lang)
-    badge = render_badge_png(
-        inputs["design"],
-        title=inputs["title"],
-        issuer_name=inputs["issuer_name"],
-        year=inputs["year"],
-    )
-    data = CertificateData(
-        issuer_name=issuer.name,
-        issuer_logo_png=None,
-        learner_name=summary.recipient_name,
-        achievement_name=inputs["title"],
-        achievement_description=document["credentialSubject"]["achievement"].get("description"),
-        issued_on=date.fromisoformat(document["validFrom"][:10]),
-        valid_until=date.fromisoformat(document["validUntil"][:10])
-        if document.get("validUntil")
-        else None,
-        learning_hours=document["credentialSubject"].get("creditsEarned"),
-        signatory_name=issuer.signatory_name,
-        signatory_title=issuer.signatory_title,
-        credential_id=document["id"],
-        verify_url=verification_url(services, row.id),
-        badge_png=stamp_png(badge, stamp) if stamp else badge,
-        labels=KOREAN_LABELS if lang == "ko" else CertificateLabels(),
-        stamp=stamp,
-    )
+    row = _stored(db, credential_id)
     return Response(
-        certificate_pdf(data),
+        downloads.certificate_pdf(db, services, row, language(request)),
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{row.id}.pdf"', **NO_STORE},
     )
@@ -251,7 +138,7 @@ def certificate(credential_id: str, request: Request, services: ServicesDep) -> 
 @router.get("/frameworks/{framework}/{code}", response_class=HTMLResponse)
 def skill_page(framework: str, code: str, request: Request, services: ServicesDep) -> Response:
     """A skill's page, the target of alignments (JSON with ``Accept: application/json``)."""
-    from issuer.catalogue.frameworks import skill_view
+    from issuer.skills.frameworks import skill_view
 
     try:
         skill = skill_view(services, framework, code)
@@ -273,26 +160,34 @@ def verify_form(request: Request) -> HTMLResponse:
 async def verify_submitted(
     request: Request,
     services: ServicesDep,
+    db: ReadSessionDep,
     pasted: Annotated[str, Form()] = "",
     url: Annotated[str, Form()] = "",
     email: Annotated[str, Form()] = "",
     upload: UploadFile | None = None,
 ) -> HTMLResponse:
+    """Verifying changes nothing: it reads (``ReadSessionDep``), so a slow fetch of someone
+    else's documents never holds up a writer."""
     wanted = email.strip() or None
     try:
-        source = await _source(services, pasted, url, upload, wanted)
+        source = await _source(db, services, pasted, url, upload, wanted)
     except LaurelError as exc:
         return _page(request, "verify.html", 400, view=None, error=exc.detail, email=email)
     if isinstance(source, View):
         view = source
     else:
-        view = await run_in_threadpool(submitted_view, services, source, email=wanted)
+        view = await run_in_threadpool(submitted_view, db, services, source, email=wanted)
     badge_url = f"/v/{view.credential_id}/badge.png" if view.credential_id else None
     return _page(request, "verify.html", view=view, error=None, badge_url=badge_url, email=email)
 
 
 async def _source(
-    services: Services, pasted: str, url: str, upload: UploadFile | None, email: str | None
+    db: Session,
+    services: Services,
+    pasted: str,
+    url: str,
+    upload: UploadFile | None,
+    email: str | None,
 ) -> View | str | bytes:
     """What to verify, from the form. A badge file is verified as it is; a photo of a QR code,
     a scan or a PDF certificate leads to the credential its QR code points to."""
@@ -313,11 +208,11 @@ async def _source(
             target = await run_in_threadpool(read_qr_from_upload, data)
         except UploadError as exc:
             raise BadRequest(exc.message) from None
-        return await run_in_threadpool(_view_for_url, services, target, email)
+        return await run_in_threadpool(_view_for_url, db, services, target, email)
     if pasted.strip():
         return pasted
     if url.strip():
-        return await run_in_threadpool(_view_for_url, services, url.strip(), email)
+        return await run_in_threadpool(_view_for_url, db, services, url.strip(), email)
     raise BadRequest("paste a credential, upload a file or give a URL")
 
 
@@ -343,11 +238,12 @@ def _is_badge_file(data: bytes) -> bool:
     return not head.startswith(b"%PDF")
 
 
-def _view_for_url(services: Services, url: str, email: str | None = None) -> View | str:
+def _view_for_url(
+    db: Session, services: Services, url: str, email: str | None = None
+) -> View | str:
     """A link to a Laurel page of this instance is verified from its own records."""
     prefix = f"{services.settings.base_url}/v/"
     if url.startswith(prefix):
         credential_id = url.removeprefix(prefix).split("/")[0].split("?")[0]
-        with Session(services.engine) as session:
-            return stored_view(services, session, credential_id, email=email)
+        return stored_view(db, services, credential_id, email=email)
     return url

@@ -10,8 +10,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from issuer.core.context import Services
-from issuer.web.auth import LANG_COOKIE, LANGUAGES, form_token, language, remember_form_token
+from issuer.context import Services
+from issuer.http.cookies import LANG_COOKIE, LANGUAGES, form_token, language, remember_form_token
 from issuer.web.i18n import page_words
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -48,3 +48,16 @@ def form_before_sign_in(
     response = render(request, services, template, status, csrf=form_token(request), **context)
     remember_form_token(request, response, services)
     return response
+
+
+def wallet_page(
+    request: Request, services: Services, template: str, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """A wallet page (``session``: the learner's, for the CSRF token and the navigation)."""
+    return render(request, services, template, status, home="/wallet", **context)
+
+
+def wallet_message(
+    request: Request, services: Services, status: int, detail: str | None, **context: Any
+) -> HTMLResponse:
+    return wallet_page(request, services, "wallet_message.html", status, detail=detail, **context)

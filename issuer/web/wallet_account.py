@@ -4,47 +4,43 @@ everything, downloading one's data and deleting the account."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session
 
 from issuer.core.errors import BadRequest, LaurelError, PayloadTooLarge
-from issuer.http.deps import ServicesDep
-from issuer.people import accounts, signin
+from issuer.http.cookies import LEARNER_COOKIE, clear_cookie, client_address, language
+from issuer.http.deps import ServicesDep, SessionDep
+from issuer.http.sessions import LearnerForm, LearnerSession, MaybeLearner
+from issuer.people import signin
+from issuer.wallet import accounts, sharing
 from issuer.wallet import badges as wallet
-from issuer.wallet import sharing
-from issuer.web.auth import (
-    LEARNER_COOKIE,
-    check_form,
-    clear_cookie,
-    client_address,
-    language,
-)
-from issuer.web.wallet import _act, me, message, page, to_login
+from issuer.web.render import NO_STORE, wallet_message
+from issuer.web.render import wallet_page as page
 from verifier.sources import DEFAULT_MAX_BYTES
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 MAX_IMPORT_BYTES = DEFAULT_MAX_BYTES  # what the import service accepts
 
 
+def _done(after: str, done: str) -> Response:
+    return RedirectResponse(f"{after}?done={done}", status_code=303)
+
+
 @router.get("/wallet/emails")
-def emails_page(request: Request, services: ServicesDep) -> Response:
-    session = me(request, services)
-    if session is None:
-        return to_login()
-    assert session.learner_id is not None
-    with Session(services.engine) as db:
-        rows = accounts.emails(db, session.learner_id)
+def emails_page(
+    request: Request, services: ServicesDep, db: SessionDep, signed: LearnerSession
+) -> Response:
     return page(
         request,
         services,
         "wallet_emails.html",
-        session=session,
-        emails=rows,
+        session=signed,
+        emails=accounts.emails(db, signed.id),
         done=request.query_params.get("done"),
         sent=request.query_params.get("sent"),
     )
@@ -54,266 +50,173 @@ def emails_page(request: Request, services: ServicesDep) -> Response:
 def add_email(
     request: Request,
     services: ServicesDep,
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    db: SessionDep,
+    signed: LearnerForm,
     email: Annotated[str, Form(max_length=320)] = "",
 ) -> Response:
-    session = me(request, services)
-    if session is None:
-        return to_login()
-    assert session.learner_id is not None
-    try:
-        check_form(request, services, csrf, session.csrf)
-        sent = accounts.request_email(
-            services, session.learner_id, email, client_address(request), language(request)
-        )
-    except LaurelError as exc:
-        return message(request, services, exc.status, exc.detail, session)
+    sent = accounts.request_email(
+        db, services, signed.id, email, client_address(request), language(request)
+    )
     return RedirectResponse(f"/wallet/emails?sent={quote(sent)}", status_code=303)
 
 
 @router.get("/wallet/emails/confirm/{token}")
-def confirm_form(token: str, request: Request, services: ServicesDep) -> Response:
-    session = me(request, services)
-    if session is None:
-        return message(
+def confirm_form(
+    token: str, request: Request, services: ServicesDep, db: SessionDep, signed: MaybeLearner
+) -> Response:
+    if signed is None:
+        return wallet_message(
             request,
             services,
             401,
             "sign in to your wallet in this browser first, then open the link again",
-            None,
+            session=None,
         )
-    try:
-        signin.check_usable(services, token, signin.ADD_EMAIL)
-    except LaurelError as exc:
-        return message(request, services, exc.status, exc.detail, session)
+    signin.check_usable(db, token, signin.ADD_EMAIL)
     return page(
         request,
         services,
         "wallet_continue.html",
-        session=session,
-        csrf=session.csrf,
+        session=signed,
+        csrf=signed.csrf,
         action=f"/wallet/emails/confirm/{quote(token)}",
         title_key="add_email",
     )
 
 
 @router.post("/wallet/emails/confirm/{token}")
-def confirm(
-    token: str,
-    request: Request,
-    services: ServicesDep,
-    csrf: Annotated[str, Form(max_length=100)] = "",
-) -> Response:
-    return _act(
-        request,
-        services,
-        csrf,
-        "email_added",
-        lambda learner_id: accounts.confirm_email(services, learner_id, token),
-        "/wallet/emails",
-    )
+def confirm(token: str, db: SessionDep, signed: LearnerForm) -> Response:
+    accounts.confirm_email(db, signed.id, token)
+    return _done("/wallet/emails", "email_added")
 
 
 @router.post("/wallet/emails/primary")
 def make_primary(
-    request: Request,
-    services: ServicesDep,
-    csrf: Annotated[str, Form(max_length=100)] = "",
-    email: Annotated[str, Form(max_length=320)] = "",
+    db: SessionDep, signed: LearnerForm, email: Annotated[str, Form(max_length=320)] = ""
 ) -> Response:
-    return _act(
-        request,
-        services,
-        csrf,
-        "primary",
-        lambda learner_id: accounts.set_primary(services, learner_id, email),
-        "/wallet/emails",
-    )
+    accounts.set_primary(db, signed.id, email)
+    return _done("/wallet/emails", "primary")
 
 
 @router.post("/wallet/emails/remove")
 def remove_email(
-    request: Request,
-    services: ServicesDep,
-    csrf: Annotated[str, Form(max_length=100)] = "",
-    email: Annotated[str, Form(max_length=320)] = "",
+    db: SessionDep, signed: LearnerForm, email: Annotated[str, Form(max_length=320)] = ""
 ) -> Response:
-    return _act(
-        request,
-        services,
-        csrf,
-        "removed",
-        lambda learner_id: accounts.remove_email(services, learner_id, email),
-        "/wallet/emails",
-    )
+    accounts.remove_email(db, signed.id, email)
+    return _done("/wallet/emails", "removed")
 
 
 @router.get("/wallet/profile")
-def profile_settings(request: Request, services: ServicesDep) -> Response:
-    session = me(request, services)
-    if session is None:
-        return to_login()
-    assert session.learner_id is not None
-    with Session(services.engine) as db:
-        current = sharing.get_profile(db, session.learner_id)
-        every = [b for b in wallet.badges(db, session.learner_id) if b.usable]
+def profile_settings(
+    request: Request, services: ServicesDep, db: SessionDep, signed: LearnerSession
+) -> Response:
     return page(
         request,
         services,
         "wallet_profile.html",
-        session=session,
-        profile=current,
-        badges=every,
+        session=signed,
+        profile=sharing.get_profile(db, signed.id),
+        badges=[b for b in wallet.badges(db, signed.id) if b.usable],
         done=request.query_params.get("done"),
     )
 
 
 @router.post("/wallet/profile")
-async def save_profile(request: Request, services: ServicesDep) -> Response:
+async def save_profile(request: Request, db: SessionDep, signed: LearnerForm) -> Response:
     form = await request.form()
     chosen = [str(v) for v in form.getlist("badges")][:500]
-
-    def action(learner_id: int) -> None:
-        sharing.save_profile(
-            services,
-            learner_id,
+    await run_in_threadpool(
+        lambda: sharing.save_profile(
+            db,
+            signed.id,
             slug=str(form.get("slug", ""))[:64],
             display_name=str(form.get("display_name", ""))[:200],
             headline=str(form.get("headline", ""))[:300],
             published=form.get("published") == "yes",
             badges=chosen,
         )
-
-    return await run_in_threadpool(
-        _act, request, services, str(form.get("csrf", ""))[:100], "saved", action, "/wallet/profile"
     )
+    return _done("/wallet/profile", "saved")
 
 
 @router.get("/wallet/import")
-def import_form(request: Request, services: ServicesDep) -> Response:
-    session = me(request, services)
-    if session is None:
-        return to_login()
-    return page(request, services, "wallet_import.html", session=session, error=None)
+def import_form(request: Request, services: ServicesDep, signed: LearnerSession) -> Response:
+    return page(request, services, "wallet_import.html", session=signed, error=None)
 
 
 @router.post("/wallet/import")
 async def import_badge(
     request: Request,
     services: ServicesDep,
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    db: SessionDep,
+    signed: LearnerForm,
     pasted: Annotated[str, Form()] = "",
     url: Annotated[str, Form(max_length=2000)] = "",
     upload: UploadFile | None = None,
 ) -> Response:
     from issuer.wallet.imports import import_badge as do_import
 
-    session = me(request, services)
-    if session is None:
-        return to_login()
-    learner_id = session.learner_id
-    assert learner_id is not None
     try:
-        check_form(request, services, csrf, session.csrf)
         if len(pasted) > MAX_IMPORT_BYTES:
             raise PayloadTooLarge(f"a badge can be at most {MAX_IMPORT_BYTES:,} bytes")
         if upload is not None and upload.filename:
             data = await upload.read(MAX_IMPORT_BYTES + 1)
             if len(data) > MAX_IMPORT_BYTES:
                 raise PayloadTooLarge(f"a badge can be at most {MAX_IMPORT_BYTES:,} bytes")
+            name = upload.filename
             row = await run_in_threadpool(
-                lambda: do_import(services, learner_id, data, filename=upload.filename)
+                lambda: do_import(db, services, signed.id, data, filename=name)
             )
         elif pasted.strip():
-            row = await run_in_threadpool(
-                lambda: do_import(services, learner_id, pasted.strip().encode("utf-8"))
-            )
+            text = pasted.strip().encode("utf-8")
+            row = await run_in_threadpool(lambda: do_import(db, services, signed.id, text))
         elif url.strip():
-            row = await run_in_threadpool(lambda: do_import(services, learner_id, url=url.strip()))
+            link = url.strip()
+            row = await run_in_threadpool(lambda: do_import(db, services, signed.id, url=link))
         else:
             raise BadRequest("choose a file, paste a badge or give its URL")
     except LaurelError as exc:
+        db.rollback()  # nothing of a refused import is kept
         return page(
-            request, services, "wallet_import.html", exc.status, session=session, error=exc.detail
+            request, services, "wallet_import.html", exc.status, session=signed, error=exc.detail
         )
     return RedirectResponse(f"/wallet/badges/i-{row.id}?done=imported", status_code=303)
 
 
 @router.post("/wallet/badges/{ref}/recheck")
-def recheck(
-    ref: str,
-    request: Request,
-    services: ServicesDep,
-    csrf: Annotated[str, Form(max_length=100)] = "",
-) -> Response:
+def recheck(ref: str, services: ServicesDep, db: SessionDep, signed: LearnerForm) -> Response:
     from issuer.wallet.imports import recheck as do_recheck
 
-    def action(learner_id: int) -> None:
-        with Session(services.engine) as db:
-            row = wallet.imported_credential(db, learner_id, ref)
-        do_recheck(services, row)
-
-    return _act(request, services, csrf, "rechecked", action, f"/wallet/badges/{ref}")
+    do_recheck(db, services, wallet.imported_credential(db, signed.id, ref))
+    return _done(f"/wallet/badges/{ref}", "rechecked")
 
 
 @router.post("/wallet/badges/{ref}/remove")
-def remove_import(
-    ref: str,
-    request: Request,
-    services: ServicesDep,
-    csrf: Annotated[str, Form(max_length=100)] = "",
-) -> Response:
-    return _act(
-        request,
-        services,
-        csrf,
-        "removed",
-        lambda learner_id: accounts.remove_import(services, learner_id, ref),
-        "/wallet",
-    )
+def remove_import(ref: str, db: SessionDep, signed: LearnerForm) -> Response:
+    accounts.remove_import(db, signed.id, ref)
+    return _done("/wallet", "removed")
 
 
 @router.get("/wallet/account")
-def account_page(request: Request, services: ServicesDep) -> Response:
-    session = me(request, services)
-    if session is None:
-        return to_login()
-    return page(request, services, "wallet_account.html", session=session)
+def account_page(request: Request, services: ServicesDep, signed: LearnerSession) -> Response:
+    return page(request, services, "wallet_account.html", session=signed)
 
 
 @router.get("/wallet/export.zip")
-def export(request: Request, services: ServicesDep) -> Response:
-    session = me(request, services)
-    if session is None:
-        return to_login()
-    assert session.learner_id is not None
+def export(services: ServicesDep, db: SessionDep, signed: LearnerSession) -> Response:
     return Response(
-        accounts.export_zip(services, session.learner_id),
+        accounts.export_zip(db, services, signed.id),
         media_type="application/zip",
-        headers={
-            "Content-Disposition": 'attachment; filename="laurel-badges.zip"',
-            "Cache-Control": "no-store",
-        },
+        headers={"Content-Disposition": 'attachment; filename="laurel-badges.zip"', **NO_STORE},
     )
 
 
 @router.get("/wallet/data.json")
-def my_data(request: Request, services: ServicesDep) -> Response:
-    import json
-
-    session = me(request, services)
-    if session is None:
-        return to_login()
-    assert session.learner_id is not None
+def my_data(services: ServicesDep, db: SessionDep, signed: LearnerSession) -> Response:
     return Response(
-        json.dumps(
-            accounts.personal_data(services, session.learner_id), ensure_ascii=False, indent=2
-        ),
+        json.dumps(accounts.personal_data(db, services, signed.id), ensure_ascii=False, indent=2),
         media_type="application/json",
-        headers={
-            "Content-Disposition": 'attachment; filename="laurel-my-data.json"',
-            "Cache-Control": "no-store",
-        },
+        headers={"Content-Disposition": 'attachment; filename="laurel-my-data.json"', **NO_STORE},
     )
 
 
@@ -321,22 +224,13 @@ def my_data(request: Request, services: ServicesDep) -> Response:
 def delete_account(
     request: Request,
     services: ServicesDep,
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    db: SessionDep,
+    signed: LearnerForm,
     confirm: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    session = me(request, services)
-    if session is None:
-        return to_login()
-    assert session.learner_id is not None
-    try:
-        check_form(request, services, csrf, session.csrf)
-        if confirm.strip() != "DELETE":
-            raise BadRequest("type DELETE to confirm that the account should go")
-        accounts.delete_account(services, session.learner_id)
-    except LaurelError as exc:
-        return message(request, services, exc.status, exc.detail, session)
-    response = page(
-        request, services, "wallet_message.html", detail=None, deleted=True, session=None
-    )
+    if confirm.strip() != "DELETE":
+        raise BadRequest("type DELETE to confirm that the account should go")
+    accounts.delete_account(db, signed.id)
+    response = wallet_message(request, services, 200, None, deleted=True, session=None)
     clear_cookie(response, services, LEARNER_COOKIE)
     return response

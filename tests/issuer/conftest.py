@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from issuer.core.context import Services
+from issuer.app import create_app
+from issuer.context import Services
 from issuer.core.db import make_engine
 from issuer.core.settings import Settings
-from issuer.http.app import create_app
-from issuer.institutes.apikeys import create_api_key
-from issuer.institutes.issuers import create_issuer
+from tests.units import create_api_key, create_issuer
 from verifier.errors import FetchError
 
 POSTGRES = os.environ.get(

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from issuer.core.context import Services
+from issuer.context import Services
 from tests.issuer.conftest import ACHIEVEMENT, issue_body, make_issuer
 
 PROBLEM = "application/problem+json"

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from issuer.context import Services
 from issuer.core import audit
-from issuer.core.context import Services
 from issuer.core.db import transaction
 from issuer.models import AuditEntry, Credential
 from tests.issuer.conftest import issue_body, make_issuer
@@ -66,11 +66,11 @@ def test_concurrent_issuance_with_overlapping_keys(client: TestClient, services:
 
 def _issue_in_process(args: tuple[str, str, str, list[int]]) -> list[str]:
     """Runs in another process: its own engine, key store and caches, like another app server."""
-    from issuer.core.context import Services
+    from issuer.context import Services
     from issuer.core.db import make_engine
     from issuer.core.settings import Settings
-    from issuer.issuing.issuance import issue
     from issuer.schemas import IssueRequest
+    from tests.units import issue
 
     database_url, keys_dir, slug, numbers = args
     settings = Settings(

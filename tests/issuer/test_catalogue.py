@@ -141,7 +141,7 @@ def test_qualification_certificates() -> None:
 
 
 def test_validity_periods_are_ones_issuance_can_apply() -> None:
-    from issuer.issuing.issuance import add_duration
+    from issuer.issuing.documents import add_duration
 
     start = datetime(2026, 2, 28, tzinfo=UTC)
     for template in CATALOGUE.achievements:

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.core.db import migrate
-from issuer.skills.cloud import decay, recency, scaled_weight
+from issuer.skills.weights import decay, recency, scaled_weight
 from tests.issuer.conftest import issue_body, make_issuer
 
 NOW = datetime.now(UTC)

@@ -15,16 +15,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.core.errors import BadRequest
-from issuer.institutes.apikeys import create_api_key
-from issuer.institutes.issuers import create_issuer, get_issuer, profile
+from issuer.institutes.issuers import get_issuer, profile
 from issuer.issuing.clr import CLR_CONTEXTS, build_clr
 from issuer.issuing.credentials import parse_id
 from issuer.models import Credential, Learner
-from issuer.skills.reports import learner_id
+from issuer.reports.learners import learner_id
 from tests.interop.dcc import dcc_verify, ensure_node_modules
 from tests.issuer.conftest import ACHIEVEMENT, ClientFetcher, issue_body, make_issuer
+from tests.units import create_api_key, create_issuer
 from verifier import Outcome, Report, Verdict, verify_credential
 
 EMAIL = "learner@example.org"
@@ -92,7 +92,7 @@ def _build(
         assert learner is not None
         rows = [session.get(Credential, parse_id(i)) for i in ids]
         assert all(row is not None for row in rows)
-        return build_clr(services, session, issuer, learner, rows, **kwargs)  # type: ignore[arg-type]
+        return build_clr(session, services, issuer, learner, rows, **kwargs)  # type: ignore[arg-type]
 
 
 def _now() -> datetime:
@@ -292,7 +292,7 @@ def test_revoked_and_other_peoples_credentials_are_left_out(
 
     at = _now()
     with Session(services.engine) as session:
-        clr = build_clr(services, session, issuer, learner, rows, now=at)  # type: ignore[arg-type]
+        clr = build_clr(session, services, issuer, learner, rows, now=at)  # type: ignore[arg-type]
     assert _nested(clr) == [kept]
     assert clr["credentialSubject"]["achievement"] == [kept["credentialSubject"]["achievement"]]
     assert clr["issuer"] == profile(issuer)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from issuer.catalogue.templates import load_templates
-from issuer.core.context import Services
-from issuer.institutes.apikeys import create_api_key
-from issuer.institutes.issuers import create_issuer
+from issuer.context import Services
+from tests.units import create_api_key, create_issuer, load_templates
 
 
 def test_skill_pages_resolve_every_catalogue_alignment(

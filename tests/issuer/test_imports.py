@@ -23,20 +23,21 @@ import pytest
 from PIL import Image
 from sqlmodel import Session, col, func, select
 
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.core.db import migrate, transaction, writer
 from issuer.core.errors import BadRequest, Conflict, LaurelError, NotFound, PayloadTooLarge
 from issuer.crypto.keys import did_key, did_key_method, generate_ed25519
 from issuer.crypto.signing import sign_data_integrity, sign_jwt
-from issuer.institutes.issuers import create_issuer, get_issuer
+from issuer.institutes.issuers import get_issuer
 from issuer.issuing.achievements import save_achievement
 from issuer.issuing.bitstring import empty_bits, set_bit, status_entry, status_list_credential
-from issuer.issuing.issuance import issue, resolve_learner
+from issuer.jobs import recheck_stale
 from issuer.models import ImportedCredential
 from issuer.schemas import AchievementIn, IssueRequest
-from issuer.wallet.imports import import_badge, imported_skills, recheck, recheck_stale
+from issuer.wallet.imports import imported_skills
 from tests.issuer.conftest import ACHIEVEMENT
 from tests.issuer.credentials import make_credential
+from tests.units import create_issuer, import_badge, issue, recheck, resolve_learner
 from verifier.baking import bake_png, bake_svg
 from verifier.errors import FetchError
 from verifier.fetch import HttpFetcher

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from issuer.core.context import Services
+from issuer.app import create_app
+from issuer.context import Services
 from issuer.core.db import make_engine
 from issuer.core.settings import Settings
-from issuer.http.app import create_app
 from tests.issuer.conftest import BASE_URL, ClientFetcher, issue_body, make_issuer
 from verifier.fetch import MappingFetcher
 from verifier.keys import DefaultKeyResolver
@@ -172,7 +172,7 @@ def test_changing_the_website(client: TestClient, services: Services) -> None:
     assert changed.json()["url"] == "https://www.lead.example"
     assert issued(client, headers)["issuer"]["url"] == "https://www.lead.example"
     reader = {"Authorization": headers["Authorization"]}
-    from issuer.institutes.apikeys import create_api_key
+    from tests.units import create_api_key
 
     reader = {"Authorization": f"Bearer {create_api_key(services, 'lead', ['read'])}"}
     assert (

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from issuer.core.context import Services
+from issuer.context import Services
 from tests.issuer.conftest import ClientFetcher, issue_body, make_issuer
 from verifier import Outcome, Verdict, verify_credential
 
@@ -110,7 +110,7 @@ def test_publications(client: TestClient, services: Services) -> None:
 def test_key_rotation_keeps_old_credentials_verifiable(
     client: TestClient, services: Services, fetcher: ClientFetcher
 ) -> None:
-    from issuer.institutes.issuers import rotate_keys
+    from tests.units import rotate_keys
 
     headers = make_issuer(services, client, "hrd")
     old = client.post("/api/v1/issuers/hrd/credentials", json=issue_body(), headers=headers).json()

@@ -10,15 +10,14 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.core.db import make_engine, migrate
 from issuer.core.settings import Settings
 from issuer.crypto.keystore import DatabaseKeyStore, FileKeyStore, KeyStoreError
-from issuer.institutes.issuers import create_issuer
-from issuer.issuing.issuance import issue
 from issuer.models import SigningKey
 from issuer.schemas import IssueRequest
 from tests.issuer.conftest import ACHIEVEMENT, issue_body
+from tests.units import create_issuer, issue
 
 
 def _services(database_url: str, tmp_path: Path, store: str, passphrase: str) -> Services:

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import issuer.models  # noqa: F401  (registers the tables)
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.core.db import migrate
 
 

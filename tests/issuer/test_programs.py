@@ -8,11 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from issuer.catalogue.templates import load_templates
-from issuer.core.context import Services
-from issuer.institutes.apikeys import create_api_key
-from issuer.institutes.issuers import create_issuer
+from issuer.context import Services
 from issuer.models import Achievement, Credential
+from tests.units import create_api_key, create_issuer, load_templates
 
 REQUIRED = ["leadership-skills-for-non-supervisors", "emotional-intelligence"]
 ELECTIVES = ["leading-through-change", "innovation-in-government", "accountability-for-results"]
@@ -113,8 +111,8 @@ def test_progress_talent_and_hours(client: TestClient, services: Services) -> No
 
 
 def test_gap_to_a_target_profile(client: TestClient, services: Services) -> None:
-    from issuer.catalogue.frameworks import catalogue
-    from issuer.skills.gaps import load_targets
+    from issuer.reports.gaps import load_targets
+    from issuer.skills.frameworks import catalogue
 
     assert {"lead-aspiring-leader", "ses-ecq", "ai-ready"} <= set(load_targets(catalogue(services)))
     headers = _setup(client, services)

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.skills.cloud import level
 from issuer.skills.teams import smallest_team
 from tests.issuer.conftest import ACHIEVEMENT, issue_body, make_issuer

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from issuer.core.context import Services
+from issuer.context import Services
 from tests.issuer.conftest import make_issuer
 
 COMPLETED = "http://adlnet.gov/expapi/verbs/completed"

@@ -20,10 +20,10 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from issuer.core.context import Services
+from issuer.app import create_app
+from issuer.context import Services
 from issuer.core.db import make_engine, transaction
 from issuer.core.settings import Settings
-from issuer.http.app import create_app
 from tests.issuer.conftest import issue_body, make_issuer
 from tests.issuer.conftest import services as services  # the fixture, for page tests
 from verifier.errors import FetchError

@@ -86,7 +86,7 @@ def test_phone_viewport_shows_the_verdict_without_sideways_scrolling(
 
 
 def test_dashboard_in_the_browser(live: Live, browser: Browser) -> None:
-    from issuer.institutes.apikeys import create_api_key
+    from tests.units import create_api_key
 
     key = create_api_key(live.services, "hrd", ["read"])
     context = browser.new_context()

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from issuer.core.context import Services
-from issuer.http.app import create_app
-from issuer.institutes.apikeys import create_api_key
+from issuer.app import create_app
+from issuer.context import Services
 from tests.issuer.conftest import issue_body, make_issuer
+from tests.units import create_api_key
 
 
 @pytest.fixture

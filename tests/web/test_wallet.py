@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.models import Credential, Learner, LearnerEmail, SignInLink
 from issuer.models.base import utcnow
 from tests.issuer.conftest import issue_body, make_issuer
@@ -457,10 +457,8 @@ def test_odd_requests_get_an_answer_never_a_500(
 def test_merged_records_can_complete_a_programme_together(
     site: TestClient, mail_services: Services, mailbox: Inbox
 ) -> None:
-    from issuer.catalogue.templates import load_templates
-    from issuer.institutes.apikeys import create_api_key
-    from issuer.institutes.issuers import create_issuer
     from tests.issuer.test_programs import AWARD, ELECTIVES, REQUIRED
+    from tests.units import create_api_key, create_issuer, load_templates
 
     create_issuer(mail_services, slug="hrd", name="HRD Institute")
     load_templates(mail_services, "hrd")
@@ -497,7 +495,6 @@ def test_merged_records_can_complete_a_programme_together(
 def test_cron_commands_purge_expired_links_and_recheck_imports(
     site: TestClient, mail_services: Services, mailbox: Inbox
 ) -> None:
-    from issuer.people.signin import purge
 
     sign_in(site, mailbox, "me@example.org")
     token = csrf(site.get("/wallet/import").text)
@@ -506,14 +503,14 @@ def test_cron_commands_purge_expired_links_and_recheck_imports(
         data={"csrf": token},
         files={"upload": ("b.json", _external("me@example.org"), "application/json")},
     )
-    assert purge(mail_services) == 0  # nothing expired yet
+    assert _purge(mail_services) == 0  # nothing expired yet
     with Session(mail_services.engine) as db:
         db.execute(update(SignInLink).values(expires_at=utcnow() - timedelta(days=2)))
         db.commit()
-    assert purge(mail_services) == 1
+    assert _purge(mail_services) == 1
     assert site.get("/wallet").status_code == 200  # the session is still live
 
-    from issuer.wallet.imports import recheck_stale
+    from issuer.jobs import recheck_stale
 
     assert recheck_stale(mail_services, timedelta(0)) == 1
 
@@ -521,9 +518,8 @@ def test_cron_commands_purge_expired_links_and_recheck_imports(
 def test_merging_two_wallets_that_imported_the_same_badge(
     site: TestClient, mail_services: Services, mailbox: Inbox
 ) -> None:
-    from issuer.issuing.issuance import resolve_learner
     from issuer.models import ImportedCredential
-    from issuer.wallet.imports import import_badge
+    from tests.units import import_badge, resolve_learner
 
     badge = _external("me@example.org")
     other = resolve_learner(mail_services, "old@example.org", None, None)
@@ -551,7 +547,7 @@ def test_without_smtp_the_link_is_written_to_the_server_log(
 
     import pytest
 
-    from issuer.http.app import create_app
+    from issuer.app import create_app
 
     assert isinstance(caplog, pytest.LogCaptureFixture)
     assert services.settings.smtp_host is None
@@ -566,3 +562,11 @@ def test_without_smtp_the_link_is_written_to_the_server_log(
         page = client.get(found.group(1))
         done = client.post(found.group(1), data={"csrf": csrf(page.text)}, follow_redirects=False)
         assert done.status_code == 303
+
+
+def _purge(services: Services) -> int:
+    from issuer.effects import work
+    from issuer.people.signin import purge
+
+    with work(services) as db:
+        return purge(db)

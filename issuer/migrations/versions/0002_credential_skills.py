@@ -46,7 +46,7 @@ def _backfill() -> None:
     """Skill rows for the credentials issued before this table existed."""
     import json
 
-    from issuer.skills.cloud import skill_rows
+    from issuer.skills.weights import skill_rows
 
     bind = op.get_bind()
     columns = ("credential_id", "issuer_id", "learner_id", "framework", "code", "name",

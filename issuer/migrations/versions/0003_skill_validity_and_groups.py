@@ -47,7 +47,7 @@ def _fill() -> None:
     """Validity from the credentials; the scaled weight from the base weight and issue date."""
     from datetime import UTC, datetime
 
-    from issuer.skills.cloud import scaled_weight
+    from issuer.skills.weights import scaled_weight
 
     bind = op.get_bind()
     bind.execute(sa.text(

@@ -1,4 +1,5 @@
-"""Cookies, CSRF and language for the HTML pages (the wallet and the issuer dashboard).
+"""Cookies, CSRF and language for the HTML pages (the wallet and the issuer dashboard); the
+signed-in sessions built on them are typed dependencies in ``issuer.http.sessions``.
 
 Session cookies are HTTP-only, ``SameSite=Lax`` and ``Secure`` whenever the public base URL is
 HTTPS. Every form that changes something carries a CSRF token: the session's own when signed in,
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
-from issuer.core.context import Services
+from issuer.context import Services
 from issuer.core.errors import Forbidden
 
 LEARNER_COOKIE = "laurel_wallet"

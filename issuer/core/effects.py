@@ -1,0 +1,34 @@
+"""Post-commit effects: work that follows a change but must not be part of it.
+
+A programme award after an issuance, an email after an award, a webhook: each may fail (a
+dependency down, a bug) and must not undo — or be silently lost with — the change it follows.
+So the change's unit of work records the effect (``emit``) in the same transaction; after the
+commit it is run (``issuer.effects.run_due``), in its own transaction, and retried with back-off
+until it succeeds. Pending and failed effects are in the ``pending_effect`` table, listed by
+``laurel effects list`` and re-run by ``laurel effects run``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from issuer.models import PendingEffect
+
+PROGRAM_AWARDS = "programs.award"
+"""A learner gained a credential that counts towards a programme: award what it completed.
+Payload: ``{"issuer": slug, "learner": learner id}``."""
+
+EMITTED = "laurel.effects"
+"""``Session.info`` key: whether this unit of work emitted effects (to run after commit)."""
+
+
+def emit(session: Session, kind: str, payload: dict[str, Any]) -> None:
+    """Record an effect to run once ``session``'s transaction commits."""
+    session.add(PendingEffect(kind=kind, payload=payload))
+    session.info[EMITTED] = True
+
+
+def emitted(session: Session) -> bool:
+    return bool(session.info.get(EMITTED))

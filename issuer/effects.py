@@ -1,0 +1,126 @@
+"""Running post-commit effects (``issuer.core.effects``): which handler does each kind, and the
+loop that runs what is due, each effect in its own unit of work, with back-off on failure.
+
+Handlers are plain functions ``(session, services, payload) -> None`` that may emit effects in
+turn. An effect is marked done in the same transaction as its handler's work, so it runs at least
+once and, for handlers that are idempotent (every one here is), exactly once in effect.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from issuer.context import Services
+from issuer.core.db import unit_of_work
+from issuer.core.effects import emitted
+from issuer.models import PendingEffect
+from issuer.models.base import utcnow
+from issuer.programs import awards
+
+log = logging.getLogger("laurel.effects")
+Handler = Callable[[Session, Services, dict[str, Any]], None]
+HANDLERS: dict[str, Handler] = {
+    awards.EFFECT: awards.handle,
+}
+MAX_BACKOFF = timedelta(hours=6)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(MAX_BACKOFF, timedelta(seconds=30 * 2 ** max(0, attempts - 1)))
+
+
+def due(session: Session, limit: int = 100) -> list[int]:
+    query = (
+        select(PendingEffect.id)
+        .where(col(PendingEffect.done_at).is_(None), PendingEffect.run_after <= utcnow())
+        .order_by(col(PendingEffect.id))
+        .limit(limit)
+    )
+    return [i for i in session.exec(query) if i is not None]
+
+
+def run_one(services: Services, effect_id: int) -> bool:
+    """Run one effect if it is still due; False when it failed (it is then retried later)."""
+    try:
+        with unit_of_work(services.engine) as session:
+            effect = _claim(session, effect_id)
+            if effect is None:
+                return True  # done meanwhile, or another worker has it
+            HANDLERS[effect.kind](session, services, effect.payload)
+            effect.done_at = utcnow()
+            session.add(effect)
+        return True
+    except Exception as exc:  # recorded and retried, never swallowed
+        log.exception("effect %s failed", effect_id)
+        with unit_of_work(services.engine) as session:
+            failed = session.get(PendingEffect, effect_id)
+            if failed is not None:
+                failed.attempts += 1
+                failed.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                failed.run_after = utcnow() + _backoff(failed.attempts)
+                session.add(failed)
+        return False
+
+
+def _claim(session: Session, effect_id: int) -> PendingEffect | None:
+    """The effect, locked for this unit of work (PostgreSQL: SKIP LOCKED, so two workers never
+    run the same one; SQLite: the write transaction is exclusive already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        locked = session.execute(
+            text(
+                "SELECT id FROM pending_effect WHERE id = :id AND done_at IS NULL "
+                "FOR UPDATE SKIP LOCKED"
+            ),
+            {"id": effect_id},
+        ).first()
+        if locked is None:
+            return None
+    effect = session.get(PendingEffect, effect_id)
+    if effect is None or effect.done_at is not None or effect.kind not in HANDLERS:
+        return None
+    return effect
+
+
+def run_due(services: Services, limit: int = 100) -> tuple[int, int]:
+    """Run the effects that are due (new ones after a commit, failed ones whose back-off has
+    passed); returns (done, failed). Effects a handler emits run in the same call."""
+    done = failed = 0
+    for _ in range(10):  # awards can complete further programmes: a few rounds at most
+        with unit_of_work(services.engine, write=False) as session:
+            ids = due(session, limit)
+        if not ids:
+            break
+        results = [run_one(services, effect_id) for effect_id in ids]
+        done += sum(results)
+        failed += len(results) - sum(results)
+        if not any(results):
+            break
+    return done, failed
+
+
+def pending(session: Session, limit: int = 100) -> list[PendingEffect]:
+    """Effects not done yet, oldest first (with their attempts and last error)."""
+    query = (
+        select(PendingEffect)
+        .where(col(PendingEffect.done_at).is_(None))
+        .order_by(col(PendingEffect.id))
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+@contextmanager
+def work(services: Services, *, write: bool = True) -> Iterator[Session]:
+    """A unit of work for a CLI command or a job: committed at the end of the block, then the
+    effects it emitted are run."""
+    with unit_of_work(services.engine, write=write) as session:
+        yield session
+    if emitted(session):
+        run_due(services)

@@ -1,0 +1,128 @@
+"""Who a learner is: the record that owns an email, created on first sight.
+
+Used by every issuing path (single, bulk, xAPI, awards) and by HR rosters. Emails are created in
+sorted order inside a savepoint, so that two units of work creating the same learners cannot
+deadlock; one that loses a race to another reads the winner's record back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from issuer.core.errors import Conflict
+from issuer.models import Learner, LearnerEmail
+from issuer.models.base import utcnow
+
+
+@dataclass(frozen=True)
+class LearnerRef:
+    """What issuing needs of a learner (plain data: ORM objects are slow in bulk)."""
+
+    id: int
+    subject_id: str
+    did: str | None
+
+
+@dataclass(frozen=True)
+class NewLearner:
+    """What a request says of a learner not seen before."""
+
+    name: str | None = None
+    did: str | None = None
+
+
+CHUNK = 1000
+"""Emails per statement (SQLite limits the parameters of one statement)."""
+
+
+def _known(session: Session, emails: list[str]) -> dict[str, LearnerRef]:
+    learner, email_table = Learner.__table__, LearnerEmail.__table__  # type: ignore[attr-defined]
+    found: dict[str, LearnerRef] = {}
+    for start in range(0, len(emails), CHUNK):
+        rows = session.execute(
+            select(email_table.c.email, learner.c.id, learner.c.subject_id, learner.c.did)
+            .join(learner, learner.c.id == email_table.c.learner_id)
+            .where(email_table.c.email.in_(emails[start : start + CHUNK]))
+        ).all()
+        found.update({row.email: LearnerRef(row.id, row.subject_id, row.did) for row in rows})
+    return found
+
+
+def learners_for(session: Session, wanted: Mapping[str, NewLearner]) -> dict[str, LearnerRef]:
+    """The learner owning each email (normalised already), creating the missing ones."""
+    found = _known(session, sorted(wanted))
+    missing = sorted(email for email in wanted if email not in found)
+    if not missing:
+        return found
+    try:
+        with session.begin_nested():
+            for start in range(0, len(missing), CHUNK):
+                found.update(_create(session, missing[start : start + CHUNK], wanted))
+    except IntegrityError:  # another unit of work created one of them meanwhile
+        for email in missing:
+            found[email] = _one(session, email, wanted[email])
+    return found
+
+
+def _create(
+    session: Session, emails: list[str], wanted: Mapping[str, NewLearner]
+) -> dict[str, LearnerRef]:
+    learner, email_table = Learner.__table__, LearnerEmail.__table__  # type: ignore[attr-defined]
+    now = utcnow()
+    values = [
+        {
+            "subject_id": wanted[email].did or f"urn:uuid:{uuid.uuid4()}",
+            "name": wanted[email].name,
+            "did": wanted[email].did,
+            "created_at": now,
+        }
+        for email in emails
+    ]
+    ids = session.execute(insert(learner).returning(learner.c.id, learner.c.subject_id), values)
+    by_subject = {row.subject_id: row.id for row in ids}
+    session.execute(
+        insert(email_table),
+        [
+            {
+                "learner_id": by_subject[row["subject_id"]],
+                "email": email,
+                "verified": False,
+                "is_primary": True,
+                "created_at": now,
+            }
+            for email, row in zip(emails, values, strict=True)
+        ],
+    )
+    return {
+        email: LearnerRef(by_subject[row["subject_id"]], row["subject_id"], row["did"])
+        for email, row in zip(emails, values, strict=True)
+    }
+
+
+def _one(session: Session, email: str, new: NewLearner) -> LearnerRef:
+    for _ in range(3):
+        known = _known(session, [email]).get(email)
+        if known is not None:
+            return known
+        try:
+            with session.begin_nested():
+                return _create(session, [email], {email: new})[email]
+        except IntegrityError:
+            continue
+    raise Conflict(f"the learner record for {email} is being changed; retry")
+
+
+def resolve_learner(
+    session: Session, email: str, name: str | None = None, did: str | None = None
+) -> Learner:
+    """The learner who owns ``email`` (created on first sight), as a table row."""
+    ref = learners_for(session, {email: NewLearner(name, did)})[email]
+    learner = session.get(Learner, ref.id)
+    assert learner is not None
+    return learner
