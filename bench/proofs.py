@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -156,18 +157,18 @@ def main() -> None:
         verify_base,
     )
     for alg in ("RS256", "ES256", "EdDSA"):
-        jwt_key = generate_for_jwt(alg)  # type: ignore[arg-type]
+        jwt_key = generate_for_jwt(alg)
         did = did_jwk(jwt_key)
         jwt_credential = typical_credential(did)
         token = sign_jwt(jwt_credential, jwt_key, kid=f"{did}#0")
         row(
             f"VC-JWT {alg} sign",
-            lambda k=jwt_key, c=jwt_credential, d=did: sign_jwt(c, k, kid=f"{d}#0"),
+            partial(sign_jwt, jwt_credential, jwt_key, kid=f"{did}#0"),
             sign_base,
         )
         row(
             f"VC-JWT {alg} verify_credential",
-            lambda t=token: verify_credential(t, now=NOW, fetcher=NO_NETWORK),
+            partial(verify_credential, token, now=NOW, fetcher=NO_NETWORK),
             verify_base,
         )
 

@@ -15,10 +15,13 @@ import random
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
-from sqlalchemy import create_engine, text
+import psycopg
+from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -31,12 +34,13 @@ from issuer.skills.weights import scaled_weight
 
 DEFAULT_POSTGRES = "postgresql+psycopg://root@127.0.0.1:5432/test"
 LIST_SIZE = 131_072
+T = TypeVar("T")
 SKILLS = [("ecq", f"ECQ{q}-{c}") for q in range(1, 6) for c in range(1, 5)] + [
     ("ai-competency", f"ai-{n}") for n in range(1, 31)
 ]
 
 
-def generate(engine, learners: int, credentials: int) -> int:  # type: ignore[no-untyped-def]
+def generate(engine: Engine, learners: int, credentials: int) -> int:
     """An issuer with ``learners`` (each in one of 20 departments) and ``credentials`` of 1-3
     alignments each, issued over four years; 2% revoked, 5% expired."""
     rng = random.Random(7)
@@ -67,6 +71,7 @@ def generate(engine, learners: int, credentials: int) -> int:  # type: ignore[no
             for _ in range(credentials // LIST_SIZE + 1)
         ]
         raw = connection.connection.dbapi_connection
+        assert isinstance(raw, psycopg.Connection)
         with raw.cursor() as cursor:
             with cursor.copy("COPY learner (id, subject_id, created_at) FROM STDIN") as copy:
                 for n in range(1, learners + 1):
@@ -138,7 +143,7 @@ def generate(engine, learners: int, credentials: int) -> int:  # type: ignore[no
     return int(issuer_id)
 
 
-def timed(label: str, function):  # type: ignore[no-untyped-def]
+def timed(label: str, function: Callable[[], T]) -> tuple[T, float]:
     start = time.perf_counter()
     result = function()
     elapsed = time.perf_counter() - start
@@ -181,7 +186,7 @@ def main() -> None:
                 connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
 
 
-def measure(engine, issuer_id: int) -> None:  # type: ignore[no-untyped-def]
+def measure(engine: Engine, issuer_id: int) -> None:
     with Session(engine) as session:
         issuer = session.get(Issuer, issuer_id)
         assert issuer is not None

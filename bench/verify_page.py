@@ -20,8 +20,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -34,7 +36,7 @@ from verifier import verify_credential
 from verifier.fetch import MappingFetcher
 
 
-def library_rate(document: dict, status: bytes, seconds: float) -> float:
+def library_rate(document: dict[str, Any], status: bytes, seconds: float) -> float:
     fetcher = MappingFetcher({document["credentialStatus"]["statusListCredential"]: status})
     now = datetime.now(UTC)
     count, start = 0, time.perf_counter()
@@ -44,7 +46,12 @@ def library_rate(document: dict, status: bytes, seconds: float) -> float:
     return count / (time.perf_counter() - start)
 
 
-def drive(client_factory, request, clients: int, seconds: float) -> float:  # type: ignore[no-untyped-def]
+def drive(
+    client_factory: Callable[[], httpx.Client],
+    request: Callable[[httpx.Client], httpx.Response],
+    clients: int,
+    seconds: float,
+) -> float:
     counts = [0] * clients
     stop = time.perf_counter() + seconds
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from verifier import Check, Report
 from verifier.fetch import MappingFetcher
 from verifier.keys import DefaultKeyResolver, TableKeyResolver
 
@@ -44,3 +45,10 @@ def offline_world() -> dict[str, Any]:
     """Keyword arguments for ``verify_credential`` that reproduce the vectors' world."""
     fetcher = offline_fetcher()
     return {"now": NOW, "fetcher": fetcher, "resolve_key": offline_resolver(fetcher)}
+
+
+def check(report: Report, name: str) -> Check:
+    """The report's check called ``name``; the test fails when the report has none."""
+    found = report.check(name)
+    assert found is not None, f"no {name!r} check in {[c.name for c in report.checks]}"
+    return found

@@ -21,7 +21,10 @@ def _problem(response: Any, status: int) -> dict[str, Any]:
     return body
 
 
-def _endpoints(slug: str, credential: str) -> list[tuple[str, str, dict[str, Any] | None]]:
+Body = dict[str, Any] | list[dict[str, Any]] | None
+
+
+def _endpoints(slug: str, credential: str) -> list[tuple[str, str, Body]]:
     return [
         ("GET", f"/api/v1/issuers/{slug}/achievements", None),
         ("POST", f"/api/v1/issuers/{slug}/achievements", {**ACHIEVEMENT, "key": "other"}),

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from issuer.context import Services
 from issuer.core import audit
@@ -25,7 +25,7 @@ def test_audit_chain_records_and_detects_tampering(client: TestClient, services:
         f"/api/v1/credentials/{credential['id']}/revoke", json={"reason": "error"}, headers=headers
     )
     with Session(services.engine) as session:
-        actions = [e.action for e in session.exec(select(AuditEntry).order_by(AuditEntry.seq))]
+        actions = [e.action for e in session.exec(select(AuditEntry).order_by(col(AuditEntry.seq)))]
         count, problem = audit.verify_chain(session)
     assert actions == ["issuer.create", "apikey.create", "credential.issue", "credential.revoke"]
     assert (count, problem) == (4, None)
@@ -66,6 +66,8 @@ def test_concurrent_issuance_with_overlapping_keys(client: TestClient, services:
 
 def _issue_in_process(args: tuple[str, str, str, list[int]]) -> list[str]:
     """Runs in another process: its own engine, key store and caches, like another app server."""
+    from pathlib import Path
+
     from issuer.context import Services
     from issuer.core.db import make_engine
     from issuer.core.settings import Settings
@@ -75,7 +77,7 @@ def _issue_in_process(args: tuple[str, str, str, list[int]]) -> list[str]:
     database_url, keys_dir, slug, numbers = args
     settings = Settings(
         database_url=database_url,
-        keys_dir=keys_dir,
+        keys_dir=Path(keys_dir),
         key_passphrase="test-passphrase",
         base_url="https://laurel.test",
     )

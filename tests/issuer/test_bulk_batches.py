@@ -24,8 +24,8 @@ def test_large_bulk_is_signed_in_parallel_and_verifies(
 ) -> None:
     headers = make_issuer(services, client, "alpha")
     rows = [issue_body(f"learner{n}@example.org") for n in range(150)]
-    report = client.post("/api/v1/issuers/alpha/credentials/bulk", json=rows, headers=headers)
-    assert report.json()["summary"] == {"issued": 150, "already issued": 0, "error": 0}
+    response = client.post("/api/v1/issuers/alpha/credentials/bulk", json=rows, headers=headers)
+    assert response.json()["summary"] == {"issued": 150, "already issued": 0, "error": 0}
     with Session(services.engine) as session:
         credentials = list(session.exec(select(Credential)))
     assert len({(c.status_list_id, c.status_index) for c in credentials}) == 150
@@ -59,7 +59,7 @@ def test_race_on_a_key_falls_back_to_row_by_row(
     step falls back to one savepoint per row, and every other row still issues."""
     make_issuer(services, client, "alpha")
     rows = [issue_body(f"p{n}@example.org", idempotencyKey=f"k{n}") for n in range(3)]
-    original = bulk.screen
+    original = issuance.screen  # bulk's name for it is the one patched below
 
     def screen_then_race(session: Session, issuer: Any, todo: Any) -> Any:
         screened = original(session, issuer, todo)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 from hypothesis import given
@@ -22,7 +23,7 @@ def _when(days: int) -> str:
     return (NOW - timedelta(days=days)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _cloud(client: TestClient, headers: dict[str, str], **params: str) -> dict[str, dict]:
+def _cloud(client: TestClient, headers: dict[str, str], **params: str) -> dict[str, dict[str, Any]]:
     response = client.get("/api/v1/issuers/hrd/skills", headers=headers, params=params)
     assert response.status_code == 200, response.text
     return {s["code"]: s for s in response.json()["skills"]}

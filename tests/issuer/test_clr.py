@@ -90,9 +90,16 @@ def _build(
         issuer = get_issuer(session, slug)
         learner = session.get(Learner, learner_id(session, email))
         assert learner is not None
-        rows = [session.get(Credential, parse_id(i)) for i in ids]
-        assert all(row is not None for row in rows)
-        return build_clr(session, services, issuer, learner, rows, **kwargs)  # type: ignore[arg-type]
+        rows = _credentials(session, ids)
+        return build_clr(session, services, issuer, learner, rows, **kwargs)
+
+
+def _credentials(session: Session, ids: list[str]) -> list[Credential]:
+    """The stored credentials ``ids``, in order; the test fails if one is missing."""
+    rows = [session.get(Credential, parse_id(i)) for i in ids]
+    found = [row for row in rows if row is not None]
+    assert len(found) == len(rows)
+    return found
 
 
 def _now() -> datetime:
@@ -281,8 +288,8 @@ def test_revoked_and_other_peoples_credentials_are_left_out(
     with Session(services.engine, expire_on_commit=False) as session:
         issuer = get_issuer(session, "hrd")
         learner = session.get(Learner, learner_id(session, EMAIL))
-        rows = [session.get(Credential, parse_id(i)) for i in ids]
-    assert learner is not None and all(row is not None for row in rows)
+        rows = _credentials(session, ids)
+    assert learner is not None
     # Revoked after the rows were loaded: build_clr reads the database, not the stale rows.
     response = client.post(
         f"/api/v1/credentials/{revoked['id']}/revoke", json={"reason": "withdrawn"}, headers=headers
@@ -292,7 +299,7 @@ def test_revoked_and_other_peoples_credentials_are_left_out(
 
     at = _now()
     with Session(services.engine) as session:
-        clr = build_clr(session, services, issuer, learner, rows, now=at)  # type: ignore[arg-type]
+        clr = build_clr(session, services, issuer, learner, rows, now=at)
     assert _nested(clr) == [kept]
     assert clr["credentialSubject"]["achievement"] == [kept["credentialSubject"]["achievement"]]
     assert clr["issuer"] == profile(issuer)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from sqlmodel import Session, select
@@ -20,7 +21,9 @@ from tests.issuer.conftest import ACHIEVEMENT, issue_body
 from tests.units import create_issuer, issue
 
 
-def _services(database_url: str, tmp_path: Path, store: str, passphrase: str) -> Services:
+def _services(
+    database_url: str, tmp_path: Path, store: Literal["file", "database"], passphrase: str
+) -> Services:
     settings = Settings(
         database_url=database_url,
         keys_dir=tmp_path / "keys",
@@ -40,7 +43,9 @@ def _achievement(services: Services) -> None:
     from issuer.schemas import AchievementIn
 
     with Session(writer(services.engine)) as session:
-        save_achievement(session, get_issuer(session, "hrd"), AchievementIn(**ACHIEVEMENT))
+        save_achievement(
+            session, get_issuer(session, "hrd"), AchievementIn.model_validate(ACHIEVEMENT)
+        )
         session.commit()
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
+from typer.testing import CliRunner
 
 from issuer.context import Services
 from issuer.models import Achievement, Credential
@@ -154,3 +156,34 @@ def test_gap_chart(client: TestClient, services: Services) -> None:
     assert chart.headers["content-type"].startswith("image/svg+xml")
     root = ElementTree.fromstring(chart.content)
     assert len(root.findall("{http://www.w3.org/2000/svg}rect")) == 1 + 2 * 22
+
+
+def test_reconcile_awards_what_was_missed_and_nothing_twice(
+    client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Credentials issued while no award effect was recorded (an older version, a catalogue that
+    gained the programme later): ``laurel programs reconcile`` awards the certificate, once."""
+    from issuer.cli import app as cli
+    from issuer.issuing import issuance
+
+    headers = _setup(client, services)
+    with monkeypatch.context() as patched:
+        patched.setattr(issuance, "_programme_effects", lambda *args: None)
+        for key in [*REQUIRED, *ELECTIVES]:
+            client.post("/api/v1/issuers/hrd/credentials", json=_body(key), headers=headers)
+    assert _awards(services) == []
+    environment = {
+        "LAUREL_DATABASE_URL": services.settings.database_url,
+        "LAUREL_KEYS_DIR": str(services.settings.keys_dir),
+        "LAUREL_KEY_PASSPHRASE": services.settings.key_passphrase,
+        "LAUREL_BASE_URL": services.settings.base_url,
+    }
+    runner = CliRunner()
+    first = runner.invoke(cli, ["programs", "reconcile", "--issuer", "hrd"], env=environment)
+    assert first.exit_code == 0, first.output
+    assert "1 learners checked; 1 effects done, 0 failed" in first.output
+    assert len(_awards(services)) == 1
+    again = runner.invoke(cli, ["programs", "reconcile", "--issuer", "hrd"], env=environment)
+    assert again.exit_code == 0 and len(_awards(services)) == 1
+    unknown = runner.invoke(cli, ["programs", "reconcile", "--issuer", "nope"], env=environment)
+    assert unknown.exit_code == 1 and "nope" in unknown.output

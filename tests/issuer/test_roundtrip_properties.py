@@ -61,15 +61,15 @@ def credentials(draw: st.DrawFn) -> dict[str, Any]:
     achievement["name"] = draw(text)
     achievement["description"] = draw(text)
     achievement["criteria"] = {"narrative": draw(text)}
-    if found := draw(alignments):
-        achievement["alignment"] = found
+    if drawn_alignments := draw(alignments):
+        achievement["alignment"] = drawn_alignments
     if draw(st.booleans()):
         achievement["creditsAvailable"] = draw(st.integers(1, 500))
         subject["creditsEarned"] = achievement["creditsAvailable"]
-    if found := draw(evidence):
-        credential["evidence"] = found
-    if found := draw(results):
-        subject["result"] = found
+    if drawn_evidence := draw(evidence):
+        credential["evidence"] = drawn_evidence
+    if drawn_results := draw(results):
+        subject["result"] = drawn_results
     if draw(st.booleans()):
         subject["narrative"] = draw(text)
     if draw(st.booleans()):

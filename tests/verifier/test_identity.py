@@ -249,7 +249,9 @@ def test_known_from_a_dcc_registry_fixture(tmp_path: Path) -> None:
         None,
         "https://www.example.ac.kr",
     )
-    assert registries[0].lookup(guide_key_did).name.startswith("Example Test Issuer")
+    guide = registries[0].lookup(guide_key_did)
+    assert guide is not None and guide.name is not None
+    assert guide.name.startswith("Example Test Issuer")
     assert registries[0].lookup(UNIVERSITY) is None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from issuer.crypto.keys import (
     did_jwk,
@@ -17,14 +17,15 @@ from issuer.crypto.keys import (
 )
 from verifier.errors import FetchError, KeyResolutionError, UnsupportedMethod
 from verifier.fetch import NO_NETWORK, MappingFetcher
-from verifier.keys import DefaultKeyResolver
+from verifier.keys import DefaultKeyResolver, PublicKey
 
 ED = generate_ed25519()
 P256 = ec.generate_private_key(ec.SECP256R1())
 
 
-def _same(a: object, b: object) -> bool:
-    return multikey(a) == multikey(b)  # type: ignore[arg-type]
+def _same(a: PublicKey, b: PublicKey) -> bool:
+    assert not isinstance(a, rsa.RSAPublicKey) and not isinstance(b, rsa.RSAPublicKey)
+    return multikey(a) == multikey(b)
 
 
 def test_did_key_ed25519_and_p256() -> None:

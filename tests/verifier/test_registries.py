@@ -69,7 +69,7 @@ def member_statement(sub: str = MEMBER, **changes: Any) -> str:
         },
     }
     payload.update(changes)
-    return statement(payload, **({"key": OTHER_KEY} if changes.pop("forged", False) else {}))
+    return statement(payload, OTHER_KEY if changes.pop("forged", False) else ANCHOR_KEY)
 
 
 class Server:
@@ -95,7 +95,7 @@ class Server:
 @pytest.fixture
 def server() -> Server:
     server = Server()
-    server.serve(KNOWN[1]["url"], LEGACY, **{"cache-control": "max-age=600"})
+    server.serve(KNOWN[1]["url"], LEGACY, 200, **{"cache-control": "max-age=600"})
     server.serve(KNOWN[0]["trustAnchorEC"], entity_configuration())
     server.serve(f"{ANCHOR}/fetch?sub=did%3Aweb%3Atwotr.testschool.edu", member_statement())
     return server
@@ -210,7 +210,7 @@ def test_etag_revalidation_keeps_the_body_on_304(server: Server) -> None:
 
 def test_no_store_is_fetched_every_time(server: Server) -> None:
     url = "https://lists.example/volatile.json"
-    server.serve(url, LEGACY, **{"cache-control": "no-store"})
+    server.serve(url, LEGACY, 200, **{"cache-control": "no-store"})
     registry = RemoteRegistry("Volatile", url, server.client())
     registry.lookup("x")
     registry.lookup("x")

@@ -11,8 +11,8 @@ from issuer.crypto.keys import did_key, did_key_method, ed25519_from_seed, gener
 from issuer.crypto.signing import sign_data_integrity
 from issuer.issuing.bitstring import empty_bits, set_bit, status_entry, status_list_credential
 from tests.issuer.credentials import make_credential
-from tests.vectors import NOW
-from verifier import Outcome, Verdict, verify_credential
+from tests.vectors import NOW, check
+from verifier import Outcome, Report, Verdict, verify_credential
 from verifier.fetch import MappingFetcher
 from verifier.status import decode_bitstring, encode_bitstring, read_bits
 
@@ -118,8 +118,11 @@ def test_one_edtech_revocation_list() -> None:
     listed = json.dumps(
         {"revokedCredential": [{"id": credential["id"], "revocationReason": "error"}]}
     ).encode()
-    fetch = lambda body: verify_credential(credential, now=NOW, fetcher=MappingFetcher({url: body}))  # noqa: E731
+
+    def fetch(body: bytes) -> Report:
+        return verify_credential(credential, now=NOW, fetcher=MappingFetcher({url: body}))
+
     assert fetch(clean).verdict is Verdict.VERIFIED
     revoked = fetch(listed)
     assert revoked.verdict is Verdict.NOT_VERIFIED
-    assert "error" in revoked.check("status").reason
+    assert "error" in check(revoked, "status").reason

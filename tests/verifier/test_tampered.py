@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.vectors import VECTORS, expected_vectors, offline_world
+from tests.vectors import VECTORS, check, expected_vectors, offline_world
 from verifier import Outcome, Verdict, verify_credential
 from verifier.baking import bake_png, bake_svg, read_png, read_svg
 from verifier.multibase import b58decode, b58encode
@@ -68,12 +68,12 @@ TAMPERINGS: dict[str, Callable[[dict[str, Any]], None]] = {
 def test_tampered_twin_fails(file: str, tamper: str) -> None:
     original = json.loads((VECTORS / file).read_text("utf-8"))
     # complete.json is "could not decide" (its revocation list is unreachable); its proof passes.
-    assert verify_credential(original, **offline_world()).check("proof").outcome is Outcome.PASSED
+    assert check(verify_credential(original, **offline_world()), "proof").outcome is Outcome.PASSED
     twin = copy.deepcopy(original)
     TAMPERINGS[tamper](twin)
     report = verify_credential(twin, **offline_world())
     assert report.verdict is Verdict.NOT_VERIFIED
-    assert report.check("proof").outcome is Outcome.FAILED
+    assert check(report, "proof").outcome is Outcome.FAILED
 
 
 @pytest.mark.parametrize("image", ["simple-json.png", "simple-json.svg"])
@@ -86,4 +86,4 @@ def test_tampered_baked_image_fails(image: str) -> None:
     rebaked = bake_png(data, text) if is_png else bake_svg(data, text, is_jws=False)
     report = verify_credential(rebaked, **offline_world())
     assert report.verdict is Verdict.NOT_VERIFIED
-    assert report.check("proof").outcome is Outcome.FAILED
+    assert check(report, "proof").outcome is Outcome.FAILED

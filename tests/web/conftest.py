@@ -92,7 +92,7 @@ class Inbox:
 
     async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
         message = BytesParser(policy=default).parsebytes(envelope.content)
-        self.messages.append(message)  # type: ignore[arg-type]
+        self.messages.append(message)
         return "250 OK"
 
     def link(self, to: str, path: str = "/wallet/login/") -> str:

@@ -77,9 +77,11 @@ def test_baked_badges_round_trip_through_laurel_verify(
     assert CliRunner().invoke(cli, ["verify", str(revoked)]).exit_code == 1
 
 
-def _verify_form(live: Live, **form: object) -> str:
-    files = form.pop("files", None)
-    response = live.client.post("/verify", data=form, files=files)  # type: ignore[arg-type]
+Uploads = dict[str, tuple[str, bytes, str]]
+
+
+def _verify_form(live: Live, files: Uploads | None = None, **form: str) -> str:
+    response = live.client.post("/verify", data=form, files=files)
     assert response.status_code in (200, 400), response.text
     return response.text
 
@@ -140,9 +142,9 @@ def test_verify_page_accepts_every_form(live: Live) -> None:
     ],
 )
 def test_verify_page_bad_input(
-    live: Live, files: object, form: dict[str, str], message: str
+    live: Live, files: Uploads | None, form: dict[str, str], message: str
 ) -> None:
-    response = live.client.post("/verify", data=form, files=files)  # type: ignore[arg-type]
+    response = live.client.post("/verify", data=form, files=files)
     assert response.status_code in (200, 400)
     assert message in response.text
     assert "root:" not in response.text
@@ -203,11 +205,12 @@ def test_verify_page_makes_no_request_to_private_addresses(
     live: Live, url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     requested: list[str] = []
-    monkeypatch.setattr(
-        HttpFetcher,
-        "_get_once",
-        lambda self, target: requested.append(target) or (200, b"{}", None),
-    )
+
+    def get_once(self: HttpFetcher, target: str) -> tuple[int, bytes, str | None]:
+        requested.append(target)
+        return 200, b"{}", None
+
+    monkeypatch.setattr(HttpFetcher, "_get_once", get_once)
     live.services.network = HttpFetcher()
     page = _verify_form(live, url=url)
     assert requested == []

@@ -70,7 +70,8 @@ def verdict_of(html: str) -> tuple[str, str, str]:
 def pdf_text(data: bytes) -> str:
     document = pypdfium2.PdfDocument(data)
     try:
-        return document[0].get_textpage().get_text_range()
+        text: str = document[0].get_textpage().get_text_range()
+        return text
     finally:
         document.close()
 

@@ -12,6 +12,7 @@ import zipfile
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import httpx2
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -349,7 +350,7 @@ def test_import_badges_from_other_issuers(
     sign_in(site, mailbox, "me@example.org")
     token = csrf(site.get("/wallet/import").text)
 
-    def upload(data: bytes, name: str = "badge.json") -> object:
+    def upload(data: bytes, name: str = "badge.json") -> httpx2.Response:
         return site.post(
             "/wallet/import",
             data={"csrf": token},
