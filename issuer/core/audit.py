@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from issuer.core.db import lock_audit_chain
 from issuer.models import AuditEntry
-from issuer.models.base import utcnow
+from issuer.models.base import aware, utcnow
 
 GENESIS = "0" * 64
 
@@ -58,7 +58,7 @@ def verify_chain(session: Session) -> tuple[int, str | None]:
     """(number of entries checked, the first problem or None)."""
     prev_hash, count = GENESIS, 0
     for entry in session.exec(select(AuditEntry).order_by(col(AuditEntry.seq))):
-        at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=utcnow().tzinfo)
+        at = aware(entry.at)
         expected = _digest(prev_hash, at, entry.actor, entry.action, entry.subject, entry.details)
         if entry.prev_hash != prev_hash:
             return count, f"entry {entry.seq} does not follow entry {count} (chain broken)"

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from issuer.context import Services
 from issuer.models import Issuer
+from issuer.models.base import aware
 from verifier.identity import RegistryEntry
 
 REGISTRY_PATH = "/trust/registry.json"
@@ -78,5 +79,5 @@ def published_registry(session: Session, services: Services) -> dict[str, Any]:
 
 
 def _iso(value: datetime) -> str:
-    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    moment = aware(value)
     return moment.astimezone(UTC).replace(microsecond=0).isoformat()

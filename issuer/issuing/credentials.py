@@ -17,7 +17,7 @@ from issuer.crypto.signing import sign_jwt
 from issuer.institutes.issuers import signing_key
 from issuer.issuing import statuslists
 from issuer.models import Achievement, ApiKey, Credential, CredentialSkill, Issuer, LearnerEmail
-from issuer.models.base import utcnow
+from issuer.models.base import aware, utcnow
 from issuer.schemas import normalize_email
 
 
@@ -91,10 +91,10 @@ def list_credentials(
         query = query.where(col(Credential.revoked_at).is_(None))
     elif status is not None:
         raise BadRequest("status is 'active' or 'revoked'")
-    if issued_after is not None:
-        query = query.where(Credential.issued_at >= issued_after)
+    if issued_after is not None:  # a time without a zone is UTC, on every database alike
+        query = query.where(Credential.issued_at >= aware(issued_after))
     if issued_before is not None:
-        query = query.where(Credential.issued_at < issued_before)
+        query = query.where(Credential.issued_at < aware(issued_before))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     items = session.exec(
         query.order_by(col(Credential.issued_at).desc(), col(Credential.id))

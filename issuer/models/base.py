@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy import JSON, Column, DateTime, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import SQLModel
 
 
 def utcnow() -> datetime:
@@ -29,6 +30,16 @@ def parse_time(value: str) -> datetime:
     """An ISO 8601 / RFC 3339 time (``Z`` or an offset; naive means UTC), in UTC.
     ``ValueError`` if it is not one."""
     return aware(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+
+
+def maybe_time(value: Any) -> datetime | None:
+    """``parse_time`` for what a foreign document says: ``None`` when it is no time at all."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_time(value)
+    except ValueError:
+        return None
 
 
 def iso(moment: datetime) -> str:
@@ -60,3 +71,12 @@ def json_column() -> Any:
 
 def time_column(nullable: bool = False) -> Any:
     return Column(UTCDateTime(), nullable=nullable)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for bulk ``insert``/``update`` (SQLModel does not declare
+    ``__table__`` to type checkers)."""
+    table = model.__dict__.get("__table__")
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table

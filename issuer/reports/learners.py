@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from issuer.context import Services
 from issuer.core.errors import BadRequest, NotFound
 from issuer.models import Credential, Issuer, LearnerEmail
+from issuer.models.base import parse_time
 from issuer.schemas import normalize_email
 from issuer.skills.cloud import learner_emails, profiles
 
@@ -85,9 +86,7 @@ def hours(
         )
     )
     for credential in rows:
-        valid_from = datetime.fromisoformat(
-            str(credential.document["validFrom"]).replace("Z", "+00:00")
-        )
+        valid_from = parse_time(str(credential.document["validFrom"]))
         if not start <= valid_from < end:
             continue
         earned = credential.document["credentialSubject"].get("creditsEarned") or 0

@@ -16,9 +16,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, distinct, func, or_, text
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from issuer.models import CredentialSkill, Issuer, LearnerEmail, LearnerGroup
+from issuer.models.base import table_of
 from issuer.skills.weights import decay
 
 SkillKey = tuple[str, str]
@@ -53,9 +55,9 @@ def profiles(
     and ``codes`` narrow the scan (one learner's gap, the skills a team needs); ``issuer`` None
     sums the credentials of every issuer (a learner's own wallet)."""
     at = at or datetime.now(UTC)
-    table = CredentialSkill.__table__  # type: ignore[attr-defined]
+    table = table_of(CredentialSkill)
     query = (
-        select(
+        sa_select(
             table.c.learner_id,
             table.c.framework,
             table.c.code,
@@ -87,10 +89,10 @@ def organisation_cloud(
     limits it to the learners in that group (a department)."""
     at = at or datetime.now(UTC)
     before = at - timedelta(days=365)
-    table = CredentialSkill.__table__  # type: ignore[attr-defined]
+    table = table_of(CredentialSkill)
     now_valid, then_valid = valid_at(table, at), valid_at(table, before)
     query = (
-        select(
+        sa_select(
             table.c.framework,
             table.c.code,
             func.max(table.c.name),

@@ -26,6 +26,7 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from issuer.models import CredentialSkill
+from issuer.models.base import aware, parse_time, table_of
 
 HALF_LIFE_DAYS = 730
 
@@ -60,20 +61,20 @@ def base_weight(document: dict[str, Any]) -> float:
 
 
 def recency(issued: datetime, now: datetime) -> float:
-    issued = issued if issued.tzinfo else issued.replace(tzinfo=UTC)
+    issued = aware(issued)
     age_days = max(0.0, (now - issued).total_seconds() / 86400)
     return float(0.5 ** (age_days / HALF_LIFE_DAYS))
 
 
 def _halvings(moment: datetime) -> float:
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = aware(moment)
     return (moment - EPOCH).total_seconds() / 86400 / HALF_LIFE_DAYS
 
 
 def scaled_weight(base: float, issued: datetime) -> float:
     """``base × 2^(halvings from 2000-01-01 to issued)``: a sum of these times ``decay(now)`` is
     the sum of ``base × recency(issued, now)``, so the database adds weights without date math."""
-    return base * 2.0 ** _halvings(issued)
+    return float(base * 2.0 ** _halvings(issued))
 
 
 def decay(at: datetime) -> float:
@@ -85,10 +86,10 @@ def skill_rows(
 ) -> list[dict[str, Any]]:
     """The ``credential_skill`` rows of an issued credential (one per distinct alignment)."""
     achievement = document["credentialSubject"]["achievement"]
-    issued = datetime.fromisoformat(str(document["validFrom"]).replace("Z", "+00:00"))
+    issued = parse_time(str(document["validFrom"]))
     weight = base_weight(document)
     until = document.get("validUntil")
-    valid_until = datetime.fromisoformat(str(until).replace("Z", "+00:00")) if until else None
+    valid_until = parse_time(str(until)) if until else None
     rows, seen = [], set()
     for alignment in achievement.get("alignment", []):
         key = (
@@ -120,4 +121,4 @@ def store_skills(session: Session, per_credential: list[list[dict[str, Any]]]) -
     """Insert the skill rows of newly issued credentials (in the caller's transaction)."""
     rows = [row for rows in per_credential for row in rows]
     if rows:
-        session.execute(insert(CredentialSkill.__table__), rows)  # type: ignore[attr-defined]
+        session.execute(insert(table_of(CredentialSkill)), rows)

@@ -127,7 +127,7 @@ def stored_view(
         credential=row.document,
         credential_id=row.id,
         issuer_slug=slug,
-        design=design or {},
+        design=dict(design or {}),
         revocation_reason=row.revocation_reason,
         revoked_at=row.revoked_at,
     )

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+from issuer.models.base import aware, parse_time
+
 Kind = Literal[
     "verified", "unconfirmed", "expired", "not-yet-valid", "revoked", "failed", "unknown"
 ]
@@ -63,7 +65,7 @@ class Assessment:
 
 def _day(value: Any) -> date | None:
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).date()
+        return aware(value).date()
     if not isinstance(value, str) or len(value) < 10:
         return None
     try:
@@ -80,7 +82,8 @@ def assess(report: dict[str, Any], *, revoked_at: datetime | None = None) -> Ass
         if isinstance(identity_data, dict)
         else "unconfirmed"
     )
-    summary = report.get("summary") if isinstance(report.get("summary"), dict) else {}
+    found = report.get("summary")
+    summary: dict[str, Any] = found if isinstance(found, dict) else {}
     checks = [c for c in report.get("checks", []) if isinstance(c, dict)]
     verdict = report.get("verdict")
     if verdict == "verified":
@@ -127,15 +130,14 @@ def stored_state(
     if revoked_at is not None:
         return "revoked", _day(revoked_at) or moment.date()
     if valid_until is not None:
-        end = valid_until if valid_until.tzinfo else valid_until.replace(tzinfo=UTC)
+        end = aware(valid_until)
         if end <= moment:
-            return "expired", end.astimezone(UTC).date()
+            return "expired", end.date()
     if valid_from:
         try:
-            start = datetime.fromisoformat(valid_from.replace("Z", "+00:00"))
+            start = parse_time(valid_from)
         except ValueError:
             return None
-        start = start if start.tzinfo else start.replace(tzinfo=UTC)
         if start > moment:
-            return "not-yet-valid", start.astimezone(UTC).date()
+            return "not-yet-valid", start.date()
     return None

@@ -24,7 +24,7 @@ from issuer.models import (
     Issuer,
     LearnerEmail,
 )
-from issuer.models.base import aware
+from issuer.models.base import aware, maybe_time
 from issuer.skills.cloud import SkillEntry, SkillKey, profiles
 from issuer.skills.weights import framework_of
 from issuer.verification.verdicts import assess
@@ -59,16 +59,6 @@ class WalletBadge:
         return self.status in ("valid", "unconfirmed")
 
 
-def _when(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _skills(achievement: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
     found = []
     for alignment in achievement.get("alignment", []) or []:
@@ -90,7 +80,7 @@ def _hours(document: dict[str, Any]) -> float | None:
 def _issued(row: Credential, now: datetime) -> WalletBadge:
     document = row.document
     achievement = document["credentialSubject"]["achievement"]
-    starts = _when(document.get("validFrom"))
+    starts = maybe_time(document.get("validFrom"))
     on: datetime | None = None
     if row.revoked_at is not None:
         status, on = "revoked", aware(row.revoked_at)
@@ -104,7 +94,7 @@ def _issued(row: Credential, now: datetime) -> WalletBadge:
         ref=f"c-{row.id}",
         name=str(achievement.get("name") or document.get("name")),
         issuer_name=str(document["issuer"].get("name", "")),
-        issued_on=_when(document.get("validFrom")),
+        issued_on=maybe_time(document.get("validFrom")),
         achievement_type=achievement.get("achievementType"),
         status=status,
         image_url=f"/v/{row.id}/badge.png",
@@ -134,7 +124,7 @@ def _imported(row: ImportedCredential, now: datetime, emails: list[str]) -> Wall
         assessment = assess(row.report if isinstance(row.report, dict) else {})
         status, on = _KIND_STATUS.get(assessment.kind, assessment.kind), assessment.when
         identity = assessment.identity
-    until = _when(document.get("validUntil"))
+    until = maybe_time(document.get("validUntil"))
     if status in ("valid", "unconfirmed") and until is not None and until <= now:
         status, on = "expired", until.date()
     return WalletBadge(

@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 from issuer.context import Services
 from issuer.core.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from issuer.models import Credential, ImportedCredential, Issuer, Learner, LearnerEmail
+from issuer.models.base import aware, maybe_time, utcnow
 from issuer.skills.weights import base_weight, framework_of, recency
 from issuer.verification import trust
 from issuer.verification.fetching import LocalFirstFetcher
@@ -44,8 +45,6 @@ from issuer.wallet.imports_legacy import (
     legacy_baked,
     legacy_fields,
     name_of,
-    parse_time,
-    utc,
 )
 from verifier import Check, Outcome, Report
 from verifier.baking import PNG_SIGNATURE
@@ -89,7 +88,7 @@ def import_badge(
     with its verdict. A badge imported before is checked again and its row returned. Bad input
     raises a ``LaurelError`` (``BadRequest``, ``PayloadTooLarge``, ``Conflict``, ``NotFound``)
     and stores nothing."""
-    now = utc(now)
+    now = aware(now) if now else utcnow()
     emails = _learner_emails(session, services, learner_id)
     original, source_url = _obtain(session, services, data, url, filename)
     label = source_url or filename or "The upload"
@@ -145,7 +144,7 @@ def recheck_report(
 ) -> tuple[ImportedCredential, Report | None]:
     """``recheck``, also returning the verifier's report (``None`` for a legacy badge), for a
     page that shows every check."""
-    now = utc(now)
+    now = aware(now) if now else utcnow()
     changes: dict[str, Any] = {"checked_at": now}
     report = None
     if not imported.legacy:
@@ -204,15 +203,15 @@ def imported_skills(
         return []
     if emails is not None and not issued_to_any(imported.document, emails):
         return []
-    now, document = utc(now), imported.document
+    now, document = (aware(now) if now else utcnow()), imported.document
     subject = document.get("credentialSubject")
     achievement = subject.get("achievement") if isinstance(subject, dict) else None
     if not isinstance(subject, dict) or not isinstance(achievement, dict):
         return []
-    issued = parse_time(document.get("validFrom") or document.get("issuanceDate"))
+    issued = maybe_time(document.get("validFrom") or document.get("issuanceDate"))
     issued = issued or imported.issued_on
-    until = parse_time(document.get("validUntil") or document.get("expirationDate"))
-    if issued is None or utc(issued) > now or (until is not None and until <= now):
+    until = maybe_time(document.get("validUntil") or document.get("expirationDate"))
+    if issued is None or issued > now or (until is not None and until <= now):
         return []
     weight = _base_weight(subject, achievement) * recency(issued, now)
     alignments = achievement.get("alignment", [])
@@ -382,7 +381,7 @@ def _verify(
     return {
         "name": clean(name) or "Untitled badge",
         "issuer_name": clean(summary.issuer_name or summary.issuer_id) or "Unknown issuer",
-        "issued_on": parse_time(summary.valid_from),
+        "issued_on": maybe_time(summary.valid_from),
         "verdict": report.verdict.value,
         "report": report.to_dict(),
     }

@@ -30,6 +30,7 @@ from sqlmodel import Session
 
 from issuer.context import Services
 from issuer.core.errors import BadRequest
+from issuer.models.base import maybe_time
 from issuer.verification.fetching import LocalFirstFetcher
 from verifier import safejson
 from verifier.baking import PNG_SIGNATURE
@@ -270,7 +271,7 @@ def _legacy_time(value: Any) -> datetime | None:
             return datetime.fromtimestamp(float(value), UTC)
         except (ValueError, OverflowError, OSError):
             return None
-    return parse_time(value)
+    return maybe_time(value)
 
 
 # --- shared helpers ---------------------------------------------------------------------------
@@ -288,24 +289,6 @@ def check_numbers(document: dict[str, Any], label: str) -> None:
             stack.extend(item)
         elif isinstance(item, int) and abs(item) > MAX_INTEGER:
             raise BadRequest(f"{label} contains a number too large to be part of a badge.")
-
-
-def utc(moment: datetime | None) -> datetime:
-    """``moment`` in UTC (naive is taken as UTC); ``None`` is now."""
-    if moment is None:
-        return datetime.now(UTC)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 date-time in UTC, or ``None`` for anything else."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return utc(parsed)
 
 
 def name_of(value: Any) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from issuer.context import Services
 from issuer.core.errors import BadRequest, Conflict, NotFound
 from issuer.models import Credential, ImportedCredential, Learner, PublicProfile, ShareLink
-from issuer.models.base import aware, utcnow
+from issuer.models.base import aware, parse_time, utcnow
 from issuer.wallet import badges as wallet
 
 MAX_DAYS = 3650
@@ -137,7 +137,7 @@ def linkedin_url(session: Session, services: Services, learner_id: int, ref: str
     ]
     link = existing[0] if existing else create_link(session, learner_id, ref, label="LinkedIn")
     document = credential.document
-    issued = datetime.fromisoformat(document["validFrom"].replace("Z", "+00:00"))
+    issued = parse_time(document["validFrom"])
     params: dict[str, Any] = {
         "startTask": "CERTIFICATION_NAME",
         "name": document["credentialSubject"]["achievement"]["name"],
@@ -146,7 +146,7 @@ def linkedin_url(session: Session, services: Services, learner_id: int, ref: str
         "issueMonth": issued.month,
     }
     if document.get("validUntil"):
-        until = datetime.fromisoformat(document["validUntil"].replace("Z", "+00:00"))
+        until = parse_time(document["validUntil"])
         params |= {"expirationYear": until.year, "expirationMonth": until.month}
     params |= {"certUrl": share_url(services, link), "certId": document["id"]}
     return "https://www.linkedin.com/profile/add?" + urlencode(params)

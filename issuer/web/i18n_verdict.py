@@ -265,13 +265,17 @@ def check_name(name: str, lang: str) -> str:
 
 def check_reason(check: Any, lang: str) -> str:
     """A check's reason in the page's language (``check`` a ``Check`` or its JSON form)."""
-    get = check.get if isinstance(check, dict) else lambda key: getattr(check, key, None)
-    reason = str(get("reason") or "")
+    fields: dict[str, Any] = (
+        check
+        if isinstance(check, dict)
+        else {k: getattr(check, k, None) for k in ("reason", "outcome", "name", "code")}
+    )
+    reason = str(fields.get("reason") or "")
     if lang != "ko":
         return reason
-    outcome = get("outcome")
-    outcome = getattr(outcome, "value", outcome)
-    name, code = str(get("name")), get("code")
+    outcome = fields.get("outcome")
+    outcome = str(getattr(outcome, "value", outcome))
+    name, code = str(fields.get("name")), str(fields.get("code"))
     return (
         _KOREAN_REASONS.get((name, outcome, code)) or _KOREAN_REASONS.get((name, outcome)) or reason
     )
@@ -302,7 +306,7 @@ def when(value: date | str | None, lang: str) -> str:
         return ""
     if isinstance(value, str):
         try:
-            value = date.fromisoformat(value[:10])
+            return format_date(date.fromisoformat(value[:10]), lang)
         except ValueError:
             return value
     return format_date(value, lang)
