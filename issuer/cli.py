@@ -46,12 +46,21 @@ keys_app = typer.Typer(help="Manage signing keys.", no_args_is_help=True)
 templates_app = typer.Typer(help="The badge catalogue.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 wallet_app = typer.Typer(help="Learners' wallets.", no_args_is_help=True)
+effects_app = typer.Typer(
+    help="Work that follows a change (programme awards): list what is pending, run it again.",
+    no_args_is_help=True,
+)
+programs_app = typer.Typer(
+    help="Programmes (certificates awarded on completion).", no_args_is_help=True
+)
 app.add_typer(issuer_app, name="issuer")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(keys_app, name="keys")
 app.add_typer(templates_app, name="templates")
 app.add_typer(audit_app, name="audit")
 app.add_typer(wallet_app, name="wallet")
+app.add_typer(effects_app, name="effects")
+app.add_typer(programs_app, name="programs")
 
 
 @contextmanager
@@ -284,6 +293,68 @@ def wallet_purge() -> None:
     with _unit() as (_, db):
         count = purge(db)
     typer.echo(f"{count} expired sign-in links and sessions removed")
+
+
+@effects_app.command("list")
+def effects_list() -> None:
+    """Effects not done yet (new, or failed and waiting to be retried), with their last error."""
+    from issuer.effects import pending
+
+    with _unit(write=False) as (_, db):
+        rows = pending(db, limit=500)
+        for row in rows:
+            error = f" — {row.last_error}" if row.last_error else ""
+            typer.echo(
+                f"{row.id}  {row.kind}  {json.dumps(row.payload)}  attempts {row.attempts}, "
+                f"next {row.run_after.isoformat()}{error}"
+            )
+    typer.echo(f"{len(rows)} pending")
+    if any(row.attempts for row in rows):
+        raise typer.Exit(EXIT_NOT_VERIFIED)
+
+
+@effects_app.command("run")
+def effects_run(
+    now: Annotated[bool, typer.Option(help="Also retry failed effects before their back-off.")] = (
+        False
+    ),
+) -> None:
+    """Run the effects that are due (cron runs this; awards are idempotent, so it is safe)."""
+    from issuer.effects import retry_now, run_due
+
+    with _services() as services:
+        if now:
+            retry_now(services)
+        done, failed = run_due(services, limit=500)
+    typer.echo(f"{done} done, {failed} failed")
+    if failed:
+        raise typer.Exit(EXIT_NOT_VERIFIED)
+
+
+@programs_app.command("reconcile")
+def programs_reconcile(issuer: Annotated[str, typer.Option(help="The issuer's slug.")]) -> None:
+    """Award every programme certificate the issuer's learners have completed and not received
+    (after a catalogue change, or a failure): safe to run any time, nothing is awarded twice."""
+    from issuer.core.db import unit_of_work
+    from issuer.core.errors import LaurelError
+    from issuer.effects import run_due
+    from issuer.programs.awards import reconcile
+
+    with _services() as services:
+        try:
+            with unit_of_work(services.engine) as db:
+                learners = reconcile(db, services, issuer)
+        except LaurelError as exc:
+            _fail(exc)
+        done = failed = 0
+        while True:
+            ran, broke = run_due(services, limit=500)
+            done, failed = done + ran, failed + broke
+            if ran == 0:
+                break
+    typer.echo(f"{learners} learners checked; {done} effects done, {failed} failed")
+    if failed:
+        raise typer.Exit(EXIT_NOT_VERIFIED)
 
 
 @app.command("issue")

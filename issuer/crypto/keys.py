@@ -41,9 +41,12 @@ def ed25519_from_seed(seed: bytes) -> ed25519.Ed25519PrivateKey:
 
 
 def multikey(key: PrivateKey | ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey) -> str:
-    """``publicKeyMultibase`` of a key (Ed25519 or P-256)."""
-    public = key.public_key() if hasattr(key, "public_key") else key
-    return encode_multikey(public)  # type: ignore[arg-type]
+    """``publicKeyMultibase`` of an Ed25519 or P-256 key (RSA has no Multikey form)."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("an RSA key has no Multikey form")
+    if isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
+        return encode_multikey(key.public_key())
+    return encode_multikey(key)
 
 
 def secret_multikey(key: ed25519.Ed25519PrivateKey) -> str:

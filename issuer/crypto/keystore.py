@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 from typing import Protocol
 
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
 from issuer.core.errors import LaurelError
 from issuer.crypto.keys import PrivateKey, from_pkcs8, to_pkcs8
 from issuer.models import SigningKey
@@ -29,6 +31,14 @@ class KeyStore(Protocol):
         """Keep ``key`` for ``row`` (may set ``row.private_pem``)."""
 
     def load(self, row: SigningKey) -> PrivateKey: ...
+
+
+def proof_key(keystore: KeyStore, row: SigningKey) -> ed25519.Ed25519PrivateKey:
+    """The Ed25519 key of a ``di`` row: ``eddsa-rdfc-2022`` proofs sign with nothing else."""
+    key = keystore.load(row)
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
+        raise KeyStoreError(f"{row.kid} is not an Ed25519 key and cannot sign an eddsa proof")
+    return key
 
 
 class _Cached:

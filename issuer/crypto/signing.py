@@ -58,10 +58,10 @@ def sign_data_integrity(
 
 
 def jwt_algorithm(key: PrivateKey) -> str:
+    if isinstance(key, ec.EllipticCurvePrivateKey) and not isinstance(key.curve, ec.SECP256R1):
+        raise ValueError("JWT keys are RSA, P-256 or Ed25519")
     for kind, alg in _JWT_ALG.items():
         if isinstance(key, kind):
-            if alg == "ES256" and not isinstance(key.curve, ec.SECP256R1):  # type: ignore[attr-defined]
-                break
             return alg
     raise ValueError("JWT keys are RSA, P-256 or Ed25519")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlmodel import Session, col, select
 
@@ -42,7 +42,7 @@ DID_CONTEXTS = [
     "https://w3id.org/security/jwk/v1",
 ]
 DID_CONFIGURATION_CONTEXT = "https://identity.foundation/.well-known/did-configuration/v1"
-DEFAULT_JWT_ALG = "RS256"
+DEFAULT_JWT_ALG: Final = "RS256"
 
 
 def get_issuer(session: Session, slug: str) -> Issuer:

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from issuer.context import Services
 from issuer.core.errors import BadRequest
+from issuer.crypto.keystore import proof_key
 from issuer.crypto.signer_pool import submit
 from issuer.institutes.issuers import get_issuer, signing_key
 from issuer.issuing.documents import request_hash
@@ -129,7 +130,7 @@ def issue_rows(
         valid.append((number, request, request.idempotencyKey or f"row:{request_hash(request)}"))
     issuer = get_issuer(session, slug)
     key_row = signing_key(session, issuer, "di")
-    key = services.keystore.load(key_row)
+    key = proof_key(services.keystore, key_row)
     in_flight: list[tuple[list[Prepared], Callable[[], list[dict[str, Any]]]]] = []
 
     def finish(prepared: list[Prepared], signing: Callable[[], list[dict[str, Any]]]) -> None:
@@ -145,7 +146,7 @@ def issue_rows(
         for outcome in done + failed:
             report[outcome.number] = outcome.report()
         documents = [item.document for item in prepared]
-        in_flight.append((prepared, submit(documents, key, key_row.kid)))  # type: ignore[arg-type]
+        in_flight.append((prepared, submit(documents, key, key_row.kid)))
         if len(in_flight) > 1:
             finish(*in_flight.pop(0))
     for prepared, signing in in_flight:

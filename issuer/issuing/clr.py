@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from issuer.context import Services
 from issuer.core.errors import BadRequest
+from issuer.crypto.keystore import proof_key
 from issuer.crypto.signing import sign_data_integrity
 from issuer.institutes.issuers import profile, signing_key
 from issuer.models import Credential, Issuer, Learner
@@ -75,8 +76,8 @@ def build_clr(
         "credentialSubject": subject,
     }
     key_row = signing_key(session, issuer, "di")
-    key = services.keystore.load(key_row)
-    return sign_data_integrity(clr, key, key_row.kid, created=moment)  # type: ignore[arg-type]
+    key = proof_key(services.keystore, key_row)
+    return sign_data_integrity(clr, key, key_row.kid, created=moment)
 
 
 def _current(

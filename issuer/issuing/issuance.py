@@ -39,13 +39,14 @@ from issuer.context import Services
 from issuer.core import audit
 from issuer.core.effects import PROGRAM_AWARDS, emit
 from issuer.core.errors import Conflict, LaurelError
+from issuer.crypto.keystore import proof_key
 from issuer.crypto.signing import sign_data_integrity
 from issuer.institutes.issuers import get_issuer, signing_key
 from issuer.issuing import statuslists
 from issuer.issuing.achievements import get_achievement
 from issuer.issuing.documents import build_credential, request_hash
 from issuer.models import Achievement, Credential, Issuer
-from issuer.models.base import parse_time, utcnow
+from issuer.models.base import parse_time, table_of, utcnow
 from issuer.people import groups
 from issuer.people.learners import LearnerRef, NewLearner, learners_for
 from issuer.schemas import IssueRequest
@@ -334,14 +335,14 @@ COPY_FROM = 32
 
 def _insert_credentials(session: Session, records: list[dict[str, Any]]) -> None:
     """A unique violation surfaces as ``IntegrityError`` either way."""
-    table = Credential.__table__  # type: ignore[attr-defined]
+    table = table_of(Credential)
     if session.get_bind().dialect.name != "postgresql" or len(records) < COPY_FROM:
         session.execute(insert(table), records)
         return
     import psycopg
 
     connection = session.connection().connection.dbapi_connection
-    assert connection is not None
+    assert isinstance(connection, psycopg.Connection)
     try:
         with (
             connection.cursor() as cursor,
@@ -363,10 +364,10 @@ def _insert_credentials(session: Session, records: list[dict[str, Any]]) -> None
 def inline_signer(session: Session, services: Services, issuer: Issuer) -> Signer:
     """Sign in this process with the issuer's current Data Integrity key."""
     key_row = signing_key(session, issuer, "di")
-    key = services.keystore.load(key_row)
+    key = proof_key(services.keystore, key_row)
 
     def sign(documents: list[dict[str, Any]]) -> Callable[[], list[dict[str, Any]]]:
-        signed = [sign_data_integrity(d, key, key_row.kid) for d in documents]  # type: ignore[arg-type]
+        signed = [sign_data_integrity(d, key, key_row.kid) for d in documents]
         return lambda: signed
 
     return sign

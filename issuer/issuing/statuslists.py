@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from issuer.context import Services
 from issuer.core.errors import NotFound
+from issuer.crypto.keystore import proof_key
 from issuer.crypto.signing import sign_data_integrity
 from issuer.institutes.issuers import signing_key
 from issuer.issuing.bitstring import empty_bits, set_bit, status_entry, status_list_credential
@@ -106,7 +107,7 @@ def signed_list(session: Session, services: Services, list_id: int) -> tuple[byt
         purpose=status_list.purpose,
         valid_from=iso(status_list.updated_at),
     )
-    signed = sign_data_integrity(document, services.keystore.load(key_row), key_row.kid)  # type: ignore[arg-type]
+    signed = sign_data_integrity(document, proof_key(services.keystore, key_row), key_row.kid)
     body = json.dumps(signed, ensure_ascii=False).encode("utf-8")
     services.cache[cache_key] = body
     return body, status_list.version

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from issuer.core.errors import BadRequest, NotFound
 from issuer.models import Issuer, LearnerGroup
-from issuer.models.base import utcnow
+from issuer.models.base import table_of, utcnow
 from issuer.people.learners import NewLearner, learners_for
 from issuer.schemas import group_name, normalize_email
 
@@ -30,7 +30,7 @@ def add(session: Session, issuer_id: int, memberships: Iterable[tuple[int, str]]
     ]
     if not rows:
         return
-    table = LearnerGroup.__table__  # type: ignore[attr-defined]
+    table = table_of(LearnerGroup)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(insert(table).on_conflict_do_nothing(), rows)
 

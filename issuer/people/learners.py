@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from issuer.core.errors import Conflict
 from issuer.models import Learner, LearnerEmail
-from issuer.models.base import utcnow
+from issuer.models.base import table_of, utcnow
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ CHUNK = 1000
 
 
 def _known(session: Session, emails: list[str]) -> dict[str, LearnerRef]:
-    learner, email_table = Learner.__table__, LearnerEmail.__table__  # type: ignore[attr-defined]
+    learner, email_table = table_of(Learner), table_of(LearnerEmail)
     found: dict[str, LearnerRef] = {}
     for start in range(0, len(emails), CHUNK):
         rows = session.execute(
@@ -73,7 +73,7 @@ def learners_for(session: Session, wanted: Mapping[str, NewLearner]) -> dict[str
 def _create(
     session: Session, emails: list[str], wanted: Mapping[str, NewLearner]
 ) -> dict[str, LearnerRef]:
-    learner, email_table = Learner.__table__, LearnerEmail.__table__  # type: ignore[attr-defined]
+    learner, email_table = table_of(Learner), table_of(LearnerEmail)
     now = utcnow()
     values = [
         {
@@ -100,7 +100,7 @@ def _create(
         ],
     )
     return {
-        email: LearnerRef(by_subject[row["subject_id"]], row["subject_id"], row["did"])
+        email: LearnerRef(by_subject[row["subject_id"]], str(row["subject_id"]), wanted[email].did)
         for email, row in zip(emails, values, strict=True)
     }
 

@@ -144,7 +144,7 @@ def redeem(session: Session, token: str, purpose: str) -> SignInLink:
     used = session.execute(
         update(SignInLink).where(_usable(token, purpose)).values(used_at=utcnow())
     )
-    if used.rowcount != 1:  # type: ignore[attr-defined]
+    if used.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult's count
         raise InvalidLink(UNUSABLE)
     link = session.exec(select(SignInLink).where(SignInLink.token_hash == digest(token))).one()
     return link
@@ -235,4 +235,4 @@ def purge(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
     cutoff = utcnow() - older_than
     links = session.execute(delete(SignInLink).where(col(SignInLink.expires_at) < cutoff))
     sessions = session.execute(delete(WebSession).where(col(WebSession.expires_at) < cutoff))
-    return int(links.rowcount + sessions.rowcount)  # type: ignore[attr-defined]
+    return int(links.rowcount + sessions.rowcount)  # type: ignore[attr-defined]  # CursorResults

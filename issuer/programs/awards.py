@@ -141,3 +141,31 @@ def award_completed(
         if not new_this_round:
             break
     return issued
+
+
+def reconcile(session: Session, services: Services, issuer_slug: str) -> int:
+    """Record an award effect for every learner who holds a valid credential of the issuer that
+    counts towards a programme (after a catalogue change, or to repair); returns how many. The
+    effects then award what each learner has completed, and nothing twice."""
+    from issuer.core.effects import emit
+    from issuer.institutes.issuers import get_issuer
+    from issuer.skills.frameworks import catalogue
+
+    issuer = get_issuer(session, issuer_slug)
+    counting = catalogue(services).programme_keys
+    learners = session.exec(
+        select(Credential.learner_id)
+        .join(Achievement, col(Credential.achievement_id) == Achievement.id)
+        .where(
+            Credential.issuer_id == issuer.id,
+            col(Achievement.key).in_(counting),
+            col(Credential.revoked_at).is_(None),
+        )
+        .distinct()
+        .order_by(col(Credential.learner_id))
+    )
+    count = 0
+    for learner in learners:
+        emit(session, PROGRAM_AWARDS, {"issuer": issuer.slug, "learner": learner})
+        count += 1
+    return count

@@ -11,7 +11,7 @@ an issuer's departments and cohorts.
 
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
+from sqlmodel.sql.sqltypes import AutoString
 
 
 revision = '0003'
@@ -31,7 +31,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('issuer_id', sa.Integer(), nullable=False),
     sa.Column('learner_id', sa.Integer(), nullable=False),
-    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('name', AutoString(length=100), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['issuer_id'], ['issuer.id'], ),
     sa.ForeignKeyConstraint(['learner_id'], ['learner.id'], ),

@@ -9,7 +9,7 @@ Where an institute is, as its entry in this instance's published trust list show
 
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
+from sqlmodel.sql.sqltypes import AutoString
 
 
 revision = '0005'
@@ -20,7 +20,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('issuer', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('location', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+        batch_op.add_column(sa.Column('location', AutoString(), nullable=True))
 
 
 def downgrade() -> None:

@@ -10,7 +10,7 @@ the change they follow and run, with retries, after it commits.
 
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
+from sqlmodel.sql.sqltypes import AutoString
 
 
 revision = '0006'
@@ -22,12 +22,12 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('pending_effect',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('kind', AutoString(length=100), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('run_after', sa.DateTime(timezone=True), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+    sa.Column('last_error', AutoString(length=2000), nullable=True),
     sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
