@@ -238,7 +238,7 @@ def _term_text(term: Term, labels: Mapping[str, str] | None = None, own: str = "
             return "_:a" if term[1] == own else "_:z"
         return labels[term[1]]
     text = f'"{escape_literal(term[1])}"'
-    return text if term[2] == XSD_STRING else f"{text}^^<{term[2]}>"  # type: ignore[misc]
+    return text if term[2] == XSD_STRING else f"{text}^^<{term[2]}>"  # type: ignore[misc]  # an "L" term has a datatype
 
 
 def _quad_text(quad: Quad, labels: Mapping[str, str] | None = None, own: str = "") -> str:
@@ -274,7 +274,7 @@ def _pyld_term(term: Term) -> dict[str, str]:
         return {"type": "IRI", "value": term[1]}
     if term[0] == "B":
         return {"type": "blank node", "value": term[1]}
-    return {"type": "literal", "value": term[1], "datatype": term[2]}  # type: ignore[misc]
+    return {"type": "literal", "value": term[1], "datatype": term[2]}  # type: ignore[misc]  # an "L" term has a datatype
 
 
 def _urdna2015(quads: set[Quad]) -> str:
