@@ -7,11 +7,13 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
-from issuer.api import credentials, public, skills
+from issuer.api import credentials, ops, public, skills
 from issuer.context import Services
+from issuer.core import metrics
 from issuer.core.db import migrate
 from issuer.core.settings import Settings
 from issuer.http import problems
+from issuer.http.observe import RequestMetrics
 from issuer.web import dashboard, pages, wallet, wallet_account
 from issuer.web.errors import error_page
 
@@ -41,6 +43,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             )
         return await call_next(request)
 
+    app.add_middleware(RequestMetrics)
+    _gauges(services)
+    app.include_router(ops.router)
     app.include_router(credentials.router)
     app.include_router(skills.router)
     app.include_router(public.router)
@@ -49,3 +54,37 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(wallet.router)
     app.include_router(wallet_account.router)
     return app
+
+
+def _gauges(services: Services) -> None:
+    """What ``/metrics`` reads from the database and the pool at each scrape."""
+    from sqlalchemy import ColumnElement, func
+    from sqlmodel import Session, col, select
+
+    from issuer.models import BulkJob, PendingEffect
+
+    def count(*conditions: ColumnElement[bool]) -> int:
+        with Session(services.engine) as session:
+            return int(session.exec(select(func.count()).where(*conditions)).one())
+
+    pool = services.engine.pool
+    metrics.gauge_source(
+        "laurel_db_pool_checked_out",
+        "Database connections in use by this process.",
+        lambda: float(getattr(pool, "checkedout", lambda: 0)()),
+    )
+    metrics.gauge_source(
+        "laurel_effects_pending",
+        "Post-commit effects not done yet.",
+        lambda: count(col(PendingEffect.done_at).is_(None)),
+    )
+    metrics.gauge_source(
+        "laurel_effects_failing",
+        "Post-commit effects that failed at least once and are not done (see laurel effects list).",
+        lambda: count(col(PendingEffect.done_at).is_(None), col(PendingEffect.attempts) > 0),
+    )
+    metrics.gauge_source(
+        "laurel_bulk_jobs_unfinished",
+        "Bulk jobs queued or running.",
+        lambda: count(col(BulkJob.status) != "done"),
+    )

@@ -433,7 +433,25 @@ def serve(
                 lines = seed_demo(db, services)
             for line in lines:
                 typer.echo(line)
-        uvicorn.run(create_app(services=services), host=host, port=port)
+        from issuer.worker import runtime
+
+        stop = runtime.start(services)
+        try:
+            uvicorn.run(create_app(services=services), host=host, port=port)
+        finally:
+            stop()
+
+
+@app.command()
+def worker() -> None:
+    """Run background work (bulk jobs, post-commit effects, catch-up) until stopped. On
+    PostgreSQL run as many as you like, on any machine; `laurel serve` runs one itself unless
+    LAUREL_EMBEDDED_WORKER=false."""
+    from issuer.worker.runtime import run_worker
+
+    with _services() as services:
+        typer.echo("laurel worker: running (Ctrl-C stops)", err=True)
+        run_worker(services)
 
 
 def _read_source(source: str) -> str | bytes:

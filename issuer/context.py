@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from issuer.core.db import make_engine
+from issuer.core.dispatch import Dispatcher
 from issuer.core.settings import Settings
 from issuer.crypto.keystore import DatabaseKeyStore, FileKeyStore, KeyStore
 from verifier.fetch import Fetcher
@@ -21,6 +22,8 @@ class Services:
     """Per-process memo (signed status lists by version)."""
     network: Fetcher | None = None
     """How the service's own verifications reach other hosts (default: ``HttpFetcher``)."""
+    dispatcher: Dispatcher | None = None
+    """Where background work goes (``issuer.worker``); None: run it in the calling process."""
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine | None = None) -> Services:

@@ -18,6 +18,7 @@ from sqlalchemy import text, update
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
+from issuer.core import metrics
 from issuer.core.db import unit_of_work
 from issuer.core.effects import emitted
 from issuer.models import PendingEffect
@@ -65,6 +66,7 @@ def run_one(services: Services, effect_id: int) -> bool:
         with unit_of_work(services.engine) as session:
             failed = session.get(PendingEffect, effect_id)
             if failed is not None:
+                metrics.EFFECT_FAILURES.labels(failed.kind).inc()
                 failed.attempts += 1
                 failed.last_error = f"{type(exc).__name__}: {exc}"[:2000]
                 failed.run_after = utcnow() + _backoff(failed.attempts)

@@ -6,8 +6,8 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
+from sqlmodel import Session
 
 from issuer.context import Services
 from issuer.core.errors import BadRequest, UnsupportedMedia
@@ -18,12 +18,14 @@ from issuer.http.deps import (
     ServicesDep,
     SessionDep,
     WriteSessionDep,
+    in_unit,
     issuer_for,
     require,
 )
+from issuer.http.gate import VerificationSlot
 from issuer.institutes import issuers
 from issuer.institutes.apikeys import authenticate
-from issuer.issuing import bulk, credentials
+from issuer.issuing import bulk, credentials, jobs
 from issuer.issuing.achievements import (
     get_achievement,
     list_achievements,
@@ -33,6 +35,7 @@ from issuer.issuing.achievements import (
 from issuer.issuing.issuance import issue
 from issuer.schemas import AchievementIn, IssueRequest, IssuerUpdate, RevokeRequest
 from issuer.verification import trust
+from issuer.worker import dispatcher
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 VC_JSON = "application/vc+ld+json"
@@ -147,10 +150,21 @@ def issue_one(
     summary="Issue many (JSON array or CSV)",
     description="Body: a JSON array of issuance requests, or a CSV file (`text/csv`) "
     "with the columns " + ", ".join(bulk.CSV_COLUMNS) + ". Each row is issued or "
-    "rejected on its own; the report says which.",
+    f"rejected on its own; the report says which. Up to {jobs.SYNC_ROWS} rows are issued at "
+    "once (200, with the report). Larger uploads, or any with `Prefer: respond-async`, become "
+    "a durable job: 202 with the job (`Location: …/jobs/{id}`), whose progress and per-row "
+    "report `GET /api/v1/issuers/{slug}/jobs/{id}` gives; a job survives restarts and crashes "
+    "(nothing is lost or issued twice).",
+    responses={202: {"description": "Accepted as a bulk job; poll its Location."}},
 )
 async def issue_bulk(
-    slug: str, request: Request, services: ServicesDep, authorization: AuthorizationHeader = None
+    slug: str,
+    request: Request,
+    response: Response,
+    services: ServicesDep,
+    background: BackgroundTasks,
+    authorization: AuthorizationHeader = None,
+    prefer: Annotated[str | None, Header(max_length=200)] = None,
 ) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type == "application/json":
@@ -165,9 +179,47 @@ async def issue_bulk(
         rows = list(bulk.csv_rows(lines))
     else:
         raise UnsupportedMedia("send application/json (an array) or text/csv")
-    return await run_in_threadpool(
-        _in_one_unit, services, authorization, slug, bulk.issue_rows, rows
-    )
+    if len(rows) <= jobs.SYNC_ROWS and "respond-async" not in (prefer or "").lower():
+        return await in_unit(
+            services, _in_one_unit, services, authorization, slug, bulk.issue_rows, rows
+        )
+    job = await in_unit(services, _in_one_unit, services, authorization, slug, _submit, rows)
+    background.add_task(dispatcher(services).bulk, job["id"])
+    response.status_code = 202
+    response.headers["Location"] = _job_path(slug, job["id"])
+    return job
+
+
+def _job_path(slug: str, job_id: str) -> str:
+    return f"/api/v1/issuers/{slug}/jobs/{job_id}"
+
+
+def _submit(
+    db: Session, services: Services, slug: str, rows: list[Any], actor: str
+) -> dict[str, Any]:
+    job = jobs.submit(db, services, slug, rows, actor)
+    return jobs.view(db, job, _job_path(slug, job.id))
+
+
+@router.get(
+    "/issuers/{slug}/jobs/{job_id}",
+    summary="A bulk job: its progress and per-row report",
+    description="`status` is `queued`, `running` or `done`; `processed` of `total` rows are "
+    "finished, counted in `summary`. `rows` lists finished rows in order (`row`, `status`: "
+    "`issued`, `already issued` or `error`, the credential `id` or the `error`), a page at a "
+    "time: follow `next` while it is present.",
+)
+def get_bulk_job(
+    slug: str,
+    job_id: str,
+    db: SessionDep,
+    key: ApiKeyDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=jobs.PAGE)] = jobs.PAGE,
+) -> dict[str, Any]:
+    issuer = issuer_for(db, key, slug, "issue")
+    job = jobs.get_job(db, issuer, job_id)
+    return jobs.view(db, job, _job_path(slug, job.id), offset, limit)
 
 
 def _in_one_unit(
@@ -198,7 +250,7 @@ async def xapi_statements(
         body = json.loads(await request.body())
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequest("the body is not valid JSON") from exc
-    return await run_in_threadpool(_in_one_unit, services, authorization, slug, receive, body)
+    return await in_unit(services, _in_one_unit, services, authorization, slug, receive, body)
 
 
 @router.get("/issuers/{slug}/credentials", summary="The issuer's credentials, filtered and paged")
@@ -271,9 +323,11 @@ def revoke(
     description="No API key needed. The body is the credential itself: JSON, a "
     "compact JWS, or a baked PNG or SVG. The answer lists every check.",
 )
-async def verify(request: Request, services: ServicesDep) -> dict[str, Any]:
+async def verify(
+    request: Request, services: ServicesDep, _slot: VerificationSlot
+) -> dict[str, Any]:
     body = await request.body()
-    return await run_in_threadpool(_verified, services, body)
+    return await in_unit(services, _verified, services, body)
 
 
 def _verified(services: Services, body: bytes) -> dict[str, Any]:

@@ -57,6 +57,12 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
+def laurels(name: str | None, kind: str, parents: Any) -> bool:
+    """Whether a schema object is Laurel's own (for Alembic comparisons): the job engine's
+    ``procrastinate_*`` tables live in the same database but are procrastinate's."""
+    return not (name or "").startswith("procrastinate")
+
+
 def migrate(engine: Engine, revision: str = "head", *, down: bool = False) -> None:
     """Create or upgrade the schema to ``revision`` (default the newest; ``down`` to go back).
 

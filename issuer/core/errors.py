@@ -12,7 +12,8 @@
     ├── AlreadyRevoked      409
     ├── PayloadTooLarge     413
     ├── UnsupportedMedia    415
-    ├── TooManyRequests     429  e.g. sign-in links asked for too often
+    ├── TooManyRequests     429  e.g. sign-in links asked for too often (with Retry-After)
+    ├── ServiceBusy         503  every slot for this kind of work is taken (with Retry-After)
     └── MailNotSent         503  the SMTP server refused or could not be reached
 """
 
@@ -22,10 +23,14 @@ from __future__ import annotations
 class LaurelError(Exception):
     status = 500
     title = "Internal error"
+    retry_after: int | None = None
+    """Seconds after which trying again may work (the ``Retry-After`` header)."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, retry_after: int | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        if retry_after is not None:
+            self.retry_after = retry_after
 
 
 class NotFound(LaurelError):
@@ -66,6 +71,10 @@ class UnsupportedMedia(LaurelError):
 
 class TooManyRequests(LaurelError):
     status, title = 429, "Too many requests"
+
+
+class ServiceBusy(LaurelError):
+    status, title = 503, "Busy"
 
 
 class MailNotSent(LaurelError):

@@ -29,6 +29,32 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = False
     mail_from: str = "laurel@localhost"
+    embedded_worker: bool = True
+    """``laurel serve`` also runs background work (bulk jobs, effects) in its own process; turn
+    off when dedicated ``laurel worker`` processes do it."""
+    worker_concurrency: int = Field(default=2, ge=1, le=64)
+    bulk_step: int = Field(default=250, ge=1, le=5000)
+    """Rows a bulk job issues per transaction (a commit each; the issuer's status list is
+    held for one step at a time)."""
+    job_lease_seconds: float = Field(default=60.0, gt=0)
+    """How long a bulk job stays with the worker that took it without progress; after that
+    another worker resumes it (a worker that died mid-job)."""
+    worker_tick_seconds: float = Field(default=30.0, gt=0)
+    """SQLite's embedded worker looks for leftover work (resumable jobs, due effects) this often
+    (PostgreSQL workers: every minute, and at start)."""
+    worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    worker_stalled_seconds: float = Field(default=30.0, gt=0)
+    """A worker silent this long is considered dead, and its jobs are retried elsewhere."""
+    request_queue_seconds: float = Field(default=30.0, ge=0)
+    """How long a request may wait for a database connection when all are in use, then 503."""
+    verify_concurrency: int = Field(default=0, ge=0)
+    """Public verifications (``/verify``, ``/api/v1/verify``) running at once per process; 0:
+    twice the CPU count. More wait up to ``verify_queue_seconds``, then get 503."""
+    verify_queue_seconds: float = Field(default=10.0, ge=0)
+    verify_rate: str = "60/minute;600/hour"
+    """Public verifications per client address (``limits`` notation), then 429."""
+    metrics_token: str | None = None
+    """Bearer token for ``GET /metrics``; without one, only loopback clients may read it."""
     trust_lists: str = ""
     """Trust lists this instance's verifications consult, besides its own issuers: URLs or files
     (DCC registries, DCC "known registries" lists, simple lists), separated by commas, spaces or

@@ -11,20 +11,26 @@ counting its views), ``ReadSessionDep`` for the POST routes that only read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, TypeVar
 
 from fastapi import BackgroundTasks, Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from issuer.context import Services
+from issuer.core import metrics
 from issuer.core.db import unit_of_work
 from issuer.core.effects import emitted
-from issuer.core.errors import Forbidden, NotFound
-from issuer.effects import run_due
+from issuer.core.errors import Forbidden, NotFound, ServiceBusy
 from issuer.institutes.apikeys import authenticate
 from issuer.institutes.issuers import get_issuer
 from issuer.models import ApiKey, Issuer
+from issuer.worker import dispatch_effects
+
+T = TypeVar("T")
 
 
 def services(request: Request) -> Services:
@@ -35,25 +41,94 @@ def services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(services)]
 
 
-def _work(services: Services, background: BackgroundTasks, *, write: bool) -> Iterator[Session]:
-    with unit_of_work(services.engine, write=write) as db:
-        yield db
+class Slots:
+    """At most as many requests hold a database session at once as the pool has connections;
+    the others wait here, in the event loop, holding no thread (``request_queue_seconds`` at
+    most, then 503). Without this a full pool deadlocks: every worker thread waits for a
+    connection while the requests holding the connections wait for a thread to finish in."""
+
+    def __init__(self, size: int, wait: float) -> None:
+        self.size, self.wait = size, wait
+        self._semaphore: asyncio.Semaphore | None = None
+
+    @classmethod
+    def of(cls, services: Services) -> Slots:
+        found = services.cache.get(SLOTS)
+        if not isinstance(found, Slots):
+            pool = services.engine.pool
+            size = int(getattr(pool, "size", lambda: 5)())
+            overflow = int(getattr(pool, "_max_overflow", 0))
+            capacity = size + (overflow if overflow >= 0 else 4 * size)
+            wait = services.settings.request_queue_seconds
+            found = services.cache.setdefault(SLOTS, cls(max(1, capacity), wait))
+        assert isinstance(found, Slots)
+        return found
+
+    @asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.size)
+        try:
+            if self._semaphore.locked():  # else acquiring does not wait
+                await asyncio.wait_for(self._semaphore.acquire(), self.wait)
+            else:
+                await self._semaphore.acquire()
+        except TimeoutError:
+            metrics.TURNED_AWAY.labels("database", "busy").inc()
+            raise ServiceBusy(
+                "the server is busy; try again in a few seconds", retry_after=5
+            ) from None
+        try:
+            yield
+        finally:
+            self._semaphore.release()
+
+
+SLOTS = "laurel.database_slots"
+
+
+async def _work(
+    services: Services, background: BackgroundTasks, *, write: bool
+) -> AsyncIterator[Session]:
+    async with Slots.of(services).held():
+        unit = unit_of_work(services.engine, write=write)
+        db = unit.__enter__()  # no I/O yet: the connection is taken at the first query
+        try:
+            yield db
+        except BaseException as exc:
+            await run_in_threadpool(unit.__exit__, type(exc), exc, exc.__traceback__)
+            raise
+        await run_in_threadpool(unit.__exit__, None, None, None)
     if emitted(db):
-        background.add_task(run_due, services)
+        background.add_task(dispatch_effects, services)
 
 
-def session(
+async def in_unit(services: Services, action: Callable[..., T], *arguments: Any) -> T:
+    """Run ``action(*arguments)`` (which opens its own unit of work, e.g. after reading a large
+    body) in a worker thread, holding one of the database slots."""
+    async with Slots.of(services).held():
+        return await run_in_threadpool(action, *arguments)
+
+
+async def session(
     request: Request, services: ServicesDep, background: BackgroundTasks
-) -> Iterator[Session]:
-    yield from _work(services, background, write=request.method not in READ_ONLY)
+) -> AsyncIterator[Session]:
+    async for db in _work(services, background, write=request.method not in READ_ONLY):
+        yield db
 
 
-def write_session(services: ServicesDep, background: BackgroundTasks) -> Iterator[Session]:
-    yield from _work(services, background, write=True)
+async def write_session(
+    services: ServicesDep, background: BackgroundTasks
+) -> AsyncIterator[Session]:
+    async for db in _work(services, background, write=True):
+        yield db
 
 
-def read_session(services: ServicesDep, background: BackgroundTasks) -> Iterator[Session]:
-    yield from _work(services, background, write=False)
+async def read_session(
+    services: ServicesDep, background: BackgroundTasks
+) -> AsyncIterator[Session]:
+    async for db in _work(services, background, write=False):
+        yield db
 
 
 READ_ONLY = ("GET", "HEAD", "OPTIONS")

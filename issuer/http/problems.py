@@ -36,9 +36,12 @@ def install(app: FastAPI, page: PageRenderer | None = None) -> None:
     async def _laurel(request: Request, exc: LaurelError) -> Response:
         if exc.status >= 500:
             log.error("service error: %s", exc.detail)
-        if page is not None and (answer := page(request, exc)) is not None:
-            return answer
-        return problem(exc.status, exc.title, exc.detail)
+        answer = page(request, exc) if page is not None else None
+        if answer is None:
+            answer = problem(exc.status, exc.title, exc.detail)
+        if exc.retry_after is not None:
+            answer.headers["Retry-After"] = str(exc.retry_after)
+        return answer
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,7 +24,17 @@ from issuer.crypto.keystore import proof_key
 from issuer.crypto.signer_pool import submit
 from issuer.institutes.issuers import get_issuer, signing_key
 from issuer.issuing.documents import request_hash
-from issuer.issuing.issuance import Prepared, Row, prepare, screen, store
+from issuer.issuing.issuance import (
+    Outcome,
+    Prepared,
+    Row,
+    inline_signer,
+    prepare,
+    screen,
+    signed_rows,
+    store,
+)
+from issuer.models import Issuer
 from issuer.schemas import IssueRequest
 
 CSV_COLUMNS = (
@@ -95,11 +107,85 @@ async def decoded_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
 
 
 def _validation_error(number: int, exc: ValidationError) -> dict[str, Any]:
-    problems = "; ".join(
+    return {"row": number, "status": "error", "error": validation_message(exc)}
+
+
+def validation_message(exc: ValidationError) -> str:
+    return "; ".join(
         f"{'.'.join(str(p) for p in error['loc']) or 'row'}: {error['msg']}"
         for error in exc.errors()[:5]
     )
-    return {"row": number, "status": "error", "error": problems}
+
+
+def validated(rows: Iterable[Any]) -> Iterator[tuple[int, IssueRequest | ValidationError, str]]:
+    """``(number, request or its validation error, idempotency key)`` for every row; a row
+    without ``idempotencyKey`` gets ``row:{hash of the row}``."""
+    for number, row in enumerate(rows, start=1):
+        if number > MAX_ROWS:
+            raise BadRequest(f"a bulk request holds at most {MAX_ROWS} rows")
+        try:
+            request = IssueRequest.model_validate(row)
+        except ValidationError as exc:
+            yield number, exc, ""
+            continue
+        yield number, request, request.idempotencyKey or f"row:{request_hash(request)}"
+
+
+@dataclass
+class Step:
+    """One step of a bulk upload: decided outcomes, and the prepared rows being signed."""
+
+    decided: list[Outcome]
+    prepared: list[Prepared]
+    signing: Callable[[], list[dict[str, Any]]]
+
+    @property
+    def numbers(self) -> list[int]:
+        return sorted([o.number for o in self.decided] + [p.row.number for p in self.prepared])
+
+
+class StepSigner:
+    """Signs steps with the issuer's current Data Integrity key, on every core."""
+
+    def __init__(self, session: Session, services: Services, issuer: Issuer) -> None:
+        key_row = signing_key(session, issuer, "di")
+        self.key, self.kid = proof_key(services.keystore, key_row), key_row.kid
+        self.alone = inline_signer(session, services, issuer)
+
+    def start(self, documents: list[dict[str, Any]]) -> Callable[[], list[dict[str, Any]]]:
+        try:
+            return submit(documents, self.key, self.kid)
+        except Exception as exc:  # the inline path signs at once: keep it for finish_step
+            return partial(_reraise, exc)
+
+
+def _reraise(error: Exception) -> list[dict[str, Any]]:
+    raise error
+
+
+def begin_step(
+    session: Session, services: Services, issuer: Issuer, rows: Sequence[Row], signer: StepSigner
+) -> Step:
+    """Screen and prepare ``rows`` in ``session`` and start signing them."""
+    todo, done = screen(session, issuer, rows)
+    prepared, failed = prepare(session, services, issuer, todo)
+    signing = signer.start([item.document for item in prepared])
+    return Step(done + failed, prepared, signing)
+
+
+def finish_step(
+    session: Session,
+    services: Services,
+    issuer: Issuer,
+    step: Step,
+    signer: StepSigner,
+    actor: str,
+) -> list[Outcome]:
+    """Wait for the step's signatures and store it; one outcome per row, in row order. A row
+    that cannot be signed or stored is its own error; the others are issued."""
+    kept, signed, unsigned = signed_rows(step.prepared, step.signing, signer.alone)
+    stored = store(session, services, issuer, kept, signed, actor)
+    return sorted(step.decided + unsigned + stored, key=lambda o: o.number)
 
 
 def issue_rows(
@@ -111,49 +197,43 @@ def issue_rows(
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Validate every row, then issue the valid ones through the issuing path in steps of
-    ``STEP`` rows, signed on every core, each step committed as its own unit: a bulk request
-    is many things, and holding the issuer's status list for all of them would stop every other
-    issuance. Steps overlap: while the worker processes sign one, this process prepares the next
-    and stores the previous one. A row without ``idempotencyKey`` gets ``row:{hash of the row}``.
-    ``progress`` is told how many rows each finished step had.
+    ``STEP`` rows, signed on every core, each step committed as its own unit. Steps overlap:
+    while the worker processes sign one, this process prepares the next and stores the previous
+    one. ``progress`` is told how many rows each finished step had.
+
+    Uploads of more than one step go through durable jobs (``issuer.issuing.jobs``), whose
+    report survives a crash; this direct path is for one step, and for the command line.
     """
     report: dict[int, dict[str, Any]] = {}
     valid: list[Row] = []
-    for number, row in enumerate(rows, start=1):
-        if number > MAX_ROWS:
-            raise BadRequest(f"a bulk request holds at most {MAX_ROWS} rows")
-        try:
-            request = IssueRequest.model_validate(row)
-        except ValidationError as exc:
-            report[number] = _validation_error(number, exc)
-            continue
-        valid.append((number, request, request.idempotencyKey or f"row:{request_hash(request)}"))
+    for number, request, key in validated(rows):
+        if isinstance(request, ValidationError):
+            report[number] = _validation_error(number, request)
+        else:
+            valid.append((number, request, key))
     issuer = get_issuer(session, slug)
-    key_row = signing_key(session, issuer, "di")
-    key = proof_key(services.keystore, key_row)
-    in_flight: list[tuple[list[Prepared], Callable[[], list[dict[str, Any]]]]] = []
+    signer = StepSigner(session, services, issuer)
+    in_flight: list[Step] = []
 
-    def finish(prepared: list[Prepared], signing: Callable[[], list[dict[str, Any]]]) -> None:
-        for outcome in store(session, services, issuer, prepared, signing(), actor):
+    def finish(step: Step) -> None:
+        for outcome in finish_step(session, services, issuer, step, signer, actor):
             report[outcome.number] = outcome.report()
         session.commit()
         if progress is not None:
-            progress(len(prepared))
+            progress(len(step.numbers))
 
     for start in range(0, len(valid), STEP):
-        todo, done = screen(session, issuer, valid[start : start + STEP])
-        prepared, failed = prepare(session, services, issuer, todo)
-        for outcome in done + failed:
-            report[outcome.number] = outcome.report()
-        documents = [item.document for item in prepared]
-        in_flight.append((prepared, submit(documents, key, key_row.kid)))
+        in_flight.append(begin_step(session, services, issuer, valid[start : start + STEP], signer))
         if len(in_flight) > 1:
-            finish(*in_flight.pop(0))
-    for prepared, signing in in_flight:
-        finish(prepared, signing)
-    ordered = [report[number] for number in sorted(report)]
+            finish(in_flight.pop(0))
+    for step in in_flight:
+        finish(step)
+    return summarised([report[number] for number in sorted(report)])
+
+
+def summarised(rows: list[dict[str, Any]]) -> dict[str, Any]:
     counts = {
-        status: sum(1 for r in ordered if r["status"] == status)
+        status: sum(1 for r in rows if r["status"] == status)
         for status in ("issued", "already issued", "error")
     }
-    return {"summary": counts, "rows": ordered}
+    return {"summary": counts, "rows": rows}

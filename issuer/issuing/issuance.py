@@ -25,6 +25,7 @@ audit chain), which is what keeps two units of work from waiting on each other.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,9 +37,9 @@ from sqlmodel import Session, col, select
 
 from issuer.catalogue import shared as shared_catalogue
 from issuer.context import Services
-from issuer.core import audit
+from issuer.core import audit, metrics
 from issuer.core.effects import PROGRAM_AWARDS, emit
-from issuer.core.errors import Conflict, LaurelError
+from issuer.core.errors import BadRequest, Conflict, LaurelError
 from issuer.crypto.keystore import proof_key
 from issuer.crypto.signing import sign_data_integrity
 from issuer.institutes.issuers import get_issuer, signing_key
@@ -51,6 +52,8 @@ from issuer.people import groups
 from issuer.people.learners import LearnerRef, NewLearner, learners_for
 from issuer.schemas import IssueRequest
 from issuer.skills.weights import skill_rows, store_skills
+
+log = logging.getLogger("laurel.issuing")
 
 Row = tuple[int, IssueRequest, str | None]
 """A row to issue: its number (for reports), the request, its idempotency key (None: none)."""
@@ -84,6 +87,15 @@ class Outcome:
 
 def _failed(number: int, error: LaurelError) -> Outcome:
     return Outcome(number, "error", error=error)
+
+
+def _unexpected(number: int, stage: str, exc: Exception) -> Outcome:
+    """A row that failed for a reason no validation caught: reported, counted and logged with
+    its traceback, and it never takes the other rows with it."""
+    metrics.FALLBACKS.labels("row_error").inc()
+    log.error("row %s could not be %s", number, stage, exc_info=exc)
+    reason = f"{type(exc).__name__}: {exc}"[:300]
+    return _failed(number, BadRequest(f"this row could not be {stage} ({reason})"))
 
 
 @dataclass(frozen=True)
@@ -197,6 +209,9 @@ def prepare(
         except LaurelError as exc:  # its index stays unused: a gap, never a reuse
             failed.append(_failed(row.number, exc))
             continue
+        except Exception as exc:  # a bug or an input validation missed: this row only
+            failed.append(_unexpected(row.number, "built", exc))
+            continue
         prepared.append(Prepared(row, learner, list_id, index, credential_id, document))
     return prepared, failed
 
@@ -242,8 +257,16 @@ def store(
             _after_insert(session, issuer, records, actor)
         stored = list(zip(prepared, records, strict=True))
         outcomes = [Outcome(item.row.number, "issued", item.credential_id) for item in prepared]
-    except IntegrityError:
+    except IntegrityError:  # a concurrent request took a key: expected, not a fallback
         outcomes, stored = _one_by_one(session, issuer, prepared, records, actor)
+    except Exception as exc:
+        if len(prepared) == 1:
+            outcomes, stored = [_unexpected(prepared[0].row.number, "stored", exc)], []
+        else:
+            metrics.fallback(
+                "bulk_store", "storing %d rows together failed (%s); one by one", len(prepared), exc
+            )
+            outcomes, stored = _one_by_one(session, issuer, prepared, records, actor)
     _programme_effects(session, services, issuer, stored)
     return outcomes
 
@@ -262,12 +285,16 @@ def _one_by_one(
             with session.begin_nested():
                 _insert_credentials(session, [record])
                 _after_insert(session, issuer, [record], actor)
-        except IntegrityError:
-            assert issuer.id is not None and item.row.key is not None
-            winner = find_by_key(session, issuer.id, item.row.key)
+        except IntegrityError as exc:
+            assert issuer.id is not None
+            winner = find_by_key(session, issuer.id, item.row.key) if item.row.key else None
             if winner is None:
-                raise
+                outcomes.append(_unexpected(item.row.number, "stored", exc))
+                continue
             outcomes.append(_replayed(item.row.number, winner, item.row.digest))
+            continue
+        except Exception as exc:
+            outcomes.append(_unexpected(item.row.number, "stored", exc))
             continue
         outcomes.append(Outcome(item.row.number, "issued", item.credential_id))
         stored.append((item, record))
@@ -373,6 +400,41 @@ def inline_signer(session: Session, services: Services, issuer: Issuer) -> Signe
     return sign
 
 
+def signed_rows(
+    prepared: Sequence[Prepared],
+    signing: Callable[[], list[dict[str, Any]]],
+    alone: Signer,
+) -> tuple[list[Prepared], list[dict[str, Any]], list[Outcome]]:
+    """The rows that were signed with their documents, and the outcomes of those that could not
+    be: when signing the rows together fails (one document the canonicaliser refuses), each is
+    signed ``alone``, so a bad row is that row's error and never the step's."""
+    try:
+        return list(prepared), signing(), []
+    except Exception as exc:
+        if len(prepared) > 1:
+            metrics.fallback(
+                "bulk_signing",
+                "signing %d rows together failed (%s); one by one",
+                len(prepared),
+                exc,
+            )
+    kept: list[Prepared] = []
+    signed: list[dict[str, Any]] = []
+    failed: list[Outcome] = []
+    for item in prepared:
+        try:
+            [document] = alone([item.document])()
+        except LaurelError as exc:
+            failed.append(_failed(item.row.number, exc))
+            continue
+        except Exception as exc:  # e.g. a value that is not an IRI: the verifier refuses it too
+            failed.append(_unexpected(item.row.number, "signed", exc))
+            continue
+        kept.append(item)
+        signed.append(document)
+    return kept, signed, failed
+
+
 def issue_rows(
     session: Session,
     services: Services,
@@ -384,9 +446,11 @@ def issue_rows(
     """Issue ``rows`` in ``session``; one outcome per row, in row order."""
     todo, outcomes = screen(session, issuer, rows)
     prepared, failed = prepare(session, services, issuer, todo)
-    signer = sign or inline_signer(session, services, issuer)
-    signed = signer([item.document for item in prepared])() if prepared else []
-    outcomes += failed + store(session, services, issuer, prepared, signed, actor)
+    inline = inline_signer(session, services, issuer)
+    signer = sign or inline
+    documents = [item.document for item in prepared]
+    kept, signed, unsigned = signed_rows(prepared, lambda: signer(documents)(), inline)
+    outcomes += failed + unsigned + store(session, services, issuer, kept, signed, actor)
     return sorted(outcomes, key=lambda o: o.number)
 
 

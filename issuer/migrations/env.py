@@ -14,9 +14,12 @@ if connection is None:  # `alembic` command line: build an engine from LAUREL_DA
 
     connection = make_engine(Settings(demo=True).database_url).connect()
 
+from issuer.core.db import laurels  # noqa: E402
+
 context.configure(
     connection=connection,
     target_metadata=SQLModel.metadata,
+    include_name=laurels,
     render_as_batch=connection.dialect.name == "sqlite",
 )
 with context.begin_transaction():

@@ -5,6 +5,7 @@ from issuer.models.audit import AuditEntry
 from issuer.models.credential import Credential
 from issuer.models.effect import PendingEffect
 from issuer.models.issuer import Achievement, Issuer, SigningKey
+from issuer.models.job import BulkJob, BulkJobRow
 from issuer.models.learner import Learner, LearnerEmail
 from issuer.models.skill import CredentialSkill, LearnerGroup
 from issuer.models.statuslist import StatusList
@@ -20,6 +21,8 @@ __all__ = [
     "Achievement",
     "ApiKey",
     "AuditEntry",
+    "BulkJob",
+    "BulkJobRow",
     "Credential",
     "CredentialSkill",
     "ImportedCredential",

@@ -16,6 +16,7 @@ from issuer.context import Services
 from issuer.core.errors import LaurelError, NotFound
 from issuer.http.cookies import LANG_COOKIE, LANGUAGES, language
 from issuer.http.deps import ReadSessionDep, ServicesDep, SessionDep, WriteSessionDep
+from issuer.http.gate import VerificationSlot
 from issuer.issuing import credentials as credential_service
 from issuer.models import Credential
 from issuer.verification.public_view import View, stored_view, submitted_view
@@ -161,6 +162,7 @@ async def verify_submitted(
     request: Request,
     services: ServicesDep,
     db: ReadSessionDep,
+    _slot: VerificationSlot,
     pasted: Annotated[str, Form()] = "",
     url: Annotated[str, Form()] = "",
     email: Annotated[str, Form()] = "",

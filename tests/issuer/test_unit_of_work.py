@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from issuer.app import create_app
 from issuer.context import Services
+from issuer.core import metrics
 from issuer.core.db import make_engine
 from issuer.core.settings import Settings
 from issuer.effects import pending, run_due
@@ -183,8 +184,10 @@ def test_an_effect_without_a_handler_fails_visibly(client: TestClient, services:
 
     with unit_of_work(services.engine) as session:
         emit(session, "webhooks.deliver", {"url": "https://hr.example/hook"})
+    failures = metrics.EFFECT_FAILURES.labels("webhooks.deliver")._value.get()
     assert run_due(services) == (0, 1)
     assert run_due(services) == (0, 0)  # backed off
+    assert metrics.EFFECT_FAILURES.labels("webhooks.deliver")._value.get() == failures + 1
     with Session(services.engine) as session:
         [effect] = pending(session)
     assert effect.attempts == 1 and "no handler" in str(effect.last_error)
