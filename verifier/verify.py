@@ -71,11 +71,12 @@ class _BoundedFetcher:
     inside ``budget()``) within ``FETCH_BUDGET`` seconds, so no credential can make Laurel fetch
     without end."""
 
-    def __init__(self, fetcher: Fetcher, budget: float = FETCH_BUDGET) -> None:
+    def __init__(self, fetcher: Fetcher, budget: float | None = None) -> None:
         self.fetcher = fetcher
         self.results: dict[str, bytes | FetchError] = {}
+        seconds = FETCH_BUDGET if budget is None else budget
         self.deadline = Deadline(
-            budget, f"the documents of this credential took longer than {budget:g} s to fetch"
+            seconds, f"the documents of this credential took longer than {seconds:g} s to fetch"
         )
 
     def budget(self) -> AbstractContextManager[None]:

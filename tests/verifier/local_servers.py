@@ -18,6 +18,7 @@ from ipaddress import ip_address
 from typing import Any, ClassVar
 
 import httpcore
+import pytest
 
 Answer = tuple[int, Mapping[str, str], bytes]
 
@@ -211,3 +212,22 @@ class FakeDns:
         number = int(port) if port is not None else 0
         kind = socket.AF_INET6 if ":" in address else socket.AF_INET
         return [(kind, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, number))]
+
+
+def record_connections(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Record every TCP connection httpcore is asked to open, anywhere, and refuse it."""
+    opened: list[tuple[str, int]] = []
+
+    def connect_tcp(
+        self: httpcore.SyncBackend,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        opened.append((host, port))
+        raise httpcore.ConnectError("the tests are offline")
+
+    monkeypatch.setattr(httpcore.SyncBackend, "connect_tcp", connect_tcp)
+    return opened
