@@ -112,7 +112,7 @@ class HttpFetcher:
         self._cache[url] = (time.monotonic(), body)
         return body
 
-    def transport(self, deadline: Deadline) -> GuardedTransport:
+    def _transport(self, deadline: Deadline) -> GuardedTransport:
         return GuardedTransport(
             deadline=deadline,
             policy=self.policy,
@@ -125,7 +125,7 @@ class HttpFetcher:
         """GET, following at most ``MAX_REDIRECTS`` redirects, each to an allowed scheme and
         address, all within one deadline."""
         location = url
-        with self.transport(deadline_for(self.deadline)) as transport:
+        with self._transport(deadline_for(self.deadline)) as transport:
             for _ in range(MAX_REDIRECTS + 1):
                 self._check_scheme(location)
                 refuse_literal(location, self.policy)

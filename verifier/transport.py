@@ -113,7 +113,7 @@ def check_literal(host: str, policy: AddressPolicy) -> None:
     """Refuse a host written as an IP address the policy refuses, or with a zone id, before
     anything is resolved (host names are checked when they are resolved)."""
     if "%" in host:
-        raise AddressRefused(f"refused: {host} names a network interface (a zone id)")
+        raise AddressRefused(f"refused: {host} has a '%' (an IPv6 zone id or an escaped name)")
     bare = host.removeprefix("[").removesuffix("]")
     try:
         ip_address(bare)

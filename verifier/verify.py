@@ -47,8 +47,8 @@ from verifier.report import Check, Outcome, Report, Verdict, decide
 from verifier.schema import SchemaUnavailable, validate
 from verifier.sources import DEFAULT_MAX_BYTES, Loaded, Source, load
 from verifier.status import check_status
-from verifier.transport import Deadline, within
 from verifier.summary import summarize
+from verifier.transport import Deadline, within
 
 DEFAULT_SKEW = timedelta(minutes=5)
 MAX_PROOFS = 8

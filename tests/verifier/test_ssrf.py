@@ -123,7 +123,8 @@ def test_odd_spellings_are_refused_or_do_not_resolve(host: str) -> None:
 
 
 def test_a_zone_id_is_refused_with_a_reason() -> None:
-    assert "zone id" in refuses_without_connecting("https://[fe80::1%25eth0]/did.json")
+    reason = refuses_without_connecting("https://[fe80::1%25eth0]/did.json")
+    assert "fe80::1%25eth0 has a '%' (an IPv6 zone id" in reason
 
 
 def test_a_public_host_is_connected_to_at_the_address_that_was_checked() -> None:
