@@ -538,6 +538,14 @@ def verify(
         ),
     ] = None,
     now: Annotated[str | None, typer.Option(help="Verify as of this ISO 8601 time.")] = None,
+    allow_local: Annotated[
+        bool,
+        typer.Option(
+            "--allow-local",
+            help="Development only: also fetch from this machine (plain http too) and from "
+            "private and special-purpose addresses, which are refused by default.",
+        ),
+    ] = False,
 ) -> None:
     """Verify an Open Badges credential. Exit 0 verified, 1 not verified (or its issuer is
     weaker than --require), 2 could not decide or could not run."""
@@ -557,13 +565,16 @@ def verify(
         when = datetime.fromisoformat(now.replace("Z", "+00:00")) if now is not None else None
         if when is not None and when.tzinfo is None:
             raise ValueError("--now needs a time zone, e.g. 2026-01-01T00:00:00Z")
-        registries = load_sources(sources, CachingHttpClient(allow_loopback_http=True))
+        client = CachingHttpClient(
+            allow_loopback_http=allow_local, allow_private_addresses=allow_local
+        )
+        registries = load_sources(sources, client)
         data = _read_source(source)
     except (OSError, ValueError, InputError, FetchError) as exc:
         typer.echo(f"laurel verify: {exc}", err=True)
         raise typer.Exit(EXIT_COULD_NOT_RUN) from None
-    # A local tool: also reach a Laurel running on this machine over plain http (e.g. --demo).
-    fetcher = HttpFetcher(allow_loopback_http=True)
+    # Refused like the server does, unless --allow-local (e.g. a Laurel running with --demo).
+    fetcher = HttpFetcher(allow_loopback_http=allow_local, allow_private_addresses=allow_local)
     report = verify_credential(
         data, now=when, email=email, fetcher=fetcher, trust=TrustPolicy(registries)
     )

@@ -4,23 +4,38 @@ for a client's private cache): ``Cache-Control: max-age`` / ``no-store`` / ``no-
 (``If-Modified-Since``), where a ``304`` keeps the stored body.
 
 Used for documents an operator configures (trust lists, federation statements), not for what a
-credential points at: those go through the verifier's ``Fetcher``. Only ``https`` is fetched
-(plus loopback ``http`` when allowed, for development and tests); a stale copy is never used
-when the server cannot be reached.
+credential points at: those go through the verifier's ``Fetcher``. It connects the same guarded
+way (``verifier.transport``: one resolution, the checked address, an overall deadline) and refuses
+private and special-purpose addresses unless the operator allows them (``allow_private_addresses``
+for lists kept on a private network). Only ``https`` is fetched (plus loopback ``http`` when
+allowed, for development and tests); a stale copy is never used when the server cannot be
+reached.
 """
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
+import httpcore
 import httpx
 
 from verifier.errors import FetchError
-from verifier.fetch import DEFAULT_MAX_BYTES, LOOPBACK, MAX_REDIRECTS
+from verifier.fetch import (
+    DEFAULT_MAX_BYTES,
+    LOOPBACK,
+    MAX_REDIRECTS,
+    address_policy,
+    exchange,
+    read_body,
+    refuse_literal,
+)
+from verifier.transport import GuardedTransport, Resolver, deadline_for, system_resolver
 
 DEFAULT_MAX_AGE = 300.0
 """Freshness when the server gives no caching headers at all."""
@@ -71,22 +86,40 @@ def _freshness(headers: httpx.Headers, now: float) -> float:
 
 
 class CachingHttpClient:
-    """A small, thread-safe private HTTP cache in front of ``httpx``."""
+    """A small, thread-safe private HTTP cache in front of ``httpx``.
+
+    ``timeout`` bounds each read, ``deadline`` the whole of one ``get`` (redirects and body).
+    ``allow_loopback_http`` also fetches ``http://`` from this machine and connects to loopback
+    addresses; ``allow_private_addresses`` connects to any address. ``transport`` replaces the
+    network altogether (tests); ``ssl_context``, ``resolver`` and ``backend`` replace parts of
+    it."""
 
     def __init__(
         self,
         *,
         timeout: float = 10.0,
+        deadline: float = 30.0,
         max_bytes: int = DEFAULT_MAX_BYTES * 4,
         allow_loopback_http: bool = False,
+        allow_private_addresses: bool = False,
         clock: Callable[[], float] = time.monotonic,
         transport: httpx.BaseTransport | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        resolver: Resolver = system_resolver,
+        backend: httpcore.NetworkBackend | None = None,
     ) -> None:
         self.timeout = timeout
+        self.deadline = deadline
         self.max_bytes = max_bytes
         self.allow_loopback_http = allow_loopback_http
+        self.policy = address_policy(
+            allow_loopback=allow_loopback_http, allow_private=allow_private_addresses
+        )
         self.clock = clock
         self.transport = transport
+        self.ssl_context = ssl_context
+        self.resolver = resolver
+        self.backend = backend
         self._stored: dict[str, _Stored] = {}
         self._lock = threading.Lock()
 
@@ -132,29 +165,33 @@ class CachingHttpClient:
 
     def _get(self, url: str, headers: dict[str, str]) -> tuple[int, bytes, httpx.Headers]:
         location = url
-        for _ in range(MAX_REDIRECTS + 1):
-            status, body, answer = self._get_once(location, headers)
-            if status not in (301, 302, 303, 307, 308) or "location" not in answer:
-                return status, body, answer
-            location = str(httpx.URL(location).join(answer["location"]))
-            self._check_scheme(location)
+        with self._transport() as transport:
+            for _ in range(MAX_REDIRECTS + 1):
+                refuse_literal(location, self.policy)
+                status, body, answer = self._get_once(transport, location, headers)
+                if status not in (301, 302, 303, 307, 308) or "location" not in answer:
+                    return status, body, answer
+                try:
+                    location = str(httpx.URL(location).join(answer["location"]))
+                except httpx.InvalidURL as exc:
+                    raise FetchError(location, f"not a usable redirect ({exc})") from exc
+                self._check_scheme(location)
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
 
-    def _get_once(self, url: str, headers: dict[str, str]) -> tuple[int, bytes, httpx.Headers]:
-        try:
-            with (
-                httpx.Client(
-                    timeout=self.timeout, follow_redirects=False, transport=self.transport
-                ) as client,
-                client.stream("GET", url, headers=headers) as response,
-            ):
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        raise FetchError(url, f"response over {self.max_bytes} bytes")
-                    chunks.append(chunk)
-                return response.status_code, b"".join(chunks), response.headers
-        except httpx.HTTPError as exc:
-            raise FetchError(url, type(exc).__name__) from exc
+    def _transport(self) -> AbstractContextManager[httpx.BaseTransport]:
+        """A guarded transport for one ``get`` (closed after it), or the one given."""
+        if self.transport is not None:
+            return nullcontext(self.transport)
+        return GuardedTransport(
+            deadline=deadline_for(self.deadline),
+            policy=self.policy,
+            ssl_context=self.ssl_context,
+            resolver=self.resolver,
+            backend=self.backend,
+        )
+
+    def _get_once(
+        self, transport: httpx.BaseTransport, url: str, headers: dict[str, str]
+    ) -> tuple[int, bytes, httpx.Headers]:
+        with exchange(transport, url, headers, self.timeout) as response:
+            return response.status_code, read_body(response, url, self.max_bytes), response.headers

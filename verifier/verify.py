@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,6 +48,7 @@ from verifier.schema import SchemaUnavailable, validate
 from verifier.sources import DEFAULT_MAX_BYTES, Loaded, Source, load
 from verifier.status import check_status
 from verifier.summary import summarize
+from verifier.transport import Deadline, within
 
 DEFAULT_SKEW = timedelta(minutes=5)
 MAX_PROOFS = 8
@@ -58,23 +60,38 @@ badges. Nested credentials from one issuer share a DID document and status lists
 ``_BoundedFetcher`` fetches once, so they stay within ``MAX_FETCHES``."""
 MAX_FETCHES = 16
 """Distinct URLs fetched per verification (nested and endorsing credentials included)."""
+FETCH_BUDGET = 20.0
+"""Seconds all the fetches of one verification may take together (each fetch has its own,
+shorter deadline too: ``verifier.fetch.DEFAULT_DEADLINE``)."""
 
 
 class _BoundedFetcher:
     """One verification's view of the fetcher: each URL is fetched at most once (failures
-    included) and at most ``MAX_FETCHES`` URLs in all, so no credential can make Laurel fetch
+    included), at most ``MAX_FETCHES`` URLs in all, and all of them (and the trust-list lookups
+    inside ``budget()``) within ``FETCH_BUDGET`` seconds, so no credential can make Laurel fetch
     without end."""
 
-    def __init__(self, fetcher: Fetcher) -> None:
+    def __init__(self, fetcher: Fetcher, budget: float | None = None) -> None:
         self.fetcher = fetcher
         self.results: dict[str, bytes | FetchError] = {}
+        seconds = FETCH_BUDGET if budget is None else budget
+        self.deadline = Deadline(
+            seconds, f"the documents of this credential took longer than {seconds:g} s to fetch"
+        )
+
+    def budget(self) -> AbstractContextManager[None]:
+        """Network access inside (any fetcher's, the trust lists' too) ends by the deadline."""
+        return within(self.deadline)
 
     def __call__(self, url: str) -> bytes:
         if url not in self.results:
             if len(self.results) >= MAX_FETCHES:
                 raise FetchError(url, f"more than {MAX_FETCHES} documents for one credential")
             try:
-                self.results[url] = self.fetcher(url)
+                if self.deadline.remaining() <= 0:
+                    raise FetchError(url, self.deadline.reason)
+                with self.budget():
+                    self.results[url] = self.fetcher(url)
             except FetchError as exc:
                 self.results[url] = exc
         result = self.results[url]
@@ -168,7 +185,7 @@ def verify_credential(
         return _input_failure(Outcome.FAILED, str(exc), _code(exc))
     except FetchError as exc:
         return _input_failure(Outcome.UNKNOWN, str(exc), _code(exc))
-    with rdfc_budget.shared_budget():
+    with rdfc_budget.shared_budget(), fetcher.budget():
         return context.verify(loaded, email, check_endorsements, identity=True)
 
 

@@ -1,8 +1,10 @@
 """The fetcher the service's own verification uses: documents Laurel itself publishes (status
 lists, DID documents) are answered from the database, through the caller's unit of work;
-everything else goes to the network through the verifier's ``HttpFetcher``. So a credential this
-instance issued verifies here even when the instance cannot reach its own public URL, and a page
-view takes one database connection, not two."""
+everything else goes to the network through the verifier's ``HttpFetcher``, which refuses private
+and special-purpose addresses, connects only to the address it checked and gives up at its
+deadline (docs/verifier.md, "Fetching"). So a credential this instance issued verifies here even
+when the instance cannot reach its own public URL, and a page view takes one database connection,
+not two."""
 
 from __future__ import annotations
 

@@ -70,11 +70,11 @@ def test_baked_badges_round_trip_through_laurel_verify(
     assert isinstance(tmp_path, Path)
     path = tmp_path / f"badge.{kind}"
     path.write_bytes(live.client.get(f"/v/{live.badges.valid}/badge.{kind}").content)
-    result = CliRunner().invoke(cli, ["verify", str(path)])
+    result = CliRunner().invoke(cli, ["verify", str(path), "--allow-local"])
     assert result.exit_code == 0, result.output
     revoked = tmp_path / f"revoked.{kind}"
     revoked.write_bytes(live.client.get(f"/v/{live.badges.revoked}/badge.{kind}").content)
-    assert CliRunner().invoke(cli, ["verify", str(revoked)]).exit_code == 1
+    assert CliRunner().invoke(cli, ["verify", str(revoked), "--allow-local"]).exit_code == 1
 
 
 Uploads = dict[str, tuple[str, bytes, str]]

@@ -1,0 +1,33 @@
+"""The server's own verifications (``issuer.verification.fetching.LocalFirstFetcher``): what it
+does not answer from its database goes through the guarded ``HttpFetcher``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import Session
+
+from issuer.context import Services
+from issuer.verification.fetching import LocalFirstFetcher
+from tests.verifier.local_servers import record_connections
+from verifier.errors import FetchError
+
+
+@pytest.fixture
+def local_first(services: Services) -> Iterator[LocalFirstFetcher]:
+    services.network = None  # the production default
+    with Session(services.engine) as session:
+        yield LocalFirstFetcher(session, services)
+
+
+def test_what_the_server_does_not_answer_itself_goes_through_the_guarded_fetcher(
+    monkeypatch: pytest.MonkeyPatch, local_first: LocalFirstFetcher
+) -> None:
+    sockets = record_connections(monkeypatch)
+    for url in ("https://169.254.169.254/latest/", "https://10.0.0.7/status/1"):
+        with pytest.raises(FetchError, match="private or local address"):
+            local_first(url)
+    with pytest.raises(FetchError, match="ConnectError"):
+        local_first("https://[2606:4700:4700::1111]/did.json")
+    assert sockets == [("2606:4700:4700::1111", 443)]

@@ -1,0 +1,326 @@
+"""The connections behind every fetch: one resolution, checked addresses, one deadline.
+
+``GuardedTransport`` is an ``httpx`` transport whose connections are opened by
+``_GuardedBackend``, an ``httpcore`` network backend that, for each new connection:
+
+1. resolves the host **once** (``getaddrinfo``);
+2. checks **every** address it got against an ``AddressPolicy`` (``verifier.addresses``) and
+   refuses the host if any of them is refused;
+3. connects to one of those checked addresses — never to the host name, so nothing resolves it
+   a second time and a DNS answer that changes in between (rebinding) cannot redirect the
+   connection.
+
+The URL is left as it is, so the ``Host`` header, TLS SNI and the certificate check all use the
+host name: TLS still verifies the certificate against it. Connections are not kept alive, so
+every request (each redirect hop included) goes through these steps again.
+
+Every read, write, connect and TLS handshake waits at most until a ``Deadline``: the whole fetch
+(all hops and the whole body) ends by then, however slowly the server drips its bytes.
+
+Errors: ``Refused`` (``AddressRefused``: the address may not be fetched; ``DeadlinePassed``)
+alongside the usual ``httpx.TransportError`` subclasses. The fetchers turn both into
+``verifier.errors.FetchError``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import socket
+import ssl
+import time
+import typing
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
+from ipaddress import ip_address
+
+import httpcore
+import httpx
+
+from verifier.addresses import AddressPolicy, public_only
+
+Resolver = Callable[[str, int], Sequence[str]]
+"""``(host, port) -> addresses``, as the system resolver gives them."""
+
+
+class Refused(Exception):
+    """The transport would not (or no longer) fetch; the message says why."""
+
+
+class AddressRefused(Refused):
+    pass
+
+
+class DeadlinePassed(Refused):
+    pass
+
+
+class Deadline:
+    """A point in time (``time.monotonic``) by which something has to be done."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        self.at = time.monotonic() + seconds
+        self.reason = reason
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+    def check(self) -> None:
+        if self.remaining() <= 0:
+            raise DeadlinePassed(self.reason)
+
+    def clamp(self, timeout: float | None) -> float:
+        """``timeout``, shortened to what is left (``DeadlinePassed`` if nothing is)."""
+        left = self.remaining()
+        if left <= 0:
+            raise DeadlinePassed(self.reason)
+        return left if timeout is None else min(timeout, left)
+
+
+_budget: ContextVar[Deadline | None] = ContextVar("fetch_budget", default=None)
+
+
+@contextlib.contextmanager
+def within(deadline: Deadline) -> Iterator[None]:
+    """Every fetch inside ends by ``deadline`` too (e.g. all the fetches of one verification)."""
+    token = _budget.set(earliest(deadline, _budget.get()))
+    try:
+        yield
+    finally:
+        _budget.reset(token)
+
+
+def earliest(*deadlines: Deadline | None) -> Deadline:
+    """The first of ``deadlines`` to pass (at least one of them is given)."""
+    given = [deadline for deadline in deadlines if deadline is not None]
+    return min(given, key=lambda deadline: deadline.at)
+
+
+def deadline_for(seconds: float) -> Deadline:
+    """The deadline of one fetch started now: ``seconds``, or sooner if ``within`` says so."""
+    return earliest(Deadline(seconds, f"took longer than {seconds:g} s"), _budget.get())
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise AddressRefused(f"the host name {host} does not resolve") from exc
+    return [str(info[4][0]) for info in infos]
+
+
+def check_literal(host: str, policy: AddressPolicy) -> None:
+    """Refuse a host written as an IP address the policy refuses, or with a zone id, before
+    anything is resolved (host names are checked when they are resolved)."""
+    if "%" in host:
+        raise AddressRefused(f"refused: {host} has a '%' (an IPv6 zone id or an escaped name)")
+    bare = host.removeprefix("[").removesuffix("]")
+    try:
+        ip_address(bare)
+    except ValueError:
+        return
+    _check(bare, bare, policy)
+
+
+def _check(host: str, address: str, policy: AddressPolicy) -> None:
+    block = policy(ip_address(address))
+    if block is not None:
+        what = f"{address} is" if address == host else f"{host} is {address},"
+        raise AddressRefused(f"refused: {what} a private or local address ({block})")
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection on which no wait outlasts the deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: Deadline) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    @contextlib.contextmanager
+    def _timeouts(self) -> Iterator[None]:
+        try:
+            yield
+        except httpcore.TimeoutException:
+            self._deadline.check()
+            raise
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        with self._timeouts():
+            return self._stream.read(max_bytes, self._deadline.clamp(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        with self._timeouts():
+            self._stream.write(buffer, self._deadline.clamp(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        with self._timeouts():
+            tls = self._stream.start_tls(
+                ssl_context, server_hostname, self._deadline.clamp(timeout)
+            )
+        return _DeadlineStream(tls, self._deadline)
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        return self._stream.get_extra_info(info)
+
+
+class _GuardedBackend(httpcore.NetworkBackend):
+    def __init__(
+        self,
+        policy: AddressPolicy,
+        deadline: Deadline,
+        resolver: Resolver,
+        backend: httpcore.NetworkBackend,
+    ) -> None:
+        self.policy = policy
+        self.deadline = deadline
+        self.resolver = resolver
+        self.backend = backend
+
+    def checked_addresses(self, host: str, port: int) -> list[str]:
+        """Every address ``host`` resolves to, once; ``AddressRefused`` if any is refused."""
+        check_literal(host, self.policy)
+        found = list(dict.fromkeys(self.resolver(host, port)))
+        self.deadline.check()
+        if not found:
+            raise AddressRefused(f"the host name {host} does not resolve")
+        for address in found:
+            _check(host, address, self.policy)
+        return found
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        failure: httpcore.ConnectError | None = None
+        for address in self.checked_addresses(host, port):
+            try:
+                stream = self.backend.connect_tcp(
+                    address, port, self.deadline.clamp(timeout), local_address, socket_options
+                )
+            except httpcore.ConnectError as exc:
+                failure = exc  # like socket.create_connection: try the next address
+                continue
+            except httpcore.ConnectTimeout:
+                self.deadline.check()
+                raise
+            return _DeadlineStream(stream, self.deadline)
+        assert failure is not None
+        raise failure
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        raise AddressRefused("unix sockets are not fetched")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+_ERRORS: dict[type[Exception], type[httpx.TransportError]] = {
+    httpcore.ConnectTimeout: httpx.ConnectTimeout,
+    httpcore.ReadTimeout: httpx.ReadTimeout,
+    httpcore.WriteTimeout: httpx.WriteTimeout,
+    httpcore.PoolTimeout: httpx.PoolTimeout,
+    httpcore.ConnectError: httpx.ConnectError,
+    httpcore.ReadError: httpx.ReadError,
+    httpcore.WriteError: httpx.WriteError,
+    httpcore.RemoteProtocolError: httpx.RemoteProtocolError,
+    httpcore.LocalProtocolError: httpx.LocalProtocolError,
+    httpcore.UnsupportedProtocol: httpx.UnsupportedProtocol,
+}
+
+
+@contextlib.contextmanager
+def _as_httpx_errors() -> Iterator[None]:
+    """httpcore's errors as the httpx errors of the same name (what a transport raises)."""
+    try:
+        yield
+    except tuple(_ERRORS) as exc:
+        mapped = next(_ERRORS[kind] for kind in type(exc).__mro__ if kind in _ERRORS)
+        raise mapped(str(exc)) from exc
+
+
+class _Body(httpx.SyncByteStream):
+    def __init__(self, stream: Iterable[bytes]) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[bytes]:
+        with _as_httpx_errors():
+            yield from self._stream
+
+    def close(self) -> None:
+        close = getattr(self._stream, "close", None)
+        if close is not None:
+            close()
+
+
+@functools.cache
+def default_ssl_context() -> ssl.SSLContext:
+    """httpx's default (certifi's certificates, hostnames checked), made once per process:
+    loading the certificates takes longer than most fetches' own work."""
+    return httpx.create_ssl_context()
+
+
+class GuardedTransport(httpx.BaseTransport):
+    """An httpx transport that connects only to addresses ``policy`` allows (found by one
+    resolution per connection) and gives up at ``deadline``. ``backend`` opens the TCP
+    connections to the checked addresses (default: httpcore's sockets; tests route them)."""
+
+    def __init__(
+        self,
+        *,
+        deadline: Deadline,
+        policy: AddressPolicy = public_only,
+        ssl_context: ssl.SSLContext | None = None,
+        resolver: Resolver = system_resolver,
+        backend: httpcore.NetworkBackend | None = None,
+    ) -> None:
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context or default_ssl_context(),
+            max_keepalive_connections=0,
+            network_backend=_GuardedBackend(
+                policy, deadline, resolver, backend or httpcore.SyncBackend()
+            ),
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.SyncByteStream)
+        core = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _as_httpx_errors():
+            response = self._pool.handle_request(core)
+        assert isinstance(response.stream, Iterable)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_Body(response.stream),
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        self._pool.close()
