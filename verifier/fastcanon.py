@@ -17,9 +17,11 @@ RDFC-1.0) spends ~7 ms on a 3 KB badge; this path gives the same bytes in a frac
    always told apart by their first-degree hash; when two share a hash, the full algorithm
    (``verifier.rdfc``, PyLD's URDNA2015 with canonical N-Quads) runs on the dataset built here.
 
-Anything outside this subset (lists, graph containers such as embedded proofs, ``@json``,
-language tags, explicit blank-node labels, relative IRIs, errors) raises ``Unsupported`` and the
-caller uses the reference path: never a different answer, only a slower one.
+Blank-node labels (``"id": "_:x"``) are blank nodes here as in toRdf: one node per label. Anything
+outside this subset (lists, graph containers such as embedded proofs, ``@json``, language tags,
+blank-node types or properties, relative IRIs, errors) raises ``Unsupported`` and the caller uses
+the reference path: never a different answer, only a slower one. Each phase ends at a
+``verifier.rdfc_budget`` checkpoint, so a document past its deadline goes no further.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any
 
 from pyld.jsonld import _canonicalize_double, _is_absolute_iri
 
+from verifier import rdfc_budget
 from verifier.expansion import expand
 from verifier.nquads import escape_literal
 from verifier.rdfc import canonical_nquads
@@ -181,9 +184,18 @@ class _ToRdf:
             raise Unsupported("blank-node label or relative IRI")
         return ("I", iri)
 
+    def _subject(self, value: Any) -> Term:
+        """An IRI, or a blank node the document labels (``_:x``): every node with that label is
+        the same node, apart from the unlabelled ones (``_:b0``…). Labels never reach the output;
+        RDFC-1.0 gives every blank node its canonical one."""
+        label = self._text(value)
+        if isinstance(label, str) and label.startswith("_:"):
+            return ("B", "_:l" + label[2:])
+        return self._iri(value)
+
     def node(self, node: dict[str, Any]) -> Term:
         if "@id" in node:
-            subject = self._iri(node["@id"])
+            subject = self._subject(node["@id"])
         else:
             subject = ("B", f"_:b{self.blank_count}")
             self.blank_count += 1
@@ -299,9 +311,11 @@ def canonicalize_fast(document: Mapping[str, Any]) -> str:
         raise Unsupported("inline contexts")
     skeleton = _Skeleton()
     template = _template(skeleton.build(dict(document)))
+    rdfc_budget.checkpoint()
     converter = _ToRdf(skeleton.values)
     for node in template.expanded:
         if not isinstance(node, dict):
             raise Unsupported("free-floating value")
         converter.node(node)
+    rdfc_budget.checkpoint()
     return _canonical(converter.quads)
