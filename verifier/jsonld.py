@@ -23,7 +23,7 @@ from typing import Any
 from pyld import jsonld
 
 from verifier import rdfc_budget, stats
-from verifier.errors import JsonLdError, TooComplex
+from verifier.errors import JsonLdError
 from verifier.expansion import (
     CONTEXTS_PACKAGE,
     PYLD_FAILURES,
@@ -71,16 +71,11 @@ def canonicalize(document: Mapping[str, Any]) -> str:
     data JSON-LD processing would drop, ``TooComplex`` for a document over the limits of
     ``verifier.rdfc_budget``.
     """
-    try:
-        with rdfc_budget.one_canonicalisation():
-            rdfc_budget.check_document(document)
-            if _use_reference:
-                return _reference(document)
-            return _fast_or_reference(document)
-    except TooComplex as exc:
-        stats.count(stats.CANON_TOO_COMPLEX)
-        log.info("refused to canonicalise a document: %s", exc)
-        raise
+    with rdfc_budget.one_canonicalisation():
+        rdfc_budget.check_document(document)
+        if _use_reference:
+            return _reference(document)
+        return _fast_or_reference(document)
 
 
 def _fast_or_reference(document: Mapping[str, Any]) -> str:

@@ -29,6 +29,7 @@ fresh budget for each of them.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from verifier import stats
 from verifier.errors import TooComplex
 
 MAX_VALUES = 100_000
@@ -46,6 +48,15 @@ MAX_STEPS = 20_000
 MAX_SHARED_STEPS = 5 * MAX_STEPS
 MAX_SECONDS = 5.0
 MAX_SHARED_SECONDS = 10.0
+
+log = logging.getLogger(__name__)
+
+
+def _refuse(reason: str) -> TooComplex:
+    """The error for a refused document, counted and logged."""
+    stats.count(stats.CANON_TOO_COMPLEX)
+    log.info("refused a document as too complex: %s", reason)
+    return TooComplex(reason)
 
 
 @dataclass
@@ -108,9 +119,9 @@ def _spend(n: int = 1) -> None:
         if budget is not None:
             budget.steps -= n
             if budget.steps < 0:
-                raise TooComplex(budget.too_many_steps)
+                raise _refuse(budget.too_many_steps)
             if now > budget.deadline:
-                raise TooComplex(budget.too_long)
+                raise _refuse(budget.too_long)
 
 
 def spend(n: int = 1) -> None:
@@ -124,7 +135,7 @@ def checkpoint() -> None:
     now = time.thread_time()
     for budget in (_budget.get(), _shared.get()):
         if budget is not None and now > budget.deadline:
-            raise TooComplex(budget.too_long)
+            raise _refuse(budget.too_long)
 
 
 @dataclass(frozen=True)
@@ -164,15 +175,15 @@ def check_document(document: Any) -> Size:
     """Refuse, before any JSON-LD processing, a document over the size limits."""
     size = measure(document)
     if size.values > MAX_VALUES:
-        raise TooComplex(
+        raise _refuse(
             f"the credential has more than {MAX_VALUES:,} JSON values, too many to process"
         )
     if size.nodes > MAX_NODES:
-        raise TooComplex(
+        raise _refuse(
             f"the credential has {size.nodes:,} JSON objects; at most {MAX_NODES:,} are processed"
         )
     if size.blank_nodes > MAX_BLANK_NODES:
-        raise TooComplex(
+        raise _refuse(
             f"the credential has {size.blank_nodes:,} objects without an IRI (blank nodes); "
             f"at most {MAX_BLANK_NODES:,} are processed"
         )
@@ -183,7 +194,7 @@ def check_node_map(comparisons: int) -> None:
     """Refuse a document whose JSON-LD node map would take more than
     ``MAX_NODE_MAP_COMPARISONS``."""
     if comparisons > MAX_NODE_MAP_COMPARISONS:
-        raise TooComplex(
+        raise _refuse(
             "the credential gives one node too many values of one property to process "
             f"({comparisons:,} comparisons; at most {MAX_NODE_MAP_COMPARISONS:,})"
         )
