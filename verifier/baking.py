@@ -68,7 +68,7 @@ def _itxt_text(data: bytes) -> str | None:
         if not inflater.eof:  # stopped at MAX_TEXT, or the stream is cut short
             if len(text) >= MAX_TEXT:
                 raise MalformedInput(
-                    f"the baked credential inflates to more than {MAX_TEXT:,} bytes, the limit"
+                    f"the baked credential is larger than the limit ({MAX_TEXT:,} bytes inflated)"
                 )
             raise MalformedInput("the baked credential's compressed text is cut short")
     try:

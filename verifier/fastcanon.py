@@ -8,9 +8,10 @@ RDFC-1.0) spends ~7 ms on a 3 KB badge; this path gives the same bytes in a frac
    replaced by a sentinel (a private-use string for text, ``urn:x-laurel-sentinel:N`` for
    absolute IRIs, a huge negative integer for integers); keys, ``@context`` and ``type`` values
    stay. PyLD expands each distinct skeleton once (with every safety check of the reference
-   path); the expanded template is cached. A template is used only if every sentinel in it
-   appears whole, in a place where PyLD copies values verbatim (``@value``, ``@id``) — otherwise
-   the document falls back.
+   path); the expanded template of a badge-sized skeleton is cached (LRU, bounded in number and
+   in size, so large hostile documents cannot fill memory). A template is used only if every
+   sentinel in it appears whole, in a place where PyLD copies values verbatim (``@value``,
+   ``@id``) — otherwise the document falls back.
 2. **toRdf** over the expanded template, substituting the real values, for node objects, typed
    and plain literals (PyLD's literal rules, including its canonical doubles).
 3. **RDFC-1.0** with first-degree hashes (§4.6). Badges have few blank nodes and they are almost
@@ -29,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from functools import cache
@@ -51,6 +53,10 @@ TEXT_OPEN, TEXT_CLOSE = "\ue000", "\ue001"
 IRI_SENTINEL = "urn:x-laurel-sentinel:"
 INT_SENTINEL_BASE = -(2**62)
 CACHE_SIZE = 512
+CACHE_CHARS = 2 * 1024 * 1024
+"""The cache holds at most this many characters of skeletons (about 30 MB of templates)."""
+MAX_CACHED_SKELETON = 16 * 1024
+"""Larger shapes (a badge's is 2–4 KB) are expanded each time and not cached."""
 
 _TEXT_SENTINEL = re.compile(f"^{TEXT_OPEN}(\\d+){TEXT_CLOSE}$")
 _IRI_SENTINEL = re.compile(f"^{IRI_SENTINEL}(\\d+)$")
@@ -143,19 +149,32 @@ class _Template:
 
 
 _templates: OrderedDict[str, _Template] = OrderedDict()
+_templates_lock = threading.Lock()  # verifications run in many threads; LRU moves are not atomic
+_cached_chars = 0
 
 
 def _template(skeleton: Any) -> _Template:
-    """The expanded template of ``skeleton``, by the reference expansion with every safety check."""
+    """The expanded template of ``skeleton``, by the reference expansion with every safety check.
+
+    Cached when the skeleton is badge-sized: an expanded template holds ~15 times its skeleton's
+    size in memory, so caching 512 shapes of 2 MB documents would hold gigabytes.
+    """
+    global _cached_chars
     key = json.dumps(skeleton, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    found = _templates.get(key)
-    if found is not None:
-        _templates.move_to_end(key)
-        return found
+    with _templates_lock:
+        found = _templates.get(key)
+        if found is not None:
+            _templates.move_to_end(key)
+            return found
     template = _Template(expand(skeleton))
-    _templates[key] = template
-    if len(_templates) > CACHE_SIZE:
-        _templates.popitem(last=False)
+    if len(key) > MAX_CACHED_SKELETON:
+        return template
+    with _templates_lock:
+        if key not in _templates:
+            _templates[key] = template
+            _cached_chars += len(key)
+        while len(_templates) > CACHE_SIZE or _cached_chars > CACHE_CHARS:
+            _cached_chars -= len(_templates.popitem(last=False)[0])
     return template
 
 

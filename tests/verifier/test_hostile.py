@@ -37,10 +37,20 @@ from tests.verifier.test_bad_input import (
     work_budget,
 )
 from tests.verifier.test_embedded import clr, transcript
-from verifier import Outcome, Report, Verdict, canonicalize, rdfc_budget, safejson, stats
+from verifier import (
+    Outcome,
+    Report,
+    Verdict,
+    canonicalize,
+    fastcanon,
+    rdfc_budget,
+    safejson,
+    stats,
+)
 from verifier.baking import KEYWORD, MAX_TEXT, read_png, read_svg
 from verifier.errors import JsonLdError, MalformedInput, NoCredentialFound, TooComplex
 from verifier.expansion import expand, options
+from verifier.fastcanon import canonicalize_fast
 from verifier.jsonld import canonicalize_reference, node_map_comparisons
 from verifier.multibase import b64url_encode
 from verifier.proof import jwt as vcjwt
@@ -149,6 +159,30 @@ def test_many_values_of_one_property_are_refused_on_the_reference_path() -> None
     with work_budget(2_000_000), pytest.raises(TooComplex, match="comparisons"):
         canonicalize_reference(credential)
     canonicalize(credential)
+
+
+def test_the_template_cache_holds_badges_and_not_large_documents(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An expanded template holds ~15 times its skeleton in memory: 512 cached shapes of hostile
+    2 MB documents would hold gigabytes. Badge-sized shapes are cached, larger ones are not."""
+    expansions = 0
+
+    def counting(document: Any) -> list[Any]:
+        nonlocal expansions
+        expansions += 1
+        return expand(document)
+
+    monkeypatch.setattr(fastcanon, "expand", counting)
+    badge = make_credential("https://a.example/issuers/1", name="A shape of its own")
+    large = with_evidence(3_000, lambda i: f"urn:uuid:00000000-0000-4000-8000-{i:012d}")
+    large.pop("proof")
+    for document in (badge, badge, large, large):
+        canonicalize_fast(document)
+    assert expansions == 3
+    assert all(len(key) <= fastcanon.MAX_CACHED_SKELETON for key in fastcanon._templates)
+    assert fastcanon._cached_chars == sum(len(key) for key in fastcanon._templates)
+    assert fastcanon._cached_chars <= fastcanon.CACHE_CHARS
 
 
 def _pyld_comparisons(document: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> int:
@@ -509,7 +543,7 @@ def test_a_png_decompression_bomb_is_refused_in_bounded_memory(png: bytes) -> No
 def test_the_credential_itxt_inflates_to_at_most_the_limit() -> None:
     exact = zlib.compress(b"x" * MAX_TEXT)
     assert read_png(png_with_itxt(exact, compressed=True)) == "x" * MAX_TEXT
-    with pytest.raises(MalformedInput, match="more than 2,097,152 bytes"):
+    with pytest.raises(MalformedInput, match="larger than the limit \\(2,097,152 bytes"):
         read_png(png_with_itxt(zlib.compress(b"x" * (MAX_TEXT + 1)), compressed=True))
     with pytest.raises(MalformedInput, match="cut short"):
         read_png(png_with_itxt(zlib.compress(b"x" * 1000)[:-8], compressed=True))
