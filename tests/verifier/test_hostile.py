@@ -174,12 +174,16 @@ def test_the_template_cache_holds_badges_and_not_large_documents(
         return expand(document)
 
     monkeypatch.setattr(fastcanon, "expand", counting)
-    badge = make_credential("https://a.example/issuers/1", name="A shape of its own")
+    badge = make_credential("https://a.example/issuers/1")
+    for _ in range(2):
+        canonicalize_fast(badge)
+    assert expansions <= 1  # none if another test cached this shape first
     large = with_evidence(3_000, lambda i: f"urn:uuid:00000000-0000-4000-8000-{i:012d}")
     large.pop("proof")
-    for document in (badge, badge, large, large):
-        canonicalize_fast(document)
-    assert expansions == 3
+    expansions = 0
+    for _ in range(2):
+        canonicalize_fast(large)
+    assert expansions == 2
     assert all(len(key) <= fastcanon.MAX_CACHED_SKELETON for key in fastcanon._templates)
     assert fastcanon._cached_chars == sum(len(key) for key in fastcanon._templates)
     assert fastcanon._cached_chars <= fastcanon.CACHE_CHARS
