@@ -385,7 +385,7 @@ class _Context:
             # The list's own status is not followed: a list that points at itself must not loop.
             status_list_input = Loaded("json", credential=status_list)
             report = self.verify(status_list_input, None, False, False)
-            for name in ("proof", "issuer"):
+            for name in ("input", "proof", "issuer"):
                 check = report.check(name)
                 if check is None or check.outcome is not Outcome.PASSED:
                     raise VerifierError(check.reason if check else f"no {name} check")

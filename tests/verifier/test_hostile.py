@@ -34,6 +34,7 @@ from tests.verifier.test_bad_input import (
     signed,
     svg_with_doctype,
     verify_recorded,
+    with_status,
     work_budget,
 )
 from tests.verifier.test_embedded import clr, transcript
@@ -141,6 +142,26 @@ def test_a_credential_with_many_blank_nodes_within_the_limits_verifies(
     assert report.verdict is Verdict.VERIFIED, report.to_dict()
     assert counted(stats.CANON_FALLBACK) == 0
     assert counted(stats.CANON_FAST) >= 1
+
+
+def test_a_status_list_over_the_limits_is_refused_with_its_reason() -> None:
+    url = "https://status.example/1"
+    status_list = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": "did:example:issuer",
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"type": "BitstringStatusList", "evidence": [{}] * 6_000},
+    }
+    with work_budget(1_000_000):
+        report, fetched = verify_recorded(
+            with_status(url)(), {url: json.dumps(status_list).encode()}
+        )
+    assert fetched == [url]
+    status = report.check("status")
+    assert status is not None and status.outcome is not Outcome.PASSED, report.to_dict()
+    assert "blank nodes" in status.reason, status.reason
 
 
 def test_the_limits_leave_room_for_a_clr_of_250_badges() -> None:
