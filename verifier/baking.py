@@ -6,6 +6,13 @@
 * SVG: ``xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0"`` on ``<svg>`` and one
   ``<openbadges:credential>`` right after the start tag; a JWS goes in its ``verify`` attribute,
   JSON in a CDATA body. SVGs are parsed with defusedxml: no entity declarations, nothing fetched.
+
+Reading is bounded by the image it reads: no pixel is decoded, only the chunk list is walked, and
+only the credential's ``iTXt`` chunk is ever inflated — at most ``MAX_TEXT`` bytes of it, into a
+buffer of that size (a compressed chunk that inflates further, a "zlib bomb", is refused; other
+``iTXt``, ``zTXt`` and ``tEXt`` chunks are skipped unread). An SVG is at most the input size
+limit, and with entities refused (billion laughs, external entities) it parses into a tree of
+about that size.
 """
 
 from __future__ import annotations
@@ -58,8 +65,12 @@ def _itxt_text(data: bytes) -> str | None:
             text = inflater.decompress(text, MAX_TEXT)
         except zlib.error as exc:
             raise MalformedInput("the baked credential's compressed text is corrupt") from exc
-        if inflater.unconsumed_tail:
-            raise MalformedInput("the baked credential is larger than the limit")
+        if not inflater.eof:  # stopped at MAX_TEXT, or the stream is cut short
+            if len(text) >= MAX_TEXT:
+                raise MalformedInput(
+                    f"the baked credential is larger than the limit ({MAX_TEXT:,} bytes inflated)"
+                )
+            raise MalformedInput("the baked credential's compressed text is cut short")
     try:
         return text.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -6,6 +6,7 @@
     ├── InputError                 the input cannot be read as a credential (not verified)
     │   ├── TooLarge
     │   ├── MalformedInput         not JSON / JWS / PNG / SVG, bad encoding, too deep
+    │   │   └── TooComplex         over a limit on the work it needs (rdfc_budget)
     │   └── NoCredentialFound      an image without a baked credential
     ├── FetchError                 a URL could not be fetched (network, size, status)
     ├── JsonLdError                context not bundled, dropped term, relative IRI
@@ -43,6 +44,12 @@ class TooLarge(InputError):
 
 class MalformedInput(InputError):
     """Not valid JSON, JWS, PNG or SVG (or nested too deeply)."""
+
+
+class TooComplex(MalformedInput):
+    """The input would take more work than the verifier allows: too many JSON values, nodes or
+    blank nodes, or canonicalisation over its step budget or CPU-time deadline
+    (``verifier.rdfc_budget``)."""
 
 
 class NoCredentialFound(InputError):

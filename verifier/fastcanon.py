@@ -8,18 +8,21 @@ RDFC-1.0) spends ~7 ms on a 3 KB badge; this path gives the same bytes in a frac
    replaced by a sentinel (a private-use string for text, ``urn:x-laurel-sentinel:N`` for
    absolute IRIs, a huge negative integer for integers); keys, ``@context`` and ``type`` values
    stay. PyLD expands each distinct skeleton once (with every safety check of the reference
-   path); the expanded template is cached. A template is used only if every sentinel in it
-   appears whole, in a place where PyLD copies values verbatim (``@value``, ``@id``) — otherwise
-   the document falls back.
+   path); the expanded template of a badge-sized skeleton is cached (LRU, bounded in number and
+   in size, so large hostile documents cannot fill memory). A template is used only if every
+   sentinel in it appears whole, in a place where PyLD copies values verbatim (``@value``,
+   ``@id``) — otherwise the document falls back.
 2. **toRdf** over the expanded template, substituting the real values, for node objects, typed
    and plain literals (PyLD's literal rules, including its canonical doubles).
 3. **RDFC-1.0** with first-degree hashes (§4.6). Badges have few blank nodes and they are almost
    always told apart by their first-degree hash; when two share a hash, the full algorithm
    (``verifier.rdfc``, PyLD's URDNA2015 with canonical N-Quads) runs on the dataset built here.
 
-Anything outside this subset (lists, graph containers such as embedded proofs, ``@json``,
-language tags, explicit blank-node labels, relative IRIs, errors) raises ``Unsupported`` and the
-caller uses the reference path: never a different answer, only a slower one.
+Blank-node labels (``"id": "_:x"``) are blank nodes here as in toRdf: one node per label. Anything
+outside this subset (lists, graph containers such as embedded proofs, ``@json``, language tags,
+blank-node types or properties, relative IRIs, errors) raises ``Unsupported`` and the caller uses
+the reference path: never a different answer, only a slower one. Each phase ends at a
+``verifier.rdfc_budget`` checkpoint, so a document past its deadline goes no further.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from functools import cache
@@ -35,6 +39,7 @@ from typing import Any
 
 from pyld.jsonld import _canonicalize_double, _is_absolute_iri
 
+from verifier import rdfc_budget
 from verifier.expansion import expand
 from verifier.nquads import escape_literal
 from verifier.rdfc import canonical_nquads
@@ -48,6 +53,10 @@ TEXT_OPEN, TEXT_CLOSE = "\ue000", "\ue001"
 IRI_SENTINEL = "urn:x-laurel-sentinel:"
 INT_SENTINEL_BASE = -(2**62)
 CACHE_SIZE = 512
+CACHE_CHARS = 2 * 1024 * 1024
+"""The cache holds at most this many characters of skeletons (about 30 MB of templates)."""
+MAX_CACHED_SKELETON = 16 * 1024
+"""Larger shapes (a badge's is 2–4 KB) are expanded each time and not cached."""
 
 _TEXT_SENTINEL = re.compile(f"^{TEXT_OPEN}(\\d+){TEXT_CLOSE}$")
 _IRI_SENTINEL = re.compile(f"^{IRI_SENTINEL}(\\d+)$")
@@ -140,19 +149,32 @@ class _Template:
 
 
 _templates: OrderedDict[str, _Template] = OrderedDict()
+_templates_lock = threading.Lock()  # verifications run in many threads; LRU moves are not atomic
+_cached_chars = 0
 
 
 def _template(skeleton: Any) -> _Template:
-    """The expanded template of ``skeleton``, by the reference expansion with every safety check."""
+    """The expanded template of ``skeleton``, by the reference expansion with every safety check.
+
+    Cached when the skeleton is badge-sized: an expanded template holds ~15 times its skeleton's
+    size in memory, so caching 512 shapes of 2 MB documents would hold gigabytes.
+    """
+    global _cached_chars
     key = json.dumps(skeleton, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    found = _templates.get(key)
-    if found is not None:
-        _templates.move_to_end(key)
-        return found
+    with _templates_lock:
+        found = _templates.get(key)
+        if found is not None:
+            _templates.move_to_end(key)
+            return found
     template = _Template(expand(skeleton))
-    _templates[key] = template
-    if len(_templates) > CACHE_SIZE:
-        _templates.popitem(last=False)
+    if len(key) > MAX_CACHED_SKELETON:
+        return template
+    with _templates_lock:
+        if key not in _templates:
+            _templates[key] = template
+            _cached_chars += len(key)
+        while len(_templates) > CACHE_SIZE or _cached_chars > CACHE_CHARS:
+            _cached_chars -= len(_templates.popitem(last=False)[0])
     return template
 
 
@@ -181,9 +203,18 @@ class _ToRdf:
             raise Unsupported("blank-node label or relative IRI")
         return ("I", iri)
 
+    def _subject(self, value: Any) -> Term:
+        """An IRI, or a blank node the document labels (``_:x``): every node with that label is
+        the same node, apart from the unlabelled ones (``_:b0``…). Labels never reach the output;
+        RDFC-1.0 gives every blank node its canonical one."""
+        label = self._text(value)
+        if isinstance(label, str) and label.startswith("_:"):
+            return ("B", "_:l" + label[2:])
+        return self._iri(value)
+
     def node(self, node: dict[str, Any]) -> Term:
         if "@id" in node:
-            subject = self._iri(node["@id"])
+            subject = self._subject(node["@id"])
         else:
             subject = ("B", f"_:b{self.blank_count}")
             self.blank_count += 1
@@ -299,9 +330,11 @@ def canonicalize_fast(document: Mapping[str, Any]) -> str:
         raise Unsupported("inline contexts")
     skeleton = _Skeleton()
     template = _template(skeleton.build(dict(document)))
+    rdfc_budget.checkpoint()
     converter = _ToRdf(skeleton.values)
     for node in template.expanded:
         if not isinstance(node, dict):
             raise Unsupported("free-floating value")
         converter.node(node)
+    rdfc_budget.checkpoint()
     return _canonical(converter.quads)

@@ -5,16 +5,24 @@ path otherwise: expansion with every safety check (``verifier.expansion``), PyLD
 RDFC-1.0 (``verifier.rdfc``). Both give the same bytes. PyLD is used as a library and configured
 through ``verifier.rdfc.Rdfc10``; importing this module changes nothing in PyLD.
 
+Every canonicalisation runs within the limits of ``verifier.rdfc_budget`` (``TooComplex`` beyond
+them): the document's size is checked before any JSON-LD processing, each phase ends at a
+deadline checkpoint, and the reference path refuses a document whose toRdf node map would be
+quadratic work. Each fallback from the fast path is counted (``verifier.stats``) and logged.
+
 The expansion helpers this module used to define are re-exported from ``verifier.expansion``.
 """
 
 from __future__ import annotations
 
+import itertools
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from pyld import jsonld
 
+from verifier import rdfc_budget, stats
 from verifier.errors import JsonLdError
 from verifier.expansion import (
     CONTEXTS_PACKAGE,
@@ -41,9 +49,11 @@ __all__ = [
     "check_values",
     "document_loader",
     "expand",
+    "node_map_comparisons",
     "use_reference_canonicalizer",
 ]
 
+log = logging.getLogger(__name__)
 _use_reference = False
 
 
@@ -58,27 +68,122 @@ def canonicalize(document: Mapping[str, Any]) -> str:
 
     Uses the fast path (``verifier.fastcanon``) where it applies and the reference path
     otherwise; both give the same bytes. Raises ``JsonLdError`` for an unbundled context or any
-    data JSON-LD processing would drop.
+    data JSON-LD processing would drop, ``TooComplex`` for a document over the limits of
+    ``verifier.rdfc_budget``.
     """
-    if not _use_reference:
+    with rdfc_budget.one_canonicalisation():
+        rdfc_budget.check_document(document)
+        if _use_reference:
+            return _reference(document)
+        return _fast_or_reference(document)
+
+
+def _fast_or_reference(document: Mapping[str, Any]) -> str:
+    try:
+        text = canonicalize_fast(document)
+    except Unsupported as exc:
+        stats.count(stats.CANON_FALLBACK)
+        log.info("fast canonicaliser declined (%s); using the reference path", exc)
+        return _reference(document)
+    except (JsonLdError, *PYLD_FAILURES) as exc:
+        stats.count(stats.CANON_FALLBACK)
+        stats.count(stats.CANON_FAST_ERROR)
         try:
-            return canonicalize_fast(document)
-        except (Unsupported, JsonLdError, *PYLD_FAILURES):
-            pass  # the reference path decides, and raises its own error if there is one
-    return canonicalize_reference(document)
+            text = _reference(document)
+        except JsonLdError:
+            log.info("fast canonicaliser failed (%r); the reference path fails too", exc)
+            raise
+        stats.count(stats.CANON_FAST_DISAGREEMENT)
+        log.warning(
+            "fast canonicaliser failed (%r) on a document the reference path canonicalised", exc
+        )
+        return text
+    stats.count(stats.CANON_FAST)
+    return text
 
 
 def canonicalize_reference(document: Mapping[str, Any]) -> str:
     """The reference path: PyLD expansion (with the safety checks), toRdf and RDFC-1.0.
 
     What PyLD's ``jsonld.normalize`` does with ``URDNA2015``, with ``verifier.rdfc.Rdfc10`` in
-    place of PyLD's class.
+    place of PyLD's class, within the limits of ``verifier.rdfc_budget``.
     """
+    with rdfc_budget.one_canonicalisation():
+        rdfc_budget.check_document(document)
+        return _reference(document)
+
+
+def _reference(document: Mapping[str, Any]) -> str:
     expanded = expand(document)
+    rdfc_budget.checkpoint()
+    rdfc_budget.check_node_map(node_map_comparisons(expanded))
     try:
         dataset = jsonld.to_rdf(expanded, {**options(), "produceGeneralizedRdf": False})
+        rdfc_budget.checkpoint()
         return canonical_nquads(dataset)
     except jsonld.JsonLdError as exc:
         raise JsonLdError(pyld_reason(exc)) from exc
     except PYLD_FAILURES as exc:
         raise JsonLdError(python_reason(exc)) from exc
+
+
+def node_map_comparisons(expanded: list[Any]) -> int:
+    """At most how many value comparisons PyLD's node map generation (JSON-LD 1.1 §7.2, the
+    first step of toRdf) makes for ``expanded``. It adds each value, node reference and type of a
+    node's property after a linear search of the distinct ones it holds, so n distinct values of
+    one property cost n(n-1)/2. Nodes with the same ``@id`` in one graph are one node; list items
+    are appended without a search."""
+    held: dict[tuple[str, str, str], set[Any]] = {}
+    comparisons = 0
+    fresh = itertools.count()
+
+    def add(graph: str, node: str, prop: str, value: Any) -> None:
+        nonlocal comparisons
+        values = held.setdefault((graph, node, prop), set())
+        comparisons += len(values)
+        values.add(value)
+
+    # (item, graph, subject, property, in a list): what _create_node_map is called with.
+    stack: list[tuple[Any, str, str | None, str, bool]] = [(expanded, "@default", None, "", False)]
+    while stack:
+        item, graph, subject, prop, in_list = stack.pop()
+        if isinstance(item, list):
+            stack.extend((child, graph, subject, prop, in_list) for child in item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        if "@list" in item:
+            stack.append((item["@list"], graph, subject, prop, True))
+            continue
+        ident = item.get("@id")
+        node = ident if isinstance(ident, str) else f"_:anonymous{next(fresh)}"
+        if subject is not None and not in_list:
+            add(graph, subject, prop, _fingerprint(item, node))
+        if "@value" in item:
+            continue
+        for key, value in item.items():
+            if key == "@type":
+                for kind in value if isinstance(value, list) else [value]:
+                    add(graph, node, key, repr(kind))
+            elif key == "@reverse" and isinstance(value, dict):
+                for reverse_property, items in value.items():
+                    for child in items if isinstance(items, list) else [items]:
+                        # The reverse value is added to the child, which is its own node.
+                        child_id = child.get("@id") if isinstance(child, dict) else None
+                        target = child_id if isinstance(child_id, str) else f"_:r{next(fresh)}"
+                        add(graph, target, reverse_property, node)
+                        stack.append((child, graph, None, "", False))
+            elif key == "@graph":
+                stack.append((value, node, None, "", False))
+            elif key == "@included":
+                stack.append((value, graph, None, "", False))
+            elif not key.startswith("@"):
+                stack.append((value, graph, node, key, False))
+    return comparisons
+
+
+def _fingerprint(item: dict[str, Any], node: str) -> Any:
+    """Equal for values PyLD may take as equal (and for some it does not: an over-estimate)."""
+    if "@value" in item:
+        return tuple(repr(item.get(key)) for key in ("@value", "@type", "@language", "@index"))
+    return node

@@ -1,70 +1,200 @@
-"""A work limit for RDFC-1.0 (§4.4, "the algorithm ... may be subject to poison graphs").
+"""Limits on the work of canonicalising a document, and of one verification.
 
-Hashing N-degree quads explores permutations of blank nodes that first-degree hashes cannot tell
-apart; a few hundred bytes of mutually linked blank nodes make that take hours. Real credentials
-need a handful of such steps. Each canonicalisation (``verifier.rdfc.Rdfc10``) runs inside
-``one_canonicalisation()`` and gets a budget of steps (N-degree hash calls plus permutations);
-exceeding it raises ``JsonLdError`` instead of hanging.
+RDFC-1.0 §4.4 warns that canonicalisation "may be subject to poison graphs": hashing N-degree
+quads explores permutations of blank nodes that first-degree hashes cannot tell apart, and a few
+hundred bytes of mutually linked blank nodes take hours. JSON-LD processing has costs that grow
+faster than its input too: PyLD's node map (the first step of toRdf) searches a node's values for
+a duplicate before adding each one, so n values of one property cost n²/2 comparisons (8,000
+evidence entries with blank-node ids, 430 KB, took 16 s). Real credentials are far from every
+limit below; each exceeded limit raises ``TooComplex`` (an ``InputError``: the input is refused,
+not judged), and every phase of ``verifier.jsonld.canonicalize`` runs inside them.
 
-``shared_budget()`` adds a budget for every canonicalisation inside it together: one verification
-canonicalises a CLR and each of its (up to 250) nested credentials, and a poisoned document must
-not get a fresh ``MAX_STEPS`` for each of them.
+* **Size, up front** (``check_document``), before any JSON-LD processing: at most
+  ``MAX_VALUES`` JSON values, ``MAX_NODES`` objects outside ``@context`` and ``MAX_BLANK_NODES``
+  objects without an IRI (no ``id`` or a ``_:`` label). A CLR of 250 badges (420 KB) has 12,640
+  values, 2,084 objects and 791 blank nodes.
+* **Node-map comparisons** (``check_node_map``): the reference path refuses a document whose
+  node map would take more than ``MAX_NODE_MAP_COMPARISONS`` (about half a second).
+* **Steps.** RDFC-1.0 spends a step per blank-node quad an N-degree hash reads and per element of
+  every permutation it will try (``verifier.rdfc.Rdfc10``): ``MAX_STEPS`` per canonicalisation.
+* **Deadline.** ``MAX_SECONDS`` of the calling thread's CPU time per canonicalisation, checked at
+  every step and between phases. CPU time rather than wall time, so that a busy server does not
+  turn a sound credential away; the size limits above keep each phase between two checks short.
+
+``shared_budget()`` adds ``MAX_SHARED_STEPS`` and ``MAX_SHARED_SECONDS`` for every
+canonicalisation inside it together: one verification canonicalises a CLR and each of its (up to
+250) nested credentials, endorsements and status lists, and a hostile document must not get a
+fresh budget for each of them.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
 
-from verifier.errors import JsonLdError
+from verifier import stats
+from verifier.errors import TooComplex
 
+MAX_VALUES = 100_000
+MAX_NODES = 10_000
+MAX_BLANK_NODES = 5_000
+MAX_NODE_MAP_COMPARISONS = 1_000_000
 MAX_STEPS = 20_000
 MAX_SHARED_STEPS = 5 * MAX_STEPS
+MAX_SECONDS = 5.0
+MAX_SHARED_SECONDS = 10.0
 
-_budget: ContextVar[list[int] | None] = ContextVar("rdfc_budget", default=None)
-_shared: ContextVar[list[int] | None] = ContextVar("rdfc_shared_budget", default=None)
+log = logging.getLogger(__name__)
+
+
+def _refuse(reason: str) -> TooComplex:
+    """The error for a refused document, counted and logged."""
+    stats.count(stats.CANON_TOO_COMPLEX)
+    log.info("refused a document as too complex: %s", reason)
+    return TooComplex(reason)
+
+
+@dataclass
+class _Budget:
+    steps: int
+    deadline: float
+    """A value of ``time.thread_time()``."""
+    too_many_steps: str
+    too_long: str
+
+
+_budget: ContextVar[_Budget | None] = ContextVar("rdfc_budget", default=None)
+_shared: ContextVar[_Budget | None] = ContextVar("rdfc_shared_budget", default=None)
 
 
 @contextmanager
-def shared_budget(steps: int = MAX_SHARED_STEPS) -> Iterator[None]:
-    """Every canonicalisation inside spends from one budget of ``steps`` too."""
-    token = _shared.set([steps])
+def shared_budget(
+    steps: int = MAX_SHARED_STEPS, seconds: float = MAX_SHARED_SECONDS
+) -> Iterator[None]:
+    """Every canonicalisation inside spends from one budget of ``steps`` and ``seconds`` too."""
+    budget = _Budget(
+        steps,
+        time.thread_time() + seconds,
+        "the blank nodes of the credentials in this document are too entangled to "
+        f"canonicalise (more than {steps:,} RDFC-1.0 steps in all)",
+        "the credentials in this document are too complex to canonicalise "
+        f"(more than {seconds:g} s of processing in all)",
+    )
+    token = _shared.set(budget)
     try:
         yield
     finally:
         _shared.reset(token)
 
 
-def _spend() -> None:
-    budget = _budget.get()
-    if budget is not None:
-        budget[0] -= 1
-        if budget[0] < 0:
-            raise JsonLdError(
-                "the credential's blank nodes are too entangled to canonicalise "
-                f"(more than {MAX_STEPS} RDFC-1.0 steps)"
-            )
-    shared = _shared.get()
-    if shared is not None:
-        shared[0] -= 1
-        if shared[0] < 0:
-            raise JsonLdError(
-                "the blank nodes of the credentials in this document are too entangled to "
-                f"canonicalise (more than {MAX_SHARED_STEPS} RDFC-1.0 steps in all)"
-            )
-
-
 @contextmanager
-def one_canonicalisation() -> Iterator[None]:
-    """A budget of ``MAX_STEPS`` for one canonicalisation (and any shared budget around it)."""
-    token = _budget.set([MAX_STEPS])
+def one_canonicalisation(steps: int = MAX_STEPS, seconds: float = MAX_SECONDS) -> Iterator[None]:
+    """A budget of ``steps`` and ``seconds`` for one canonicalisation (and any shared budget
+    around it). Inside another canonicalisation's budget, that one goes on."""
+    if _budget.get() is not None:
+        yield
+        return
+    budget = _Budget(
+        steps,
+        time.thread_time() + seconds,
+        "the credential's blank nodes are too entangled to canonicalise "
+        f"(more than {steps:,} RDFC-1.0 steps)",
+        f"the credential is too complex to canonicalise (more than {seconds:g} s of processing)",
+    )
+    token = _budget.set(budget)
     try:
         yield
     finally:
         _budget.reset(token)
 
 
-def spend() -> None:
-    """Spend one step from the current budgets; raise ``JsonLdError`` at the first step beyond."""
-    _spend()
+def _spend(n: int = 1) -> None:
+    now = time.thread_time()
+    for budget in (_budget.get(), _shared.get()):
+        if budget is not None:
+            budget.steps -= n
+            if budget.steps < 0:
+                raise _refuse(budget.too_many_steps)
+            if now > budget.deadline:
+                raise _refuse(budget.too_long)
+
+
+def spend(n: int = 1) -> None:
+    """Spend ``n`` steps from the current budgets; raise ``TooComplex`` at the first step beyond
+    one of them, or once past a deadline."""
+    _spend(n)
+
+
+def checkpoint() -> None:
+    """Raise ``TooComplex`` if a current deadline has passed (between phases, in long loops)."""
+    now = time.thread_time()
+    for budget in (_budget.get(), _shared.get()):
+        if budget is not None and now > budget.deadline:
+            raise _refuse(budget.too_long)
+
+
+@dataclass(frozen=True)
+class Size:
+    values: int
+    nodes: int
+    blank_nodes: int
+
+
+def measure(document: Any) -> Size:
+    """Count a JSON document's values, its objects outside ``@context`` (nodes and value objects
+    in JSON-LD) and the blank nodes among them (no ``id``, or a ``_:`` label, counted once).
+
+    Stops counting a little past ``MAX_VALUES``: the answer is then over the limit, not exact.
+    """
+    values = nodes = anonymous = 0
+    labels: set[str] = set()
+    stack: list[tuple[Any, bool]] = [(document, False)]
+    while stack and values <= MAX_VALUES:
+        item, in_context = stack.pop()
+        values += 1
+        if isinstance(item, dict):
+            if not in_context and "@value" not in item:
+                nodes += 1
+                ident = item.get("id", item.get("@id"))
+                if ident is None:
+                    anonymous += 1
+                elif isinstance(ident, str) and ident.startswith("_:"):
+                    labels.add(ident)
+            stack.extend((child, in_context or key == "@context") for key, child in item.items())
+        elif isinstance(item, list):
+            stack.extend((child, in_context) for child in item)
+    return Size(values, nodes, anonymous + len(labels))
+
+
+def check_document(document: Any) -> Size:
+    """Refuse, before any JSON-LD processing, a document over the size limits."""
+    size = measure(document)
+    if size.values > MAX_VALUES:
+        raise _refuse(
+            f"the credential has more than {MAX_VALUES:,} JSON values, too many to process"
+        )
+    if size.nodes > MAX_NODES:
+        raise _refuse(
+            f"the credential has {size.nodes:,} JSON objects; at most {MAX_NODES:,} are processed"
+        )
+    if size.blank_nodes > MAX_BLANK_NODES:
+        raise _refuse(
+            f"the credential has {size.blank_nodes:,} objects without an IRI (blank nodes); "
+            f"at most {MAX_BLANK_NODES:,} are processed"
+        )
+    return size
+
+
+def check_node_map(comparisons: int) -> None:
+    """Refuse a document whose JSON-LD node map would take more than
+    ``MAX_NODE_MAP_COMPARISONS``."""
+    if comparisons > MAX_NODE_MAP_COMPARISONS:
+        raise _refuse(
+            "the credential gives one node too many values of one property to process "
+            f"({comparisons:,} comparisons; at most {MAX_NODE_MAP_COMPARISONS:,})"
+        )

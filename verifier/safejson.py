@@ -1,12 +1,16 @@
 """Parsing untrusted JSON: every failure is a ``MalformedInput``, never a stray exception.
 
-Refused: invalid JSON, non-UTF-8 bytes, integers longer than Python's digit limit, nesting deeper
+Refused: invalid JSON, non-UTF-8 bytes, integers of more than ``MAX_INTEGER_DIGITS`` digits
+(checked before Python converts them, whatever the process's own digit limit), nesting deeper
 than ``MAX_DEPTH``, strings with unpaired surrogates (they cannot be encoded as UTF-8, so they
 can be neither hashed nor signed), and ``NaN``, ``Infinity`` and ``-Infinity``: Python's ``json``
 reads them, but they are not JSON (RFC 8259 §6), and PostgreSQL's JSON columns and every other
 implementation refuse them. A number such as ``1e400`` that Python would read as infinity is
-refused for the same reason. A credential given as a ``dict`` is held to the same rules, and may
-hold only what JSON can (string keys; objects, arrays, strings, numbers, booleans and null).
+refused for the same reason. An object with the same key twice is refused too: RFC 8259 §4 leaves
+its meaning open, and parsers differ (Python keeps the last, others the first or fail), so a
+credential with two ``credentialSubject`` or two ``id`` members would mean one thing to Laurel
+and another to the next verifier. A credential given as a ``dict`` is held to the same rules, and
+may hold only what JSON can (string keys; objects, arrays, strings, numbers, booleans and null).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import Any
 from verifier.errors import MalformedInput
 
 MAX_DEPTH = 64
+MAX_INTEGER_DIGITS = 4_300
+"""Python's default ``int`` digit limit, kept here so that no process setting can lift it."""
 _SCALARS = (str, int, float, bool, type(None))
 
 
@@ -77,17 +83,47 @@ def _parse_float(text: str) -> float:
     return value
 
 
+def _parse_int(text: str) -> int:
+    digits = len(text) - text.startswith("-")
+    if digits > MAX_INTEGER_DIGITS:
+        raise MalformedInput(
+            f"the JSON has an integer of {digits:,} digits; at most {MAX_INTEGER_DIGITS:,} are read"
+        )
+    return int(text)
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's members as a dict; ``MalformedInput`` if a key appears twice."""
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise MalformedInput(
+                    f"the JSON has an object with the key {key!r:.60} twice, "
+                    "which JSON readers take in different ways"
+                )
+            seen.add(key)
+    return members
+
+
 def loads(text: str | bytes) -> Any:
     """``json.loads`` for untrusted input, checked with ``check_tree``."""
     try:
-        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_parse_float)
+        value = json.loads(
+            text,
+            object_pairs_hook=_object,
+            parse_constant=_refuse_constant,
+            parse_float=_parse_float,
+            parse_int=_parse_int,
+        )
     except RecursionError:
         raise MalformedInput(f"the JSON is nested more than {MAX_DEPTH} levels deep") from None
     except UnicodeDecodeError as exc:
         raise MalformedInput("the input is not UTF-8 text") from exc
     except json.JSONDecodeError as exc:
         raise MalformedInput(f"the input is not valid JSON ({exc.msg}, line {exc.lineno})") from exc
-    except ValueError as exc:  # e.g. an integer over the digit limit
+    except ValueError as exc:  # any other number Python cannot read
         raise MalformedInput(f"the JSON cannot be read: {exc}") from exc
     check_tree(value)
     return value

@@ -32,6 +32,7 @@ from verifier.errors import (
     InputError,
     JsonLdError,
     ProofError,
+    TooComplex,
     UnsupportedProof,
     VerifierError,
 )
@@ -189,6 +190,21 @@ def verify_credential(
         return context.verify(loaded, email, check_endorsements, identity=True)
 
 
+def _canonical_form(credential: dict[str, Any]) -> str | JsonLdError:
+    """The canonical form of the credential without its proof, or why it has none (kept for the
+    context and proof checks, so a document is canonicalised once however it fails).
+
+    ``TooComplex`` when the credential is over the limits of ``verifier.rdfc_budget``, checked
+    first on the whole credential: such a document is refused as input before any other check
+    spends time on it.
+    """
+    rdfc_budget.check_document(credential)
+    try:
+        return canonicalize(data_integrity.unsigned(credential))
+    except JsonLdError as exc:
+        return exc
+
+
 def _input_failure(outcome: Outcome, reason: str, code: str | None = None) -> Report:
     checks = (Check("input", outcome, reason, code=code),)
     return Report(decide(checks), checks)
@@ -231,8 +247,11 @@ class _Context:
         else:
             assert loaded.credential is not None
             credential = loaded.credential
+        try:
+            canonical = [_canonical_form(credential)]
+        except TooComplex as exc:
+            return _input_failure(Outcome.FAILED, str(exc), _code(exc))
         run.add("input", Outcome.PASSED, f"read a credential from {_describe_format(loaded)}")
-        canonical: list[str | JsonLdError] = []
         run.run("context", lambda: self._context(credential, canonical))
         note = context_version_note(credential)
         if note:
@@ -310,13 +329,8 @@ class _Context:
         )
 
     def _context(self, credential: dict[str, Any], canonical: list[str | JsonLdError]) -> str:
-        """Context rules and JSON-LD processing (which fails on dropped terms). The canonical
-        form, or the reason there is none, is kept for the Data Integrity proof check, so a
-        document is canonicalised once however it fails."""
-        try:
-            canonical.append(canonicalize(data_integrity.unsigned(credential)))
-        except JsonLdError as exc:
-            canonical.append(exc)
+        """Context rules and JSON-LD processing (which fails on dropped terms), whose outcome
+        ``_canonical_form`` found."""
         reason = check_context(credential)
         if isinstance(canonical[0], JsonLdError):
             raise canonical[0]
@@ -388,7 +402,7 @@ class _Context:
             # The list's own status is not followed: a list that points at itself must not loop.
             status_list_input = Loaded("json", credential=status_list)
             report = self.verify(status_list_input, None, False, False)
-            for name in ("proof", "issuer"):
+            for name in ("input", "proof", "issuer"):
                 check = report.check(name)
                 if check is None or check.outcome is not Outcome.PASSED:
                     raise VerifierError(check.reason if check else f"no {name} check")

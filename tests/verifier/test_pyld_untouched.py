@@ -19,7 +19,7 @@ from pyld import canon, jsonld, nquads
 
 from tests.vectors import VECTORS
 from verifier import canonicalize
-from verifier.errors import JsonLdError
+from verifier.errors import TooComplex
 from verifier.jsonld import canonicalize_reference
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ def snapshot():
 before = snapshot()
 import verifier
 from verifier import canonicalize, verify_credential
-from verifier.errors import JsonLdError
+from verifier.errors import JsonLdError, TooComplex
 from verifier.fetch import no_network
 from verifier.jsonld import canonicalize_reference
 
@@ -59,7 +59,7 @@ poison = json.loads(sys.argv[2])
 try:
     canonicalize(poison)
     raise SystemExit("the poison graph was canonicalised")
-except JsonLdError:
+except TooComplex:
     pass
 signed = Path(sys.argv[1]) / "ob3-spec-examples/complete-openbadgecredential.json"
 verify_credential(signed.read_bytes(), fetcher=no_network)
@@ -124,7 +124,7 @@ def test_pyld_beside_the_verifier_gives_what_pyld_alone_gives() -> None:
     canonicalize(documents[0])
     beside = [jsonld.normalize(copy.deepcopy(document), NORMALIZE) for document in documents]
     assert beside == alone
-    with pytest.raises(JsonLdError, match="too entangled"):
+    with pytest.raises(TooComplex, match="too entangled"):
         canonicalize(blank_node_clique(6))
 
 

@@ -1,9 +1,14 @@
 """VC-JWT: compact JWS proofs (OB 3.0 §8.2 "JSON Web Token Proof Format"; RFC 7515, RFC 7519).
 
 Header: ``alg`` from the caller's allow-list; ``kid`` and/or ``jwk`` (public only); ``typ`` if
-present is ``JWT``; no other parameters. Payload: the credential plus ``iss`` = issuer id,
-``jti`` = credential id, ``sub`` = credentialSubject.id, ``nbf`` = validFrom and ``exp`` =
-validUntil when present. VCDM 1.1 tokens carry the credential in the ``vc`` claim.
+present is ``JWT``; no other parameters. Each algorithm takes one kind of key (``KEY_RULES``):
+``ES256`` a P-256 key only (RFC 7518 §3.4), ``EdDSA`` an Ed25519 key only (RFC 8037; OB 3.0
+names Ed25519), ``RS256`` an RSA key of at least ``MIN_RSA_BITS`` (RFC 7518 §3.3). A ``jwk``
+whose own ``alg`` names another algorithm is refused (RFC 7517 §4.4).
+
+Payload: the credential plus ``iss`` = issuer id, ``jti`` = credential id, ``sub`` =
+credentialSubject.id, ``nbf`` = validFrom and ``exp`` = validUntil when present. VCDM 1.1 tokens
+carry the credential in the ``vc`` claim.
 
 ``signing_input`` builds the bytes a JWT signature covers, for the issuer and the verifier alike.
 """
@@ -11,7 +16,7 @@ validUntil when present. VCDM 1.1 tokens carry the credential in the ``vc`` clai
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -35,11 +40,37 @@ DEFAULT_ALGORITHMS: tuple[str, ...] = ("RS256", "ES256", "EdDSA")
 ALLOWED_HEADER = frozenset({"alg", "kid", "jwk", "typ"})
 REGISTERED_CLAIMS = ("iss", "sub", "jti", "nbf", "exp", "iat", "aud")
 
-_KEY_TYPES: dict[str, type] = {
-    "RS256": rsa.RSAPublicKey,
-    "ES256": ec.EllipticCurvePublicKey,
-    "EdDSA": ed25519.Ed25519PublicKey,
+MIN_RSA_BITS = 2048
+
+
+def _p256(key: PublicKey) -> bool:
+    return isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1)
+
+
+def _ed25519(key: PublicKey) -> bool:
+    return isinstance(key, ed25519.Ed25519PublicKey)
+
+
+def _rsa(key: PublicKey) -> bool:
+    return isinstance(key, rsa.RSAPublicKey) and key.key_size >= MIN_RSA_BITS
+
+
+KEY_RULES: dict[str, tuple[Callable[[PublicKey], bool], str]] = {
+    "ES256": (_p256, "a P-256 key"),
+    "EdDSA": (_ed25519, "an Ed25519 key"),
+    "RS256": (_rsa, f"an RSA key of at least {MIN_RSA_BITS} bits"),
 }
+"""What each supported algorithm verifies with: the test, and its name for a reason."""
+
+
+def describe_key(key: PublicKey) -> str:
+    """``a P-384 key``, ``an RSA key of 1024 bits``: for reasons a person reads."""
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        names = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
+        return f"a {names.get(key.curve.name, key.curve.name)} key"
+    if isinstance(key, rsa.RSAPublicKey):
+        return f"an RSA key of {key.key_size} bits"
+    return "an Ed25519 key"
 
 
 @dataclass(frozen=True)
@@ -122,8 +153,8 @@ def _check_header(header: dict[str, Any], algorithms: tuple[str, ...]) -> str:
     alg = header.get("alg")
     if not isinstance(alg, str) or alg.lower() == "none":
         raise AlgorithmNotAllowed(str(alg), algorithms)
-    if alg not in algorithms or alg not in _KEY_TYPES:
-        raise AlgorithmNotAllowed(alg, tuple(a for a in algorithms if a in _KEY_TYPES))
+    if alg not in algorithms or alg not in KEY_RULES:
+        raise AlgorithmNotAllowed(alg, tuple(a for a in algorithms if a in KEY_RULES))
     extra = set(header) - ALLOWED_HEADER
     if extra:
         raise ProofError(f"JOSE header parameters {sorted(extra)} are not allowed by OB 3.0")
@@ -140,6 +171,10 @@ def _key(header: dict[str, Any], resolve_key: KeyResolver) -> ResolvedKey:
     if "jwk" in header:
         jwk = header["jwk"]
         key: PublicKey = key_from_jwk(jwk)
+        if isinstance(jwk, dict) and jwk.get("alg", header["alg"]) != header["alg"]:
+            raise ProofError(
+                f"the JWK is for {jwk['alg']!r}, the JWT is signed with {header['alg']!r}"
+            )
         controller = jwk.get("iss", "") if isinstance(jwk, dict) else ""
         return ResolvedKey(id="jwk", controller=str(controller), key=key, confirmed=False)
     raise KeyResolutionError(f"the kid {header.get('kid')!r} is not a resolvable URL")
@@ -151,8 +186,9 @@ def verify_signature(
     """Check the header rules and the signature; return the key. Raises on any failure."""
     alg = _check_header(decoded.header, algorithms)
     resolved = _key(decoded.header, resolve_key)
-    if not isinstance(resolved.key, _KEY_TYPES[alg]):
-        raise ProofError(f"the key is not of the type {alg} needs")
+    suits, wanted = KEY_RULES[alg]
+    if not suits(resolved.key):
+        raise ProofError(f"{alg} needs {wanted}; the key is {describe_key(resolved.key)}")
     algorithm = jwt.get_algorithm_by_name(alg)
     if not algorithm.verify(decoded.signing_input, resolved.key, decoded.signature):
         raise InvalidSignature("the JWT signature does not match")
