@@ -3,17 +3,18 @@ error handling, limits and every router come together (docs/architecture.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from issuer.api import credentials, public, skills
 from issuer.context import Services
 from issuer.core.db import migrate
 from issuer.core.settings import Settings
 from issuer.http import problems
+from issuer.http.limits import BodyLimit
+from issuer.http.security import SecurityHeaders
 from issuer.web import dashboard, pages, wallet, wallet_account
 from issuer.web.errors import error_page
+from issuer.web.render import style_hashes
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -28,18 +29,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.state.services = services
     problems.install(app, page=error_page)
-    limit = services.settings.max_body_bytes
-
-    @app.middleware("http")
-    async def _body_limit(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return problems.problem(
-                413, "Payload too large", f"the body is over the limit of {limit} bytes"
-            )
-        return await call_next(request)
+    app.add_middleware(BodyLimit, default=services.settings.max_body_bytes, page=error_page)
+    app.add_middleware(SecurityHeaders, styles=style_hashes(), docs=(app.docs_url, app.redoc_url))
 
     app.include_router(credentials.router)
     app.include_router(skills.router)
