@@ -17,6 +17,7 @@ import select
 import socket
 import threading
 import weakref
+from datetime import date
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from issuer.artifacts import pixels, qrread
+from issuer.artifacts.certificate import CertificateData, certificate_pdf
 from issuer.artifacts.links import http_url
 from issuer.artifacts.stamps import MAX_SIDE, Stamp, stamp_png
 from issuer.context import Services
@@ -187,6 +189,26 @@ def test_an_admins_hostile_alignment_is_refused_or_never_a_link(
     page = client.get(f"/v/{issued.json()['id'].removeprefix('urn:uuid:')}").text
     assert "Sneaky" in page
     assert not [t for t in targets(page) if scheme(t) == "javascript"]
+
+
+@pytest.mark.parametrize(("url", "links"), [("https://laurel.test/v/1", 4), (HOSTILE_URLS[1], 0)])
+def test_certificate_pdf_links_only_to_http(url: str, links: int) -> None:
+    data = CertificateData(
+        issuer_name="HRD Institute",
+        issuer_logo_png=None,
+        learner_name="Kim",
+        achievement_name="Leading People",
+        achievement_description=None,
+        issued_on=date(2025, 1, 1),
+        valid_until=None,
+        learning_hours=None,
+        signatory_name=None,
+        signatory_title=None,
+        credential_id="urn:uuid:1",
+        verify_url=url,
+        badge_png=None,
+    )
+    assert certificate_pdf(data).count(b"/URI") == links
 
 
 # --- headers ------------------------------------------------------------------------------------
