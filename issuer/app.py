@@ -3,9 +3,7 @@ error handling, limits and every router come together (docs/architecture.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from issuer.api import credentials, ops, public, skills
 from issuer.context import Services
@@ -13,9 +11,12 @@ from issuer.core import metrics
 from issuer.core.db import migrate
 from issuer.core.settings import Settings
 from issuer.http import problems
+from issuer.http.limits import BodyLimit
 from issuer.http.observe import RequestMetrics
+from issuer.http.security import SecurityHeaders
 from issuer.web import dashboard, pages, wallet, wallet_account
 from issuer.web.errors import error_page
+from issuer.web.render import style_hashes
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -30,19 +31,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.state.services = services
     problems.install(app, page=error_page)
-    limit = services.settings.max_body_bytes
-
-    @app.middleware("http")
-    async def _body_limit(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return problems.problem(
-                413, "Payload too large", f"the body is over the limit of {limit} bytes"
-            )
-        return await call_next(request)
-
+    app.add_middleware(BodyLimit, default=services.settings.max_body_bytes, page=error_page)
+    app.add_middleware(SecurityHeaders, styles=style_hashes(), docs=(app.docs_url, app.redoc_url))
     app.add_middleware(RequestMetrics)
     _gauges(services)
     app.include_router(ops.router)

@@ -23,6 +23,7 @@ from PIL import Image, UnidentifiedImageError
 
 from issuer.artifacts.fonts import font_path
 from issuer.artifacts.images import clean_text, parse_hex
+from issuer.artifacts.links import http_url
 from issuer.artifacts.qr import QUIET_ZONE, dark_runs, qr_matrix
 from issuer.artifacts.stamps import Stamp
 
@@ -326,7 +327,8 @@ class _Certificate:
                 module + overlap,
                 style="F",
             )
-        pdf.link(left, top, size, size, url)
+        if http_url(url):  # a PDF link is followed like a web page's: http(s) only
+            pdf.link(left, top, size, size, url)
         self.font(8.5, True, _INK)
         pdf.set_xy(left, top + size - module * QUIET_ZONE + 1)
         pdf.cell(size, 4, _text(self.data.labels.scan_to_verify), align=Align.C)
@@ -357,7 +359,7 @@ class _Certificate:
         url = data.verify_url
         identifier = f"{_text(labels.credential_id)}: {_text(data.credential_id)}"
         y = PAGE_HEIGHT - 24
-        for text, link in ((url, url), (identifier, "")):
+        for text, link in ((url, http_url(url) or ""), (identifier, "")):
             self.font(self.fit(text, _CONTENT_WIDTH + 20, 7, 5, False), False, _MUTED)
             for line in self.lines(text, _CONTENT_WIDTH + 20, 2, 3.2):
                 pdf.set_xy(_LEFT - 10, y)

@@ -3,7 +3,10 @@
 A picture is checked before its pixels are decoded (the byte count, then the pixel size in its
 header) and decoded at reduced size: a JPEG straight from libjpeg at 1/2 to 1/8 scale, in grey.
 If nothing is found at about 2000 pixels, a sharper full frame and then its centre are tried, for
-phone photos where the QR code is small. A PDF's first pages are rendered by PDFium. Nothing is
+phone photos where the QR code is small. Every decode fits the budget of
+:mod:`issuer.artifacts.pixels` (a sharper look that would not is skipped; a first look that
+would not is refused), and pictures and PDFs are decoded two at a time, in a pool of their own.
+A PDF's first pages are rendered by PDFium at most 3000 pixels on their long side. Nothing is
 fetched and nothing is written. Every refusal is an :class:`UploadError` a person can act on::
 
     UploadError (ValueError)     kind
@@ -23,15 +26,15 @@ from functools import lru_cache
 from typing import ClassVar, Literal, TypeAlias
 
 import zxingcpp
-from PIL import Image, ImageFile, ImageMode, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from issuer.artifacts.pixels import MAX_PIXELS, decoded, fits
 
 UploadErrorKind: TypeAlias = Literal[
     "no-qr", "pdf-no-qr", "not-a-picture", "unsupported-format", "too-large"
 ]
 
 MAX_UPLOAD_BYTES = 12 * 1024 * 1024
-MAX_PIXELS = 80_000_000  # under Pillow's own warning (≈89 MP); a 48 MP or 64 MP phone photo is fine
-MAX_DECODED_BYTES = 160 * 1024 * 1024  # memory one picture may take while decoded at full size
 PDF_PAGES = 3
 ACCEPTED = "JPEG, PNG, WebP, GIF, BMP or TIFF picture, or a PDF"
 
@@ -109,16 +112,21 @@ class TooLarge(UploadError):
     kind = "too-large"
     default_message = f"This file is over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB. {_SMALLER}"
 
+    def __init__(self, message: str | None = None, size: tuple[int, int] | None = None) -> None:
+        super().__init__(message)
+        self.size = size
+        """The picture's width and height when it has too many pixels (None: too many bytes)."""
+
 
 def read_qr_from_upload(data: bytes) -> str:
     """The text of the first QR code in an uploaded picture or PDF; else :class:`UploadError`."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise TooLarge()
     if b"%PDF-" in data[:1024]:
-        return _read_pdf(data)
+        return decoded(lambda: _read_pdf(data))
     if _is_heif(data):
         raise UnsupportedFormat()
-    return _read_picture(data)
+    return decoded(lambda: _read_picture(data))
 
 
 def read_qr(data: bytes) -> str | None:
@@ -152,6 +160,8 @@ def _read_picture(data: bytes) -> str:
         with _open(data) as image:
             image.draft("L", (max(1, int(width * scale)), max(1, int(height * scale))))
             if grey is None or image.size != decoded_size:  # formats without draft: decode once
+                if grey is not None and not fits(image, transparent=_transparent(image)):
+                    continue  # a sharper look would not fit the budget; the last one stands
                 decoded_size = image.size
                 grey = _grey(image)
         text = _decode(_region(grey, share, target))
@@ -177,19 +187,25 @@ def _open(data: bytes) -> ImageFile.ImageFile:
     width, height = image.size
     if width * height > MAX_PIXELS:
         image.close()
-        raise TooLarge(f"This picture is {width}×{height} pixels, too many to read. {_SMALLER}")
+        raise TooLarge(
+            f"This picture is {width}×{height} pixels, too many to read. {_SMALLER}",
+            (width, height),
+        )
     return image
+
+
+def _transparent(image: Image.Image) -> bool:
+    return bool(image.has_transparency_data)
 
 
 def _grey(image: ImageFile.ImageFile) -> Image.Image:
     """The pixels in grey, transparency as white paper, upright as the EXIF orientation says."""
-    transparent = image.has_transparency_data
-    mode = ImageMode.getmode(image.mode)
-    per_pixel = 4 if len(mode.bands) > 1 else int(mode.typestr[-1])  # as Pillow stores them
-    if image.width * image.height * (per_pixel + (7 if transparent else 1)) > MAX_DECODED_BYTES:
+    transparent = _transparent(image)
+    if not fits(image, transparent=transparent):
         raise TooLarge(
             f"This picture is {image.width}×{image.height} pixels, too many to read in this "
-            "format. Upload it as JPEG, or a crop around the QR code."
+            "format. Upload it as JPEG, or a crop around the QR code.",
+            image.size,
         )
     try:
         image.load()

@@ -24,9 +24,11 @@ from PIL import Image, ImageDraw, UnidentifiedImageError
 
 from issuer.artifacts.fonts import SVG_FONT_FAMILY, missing_characters, pil_font
 from issuer.artifacts.images import clean_text, parse_hex, text_color
+from issuer.artifacts.pixels import DECODE_BUDGET, decoded
 
 REVOKED_COLOR = "#B3261E"
 MAX_PIXELS = 40_000_000
+MAX_SIDE = 2048  # a larger picture (an imported badge's) is stamped scaled down to this
 _BAND = 0.17  # band thickness, as a fraction of the image's shorter side
 _TEXT = 0.56  # largest text size, as a fraction of the band thickness
 _SMALLEST = 0.22  # smallest text size, likewise; longer text is cut with an ellipsis
@@ -114,6 +116,8 @@ def _open(png: bytes) -> Image.Image:
             raise ValueError("the image to stamp is not a PNG")
         if image.width * image.height > MAX_PIXELS:
             raise ValueError("the image to stamp is too large")
+        if image.width * image.height * 4 > DECODE_BUDGET:  # as RGBA, before it is scaled down
+            raise ValueError("the image to stamp has too many pixels")
         image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as error:
         raise ValueError("the image to stamp is not a readable PNG") from error
@@ -139,13 +143,21 @@ def _band_layer(banner: _Banner, stamp: Stamp) -> Image.Image:
 
 
 def stamp_png(png: bytes, stamp: Stamp) -> bytes:
-    """``png`` with ``stamp``'s band across it, same size, as PNG (no metadata is kept).
+    """``png`` with ``stamp``'s band across it, same size (at most ``MAX_SIDE`` pixels a side:
+    a larger picture is scaled down first), as PNG (no metadata is kept).
 
     Works on any PNG Pillow reads; an image with transparency stays RGBA, any other becomes
-    RGB. ``ValueError`` if ``png`` is not a readable PNG.
+    RGB. ``ValueError`` if ``png`` is not a readable PNG, or has more pixels than
+    :mod:`issuer.artifacts.pixels` lets one decode take.
     """
+    return decoded(lambda: _stamp_png(png, stamp))
+
+
+def _stamp_png(png: bytes, stamp: Stamp) -> bytes:
     with _open(png) as image:
         has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+        if max(image.size) > MAX_SIDE:
+            image.thumbnail((MAX_SIDE, MAX_SIDE))
         base = image.convert("RGBA")
     width, height = base.size
     ss = 2 if max(width, height) <= 2048 else 1  # supersampled, for smooth edges and text

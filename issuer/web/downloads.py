@@ -5,6 +5,7 @@ credential is revoked, expired or not yet valid, so such a badge never yields a 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -23,10 +24,33 @@ _STAMP_WORDS = {
     "not-yet-valid": ("NOT VALID BEFORE {date}", "{date}부터 유효"),
 }
 _STAMP_COLOURS = {"revoked": REVOKED_COLOR, "expired": "#8A5300", "not-yet-valid": "#8A5300"}
+# What may not stand as itself in an XML CDATA section: "]]>" (which would end it) and what is
+# not an XML 1.0 character (controls, lone surrogates, U+FFFE/U+FFFF).
+_NOT_IN_CDATA = re.compile("]]>|[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def verification_url(services: Services, credential_id: str) -> str:
     return f"{services.settings.base_url}/v/{credential_id}"
+
+
+def embeddable_json(document: dict[str, Any]) -> str:
+    """``document`` as JSON that can be baked into an SVG's CDATA section or a PNG's text chunk
+    as it is: the same JSON value, with ``]]>`` written ``]]\\u003e`` and any character XML
+    cannot hold as a ``\\u`` escape (both only occur inside JSON strings, where the escapes
+    mean the same characters)."""
+
+    def escape(match: re.Match[str]) -> str:
+        found = match.group(0)
+        if found == "]]>":
+            return "]]\\u003e"
+        return "".join(f"\\u{unit:04x}" for unit in _utf16(found))
+
+    return _NOT_IN_CDATA.sub(escape, json.dumps(document, ensure_ascii=False))
+
+
+def _utf16(char: str) -> list[int]:
+    data = char.encode("utf-16-be", "surrogatepass")
+    return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
 
 
 def state_stamp(row: Credential, lang: str) -> Stamp | None:
@@ -65,7 +89,7 @@ def badge_png(session: Session, row: Credential, lang: str) -> bytes:
     stamp = state_stamp(row, lang)
     if stamp is not None:
         image = stamp_png(image, stamp)
-    return bake_png(image, json.dumps(row.document, ensure_ascii=False))
+    return bake_png(image, embeddable_json(row.document))
 
 
 def badge_svg(session: Session, row: Credential, lang: str) -> bytes:
@@ -82,7 +106,7 @@ def badge_svg(session: Session, row: Credential, lang: str) -> bytes:
     stamp = state_stamp(row, lang)
     if stamp is not None:
         image = stamp_svg(image, stamp)
-    return bake_svg(image, json.dumps(row.document, ensure_ascii=False), is_jws=False)
+    return bake_svg(image, embeddable_json(row.document), is_jws=False)
 
 
 def certificate_pdf(session: Session, services: Services, row: Credential, lang: str) -> bytes:

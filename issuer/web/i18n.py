@@ -232,6 +232,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "delete_button": ("Delete my account", "계정 삭제"),
     "deleted": ("Your account was deleted.", "계정이 삭제되었습니다."),
     "error": ("Something needs fixing", "확인이 필요합니다"),
+    # /verify: uploads that are too large
+    "file_over": ("the file is over {mb} MB", "파일이 {mb}MB를 넘습니다"),
+    "picture_too_many_pixels": (
+        "This picture is {width}×{height} pixels, too many to read. Upload a smaller photo, or a "
+        "crop around the QR code.",
+        "이 사진은 {width}×{height} 픽셀로, 읽기에는 너무 큽니다. 더 작은 사진이나 QR 코드 "
+        "부분만 자른 사진을 올려 주세요.",
+    ),
     # dashboard
     "dashboard": ("Dashboard", "대시보드"),
     "dashboard_sign_in": ("Sign in to the issuer dashboard", "발급 기관 대시보드 로그인"),

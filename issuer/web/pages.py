@@ -12,18 +12,20 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
+from issuer.artifacts.qrread import MAX_UPLOAD_BYTES, TooLarge, UploadError, read_qr_from_upload
 from issuer.context import Services
-from issuer.core.errors import LaurelError, NotFound
+from issuer.core.errors import BadRequest, LaurelError, NotFound
 from issuer.http.cookies import LANG_COOKIE, LANGUAGES, language
 from issuer.http.deps import ReadSessionDep, ServicesDep, SessionDep, WriteSessionDep
 from issuer.http.gate import VerificationSlot
+from issuer.http.sessions import PublicForm
 from issuer.issuing import credentials as credential_service
 from issuer.models import Credential
 from issuer.verification.public_view import View, stored_view, submitted_view
 from issuer.web import downloads
 from issuer.web.downloads import verification_url
-from issuer.web.i18n import page_words
-from issuer.web.render import NO_STORE, templates
+from issuer.web.i18n import page_words, translator
+from issuer.web.render import NO_STORE, form_before_sign_in, templates
 from verifier.sources import DEFAULT_MAX_BYTES
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -152,9 +154,16 @@ def skill_page(framework: str, code: str, request: Request, services: ServicesDe
     return templates.TemplateResponse(request, "skill.html", {**_words(request), "skill": skill})
 
 
+def _verify_page(
+    request: Request, services: Services, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """The form, with its double-submit CSRF token (the cookie is set on a first visit)."""
+    return form_before_sign_in(request, services, "verify.html", status, **context)
+
+
 @router.get("/verify", response_class=HTMLResponse)
-def verify_form(request: Request) -> HTMLResponse:
-    return _page(request, "verify.html", view=None, error=None)
+def verify_form(request: Request, services: ServicesDep) -> HTMLResponse:
+    return _verify_page(request, services, view=None, error=None)
 
 
 @router.post("/verify", response_class=HTMLResponse)
@@ -162,6 +171,7 @@ async def verify_submitted(
     request: Request,
     services: ServicesDep,
     db: ReadSessionDep,
+    _: PublicForm,
     _slot: VerificationSlot,
     pasted: Annotated[str, Form()] = "",
     url: Annotated[str, Form()] = "",
@@ -169,18 +179,20 @@ async def verify_submitted(
     upload: UploadFile | None = None,
 ) -> HTMLResponse:
     """Verifying changes nothing: it reads (``ReadSessionDep``), so a slow fetch of someone
-    else's documents never holds up a writer."""
+    else's documents never holds up a writer. The form is checked like any form posted before
+    sign-in (``PublicForm``: the double-submit cookie and ``Origin``), so another site cannot
+    post to it in a visitor's name."""
     wanted = email.strip() or None
     try:
-        source = await _source(db, services, pasted, url, upload, wanted)
+        source = await _source(db, services, pasted, url, upload, wanted, language(request))
     except LaurelError as exc:
-        return _page(request, "verify.html", 400, view=None, error=exc.detail, email=email)
+        return _verify_page(request, services, 400, view=None, error=exc.detail, email=email)
     if isinstance(source, View):
         view = source
     else:
         view = await run_in_threadpool(submitted_view, db, services, source, email=wanted)
     badge_url = f"/v/{view.credential_id}/badge.png" if view.credential_id else None
-    return _page(request, "verify.html", view=view, error=None, badge_url=badge_url, email=email)
+    return _verify_page(request, services, view=view, error=None, badge_url=badge_url, email=email)
 
 
 async def _source(
@@ -190,32 +202,42 @@ async def _source(
     url: str,
     upload: UploadFile | None,
     email: str | None,
+    lang: str,
 ) -> View | str | bytes:
     """What to verify, from the form. A badge file is verified as it is; a photo of a QR code,
     a scan or a PDF certificate leads to the credential its QR code points to."""
-    from issuer.artifacts.qrread import MAX_UPLOAD_BYTES, UploadError, read_qr_from_upload
-    from issuer.core.errors import BadRequest
-
+    t = translator(lang)
     if upload is not None and upload.filename:
         data = await upload.read(MAX_UPLOAD_BYTES + 1)
         if len(data) > MAX_UPLOAD_BYTES:
-            raise BadRequest(f"the file is over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+            raise BadRequest(t("file_over", mb=MAX_UPLOAD_BYTES // (1024 * 1024)))
         if not data:
             raise BadRequest("the uploaded file is empty")
         if _is_badge_file(data):
             if len(data) > DEFAULT_MAX_BYTES:
-                raise BadRequest(f"the file is over {DEFAULT_MAX_BYTES // (1024 * 1024)} MB")
+                raise BadRequest(t("file_over", mb=DEFAULT_MAX_BYTES // (1024 * 1024)))
             return data
         try:
             target = await run_in_threadpool(read_qr_from_upload, data)
         except UploadError as exc:
-            raise BadRequest(exc.message) from None
+            raise BadRequest(_refusal(exc, lang)) from None
         return await run_in_threadpool(_view_for_url, db, services, target, email)
     if pasted.strip():
         return pasted
     if url.strip():
         return await run_in_threadpool(_view_for_url, db, services, url.strip(), email)
     raise BadRequest("paste a credential, upload a file or give a URL")
+
+
+def _refusal(error: UploadError, lang: str) -> str:
+    """Why an upload could not be read, in the page's language (the size refusals in Korean
+    too; the others in English)."""
+    if lang != "ko" or not isinstance(error, TooLarge):
+        return error.message
+    if error.size is None:
+        return translator(lang)("file_over", mb=MAX_UPLOAD_BYTES // (1024 * 1024))
+    width, height = error.size
+    return translator(lang)("picture_too_many_pixels", width=width, height=height)
 
 
 def _is_badge_file(data: bytes) -> bool:

@@ -3,20 +3,56 @@ the wallet and the dashboard."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
+from issuer.artifacts.links import http_url
 from issuer.context import Services
 from issuer.http.cookies import LANG_COOKIE, LANGUAGES, form_token, language, remember_form_token
 from issuer.web.i18n import page_words
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES = Path(__file__).parent / "templates"
+templates = Jinja2Templates(directory=TEMPLATES)
 templates.env.auto_reload = False  # templates ship with the package; no stat() per render
 NO_STORE = {"Cache-Control": "no-store"}  # pages show live verdicts and private data
+_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+def link(
+    url: object, text: object, *, otherwise: object = None, https_only: bool = False
+) -> Markup:
+    """``text`` as a link to ``url`` when that is an http(s) URL (``http_url``), else as text
+    (``otherwise``, when given). Every link a page makes from data goes through here:
+    ``{{ link(url, text) }}``."""
+    href = http_url(url, https_only=https_only)
+    if href is None:
+        return Markup("{}").format(text if otherwise is None else otherwise)
+    return Markup('<a href="{}" rel="nofollow noopener noreferrer">{}</a>').format(href, text)
+
+
+templates.env.globals["link"] = link
+
+
+def style_hashes() -> tuple[str, ...]:
+    """The Content-Security-Policy sources (``'sha256-…'``) of the pages' ``<style>`` elements,
+    the only inline code they have; a ``<style>`` with template code in it would change per page,
+    so it is refused here (at start) rather than blocked by the browser."""
+    found = []
+    for path in sorted(TEMPLATES.glob("*.html")):
+        for body in _STYLE.findall(path.read_text(encoding="utf-8")):
+            if "{{" in body or "{%" in body:
+                raise ValueError(f"{path.name}: a <style> element must be static (CSP hash)")
+            digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
+            found.append(f"'sha256-{digest}'")
+    return tuple(dict.fromkeys(found))
 
 
 def render(

@@ -15,6 +15,7 @@ from email.policy import default
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
@@ -71,6 +72,15 @@ def seed(client: TestClient, services: Services) -> Badges:
         row.document = document
         session.add(row)
     return Badges(*ids)
+
+
+def post_verify(client: TestClient, path: str = "/verify", **request: Any) -> httpx2.Response:
+    """Post the /verify form as a browser does: its page first (without ``?lang=``, which would
+    set the language cookie), for the CSRF cookie and token, then the form with the token."""
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get(path.split("?")[0]).text)
+    assert found, "the /verify form has no CSRF token"
+    data = {**(request.pop("data", None) or {}), "csrf": found.group(1)}
+    return client.post(path, data=data, **request)
 
 
 def offline(url: str) -> bytes:

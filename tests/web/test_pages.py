@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from issuer.cli import app as cli
-from tests.web.conftest import Live
+from tests.web.conftest import Live, post_verify
 from verifier import Verdict, verify_credential
 from verifier.baking import read_png, read_svg
 from verifier.fetch import HttpFetcher
@@ -81,7 +81,7 @@ Uploads = dict[str, tuple[str, bytes, str]]
 
 
 def _verify_form(live: Live, files: Uploads | None = None, **form: str) -> str:
-    response = live.client.post("/verify", data=form, files=files)
+    response = post_verify(live.client, "/verify", data=form, files=files)
     assert response.status_code in (200, 400), response.text
     return response.text
 
@@ -144,7 +144,7 @@ def test_verify_page_accepts_every_form(live: Live) -> None:
 def test_verify_page_bad_input(
     live: Live, files: Uploads | None, form: dict[str, str], message: str
 ) -> None:
-    response = live.client.post("/verify", data=form, files=files)
+    response = post_verify(live.client, "/verify", data=form, files=files)
     assert response.status_code in (200, 400)
     assert message in response.text
     assert "root:" not in response.text

@@ -16,7 +16,7 @@ from PIL import Image
 from issuer.crypto.keys import did_key, did_key_method, generate_ed25519, multikey
 from issuer.crypto.signing import sign_data_integrity
 from tests.issuer.credentials import make_credential
-from tests.web.conftest import Live
+from tests.web.conftest import Live, post_verify
 from verifier.baking import read_png, read_svg
 from verifier.fetch import MappingFetcher
 
@@ -87,7 +87,7 @@ def test_own_issuer_is_known_and_green(live: Live) -> None:
 
 
 def test_self_made_university_is_unconfirmed_and_never_green(live: Live) -> None:
-    html = live.client.post("/verify", data={"pasted": university_badge()}).text
+    html = post_verify(live.client, "/verify", data={"pasted": university_badge()}).text
     tone, kind, identity = verdict_of(html)
     assert (tone, kind, identity) == ("caution", "unconfirmed", "unconfirmed")
     assert "Genuine, but the issuer is not confirmed" in html
@@ -195,7 +195,7 @@ def test_korean_survives_the_verify_form(live: Live) -> None:
     form = live.client.get("/verify?lang=ko").text
     assert 'action="/verify?lang=ko"' in form
     fresh = live.client.__class__(live.client.app)  # no language cookie
-    html = fresh.post("/verify?lang=ko", data={"pasted": university_badge()}).text
+    html = post_verify(fresh, "/verify?lang=ko", data={"pasted": university_badge()}).text
     assert "진본이지만 발급 기관 미확인" in html and "미확인 발급 기관" in html
 
 
@@ -216,14 +216,19 @@ def test_page_shows_narrative_results_and_type_in_words(live: Live) -> None:
 
 def test_verify_checks_the_email(live: Live) -> None:
     document = live.client.get(f"/v/{live.badges.valid}/credential.json").text
-    right = live.client.post("/verify", data={"pasted": document, "email": "Valid@Example.org "})
+    right = post_verify(
+        live.client, "/verify", data={"pasted": document, "email": "Valid@Example.org "}
+    )
     assert 'data-check="recipient"' in right.text
     assert "matches" in right.text or "issued to" in right.text
     assert verdict_of(right.text)[1] == "verified"
-    wrong = live.client.post("/verify", data={"pasted": document, "email": "someone@else.org"})
+    wrong = post_verify(
+        live.client, "/verify", data={"pasted": document, "email": "someone@else.org"}
+    )
     assert verdict_of(wrong.text)[1] == "failed"
     qr = live.client.get(f"/v/{live.badges.valid}/qr.png").content
-    via_qr = live.client.post(
+    via_qr = post_verify(
+        live.client,
         "/verify",
         data={"email": "someone@else.org"},
         files={"upload": ("photo.png", qr, "image/png")},
@@ -233,8 +238,8 @@ def test_verify_checks_the_email(live: Live) -> None:
 
 def test_verify_reads_the_qr_code_of_a_certificate_pdf(live: Live) -> None:
     pdf = live.client.get(f"/v/{live.badges.valid}/certificate.pdf").content
-    html = live.client.post(
-        "/verify", files={"upload": ("certificate.pdf", pdf, "application/pdf")}
+    html = post_verify(
+        live.client, "/verify", files={"upload": ("certificate.pdf", pdf, "application/pdf")}
     ).text
     assert verdict_of(html)[:2] == ("good", "verified")
 
@@ -249,25 +254,25 @@ def test_verify_takes_a_phone_photo(live: Live) -> None:
     buffer = io.BytesIO()
     photo.save(buffer, "JPEG", quality=92)
     assert buffer.tell() > 2 * 1024 * 1024 or len(buffer.getvalue()) > 200_000
-    html = live.client.post(
-        "/verify", files={"upload": ("IMG_0001.jpg", buffer.getvalue(), "image/jpeg")}
+    html = post_verify(
+        live.client, "/verify", files={"upload": ("IMG_0001.jpg", buffer.getvalue(), "image/jpeg")}
     ).text
     assert verdict_of(html)[1] == "verified"
 
 
 def test_something_that_is_not_a_badge_has_no_details_card(live: Live) -> None:
-    html = live.client.post("/verify", data={"pasted": "hello, I am not a badge"}).text
+    html = post_verify(live.client, "/verify", data={"pasted": "hello, I am not a badge"}).text
     assert 'id="not-a-badge"' in html
     assert 'id="details-title"' not in html and 'id="identity"' not in html
 
 
 def answer(live: Live, **form: Any) -> str:
-    return live.client.post("/verify", **form).text
+    return post_verify(live.client, "/verify", **form).text
 
 
 def test_a_linked_issuer_is_blue_and_named_by_its_domain(live: Live) -> None:
     badge = linked_badge(live)
-    html = live.client.post("/verify", data={"pasted": badge}).text
+    html = post_verify(live.client, "/verify", data={"pasted": badge}).text
     assert verdict_of(html) == ("linked", "verified", "linked")
     assert "controls the web domain badges.linked.example" in html
     assert "check that this is the institution you expect" in html
