@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from issuer.context import Services
 from issuer.http.gate import gate
 from tests.issuer.conftest import issue_body, make_issuer
+from tests.web.conftest import post_verify
 
 
 def _metric(text: str, name: str, **labels: str) -> float:
@@ -75,7 +76,7 @@ def test_each_client_has_a_verification_allowance(client: TestClient, services: 
     assert answers[3].status_code == 429
     assert answers[3].headers["content-type"] == "application/problem+json"
     assert 1 <= int(answers[3].headers["Retry-After"]) <= 60
-    page = client.post("/verify", data={"pasted": "{}"})
+    page = post_verify(client, data={"pasted": "{}"})
     assert page.status_code == 429 and "Retry-After" in page.headers
     text = client.get("/metrics").text
     assert _metric(text, "laurel_turned_away_total", area="verify", reason="rate_limited") >= 2
