@@ -258,15 +258,18 @@ def templates_load(issuer: Annotated[str, typer.Option(help="The issuer's slug."
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the audit log's hash chain; exit 1 if it was altered."""
-    from issuer.core.audit import verify_chain
+    """Check the audit log's hash chain and that it ends at its anchored head; exit 1 if an entry
+    was altered or removed (the last ones too). Prints the head: note it elsewhere to compare."""
+    from issuer.core.audit import head, verify_chain
 
     with _unit(write=False) as (_, db):
         count, problem = verify_chain(db)
+        anchored = head(db)
     if problem:
         typer.echo(f"audit log BROKEN after {count} good entries: {problem}", err=True)
         raise typer.Exit(EXIT_NOT_VERIFIED)
-    typer.echo(f"audit log intact: {count} entries")
+    where = f"; head: entry {anchored.seq}, sha256 {anchored.hash}" if anchored else ""
+    typer.echo(f"audit log intact: {count} entries{where}")
 
 
 @wallet_app.command("recheck")
