@@ -68,7 +68,7 @@ def run(database_url: str, label: str, count: int, single: int, library: float) 
     env = {
         **os.environ,
         "LAUREL_DATABASE_URL": database_url,
-        "LAUREL_KEY_PASSPHRASE": "bench",
+        "LAUREL_KEY_PASSPHRASE": "bench-passphrase",
         "LAUREL_KEYS_DIR": str(workdir / "keys"),
         "LAUREL_BASE_URL": f"http://127.0.0.1:{port}",
     }

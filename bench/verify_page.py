@@ -105,7 +105,7 @@ def main() -> None:
     env = {
         **os.environ,
         "LAUREL_DATABASE_URL": f"sqlite:///{workdir}/bench.db",
-        "LAUREL_KEY_PASSPHRASE": "bench",
+        "LAUREL_KEY_PASSPHRASE": "bench-passphrase",
         "LAUREL_KEYS_DIR": str(workdir / "keys"),
         "LAUREL_BASE_URL": base,
         "LAUREL_DID_METHOD": "key",

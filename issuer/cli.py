@@ -241,6 +241,52 @@ def keys_rotate(issuer: Annotated[str, typer.Option(help="The issuer's slug.")])
         typer.echo(kid)
 
 
+@keys_app.command("rewrap")
+def keys_rewrap(
+    check: Annotated[
+        bool, typer.Option("--check", help="Only list the keys that need it; exit 1 if any do.")
+    ] = False,
+    from_old_passphrase: Annotated[
+        bool,
+        typer.Option(
+            "--from-old-passphrase",
+            help="Change the passphrase: decrypt every key with LAUREL_OLD_KEY_PASSPHRASE (asked "
+            "for if unset) and encrypt it with LAUREL_KEY_PASSPHRASE.",
+        ),
+    ] = False,
+) -> None:
+    """Encrypt private keys again with the current scheme (scrypt): those written with an older,
+    weaker one (PBKDF2, 2,048 iterations), or all of them under a new passphrase. Back up the key
+    store first."""
+    import os
+
+    from issuer.core.errors import LaurelError
+    from issuer.crypto.keystore import OLD_PASSPHRASE, rewrap_keys, weak_keys
+
+    old = None
+    if from_old_passphrase:
+        old = os.environ.get(OLD_PASSPHRASE) or typer.prompt(
+            "The old passphrase", hide_input=True, err=True
+        )
+    try:
+        with _unit() as (services, db):
+            if check:
+                weak = weak_keys(db, services.keystore)
+                for row in weak:
+                    typer.echo(f"{row.kid}: {services.keystore.protection(row)}")
+            else:
+                rows = rewrap_keys(db, services.keystore, old_passphrase=old)
+    except LaurelError as exc:
+        _fail(exc)
+    scheme = services.keystore.cost
+    if check:
+        typer.echo(f"{len(weak)} keys to re-encrypt with {scheme}")
+        if weak:
+            raise typer.Exit(EXIT_NOT_VERIFIED)
+        return
+    typer.echo(f"{len(rows)} keys re-encrypted with {scheme}")
+
+
 @templates_app.command("load")
 def templates_load(issuer: Annotated[str, typer.Option(help="The issuer's slug.")]) -> None:
     """Add (or update) every catalogue achievement for an issuer."""
@@ -258,15 +304,18 @@ def templates_load(issuer: Annotated[str, typer.Option(help="The issuer's slug."
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the audit log's hash chain; exit 1 if it was altered."""
-    from issuer.core.audit import verify_chain
+    """Check the audit log's hash chain and that it ends at its anchored head; exit 1 if an entry
+    was altered or removed (the last ones too). Prints the head: note it elsewhere to compare."""
+    from issuer.core.audit import head, verify_chain
 
     with _unit(write=False) as (_, db):
         count, problem = verify_chain(db)
+        anchored = head(db)
     if problem:
         typer.echo(f"audit log BROKEN after {count} good entries: {problem}", err=True)
         raise typer.Exit(EXIT_NOT_VERIFIED)
-    typer.echo(f"audit log intact: {count} entries")
+    where = f"; head: entry {anchored.seq}, sha256 {anchored.hash}" if anchored else ""
+    typer.echo(f"audit log intact: {count} entries{where}")
 
 
 @wallet_app.command("recheck")

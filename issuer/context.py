@@ -10,6 +10,7 @@ from issuer.core.db import make_engine
 from issuer.core.dispatch import Dispatcher
 from issuer.core.settings import Settings
 from issuer.crypto.keystore import DatabaseKeyStore, FileKeyStore, KeyStore
+from issuer.crypto.pkcs8 import KDF_COSTS
 from verifier.fetch import Fetcher
 
 
@@ -28,8 +29,9 @@ class Services:
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine | None = None) -> Services:
         keystore: KeyStore
+        cost = KDF_COSTS[settings.key_kdf_cost]
         if settings.key_store == "database":
-            keystore = DatabaseKeyStore(settings.key_passphrase)
+            keystore = DatabaseKeyStore(settings.key_passphrase, cost)
         else:
-            keystore = FileKeyStore(settings.keys_dir, settings.key_passphrase)
+            keystore = FileKeyStore(settings.keys_dir, settings.key_passphrase, cost)
         return cls(settings, engine or make_engine(settings.database_url), keystore)

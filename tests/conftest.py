@@ -19,6 +19,10 @@ POSTGRES = os.environ.get(
     "LAUREL_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
 )
 
+# Issuer keys made by tests are encrypted with a cheap scrypt (docs/operations.md, Keys): the
+# strong one costs ~0.1 s per key, and the suite makes hundreds. Settings and subprocesses read it.
+os.environ.setdefault("LAUREL_KEY_KDF_COST", "test")
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:

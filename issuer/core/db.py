@@ -63,20 +63,33 @@ def laurels(name: str | None, kind: str, parents: Any) -> bool:
     return not (name or "").startswith("procrastinate")
 
 
+MIGRATION_LOCK = 7270  # the advisory-lock space of migrations (one lock per schema)
+
+
 def migrate(engine: Engine, revision: str = "head", *, down: bool = False) -> None:
     """Create or upgrade the schema to ``revision`` (default the newest; ``down`` to go back).
+
+    Every app process and CLI command migrates when it starts, so several may do it at once: the
+    upgrade runs in one transaction that first takes the migration lock (PostgreSQL: an advisory
+    lock on the schema, held until commit; SQLite: BEGIN IMMEDIATE, the database's write lock).
+    The others wait, then find the schema at ``revision`` and do nothing.
 
     SQLite alters a table by copying it, which its foreign keys forbid while they are enforced:
     they are off during migrations (outside the transaction, as SQLite requires)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     sqlite = engine.dialect.name == "sqlite"
-    with engine.connect() as connection:
+    with writer(engine).connect() as connection:
         raw = connection.connection.dbapi_connection
         if sqlite and raw is not None:
             raw.execute("PRAGMA foreign_keys=OFF")  # autocommit mode: not in a transaction
         try:
             with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:space, hashtext(current_schema()))"),
+                        {"space": MIGRATION_LOCK},
+                    )
                 config.attributes["connection"] = connection
                 (command.downgrade if down else command.upgrade)(config, revision)
         finally:

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_PASSPHRASE = "change-me"
+MIN_PASSPHRASE = 12  # characters
 
 
 class Settings(BaseSettings):
@@ -20,6 +21,9 @@ class Settings(BaseSettings):
     keys_dir: Path = Path("keys")
     key_passphrase: str = PLACEHOLDER_PASSPHRASE
     key_store: Literal["file", "database"] = "file"
+    key_kdf_cost: Literal["strong", "test"] = "strong"
+    """How hard new keys' passphrase is stretched (scrypt): ``test`` is for test suites only, it
+    makes keys far cheaper to guess."""
     did_method: Literal["web", "key"] = "web"
     demo: bool = False
     max_body_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
@@ -66,6 +70,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 "LAUREL_KEY_PASSPHRASE must be set to a real secret (it encrypts issuer keys); "
                 "only `laurel serve --demo` runs with the placeholder"
+            )
+        if not self.demo and len(self.key_passphrase) < MIN_PASSPHRASE:
+            raise ValueError(
+                f"LAUREL_KEY_PASSPHRASE must be at least {MIN_PASSPHRASE} characters long (it "
+                f"has {len(self.key_passphrase)}; a few unrelated words are best). Keys encrypted "
+                "with a shorter one: set the new one and run `LAUREL_OLD_KEY_PASSPHRASE=<old> "
+                "laurel keys rewrap --from-old-passphrase`"
             )
         self.base_url = self.base_url.rstrip("/")
         return self

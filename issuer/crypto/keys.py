@@ -2,7 +2,7 @@
 
 Ed25519 keys sign Data Integrity proofs (``eddsa-rdfc-2022``); RSA-2048 (RS256, the OB 3.0
 minimum), P-256 (ES256) or Ed25519 (EdDSA) keys sign VC-JWTs. Private keys never leave this
-module's callers except as encrypted PKCS#8 (see ``to_pkcs8``).
+module's callers except as encrypted PKCS#8 (``to_pkcs8``: scrypt; older keys: PBKDF2).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from issuer.crypto import pkcs8
+from issuer.crypto.pkcs8 import STRONG, ScryptCost
 from verifier.multibase import ED25519_PRIV, b58encode, encode_multikey
 
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
@@ -108,16 +110,17 @@ def did_jwk(key: PrivateKey) -> str:
     return "did:jwk:" + encoded.rstrip(b"=").decode("ascii")
 
 
-def to_pkcs8(key: PrivateKey, passphrase: bytes) -> bytes:
-    """PEM PKCS#8, encrypted with ``passphrase`` (best available scheme)."""
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(passphrase),
+def to_pkcs8(key: PrivateKey, passphrase: bytes, cost: ScryptCost = STRONG) -> bytes:
+    """PEM PKCS#8, encrypted with ``passphrase``: PBES2, scrypt at ``cost``, AES-256-CBC."""
+    plain = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+    return pkcs8.encrypt(plain, passphrase, cost)
 
 
 def from_pkcs8(pem: bytes, passphrase: bytes) -> PrivateKey:
+    """The key in an encrypted PKCS#8 PEM, whichever scheme encrypted it (scrypt, or the PBKDF2
+    of keys written before); ``ValueError`` for a wrong passphrase."""
     key = serialization.load_pem_private_key(pem, password=passphrase)
     if not isinstance(
         key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey

@@ -4,12 +4,19 @@ Canonicalisation is CPU-bound Python, so threads cannot use a second core; proce
 worker receives the Ed25519 seed with each task and keeps the key object, keyed by the seed
 (never by the key id alone: two deployments or tests may reuse an id with another key). The pool is
 created on first use and lives as long as the process.
+
+Workers end with the process that started them, however it ends (kill -9 included): each watches
+its parent's sentinel (a pipe whose other end only the parent holds, so it reads end-of-file the
+moment the parent is gone) and its parent pid, and exits. ``PR_SET_PDEATHSIG`` is not used: Linux
+sends it when the *thread* that started the child ends (prctl(2)), and the pool starts its workers
+from whichever request thread first needs them — threads that the server retires when idle.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -36,11 +43,32 @@ def _sign_chunk(seed: bytes, kid: str, documents: list[dict[str, Any]]) -> list[
     return [sign_data_integrity(document, key, kid) for document in documents]
 
 
+def _end_with_parent() -> None:
+    """Pool initializer (in each worker): exit as soon as the parent process is gone."""
+    parent, parent_pid = multiprocessing.parent_process(), os.getppid()
+
+    def watch() -> None:
+        while True:
+            if parent is not None:
+                parent.join(timeout=1.0)  # returns at once when the parent dies
+            else:
+                threading.Event().wait(1.0)
+            gone = parent is not None and not parent.is_alive()
+            if gone or os.getppid() != parent_pid:  # reparented: the parent died
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _get_pool() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
         # spawn, not fork: the server process has threads, and forking those is unsafe.
-        _pool = ProcessPoolExecutor(workers(), mp_context=multiprocessing.get_context("spawn"))
+        _pool = ProcessPoolExecutor(
+            workers(),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_end_with_parent,
+        )
     return _pool
 
 

@@ -1,4 +1,4 @@
-"""The append-only, hash-chained audit log."""
+"""The append-only, hash-chained audit log, and its anchored head."""
 
 from __future__ import annotations
 
@@ -21,3 +21,14 @@ class AuditEntry(SQLModel, table=True):
     details: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
     prev_hash: str = Field(unique=True, max_length=64)  # a fork in the chain is refused
     hash: str = Field(unique=True, max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """Where the chain ends: the last entry's ``seq`` and ``hash`` (0 and the genesis hash while
+    the log is empty), updated in the transaction of every append. One row, ``id`` 1."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int
+    hash: str = Field(max_length=64)

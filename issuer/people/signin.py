@@ -3,8 +3,10 @@
 A link is a random token (only its SHA-256 is stored) that expires after 15 minutes and can be
 used once: redeeming it is a single conditional UPDATE, so two clicks racing each other cannot
 both win. Asking for links is rate-limited per email and per client address, in the database,
-so the limits hold across processes. Whether an email is known is never revealed: every
-well-formed request sends a link (to an unknown email it opens an empty wallet).
+so the limits hold across processes; counting and inserting are serialised per email and per
+address (PostgreSQL: advisory locks; SQLite: the write transaction), so requests arriving at the
+same moment cannot all count the same links and all pass. Whether an email is known is never
+revealed: every well-formed request sends a link (to an unknown email it opens an empty wallet).
 
 Sessions are random tokens as well, stored hashed, with a CSRF token each; a staff session
 (the issuer dashboard) is tied to an API key and ends when the key is revoked.
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, update
+from sqlalchemy import and_, delete, func, text, update
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
@@ -37,6 +39,7 @@ LINKS_PER_EMAIL = 3
 LINKS_PER_REQUESTER = 10
 SIGN_IN, ADD_EMAIL = "sign-in", "add-email"
 UNUSABLE = "this link has expired or was already used; ask for a new one"
+LIMIT_LOCKS = 7272  # the advisory-lock space of the rate limits (the audit chain's lock is 7271)
 
 
 def digest(value: str) -> str:
@@ -63,6 +66,7 @@ def request_link(
         email = normalize_email(email)
     except ValueError:
         raise BadRequest("that is not an email address") from None
+    _lock_limits(session, f"email:{email}", f"requester:{digest(requester)}")
     now = utcnow()
     token = secrets.token_urlsafe(32)
     since = now - RATE_WINDOW
@@ -88,6 +92,24 @@ def request_link(
         )
     )
     after_commit(session, lambda: _send(services, email, token, purpose, language))
+
+
+def _lock_limits(session: Session, *names: str) -> None:
+    """Hold, until the transaction ends, the lock of each rate limit ``names`` count against, so
+    that one request's count and insert are not interleaved with another's. PostgreSQL: an
+    advisory lock per name, taken in one order (two requests never wait for each other in a
+    circle); SQLite: nothing to do, a write transaction (BEGIN IMMEDIATE) holds the database's
+    one write lock already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = {
+        int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big", signed=True)
+        for name in names
+    }
+    for key in sorted(keys):
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": LIMIT_LOCKS, "key": key}
+        )
 
 
 _TEXTS = {

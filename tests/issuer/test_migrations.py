@@ -3,13 +3,17 @@ that a model change without its migration fails here, not in production."""
 
 from __future__ import annotations
 
+import multiprocessing
+from typing import Any
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import issuer.models  # noqa: F401  (registers the tables)
 from issuer.context import Services
-from issuer.core.db import laurels, migrate
+from issuer.core.db import laurels, make_engine, migrate
 
 
 def test_migrations_match_the_models(services: Services) -> None:
@@ -18,3 +22,47 @@ def test_migrations_match_the_models(services: Services) -> None:
         context = MigrationContext.configure(connection, opts={"include_name": laurels})
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
+
+
+def _start_up(database_url: str, start: Any) -> None:
+    """Runs in another process: what ``laurel serve`` does first."""
+    engine = make_engine(database_url)
+    start.wait()
+    migrate(engine)
+    engine.dispose()
+
+
+def test_processes_starting_at_once_migrate_one_schema_once(database_url: str) -> None:
+    """Several app processes starting together on a fresh database all succeed, and the schema is
+    at head once: the upgrade is serialised (PostgreSQL: an advisory lock per schema; SQLite: an
+    immediate write transaction). Before, they ran the same CREATE TABLEs at once and all but one
+    failed."""
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(4)
+    processes = [context.Process(target=_start_up, args=(database_url, start)) for _ in range(4)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    assert [process.exitcode for process in processes] == [0] * 4
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+        context = MigrationContext.configure(connection, opts={"include_name": laurels})
+        differences = compare_metadata(context, SQLModel.metadata)
+    engine.dispose()
+    assert [row[0] for row in versions] == [_head()]
+    assert differences == []
+
+
+def _head() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from issuer.core.db import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head

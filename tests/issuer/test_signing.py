@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from issuer.crypto.keys import (
     JwtAlgorithm,
@@ -24,7 +24,12 @@ from issuer.crypto.keys import (
     secret_multikey,
     to_pkcs8,
 )
-from issuer.crypto.signing import sign_data_integrity, sign_jwt
+from issuer.crypto.signing import (
+    UnsuitableKey,
+    sign_data_integrity,
+    sign_domain_linkage,
+    sign_jwt,
+)
 from tests.issuer.credentials import make_credential
 from tests.vectors import NOW, VECTORS, load_json
 from verifier import Outcome, Verdict, verify_credential
@@ -225,3 +230,59 @@ def test_key_from_another_did_fails_issuer_binding() -> None:
     assert report.check("proof").outcome is Outcome.PASSED
     assert report.check("issuer").outcome is Outcome.FAILED
     assert report.verdict is Verdict.NOT_VERIFIED
+
+
+def _key(kind: str) -> Any:
+    if kind.startswith("rsa"):
+        return rsa.generate_private_key(public_exponent=65537, key_size=int(kind[3:]))
+    if kind == "ed25519":
+        return generate_ed25519()
+    curves = {"p256": ec.SECP256R1(), "p384": ec.SECP384R1(), "secp256k1": ec.SECP256K1()}
+    return ec.generate_private_key(curves[kind])
+
+
+@pytest.mark.parametrize(
+    ("kind", "alg"),
+    [
+        ("p384", None),
+        ("secp256k1", None),
+        ("p384", "ES256"),
+        ("secp256k1", "ES256"),
+        ("rsa1024", None),
+        ("rsa1024", "RS256"),
+        ("ed25519", "ES256"),
+        ("ed25519", "RS256"),
+        ("p256", "EdDSA"),
+        ("p256", "RS256"),
+        ("rsa2048", "ES256"),
+        ("rsa2048", "EdDSA"),
+    ],
+)
+def test_issuer_refuses_a_key_its_jwt_algorithm_may_not_use(kind: str, alg: str | None) -> None:
+    """ES256 ⇔ P-256, EdDSA ⇔ Ed25519, RS256 ⇔ RSA of 2048 bits or more: anything else is refused
+    before signing (before, an RSA-1024 key signed RS256, and ``alg`` could not be pinned)."""
+    key = _key(kind)
+    with pytest.raises(UnsuitableKey):
+        sign_jwt(make_credential("did:example:issuer"), key, kid="did:example:issuer#0", alg=alg)
+    with pytest.raises(UnsuitableKey):
+        sign_domain_linkage(
+            "did:example:issuer",
+            "https://example.org",
+            key,
+            kid="did:example:issuer#0",
+            issued=NOW,
+            expires=NOW,
+            alg=alg,
+        )
+
+
+@pytest.mark.parametrize(
+    ("kind", "alg"),
+    [("p256", "ES256"), ("ed25519", "EdDSA"), ("rsa2048", "RS256"), ("rsa3072", "RS256")],
+)
+def test_a_key_of_its_algorithm_signs(kind: str, alg: str) -> None:
+    key = _key(kind)
+    did = did_jwk(key)
+    token = sign_jwt(make_credential(did), key, kid=f"{did}#0", alg=alg)
+    assert json.loads(b64url_decode(token.split(".")[0]))["alg"] == alg
+    assert _verify(token).verdict is Verdict.VERIFIED

@@ -1,7 +1,7 @@
 """bulk jobs, and the job engine's tables on PostgreSQL
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-02 09:00:00
 
 Large bulk uploads become jobs whose rows and per-row results are stored, so that a job survives
@@ -15,7 +15,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
