@@ -24,7 +24,13 @@ from pydantic import (
     field_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema, core_schema
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+
+def _invalid(message: str) -> PydanticCustomError:
+    """A ``ValueError`` whose message pydantic reports as it is (no "Value error, " prefix)."""
+    return PydanticCustomError("invalid", message)
+
 
 # Text. Patterns are written for both pydantic (Rust regex) and JSON Schema (ECMA 262).
 ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
@@ -50,7 +56,7 @@ class Matching:
 
         def check(value: str) -> str:
             if compiled.fullmatch(value) is None:
-                raise ValueError(self.message)
+                raise _invalid(self.message)
             return value
 
         return core_schema.no_info_after_validator_function(check, handler(source))
@@ -86,7 +92,7 @@ def normalize_email(value: str) -> str:
     """Trimmed and lower-cased, the form that is hashed into credentials."""
     email = value.strip().lower()
     if not EMAIL.fullmatch(email):
-        raise ValueError(f"{value!r} is not an email address")
+        raise _invalid(f"{value!r} is not an email address")
     return email
 
 
@@ -101,7 +107,7 @@ Email = Annotated[
 def group_name(value: str) -> str:
     name = " ".join(value.split())
     if not 1 <= len(name) <= 100:
-        raise ValueError("a group name has 1 to 100 characters")
+        raise _invalid("a group name has 1 to 100 characters")
     return name
 
 
@@ -129,10 +135,10 @@ def iri(value: str) -> str:
     if _IRI.fullmatch(value):
         return value
     if found := _FORBIDDEN.search(value):
-        raise ValueError(f"{found.group()!r} is not allowed in a link (RFC 3987)")
+        raise _invalid(f"{found.group()!r} is not allowed in a link (RFC 3987)")
     if ":" not in value:
-        raise ValueError("a link is absolute: it starts with a scheme such as https:")
-    raise ValueError("this is not a link: '%' starts two hexadecimal digits (RFC 3987)")
+        raise _invalid("a link is absolute: it starts with a scheme such as https:")
+    raise _invalid("this is not a link: '%' starts two hexadecimal digits (RFC 3987)")
 
 
 def http_url(value: str, *, schemes: tuple[str, ...] = ("http", "https")) -> str:
@@ -142,10 +148,10 @@ def http_url(value: str, *, schemes: tuple[str, ...] = ("http", "https")) -> str
         parts = urlsplit(value)
         host, _port = parts.hostname, parts.port  # a bad port or IPv6 literal: ValueError
     except ValueError as exc:
-        raise ValueError(f"{value!r} is not a valid URL") from exc
+        raise _invalid(f"{value!r} is not a valid URL") from exc
     if parts.scheme.lower() not in schemes or not host:
         kind = "https" if schemes == ("https",) else "http(s)"
-        raise ValueError(f"this link must be an {kind} URL with a host")
+        raise _invalid(f"this link must be an {kind} URL with a host")
     return value
 
 
@@ -183,13 +189,13 @@ def bounded_time(value: datetime) -> datetime:
     """An aware time between 1900 and 9999 (credentials, status checks and skill weights are
     computed from it; years outside cannot be written or added to)."""
     if value.tzinfo is None:
-        raise ValueError("dates need a time zone, e.g. 2026-03-01T09:00:00Z")
+        raise _invalid("dates need a time zone, e.g. 2026-03-01T09:00:00Z")
     try:
         utc = value.astimezone(UTC)
     except OverflowError:
-        raise ValueError("dates lie between 1900 and 9999") from None
+        raise _invalid("dates lie between 1900 and 9999") from None
     if not EARLIEST <= utc <= LATEST:
-        raise ValueError("dates lie between 1900 and 9999")
+        raise _invalid("dates lie between 1900 and 9999")
     return value
 
 
@@ -264,7 +270,7 @@ def _extensible(names: tuple[str, ...], what: str) -> AfterValidator:
 
     def check(value: str) -> str:
         if value not in allowed and not extension.fullmatch(value):
-            raise ValueError(f"{value!r} is not an OB 3.0 {what} (nor an extension ext:Name)")
+            raise _invalid(f"{value!r} is not an OB 3.0 {what} (nor an extension ext:Name)")
         return value
 
     return AfterValidator(check)
@@ -351,6 +357,12 @@ class IssueRequest(Strict):
         return _learning_hours(value)
 
 
+class SingleIssueRequest(IssueRequest):
+    """One issuance over the API: its idempotency key is the ``Idempotency-Key`` header."""
+
+    idempotencyKey: None = Field(default=None, description="Use the Idempotency-Key header.")
+
+
 def _learning_hours(value: float | None) -> float | None:
     """Hours in hundredths. Tiny fractions (1e-7) and huge integers canonicalise differently in
     JavaScript JSON-LD stacks, so credentials that carry them would not verify everywhere."""
@@ -358,7 +370,7 @@ def _learning_hours(value: float | None) -> float | None:
         return None
     rounded = round(value, 2)
     if value and not rounded:
-        raise ValueError("learning hours are counted in hundredths of an hour")
+        raise _invalid("learning hours are counted in hundredths of an hour")
     return int(rounded) if rounded == int(rounded) else rounded
 
 

@@ -44,6 +44,7 @@ from issuer.schemas import (
     IssueRequest,
     IssuerUpdate,
     RevokeRequest,
+    SingleIssueRequest,
 )
 from issuer.verification import trust
 
@@ -80,7 +81,7 @@ def update_issuer(
     "`{origin}/.well-known/did-configuration.json` on the website (default: the issuer's `url`) "
     "so that verifiers can see the issuer controls that domain (DIF Well Known DID "
     "Configuration).",
-    responses=responses(400, *READ),
+    responses=responses(*READ),
 )
 def did_configuration(
     slug: Slug,
@@ -156,7 +157,7 @@ def edit_achievement(
 )
 def issue_one(
     slug: Slug,
-    body: IssueRequest,
+    body: SingleIssueRequest,
     response: Response,
     db: SessionDep,
     key: ApiKeyDep,
@@ -166,8 +167,6 @@ def issue_one(
     ] = None,
 ) -> dict[str, Any]:
     issuer_for(db, key, slug, "issue")
-    if body.idempotencyKey is not None:
-        raise BadRequest("use the Idempotency-Key header (idempotencyKey is for bulk rows)")
     issued = issue(db, services, slug, body, idempotency_key=idempotency_key, actor=_actor(key))
     if not issued.created:
         response.status_code = 200
@@ -175,6 +174,8 @@ def issue_one(
     return issued.credential.document
 
 
+_ROW = IssueRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+_ROW.pop("$defs")  # Recipient, Evidence, Result: in the components already (SingleIssueRequest)
 _BULK_BODY = {
     "required": True,
     "content": {
@@ -182,7 +183,7 @@ _BULK_BODY = {
             "schema": {
                 "type": "array",
                 "maxItems": bulk.MAX_ROWS,
-                "items": {"$ref": "#/components/schemas/IssueRequest"},
+                "items": _ROW,
             }
         },
         "text/csv": {"schema": {"type": "string"}},
@@ -300,7 +301,7 @@ async def xapi_statements(
 @router.get(
     "/issuers/{slug}/credentials",
     summary="The issuer's credentials, filtered and paged",
-    responses=responses(400, *READ),
+    responses=responses(*READ),
 )
 def list_issued(
     slug: Slug,

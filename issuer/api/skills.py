@@ -21,11 +21,14 @@ from issuer.http.deps import (
     issuer_for,
 )
 from issuer.http.problems import READ, WRITE, responses
-from issuer.schemas import ONE_LINE, GroupRoster, TeamRequest
+from issuer.schemas import NOT_BLANK, GroupRoster, TeamRequest
 
 router = APIRouter(prefix="/api/v1", tags=["skills"], route_class=StrictJSONRoute)
 GroupQuery = Annotated[
-    str, Query(max_length=100, pattern=ONE_LINE, description="One group's learners only.")
+    str,
+    Query(
+        min_length=1, max_length=100, pattern=NOT_BLANK, description="One group's learners only."
+    ),
 ]
 SVG = {"image/svg+xml": {"schema": {"type": "string"}}}
 
@@ -170,7 +173,7 @@ def form_team(slug: Slug, body: TeamRequest, db: SessionDep, key: ApiKeyDep) -> 
 @router.get(
     "/issuers/{slug}/gaps",
     summary="A learner's skill gap to a target profile",
-    responses=responses(400, *READ),
+    responses=responses(*READ),
 )
 def skill_gap(
     slug: Slug,
@@ -231,7 +234,7 @@ def find_talent(
 @router.get(
     "/issuers/{slug}/programs/progress",
     summary="A learner's progress per programme",
-    responses=responses(400, *READ),
+    responses=responses(*READ),
 )
 def programme_progress(
     slug: Slug, email: EmailQuery, db: SessionDep, key: ApiKeyDep, services: ServicesDep

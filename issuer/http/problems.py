@@ -77,10 +77,10 @@ def responses(
     return answers
 
 
-READ = (401, 403, 404, 422, 503)
+READ = (400, 401, 403, 404, 422, 503)
 """What every operation with an API key may answer."""
-WRITE = (400, *READ, 413)
-"""… and one with a JSON body."""
+WRITE = (*READ, 413)
+"""… and one with a body."""
 
 
 def problem_schema(openapi: dict[str, Any]) -> dict[str, Any]:
@@ -107,14 +107,28 @@ def _message(error: dict[str, Any]) -> str:
 PageRenderer = Callable[[Request, LaurelError], Response | None]
 """Renders an error as an HTML page for a page route (None: not a page, answer problem+json)."""
 
-UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
-"""Errors that mean the database is unreachable or overloaded, not that a request is wrong."""
+_SQLITE_UNAVAILABLE = (
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_CANTOPEN",
+    "SQLITE_IOERR",
+    "SQLITE_FULL",
+)
 
 
-def _unavailable(exc: Exception) -> bool:
-    if isinstance(exc, UNAVAILABLE):
+def unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database is unreachable or overloaded (a 503: try again), not
+    that the request or the code is wrong: no connection from the pool in time, a connection
+    lost or refused, a server shutting down, locks or resources exhausted. (SQLite reports a
+    missing table as an ``OperationalError`` too; that stays a bug.)"""
+    if isinstance(exc, PoolTimeout | InterfaceError):
         return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlite_error = getattr(exc.orig, "sqlite_errorname", None)
+    return sqlite_error is None or str(sqlite_error).startswith(_SQLITE_UNAVAILABLE)
 
 
 def install(app: FastAPI, page: PageRenderer | None = None) -> None:
@@ -170,13 +184,13 @@ def install(app: FastAPI, page: PageRenderer | None = None) -> None:
         return problem(500, "Internal error", "Laurel hit a bug; the error was logged.")
 
     async def _database(request: Request, exc: Exception) -> Response:
-        if not _unavailable(exc):
+        if not unavailable(exc):
             return await _bug(request, exc)
         log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else exc)
-        unavailable = ServiceUnavailable(
+        busy = ServiceUnavailable(
             "the database cannot be reached just now; please try again in a moment"
         )
-        return answer(request, unavailable, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return answer(request, busy, {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
     for kind in (DBAPIError, PoolTimeout):
         app.add_exception_handler(kind, _database)

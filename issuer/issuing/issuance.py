@@ -49,7 +49,7 @@ from issuer.issuing.documents import build_credential, request_hash
 from issuer.models import Achievement, Credential, Issuer
 from issuer.models.base import parse_time, table_of, utcnow
 from issuer.people import groups
-from issuer.people.learners import LearnerRef, NewLearner, learners_for
+from issuer.people.learners import LearnerRef, NewLearner, learners_for, taken_dids
 from issuer.schemas import IssueRequest
 from issuer.skills.weights import skill_rows, store_skills
 
@@ -177,6 +177,16 @@ def prepare(
         r.request.recipient.email: NewLearner(r.request.recipient.name, r.request.recipient.did)
         for r in rows
     }
+    refused = taken_dids(session, wanted)
+    if refused:  # those rows fail alone; the others go on
+        rest = [r for r in rows if r.request.recipient.email not in refused]
+        ready, failures = prepare(session, services, issuer, rest)
+        taken = [
+            _failed(r.number, Conflict(refused[r.request.recipient.email]))
+            for r in rows
+            if r.request.recipient.email in refused
+        ]
+        return ready, taken + failures
     learners = learners_for(session, wanted)
     memberships = sorted(
         (learners[r.request.recipient.email].id, group)
