@@ -174,7 +174,15 @@ def _fuzz(operation: Any, mode: GenerationMode, seeded: Seeded, tally: Tally) ->
     )
     @given(case=_strategy(operation, mode, seeded))
     def run(case: Any) -> None:
-        response = case.call()
+        try:
+            response = case.call()
+        except Exception as exc:  # the app raised: its client got a 500
+            tally.statuses[(operation.label, 500)] += 1
+            tally.failures.append(
+                f"{label} → 500: {type(exc).__name__}: {str(exc)[:300]}\n"
+                f"    {case.as_curl_command()[:600]}"
+            )
+            return
         tally.statuses[(operation.label, response.status_code)] += 1
         try:
             case.validate_response(response, checks=checks)
