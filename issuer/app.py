@@ -4,25 +4,40 @@ error handling, limits and every router come together (docs/architecture.md)."""
 from __future__ import annotations
 
 from fastapi import FastAPI
+from sqlmodel import col, select
 
 from issuer.api import credentials, ops, public, skills
 from issuer.context import Services
 from issuer.core import metrics
-from issuer.core.db import migrate
+from issuer.core.db import migrate, unit_of_work
 from issuer.core.settings import Settings
 from issuer.http import problems
 from issuer.http.limits import BodyLimit
 from issuer.http.observe import RequestMetrics
 from issuer.http.security import SecurityHeaders
+from issuer.models import SigningKey
 from issuer.web import dashboard, pages, wallet, wallet_account
 from issuer.web.errors import error_page
 from issuer.web.render import style_hashes
 
 
+def check_key_passphrase(services: Services) -> None:
+    """Decrypt the newest active signing key, so that a wrong ``LAUREL_KEY_PASSPHRASE`` (or
+    keys directory) stops the start with a clear ``KeyStoreError`` instead of every signature
+    failing later and every page saying it could not verify."""
+    with unit_of_work(services.engine, write=False) as db:
+        newest = select(SigningKey).where(col(SigningKey.retired_at).is_(None))
+        row = db.exec(newest.order_by(col(SigningKey.id).desc())).first()
+    if row is not None:
+        services.keystore.load(row)
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
-    """The app for ``settings`` (default: from ``LAUREL_*``); migrates the database first."""
+    """The app for ``settings`` (default: from ``LAUREL_*``); migrates the database and checks
+    that the key passphrase opens the keys first."""
     services = services or Services.from_settings(settings or Settings())
     migrate(services.engine)
+    check_key_passphrase(services)
     app = FastAPI(
         title="Laurel",
         version="0.1.0",
@@ -49,7 +64,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 def _gauges(services: Services) -> None:
     """What ``/metrics`` reads from the database and the pool at each scrape."""
     from sqlalchemy import ColumnElement, func
-    from sqlmodel import Session, col, select
+    from sqlmodel import Session
 
     from issuer.models import BulkJob, PendingEffect
 

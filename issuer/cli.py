@@ -65,13 +65,19 @@ app.add_typer(programs_app, name="programs")
 
 @contextmanager
 def _services(demo: bool = False) -> Iterator[Any]:
-    """Services from the environment, with a clear message (exit 2) for bad settings; the
-    database connections are closed afterwards."""
+    """Services from the environment, with a clear message (exit 2) for bad settings, a key
+    passphrase that does not open the keys, or a database that cannot be reached; the database
+    connections are closed afterwards."""
     from pydantic import ValidationError
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+    from issuer.app import check_key_passphrase
     from issuer.context import Services
     from issuer.core.db import migrate
     from issuer.core.settings import Settings
+    from issuer.crypto.keystore import KeyStoreError
+    from issuer.http.problems import unavailable
 
     try:
         settings = Settings(demo=demo) if demo else Settings()
@@ -84,7 +90,19 @@ def _services(demo: bool = False) -> Iterator[Any]:
     services = Services.from_settings(settings)
     try:
         migrate(services.engine)
+        check_key_passphrase(services)
         yield services
+    except KeyStoreError as exc:
+        typer.echo(f"laurel: {exc.detail}", err=True)
+        raise typer.Exit(EXIT_COULD_NOT_RUN) from None
+    except (DBAPIError, PoolTimeout) as exc:
+        if not unavailable(exc):
+            raise
+        reason = str(exc.orig if isinstance(exc, DBAPIError) else exc).strip().splitlines()
+        typer.echo(
+            f"laurel: the database cannot be reached: {reason[0] if reason else exc}", err=True
+        )
+        raise typer.Exit(EXIT_COULD_NOT_RUN) from None
     finally:
         services.engine.dispose()
 

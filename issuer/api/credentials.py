@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Header, Path, Query, Request, Response
 from sqlmodel import Session
 
 from issuer.context import Services
 from issuer.core.errors import BadRequest, UnsupportedMedia
 from issuer.effects import work
 from issuer.http.deps import (
+    AchievementPath,
     ApiKeyDep,
     AuthorizationHeader,
+    CredentialId,
+    EmailQuery,
     ServicesDep,
     SessionDep,
+    Slug,
+    StrictJSONRoute,
+    TimeQuery,
     WriteSessionDep,
     in_unit,
     issuer_for,
+    parse_json,
     require,
 )
 from issuer.http.gate import VerificationSlot
+from issuer.http.problems import READ, WRITE, responses
 from issuer.institutes import issuers
 from issuer.institutes.apikeys import authenticate
 from issuer.issuing import bulk, credentials, jobs
@@ -33,13 +40,21 @@ from issuer.issuing.achievements import (
     save_achievement,
 )
 from issuer.issuing.issuance import issue
-from issuer.schemas import AchievementIn, IssueRequest, IssuerUpdate, RevokeRequest
+from issuer.schemas import (
+    AchievementIn,
+    HttpsUrl,
+    IssueRequest,
+    IssuerUpdate,
+    RevokeRequest,
+    SingleIssueRequest,
+)
 from issuer.verification import trust
 from issuer.worker import dispatcher
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter(prefix="/api/v1", tags=["api"], route_class=StrictJSONRoute)
 VC_JSON = "application/vc+ld+json"
 VC_JWT = "application/vc+jwt"
+ANY_JSON: dict[str, Any] = {"schema": {"type": "object"}}
 
 
 def _actor(key: Any) -> str:
@@ -51,9 +66,10 @@ def _actor(key: Any) -> str:
     summary="Change the issuer's profile (name, website, email, description, location)",
     description="Needs the `admin` scope. The new values go into credentials issued from now "
     "on and into this instance's published trust list (`/trust/registry.json`).",
+    responses=responses(*WRITE),
 )
 def update_issuer(
-    slug: str, body: IssuerUpdate, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+    slug: Slug, body: IssuerUpdate, db: SessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> dict[str, Any]:
     issuer_for(db, key, slug, "admin")
     changes = body.model_dump(exclude_unset=True)
@@ -68,21 +84,24 @@ def update_issuer(
     "`{origin}/.well-known/did-configuration.json` on the website (default: the issuer's `url`) "
     "so that verifiers can see the issuer controls that domain (DIF Well Known DID "
     "Configuration).",
+    responses=responses(*READ),
 )
 def did_configuration(
-    slug: str,
+    slug: Slug,
     db: SessionDep,
     key: ApiKeyDep,
     services: ServicesDep,
-    origin: str | None = None,
+    origin: Annotated[HttpsUrl | None, Query(description="An https origin.")] = None,
 ) -> dict[str, Any]:
     issuer_for(db, key, slug, "admin")
     return issuers.did_configuration_for(db, services, slug, origin)
 
 
-@router.get("/issuers/{slug}/achievements", summary="The issuer's achievements")
+@router.get(
+    "/issuers/{slug}/achievements", summary="The issuer's achievements", responses=responses(*READ)
+)
 def achievements(
-    slug: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+    slug: Slug, db: SessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> dict[str, Any]:
     issuer = issuer_for(db, key, slug, "read")
     return {
@@ -93,19 +112,28 @@ def achievements(
     }
 
 
-@router.post("/issuers/{slug}/achievements", status_code=201, summary="Add an achievement")
+@router.post(
+    "/issuers/{slug}/achievements",
+    status_code=201,
+    summary="Add an achievement",
+    responses=responses(*WRITE, 409),
+)
 def add_achievement(
-    slug: str, body: AchievementIn, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+    slug: Slug, body: AchievementIn, db: SessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> dict[str, Any]:
     issuer = issuer_for(db, key, slug, "admin")
     row = save_achievement(db, issuer, body)
     return {"key": row.key, **ob_achievement(services, issuer, row)}
 
 
-@router.put("/issuers/{slug}/achievements/{achievement}", summary="Edit an achievement")
+@router.put(
+    "/issuers/{slug}/achievements/{achievement}",
+    summary="Edit an achievement",
+    responses=responses(*WRITE),
+)
 def edit_achievement(
-    slug: str,
-    achievement: str,
+    slug: Slug,
+    achievement: AchievementPath,
     body: AchievementIn,
     db: SessionDep,
     key: ApiKeyDep,
@@ -124,25 +152,46 @@ def edit_achievement(
     status_code=201,
     summary="Issue one credential",
     description="Retries with the same `Idempotency-Key` return the same credential "
-    "(200); the same key with a different body is a 409.",
+    "(200); the same key with a different body is a 409. A request whose credential would not "
+    "conform to the OB 3.0 schema is refused (422) before anything is signed.",
+    responses=responses(
+        *WRITE, 409, also={200: {"description": "Issued before, for this Idempotency-Key."}}
+    ),
 )
 def issue_one(
-    slug: str,
-    body: IssueRequest,
+    slug: Slug,
+    body: SingleIssueRequest,
     response: Response,
     db: SessionDep,
     key: ApiKeyDep,
     services: ServicesDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(min_length=1, max_length=200, pattern=r"^[\x20-\x7e]+$")
+    ] = None,
 ) -> dict[str, Any]:
     issuer_for(db, key, slug, "issue")
-    if body.idempotencyKey is not None:
-        raise BadRequest("use the Idempotency-Key header (idempotencyKey is for bulk rows)")
     issued = issue(db, services, slug, body, idempotency_key=idempotency_key, actor=_actor(key))
     if not issued.created:
         response.status_code = 200
     response.headers["Location"] = f"/api/v1/credentials/{issued.credential.id}"
     return issued.credential.document
+
+
+_ROW = IssueRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+_ROW.pop("$defs")  # Recipient, Evidence, Result: in the components already (SingleIssueRequest)
+_BULK_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "array",
+                "maxItems": bulk.MAX_ROWS,
+                "items": _ROW,
+            }
+        },
+        "text/csv": {"schema": {"type": "string"}},
+    },
+}
 
 
 @router.post(
@@ -155,10 +204,17 @@ def issue_one(
     "a durable job: 202 with the job (`Location: …/jobs/{id}`), whose progress and per-row "
     "report `GET /api/v1/issuers/{slug}/jobs/{id}` gives; a job survives restarts and crashes "
     "(nothing is lost or issued twice).",
-    responses={202: {"description": "Accepted as a bulk job; poll its Location."}},
+    openapi_extra={"requestBody": _BULK_BODY},
+    responses={
+        **responses(*WRITE, 415),
+        202: {
+            "description": "Accepted as a bulk job; its `Location` gives progress and report.",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+        },
+    },
 )
 async def issue_bulk(
-    slug: str,
+    slug: Slug,
     request: Request,
     response: Response,
     services: ServicesDep,
@@ -168,10 +224,7 @@ async def issue_bulk(
 ) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type == "application/json":
-        try:
-            rows = json.loads(await request.body())
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-            raise BadRequest("the body is not valid JSON") from exc
+        rows = _json(await request.body())
         if not isinstance(rows, list):
             raise BadRequest("a bulk JSON body is an array of issuance requests")
     elif content_type in ("text/csv", "application/csv"):
@@ -208,10 +261,11 @@ def _submit(
     "finished, counted in `summary`. `rows` lists finished rows in order (`row`, `status`: "
     "`issued`, `already issued` or `error`, the credential `id` or the `error`), a page at a "
     "time: follow `next` while it is present.",
+    responses=responses(*READ),
 )
 def get_bulk_job(
-    slug: str,
-    job_id: str,
+    slug: Slug,
+    job_id: Annotated[str, Path(max_length=36)],
     db: SessionDep,
     key: ApiKeyDep,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -220,6 +274,13 @@ def get_bulk_job(
     issuer = issuer_for(db, key, slug, "issue")
     job = jobs.get_job(db, issuer, job_id)
     return jobs.view(db, job, _job_path(slug, job.id), offset, limit)
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return parse_json(body)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc.msg}") from None
 
 
 def _in_one_unit(
@@ -234,38 +295,84 @@ def _in_one_unit(
         return result
 
 
+_STATEMENT = {
+    "type": "object",
+    "required": ["actor", "verb", "object"],
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "actor": {
+            "type": "object",
+            "required": ["mbox"],
+            "properties": {
+                "mbox": {"type": "string", "pattern": "^mailto:", "maxLength": 410},
+                "name": {"type": "string"},
+            },
+        },
+        "verb": {
+            "type": "object",
+            "required": ["id"],
+            "properties": {"id": {"type": "string", "format": "uri"}},
+        },
+        "object": {
+            "type": "object",
+            "required": ["id"],
+            "properties": {"id": {"type": "string", "format": "uri"}},
+        },
+    },
+}
+
+
 @router.post(
     "/issuers/{slug}/xapi/statements",
     summary="xAPI statements from an LMS or LRS that award badges",
     description="One statement or an array. `completed`/`passed` statements whose activity maps "
     "to an achievement issue it to the actor's mbox, once per statement id; other verbs are "
-    "ignored. A malformed statement rejects the request (400) and nothing is issued.",
+    "ignored. A statement that is not one (no actor mbox, verb or activity id) rejects the "
+    "request (400) and nothing is issued; a statement that cannot be issued (e.g. a name too "
+    "long) is reported as an error and never affects another.",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            _STATEMENT,
+                            {"type": "array", "minItems": 1, "maxItems": 1000, "items": _STATEMENT},
+                        ]
+                    }
+                }
+            },
+        }
+    },
+    responses=responses(*WRITE),
 )
 async def xapi_statements(
-    slug: str, request: Request, services: ServicesDep, authorization: AuthorizationHeader = None
+    slug: Slug, request: Request, services: ServicesDep, authorization: AuthorizationHeader = None
 ) -> dict[str, Any]:
     from issuer.issuing.xapi import receive
 
-    try:
-        body = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise BadRequest("the body is not valid JSON") from exc
+    body = _json(await request.body())
     return await in_unit(services, _in_one_unit, services, authorization, slug, receive, body)
 
 
-@router.get("/issuers/{slug}/credentials", summary="The issuer's credentials, filtered and paged")
+@router.get(
+    "/issuers/{slug}/credentials",
+    summary="The issuer's credentials, filtered and paged",
+    responses=responses(*READ),
+)
 def list_issued(
-    slug: str,
+    slug: Slug,
     db: SessionDep,
     key: ApiKeyDep,
     response: Response,
-    email: str | None = None,
-    achievement: str | None = None,
+    email: EmailQuery | None = None,
+    achievement: Annotated[str | None, Query(max_length=99, pattern=r"^[a-z0-9-]+$")] = None,
     status: Annotated[str | None, Query(pattern="^(active|revoked)$")] = None,
-    issued_after: datetime | None = None,
-    issued_before: datetime | None = None,
+    issued_after: TimeQuery | None = None,
+    issued_before: TimeQuery | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     issuer = issuer_for(db, key, slug, "read")
     assert issuer.id is not None
@@ -292,10 +399,14 @@ def list_issued(
 @router.get(
     "/credentials/{credential_id}",
     summary="A signed credential (JSON or VC-JWT)",
-    responses={200: {"content": {VC_JSON: {}, VC_JWT: {}}}},
+    response_class=Response,
+    responses=responses(
+        *READ,
+        also={200: {"description": "The credential", "content": {VC_JSON: ANY_JSON, VC_JWT: {}}}},
+    ),
 )
 def get_one(
-    credential_id: str,
+    credential_id: CredentialId,
     request: Request,
     db: WriteSessionDep,
     key: ApiKeyDep,
@@ -308,9 +419,13 @@ def get_one(
     return Response(json.dumps(credential.document, ensure_ascii=False), media_type=VC_JSON)
 
 
-@router.post("/credentials/{credential_id}/revoke", summary="Revoke a credential")
+@router.post(
+    "/credentials/{credential_id}/revoke",
+    summary="Revoke a credential",
+    responses=responses(*WRITE, 409),
+)
 def revoke(
-    credential_id: str, body: RevokeRequest, db: SessionDep, key: ApiKeyDep
+    credential_id: CredentialId, body: RevokeRequest, db: SessionDep, key: ApiKeyDep
 ) -> dict[str, Any]:
     require(key, "revoke")
     credential = credentials.revoke(db, credential_id, body.reason, key, _actor(key))
@@ -322,6 +437,18 @@ def revoke(
     summary="Verify any OB 3.0 credential (JSON, JWT, PNG or SVG body)",
     description="No API key needed. The body is the credential itself: JSON, a "
     "compact JWS, or a baked PNG or SVG. The answer lists every check.",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": ANY_JSON,
+                "text/plain": {"schema": {"type": "string"}},
+                "image/svg+xml": {"schema": {"type": "string"}},
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+    responses=responses(400, 413, 503),
 )
 async def verify(
     request: Request, services: ServicesDep, _slot: VerificationSlot

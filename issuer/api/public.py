@@ -3,30 +3,45 @@ lists and achievements."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
-from issuer.http.deps import ServicesDep, SessionDep
+from issuer.http.deps import AchievementPath, ServicesDep, SessionDep, Slug
+from issuer.http.problems import responses
 from issuer.institutes import issuers
 from issuer.institutes.registry import published_registry
 from issuer.issuing import statuslists
 from issuer.issuing.achievements import get_achievement, ob_achievement
 
 router = APIRouter(tags=["public"])
+FOUND = responses(404, 422, 503)
+
+
+def _document(media_type: str) -> dict[int | str, dict[str, Any]]:
+    content = {media_type: {"schema": {"type": "object"}}}
+    return responses(404, 422, 503, also={200: {"description": "The document", "content": content}})
+
+
 OB_CONTEXTS = [
     "https://www.w3.org/ns/credentials/v2",
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
 ]
 
 
-@router.get("/issuers/{slug}", summary="The issuer's OB 3.0 Profile")
-def profile(slug: str, db: SessionDep) -> dict[str, Any]:
+@router.get("/issuers/{slug}", summary="The issuer's OB 3.0 Profile", responses=FOUND)
+def profile(slug: Slug, db: SessionDep) -> dict[str, Any]:
     return {"@context": OB_CONTEXTS, **issuers.profile(issuers.get_issuer(db, slug))}
 
 
-@router.get("/issuers/{slug}/did.json", summary="The issuer's did:web DID document")
-def did_document(slug: str, db: SessionDep, services: ServicesDep) -> Response:
+@router.get(
+    "/issuers/{slug}/did.json",
+    summary="The issuer's did:web DID document",
+    response_class=Response,
+    responses=_document("application/did+json"),
+)
+def did_document(slug: Slug, db: SessionDep, services: ServicesDep) -> Response:
     document = issuers.did_document(db, issuers.get_issuer(db, slug), services.settings)
     return _json(document, "application/did+json")
 
@@ -34,6 +49,8 @@ def did_document(slug: str, db: SessionDep, services: ServicesDep) -> Response:
 @router.get(
     "/.well-known/did-configuration.json",
     summary="This instance's DID Configuration: it hosts its did:web issuers",
+    response_class=Response,
+    responses=_document("application/json"),
 )
 def hosted_did_configuration(db: SessionDep, services: ServicesDep) -> Response:
     return _json(issuers.hosted_did_configuration(db, services), "application/json")
@@ -44,18 +61,29 @@ def hosted_did_configuration(db: SessionDep, services: ServicesDep) -> Response:
     summary="This instance's issuers as a trust list (DCC registry format)",
     description="The format VerifierPlus and the Learner Credential Wallet read: add this URL "
     "to a verifier's registries to trust this instance's issuers.",
+    response_class=Response,
+    responses=_document("application/json"),
 )
 def registry(db: SessionDep, services: ServicesDep) -> Response:
     return _json(published_registry(db, services), "application/json")
 
 
-@router.get("/.well-known/jwks.json", summary="Every issuer's VC-JWT public keys")
+@router.get(
+    "/.well-known/jwks.json",
+    summary="Every issuer's VC-JWT public keys",
+    response_class=Response,
+    responses=_document("application/jwk-set+json"),
+)
 def jwks(db: SessionDep) -> Response:
     return _json(issuers.jwks(db), "application/jwk-set+json")
 
 
-@router.get("/issuers/{slug}/achievements/{key}", summary="An achievement (OB 3.0 JSON)")
-def achievement(slug: str, key: str, db: SessionDep, services: ServicesDep) -> dict[str, Any]:
+@router.get(
+    "/issuers/{slug}/achievements/{key}", summary="An achievement (OB 3.0 JSON)", responses=FOUND
+)
+def achievement(
+    slug: Slug, key: AchievementPath, db: SessionDep, services: ServicesDep
+) -> dict[str, Any]:
     issuer = issuers.get_issuer(db, slug)
     return {
         "@context": OB_CONTEXTS,
@@ -63,8 +91,19 @@ def achievement(slug: str, key: str, db: SessionDep, services: ServicesDep) -> d
     }
 
 
-@router.get("/status/{list_id}", summary="A signed Bitstring Status List credential")
-def status_list(list_id: int, request: Request, db: SessionDep, services: ServicesDep) -> Response:
+@router.get(
+    "/status/{list_id}",
+    summary="A signed Bitstring Status List credential",
+    response_class=Response,
+    responses=_document("application/vc+ld+json")
+    | {304: {"description": "Not modified (If-None-Match)"}},
+)
+def status_list(
+    list_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    request: Request,
+    db: SessionDep,
+    services: ServicesDep,
+) -> Response:
     body, version = statuslists.signed_list(db, services, list_id)
     etag = f'"{list_id}-{version}"'
     headers = {"ETag": etag, "Cache-Control": "public, max-age=0, must-revalidate"}
@@ -74,6 +113,4 @@ def status_list(list_id: int, request: Request, db: SessionDep, services: Servic
 
 
 def _json(document: Any, media_type: str) -> Response:
-    import json
-
     return Response(json.dumps(document, ensure_ascii=False), media_type=media_type)

@@ -6,13 +6,37 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from issuer.core.errors import NotFound
-from issuer.http.deps import ApiKeyDep, ServicesDep, SessionDep, issuer_for
-from issuer.schemas import GroupRoster, TeamRequest
+from issuer.http.deps import (
+    ApiKeyDep,
+    EmailQuery,
+    GroupPath,
+    ServicesDep,
+    SessionDep,
+    Slug,
+    StrictJSONRoute,
+    Word,
+    issuer_for,
+)
+from issuer.http.problems import READ, WRITE, responses
+from issuer.schemas import NOT_BLANK, GroupRoster, TeamRequest
 
-router = APIRouter(prefix="/api/v1", tags=["skills"])
+router = APIRouter(prefix="/api/v1", tags=["skills"], route_class=StrictJSONRoute)
+GroupQuery = Annotated[
+    str,
+    Query(
+        min_length=1, max_length=100, pattern=NOT_BLANK, description="One group's learners only."
+    ),
+]
+SVG = {"image/svg+xml": {"schema": {"type": "string"}}}
+
+
+def _pictures(*kinds: str) -> dict[int | str, dict[str, Any]]:
+    types = {"svg": SVG, "png": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}
+    content = {name: media for kind in kinds for name, media in types[kind].items()}
+    return responses(*READ, also={200: {"description": "The picture", "content": content}})
 
 
 @router.get(
@@ -20,9 +44,10 @@ router = APIRouter(prefix="/api/v1", tags=["skills"])
     summary="Programmes (LEAD-style pathways) the issuer offers",
     description="Each programme: `id`, `name`, `required` and `electives` (achievement ids), "
     "`electivesNeeded` (k of the electives) and `award` (the achievement issued on completion).",
+    responses=responses(*READ),
 )
 def list_programs(
-    slug: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+    slug: Slug, db: SessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> dict[str, Any]:
     from issuer.skills.frameworks import programs
 
@@ -38,13 +63,14 @@ def list_programs(
     "the same a year earlier (`yearAgo`) and the `change`. `group` limits it to one group's "
     "learners. `rising`: AI competency model skills whose importance rises and that fewer than "
     "three learners hold.",
+    responses=responses(*READ),
 )
 def skills_cloud(
-    slug: str,
+    slug: Slug,
     db: SessionDep,
     key: ApiKeyDep,
     services: ServicesDep,
-    group: Annotated[str | None, Query(max_length=100)] = None,
+    group: GroupQuery | None = None,
 ) -> dict[str, Any]:
     from issuer.skills.cloud import cloud_report
 
@@ -52,14 +78,21 @@ def skills_cloud(
     return cloud_report(db, services, issuer, group)
 
 
-@router.get("/issuers/{slug}/skills.{kind}", summary="The skills cloud as an SVG or PNG picture")
+@router.get(
+    "/issuers/{slug}/skills.{kind}",
+    summary="The skills cloud as an SVG or PNG picture",
+    response_class=Response,
+    responses=_pictures("svg", "png"),
+)
 def skills_picture(
-    slug: str,
-    kind: str,
+    slug: Slug,
+    kind: Annotated[
+        str, Path(description="svg or png", json_schema_extra={"enum": ["svg", "png"]})
+    ],
     db: SessionDep,
     key: ApiKeyDep,
     services: ServicesDep,
-    group: Annotated[str | None, Query(max_length=100)] = None,
+    group: GroupQuery | None = None,
 ) -> Response:
     from issuer.artifacts.cloud import cloud_png, cloud_svg
     from issuer.skills.cloud import cloud_report, cloud_words
@@ -73,8 +106,12 @@ def skills_picture(
     return Response(cloud_png(words), media_type="image/png")
 
 
-@router.get("/issuers/{slug}/groups", summary="The issuer's learner groups (departments)")
-def list_groups(slug: str, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
+@router.get(
+    "/issuers/{slug}/groups",
+    summary="The issuer's learner groups (departments)",
+    responses=responses(*READ),
+)
+def list_groups(slug: Slug, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
     from issuer.people import groups
 
     issuer = issuer_for(db, key, slug, "read")
@@ -86,9 +123,15 @@ def list_groups(slug: str, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
     summary="Set a group's members (an HR roster)",
     description="Replaces the group's members with `emails`; learners are created for emails "
     "not seen before, so that their later badges count for the group.",
+    responses=responses(*WRITE),
 )
 def put_group(
-    slug: str, name: str, body: GroupRoster, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+    slug: Slug,
+    name: GroupPath,
+    body: GroupRoster,
+    db: SessionDep,
+    key: ApiKeyDep,
+    services: ServicesDep,
 ) -> dict[str, Any]:
     from issuer.people import groups
 
@@ -96,9 +139,14 @@ def put_group(
     return groups.replace(db, issuer, name, body.emails)
 
 
-@router.delete("/issuers/{slug}/groups/{name}", status_code=204, summary="Remove a group")
+@router.delete(
+    "/issuers/{slug}/groups/{name}",
+    status_code=204,
+    summary="Remove a group",
+    responses=responses(*READ),
+)
 def delete_group(
-    slug: str, name: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+    slug: Slug, name: GroupPath, db: SessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> Response:
     from issuer.people import groups
 
@@ -113,17 +161,27 @@ def delete_group(
     description="`skills`: codes, or `{code, framework, minLevel}`; `size`: the most members; "
     "`exclude`: emails. Returns `members`, `covered`, `uncovered` (what no one covers), "
     "`perSkill` (who covers each) and `exact` (false only if the search hit its cap).",
+    responses=responses(*WRITE),
 )
-def form_team(slug: str, body: TeamRequest, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
+def form_team(slug: Slug, body: TeamRequest, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
     from issuer.skills.team_api import form
 
     issuer = issuer_for(db, key, slug, "read")
     return form(db, issuer, body)
 
 
-@router.get("/issuers/{slug}/gaps", summary="A learner's skill gap to a target profile")
+@router.get(
+    "/issuers/{slug}/gaps",
+    summary="A learner's skill gap to a target profile",
+    responses=responses(*READ),
+)
 def skill_gap(
-    slug: str, email: str, target: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+    slug: Slug,
+    email: EmailQuery,
+    target: Word,
+    db: SessionDep,
+    key: ApiKeyDep,
+    services: ServicesDep,
 ) -> dict[str, Any]:
     from issuer.reports.gaps import gap
 
@@ -131,9 +189,19 @@ def skill_gap(
     return gap(db, services, issuer, email, target)
 
 
-@router.get("/issuers/{slug}/gaps.svg", summary="A learner's levels against a target, as bars")
+@router.get(
+    "/issuers/{slug}/gaps.svg",
+    summary="A learner's levels against a target, as bars",
+    response_class=Response,
+    responses=_pictures("svg"),
+)
 def skill_gap_chart(
-    slug: str, email: str, target: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+    slug: Slug,
+    email: EmailQuery,
+    target: Word,
+    db: SessionDep,
+    key: ApiKeyDep,
+    services: ServicesDep,
 ) -> Response:
     from issuer.artifacts.cloud import profile_bars_svg
     from issuer.reports.gaps import gap
@@ -144,14 +212,18 @@ def skill_gap_chart(
     return Response(profile_bars_svg(answer["name"], rows), media_type="image/svg+xml")
 
 
-@router.get("/issuers/{slug}/talent", summary="Who holds a skill at a level or above")
+@router.get(
+    "/issuers/{slug}/talent",
+    summary="Who holds a skill at a level or above",
+    responses=responses(*READ),
+)
 def find_talent(
-    slug: str,
-    skill: str,
+    slug: Slug,
+    skill: Word,
     db: SessionDep,
     key: ApiKeyDep,
     level: Annotated[int, Query(ge=1, le=5)] = 1,
-    framework: str | None = None,
+    framework: Word | None = None,
 ) -> dict[str, Any]:
     from issuer.reports.learners import talent
 
@@ -159,9 +231,13 @@ def find_talent(
     return {"learners": talent(db, issuer, skill, level, framework)}
 
 
-@router.get("/issuers/{slug}/programs/progress", summary="A learner's progress per programme")
+@router.get(
+    "/issuers/{slug}/programs/progress",
+    summary="A learner's progress per programme",
+    responses=responses(*READ),
+)
 def programme_progress(
-    slug: str, email: str, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+    slug: Slug, email: EmailQuery, db: SessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> dict[str, Any]:
     from issuer.reports.learners import program_progress
 
@@ -173,10 +249,23 @@ def programme_progress(
     "/issuers/{slug}/hours",
     summary="Learning hours per learner and year against the annual requirement",
     description="JSON, or CSV for HR systems with `format=csv`. `required` defaults to 80 hours.",
+    response_class=Response,
+    responses=responses(
+        *READ,
+        also={
+            200: {
+                "description": "The report",
+                "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            }
+        },
+    ),
 )
 def learning_hours(
-    slug: str,
-    year: int,
+    slug: Slug,
+    year: Annotated[int, Query(ge=1900, le=9999)],
     db: SessionDep,
     key: ApiKeyDep,
     required: Annotated[float, Query(gt=0, le=10000)] = 80.0,

@@ -7,17 +7,25 @@ happen), and rolls back on any error. Effects the unit of work emitted (``issuer
 run after the response, in the background. Requests that change nothing (GET, HEAD) read without
 blocking writers; ``WriteSessionDep`` is for the few GET routes that write (e.g. a share link
 counting its views), ``ReadSessionDep`` for the POST routes that only read.
+
+JSON request bodies are read strictly (``parse_json``): an object with a key twice, ``NaN`` or
+``Infinity``, or a body that is not UTF-8 is refused with 400, on the routers built with
+``StrictJSONRoute`` and in the routes that parse their body themselves.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import json
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, NoReturn, TypeVar
 
-from fastapi import BackgroundTasks, Depends, Header, Request
+from fastapi import BackgroundTasks, Depends, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
+from pydantic import AfterValidator
 from sqlmodel import Session
 
 from issuer.context import Services
@@ -28,6 +36,7 @@ from issuer.core.errors import Forbidden, NotFound, ServiceBusy
 from issuer.institutes.apikeys import authenticate
 from issuer.institutes.issuers import get_issuer
 from issuer.models import ApiKey, Issuer
+from issuer.schemas import EMAIL_LENGTH, NOT_BLANK, ONE_LINE, bounded_time
 from issuer.worker import dispatch_effects
 
 T = TypeVar("T")
@@ -164,3 +173,95 @@ def issuer_for(db: Session, key: ApiKey, slug: str, scope: str) -> Issuer:
 def require(key: ApiKey, scope: str) -> None:
     if not key.has(scope):
         raise Forbidden(f"this API key lacks the '{scope}' scope")
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _DuplicateKey(key)
+        found[key] = value
+    return found
+
+
+def _not_json(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_json(body: bytes) -> Any:
+    """The JSON ``body`` (RFC 8259, UTF-8), with every key of an object once (I-JSON, RFC 7493
+    §2.3: which of two values would count is undefined) and no ``NaN`` or ``Infinity``.
+    Raises ``json.JSONDecodeError`` saying what is wrong."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise json.JSONDecodeError("the body is not UTF-8 text", "", 0) from None
+    try:
+        return json.loads(text, object_pairs_hook=_object, parse_constant=_not_json)
+    except json.JSONDecodeError:
+        raise
+    except _DuplicateKey as exc:
+        reason = f"the key {exc.args[0]!r} appears twice in one object"
+        raise json.JSONDecodeError(reason, text, 0) from None
+    except RecursionError:
+        raise json.JSONDecodeError("the body is nested too deeply", text, 0) from None
+    except ValueError as exc:  # NaN, Infinity, an integer of thousands of digits
+        raise json.JSONDecodeError(str(exc), text, 0) from None
+
+
+class StrictJSONRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = parse_json(await self.body())
+        return self._json
+
+
+class StrictJSONRoute(APIRoute):
+    """A route whose JSON body is read with ``parse_json`` (FastAPI's custom request class)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict(request: Request) -> Response:
+            return await handler(StrictJSONRequest(request.scope, request.receive))
+
+        return strict
+
+
+# Parameters in paths and queries, with the limits the services enforce (so that the OpenAPI
+# description says them, and a value no database column could hold is a 422, not a 500).
+Slug = Annotated[
+    str,
+    Path(
+        description="The issuer's slug.",
+        max_length=64,
+        pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$",
+        examples=["hrd"],
+    ),
+]
+CredentialId = Annotated[
+    str, Path(description="The credential's urn:uuid:… id, or the bare UUID.", max_length=100)
+]
+GroupPath = Annotated[str, Path(max_length=100, pattern=NOT_BLANK, description="A group's name.")]
+Word = Annotated[str, Query(min_length=1, max_length=100, pattern=ONE_LINE)]
+"""A code, key or name in a query."""
+EmailQuery = Annotated[str, Query(max_length=EMAIL_LENGTH, pattern=ONE_LINE)]
+AchievementPath = Annotated[
+    str, Path(max_length=99, pattern=r"^[a-z0-9][a-z0-9-]{0,98}$", description="Its key.")
+]
+
+
+def _time_filter(moment: datetime) -> datetime:
+    bounded_time(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    return moment
+
+
+TimeQuery = Annotated[
+    datetime,
+    Query(description="ISO 8601 (without a time zone: UTC), between 1900 and 9999."),
+    AfterValidator(_time_filter),
+]

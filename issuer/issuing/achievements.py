@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
-from issuer.core.errors import BadRequest, Conflict, NotFound
+from issuer.core.errors import Conflict, NotFound
 from issuer.institutes.issuers import achievement_id
 from issuer.models import Achievement, Issuer
 from issuer.models.base import utcnow
@@ -34,23 +34,10 @@ def list_achievements(session: Session, issuer: Issuer) -> list[Achievement]:
 
 
 def _data(body: AchievementIn) -> dict[str, Any]:
-    alignments = []
-    for alignment in body.alignments:
-        if not isinstance(alignment.get("targetName"), str) or not isinstance(
-            alignment.get("targetUrl"), str
-        ):
-            raise BadRequest("each alignment needs a targetName and a targetUrl")
-        allowed = {
-            "targetName",
-            "targetUrl",
-            "targetCode",
-            "targetFramework",
-            "targetType",
-            "targetDescription",
-        }
-        alignments.append(
-            {"type": ["Alignment"], **{k: v for k, v in alignment.items() if k in allowed}}
-        )
+    alignments = [
+        {"type": ["Alignment"], **alignment.model_dump(exclude_none=True)}
+        for alignment in body.alignments
+    ]
     data: dict[str, Any] = {
         "type": ["Achievement"],
         "name": body.name,

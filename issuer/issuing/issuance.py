@@ -8,10 +8,11 @@ published status index is ever handed out again, and concurrent requests cannot 
    error (another request); unknown achievements are errors;
 2. **learners**: the owner of each email, new ones created (``issuer.people.learners``), and the
    groups the request names (HR data, outside the credential);
-3. **status indexes** from the issuer's newest list, whose row stays locked until the commit: an
+3. **documents** built and checked against the OB 3.0 schema (a row that fails takes no index);
+   **status indexes** from the issuer's newest list, whose row stays locked until the commit: an
    index counts as used once a credential carrying it commits, and a unit of work that fails
    takes its allocation back with it — no committed credential's index is ever reused;
-4. **documents** built and signed (inline, or on every core for big steps);
+4. **documents** signed (inline, or on every core for big steps);
 5. **store**, in a savepoint: the credentials, their skill rows and one audit entry naming
    them. When a concurrent request took one of the idempotency keys meanwhile, the step falls back
    to one savepoint per row, so every other row still issues and the loser reads the winner;
@@ -49,7 +50,7 @@ from issuer.issuing.documents import build_credential, request_hash
 from issuer.models import Achievement, Credential, Issuer
 from issuer.models.base import parse_time, table_of, utcnow
 from issuer.people import groups
-from issuer.people.learners import LearnerRef, NewLearner, learners_for
+from issuer.people.learners import LearnerRef, NewLearner, learners_for, taken_dids
 from issuer.schemas import IssueRequest
 from issuer.skills.weights import skill_rows, store_skills
 
@@ -188,6 +189,16 @@ def prepare(
         r.request.recipient.email: NewLearner(r.request.recipient.name, r.request.recipient.did)
         for r in rows
     }
+    refused = taken_dids(session, wanted)
+    if refused:  # those rows fail alone; the others go on
+        rest = [r for r in rows if r.request.recipient.email not in refused]
+        ready, failures = prepare(session, services, issuer, rest)
+        taken = [
+            _failed(r.number, Conflict(refused[r.request.recipient.email]))
+            for r in rows
+            if r.request.recipient.email in refused
+        ]
+        return ready, taken + failures
     learners = learners_for(session, wanted)
     memberships = sorted(
         (learners[r.request.recipient.email].id, group)
@@ -195,23 +206,29 @@ def prepare(
         for group in r.request.recipient.groups
     )
     groups.add(session, issuer.id, memberships)
-    slots = statuslists.allocate(session, issuer.id, len(rows))
-    prepared: list[Prepared] = []
+    # Built and checked (OB 3.0 schema) with a stand-in status entry of the same shape, so that
+    # a row that is refused never takes a status index.
+    stand_in = statuslists.entry(services, 0, 0)
+    built: list[tuple[Screened, LearnerRef, str, dict[str, Any]]] = []
     failed: list[Outcome] = []
-    for row, (list_id, index) in zip(rows, slots, strict=True):
+    for row in rows:
         credential_id = str(uuid.uuid4())
         learner = learners[row.request.recipient.email]
-        entry = statuslists.entry(services, list_id, index)
         try:
             document = build_credential(
-                services, issuer, row.achievement, row.request, learner, entry, credential_id
+                services, issuer, row.achievement, row.request, learner, stand_in, credential_id
             )
-        except LaurelError as exc:  # its index stays unused: a gap, never a reuse
+        except LaurelError as exc:
             failed.append(_failed(row.number, exc))
             continue
         except Exception as exc:  # a bug or an input validation missed: this row only
             failed.append(_unexpected(row.number, "built", exc))
             continue
+        built.append((row, learner, credential_id, document))
+    slots = statuslists.allocate(session, issuer.id, len(built)) if built else []
+    prepared: list[Prepared] = []
+    for (row, learner, credential_id, document), (list_id, index) in zip(built, slots, strict=True):
+        document["credentialStatus"] = statuslists.entry(services, list_id, index)
         prepared.append(Prepared(row, learner, list_id, index, credential_id, document))
     return prepared, failed
 

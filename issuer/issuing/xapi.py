@@ -6,7 +6,10 @@ once per statement id. An activity maps to an achievement when its id is the ach
 (``{base}/issuers/{slug}/achievements/{key}``) or when the last path segment of its id is the
 achievement key (``https://lms.example.org/courses/emotional-intelligence``). Statements with other
 verbs are accepted and ignored. The whole request is checked first: one malformed statement
-rejects the request (400, with every reason) and nothing is issued.
+rejects the request (400, with every reason) and nothing is issued. Then every statement's
+issuance request is built and validated, and each is issued in a savepoint of its own: a statement
+that cannot be issued (a name too long, an unknown achievement) is reported as an error, its
+changes are rolled back, and no other statement is affected.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from issuer.context import Services
-from issuer.core.errors import BadRequest
+from issuer.core.errors import BadRequest, LaurelError
+from issuer.issuing.issuance import Outcome, Row, issue_rows
 from issuer.models import Achievement, Issuer
 from issuer.schemas import IssueRequest, normalize_email
 
@@ -65,13 +69,65 @@ def _achievement_key(activity: str, keys: set[str], prefix: str) -> str | None:
     return last if last in keys else None
 
 
+def _statement_id(statement: dict[str, Any]) -> str:
+    if statement.get("id"):
+        return str(uuid.UUID(str(statement["id"])))
+    return hashlib.sha256(json.dumps(statement, sort_keys=True).encode()).hexdigest()[:32]
+
+
+_FIELDS = {
+    "recipient.name": "actor.name",
+    "recipient.email": "actor.mbox",
+    "narrative": "object.id",
+}
+
+
+def _request(statement: dict[str, Any], verb: str, key: str, statement_id: str) -> IssueRequest:
+    """The issuance a statement asks for; ``BadRequest`` naming the statement's field."""
+    name = statement["actor"].get("name")
+    try:
+        return IssueRequest.model_validate(
+            {
+                "recipient": {
+                    "email": statement["actor"]["mbox"].removeprefix("mailto:"),
+                    **({"name": name} if isinstance(name, str) and name else {}),
+                },
+                "achievement": key,
+                "narrative": f"{verb.capitalize()} {statement['object']['id']} (xAPI "
+                f"statement {statement_id}).",
+            }
+        )
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise BadRequest(f"{_FIELDS.get(field, field)}: {message}") from None
+
+
+def _issue_alone(
+    session: Session, services: Services, issuer: Issuer, row: Row, actor: str
+) -> Outcome:
+    """One statement's issuance in a savepoint of its own: if it fails, what it changed is
+    rolled back and the error reported; the statements before and after are untouched."""
+    savepoint = session.begin_nested()
+    try:
+        [outcome] = issue_rows(session, services, issuer, [row], actor)
+    except LaurelError as exc:
+        savepoint.rollback()
+        return Outcome(row[0], "error", error=exc)
+    if outcome.error is None:
+        savepoint.commit()
+    else:
+        savepoint.rollback()
+    return outcome
+
+
 def receive(
     session: Session, services: Services, slug: str, body: Any, actor: str
 ) -> dict[str, Any]:
-    """Issue the badges the statements award, all through the one issuing path in the caller's
+    """Issue the badges the statements award, each through the one issuing path in the caller's
     unit of work (the idempotency key ``xapi:{statement id}`` makes a statement award once)."""
     from issuer.institutes.issuers import get_issuer
-    from issuer.issuing.issuance import Row, issue_rows
 
     statements = body if isinstance(body, list) else [body]
     if not statements or len(statements) > MAX_STATEMENTS:
@@ -85,10 +141,7 @@ def receive(
     report: list[dict[str, Any]] = []
     rows: list[Row] = []
     for number, statement in enumerate(statements):
-        statement_id = str(
-            statement.get("id")
-            or hashlib.sha256(json.dumps(statement, sort_keys=True).encode()).hexdigest()[:32]
-        )
+        statement_id = _statement_id(statement)
         entry: dict[str, Any] = {"statement": statement_id}
         report.append(entry)
         verb = AWARDING_VERBS.get(statement["verb"]["id"])
@@ -101,24 +154,13 @@ def receive(
                 else "the activity maps to none of the issuer's achievements",
             )
             continue
-        name = statement["actor"].get("name")
         try:
-            request = IssueRequest.model_validate(
-                {
-                    "recipient": {
-                        "email": statement["actor"]["mbox"].removeprefix("mailto:"),
-                        **({"name": name} if isinstance(name, str) and name else {}),
-                    },
-                    "achievement": key,
-                    "narrative": f"{verb.capitalize()} {statement['object']['id']} (xAPI "
-                    f"statement {statement_id}).",
-                }
-            )
-        except ValidationError as exc:
-            entry.update(status="error", error=exc.errors()[0]["msg"])
+            request = _request(statement, verb, key, statement_id)
+        except BadRequest as exc:
+            entry.update(status="error", error=exc.detail)
             continue
         rows.append((number, request, f"xapi:{statement_id}"))
-    for outcome in issue_rows(session, services, issuer, rows, actor):
-        result = outcome.report()
-        report[outcome.number].update({k: v for k, v in result.items() if k != "row"})
+    for row in rows:
+        result = _issue_alone(session, services, issuer, row, actor).report()
+        report[row[0]].update({k: v for k, v in result.items() if k != "row"})
     return {"statements": report}

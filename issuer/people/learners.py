@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from issuer.core.errors import Conflict
 from issuer.models import Learner, LearnerEmail
@@ -103,6 +103,27 @@ def _create(
         email: LearnerRef(by_subject[row["subject_id"]], str(row["subject_id"]), wanted[email].did)
         for email, row in zip(emails, values, strict=True)
     }
+
+
+def taken_dids(session: Session, wanted: Mapping[str, NewLearner]) -> dict[str, str]:
+    """Emails not seen before whose request names a DID that is another learner's (or that
+    another new email in ``wanted`` names too), each with the reason: such a learner cannot be
+    created (a DID is one learner's subject id)."""
+    new_dids = {email: w.did for email, w in wanted.items() if w.did is not None}
+    if not new_dids:
+        return {}
+    unseen = {e: d for e, d in new_dids.items() if e not in _known(session, sorted(new_dids))}
+    held = set(
+        session.exec(
+            select(Learner.subject_id).where(col(Learner.subject_id).in_(set(unseen.values())))
+        )
+    )
+    refused: dict[str, str] = {}
+    first: dict[str, str] = {}
+    for email, did in sorted(unseen.items()):
+        if did in held or first.setdefault(did, email) != email:
+            refused[email] = f"the DID {did} is another learner's subject id"
+    return refused
 
 
 def _one(session: Session, email: str, new: NewLearner) -> LearnerRef:

@@ -74,8 +74,10 @@ def program_progress(
 def hours(
     session: Session, issuer: Issuer, year: int, required: float = DEFAULT_ANNUAL_HOURS
 ) -> list[dict[str, Any]]:
-    """Hours earned per learner in ``year`` against ``required``."""
-    start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    """Hours earned per learner in ``year`` (1900–9999, as credentials' dates) against
+    ``required``."""
+    if not 1900 <= year <= 9999:
+        raise BadRequest("the year lies between 1900 and 9999")
     now = datetime.now(UTC)
     totals: dict[int, float] = {}
     rows = session.exec(
@@ -86,8 +88,7 @@ def hours(
         )
     )
     for credential in rows:
-        valid_from = parse_time(str(credential.document["validFrom"]))
-        if not start <= valid_from < end:
+        if parse_time(str(credential.document["validFrom"])).year != year:
             continue
         earned = credential.document["credentialSubject"].get("creditsEarned") or 0
         totals[credential.learner_id] = totals.get(credential.learner_id, 0.0) + float(earned)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session
 
 from issuer.models import Issuer
-from issuer.schemas import TeamRequest, TeamSkill, normalize_email
+from issuer.schemas import TeamRequest, TeamSkill
 from issuer.skills.cloud import learner_emails, profiles
 from issuer.skills.teams import smallest_team
 
@@ -17,7 +17,7 @@ def form(session: Session, issuer: Issuer, request: TeamRequest) -> dict[str, An
     codes = [w.code for w in wanted]
     people = profiles(session, issuer, codes=codes)
     emails = learner_emails(session, people)
-    excluded = {normalize_email(e) for e in request.exclude if "@" in e}
+    excluded = set(request.exclude)  # normalised by TeamRequest
     abilities: dict[int, frozenset[str]] = {}
     for learner, skills in people.items():
         if emails.get(learner) in excluded:

@@ -9,7 +9,9 @@ with type weights Course/Badge 1, MicroCredential 1.25, Certificate 1.5, Certifi
 (other types 1); hours add with diminishing returns; the recency half-life is two years. Each row
 stores ``base × 2^(t_issued / half-life)`` (t in days from 2000-01-01), so that a sum of those
 times ``decay(now) = 2^(−t_now / half-life)`` is exactly the sum of ``base × 0.5^(age /
-half-life)``: the database adds weights without date arithmetic.
+half-life)``: the database adds weights without date arithmetic. The exponent is held within
+±``MAX_HALVINGS`` so that no date, however far (the API admits 1900–9999), overflows a float or a
+sum of them; a credential counts only from its ``validFrom`` on.
 
 A skill is identified by (framework, code): alignments to Laurel's own frameworks carry the
 framework id in their ``targetUrl`` (``…/frameworks/{id}/{code}``); any other alignment is kept
@@ -29,9 +31,9 @@ from issuer.models import CredentialSkill
 from issuer.models.base import aware, parse_time, table_of
 
 HALF_LIFE_DAYS = 730
-
-
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_HALVINGS = 600.0
+"""±1,200 years around 2000: 2^600 × any sum of weights stays far below a float's 2^1024."""
 
 
 TYPE_WEIGHTS = {
@@ -68,7 +70,8 @@ def recency(issued: datetime, now: datetime) -> float:
 
 def _halvings(moment: datetime) -> float:
     moment = aware(moment)
-    return (moment - EPOCH).total_seconds() / 86400 / HALF_LIFE_DAYS
+    halvings = (moment - EPOCH).total_seconds() / 86400 / HALF_LIFE_DAYS
+    return max(-MAX_HALVINGS, min(MAX_HALVINGS, halvings))
 
 
 def scaled_weight(base: float, issued: datetime) -> float:

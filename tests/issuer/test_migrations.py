@@ -48,8 +48,8 @@ def test_processes_starting_at_once_migrate_one_schema_once(database_url: str) -
     engine = make_engine(database_url)
     with engine.connect() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-        context = MigrationContext.configure(connection, opts={"include_name": laurels})
-        differences = compare_metadata(context, SQLModel.metadata)
+        comparing = MigrationContext.configure(connection, opts={"include_name": laurels})
+        differences = compare_metadata(comparing, SQLModel.metadata)
     engine.dispose()
     assert [row[0] for row in versions] == [_head()]
     assert differences == []

@@ -1,5 +1,6 @@
-"""A real server for reliability tests: uvicorn on a free port, in a thread of the test process,
-on a PostgreSQL schema of its own."""
+"""Fixtures of the reliability suite: the service fixtures of tests/issuer (``services``,
+``client``), and a real server (uvicorn on a free port, in a thread of the test process, on a
+PostgreSQL schema of its own)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ from issuer.context import Services
 from issuer.core.db import make_engine
 from issuer.core.settings import Settings
 from tests.conftest import POSTGRES
+from tests.issuer.conftest import client, services
 from tests.web.conftest import free_port
+
+__all__ = ["Live", "client", "live_postgres", "services"]
 
 
 @dataclass
