@@ -22,6 +22,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn, TypeVar
 
+import anyio
 from fastapi import BackgroundTasks, Depends, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
@@ -96,18 +97,27 @@ class Slots:
 SLOTS = "laurel.database_slots"
 
 
+@asynccontextmanager
 async def _work(
     services: Services, background: BackgroundTasks, *, write: bool
 ) -> AsyncIterator[Session]:
+    """One unit of work for a request, holding a database slot. A context manager, entered with
+    ``async with`` by the dependencies below, so that an error in the route reaches it at once:
+    delegating with ``async for`` left the generator suspended on an error, holding its
+    connection and slot until the garbage collector found it."""
     async with Slots.of(services).held():
         unit = unit_of_work(services.engine, write=write)
         db = unit.__enter__()  # no I/O yet: the connection is taken at the first query
         try:
             yield db
         except BaseException as exc:
-            await run_in_threadpool(unit.__exit__, type(exc), exc, exc.__traceback__)
+            # Shielded: a cancelled request (the client went away) must still roll back and
+            # give its connection back, or the connection leaks.
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(unit.__exit__, type(exc), exc, exc.__traceback__)
             raise
-        await run_in_threadpool(unit.__exit__, None, None, None)
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(unit.__exit__, None, None, None)
     if emitted(db):
         background.add_task(dispatch_effects, services)
 
@@ -122,21 +132,21 @@ async def in_unit(services: Services, action: Callable[..., T], *arguments: Any)
 async def session(
     request: Request, services: ServicesDep, background: BackgroundTasks
 ) -> AsyncIterator[Session]:
-    async for db in _work(services, background, write=request.method not in READ_ONLY):
+    async with _work(services, background, write=request.method not in READ_ONLY) as db:
         yield db
 
 
 async def write_session(
     services: ServicesDep, background: BackgroundTasks
 ) -> AsyncIterator[Session]:
-    async for db in _work(services, background, write=True):
+    async with _work(services, background, write=True) as db:
         yield db
 
 
 async def read_session(
     services: ServicesDep, background: BackgroundTasks
 ) -> AsyncIterator[Session]:
-    async for db in _work(services, background, write=False):
+    async with _work(services, background, write=False) as db:
         yield db
 
 

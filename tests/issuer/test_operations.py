@@ -76,7 +76,8 @@ def test_each_client_has_a_verification_allowance(client: TestClient, services: 
     assert answers[3].status_code == 429
     assert answers[3].headers["content-type"] == "application/problem+json"
     assert 1 <= int(answers[3].headers["Retry-After"]) <= 60
-    page = post_verify(client, data={"pasted": "{}"})
+    browser = TestClient(client.app, base_url=services.settings.base_url)  # https: its cookies
+    page = post_verify(browser, data={"pasted": "{}"})
     assert page.status_code == 429 and "Retry-After" in page.headers
     text = client.get("/metrics").text
     assert _metric(text, "laurel_turned_away_total", area="verify", reason="rate_limited") >= 2
@@ -96,3 +97,42 @@ def test_verification_is_refused_with_503_when_every_slot_is_busy(
     assert client.post("/api/v1/verify", content=b"{}").status_code == 200
     text = client.get("/metrics").text
     assert _metric(text, "laurel_turned_away_total", area="verify", reason="busy") >= 1
+
+
+def test_verification_over_the_limits_is_refused_with_a_4xx(client: TestClient) -> None:
+    """Work per request is bounded: a credential over the verifier's limits is a client error,
+    named as such, not a 200 report."""
+    bomb = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:1",
+        "credentialSubject": {"id": "did:example:2"},
+        "evidence": [{"id": f"_:b{n}"} for n in range(6000)],
+    }
+    refused = client.post("/api/v1/verify", json=bomb)
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "blank nodes" in refused.json()["detail"]
+    assert client.post("/api/v1/verify", json={"not": "a credential"}).status_code == 200
+
+
+def test_a_failed_request_gives_its_connection_back_at_once(
+    client: TestClient, services: Services
+) -> None:
+    """An error raised in a route or its dependencies (bad key, unknown issuer, a conflict)
+    rolls back and returns the request's connection and database slot before the answer, not
+    whenever the garbage collector finds the abandoned unit of work."""
+    import gc
+
+    headers = make_issuer(services, client, "hrd")
+    gc.disable()
+    try:
+        for _ in range(3):
+            assert client.get("/api/v1/issuers/hrd/credentials", headers={}).status_code == 401
+            assert (
+                client.get("/api/v1/issuers/nowhere/credentials", headers=headers).status_code
+                == 404
+            )
+            assert services.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        gc.enable()
