@@ -3,6 +3,8 @@ default; PostgreSQL is production. Alembic migrations live in ``issuer/migration
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,15 +39,29 @@ def _sqlite_pragmas(engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        _wal(cursor)
+        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get("laurel_write", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _wal(cursor: Any) -> None:
+    """Switch the database to WAL (once: the mode is kept in the file). SQLite answers "database
+    is locked" at once, without waiting, when several processes open a new database together
+    and all ask for the switch; the others wait a little and ask again (up to the busy timeout)."""
+    for attempt in range(600):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 599:
+                raise
+            time.sleep(0.05)
 
 
 def writer(engine: Engine) -> Engine:
@@ -121,7 +137,14 @@ def after_commit(session: Session, action: Callable[[], None]) -> None:
     event.listen(session, "after_commit", lambda _session: action(), once=True)
 
 
+AUDIT_LOCK = 7271  # the advisory-lock space of the audit chain (one lock per schema)
+
+
 def lock_audit_chain(session: Session) -> None:
-    """Serialise appends to the audit chain across processes (SQLite: BEGIN IMMEDIATE does)."""
+    """Serialise appends to the audit chain across processes (SQLite: BEGIN IMMEDIATE does). On
+    PostgreSQL one lock per schema: the chains of two schemas do not wait for each other."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(7271)"))
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(current_schema()))"),
+            {"space": AUDIT_LOCK},
+        )
