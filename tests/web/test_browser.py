@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.web.conftest import Live
 
@@ -98,7 +98,8 @@ def test_dashboard_in_the_browser(live: Live, browser: Browser) -> None:
     assert page.url.endswith("/dashboard")
     assert "HRD Institute" in page.inner_text("header")
     cloud = page.locator("#cloud")
-    page.wait_for_function("document.getElementById('cloud').complete")
+    # expect(), not wait_for_function: that evaluates a string, which the page's CSP forbids
+    expect(cloud).to_have_js_property("complete", True)
     assert page.evaluate("document.getElementById('cloud').naturalWidth") > 0
     assert "Team Building" in (cloud.get_attribute("alt") or "")
     assert "Team Building" in page.locator("#skills-table").inner_text()
@@ -106,6 +107,6 @@ def test_dashboard_in_the_browser(live: Live, browser: Browser) -> None:
     page.select_option("#target", "lead-team-leader")
     page.click("#gap-title ~ form button[type=submit]")
     assert page.locator("#gap-name").inner_text().startswith("LEAD")
-    page.wait_for_function("document.getElementById('gap-chart').complete")
+    expect(page.locator("#gap-chart")).to_have_js_property("complete", True)
     assert page.evaluate("document.getElementById('gap-chart').naturalWidth") > 0
     context.close()
