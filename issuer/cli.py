@@ -64,10 +64,11 @@ app.add_typer(programs_app, name="programs")
 
 
 @contextmanager
-def _services(demo: bool = False) -> Iterator[Any]:
+def _services(demo: bool = False, *, check_keys: bool = True) -> Iterator[Any]:
     """Services from the environment, with a clear message (exit 2) for bad settings, a key
-    passphrase that does not open the keys, or a database that cannot be reached; the database
-    connections are closed afterwards."""
+    passphrase that does not open the keys (unless ``check_keys`` is off: changing the
+    passphrase), or a database that cannot be reached; the database connections are closed
+    afterwards."""
     from pydantic import ValidationError
     from sqlalchemy.exc import DBAPIError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -90,11 +91,13 @@ def _services(demo: bool = False) -> Iterator[Any]:
     services = Services.from_settings(settings)
     try:
         migrate(services.engine)
-        check_key_passphrase(services)
+        if check_keys:
+            try:
+                check_key_passphrase(services)
+            except KeyStoreError as exc:  # at start only: a command's own errors are its own
+                typer.echo(f"laurel: {exc.detail}", err=True)
+                raise typer.Exit(EXIT_COULD_NOT_RUN) from None
         yield services
-    except KeyStoreError as exc:
-        typer.echo(f"laurel: {exc.detail}", err=True)
-        raise typer.Exit(EXIT_COULD_NOT_RUN) from None
     except (DBAPIError, PoolTimeout) as exc:
         if not unavailable(exc):
             raise
@@ -108,12 +111,15 @@ def _services(demo: bool = False) -> Iterator[Any]:
 
 
 @contextmanager
-def _unit(demo: bool = False, *, write: bool = True) -> Iterator[Any]:
+def _unit(demo: bool = False, *, write: bool = True, check_keys: bool = True) -> Iterator[Any]:
     """Services and one unit of work for a command: ``(services, session)``, committed when the
     block ends (then the effects it emitted run)."""
     from issuer.effects import work
 
-    with _services(demo) as services, work(services, write=write) as session:
+    with (
+        _services(demo, check_keys=check_keys) as services,
+        work(services, write=write) as session,
+    ):
         yield services, session
 
 
@@ -287,7 +293,7 @@ def keys_rewrap(
             "The old passphrase", hide_input=True, err=True
         )
     try:
-        with _unit() as (services, db):
+        with _unit(check_keys=old is None) as (services, db):
             if check:
                 weak = weak_keys(db, services.keystore)
                 for row in weak:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Header, Path, Query, Request, Re
 from sqlmodel import Session
 
 from issuer.context import Services
-from issuer.core.errors import BadRequest, UnsupportedMedia
+from issuer.core.errors import BadRequest, LaurelError, PayloadTooLarge, UnsupportedMedia
 from issuer.effects import work
 from issuer.http.deps import (
     AchievementPath,
@@ -436,7 +436,9 @@ def revoke(
     "/verify",
     summary="Verify any OB 3.0 credential (JSON, JWT, PNG or SVG body)",
     description="No API key needed. The body is the credential itself: JSON, a "
-    "compact JWS, or a baked PNG or SVG. The answer lists every check.",
+    "compact JWS, or a baked PNG or SVG. The answer lists every check. A body over the "
+    "verifier's limits (2 MB; the nesting, blank-node and canonicalisation limits of "
+    "docs/verifier.md) is refused before any work: 413 or 422, with the reason.",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -448,7 +450,7 @@ def revoke(
             },
         }
     },
-    responses=responses(400, 413, 503),
+    responses=responses(400, 413, 422, 429, 503),
 )
 async def verify(
     request: Request, services: ServicesDep, _slot: VerificationSlot
@@ -457,6 +459,16 @@ async def verify(
     return await in_unit(services, _verified, services, body)
 
 
+class TooComplexToVerify(LaurelError):
+    status, title = 422, "Too complex to verify"
+
+
 def _verified(services: Services, body: bytes) -> dict[str, Any]:
     with work(services, write=False) as db:
-        return trust.verify(db, services, body).to_dict()
+        report = trust.verify(db, services, body)
+    read = report.check("input")
+    if read is not None and read.code in ("too_large", "too_complex"):
+        # Refused before any work: the request, not the credential, is what is wrong.
+        kind = PayloadTooLarge if read.code == "too_large" else TooComplexToVerify
+        raise kind(read.reason)
+    return report.to_dict()

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from issuer.core import metrics
 from issuer.core.errors import Forbidden, LaurelError
 from issuer.http.deps import ServicesDep
+from issuer.http.problems import responses
 
 router = APIRouter(tags=["operations"])
 LOOPBACK = ("127.0.0.1", "::1", "localhost", "testclient")
@@ -25,7 +26,7 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost", "testclient")
     "`Authorization: Bearer <LAUREL_METRICS_TOKEN>` when that is set; otherwise only "
     "loopback clients may read it.",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}}},
+    responses=responses(403, 503, also={200: {"content": {"text/plain": {}}}}),
 )
 def read_metrics(request: Request, services: ServicesDep) -> Response:
     token = services.settings.metrics_token
@@ -38,7 +39,12 @@ def read_metrics(request: Request, services: ServicesDep) -> Response:
     return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
-@router.get("/healthz", summary="The process answers", response_model=dict[str, str])
+@router.get(
+    "/healthz",
+    summary="The process answers",
+    response_model=dict[str, str],
+    responses=responses(503),
+)
 def healthz() -> dict[str, Any]:
     return {"status": "ok"}
 
@@ -51,7 +57,7 @@ class NotReady(LaurelError):
     "/readyz",
     summary="The process can reach its database",
     response_model=dict[str, str],
-    responses={503: {"description": "The database cannot be reached."}},
+    responses=responses(503),
 )
 def readyz(services: ServicesDep) -> dict[str, Any]:
     try:

@@ -53,7 +53,9 @@ _MEANINGS = {
     413: "The body is over the size limit.",
     415: "The body is not of a media type this accepts.",
     422: "A parameter or field breaks its limits; `errors` lists each.",
-    503: "The database cannot be reached just now; try again after `Retry-After` seconds.",
+    429: "Too many requests from this address; try again after `Retry-After` seconds.",
+    503: "The service is busy or cannot reach its database just now; try again after "
+    "`Retry-After` seconds.",
 }
 
 
@@ -69,7 +71,7 @@ def responses(
             "description": _MEANINGS[status],
             "content": {PROBLEM: {"schema": schema}},
         }
-        if status == 503:
+        if status in (429, 503):
             answer["headers"] = {
                 "Retry-After": {"description": "Seconds", "schema": {"type": "integer"}}
             }

@@ -29,6 +29,8 @@ from issuer.crypto.signing import sign_data_integrity
 from issuer.institutes.issuers import profile, signing_key
 from issuer.models import Credential, Issuer, Learner
 from issuer.models.base import iso, utcnow
+from verifier.errors import InputError
+from verifier.verify import MAX_NESTED_CREDENTIALS
 
 CLR_CONTEXTS = [
     "https://www.w3.org/ns/credentials/v2",
@@ -56,6 +58,11 @@ def build_clr(
         raise BadRequest(
             f"{issuer.name} has no unrevoked credentials for this learner to put in a record"
         )
+    if len(included) > MAX_NESTED_CREDENTIALS:
+        raise BadRequest(
+            f"a record holds at most {MAX_NESTED_CREDENTIALS} credentials (verifiers check no "
+            f"more); this learner has {len(included)} from {issuer.name}: export them in parts"
+        )
     documents = [copy.deepcopy(row.document) for row in included]
     subject: dict[str, Any] = {
         "id": learner.did or learner.subject_id,
@@ -77,7 +84,10 @@ def build_clr(
     }
     key_row = signing_key(session, issuer, "di")
     key = proof_key(services.keystore, key_row)
-    return sign_data_integrity(clr, key, key_row.kid, created=moment)
+    try:
+        return sign_data_integrity(clr, key, key_row.kid, created=moment)
+    except InputError as exc:  # over the canonicaliser's limits: verifiers would refuse it
+        raise BadRequest(f"this record is too large to sign ({exc})") from exc
 
 
 def _current(

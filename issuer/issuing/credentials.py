@@ -49,7 +49,9 @@ def as_jwt(session: Session, services: Services, credential: Credential) -> str:
     issuer = session.get(Issuer, credential.issuer_id)
     assert issuer is not None
     key_row = signing_key(session, issuer, "jwt")
-    credential.jwt = sign_jwt(credential.document, services.keystore.load(key_row), kid=key_row.kid)
+    credential.jwt = sign_jwt(
+        credential.document, services.keystore.load(key_row), kid=key_row.kid, alg=key_row.alg
+    )
     session.add(credential)
     return credential.jwt
 

@@ -159,6 +159,9 @@ CHECK_NAMES: dict[str, tuple[str, str]] = {
 _KOREAN_REASONS: dict[tuple[str, ...], str] = {
     ("input", "passed"): "자격 증명을 읽었습니다.",
     ("input", "failed", "too_large"): "파일이 너무 큽니다.",
+    ("input", "failed", "too_complex"): (
+        "자격 증명이 너무 복잡해서 검증할 수 없습니다(처리 한도를 넘었습니다)."
+    ),
     ("input", "failed", "no_credential_found"): "이미지에 배지 정보가 들어 있지 않습니다.",
     ("input", "failed"): "JSON, VC-JWT, 배지 PNG/SVG 중 어느 것으로도 읽을 수 없습니다.",
     ("input", "unknown"): "주소에서 자격 증명을 가져오지 못했습니다.",

@@ -369,3 +369,18 @@ def test_clr_verifies_in_dcc(
     changed = copy.deepcopy(clr)
     _nested_achievement(changed)
     assert dcc_verify(changed, vms, now=now) == (False, ["Invalid signature."])
+
+
+def test_a_record_over_the_verifiers_limit_is_refused_with_a_reason(
+    client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record with more credentials than verifiers check (MAX_NESTED_CREDENTIALS, here
+    lowered to 2) is not signed: verifiers would leave some unchecked. The learner is told to
+    export in parts."""
+    import issuer.issuing.clr as clr_module
+
+    headers = _issuer(services, client, "hrd")
+    _, ids = _transcript(client, headers, "hrd")
+    monkeypatch.setattr(clr_module, "MAX_NESTED_CREDENTIALS", 2)
+    with pytest.raises(BadRequest, match="at most 2 credentials .* has 3 .* in parts"):
+        _build(services, "hrd", ids)

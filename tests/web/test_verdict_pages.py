@@ -266,6 +266,17 @@ def test_something_that_is_not_a_badge_has_no_details_card(live: Live) -> None:
     assert 'id="details-title"' not in html and 'id="identity"' not in html
 
 
+def test_a_too_complex_credential_is_named_so_in_both_languages(live: Live) -> None:
+    """A credential over the verifier's limits (here 6,000 blank nodes) is refused as input, and
+    the page says why, in the page's language."""
+    bomb = json.loads(university_badge())
+    bomb["evidence"] = [{"id": f"_:b{n}", "type": ["Evidence"]} for n in range(6000)]
+    english = post_verify(live.client, "/verify", data={"pasted": json.dumps(bomb)}).text
+    assert "blank nodes" in english and 'id="details-title"' not in english
+    korean = post_verify(live.client, "/verify?lang=ko", data={"pasted": json.dumps(bomb)}).text
+    assert "너무 복잡해서" in korean
+
+
 def answer(live: Live, **form: Any) -> str:
     return post_verify(live.client, "/verify", **form).text
 
