@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     verify_queue_seconds: float = Field(default=10.0, ge=0)
     verify_rate: str = "60/minute;600/hour"
     """Public verifications per client address (``limits`` notation), then 429."""
+    service_name: str = "Laurel"
+    """This instance's name, as other systems show it (the OB 3.0 API's discovery document)."""
+    terms_url: str | None = None
+    """The operator's terms of service; unset: ``{base_url}/terms``, which says none are set."""
+    privacy_url: str | None = None
+    """The operator's privacy policy; unset: ``{base_url}/privacy``, Laurel's own description of
+    what it keeps."""
     metrics_token: str | None = None
     """Bearer token for ``GET /metrics``; without one, only loopback clients may read it."""
     trust_lists: str = ""
@@ -78,6 +85,10 @@ class Settings(BaseSettings):
                 "with a shorter one: set the new one and run `LAUREL_OLD_KEY_PASSPHRASE=<old> "
                 "laurel keys rewrap --from-old-passphrase`"
             )
+        for name in ("terms_url", "privacy_url"):
+            value = getattr(self, name)
+            if value is not None and not re.fullmatch(r"https?://[^\s<>\"]+", value):
+                raise ValueError(f"LAUREL_{name.upper()} must be an http(s) URL")
         self.base_url = self.base_url.rstrip("/")
         return self
 

@@ -123,6 +123,59 @@ def import_badge(
     )
 
 
+def upsert_badge(
+    session: Session,
+    services: Services,
+    learner_id: int,
+    data: bytes,
+    *,
+    now: datetime | None = None,
+) -> tuple[ImportedCredential, bool]:
+    """The OB 3.0 API's ``upsertCredential``: keep ``data`` (an OB 3.0 credential as JSON or a
+    compact JWS, never a link) in the learner's wallet only if it verifies. Returns the row and
+    whether it was created. A credential equal to a stored one (the same ``id``) replaces it
+    unless the stored one is verified and newer (a later ``validFrom``). Raises ``BadRequest``
+    for anything that does not verify, storing nothing, and ``Conflict`` for a badge this
+    instance issued to the learner (it is in their wallet already)."""
+    now = aware(now) if now else utcnow()
+    label = "The credential"
+    emails = _learner_emails(session, services, learner_id)
+    if not data.strip():
+        raise BadRequest("The body is empty: send an OB 3.0 credential (JSON or a compact JWS).")
+    _check_size(len(data), label)
+    badge = _read(session, services, data, label)
+    if badge.legacy or badge.media_type not in (MEDIA_TYPES["json"], MEDIA_TYPES["jwt"]):
+        raise BadRequest(
+            "Only Open Badges 3.0 credentials, as JSON or a compact JWS, can be stored through "
+            "this API."
+        )
+    _refuse_own(session, services, badge.document, learner_id, emails)
+    fields = _verify(session, services, badge, data, now, label)
+    if fields["verdict"] != VERIFIED:
+        reason = str(fields["report"].get("reason") or fields["verdict"])
+        raise BadRequest(f"{label} does not verify, so it was not stored: {reason}")
+    values = {
+        "original": data,
+        "media_type": badge.media_type,
+        "source_url": None,
+        "legacy": False,
+        "document": badge.document,
+        "credential_id": badge.credential_id,
+        "checked_at": now,
+        **fields,
+    }
+    existing = _find(session, learner_id, badge.credential_id, data)
+    if existing is None:
+        new = ImportedCredential(learner_id=learner_id, created_at=now, **values)
+        row = _insert(session, services, new)
+        return row, row is new  # else a concurrent upsert of the same credential stored it
+    stored_from = maybe_time(existing.document.get("validFrom"))
+    given_from = maybe_time(badge.document.get("validFrom"))
+    if existing.verdict == VERIFIED and stored_from and given_from and stored_from > given_from:
+        return existing, False
+    return _save(session, services, existing, values), False
+
+
 def recheck(
     session: Session,
     services: Services,

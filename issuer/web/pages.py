@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from issuer.artifacts.qrread import MAX_UPLOAD_BYTES, TooLarge, UploadError, read_qr_from_upload
@@ -136,6 +136,35 @@ def certificate(
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{row.id}.pdf"', **NO_STORE},
     )
+
+
+@router.get("/terms", response_class=HTMLResponse)
+def terms(request: Request, services: ServicesDep) -> Response:
+    """This service's terms of service: the operator's (``LAUREL_TERMS_URL``), or a page
+    saying there are none."""
+    return _about(request, services, "terms", services.settings.terms_url)
+
+
+@router.get("/privacy", response_class=HTMLResponse)
+def privacy(request: Request, services: ServicesDep) -> Response:
+    """The operator's privacy policy (``LAUREL_PRIVACY_URL``), or what Laurel keeps."""
+    return _about(request, services, "privacy", services.settings.privacy_url)
+
+
+_ABOUT_TITLES = {
+    ("terms", "en"): "Terms of service",
+    ("terms", "ko"): "이용 약관",
+    ("privacy", "en"): "Privacy",
+    ("privacy", "ko"): "개인정보 처리방침",
+}
+
+
+def _about(request: Request, services: Services, page: str, elsewhere: str | None) -> Response:
+    if elsewhere:
+        return RedirectResponse(elsewhere, status_code=302)
+    heading = _ABOUT_TITLES[(page, language(request))]
+    service = services.settings.service_name
+    return _page(request, "about.html", page=page, heading=heading, service=service)
 
 
 @router.get("/frameworks/{framework}/{code}", response_class=HTMLResponse)

@@ -1,0 +1,160 @@
+"""The Open Badges 3.0 API host's wallet side (issuer/wallet/obapi.py, ``upsert_badge``): what
+``getCredentials`` lists and pages, ``upsertCredential``'s verify-then-store, and the profile.
+The HTTP choreography (OAuth, Imsx errors, headers) is in tests/conformance/test_ob_api.py."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from issuer.context import Services
+from issuer.core.db import migrate
+from issuer.core.errors import BadRequest
+from issuer.wallet import obapi
+from issuer.wallet.imports import upsert_badge
+from tests.issuer.test_imports import EMAIL, NOW, ExternalIssuer, Network, World, as_bytes
+from tests.units import resolve_learner
+
+
+@pytest.fixture(name="world")
+def _world(services: Services) -> World:
+    """A learner's wallet and an external did:key issuer (as in test_imports.py)."""
+    migrate(services.engine)
+    services.network = Network()
+    learner = resolve_learner(services, EMAIL, "Kim Min-jun", None)
+    assert learner.id is not None
+    return World(services, services.network, learner.id, ExternalIssuer())
+
+
+def _upsert(world: World, data: bytes) -> tuple[int, bool]:
+    with Session(world.services.engine) as session:
+        row, created = upsert_badge(session, world.services, world.learner_id, data, now=NOW)
+        session.commit()
+        assert row.id is not None
+        return row.id, created
+
+
+def _held(world: World, since: datetime | None = None) -> list[obapi.Held]:
+    with Session(world.services.engine) as session:
+        return obapi.held(session, world.learner_id, since)
+
+
+def test_a_verified_credential_is_stored_once_and_listed_unchanged(world: World) -> None:
+    signed = world.signed()
+    first, created = _upsert(world, as_bytes(signed))
+    again, created_again = _upsert(world, as_bytes(signed))
+    assert created and not created_again and again == first
+    [item] = _held(world)
+    assert item.credential == signed and item.jws is None
+    assert obapi.page_body([item]) == {"credential": [signed], "compactJwsString": []}
+
+
+def test_a_compact_jws_is_listed_as_sent(world: World) -> None:
+    token = world.issuer.jwt(world.issuer.credential())
+    _, created = _upsert(world, token.encode())
+    assert created
+    [item] = _held(world)
+    assert item.jws == token and item.credential is None
+
+
+def test_what_does_not_verify_is_never_stored(world: World) -> None:
+    tampered = world.signed()
+    tampered["credentialSubject"]["achievement"]["name"] = "Doctor of Medicine"
+    with pytest.raises(BadRequest, match="does not verify, so it was not stored"):
+        _upsert(world, as_bytes(tampered))
+    with pytest.raises(BadRequest, match="empty"):
+        _upsert(world, b"  ")
+    assert world.count() == 0 and _held(world) == []
+
+
+def test_an_equal_credential_replaces_an_older_one_never_a_newer_one(world: World) -> None:
+    older = world.issuer.credential(validFrom="2026-01-10T00:00:00Z")
+    newer = copy.deepcopy(older)
+    newer["validFrom"] = "2026-02-01T00:00:00Z"
+    older_signed, newer_signed = world.issuer.sign(older), world.issuer.sign(newer)
+    _upsert(world, as_bytes(older_signed))
+    _, created = _upsert(world, as_bytes(newer_signed))
+    assert not created
+    assert [item.credential for item in _held(world)] == [newer_signed]
+    _, created = _upsert(world, as_bytes(older_signed))  # older: the newer one stays
+    assert not created
+    assert [item.credential for item in _held(world)] == [newer_signed]
+
+
+def test_since_and_order(world: World) -> None:
+    early = world.issuer.sign(
+        world.issuer.credential(id=f"urn:uuid:{uuid.uuid4()}", validFrom="2026-01-02T00:00:00Z")
+    )
+    late = world.issuer.sign(
+        world.issuer.credential(id=f"urn:uuid:{uuid.uuid4()}", validFrom="2026-02-02T00:00:00Z")
+    )
+    _upsert(world, as_bytes(late))
+    _upsert(world, as_bytes(early))
+    assert [item.credential for item in _held(world)] == [early, late]
+    since = datetime(2026, 2, 1, tzinfo=UTC)
+    assert [item.credential for item in _held(world, since)] == [late]
+    assert _held(world, since + timedelta(days=30)) == []
+
+
+@pytest.mark.parametrize(
+    ("total", "limit", "offset", "expected"),
+    [
+        (5, 2, 0, {"first": 0, "last": 4, "next": 2}),
+        (5, 2, 2, {"first": 0, "last": 4, "next": 4, "prev": 0}),
+        (5, 2, 4, {"first": 0, "last": 4, "prev": 2}),
+        (4, 2, 2, {"first": 0, "last": 2, "prev": 0}),
+        (0, 2, 0, {"first": 0, "last": 0}),
+        (5, 10, 3, {"first": 0, "last": 0, "prev": 0}),
+    ],
+)
+def test_paging_links(total: int, limit: int, offset: int, expected: dict[str, int]) -> None:
+    url = "https://laurel.test/ims/ob/v3p0/credentials"
+    links = dict(obapi.paging_links(url, total, limit, offset))
+    assert links == {rel: f"{url}?limit={limit}&offset={at}" for rel, at in expected.items()}
+
+
+def test_profile_keeps_the_name_and_refuses_the_rest(world: World) -> None:
+    with Session(world.services.engine) as session:
+        current = obapi.profile(session, world.learner_id)
+        assert current["type"] == "Profile" and current["name"] == "Kim Min-jun"
+        assert current["email"] == "kim@example.org"
+        changed = obapi.update_profile(session, world.learner_id, {**current, "name": "Kim M."})
+        assert changed == {**current, "name": "Kim M."}
+        for bad, reason in [
+            ({**current, "phone": "+82 2 0000 0000"}, "does not keep these profile fields: phone"),
+            ({**current, "email": "other@example.org"}, "email cannot be changed here"),
+            ({**current, "id": "urn:uuid:0"}, "id cannot be changed here"),
+            ({**current, "type": "Achievement"}, "type must be Profile"),
+            ({**current, "name": " "}, "name must be"),
+        ]:
+            with pytest.raises(BadRequest, match=reason):
+                obapi.update_profile(session, world.learner_id, bad)
+        assert obapi.profile(session, world.learner_id)["name"] == "Kim M."
+
+
+@pytest.mark.parametrize(
+    ("path", "heading"), [("/terms", "Terms of service"), ("/privacy", "Privacy")]
+)
+def test_terms_and_privacy_pages(client: TestClient, path: str, heading: str) -> None:
+    page = client.get(path)
+    assert page.status_code == 200 and heading in page.text
+    assert "LAUREL_" in page.text
+    korean = client.get(path, params={"lang": "ko"})
+    assert korean.status_code == 200 and ("약관" in korean.text or "개인정보" in korean.text)
+
+
+def test_terms_and_privacy_urls_are_http_links() -> None:
+    from pydantic import ValidationError
+
+    from issuer.core.settings import Settings
+
+    with pytest.raises(ValidationError, match="LAUREL_TERMS_URL must be an http"):
+        Settings(demo=True, terms_url="javascript:alert(1)")
+    assert (
+        Settings(demo=True, privacy_url="https://x.example/p").privacy_url == "https://x.example/p"
+    )
