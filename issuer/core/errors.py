@@ -5,7 +5,9 @@
     LaurelError (500 if it ever escapes: a bug)
     ├── NotFound            404  no such issuer / credential / achievement (or not yours)
     ├── Unauthorized        401  missing or unknown API key
+    │   └── InvalidToken         an OAuth access token missing, unknown, expired or revoked
     ├── Forbidden           403  the key lacks the scope
+    │   └── InsufficientScope    the OAuth access token lacks the scope
     ├── BadRequest          400  malformed input a person can fix
     │   └── InvalidEmail
     ├── Conflict            409  e.g. an idempotency key reused with another request
@@ -25,6 +27,8 @@ class LaurelError(Exception):
     title = "Internal error"
     retry_after: int | None = None
     """Seconds after which trying again may work (the ``Retry-After`` header)."""
+    challenge: str | None = None
+    """The ``WWW-Authenticate`` header to answer with (RFC 6750 bearer token errors)."""
 
     def __init__(self, detail: str, *, retry_after: int | None = None) -> None:
         super().__init__(detail)
@@ -43,6 +47,24 @@ class Unauthorized(LaurelError):
 
 class Forbidden(LaurelError):
     status, title = 403, "Forbidden"
+
+
+class InvalidToken(Unauthorized):
+    """RFC 6750 §3.1 ``invalid_token``."""
+
+    title = "Invalid token"
+    challenge = 'Bearer error="invalid_token"'
+
+
+class InsufficientScope(Forbidden):
+    """RFC 6750 §3.1 ``insufficient_scope``, naming the scope needed."""
+
+    title = "Insufficient scope"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"the access token lacks the scope {scope}")
+        self.scope = scope
+        self.challenge = f'Bearer error="insufficient_scope", scope="{scope}"'
 
 
 class BadRequest(LaurelError):

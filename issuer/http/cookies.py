@@ -76,6 +76,17 @@ def check_origin(request: Request, services: Services) -> None:
             raise Forbidden("this form was sent from another site")
 
 
+def local_path(value: str | None) -> str | None:
+    """``value`` if it is a path on this site (``/…``, not ``//host`` or ``/\\host``, no scheme
+    or host, no control characters), for a ``next`` to return to after sign-in; else ``None``."""
+    if not value or len(value) > 4000 or not value.startswith("/"):
+        return None
+    if value.startswith(("//", "/\\")) or any(ord(c) < 32 or c == "\\" for c in value):
+        return None
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else None
+
+
 def check_form(request: Request, services: Services, sent: str, expected: str | None) -> None:
     """Refuse a form whose CSRF token does not match (``expected``: the session's token, or
     ``None`` for the double-submit cookie)."""

@@ -154,8 +154,10 @@ def install(app: FastAPI, page: PageRenderer | None = None) -> None:
     async def _laurel(request: Request, exc: LaurelError) -> Response:
         if exc.status >= 500:
             log.error("service error: %s", exc.detail)
-        retry = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
-        return answer(request, exc, retry)
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else {}
+        if exc.challenge is not None:
+            headers["WWW-Authenticate"] = exc.challenge
+        return answer(request, exc, headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -46,12 +46,17 @@ DOCS_POLICY = (
 FORM_TARGETS = ("'self'", "https://www.linkedin.com")
 
 
-def page_policy(styles: Iterable[str]) -> str:
-    """The pages' policy, given the CSP sources of their inline ``<style>`` elements."""
+def page_policy(
+    styles: Iterable[str], *, forms: Iterable[str] = (), images: Iterable[str] = ()
+) -> str:
+    """The pages' policy, given the CSP sources of their inline ``<style>`` elements (and, for
+    a page that needs them, further origins its forms may lead to and its images come from)."""
     style = " ".join(styles) or "'none'"
+    image = " ".join(("'self'", *images))
+    targets = " ".join((*FORM_TARGETS, *forms))
     return (
-        f"default-src 'none'; style-src {style}; img-src 'self'; "
-        f"form-action {' '.join(FORM_TARGETS)}; frame-ancestors 'none'; base-uri 'none'; "
+        f"default-src 'none'; style-src {style}; img-src {image}; "
+        f"form-action {targets}; frame-ancestors 'none'; base-uri 'none'; "
         "object-src 'none'"
     )
 

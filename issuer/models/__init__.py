@@ -7,6 +7,7 @@ from issuer.models.effect import PendingEffect
 from issuer.models.issuer import Achievement, Issuer, SigningKey
 from issuer.models.job import BulkJob, BulkJobRow
 from issuer.models.learner import Learner, LearnerEmail
+from issuer.models.oauth import OAuthClient, OAuthCode, OAuthToken
 from issuer.models.skill import CredentialSkill, LearnerGroup
 from issuer.models.statuslist import StatusList
 from issuer.models.wallet import (
@@ -30,6 +31,9 @@ __all__ = [
     "Learner",
     "LearnerEmail",
     "LearnerGroup",
+    "OAuthClient",
+    "OAuthCode",
+    "OAuthToken",
     "PendingEffect",
     "PublicProfile",
     "ShareLink",

@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import and_, delete, func, text, update
 from sqlmodel import Session, col, select
@@ -59,9 +60,11 @@ def request_link(
     purpose: str = SIGN_IN,
     learner_id: int | None = None,
     language: str = "en",
+    next_path: str | None = None,
 ) -> None:
     """Email a one-time link to ``email`` (a sign-in link, or one proving an added email). The
-    email goes once the unit of work commits (a link that was not stored is never sent)."""
+    email goes once the unit of work commits (a link that was not stored is never sent).
+    ``next_path``: a path on this site the sign-in returns to (checked by the caller)."""
     try:
         email = normalize_email(email)
     except ValueError:
@@ -91,7 +94,7 @@ def request_link(
             expires_at=now + LINK_LIFETIME,
         )
     )
-    after_commit(session, lambda: _send(services, email, token, purpose, language))
+    after_commit(session, lambda: _send(services, email, token, purpose, language, next_path))
 
 
 def _lock_limits(session: Session, *names: str) -> None:
@@ -137,10 +140,19 @@ _TEXTS = {
 }
 
 
-def _send(services: Services, email: str, token: str, purpose: str, language: str) -> None:
+def _send(
+    services: Services,
+    email: str,
+    token: str,
+    purpose: str,
+    language: str,
+    next_path: str | None = None,
+) -> None:
     path = "/wallet/login/" if purpose == SIGN_IN else "/wallet/emails/confirm/"
     subject, body = _TEXTS.get((language, purpose)) or _TEXTS[("en", purpose)]
     link = f"{services.settings.base_url}{path}{token}"
+    if next_path:
+        link += "?" + urlencode({"next": next_path})
     mail.send(services.settings, email, subject, body.format(link=link))
 
 

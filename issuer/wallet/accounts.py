@@ -4,12 +4,12 @@ deleting the account.
 
 Merging: when a signed-in learner proves an email that belongs to another learner record (a
 badge was issued to it before), that record joins theirs — its credentials, skills, groups,
-emails, imports, links and profile — and is removed. Both emails are then verified by the same
-person, which is what "the same person" can mean here.
+emails, imports, links, profile and connected applications — and is removed. Both emails are
+then verified by the same person, which is what "the same person" can mean here.
 
 Deleting: the learner's personal data goes (emails, name, imports, share links, profile,
-sessions, sign-in links); the issuers' records of what they issued stay, tied to a pseudonymous
-learner record that no email leads to any more.
+sessions, sign-in links) and connected applications lose their access; the issuers' records of
+what they issued stay, tied to a pseudonymous learner record that no email leads to any more.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ from issuer.models import (
     Learner,
     LearnerEmail,
     LearnerGroup,
+    OAuthCode,
+    OAuthToken,
     PublicProfile,
     ShareLink,
     SignInLink,
@@ -136,7 +138,8 @@ def merge(session: Session, *, into: int, other: int) -> None:
     if twice:  # both had imported the same badge: keep one
         session.execute(delete(ShareLink).where(col(ShareLink.imported_id).in_(twice)))
         session.execute(delete(ImportedCredential).where(col(ImportedCredential.id).in_(twice)))
-    for table in (Credential, CredentialSkill, ImportedCredential, ShareLink):
+    moved = (Credential, CredentialSkill, ImportedCredential, ShareLink, OAuthCode, OAuthToken)
+    for table in moved:
         session.execute(update(table).where(col(table.learner_id) == other).values(learner_id=into))
     session.execute(
         update(LearnerEmail)
@@ -337,6 +340,11 @@ def delete_account(session: Session, learner_id: int) -> None:
         session.execute(delete(table).where(col(table.learner_id) == learner_id))
     session.execute(
         delete(ImportedCredential).where(col(ImportedCredential.learner_id) == learner_id)
+    )
+    session.execute(  # connected applications lose their access
+        update(OAuthToken)
+        .where(col(OAuthToken.learner_id) == learner_id, col(OAuthToken.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
     )
     learner.name = None
     learner.did = None

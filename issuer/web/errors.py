@@ -13,7 +13,9 @@ from issuer.core.errors import LaurelError
 from issuer.http.sessions import SignInRequired
 
 _FILE = re.compile(r"\.[a-z]+$")  # a picture or a download: answered with 401, not a redirect
-_PAGES = re.compile(r"^/(wallet(/.*)?|dashboard(/.*)?|verify|p/[^/]+|s/[^/]+|v/[^/]+)$")
+_PAGES = re.compile(
+    r"^/(wallet(/.*)?|dashboard(/.*)?|verify|oauth/authorize|p/[^/]+|s/[^/]+|v/[^/]+)$"
+)
 
 
 def error_page(request: Request, exc: LaurelError) -> Response | None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
@@ -24,6 +24,7 @@ from issuer.http.cookies import (
     clear_cookie,
     client_address,
     language,
+    local_path,
     set_cookie,
 )
 from issuer.http.deps import ServicesDep, SessionDep, WriteSessionDep
@@ -60,11 +61,22 @@ def _login_form(
     )
 
 
+NextQuery = Annotated[str | None, Query(alias="next", max_length=4000)]
+"""Where to go after signing in: a path on this site (``local_path``), e.g. an OAuth
+authorization request waiting for the learner."""
+
+
+def _with_next(path: str, next_path: str | None) -> str:
+    return f"{path}?{urlencode({'next': next_path})}" if next_path else path
+
+
 @router.get("/wallet/login")
-def login_form(request: Request, services: ServicesDep, signed: MaybeLearner) -> Response:
+def login_form(
+    request: Request, services: ServicesDep, signed: MaybeLearner, next: NextQuery = None
+) -> Response:
     if signed is not None:
-        return RedirectResponse("/wallet", status_code=303)
-    return _login_form(request, services)
+        return RedirectResponse(local_path(next) or "/wallet", status_code=303)
+    return _login_form(request, services, next=local_path(next))
 
 
 @router.post("/wallet/login")
@@ -74,40 +86,54 @@ def ask_for_link(
     db: SessionDep,
     email: Annotated[str, Form(max_length=320)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
+    back = local_path(next)
     try:
         check_form(request, services, csrf, None)
         signin.request_link(
-            db, services, email, client_address(request), language=language(request)
+            db,
+            services,
+            email,
+            client_address(request),
+            language=language(request),
+            next_path=back,
         )
     except LaurelError as exc:
-        return _login_form(request, services, exc.status, error=exc.detail, email=email)
+        return _login_form(request, services, exc.status, error=exc.detail, email=email, next=back)
     return page(request, services, "wallet_check.html", email=email.strip().lower())
 
 
 @router.get("/wallet/login/{token}")
-def continue_form(token: str, request: Request, services: ServicesDep, db: SessionDep) -> Response:
+def continue_form(
+    token: str, request: Request, services: ServicesDep, db: SessionDep, next: NextQuery = None
+) -> Response:
     signin.check_usable(db, token, signin.SIGN_IN)
     return form_before_sign_in(
         request,
         services,
         "wallet_continue.html",
         home="/wallet",
-        action=f"/wallet/login/{quote(token)}",
+        action=_with_next(f"/wallet/login/{quote(token)}", local_path(next)),
         title_key="continue_sign_in",
     )
 
 
 @router.post("/wallet/login/{token}")
 def use_link(
-    token: str, request: Request, services: ServicesDep, db: SessionDep, _: PublicForm
+    token: str,
+    request: Request,
+    services: ServicesDep,
+    db: SessionDep,
+    _: PublicForm,
+    next: NextQuery = None,
 ) -> Response:
     link = signin.redeem(db, token, signin.SIGN_IN)
     learner = signin.sign_in(db, link.email)
     assert learner.id is not None
     signin.end_session(db, request.cookies.get(LEARNER_COOKIE))  # no session fixation
     started = signin.start_session(db, learner_id=learner.id)
-    response = RedirectResponse("/wallet", status_code=303)
+    response = RedirectResponse(local_path(next) or "/wallet", status_code=303)
     set_cookie(response, services, LEARNER_COOKIE, started.token, started.lifetime)
     return response
 

@@ -1,0 +1,62 @@
+"""The OAuth 2.0 authorization server's machine endpoints: RFC 8414 metadata, RFC 7591 dynamic
+registration, the token endpoint (authorization code with PKCE, refresh) and RFC 7009
+revocation. Their errors are the standards' JSON (``{"error": …}``), not problem+json. The
+authorize endpoint, a page for the learner, is in ``issuer.web.oauth``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from issuer.http.deps import ServicesDep, SessionDep
+from issuer.http.oauth import read_form, read_json, server
+from issuer.oauth.server import REGISTER, REVOKE, TOKEN, metadata
+
+router = APIRouter(tags=["oauth"])
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "An RFC 6749 / RFC 7591 error: `{error, error_description}`."},
+    401: {"description": "`invalid_client`: no or wrong HTTP Basic client credentials."},
+}
+
+
+@router.get("/.well-known/oauth-authorization-server")
+def authorization_server_metadata(services: ServicesDep) -> JSONResponse:
+    """RFC 8414 metadata: the endpoints, the OB 3.0 scopes, PKCE `S256`."""
+    return JSONResponse(
+        metadata(services.settings.base_url), headers={"Cache-Control": "public, max-age=3600"}
+    )
+
+
+@router.post(REGISTER, status_code=201, responses=_ERRORS)
+async def register(request: Request, services: ServicesDep, db: SessionDep) -> Response:
+    """RFC 7591 dynamic client registration with the OB 3.0 rules: answers 201 with the
+    registered metadata and `client_id`, `client_secret`, `client_id_issued_at`,
+    `client_secret_expires_at`."""
+    sent = await read_json(request, services)
+    answer: Response = await run_in_threadpool(
+        server(db, services).create_endpoint_response, "client_registration", sent
+    )
+    return answer
+
+
+@router.post(TOKEN, responses=_ERRORS)
+async def token(request: Request, services: ServicesDep, db: SessionDep) -> Response:
+    """The token endpoint (form body, HTTP Basic client authentication): `authorization_code`
+    with the PKCE `code_verifier`, and `refresh_token` (the refresh token rotates)."""
+    sent = await read_form(request, services)
+    answer: Response = await run_in_threadpool(server(db, services).create_token_response, sent)
+    return answer
+
+
+@router.post(REVOKE, responses=_ERRORS)
+async def revoke(request: Request, services: ServicesDep, db: SessionDep) -> Response:
+    """RFC 7009 revocation of an access or refresh token (HTTP Basic client authentication);
+    200 for an unknown token too."""
+    sent = await read_form(request, services)
+    answer: Response = await run_in_threadpool(
+        server(db, services).create_endpoint_response, "revocation", sent
+    )
+    return answer
