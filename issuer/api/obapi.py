@@ -31,7 +31,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from issuer.core.errors import BadRequest, LaurelError, UnsupportedMedia
+from issuer.core.errors import BadRequest, Conflict, LaurelError, UnsupportedMedia
 from issuer.core.settings import Settings
 from issuer.http.deps import ServicesDep, WriteSessionDep, parse_json
 from issuer.http.oauth import bearer
@@ -260,7 +260,10 @@ async def upsert_credential(
     if media != "text/plain" and not body.strip().startswith(b"{"):
         raise BadRequest(f"{media} must be a JSON object")
     assert access.learner.id is not None
-    _, created = await run_in_threadpool(upsert_badge, db, services, access.learner.id, body)
+    try:
+        _, created = await run_in_threadpool(upsert_badge, db, services, access.learner.id, body)
+    except Conflict:  # issued here to this learner: in their wallet already, nothing to store
+        created = False
     status = 201 if created else 200
     answer_type = "text/plain" if media == "text/plain" else media
     return Response(body, status_code=status, media_type=answer_type)

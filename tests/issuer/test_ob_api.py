@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
 from issuer.context import Services
+from issuer.http.cookies import LEARNER_COOKIE
 from tests.issuer.conftest import issue_body, make_issuer
 from tests.issuer.test_imports import ExternalIssuer
 from tests.issuer.test_oauth import (
@@ -46,7 +47,7 @@ def token(site: TestClient, mailbox: Inbox, scopes: tuple[str, ...]) -> str:
     answer = register(site, scope=" ".join(ALL))
     assert answer.status_code == 201, answer.text
     client = (answer.json()["client_id"], answer.json()["client_secret"])
-    if "wallet_session" not in str(site.cookies):
+    if LEARNER_COOKIE not in site.cookies:
         sign_in(site, mailbox, EMAIL)
     verifier, challenge = pkce()
     code = code_for(site, client[0], challenge, scope=" ".join(scopes))
@@ -135,6 +136,7 @@ def test_paging_since_and_bad_parameters(
         assert answer.status_code == 201, answer.text
         issued.append(answer.json())
     read = bearer(token(site, mailbox, (READ,)))
+    upsert = bearer(token(site, mailbox, (UPSERT,)))
     seen: list[str] = []
     for offset, rels in [
         (0, {"first", "last", "next"}),
@@ -161,6 +163,8 @@ def test_paging_since_and_bad_parameters(
         imsx(
             site.get(f"{API}/credentials", params=bad, headers=read), 400, "invalid_query_parameter"
         )
+    own = site.post(f"{API}/credentials", json=issued[1], headers=upsert)
+    assert own.status_code == 200 and own.json() == issued[1]
     revoked = site.post(
         f"/api/v1/credentials/{issued[0]['id']}/revoke", json={"reason": "test"}, headers=headers
     )
