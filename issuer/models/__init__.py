@@ -9,6 +9,7 @@ from issuer.models.job import BulkJob, BulkJobRow
 from issuer.models.learner import Learner, LearnerEmail
 from issuer.models.skill import CredentialSkill, LearnerGroup
 from issuer.models.statuslist import StatusList
+from issuer.models.vcapi import VcapiCredential
 from issuer.models.wallet import (
     ImportedCredential,
     PublicProfile,
@@ -36,5 +37,6 @@ __all__ = [
     "SignInLink",
     "SigningKey",
     "StatusList",
+    "VcapiCredential",
     "WebSession",
 ]
