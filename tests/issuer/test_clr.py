@@ -382,5 +382,5 @@ def test_a_record_over_the_verifiers_limit_is_refused_with_a_reason(
     headers = _issuer(services, client, "hrd")
     _, ids = _transcript(client, headers, "hrd")
     monkeypatch.setattr(clr_module, "MAX_NESTED_CREDENTIALS", 2)
-    with pytest.raises(BadRequest, match="at most 2 credentials .* has 3 .* in parts"):
+    with pytest.raises(BadRequest, match=r"at most 2 credentials .* has 3 .* in parts"):
         _build(services, "hrd", ids)
