@@ -4,9 +4,10 @@
 A credential is taken as sent — ``@context`` and ``credentialSubject`` in their order, the
 caller's own ``credentialStatus`` kept — and refused (``BadRequest``, 400) when its data model is
 broken (VCDM 2.0 §4: no subject, an empty one, ids that are not URLs, typed objects without
-``type``, dates that are not ``dateTimeStamp``s) or when JSON-LD processing would drop or
-redefine a term (the verifier's safe-mode expansion, bundled contexts only). The ``issuer`` must
-be this issuer's DID. Then, in the caller's unit of work:
+``type``, dates that are not ``dateTimeStamp``s, related resources without id or digest) or
+when JSON-LD processing would drop or redefine a term (the verifier's safe-mode expansion,
+bundled contexts only). The ``issuer`` must be this issuer's DID. Then, in the caller's unit
+of work:
 
 * a VCDM 2.0 credential with no ``credentialStatus`` gets a ``BitstringStatusListEntry`` from the
   issuer's status lists (``issuer.issuing.statuslists``, the allocation ``/api/v1`` uses), and is
@@ -126,8 +127,24 @@ def screen(credential: Any, issuer_did: str) -> dict[str, Any]:
     for name in TYPED:
         for item in _items(document.get(name)):
             _typed(item, name)
+    _related(document.get("relatedResource"))
     _dates(document, DATES_V1 if contexts[0] == VC_V1 else DATES_V2)
     return document
+
+
+def _related(value: Any) -> None:
+    """VCDM 2.0 §5.3: objects with a unique URL ``id`` and a ``digestSRI`` or
+    ``digestMultibase`` (the digests themselves are not checked: nothing is fetched)."""
+    seen: set[str] = set()
+    for item in _items(value):
+        if not isinstance(item, dict):
+            raise BadRequest("each relatedResource must be an object")
+        _url(item.get("id"), "relatedResource.id")
+        if item["id"] in seen:
+            raise BadRequest(f"relatedResource {item['id']} is listed twice")
+        seen.add(item["id"])
+        if "digestSRI" not in item and "digestMultibase" not in item:
+            raise BadRequest("each relatedResource needs a digestSRI or a digestMultibase")
 
 
 def _url(value: Any, name: str) -> None:

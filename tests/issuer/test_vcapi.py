@@ -146,6 +146,17 @@ def test_own_credential_status_is_kept(
         ({"id": "https ://not-a-url/1"}, "URL"),
         ({"validFrom": "Sat 25 Feb 2023 07:16:31 PM CST"}, "dateTimeStamp"),
         ({"evidence": {}}, "type"),
+        ({"relatedResource": ["https://example.org/a"]}, "object"),
+        ({"relatedResource": [{"id": "https://example.org/a"}]}, "digest"),
+        (
+            {
+                "relatedResource": [
+                    {"id": "https://example.org/a", "digestSRI": "sha384-x"},
+                    {"id": "https://example.org/a", "digestMultibase": "ux"},
+                ]
+            },
+            "twice",
+        ),
     ],
 )
 def test_broken_credentials_are_refused(
