@@ -293,7 +293,10 @@ class _Context:
             run.run(
                 "issuer",
                 lambda: check_binding(
-                    signer[0], issuer, fetcher=self.fetcher, resolve_key=self.resolve_key
+                    _issuers_key(signer, issuer),
+                    issuer,
+                    fetcher=self.fetcher,
+                    resolve_key=self.resolve_key,
                 ),
             )
         else:
@@ -423,20 +426,28 @@ class _Context:
         document: str | None,
         signer: list[ResolvedKey],
     ) -> str:
-        """VC Data Integrity §4.5: every proof of a set must verify, and a ``previousProof``
-        must name a proof of the set."""
+        """VC Data Integrity §4.5: every proof of a set must verify. A proof with
+        ``previousProof`` (a proof chain) must name proofs of the set, and was made over the
+        document with those proofs in it (§4.2, "Add Proof", step 4)."""
         names = {p.get("id") for p in proofs if isinstance(p, dict) and p.get("id")}
         suites = []
         for proof in proofs:
             if not isinstance(proof, dict):
                 raise ProofError("a proof is not a JSON object")
             previous = proof.get("previousProof")
-            for wanted in previous if isinstance(previous, list) else [previous]:
-                if wanted is not None and wanted not in names:
-                    raise ProofError(f"previousProof {wanted!r} names no proof of the credential")
+            wanted = (
+                [] if previous is None else previous if isinstance(previous, list) else [previous]
+            )
+            for name in wanted:
+                if not isinstance(name, str) or name not in names:
+                    raise ProofError(f"previousProof {name!r} names no proof of the credential")
+            canonical = document
+            if wanted:
+                chained = [p for p in proofs if isinstance(p, dict) and p.get("id") in wanted]
+                canonical = canonicalize({**data_integrity.unsigned(credential), "proof": chained})
             signer.append(
                 data_integrity.verify_proof(
-                    credential, proof, self.resolve_key, canonical_document=document
+                    credential, proof, self.resolve_key, canonical_document=canonical
                 )
             )
             suites.append(str(proof.get("cryptosuite") or proof.get("type")))
@@ -507,6 +518,12 @@ class _Context:
             run.add(check, Outcome.UNKNOWN, message, required=False)
         else:
             run.add(check, Outcome.PASSED, f"{len(items)} {noun}(s) verified", required=False)
+
+
+def _issuers_key(signers: list[ResolvedKey], issuer: str | None) -> ResolvedKey:
+    """The key of a verified proof that the issuer controls (others in a proof set may be a
+    witness's), else the first one, for the binding check to explain."""
+    return next((key for key in signers if key.controller == issuer), signers[0])
 
 
 def _as_loaded(endorsement: Any) -> Loaded:
