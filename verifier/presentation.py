@@ -166,7 +166,7 @@ def _credentials(
     if len(items) > MAX_CREDENTIALS:
         raise InputError(f"the presentation holds {len(items)} credentials; at most 32")
     for item in items:
-        credential = item if isinstance(item, (dict, str)) else {}
+        credential = item if isinstance(item, dict) else {}  # never a URL to fetch
         reports.append(
             verify_credential(
                 credential,

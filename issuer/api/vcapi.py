@@ -24,12 +24,39 @@ from issuer.http.deps import (
     issuer_for,
 )
 from issuer.http.gate import VerificationSlot
-from issuer.http.problems import READ, WRITE, responses
+from issuer.http.problems import PROBLEM, WRITE, responses
 from issuer.issuing import vcapi
 from issuer.verification.vcapi import verify_vc, verify_vp
 
 router = APIRouter(prefix="/vc-api", tags=["vc-api"], route_class=StrictJSONRoute)
 JsonBody = Annotated[dict[str, Any], Body()]
+
+
+VERIFICATION_RESULT: dict[str, Any] = {
+    "type": "object",
+    "required": ["verified", "checks", "warnings"],
+    "properties": {
+        "verified": {"type": "boolean"},
+        "checks": {"type": "array", "items": {"type": "string"}},
+        "warnings": {"type": "array", "items": {"type": "object"}},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+_RESULT = {"application/json": {"schema": VERIFICATION_RESULT}}
+VERIFY_ANSWERS = responses(
+    400,
+    413,
+    429,
+    503,
+    also={
+        200: {"description": "Verified: the VerificationResult.", "content": _RESULT},
+        422: {
+            "description": "Not verified: the VerificationResult with its `errors` "
+            "(application/json); or a body that is not a JSON object (problem+json).",
+            "content": {**_RESULT, PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        },
+    },
+)
 
 
 def _actor(key: Any) -> str:
@@ -78,7 +105,7 @@ def _answer(result: dict[str, Any]) -> JSONResponse:
     summary="Verify any VC (VCALM verifyCredential)",
     description="Body `{verifiableCredential, options}`. 200 with the VerificationResult when "
     "verified, 422 with it (and its `errors`) when not.",
-    responses=responses(*READ, 429),
+    responses=VERIFY_ANSWERS,
 )
 def verify_credential(
     body: JsonBody, db: ReadSessionDep, services: ServicesDep, _slot: VerificationSlot
@@ -92,7 +119,7 @@ def verify_credential(
     description="Body `{verifiablePresentation, options: {challenge, domain}}`. With a "
     "challenge the presentation must carry an `authentication` proof with it (and the domain). "
     "200 when verified, 422 with the result when not.",
-    responses=responses(*READ, 429),
+    responses=VERIFY_ANSWERS,
 )
 def verify_presentation(
     body: JsonBody, db: ReadSessionDep, services: ServicesDep, _slot: VerificationSlot

@@ -41,6 +41,8 @@ from issuer.models.base import utcnow
 from verifier.checks import VC_V1, VC_V2, types_of
 from verifier.errors import JsonLdError, TooComplex
 
+MAX_ID = 2000
+"""Characters in a credential's ``id`` (the ``vcapi_credential.credential_id`` column)."""
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 TYPED = ("credentialStatus", "termsOfUse", "evidence", "refreshService", "credentialSchema")
 DATES_V2 = ("validFrom", "validUntil")
@@ -149,7 +151,9 @@ def _related(value: Any) -> None:
 
 def _url(value: Any, name: str) -> None:
     if not isinstance(value, str) or not _URL.match(value):
-        raise BadRequest(f"{name} must be a URL, not {value!r}")
+        raise BadRequest(f"{name} must be a URL, not {value!r}"[:300])
+    if len(value) > MAX_ID:
+        raise BadRequest(f"{name} is longer than {MAX_ID} characters")
 
 
 def _issuer(value: Any, did: str) -> None:

@@ -144,6 +144,7 @@ def test_own_credential_status_is_kept(
         ({"credentialSubject": {}}, "credentialSubject"),
         ({"@context": [EXAMPLES, V2]}, "first item"),
         ({"id": "https ://not-a-url/1"}, "URL"),
+        ({"id": "https://example.org/" + "a" * 2000}, "longer"),
         ({"validFrom": "Sat 25 Feb 2023 07:16:31 PM CST"}, "dateTimeStamp"),
         ({"evidence": {}}, "type"),
         ({"relatedResource": ["https://example.org/a"]}, "object"),
