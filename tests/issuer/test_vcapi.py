@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from issuer.context import Services
 from issuer.crypto import keys
-from tests.issuer.conftest import ClientFetcher
+from tests.issuer.conftest import ClientFetcher, issue_body, make_issuer
 from tests.units import create_api_key, create_issuer
 from verifier import Verdict, verify_credential
 from verifier.proof import data_integrity
@@ -297,3 +297,35 @@ def test_expired_credential_is_not_verified(
     answer = _verify(client, signed)
     assert answer.status_code == 422
     assert any(error["name"] == "validity" for error in answer.json()["errors"])
+
+
+def test_status_of_a_credential_without_id_by_its_entry_id(
+    client: TestClient, issuer: tuple[str, dict[str, str]]
+) -> None:
+    did, headers = issuer
+    sent = _credential(did)
+    del sent["id"]
+    signed = _issue(client, headers, sent).json()["verifiableCredential"]
+    body = {
+        "credentialId": signed["credentialStatus"]["id"],
+        "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"},
+        "status": True,
+    }
+    assert client.post(STATUS, json=body, headers=headers).status_code == 200
+    assert _verify(client, signed).status_code == 422
+
+
+def test_api_v1_credentials_are_revoked_through_the_vc_api(
+    client: TestClient, services: Services
+) -> None:
+    headers = make_issuer(services, client, "hrd")
+    issued = client.post("/api/v1/issuers/hrd/credentials", json=issue_body(), headers=headers)
+    credential_id = issued.json()["id"]
+    body = {
+        "credentialId": credential_id,
+        "credentialStatus": [{"type": "BitstringStatusListCredential", "status": "revoked"}],
+    }
+    answer = client.post("/vc-api/issuers/hrd/credentials/status", json=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+    listed = client.get("/api/v1/issuers/hrd/credentials?status=revoked", headers=headers)
+    assert [item["id"] for item in listed.json()["credentials"]] == [credential_id]
