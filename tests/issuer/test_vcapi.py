@@ -71,6 +71,8 @@ def test_issue_round_trip_keeps_what_was_sent(
     (proof,) = signed["proof"]
     assert proof["cryptosuite"] == "eddsa-rdfc-2022"
     assert proof["verificationMethod"].startswith(did + "#")
+    status_list = client.get(signed["credentialStatus"]["statusListCredential"]).json()
+    assert status_list["issuer"] == did  # a string, as the BSL suite wants
     report = verify_credential(signed, fetcher=fetcher, profile="vc")
     assert report.verdict is Verdict.VERIFIED, report.to_dict()
 

@@ -126,3 +126,22 @@ def test_unsigned_presentation_needs_no_challenge_and_a_vp_type() -> None:
     assert not verify_presentation(unsigned, challenge="abc", fetcher=NO_NETWORK).verified
     assert not verify_presentation({**unsigned, "type": ["X"]}, fetcher=NO_NETWORK).verified
     assert not verify_presentation("not an object", fetcher=NO_NETWORK).verified
+
+
+def test_vcdm11_credential_in_a_vcdm11_presentation() -> None:
+    v1 = "https://www.w3.org/2018/credentials/v1"
+    credential = {
+        "@context": [v1, "https://w3id.org/security/data-integrity/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": did_key(ISSUER),
+        "issuanceDate": "2020-03-16T22:37:26.544Z",
+        "credentialSubject": {"id": "did:example:alice"},
+    }
+    signed = _sign(credential, ISSUER)
+    assert _verify(signed).verified, _verify(signed).to_dict()
+    presentation = {
+        "@context": [v1],
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": [signed],
+    }
+    assert verify_presentation(presentation, fetcher=NO_NETWORK).verified
