@@ -71,6 +71,36 @@ def check_context(credential: Mapping[str, Any]) -> str:
     return "contexts are in order and pinned to bundled copies"
 
 
+def check_vc_context(document: Mapping[str, Any]) -> str:
+    """Context rules of any VC or VP (VCDM 2.0 §4.3, VCDM 1.1 §4.1): an ordered list whose first
+    item is the VCDM base context, then bundled URLs or inline context objects (never fetched)."""
+    contexts = document.get("@context")
+    if isinstance(contexts, str):
+        contexts = [contexts]
+    if not isinstance(contexts, list) or not contexts:
+        raise JsonLdError("the document has no @context")
+    for context in contexts:
+        if isinstance(context, dict):
+            continue
+        if not isinstance(context, str):
+            raise JsonLdError(f"the @context entry {context!r} is neither a URL nor an object")
+        check_context_url(context)
+        if context not in bundled_context_index():
+            raise JsonLdError(f"the context {context} is not one Laurel knows; it is never fetched")
+    if contexts[0] not in (VC_V2, VC_V1):
+        raise JsonLdError(f"the first @context must be {VC_V2} (or {VC_V1})")
+    return "contexts are in order and pinned to bundled copies or given inline"
+
+
+def check_vc_type(document: Mapping[str, Any], base: str = "VerifiableCredential") -> str:
+    """Any VC (or, with ``base``, VP) type: ``base`` must be among the types."""
+    kinds = types_of(document)
+    if base not in kinds:
+        raise NotAnOpenBadge(f"the type does not include {base}")
+    others = [kind for kind in kinds if kind != base]
+    return f"a {others[0]}" if others else f"a {base}"
+
+
 def context_version_note(credential: Mapping[str, Any]) -> str | None:
     """A note when the OB context is older than 3.0.3 (the 1EdTech validator warns too)."""
     contexts = credential.get("@context")
@@ -105,11 +135,22 @@ def parse_datetime(value: Any, name: str) -> datetime:
 
 
 def check_validity(
-    credential: Mapping[str, Any], now: datetime, skew: timedelta, exp: datetime | None = None
+    credential: Mapping[str, Any],
+    now: datetime,
+    skew: timedelta,
+    exp: datetime | None = None,
+    *,
+    start_required: bool = True,
 ) -> str:
+    """The validity window. ``start_required=False`` for any VCDM 2.0 credential, whose
+    ``validFrom`` is optional (an Open Badge always has one)."""
     v1 = is_vcdm1(credential)
     start_name, end_name = ("issuanceDate", "expirationDate") if v1 else ("validFrom", "validUntil")
+    if not start_required and not v1 and credential.get(start_name) is None:
+        return _end_only(credential, now, skew, end_name)
     start = parse_datetime(credential.get(start_name), start_name)
+    if credential.get(end_name) and parse_datetime(credential[end_name], end_name) < start:
+        raise VerifierError(f"{end_name} is before {start_name}")
     if start > now + skew:
         raise NotYetValid(f"it is not valid until {credential[start_name]}")
     end = parse_datetime(credential[end_name], end_name) if credential.get(end_name) else None
@@ -119,6 +160,15 @@ def check_validity(
         raise Expired(f"it expired on {end.isoformat().replace('+00:00', 'Z')}")
     until = f" until {end.isoformat().replace('+00:00', 'Z')}" if end else " with no end date"
     return f"valid from {start.isoformat().replace('+00:00', 'Z')}{until}"
+
+
+def _end_only(credential: Mapping[str, Any], now: datetime, skew: timedelta, name: str) -> str:
+    if not credential.get(name):
+        return "valid with no start or end date"
+    end = parse_datetime(credential[name], name)
+    if end < now - skew:
+        raise Expired(f"it expired on {credential[name]}")
+    return f"valid until {credential[name]}"
 
 
 def _hash_matches(identity_hash: str, identity: str, salt: str) -> bool:

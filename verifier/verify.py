@@ -18,10 +18,13 @@ from typing import Any
 from verifier import rdfc_budget
 from verifier.binding import UnbindableIssuer, check_binding
 from verifier.checks import (
+    OB_TYPES,
     check_context,
     check_recipient,
     check_type,
     check_validity,
+    check_vc_context,
+    check_vc_type,
     context_version_note,
     is_vcdm1,
     types_of,
@@ -157,9 +160,15 @@ def verify_credential(
     max_bytes: int = DEFAULT_MAX_BYTES,
     check_endorsements: bool = True,
     trust: TrustPolicy | None = None,
+    profile: str = "openbadges",
 ) -> Report:
     """Verify a credential given as JSON (dict, str, bytes), a compact JWS, a baked PNG or SVG,
     or a URL. Never raises for bad input: the report says what went wrong.
+
+    ``profile`` is ``"openbadges"`` (an OB 3.0 or CLR 2.0 credential, pinned contexts, the OB
+    schemas) or ``"vc"``: any VCDM 2.0 or 1.1 credential (inline contexts allowed, any type with
+    ``VerifiableCredential``, ``validFrom`` optional, every proof must verify), as the W3C VC-API
+    verifies.
 
     ``fetcher`` performs every network access (default: HTTPS with timeouts and size limits);
     ``resolve_key`` turns a verification method or ``kid`` into a key (default: did:key, did:jwk,
@@ -179,6 +188,7 @@ def verify_credential(
         algorithms=tuple(algorithms),
         skew=clock_skew,
         policy=policy,
+        generic=_generic(profile),
     )
     try:
         loaded = load(source, fetcher=fetcher, max_bytes=max_bytes)
@@ -188,6 +198,12 @@ def verify_credential(
         return _input_failure(Outcome.UNKNOWN, str(exc), _code(exc))
     with rdfc_budget.shared_budget(), fetcher.budget():
         return context.verify(loaded, email, check_endorsements, identity=True)
+
+
+def _generic(profile: str) -> bool:
+    if profile not in ("openbadges", "vc"):
+        raise ValueError(f"profile is 'openbadges' or 'vc', not {profile!r}")
+    return profile == "vc"
 
 
 def _canonical_form(credential: dict[str, Any]) -> str | JsonLdError:
@@ -220,7 +236,9 @@ class _Context:
         algorithms: tuple[str, ...],
         skew: timedelta,
         policy: TrustPolicy = DEFAULT_POLICY,
+        generic: bool = False,
     ) -> None:
+        self.generic = generic
         self.now = now
         self.fetcher = fetcher
         self.resolve_key = resolve_key
@@ -256,7 +274,8 @@ class _Context:
         note = context_version_note(credential)
         if note:
             run.add("context version", Outcome.FAILED, note, required=False)
-        run.run("type", lambda: check_type(credential))
+        kind = check_vc_type if self.generic else check_type
+        run.run("type", lambda: kind(credential))
         run.run(
             "schema",
             lambda: self._schema(credential),
@@ -274,7 +293,10 @@ class _Context:
             run.run(
                 "issuer",
                 lambda: check_binding(
-                    signer[0], issuer, fetcher=self.fetcher, resolve_key=self.resolve_key
+                    _issuers_key(signer, issuer),
+                    issuer,
+                    fetcher=self.fetcher,
+                    resolve_key=self.resolve_key,
                 ),
             )
         else:
@@ -284,7 +306,11 @@ class _Context:
         run.run(
             "validity",
             lambda: check_validity(
-                credential, self.now, self.skew, vcjwt.exp_as_datetime(decoded) if decoded else None
+                credential,
+                self.now,
+                self.skew,
+                vcjwt.exp_as_datetime(decoded) if decoded else None,
+                start_required=not self.generic,
             ),
         )
         if status:
@@ -331,12 +357,14 @@ class _Context:
     def _context(self, credential: dict[str, Any], canonical: list[str | JsonLdError]) -> str:
         """Context rules and JSON-LD processing (which fails on dropped terms), whose outcome
         ``_canonical_form`` found."""
-        reason = check_context(credential)
+        reason = check_vc_context(credential) if self.generic else check_context(credential)
         if isinstance(canonical[0], JsonLdError):
             raise canonical[0]
         return reason
 
     def _schema(self, credential: dict[str, Any]) -> str | None:
+        if self.generic and not any(kind in OB_TYPES for kind in types_of(credential)):
+            return None
         if is_vcdm1(credential):
             raise SchemaUnavailable("a VCDM 1.1 credential: the OB 3.0 schemas describe VCDM 2.0")
         return validate(credential, types_of(credential)) or None
@@ -359,6 +387,8 @@ class _Context:
         document = canonical[0] if canonical else None
         if isinstance(document, JsonLdError):
             raise document  # no signature can be checked over a document with no canonical form
+        if self.generic:
+            return self._all_proofs(credential, proofs, document, signer)
         errors: list[VerifierError] = []
         for proof in proofs:
             if not isinstance(proof, dict):
@@ -388,6 +418,40 @@ class _Context:
             return f"{suite} signature by {proof.get('verificationMethod')} is valid"
         relevant = [e for e in errors if not isinstance(e, UnsupportedProof)] or errors
         raise relevant[0]
+
+    def _all_proofs(
+        self,
+        credential: dict[str, Any],
+        proofs: list[Any],
+        document: str | None,
+        signer: list[ResolvedKey],
+    ) -> str:
+        """VC Data Integrity §4.5: every proof of a set must verify. A proof with
+        ``previousProof`` (a proof chain) must name proofs of the set, and was made over the
+        document with those proofs in it (§4.2, "Add Proof", step 4)."""
+        names = {p.get("id") for p in proofs if isinstance(p, dict) and p.get("id")}
+        suites = []
+        for proof in proofs:
+            if not isinstance(proof, dict):
+                raise ProofError("a proof is not a JSON object")
+            previous = proof.get("previousProof")
+            wanted = (
+                [] if previous is None else previous if isinstance(previous, list) else [previous]
+            )
+            for name in wanted:
+                if not isinstance(name, str) or name not in names:
+                    raise ProofError(f"previousProof {name!r} names no proof of the credential")
+            canonical = document
+            if wanted:
+                chained = [p for p in proofs if isinstance(p, dict) and p.get("id") in wanted]
+                canonical = canonicalize({**data_integrity.unsigned(credential), "proof": chained})
+            signer.append(
+                data_integrity.verify_proof(
+                    credential, proof, self.resolve_key, canonical_document=canonical
+                )
+            )
+            suites.append(str(proof.get("cryptosuite") or proof.get("type")))
+        return f"{len(proofs)} proof(s) valid: {', '.join(suites)}"
 
     def _jwt_proof(self, decoded: vcjwt.DecodedJwt, signer: list[ResolvedKey]) -> str:
         signer.append(
@@ -454,6 +518,12 @@ class _Context:
             run.add(check, Outcome.UNKNOWN, message, required=False)
         else:
             run.add(check, Outcome.PASSED, f"{len(items)} {noun}(s) verified", required=False)
+
+
+def _issuers_key(signers: list[ResolvedKey], issuer: str | None) -> ResolvedKey:
+    """The key of a verified proof that the issuer controls (others in a proof set may be a
+    witness's), else the first one, for the binding check to explain."""
+    return next((key for key in signers if key.controller == issuer), signers[0])
 
 
 def _as_loaded(endorsement: Any) -> Loaded:

@@ -10,6 +10,7 @@ from issuer.models.learner import Learner, LearnerEmail
 from issuer.models.oauth import OAuthClient, OAuthCode, OAuthToken
 from issuer.models.skill import CredentialSkill, LearnerGroup
 from issuer.models.statuslist import StatusList
+from issuer.models.vcapi import VcapiCredential
 from issuer.models.wallet import (
     ImportedCredential,
     PublicProfile,
@@ -40,5 +41,6 @@ __all__ = [
     "SignInLink",
     "SigningKey",
     "StatusList",
+    "VcapiCredential",
     "WebSession",
 ]

@@ -24,6 +24,10 @@ CONTRACT = [
     ("get", "/api/v1/issuers/{slug}/groups"),
     ("put", "/api/v1/issuers/{slug}/groups/{name}"),
     ("delete", "/api/v1/issuers/{slug}/groups/{name}"),
+    ("post", "/vc-api/issuers/{slug}/credentials/issue"),
+    ("post", "/vc-api/issuers/{slug}/credentials/status"),
+    ("post", "/vc-api/credentials/verify"),
+    ("post", "/vc-api/presentations/verify"),
 ]
 
 

@@ -77,15 +77,15 @@ def attach_proof(
     return signed
 
 
-def _check_shape(proof: Mapping[str, Any]) -> None:
+def _check_shape(proof: Mapping[str, Any], purpose: str) -> None:
     kind, suite = proof.get("type"), proof.get("cryptosuite")
     if kind == "DataIntegrityProof":
         if suite != CRYPTOSUITE and suite not in LEGACY_CRYPTOSUITES:
             raise UnsupportedProof(f"cryptosuite {suite!r} is not supported")
     elif kind != LEGACY_PROOF_TYPE:
         raise UnsupportedProof(f"proof type {kind!r} is not supported")
-    if proof.get("proofPurpose") != "assertionMethod":
-        raise ProofError(f"proofPurpose is {proof.get('proofPurpose')!r}, not 'assertionMethod'")
+    if proof.get("proofPurpose") != purpose:
+        raise ProofError(f"proofPurpose is {proof.get('proofPurpose')!r}, not {purpose!r}")
     created = proof.get("created")
     if created is not None:
         try:
@@ -105,12 +105,14 @@ def verify_proof(
     resolve_key: KeyResolver,
     *,
     canonical_document: str | None = None,
+    purpose: str = "assertionMethod",
 ) -> ResolvedKey:
     """Verify one Data Integrity proof over ``document``; return the key that signed it.
+    ``purpose`` is the ``proofPurpose`` expected (``authentication`` for a presentation).
 
     Raises a ``ProofError`` subclass (or a ``KeyResolutionError`` / ``JsonLdError``) on failure.
     """
-    _check_shape(proof)
+    _check_shape(proof, purpose)
     try:
         signature = b58decode(str(proof["proofValue"])[1:])
     except ValueError as exc:
