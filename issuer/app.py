@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.state.services = services
     problems.install(app, page=error_page)
+    obapi.document_imsx(app)
     app.add_middleware(BodyLimit, default=services.settings.max_body_bytes, page=error_page)
     app.add_middleware(SecurityHeaders, styles=style_hashes(), docs=(app.docs_url, app.redoc_url))
     app.add_middleware(RequestMetrics)

@@ -13,16 +13,20 @@ from fastapi.responses import JSONResponse
 
 from issuer.http.deps import ServicesDep, SessionDep
 from issuer.http.oauth import read_form, read_json, server
+from issuer.http.problems import responses
 from issuer.oauth.server import REGISTER, REVOKE, TOKEN, metadata
 
 router = APIRouter(tags=["oauth"])
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "An RFC 6749 / RFC 7591 error: `{error, error_description}`."},
-    401: {"description": "`invalid_client`: no or wrong HTTP Basic client credentials."},
-}
+_ERRORS: dict[int | str, dict[str, Any]] = responses(
+    503,
+    also={
+        400: {"description": "An RFC 6749 / RFC 7591 error: `{error, error_description}`."},
+        401: {"description": "`invalid_client`: no or wrong HTTP Basic client credentials."},
+    },
+)
 
 
-@router.get("/.well-known/oauth-authorization-server")
+@router.get("/.well-known/oauth-authorization-server", responses=responses(503))
 def authorization_server_metadata(services: ServicesDep) -> JSONResponse:
     """RFC 8414 metadata: the endpoints, the OB 3.0 scopes, PKCE `S256`."""
     return JSONResponse(

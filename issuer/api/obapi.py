@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -95,6 +95,47 @@ def _from_laurel(exc: LaurelError) -> JSONResponse:
         headers["WWW-Authenticate"] = challenge
     minor = _MINOR.get(exc.status, "internal_server_error")
     return imsx(exc.status, minor, exc.detail, headers or None)
+
+
+IMSX_SCHEMA: dict[str, Any] = {"$ref": "#/components/schemas/Imsx_StatusInfo"}
+_IMSX_MEANINGS = {
+    304: "Not modified (`If-None-Match`).",
+    400: "`invalid_query_parameter` (limit, offset, since) or `invalid_data` (the body).",
+    401: "`unauthorizedrequest`: no access token, or an unknown, expired or revoked one.",
+    403: "`forbidden`: the access token lacks this operation's scope.",
+    415: "`not_acceptable`: the body is not of a media type this accepts.",
+    503: "`server_busy`: try again after `Retry-After` seconds.",
+}
+
+
+def imsx_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``Imsx_StatusInfo`` answers an operation may give (OpenAPI ``responses=``)."""
+    answers: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        answers[status] = {
+            "description": _IMSX_MEANINGS[status],
+            "content": {"application/json": {"schema": IMSX_SCHEMA}},
+        }
+    return answers
+
+
+PROTECTED = (400, 401, 403, 503)
+
+
+def document_imsx(app: FastAPI) -> None:
+    """Add 1EdTech's ``Imsx_StatusInfo`` schemas (from the official file) to the app's OpenAPI
+    description, which the OB API's answers refer to."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = build()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for name, schema in _official()["components"]["schemas"].items():
+            if name.startswith("Imsx_"):
+                schemas.setdefault(name, copy.deepcopy(schema))
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend it
 
 
 class ImsxRoute(APIRoute):
@@ -171,6 +212,7 @@ def discovery_document(settings: Settings) -> dict[str, Any]:
 
 @router.get(
     "/discovery",
+    responses={**imsx_responses(503), 304: {"description": _IMSX_MEANINGS[304]}},
     summary="getServiceDescription: this host's Service Description Document",
     description="Unauthenticated. The official OB 3.0 OpenAPI file with this server's URL, "
     "terms, privacy policy and OAuth 2.0 endpoints. Cacheable for an hour (`ETag`).",
@@ -196,6 +238,7 @@ DEFAULT_LIMIT = 100
 
 @router.get(
     "/credentials",
+    responses=imsx_responses(*PROTECTED),
     summary="getCredentials: the learner's verifiable credentials",
     description="Scope `credential.readonly`. Credentials issued here to the learner (not "
     "revoked) and those kept in their wallet that verified, oldest first. Paging with `limit` "
@@ -225,6 +268,10 @@ def get_credentials(
 
 @router.post(
     "/credentials",
+    responses={
+        **imsx_responses(*PROTECTED, 415),
+        200: {"description": "Replaced an equal credential (or kept a newer one)."},
+    },
     summary="upsertCredential: keep a credential in the learner's wallet",
     description="Scope `credential.upsert`. The body is an OB 3.0 credential: JSON "
     "(`application/json` or `application/vc+ld+json`) or a compact JWS (`text/plain`). It is "
@@ -285,6 +332,7 @@ async def _body(request: Request) -> bytes:
 
 @router.get(
     "/profile",
+    responses=imsx_responses(*PROTECTED),
     summary="getProfile: the learner's profile",
     description="Scope `profile.readonly`.",
 )
@@ -297,6 +345,7 @@ def get_profile(
 
 @router.put(
     "/profile",
+    responses=imsx_responses(*PROTECTED, 415),
     summary="putProfile: change the learner's profile",
     description="Scope `profile.update`. The whole Profile; Laurel keeps the name. A field it "
     "does not keep, or a change to the id or email, is 400 `invalid_data`.",

@@ -445,6 +445,17 @@ def test_the_openapi_description_declares_problems_and_resolves(client: TestClie
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
             answers = operation["responses"]
+            if path.startswith("/ims/ob/v3p0/"):  # the OB 3.0 API answers Imsx_StatusInfo
+                imsx = {
+                    code
+                    for code, a in answers.items()
+                    if a.get("content", {}).get("application/json", {}).get("schema")
+                    == {"$ref": "#/components/schemas/Imsx_StatusInfo"}
+                }
+                assert "503" in imsx, (method, path)
+                if path != "/ims/ob/v3p0/discovery":
+                    assert {"400", "401", "403"} <= imsx, (method, path)
+                continue
             problems = {code for code, a in answers.items() if PROBLEM in a.get("content", {})}
             assert "503" in problems, (method, path)
             if any(p["name"] == "authorization" for p in operation.get("parameters", [])):
