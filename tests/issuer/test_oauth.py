@@ -496,6 +496,8 @@ def test_registration_refuses_what_the_profile_forbids(
 
 
 def test_registration_needs_a_json_object(site: TestClient) -> None:
+    huge = register(site, client_name="x" * 70_000)
+    assert huge.status_code == 413
     for body in (b"[]", b"not json", b'"text"'):
         answer = site.post(
             "/oauth/register", content=body, headers={"Content-Type": "application/json"}
