@@ -22,7 +22,7 @@ from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from fastapi import Depends
 from fastapi.testclient import TestClient
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from issuer.app import create_app
 from issuer.context import Services
@@ -703,3 +703,33 @@ def _flow(live: Live, meta: dict[str, Any], oauth: Any, app: str) -> None:
     )
     assert revoked.status_code == 200
     assert not is_live(live.services, fresh["access_token"])
+
+
+def test_purge_removes_what_expired_or_was_revoked_long_ago(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    from issuer.oauth.tokens import purge
+
+    credentials = registered(site)
+    sign_in(site, mailbox, "han@example.org")
+    kept: list[dict[str, Any]] = []
+    gone: list[dict[str, Any]] = []
+    for bucket in (kept, gone):
+        verifier, challenge = pkce()
+        answer = exchange(site, credentials, code_for(site, credentials[0], challenge), verifier)
+        bucket.append(answer.json())
+    site.post("/oauth/revoke", data={"token": gone[0]["access_token"]}, auth=credentials)
+    long_ago = utcnow() - timedelta(days=2)
+    with Session(mail_services.engine) as db:
+        db.execute(update(OAuthCode).values(expires_at=long_ago))
+        revoked = col(OAuthToken.revoked_at).is_not(None)
+        db.execute(update(OAuthToken).where(revoked).values(revoked_at=long_ago))
+        db.commit()
+    with unit_of_work(mail_services.engine) as db:
+        assert purge(db) == 2  # the revoked token and its code
+    with Session(mail_services.engine) as db:
+        assert len(db.exec(select(OAuthToken)).all()) == 1
+        assert len(db.exec(select(OAuthCode)).all()) == 1  # the live token's code stays
+    assert is_live(mail_services, kept[0]["access_token"])
+    with unit_of_work(mail_services.engine) as db:
+        assert purge(db) == 0
