@@ -287,6 +287,10 @@ def test_metadata_registration_consent_token_refresh_and_revocation(
         auth=credentials,
     )
     assert unknown.status_code == 200
+    odd_hint = site.post(
+        "/oauth/revoke", data={"token": "x", "token_type_hint": "id_token"}, auth=credentials
+    )
+    assert odd_hint.status_code == 400 and odd_hint.json()["error"] == "unsupported_token_type"
     anonymous = site.post("/oauth/revoke", data={"token": latest["access_token"]})
     assert anonymous.status_code == 401 and anonymous.json()["error"] == "invalid_client"
     assert "No application is connected" in site.get("/wallet/apps").text
@@ -437,6 +441,16 @@ def test_authorization_errors_are_shown_or_sent_back_as_the_profile_says(
     assert unknown["error"] == "invalid_scope"
     token = sent_back(request(client_id, challenge, response_type="token"))
     assert token["error"] == "unsupported_response_type"
+    quoted = sent_back(request(client_id, challenge, response_type='to"ken\\é'))
+    assert quoted["error"] == "unsupported_response_type"  # Authlib alone answered 500
+    assert (
+        "location"
+        not in site.get(
+            "/oauth/authorize",
+            params=request(client_id, challenge, response_type="token", redirect_uri=f"{CLIENT}/x"),
+            follow_redirects=False,
+        ).headers
+    )
 
     denied = query(decide(site, request(client_id, challenge), "deny"))
     assert denied["error"] == "access_denied" and denied["state"] == "af0ifjsldkj"
@@ -485,6 +499,11 @@ def test_authorization_errors_are_shown_or_sent_back_as_the_profile_says(
         ({"client_name": ["Builder"]}, "invalid_client_metadata"),
         ({"redirect_uris": ["https://app.example.org:99999/cb"]}, "invalid_redirect_uri"),
         ({"redirect_uris": ["https://user@app.example.org/cb"]}, "invalid_redirect_uri"),
+        ({"redirect_uris": ['https://app"x.example.org/cb']}, "invalid_redirect_uri"),
+        (
+            {"client_uri": "https://ä.example.org", "logo_uri": "https://ä.example.org/l"},
+            "invalid_client_metadata",
+        ),
     ],
 )
 def test_registration_refuses_what_the_profile_forbids(
