@@ -360,12 +360,16 @@ def wallet_recheck(
 
 @wallet_app.command("purge")
 def wallet_purge() -> None:
-    """Delete sign-in links and sessions that expired over a day ago; run it from cron."""
+    """Delete sign-in links, sessions and OAuth codes and tokens that expired (or were revoked)
+    over a day ago; run it from cron."""
+    from issuer.oauth.tokens import purge as purge_oauth
     from issuer.people.signin import purge
 
     with _unit() as (_, db):
         count = purge(db)
+        oauth = purge_oauth(db)
     typer.echo(f"{count} expired sign-in links and sessions removed")
+    typer.echo(f"{oauth} expired or revoked OAuth codes and tokens removed")
 
 
 @effects_app.command("list")

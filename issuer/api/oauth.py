@@ -17,6 +17,65 @@ from issuer.http.problems import responses
 from issuer.oauth.server import REGISTER, REVOKE, TOKEN, metadata
 
 router = APIRouter(tags=["oauth"])
+_URLS = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
+_REGISTRATION = {
+    "type": "object",
+    "required": [
+        "client_name",
+        *_URLS,
+        "software_id",
+        "software_version",
+        "redirect_uris",
+        "scope",
+    ],
+    "properties": {
+        "client_name": {"type": "string", "maxLength": 200},
+        **{name: {"type": "string", "format": "uri", "maxLength": 2000} for name in _URLS},
+        "software_id": {"type": "string", "maxLength": 200},
+        "software_version": {"type": "string", "maxLength": 100},
+        "redirect_uris": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 20,
+            "items": {"type": "string", "format": "uri", "maxLength": 2000},
+        },
+        "scope": {"type": "string", "maxLength": 1000},
+        "token_endpoint_auth_method": {"type": "string", "enum": ["client_secret_basic"]},
+        "grant_types": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["authorization_code", "refresh_token"]},
+        },
+        "response_types": {"type": "array", "items": {"type": "string", "enum": ["code"]}},
+        "contacts": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def _form(*required: str, **properties: dict[str, Any]) -> dict[str, Any]:
+    schema = {"type": "object", "required": list(required), "properties": properties}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": schema}},
+        }
+    }
+
+
+_TEXT: dict[str, Any] = {"type": "string", "maxLength": 1000}
+_TOKEN_FORM = _form(
+    "grant_type",
+    grant_type={"type": "string", "enum": ["authorization_code", "refresh_token"]},
+    code=_TEXT,
+    redirect_uri=_TEXT,
+    code_verifier=_TEXT,
+    refresh_token=_TEXT,
+    scope=_TEXT,
+)
+_REVOKE_FORM = _form(
+    "token",
+    token=_TEXT,
+    token_type_hint={"type": "string", "enum": ["access_token", "refresh_token"]},
+)
 _ERRORS: dict[int | str, dict[str, Any]] = responses(
     503,
     also={
@@ -34,7 +93,17 @@ def authorization_server_metadata(services: ServicesDep) -> JSONResponse:
     )
 
 
-@router.post(REGISTER, status_code=201, responses=_ERRORS)
+@router.post(
+    REGISTER,
+    status_code=201,
+    responses=_ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _REGISTRATION}},
+        }
+    },
+)
 async def register(request: Request, services: ServicesDep, db: SessionDep) -> Response:
     """RFC 7591 dynamic client registration with the OB 3.0 rules: answers 201 with the
     registered metadata and `client_id`, `client_secret`, `client_id_issued_at`,
@@ -46,7 +115,7 @@ async def register(request: Request, services: ServicesDep, db: SessionDep) -> R
     return answer
 
 
-@router.post(TOKEN, responses=_ERRORS)
+@router.post(TOKEN, responses=_ERRORS, openapi_extra=_TOKEN_FORM)
 async def token(request: Request, services: ServicesDep, db: SessionDep) -> Response:
     """The token endpoint (form body, HTTP Basic client authentication): `authorization_code`
     with the PKCE `code_verifier`, and `refresh_token` (the refresh token rotates)."""
@@ -55,7 +124,7 @@ async def token(request: Request, services: ServicesDep, db: SessionDep) -> Resp
     return answer
 
 
-@router.post(REVOKE, responses=_ERRORS)
+@router.post(REVOKE, responses=_ERRORS, openapi_extra=_REVOKE_FORM)
 async def revoke(request: Request, services: ServicesDep, db: SessionDep) -> Response:
     """RFC 7009 revocation of an access or refresh token (HTTP Basic client authentication);
     200 for an unknown token too."""

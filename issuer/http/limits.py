@@ -64,6 +64,7 @@ ROUTES: tuple[RouteLimit, ...] = (
         "a JSON array or CSV of up to 100,000 rows",
     ),
     RouteLimit("POST", "/(wallet|dashboard)(/.*)?", 1 * MiB, "a form (sign-in, share, profile…)"),
+    RouteLimit("POST", "/oauth/.+", 64 * 1024, "an OAuth form or client registration"),
 )
 
 

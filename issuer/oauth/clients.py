@@ -15,6 +15,7 @@ import binascii
 import hashlib
 import hmac
 import ipaddress
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit
@@ -37,6 +38,8 @@ AUTH_METHOD = "client_secret_basic"
 TEXT_FIELDS = {"client_name": 200, "software_id": 200, "software_version": 100, "scope": 1000}
 URL_FIELDS = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
 MAX_URL = 2000
+HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|[0-9a-f:.]{2,45}")
+"""A DNS name or an IP address, as ``urlsplit`` gives it (lower-cased, IPv6 without brackets)."""
 
 
 def digest(secret: str) -> str:
@@ -94,6 +97,8 @@ def _host(url: object, field: str, *, loopback: bool, redirect: bool = False) ->
     allowed = parts.scheme == "https" or (loopback and parts.scheme == "http" and is_loopback(host))
     if not allowed or not host or "@" in parts.netloc or any(c.isspace() for c in url):
         raise error(f"'{field}' must be an https URL")
+    if not HOST.fullmatch(host):  # an internationalised name goes as its xn-- form
+        raise error(f"'{field}' has a host name that is not one")
     if redirect and parts.fragment:
         raise error(f"'{field}' must not have a fragment")
     return host.lower()

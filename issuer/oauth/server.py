@@ -31,6 +31,8 @@ from authlib.oauth2.rfc6749 import (
     InvalidGrantError,
     InvalidRequestError,
     TokenMixin,
+    UnsupportedResponseTypeError,
+    UnsupportedTokenTypeError,
     grants,
 )
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
@@ -285,6 +287,15 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]  # Authlib is untype
 
     CLIENT_AUTH_METHODS: ClassVar[list[str]] = [AUTH_METHOD]
 
+    def check_params(self, request: Any, client: Client) -> None:
+        if "token" not in request.form:
+            raise InvalidRequestError("'token' is required")
+        hint = request.form.get("token_type_hint")
+        if hint and hint not in self.SUPPORTED_TOKEN_TYPES:  # RFC 7009 §2.2.1: a 400 error
+            unsupported = UnsupportedTokenTypeError()
+            unsupported.status_code = 400
+            raise unsupported
+
     def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
         db: Session = self.server.db
         hashed = digest(token_string)
@@ -356,6 +367,19 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]  # Authlib is unty
         self.register_endpoint(Revocation)
         self.register_endpoint(Registration(self))
         self.register_client_auth_method(AUTH_METHOD, _basic)
+
+    def get_authorization_grant(self, request: Any) -> Any:
+        """Authlib's, except that another ``response_type`` is refused here: Authlib writes the
+        value into its error description, and refuses its own error (a 500) when the value has
+        a quote, a backslash or a non-ASCII character in it."""
+        if request.payload.response_type != "code":
+            client = self.query_client(request.payload.client_id)
+            uri = request.payload.redirect_uri
+            known = client is not None and bool(uri) and client.check_redirect_uri(uri)
+            raise UnsupportedResponseTypeError(
+                "code", "only response_type=code is supported", redirect_uri=uri if known else None
+            )
+        return super().get_authorization_grant(request)
 
     def query_client(self, client_id: str) -> Client | None:
         if not isinstance(client_id, str) or len(client_id) > 64:

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from authlib.oauth2.rfc6749 import scope_to_list
-from sqlalchemy import update
+from sqlalchemy import and_, delete, update
 from sqlmodel import Session, col, or_, select
 
 from issuer.core.errors import InsufficientScope, InvalidToken, NotFound
-from issuer.models import Learner, OAuthClient, OAuthToken
+from issuer.models import Learner, OAuthClient, OAuthCode, OAuthToken
 from issuer.models.base import utcnow
 from issuer.oauth.clients import digest
 
@@ -122,3 +122,28 @@ def disconnect(session: Session, learner_id: int, client_id: str) -> None:
         )
         .values(revoked_at=utcnow())
     )
+
+
+def purge(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete tokens revoked or wholly expired (access and refresh) more than ``older_than``
+    ago, then codes expired that long ago that no remaining token came from; returns how many
+    rows went. (A replay of a purged code or refresh token is then simply unknown: refused.)"""
+    cutoff = utcnow() - older_than
+    refresh_gone = or_(
+        col(OAuthToken.refresh_expires_at).is_(None), col(OAuthToken.refresh_expires_at) < cutoff
+    )
+    tokens = session.execute(
+        delete(OAuthToken).where(
+            or_(
+                col(OAuthToken.revoked_at) < cutoff,
+                and_(col(OAuthToken.expires_at) < cutoff, refresh_gone),
+            )
+        )
+    )
+    still_used = select(OAuthToken.code_id).where(col(OAuthToken.code_id).is_not(None))
+    codes = session.execute(
+        delete(OAuthCode).where(
+            col(OAuthCode.expires_at) < cutoff, col(OAuthCode.id).not_in(still_used)
+        )
+    )
+    return int(tokens.rowcount + codes.rowcount)  # type: ignore[attr-defined]  # CursorResults

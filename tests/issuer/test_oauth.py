@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import httpx2
 import pytest
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from fastapi import Depends
 from fastapi.testclient import TestClient
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from issuer.app import create_app
 from issuer.context import Services
@@ -35,7 +36,8 @@ from issuer.models import OAuthClient, OAuthCode, OAuthToken
 from issuer.models.base import utcnow
 from issuer.oauth.clients import OB_SCOPES
 from issuer.oauth.tokens import Access, authenticate
-from tests.web.conftest import Inbox
+from tests.web.conftest import Inbox, Live
+from tests.web.conftest import live as live
 from tests.web.conftest import mail_services as mail_services  # the fixtures, for these tests
 from tests.web.conftest import mailbox as mailbox
 from tests.web.conftest import site as site
@@ -146,7 +148,7 @@ def check(services: Services, token: str, scope: str = READ) -> Access:
         return authenticate(db, f"Bearer {token}", scope)
 
 
-def live(services: Services, token: str) -> bool:
+def is_live(services: Services, token: str) -> bool:
     try:
         check(services, token)
     except InvalidToken:
@@ -242,8 +244,8 @@ def test_metadata_registration_consent_token_refresh_and_revocation(
     rotated = refreshed.json()
     assert rotated["refresh_token"] != tokens["refresh_token"]
     assert rotated["scope"] == f"{READ} {PROFILE_READ}"
-    assert live(mail_services, rotated["access_token"])
-    assert not live(mail_services, tokens["access_token"])
+    assert is_live(mail_services, rotated["access_token"])
+    assert not is_live(mail_services, tokens["access_token"])
     narrower = site.post(
         "/oauth/token",
         data={
@@ -272,7 +274,7 @@ def test_metadata_registration_consent_token_refresh_and_revocation(
         auth=credentials,
     )
     assert revoked.status_code == 200
-    assert not live(mail_services, latest["access_token"])
+    assert not is_live(mail_services, latest["access_token"])
     after = site.post(
         "/oauth/token",
         data={"grant_type": "refresh_token", "refresh_token": latest["refresh_token"]},
@@ -285,6 +287,10 @@ def test_metadata_registration_consent_token_refresh_and_revocation(
         auth=credentials,
     )
     assert unknown.status_code == 200
+    odd_hint = site.post(
+        "/oauth/revoke", data={"token": "x", "token_type_hint": "id_token"}, auth=credentials
+    )
+    assert odd_hint.status_code == 400 and odd_hint.json()["error"] == "unsupported_token_type"
     anonymous = site.post("/oauth/revoke", data={"token": latest["access_token"]})
     assert anonymous.status_code == 401 and anonymous.json()["error"] == "invalid_client"
     assert "No application is connected" in site.get("/wallet/apps").text
@@ -302,7 +308,7 @@ def test_a_refresh_token_works_once_and_its_replay_ends_the_authorization(
     new = site.post("/oauth/token", data=refresh, auth=credentials).json()
     again = site.post("/oauth/token", data=refresh, auth=credentials)
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
-    assert not live(mail_services, new["access_token"])  # RFC 9700 §4.14.2: replay revokes all
+    assert not is_live(mail_services, new["access_token"])  # RFC 9700 §4.14.2: replay revokes all
     refresh_new = {"grant_type": "refresh_token", "refresh_token": new["refresh_token"]}
     dead = site.post("/oauth/token", data=refresh_new, auth=credentials)
     assert dead.status_code == 400 and dead.json()["error"] == "invalid_grant"
@@ -315,7 +321,7 @@ def test_a_refresh_token_works_once_and_its_replay_ends_the_authorization(
         auth=credentials,
     )
     assert revoked.status_code == 200
-    assert not live(mail_services, second.json()["access_token"])
+    assert not is_live(mail_services, second.json()["access_token"])
 
 
 def test_token_endpoint_refuses_wrong_verifier_reuse_expiry_and_missing_client_auth(
@@ -372,10 +378,10 @@ def test_token_endpoint_refuses_wrong_verifier_reuse_expiry_and_missing_client_a
 
     first = exchange(site, credentials, code, verifier)  # failed attempts did not use it up
     assert first.status_code == 200, first.text
-    assert live(mail_services, first.json()["access_token"])
+    assert is_live(mail_services, first.json()["access_token"])
     reused = exchange(site, credentials, code, verifier)
     assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
-    assert not live(mail_services, first.json()["access_token"])  # the reuse revoked it
+    assert not is_live(mail_services, first.json()["access_token"])  # the reuse revoked it
     refresh = {"grant_type": "refresh_token", "refresh_token": first.json()["refresh_token"]}
     assert site.post("/oauth/token", data=refresh, auth=credentials).status_code == 400
 
@@ -435,6 +441,16 @@ def test_authorization_errors_are_shown_or_sent_back_as_the_profile_says(
     assert unknown["error"] == "invalid_scope"
     token = sent_back(request(client_id, challenge, response_type="token"))
     assert token["error"] == "unsupported_response_type"
+    quoted = sent_back(request(client_id, challenge, response_type='to"ken\\é'))
+    assert quoted["error"] == "unsupported_response_type"  # Authlib alone answered 500
+    assert (
+        "location"
+        not in site.get(
+            "/oauth/authorize",
+            params=request(client_id, challenge, response_type="token", redirect_uri=f"{CLIENT}/x"),
+            follow_redirects=False,
+        ).headers
+    )
 
     denied = query(decide(site, request(client_id, challenge), "deny"))
     assert denied["error"] == "access_denied" and denied["state"] == "af0ifjsldkj"
@@ -483,6 +499,11 @@ def test_authorization_errors_are_shown_or_sent_back_as_the_profile_says(
         ({"client_name": ["Builder"]}, "invalid_client_metadata"),
         ({"redirect_uris": ["https://app.example.org:99999/cb"]}, "invalid_redirect_uri"),
         ({"redirect_uris": ["https://user@app.example.org/cb"]}, "invalid_redirect_uri"),
+        ({"redirect_uris": ['https://app"x.example.org/cb']}, "invalid_redirect_uri"),
+        (
+            {"client_uri": "https://ä.example.org", "logo_uri": "https://ä.example.org/l"},
+            "invalid_client_metadata",
+        ),
     ],
 )
 def test_registration_refuses_what_the_profile_forbids(
@@ -496,6 +517,8 @@ def test_registration_refuses_what_the_profile_forbids(
 
 
 def test_registration_needs_a_json_object(site: TestClient) -> None:
+    huge = register(site, client_name="x" * 70_000)
+    assert huge.status_code == 413
     for body in (b"[]", b"not json", b'"text"'):
         answer = site.post(
             "/oauth/register", content=body, headers={"Content-Type": "application/json"}
@@ -629,4 +652,103 @@ def test_merging_learners_keeps_and_deleting_the_account_ends_connections(
     assert deleted.status_code == 200
     with Session(mail_services.engine) as db:
         assert all(row.revoked_at is not None for row in db.exec(select(OAuthToken)).all())
-    assert not live(mail_services, mine.json()["access_token"])
+    assert not is_live(mail_services, mine.json()["access_token"])
+
+
+def test_authlibs_own_client_against_a_live_server_on_loopback(live: Live) -> None:
+    """An independent client (Authlib's httpx ``OAuth2Client``) over real HTTP, against Laurel
+    on a loopback base URL, where loopback client URLs are allowed."""
+    from authlib.integrations.httpx_client import OAuth2Client
+
+    base = live.base_url
+    meta = httpx.get(f"{base}/.well-known/oauth-authorization-server").json()
+    app = "http://127.0.0.1:9"
+    registration = {
+        **REGISTRATION,
+        "client_uri": app,
+        "logo_uri": f"{app}/logo.png",
+        "tos_uri": f"{app}/terms",
+        "policy_uri": f"{app}/privacy",
+        "redirect_uris": [f"{app}/callback"],
+    }
+    answer = httpx.post(meta["registration_endpoint"], json=registration)
+    assert answer.status_code == 201, answer.text
+    registered_client = answer.json()
+    with OAuth2Client(
+        registered_client["client_id"],
+        registered_client["client_secret"],
+        scope=f"{READ} offline_access",
+        redirect_uri=f"{app}/callback",
+        code_challenge_method="S256",
+        token_endpoint_auth_method="client_secret_basic",
+    ) as oauth:
+        _flow(live, meta, oauth, app)
+
+
+def _flow(live: Live, meta: dict[str, Any], oauth: Any, app: str) -> None:
+    """Authorize (signing in on the way), consent, token, refresh, revoke."""
+    verifier = pkce()[0]
+    url, state = oauth.create_authorization_url(
+        meta["authorization_endpoint"], code_verifier=verifier
+    )
+    with httpx.Client(base_url=live.base_url) as browser:
+        to_login = browser.get(url)
+        assert to_login.status_code == 303
+        back = parse_qs(urlsplit(to_login.headers["location"]).query)["next"][0]
+        form = browser.get("/wallet/login", params={"next": back})
+        sent = {"email": "yoon@example.org", "csrf": csrf(form.text), "next": back}
+        assert browser.post("/wallet/login", data=sent).status_code == 200
+        link = urlsplit(live.mailbox.link("yoon@example.org"))
+        path = f"{link.path}?{link.query}"
+        done = browser.post(path, data={"csrf": csrf(browser.get(path).text)})
+        assert done.status_code == 303 and done.headers["location"] == back
+        page = browser.get(back)
+        assert "Résumé Builder" in page.text
+        allowed = browser.post(back, data={"csrf": csrf(page.text), "decision": "allow"})
+    assert allowed.status_code == 302
+    redirected = allowed.headers["location"]
+    assert redirected.startswith(f"{app}/callback?")
+    assert parse_qs(urlsplit(redirected).query)["state"] == [state]
+    token = oauth.fetch_token(
+        meta["token_endpoint"], authorization_response=redirected, code_verifier=verifier
+    )
+    assert token["token_type"] == "Bearer" and token["scope"] == f"{READ} offline_access"
+    fresh = oauth.refresh_token(meta["token_endpoint"], refresh_token=token["refresh_token"])
+    assert fresh["access_token"] != token["access_token"]
+    assert check(live.services, fresh["access_token"]).scopes == {READ, "offline_access"}
+    assert not is_live(live.services, token["access_token"])
+    revoked = oauth.revoke_token(
+        meta["revocation_endpoint"], token=fresh["access_token"], token_type_hint="access_token"
+    )
+    assert revoked.status_code == 200
+    assert not is_live(live.services, fresh["access_token"])
+
+
+def test_purge_removes_what_expired_or_was_revoked_long_ago(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    from issuer.oauth.tokens import purge
+
+    credentials = registered(site)
+    sign_in(site, mailbox, "han@example.org")
+    kept: list[dict[str, Any]] = []
+    gone: list[dict[str, Any]] = []
+    for bucket in (kept, gone):
+        verifier, challenge = pkce()
+        answer = exchange(site, credentials, code_for(site, credentials[0], challenge), verifier)
+        bucket.append(answer.json())
+    site.post("/oauth/revoke", data={"token": gone[0]["access_token"]}, auth=credentials)
+    long_ago = utcnow() - timedelta(days=2)
+    with Session(mail_services.engine) as db:
+        db.execute(update(OAuthCode).values(expires_at=long_ago))
+        revoked = col(OAuthToken.revoked_at).is_not(None)
+        db.execute(update(OAuthToken).where(revoked).values(revoked_at=long_ago))
+        db.commit()
+    with unit_of_work(mail_services.engine) as db:
+        assert purge(db) == 2  # the revoked token and its code
+    with Session(mail_services.engine) as db:
+        assert len(db.exec(select(OAuthToken)).all()) == 1
+        assert len(db.exec(select(OAuthCode)).all()) == 1  # the live token's code stays
+    assert is_live(mail_services, kept[0]["access_token"])
+    with unit_of_work(mail_services.engine) as db:
+        assert purge(db) == 0
