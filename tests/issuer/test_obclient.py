@@ -144,8 +144,9 @@ def _connect(wallet: TestClient, site: TestClient, b: Instance, mailbox: Inbox) 
     assert params["code_challenge_method"] == "S256" and len(params["code_challenge"]) == 43
     assert params["redirect_uri"] == wallet.base_url.join("/wallet/connections/callback")
     first = site.get("/oauth/authorize", params=params, follow_redirects=False)
-    back = parse_qs(urlsplit(first.headers["location"]).query)["next"][0]
-    sign_in(site, mailbox, EMAIL, back)
+    if first.status_code == 303:  # not signed in at B yet
+        back = parse_qs(urlsplit(first.headers["location"]).query)["next"][0]
+        sign_in(site, mailbox, EMAIL, back)
     allowed = decide(site, params, "allow")
     assert allowed.status_code == 302, allowed.text
     returned = urlsplit(allowed.headers["location"])
@@ -258,6 +259,15 @@ def test_disconnect_revokes_the_tokens_at_the_host(
         assert _one(a.services, ObConnection) is None
         with Session(b.services.engine) as db:
             assert all(t.revoked_at is not None for t in db.exec(select(OAuthToken)))
+
+        _connect(wallet, site, b, mailbox)  # again; then the learner deletes their account at A
+        assert _one(a.services, ObConnection).access_token is not None
+        account = wallet.get("/wallet/account")
+        deleted = wallet.post(
+            "/wallet/account/delete", data={"csrf": csrf(account.text), "confirm": "DELETE"}
+        )
+        assert deleted.status_code == 200
+        assert _one(a.services, ObConnection) is None  # Laurel's tokens at B are forgotten
 
 
 def test_unknown_and_tampered_service_descriptions_are_refused(
