@@ -20,7 +20,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
-from issuer.core import effects
+from issuer.core import effects, metrics
 from issuer.core.errors import BadRequest, HostFailed, NotFound
 from issuer.models import Credential, ImportedCredential, ObConnection, ObHost, ObPush
 from issuer.models.base import utcnow
@@ -142,6 +142,7 @@ def _failed(session: Session, push: ObPush, status: int | None, reason: str) -> 
         effects.emit(session, effects.OB_PUSH, {"push": push.id}, run_after=push.next_attempt_at)
     else:
         push.next_attempt_at = None
+    metrics.OB_PUSH_FAILURES.labels("yes" if push.next_attempt_at else "no").inc()
     log.warning("push %s to a badge host failed (attempt %s): %s", push.id, push.attempts, reason)
 
 

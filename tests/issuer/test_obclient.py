@@ -34,14 +34,24 @@ from issuer.core.effects import OB_PUSH
 from issuer.core.errors import BadRequest, HostFailed
 from issuer.core.settings import Settings
 from issuer.crypto.sealing import Unsealable, seal, unseal
-from issuer.models import OAuthToken, ObConnection, ObHost, ObPush, PendingEffect
+from issuer.models import (
+    Credential,
+    ImportedCredential,
+    OAuthToken,
+    ObConnection,
+    ObHost,
+    ObPush,
+    PendingEffect,
+)
 from issuer.models.base import utcnow
 from issuer.obclient import discovery
 from issuer.obclient.transport import call, check_url
+from issuer.wallet.imports import MEDIA_TYPES
 from tests.conftest import POSTGRES
 from tests.issuer.conftest import issue_body, make_issuer
 from tests.issuer.test_oauth import READ, csrf, decide, sign_in
 from tests.issuer.test_ob_api import token
+from tests.units import create_api_key
 from tests.web.conftest import Inbox, free_port
 from tests.web.conftest import mailbox as mailbox  # the fixture, for these tests
 from verifier.fetch import HttpFetcher
@@ -116,15 +126,17 @@ def pair(database_url: str, tmp_path: Path, mailbox: Inbox) -> Iterator[tuple[In
             instance.services.engine.dispose()
 
 
-def _issue(a: Instance) -> dict[str, Any]:
+def _issue(a: Instance, count: int = 1) -> list[dict[str, Any]]:
     with TestClient(a.app, base_url=a.base) as api:
         headers = make_issuer(a.services, api, "hrd")
-        issued = api.post(
-            "/api/v1/issuers/hrd/credentials", json=issue_body(EMAIL), headers=headers
-        )
-        assert issued.status_code == 201, issued.text
-        document: dict[str, Any] = issued.json()
-        return document
+        documents = []
+        for _ in range(count):
+            issued = api.post(
+                "/api/v1/issuers/hrd/credentials", json=issue_body(EMAIL), headers=headers
+            )
+            assert issued.status_code == 201, issued.text
+            documents.append(issued.json())
+        return documents
 
 
 def _connect(wallet: TestClient, site: TestClient, b: Instance, mailbox: Inbox) -> None:
@@ -174,7 +186,7 @@ def test_connect_push_refresh_and_failure_between_two_laurels(
     pair: tuple[Instance, Instance], mailbox: Inbox
 ) -> None:
     a, b = pair
-    badge = _issue(a)
+    (badge,) = _issue(a)
     with (
         TestClient(a.app, base_url=a.base) as wallet,
         TestClient(b.app, base_url=b.base) as site,
@@ -341,3 +353,59 @@ def test_sealed_secrets_open_only_with_their_passphrase_and_label() -> None:
             unseal(passphrase, label, sealed)
     with pytest.raises(Unsealable):
         unseal("passphrase-one", "ob_connection.access_token", sealed[:-4] + "AAAA")
+
+
+def test_a_jws_goes_as_text_plain_and_a_refused_badge_is_not_retried(
+    pair: tuple[Instance, Instance], mailbox: Inbox
+) -> None:
+    a, b = pair
+    first, second = _issue(a, 2)
+    uuid_ = first["id"].removeprefix("urn:uuid:")
+    with TestClient(a.app, base_url=a.base) as api:
+        key = create_api_key(a.services, "hrd", ["read", "revoke"])
+        headers = {"Authorization": f"Bearer {key}"}
+        jws = api.get(
+            f"/api/v1/credentials/{uuid_}", headers={**headers, "Accept": "application/vc+jwt"}
+        )
+        assert jws.status_code == 200, jws.text
+        revoked = second["id"].removeprefix("urn:uuid:")
+        answer = api.post(
+            f"/api/v1/credentials/{revoked}/revoke", json={"reason": "x"}, headers=headers
+        )
+        assert answer.status_code == 200, answer.text
+    with unit_of_work(a.services.engine) as db:  # stands in for a VC-JWT imported from elsewhere
+        issued = db.get(Credential, uuid_)
+        assert issued is not None and issued.learner_id is not None
+        kept = ImportedCredential(
+            learner_id=issued.learner_id,
+            original=jws.text.encode("ascii"),
+            media_type=MEDIA_TYPES["jwt"],
+            document=first,
+            credential_id=first["id"],
+            name="Leading People (JWT)",
+            issuer_name="HRD Institute",
+            verdict="verified",
+            report={},
+        )
+        db.add(kept)
+        db.flush()
+        imported_ref = f"i-{kept.id}"
+    with (
+        TestClient(a.app, base_url=a.base) as wallet,
+        TestClient(b.app, base_url=b.base) as site,
+    ):
+        sign_in(wallet, mailbox, EMAIL)
+        _connect(wallet, site, b, mailbox)
+        text_ = _push(wallet, imported_ref)
+        assert 'class="push push-sent"' in text_, text_
+        reader = token(site, mailbox, (READ,))
+        held = site.get(API + "/credentials", headers={"Authorization": f"Bearer {reader}"})
+        assert held.json() == {"credential": [], "compactJwsString": [jws.text.strip()]}
+
+        text_ = _push(wallet, f"c-{revoked}")
+        refused = _one(a.services, ObPush)
+        assert refused.state == "failed" and refused.last_status == 400
+        assert refused.next_attempt_at is None  # the host will not change its mind
+        assert "does not verify" in refused.last_error and "does not verify" in text_
+        metrics = wallet.get("/metrics").text
+        assert 'laurel_ob_push_failures_total{retried="no"}' in metrics
