@@ -145,6 +145,8 @@ def _connection(session: Session, learner_id: int, host_id: int) -> ObConnection
 class Finished:
     host_name: str
     error: str | None = None
+    host_failed: bool = False
+    """The error is the host's fault (not the learner's refusal)."""
 
 
 def finish(
@@ -189,7 +191,7 @@ def finish(
     try:
         _store_tokens(services, connection, _token_request(services, host, form))
     except HostFailed as exc:
-        return Finished(host.name, exc.detail)
+        return Finished(host.name, exc.detail, host_failed=True)
     connection.connected_at = utcnow()
     return Finished(host.name)
 

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from issuer.context import Services
 from issuer.core import effects, metrics
 from issuer.core.errors import BadRequest, HostFailed, NotFound
+from issuer.crypto.sealing import Unsealable
 from issuer.models import Credential, ImportedCredential, ObConnection, ObHost, ObPush
 from issuer.models.base import utcnow
 from issuer.obclient.connections import access_token, mine
@@ -86,19 +87,25 @@ def handle(session: Session, services: Services, payload: dict[str, Any]) -> Non
     connection = session.get(ObConnection, push.connection_id)
     assert connection is not None
     status: int | None = None
+    final = False  # a failure that trying again cannot fix
     try:
         row = badges.find(session, push.learner_id, push.badge_ref)
         body, media_type = _body(row)
         status, reason = _send(session, services, connection, body, media_type)
     except NotFound:
-        reason = "the badge is no longer in the wallet"
-    except (HostFailed, BadRequest) as exc:
+        reason, final = "the badge is no longer in the wallet", True
+    except BadRequest as exc:
+        reason, final = exc.detail, True
+    except HostFailed as exc:
         reason = exc.detail
+    except Unsealable:
+        reason = "Laurel can no longer read its tokens for this host: connect it again"
+        final = True
     if status in (200, 201):
         push.state, push.sent_at, push.last_status = "sent", utcnow(), status
         push.last_error = push.next_attempt_at = None
     else:
-        _failed(session, push, status, reason)
+        _failed(session, push, status, reason, final=final)
     session.add(push)
 
 
@@ -133,10 +140,12 @@ def _reason(status: int, text: str) -> str:
     return f"HTTP {status}" + (f": {text.strip()[:300]}" if status >= 400 and text.strip() else "")
 
 
-def _failed(session: Session, push: ObPush, status: int | None, reason: str) -> None:
+def _failed(
+    session: Session, push: ObPush, status: int | None, reason: str, *, final: bool
+) -> None:
     push.state, push.last_status, push.last_error = "failed", status, reason[:2000]
     push.attempts += 1
-    passing = status is None or status >= 500 or status in RETRIED
+    passing = not final and (status is None or status >= 500 or status in RETRIED)
     if passing and push.attempts < MAX_ATTEMPTS:
         push.next_attempt_at = utcnow() + effects.backoff(push.attempts)
         effects.emit(session, effects.OB_PUSH, {"push": push.id}, run_after=push.next_attempt_at)

@@ -102,7 +102,8 @@ def callback(
     except LaurelError as exc:
         return _page(request, services, db, signed, exc.status, error=exc.detail)
     if outcome.error:
-        return _page(request, services, db, signed, 502, error=outcome.error)
+        status = 502 if outcome.host_failed else 200
+        return _page(request, services, db, signed, status, error=outcome.error)
     return RedirectResponse(f"{PAGE}?done=connected", status_code=303)
 
 

@@ -260,6 +260,22 @@ def test_disconnect_revokes_the_tokens_at_the_host(
         TestClient(b.app, base_url=b.base) as site,
     ):
         sign_in(wallet, mailbox, EMAIL)
+        page = wallet.get("/wallet/connections")  # first the learner says no at B
+        started = wallet.post(
+            "/wallet/connections",
+            data={"csrf": csrf(page.text), "sdd_url": b.base},  # the SDD path is added
+            follow_redirects=False,
+        )
+        params = {k: v[0] for k, v in parse_qs(urlsplit(started.headers["location"]).query).items()}
+        first = site.get("/oauth/authorize", params=params, follow_redirects=False)
+        sign_in(
+            site, mailbox, EMAIL, parse_qs(urlsplit(first.headers["location"]).query)["next"][0]
+        )
+        denied = urlsplit(decide(site, params, "deny").headers["location"])
+        refused = wallet.get(f"{denied.path}?{denied.query}")
+        assert refused.status_code == 200 and "did not connect: access_denied" in refused.text
+        assert 'id="no-hosts"' in refused.text
+
         _connect(wallet, site, b, mailbox)
         page = wallet.get("/wallet/connections")
         found = re.search(r'action="(/wallet/connections/\d+/disconnect)"', page.text)
