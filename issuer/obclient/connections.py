@@ -16,6 +16,7 @@ from importlib.metadata import version
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
@@ -73,25 +74,16 @@ def registration(services: Services) -> dict[str, Any]:
 def _register(session: Session, services: Services, found: Description) -> ObHost:
     """The host's registration: kept from before (its endpoints refreshed from the SDD just
     read), or made now."""
-    host = session.exec(select(ObHost).where(ObHost.sdd_url == found.sdd_url)).first()
+    host = _host_for(session, found.sdd_url)
     if host is None:
-        response = call(services, "POST", found.registration_url, json=registration(services))
-        answer = json_object(response, "the registration answer")
-        if response.status_code not in (200, 201):
-            reason = answer.get("error_description") or answer.get("error") or "no reason given"
-            raise HostFailed(f"{found.name} refused to register Laurel: {str(reason)[:300]}")
-        client_id, secret = answer.get("client_id"), answer.get("client_secret")
-        if not isinstance(client_id, str) or not client_id or not isinstance(secret, str):
-            raise HostFailed(f"{found.name}'s registration answer lacks client_id/client_secret")
-        host = ObHost(
-            sdd_url=found.sdd_url,
-            client_id=client_id[:500],
-            client_secret=_seal(services, "ob_host.client_secret", secret),
-            name="",
-            api_base="",
-            authorize_url="",
-            token_url="",
-        )
+        host = _new_registration(services, found)
+        try:
+            with session.begin_nested():
+                session.add(host)
+                session.flush()
+        except IntegrityError:  # a concurrent connect registered first: use that one
+            host = _host_for(session, found.sdd_url)
+            assert host is not None
     host.name = found.name
     host.api_base = found.api_base
     host.authorize_url = found.authorize_url
@@ -100,6 +92,30 @@ def _register(session: Session, services: Services, found: Description) -> ObHos
     session.add(host)
     session.flush()
     return host
+
+
+def _host_for(session: Session, sdd_url: str) -> ObHost | None:
+    return session.exec(select(ObHost).where(ObHost.sdd_url == sdd_url)).first()
+
+
+def _new_registration(services: Services, found: Description) -> ObHost:
+    response = call(services, "POST", found.registration_url, json=registration(services))
+    answer = json_object(response, "the registration answer")
+    if response.status_code not in (200, 201):
+        reason = answer.get("error_description") or answer.get("error") or "no reason given"
+        raise HostFailed(f"{found.name} refused to register Laurel: {str(reason)[:300]}")
+    client_id, secret = answer.get("client_id"), answer.get("client_secret")
+    if not isinstance(client_id, str) or not client_id or not isinstance(secret, str):
+        raise HostFailed(f"{found.name}'s registration answer lacks client_id/client_secret")
+    return ObHost(
+        sdd_url=found.sdd_url,
+        client_id=client_id[:500],
+        client_secret=_seal(services, "ob_host.client_secret", secret),
+        name=found.name,
+        api_base=found.api_base,
+        authorize_url=found.authorize_url,
+        token_url=found.token_url,
+    )
 
 
 def start(
