@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text, update
@@ -20,21 +19,18 @@ from sqlmodel import Session, col, select
 from issuer.context import Services
 from issuer.core import metrics
 from issuer.core.db import unit_of_work
-from issuer.core.effects import emitted
+from issuer.core.effects import OB_PUSH, backoff, emitted
 from issuer.models import PendingEffect
 from issuer.models.base import utcnow
+from issuer.obclient import pushes
 from issuer.programs import awards
 
 log = logging.getLogger("laurel.effects")
 Handler = Callable[[Session, Services, dict[str, Any]], None]
 HANDLERS: dict[str, Handler] = {
     awards.EFFECT: awards.handle,
+    OB_PUSH: pushes.handle,
 }
-MAX_BACKOFF = timedelta(hours=6)
-
-
-def _backoff(attempts: int) -> timedelta:
-    return min(MAX_BACKOFF, timedelta(seconds=30 * 2 ** max(0, attempts - 1)))
 
 
 def due(session: Session, limit: int = 100) -> list[int]:
@@ -69,7 +65,7 @@ def run_one(services: Services, effect_id: int) -> bool:
                 metrics.EFFECT_FAILURES.labels(failed.kind).inc()
                 failed.attempts += 1
                 failed.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                failed.run_after = utcnow() + _backoff(failed.attempts)
+                failed.run_after = utcnow() + backoff(failed.attempts)
                 session.add(failed)
         return False
 

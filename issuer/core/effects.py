@@ -10,6 +10,7 @@ until it succeeds. Pending and failed effects are in the ``pending_effect`` tabl
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -20,13 +21,30 @@ PROGRAM_AWARDS = "programs.award"
 """A learner gained a credential that counts towards a programme: award what it completed.
 Payload: ``{"issuer": slug, "learner": learner id}``."""
 
+OB_PUSH = "obclient.push"
+"""Push one badge to an OB 3.0 API host the learner connected (``upsertCredential``).
+Payload: ``{"push": ob_push id}``."""
+
+MAX_BACKOFF = timedelta(hours=6)
+
 EMITTED = "laurel.effects"
 """``Session.info`` key: whether this unit of work emitted effects (to run after commit)."""
 
 
-def emit(session: Session, kind: str, payload: dict[str, Any]) -> None:
-    """Record an effect to run once ``session``'s transaction commits."""
-    session.add(PendingEffect(kind=kind, payload=payload))
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the ``attempts``-th failure: 30 s doubling, at most 6 h."""
+    return min(MAX_BACKOFF, timedelta(seconds=30 * 2 ** max(0, attempts - 1)))
+
+
+def emit(
+    session: Session, kind: str, payload: dict[str, Any], *, run_after: datetime | None = None
+) -> None:
+    """Record an effect to run once ``session``'s transaction commits (not before
+    ``run_after``, when given)."""
+    effect = PendingEffect(kind=kind, payload=payload)
+    if run_after is not None:
+        effect.run_after = run_after
+    session.add(effect)
     session.info[EMITTED] = True
 
 

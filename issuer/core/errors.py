@@ -16,7 +16,8 @@
     ├── UnsupportedMedia    415
     ├── TooManyRequests     429  e.g. sign-in links asked for too often (with Retry-After)
     ├── ServiceBusy         503  every slot for this kind of work is taken (with Retry-After)
-    └── MailNotSent         503  the SMTP server refused or could not be reached
+    ├── MailNotSent         503  the SMTP server refused or could not be reached
+    └── HostFailed          502  another OB 3.0 API host could not be reached or answered wrongly
 """
 
 from __future__ import annotations
@@ -101,3 +102,11 @@ class ServiceBusy(LaurelError):
 
 class MailNotSent(LaurelError):
     status, title = 503, "Mail not sent"
+
+
+class HostFailed(LaurelError):
+    """Another host Laurel called (an OB 3.0 API host: its SDD, registration, token or
+    credentials endpoint) could not be reached or gave an answer Laurel cannot use."""
+
+    status = 502
+    title = "Another host failed"

@@ -42,6 +42,12 @@ FALLBACKS = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+OB_PUSH_FAILURES = Counter(
+    "laurel_ob_push_failures",
+    "Badges a learner sent to an OB 3.0 API host that failed, by whether they are retried.",
+    ["retried"],
+    registry=REGISTRY,
+)
 EFFECT_FAILURES = Counter(
     "laurel_effect_failures",
     "Post-commit effects that failed (they are retried; see `laurel effects list`).",

@@ -8,6 +8,7 @@ from issuer.models.issuer import Achievement, Issuer, SigningKey
 from issuer.models.job import BulkJob, BulkJobRow
 from issuer.models.learner import Learner, LearnerEmail
 from issuer.models.oauth import OAuthClient, OAuthCode, OAuthToken
+from issuer.models.obclient import ObConnection, ObHost, ObPush
 from issuer.models.skill import CredentialSkill, LearnerGroup
 from issuer.models.statuslist import StatusList
 from issuer.models.vcapi import VcapiCredential
@@ -35,6 +36,9 @@ __all__ = [
     "OAuthClient",
     "OAuthCode",
     "OAuthToken",
+    "ObConnection",
+    "ObHost",
+    "ObPush",
     "PendingEffect",
     "PublicProfile",
     "ShareLink",

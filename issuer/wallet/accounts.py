@@ -37,6 +37,8 @@ from issuer.models import (
     LearnerGroup,
     OAuthCode,
     OAuthToken,
+    ObConnection,
+    ObPush,
     PublicProfile,
     ShareLink,
     SignInLink,
@@ -336,8 +338,11 @@ def delete_account(session: Session, learner_id: int) -> None:
             col(SignInLink.email).in_(addresses) | (col(SignInLink.learner_id) == learner_id)
         )
     )
-    for table in (ShareLink, PublicProfile, WebSession, LearnerEmail, LearnerGroup):
+    for table in (ShareLink, PublicProfile, WebSession, LearnerEmail, LearnerGroup, ObPush):
         session.execute(delete(table).where(col(table.learner_id) == learner_id))
+    # badge hosts: Laurel's tokens there are forgotten (not revoked at the host: that needs
+    # the network, which an account deletion must not wait for)
+    session.execute(delete(ObConnection).where(col(ObConnection.learner_id) == learner_id))
     session.execute(
         delete(ImportedCredential).where(col(ImportedCredential.learner_id) == learner_id)
     )

@@ -79,6 +79,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "apps_last_used": ("Last used:", "마지막 사용:"),
     "apps_disconnect": ("Disconnect", "연결 끊기"),
     "apps_disconnected": ("The application was disconnected.", "애플리케이션 연결을 끊었습니다."),
+    "hosts": ("Badge hosts", "배지 호스트"),
+    "hosts_title": ("Badge hosts", "배지 호스트"),
+    "hosts_help": (
+        "Connect another Open Badges 3.0 host (another Laurel, Canvas Credentials…) and send "
+        "your badges there. Enter the address of its service description.",
+        "다른 오픈배지 3.0 호스트(다른 Laurel, Canvas Credentials 등)를 연결하고 배지를 보낼 수 "
+        "있습니다. 호스트의 서비스 설명 주소를 입력하세요.",
+    ),
+    "hosts_address": ("Service description address", "서비스 설명 주소"),
+    "hosts_connect": ("Connect a badge host", "배지 호스트 연결"),
+    "hosts_none": ("No badge host is connected.", "연결된 배지 호스트가 없습니다."),
+    "hosts_connected": ("The badge host is connected.", "배지 호스트를 연결했습니다."),
+    "hosts_queued": (
+        "The badge is being sent; its state is below.",
+        "배지를 보내는 중입니다. 상태는 아래에 표시됩니다.",
+    ),
+    "hosts_disconnected": ("The badge host was disconnected.", "배지 호스트 연결을 끊었습니다."),
+    "hosts_not_told": ("The host could not be told:", "호스트에 알리지 못했습니다:"),
+    "hosts_badge": ("Badge", "배지"),
+    "hosts_send": ("Send to this host", "이 호스트로 보내기"),
+    "hosts_disconnect": ("Disconnect", "연결 끊기"),
+    "hosts_pushes": ("Sent badges", "보낸 배지"),
+    "push_queued": ("Queued", "대기 중"),
+    "push_sent": ("Sent", "보냄"),
+    "push_failed": ("Failed", "실패"),
+    "push_next": ("Next attempt:", "다음 시도:"),
+    "push_retry": ("Try again now", "지금 다시 시도"),
     "consent_title": ("Allow access to your badges?", "배지 접근을 허락하시겠습니까?"),
     "consent_intro": (
         "{name} asks for access to your Laurel wallet.",

@@ -300,6 +300,7 @@ def test_every_page_renders_in_both_languages(
             "/wallet/emails",
             "/wallet/profile",
             "/wallet/account",
+            "/wallet/connections",
             f"/wallet/badges/c-{badge}",
         ):
             response = site.get(path, params={"lang": lang})

@@ -154,7 +154,13 @@ def test_the_learners_journey(
     page.click("nav >> text=My badges")
     assert page.locator("#badges li").count() == 3
 
-    for path in ("/wallet/skills", "/wallet/profile", "/wallet/account", "/wallet?lang=ko"):
+    for path in (
+        "/wallet/skills",
+        "/wallet/profile",
+        "/wallet/connections",
+        "/wallet/account",
+        "/wallet?lang=ko",
+    ):
         page.goto(f"{live.base_url}{path}")
         accessible(page, axe)
         fits_a_phone(page)

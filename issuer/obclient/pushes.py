@@ -1,0 +1,174 @@
+"""Pushing a learner's badge to a connected host with ``upsertCredential``
+(``POST {host}/credentials``): a badge issued here goes as its stored signed JSON document, an
+imported one as its original (JSON, or a compact JWS as ``text/plain``).
+
+A push is a row (``ObPush``: queued, sent or failed) whose sending is a post-commit effect
+(``core.effects.OB_PUSH``): the learner's request only queues it. The handler refreshes the
+access token when it has expired or the host answers 401, and records a failure on the row —
+with the host's answer, and when it is tried again — instead of raising, so that a rotated
+refresh token is kept even when the push itself fails. A failure that may pass (the host down,
+busy, or failing) is retried with the effects' back-off up to ``MAX_ATTEMPTS`` times; one that
+will not (the host refuses the badge) is not."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from issuer.context import Services
+from issuer.core import effects, metrics
+from issuer.core.errors import BadRequest, HostFailed, NotFound
+from issuer.crypto.sealing import Unsealable
+from issuer.models import Credential, ImportedCredential, ObConnection, ObHost, ObPush
+from issuer.models.base import utcnow
+from issuer.obclient.connections import access_token, mine
+from issuer.obclient.transport import call
+from issuer.wallet import badges
+from issuer.wallet.imports import MEDIA_TYPES
+
+log = logging.getLogger("laurel.obclient")
+MAX_ATTEMPTS = 6
+RETRIED = frozenset({401, 408, 425, 429})
+"""4xx answers that may pass (a 401 after a refresh means the token itself failed again)."""
+
+
+def _body(row: Credential | ImportedCredential) -> tuple[bytes, str]:
+    if isinstance(row, Credential):
+        return json.dumps(row.document, ensure_ascii=False).encode("utf-8"), "application/json"
+    if row.legacy or row.media_type not in (MEDIA_TYPES["json"], MEDIA_TYPES["jwt"]):
+        raise BadRequest("Only Open Badges 3.0 credentials (JSON or VC-JWT) can be sent to a host.")
+    if row.media_type == MEDIA_TYPES["jwt"]:
+        return row.original.strip(), "text/plain"
+    return row.original, "application/json"
+
+
+def queue(
+    session: Session, services: Services, learner_id: int, connection_id: int, ref: str
+) -> ObPush:
+    """Queue sending the learner's badge ``ref`` to their connected host ``connection_id``."""
+    mine(session, learner_id, connection_id)  # connected, and the learner's
+    row = badges.find(session, learner_id, ref)
+    _body(row)  # refuse now what could never be sent
+    name = str(row.document.get("name") or "Badge") if isinstance(row, Credential) else row.name
+    push = ObPush(
+        learner_id=learner_id,
+        connection_id=connection_id,
+        badge_ref=ref,
+        badge_name=name[:500],
+    )
+    session.add(push)
+    session.flush()
+    effects.emit(session, effects.OB_PUSH, {"push": push.id})
+    return push
+
+
+def retry(session: Session, learner_id: int, push_id: int) -> ObPush:
+    """Try a failed push again now (the learner fixed the cause, or does not want to wait)."""
+    push = session.get(ObPush, push_id)
+    if push is None or push.learner_id != learner_id:
+        raise BadRequest("there is no such push")
+    if push.state != "failed":
+        raise BadRequest("only a failed push can be tried again")
+    push.state, push.next_attempt_at, push.attempts = "queued", None, 0
+    session.add(push)
+    effects.emit(session, effects.OB_PUSH, {"push": push.id})
+    return push
+
+
+def handle(session: Session, services: Services, payload: dict[str, Any]) -> None:
+    """The ``OB_PUSH`` effect: send the push once, record what happened."""
+    push = session.get(ObPush, int(payload["push"]))
+    if push is None or (push.state != "queued" and push.next_attempt_at is None):
+        return  # sent, given up, or disconnected meanwhile
+    connection = session.get(ObConnection, push.connection_id)
+    assert connection is not None
+    status: int | None = None
+    final = False  # a failure that trying again cannot fix
+    try:
+        row = badges.find(session, push.learner_id, push.badge_ref)
+        body, media_type = _body(row)
+        status, reason = _send(session, services, connection, body, media_type)
+    except NotFound:
+        reason, final = "the badge is no longer in the wallet", True
+    except BadRequest as exc:
+        reason, final = exc.detail, True
+    except HostFailed as exc:
+        reason = exc.detail
+    except Unsealable:
+        reason = "Laurel can no longer read its tokens for this host: connect it again"
+        final = True
+    if status in (200, 201):
+        push.state, push.sent_at, push.last_status = "sent", utcnow(), status
+        push.last_error = push.next_attempt_at = None
+    else:
+        _failed(session, push, status, reason, final=final)
+    session.add(push)
+
+
+def _send(
+    session: Session, services: Services, connection: ObConnection, body: bytes, media_type: str
+) -> tuple[int, str]:
+    host = session.get(ObHost, connection.host_id)
+    assert host is not None
+    url = host.api_base + "/credentials"
+    response = None
+    for refresh in (False, True):
+        token = access_token(session, services, connection, refresh=refresh)
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": media_type,
+            "Accept": "application/json, text/plain",
+        }
+        response = call(services, "POST", url, headers=headers, content=body)
+        if response.status_code != 401:
+            break
+    assert response is not None
+    return response.status_code, _reason(response.status_code, response.text)
+
+
+def _reason(status: int, text: str) -> str:
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict) and isinstance(answer.get("imsx_description"), str):
+        return f"HTTP {status}: {answer['imsx_description'][:500]}"
+    return f"HTTP {status}" + (f": {text.strip()[:300]}" if status >= 400 and text.strip() else "")
+
+
+def _failed(
+    session: Session, push: ObPush, status: int | None, reason: str, *, final: bool
+) -> None:
+    push.state, push.last_status, push.last_error = "failed", status, reason[:2000]
+    push.attempts += 1
+    passing = not final and (status is None or status >= 500 or status in RETRIED)
+    if passing and push.attempts < MAX_ATTEMPTS:
+        push.next_attempt_at = utcnow() + effects.backoff(push.attempts)
+        effects.emit(session, effects.OB_PUSH, {"push": push.id}, run_after=push.next_attempt_at)
+    else:
+        push.next_attempt_at = None
+    metrics.OB_PUSH_FAILURES.labels("yes" if push.next_attempt_at else "no").inc()
+    log.warning("push %s to a badge host failed (attempt %s): %s", push.id, push.attempts, reason)
+
+
+@dataclass(frozen=True)
+class Listed:
+    push: ObPush
+    host_name: str
+
+
+def listed(session: Session, learner_id: int, limit: int = 50) -> list[Listed]:
+    """The learner's pushes, newest first, with their host's name."""
+    query = (
+        select(ObPush, ObHost.name)
+        .join(ObConnection, col(ObConnection.id) == col(ObPush.connection_id))
+        .join(ObHost, col(ObHost.id) == col(ObConnection.host_id))
+        .where(ObPush.learner_id == learner_id)
+        .order_by(col(ObPush.id).desc())
+        .limit(limit)
+    )
+    return [Listed(push, name) for push, name in session.exec(query)]
