@@ -367,3 +367,26 @@ async def put_profile(
     assert access.learner.id is not None
     updated = await run_in_threadpool(obapi.update_profile, db, access.learner.id, given)
     return JSONResponse(updated)
+
+
+# ------------------------------------------------------------------ methods the API has not
+
+_ALLOWED = {
+    "/discovery": ("GET",),
+    "/credentials": ("GET", "POST"),
+    "/profile": ("GET", "PUT"),
+}
+
+
+def _not_allowed(allowed: tuple[str, ...]) -> Callable[[], Response]:
+    def answer() -> Response:
+        response = imsx(405, "not_allowed", f"this resource answers {', '.join(allowed)} only")
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
+
+    return answer
+
+
+for _path, _methods in _ALLOWED.items():
+    _others = [m for m in ("GET", "POST", "PUT", "PATCH", "DELETE") if m not in _methods]
+    router.add_api_route(_path, _not_allowed(_methods), methods=_others, include_in_schema=False)

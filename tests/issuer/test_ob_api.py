@@ -92,6 +92,13 @@ def test_discovery_is_the_profiled_official_openapi_file(site: TestClient) -> No
         assert site.get(page.removeprefix("https://laurel.test")).status_code == 200
 
 
+def test_a_method_the_api_has_not_is_an_imsx_405(site: TestClient) -> None:
+    for method, path in [("DELETE", "/credentials"), ("POST", "/profile"), ("PUT", "/discovery")]:
+        answer = site.request(method, API + path)
+        imsx(answer, 405, "not_allowed")
+        assert "GET" in answer.headers["allow"]
+
+
 def test_every_endpoint_needs_a_token_with_its_scope(site: TestClient, mailbox: Inbox) -> None:
     calls: dict[str, tuple[str, str, dict[str, Any] | None]] = {
         READ: ("GET", "/credentials", None),
