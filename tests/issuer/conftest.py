@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,6 @@ from issuer.core.settings import Settings
 from tests.units import create_api_key, create_issuer
 from verifier.errors import FetchError
 
-POSTGRES = os.environ.get(
-    "LAUREL_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
-)
 BASE_URL = "https://laurel.test"
 
 

@@ -18,7 +18,7 @@ from issuer.context import Services
 from issuer.core import audit
 from issuer.core.db import make_engine, migrate, transaction
 from issuer.models import AuditEntry
-from tests.issuer.conftest import POSTGRES
+from tests.databases import POSTGRES
 
 
 def _append(engine: Engine, count: int) -> None:

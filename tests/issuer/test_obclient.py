@@ -12,7 +12,6 @@ import copy
 import re
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,7 +23,6 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 from sqlmodel import Session, select
 
 from issuer.app import create_app
@@ -47,7 +45,7 @@ from issuer.models.base import utcnow
 from issuer.obclient import discovery
 from issuer.obclient.transport import call, check_url
 from issuer.wallet.imports import MEDIA_TYPES
-from tests.conftest import POSTGRES
+from tests.databases import postgres_schema
 from tests.issuer.conftest import issue_body, make_issuer
 from tests.issuer.test_oauth import READ, csrf, decide, sign_in
 from tests.issuer.test_ob_api import token
@@ -77,16 +75,8 @@ def _second_database(database_url: str, tmp_path: Path) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'host.db'}"
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with postgres_schema() as url:
+        yield url
 
 
 def _start(database_url: str, keys: Path, mailbox: Inbox) -> Instance:

@@ -4,8 +4,6 @@ fails is recorded, visible and retried — never swallowed."""
 
 from __future__ import annotations
 
-import threading
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -14,9 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
@@ -29,7 +25,8 @@ from issuer.effects import pending, run_due
 from issuer.models import Achievement, Credential, PendingEffect
 from issuer.models.base import utcnow
 from issuer.programs import awards
-from tests.issuer.conftest import POSTGRES, issue_body, make_issuer
+from tests.databases import postgres_schema, serving
+from tests.issuer.conftest import issue_body, make_issuer
 from tests.units import create_api_key, create_issuer, issue, load_templates
 from tests.web.conftest import free_port
 
@@ -37,34 +34,21 @@ from tests.web.conftest import free_port
 @pytest.fixture
 def small_pool(tmp_path: Path) -> Iterator[tuple[str, Services]]:
     """A real server on PostgreSQL (a schema of its own) whose pool holds two connections."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    port = free_port()
-    settings = Settings(
-        database_url=url,
-        keys_dir=tmp_path / "keys",
-        key_passphrase="test-passphrase",
-        base_url=f"http://127.0.0.1:{port}",
-    )
-    engine = make_engine(url, pool_size=2, max_overflow=0, pool_timeout=15)
-    services = Services.from_settings(settings, engine)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(services=services), port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        threading.Event().wait(0.02)
-    yield f"http://127.0.0.1:{port}", services
-    server.should_exit = True
-    thread.join(timeout=10)
-    engine.dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with postgres_schema() as url:
+        port = free_port()
+        settings = Settings(
+            database_url=url,
+            keys_dir=tmp_path / "keys",
+            key_passphrase="test-passphrase",
+            base_url=f"http://127.0.0.1:{port}",
+        )
+        engine = make_engine(url, pool_size=2, max_overflow=0, pool_timeout=15)
+        services = Services.from_settings(settings, engine)
+        try:
+            with serving(create_app(services=services), port):
+                yield f"http://127.0.0.1:{port}", services
+        finally:
+            engine.dispose()
 
 
 def test_concurrent_requests_share_a_pool_of_two(small_pool: tuple[str, Services]) -> None:

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
@@ -31,7 +29,7 @@ from issuer.institutes.issuers import get_issuer
 from issuer.issuing import jobs
 from issuer.models import AuditEntry, BulkJob, Credential, CredentialSkill
 from issuer.models.base import utcnow
-from tests.conftest import POSTGRES
+from tests.databases import postgres_schema
 from tests.issuer.conftest import ACHIEVEMENT
 from tests.units import create_api_key, create_issuer, load_templates
 from tests.web.conftest import free_port
@@ -82,18 +80,12 @@ def _world(url: str, tmp_path: Path) -> World:
 
 @pytest.fixture
 def postgres_world(tmp_path: Path) -> Iterator[World]:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    world = _world(f"{POSTGRES}?options=-csearch_path%3D{schema}", tmp_path)
-    try:
-        yield world
-    finally:
-        world.services.engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with postgres_schema() as url:
+        world = _world(url, tmp_path)
+        try:
+            yield world
+        finally:
+            world.services.engine.dispose()
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -17,7 +15,6 @@ from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -25,6 +22,7 @@ from issuer.app import create_app
 from issuer.context import Services
 from issuer.core.db import make_engine, transaction
 from issuer.core.settings import Settings
+from tests.databases import serving
 from tests.issuer.conftest import issue_body, make_issuer
 from tests.issuer.conftest import services as services  # the fixture, for page tests
 from verifier.errors import FetchError
@@ -155,16 +153,9 @@ def live(database_url: str, tmp_path: Path, mailbox: Inbox) -> Iterator[Live]:
     services = Services.from_settings(settings, engine)
     services.network = offline  # pages never reach other hosts in tests
     app = create_app(services=services)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    with TestClient(app) as client:
+    with serving(app, port), TestClient(app) as client:
         badges = seed(client, services)
         yield Live(base, client, services, badges, mailbox)
-    server.should_exit = True
-    thread.join(timeout=10)
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
     engine.dispose()
