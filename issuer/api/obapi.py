@@ -90,9 +90,8 @@ def _from_laurel(exc: LaurelError) -> JSONResponse:
     headers: dict[str, str] = {}
     if exc.retry_after is not None:
         headers["Retry-After"] = str(exc.retry_after)
-    challenge = getattr(exc, "challenge", None)
-    if challenge:
-        headers["WWW-Authenticate"] = challenge
+    if exc.challenge is not None:
+        headers["WWW-Authenticate"] = exc.challenge
     minor = _MINOR.get(exc.status, "internal_server_error")
     return imsx(exc.status, minor, exc.detail, headers or None)
 
