@@ -53,27 +53,31 @@ def did_key_from_seed(seed: bytes) -> str:
     return "did:key:z" + _base58btc(b"\xed\x01" + public)
 
 
-def ensure_node_modules() -> None:
-    """Install the pinned npm packages (``npm ci``) unless already installed."""
+def ensure_node_modules(js_dir: Path = JS_DIR) -> None:
+    """Install the pinned npm packages of ``js_dir`` (``npm ci``) unless already installed.
+
+    Each Node harness under ``tests/interop`` keeps its own ``package.json`` and lock file in its
+    own directory and calls this with that directory.
+    """
     # npm writes node_modules/.package-lock.json last, so its presence means a
     # finished install; being older than package-lock.json means a stale one.
-    installed = JS_DIR / "node_modules" / ".package-lock.json"
-    lock = JS_DIR / "package-lock.json"
+    installed = js_dir / "node_modules" / ".package-lock.json"
+    lock = js_dir / "package-lock.json"
     if installed.is_file() and installed.stat().st_mtime >= lock.stat().st_mtime:
         return
     try:
         proc = subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund"],
-            cwd=JS_DIR,
+            cwd=js_dir,
             capture_output=True,
             text=True,
             timeout=NPM_TIMEOUT_S,
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise RuntimeError(f"npm ci in {JS_DIR} could not run: {exc}") from exc
+        raise RuntimeError(f"npm ci in {js_dir} could not run: {exc}") from exc
     if proc.returncode != 0:
-        raise RuntimeError(f"npm ci in {JS_DIR} failed (exit {proc.returncode}):\n{proc.stderr}")
+        raise RuntimeError(f"npm ci in {js_dir} failed (exit {proc.returncode}):\n{proc.stderr}")
 
 
 def _run_node(args: list[str]) -> subprocess.CompletedProcess[str]:
