@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from issuer.context import Services
 from issuer.core import metrics
 from issuer.core.db import unit_of_work
-from issuer.core.effects import OB_PUSH, backoff, emitted
+from issuer.core.effects import OB_DELIVER, OB_PUSH, backoff, emitted
 from issuer.models import PendingEffect
 from issuer.models.base import utcnow
 from issuer.obclient import pushes
@@ -30,6 +30,7 @@ Handler = Callable[[Session, Services, dict[str, Any]], None]
 HANDLERS: dict[str, Handler] = {
     awards.EFFECT: awards.handle,
     OB_PUSH: pushes.handle,
+    OB_DELIVER: pushes.deliver,
 }
 
 

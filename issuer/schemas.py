@@ -171,13 +171,14 @@ HttpsUrl = Annotated[
     AfterValidator(_https),
     Matching(HTTPS_PATTERN, "this link must be an https URL"),
 ]
+DID_PATTERN = (
+    r"^did:[a-z0-9]+:(?:[A-Za-z0-9._:-]|%[0-9A-Fa-f]{2})*(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})$"
+)
+"""A DID without path, query or fragment (W3C DID Core §3.1)."""
 Did = Annotated[
     str,
     Field(max_length=500),
-    Matching(
-        r"^did:[a-z0-9]+:(?:[A-Za-z0-9._:-]|%[0-9A-Fa-f]{2})*(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})$",
-        "a DID looks like did:method:identifier (W3C DID Core §3.1)",
-    ),
+    Matching(DID_PATTERN, "a DID looks like did:method:identifier (W3C DID Core §3.1)"),
 ]
 
 # Times.

@@ -25,6 +25,11 @@ OB_PUSH = "obclient.push"
 """Push one badge to an OB 3.0 API host the learner connected (``upsertCredential``).
 Payload: ``{"push": ob_push id}``."""
 
+OB_DELIVER = "obclient.deliver"
+"""Badges were just issued to a learner who consented to receive new badges at an OB 3.0 API
+host: queue a push of each to each such host.
+Payload: ``{"learner": id, "credentials": [uuid, …]}``."""
+
 MAX_BACKOFF = timedelta(hours=6)
 
 EMITTED = "laurel.effects"

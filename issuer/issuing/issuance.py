@@ -17,7 +17,9 @@ published status index is ever handed out again, and concurrent requests cannot 
    them. When a concurrent request took one of the idempotency keys meanwhile, the step falls back
    to one savepoint per row, so every other row still issues and the loser reads the winner;
 6. a ``programs.award`` effect (``issuer.core.effects``) for every learner whose new credential
-   counts towards a programme: awards follow after the commit, retried until done.
+   counts towards a programme: awards follow after the commit, retried until done; and an
+   ``obclient.deliver`` effect for every learner who consented to receive new badges at an OB 3.0
+   API host they connected (the push itself is ``issuer.obclient.pushes``).
 
 Locks are always taken in that order (learner emails sorted, then the status list row, then the
 audit chain), which is what keeps two units of work from waiting on each other.
@@ -39,7 +41,7 @@ from sqlmodel import Session, col, select
 from issuer.catalogue import shared as shared_catalogue
 from issuer.context import Services
 from issuer.core import audit, metrics
-from issuer.core.effects import PROGRAM_AWARDS, emit
+from issuer.core.effects import OB_DELIVER, PROGRAM_AWARDS, emit
 from issuer.core.errors import BadRequest, Conflict, LaurelError
 from issuer.crypto.keystore import proof_key
 from issuer.crypto.signing import sign_data_integrity
@@ -47,7 +49,7 @@ from issuer.institutes.issuers import get_issuer, signing_key
 from issuer.issuing import statuslists
 from issuer.issuing.achievements import get_achievement
 from issuer.issuing.documents import build_credential, request_hash
-from issuer.models import Achievement, Credential, Issuer
+from issuer.models import Achievement, Credential, Issuer, ObConnection
 from issuer.models.base import parse_time, table_of, utcnow
 from issuer.people import groups
 from issuer.people.learners import LearnerRef, NewLearner, learners_for, taken_dids
@@ -285,6 +287,7 @@ def store(
             )
             outcomes, stored = _one_by_one(session, issuer, prepared, records, actor)
     _programme_effects(session, services, issuer, stored)
+    _delivery_effects(session, stored)
     return outcomes
 
 
@@ -355,6 +358,26 @@ def _programme_effects(
     )
     for learner in learners:
         emit(session, PROGRAM_AWARDS, {"issuer": issuer.slug, "learner": learner})
+
+
+def _delivery_effects(session: Session, stored: Sequence[tuple[Prepared, dict[str, Any]]]) -> None:
+    """One ``OB_DELIVER`` effect per learner who consented to receive new badges at a host."""
+    issued: dict[int, list[str]] = {}
+    for item, record in stored:
+        issued.setdefault(item.learner.id, []).append(record["id"])
+    if not issued:
+        return
+    consenting = session.exec(
+        select(ObConnection.learner_id)
+        .where(
+            col(ObConnection.learner_id).in_(sorted(issued)),
+            col(ObConnection.send_new).is_(True),
+            col(ObConnection.connected_at).isnot(None),
+        )
+        .distinct()
+    )
+    for learner in sorted(consenting):
+        emit(session, OB_DELIVER, {"learner": learner, "credentials": issued[learner]})
 
 
 _COPY_COLUMNS = (

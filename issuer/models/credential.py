@@ -31,3 +31,6 @@ class Credential(SQLModel, table=True):
     valid_until: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     revoked_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     revocation_reason: str | None = None
+    holder_id: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """The DID a wallet proved control of when it collected the badge (``issuing.holders``)."""
+    bound_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Boolean, Column, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from issuer.models.base import time_column, utcnow
@@ -54,6 +54,10 @@ class ObConnection(SQLModel, table=True):
     refresh_token: str | None = Field(default=None, max_length=4000)  # sealed
     expires_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     connected_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    send_new: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    """The learner's consent: badges issued to them from now on are sent to this host."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=time_column())
 
 

@@ -295,6 +295,14 @@ def mine(session: Session, learner_id: int, connection_id: int) -> tuple[ObConne
     raise NotFound("there is no such connected badge host")
 
 
+def send_new(session: Session, learner_id: int, connection_id: int, consent: bool) -> ObConnection:
+    """Record whether the learner wants badges issued to them from now on sent to this host."""
+    connection, _host = mine(session, learner_id, connection_id)
+    connection.send_new = consent
+    session.add(connection)
+    return connection
+
+
 def disconnect(
     session: Session, services: Services, learner_id: int, connection_id: int
 ) -> str | None:

@@ -25,7 +25,7 @@ from issuer.core.errors import BadRequest, HostFailed, NotFound
 from issuer.crypto.sealing import Unsealable
 from issuer.models import Credential, ImportedCredential, ObConnection, ObHost, ObPush
 from issuer.models.base import utcnow
-from issuer.obclient.connections import access_token, mine
+from issuer.obclient.connections import access_token, connected, mine
 from issuer.obclient.transport import call
 from issuer.wallet import badges
 from issuer.wallet.imports import MEDIA_TYPES
@@ -64,6 +64,35 @@ def queue(
     session.flush()
     effects.emit(session, effects.OB_PUSH, {"push": push.id})
     return push
+
+
+def deliver(session: Session, services: Services, payload: dict[str, Any]) -> None:
+    """The ``OB_DELIVER`` effect: queue a push of each newly issued badge to each host the
+    learner consented to receive new badges at. Idempotent: a badge already queued for a host is
+    not queued again; a badge revoked meanwhile is not sent."""
+    learner_id = int(payload["learner"])
+    wanted = [str(c) for c in payload["credentials"]]
+    live = {
+        c.id
+        for c in session.exec(
+            select(Credential).where(
+                col(Credential.id).in_(wanted),
+                Credential.learner_id == learner_id,
+                col(Credential.revoked_at).is_(None),
+            )
+        )
+    }
+    for connection, _host in connected(session, learner_id):
+        if not connection.send_new:
+            continue
+        queued = set(
+            session.exec(select(ObPush.badge_ref).where(ObPush.connection_id == connection.id))
+        )
+        for credential_id in wanted:
+            ref = f"c-{credential_id}"
+            if credential_id in live and ref not in queued:
+                assert connection.id is not None
+                queue(session, services, learner_id, connection.id, ref)
 
 
 def retry(session: Session, learner_id: int, push_id: int) -> ObPush:

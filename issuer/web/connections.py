@@ -123,6 +123,18 @@ def push(
     return RedirectResponse(f"{PAGE}?done=queued#pushes", status_code=303)
 
 
+@router.post(PAGE + "/{connection_id}/send-new")
+def send_new(
+    connection_id: int,
+    db: SessionDep,
+    signed: LearnerForm,
+    consent: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """The learner's consent to receive badges issued to them from now on at this host."""
+    connections.send_new(db, signed.id, connection_id, consent == "yes")
+    return RedirectResponse(f"{PAGE}?done=saved#host-{connection_id}", status_code=303)
+
+
 @router.post(PAGE + "/pushes/{push_id}/retry")
 def retry(push_id: int, db: SessionDep, signed: LearnerForm) -> Response:
     pushes.retry(db, signed.id, push_id)

@@ -100,6 +100,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "hosts_badge": ("Badge", "배지"),
     "hosts_send": ("Send to this host", "이 호스트로 보내기"),
     "hosts_disconnect": ("Disconnect", "연결 끊기"),
+    "hosts_send_new": (
+        "Send badges I earn from now on to this host automatically",
+        "앞으로 받는 배지를 이 호스트로 자동으로 보내기",
+    ),
+    "hosts_save": ("Save", "저장"),
+    "hosts_saved": ("Saved.", "저장했습니다."),
     "hosts_pushes": ("Sent badges", "보낸 배지"),
     "push_queued": ("Queued", "대기 중"),
     "push_sent": ("Sent", "보냄"),

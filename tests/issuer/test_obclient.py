@@ -415,3 +415,62 @@ def test_a_jws_goes_as_text_plain_and_a_refused_badge_is_not_retried(
         assert "does not verify" in refused.last_error and "does not verify" in text_
         metrics = wallet.get("/metrics").text
         assert 'laurel_ob_push_failures_total{retried="no"}' in metrics
+
+
+def _consent(wallet: TestClient, yes: bool) -> str:
+    page = wallet.get("/wallet/connections")
+    found = re.search(r'action="(/wallet/connections/\d+/send-new)"', page.text)
+    assert found, page.text
+    data = {"csrf": csrf(page.text)} | ({"consent": "yes"} if yes else {})
+    saved = wallet.post(found.group(1), data=data)
+    assert saved.status_code == 200 and 'id="done"' in saved.text, saved.text
+    return saved.text
+
+
+def test_badges_issued_after_the_learners_consent_go_to_their_host(
+    pair: tuple[Instance, Instance], mailbox: Inbox
+) -> None:
+    """An institute's award reaches the learner's connected host only with the learner's
+    consent: nothing before it, every badge issued while it holds (one by one and in bulk, each
+    once), nothing after it is withdrawn."""
+    a, b = pair
+    (before,) = _issue(a)
+    with (
+        TestClient(a.app, base_url=a.base) as wallet,
+        TestClient(b.app, base_url=b.base) as site,
+        TestClient(a.app, base_url=a.base) as api,
+    ):
+        sign_in(wallet, mailbox, EMAIL)
+        _connect(wallet, site, b, mailbox)
+        assert 'name="consent" value="yes">' in wallet.get("/wallet/connections").text
+        page = _consent(wallet, True)
+        assert 'name="consent" value="yes" checked>' in page
+        assert "앞으로 받는 배지" in wallet.get("/wallet/connections", params={"lang": "ko"}).text
+        wallet.get("/wallet/connections", params={"lang": "en"})
+
+        headers = {"Authorization": f"Bearer {create_api_key(a.services, 'hrd', ['issue'])}"}
+        one = api.post("/api/v1/issuers/hrd/credentials", json=issue_body(EMAIL), headers=headers)
+        assert one.status_code == 201, one.text
+        rows = [issue_body(EMAIL, idempotencyKey=f"row-{n}") for n in (1, 2, 3)]
+        rows[1]["recipient"]["email"] = "someone-else@example.org"
+        many = api.post("/api/v1/issuers/hrd/credentials/bulk", json=rows, headers=headers)
+        assert many.status_code == 200, many.text
+        ids = [r["id"] for r in many.json()["rows"] if r["status"] == "issued"]
+        assert len(ids) == 3, many.json()
+
+        reader = token(site, mailbox, (READ,))
+        held = site.get(API + "/credentials", headers={"Authorization": f"Bearer {reader}"})
+        assert held.status_code == 200, held.text
+        sent = {c["id"] for c in held.json()["credential"]}
+        mine = {one.json()["id"], *(f"urn:uuid:{i.removeprefix('urn:uuid:')}" for i in ids[::2])}
+        assert sent == mine  # not the badge from before, not someone else's
+        assert before["id"] not in sent
+        with Session(a.services.engine) as db:
+            pushes = db.exec(select(ObPush)).all()
+            assert len(pushes) == 3 and {p.state for p in pushes} == {"sent"}
+
+        _consent(wallet, False)
+        later = api.post("/api/v1/issuers/hrd/credentials", json=issue_body(EMAIL), headers=headers)
+        assert later.status_code == 201
+        with Session(a.services.engine) as db:
+            assert len(db.exec(select(ObPush)).all()) == 3
