@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from issuer.http.deps import ServicesDep, SessionDep
 from issuer.http.oauth import read_form, read_json, server
 from issuer.http.problems import responses
+from issuer.http.rates import RegistrationAllowance
 from issuer.oauth.server import REGISTER, REVOKE, TOKEN, metadata
 
 router = APIRouter(tags=["oauth"])
@@ -96,7 +97,7 @@ def authorization_server_metadata(services: ServicesDep) -> JSONResponse:
 @router.post(
     REGISTER,
     status_code=201,
-    responses=_ERRORS,
+    responses=_ERRORS | responses(429),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -104,10 +105,13 @@ def authorization_server_metadata(services: ServicesDep) -> JSONResponse:
         }
     },
 )
-async def register(request: Request, services: ServicesDep, db: SessionDep) -> Response:
+async def register(
+    request: Request, services: ServicesDep, db: SessionDep, _: RegistrationAllowance
+) -> Response:
     """RFC 7591 dynamic client registration with the OB 3.0 rules: answers 201 with the
     registered metadata and `client_id`, `client_secret`, `client_id_issued_at`,
-    `client_secret_expires_at`."""
+    `client_secret_expires_at`. Each client address may register `LAUREL_REGISTRATION_RATE`
+    clients (default 20 an hour, 100 a day), then gets 429 with `Retry-After`."""
     sent = await read_json(request, services)
     answer: Response = await run_in_threadpool(
         server(db, services).create_endpoint_response, "client_registration", sent

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     verify_queue_seconds: float = Field(default=10.0, ge=0)
     verify_rate: str = "60/minute;600/hour"
     """Public verifications per client address (``limits`` notation), then 429."""
+    registration_rate: str = "20/hour;100/day"
+    """OAuth 2.0 dynamic client registrations per client address (``limits`` notation), then 429."""
     service_name: str = "Laurel"
     """This instance's name, as other systems show it (the OB 3.0 API's discovery document)."""
     terms_url: str | None = None

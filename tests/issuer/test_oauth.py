@@ -527,6 +527,24 @@ def test_registration_needs_a_json_object(site: TestClient) -> None:
         assert answer.json()["error"] == "invalid_client_metadata"
 
 
+def test_registrations_per_address_are_limited(site: TestClient, mail_services: Services) -> None:
+    """Anyone may register a client, so one address may register only so many (429 after)."""
+    mail_services.cache.pop("laurel.rates", None)
+    mail_services.settings.registration_rate = "3/hour"
+    try:
+        for _ in range(3):
+            assert register(site).status_code == 201
+        refused = register(site)
+        assert refused.status_code == 429, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert int(refused.headers["retry-after"]) > 0
+        assert "too many registrations" in refused.json()["detail"]
+        with Session(mail_services.engine) as db:
+            assert len(db.exec(select(OAuthClient)).all()) == 3
+    finally:
+        mail_services.cache.pop("laurel.rates", None)
+
+
 @pytest.fixture
 def loopback(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
     """Laurel on a loopback http base URL, as in development."""
