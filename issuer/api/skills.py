@@ -267,14 +267,16 @@ def learning_hours(
     slug: Slug,
     year: Annotated[int, Query(ge=1900, le=9999)],
     db: SessionDep,
+    services: ServicesDep,
     key: ApiKeyDep,
     required: Annotated[float, Query(gt=0, le=10000)] = 80.0,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Response:
+    from issuer.catalogue import shared
     from issuer.reports.learners import hours, hours_csv
 
     issuer = issuer_for(db, key, slug, "read")
-    report = hours(db, issuer, year, required)
+    report = hours(db, issuer, year, required, shared(services.cache).completion_keys)
     if format == "csv":
         return Response(
             hours_csv(report),

@@ -130,6 +130,10 @@ class AchievementTemplate(_Model):
     tags: tuple[str, ...] = ()
     validity: str | None = None
     design: Design
+    records_completion: bool = False
+    """A badge that records learning counted elsewhere (the Ongoing Learning annual badge; every
+    programme's award is one too): its ``hours`` describe it but are not learning hours of their
+    own, so its credentials carry none and every hour is counted once."""
 
     @field_validator("achievement_type")
     @classmethod
@@ -197,6 +201,15 @@ class Catalogue(_Model):
             key
             for p in self.programs
             for key in (*p.required, *p.electives, *(awards[n] for n in p.programs if n in awards))
+        )
+
+    @property
+    def completion_keys(self) -> frozenset[str]:
+        """Achievements that record completion of learning whose hours their parts carry: every
+        programme's award and the templates marked ``records_completion``."""
+        return frozenset(
+            {p.award for p in self.programs}
+            | {a.key for a in self.achievements if a.records_completion}
         )
 
 
@@ -367,7 +380,10 @@ def _ob_alignment(align: Alignment, catalogue: Catalogue, base_url: str) -> dict
 def to_ob_achievement(
     template: AchievementTemplate, catalogue: Catalogue, *, achievement_id: str, base_url: str
 ) -> dict[str, Any]:
-    """The OB 3.0 ``Achievement`` for ``template`` (no image); empty fields are omitted."""
+    """The OB 3.0 ``Achievement`` for ``template`` (no image); empty fields are omitted, and so
+    are the hours of a badge that records completion (``Catalogue.completion_keys``): the
+    courses it records carry them."""
+    completion = template.key in catalogue.completion_keys
     achievement: dict[str, Any] = {
         "id": achievement_id,
         "type": ["Achievement"],
@@ -375,7 +391,7 @@ def to_ob_achievement(
         "name": template.name,
         "description": template.description,
         "criteria": {"narrative": template.criteria},
-        "creditsAvailable": template.hours,
+        "creditsAvailable": None if completion else template.hours,
         "tag": list(template.tags),
         "alignment": [_ob_alignment(a, catalogue, base_url) for a in template.alignments],
     }

@@ -2,7 +2,10 @@
 
 Learning hours: per learner and calendar year, the sum of ``creditsEarned`` of valid credentials
 whose ``validFrom`` falls in that year, against an annual requirement (default 80 hours, the lower
-bound of the 80–100 hours of Korea's Ongoing Learning System).
+bound of the 80–100 hours of Korea's Ongoing Learning System). Each hour counts once: badges that
+record completion of learning counted in other badges (programme awards, the annual badge —
+``Catalogue.completion_keys``) add none, also those issued before their credentials stopped
+carrying hours.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from issuer.context import Services
 from issuer.core.errors import BadRequest, NotFound
-from issuer.models import Credential, Issuer, LearnerEmail
+from issuer.models import Achievement, Credential, Issuer, LearnerEmail
 from issuer.models.base import parse_time
 from issuer.schemas import normalize_email
 from issuer.skills.cloud import learner_emails, profiles
@@ -72,19 +75,26 @@ def program_progress(
 
 
 def hours(
-    session: Session, issuer: Issuer, year: int, required: float = DEFAULT_ANNUAL_HOURS
+    session: Session,
+    issuer: Issuer,
+    year: int,
+    required: float = DEFAULT_ANNUAL_HOURS,
+    completion: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
     """Hours earned per learner in ``year`` (1900–9999, as credentials' dates) against
-    ``required``."""
+    ``required``; credentials of the achievements ``completion`` (keys) add none."""
     if not 1900 <= year <= 9999:
         raise BadRequest("the year lies between 1900 and 9999")
     now = datetime.now(UTC)
     totals: dict[int, float] = {}
     rows = session.exec(
-        select(Credential).where(
+        select(Credential)
+        .join(Achievement, col(Achievement.id) == col(Credential.achievement_id))
+        .where(
             Credential.issuer_id == issuer.id,
             col(Credential.revoked_at).is_(None),
             col(Credential.valid_until).is_(None) | (col(Credential.valid_until) > now),
+            col(Achievement.key).not_in(sorted(completion)),
         )
     )
     for credential in rows:

@@ -187,3 +187,39 @@ def test_reconcile_awards_what_was_missed_and_nothing_twice(
     assert again.exit_code == 0 and len(_awards(services)) == 1
     unknown = runner.invoke(cli, ["programs", "reconcile", "--issuer", "nope"], env=environment)
     assert unknown.exit_code == 1 and "nope" in unknown.output
+
+
+def test_every_learning_hour_counts_once(client: TestClient, services: Services) -> None:
+    """Awards and the annual badge record completion; they add no hours of their own. By hand:
+    the five LEAD Aspiring Leader courses are 24 + 16 + 16 + 16 + 8 = 80 h (not 160 with the
+    level certificate); a 40 h qualification plus the annual badge is 40 h (not 120)."""
+    headers = _setup(client, services)
+    for key in [*REQUIRED, *ELECTIVES]:
+        client.post("/api/v1/issuers/hrd/credentials", json=_body(key), headers=headers)
+    for key in ("engineer-information-processing", "ongoing-learning-annual"):
+        issued = client.post(
+            "/api/v1/issuers/hrd/credentials", json=_body(key, "lee@example.org"), headers=headers
+        )
+        assert issued.status_code == 201, issued.text
+    [award] = _awards(services)
+    assert "creditsEarned" not in award.document["credentialSubject"]
+    assert "creditsAvailable" not in award.document["credentialSubject"]["achievement"]
+    annual = issued.json()["credentialSubject"]
+    assert "creditsEarned" not in annual and "creditsAvailable" not in annual["achievement"]
+
+    year = award.document["validFrom"][:4]
+    report = client.get(f"/api/v1/issuers/hrd/hours?year={year}", headers=headers).json()
+    by_email = {row["email"]: row["hours"] for row in report["learners"]}
+    assert by_email == {"kim@example.org": 80, "lee@example.org": 40}
+
+    with Session(services.engine) as session:  # an award issued before, still carrying hours
+        row = session.get(Credential, award.id)
+        assert row is not None
+        row.document = {
+            **row.document,
+            "credentialSubject": {**row.document["credentialSubject"], "creditsEarned": 80},
+        }
+        session.add(row)
+        session.commit()
+    report = client.get(f"/api/v1/issuers/hrd/hours?year={year}", headers=headers).json()
+    assert {row["email"]: row["hours"] for row in report["learners"]}["kim@example.org"] == 80
