@@ -1,15 +1,18 @@
 """xAPI statements from an LMS or LRS that award badges (xAPI 1.0.3 / IEEE 9274.1.1 statements).
 
-A statement whose verb is ``completed`` or ``passed`` (ADL verb ids) and whose object is an
-activity that maps to one of the issuer's achievements issues that badge to the actor's ``mbox``,
-once per statement id. An activity maps to an achievement when its id is the achievement's id
+A statement whose verb is ``completed`` or ``passed`` (ADL verb ids) and whose object is an activity
+that maps to one of the issuer's achievements issues that badge to the actor's ``mbox``, once per
+statement id, dated (``validFrom``) by the statement's ``timestamp`` — when the learning happened,
+which is the year its hours count for — or now when it has none. A ``voided`` statement (xAPI 1.0.3
+§2.3.2: its object a ``StatementRef``) revokes the badge the voided statement awarded. An activity
+maps to an achievement when its id is the achievement's id
 (``{base}/issuers/{slug}/achievements/{key}``) or when the last path segment of its id is the
 achievement key (``https://lms.example.org/courses/emotional-intelligence``). Statements with other
-verbs are accepted and ignored. The whole request is checked first: one malformed statement
-rejects the request (400, with every reason) and nothing is issued. Then every statement's
-issuance request is built and validated, and each is issued in a savepoint of its own: a statement
-that cannot be issued (a name too long, an unknown achievement) is reported as an error, its
-changes are rolled back, and no other statement is affected.
+verbs are accepted and ignored. The whole request is checked first: one malformed statement rejects
+the request (400, with every reason) and nothing is issued. Then every statement's issuance request
+is built and validated, and each is issued in a savepoint of its own: a statement that cannot be
+issued (a name too long, an unknown achievement) is reported as an error, its changes are rolled
+back, and no other statement is affected.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -24,10 +28,12 @@ from sqlmodel import Session, select
 
 from issuer.context import Services
 from issuer.core.errors import BadRequest, LaurelError
-from issuer.issuing.issuance import Outcome, Row, issue_rows
+from issuer.issuing.credentials import revoke
+from issuer.issuing.issuance import Outcome, Row, find_by_key, issue_rows
 from issuer.models import Achievement, Issuer
 from issuer.schemas import IssueRequest, normalize_email
 
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 AWARDING_VERBS = {
     "http://adlnet.gov/expapi/verbs/completed": "completed",
     "http://adlnet.gov/expapi/verbs/passed": "passed",
@@ -44,6 +50,19 @@ def _check(number: int, statement: Any) -> list[str]:
             uuid.UUID(str(statement["id"]))
         except ValueError:
             problems.append(f"statement {number}: id is not a UUID")
+    verb = statement.get("verb")
+    if isinstance(verb, dict) and verb.get("id") == VOIDED:
+        target = statement.get("object")
+        if not isinstance(target, dict) or target.get("objectType") != "StatementRef":
+            problems.append(f"statement {number}: a voiding statement's object is a StatementRef")
+        else:
+            try:
+                uuid.UUID(str(target.get("id")))
+            except ValueError:
+                problems.append(f"statement {number}: the voided statement's id is not a UUID")
+        return problems
+    if "timestamp" in statement and not _time(statement["timestamp"]):
+        problems.append(f"statement {number}: timestamp is not an ISO 8601 time with a zone")
     actor = statement.get("actor")
     mbox = actor.get("mbox") if isinstance(actor, dict) else None
     if not isinstance(mbox, str) or not mbox.startswith("mailto:"):
@@ -53,13 +72,21 @@ def _check(number: int, statement: Any) -> list[str]:
             normalize_email(mbox.removeprefix("mailto:"))
         except ValueError as exc:
             problems.append(f"statement {number}: {exc}")
-    verb = statement.get("verb")
     if not isinstance(verb, dict) or not isinstance(verb.get("id"), str):
         problems.append(f"statement {number}: verb.id is missing")
     target = statement.get("object")
     if not isinstance(target, dict) or not isinstance(target.get("id"), str):
         problems.append(f"statement {number}: object.id (the activity) is missing")
     return problems
+
+
+def _time(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
+    except ValueError:
+        return False
 
 
 def _achievement_key(activity: str, keys: set[str], prefix: str) -> str | None:
@@ -79,6 +106,7 @@ _FIELDS = {
     "recipient.name": "actor.name",
     "recipient.email": "actor.mbox",
     "narrative": "object.id",
+    "validFrom": "timestamp",
 }
 
 
@@ -95,6 +123,7 @@ def _request(statement: dict[str, Any], verb: str, key: str, statement_id: str) 
                 "achievement": key,
                 "narrative": f"{verb.capitalize()} {statement['object']['id']} (xAPI "
                 f"statement {statement_id}).",
+                **({"validFrom": statement["timestamp"]} if "timestamp" in statement else {}),
             }
         )
     except ValidationError as exc:
@@ -144,6 +173,9 @@ def receive(
         statement_id = _statement_id(statement)
         entry: dict[str, Any] = {"statement": statement_id}
         report.append(entry)
+        if statement["verb"]["id"] == VOIDED:
+            entry.update(_void(session, issuer, statement, actor))
+            continue
         verb = AWARDING_VERBS.get(statement["verb"]["id"])
         key = _achievement_key(statement["object"]["id"], keys, prefix)
         if verb is None or key is None:
@@ -164,3 +196,18 @@ def receive(
         result = _issue_alone(session, services, issuer, row, actor).report()
         report[row[0]].update({k: v for k, v in result.items() if k != "row"})
     return {"statements": report}
+
+
+def _void(
+    session: Session, issuer: Issuer, statement: dict[str, Any], actor: str
+) -> dict[str, Any]:
+    """Revoke the badge the voided statement awarded (its idempotency key), if it awarded one."""
+    voided = str(uuid.UUID(str(statement["object"]["id"])))
+    assert issuer.id is not None
+    credential = find_by_key(session, issuer.id, f"xapi:{voided}")
+    if credential is None:
+        return {"status": "ignored", "reason": f"statement {voided} awarded no badge here"}
+    if credential.revoked_at is not None:
+        return {"status": "already revoked", "id": f"urn:uuid:{credential.id}"}
+    revoke(session, credential.id, f"xAPI statement {voided} was voided", None, actor)
+    return {"status": "revoked", "id": f"urn:uuid:{credential.id}"}

@@ -70,3 +70,57 @@ def test_malformed_statements_reject_the_request(client: TestClient, services: S
         headers={**headers, "Content-Type": "application/json"},
     )
     assert garbage.status_code == 400
+
+
+def test_the_statement_time_dates_the_badge_and_voiding_revokes_it(
+    client: TestClient, services: Services
+) -> None:
+    """The hours of learning done on 30 December 2025 count for 2025 even when the statement
+    arrives in January; voiding that statement revokes its badge (once)."""
+    headers = make_issuer(services, client, "hrd")
+    late = _statement(timestamp="2025-12-30T16:00:00+09:00")
+    answer = client.post("/api/v1/issuers/hrd/xapi/statements", json=late, headers=headers)
+    [issued] = answer.json()["statements"]
+    assert issued["status"] == "issued", issued
+    badge = client.get(f"/api/v1/credentials/{issued['id']}", headers=headers).json()
+    assert badge["validFrom"] == "2025-12-30T07:00:00Z"
+    hours = client.get("/api/v1/issuers/hrd/hours?year=2025", headers=headers).json()
+    assert [row["email"] for row in hours["learners"]] == ["kim@example.org"]
+
+    void = {
+        "id": str(uuid.uuid4()),
+        "actor": {"account": {"homePage": "https://lms.example.org", "name": "admin"}},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+        "object": {"objectType": "StatementRef", "id": late["id"]},
+    }
+    voided = client.post("/api/v1/issuers/hrd/xapi/statements", json=void, headers=headers)
+    assert voided.status_code == 200, voided.text
+    assert voided.json()["statements"][0] == {
+        "statement": void["id"],
+        "status": "revoked",
+        "id": issued["id"],
+    }
+    again = client.post("/api/v1/issuers/hrd/xapi/statements", json=void, headers=headers)
+    assert again.json()["statements"][0]["status"] == "already revoked"
+    listed = client.get("/api/v1/issuers/hrd/credentials", headers=headers).json()
+    [row] = listed["credentials"]
+    assert row["status"] == "revoked"
+    assert row["revocationReason"] == f"xAPI statement {late['id']} was voided"
+    elsewhere = {**void["object"], "id": str(uuid.uuid4())}
+    unknown = {**void, "id": str(uuid.uuid4()), "object": elsewhere}
+    ignored = client.post("/api/v1/issuers/hrd/xapi/statements", json=unknown, headers=headers)
+    assert ignored.json()["statements"][0]["status"] == "ignored"
+
+
+def test_bad_timestamps_and_void_targets_reject_the_request(
+    client: TestClient, services: Services
+) -> None:
+    headers = make_issuer(services, client, "hrd")
+    for bad in (
+        _statement(timestamp="yesterday"),
+        _statement(timestamp="2025-12-30T16:00:00"),  # no zone
+        {**_statement(), "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"}},
+    ):
+        answer = client.post("/api/v1/issuers/hrd/xapi/statements", json=bad, headers=headers)
+        assert answer.status_code == 400, answer.text
+    assert client.get("/api/v1/issuers/hrd/credentials", headers=headers).json()["total"] == 0
