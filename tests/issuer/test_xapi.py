@@ -87,7 +87,7 @@ def test_the_statement_time_dates_the_badge_and_voiding_revokes_it(
     hours = client.get("/api/v1/issuers/hrd/hours?year=2025", headers=headers).json()
     assert [row["email"] for row in hours["learners"]] == ["kim@example.org"]
 
-    void = {
+    void: dict[str, Any] = {
         "id": str(uuid.uuid4()),
         "actor": {"account": {"homePage": "https://lms.example.org", "name": "admin"}},
         "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
