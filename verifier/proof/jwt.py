@@ -155,7 +155,7 @@ def _timestamp(value: Any) -> str | None:
         moment = datetime.fromtimestamp(int(value), UTC)
     except (ValueError, OverflowError, OSError):
         return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _dates_of(credential: Mapping[str, Any]) -> tuple[str, str]:
