@@ -2,7 +2,8 @@
 
 Every field carries the limits the server enforces (lengths, patterns, enumerations, ranges), so
 the OpenAPI description accepts exactly what the server does. Text is Unicode without control
-characters (and never U+0000, which PostgreSQL cannot store); links are absolute IRIs (RFC 3987),
+characters (and never U+0000, which PostgreSQL cannot store); in text of several lines a
+vertical tab or form feed becomes a newline (``line_breaks``); links are absolute IRIs (RFC 3987),
 http(s) where a page renders them; times lie between 1900 and 9999.
 """
 
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
@@ -35,8 +37,8 @@ def _invalid(message: str) -> PydanticCustomError:
 # Text. Patterns are written for both pydantic (Rust regex) and JSON Schema (ECMA 262).
 ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
 """No control characters."""
-MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-"""No control characters but tab and line breaks."""
+MULTI_LINE = r"^[^\x00-\x08\x0e-\x1f\x7f]*$"
+"""No control characters but tab and line breaks (vertical tab and form feed become newlines)."""
 NOT_BLANK = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 """One line with at least one character that is not a space."""
 
@@ -69,13 +71,24 @@ class Matching:
         return found
 
 
+LINE_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n"})
+"""Vertical tab and form feed, as newlines. JSON-LD processors write them differently in
+canonical N-Quads (RDFC-1.0 escapes them; pyld, behind openbadgeslib, does not), so a credential
+holding one verifies in one stack and not in another; a newline reads the same everywhere."""
+
+
+def line_breaks(value: Any) -> Any:
+    """``value`` with vertical tabs and form feeds as newlines (other values as they are)."""
+    return value.translate(LINE_BREAKS) if isinstance(value, str) else value
+
+
 _ONE_LINE = Matching(ONE_LINE, "text here is one line without control characters")
 _MULTI_LINE = Matching(MULTI_LINE, "text here has no control characters but tabs and line breaks")
 Line100 = Annotated[str, Field(max_length=100), _ONE_LINE]
 Word100 = Annotated[str, Field(min_length=1, max_length=100), _ONE_LINE]
 Line200 = Annotated[str, Field(max_length=200), _ONE_LINE]
-Text500 = Annotated[str, Field(max_length=500), _MULTI_LINE]
-Text5000 = Annotated[str, Field(max_length=5000), _MULTI_LINE]
+Text500 = Annotated[str, Field(max_length=500), BeforeValidator(line_breaks), _MULTI_LINE]
+Text5000 = Annotated[str, Field(max_length=5000), BeforeValidator(line_breaks), _MULTI_LINE]
 Name = Annotated[
     str, Field(max_length=200), Matching(NOT_BLANK, "a name is one line that is not blank")
 ]

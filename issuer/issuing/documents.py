@@ -25,6 +25,7 @@ from issuer.context import Services
 from issuer.core.errors import BadRequest, LaurelError
 from issuer.institutes.issuers import profile
 from issuer.issuing.achievements import ob_achievement
+from issuer.issuing.text import clean_text
 from issuer.models import Achievement, Issuer
 from issuer.models.base import iso, utcnow
 from issuer.people.learners import LearnerRef
@@ -116,7 +117,9 @@ def build_credential(
     credential_id: str,
 ) -> dict[str, Any]:
     """The unsigned OpenBadgeCredential (DESIGN.md, "Standards profile"); ``BadRequest`` for
-    impossible dates, ``NotConforming`` if it would not conform to the OB 3.0 schema."""
+    impossible dates, ``ControlCharacter`` for text that JSON-LD stacks would canonicalise
+    differently (``issuer.issuing.text``: the achievement's and the issuer's text too, not only
+    the request's), ``NotConforming`` if it would not conform to the OB 3.0 schema."""
     start = request.validFrom or utcnow()
     end = request.validUntil or (
         add_duration(start, achievement.validity) if achievement.validity else None
@@ -175,5 +178,6 @@ def build_credential(
         credential["evidence"] = [
             {"type": ["Evidence"], **e.model_dump(exclude_none=True)} for e in request.evidence
         ]
+    credential = clean_text(credential)
     check_conforms(credential)
     return credential

@@ -6,8 +6,10 @@ caller's own ``credentialStatus`` kept — and refused (``BadRequest``, 400) whe
 broken (VCDM 2.0 §4: no subject, an empty one, ids that are not URLs, typed objects without
 ``type``, dates that are not ``dateTimeStamp``s, related resources without id or digest) or
 when JSON-LD processing would drop or redefine a term (the verifier's safe-mode expansion,
-bundled contexts only). The ``issuer`` must be this issuer's DID. Then, in the caller's unit
-of work:
+bundled contexts only), or when a string holds a control character that JSON-LD stacks
+canonicalise differently (``issuer.issuing.text``: a vertical tab or form feed becomes a newline,
+other C0 controls but tab and line breaks are refused, naming the field). The ``issuer`` must be
+this issuer's DID. Then, in the caller's unit of work:
 
 * a VCDM 2.0 credential with no ``credentialStatus`` gets a ``BitstringStatusListEntry`` from the
   issuer's status lists (``issuer.issuing.statuslists``, the allocation ``/api/v1`` uses), and is
@@ -36,6 +38,7 @@ from issuer.crypto.keystore import proof_key
 from issuer.crypto.signing import sign_data_integrity
 from issuer.institutes.issuers import signing_key
 from issuer.issuing import credentials, statuslists
+from issuer.issuing.text import clean_text
 from issuer.models import ApiKey, Issuer, VcapiCredential
 from issuer.models.base import utcnow
 from verifier.checks import VC_V1, VC_V2, types_of
@@ -113,7 +116,7 @@ def screen(credential: Any, issuer_did: str) -> dict[str, Any]:
     """A copy of ``credential`` if its data model is whole (else ``BadRequest``)."""
     if not isinstance(credential, dict):
         raise BadRequest("credential must be a JSON object")
-    document = dict(credential)
+    document: dict[str, Any] = clean_text(credential)
     contexts = document.get("@context")
     if isinstance(contexts, str):
         contexts = [contexts]

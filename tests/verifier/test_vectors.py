@@ -13,8 +13,9 @@ from verifier import Outcome, Verdict, canonicalize, verify_credential
 VECTOR_IDS = [vector["file"] for vector in expected_vectors()]
 
 # expected.json verdict -> Laurel's verdict. Where the standard and the 1EdTech validator disagree
-# ("DISPUTED"), Laurel follows the standard: a VC-JWT without the required `sub` claim is not
-# verified (OB 3.0 §"Verify a Credential VC-JWT Signature").
+# ("DISPUTED"), Laurel follows the standard: a VC-JWT whose subject has an id but which has no
+# `sub` claim is not verified (OB 3.0 §"Verify a Credential VC-JWT Signature"). A subject with no
+# id (known only by its `identifier`) needs no `sub`: tests/verifier/test_vc_jwt_forms.py.
 VERDICTS = {
     "valid": Verdict.VERIFIED,
     "valid-with-warnings": Verdict.VERIFIED,
