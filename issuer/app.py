@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlmodel import col, select
 
-from issuer.api import credentials, oauth, obapi, ops, public, skills, vcapi
+from issuer.api import credentials, exchanges, oauth, obapi, ops, public, skills, vcapi
 from issuer.context import Services
 from issuer.core import metrics
 from issuer.core.db import migrate, unit_of_work
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(oauth.router)
     app.include_router(obapi.router)
     app.include_router(vcapi.router)
+    app.include_router(exchanges.router)
     app.include_router(pages.router)
     app.include_router(dashboard.router)
     app.include_router(wallet.router)
