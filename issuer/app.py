@@ -16,7 +16,7 @@ from issuer.http.limits import BodyLimit
 from issuer.http.observe import RequestMetrics
 from issuer.http.security import SecurityHeaders
 from issuer.models import SigningKey
-from issuer.web import connections, dashboard, pages, wallet, wallet_account
+from issuer.web import connections, dashboard, pages, wallet, wallet_account, wallet_lcw
 from issuer.web import oauth as oauth_pages
 from issuer.web.errors import error_page
 from issuer.web.render import style_hashes
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(dashboard.router)
     app.include_router(wallet.router)
     app.include_router(wallet_account.router)
+    app.include_router(wallet_lcw.router)
     app.include_router(oauth_pages.router)
     app.include_router(connections.router)
     return app
