@@ -291,6 +291,4 @@ def offer_for_learner(
     if not ref.startswith("c-"):
         raise BadRequest("only badges issued here can be added to the Learner Credential Wallet")
     credential = issued_credential(session, learner_id, ref)
-    return credential, create_exchange(
-        session, services, credential, actor=f"learner:{learner_id}"
-    )
+    return credential, create_exchange(session, services, credential, actor=f"learner:{learner_id}")

@@ -224,7 +224,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "다른 사람과 공유하지 마세요.",
     ),
     "lcw_legacy": ("For older versions of the app", "이전 버전의 앱용 링크"),
-    "lcw_qr": ("QR code of the link to the Learner Credential Wallet", "Learner Credential Wallet 링크의 QR 코드"),
+    "lcw_qr": (
+        "QR code of the link to the Learner Credential Wallet",
+        "Learner Credential Wallet 링크의 QR 코드",
+    ),
     "back_to_badge": ("Back to the badge", "배지로 돌아가기"),
     "original": ("Original file", "원본 파일"),
     "on_profile": ("Show on my public profile", "공개 프로필에 표시"),

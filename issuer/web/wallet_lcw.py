@@ -32,5 +32,5 @@ def add_to_lcw(
         ref=ref,
         name=credential.document.get("name", ""),
         offer=offer,
-        qr=Markup(svg),  # noqa: S704 - built by issuer.artifacts.qr, the URL escaped in it
+        qr=Markup(svg),  # built by issuer.artifacts.qr, which escapes the URL in it
     )

@@ -244,7 +244,9 @@ def test_two_wallets_racing_for_one_exchange_get_one_badge(
     challenge = _request(client, offer)["challenge"]
     first = {"verifiablePresentation": _did_auth(challenge, BASE_URL)}
     stranger = keys.did_key(STRANGER)
-    second = {"verifiablePresentation": _did_auth(challenge, BASE_URL, holder=stranger, key=STRANGER)}
+    second = {
+        "verifiablePresentation": _did_auth(challenge, BASE_URL, holder=stranger, key=STRANGER)
+    }
     spent, go_on = threading.Event(), threading.Event()
     outcomes: dict[str, Any] = {}
 
