@@ -247,6 +247,8 @@ def _authenticated_holder(
         raise InvalidPresentation(exc.detail) from None
     if not presentation.get("proof"):
         raise InvalidPresentation("the presentation is not signed")
+    if "verifiableCredential" in presentation:  # nothing to fetch or verify on a wallet's word
+        raise InvalidPresentation("a DIDAuthentication presentation carries no credentials")
     domain: str | None = services.settings.origin
     if legacy and not _any_domain(presentation):
         domain = None  # the legacy request names no domain; its challenge is this exchange's

@@ -222,10 +222,13 @@ def test_bad_bodies_are_refused_and_spend_nothing(client: TestClient, services: 
         ({"verifiablePresentation": unsigned}, 400),
         ({"verifiablePresentation": {**signed, "holder": "mallory"}}, 400),
         (wrapped, 400),  # signed by HOLDER, naming another holder
+        ({"verifiablePresentation": {**signed, "verifiableCredential": [{}]}}, 400),
     ]:
         answer = client.post(path, json=body)
         assert answer.status_code == status, (body, answer.text)
         assert answer.headers["content-type"] == "application/problem+json"
+    too_large = {"verifiablePresentation": {**signed, "padding": "x" * 70_000}}
+    assert client.post(path, json=too_large).status_code == 413
     assert client.post("/exchanges/short", json={}).status_code == 404
     assert client.post("/exchanges/" + "A" * 43, json={}).status_code == 404
     assert client.get("/interactions/" + "A" * 43).status_code == 404
