@@ -46,6 +46,7 @@ from issuer.models import Credential
 from issuer.models.base import utcnow
 from issuer.models.exchange import PENDING, SPENT, WalletExchange
 from issuer.verification.fetching import LocalFirstFetcher
+from issuer.wallet.badges import issued_credential
 from verifier.presentation import PresentationReport, verify_presentation
 from verifier.report import Outcome
 
@@ -288,8 +289,6 @@ def offer_for_learner(
     session: Session, services: Services, learner_id: int, ref: str
 ) -> tuple[Credential, Offer]:
     """An exchange for the learner's own badge ``ref`` (issued here, ``c-…``)."""
-    from issuer.wallet.badges import issued_credential
-
     if not ref.startswith("c-"):
         raise BadRequest("only badges issued here can be added to the Learner Credential Wallet")
     credential = issued_credential(session, learner_id, ref)
