@@ -268,33 +268,36 @@ def test_two_wallets_racing_for_one_exchange_get_one_badge(
     spent.wait()
     two = threading.Thread(target=wallet, args=("second", second, False))
     two.start()
-    _wait_until_blocked(services, two)
+    raced = _wait_until_blocked(services, two)
     go_on.set()
     one.join()
     two.join()
     received = outcomes["first"]["verifiablePresentation"]["verifiableCredential"][0]
     assert received["credentialSubject"]["id"] == HOLDER_DID
     assert isinstance(outcomes["second"], NotFound)
+    assert raced  # the second wallet did wait on the first one's spent exchange
     with Session(services.engine) as db:
         credential = db.get(Credential, badge["id"].removeprefix("urn:uuid:"))
         assert credential is not None and credential.holder_id == HOLDER_DID
 
 
-def _wait_until_blocked(services: Services, thread: threading.Thread) -> None:
-    """PostgreSQL: until the second transaction waits on a lock (SQLite serialises writers
-    with BEGIN IMMEDIATE: the second one waits at its start, before reading the exchange)."""
+def _wait_until_blocked(services: Services, thread: threading.Thread) -> bool:
+    """PostgreSQL: until the second transaction's conditional UPDATE waits on the first one's
+    row lock (true), or the thread ends (false). SQLite serialises writers with BEGIN IMMEDIATE:
+    the second waits at its start, before it reads the exchange."""
     if services.engine.dialect.name != "postgresql":
         thread.join(timeout=0.5)
-        return
+        return True
     with services.engine.connect() as connection:
         while thread.is_alive():
             waiting = connection.execute(
                 text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE 'UPDATE wallet_exchange SET state=%'"
                 )
             ).scalar_one()
             if waiting:
-                return
+                return True
             connection.rollback()
             threading.Event().wait(0.02)
+    return False
