@@ -3,7 +3,8 @@ credentials inside it, as the W3C VC-API's ``/presentations/verify`` runs it.
 
 Checks, in order: input, context, type, JSON-LD processing (which fails on dropped terms), the
 presentation's Data Integrity proofs (``proofPurpose`` ``authentication``, with the caller's
-``challenge`` and ``domain``: VC Data Integrity §2.1), the holder (the signing key's controller),
+``challenge`` and ``domain``: VC Data Integrity §2.1), the holder (the signing key's controller,
+whose own document lists the key under ``authentication``: Controlled Identifiers §2.3.2),
 and every embedded credential (``verify_credential`` with the ``vc`` profile). A presentation
 may be unsigned when no challenge is asked for; with a challenge, a proof is required.
 """
@@ -146,9 +147,14 @@ def _holder(presentation: Mapping[str, Any], signers: list[ResolvedKey]) -> str 
         return None
     if not isinstance(holder_id, str):
         raise VerifierError("the holder has no id")
-    if all(signer.controller != holder_id for signer in signers):
+    by_holder = [signer for signer in signers if signer.controller == holder_id]
+    if not by_holder:
         raise VerifierError(f"the presentation is not signed by its holder {holder_id}")
-    return f"signed by its holder {holder_id}"
+    if all(AUTHENTICATION not in signer.purposes for signer in by_holder):
+        raise VerifierError(
+            f"the holder {holder_id} does not list the signing key under {AUTHENTICATION}"
+        )
+    return f"signed by its holder {holder_id} with an {AUTHENTICATION} key"
 
 
 def _credentials(

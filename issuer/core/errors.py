@@ -9,7 +9,8 @@
     ├── Forbidden           403  the key lacks the scope
     │   └── InsufficientScope    the OAuth access token lacks the scope
     ├── BadRequest          400  malformed input a person can fix
-    │   └── InvalidEmail
+    │   ├── InvalidEmail
+    │   └── InvalidPresentation  a wallet's DIDAuthentication presentation was not accepted
     ├── Conflict            409  e.g. an idempotency key reused with another request
     ├── AlreadyRevoked      409
     ├── PayloadTooLarge     413
@@ -74,6 +75,12 @@ class BadRequest(LaurelError):
 
 class InvalidEmail(BadRequest):
     title = "Invalid email"
+
+
+class InvalidPresentation(BadRequest):
+    """A wallet's presentation (a VC-API exchange's DIDAuthentication) failed a check."""
+
+    title = "Invalid presentation"
 
 
 class Conflict(LaurelError):

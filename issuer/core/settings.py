@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     what it keeps."""
     metrics_token: str | None = None
     """Bearer token for ``GET /metrics``; without one, only loopback clients may read it."""
+    exchange_ttl_seconds: int = Field(default=900, ge=30, le=7 * 24 * 3600)
+    """How long a wallet exchange (``POST /api/v1/credentials/{id}/exchanges``, the Learner
+    Credential Wallet's "Add" link and QR code) can be used; 15 minutes by default."""
     trust_lists: str = ""
     """Trust lists this instance's verifications consult, besides its own issuers: URLs or files
     (DCC registries, DCC "known registries" lists, simple lists), separated by commas, spaces or

@@ -4,6 +4,7 @@ from issuer.models.apikey import ApiKey
 from issuer.models.audit import AuditEntry
 from issuer.models.credential import Credential
 from issuer.models.effect import PendingEffect
+from issuer.models.exchange import WalletExchange
 from issuer.models.issuer import Achievement, Issuer, SigningKey
 from issuer.models.job import BulkJob, BulkJobRow
 from issuer.models.learner import Learner, LearnerEmail
@@ -46,5 +47,6 @@ __all__ = [
     "SigningKey",
     "StatusList",
     "VcapiCredential",
+    "WalletExchange",
     "WebSession",
 ]

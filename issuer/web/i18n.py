@@ -204,6 +204,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "views": ("views", "조회"),
     "linkedin": ("Add to LinkedIn profile", "링크드인 프로필에 추가"),
     "downloads": ("Downloads", "내려받기"),
+    "lcw_add": ("Add to Learner Credential Wallet", "Learner Credential Wallet에 추가"),
+    "lcw_help": (
+        "Keep this badge in the Learner Credential Wallet app on your phone. The app proves "
+        "that it holds a key of yours, and the badge it receives names that key as yours.",
+        "이 배지를 휴대폰의 Learner Credential Wallet 앱에 보관하세요. 앱이 본인의 키를 "
+        "가지고 있음을 증명하면, 앱이 받는 배지에 그 키가 본인의 것으로 기록됩니다.",
+    ),
+    "lcw_scan": (
+        "Scan this QR code with the Learner Credential Wallet app, or open the button on the "
+        "phone where the app is installed.",
+        "Learner Credential Wallet 앱으로 이 QR 코드를 스캔하거나, 앱이 설치된 휴대폰에서 "
+        "버튼을 누르세요.",
+    ),
+    "lcw_once": (
+        "The link works once, until {time} UTC. Keep it to yourself: whoever uses it first "
+        "receives the badge.",
+        "이 링크는 {time} (UTC)까지 한 번만 쓸 수 있습니다. 먼저 쓰는 사람이 배지를 받으므로 "
+        "다른 사람과 공유하지 마세요.",
+    ),
+    "lcw_legacy": ("For older versions of the app", "이전 버전의 앱용 링크"),
+    "lcw_qr": (
+        "QR code of the link to the Learner Credential Wallet",
+        "Learner Credential Wallet 링크의 QR 코드",
+    ),
+    "back_to_badge": ("Back to the badge", "배지로 돌아가기"),
     "original": ("Original file", "원본 파일"),
     "on_profile": ("Show on my public profile", "공개 프로필에 표시"),
     "off_profile": ("Remove from my public profile", "공개 프로필에서 빼기"),

@@ -28,6 +28,9 @@ CONTRACT = [
     ("post", "/vc-api/issuers/{slug}/credentials/status"),
     ("post", "/vc-api/credentials/verify"),
     ("post", "/vc-api/presentations/verify"),
+    ("post", "/api/v1/credentials/{credential_id}/exchanges"),
+    ("post", "/exchanges/{secret}"),
+    ("get", "/interactions/{secret}"),
 ]
 
 

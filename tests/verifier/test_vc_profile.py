@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from issuer.crypto.keys import did_key, did_key_method, ed25519_from_seed
 from verifier import Verdict, canonicalize, verify_credential
 from verifier.fetch import NO_NETWORK
+from verifier.keys import DefaultKeyResolver, TableKeyResolver
 from verifier.presentation import verify_presentation
 from verifier.proof import data_integrity
 
@@ -118,6 +119,35 @@ def test_presentation_proof_purpose_challenge_domain_and_holder() -> None:
     as_credential = copy.deepcopy(vp)
     as_credential["proof"][0]["proofPurpose"] = "assertionMethod"
     assert not verify_presentation(as_credential, fetcher=NO_NETWORK).verified
+
+
+def test_the_holder_must_list_the_signing_key_under_authentication() -> None:
+    """A key its holder authorises only for ``assertionMethod`` does not authenticate it."""
+    holder, method = "did:web:holder.example", "did:web:holder.example#key-1"
+    presentation = {"@context": [V2], "type": ["VerifiablePresentation"], "holder": holder}
+    signed = _sign(
+        presentation,
+        WITNESS,
+        verificationMethod=method,
+        proofPurpose="authentication",
+        challenge="abc",
+    )
+    for purposes, verified in ((["authentication"], True), (["assertionMethod"], False)):
+        entry = {
+            "id": method,
+            "type": "Multikey",
+            "controller": holder,
+            "publicKeyMultibase": did_key(WITNESS).removeprefix("did:key:"),
+            "purposes": purposes,
+        }
+        resolver = TableKeyResolver({method: entry}, DefaultKeyResolver(NO_NETWORK))
+        report = verify_presentation(
+            signed, challenge="abc", fetcher=NO_NETWORK, resolve_key=resolver
+        )
+        assert report.verified is verified, report.checks
+        [found] = [check for check in report.checks if check.name == "holder"]
+        if not verified:
+            assert "does not list the signing key under authentication" in found.reason
 
 
 def test_unsigned_presentation_needs_no_challenge_and_a_vp_type() -> None:
