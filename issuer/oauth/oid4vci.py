@@ -28,8 +28,8 @@ from typing import Any
 from urllib.parse import quote
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, or_, select
 
 from issuer.context import Services
 from issuer.core import audit
@@ -242,6 +242,23 @@ def use_nonce(session: Session, nonce: str | None) -> bool:
         .values(used_at=now)
     )
     return bool(spent.rowcount == 1)  # type: ignore[attr-defined]  # a CursorResult's count
+
+
+def purge(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete nonces and offers (with their access tokens) expired more than ``older_than`` ago;
+    returns how many rows went."""
+    cutoff = utcnow() - older_than
+    nonces = session.execute(
+        delete(CredentialNonce).where(col(CredentialNonce.expires_at) < cutoff)
+    )
+    token_gone = or_(
+        col(CredentialOffer.access_expires_at).is_(None),
+        col(CredentialOffer.access_expires_at) < cutoff,
+    )
+    offers = session.execute(
+        delete(CredentialOffer).where(col(CredentialOffer.expires_at) < cutoff, token_gone)
+    )
+    return int(nonces.rowcount + offers.rowcount)  # type: ignore[attr-defined]  # CursorResults
 
 
 # --- metadata -------------------------------------------------------------------------------

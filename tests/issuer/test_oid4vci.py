@@ -248,18 +248,21 @@ def access(client: TestClient, hrd: dict[str, str], badge: str) -> str:
     return access_token(client, offer(client, badge, hrd))
 
 
+def _body(proof: str) -> dict[str, Any]:
+    return {"credential_configuration_id": LDP, "proofs": {"jwt": [proof]}}
+
+
 def test_nonces_are_fresh_single_use_and_required(client: TestClient, access: str) -> None:
     answer = client.post("/oid4vci/nonce")
     assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
     assert answer.json()["c_nonce"] != nonce(client)
     holder = Holder.ed25519()
-    body = lambda proof: {"credential_configuration_id": LDP, "proofs": {"jwt": [proof]}}  # noqa: E731
-    _error(request_credential(client, access, body(holder.proof("made-up"))), 400, "invalid_nonce")
-    _error(request_credential(client, access, body(holder.proof(None))), 400, "invalid_nonce")
+    _error(request_credential(client, access, _body(holder.proof("made-up"))), 400, "invalid_nonce")
+    _error(request_credential(client, access, _body(holder.proof(None))), 400, "invalid_nonce")
     used = nonce(client)
-    first = request_credential(client, access, body(holder.proof(used)))
+    first = request_credential(client, access, _body(holder.proof(used)))
     assert first.status_code == 200, first.text
-    _error(request_credential(client, access, body(holder.proof(used))), 400, "invalid_nonce")
+    _error(request_credential(client, access, _body(holder.proof(used))), 400, "invalid_nonce")
 
 
 def test_a_nonce_expires(client: TestClient, services: Services, access: str) -> None:
@@ -316,7 +319,10 @@ def _es256_with(
 
 def _bad_proofs(client: TestClient) -> dict[str, str]:
     holder, other = Holder.ed25519(), Holder.ed25519()
-    fresh = lambda: nonce(client)  # noqa: E731
+
+    def fresh() -> str:
+        return nonce(client)
+
     signed = holder.proof(fresh())
     head, body, signature = signed.split(".")
     forged = other.proof(fresh(), header={"kid": holder.kid})  # signed by another key
@@ -378,13 +384,14 @@ def test_bad_key_proofs_are_invalid_proof(client: TestClient, access: str) -> No
     proofs = _bad_proofs(client)
     assert set(proofs) == set(REASONS)
     for why, proof in proofs.items():
-        body = {"credential_configuration_id": LDP, "proofs": {"jwt": [proof]}}
+        body: dict[str, Any] = {"credential_configuration_id": LDP, "proofs": {"jwt": [proof]}}
         answer = request_credential(client, access, body)
         assert answer.status_code == 400, (why, answer.text)
         assert answer.json()["error"] == "invalid_proof", (why, answer.text)
         assert REASONS[why] in answer.json()["error_description"], (why, answer.text)
-    for proofs in (None, {}, {"jwt": []}, {"di_vp": ["x"]}, {"jwt": ["a", "b"]}):
-        body = {"credential_configuration_id": LDP, "proofs": proofs}
+    malformed: list[Any] = [None, {}, {"jwt": []}, {"di_vp": ["x"]}, {"jwt": ["a", "b"]}]
+    for wrong in malformed:
+        body = {"credential_configuration_id": LDP, "proofs": wrong}
         _error(request_credential(client, access, body), 400, "invalid_proof")
     # nothing was bound by any of them
     holder = Holder.ed25519()
@@ -477,3 +484,56 @@ def test_an_expired_access_token_is_invalid_token(
         )
         db.commit()
     _error(ask(client, access, Holder.ed25519()), 401, "invalid_token")
+
+
+def test_the_openapi_description_names_the_oid4vci_endpoints(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    for method, path in [
+        ("post", "/api/v1/credentials/{credential_id}/offers"),
+        ("get", "/.well-known/openid-credential-issuer/issuers/{slug}"),
+        ("get", "/oid4vci/offers/{secret}"),
+        ("post", "/oid4vci/nonce"),
+        ("post", "/oid4vci/credential"),
+    ]:
+        operation = spec["paths"][path][method]
+        assert operation.get("summary") and operation.get("description"), (method, path)
+    token_form = spec["paths"]["/oauth/token"]["post"]["requestBody"]["content"]
+    schema = token_form["application/x-www-form-urlencoded"]["schema"]
+    assert PRE_AUTHORIZED in schema["properties"]["grant_type"]["enum"]
+    assert {"pre-authorized_code", "tx_code"} <= set(schema["properties"])
+
+
+def test_purge_removes_expired_offers_and_nonces_only(
+    client: TestClient, services: Services, hrd: dict[str, str], badge: str
+) -> None:
+    from issuer.core.db import unit_of_work
+    from issuer.models import CredentialNonce
+    from issuer.oauth.oid4vci import purge
+
+    offer(client, badge, hrd)
+    nonce(client)
+    old = offer(client, badge, hrd)
+    nonce(client)
+    with Session(services.engine) as db:
+        stale = utcnow() - timedelta(days=2)
+        newest = db.exec(select(CredentialOffer).order_by(col(CredentialOffer.id).desc())).first()
+        assert newest is not None
+        db.execute(
+            update(CredentialOffer)
+            .where(col(CredentialOffer.id) == newest.id)
+            .values(expires_at=stale)
+        )
+        last = db.exec(select(CredentialNonce).order_by(col(CredentialNonce.id).desc())).first()
+        assert last is not None
+        db.execute(
+            update(CredentialNonce)
+            .where(col(CredentialNonce.id) == last.id)
+            .values(expires_at=stale)
+        )
+        db.commit()
+    with unit_of_work(services.engine) as db:
+        assert purge(db) == 2
+    with Session(services.engine) as db:
+        assert len(db.exec(select(CredentialOffer)).all()) == 1
+        assert len(db.exec(select(CredentialNonce)).all()) == 1
+    assert offer_document(client, old).status_code == 404
