@@ -537,3 +537,46 @@ def test_purge_removes_expired_offers_and_nonces_only(
         assert len(db.exec(select(CredentialOffer)).all()) == 1
         assert len(db.exec(select(CredentialNonce)).all()) == 1
     assert offer_document(client, old).status_code == 404
+
+
+def test_two_redemptions_at_once_give_one_token(
+    client: TestClient, services: Services, hrd: dict[str, str], badge: str
+) -> None:
+    """The second of two concurrent token requests with the right code and tx_code waits for the
+    first one's transaction and then finds the code claimed (one conditional UPDATE)."""
+    import threading
+
+    from authlib.oauth2.rfc6749 import InvalidGrantError
+
+    from issuer.core.db import unit_of_work
+    from issuer.oauth.oid4vci import redeem
+
+    made = offer(client, badge, hrd)
+    code = pre_authorized_code(client, made)
+    claimed, release = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def first() -> None:
+        with unit_of_work(services.engine) as db:
+            results["first"] = redeem(db, code, made["tx_code"])
+            claimed.set()
+            release.wait(30)
+
+    def second() -> None:
+        claimed.wait(30)
+        try:
+            with unit_of_work(services.engine) as db:
+                results["second"] = redeem(db, code, made["tx_code"])
+        except InvalidGrantError as exc:
+            results["second"] = exc
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    claimed.wait(30)
+    threading.Event().wait(0.5)  # let the second request reach the claimed row
+    release.set()
+    for thread in threads:
+        thread.join(60)
+    assert isinstance(results["first"], dict) and "access_token" in results["first"]
+    assert isinstance(results["second"], InvalidGrantError)
