@@ -6,7 +6,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlmodel import col, select
 
-from issuer.api import credentials, exchanges, oauth, obapi, ops, public, skills, vcapi
+from issuer.api import (
+    credentials,
+    exchanges,
+    oauth,
+    obapi,
+    oid4vci,
+    ops,
+    public,
+    skills,
+    vcapi,
+)
 from issuer.context import Services
 from issuer.core import metrics
 from issuer.core.db import migrate, unit_of_work
@@ -16,7 +26,15 @@ from issuer.http.limits import BodyLimit
 from issuer.http.observe import RequestMetrics
 from issuer.http.security import SecurityHeaders
 from issuer.models import SigningKey
-from issuer.web import connections, dashboard, pages, wallet, wallet_account, wallet_lcw
+from issuer.web import (
+    connections,
+    dashboard,
+    pages,
+    wallet,
+    wallet_account,
+    wallet_lcw,
+    wallet_oid4vci,
+)
 from issuer.web import oauth as oauth_pages
 from issuer.web.errors import error_page
 from issuer.web.render import style_hashes
@@ -60,11 +78,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(obapi.router)
     app.include_router(vcapi.router)
     app.include_router(exchanges.router)
+    app.include_router(oid4vci.router)
     app.include_router(pages.router)
     app.include_router(dashboard.router)
     app.include_router(wallet.router)
     app.include_router(wallet_account.router)
     app.include_router(wallet_lcw.router)
+    app.include_router(wallet_oid4vci.router)
     app.include_router(oauth_pages.router)
     app.include_router(connections.router)
     return app

@@ -360,16 +360,19 @@ def wallet_recheck(
 
 @wallet_app.command("purge")
 def wallet_purge() -> None:
-    """Delete sign-in links, sessions and OAuth codes and tokens that expired (or were revoked)
-    over a day ago; run it from cron."""
+    """Delete sign-in links, sessions, OAuth codes and tokens, and OpenID4VCI offers and nonces
+    that expired (or were revoked) over a day ago; run it from cron."""
+    from issuer.oauth.oid4vci import purge as purge_oid4vci
     from issuer.oauth.tokens import purge as purge_oauth
     from issuer.people.signin import purge
 
     with _unit() as (_, db):
         count = purge(db)
         oauth = purge_oauth(db)
+        offers = purge_oid4vci(db)
     typer.echo(f"{count} expired sign-in links and sessions removed")
     typer.echo(f"{oauth} expired or revoked OAuth codes and tokens removed")
+    typer.echo(f"{offers} expired OpenID4VCI offers and nonces removed")
 
 
 @effects_app.command("list")

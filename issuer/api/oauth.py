@@ -15,6 +15,7 @@ from issuer.http.deps import ServicesDep, SessionDep
 from issuer.http.oauth import read_form, read_json, server
 from issuer.http.problems import responses
 from issuer.http.rates import RegistrationAllowance
+from issuer.oauth.oid4vci import PRE_AUTHORIZED
 from issuer.oauth.server import REGISTER, REVOKE, TOKEN, metadata
 
 router = APIRouter(tags=["oauth"])
@@ -65,12 +66,14 @@ def _form(*required: str, **properties: dict[str, Any]) -> dict[str, Any]:
 _TEXT: dict[str, Any] = {"type": "string", "maxLength": 1000}
 _TOKEN_FORM = _form(
     "grant_type",
-    grant_type={"type": "string", "enum": ["authorization_code", "refresh_token"]},
+    grant_type={"type": "string", "enum": ["authorization_code", "refresh_token", PRE_AUTHORIZED]},
     code=_TEXT,
     redirect_uri=_TEXT,
     code_verifier=_TEXT,
     refresh_token=_TEXT,
     scope=_TEXT,
+    **{"pre-authorized_code": _TEXT},
+    tx_code=_TEXT,
 )
 _REVOKE_FORM = _form(
     "token",
@@ -122,7 +125,10 @@ async def register(
 @router.post(TOKEN, responses=_ERRORS, openapi_extra=_TOKEN_FORM)
 async def token(request: Request, services: ServicesDep, db: SessionDep) -> Response:
     """The token endpoint (form body, HTTP Basic client authentication): `authorization_code`
-    with the PKCE `code_verifier`, and `refresh_token` (the refresh token rotates)."""
+    with the PKCE `code_verifier`, and `refresh_token` (the refresh token rotates). Also
+    OpenID4VCI's `urn:ietf:params:oauth:grant-type:pre-authorized_code` with `pre-authorized_code`
+    and `tx_code`, anonymous (no client authentication): its token reaches only the OpenID4VCI
+    credential endpoint, for the offered badge."""
     sent = await read_form(request, services)
     answer: Response = await run_in_threadpool(server(db, services).create_token_response, sent)
     return answer

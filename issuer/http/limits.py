@@ -66,6 +66,7 @@ ROUTES: tuple[RouteLimit, ...] = (
     RouteLimit("POST", "/(wallet|dashboard)(/.*)?", 1 * MiB, "a form (sign-in, share, profile…)"),
     RouteLimit("POST", "/oauth/.+", 64 * 1024, "an OAuth form or client registration"),
     RouteLimit("POST", "/exchanges/[^/]+", 64 * 1024, "a wallet's DIDAuthentication presentation"),
+    RouteLimit("POST", "/oid4vci/.+", 64 * 1024, "an OpenID4VCI nonce or credential request"),
 )
 
 

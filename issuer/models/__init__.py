@@ -10,6 +10,7 @@ from issuer.models.job import BulkJob, BulkJobRow
 from issuer.models.learner import Learner, LearnerEmail
 from issuer.models.oauth import OAuthClient, OAuthCode, OAuthToken
 from issuer.models.obclient import ObConnection, ObHost, ObPush
+from issuer.models.oid4vci import CredentialNonce, CredentialOffer
 from issuer.models.skill import CredentialSkill, LearnerGroup
 from issuer.models.statuslist import StatusList
 from issuer.models.vcapi import VcapiCredential
@@ -28,6 +29,8 @@ __all__ = [
     "BulkJob",
     "BulkJobRow",
     "Credential",
+    "CredentialNonce",
+    "CredentialOffer",
     "CredentialSkill",
     "ImportedCredential",
     "Issuer",

@@ -45,6 +45,7 @@ from sqlmodel import Session, col, select
 from issuer.context import Services
 from issuer.models import Learner, OAuthClient, OAuthCode, OAuthToken
 from issuer.models.base import utcnow
+from issuer.oauth import oid4vci
 from issuer.oauth.clients import (
     AUTH_METHOD,
     GRANT_TYPES,
@@ -56,6 +57,7 @@ from issuer.oauth.clients import (
     digest,
     loopback_base,
 )
+from issuer.oauth.oid4vci import PRE_AUTHORIZED
 
 AUTHORIZE, TOKEN, REGISTER, REVOKE = (
     "/oauth/authorize",
@@ -79,7 +81,8 @@ def metadata(base_url: str) -> dict[str, Any]:
         "scopes_supported": list(OB_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": list(GRANT_TYPES),
+        "grant_types_supported": [*GRANT_TYPES, PRE_AUTHORIZED],
+        "pre-authorized_grant_anonymous_access_supported": True,
         "token_endpoint_auth_methods_supported": [AUTH_METHOD],
         "revocation_endpoint_auth_methods_supported": [AUTH_METHOD],
         "code_challenge_methods_supported": ["S256"],
@@ -281,6 +284,23 @@ class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]  # Authlib i
         """Nothing to do: the old token was revoked when this request claimed it."""
 
 
+class PreAuthorizedGrant(grants.BaseGrant, grants.TokenEndpointMixin):  # type: ignore[misc]
+    """OpenID4VCI's pre-authorized code grant (§6.1), anonymous: no client authenticates; the
+    code and its ``tx_code`` are the whole credential (``issuer.oauth.oid4vci.redeem``). The
+    token it gives reaches only the credential endpoint, for the offered badge."""
+
+    GRANT_TYPE = PRE_AUTHORIZED
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
+
+    def validate_token_request(self) -> None:
+        """Everything is checked, and the code claimed, in ``create_token_response``."""
+
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        data = self.request.payload.data
+        token = oid4vci.redeem(self.server.db, data.get("pre-authorized_code"), data.get("tx_code"))
+        return 200, token, self.TOKEN_RESPONSE_HEADER
+
+
 class Revocation(RevocationEndpoint):  # type: ignore[misc]  # Authlib is untyped
     """RFC 7009: revoking an access token or a refresh token ends both (the pair is one row);
     an unknown token is answered 200 as well."""
@@ -364,6 +384,7 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]  # Authlib is unty
         )
         self.register_grant(CodeGrant, [S256Challenge(required=True)])
         self.register_grant(RefreshGrant)
+        self.register_grant(PreAuthorizedGrant)
         self.register_endpoint(Revocation)
         self.register_endpoint(Registration(self))
         self.register_client_auth_method(AUTH_METHOD, _basic)

@@ -203,6 +203,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "never": ("never", "없음"),
     "views": ("views", "조회"),
     "linkedin": ("Add to LinkedIn profile", "링크드인 프로필에 추가"),
+    # the "phone wallet (OpenID4VCI)" action (issuer.web.wallet_oid4vci)
+    "oid4vci_button": ("Add to a phone wallet (OpenID4VCI)", "휴대폰 지갑에 추가 (OpenID4VCI)"),
+    "oid4vci_help": (
+        "For wallet apps that speak OpenID for Verifiable Credential Issuance. You get a QR code "
+        "and a 6-digit code, valid once for 10 minutes.",
+        "OpenID4VCI를 지원하는 지갑 앱용입니다. QR 코드와 6자리 코드를 받으며, 10분 동안 한 번만 "
+        "쓸 수 있습니다.",
+    ),
+    "oid4vci_title": ("Add to a phone wallet", "휴대폰 지갑에 추가"),
+    "oid4vci_scan": (
+        "Scan this QR code with your wallet app. Do not share it: with the code below it gives "
+        "your badge to whoever uses it first.",
+        "지갑 앱으로 이 QR 코드를 스캔하세요. 다른 사람에게 보여 주지 마세요. 아래 코드와 함께 "
+        "먼저 쓰는 사람이 배지를 받습니다.",
+    ),
+    "oid4vci_tx_code": ("When the wallet asks for a code, enter:", "지갑 앱이 코드를 물으면 입력:"),
+    "oid4vci_expires": ("Valid once, until", "한 번만 사용 가능, 만료:"),
+    "oid4vci_open_here": (
+        "Or open the offer in a wallet on this device",
+        "또는 이 기기의 지갑 앱에서 열기",
+    ),
+    "oid4vci_back": ("Back to the badge", "배지로 돌아가기"),
     "downloads": ("Downloads", "내려받기"),
     "lcw_add": ("Add to Learner Credential Wallet", "Learner Credential Wallet에 추가"),
     "lcw_help": (
