@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlmodel import col, select
 
-from issuer.api import credentials, oauth, obapi, ops, public, skills, vcapi
+from issuer.api import credentials, notices, oauth, obapi, ops, public, skills, vcapi
 from issuer.context import Services
 from issuer.core import metrics
 from issuer.core.db import migrate, unit_of_work
@@ -17,6 +17,7 @@ from issuer.http.observe import RequestMetrics
 from issuer.http.security import SecurityHeaders
 from issuer.models import SigningKey
 from issuer.web import connections, dashboard, pages, wallet, wallet_account
+from issuer.web import notices as notice_pages
 from issuer.web import oauth as oauth_pages
 from issuer.web.errors import error_page
 from issuer.web.render import style_hashes
@@ -59,12 +60,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(oauth.router)
     app.include_router(obapi.router)
     app.include_router(vcapi.router)
+    app.include_router(notices.router)
     app.include_router(pages.router)
     app.include_router(dashboard.router)
     app.include_router(wallet.router)
     app.include_router(wallet_account.router)
     app.include_router(oauth_pages.router)
     app.include_router(connections.router)
+    app.include_router(notice_pages.router)
     return app
 
 

@@ -7,6 +7,14 @@ from issuer.models.effect import PendingEffect
 from issuer.models.issuer import Achievement, Issuer, SigningKey
 from issuer.models.job import BulkJob, BulkJobRow
 from issuer.models.learner import Learner, LearnerEmail
+from issuer.models.notify import (
+    IssuerMail,
+    MailOptOut,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from issuer.models.oauth import OAuthClient, OAuthCode, OAuthToken
 from issuer.models.obclient import ObConnection, ObHost, ObPush
 from issuer.models.skill import CredentialSkill, LearnerGroup
@@ -30,9 +38,11 @@ __all__ = [
     "CredentialSkill",
     "ImportedCredential",
     "Issuer",
+    "IssuerMail",
     "Learner",
     "LearnerEmail",
     "LearnerGroup",
+    "MailOptOut",
     "OAuthClient",
     "OAuthCode",
     "OAuthToken",
@@ -47,4 +57,8 @@ __all__ = [
     "StatusList",
     "VcapiCredential",
     "WebSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]
