@@ -156,7 +156,7 @@ def set_email_settings(
 ) -> dict[str, Any]:
     issuer = issuer_for(db, key, slug, "admin")
     assert issuer.id is not None
-    templates = {
+    templates: dict[str, dict[str, dict[str, str | None]]] = {
         kind: {lang: t.model_dump(exclude_unset=True) for lang, t in by.items()}
         for kind, by in body.templates.items()
     }

@@ -335,3 +335,31 @@ def test_webhooks_need_the_admin_scope_and_the_issuers_own_key(
     removed = client.delete(f"/api/v1/issuers/hrd/webhooks/{created['id']}", headers=admin)
     assert removed.status_code == 204
     assert client.get("/api/v1/issuers/hrd/webhooks", headers=admin).json()["webhooks"] == []
+
+
+def test_completing_a_programme_is_an_event(
+    api: TestClient, loopback: Services, receiver: Receiver
+) -> None:
+    from tests.issuer.test_programs import AWARD, ELECTIVES, REQUIRED
+    from tests.units import create_api_key, create_issuer, load_templates
+
+    create_issuer(loopback, slug="hrd", name="HRD")
+    load_templates(loopback, "hrd")
+    headers = {"Authorization": f"Bearer {create_api_key(loopback, 'hrd', ['admin'])}"}
+    endpoint = _add(api, headers, receiver.url, ["program.completed"])
+    rows = [
+        {"recipient": {"email": "lee@example.org", "name": "Lee"}, "achievement": key}
+        for key in [*REQUIRED, *ELECTIVES]
+    ]
+    report = api.post("/api/v1/issuers/hrd/credentials/bulk", json=rows, headers=headers)
+    assert report.json()["summary"]["issued"] == 5
+    [(sent_headers, body)] = receiver.got  # only the event it asked for
+    verify_standard_webhook(endpoint["secret"], sent_headers, body)
+    event = json.loads(body)
+    assert event["type"] == "program.completed"
+    assert event["data"]["recipient"]["email"] == "lee@example.org"
+    assert event["data"]["program"]["id"] and event["data"]["credential"]["verifyUrl"]
+    award = api.get(
+        "/api/v1/issuers/hrd/credentials", params={"achievement": AWARD}, headers=headers
+    ).json()["credentials"]
+    assert [c["id"] for c in award] == [event["data"]["credential"]["id"]]

@@ -6,6 +6,8 @@ Revises: 0011
 Create Date: 2026-12-02 12:10:00
 """
 
+from typing import Any
+
 from alembic import op
 import sqlalchemy as sa
 from sqlmodel.sql.sqltypes import AutoString
@@ -17,7 +19,7 @@ branch_labels = None
 depends_on = None
 
 
-def _time(name: str, nullable: bool = False) -> sa.Column:
+def _time(name: str, nullable: bool = False) -> sa.Column[Any]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
