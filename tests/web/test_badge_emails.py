@@ -52,6 +52,7 @@ def test_an_issued_badge_is_emailed_with_its_links_and_an_unsubscribe_that_works
 
     page = site.get(path)  # opening the link (or a mail scanner) changes nothing
     assert page.status_code == 200 and 'id="unsubscribe"' in page.text
+    assert "수신 거부" in site.get(path, params={"lang": "ko"}).text
     _issue(site, headers, "ann@example.org")
     assert len(_to(mailbox, "ann@example.org")) == 2
 
