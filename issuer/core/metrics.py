@@ -56,7 +56,8 @@ WEBHOOK_FAILURES = Counter(
 )
 EMAILS = Counter(
     "laurel_learner_emails",
-    "Badge emails to learners, by event and outcome (sent, opted_out, no_address).",
+    "Badge emails to learners, by event and outcome (sent, opted_out, no_address, nothing, "
+    "no_smtp).",
     ["event", "outcome"],
     registry=REGISTRY,
 )

@@ -184,6 +184,10 @@ def handle(session: Session, services: Services, payload: dict[str, Any]) -> Non
     if email is None or not rows:
         metrics.EMAILS.labels(kind, "no_address" if email is None else "nothing").inc()
         return
+    if not services.settings.smtp_host:  # a local run: no mail server, and no flood of logs
+        log.info("no LAUREL_SMTP_HOST: the %s email to learner %s is not sent", kind, learner.id)
+        metrics.EMAILS.labels(kind, "no_smtp").inc()
+        return
     subject, body = compose(session, services, issuer, learner, kind, rows)
     unsubscribe = optout.link(services.settings.base_url, services.settings.key_passphrase, learner)
     headers = {
