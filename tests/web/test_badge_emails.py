@@ -6,14 +6,24 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
+from issuer.app import create_app
 from issuer.context import Services
+from issuer.core.db import make_engine, unit_of_work
+from issuer.core.effects import NOTIFY_MAIL
+from issuer.core.settings import Settings
+from issuer.effects import pending, run_due
+from issuer.models import PendingEffect
+from issuer.models.base import utcnow
 from tests.issuer.conftest import issue_body, make_issuer
-from tests.web.conftest import Inbox
+from tests.web.conftest import Inbox, free_port
 from tests.web.test_wallet import csrf, sign_in
 
 BASE = "https://laurel.test"
@@ -150,3 +160,41 @@ def test_the_wallet_account_page_has_the_setting(
     site.post("/wallet/account/emails", data={"badge_emails": "on", "csrf": csrf(account.text)})
     _issue(site, headers, "kim@example.org")
     assert len(_to(mailbox, "kim@example.org")) == 2
+
+
+def test_an_smtp_outage_is_retried_and_the_email_goes_after_a_restart(
+    database_url: str, tmp_path: Path, mailbox: Inbox
+) -> None:
+    def services_on(port: int) -> Services:
+        settings = Settings(
+            database_url=database_url,
+            keys_dir=tmp_path / "keys",
+            key_passphrase="test-passphrase",
+            base_url=BASE,
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+        )
+        return Services.from_settings(settings, make_engine(database_url))
+
+    down = services_on(free_port())  # nothing listens there
+    try:
+        with TestClient(create_app(services=down), base_url=BASE) as site:
+            headers = make_issuer(down, site, "hrd")
+            _issue(site, headers, "ann@example.org")
+        with unit_of_work(down.engine, write=False) as db:
+            [effect] = [e for e in pending(db) if e.kind == NOTIFY_MAIL]
+        assert effect.attempts == 1 and "MailNotSent" in str(effect.last_error)
+    finally:
+        down.engine.dispose()
+    assert mailbox.messages == []
+
+    up = services_on(mailbox.port)  # restarted, with the mail server back
+    try:
+        with unit_of_work(up.engine) as db:
+            db.execute(update(PendingEffect).values(run_after=utcnow() - timedelta(seconds=1)))
+        run_due(up)
+        assert len(_to(mailbox, "ann@example.org")) == 1
+        run_due(up)
+        assert len(_to(mailbox, "ann@example.org")) == 1
+    finally:
+        up.engine.dispose()
