@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from issuer.api import (
     credentials,
     exchanges,
+    notices,
     oauth,
     obapi,
     oid4vci,
@@ -35,6 +36,7 @@ from issuer.web import (
     wallet_lcw,
     wallet_oid4vci,
 )
+from issuer.web import notices as notice_pages
 from issuer.web import oauth as oauth_pages
 from issuer.web.errors import error_page
 from issuer.web.render import style_hashes
@@ -79,6 +81,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(vcapi.router)
     app.include_router(exchanges.router)
     app.include_router(oid4vci.router)
+    app.include_router(notices.router)
     app.include_router(pages.router)
     app.include_router(dashboard.router)
     app.include_router(wallet.router)
@@ -87,6 +90,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(wallet_oid4vci.router)
     app.include_router(oauth_pages.router)
     app.include_router(connections.router)
+    app.include_router(notice_pages.router)
     return app
 
 

@@ -61,6 +61,10 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(effects_app, name="effects")
 app.add_typer(programs_app, name="programs")
+webhooks_app = typer.Typer(help="An issuer's webhook endpoints.", no_args_is_help=True)
+emails_app = typer.Typer(help="An issuer's emails to learners.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(emails_app, name="emails")
 
 
 @contextmanager
@@ -441,8 +445,13 @@ def programs_reconcile(issuer: Annotated[str, typer.Option(help="The issuer's sl
 def issue_csv(
     issuer: Annotated[str, typer.Option(help="The issuer's slug.")],
     csv: Annotated[Path, typer.Option(help="A CSV file (see docs/api.md for the columns).")],
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Write the per-row report (row, status, id, link, error) to this CSV."),
+    ] = None,
 ) -> None:
-    """Issue a credential for every row of a CSV file, with a progress bar and a report."""
+    """Issue a credential for every row of a CSV file, with a progress bar; prints each
+    credential's id and public page (or writes them to --report)."""
     from rich.progress import Progress
 
     from issuer.core.errors import LaurelError
@@ -458,24 +467,226 @@ def issue_csv(
         typer.echo(f"laurel: {getattr(exc, 'detail', exc)}", err=True)
         raise typer.Exit(EXIT_COULD_NOT_RUN) from None
     try:
-        with _unit() as (services, db), Progress() as bar:
+        with _unit() as (services, db), Progress(transient=True) as bar:
             task = bar.add_task("Issuing", total=len(rows))
             result = issue_rows(
                 db, services, issuer, rows, "cli", lambda done: bar.advance(task, done)
             )
+            base = services.settings.base_url
     except LaurelError as exc:
         _fail(exc)
-    report = result["rows"]
-    errors = [row for row in report if row["status"] == "error"]
-    for row in errors:
-        typer.echo(f"row {row['row']}: {row['error']}", err=True)
-    issued = sum(1 for row in report if row["status"] == "issued")
+    lines = _issue_report(result["rows"], base)
+    if report is not None:
+        _write_report(report, lines)
+    errors = [row for row in lines if row["status"] == "error"]
+    for row in lines:
+        if row["status"] == "error":
+            typer.echo(f"row {row['row']}: {row['error']}", err=True)
+        elif report is None:
+            typer.echo(f"row {row['row']}: {row['status']}  {row['id']}  {row['link']}")
+    issued = sum(1 for row in lines if row["status"] == "issued")
     typer.echo(
-        f"{issued} issued, {len(report) - issued - len(errors)} already issued, "
-        f"{len(errors)} errors"
+        f"{issued} issued, {len(lines) - issued - len(errors)} already issued, "
+        f"{len(errors)} errors" + (f"; report written to {report}" if report else "")
     )
     if errors:
         raise typer.Exit(EXIT_NOT_VERIFIED)
+
+
+def _issue_report(rows: list[dict[str, Any]], base_url: str) -> list[dict[str, Any]]:
+    """Each row of a bulk report with its credential's public page."""
+    return [
+        {
+            "row": row["row"],
+            "status": row["status"],
+            "id": row.get("id", ""),
+            "link": f"{base_url}/v/{row['id'].removeprefix('urn:uuid:')}" if row.get("id") else "",
+            "error": row.get("error", ""),
+        }
+        for row in rows
+    ]
+
+
+def _write_report(path: Path, lines: list[dict[str, Any]]) -> None:
+    import csv as csv_module
+
+    try:
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv_module.DictWriter(handle, ["row", "status", "id", "link", "error"])
+            writer.writeheader()
+            writer.writerows(lines)
+    except OSError as exc:
+        typer.echo(f"laurel: the report could not be written: {exc}", err=True)
+        raise typer.Exit(EXIT_COULD_NOT_RUN) from None
+
+
+SlugOption = Annotated[str, typer.Option(help="The issuer's slug.")]
+
+
+@webhooks_app.command("add")
+def webhooks_add(
+    issuer: SlugOption,
+    url: Annotated[str, typer.Option(help="The receiver's https URL.")],
+    events: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated: credential.issued,credential.revoked,program.completed."
+        ),
+    ] = "credential.issued,credential.revoked,program.completed",
+    description: Annotated[str | None, typer.Option(help="A label for the endpoint.")] = None,
+) -> None:
+    """Add a webhook endpoint; its signing secret is printed once, alone on the last line."""
+    from issuer.core.errors import LaurelError
+    from issuer.institutes.issuers import get_issuer
+    from issuer.notify import webhooks
+
+    wanted = [e.strip() for e in events.split(",") if e.strip()]
+    try:
+        with _unit() as (services, db):
+            endpoint, secret = webhooks.add(
+                db, services, get_issuer(db, issuer), url, wanted, description
+            )
+            number = endpoint.id
+    except LaurelError as exc:
+        _fail(exc)
+    typer.echo(f"webhook {number} for {issuer}: {url} ({', '.join(sorted(wanted))})")
+    typer.echo("signing secret; store it now, it is not shown again:")
+    typer.echo(secret)
+
+
+@webhooks_app.command("list")
+def webhooks_list(issuer: SlugOption) -> None:
+    """The issuer's webhook endpoints."""
+    from issuer.core.errors import LaurelError
+    from issuer.institutes.issuers import get_issuer
+    from issuer.notify import webhooks
+
+    try:
+        with _unit(write=False) as (_, db):
+            found = get_issuer(db, issuer)
+            assert found.id is not None
+            for endpoint in webhooks.endpoints(db, found.id):
+                typer.echo(f"{endpoint.id}  {endpoint.url}  {','.join(endpoint.events)}")
+    except LaurelError as exc:
+        _fail(exc)
+
+
+@webhooks_app.command("remove")
+def webhooks_remove(
+    issuer: SlugOption, endpoint: Annotated[int, typer.Argument(help="The endpoint's id.")]
+) -> None:
+    """Remove a webhook endpoint: nothing more is sent to it."""
+    from issuer.core.errors import LaurelError
+    from issuer.institutes.issuers import get_issuer
+    from issuer.notify import webhooks
+
+    try:
+        with _unit() as (_, db):
+            found = get_issuer(db, issuer)
+            assert found.id is not None
+            webhooks.remove(db, found.id, endpoint)
+    except LaurelError as exc:
+        _fail(exc)
+    typer.echo(f"webhook {endpoint} removed")
+
+
+@webhooks_app.command("deliveries")
+def webhooks_deliveries(
+    issuer: SlugOption,
+    endpoint: Annotated[int, typer.Argument(help="The endpoint's id.")],
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
+) -> None:
+    """An endpoint's deliveries, newest first: state, attempts, last status, next attempt."""
+    from issuer.core.errors import LaurelError
+    from issuer.institutes.issuers import get_issuer
+    from issuer.notify import webhooks
+
+    try:
+        with _unit(write=False) as (_, db):
+            found = get_issuer(db, issuer)
+            assert found.id is not None
+            for item in webhooks.deliveries(db, found.id, endpoint, limit):
+                d = item.public()
+                typer.echo(
+                    f"{d['id']}  {d['eventId']}  {d['type']}  {d['state']}  attempts "
+                    f"{d['attempts']}  last {d['lastStatus'] or d['lastError'] or '-'}  next "
+                    f"{d['nextAttemptAt'] or '-'}"
+                )
+    except LaurelError as exc:
+        _fail(exc)
+
+
+@webhooks_app.command("replay")
+def webhooks_replay(
+    issuer: SlugOption,
+    endpoint: Annotated[int, typer.Argument(help="The endpoint's id.")],
+    delivery: Annotated[int, typer.Argument(help="The delivery's id.")],
+) -> None:
+    """Send a delivery that was not acknowledged again now (same webhook-id)."""
+    from issuer.core.errors import LaurelError
+    from issuer.institutes.issuers import get_issuer
+    from issuer.notify import webhooks
+
+    try:
+        with _unit() as (_, db):
+            found = get_issuer(db, issuer)
+            assert found.id is not None
+            webhooks.replay(db, found.id, endpoint, delivery)
+    except LaurelError as exc:
+        _fail(exc)
+    typer.echo(f"delivery {delivery} replayed")
+
+
+@emails_app.command("show")
+def emails_show(issuer: SlugOption) -> None:
+    """The language and templates of the issuer's emails to learners (JSON)."""
+    from issuer.core.errors import LaurelError
+    from issuer.institutes.issuers import get_issuer
+    from issuer.notify import emails
+
+    try:
+        with _unit(write=False) as (_, db):
+            found = get_issuer(db, issuer)
+            assert found.id is not None
+            settings = emails.settings_of(db, found.id)
+    except LaurelError as exc:
+        _fail(exc)
+    typer.echo(json.dumps(settings, ensure_ascii=False, indent=2))
+
+
+@emails_app.command("set")
+def emails_set(
+    issuer: SlugOption,
+    language: Annotated[str | None, typer.Option(help="en or ko: the emails' language.")] = None,
+    event: Annotated[str | None, typer.Option(help="issued or revoked: which template.")] = None,
+    lang: Annotated[str, typer.Option(help="en or ko: the template's language.")] = "en",
+    subject: Annotated[str | None, typer.Option(help="The subject ('' for the default).")] = None,
+    body_file: Annotated[
+        Path | None, typer.Option(help="A UTF-8 text file with the body (empty: the default).")
+    ] = None,
+) -> None:
+    """Set the language of the issuer's emails, or override one template's subject or body."""
+    from issuer.core.errors import LaurelError
+    from issuer.institutes.issuers import get_issuer
+    from issuer.notify import emails
+
+    fields: dict[str, str | None] = {}
+    if subject is not None:
+        fields["subject"] = subject or None
+    if body_file is not None:
+        fields["body"] = body_file.read_text(encoding="utf-8") or None
+    if fields and event is None:
+        typer.echo("laurel: --event is needed with --subject or --body-file", err=True)
+        raise typer.Exit(EXIT_COULD_NOT_RUN)
+    templates = {event: {lang: fields}} if event and fields else None
+    try:
+        with _unit() as (_, db):
+            found = get_issuer(db, issuer)
+            assert found.id is not None
+            emails.configure(db, found.id, language=language, templates=templates)
+    except LaurelError as exc:
+        _fail(exc)
+    typer.echo(f"emails of {issuer} updated")
 
 
 @app.command()

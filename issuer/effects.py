@@ -19,9 +19,18 @@ from sqlmodel import Session, col, select
 from issuer.context import Services
 from issuer.core import metrics
 from issuer.core.db import unit_of_work
-from issuer.core.effects import OB_DELIVER, OB_PUSH, backoff, emitted
+from issuer.core.effects import (
+    NOTIFY_MAIL,
+    OB_DELIVER,
+    OB_PUSH,
+    WEBHOOK_DELIVER,
+    WEBHOOK_EVENT,
+    backoff,
+    emitted,
+)
 from issuer.models import PendingEffect
 from issuer.models.base import utcnow
+from issuer.notify import deliveries, emails
 from issuer.obclient import pushes
 from issuer.programs import awards
 
@@ -31,6 +40,9 @@ HANDLERS: dict[str, Handler] = {
     awards.EFFECT: awards.handle,
     OB_PUSH: pushes.handle,
     OB_DELIVER: pushes.deliver,
+    NOTIFY_MAIL: emails.handle,
+    WEBHOOK_EVENT: deliveries.record,
+    WEBHOOK_DELIVER: deliveries.deliver,
 }
 
 

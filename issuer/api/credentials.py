@@ -359,6 +359,9 @@ async def xapi_statements(
 @router.get(
     "/issuers/{slug}/credentials",
     summary="The issuer's credentials, filtered and paged",
+    description="Needs the `read` scope. Each credential with its `recipient` (`email`, "
+    "`name`), its public page `verifyUrl` (`/v/{id}`) and its `status`: `active`, `expired` "
+    "(past `validUntil`) or `revoked`; filter with `status`. Newest first; `X-Total-Count`.",
     responses=responses(*READ),
 )
 def list_issued(
@@ -366,9 +369,10 @@ def list_issued(
     db: SessionDep,
     key: ApiKeyDep,
     response: Response,
+    services: ServicesDep,
     email: EmailQuery | None = None,
     achievement: Annotated[str | None, Query(max_length=99, pattern=r"^[a-z0-9-]+$")] = None,
-    status: Annotated[str | None, Query(pattern="^(active|revoked)$")] = None,
+    status: Annotated[str | None, Query(pattern="^(active|expired|revoked)$")] = None,
     issued_after: TimeQuery | None = None,
     issued_before: TimeQuery | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -388,11 +392,15 @@ def list_issued(
         offset=offset,
     )
     response.headers["X-Total-Count"] = str(page.total)
+    holders = credentials.recipients(db, (item.learner_id for item in page.items))
     return {
         "total": page.total,
         "limit": limit,
         "offset": offset,
-        "credentials": [credentials.summary(item) for item in page.items],
+        "credentials": [
+            credentials.summary(item, holders[item.learner_id], services.settings.base_url)
+            for item in page.items
+        ],
     }
 
 

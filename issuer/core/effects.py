@@ -30,6 +30,21 @@ OB_DELIVER = "obclient.deliver"
 host: queue a push of each to each such host.
 Payload: ``{"learner": id, "credentials": [uuid, …]}``."""
 
+NOTIFY_MAIL = "notify.mail"
+"""Tell a learner by email about badges just issued to them, or one revoked (``notify.emails``).
+Payload: ``{"issuer": id, "learner": id, "event": "issued" | "revoked",
+"credentials": [uuid, …]}``."""
+
+WEBHOOK_EVENT = "webhooks.event"
+"""Record events for an issuer's webhook endpoints and queue their deliveries
+(``notify.deliveries``). Payload: ``{"issuer": id, "type": "credential.issued" |
+"credential.revoked", "credentials": [uuid, …]}`` or ``{"issuer": id, "type":
+"program.completed", "program": id, "name": …, "learner": id, "credential": uuid}``."""
+
+WEBHOOK_DELIVER = "webhooks.deliver"
+"""Send one webhook delivery (``notify.deliveries``). Payload: ``{"delivery": id, "attempt": n}``
+(a stale ``attempt`` — the delivery moved on meanwhile — is dropped)."""
+
 MAX_BACKOFF = timedelta(hours=6)
 
 EMITTED = "laurel.effects"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Mapping
 from email.message import EmailMessage
 
 from issuer.core.errors import MailNotSent
@@ -16,8 +17,15 @@ log = logging.getLogger("laurel.mail")
 TIMEOUT_S = 15
 
 
-def send(settings: Settings, to: str, subject: str, text: str) -> None:
-    """Send a plain-text message; ``MailNotSent`` if the SMTP server cannot take it."""
+def send(
+    settings: Settings,
+    to: str,
+    subject: str,
+    text: str,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Send a plain-text message (with extra ``headers``, e.g. ``List-Unsubscribe``);
+    ``MailNotSent`` if the SMTP server cannot take it."""
     if not settings.smtp_host:
         log.warning("no LAUREL_SMTP_HOST: mail to %s, %r:\n%s", to, subject, text)
         return
@@ -25,6 +33,8 @@ def send(settings: Settings, to: str, subject: str, text: str) -> None:
     message["From"] = settings.mail_from
     message["To"] = to
     message["Subject"] = subject
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(text)
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_S) as smtp:

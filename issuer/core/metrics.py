@@ -48,6 +48,19 @@ OB_PUSH_FAILURES = Counter(
     ["retried"],
     registry=REGISTRY,
 )
+WEBHOOK_FAILURES = Counter(
+    "laurel_webhook_failures",
+    "Webhook delivery attempts that failed, by whether the delivery is retried.",
+    ["retried"],
+    registry=REGISTRY,
+)
+EMAILS = Counter(
+    "laurel_learner_emails",
+    "Badge emails to learners, by event and outcome (sent, opted_out, no_address, nothing, "
+    "no_smtp).",
+    ["event", "outcome"],
+    registry=REGISTRY,
+)
 EFFECT_FAILURES = Counter(
     "laurel_effect_failures",
     "Post-commit effects that failed (they are retried; see `laurel effects list`).",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,8 +16,16 @@ from issuer.core import audit
 from issuer.core.errors import AlreadyRevoked, BadRequest, NotFound
 from issuer.crypto.signing import sign_jwt
 from issuer.institutes.issuers import signing_key
-from issuer.issuing import statuslists
-from issuer.models import Achievement, ApiKey, Credential, CredentialSkill, Issuer, LearnerEmail
+from issuer.issuing import notices, statuslists
+from issuer.models import (
+    Achievement,
+    ApiKey,
+    Credential,
+    CredentialSkill,
+    Issuer,
+    Learner,
+    LearnerEmail,
+)
 from issuer.models.base import aware, utcnow
 from issuer.schemas import normalize_email
 
@@ -87,12 +96,7 @@ def list_credentials(
             Achievement.issuer_id == issuer_id, Achievement.key == achievement
         )
         query = query.where(col(Credential.achievement_id).in_(keys))
-    if status == "revoked":
-        query = query.where(col(Credential.revoked_at).is_not(None))
-    elif status == "active":
-        query = query.where(col(Credential.revoked_at).is_(None))
-    elif status is not None:
-        raise BadRequest("status is 'active' or 'revoked'")
+    query = _with_status(query, status, utcnow())
     if issued_after is not None:  # a time without a zone is UTC, on every database alike
         query = query.where(Credential.issued_at >= aware(issued_after))
     if issued_before is not None:
@@ -128,16 +132,81 @@ def revoke(
     audit.append(
         session, actor, "credential.revoke", f"urn:uuid:{credential.id}", {"reason": reason}
     )
+    notices.revoked(session, credential)
     return credential
 
 
-def summary(credential: Credential) -> dict[str, Any]:
+STATUSES = ("active", "expired", "revoked")
+
+
+def _with_status(query: Any, status: str | None, now: datetime) -> Any:
+    """``active``: neither revoked nor past its ``validUntil``; ``expired``: past it and not
+    revoked; ``revoked``: revoked (whether or not it has expired since)."""
+    live = col(Credential.revoked_at).is_(None)
+    ended = col(Credential.valid_until).is_not(None) & (col(Credential.valid_until) <= now)
+    if status == "revoked":
+        return query.where(col(Credential.revoked_at).is_not(None))
+    if status == "active":
+        return query.where(live, ~ended)
+    if status == "expired":
+        return query.where(live, ended)
+    if status is not None:
+        raise BadRequest("status is 'active', 'expired' or 'revoked'")
+    return query
+
+
+def status_of(credential: Credential, now: datetime | None = None) -> str:
+    if credential.revoked_at is not None:
+        return "revoked"
+    until = credential.valid_until
+    if until is not None and aware(until) <= (now or utcnow()):
+        return "expired"
+    return "active"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str | None
+    name: str | None
+
+    def public(self) -> dict[str, Any]:
+        return {"email": self.email, "name": self.name}
+
+
+def recipients(session: Session, learner_ids: Iterable[int]) -> dict[int, Recipient]:
+    """Each learner's primary email and name (the email of a deleted account is gone)."""
+    wanted = sorted(set(learner_ids))
+    if not wanted:
+        return {}
+    names = dict(
+        session.exec(select(Learner.id, Learner.name).where(col(Learner.id).in_(wanted))).all()
+    )
+    emails = dict(
+        session.exec(
+            select(LearnerEmail.learner_id, LearnerEmail.email).where(
+                col(LearnerEmail.learner_id).in_(wanted), col(LearnerEmail.is_primary).is_(True)
+            )
+        ).all()
+    )
+    return {i: Recipient(emails.get(i), names.get(i)) for i in wanted}
+
+
+def summary(
+    credential: Credential, recipient: Recipient | None = None, base_url: str | None = None
+) -> dict[str, Any]:
+    """A credential as lists show it; with ``recipient`` and ``base_url``, also who holds it
+    and its public page (``/v/{id}``)."""
     document = credential.document
-    return {
+    found = {
         "id": document["id"],
         "achievement": document["credentialSubject"]["achievement"]["name"],
         "validFrom": document.get("validFrom"),
         "validUntil": document.get("validUntil"),
-        "status": "revoked" if credential.revoked_at else "active",
+        "status": status_of(credential),
         "revocationReason": credential.revocation_reason,
     }
+    if recipient is not None:
+        found["recipient"] = recipient.public()
+    if base_url is not None:
+        found["verifyUrl"] = f"{base_url}/v/{credential.id}"
+    return found

@@ -46,7 +46,7 @@ from issuer.core.errors import BadRequest, Conflict, LaurelError
 from issuer.crypto.keystore import proof_key
 from issuer.crypto.signing import sign_data_integrity
 from issuer.institutes.issuers import get_issuer, signing_key
-from issuer.issuing import statuslists
+from issuer.issuing import notices, statuslists
 from issuer.issuing.achievements import get_achievement
 from issuer.issuing.documents import build_credential, request_hash
 from issuer.models import Achievement, Credential, Issuer, ObConnection
@@ -288,6 +288,7 @@ def store(
             outcomes, stored = _one_by_one(session, issuer, prepared, records, actor)
     _programme_effects(session, services, issuer, stored)
     _delivery_effects(session, stored)
+    _notice_effects(session, issuer, stored)
     return outcomes
 
 
@@ -378,6 +379,17 @@ def _delivery_effects(session: Session, stored: Sequence[tuple[Prepared, dict[st
     )
     for learner in sorted(consenting):
         emit(session, OB_DELIVER, {"learner": learner, "credentials": issued[learner]})
+
+
+def _notice_effects(
+    session: Session, issuer: Issuer, stored: Sequence[tuple[Prepared, dict[str, Any]]]
+) -> None:
+    """The learners' emails and the issuer's webhooks (``issuing.notices``)."""
+    issued: dict[int, list[str]] = {}
+    for item, record in stored:
+        issued.setdefault(item.learner.id, []).append(record["id"])
+    assert issuer.id is not None
+    notices.issued(session, issuer.id, issued)
 
 
 _COPY_COLUMNS = (

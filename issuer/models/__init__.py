@@ -8,6 +8,14 @@ from issuer.models.exchange import WalletExchange
 from issuer.models.issuer import Achievement, Issuer, SigningKey
 from issuer.models.job import BulkJob, BulkJobRow
 from issuer.models.learner import Learner, LearnerEmail
+from issuer.models.notify import (
+    IssuerMail,
+    MailOptOut,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from issuer.models.oauth import OAuthClient, OAuthCode, OAuthToken
 from issuer.models.obclient import ObConnection, ObHost, ObPush
 from issuer.models.oid4vci import CredentialNonce, CredentialOffer
@@ -34,9 +42,11 @@ __all__ = [
     "CredentialSkill",
     "ImportedCredential",
     "Issuer",
+    "IssuerMail",
     "Learner",
     "LearnerEmail",
     "LearnerGroup",
+    "MailOptOut",
     "OAuthClient",
     "OAuthCode",
     "OAuthToken",
@@ -52,4 +62,8 @@ __all__ = [
     "VcapiCredential",
     "WalletExchange",
     "WebSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

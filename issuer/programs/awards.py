@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from issuer.catalogue import Program
 from issuer.context import Services
 from issuer.core.effects import PROGRAM_AWARDS
+from issuer.issuing import notices
 from issuer.models import Achievement, Credential, Issuer, LearnerEmail
 from issuer.schemas import IssueRequest
 
@@ -138,6 +139,10 @@ def award_completed(
             if result.created:
                 issued.append(result.credential.id)
                 new_this_round += 1
+                assert issuer.id is not None
+                notices.program_completed(
+                    session, issuer.id, program.id, program.name, learner_id, result.credential.id
+                )
         if not new_this_round:
             break
     return issued

@@ -342,6 +342,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "전체 내려받기 (zip: 모든 배지와 서명된 CLR 2.0 성적증명)",
     ),
     "data_json": ("Download my data (JSON)", "내 데이터 내려받기 (JSON)"),
+    "badge_emails_title": ("Badge emails", "배지 알림 메일"),
+    "badge_emails_on": (
+        "You get an email when a badge is issued to you or revoked.",
+        "배지가 발급되거나 취소되면 메일을 받습니다.",
+    ),
+    "badge_emails_off": (
+        "You do not get emails about your badges.",
+        "배지 알림 메일을 받지 않습니다.",
+    ),
+    "badge_emails_stop": ("Stop these emails", "메일 받지 않기"),
+    "badge_emails_start": ("Email me about my badges", "배지 알림 메일 받기"),
+    "badge_emails_saved": ("Saved.", "저장했습니다."),
+    "unsubscribe_title": ("Badge emails", "배지 알림 메일"),
+    "unsubscribe_help": (
+        "Stop the emails Laurel sends when a badge is issued to you or revoked?",
+        "배지가 발급되거나 취소될 때 보내는 메일을 그만 받으시겠습니까?",
+    ),
+    "unsubscribe_button": ("Unsubscribe", "수신 거부"),
+    "unsubscribed": (
+        "You will not get badge emails any more.",
+        "더 이상 배지 알림 메일을 보내지 않습니다.",
+    ),
+    "unsubscribe_undo": (
+        "Changed your mind? Your wallet's account page has the setting.",
+        "마음이 바뀌셨나요? 지갑의 계정 페이지에서 다시 설정할 수 있습니다.",
+    ),
     "delete_title": ("Delete my account", "계정 삭제"),
     "delete_help": (
         "Your emails, name, imported badges, links and profile are deleted. The issuers keep "

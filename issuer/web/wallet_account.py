@@ -16,6 +16,7 @@ from issuer.core.errors import BadRequest, LaurelError, PayloadTooLarge
 from issuer.http.cookies import LEARNER_COOKIE, clear_cookie, client_address, language
 from issuer.http.deps import ServicesDep, SessionDep
 from issuer.http.sessions import LearnerForm, LearnerSession, MaybeLearner
+from issuer.notify import optout
 from issuer.people import signin
 from issuer.wallet import accounts, sharing
 from issuer.wallet import badges as wallet
@@ -198,8 +199,17 @@ def remove_import(ref: str, db: SessionDep, signed: LearnerForm) -> Response:
 
 
 @router.get("/wallet/account")
-def account_page(request: Request, services: ServicesDep, signed: LearnerSession) -> Response:
-    return page(request, services, "wallet_account.html", session=signed)
+def account_page(
+    request: Request, services: ServicesDep, db: SessionDep, signed: LearnerSession
+) -> Response:
+    return page(
+        request,
+        services,
+        "wallet_account.html",
+        session=signed,
+        badge_emails=not optout.opted_out(db, signed.id),
+        done=request.query_params.get("done"),
+    )
 
 
 @router.get("/wallet/export.zip")

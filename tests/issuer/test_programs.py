@@ -181,7 +181,8 @@ def test_reconcile_awards_what_was_missed_and_nothing_twice(
     runner = CliRunner()
     first = runner.invoke(cli, ["programs", "reconcile", "--issuer", "hrd"], env=environment)
     assert first.exit_code == 0, first.output
-    assert "1 learners checked; 1 effects done, 0 failed" in first.output
+    # the award, then the email telling the learner about it
+    assert "1 learners checked; 2 effects done, 0 failed" in first.output
     assert len(_awards(services)) == 1
     again = runner.invoke(cli, ["programs", "reconcile", "--issuer", "hrd"], env=environment)
     assert again.exit_code == 0 and len(_awards(services)) == 1

@@ -148,7 +148,9 @@ def test_one_effect_per_learner_not_per_credential(client: TestClient, services:
     report = client.post("/api/v1/issuers/lead/credentials/bulk", json=rows, headers=headers)
     assert report.json()["summary"]["issued"] == 3
     with Session(services.engine) as session:
-        effects = list(session.exec(select(PendingEffect)))
+        effects = list(
+            session.exec(select(PendingEffect).where(PendingEffect.kind == awards.EFFECT))
+        )
     # a took a programme course and a custom one: one effect; b took only the custom one: none
     [effect] = effects
     assert effect.kind == awards.EFFECT and effect.done_at is not None  # ran after the request
@@ -167,11 +169,11 @@ def test_an_effect_without_a_handler_fails_visibly(client: TestClient, services:
     from issuer.core.effects import emit
 
     with unit_of_work(services.engine) as session:
-        emit(session, "webhooks.deliver", {"url": "https://hr.example/hook"})
-    failures = metrics.EFFECT_FAILURES.labels("webhooks.deliver")._value.get()
+        emit(session, "sms.send", {"to": "+82 10 0000 0000"})
+    failures = metrics.EFFECT_FAILURES.labels("sms.send")._value.get()
     assert run_due(services) == (0, 1)
     assert run_due(services) == (0, 0)  # backed off
-    assert metrics.EFFECT_FAILURES.labels("webhooks.deliver")._value.get() == failures + 1
+    assert metrics.EFFECT_FAILURES.labels("sms.send")._value.get() == failures + 1
     with Session(services.engine) as session:
         [effect] = pending(session)
     assert effect.attempts == 1 and "no handler" in str(effect.last_error)

@@ -1,0 +1,163 @@
+"""Telling people and systems, over the API (the `admin` scope): an issuer's webhook endpoints,
+their delivery logs and replays, and its emails to learners (language, templates)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import Field
+
+from issuer.http.deps import ApiKeyDep, ServicesDep, SessionDep, Slug, StrictJSONRoute, issuer_for
+from issuer.http.problems import READ, WRITE, responses
+from issuer.notify import emails, webhooks
+from issuer.schemas import Strict, Text500
+
+router = APIRouter(prefix="/api/v1", tags=["notifications"], route_class=StrictJSONRoute)
+EndpointId = Annotated[int, Path(ge=1, le=2**62, description="The endpoint's id.")]
+DeliveryId = Annotated[int, Path(ge=1, le=2**62, description="The delivery's id.")]
+Event = Literal["credential.issued", "credential.revoked", "program.completed"]
+
+
+class WebhookIn(Strict):
+    url: str = Field(
+        max_length=2000,
+        description="The receiver: an https URL (not a private or special-purpose address).",
+    )
+    events: list[Event] = Field(min_length=1, max_length=3)
+    description: Text500 | None = None
+
+
+class Template(Strict):
+    subject: str | None = Field(default=None, max_length=emails.MAX_SUBJECT)
+    body: str | None = Field(default=None, max_length=emails.MAX_BODY)
+
+
+class EmailSettingsIn(Strict):
+    language: Literal["en", "ko"] | None = Field(
+        default=None, description="The language of the issuer's emails to learners."
+    )
+    templates: dict[Literal["issued", "revoked"], dict[Literal["en", "ko"], Template]] = Field(
+        default_factory=dict,
+        description="Subjects and bodies that replace the defaults (`null`: the default again). "
+        "Placeholders: " + ", ".join("`{" + p + "}`" for p in emails.PLACEHOLDERS) + ".",
+    )
+
+
+@router.post(
+    "/issuers/{slug}/webhooks",
+    status_code=201,
+    summary="Add a webhook endpoint (its signing secret is returned once)",
+    description="Needs the `admin` scope. Events are delivered signed (Standard Webhooks: "
+    "`webhook-id`, `webhook-timestamp`, `webhook-signature`); see docs/api.md, Webhooks. The "
+    "`secret` in the answer is never shown again.",
+    responses=responses(*WRITE, 409),
+)
+def add_webhook(
+    slug: Slug, body: WebhookIn, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+) -> dict[str, Any]:
+    issuer = issuer_for(db, key, slug, "admin")
+    endpoint, secret = webhooks.add(
+        db, services, issuer, body.url, list(body.events), body.description
+    )
+    return {**webhooks.public(endpoint), "secret": secret}
+
+
+@router.get(
+    "/issuers/{slug}/webhooks",
+    summary="The issuer's webhook endpoints",
+    description="Needs the `admin` scope. Secrets are not shown.",
+    responses=responses(*READ),
+)
+def list_webhooks(slug: Slug, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
+    issuer = issuer_for(db, key, slug, "admin")
+    assert issuer.id is not None
+    return {"webhooks": [webhooks.public(e) for e in webhooks.endpoints(db, issuer.id)]}
+
+
+@router.delete(
+    "/issuers/{slug}/webhooks/{endpoint_id}",
+    status_code=204,
+    summary="Remove a webhook endpoint",
+    description="Needs the `admin` scope. Nothing more is sent to it, deliveries not yet made "
+    "included.",
+    responses=responses(*READ),
+)
+def remove_webhook(slug: Slug, endpoint_id: EndpointId, db: SessionDep, key: ApiKeyDep) -> Response:
+    issuer = issuer_for(db, key, slug, "admin")
+    assert issuer.id is not None
+    webhooks.remove(db, issuer.id, endpoint_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/issuers/{slug}/webhooks/{endpoint_id}/deliveries",
+    summary="An endpoint's delivery log",
+    description="Needs the `admin` scope. Newest first: each delivery's event, state "
+    "(`pending`, `delivered`, `failed`), attempts, last status and error, next attempt, and "
+    "every attempt with the first bytes of the receiver's answer.",
+    responses=responses(*READ),
+)
+def list_deliveries(
+    slug: Slug,
+    endpoint_id: EndpointId,
+    db: SessionDep,
+    key: ApiKeyDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    issuer = issuer_for(db, key, slug, "admin")
+    assert issuer.id is not None
+    logged = webhooks.deliveries(db, issuer.id, endpoint_id, limit)
+    return {"deliveries": [item.public() for item in logged]}
+
+
+@router.post(
+    "/issuers/{slug}/webhooks/{endpoint_id}/deliveries/{delivery_id}/replay",
+    status_code=202,
+    summary="Send a delivery again now",
+    description="Needs the `admin` scope. For a delivery that failed or waits for its next "
+    "attempt; it keeps its `webhook-id`. One the receiver acknowledged is not sent again (409).",
+    responses=responses(*READ, 409),
+)
+def replay_delivery(
+    slug: Slug,
+    endpoint_id: EndpointId,
+    delivery_id: DeliveryId,
+    db: SessionDep,
+    key: ApiKeyDep,
+) -> dict[str, Any]:
+    issuer = issuer_for(db, key, slug, "admin")
+    assert issuer.id is not None
+    return webhooks.replay(db, issuer.id, endpoint_id, delivery_id).public()
+
+
+@router.get(
+    "/issuers/{slug}/emails",
+    summary="The issuer's emails to learners: language and templates",
+    description="Needs the `admin` scope. Every template in effect; `custom` says which are "
+    "the issuer's own.",
+    responses=responses(*READ),
+)
+def email_settings(slug: Slug, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
+    issuer = issuer_for(db, key, slug, "admin")
+    assert issuer.id is not None
+    return emails.settings_of(db, issuer.id)
+
+
+@router.put(
+    "/issuers/{slug}/emails",
+    summary="Set the language of the issuer's emails and override their templates",
+    description="Needs the `admin` scope. Only what is given changes; a `null` subject or "
+    "body returns to the default. Unknown placeholders are refused (400).",
+    responses=responses(*WRITE),
+)
+def set_email_settings(
+    slug: Slug, body: EmailSettingsIn, db: SessionDep, key: ApiKeyDep
+) -> dict[str, Any]:
+    issuer = issuer_for(db, key, slug, "admin")
+    assert issuer.id is not None
+    templates: dict[str, dict[str, dict[str, str | None]]] = {
+        kind: {lang: t.model_dump(exclude_unset=True) for lang, t in by.items()}
+        for kind, by in body.templates.items()
+    }
+    return emails.configure(db, issuer.id, language=body.language, templates=templates)

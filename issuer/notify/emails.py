@@ -1,0 +1,249 @@
+"""Emails to learners when a badge is issued to them or revoked: the badge and its issuer, the
+wallet, each badge's public page (``/v/{id}``) and, where available, adding it to a phone
+wallet; an unsubscribe link (``notify.optout``) in the text and in RFC 8058 headers.
+
+Templates: English and Korean defaults (``DEFAULTS``); an issuer may choose the language and
+override any subject or body (``IssuerMail``). Placeholders are ``{name}`` words from
+``PLACEHOLDERS`` only — a template is text, never code (no attribute access, no formatting
+language), and one with an unknown placeholder is refused when it is saved."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from issuer.context import Services
+from issuer.core import mail, metrics
+from issuer.core.errors import BadRequest
+from issuer.models import Credential, Issuer, IssuerMail, Learner, LearnerEmail
+from issuer.models.base import utcnow
+from issuer.notify import optout
+
+log = logging.getLogger("laurel.mail")
+LANGUAGES = ("en", "ko")
+KINDS = ("issued", "revoked")
+PLACEHOLDERS = (
+    "name",
+    "badge",
+    "issuer",
+    "badges",
+    "verify_url",
+    "wallet_url",
+    "unsubscribe_url",
+    "reason",
+)
+_FIELD = re.compile(r"\{([A-Za-z_]+)\}")
+_BRACED = re.compile(r"\{([^{}\s]*)\}")
+MAX_SUBJECT, MAX_BODY = 200, 10_000
+
+DEFAULTS: dict[str, dict[str, dict[str, str]]] = {
+    "issued": {
+        "en": {
+            "subject": "You have earned a badge: {badge}",
+            "body": "Hello {name},\n\n{issuer} has issued you a badge:\n\n{badges}\n\n"
+            "See and share all your badges in your wallet: {wallet_url}\n\n"
+            "Do not want these emails? Unsubscribe: {unsubscribe_url}\n",
+        },
+        "ko": {
+            "subject": "배지를 받았습니다: {badge}",
+            "body": "{name}님, 안녕하세요.\n\n{issuer}에서 배지를 발급했습니다:\n\n{badges}\n\n"
+            "지갑에서 모든 배지를 보고 공유할 수 있습니다: {wallet_url}\n\n"
+            "이 메일을 받지 않으려면 수신 거부하세요: {unsubscribe_url}\n",
+        },
+    },
+    "revoked": {
+        "en": {
+            "subject": "A badge was revoked: {badge}",
+            "body": "Hello {name},\n\n{issuer} has revoked your badge:\n\n{badges}\n\n"
+            "Reason: {reason}\n\nYour wallet: {wallet_url}\n\n"
+            "Do not want these emails? Unsubscribe: {unsubscribe_url}\n",
+        },
+        "ko": {
+            "subject": "배지가 취소되었습니다: {badge}",
+            "body": "{name}님, 안녕하세요.\n\n{issuer}에서 배지를 취소했습니다:\n\n{badges}\n\n"
+            "사유: {reason}\n\n지갑: {wallet_url}\n\n"
+            "이 메일을 받지 않으려면 수신 거부하세요: {unsubscribe_url}\n",
+        },
+    },
+}
+_LINES = {
+    "en": ("Verify: {url}", "Add to your phone's wallet: {url}"),
+    "ko": ("확인: {url}", "휴대폰 지갑에 추가: {url}"),
+}
+_LEARNER = {"en": "learner", "ko": "학습자"}
+
+PhoneWallet = Callable[[Services, Credential], str | None]
+
+
+def no_phone_wallet(services: Services, credential: Credential) -> str | None:
+    """Where a phone wallet pass for the badge is (none yet: Apple/Google passes are to come)."""
+    return None
+
+
+phone_wallet: PhoneWallet = no_phone_wallet
+"""The hook for "add to a phone wallet": a function giving the link, or None for none."""
+
+
+def render(template: str, values: dict[str, str]) -> str:
+    return _FIELD.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+def _checked(text: str, limit: int, what: str) -> str:
+    if len(text) > limit or not text.strip():
+        raise BadRequest(f"{what} must be 1 to {limit} characters")
+    unknown = sorted({m for m in _BRACED.findall(text) if m not in PLACEHOLDERS})
+    if unknown:
+        raise BadRequest(
+            f"{what} uses unknown placeholders {', '.join(unknown)} "
+            f"(known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)})"
+        )
+    return text
+
+
+def settings_of(session: Session, issuer_id: int) -> dict[str, Any]:
+    """The issuer's language and every template in effect (its own, else the default), with
+    which are its own."""
+    row = session.get(IssuerMail, issuer_id)
+    own = row.templates if row else {}
+    templates = {
+        kind: {
+            lang: {
+                **DEFAULTS[kind][lang],
+                **own.get(kind, {}).get(lang, {}),
+                "custom": bool(own.get(kind, {}).get(lang)),
+            }
+            for lang in LANGUAGES
+        }
+        for kind in KINDS
+    }
+    return {"language": (row.language if row else None) or "en", "templates": templates}
+
+
+def configure(
+    session: Session,
+    issuer_id: int,
+    *,
+    language: str | None = None,
+    templates: dict[str, dict[str, dict[str, str | None]]] | None = None,
+) -> dict[str, Any]:
+    """Set the issuer's language and override templates (a ``null`` subject or body goes back
+    to the default)."""
+    row = session.get(IssuerMail, issuer_id) or IssuerMail(issuer_id=issuer_id)
+    if language is not None:
+        if language not in LANGUAGES:
+            raise BadRequest(f"language is one of {', '.join(LANGUAGES)}")
+        row.language = language
+    own: dict[str, Any] = {
+        k: {lg: dict(v) for lg, v in d.items()} for k, d in row.templates.items()
+    }
+    for kind, by_language in (templates or {}).items():
+        if kind not in KINDS:
+            raise BadRequest(f"templates are for {', '.join(KINDS)} (not {kind!r})")
+        for lang, fields in by_language.items():
+            if lang not in LANGUAGES:
+                raise BadRequest(f"templates are in {', '.join(LANGUAGES)} (not {lang!r})")
+            mine = own.setdefault(kind, {}).setdefault(lang, {})
+            for field, text in fields.items():
+                if field not in ("subject", "body"):
+                    raise BadRequest(f"a template has a subject and a body (not {field!r})")
+                if text is None:
+                    mine.pop(field, None)
+                else:
+                    limit = MAX_SUBJECT if field == "subject" else MAX_BODY
+                    mine[field] = _checked(text, limit, f"the {kind} {lang} {field}")
+            if not mine:
+                own[kind].pop(lang)
+    row.templates = {k: v for k, v in own.items() if v}
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    return settings_of(session, issuer_id)
+
+
+def handle(session: Session, services: Services, payload: dict[str, Any]) -> None:
+    """The ``notify.mail`` effect: one email to one learner about one batch. Raises
+    ``MailNotSent`` when the SMTP server is down (the effect is retried)."""
+    kind = str(payload["event"])
+    learner = session.get(Learner, int(payload["learner"]))
+    issuer = session.get(Issuer, int(payload["issuer"]))
+    if learner is None or learner.id is None or issuer is None or issuer.id is None:
+        return
+    if learner.deleted_at is not None or optout.opted_out(session, learner.id):
+        metrics.EMAILS.labels(kind, "opted_out").inc()
+        return
+    email = session.exec(
+        select(LearnerEmail.email).where(
+            LearnerEmail.learner_id == learner.id, col(LearnerEmail.is_primary).is_(True)
+        )
+    ).first()
+    rows = _credentials(session, issuer.id, learner.id, payload["credentials"], kind)
+    if email is None or not rows:
+        metrics.EMAILS.labels(kind, "no_address" if email is None else "nothing").inc()
+        return
+    if not services.settings.smtp_host:  # a local run: no mail server, and no flood of logs
+        log.info("no LAUREL_SMTP_HOST: the %s email to learner %s is not sent", kind, learner.id)
+        metrics.EMAILS.labels(kind, "no_smtp").inc()
+        return
+    subject, body = compose(session, services, issuer, learner, kind, rows)
+    unsubscribe = optout.link(services.settings.base_url, services.settings.key_passphrase, learner)
+    headers = {
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Auto-Submitted": "auto-generated",
+    }
+    mail.send(services.settings, email, subject, body, headers)
+    metrics.EMAILS.labels(kind, "sent").inc()
+
+
+def _credentials(
+    session: Session, issuer_id: int, learner_id: int, ids: list[Any], kind: str
+) -> list[Credential]:
+    query = select(Credential).where(
+        col(Credential.id).in_([str(i) for i in ids]),
+        Credential.issuer_id == issuer_id,
+        Credential.learner_id == learner_id,
+    )
+    if kind == "issued":  # revoked before the email went: say nothing
+        query = query.where(col(Credential.revoked_at).is_(None))
+    return list(session.exec(query.order_by(col(Credential.issued_at), col(Credential.id))))
+
+
+def compose(
+    session: Session,
+    services: Services,
+    issuer: Issuer,
+    learner: Learner,
+    kind: str,
+    rows: list[Credential],
+) -> tuple[str, str]:
+    """The subject and body, in the issuer's language, from its templates."""
+    assert issuer.id is not None and rows
+    chosen = settings_of(session, issuer.id)
+    lang = chosen["language"]
+    template = chosen["templates"][kind][lang]
+    base = services.settings.base_url
+    names = [str(c.document["credentialSubject"]["achievement"]["name"]) for c in rows]
+    verify, phone = _LINES[lang]
+    blocks = []
+    for credential, badge in zip(rows, names, strict=True):
+        lines = [f"- {badge}", "  " + verify.format(url=f"{base}/v/{credential.id}")]
+        pass_link = phone_wallet(services, credential)
+        if pass_link:
+            lines.append("  " + phone.format(url=pass_link))
+        blocks.append("\n".join(lines))
+    values = {
+        "name": learner.name or _LEARNER[lang],
+        "badge": ", ".join(names),
+        "issuer": issuer.name,
+        "badges": "\n".join(blocks),
+        "verify_url": f"{base}/v/{rows[0].id}",
+        "wallet_url": f"{base}/wallet",
+        "unsubscribe_url": optout.link(base, services.settings.key_passphrase, learner),
+        "reason": rows[0].revocation_reason or "-",
+    }
+    subject = " ".join(render(template["subject"], values).split())[:MAX_SUBJECT]
+    return subject, render(template["body"], values)
