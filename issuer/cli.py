@@ -63,6 +63,17 @@ app.add_typer(effects_app, name="effects")
 app.add_typer(programs_app, name="programs")
 
 
+def _demo_environment(base_url: str = "http://127.0.0.1:8000") -> None:
+    """The demo's settings, unless set otherwise: its database and keys in the current
+    directory, so that `laurel serve --demo` and `laurel issue --demo` run in one directory
+    share them. Its badges verify whatever port it runs at next (``Settings.own_path``)."""
+    import os
+
+    os.environ.setdefault("LAUREL_DATABASE_URL", "sqlite:///./laurel-demo.db")
+    os.environ.setdefault("LAUREL_KEYS_DIR", "./keys/demo")
+    os.environ.setdefault("LAUREL_BASE_URL", base_url)
+
+
 @contextmanager
 def _services(demo: bool = False, *, check_keys: bool = True) -> Iterator[Any]:
     """Services from the environment, with a clear message (exit 2) for bad settings, a key
@@ -438,6 +449,9 @@ def programs_reconcile(issuer: Annotated[str, typer.Option(help="The issuer's sl
 def issue_csv(
     issuer: Annotated[str, typer.Option(help="The issuer's slug.")],
     csv: Annotated[Path, typer.Option(help="A CSV file (see docs/api.md for the columns).")],
+    demo: Annotated[
+        bool, typer.Option(help="Issue from the demo of `laurel serve --demo` in this directory.")
+    ] = False,
 ) -> None:
     """Issue a credential for every row of a CSV file, with a progress bar and a report."""
     from rich.progress import Progress
@@ -455,7 +469,9 @@ def issue_csv(
         typer.echo(f"laurel: {getattr(exc, 'detail', exc)}", err=True)
         raise typer.Exit(EXIT_COULD_NOT_RUN) from None
     try:
-        with _unit() as (services, db), Progress() as bar:
+        if demo:
+            _demo_environment()
+        with _unit(demo) as (services, db), Progress() as bar:
             task = bar.add_task("Issuing", total=len(rows))
             result = issue_rows(
                 db, services, issuer, rows, "cli", lambda done: bar.advance(task, done)
@@ -489,11 +505,7 @@ def serve(
     from issuer.app import create_app
 
     if demo:
-        import os
-
-        os.environ.setdefault("LAUREL_DATABASE_URL", "sqlite:///./laurel-demo.db")
-        os.environ.setdefault("LAUREL_KEYS_DIR", "./keys/demo")
-        os.environ.setdefault("LAUREL_BASE_URL", f"http://{host}:{port}")
+        _demo_environment(f"http://{host}:{port}")
     with _services(demo=demo) as services:
         from issuer.verification.trust import configured_lists
 
