@@ -85,7 +85,8 @@ def serving_demo(directory: Path, port: int) -> Iterator[Demo]:
 
 def readme_block(containing: str) -> str:
     """The README's shell block with ``containing`` in it, as a reader would copy it."""
-    blocks = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text("utf-8"), re.DOTALL)
+    text = (ROOT / "README.md").read_text("utf-8")
+    blocks: list[str] = re.findall(r"```sh\n(.*?)```", text, re.DOTALL)
     (block,) = [b for b in blocks if containing in b]
     return block
 

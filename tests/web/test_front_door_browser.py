@@ -8,14 +8,14 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route
+from playwright.sync_api import Browser, BrowserContext, Page, Route, ViewportSize
 
 from tests.units import create_api_key
 from tests.web.conftest import Live
 from tests.web.test_browser import browser as browser  # the module-scoped fixture
 from tests.web.test_wallet_browser import sign_in
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def offline(context: BrowserContext, base_url: str) -> list[str]:
