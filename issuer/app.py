@@ -28,8 +28,10 @@ from issuer.http.observe import RequestMetrics
 from issuer.http.security import SecurityHeaders
 from issuer.models import SigningKey
 from issuer.web import (
+    apidocs,
     connections,
     dashboard,
+    home,
     pages,
     wallet,
     wallet_account,
@@ -64,12 +66,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         version="0.1.0",
         description="Issue, verify and explain Open Badges 3.0 credentials. Errors are "
         "`application/problem+json`; API keys go in `Authorization: Bearer …`.",
+        docs_url=None,  # issuer.web.apidocs serves them, with their files from the package
+        redoc_url=None,
     )
     app.state.services = services
     problems.install(app, page=error_page)
     obapi.document_imsx(app)
     app.add_middleware(BodyLimit, default=services.settings.max_body_bytes, page=error_page)
-    app.add_middleware(SecurityHeaders, styles=style_hashes(), docs=(app.docs_url, app.redoc_url))
+    app.add_middleware(SecurityHeaders, styles=style_hashes())
     app.add_middleware(RequestMetrics)
     _gauges(services)
     app.include_router(ops.router)
@@ -82,6 +86,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(exchanges.router)
     app.include_router(oid4vci.router)
     app.include_router(notices.router)
+    app.include_router(home.router)
+    app.include_router(apidocs.router)
     app.include_router(pages.router)
     app.include_router(dashboard.router)
     app.include_router(wallet.router)

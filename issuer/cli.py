@@ -67,6 +67,17 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(emails_app, name="emails")
 
 
+def _demo_environment(base_url: str = "http://127.0.0.1:8000") -> None:
+    """The demo's settings, unless set otherwise: its database and keys in the current
+    directory, so that `laurel serve --demo` and `laurel issue --demo` run in one directory
+    share them. Its badges verify whatever port it runs at next (``Settings.own_path``)."""
+    import os
+
+    os.environ.setdefault("LAUREL_DATABASE_URL", "sqlite:///./laurel-demo.db")
+    os.environ.setdefault("LAUREL_KEYS_DIR", "./keys/demo")
+    os.environ.setdefault("LAUREL_BASE_URL", base_url)
+
+
 @contextmanager
 def _services(demo: bool = False, *, check_keys: bool = True) -> Iterator[Any]:
     """Services from the environment, with a clear message (exit 2) for bad settings, a key
@@ -449,6 +460,9 @@ def issue_csv(
         Path | None,
         typer.Option(help="Write the per-row report (row, status, id, link, error) to this CSV."),
     ] = None,
+    demo: Annotated[
+        bool, typer.Option(help="Issue from the demo of `laurel serve --demo` in this directory.")
+    ] = False,
 ) -> None:
     """Issue a credential for every row of a CSV file, with a progress bar; prints each
     credential's id and public page (or writes them to --report)."""
@@ -467,7 +481,9 @@ def issue_csv(
         typer.echo(f"laurel: {getattr(exc, 'detail', exc)}", err=True)
         raise typer.Exit(EXIT_COULD_NOT_RUN) from None
     try:
-        with _unit() as (services, db), Progress(transient=True) as bar:
+        if demo:
+            _demo_environment()
+        with _unit(demo) as (services, db), Progress(transient=True) as bar:
             task = bar.add_task("Issuing", total=len(rows))
             result = issue_rows(
                 db, services, issuer, rows, "cli", lambda done: bar.advance(task, done)
@@ -703,11 +719,7 @@ def serve(
     from issuer.app import create_app
 
     if demo:
-        import os
-
-        os.environ.setdefault("LAUREL_DATABASE_URL", "sqlite:///./laurel-demo.db")
-        os.environ.setdefault("LAUREL_KEYS_DIR", "./keys/demo")
-        os.environ.setdefault("LAUREL_BASE_URL", f"http://{host}:{port}")
+        _demo_environment(f"http://{host}:{port}")
     with _services(demo=demo) as services:
         from issuer.verification.trust import configured_lists
 

@@ -75,6 +75,7 @@ def seed_demo(session: Session, services: Services) -> list[str]:
     return [
         f"Demo institute '{SLUG}' with {count} catalogue achievements and "
         f"{len(LEARNERS)} learners is ready.",
+        f"  Front door:    {base}/",
         f"  Profile:       {base}/issuers/{SLUG}",
         f"  Credentials:   curl -H 'Authorization: Bearer {key}' "
         f"{base}/api/v1/issuers/{SLUG}/credentials",

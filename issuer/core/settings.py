@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -106,6 +107,23 @@ class Settings(BaseSettings):
         """``scheme://host[:port]`` of the base URL."""
         scheme, rest = self.base_url.split("://", 1)
         return f"{scheme}://{rest.split('/', 1)[0]}"
+
+    def own_path(self, url: str) -> str | None:
+        """What follows the base URL in ``url`` (``/status/3``) when ``url`` is this instance's
+        own, else ``None``. A demo (``laurel serve --demo``) owns its host at any port: its badges
+        carry the URLs of the port they were issued at, and the next run may use another."""
+        try:
+            parts, base = urlsplit(url), urlsplit(self.base_url)
+            same_port = parts.port == base.port
+        except ValueError:  # not a port number
+            return None
+        if (parts.scheme, parts.hostname) != (base.scheme, base.hostname) or "@" in parts.netloc:
+            return None
+        if not (same_port or self.demo):
+            return None
+        rest = url.split(parts.netloc, 1)[1]
+        prefix = base.path.rstrip("/")
+        return rest[len(prefix) :] if rest.startswith(prefix + "/") else None
 
     @property
     def host(self) -> str:

@@ -14,8 +14,9 @@
   by itself — an imported badge's, say — cannot run a script or load anything; inline styles
   and ``data:`` pictures and fonts inside it still show. PDFs are left out: a sandboxed PDF is
   not shown by Chromium's viewer.
-* FastAPI's API docs (``/docs``, ``/redoc``) load their script from a CDN and start it inline;
-  they get a policy that allows just that.
+* The API docs (``/docs``, ``/redoc``; ``issuer.web.apidocs``) set their own
+  (``docs_policy``): Swagger UI's and ReDoc's files from this site, served from the package so
+  that they work without internet, and their inline start-up script by hash.
 
 A route that sets its own Content-Security-Policy keeps it.
 """
@@ -36,13 +37,20 @@ FILE_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
     "frame-ancestors 'none'; sandbox"
 )
-DOCS_POLICY = (
-    "default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
-    "https://fastapi.tiangolo.com https://cdn.redoc.ly; font-src https://fonts.gstatic.com; "
-    "connect-src 'self'; worker-src blob:; frame-ancestors 'none'; base-uri 'none'; "
-    "form-action 'self'; object-src 'none'"
-)
+
+
+def docs_policy(scripts: Iterable[str]) -> str:
+    """The API docs' policy: scripts, styles, pictures and fonts from this site only (plus the
+    page's inline ``scripts``, by CSP source, and the inline styles Swagger UI and ReDoc set),
+    requests to this site, and ReDoc's worker."""
+    script = " ".join(("'self'", *scripts))
+    return (
+        f"default-src 'none'; script-src {script}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src blob:; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+    )
+
+
 FORM_TARGETS = ("'self'", "https://www.linkedin.com")
 
 
@@ -64,12 +72,9 @@ def page_policy(
 class SecurityHeaders:
     """ASGI middleware adding the headers above to every HTTP answer."""
 
-    def __init__(
-        self, app: ASGIApp, styles: Iterable[str], docs: Iterable[str | None] = ()
-    ) -> None:
+    def __init__(self, app: ASGIApp, styles: Iterable[str]) -> None:
         self.app = app
         self.page = page_policy(styles)
-        self.docs = frozenset(path for path in docs if path)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,20 +84,18 @@ class SecurityHeaders:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                self._add(scope["path"], MutableHeaders(scope=message))
+                self._add(MutableHeaders(scope=message))
             await send(message)
 
         await self.app(scope, receive, with_headers)
 
-    def _add(self, path: str, headers: MutableHeaders) -> None:
+    def _add(self, headers: MutableHeaders) -> None:
         for name, value in COMMON.items():
             headers.setdefault(name, value)
         kind = headers.get("content-type", "").split(";")[0].strip().lower()
         if "content-security-policy" in headers or kind == "application/pdf":
             return
-        if path in self.docs:
-            headers["Content-Security-Policy"] = DOCS_POLICY
-        elif kind == "text/html":
+        if kind == "text/html":
             headers["Content-Security-Policy"] = self.page
         else:
             headers["Content-Security-Policy"] = FILE_POLICY

@@ -33,10 +33,9 @@ class LocalFirstFetcher:
         self.network = network or services.network or HttpFetcher()
 
     def __call__(self, url: str) -> bytes:
-        base = self.services.settings.base_url
-        if not url.startswith(base + "/"):
+        path = self.services.settings.own_path(url)
+        if path is None:
             return self.network(url)
-        path = url.removeprefix(base)
         try:
             if match := _STATUS.match(path):
                 return statuslists.signed_list(self.session, self.services, int(match.group(1)))[0]

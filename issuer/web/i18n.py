@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from issuer.web.i18n_home import HOME
 from issuer.web.i18n_verdict import WORDS, words
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    **HOME,  # the front door (GET /)
     # public pages: the verification report (/v/{id}, /verify, share links, the wallet)
     "verification": ("Open Badges 3.0 verification", "오픈배지 3.0 검증"),
     "checked_by": (

@@ -295,8 +295,8 @@ def _view_for_url(
     db: Session, services: Services, url: str, email: str | None = None
 ) -> View | str:
     """A link to a Laurel page of this instance is verified from its own records."""
-    prefix = f"{services.settings.base_url}/v/"
-    if url.startswith(prefix):
-        credential_id = url.removeprefix(prefix).split("/")[0].split("?")[0]
+    path = services.settings.own_path(url)
+    if path is not None and path.startswith("/v/"):
+        credential_id = path.removeprefix("/v/").split("/")[0].split("?")[0]
         return stored_view(db, services, credential_id, email=email)
     return url

@@ -338,7 +338,8 @@ def shared(token: str, request: Request, services: ServicesDep, db: WriteSession
             "imported": row,
             "badge_url": f"/s/{token}/badge.png" if row.media_type.startswith("image/") else None,
         }
-    return page(request, services, "shared.html", token=token, **context)
+    base = services.settings.base_url  # for the preview (OpenGraph) a shared link shows
+    return page(request, services, "shared.html", token=token, base_url=base, **context)
 
 
 @router.get("/s/{token}/badge.png")
@@ -413,7 +414,14 @@ def shared_credential(token: str, db: SessionDep) -> Response:
 @router.get("/p/{slug}")
 def profile_page(slug: str, request: Request, services: ServicesDep, db: SessionDep) -> Response:
     profile, shown = sharing.public_profile(db, slug)
-    return page(request, services, "public_profile.html", profile=profile, badges=shown)
+    return page(
+        request,
+        services,
+        "public_profile.html",
+        profile=profile,
+        badges=shown,
+        base_url=services.settings.base_url,
+    )
 
 
 # --- skills -------------------------------------------------------------------------------
