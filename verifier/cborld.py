@@ -147,7 +147,9 @@ def encode(
     legacy = format == "legacy-singleton"
     encoder = _Encoder(loader, LEGACY_WRITE_TABLE if legacy else DEFAULT_TABLE, legacy)
     payload = encoder.object(ActiveContext(encoder.contexts), document)
-    tagged = cbor2.CBORTag(TAG_SINGLETON, payload) if legacy else cbor2.CBORTag(TAG_1_0, [1, payload])
+    tagged = (
+        cbor2.CBORTag(TAG_SINGLETON, payload) if legacy else cbor2.CBORTag(TAG_1_0, [1, payload])
+    )
     data: bytes = cbor2.dumps(tagged)
     return data
 
@@ -186,7 +188,9 @@ class _Encoder:
             out[self.contexts.id_for(key, plural)] = converted if plural else converted[0]
         return out
 
-    def value(self, active: ActiveContext, term: str, definition: dict[str, Any], value: Any) -> Any:
+    def value(
+        self, active: ActiveContext, term: str, definition: dict[str, Any], value: Any
+    ) -> Any:
         if value is None:
             return None
         if isinstance(value, dict):
@@ -353,7 +357,9 @@ class _Decoder:
                 types.append(value if decoded is _ARRAY else decoded)
         return types
 
-    def value(self, active: ActiveContext, term: str, definition: dict[str, Any], value: Any) -> Any:
+    def value(
+        self, active: ActiveContext, term: str, definition: dict[str, Any], value: Any
+    ) -> Any:
         if value is None:
             return None
         if isinstance(value, dict):
@@ -391,7 +397,8 @@ class _Decoder:
         elif kind == XSD_DATE and isinstance(value, int | float) and not isinstance(value, bool):
             return decode_date(value)
         elif kind == XSD_DATETIME and (
-            _is_int(value) or (isinstance(value, list) and len(value) == 2 and any(map(_num, value)))
+            _is_int(value)
+            or (isinstance(value, list) and len(value) == 2 and any(map(_num, value)))
         ):
             return decode_datetime(value)
         if isinstance(value, list):

@@ -120,7 +120,9 @@ class Contexts:
         try:
             document = self.loader(url)
         except Exception as exc:
-            raise CborldError(f"context {url} is not one Laurel knows; it is never fetched") from exc
+            raise CborldError(
+                f"context {url} is not one Laurel knows; it is never fetched"
+            ) from exc
         if not isinstance(document, dict) or "@context" not in document:
             raise CborldError(f"context document {url} has no @context")
         return document["@context"]
@@ -168,7 +170,10 @@ class ActiveContext:
     """The term definitions in force at one point of the document."""
 
     def __init__(
-        self, contexts: Contexts, terms: TermMap | None = None, previous: ActiveContext | None = None
+        self,
+        contexts: Contexts,
+        terms: TermMap | None = None,
+        previous: ActiveContext | None = None,
     ) -> None:
         self.contexts = contexts
         self.terms: TermMap = terms or {}
@@ -286,16 +291,19 @@ def _revert(active: ActiveContext) -> TermMap:
         else:
             held_back.append(term)
     for term in held_back:
-        current: ActiveContext | None = active
-        definition: dict[str, Any] | None = None
-        while True:
-            current = current.previous if current is not None else None
-            if current is None:
-                definition = None
-                break
-            definition = current.terms.get(term)
-            if definition is None or definition.get("propagate"):
-                break
-        if definition is not None:
-            terms[term] = definition
+        found = _propagated(active, term)
+        if found is not None:
+            terms[term] = found
     return terms
+
+
+def _propagated(active: ActiveContext, term: str) -> dict[str, Any] | None:
+    """The definition of ``term`` in the nearest earlier context where it propagates (or where
+    it is undefined: then None)."""
+    current = active.previous
+    while current is not None:
+        found = current.terms.get(term)
+        if found is None or found.get("propagate"):
+            return found
+        current = current.previous
+    return None

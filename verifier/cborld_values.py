@@ -235,11 +235,12 @@ def decode_url(value: list[Any]) -> str:
             return scheme + rest[0]
         if isinstance(rest[0], bytes) and len(rest[0]) == 16:
             return scheme + str(uuid.UUID(bytes=rest[0]))
-    if scheme == "data:" and isinstance(rest[:1] and rest[0], str):
+    if scheme == "data:" and rest and isinstance(rest[0], str):
+        media: str = rest[0]
         if len(rest) == 2 and isinstance(rest[1], bytes):
-            return f"data:{rest[0]};base64,{base64.b64encode(rest[1]).decode('ascii')}"
+            return f"data:{media};base64,{base64.b64encode(rest[1]).decode('ascii')}"
         if len(rest) == 1:
-            return "data:" + rest[0]
+            return "data:" + media
     if scheme in ("did:v1:nym:", "did:key:") and 1 <= len(rest) <= 2:
         parts = [p if isinstance(p, str) else "z" + b58encode(p) for p in rest if _str_or_bytes(p)]
         if len(parts) == len(rest):

@@ -1,6 +1,7 @@
 """Reading the input: a credential as JSON (dict, str, bytes), a compact JWS, a VPQR text
-(``VP1-B…``/``VP1-R…``, ``verifier.vpqr``), a baked PNG or SVG, or a URL. Everything is size-limited and depth-limited before it is trusted; a URL is fetched
-only when the caller gave one."""
+(``VP1-B…``/``VP1-R…``, ``verifier.vpqr``), a baked PNG or SVG, or a URL. Everything is
+size-limited and depth-limited before it is trusted; a URL is fetched only when the caller gave
+one."""
 
 from __future__ import annotations
 

@@ -76,7 +76,7 @@ def photograph(png: bytes, seed: int = 7) -> bytes:
 
 
 def check(report: dict[str, Any], name: str) -> dict[str, Any]:
-    found = [c for c in report["checks"] if c["name"] == name]
+    found: list[dict[str, Any]] = [c for c in report["checks"] if c["name"] == name]
     assert len(found) == 1, report["checks"]
     return found[0]
 
