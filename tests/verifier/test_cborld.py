@@ -173,7 +173,7 @@ HOSTILE: list[tuple[str, bytes, str]] = [
     ("unknown context", _tagged({0: "https://evil.example/context.json"}), "never fetched"),
     ("undefined context id", _tagged({0: 999}), "undefined compressed context"),
     ("two contexts", _tagged(_payload((0, "https://www.w3.org/ns/credentials/v2"))), "both"),
-    ("plural not array", _tagged(_payload((151, "x"))), "not an array"),
+    ("plural not array", _tagged(_payload((131, "x"))), "not an array"),
     ("binary value", _tagged(_payload((150, b"\x01\x02"))), "compressed value|binary"),
     ("bad URL", _tagged(_payload((140, [99, "x"]))), "unknown compressed URL"),
     ("bad date", _tagged(_payload((238, [1, "x"]))), "date-time"),
