@@ -119,7 +119,7 @@ def test_laurel_decodes_their_vpqr_to_the_same_document(name: str) -> None:
         "type": "VerifiablePresentation",
         "verifiableCredential": document,
     }
-    tasks = [
+    tasks: list[dict[str, Any]] = [
         {"op": "toQr", "lib": "dcc", "document": document},
         {"op": "toQr", "lib": "dcc", "document": presentation},
         {
