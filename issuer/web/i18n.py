@@ -59,10 +59,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dl_offline_text": ("Offline QR text (VP1-…)", "오프라인 QR 텍스트 (VP1-…)"),
     "verify_title": ("Verify an Open Badge", "오픈배지 검증하기"),
     "verify_help": (
-        "Any Open Badges 3.0 credential from any issuer: paste it, upload it, give its URL, or "
-        "upload a photo of the QR code on a certificate.",
-        "어느 기관의 오픈배지 3.0 자격 증명이든 검증합니다: 붙여넣기, 파일 올리기, URL 입력, "
-        "또는 인증서의 QR 코드 사진을 올리세요.",
+        "Any Open Badges 3.0 credential from any issuer: paste it (or an offline QR code's "
+        "VP1-… text), upload it, give its URL, or upload a photo of the QR code on a certificate.",
+        "어느 기관의 오픈배지 3.0 자격 증명이든 검증합니다: 붙여넣기(오프라인 QR 코드의 VP1-… "
+        "텍스트도), 파일 올리기, URL 입력, 또는 인증서의 QR 코드 사진을 올리세요.",
     ),
     "verify_paste": (
         "Paste a credential (JSON or VC-JWT)",
