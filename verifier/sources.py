@@ -40,7 +40,9 @@ def _text(text: str, format_hint: str, fetcher: Fetcher, max_bytes: int, allow_u
     if _JWS.match(stripped):
         return Loaded(format_hint or "jwt", jws=stripped)
     if vpqr.is_vpqr(stripped):
-        return Loaded("vpqr", credential=vpqr.read(stripped))
+        credential = vpqr.read(stripped)
+        safejson.check_tree(credential)  # what JSON input must be, decoded CBOR-LD must be too
+        return Loaded("vpqr", credential=credential)
     if allow_url and stripped.startswith(("https://", "http://")) and len(stripped) < 2048:
         return load(
             fetcher(stripped), fetcher=fetcher, max_bytes=max_bytes, allow_url=False, hint="url"
