@@ -245,7 +245,11 @@ def decode(data: bytes, *, loader: ContextLoader = bundled_contexts) -> dict[str
         _check_plain(document)
     else:
         decoder = _Decoder(loader, table, legacy)
-        document = decoder.object(ActiveContext(decoder.contexts), _as_map(payload))
+        try:
+            document = decoder.object(ActiveContext(decoder.contexts), _as_map(payload))
+        except (TypeError, AttributeError, KeyError, ValueError, RecursionError) as exc:
+            # A shape no check above foresaw: still bad input, never a crash.
+            raise CborldError(f"badly formed CBOR-LD ({type(exc).__name__})") from exc
     if not isinstance(document, dict):
         raise CborldError("the CBOR-LD document is not a JSON object")
     return document
@@ -306,6 +310,7 @@ class _Decoder:
             if url is None:
                 raise CborldError(f"undefined compressed context {value}")
             return url
+        _check_plain(value)  # an embedded context is plain JSON
         return value
 
     def object(self, active: ActiveContext, obj: dict[Any, Any]) -> dict[str, Any]:

@@ -106,6 +106,8 @@ class Contexts:
         return key in self.id_to_term
 
     def load(self, context: Any) -> tuple[dict[str, Any], TermMap]:
+        if not isinstance(context, str | dict):
+            raise CborldError("CBOR-LD supports only contexts that are JSON objects or URLs")
         key = context if isinstance(context, str) else "\0" + _dumps(context)
         entry = self.entries.get(key)
         if entry is not None:
@@ -163,7 +165,10 @@ class Contexts:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    try:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:  # bytes or a non-text key in an embedded context
+        raise CborldError("an embedded context that is not JSON") from exc
 
 
 class ActiveContext:
@@ -260,6 +265,8 @@ def _resolve_curie(active: TermMap, context: dict[str, Any], value: Any) -> Any:
             definition = active.get(prefix)
         if definition is None:
             return value
+        if not isinstance(definition, str | dict):
+            raise CborldError(f"the prefix {prefix!r} is not a term definition")
         base = definition if isinstance(definition, str) else definition.get("@id")
         if not isinstance(base, str):
             raise CborldError(f"the prefix {prefix!r} has no IRI")

@@ -19,9 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.issuer.credentials import make_credential
-from verifier import cborld, vpqr
+from verifier import Verdict, cborld, verify_credential, vpqr
 from verifier.cborld_contexts import CborldError
-from verifier.errors import MalformedInput
+from verifier.errors import FetchError, MalformedInput
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 DOCUMENTS = sorted(
@@ -191,6 +191,41 @@ def test_hostile_bytes_are_refused_with_a_reason(data: bytes, message: str) -> N
         cborld.decode(data)
 
 
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_mutated_bytes_decode_or_fail_cleanly(data: st.DataObject) -> None:
+    """Any byte changed, inserted or removed: a JSON document or a ``CborldError`` (the
+    unchanged bytes, with an embedded context too, round-trip)."""
+    encoded = cborld.encode(_MUTATED, format=data.draw(st.sampled_from(cborld.FORMATS)))
+    assert cborld.decode(encoded) == _MUTATED
+    original = bytearray(encoded)
+    for _ in range(data.draw(st.integers(1, 4))):
+        position = data.draw(st.integers(0, len(original) - 1))
+        kind = data.draw(st.sampled_from(["set", "insert", "delete"]))
+        if kind == "set":
+            original[position] = data.draw(st.integers(0, 255))
+        elif kind == "insert":
+            original.insert(position, data.draw(st.integers(0, 255)))
+        elif len(original) > 1:
+            del original[position]
+    try:
+        document = cborld.decode(bytes(original))
+    except CborldError:
+        return
+    json.dumps(document)  # whatever decodes is JSON
+
+
+_MUTATED = {
+    **make_credential(ISSUER),
+    "@context": [
+        "https://www.w3.org/ns/credentials/v2",
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        {"ex": "https://example.org/ns#", "note": {"@id": "ex:note", "@type": "@id"}},
+    ],
+    "note": "https://example.org/n/1",
+}
+
+
 def test_cborld_errors_are_input_errors() -> None:
     assert issubclass(CborldError, MalformedInput)
 
@@ -268,3 +303,33 @@ def test_vpqr_text_round_trips_and_unwraps_a_presentation() -> None:
 def test_bad_vpqr_texts_are_refused(text: str, message: str) -> None:
     with pytest.raises(CborldError, match=message):
         vpqr.read(text)
+
+
+def _signed_badge() -> dict[str, Any]:
+    from issuer.crypto.keys import did_key, did_key_method, ed25519_from_seed
+    from issuer.crypto.signing import sign_data_integrity
+
+    key = ed25519_from_seed(bytes(range(32)))
+    return sign_data_integrity(
+        make_credential(did_key(key)), key, did_key_method(key), created="2026-01-15T09:00:00Z"
+    )
+
+
+def _no_network(url: str) -> bytes:
+    raise FetchError(url, "no network")
+
+
+@pytest.mark.parametrize("multibase", [vpqr.BASE32, vpqr.BASE45])
+def test_no_single_character_change_of_a_vpqr_verifies(multibase: str) -> None:
+    """Every position of the text, each changed to another character of its alphabet: a decode
+    error or a failed signature, never "verified" (the original does verify, offline)."""
+    text = vpqr.write(_signed_badge(), multibase=multibase)
+    assert verify_credential(text, fetcher=_no_network).verdict is Verdict.VERIFIED
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" if multibase == vpqr.BASE32 else vpqr._B45
+    for position in range(5, len(text)):
+        other = alphabet[(alphabet.index(text[position]) + 1 + position) % len(alphabet)]
+        if other == text[position]:
+            other = alphabet[(alphabet.index(other) + 1) % len(alphabet)]
+        tampered = text[:position] + other + text[position + 1 :]
+        report = verify_credential(tampered, fetcher=_no_network)
+        assert report.verdict is not Verdict.VERIFIED, position
