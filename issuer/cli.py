@@ -760,8 +760,8 @@ def worker() -> None:
 def _read_source(source: str) -> str | bytes:
     if source == "-":
         return sys.stdin.buffer.read(DEFAULT_MAX_BYTES + 1)
-    if source.startswith(("https://", "http://")):
-        return source
+    if source.startswith(("https://", "http://", "VP1-")):
+        return source  # a URL, or the text of an offline QR code
     path = Path(source)
     if not path.is_file():
         raise InputError(f"{source} is not a file, a URL or '-'")
@@ -819,7 +819,11 @@ def _print_report(report: Report, console: Console) -> None:
 @app.command()
 def verify(
     source: Annotated[
-        str, typer.Argument(help="A file (JSON, JWT, baked PNG or SVG), a URL, or '-'.")
+        str,
+        typer.Argument(
+            help="A file (JSON, JWT, baked PNG or SVG, or a photo of an offline QR code), a "
+            "URL, an offline QR code's text (VP1-B… or VP1-R…), or '-'."
+        ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
     email: Annotated[
@@ -873,6 +877,10 @@ def verify(
         )
         registries = load_sources(sources, client)
         data = _read_source(source)
+        if isinstance(data, bytes):  # a photo or scan of an offline QR code is read as its text
+            from issuer.artifacts.qrread import vpqr_in_picture
+
+            data = vpqr_in_picture(data) or data
     except (OSError, ValueError, InputError, FetchError) as exc:
         typer.echo(f"laurel verify: {exc}", err=True)
         raise typer.Exit(EXIT_COULD_NOT_RUN) from None

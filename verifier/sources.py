@@ -1,6 +1,7 @@
-"""Reading the input: a credential as JSON (dict, str, bytes), a compact JWS, a baked PNG or SVG,
-or a URL. Everything is size-limited and depth-limited before it is trusted; a URL is fetched
-only when the caller gave one."""
+"""Reading the input: a credential as JSON (dict, str, bytes), a compact JWS, a VPQR text
+(``VP1-B…``/``VP1-R…``, ``verifier.vpqr``), a baked PNG or SVG, or a URL. Everything is
+size-limited and depth-limited before it is trusted; a URL is fetched only when the caller gave
+one."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from verifier import safejson
+from verifier import safejson, vpqr
 from verifier.baking import PNG_SIGNATURE, read_png, read_svg
 from verifier.errors import MalformedInput, TooLarge
 from verifier.fetch import Fetcher
@@ -38,13 +39,19 @@ def _text(text: str, format_hint: str, fetcher: Fetcher, max_bytes: int, allow_u
         return Loaded(format_hint or "json", credential=parse_json(stripped))
     if _JWS.match(stripped):
         return Loaded(format_hint or "jwt", jws=stripped)
+    if vpqr.is_vpqr(stripped):
+        credential = vpqr.read(stripped)
+        safejson.check_tree(credential)  # what JSON input must be, decoded CBOR-LD must be too
+        return Loaded("vpqr", credential=credential)
     if allow_url and stripped.startswith(("https://", "http://")) and len(stripped) < 2048:
         return load(
             fetcher(stripped), fetcher=fetcher, max_bytes=max_bytes, allow_url=False, hint="url"
         )
     if stripped.startswith("<"):
         return _text(read_svg(stripped), format_hint or "svg", fetcher, max_bytes, False)
-    raise MalformedInput("the input is not a JSON credential, a JWS, a baked image or a URL")
+    raise MalformedInput(
+        "the input is not a JSON credential, a JWS, a VPQR (VP1-…), a baked image or a URL"
+    )
 
 
 def load(

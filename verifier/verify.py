@@ -322,6 +322,8 @@ class _Context:
                 lambda: self._status(credential, issuer),
                 skipped="the credential carries no status entry, so it cannot be revoked",
             )
+        if loaded.format == "vpqr":
+            _offline_note(run)
         if endorsements:
             self._endorsements(credential, run)
             self._nested_credentials(credential, run)
@@ -549,8 +551,31 @@ def _collect_endorsements(credential: dict[str, Any]) -> list[Any]:
     return found
 
 
+def _offline_note(run: _Run) -> None:
+    """What a check of a QR copy (VPQR) can and cannot know, as a warning beside the checks: the
+    signature proves what was issued; only the issuer's status list says it still stands."""
+    status = next((check for check in run.checks if check.name == "status"), None)
+    if status is not None and status.outcome is Outcome.UNKNOWN:
+        run.add(
+            "offline copy",
+            Outcome.UNKNOWN,
+            "the signature of this QR copy was checked, but whether the badge was revoked since "
+            "it was issued could not be checked (the issuer's status list was not reachable, "
+            "as when there is no network)",
+            required=False,
+        )
+    elif status is not None and status.outcome is Outcome.PASSED:
+        run.add(
+            "offline copy",
+            Outcome.PASSED,
+            "read from a QR copy; its status was checked against the issuer's status list",
+            required=False,
+        )
+
+
 def _describe_format(loaded: Loaded) -> str:
     names = {
+        "vpqr": "an offline QR code (VPQR, CBOR-LD)",
         "json": "JSON",
         "jwt": "a VC-JWT",
         "png": "a baked PNG",

@@ -442,9 +442,11 @@ def revoke(
 
 @router.post(
     "/verify",
-    summary="Verify any OB 3.0 credential (JSON, JWT, PNG or SVG body)",
+    summary="Verify any OB 3.0 credential (JSON, JWT, VPQR, PNG or SVG body)",
     description="No API key needed. The body is the credential itself: JSON, a "
-    "compact JWS, or a baked PNG or SVG. The answer lists every check. A body over the "
+    "compact JWS, an offline QR code's text (`VP1-B…` or `VP1-R…`, CBOR-LD), a baked PNG or "
+    "SVG, or a picture of an offline QR code (PNG, JPEG, WebP…). The answer lists every check; "
+    "for an offline QR code, a warning says whether revocation could be checked. A body over the "
     "verifier's limits (2 MB; the nesting, blank-node and canonicalisation limits of "
     "docs/verifier.md) is refused before any work: 413 or 422, with the reason.",
     openapi_extra={
@@ -455,6 +457,7 @@ def revoke(
                 "text/plain": {"schema": {"type": "string"}},
                 "image/svg+xml": {"schema": {"type": "string"}},
                 "image/png": {"schema": {"type": "string", "format": "binary"}},
+                "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
             },
         }
     },
@@ -472,6 +475,10 @@ class TooComplexToVerify(LaurelError):
 
 
 def _verified(services: Services, body: bytes) -> dict[str, Any]:
+    from issuer.artifacts.qrread import vpqr_in_picture
+
+    offline = vpqr_in_picture(body)  # a photo of an offline QR code: verify what it holds
+    body = offline.encode("ascii") if offline is not None else body
     with work(services, write=False) as db:
         report = trust.verify(db, services, body)
     read = report.check("input")

@@ -24,7 +24,7 @@ from PIL import Image, UnidentifiedImageError
 from issuer.artifacts.fonts import font_path
 from issuer.artifacts.images import clean_text, parse_hex
 from issuer.artifacts.links import http_url
-from issuer.artifacts.qr import QUIET_ZONE, dark_runs, qr_matrix
+from issuer.artifacts.qr import OFFLINE_LEVEL, QUIET_ZONE, dark_runs, qr_matrix
 from issuer.artifacts.stamps import Stamp
 
 PAGE_WIDTH, PAGE_HEIGHT = 297.0, 210.0  # mm, A4 landscape
@@ -79,6 +79,13 @@ class CertificateLabels:
     credential_id: str = "Credential ID"
     hours_unit: str = ""
     lang: str = "en"
+    offline_heading: str = "Offline copy"
+    offline_text: str = (
+        "This QR code holds the signed badge itself, so it can be checked with no network "
+        "(laurel verify, the Learner Credential Wallet, any VPQR reader). It proves who issued "
+        "the badge and what it says; it cannot tell whether the badge was revoked since it was "
+        "issued. For that, scan the QR code on the first page."
+    )
 
 
 #: Korean wording, read in the certificate's order: "다음 사람이 <learner> 아래 과정을
@@ -95,6 +102,13 @@ KOREAN_LABELS = CertificateLabels(
     credential_id="자격 증명 ID",
     hours_unit="시간",
     lang="ko",
+    offline_heading="오프라인 사본",
+    offline_text=(
+        "이 QR 코드에는 서명된 배지 자체가 들어 있어 네트워크 없이도 검증할 수 있습니다"
+        "(laurel verify, Learner Credential Wallet, VPQR을 읽는 앱). 누가 발급했고 무엇을 담고 "
+        "있는지는 증명하지만, 발급 후 취소되었는지는 알 수 없습니다. 그것은 첫 페이지의 QR 코드로 "
+        "확인하세요."
+    ),
 )
 
 
@@ -118,6 +132,8 @@ class CertificateData:
     accent_color: str = "#1B3A5C"
     labels: CertificateLabels = field(default_factory=CertificateLabels)
     stamp: Stamp | None = None  # set when the credential is revoked, expired or not yet valid
+    offline_qr: str | None = None
+    """The text of the offline QR code (a VPQR, ``VP1-…``), drawn on a second page when set."""
 
 
 def _text(value: str | None) -> str:
@@ -315,6 +331,16 @@ class _Certificate:
         matrix = qr_matrix(url)
         module = size / len(matrix)
         left = PAGE_WIDTH - 28 - size
+        self.symbol(matrix, left, top, size)
+        if http_url(url):  # a PDF link is followed like a web page's: http(s) only
+            pdf.link(left, top, size, size, url)
+        self.font(8.5, True, _INK)
+        pdf.set_xy(left, top + size - module * QUIET_ZONE + 1)
+        pdf.cell(size, 4, _text(self.data.labels.scan_to_verify), align=Align.C)
+
+    def symbol(self, matrix: list[list[bool]], left: float, top: float, size: float) -> None:
+        pdf = self.pdf
+        module = size / len(matrix)
         pdf.set_fill_color(255, 255, 255)
         pdf.rect(left, top, size, size, style="F")
         pdf.set_fill_color(0, 0, 0)
@@ -327,11 +353,17 @@ class _Certificate:
                 module + overlap,
                 style="F",
             )
-        if http_url(url):  # a PDF link is followed like a web page's: http(s) only
-            pdf.link(left, top, size, size, url)
-        self.font(8.5, True, _INK)
-        pdf.set_xy(left, top + size - module * QUIET_ZONE + 1)
-        pdf.cell(size, 4, _text(self.data.labels.scan_to_verify), align=Align.C)
+
+    def offline_page(self, text: str) -> None:
+        """A second page with the offline QR code (0.9 mm modules at version 25, well within
+        a phone camera's reach) and what a check of it can and cannot know."""
+        pdf, labels = self.pdf, self.data.labels
+        pdf.add_page()
+        self.frame()
+        self.block(_text(labels.offline_heading), 20.0, 20, True, 1, self.accent)
+        size = 120.0
+        self.symbol(qr_matrix(text, level=OFFLINE_LEVEL), (PAGE_WIDTH - size) / 2, 36.0, size)
+        self.block(_text(labels.offline_text), 160.0, 10, False, 4, _MUTED)
 
     def stamp(self, stamp: Stamp) -> None:
         """A solid band inside the top of the frame and large translucent diagonal text over the
@@ -389,6 +421,8 @@ class _Certificate:
         self.qr(top, min(size, 36.0))  # after the stamp, so nothing can paint over it
         self.signatory(top + size - 4)
         self.footer()
+        if self.data.offline_qr:
+            self.offline_page(self.data.offline_qr)
         return bytes(self.pdf.output())
 
     def close(self) -> None:
@@ -400,7 +434,8 @@ class _Certificate:
 
 
 def certificate_pdf(data: CertificateData) -> bytes:
-    """The certificate as a one-page A4 landscape PDF with the bundled font embedded.
+    """The certificate as a one-page A4 landscape PDF with the bundled font embedded (two
+    pages when ``data.offline_qr`` is set: the second carries the offline QR code).
 
     The same ``data`` gives the same bytes (the PDF creation date is ``issued_on``).
     ``ValueError`` if a logo or badge image cannot be read.

@@ -4,6 +4,9 @@ Implements the verification QR code (ISO/IEC 18004) for certificates and badges:
 ``qrcode`` library at error-correction level Q (≈25 % of codewords recoverable, enough for a
 scuffed or folded print) or H (≈30 %), always with the standard quiet zone of 4 modules, and
 drawn here as PNG (Pillow, black on white, deterministic bytes) or SVG (one path).
+
+The offline QR code (a VPQR, the signed badge itself) is far larger, so it is encoded at level M
+(≈15 %), in the alphanumeric mode its ``VP1-…`` text is written for.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from xml.sax.saxutils import escape
 
 import qrcode
 from PIL import Image
-from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_Q
+from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_M, ERROR_CORRECT_Q
 
-Level: TypeAlias = Literal["Q", "H"]
+Level: TypeAlias = Literal["M", "Q", "H"]
 QUIET_ZONE = 4  # modules of white around the symbol, as ISO/IEC 18004 requires
-_LEVELS = {"Q": ERROR_CORRECT_Q, "H": ERROR_CORRECT_H}
+_LEVELS = {"M": ERROR_CORRECT_M, "Q": ERROR_CORRECT_Q, "H": ERROR_CORRECT_H}
+OFFLINE_LEVEL: Level = "M"
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -29,11 +33,20 @@ def qr_matrix(url: str, *, level: Level = "Q") -> list[list[bool]]:
     if not url:
         raise ValueError("a QR code needs a non-empty URL")
     if level not in _LEVELS:
-        raise ValueError(f"QR error-correction level must be Q or H, not {level!r}")
+        raise ValueError(f"QR error-correction level must be M, Q or H, not {level!r}")
+    return [[bool(module) for module in row] for row in _symbol(url, level).get_matrix()]
+
+
+def qr_version(text: str, *, level: Level = "Q") -> int:
+    """The symbol version (1–40) ``text`` needs at ``level``: 17 + 4 × version modules a side."""
+    return int(_symbol(text, level).version)
+
+
+def _symbol(text: str, level: Level) -> qrcode.QRCode:
     code = qrcode.QRCode(version=None, error_correction=_LEVELS[level], border=QUIET_ZONE)
-    code.add_data(url)
+    code.add_data(text)
     code.make(fit=True)
-    return [[bool(module) for module in row] for row in code.get_matrix()]
+    return code
 
 
 def dark_runs(matrix: list[list[bool]]) -> list[tuple[int, int, int]]:

@@ -137,6 +137,27 @@ def read_qr(data: bytes) -> str | None:
         return None
 
 
+def vpqr_in_picture(data: bytes) -> str | None:
+    """The ``VP1-…`` text of an offline QR code (a VPQR) in a picture or PDF, or None: not a
+    picture (a badge file, JSON, a JWS …), no QR code, or a QR code that holds something else."""
+    from verifier.baking import PNG_SIGNATURE, read_png
+    from verifier.errors import VerifierError
+    from verifier.vpqr import is_vpqr
+
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"{", b"[", b"<", b"ey", b"VP1-")):
+        return None
+    if data.startswith(PNG_SIGNATURE):
+        try:
+            read_png(data)
+        except VerifierError:
+            pass  # a picture with no baked credential: maybe of a QR code
+        else:
+            return None
+    text = read_qr(data)
+    return text if text is not None and is_vpqr(text) else None
+
+
 def _decode(image: Image.Image) -> str | None:
     for result in zxingcpp.read_barcodes(image, formats=_QR_ONLY):
         if result.format == zxingcpp.BarcodeFormat.QRCode and result.text:

@@ -118,6 +118,7 @@ def certificate_pdf(session: Session, services: Services, row: Credential, lang:
     )
     from issuer.artifacts.certificate import certificate_pdf as render
     from issuer.artifacts.images import render_badge_png_cached
+    from issuer.issuing.qr_edition import vpqr_text
 
     issuer = session.get(Issuer, row.issuer_id)
     assert issuer is not None
@@ -147,5 +148,6 @@ def certificate_pdf(session: Session, services: Services, row: Credential, lang:
         badge_png=stamp_png(badge, stamp) if stamp else badge,
         labels=KOREAN_LABELS if lang == "ko" else CertificateLabels(),
         stamp=stamp,
+        offline_qr=vpqr_text(session, services, row, "B"),
     )
     return render(data)

@@ -44,12 +44,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dl_svg": ("Baked badge (SVG)", "배지 이미지 (SVG)"),
     "dl_pdf": ("Certificate (PDF)", "인증서 (PDF)"),
     "dl_qr": ("QR code", "QR 코드"),
+    "offline_title": ("Offline QR code", "오프라인 QR 코드"),
+    "offline_text": (
+        "This QR code holds the signed badge itself (a VPQR), so it can be checked with no "
+        "network: with Laurel (laurel verify, or this site's Verify page), the Learner Credential "
+        "Wallet or any VPQR reader. Such a check proves who issued the badge and what it says. "
+        "It cannot tell whether the badge was revoked since it was issued: only the issuer's "
+        "status list knows that, online.",
+        "이 QR 코드에는 서명된 배지 자체(VPQR)가 들어 있어 네트워크 없이도 검증할 수 있습니다: "
+        "Laurel(laurel verify 또는 이 사이트의 검증 페이지), Learner Credential Wallet 또는 "
+        "VPQR을 읽는 앱으로. 이 검증은 누가 발급했고 무엇을 담고 있는지 증명하지만, 발급 후 "
+        "취소되었는지는 알 수 없습니다. 그것은 온라인으로 발급 기관의 상태 목록만 알려줍니다.",
+    ),
+    "offline_alt": ("Offline QR code of this badge", "이 배지의 오프라인 QR 코드"),
+    "dl_offline_qr": ("Offline QR code (PNG)", "오프라인 QR 코드 (PNG)"),
+    "dl_offline_text": ("Offline QR text (VP1-…)", "오프라인 QR 텍스트 (VP1-…)"),
     "verify_title": ("Verify an Open Badge", "오픈배지 검증하기"),
     "verify_help": (
-        "Any Open Badges 3.0 credential from any issuer: paste it, upload it, give its URL, or "
-        "upload a photo of the QR code on a certificate.",
-        "어느 기관의 오픈배지 3.0 자격 증명이든 검증합니다: 붙여넣기, 파일 올리기, URL 입력, "
-        "또는 인증서의 QR 코드 사진을 올리세요.",
+        "Any Open Badges 3.0 credential from any issuer: paste it (or an offline QR code's "
+        "VP1-… text), upload it, give its URL, or upload a photo of the QR code on a certificate.",
+        "어느 기관의 오픈배지 3.0 자격 증명이든 검증합니다: 붙여넣기(오프라인 QR 코드의 VP1-… "
+        "텍스트도), 파일 올리기, URL 입력, 또는 인증서의 QR 코드 사진을 올리세요.",
     ),
     "verify_paste": (
         "Paste a credential (JSON or VC-JWT)",

@@ -124,6 +124,44 @@ def qr_svg(credential_id: str, services: ServicesDep, db: SessionDep) -> Respons
     return Response(render(verification_url(services, row.id)), media_type="image/svg+xml")
 
 
+@router.get("/v/{credential_id}/offline-qr.png")
+def offline_qr_png(
+    credential_id: str, services: ServicesDep, db: SessionDep, encoding: str = "B"
+) -> Response:
+    """The offline QR code: the badge's QR edition itself (``VP1-B…`` by default, which the
+    Learner Credential Wallet reads; ``?encoding=R`` for ``VP1-R…``), at level M."""
+    from issuer.artifacts.qr import OFFLINE_LEVEL, qr_png
+
+    row = _stored(db, credential_id)
+    text = _offline_text(db, services, row, encoding)
+    return Response(
+        qr_png(text, scale=4, level=OFFLINE_LEVEL),
+        media_type="image/png",
+        headers={"Content-Disposition": f'inline; filename="{row.id}-offline.png"', **NO_STORE},
+    )
+
+
+@router.get("/v/{credential_id}/offline-qr.txt")
+def offline_qr_text(
+    credential_id: str, services: ServicesDep, db: SessionDep, encoding: str = "B"
+) -> Response:
+    """The text the offline QR code holds (``VP1-B…`` or, with ``?encoding=R``, ``VP1-R…``)."""
+    row = _stored(db, credential_id)
+    return Response(
+        _offline_text(db, services, row, encoding),
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": f'inline; filename="{row.id}-offline.txt"', **NO_STORE},
+    )
+
+
+def _offline_text(db: Session, services: Services, row: Credential, encoding: str) -> str:
+    from issuer.issuing.qr_edition import ENCODINGS, vpqr_text
+
+    if encoding not in ENCODINGS:
+        raise BadRequest("encoding is B (base32, legacy CBOR-LD) or R (base45, CBOR-LD 1.0)")
+    return vpqr_text(db, services, row, encoding)
+
+
 @router.get("/v/{credential_id}/certificate.pdf")
 def certificate(
     credential_id: str, request: Request, services: ServicesDep, db: SessionDep
