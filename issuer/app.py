@@ -16,7 +16,16 @@ from issuer.http.limits import BodyLimit
 from issuer.http.observe import RequestMetrics
 from issuer.http.security import SecurityHeaders
 from issuer.models import SigningKey
-from issuer.web import connections, dashboard, pages, wallet, wallet_account
+from issuer.web import (
+    connections,
+    console,
+    console_admin,
+    console_issuing,
+    dashboard,
+    pages,
+    wallet,
+    wallet_account,
+)
 from issuer.web import oauth as oauth_pages
 from issuer.web.errors import error_page
 from issuer.web.render import style_hashes
@@ -65,6 +74,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(wallet_account.router)
     app.include_router(oauth_pages.router)
     app.include_router(connections.router)
+    app.include_router(console.router)
+    app.include_router(console_issuing.router)
+    app.include_router(console_admin.router)
     return app
 
 

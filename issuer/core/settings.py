@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     what it keeps."""
     metrics_token: str | None = None
     """Bearer token for ``GET /metrics``; without one, only loopback clients may read it."""
+    staff_mfa: Literal["optional", "required"] = "optional"
+    """``required``: owners must sign in to the console with a TOTP second factor as well (they
+    enrol on their first sign-in); other staff may still choose to."""
     trust_lists: str = ""
     """Trust lists this instance's verifications consult, besides its own issuers: URLs or files
     (DCC registries, DCC "known registries" lists, simple lists), separated by commas, spaces or

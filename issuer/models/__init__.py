@@ -10,6 +10,7 @@ from issuer.models.learner import Learner, LearnerEmail
 from issuer.models.oauth import OAuthClient, OAuthCode, OAuthToken
 from issuer.models.obclient import ObConnection, ObHost, ObPush
 from issuer.models.skill import CredentialSkill, LearnerGroup
+from issuer.models.staff import AccessLogEntry, StaffInvitation, StaffMember
 from issuer.models.statuslist import StatusList
 from issuer.models.vcapi import VcapiCredential
 from issuer.models.wallet import (
@@ -21,6 +22,7 @@ from issuer.models.wallet import (
 )
 
 __all__ = [
+    "AccessLogEntry",
     "Achievement",
     "ApiKey",
     "AuditEntry",
@@ -44,6 +46,8 @@ __all__ = [
     "ShareLink",
     "SignInLink",
     "SigningKey",
+    "StaffInvitation",
+    "StaffMember",
     "StatusList",
     "VcapiCredential",
     "WebSession",

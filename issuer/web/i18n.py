@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from issuer.web.i18n_console import CONSOLE
 from issuer.web.i18n_verdict import WORDS, words
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -345,6 +346,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "역량별 보유 수준(채움)과 목표 수준(테두리)",
     ),
 }
+
+MESSAGES.update(CONSOLE)
 
 
 def translator(lang: str) -> Callable[..., str]:
