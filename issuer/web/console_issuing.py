@@ -410,6 +410,14 @@ def job_report(job_id: str, services: ServicesDep, db: SessionDep, signed: Viewe
 # --- credentials ---------------------------------------------------------------------------
 
 
+def _date(text: str) -> date | None:
+    """A form's date (``YYYY-MM-DD``; empty: no filter)."""
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise BadRequest(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
 @router.get("/console/credentials")
 def credential_list(
     request: Request,
@@ -419,12 +427,13 @@ def credential_list(
     recipient: Annotated[str, Query(max_length=320)] = "",
     achievement: Annotated[str, Query(max_length=100)] = "",
     status: Annotated[str, Query(max_length=10)] = "",
-    issued_from: Annotated[date | None, Query(alias="from")] = None,
-    issued_to: Annotated[date | None, Query(alias="to")] = None,
+    issued_from_text: Annotated[str, Query(alias="from", max_length=10)] = "",
+    issued_to_text: Annotated[str, Query(alias="to", max_length=10)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     if status and status not in search.STATUSES:
         raise BadRequest(f"the status is one of {', '.join(search.STATUSES)}")
+    issued_from, issued_to = _date(issued_from_text), _date(issued_to_text)
     found = search.search(
         db,
         signed.issuer,

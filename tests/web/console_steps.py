@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from playwright.sync_api import Page
 
 from issuer.context import Services
 from issuer.effects import work
@@ -36,3 +37,13 @@ def join(
     done = person.post(link, data={"csrf": csrf(page.text)}, follow_redirects=False)
     assert done.status_code == 303, done.text
     return person
+
+
+def join_in_browser(
+    page: Page, base_url: str, mailbox: Inbox, services: Services, slug: str, email: str, role: str
+) -> None:
+    """Invite ``email`` and accept the emailed invitation in ``page``'s browser."""
+    invite(services, slug, email, role)
+    page.goto(mailbox.link(email, "/console/invitations/"))
+    page.click("#continue")
+    assert page.url.startswith(f"{base_url}/console"), page.url

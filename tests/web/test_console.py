@@ -363,6 +363,8 @@ def test_a_programme_run_in_the_console(
     )
     assert "0 found" in later.text
     assert staff.get("/console/credentials", params={"status": "lost"}).status_code == 400
+    assert staff.get("/console/credentials", params={"from": "", "to": ""}).status_code == 200
+    assert staff.get("/console/credentials", params={"from": "2026-13-01"}).status_code == 400
 
     # revoke with a reason
     detail = staff.get(f"/console/credentials/{one}")
