@@ -63,19 +63,37 @@ def _role(role: str) -> Callable[..., Staff]:
     return check
 
 
-def _form(role: str) -> Callable[..., Staff]:
-    inner = _role(role)
+_viewer, _issuer, _owner = _role("viewer"), _role("issuer"), _role("owner")
 
-    def check(
-        request: Request,
-        services: ServicesDep,
-        csrf: CsrfField = "",
-        signed: Staff = Depends(inner),  # a default: the annotation cannot name a local
-    ) -> Staff:
-        check_form(request, services, csrf, signed.csrf)
-        return signed
 
-    return check
+def _viewer_form(
+    request: Request,
+    services: ServicesDep,
+    signed: Annotated[Staff, Depends(_viewer)],
+    csrf: CsrfField = "",
+) -> Staff:
+    check_form(request, services, csrf, signed.csrf)
+    return signed
+
+
+def _issuer_form(
+    request: Request,
+    services: ServicesDep,
+    signed: Annotated[Staff, Depends(_issuer)],
+    csrf: CsrfField = "",
+) -> Staff:
+    check_form(request, services, csrf, signed.csrf)
+    return signed
+
+
+def _owner_form(
+    request: Request,
+    services: ServicesDep,
+    signed: Annotated[Staff, Depends(_owner)],
+    csrf: CsrfField = "",
+) -> Staff:
+    check_form(request, services, csrf, signed.csrf)
+    return signed
 
 
 def _pending_form(
@@ -90,9 +108,9 @@ def _pending_form(
 
 Pending = Annotated[Staff, Depends(pending)]
 PendingForm = Annotated[Staff, Depends(_pending_form)]
-Viewer = Annotated[Staff, Depends(_role("viewer"))]
-Issuing = Annotated[Staff, Depends(_role("issuer"))]
-Owner = Annotated[Staff, Depends(_role("owner"))]
-ViewerForm = Annotated[Staff, Depends(_form("viewer"))]
-IssuingForm = Annotated[Staff, Depends(_form("issuer"))]
-OwnerForm = Annotated[Staff, Depends(_form("owner"))]
+Viewer = Annotated[Staff, Depends(_viewer)]
+Issuing = Annotated[Staff, Depends(_issuer)]
+Owner = Annotated[Staff, Depends(_owner)]
+ViewerForm = Annotated[Staff, Depends(_viewer_form)]
+IssuingForm = Annotated[Staff, Depends(_issuer_form)]
+OwnerForm = Annotated[Staff, Depends(_owner_form)]

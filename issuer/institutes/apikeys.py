@@ -81,8 +81,9 @@ def authenticate(session: Session, authorization: str | None) -> ApiKey:
 
 def note_use(engine: Engine, key: ApiKey) -> None:
     """Set ``last_used_at`` if it is unset or older than ``LAST_USE_PRECISION``. Run after the
-    request's response (``issuer.http.deps.api_key``, a background task), in a short write transaction of its own: most requests only read. A conditional UPDATE, so
-    concurrent requests write it once; a failure only loses this one time."""
+    request's response (``issuer.http.deps.api_key``, a background task), in a short write
+    transaction of its own: most requests only read. A conditional UPDATE, so concurrent
+    requests write it once; a failure only loses this one time."""
     now = utcnow()
     if key.last_used_at is not None and now - key.last_used_at < LAST_USE_PRECISION:
         return

@@ -137,7 +137,8 @@ def _alignments(text: str) -> list[dict[str, Any]]:
         parts = [part.strip() for part in line.split("|")]
         if len(parts) < 2 or not parts[0] or not parts[1]:
             raise BadRequest(f"skills line {number}: write 'name | URL | framework | code'")
-        alignment = {"targetName": parts[0], "targetUrl": parts[1], "targetType": "ceasn:Competency"}
+        alignment = {"targetName": parts[0], "targetUrl": parts[1]}
+        alignment["targetType"] = "ceasn:Competency"
         if len(parts) > 2 and parts[2]:
             alignment["targetFramework"] = parts[2]
         if len(parts) > 3 and parts[3]:

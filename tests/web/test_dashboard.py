@@ -5,6 +5,7 @@ sessions and bad input."""
 from __future__ import annotations
 
 import re
+
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Route
 
-from tests.web.console_steps import join_in_browser
 from tests.web.conftest import Live
+from tests.web.console_steps import join_in_browser
 from tests.web.test_browser import browser as browser  # the module-scoped fixture
 from tests.web.test_wallet_browser import sign_in
 
