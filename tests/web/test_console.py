@@ -477,3 +477,39 @@ def test_every_console_page_renders_in_both_languages(
         page = owner.get(path, params={"lang": lang})
         assert page.status_code == 200, (path, page.text[:500])
         assert f'lang="{lang}"' in page.text
+
+
+def test_laurel_staff_invite_emails_and_prints_the_invitation(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    from typer.testing import CliRunner
+
+    from issuer.cli import app as cli
+
+    make_issuer(mail_services, site, "hrd")
+    settings = mail_services.settings
+    environment = {
+        "LAUREL_DATABASE_URL": settings.database_url,
+        "LAUREL_KEYS_DIR": str(settings.keys_dir),
+        "LAUREL_KEY_PASSPHRASE": settings.key_passphrase,
+        "LAUREL_BASE_URL": settings.base_url,
+        "LAUREL_SMTP_HOST": "127.0.0.1",
+        "LAUREL_SMTP_PORT": str(mailbox.port),
+    }
+    runner = CliRunner()
+    arguments = ["staff", "invite", "--issuer", "hrd", "--email", "Lee@HRD.example"]
+    done = runner.invoke(cli, [*arguments, "--role", "issuer", "--language", "ko"], env=environment)
+    assert done.exit_code == 0, done.output
+    link = done.output.strip().splitlines()[-1]
+    assert link == mailbox.link("lee@hrd.example", "/console/invitations/")
+    assert "초대" in str(mailbox.messages[-1]["Subject"])
+    page = site.get(link)
+    accepted = site.post(link, data={"csrf": csrf(page.text)}, follow_redirects=False)
+    assert accepted.headers["location"] == "/console"
+    assert site.get("/console/issue").status_code == 200  # an issuer
+    bad_role = runner.invoke(cli, [*arguments, "--role", "admin"], env=environment)
+    assert bad_role.exit_code == 1 and "owner, issuer, viewer" in bad_role.output
+    nowhere = runner.invoke(
+        cli, ["staff", "invite", "--issuer", "nope", "--email", "a@b.example"], env=environment
+    )
+    assert nowhere.exit_code == 1 and "nope" in nowhere.output
