@@ -29,7 +29,14 @@ from issuer.context import Services
 from issuer.core import mail
 from issuer.core.db import after_commit
 from issuer.core.errors import BadRequest, TooManyRequests
-from issuer.models import Learner, LearnerEmail, SignInLink, StaffMember, WebSession
+from issuer.models import (
+    Learner,
+    LearnerEmail,
+    SignInLink,
+    StaffInvitation,
+    StaffMember,
+    WebSession,
+)
 from issuer.models.base import utcnow
 from issuer.schemas import normalize_email
 
@@ -278,9 +285,12 @@ def end_session(session: Session, token: str | None) -> None:
 
 
 def purge(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
-    """Delete sign-in links and sessions that expired more than ``older_than`` ago (the
-    rate limit only looks back 15 minutes); returns how many rows went."""
+    """Delete sign-in links, sessions and staff invitations that expired more than
+    ``older_than`` ago (the rate limit only looks back 15 minutes); returns how many rows went."""
     cutoff = utcnow() - older_than
     links = session.execute(delete(SignInLink).where(col(SignInLink.expires_at) < cutoff))
     sessions = session.execute(delete(WebSession).where(col(WebSession.expires_at) < cutoff))
-    return int(links.rowcount + sessions.rowcount)  # type: ignore[attr-defined]  # CursorResults
+    invitations = session.execute(
+        delete(StaffInvitation).where(col(StaffInvitation.expires_at) < cutoff)
+    )
+    return int(links.rowcount + sessions.rowcount + invitations.rowcount)  # type: ignore[attr-defined]

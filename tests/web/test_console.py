@@ -513,3 +513,40 @@ def test_laurel_staff_invite_emails_and_prints_the_invitation(
         cli, ["staff", "invite", "--issuer", "nope", "--email", "a@b.example"], env=environment
     )
     assert nowhere.exit_code == 1 and "nope" in nowhere.output
+
+
+def test_an_invitation_accepted_at_once_by_many_is_accepted_once(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from issuer.effects import work
+    from issuer.people import signin, staff
+
+    make_issuer(mail_services, site, "hrd")
+    invite(mail_services, "hrd", "race@hrd.example", "owner")
+    token = mailbox.link("race@hrd.example", "/console/invitations/").rsplit("/", 1)[1]
+
+    def accept(_: int) -> str:
+        try:
+            with work(mail_services) as db:
+                staff.accept(db, token)
+            return "joined"
+        except signin.InvalidLink:
+            return "refused"
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = sorted(pool.map(accept, range(8)))
+    assert outcomes == ["joined"] + ["refused"] * 7
+    with Session(mail_services.engine) as session:
+        assert len(session.exec(select(StaffMember)).all()) == 1
+
+    # expired invitations go with `laurel wallet purge`
+    invite(mail_services, "hrd", "late@hrd.example", "viewer")
+    with Session(mail_services.engine) as session:
+        for row in session.exec(select(StaffInvitation)).all():
+            row.expires_at = datetime.now(UTC) - timedelta(days=2)
+            session.add(row)
+        session.commit()
+    with work(mail_services) as db:
+        assert signin.purge(db) == 2
