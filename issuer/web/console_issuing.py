@@ -128,6 +128,21 @@ def achievement_page(
     return _editor(request, services, signed, _form_values(row), editing=True)
 
 
+@router.get("/console/achievements/{key}/badge.svg")
+def achievement_badge(key: str, db: SessionDep, signed: Viewer) -> Response:
+    """The badge image as its design draws it (what credentials of this achievement carry)."""
+    from issuer.artifacts.images import render_badge_svg
+
+    row = achievements.get_achievement(db, signed.issuer, key)
+    picture = render_badge_svg(
+        row.design,
+        title=str(row.data.get("name", "")),
+        issuer_name=signed.issuer.name,
+        year=date.today().year,
+    )
+    return Response(picture, media_type="image/svg+xml", headers=NO_STORE)
+
+
 def _alignments(text: str) -> list[dict[str, Any]]:
     """``name | URL | framework | code`` per line."""
     found = []

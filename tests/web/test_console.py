@@ -272,6 +272,10 @@ def test_a_programme_run_in_the_console(
     assert "Data Literacy" in staff.get("/console/achievements").text
     edit = staff.get("/console/achievements/data-literacy")
     assert "ESCO" in edit.text and 'value="#0A7F3F"' in edit.text
+    picture = staff.get("/console/achievements/data-literacy/badge.svg")
+    assert picture.headers["content-type"].startswith("image/svg+xml")
+    assert b"#0A7F3F" in picture.content.upper()
+    assert staff.get("/console/achievements/nope/badge.svg").status_code == 404
     changed = staff.post(
         "/console/achievements/data-literacy",
         data={**fields, "name": "Data Literacy I", "csrf": csrf(edit.text)},

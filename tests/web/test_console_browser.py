@@ -85,6 +85,7 @@ def test_a_programme_run_by_its_staff(
     page.select_option("#shape", "shield")
     page.click("#save")
     assert page.locator("#done").is_visible()
+    assert page.evaluate("document.getElementById('badge-image').naturalWidth") > 0
 
     # one badge
     page.click("nav.console >> text=Issue a badge")
