@@ -20,6 +20,7 @@ from issuer.web import (
     connections,
     console,
     console_admin,
+    console_credentials,
     console_issuing,
     dashboard,
     pages,
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(console.router)
     app.include_router(console_issuing.router)
     app.include_router(console_admin.router)
+    app.include_router(console_credentials.router)
     return app
 
 

@@ -1,6 +1,6 @@
 """Running a badge programme in the console: achievements (list, create, edit), issuing one,
 uploading a CSV (a preview of every row's problem first, issuing nothing; then a bulk job with a
-progress page and a per-row report), finding credentials and revoking one with a reason.
+progress page and a per-row report). Finding and revoking credentials: ``console_credentials``.
 
 Roles: viewers read; issuers (and owners) change. Every lookup is scoped to the staff member's
 issuer, so another issuer's achievements, jobs and credentials are 404 here."""
@@ -11,9 +11,8 @@ import csv
 import io
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, BackgroundTasks, Form, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -21,13 +20,12 @@ from sqlmodel import Session
 from issuer.context import Services
 from issuer.core import audit
 from issuer.core.errors import BadRequest, LaurelError, PayloadTooLarge
-from issuer.http.deps import ServicesDep, SessionDep, WriteSessionDep
+from issuer.http.deps import ServicesDep, SessionDep
 from issuer.http.staff import Issuing, IssuingForm, Staff, Viewer
-from issuer.issuing import achievements, bulk, credentials, jobs, search
+from issuer.issuing import achievements, bulk, jobs
 from issuer.issuing.bulk import validation_message
 from issuer.issuing.issuance import issue
 from issuer.models import Achievement
-from issuer.people import access
 from issuer.schemas import ACHIEVEMENT_TYPES, AchievementIn, IssueRequest
 from issuer.web.render import NO_STORE, render
 from issuer.worker import dispatcher
@@ -420,99 +418,4 @@ def job_report(job_id: str, services: ServicesDep, db: SessionDep, signed: Viewe
             "Content-Disposition": f'attachment; filename="laurel-job-{job.id}.csv"',
             **NO_STORE,
         },
-    )
-
-
-# --- credentials ---------------------------------------------------------------------------
-
-
-def _date(text: str) -> date | None:
-    """A form's date (``YYYY-MM-DD``; empty: no filter)."""
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        raise BadRequest(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
-@router.get("/console/credentials")
-def credential_list(
-    request: Request,
-    services: ServicesDep,
-    db: WriteSessionDep,
-    signed: Viewer,
-    recipient: Annotated[str, Query(max_length=320)] = "",
-    achievement: Annotated[str, Query(max_length=100)] = "",
-    status: Annotated[str, Query(max_length=10)] = "",
-    issued_from_text: Annotated[str, Query(alias="from", max_length=10)] = "",
-    issued_to_text: Annotated[str, Query(alias="to", max_length=10)] = "",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> Response:
-    if status and status not in search.STATUSES:
-        raise BadRequest(f"the status is one of {', '.join(search.STATUSES)}")
-    issued_from, issued_to = _date(issued_from_text), _date(issued_to_text)
-    found = search.search(
-        db,
-        signed.issuer,
-        recipient=recipient or None,
-        achievement=achievement or None,
-        status=status or None,
-        issued_from=issued_from,
-        issued_to=issued_to,
-        page=page,
-    )
-    if recipient.strip():
-        access.record(db, signed.issuer.id, signed.actor, "credentials.search", recipient.strip())
-    filters = {
-        "recipient": recipient,
-        "achievement": achievement,
-        "status": status,
-        "from": issued_from.isoformat() if issued_from else "",
-        "to": issued_to.isoformat() if issued_to else "",
-    }
-    return _page(
-        request,
-        services,
-        "console_credentials.html",
-        signed,
-        found=found,
-        filters=filters,
-        query=urlencode({k: v for k, v in filters.items() if v}),
-        statuses=search.STATUSES,
-        achievements=achievements.list_achievements(db, signed.issuer),
-    )
-
-
-@router.get("/console/credentials/{credential_id}")
-def credential_page(
-    credential_id: str,
-    request: Request,
-    services: ServicesDep,
-    db: WriteSessionDep,
-    signed: Viewer,
-) -> Response:
-    found = search.find(db, signed.issuer, credential_id)
-    access.record(db, signed.issuer.id, signed.actor, "credential.view", found.recipient)
-    return _page(
-        request,
-        services,
-        "console_credential.html",
-        signed,
-        found=found,
-        done=request.query_params.get("done"),
-    )
-
-
-@router.post("/console/credentials/{credential_id}/revoke")
-def revoke(
-    credential_id: str,
-    db: SessionDep,
-    signed: IssuingForm,
-    reason: Annotated[str, Form(max_length=500)] = "",
-) -> Response:
-    found = search.find(db, signed.issuer, credential_id)
-    if not reason.strip():
-        raise BadRequest("give a reason for the revocation; the verification page shows it")
-    credentials.revoke(db, found.credential.id, reason.strip(), None, signed.actor)
-    return RedirectResponse(
-        f"/console/credentials/{found.credential.id}?done=revoked", status_code=303
     )
