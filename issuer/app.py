@@ -30,6 +30,10 @@ from issuer.models import SigningKey
 from issuer.web import (
     apidocs,
     connections,
+    console,
+    console_admin,
+    console_credentials,
+    console_issuing,
     dashboard,
     home,
     pages,
@@ -97,6 +101,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(oauth_pages.router)
     app.include_router(connections.router)
     app.include_router(notice_pages.router)
+    app.include_router(console.router)
+    app.include_router(console_issuing.router)
+    app.include_router(console_admin.router)
+    app.include_router(console_credentials.router)
     return app
 
 

@@ -61,6 +61,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(effects_app, name="effects")
 app.add_typer(programs_app, name="programs")
+staff_app = typer.Typer(help="An issuer's staff in the console.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
 webhooks_app = typer.Typer(help="An issuer's webhook endpoints.", no_args_is_help=True)
 emails_app = typer.Typer(help="An issuer's emails to learners.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
@@ -263,6 +265,27 @@ def apikey_create(
         _fail(exc)
     typer.echo(f"API key for {issuer} (scopes {scopes}); store it now, it is not shown again:")
     typer.echo(key)
+
+
+@staff_app.command("invite")
+def staff_invite(
+    issuer: Annotated[str, typer.Option(help="The issuer's slug.")],
+    email: Annotated[str, typer.Option(help="Who is invited.")],
+    role: Annotated[str, typer.Option(help="owner, issuer or viewer.")] = "viewer",
+    language: Annotated[str, typer.Option(help="The email's language: en or ko.")] = "en",
+) -> None:
+    """Invite someone to an issuer's console; the single-use link (valid 7 days) is emailed and
+    printed on the last line."""
+    from issuer.core.errors import LaurelError
+    from issuer.people.staff import invite
+
+    try:
+        with _unit() as (services, db):
+            link = invite(db, services, issuer, email, role, "cli", language)
+    except LaurelError as exc:
+        _fail(exc)
+    typer.echo(f"invited {email.strip().lower()} to {issuer} as {role}; the invitation link:")
+    typer.echo(link)
 
 
 @keys_app.command("rotate")

@@ -84,7 +84,8 @@ def seed_demo(session: Session, services: Services) -> list[str]:
         f"  API docs:      {base}/docs",
         f"  Wallet:        {base}/wallet/login — sign in as {LEARNERS[0][0]}; without "
         "LAUREL_SMTP_HOST the sign-in link is written to this log",
-        f"  Dashboard:     {base}/dashboard/login — sign in with the API key below",
+        f"  Console:       {base}/console — first `laurel staff invite --issuer {SLUG} "
+        "--email you@example.org --role owner`; the invitation is written to this log",
         "API key (admin scopes):",
         key,
     ]

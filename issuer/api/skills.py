@@ -7,6 +7,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
+from sqlmodel import Session
 
 from issuer.core.errors import NotFound
 from issuer.http.deps import (
@@ -18,9 +19,11 @@ from issuer.http.deps import (
     Slug,
     StrictJSONRoute,
     Word,
+    WriteSessionDep,
     issuer_for,
 )
 from issuer.http.problems import READ, WRITE, responses
+from issuer.models import ApiKey, Issuer
 from issuer.schemas import NOT_BLANK, GroupRoster, TeamRequest
 
 router = APIRouter(prefix="/api/v1", tags=["skills"], route_class=StrictJSONRoute)
@@ -31,6 +34,13 @@ GroupQuery = Annotated[
     ),
 ]
 SVG = {"image/svg+xml": {"schema": {"type": "string"}}}
+
+
+def _viewed(db: Session, issuer: Issuer, key: ApiKey, action: str, subject: str) -> None:
+    """A view of people's data, for the issuer's access log."""
+    from issuer.people.access import record
+
+    record(db, issuer.id, f"apikey:{key.prefix}", action, subject)
 
 
 def _pictures(*kinds: str) -> dict[int | str, dict[str, Any]]:
@@ -167,6 +177,7 @@ def form_team(slug: Slug, body: TeamRequest, db: SessionDep, key: ApiKeyDep) -> 
     from issuer.skills.team_api import form
 
     issuer = issuer_for(db, key, slug, "read")
+    _viewed(db, issuer, key, "people.search", "team: " + ", ".join(map(str, body.skills))[:300])
     return form(db, issuer, body)
 
 
@@ -179,13 +190,14 @@ def skill_gap(
     slug: Slug,
     email: EmailQuery,
     target: Word,
-    db: SessionDep,
+    db: WriteSessionDep,
     key: ApiKeyDep,
     services: ServicesDep,
 ) -> dict[str, Any]:
     from issuer.reports.gaps import gap
 
     issuer = issuer_for(db, key, slug, "read")
+    _viewed(db, issuer, key, "learner.skills", email)
     return gap(db, services, issuer, email, target)
 
 
@@ -199,7 +211,7 @@ def skill_gap_chart(
     slug: Slug,
     email: EmailQuery,
     target: Word,
-    db: SessionDep,
+    db: WriteSessionDep,
     key: ApiKeyDep,
     services: ServicesDep,
 ) -> Response:
@@ -207,6 +219,7 @@ def skill_gap_chart(
     from issuer.reports.gaps import gap
 
     issuer = issuer_for(db, key, slug, "read")
+    _viewed(db, issuer, key, "learner.skills", email)
     answer = gap(db, services, issuer, email, target)
     rows = [(item["skill"], item["level"], item["levelWanted"]) for item in answer["levels"]]
     return Response(profile_bars_svg(answer["name"], rows), media_type="image/svg+xml")
@@ -220,7 +233,7 @@ def skill_gap_chart(
 def find_talent(
     slug: Slug,
     skill: Word,
-    db: SessionDep,
+    db: WriteSessionDep,
     key: ApiKeyDep,
     level: Annotated[int, Query(ge=1, le=5)] = 1,
     framework: Word | None = None,
@@ -228,6 +241,7 @@ def find_talent(
     from issuer.reports.learners import talent
 
     issuer = issuer_for(db, key, slug, "read")
+    _viewed(db, issuer, key, "people.search", f"skill {skill} level {level}")
     return {"learners": talent(db, issuer, skill, level, framework)}
 
 
@@ -237,11 +251,12 @@ def find_talent(
     responses=responses(*READ),
 )
 def programme_progress(
-    slug: Slug, email: EmailQuery, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+    slug: Slug, email: EmailQuery, db: WriteSessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> dict[str, Any]:
     from issuer.reports.learners import program_progress
 
     issuer = issuer_for(db, key, slug, "read")
+    _viewed(db, issuer, key, "learner.programs", email)
     return {"email": email, "programs": program_progress(db, services, issuer, email)}
 
 
@@ -266,7 +281,7 @@ def programme_progress(
 def learning_hours(
     slug: Slug,
     year: Annotated[int, Query(ge=1900, le=9999)],
-    db: SessionDep,
+    db: WriteSessionDep,
     services: ServicesDep,
     key: ApiKeyDep,
     required: Annotated[float, Query(gt=0, le=10000)] = 80.0,
@@ -276,6 +291,7 @@ def learning_hours(
     from issuer.reports.learners import hours, hours_csv
 
     issuer = issuer_for(db, key, slug, "read")
+    _viewed(db, issuer, key, "learners.hours", f"year {year}")
     report = hours(db, issuer, year, required, shared(services.cache).completion_keys)
     if format == "csv":
         return Response(

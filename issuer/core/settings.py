@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     exchange_ttl_seconds: int = Field(default=900, ge=30, le=7 * 24 * 3600)
     """How long a wallet exchange (``POST /api/v1/credentials/{id}/exchanges``, the Learner
     Credential Wallet's "Add" link and QR code) can be used; 15 minutes by default."""
+    staff_mfa: Literal["optional", "required"] = "optional"
+    """``required``: owners must sign in to the console with a TOTP second factor as well (they
+    enrol on their first sign-in); other staff may still choose to."""
     trust_lists: str = ""
     """Trust lists this instance's verifications consult, besides its own issuers: URLs or files
     (DCC registries, DCC "known registries" lists, simple lists), separated by commas, spaces or

@@ -34,7 +34,7 @@ from issuer.core import metrics
 from issuer.core.db import unit_of_work
 from issuer.core.effects import emitted
 from issuer.core.errors import Forbidden, NotFound, ServiceBusy
-from issuer.institutes.apikeys import authenticate
+from issuer.institutes.apikeys import authenticate, note_use
 from issuer.institutes.issuers import get_issuer
 from issuer.models import ApiKey, Issuer
 from issuer.schemas import EMAIL_LENGTH, NOT_BLANK, ONE_LINE, bounded_time
@@ -160,8 +160,15 @@ ReadSessionDep = Annotated[Session, Depends(read_session, scope="function")]
 AuthorizationHeader = Annotated[str | None, Header(description="Bearer lrl_…")]
 
 
-def api_key(db: SessionDep, authorization: AuthorizationHeader = None) -> ApiKey:
-    return authenticate(db, authorization)
+def api_key(
+    db: SessionDep,
+    services: ServicesDep,
+    background: BackgroundTasks,
+    authorization: AuthorizationHeader = None,
+) -> ApiKey:
+    key = authenticate(db, authorization)
+    background.add_task(note_use, services.engine, key)  # once the request's units have ended
+    return key
 
 
 ApiKeyDep = Annotated[ApiKey, Depends(api_key)]

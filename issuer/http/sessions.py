@@ -38,7 +38,7 @@ class SignedIn:
 
     web: WebSession
     id: int
-    """The learner's id (learner sessions) or the API key's (staff sessions)."""
+    """The learner's id (learner sessions) or the staff member's (staff sessions)."""
 
     @property
     def csrf(self) -> str:
@@ -46,7 +46,7 @@ class SignedIn:
 
 
 def _signed_in(web: WebSession | None, login: str) -> SignedIn:
-    owner = None if web is None else web.learner_id if web.kind == "learner" else web.api_key_id
+    owner = None if web is None else web.learner_id if web.kind == "learner" else web.staff_id
     if web is None or owner is None:
         raise SignInRequired(login)
     return SignedIn(web, owner)
@@ -64,8 +64,9 @@ def learner(found: Annotated[SignedIn | None, Depends(maybe_learner)]) -> Signed
 
 
 def staff(request: Request, db: SessionDep) -> SignedIn:
+    """A complete staff session (the second factor given, where one is needed)."""
     return _signed_in(
-        find_session(db, request.cookies.get(STAFF_COOKIE), "staff"), "/dashboard/login"
+        find_session(db, request.cookies.get(STAFF_COOKIE), "staff"), "/console/login"
     )
 
 

@@ -5,15 +5,25 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlalchemy import Engine, or_, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
 
 from issuer.core import audit
-from issuer.core.errors import BadRequest, Unauthorized
+from issuer.core.db import unit_of_work
+from issuer.core.errors import BadRequest, NotFound, Unauthorized
 from issuer.institutes.issuers import get_issuer
-from issuer.models import ApiKey
+from issuer.models import ApiKey, Issuer
 from issuer.models.apikey import SCOPES
+from issuer.models.base import utcnow
+
+log = logging.getLogger("laurel.apikeys")
+LAST_USE_PRECISION = timedelta(minutes=1)
+"""``last_used_at`` is written at most this often per key (a busy key costs no write each time)."""
 
 
 def _hash(key: str) -> str:
@@ -67,3 +77,45 @@ def authenticate(session: Session, authorization: str | None) -> ApiKey:
     ):
         raise Unauthorized("the API key is not valid")
     return found
+
+
+def note_use(engine: Engine, key: ApiKey) -> None:
+    """Set ``last_used_at`` if it is unset or older than ``LAST_USE_PRECISION``. Run after the
+    request's response (``issuer.http.deps.api_key``, a background task), in a short write
+    transaction of its own: most requests only read. A conditional UPDATE, so concurrent
+    requests write it once; a failure only loses this one time."""
+    now = utcnow()
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USE_PRECISION:
+        return
+    try:
+        with unit_of_work(engine) as session:
+            session.execute(
+                update(ApiKey)
+                .where(
+                    col(ApiKey.id) == key.id,
+                    or_(
+                        col(ApiKey.last_used_at).is_(None),
+                        col(ApiKey.last_used_at) < now - LAST_USE_PRECISION,
+                    ),
+                )
+                .values(last_used_at=now)
+            )
+    except SQLAlchemyError as exc:
+        log.warning("the last use of API key %s was not recorded: %s", key.id, exc)
+
+
+def list_api_keys(session: Session, issuer: Issuer) -> list[ApiKey]:
+    query = select(ApiKey).where(ApiKey.issuer_id == issuer.id)
+    return list(session.exec(query.order_by(col(ApiKey.created_at).desc(), col(ApiKey.id))))
+
+
+def revoke_api_key(session: Session, issuer: Issuer, key_id: int, actor: str) -> ApiKey:
+    """Revoke one of ``issuer``'s keys (404 for another issuer's)."""
+    key = session.get(ApiKey, key_id)
+    if key is None or key.issuer_id != issuer.id:
+        raise NotFound("there is no such API key")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.add(key)
+        audit.append(session, actor, "apikey.revoke", f"apikey:{key.prefix}")
+    return key

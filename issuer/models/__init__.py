@@ -20,6 +20,7 @@ from issuer.models.oauth import OAuthClient, OAuthCode, OAuthToken
 from issuer.models.obclient import ObConnection, ObHost, ObPush
 from issuer.models.oid4vci import CredentialNonce, CredentialOffer
 from issuer.models.skill import CredentialSkill, LearnerGroup
+from issuer.models.staff import AccessLogEntry, StaffInvitation, StaffMember
 from issuer.models.statuslist import StatusList
 from issuer.models.vcapi import VcapiCredential
 from issuer.models.wallet import (
@@ -31,6 +32,7 @@ from issuer.models.wallet import (
 )
 
 __all__ = [
+    "AccessLogEntry",
     "Achievement",
     "ApiKey",
     "AuditEntry",
@@ -58,6 +60,8 @@ __all__ = [
     "ShareLink",
     "SignInLink",
     "SigningKey",
+    "StaffInvitation",
+    "StaffMember",
     "StatusList",
     "VcapiCredential",
     "WalletExchange",

@@ -21,6 +21,8 @@ class ApiKey(SQLModel, table=True):
     scopes: str = Field(max_length=100)
     name: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=time_column())
+    last_used_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    """Updated at most once a minute (``institutes.apikeys.authenticate``)."""
     revoked_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
 
     def has(self, scope: str) -> bool:

@@ -31,8 +31,7 @@ class SignInLink(SQLModel, table=True):
 
 
 class WebSession(SQLModel, table=True):
-    """A browser session: a learner in the wallet, or an issuer's staff (an API key) on the
-    dashboard."""
+    """A browser session: a learner in the wallet, or a staff member in the console."""
 
     __tablename__ = "web_session"
 
@@ -40,7 +39,10 @@ class WebSession(SQLModel, table=True):
     token_hash: str = Field(unique=True, max_length=64)
     kind: str = Field(max_length=10)  # "learner" or "staff"
     learner_id: int | None = Field(default=None, foreign_key="learner.id", index=True)
-    api_key_id: int | None = Field(default=None, foreign_key="api_key.id")
+    api_key_id: int | None = Field(default=None, foreign_key="api_key.id")  # no longer set
+    staff_id: int | None = Field(default=None, foreign_key="staff_member.id", index=True)
+    """Staff sessions (kinds ``staff``; ``staff-mfa``: the second factor is still to come;
+    ``staff-new``: a TOTP enrolment is required first)."""
     csrf: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=time_column())
     expires_at: datetime = Field(sa_column=time_column())

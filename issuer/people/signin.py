@@ -9,7 +9,8 @@ same moment cannot all count the same links and all pass. Whether an email is kn
 revealed: every well-formed request sends a link (to an unknown email it opens an empty wallet).
 
 Sessions are random tokens as well, stored hashed, with a CSRF token each; a staff session
-(the issuer dashboard) is tied to an API key and ends when the key is revoked.
+(the console and the dashboard, ``issuer.people.staff``) is tied to a staff member and ends when
+the member is removed.
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ from issuer.context import Services
 from issuer.core import mail
 from issuer.core.db import after_commit
 from issuer.core.errors import BadRequest, TooManyRequests
-from issuer.models import ApiKey, Learner, LearnerEmail, SignInLink, WebSession
+from issuer.models import (
+    Learner,
+    LearnerEmail,
+    SignInLink,
+    StaffInvitation,
+    StaffMember,
+    WebSession,
+)
 from issuer.models.base import utcnow
 from issuer.schemas import normalize_email
 
@@ -38,7 +46,12 @@ STAFF_SESSION = timedelta(hours=12)
 RATE_WINDOW = timedelta(minutes=15)
 LINKS_PER_EMAIL = 3
 LINKS_PER_REQUESTER = 10
-SIGN_IN, ADD_EMAIL = "sign-in", "add-email"
+SIGN_IN, ADD_EMAIL, STAFF_SIGN_IN = "sign-in", "add-email", "staff-sign-in"
+_PATHS = {
+    SIGN_IN: "/wallet/login/",
+    ADD_EMAIL: "/wallet/emails/confirm/",
+    STAFF_SIGN_IN: "/console/login/",
+}
 UNUSABLE = "this link has expired or was already used; ask for a new one"
 LIMIT_LOCKS = 7272  # the advisory-lock space of the rate limits (the audit chain's lock is 7271)
 
@@ -137,6 +150,16 @@ _TEXTS = {
         "지갑에 로그인한 브라우저에서 다음 링크를 열면 이 이메일이 지갑에 추가됩니다:\n\n{link}\n\n"
         "15분 동안 한 번만 쓸 수 있습니다. 요청하지 않았다면 이 메일을 무시하세요.",
     ),
+    ("en", STAFF_SIGN_IN): (
+        "Your Laurel console sign-in link",
+        "Open this link to sign in to your institute's Laurel console:\n\n{link}\n\n"
+        "It works once, for 15 minutes. If you did not ask for it, ignore this email.",
+    ),
+    ("ko", STAFF_SIGN_IN): (
+        "Laurel 콘솔 로그인 링크",
+        "기관의 Laurel 콘솔에 로그인하려면 다음 링크를 여세요:\n\n{link}\n\n"
+        "15분 동안 한 번만 쓸 수 있습니다. 요청하지 않았다면 이 메일을 무시하세요.",
+    ),
 }
 
 
@@ -148,7 +171,7 @@ def _send(
     language: str,
     next_path: str | None = None,
 ) -> None:
-    path = "/wallet/login/" if purpose == SIGN_IN else "/wallet/emails/confirm/"
+    path = _PATHS[purpose]
     subject, body = _TEXTS.get((language, purpose)) or _TEXTS[("en", purpose)]
     link = f"{services.settings.base_url}{path}{token}"
     if next_path:
@@ -203,9 +226,15 @@ class Started:
 
 
 def start_session(
-    session: Session, *, learner_id: int | None = None, api_key_id: int | None = None
+    session: Session,
+    *,
+    learner_id: int | None = None,
+    staff_id: int | None = None,
+    kind: str | None = None,
 ) -> Started:
-    kind = "learner" if learner_id is not None else "staff"
+    """A new session of a learner, or of a staff member (``kind``: ``staff``, or a pending
+    staff kind, ``staff-mfa`` / ``staff-new``)."""
+    kind = kind or ("learner" if learner_id is not None else "staff")
     lifetime = LEARNER_SESSION if kind == "learner" else STAFF_SESSION
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     now = utcnow()
@@ -214,7 +243,7 @@ def start_session(
             token_hash=digest(token),
             kind=kind,
             learner_id=learner_id,
-            api_key_id=api_key_id,
+            staff_id=staff_id,
             csrf=csrf,
             created_at=now,
             expires_at=now + lifetime,
@@ -223,24 +252,27 @@ def start_session(
     return Started(token, csrf, lifetime)
 
 
-def find_session(session: Session, token: str | None, kind: str) -> WebSession | None:
-    """The live session of ``kind`` with this token, if any."""
+def find_session(
+    session: Session, token: str | None, kind: str | tuple[str, ...]
+) -> WebSession | None:
+    """The live session of ``kind`` (or of one of the kinds) with this token, if any."""
+    kinds = (kind,) if isinstance(kind, str) else kind
     if not token or len(token) > 100:
         return None
     found = session.exec(
         select(WebSession).where(
             WebSession.token_hash == digest(token),
-            WebSession.kind == kind,
+            col(WebSession.kind).in_(kinds),
             col(WebSession.expires_at) > utcnow(),
         )
     ).first()
     if found is None:
         return None
-    if kind == "staff":
-        key = session.get(ApiKey, found.api_key_id)
-        if key is None or key.revoked_at is not None:
+    if found.kind.startswith("staff"):
+        member = session.get(StaffMember, found.staff_id) if found.staff_id else None
+        if member is None or member.removed_at is not None:
             return None
-    if kind == "learner":
+    if found.kind == "learner":
         learner = session.get(Learner, found.learner_id)
         if learner is None or learner.deleted_at is not None:
             return None
@@ -252,21 +284,13 @@ def end_session(session: Session, token: str | None) -> None:
         session.execute(delete(WebSession).where(col(WebSession.token_hash) == digest(token)))
 
 
-def staff_sign_in(session: Session, key: str) -> Started:
-    """A dashboard session for an API key with the ``read`` scope."""
-    from issuer.core.errors import Forbidden
-    from issuer.institutes.apikeys import authenticate
-
-    api_key = authenticate(session, f"Bearer {key.strip()}")
-    if not api_key.has("read"):
-        raise Forbidden("this API key lacks the 'read' scope")
-    return start_session(session, api_key_id=api_key.id)
-
-
 def purge(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
-    """Delete sign-in links and sessions that expired more than ``older_than`` ago (the
-    rate limit only looks back 15 minutes); returns how many rows went."""
+    """Delete sign-in links, sessions and staff invitations that expired more than
+    ``older_than`` ago (the rate limit only looks back 15 minutes); returns how many rows went."""
     cutoff = utcnow() - older_than
     links = session.execute(delete(SignInLink).where(col(SignInLink.expires_at) < cutoff))
     sessions = session.execute(delete(WebSession).where(col(WebSession.expires_at) < cutoff))
-    return int(links.rowcount + sessions.rowcount)  # type: ignore[attr-defined]  # CursorResults
+    invitations = session.execute(
+        delete(StaffInvitation).where(col(StaffInvitation.expires_at) < cutoff)
+    )
+    return int(links.rowcount + sessions.rowcount + invitations.rowcount)  # type: ignore[attr-defined]

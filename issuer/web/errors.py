@@ -14,7 +14,8 @@ from issuer.http.sessions import SignInRequired
 
 _FILE = re.compile(r"\.[a-z]+$")  # a picture or a download: answered with 401, not a redirect
 _PAGES = re.compile(
-    r"^/(wallet(/.*)?|dashboard(/.*)?|verify|oauth/authorize|p/[^/]+|s/[^/]+|v/[^/]+)$"
+    r"^/(wallet(/.*)?|dashboard(/.*)?|console(/.*)?|verify|oauth/authorize"
+    r"|p/[^/]+|s/[^/]+|v/[^/]+)$"
 )
 
 

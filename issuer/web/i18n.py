@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from issuer.web.i18n_console import CONSOLE
 from issuer.web.i18n_home import HOME
 from issuer.web.i18n_verdict import WORDS, words
 
@@ -435,6 +436,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "역량별 보유 수준(채움)과 목표 수준(테두리)",
     ),
 }
+
+MESSAGES.update(CONSOLE)
 
 
 def translator(lang: str) -> Callable[..., str]:

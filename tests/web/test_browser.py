@@ -86,15 +86,16 @@ def test_phone_viewport_shows_the_verdict_without_sideways_scrolling(
 
 
 def test_dashboard_in_the_browser(live: Live, browser: Browser) -> None:
-    from tests.units import create_api_key
+    from tests.web.console_steps import join_in_browser
 
-    key = create_api_key(live.services, "hrd", ["read"])
     context = browser.new_context()
     page = context.new_page()
     page.goto(f"{live.base_url}/dashboard")
-    assert page.url.endswith("/dashboard/login")
-    page.fill("#api_key", key)
-    page.click("button[type=submit]")
+    assert page.url.endswith("/console/login")
+    join_in_browser(
+        page, live.base_url, live.mailbox, live.services, "hrd", "v@hrd.example", "viewer"
+    )
+    page.click("nav.console >> text=Skills and reports")
     assert page.url.endswith("/dashboard")
     assert "HRD Institute" in page.inner_text("header")
     cloud = page.locator("#cloud")

@@ -1,24 +1,21 @@
-"""The issuer dashboard: sign in with an API key, the organisation's cloud by group with the
-change over a year, and a learner against a target; CSRF, sessions and bad input."""
+"""The issuer dashboard, reached with a console session: the organisation's cloud by group with
+the change over a year, and a learner against a target (written to the access log); CSRF,
+sessions and bad input."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
-from issuer.app import create_app
 from issuer.context import Services
+from issuer.models import AccessLogEntry, StaffMember
+from issuer.models.base import utcnow
 from tests.issuer.conftest import issue_body, make_issuer
 from tests.units import create_api_key
-
-
-@pytest.fixture
-def site(services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services=services), base_url="https://laurel.test") as client:
-        yield client
+from tests.web.conftest import Inbox
+from tests.web.console_steps import join
 
 
 def _csrf(html: str) -> str:
@@ -27,34 +24,21 @@ def _csrf(html: str) -> str:
     return match.group(1)
 
 
-def _sign_in(site: TestClient, key: str) -> None:
-    form = site.get("/dashboard/login")
-    response = site.post(
-        "/dashboard/login",
-        data={"api_key": key, "csrf": _csrf(form.text)},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    cookie = response.headers["set-cookie"]
-    assert "laurel_staff=" in cookie and "HttpOnly" in cookie and "Secure" in cookie
-    assert "samesite=lax" in cookie.lower()
-
-
-def _seed(site: TestClient, services: Services) -> str:
+def _seed(site: TestClient, services: Services) -> None:
     headers = make_issuer(services, site, "hrd")
     for email, groups in (("a@example.org", ["Finance"]), ("b@example.org", ["Audit"])):
         body = issue_body(email)
         body["recipient"]["groups"] = groups
         assert site.post("/api/v1/issuers/hrd/credentials", json=body, headers=headers).is_success
-    return create_api_key(services, "hrd", ["read"])
 
 
 def test_dashboard_shows_the_cloud_by_group_and_a_learner_gap(
-    site: TestClient, services: Services
+    site: TestClient, mail_services: Services, mailbox: Inbox
 ) -> None:
-    key = _seed(site, services)
-    assert site.get("/dashboard", follow_redirects=False).headers["location"] == "/dashboard/login"
-    _sign_in(site, key)
+    services = mail_services
+    _seed(site, services)
+    assert site.get("/dashboard", follow_redirects=False).headers["location"] == "/console/login"
+    site = join(site, mailbox, services, "hrd", "viewer@hrd.example", "viewer")
     page = site.get("/dashboard")
     assert page.status_code == 200 and "HRD Institute" in page.text
     assert page.headers["cache-control"] == "no-store"
@@ -82,48 +66,42 @@ def test_dashboard_shows_the_cloud_by_group_and_a_learner_gap(
     assert stranger.status_code == 404 and "no learner" in stranger.text
     korean = site.get("/dashboard", params={"lang": "ko"})
     assert "조직의 역량" in korean.text and 'lang="ko"' in korean.text
-
-
-def test_dashboard_sign_in_refuses_bad_keys_forms_and_revoked_keys(
-    site: TestClient, services: Services
-) -> None:
-    key = _seed(site, services)
-    form = site.get("/dashboard/login")
-    token = _csrf(form.text)
-    no_csrf = site.post("/dashboard/login", data={"api_key": key, "csrf": "forged"})
-    assert no_csrf.status_code == 403 and "reload the page" in no_csrf.text
-    wrong = site.post("/dashboard/login", data={"api_key": "lrl_nope_nope", "csrf": token})
-    assert wrong.status_code == 401 and "not valid" in wrong.text
-    issue_only = create_api_key(services, "hrd", ["issue"])
-    lacking = site.post("/dashboard/login", data={"api_key": issue_only, "csrf": token})
-    assert lacking.status_code == 403 and "read" in lacking.text
-    elsewhere = site.post(
-        "/dashboard/login",
-        data={"api_key": key, "csrf": token},
-        headers={"Origin": "https://evil.example"},
-    )
-    assert elsewhere.status_code == 403
-
-    _sign_in(site, key)
-    assert site.get("/dashboard").status_code == 200
-    page = site.get("/dashboard")
-    logout_forged = site.post("/dashboard/logout", data={"csrf": "x"})
-    assert logout_forged.status_code == 403
-    assert site.get("/dashboard").status_code == 200  # still signed in
-    out = site.post("/dashboard/logout", data={"csrf": _csrf(page.text)}, follow_redirects=False)
-    assert out.status_code == 303
-    assert site.get("/dashboard", follow_redirects=False).status_code == 303
-    assert site.get("/dashboard/skills.svg").status_code == 401
-
-    _sign_in(site, key)
-    from sqlmodel import Session, select
-
-    from issuer.models import ApiKey
-    from issuer.models.base import utcnow
-
     with Session(services.engine) as session:
-        row = session.exec(select(ApiKey).where(ApiKey.prefix == key.split("_")[1])).one()
-        row.revoked_at = utcnow()
-        session.add(row)
+        logged = session.exec(select(AccessLogEntry.action, AccessLogEntry.subject)).all()
+    assert ("learner.skills", "a@example.org") in logged
+
+
+def test_dashboard_needs_a_console_session_and_its_forms_their_token(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    services = mail_services
+    _seed(site, services)
+    assert site.get("/dashboard/login", follow_redirects=False).headers["location"] == (
+        "/console/login"
+    )
+    key = create_api_key(services, "hrd", ["read"])  # an API key is no way in any more
+    assert site.get("/dashboard", headers={"Authorization": f"Bearer {key}"}).url.path == (
+        "/console/login"
+    )
+    staff = join(site, mailbox, services, "hrd", "viewer@hrd.example", "viewer")
+    page = staff.get("/dashboard")
+    assert page.status_code == 200
+    logout_forged = staff.post("/dashboard/logout", data={"csrf": "x"})
+    assert logout_forged.status_code == 403
+    assert staff.get("/dashboard").status_code == 200  # still signed in
+    out = staff.post("/dashboard/logout", data={"csrf": _csrf(page.text)}, follow_redirects=False)
+    assert out.status_code == 303
+    assert staff.get("/dashboard", follow_redirects=False).status_code == 303
+    assert staff.get("/dashboard/skills.svg").status_code == 401
+
+    # a member taken off the staff loses the session at once
+    staff = join(site, mailbox, services, "hrd", "gone@hrd.example", "viewer")
+    assert staff.get("/dashboard").status_code == 200
+    with Session(services.engine) as session:
+        member = session.exec(
+            select(StaffMember).where(StaffMember.email == "gone@hrd.example")
+        ).one()
+        member.removed_at = utcnow()
+        session.add(member)
         session.commit()
-    assert site.get("/dashboard", follow_redirects=False).status_code == 303
+    assert staff.get("/dashboard", follow_redirects=False).status_code == 303

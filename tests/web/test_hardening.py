@@ -251,7 +251,7 @@ def test_every_page_sends_the_security_headers(
         "/v/urn:uuid:00000000-0000-4000-8000-000000000000",
         "/verify",
         "/wallet/login",
-        "/dashboard/login",
+        "/console/login",
         "/s/no-such-link",
         "/frameworks/ecq/ECQ2-4",
     ]

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Route
 
-from tests.units import create_api_key
 from tests.web.conftest import Live
+from tests.web.console_steps import join_in_browser
 from tests.web.test_browser import browser as browser  # the module-scoped fixture
 from tests.web.test_wallet_browser import sign_in
 
@@ -84,13 +84,15 @@ def test_main_pages_keep_working_under_their_policy(live: Live, watched: Watched
     assert page.locator("#verdict-title").inner_text() == "Verified"
     watched.check()
 
-    key = create_api_key(live.services, "hrd", ["read"])
-    page.goto(f"{live.base_url}/dashboard/login")
+    page.goto(f"{live.base_url}/console/login")
     watched.check()
-    page.fill("#api_key", key)
-    page.click("main form button[type=submit]")
-    assert page.url.endswith("/dashboard")
+    join_in_browser(
+        page, live.base_url, live.mailbox, live.services, "hrd", "o@hrd.example", "owner"
+    )
     watched.check()
+    for path in ("/dashboard", "/console/credentials", "/console/upload", "/console/keys"):
+        page.goto(f"{live.base_url}{path}")
+        watched.check()
 
 
 def test_no_page_can_be_framed_by_another_site(live: Live, watched: Watched) -> None:

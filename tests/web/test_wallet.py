@@ -449,7 +449,7 @@ def test_odd_requests_get_an_answer_never_a_500(
         ("post", "/wallet/import", {"csrf": token, "url": "ftp://x"}),
         ("post", "/wallet/import", {"csrf": token, "pasted": "\x00\x01"}),
         ("post", "/wallet/account/delete", {}),
-        ("post", "/dashboard/login", {"api_key": long[:200]}),
+        ("post", "/console/login", {"email": long[:320]}),
     ):
         response = site.request(method, path, data=data)
         assert response.status_code < 500, (method, path[:80], response.status_code)
