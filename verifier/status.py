@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import base64
 import gzip
+import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -62,8 +64,32 @@ def check_status(
     return StatusResult("; ".join(reasons))
 
 
+DECODED_LISTS = 64
+"""Decoded bitstrings remembered (least recently used first out): one list serves thousands of
+credentials, and inflating its 16 KiB again for each costs more than the rest of its check."""
+DECODED_MAX_BYTES = 256 * 1024
+"""Larger bitstrings (2 million entries and more) are inflated each time, not remembered."""
+_decoded: OrderedDict[str, bytes] = OrderedDict()
+_decoded_lock = threading.Lock()
+
+
 def decode_bitstring(encoded: str) -> bytes:
     """The raw bitstring of an ``encodedList`` (multibase base64url, or plain base64)."""
+    with _decoded_lock:
+        found = _decoded.get(encoded)
+        if found is not None:
+            _decoded.move_to_end(encoded)
+            return found
+    bits = _inflate(encoded)
+    if len(bits) <= DECODED_MAX_BYTES:
+        with _decoded_lock:
+            _decoded[encoded] = bits
+            while len(_decoded) > DECODED_LISTS:
+                _decoded.popitem(last=False)
+    return bits
+
+
+def _inflate(encoded: str) -> bytes:
     text = encoded[1:] if encoded.startswith("u") else encoded
     try:
         packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

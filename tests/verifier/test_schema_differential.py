@@ -219,7 +219,7 @@ def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 def mutated(draw: st.DrawFn) -> dict[str, Any]:
     """An awkward credential with one to three places replaced, wrapped in an array, taken out of
     one, or removed."""
-    document = draw(awkward_credentials())
+    document = copy.deepcopy(draw(awkward_credentials()))  # the generator shares some lists
     for _ in range(draw(st.integers(1, 3))):
         paths = _paths(document)
         path = draw(st.sampled_from(paths))
