@@ -2,14 +2,15 @@
 
 Thousands of credentials point at one status list, and verifying the list (its canonical form,
 its proof, its issuer) costs as much as verifying the credential. What that check decides is a
-function of the list itself, the credential's issuer, the verification profile, and what the
+function of the list's bytes, the credential's issuer, the verification profile, and what the
 verification read: the documents it fetched and the keys it resolved. So a list that verified is
 remembered with those reads (each fetched document's SHA-256, each key's SubjectPublicKeyInfo and
 what its controller says of it), and the next time the same list is checked the reads are made
 again, through the verification's own fetcher and key resolver: when every answer is the same,
 so is the outcome, and the list is not verified again. A key the issuer has since removed from
 its DID document, a changed document or one that cannot be fetched any more is a different
-answer, and the list is verified again. Only successes are remembered.
+answer, and the list is verified again. A did:key or did:jwk resolved by ``DefaultKeyResolver``
+is not read again: its key is written in the method itself. Only successes are remembered.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 from verifier.errors import FetchError, VerifierError
 from verifier.fetch import Fetcher
-from verifier.keys import KeyResolver, ResolvedKey, spki
+from verifier.keys import DefaultKeyResolver, KeyResolver, ResolvedKey, spki
 
 CACHE_SIZE = 256
 """Lists remembered (least recently used first out); an entry is a few hundred bytes."""
@@ -78,8 +79,16 @@ class Recorder:
         except VerifierError as exc:
             self.reads.append(("key", method, ("error", type(exc).__name__, str(exc))))
             raise
-        self.reads.append(("key", method, ("key", *_key_answer(resolved))))
+        if not self._pure(method):
+            self.reads.append(("key", method, ("key", *_key_answer(resolved))))
         return resolved
+
+    def _pure(self, method: str) -> bool:
+        """A did:key or did:jwk resolved by ``DefaultKeyResolver``: the key is written in the
+        method itself, read without any fetch, so the answer cannot change."""
+        return type(self._resolve_key) is DefaultKeyResolver and method.startswith(
+            ("did:key:", "did:jwk:")
+        )
 
 
 class VerifiedLists:
@@ -91,11 +100,10 @@ class VerifiedLists:
         self._lock = threading.Lock()
 
     @staticmethod
-    def key(status_list: dict[str, Any], *context: Any) -> str:
-        """What names one check: the list as JSON (keys sorted) and the check's context."""
-        text = json.dumps(
-            [status_list, *context], sort_keys=True, ensure_ascii=False, separators=(",", ":")
-        )
+    def key(list_digest: str, *context: Any) -> str:
+        """What names one check: the SHA-256 of the list's bytes and the check's context (the
+        credential's issuer, the verification profile)."""
+        text = json.dumps([list_digest, *context], separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def holds(self, key: str, fetcher: Fetcher, resolve_key: KeyResolver) -> bool:

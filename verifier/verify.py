@@ -463,10 +463,10 @@ class _Context:
         return f"{decoded.header['alg']} JWT signature is valid"
 
     def _status(self, credential: dict[str, Any], issuer: str | None) -> str | None:
-        def verify_list(status_list: dict[str, Any]) -> None:
+        def verify_list(status_list: dict[str, Any], digest: str) -> None:
             # A list that verified before, with the same answers to what it read, is not
             # verified again (verifier.listcache).
-            memo = VERIFIED_LISTS.key(status_list, issuer, self.generic)
+            memo = VERIFIED_LISTS.key(digest, issuer, self.generic)
             if VERIFIED_LISTS.holds(memo, self.fetcher, self.resolve_key):
                 return
             recorder = Recorder(self.fetcher, self.resolve_key)

@@ -168,14 +168,26 @@ def test_the_memo_is_bounded() -> None:
 
 
 def test_the_key_names_the_list_the_issuer_and_the_profile() -> None:
-    status_list = json.loads(_list())
     keys = {
-        VerifiedLists.key(status_list, ISSUER, False),
-        VerifiedLists.key(status_list, "did:example:other", False),
-        VerifiedLists.key(status_list, ISSUER, True),
-        VerifiedLists.key({**status_list, "id": "https://x.example/1"}, ISSUER, False),
+        VerifiedLists.key("aa", ISSUER, False),
+        VerifiedLists.key("aa", "did:example:other", False),
+        VerifiedLists.key("aa", ISSUER, True),
+        VerifiedLists.key("ab", ISSUER, False),
     }
     assert len(keys) == 4
+
+
+def test_the_same_bytes_are_read_once() -> None:
+    body = _list()
+    first, digest = status_module._read_list(MappingFetcher({LIST_URL: body}), LIST_URL)
+    again, same = status_module._read_list(MappingFetcher({LIST_URL: body}), LIST_URL)
+    assert again is first and same == digest
+    assert status_module._read_list(MappingFetcher({LIST_URL: body + b" "}), LIST_URL)[0] == first
+    with pytest.raises(status_module.FetchError, match="not usable JSON"):
+        status_module._read_list(MappingFetcher({LIST_URL: b"{"}), LIST_URL)
+    for n in range(status_module.READ_LISTS + 1):
+        status_module._read_list(MappingFetcher({LIST_URL: b"[%d]" % n}), LIST_URL)
+    assert len(status_module._read) == status_module.READ_LISTS
 
 
 def test_decoded_bitstrings_are_remembered_within_bounds() -> None:
@@ -187,3 +199,15 @@ def test_decoded_bitstrings_are_remembered_within_bounds() -> None:
     for n in range(status_module.DECODED_LISTS + 1):
         status_module.decode_bitstring(status_module.encode_bitstring(bytes([n]) * 16384))
     assert len(status_module._decoded) == status_module.DECODED_LISTS
+
+
+def test_keys_written_in_the_method_are_not_read_again() -> None:
+    """did:key and did:jwk through ``DefaultKeyResolver`` cannot answer differently; any other
+    resolver's answers are read again."""
+    default = DefaultKeyResolver(MappingFetcher({}))
+    recorder = Recorder(MappingFetcher({}), default)
+    recorder.resolve(METHOD)
+    assert recorder.reads == []
+    custom = Recorder(MappingFetcher({}), SwappableResolver())
+    custom.resolve(METHOD)
+    assert [kind for kind, _, _ in custom.reads] == ["key"]
