@@ -67,11 +67,10 @@ def main() -> None:
     key = generate_ed25519()
     issuer = did_key(key)
     method = did_key_method(key)
-    status_list = sign_data_integrity(
-        status_list_credential(LIST_URL, issuer, empty_bits(), valid_from="2026-01-01T00:00:00Z"),
-        key,
-        method,
+    unsigned_list = status_list_credential(
+        LIST_URL, issuer, bytes(empty_bits()), valid_from="2026-01-01T00:00:00Z"
     )
+    status_list = sign_data_integrity(unsigned_list, key, method)
     fetcher = MappingFetcher({LIST_URL: json.dumps(status_list).encode("utf-8")})
     credential = {**typical_credential(issuer), "credentialStatus": status_entry(LIST_URL, 7)}
     signed = sign_data_integrity(credential, key, method)

@@ -17,7 +17,7 @@ from tests.issuer.credentials import make_credential
 from tests.vectors import NOW, check
 from verifier import Outcome, Verdict, verify_credential
 from verifier import status as status_module
-from verifier.errors import KeyResolutionError
+from verifier.errors import FetchError, KeyResolutionError
 from verifier.fetch import MappingFetcher
 from verifier.keys import DefaultKeyResolver, ResolvedKey
 from verifier.listcache import VERIFIED_LISTS, Recorder, VerifiedLists
@@ -183,7 +183,7 @@ def test_the_same_bytes_are_read_once() -> None:
     again, same = status_module._read_list(MappingFetcher({LIST_URL: body}), LIST_URL)
     assert again is first and same == digest
     assert status_module._read_list(MappingFetcher({LIST_URL: body + b" "}), LIST_URL)[0] == first
-    with pytest.raises(status_module.FetchError, match="not usable JSON"):
+    with pytest.raises(FetchError, match="not usable JSON"):
         status_module._read_list(MappingFetcher({LIST_URL: b"{"}), LIST_URL)
     for n in range(status_module.READ_LISTS + 1):
         status_module._read_list(MappingFetcher({LIST_URL: b"[%d]" % n}), LIST_URL)
