@@ -37,7 +37,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from pyld.jsonld import _canonicalize_double, _is_absolute_iri
+from pyld.jsonld import _canonicalize_double
 
 from verifier import rdfc_budget
 from verifier.expansion import expand
@@ -62,6 +62,14 @@ _TEXT_SENTINEL = re.compile(f"^{TEXT_OPEN}(\\d+){TEXT_CLOSE}$")
 _IRI_SENTINEL = re.compile(f"^{IRI_SENTINEL}(\\d+)$")
 _INVALID_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _STRUCTURAL_KEYS = frozenset({"@context", "type", "@type"})
+_ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
+"""PyLD's ``_is_absolute_iri`` pattern, compiled once (PyLD looks it up on every call)."""
+
+
+def _is_absolute_iri(value: Any) -> bool:
+    """PyLD's ``_is_absolute_iri``, exactly (``tests/verifier/test_canonical_differential.py``)."""
+    return isinstance(value, str) and _ABSOLUTE_IRI.match(value) is not None
+
 
 # A term is (kind, value): "I" IRI, "B" blank node, "L" literal (value, datatype).
 Term = tuple[str, str] | tuple[str, str, str]
@@ -188,7 +196,13 @@ class _ToRdf:
 
     def _text(self, value: Any) -> Any:
         if isinstance(value, str):
-            match = _IRI_SENTINEL.match(value) or _TEXT_SENTINEL.match(value)
+            # Each sentinel pattern starts with its fixed prefix: only then can it match.
+            if value.startswith(IRI_SENTINEL):
+                match = _IRI_SENTINEL.match(value)
+            elif value.startswith(TEXT_OPEN):
+                match = _TEXT_SENTINEL.match(value)
+            else:
+                match = None
             if match:
                 return self.values[int(match.group(1))]
             if TEXT_OPEN in value or TEXT_CLOSE in value or IRI_SENTINEL in value:
