@@ -33,7 +33,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -212,10 +212,13 @@ class _ToRdf:
         return value
 
     def _iri(self, value: Any) -> Term:
-        iri = self._text(value)
-        if not isinstance(iri, str) or iri.startswith("_:") or not _is_absolute_iri(iri):
-            raise Unsupported("blank-node label or relative IRI")
-        return ("I", iri)
+        if (
+            type(value) is str
+            and len(value) <= MAX_REMEMBERED_IRI
+            and not value.startswith((IRI_SENTINEL, TEXT_OPEN))
+        ):
+            return _constant_iri(value)  # a property or type of the template: seen before
+        return _checked_iri(self._text(value))
 
     def _subject(self, value: Any) -> Term:
         """An IRI, or a blank node the document labels (``_:x``): every node with that label is
@@ -252,6 +255,25 @@ class _ToRdf:
         if "@list" in value or "@graph" in value or "@set" in value:
             raise Unsupported("lists and graph containers")
         return self.node(value)
+
+
+MAX_REMEMBERED_IRI = 256
+"""Longer IRIs are checked each time, not remembered."""
+
+
+def _checked_iri(iri: Any) -> Term:
+    if not isinstance(iri, str) or iri.startswith("_:") or not _is_absolute_iri(iri):
+        raise Unsupported("blank-node label or relative IRI")
+    return ("I", iri)
+
+
+@lru_cache(maxsize=4096)
+def _constant_iri(value: str) -> Term:
+    """``_ToRdf._iri`` of a string that is not a sentinel (what ``_ToRdf._text`` returns as it is,
+    or refuses), remembered: the properties and types of templates repeat in every document."""
+    if TEXT_OPEN in value or TEXT_CLOSE in value or IRI_SENTINEL in value:
+        raise Unsupported("a sentinel was rewritten by expansion")
+    return _checked_iri(value)
 
 
 def _literal(value: Any, datatype: str | None) -> Term:
