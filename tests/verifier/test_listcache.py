@@ -211,3 +211,15 @@ def test_keys_written_in_the_method_are_not_read_again() -> None:
     custom = Recorder(MappingFetcher({}), SwappableResolver())
     custom.resolve(METHOD)
     assert [kind for kind, _, _ in custom.reads] == ["key"]
+
+
+def test_multikeys_are_remembered_and_failures_are_not() -> None:
+    from verifier.multibase import decode_multikey, encode_multikey
+
+    multikey = encode_multikey(KEY.public_key())
+    first = decode_multikey(multikey)
+    assert decode_multikey(multikey) is first
+    assert first.public_bytes_raw() == KEY.public_key().public_bytes_raw()  # type: ignore[union-attr]
+    for bad in ("z6Mk", "x" + multikey[1:], "z" + "1" * 200):
+        with pytest.raises(ValueError):
+            decode_multikey(bad)
