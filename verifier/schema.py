@@ -154,7 +154,11 @@ def _declared_schemas(document: Mapping[str, Any]) -> list[str]:
 
 
 def validate(document: Mapping[str, Any], types: list[str]) -> str:
-    """Validate; return a description of what was checked. Raises ``SchemaViolation``."""
+    """Validate; return a description of what was checked. Raises ``SchemaViolation``.
+
+    ``document`` is JSON read within ``safejson``'s limits (as ``verify_credential`` reads its
+    input): the compiled validator recurses natively, and a document nested thousands of levels
+    deep could exhaust its stack."""
     declared = _declared_schemas(document)
     if declared:
         for url in declared:
