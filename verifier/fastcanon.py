@@ -33,11 +33,11 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-from pyld.jsonld import _canonicalize_double, _is_absolute_iri
+from pyld.jsonld import _canonicalize_double
 
 from verifier import rdfc_budget
 from verifier.expansion import expand
@@ -62,6 +62,14 @@ _TEXT_SENTINEL = re.compile(f"^{TEXT_OPEN}(\\d+){TEXT_CLOSE}$")
 _IRI_SENTINEL = re.compile(f"^{IRI_SENTINEL}(\\d+)$")
 _INVALID_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _STRUCTURAL_KEYS = frozenset({"@context", "type", "@type"})
+_ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
+"""PyLD's ``_is_absolute_iri`` pattern, compiled once (PyLD looks it up on every call)."""
+
+
+def _is_absolute_iri(value: Any) -> bool:
+    """PyLD's ``_is_absolute_iri``, exactly (``tests/verifier/test_canonical_differential.py``)."""
+    return isinstance(value, str) and _ABSOLUTE_IRI.match(value) is not None
+
 
 # A term is (kind, value): "I" IRI, "B" blank node, "L" literal (value, datatype).
 Term = tuple[str, str] | tuple[str, str, str]
@@ -188,7 +196,13 @@ class _ToRdf:
 
     def _text(self, value: Any) -> Any:
         if isinstance(value, str):
-            match = _IRI_SENTINEL.match(value) or _TEXT_SENTINEL.match(value)
+            # Each sentinel pattern starts with its fixed prefix: only then can it match.
+            if value.startswith(IRI_SENTINEL):
+                match = _IRI_SENTINEL.match(value)
+            elif value.startswith(TEXT_OPEN):
+                match = _TEXT_SENTINEL.match(value)
+            else:
+                match = None
             if match:
                 return self.values[int(match.group(1))]
             if TEXT_OPEN in value or TEXT_CLOSE in value or IRI_SENTINEL in value:
@@ -198,10 +212,13 @@ class _ToRdf:
         return value
 
     def _iri(self, value: Any) -> Term:
-        iri = self._text(value)
-        if not isinstance(iri, str) or iri.startswith("_:") or not _is_absolute_iri(iri):
-            raise Unsupported("blank-node label or relative IRI")
-        return ("I", iri)
+        if (
+            type(value) is str
+            and len(value) <= MAX_REMEMBERED_IRI
+            and not value.startswith((IRI_SENTINEL, TEXT_OPEN))
+        ):
+            return _constant_iri(value)  # a property or type of the template: seen before
+        return _checked_iri(self._text(value))
 
     def _subject(self, value: Any) -> Term:
         """An IRI, or a blank node the document labels (``_:x``): every node with that label is
@@ -238,6 +255,25 @@ class _ToRdf:
         if "@list" in value or "@graph" in value or "@set" in value:
             raise Unsupported("lists and graph containers")
         return self.node(value)
+
+
+MAX_REMEMBERED_IRI = 256
+"""Longer IRIs are checked each time, not remembered."""
+
+
+def _checked_iri(iri: Any) -> Term:
+    if not isinstance(iri, str) or iri.startswith("_:") or not _is_absolute_iri(iri):
+        raise Unsupported("blank-node label or relative IRI")
+    return ("I", iri)
+
+
+@lru_cache(maxsize=4096)
+def _constant_iri(value: str) -> Term:
+    """``_ToRdf._iri`` of a string that is not a sentinel (what ``_ToRdf._text`` returns as it is,
+    or refuses), remembered: the properties and types of templates repeat in every document."""
+    if TEXT_OPEN in value or TEXT_CLOSE in value or IRI_SENTINEL in value:
+        raise Unsupported("a sentinel was rewritten by expansion")
+    return _checked_iri(value)
 
 
 def _literal(value: Any, datatype: str | None) -> Term:

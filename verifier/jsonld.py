@@ -63,16 +63,19 @@ def use_reference_canonicalizer(enabled: bool = True) -> None:
     _use_reference = enabled
 
 
-def canonicalize(document: Mapping[str, Any]) -> str:
+def canonicalize(document: Mapping[str, Any], *, measured: bool = False) -> str:
     """RDFC-1.0 canonical N-Quads of a JSON-LD document, with the bundled contexts only.
 
     Uses the fast path (``verifier.fastcanon``) where it applies and the reference path
     otherwise; both give the same bytes. Raises ``JsonLdError`` for an unbundled context or any
     data JSON-LD processing would drop, ``TooComplex`` for a document over the limits of
-    ``verifier.rdfc_budget``.
+    ``verifier.rdfc_budget``. ``measured``: the caller has checked ``document``, or a document
+    that holds it (a credential, for the credential without its proof), with
+    ``rdfc_budget.check_document`` already, so its size is not measured again.
     """
     with rdfc_budget.one_canonicalisation():
-        rdfc_budget.check_document(document)
+        if not measured:
+            rdfc_budget.check_document(document)
         if _use_reference:
             return _reference(document)
         return _fast_or_reference(document)

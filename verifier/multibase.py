@@ -8,6 +8,7 @@ prefix ‖ key bytes); Ed25519 public keys use prefix 0xed01 (32 bytes), P-256 p
 from __future__ import annotations
 
 import base64
+from functools import lru_cache
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -70,8 +71,25 @@ def encode_multikey(key: PublicKey) -> str:
     raise ValueError(f"no Multikey encoding for curve {key.curve.name}")
 
 
+MAX_REMEMBERED_MULTIKEY = 64
+"""Keys written in at most this many characters (an Ed25519 or P-256 Multikey has ~48) are
+remembered once parsed: a did:key is read several times per verification (the key, then its
+relationships), and one issuer's key in every credential it signs."""
+
+
 def decode_multikey(value: str) -> PublicKey:
     """Parse a ``publicKeyMultibase``; raise ``ValueError`` unless it is Ed25519 or P-256."""
+    if len(value) <= MAX_REMEMBERED_MULTIKEY:
+        return _remembered_multikey(value)
+    return _decode_multikey(value)
+
+
+@lru_cache(maxsize=1024)
+def _remembered_multikey(value: str) -> PublicKey:
+    return _decode_multikey(value)  # public keys are immutable; failures are not remembered
+
+
+def _decode_multikey(value: str) -> PublicKey:
     if not value.startswith("z"):
         raise ValueError("publicKeyMultibase must be base58btc ('z…')")
     raw = b58decode(value[1:])

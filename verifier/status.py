@@ -14,18 +14,36 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
+import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from verifier.errors import FetchError, Revoked, StatusUnavailable, VerifierError
+from verifier import safejson
+from verifier.errors import (
+    FetchError,
+    MalformedInput,
+    Revoked,
+    StatusUnavailable,
+    VerifierError,
+)
 from verifier.fetch import Fetcher, fetch_json
 
 MIN_ENTRIES = 131_072
 MAX_LIST_BYTES = 16 * 1024 * 1024
 
-ListVerifier = Callable[[dict[str, Any]], None]
+ListVerifier = Callable[[dict[str, Any], str], None]
+"""Checks a fetched list; called with the list and the SHA-256 (hex) of the bytes it was read
+from. Raises a ``VerifierError`` when the list is not to be trusted."""
+READ_LISTS = 32
+"""Lists remembered as read from their bytes (least recently used first out), so that the same
+bytes are parsed once; only lists of at most ``READ_MAX_BYTES`` bytes are."""
+READ_MAX_BYTES = 128 * 1024
+_read: OrderedDict[str, Any] = OrderedDict()
+_read_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -62,8 +80,32 @@ def check_status(
     return StatusResult("; ".join(reasons))
 
 
+DECODED_LISTS = 64
+"""Decoded bitstrings remembered (least recently used first out): one list serves thousands of
+credentials, and inflating its 16 KiB again for each costs more than the rest of its check."""
+DECODED_MAX_BYTES = 256 * 1024
+"""Larger bitstrings (2 million entries and more) are inflated each time, not remembered."""
+_decoded: OrderedDict[str, bytes] = OrderedDict()
+_decoded_lock = threading.Lock()
+
+
 def decode_bitstring(encoded: str) -> bytes:
     """The raw bitstring of an ``encodedList`` (multibase base64url, or plain base64)."""
+    with _decoded_lock:
+        found = _decoded.get(encoded)
+        if found is not None:
+            _decoded.move_to_end(encoded)
+            return found
+    bits = _inflate(encoded)
+    if len(bits) <= DECODED_MAX_BYTES:
+        with _decoded_lock:
+            _decoded[encoded] = bits
+            while len(_decoded) > DECODED_LISTS:
+                _decoded.popitem(last=False)
+    return bits
+
+
+def _inflate(encoded: str) -> bytes:
     text = encoded[1:] if encoded.startswith("u") else encoded
     try:
         packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
@@ -102,13 +144,13 @@ def _bitstring(entry: dict[str, Any], fetcher: Fetcher, verify_list: ListVerifie
     if not isinstance(url, str) or index < 0 or size < 1:
         raise StatusUnavailable("the status entry has no valid statusListCredential or index")
     try:
-        status_list = fetch_json(fetcher, url)
+        status_list, digest = _read_list(fetcher, url)
     except FetchError as exc:
         raise StatusUnavailable(f"the status list could not be fetched ({exc.reason})") from exc
     if not isinstance(status_list, dict):
         raise StatusUnavailable("the status list is not a JSON object")
     try:
-        verify_list(status_list)
+        verify_list(status_list, digest)
     except VerifierError as exc:
         raise StatusUnavailable(f"the status list does not verify: {exc}") from exc
     subject = status_list.get("credentialSubject")
@@ -127,6 +169,27 @@ def _bitstring(entry: dict[str, Any], fetcher: Fetcher, verify_list: ListVerifie
     if value and purpose in ("revocation", "suspension"):
         raise Revoked(f"the issuer has {'revoked' if purpose == 'revocation' else 'suspended'} it")
     return f"{purpose}: not set (index {index} in {url})"
+
+
+def _read_list(fetcher: Fetcher, url: str) -> tuple[Any, str]:
+    """The list at ``url`` as JSON (as ``fetch_json`` reads it), and its bytes' SHA-256. The same
+    bytes are read once: the JSON is shared, and nothing that reads a list changes it."""
+    body = fetcher(url)
+    digest = hashlib.sha256(body).hexdigest()
+    with _read_lock:
+        if digest in _read:
+            _read.move_to_end(digest)
+            return _read[digest], digest
+    try:
+        document = safejson.loads(body)
+    except MalformedInput as exc:
+        raise FetchError(url, f"the response is not usable JSON: {exc}") from exc
+    if len(body) <= READ_MAX_BYTES:
+        with _read_lock:
+            _read[digest] = document
+            while len(_read) > READ_LISTS:
+                _read.popitem(last=False)
+    return document, digest
 
 
 def _revocation_list(credential: Mapping[str, Any], entry: dict[str, Any], fetcher: Fetcher) -> str:

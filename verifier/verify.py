@@ -44,6 +44,7 @@ from verifier.identity import DEFAULT_POLICY, NOTHING_READ, TrustPolicy, assess
 from verifier.jsonld import canonicalize
 from verifier.keys import DefaultKeyResolver, KeyResolver, ResolvedKey
 from verifier.linkage import check_domain_linkage, linked_domains
+from verifier.listcache import VERIFIED_LISTS, Recorder
 from verifier.proof import data_integrity
 from verifier.proof import jwt as vcjwt
 from verifier.registries import StaticRegistry, parse_static
@@ -216,7 +217,7 @@ def _canonical_form(credential: dict[str, Any]) -> str | JsonLdError:
     """
     rdfc_budget.check_document(credential)
     try:
-        return canonicalize(data_integrity.unsigned(credential))
+        return canonicalize(data_integrity.unsigned(credential), measured=True)
     except JsonLdError as exc:
         return exc
 
@@ -467,16 +468,32 @@ class _Context:
         return f"{decoded.header['alg']} JWT signature is valid"
 
     def _status(self, credential: dict[str, Any], issuer: str | None) -> str | None:
-        def verify_list(status_list: dict[str, Any]) -> None:
+        def verify_list(status_list: dict[str, Any], digest: str) -> None:
+            # A list that verified before, with the same answers to what it read, is not
+            # verified again (verifier.listcache).
+            memo = VERIFIED_LISTS.key(digest, issuer, self.generic)
+            if VERIFIED_LISTS.holds(memo, self.fetcher, self.resolve_key):
+                return
+            recorder = Recorder(self.fetcher, self.resolve_key)
+            reading = _Context(
+                now=self.now,
+                fetcher=recorder.fetch,
+                resolve_key=recorder.resolve,
+                algorithms=self.algorithms,
+                skew=self.skew,
+                policy=self.policy,
+                generic=self.generic,
+            )
             # The list's own status is not followed: a list that points at itself must not loop.
             status_list_input = Loaded("json", credential=status_list)
-            report = self.verify(status_list_input, None, False, False)
+            report = reading.verify(status_list_input, None, False, False)
             for name in ("input", "proof", "issuer"):
                 check = report.check(name)
                 if check is None or check.outcome is not Outcome.PASSED:
                     raise VerifierError(check.reason if check else f"no {name} check")
             if vcjwt.issuer_id(status_list) != issuer:
                 raise VerifierError("the status list was not issued by the credential's issuer")
+            VERIFIED_LISTS.remember(memo, recorder.reads)
 
         result = check_status(credential, fetcher=self.fetcher, verify_list=verify_list)
         return result.reason if result else None

@@ -253,3 +253,21 @@ def credentials(draw: st.DrawFn) -> dict[str, Any]:
 @given(credentials())
 def test_generated_credentials(credential: dict[str, Any]) -> None:
     assert_same(credential)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=12),
+        st.sampled_from(["http://x", "_:b", "a:b c", "a:b\n", "1a:b", "A+-.:x", "a:b\u00a0"]),
+        st.integers(),
+        st.none(),
+    )
+)
+def test_absolute_iri_is_pyld_s(value: Any) -> None:
+    """The fast path's compiled copy of PyLD's absolute-IRI test answers as PyLD's does."""
+    from pyld.jsonld import _is_absolute_iri as pyld_is_absolute_iri
+
+    from verifier.fastcanon import _is_absolute_iri
+
+    assert _is_absolute_iri(value) == bool(pyld_is_absolute_iri(value))
