@@ -22,7 +22,6 @@ from tests.issuer.conftest import ClientFetcher, issue_body, make_issuer
 from tests.units import revoke
 from verifier import Verdict, verify_credential
 
-NOW = datetime.now(UTC) + timedelta(minutes=1)
 HOLDER = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 OTHER = "did:key:z6MkjchhfUsD6mmvni8mCdXHw216Xrm9bQe2mBH1P5RDjVJG"
 
@@ -65,7 +64,9 @@ def test_binding_names_the_holder_keeps_the_rest_and_verifies(
     assert bound.holder_id == HOLDER and bound.bound_at is not None
     assert bound.jwt is None  # …and is signed again, with the holder as ``sub``, when asked
 
-    report = verify_credential(document, now=NOW, fetcher=fetcher)
+    report = verify_credential(
+        document, now=datetime.now(UTC) + timedelta(minutes=1), fetcher=fetcher
+    )
     assert report.verdict is Verdict.VERIFIED, report.to_dict()
     served = client.get(f"/api/v1/credentials/{original['id']}", headers=_read(client, services))
     assert served.status_code == 200 and served.json()["credentialSubject"]["id"] == HOLDER
