@@ -53,6 +53,15 @@ def _configure(settings: Settings, provider: Provider) -> None:
     settings.oidc_name = "HRD Institute ID"
 
 
+def _member(services: Services, email: str, role: str, **fields: Any) -> None:
+    """``email`` on the staff of ``hrd`` (as an accepted invitation leaves it)."""
+    with Session(services.engine) as session:
+        issuer = session.exec(select(Issuer).where(Issuer.slug == "hrd")).one()
+        assert issuer.id is not None
+        session.add(StaffMember(issuer_id=issuer.id, email=email, role=role, **fields))
+        session.commit()
+
+
 @dataclass
 class Site:
     client: TestClient
@@ -60,10 +69,7 @@ class Site:
     provider: Provider
 
     def member(self, email: str = EMAIL, role: str = "issuer", **fields: Any) -> None:
-        with Session(self.services.engine) as session:
-            issuer = session.exec(select(Issuer).where(Issuer.slug == "hrd")).one()
-            session.add(StaffMember(issuer_id=issuer.id, email=email, role=role, **fields))
-            session.commit()
+        _member(self.services, email, role, **fields)
 
     def person(self) -> TestClient:
         return TestClient(self.client.app, base_url=str(self.client.base_url))
@@ -239,10 +245,7 @@ def test_a_member_signs_in_with_the_provider_in_chromium(
     live: Live, provider: Provider, browser: Browser, axe: Path
 ) -> None:
     _configure(live.services.settings, provider)
-    with Session(live.services.engine) as session:
-        issuer = session.exec(select(Issuer).where(Issuer.slug == "hrd")).one()
-        session.add(StaffMember(issuer_id=issuer.id, email=EMAIL, role="issuer"))
-        session.commit()
+    _member(live.services, EMAIL, "issuer")
     context = browser.new_context()
     page = context.new_page()
     page.goto(f"{live.base_url}/console/login")
