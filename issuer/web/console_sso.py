@@ -22,8 +22,9 @@ from starlette.concurrency import run_in_threadpool
 from issuer.context import Services
 from issuer.core.db import unit_of_work
 from issuer.core.errors import LaurelError
-from issuer.http.cookies import STAFF_COOKIE, clear_cookie, set_cookie
+from issuer.http.cookies import STAFF_COOKIE, clear_cookie, client_address, set_cookie
 from issuer.http.deps import ServicesDep, in_unit
+from issuer.http.rates import Allowance
 from issuer.obclient import oidc
 from issuer.people import signin
 from issuer.people import staff as people
@@ -32,6 +33,9 @@ from issuer.web.render import render
 router = APIRouter(tags=["pages"], include_in_schema=False)
 SSO_COOKIE = "laurel_sso"
 Param = Annotated[str, Query(max_length=2000)]
+STARTS = "20/minute;200/hour"
+"""Sign-ins started per client address (each stores a row for 10 minutes), then 429."""
+_ALLOWANCE = "laurel.sso-starts"
 _NEXT = {people.NEEDS_CODE: "/console/mfa", people.NEEDS_ENROLMENT: "/console/mfa/setup"}
 UNKNOWN = (
     "{email} is not on any institute's staff in this Laurel. Single sign-on only signs in "
@@ -47,6 +51,14 @@ def _refused(request: Request, services: Services, exc: LaurelError) -> Response
     return response
 
 
+def _starts(services: Services) -> Allowance:
+    found = services.cache.get(_ALLOWANCE)
+    if not isinstance(found, Allowance):
+        found = services.cache.setdefault(_ALLOWANCE, Allowance("sso_start", STARTS, "sign-ins"))
+    assert isinstance(found, Allowance)
+    return found
+
+
 def _start(services: Services, document: dict[str, object]) -> oidc.Started:
     with unit_of_work(services.engine) as db:
         return oidc.start(db, services, dict(document))
@@ -59,6 +71,7 @@ async def begin(request: Request, services: ServicesDep) -> Response:
     sign-in changes nothing a forged request could abuse (the callback needs this browser's
     cookie)."""
     try:
+        _starts(services).admit(client_address(request))
         document = await run_in_threadpool(oidc.discover, services)
         started = await in_unit(services, _start, services, document)
     except LaurelError as exc:

@@ -226,6 +226,15 @@ def test_an_owner_gives_the_second_factor_unless_the_provider_did(site: Site) ->
     assert site.sign_in(site.person()).headers["location"] == "/console"
 
 
+def test_starting_sign_ins_is_limited_per_address(site: Site) -> None:
+    person = site.person()
+    for _ in range(20):
+        assert person.get("/console/sso", follow_redirects=False).status_code == 303
+    assert person.get("/console/sso", follow_redirects=False).status_code == 429
+    with Session(site.services.engine) as session:
+        assert len(session.exec(select(SignInLink)).all()) == 20
+
+
 def test_without_settings_there_is_no_button(site: Site) -> None:
     site.services.settings.oidc_issuer = None
     person = site.person()
