@@ -75,6 +75,15 @@ class Settings(BaseSettings):
     staff_mfa: Literal["optional", "required"] = "optional"
     """``required``: owners must sign in to the console with a TOTP second factor as well (they
     enrol on their first sign-in); other staff may still choose to."""
+    oidc_issuer: str | None = None
+    """The institute's OpenID Connect provider (its issuer URL; discovered at
+    ``/.well-known/openid-configuration``): staff may sign in to the console with it. Unset: no
+    single sign-on."""
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_name: str = "single sign-on"
+    """The provider's name on the console's sign-in button ("Sign in with …")."""
+    oidc_scopes: str = "openid email profile"
     trust_lists: str = ""
     """Trust lists this instance's verifications consult, besides its own issuers: URLs or files
     (DCC registries, DCC "known registries" lists, simple lists), separated by commas, spaces or
@@ -99,7 +108,16 @@ class Settings(BaseSettings):
             if value is not None and not re.fullmatch(r"https?://[^\s<>\"]+", value):
                 raise ValueError(f"LAUREL_{name.upper()} must be an http(s) URL")
         self.base_url = self.base_url.rstrip("/")
+        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
+            raise ValueError(
+                "LAUREL_OIDC_ISSUER needs LAUREL_OIDC_CLIENT_ID and LAUREL_OIDC_CLIENT_SECRET"
+            )
         return self
+
+    @property
+    def oidc_button(self) -> str | None:
+        """The console sign-in page's single sign-on button label, if single sign-on is set."""
+        return self.oidc_name if self.oidc_issuer else None
 
     @property
     def trust_sources(self) -> list[str]:

@@ -170,6 +170,13 @@ def _members(session: Session, email: str) -> list[StaffMember]:
     return list(session.exec(query.order_by(col(StaffMember.id))))
 
 
+def member_by_email(session: Session, email: str) -> StaffMember | None:
+    """The staff member an identity provider's verified ``email`` signs in (the first
+    membership, as with a link), or ``None``: single sign-on never creates staff."""
+    members = _members(session, email)
+    return members[0] if members else None
+
+
 def redeem_sign_in(session: Session, token: str) -> StaffMember:
     """Use a staff sign-in link: the member it signs in (the first membership, for an email on
     several issuers' staff)."""

@@ -49,7 +49,9 @@ def _next_step(started_kind: str) -> str:
 
 @router.get("/console/login")
 def login_form(request: Request, services: ServicesDep) -> Response:
-    return form_before_sign_in(request, services, "console_login.html", home="/console")
+    return form_before_sign_in(
+        request, services, "console_login.html", home="/console", sso=services.settings.oidc_button
+    )
 
 
 @router.post("/console/login")
@@ -61,9 +63,22 @@ def ask_for_link(
         people.request_sign_in(db, services, email, client_address(request), language(request))
     except LaurelError as exc:
         return form_before_sign_in(
-            request, services, "console_login.html", exc.status, error=exc.detail, home="/console"
+            request,
+            services,
+            "console_login.html",
+            exc.status,
+            error=exc.detail,
+            home="/console",
+            sso=services.settings.oidc_button,
         )
-    return form_before_sign_in(request, services, "console_login.html", sent=True, home="/console")
+    return form_before_sign_in(
+        request,
+        services,
+        "console_login.html",
+        sent=True,
+        home="/console",
+        sso=services.settings.oidc_button,
+    )
 
 
 @router.get("/console/login/{token}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 CONSOLE: dict[str, tuple[str, str]] = {
     "console": ("Console", "콘솔"),
     "console_sign_in": ("Sign in to the console", "콘솔 로그인"),
+    "c_sso": ("Sign in with {name}", "{name}(으)로 로그인"),
+    "c_sso_or": ("Or get a sign-in link by email:", "또는 이메일로 로그인 링크 받기:"),
     "console_invitation": ("Accept the invitation", "초대 수락"),
     "c_sign_in_help": (
         "Staff of an institute get a one-time sign-in link by email.",
