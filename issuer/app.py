@@ -34,6 +34,7 @@ from issuer.web import (
     console_admin,
     console_credentials,
     console_issuing,
+    console_notices,
     dashboard,
     home,
     pages,
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(console_issuing.router)
     app.include_router(console_admin.router)
     app.include_router(console_credentials.router)
+    app.include_router(console_notices.router)
     return app
 
 

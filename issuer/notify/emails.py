@@ -164,6 +164,38 @@ def configure(
     return settings_of(session, issuer_id)
 
 
+_SAMPLE = {
+    "en": {"name": "Jamie Doe", "badge": "Data Literacy", "reason": "issued in error"},
+    "ko": {"name": "홍길동", "badge": "데이터 리터러시", "reason": "잘못 발급됨"},
+}
+
+
+def preview(
+    services: Services, issuer: Issuer, kind: str, lang: str, subject: str, body: str
+) -> dict[str, str]:
+    """A template as a learner would read it, filled with a sample learner and badge (checked
+    as ``configure`` checks it; nothing is saved or sent)."""
+    if kind not in KINDS or lang not in LANGUAGES:
+        raise BadRequest(f"templates are for {', '.join(KINDS)} in {', '.join(LANGUAGES)}")
+    subject = _checked(subject, MAX_SUBJECT, f"the {kind} {lang} subject")
+    body = _checked(body, MAX_BODY, f"the {kind} {lang} body")
+    base = services.settings.base_url
+    sample = _SAMPLE[lang]
+    verify = f"{base}/v/00000000-0000-4000-8000-000000000000"
+    values = {
+        **sample,
+        "issuer": issuer.name,
+        "badges": f"- {sample['badge']}\n  " + _LINES[lang][0].format(url=verify),
+        "verify_url": verify,
+        "wallet_url": f"{base}/wallet",
+        "unsubscribe_url": f"{base}{optout.PATH}…",
+    }
+    return {
+        "subject": " ".join(render(subject, values).split())[:MAX_SUBJECT],
+        "body": render(body, values),
+    }
+
+
 def handle(session: Session, services: Services, payload: dict[str, Any]) -> None:
     """The ``notify.mail`` effect: one email to one learner about one batch. Raises
     ``MailNotSent`` when the SMTP server is down (the effect is retried)."""
