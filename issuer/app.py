@@ -29,6 +29,7 @@ from issuer.http.security import SecurityHeaders
 from issuer.models import SigningKey
 from issuer.web import (
     apidocs,
+    collect,
     connections,
     console,
     console_admin,
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(wallet.router)
     app.include_router(wallet_account.router)
     app.include_router(wallet_lcw.router)
+    app.include_router(collect.router)
     app.include_router(wallet_oid4vci.router)
     app.include_router(oauth_pages.router)
     app.include_router(connections.router)
