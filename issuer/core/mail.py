@@ -42,7 +42,8 @@ def send(
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
-        shown = message.get_payload()[-1]
+        shown = message.get_body(preferencelist=("html",))
+        assert shown is not None
         for cid, png in (images or {}).items():
             shown.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>")
     try:
