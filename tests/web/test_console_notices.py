@@ -223,3 +223,24 @@ def test_owners_edit_preview_and_reset_the_emails_to_learners(
     _issue(site, headers, "di@example.org")
     [fourth] = _badge_mails(mailbox, "di@example.org")
     assert fourth["Subject"] == "배지를 받았습니다: Leading People"  # nobody else changed it
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_pages_render_in_both_languages(
+    site: TestClient, loopback: Services, mailbox: Inbox, receiver: Receiver, lang: str
+) -> None:
+    headers = make_issuer(loopback, site, "hrd")
+    owner = join(site, mailbox, loopback, "hrd", "owner@hrd.example", "owner")
+    token = csrf(owner.get("/console/webhooks").text)
+    owner.post(
+        "/console/webhooks",
+        data={"url": receiver.url, "events": ["credential.issued"], "csrf": token},
+    )
+    _issue(site, headers, "ann@example.org")
+    collect = mailbox.link("ann@example.org", "/collect/").removeprefix(LOOPBACK)
+    for path in ("/console/webhooks", "/console/webhooks/1", "/console/emails", collect):
+        page = owner.get(path, params={"lang": lang})
+        assert page.status_code == 200, (path, page.text[:500])
+        assert f'lang="{lang}"' in page.text
+    shown = owner.get("/console/emails", params={"lang": lang}).text
+    assert ("배지 발급" in shown) == (lang == "ko")
