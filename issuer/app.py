@@ -29,11 +29,13 @@ from issuer.http.security import SecurityHeaders
 from issuer.models import SigningKey
 from issuer.web import (
     apidocs,
+    collect,
     connections,
     console,
     console_admin,
     console_credentials,
     console_issuing,
+    console_notices,
     console_sso,
     dashboard,
     home,
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(wallet.router)
     app.include_router(wallet_account.router)
     app.include_router(wallet_lcw.router)
+    app.include_router(collect.router)
     app.include_router(wallet_oid4vci.router)
     app.include_router(oauth_pages.router)
     app.include_router(connections.router)
@@ -107,6 +110,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(console_admin.router)
     app.include_router(console_credentials.router)
     app.include_router(console_sso.router)
+    app.include_router(console_notices.router)
     return app
 
 

@@ -23,9 +23,13 @@ def send(
     subject: str,
     text: str,
     headers: Mapping[str, str] | None = None,
+    *,
+    html: str | None = None,
+    images: Mapping[str, bytes] | None = None,
 ) -> None:
-    """Send a plain-text message (with extra ``headers``, e.g. ``List-Unsubscribe``);
-    ``MailNotSent`` if the SMTP server cannot take it."""
+    """Send a plain-text message (with extra ``headers``, e.g. ``List-Unsubscribe``), and with
+    ``html`` an HTML alternative whose ``images`` (PNG by Content-ID, ``cid:`` in the HTML) are
+    attached inline; ``MailNotSent`` if the SMTP server cannot take it."""
     if not settings.smtp_host:
         log.warning("no LAUREL_SMTP_HOST: mail to %s, %r:\n%s", to, subject, text)
         return
@@ -36,6 +40,12 @@ def send(
     for name, value in (headers or {}).items():
         message[name] = value
     message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+        shown = message.get_body(preferencelist=("html",))
+        assert shown is not None
+        for cid, png in (images or {}).items():
+            shown.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>")
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_S) as smtp:
             if settings.smtp_starttls:

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     exchange_ttl_seconds: int = Field(default=900, ge=30, le=7 * 24 * 3600)
     """How long a wallet exchange (``POST /api/v1/credentials/{id}/exchanges``, the Learner
     Credential Wallet's "Add" link and QR code) can be used; 15 minutes by default."""
+    collect_link_days: int = Field(default=30, ge=1, le=365)
+    """How long the "collect your badge" link in a badge email (``/collect/{token}``) works;
+    it also stops working once the badge is in a wallet (bound to a holder) or revoked."""
     staff_mfa: Literal["optional", "required"] = "optional"
     """``required``: owners must sign in to the console with a TOTP second factor as well (they
     enrol on their first sign-in); other staff may still choose to."""

@@ -12,16 +12,19 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from html import escape
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from issuer.artifacts.qr import qr_png
 from issuer.context import Services
 from issuer.core import mail, metrics
 from issuer.core.errors import BadRequest
 from issuer.models import Credential, Issuer, IssuerMail, Learner, LearnerEmail
 from issuer.models.base import utcnow
 from issuer.notify import optout
+from issuer.wallet import collect
 
 log = logging.getLogger("laurel.mail")
 LANGUAGES = ("en", "ko")
@@ -71,21 +74,22 @@ DEFAULTS: dict[str, dict[str, dict[str, str]]] = {
     },
 }
 _LINES = {
-    "en": ("Verify: {url}", "Add to your phone's wallet: {url}"),
-    "ko": ("확인: {url}", "휴대폰 지갑에 추가: {url}"),
+    "en": ("Verify: {url}", "Add to the Learner Credential Wallet or a phone wallet: {url}"),
+    "ko": ("확인: {url}", "Learner Credential Wallet 또는 휴대폰 지갑에 추가: {url}"),
 }
 _LEARNER = {"en": "learner", "ko": "학습자"}
 
 PhoneWallet = Callable[[Services, Credential], str | None]
 
 
-def no_phone_wallet(services: Services, credential: Credential) -> str | None:
-    """Where a phone wallet pass for the badge is (none yet: Apple/Google passes are to come)."""
-    return None
+def collect_link(services: Services, credential: Credential) -> str | None:
+    """The badge's "collect" page (``issuer.wallet.collect``): a long-lived link whose page makes
+    a fresh Learner Credential Wallet exchange or OpenID4VCI offer (None once it is in a wallet)."""
+    return collect.link(services, credential)
 
 
-phone_wallet: PhoneWallet = no_phone_wallet
-"""The hook for "add to a phone wallet": a function giving the link, or None for none."""
+phone_wallet: PhoneWallet = collect_link
+"""The hook for "add to a wallet app": a function giving the link, or None for none."""
 
 
 def render(template: str, values: dict[str, str]) -> str:
@@ -164,6 +168,38 @@ def configure(
     return settings_of(session, issuer_id)
 
 
+_SAMPLE = {
+    "en": {"name": "Jamie Doe", "badge": "Data Literacy", "reason": "issued in error"},
+    "ko": {"name": "홍길동", "badge": "데이터 리터러시", "reason": "잘못 발급됨"},
+}
+
+
+def preview(
+    services: Services, issuer: Issuer, kind: str, lang: str, subject: str, body: str
+) -> dict[str, str]:
+    """A template as a learner would read it, filled with a sample learner and badge (checked
+    as ``configure`` checks it; nothing is saved or sent)."""
+    if kind not in KINDS or lang not in LANGUAGES:
+        raise BadRequest(f"templates are for {', '.join(KINDS)} in {', '.join(LANGUAGES)}")
+    subject = _checked(subject, MAX_SUBJECT, f"the {kind} {lang} subject")
+    body = _checked(body, MAX_BODY, f"the {kind} {lang} body")
+    base = services.settings.base_url
+    sample = _SAMPLE[lang]
+    verify = f"{base}/v/00000000-0000-4000-8000-000000000000"
+    values = {
+        **sample,
+        "issuer": issuer.name,
+        "badges": f"- {sample['badge']}\n  " + _LINES[lang][0].format(url=verify),
+        "verify_url": verify,
+        "wallet_url": f"{base}/wallet",
+        "unsubscribe_url": f"{base}{optout.PATH}…",
+    }
+    return {
+        "subject": " ".join(render(subject, values).split())[:MAX_SUBJECT],
+        "body": render(body, values),
+    }
+
+
 def handle(session: Session, services: Services, payload: dict[str, Any]) -> None:
     """The ``notify.mail`` effect: one email to one learner about one batch. Raises
     ``MailNotSent`` when the SMTP server is down (the effect is retried)."""
@@ -188,14 +224,16 @@ def handle(session: Session, services: Services, payload: dict[str, Any]) -> Non
         log.info("no LAUREL_SMTP_HOST: the %s email to learner %s is not sent", kind, learner.id)
         metrics.EMAILS.labels(kind, "no_smtp").inc()
         return
-    subject, body = compose(session, services, issuer, learner, kind, rows)
+    links = _collect_links(services, kind, rows)
+    subject, body = compose(session, services, issuer, learner, kind, rows, links)
     unsubscribe = optout.link(services.settings.base_url, services.settings.key_passphrase, learner)
     headers = {
         "List-Unsubscribe": f"<{unsubscribe}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Auto-Submitted": "auto-generated",
     }
-    mail.send(services.settings, email, subject, body, headers)
+    html, images = _html(body, links, chosen_language(session, issuer.id))
+    mail.send(services.settings, email, subject, body, headers, html=html, images=images)
     metrics.EMAILS.labels(kind, "sent").inc()
 
 
@@ -219,8 +257,10 @@ def compose(
     learner: Learner,
     kind: str,
     rows: list[Credential],
+    links: dict[str, str] | None = None,
 ) -> tuple[str, str]:
-    """The subject and body, in the issuer's language, from its templates."""
+    """The subject and body, in the issuer's language, from its templates (``links``: each
+    badge's "add to a wallet" link, made here when not given)."""
     assert issuer.id is not None and rows
     chosen = settings_of(session, issuer.id)
     lang = chosen["language"]
@@ -228,10 +268,11 @@ def compose(
     base = services.settings.base_url
     names = [str(c.document["credentialSubject"]["achievement"]["name"]) for c in rows]
     verify, phone = _LINES[lang]
+    links = _collect_links(services, kind, rows) if links is None else links
     blocks = []
     for credential, badge in zip(rows, names, strict=True):
         lines = [f"- {badge}", "  " + verify.format(url=f"{base}/v/{credential.id}")]
-        pass_link = phone_wallet(services, credential)
+        pass_link = links.get(credential.id)
         if pass_link:
             lines.append("  " + phone.format(url=pass_link))
         blocks.append("\n".join(lines))
@@ -247,3 +288,45 @@ def compose(
     }
     subject = " ".join(render(template["subject"], values).split())[:MAX_SUBJECT]
     return subject, render(template["body"], values)
+
+
+def chosen_language(session: Session, issuer_id: int) -> str:
+    return str(settings_of(session, issuer_id)["language"])
+
+
+def _collect_links(services: Services, kind: str, rows: list[Credential]) -> dict[str, str]:
+    """Each issued badge's "add to a wallet" link (none in a revocation email)."""
+    if kind != "issued":
+        return {}
+    found = {c.id: phone_wallet(services, c) for c in rows}
+    return {key: value for key, value in found.items() if value}
+
+
+_BUTTON = {"en": "Add to Learner Credential Wallet", "ko": "Learner Credential Wallet에 추가"}
+_SCAN = {
+    "en": "Or scan this code with your phone's camera:",
+    "ko": "또는 휴대폰 카메라로 이 코드를 스캔하세요:",
+}
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def _html(body: str, links: dict[str, str], lang: str) -> tuple[str | None, dict[str, bytes]]:
+    """The HTML alternative of an email with "add to a wallet" links: the text (escaped, links
+    made clickable) and, per badge, a button and the link's QR code as an inline PNG
+    (``cid:``; mail clients show attached images where they block remote ones)."""
+    if not links:
+        return None, {}
+    text = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escape(body))
+    parts = [f'<div style="white-space: pre-wrap; font-family: sans-serif">{text}</div>']
+    images = {}
+    for number, url in enumerate(links.values(), start=1):
+        cid = f"collect-{number}@laurel"
+        images[cid] = qr_png(url, scale=6)
+        parts.append(
+            f'<p><a href="{escape(url)}" style="display: inline-block; padding: 10px 16px; '
+            f'background: #1d4ed8; color: #ffffff; text-decoration: none; border-radius: 6px">'
+            f"{_BUTTON[lang]}</a></p>"
+            f"<p>{_SCAN[lang]}<br>"
+            f'<img src="cid:{cid}" width="240" height="240" alt="QR: {escape(url)}"></p>'
+        )
+    return "<!doctype html><html><body>" + "".join(parts) + "</body></html>", images

@@ -244,6 +244,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "oid4vci_back": ("Back to the badge", "배지로 돌아가기"),
     "downloads": ("Downloads", "내려받기"),
+    "collect_title": ("Collect your badge", "배지 받기"),
+    "collect_help": (
+        "Put the badge into the Learner Credential Wallet app or another phone wallet. Each "
+        "button makes a new offer that works once, for a few minutes; this page works until the "
+        "badge is in a wallet.",
+        "Learner Credential Wallet 앱이나 다른 휴대폰 지갑에 배지를 넣으세요. 버튼을 누를 때마다 "
+        "몇 분 동안 한 번만 쓸 수 있는 새 제안을 만듭니다. 이 페이지는 배지가 지갑에 들어갈 "
+        "때까지 쓸 수 있습니다.",
+    ),
+    "collect_view": ("See the badge's public page", "배지 공개 페이지 보기"),
     "lcw_add": ("Add to Learner Credential Wallet", "Learner Credential Wallet에 추가"),
     "lcw_help": (
         "Keep this badge in the Learner Credential Wallet app on your phone. The app proves "
