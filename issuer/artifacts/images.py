@@ -22,6 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 from PIL import Image, ImageDraw, ImageFont
 
 from issuer.artifacts.fonts import SVG_FONT_FAMILY, pil_font
+from issuer.artifacts.uploads import uploaded_png, uploaded_svg
 
 Shape: TypeAlias = Literal["circle", "shield", "hexagon", "ribbon"]
 RGB: TypeAlias = tuple[int, int, int]
@@ -639,6 +640,9 @@ def render_badge_png(
     Same inputs give the same bytes (no timestamps or other metadata), for a given Pillow and
     font. ``ValueError`` for an invalid design or a size outside 64–2048.
     """
+    uploaded = uploaded_png(design)
+    if uploaded is not None:
+        return uploaded
     return _render_png(BadgeDesign.parse(design), title, issuer_name, year, size)
 
 
@@ -651,6 +655,9 @@ def render_badge_svg(
     to the next family in :data:`issuer.artifacts.fonts.SVG_FONT_FAMILY`, so widths may differ a
     little. No external references, scripts or embedded fonts.
     """
+    uploaded = uploaded_png(design)
+    if uploaded is not None:
+        return uploaded_svg(uploaded)
     return _render_svg(BadgeDesign.parse(design), title, issuer_name, year, size)
 
 
@@ -662,6 +669,9 @@ def render_badge_png_cached(
     design: DesignInput, *, title: str, issuer_name: str, year: int | None, size: int = 512
 ) -> bytes:
     """:func:`render_badge_png`, memoised per (design, title, issuer, year, size) in-process."""
+    uploaded = uploaded_png(design)
+    if uploaded is not None:
+        return uploaded
     return _png_cached(BadgeDesign.parse(design), title, issuer_name, year, size)
 
 
@@ -669,6 +679,9 @@ def render_badge_svg_cached(
     design: DesignInput, *, title: str, issuer_name: str, year: int | None, size: int = 512
 ) -> bytes:
     """:func:`render_badge_svg`, memoised like :func:`render_badge_png_cached`."""
+    uploaded = uploaded_png(design)
+    if uploaded is not None:
+        return uploaded_svg(uploaded)
     return _svg_cached(BadgeDesign.parse(design), title, issuer_name, year, size)
 
 

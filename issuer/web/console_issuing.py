@@ -16,7 +16,9 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
+from starlette.datastructures import UploadFile as StarletteUpload
 
+from issuer.artifacts.uploads import IMAGE_KEY, MAX_UPLOAD_BYTES, NotAPicture, badge_picture
 from issuer.context import Services
 from issuer.core import audit
 from issuer.core.errors import BadRequest, LaurelError, PayloadTooLarge
@@ -86,6 +88,7 @@ def _form_values(row: Achievement | None) -> dict[str, Any]:
         "skills": skills,
         "shape": row.design.get("shape", "circle"),
         "color": row.design.get("color", "#1B3A5C"),
+        "uploaded": "yes" if row.design.get(IMAGE_KEY) else "",
     }
 
 
@@ -160,7 +163,17 @@ def _alignments(text: str) -> list[dict[str, Any]]:
     return found
 
 
-def _save(db: Session, signed: Staff, form: dict[str, str], *, update: bool) -> Achievement:
+def _save(
+    db: Session,
+    signed: Staff,
+    form: dict[str, str],
+    *,
+    update: bool,
+    picture: bytes = b"",
+    kept: str | None = None,
+) -> Achievement:
+    """Save the achievement; ``picture``: an uploaded badge picture (replaces the drawn one),
+    ``kept``: the picture uploaded before, kept unless the form drops it."""
     shape, color = form["shape"], form["color"].strip().upper()
     if shape not in SHAPES or len(color) != 7 or not color.startswith("#"):
         raise BadRequest("choose a shape and a colour (#RRGGBB) for the badge image")
@@ -182,9 +195,15 @@ def _save(db: Session, signed: Staff, form: dict[str, str], *, update: bool) -> 
         raise BadRequest(validation_message(exc)) from None
     except ValueError:
         raise BadRequest("hours are a number, the colour is #RRGGBB") from None
-    row = achievements.save_achievement(
-        db, signed.issuer, body, update=update, design={"shape": shape, "color": color}
-    )
+    design: dict[str, Any] = {"shape": shape, "color": color}
+    if picture:
+        try:
+            design[IMAGE_KEY] = badge_picture(picture)
+        except NotAPicture as exc:
+            raise BadRequest(f"badge picture: {exc}") from None
+    elif kept and form.get("drop_picture") != "yes":
+        design[IMAGE_KEY] = kept
+    row = achievements.save_achievement(db, signed.issuer, body, update=update, design=design)
     audit.append(db, signed.actor, "achievement.save", f"{signed.issuer.slug}/{row.key}")
     return row
 
@@ -192,19 +211,27 @@ def _save(db: Session, signed: Staff, form: dict[str, str], *, update: bool) -> 
 _FIELDS = ("key", "name", "description", "criteria", "achievementType", "hours", "validity")
 
 
-async def _achievement_form(request: Request) -> dict[str, str]:
+async def _achievement_form(request: Request) -> tuple[dict[str, str], bytes]:
+    """The editor's fields, and the uploaded badge picture (``b""``: none)."""
     form = await request.form()
-    names = (*_FIELDS, "skills", "shape", "color")
-    return {name: str(form.get(name, ""))[:5000] for name in names}
+    names = (*_FIELDS, "skills", "shape", "color", "drop_picture")
+    upload = form.get("picture")
+    picture = b""
+    if isinstance(upload, StarletteUpload) and upload.filename:
+        picture = await upload.read(MAX_UPLOAD_BYTES + 1)
+        if not picture:
+            picture = b" "  # chosen but empty: refused as "not a PNG or JPEG"
+    values = {name: str(form.get(name, ""))[:5000] for name in names if name != "picture"}
+    return values, picture
 
 
 @router.post("/console/achievements/new")
 async def create_achievement(
     request: Request, services: ServicesDep, db: SessionDep, signed: IssuingForm
 ) -> Response:
-    form = await _achievement_form(request)
+    form, picture = await _achievement_form(request)
     try:
-        row = _save(db, signed, form, update=False)
+        row = _save(db, signed, form, update=False, picture=picture)
     except LaurelError as exc:
         db.rollback()
         return _editor(
@@ -217,10 +244,19 @@ async def create_achievement(
 async def edit_achievement(
     key: str, request: Request, services: ServicesDep, db: SessionDep, signed: IssuingForm
 ) -> Response:
-    achievements.get_achievement(db, signed.issuer, key)
-    form = {**await _achievement_form(request), "key": key}
+    existing = achievements.get_achievement(db, signed.issuer, key)
+    values, picture = await _achievement_form(request)
+    form = {**values, "key": key}
+    kept = existing.design.get(IMAGE_KEY)
     try:
-        _save(db, signed, form, update=True)
+        _save(
+            db,
+            signed,
+            form,
+            update=True,
+            picture=picture,
+            kept=kept if isinstance(kept, str) else None,
+        )
     except LaurelError as exc:
         db.rollback()
         return _editor(

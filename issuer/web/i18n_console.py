@@ -75,6 +75,17 @@ CONSOLE: dict[str, tuple[str, str]] = {
     ),
     "c_shape": ("Badge shape", "배지 모양"),
     "c_colour": ("Badge colour", "배지 색상"),
+    "c_picture": ("Or upload the badge picture", "또는 배지 그림 올리기"),
+    "c_picture_help": (
+        "PNG or JPEG, up to 2 MB and 4096 pixels a side; it replaces the drawn badge (shape and "
+        "colour). SVG is not accepted.",
+        "PNG 또는 JPEG, 2MB·한 변 4096픽셀 이하. 모양과 색상으로 그린 배지 대신 쓰입니다. SVG는 "
+        "받지 않습니다.",
+    ),
+    "c_picture_drop": (
+        "Remove the uploaded picture (draw the badge from its shape and colour)",
+        "올린 그림 지우기 (모양과 색상으로 배지 그리기)",
+    ),
     "c_save": ("Save", "저장"),
     "c_saved": ("Saved.", "저장했습니다."),
     "c_recipient": ("Recipient", "수여 대상"),
