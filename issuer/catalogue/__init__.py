@@ -38,6 +38,10 @@ COMPETENCY = "ceasn:Competency"
 EXTENSION = re.compile(r"^ext:[A-Za-z0-9._-]+$")
 DURATION = re.compile(r"^P(\d+Y)?(\d+M)?(\d+D)?$")  # what issuance.add_duration accepts
 HTTP_URL = re.compile(r"^https?://[^\s/]+\S*$")
+BADGE_AREAS = ("knowledge", "skills", "proficiency", "qualifications", "general")
+"""IBM's five areas of open badges (the study, section 2.4.3), in the study's order."""
+BadgeArea = Literal["knowledge", "skills", "proficiency", "qualifications", "general"]
+Language = Literal["en", "ko"]
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -58,12 +62,25 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Skill(_Model):
+class _Korean(_Model):
+    """Korean ``name_ko`` and ``description_ko`` that every catalogue item carries; ``translated``
+    (default true) says the Korean is Laurel's translation, not wording of the source, so pages
+    can mark it "(번역)"."""
+
+    name_ko: str = Field(min_length=1)
+    description_ko: str = Field(min_length=1)
+    translated: bool = True
+
+    def label(self, lang: str) -> str:
+        """The name in ``lang`` ("ko" or anything else for English)."""
+        return self.name_ko if lang == "ko" else str(getattr(self, "name"))
+
+
+class Skill(_Korean):
     """One node of a skill framework (a qualification, competency or skill)."""
 
     code: str = Field(pattern=CODE)
     name: str = Field(min_length=1)
-    name_ko: str | None = None
     definition: str = Field(min_length=1)
     parent: str | None = None
     group: str | None = Field(default=None, pattern=SLUG)
@@ -71,12 +88,11 @@ class Skill(_Model):
     importance_future: int | None = Field(default=None, ge=1)
 
 
-class Framework(_Model):
+class Framework(_Korean):
     """A skill framework; achievements align to its skills by code."""
 
     id: str = Field(pattern=SLUG)
     name: str = Field(min_length=1)
-    name_ko: str | None = None
     description: str = Field(min_length=1)
     source: str = Field(min_length=1)
     skills: tuple[Skill, ...] = Field(min_length=1)
@@ -116,14 +132,16 @@ class Design(_Model):
     level: int | None = Field(default=None, ge=1)
 
 
-class AchievementTemplate(_Model):
+class AchievementTemplate(_Korean):
     """An achievement the issuer can award; ``hours`` become ``creditsAvailable``."""
 
     key: str = Field(pattern=SLUG)
     name: str = Field(min_length=1)
-    name_ko: str | None = None
     description: str = Field(min_length=1)
     criteria: str = Field(min_length=1)
+    criteria_ko: str = Field(min_length=1)
+    badge_area: BadgeArea
+    """Which of IBM's five badge areas (``BADGE_AREAS``) it belongs to."""
     achievement_type: str
     hours: StrictInt | StrictFloat = Field(gt=0, allow_inf_nan=False)
     alignments: tuple[Alignment, ...] = ()
@@ -150,13 +168,13 @@ class AchievementTemplate(_Model):
         return value
 
 
-class Program(_Model):
+class Program(_Korean):
     """A programme: complete ``required``, ``electives_needed`` of ``electives`` and every nested
     programme in ``programs``, and ``award`` is issued."""
 
     id: str = Field(pattern=SLUG)
     name: str = Field(min_length=1)
-    name_ko: str | None = None
+    description: str = Field(min_length=1)
     required: tuple[str, ...] = ()
     electives: tuple[str, ...] = ()
     electives_needed: int = Field(default=0, ge=0)

@@ -223,18 +223,24 @@ def test_ob_achievement_shape() -> None:
 FRAMEWORK = """
 id = "skills"
 name = "Skills"
+name_ko = "역량"
 description = "A test framework."
+description_ko = "시험용 프레임워크."
 source = "Tests."
 
 [[skills]]
 code = "S1"
 name = "Skill one"
+name_ko = "역량 1"
+description_ko = "첫째 역량."
 definition = "The first skill."
 
 [[skills]]
 code = "S1-1"
 parent = "S1"
 name = "Skill one, part one"
+name_ko = "역량 1-1"
+description_ko = "첫째 역량의 일부."
 definition = "Part of the first skill."
 """
 
@@ -244,6 +250,10 @@ def _achievement(key: str, **fields: str) -> str:
         "name": f'"{key}"',
         "description": '"A test badge."',
         "criteria": '"Do it."',
+        "name_ko": '"시험 배지"',
+        "description_ko": '"시험용 배지."',
+        "criteria_ko": '"이수함."',
+        "badge_area": '"skills"',
         "achievement_type": '"Course"',
         "hours": "8",
         "alignments": '[{ framework = "skills", code = "S1-1" }]',
@@ -255,7 +265,15 @@ def _achievement(key: str, **fields: str) -> str:
 
 
 def _program(id: str, **fields: str) -> str:
-    values = {"name": f'"{id}"', "required": '["a"]', "award": '"b"', **fields}
+    values = {
+        "name": f'"{id}"',
+        "name_ko": '"시험 과정"',
+        "description": '"A test programme."',
+        "description_ko": '"시험용 과정."',
+        "required": '["a"]',
+        "award": '"b"',
+        **fields,
+    }
     body = "\n".join(f"{name} = {value}" for name, value in values.items())
     return f'[[programs]]\nid = "{id}"\n{body}\n'
 
