@@ -211,6 +211,16 @@ class Catalogue(_Model):
     def program(self, id: str) -> Program:
         return _find(self.programs, "id", id, "programme")
 
+    def skill_label(self, framework: str, code: str, lang: str, default: str) -> str:
+        """A catalogue skill's name in ``lang`` ("ko" gives ``name_ko``); ``default`` for an
+        English page or a skill the catalogue does not hold (an external alignment)."""
+        if lang != "ko":
+            return default
+        try:
+            return self.skill(framework, code).name_ko
+        except KeyError:
+            return default
+
     @property
     def programme_keys(self) -> frozenset[str]:
         """Achievement keys that count towards some programme (others never complete one)."""
@@ -375,13 +385,16 @@ def program_hours(program: Program, catalogue: Catalogue) -> float:
     return required + sum(electives[: program.electives_needed]) + nested
 
 
-def _ob_alignment(align: Alignment, catalogue: Catalogue, base_url: str) -> dict[str, Any]:
+def _ob_alignment(
+    align: Alignment, catalogue: Catalogue, base_url: str, language: Language
+) -> dict[str, Any]:
     if align.url:
         name, url, framework, definition = align.name, align.url, align.framework, None
     else:
         source = catalogue.framework(align.framework)
         skill = source.skill(align.code)
-        name, framework, definition = skill.name, source.name, skill.definition
+        name, framework = skill.label(language), source.label(language)
+        definition = skill.description_ko if language == "ko" else skill.definition
         url = f"{base_url.rstrip('/')}/frameworks/{source.id}/{skill.code}"
     alignment = {
         "type": ["Alignment"],
@@ -396,22 +409,30 @@ def _ob_alignment(align: Alignment, catalogue: Catalogue, base_url: str) -> dict
 
 
 def to_ob_achievement(
-    template: AchievementTemplate, catalogue: Catalogue, *, achievement_id: str, base_url: str
+    template: AchievementTemplate,
+    catalogue: Catalogue,
+    *,
+    achievement_id: str,
+    base_url: str,
+    language: Language = "en",
 ) -> dict[str, Any]:
     """The OB 3.0 ``Achievement`` for ``template`` (no image); empty fields are omitted, and so
     are the hours of a badge that records completion (``Catalogue.completion_keys``): the
-    courses it records carry them."""
+    courses it records carry them. With ``language="ko"`` its name, description, criteria and
+    catalogue alignments are the Korean ones, and ``inLanguage`` says so."""
     completion = template.key in catalogue.completion_keys
+    korean = language == "ko"
     achievement: dict[str, Any] = {
         "id": achievement_id,
         "type": ["Achievement"],
         "achievementType": template.achievement_type,
-        "name": template.name,
-        "description": template.description,
-        "criteria": {"narrative": template.criteria},
+        "name": template.label(language),
+        "description": template.description_ko if korean else template.description,
+        "criteria": {"narrative": template.criteria_ko if korean else template.criteria},
         "creditsAvailable": None if completion else template.hours,
         "tag": list(template.tags),
-        "alignment": [_ob_alignment(a, catalogue, base_url) for a in template.alignments],
+        "alignment": [_ob_alignment(a, catalogue, base_url, language) for a in template.alignments],
+        "inLanguage": language if korean else None,
     }
     return {field: value for field, value in achievement.items() if value}
 
