@@ -67,13 +67,14 @@ class _Korean(_Model):
     (default true) says the Korean is Laurel's translation, not wording of the source, so pages
     can mark it "(번역)"."""
 
+    name: str = Field(min_length=1)
     name_ko: str = Field(min_length=1)
     description_ko: str = Field(min_length=1)
     translated: bool = True
 
     def label(self, lang: str) -> str:
         """The name in ``lang`` ("ko" or anything else for English)."""
-        return self.name_ko if lang == "ko" else str(getattr(self, "name"))
+        return self.name_ko if lang == "ko" else self.name
 
 
 class Skill(_Korean):

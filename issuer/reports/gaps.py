@@ -32,7 +32,8 @@ def load_targets(catalogue_: Catalogue, directory: Path = TARGETS) -> dict[str, 
                 if not 1 <= int(skill["level"]) <= 5:
                     raise ValueError(f"{path.name}: level of {skill['code']} is not 1-5")
             if not target.get("name_ko") or not target.get("description_ko"):
-                raise ValueError(f"{path.name}: target {target['id']!r} needs name_ko and description_ko")
+                needs = "needs name_ko and description_ko"
+                raise ValueError(f"{path.name}: target {target['id']!r} {needs}")
             targets[target["id"]] = target
     return targets
 

@@ -105,7 +105,7 @@ def test_an_unknown_badge_area_is_refused(tmp_path: Path) -> None:
     shutil.copytree(DEFAULT_PATH, root)
     path = root / "achievements/lead.toml"
     path.write_text(path.read_text("utf-8").replace('"proficiency"', '"mastery"', 1), "utf-8")
-    with pytest.raises(CatalogueError, match="lead.toml.*badge_area"):
+    with pytest.raises(CatalogueError, match=r"lead\.toml.*badge_area"):
         load_catalogue(root)
 
 
@@ -179,9 +179,7 @@ def test_skill_page_in_korean(client: TestClient, services: Services) -> None:
     assert {a["badgeArea"] for a in data["achievements"]} <= set(BADGE_AREAS)
 
 
-def test_achievements_api_gives_each_its_badge_area(
-    client: TestClient, services: Services
-) -> None:
+def test_achievements_api_gives_each_its_badge_area(client: TestClient, services: Services) -> None:
     create_issuer(services, slug="hrd", name="HRD")
     load_templates(services, "hrd")
     key = create_api_key(services, "hrd", ["read"])
@@ -230,3 +228,17 @@ def test_korean_issuer_issues_korean_achievements_that_verify(
         assert issued.status_code == 201, issued.text
         named = issued.json()["credentialSubject"]["achievement"]
         assert named["name"] == "Team Development" and "inLanguage" not in named
+
+
+def test_doubtful_alignments_are_fixed() -> None:
+    """Issue 17: a 6-hour module no longer evidences an executive qualification, nor does an
+    engineer's examination (docs/catalogue.md, "Alignments")."""
+
+    def targets(key: str) -> set[tuple[str, str]]:
+        return {(a.framework, a.code) for a in CATALOGUE.achievement(key).alignments}
+
+    assert ("ecq", "ECQ1-1") not in targets("dl-innovation")
+    assert ("ai-competency", "creativity-and-innovation") in targets("dl-innovation")
+    assert ("ecq", "ECQ3-6") not in targets("engineer-information-processing")
+    short = [a for a in CATALOGUE.achievements if a.hours < 8]
+    assert short and all(a.framework != "ecq" for s in short for a in s.alignments)
