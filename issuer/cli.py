@@ -358,7 +358,7 @@ def templates_load(
     ] = None,
 ) -> None:
     """Add (or update) every catalogue achievement for an issuer, in its language (the one set
-    with `laurel emails --language`) unless --language says otherwise."""
+    with `laurel emails set --language`) unless --language says otherwise."""
     from issuer.catalogue import CatalogueError
     from issuer.core.errors import LaurelError
     from issuer.issuing.templates import load_templates
