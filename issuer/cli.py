@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
 import typer
 from rich.console import Console
@@ -350,15 +350,28 @@ def keys_rewrap(
 
 
 @templates_app.command("load")
-def templates_load(issuer: Annotated[str, typer.Option(help="The issuer's slug.")]) -> None:
-    """Add (or update) every catalogue achievement for an issuer."""
+def templates_load(
+    issuer: Annotated[str, typer.Option(help="The issuer's slug.")],
+    language: Annotated[
+        str | None,
+        typer.Option(help="en or ko: the achievements' language (default: the issuer's)."),
+    ] = None,
+) -> None:
+    """Add (or update) every catalogue achievement for an issuer, in its language (the one set
+    with `laurel emails set --language`) unless --language says otherwise."""
     from issuer.catalogue import CatalogueError
     from issuer.core.errors import LaurelError
     from issuer.issuing.templates import load_templates
 
+    if language not in (None, "en", "ko"):
+        typer.echo("laurel: --language is en or ko", err=True)
+        raise typer.Exit(EXIT_COULD_NOT_RUN)
+    chosen: Literal["en", "ko"] | None = "ko" if language == "ko" else None
+    if language == "en":
+        chosen = "en"
     try:
         with _unit() as (services, db):
-            count = load_templates(db, services, issuer)
+            count = load_templates(db, services, issuer, language=chosen)
     except (LaurelError, CatalogueError) as exc:
         _fail(exc)
     typer.echo(f"{count} achievements loaded for {issuer}")

@@ -98,15 +98,28 @@ def did_configuration(
 
 
 @router.get(
-    "/issuers/{slug}/achievements", summary="The issuer's achievements", responses=responses(*READ)
+    "/issuers/{slug}/achievements",
+    summary="The issuer's achievements",
+    description="Each with its key, validity and, for a catalogue achievement, `badgeArea`: "
+    "which of IBM's five badge areas (knowledge, skills, proficiency, qualifications, general) "
+    "it belongs to (null for one the issuer added itself).",
+    responses=responses(*READ),
 )
 def achievements(
     slug: Slug, db: SessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> dict[str, Any]:
+    from issuer.catalogue import shared
+
     issuer = issuer_for(db, key, slug, "read")
+    areas = {t.key: t.badge_area for t in shared(services.cache).achievements}
     return {
         "achievements": [
-            {"key": row.key, "validity": row.validity, **ob_achievement(services, issuer, row)}
+            {
+                "key": row.key,
+                "validity": row.validity,
+                "badgeArea": areas.get(row.key),
+                **ob_achievement(services, issuer, row),
+            }
             for row in list_achievements(db, issuer)
         ]
     }

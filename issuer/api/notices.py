@@ -148,7 +148,9 @@ def email_settings(slug: Slug, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]
     "/issuers/{slug}/emails",
     summary="Set the language of the issuer's emails and override their templates",
     description="Needs the `admin` scope. Only what is given changes; a `null` subject or "
-    "body returns to the default. Unknown placeholders are refused (400).",
+    "body returns to the default. Unknown placeholders are refused (400). `language` is also "
+    "the issuer's language: catalogue achievements loaded afterwards (`laurel templates load`) "
+    "are in it, so a Korean issuer's credentials carry Korean names, descriptions and criteria.",
     responses=responses(*WRITE),
 )
 def set_email_settings(

@@ -38,6 +38,10 @@ COMPETENCY = "ceasn:Competency"
 EXTENSION = re.compile(r"^ext:[A-Za-z0-9._-]+$")
 DURATION = re.compile(r"^P(\d+Y)?(\d+M)?(\d+D)?$")  # what issuance.add_duration accepts
 HTTP_URL = re.compile(r"^https?://[^\s/]+\S*$")
+BADGE_AREAS = ("knowledge", "skills", "proficiency", "qualifications", "general")
+"""IBM's five areas of open badges (the study, section 2.4.3), in the study's order."""
+BadgeArea = Literal["knowledge", "skills", "proficiency", "qualifications", "general"]
+Language = Literal["en", "ko"]
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -58,12 +62,26 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Skill(_Model):
+class _Korean(_Model):
+    """Korean ``name_ko`` and ``description_ko`` that every catalogue item carries; ``translated``
+    (default true) says the Korean is Laurel's translation, not wording of the source, so pages
+    can mark it "(번역)"."""
+
+    name: str = Field(min_length=1)
+    name_ko: str = Field(min_length=1)
+    description_ko: str = Field(min_length=1)
+    translated: bool = True
+
+    def label(self, lang: str) -> str:
+        """The name in ``lang`` ("ko" or anything else for English)."""
+        return self.name_ko if lang == "ko" else self.name
+
+
+class Skill(_Korean):
     """One node of a skill framework (a qualification, competency or skill)."""
 
     code: str = Field(pattern=CODE)
     name: str = Field(min_length=1)
-    name_ko: str | None = None
     definition: str = Field(min_length=1)
     parent: str | None = None
     group: str | None = Field(default=None, pattern=SLUG)
@@ -71,12 +89,11 @@ class Skill(_Model):
     importance_future: int | None = Field(default=None, ge=1)
 
 
-class Framework(_Model):
+class Framework(_Korean):
     """A skill framework; achievements align to its skills by code."""
 
     id: str = Field(pattern=SLUG)
     name: str = Field(min_length=1)
-    name_ko: str | None = None
     description: str = Field(min_length=1)
     source: str = Field(min_length=1)
     skills: tuple[Skill, ...] = Field(min_length=1)
@@ -116,14 +133,16 @@ class Design(_Model):
     level: int | None = Field(default=None, ge=1)
 
 
-class AchievementTemplate(_Model):
+class AchievementTemplate(_Korean):
     """An achievement the issuer can award; ``hours`` become ``creditsAvailable``."""
 
     key: str = Field(pattern=SLUG)
     name: str = Field(min_length=1)
-    name_ko: str | None = None
     description: str = Field(min_length=1)
     criteria: str = Field(min_length=1)
+    criteria_ko: str = Field(min_length=1)
+    badge_area: BadgeArea
+    """Which of IBM's five badge areas (``BADGE_AREAS``) it belongs to."""
     achievement_type: str
     hours: StrictInt | StrictFloat = Field(gt=0, allow_inf_nan=False)
     alignments: tuple[Alignment, ...] = ()
@@ -150,13 +169,13 @@ class AchievementTemplate(_Model):
         return value
 
 
-class Program(_Model):
+class Program(_Korean):
     """A programme: complete ``required``, ``electives_needed`` of ``electives`` and every nested
     programme in ``programs``, and ``award`` is issued."""
 
     id: str = Field(pattern=SLUG)
     name: str = Field(min_length=1)
-    name_ko: str | None = None
+    description: str = Field(min_length=1)
     required: tuple[str, ...] = ()
     electives: tuple[str, ...] = ()
     electives_needed: int = Field(default=0, ge=0)
@@ -192,6 +211,16 @@ class Catalogue(_Model):
 
     def program(self, id: str) -> Program:
         return _find(self.programs, "id", id, "programme")
+
+    def skill_label(self, framework: str, code: str, lang: str, default: str) -> str:
+        """A catalogue skill's name in ``lang`` ("ko" gives ``name_ko``); ``default`` for an
+        English page or a skill the catalogue does not hold (an external alignment)."""
+        if lang != "ko":
+            return default
+        try:
+            return self.skill(framework, code).name_ko
+        except KeyError:
+            return default
 
     @property
     def programme_keys(self) -> frozenset[str]:
@@ -357,13 +386,16 @@ def program_hours(program: Program, catalogue: Catalogue) -> float:
     return required + sum(electives[: program.electives_needed]) + nested
 
 
-def _ob_alignment(align: Alignment, catalogue: Catalogue, base_url: str) -> dict[str, Any]:
+def _ob_alignment(
+    align: Alignment, catalogue: Catalogue, base_url: str, language: Language
+) -> dict[str, Any]:
     if align.url:
         name, url, framework, definition = align.name, align.url, align.framework, None
     else:
         source = catalogue.framework(align.framework)
         skill = source.skill(align.code)
-        name, framework, definition = skill.name, source.name, skill.definition
+        name, framework = skill.label(language), source.label(language)
+        definition = skill.description_ko if language == "ko" else skill.definition
         url = f"{base_url.rstrip('/')}/frameworks/{source.id}/{skill.code}"
     alignment = {
         "type": ["Alignment"],
@@ -378,22 +410,30 @@ def _ob_alignment(align: Alignment, catalogue: Catalogue, base_url: str) -> dict
 
 
 def to_ob_achievement(
-    template: AchievementTemplate, catalogue: Catalogue, *, achievement_id: str, base_url: str
+    template: AchievementTemplate,
+    catalogue: Catalogue,
+    *,
+    achievement_id: str,
+    base_url: str,
+    language: Language = "en",
 ) -> dict[str, Any]:
     """The OB 3.0 ``Achievement`` for ``template`` (no image); empty fields are omitted, and so
     are the hours of a badge that records completion (``Catalogue.completion_keys``): the
-    courses it records carry them."""
+    courses it records carry them. With ``language="ko"`` its name, description, criteria and
+    catalogue alignments are the Korean ones, and ``inLanguage`` says so."""
     completion = template.key in catalogue.completion_keys
+    korean = language == "ko"
     achievement: dict[str, Any] = {
         "id": achievement_id,
         "type": ["Achievement"],
         "achievementType": template.achievement_type,
-        "name": template.name,
-        "description": template.description,
-        "criteria": {"narrative": template.criteria},
+        "name": template.label(language),
+        "description": template.description_ko if korean else template.description,
+        "criteria": {"narrative": template.criteria_ko if korean else template.criteria},
         "creditsAvailable": None if completion else template.hours,
         "tag": list(template.tags),
-        "alignment": [_ob_alignment(a, catalogue, base_url) for a in template.alignments],
+        "alignment": [_ob_alignment(a, catalogue, base_url, language) for a in template.alignments],
+        "inLanguage": language if korean else None,
     }
     return {field: value for field, value in achievement.items() if value}
 

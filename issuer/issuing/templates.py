@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from issuer.catalogue import Catalogue, load_catalogue, to_ob_achievement
+from issuer.catalogue import Catalogue, Language, load_catalogue, to_ob_achievement
 from issuer.context import Services
 from issuer.core import audit
 from issuer.institutes.issuers import get_issuer
-from issuer.models import Achievement
+from issuer.models import Achievement, IssuerMail
 from issuer.models.base import utcnow
 
 
@@ -18,14 +18,23 @@ def load_templates(
     slug: str,
     catalogue: Catalogue | None = None,
     actor: str = "cli",
+    language: Language | None = None,
 ) -> int:
-    """Add or update every catalogue achievement for issuer ``slug``; returns how many."""
+    """Add or update every catalogue achievement for issuer ``slug``; returns how many. Their
+    text is in ``language``, by default the issuer's own (the language its emails use, "en"
+    unless set to "ko"): a Korean issuer's credentials carry the Korean name, description and
+    criteria."""
     catalogue = catalogue or load_catalogue()
     issuer = get_issuer(session, slug)
     assert issuer.id is not None
+    language = language or issuer_language(session, issuer.id)
     for template in catalogue.achievements:
         data = to_ob_achievement(
-            template, catalogue, achievement_id="", base_url=services.settings.base_url
+            template,
+            catalogue,
+            achievement_id="",
+            base_url=services.settings.base_url,
+            language=language,
         )
         data.pop("id", None)
         row = session.exec(
@@ -42,6 +51,12 @@ def load_templates(
         actor,
         "templates.load",
         issuer.did,
-        {"achievements": len(catalogue.achievements)},
+        {"achievements": len(catalogue.achievements), "language": language},
     )
     return len(catalogue.achievements)
+
+
+def issuer_language(session: Session, issuer_id: int) -> Language:
+    """The issuer's language: the one chosen for its emails (``issuer_mail``), else English."""
+    row = session.get(IssuerMail, issuer_id)
+    return "ko" if row is not None and row.language == "ko" else "en"

@@ -31,6 +31,9 @@ def load_targets(catalogue_: Catalogue, directory: Path = TARGETS) -> dict[str, 
                 catalogue_.skill(skill["framework"], skill["code"])  # raises if unknown
                 if not 1 <= int(skill["level"]) <= 5:
                     raise ValueError(f"{path.name}: level of {skill['code']} is not 1-5")
+            if not target.get("name_ko") or not target.get("description_ko"):
+                needs = "needs name_ko and description_ko"
+                raise ValueError(f"{path.name}: target {target['id']!r} {needs}")
             targets[target["id"]] = target
     return targets
 
@@ -40,6 +43,11 @@ def targets(services: Services) -> dict[str, dict[str, Any]]:
     if not isinstance(found, dict):
         found = services.cache["targets"] = load_targets(catalogue(services))
     return found
+
+
+def target_label(target: dict[str, Any], lang: str) -> str:
+    """A target's display name in ``lang`` (its ``name_ko`` on a Korean page)."""
+    return str(target.get("name_ko") or target["name"]) if lang == "ko" else str(target["name"])
 
 
 def gap(

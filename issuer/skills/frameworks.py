@@ -6,6 +6,7 @@ alignments point to; programmes are listed per issuer with their achievements' i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlmodel import Session, select
@@ -22,6 +23,18 @@ def catalogue(services: Services) -> Catalogue:
     return shared(services.cache)
 
 
+def localised(
+    services: Services, items: Iterable[dict[str, Any]], lang: str
+) -> list[dict[str, Any]]:
+    """Skill entries (with ``framework``, ``code`` and ``name``) with the name in ``lang``: the
+    catalogue's Korean name on a Korean page; names of skills outside the catalogue stay."""
+    data = catalogue(services)
+    return [
+        {**item, "name": data.skill_label(item["framework"], item["code"], lang, item["name"])}
+        for item in items
+    ]
+
+
 def skill_view(services: Services, framework_id: str, code: str) -> dict[str, Any]:
     """A skill with its framework, parent, narrower skills and the achievements aligned to it."""
     data = catalogue(services)
@@ -33,22 +46,40 @@ def skill_view(services: Services, framework_id: str, code: str) -> dict[str, An
     base = services.settings.base_url
     return {
         "id": f"{base}/frameworks/{framework.id}/{skill.code}",
-        "framework": {"id": framework.id, "name": framework.name, "source": framework.source},
+        "framework": {
+            "id": framework.id,
+            "name": framework.name,
+            "nameKo": framework.name_ko,
+            "source": framework.source,
+        },
         "code": skill.code,
         "name": skill.name,
         "nameKo": skill.name_ko,
         "definition": skill.definition,
+        "descriptionKo": skill.description_ko,
+        "translated": skill.translated,
         "group": skill.group,
         "importanceCurrent": skill.importance_current,
         "importanceFuture": skill.importance_future,
         "parent": f"{base}/frameworks/{framework.id}/{skill.parent}" if skill.parent else None,
         "narrower": [
-            {"code": s.code, "name": s.name, "url": f"{base}/frameworks/{framework.id}/{s.code}"}
+            {
+                "code": s.code,
+                "name": s.name,
+                "nameKo": s.name_ko,
+                "url": f"{base}/frameworks/{framework.id}/{s.code}",
+            }
             for s in framework.skills
             if s.parent == skill.code
         ],
         "achievements": [
-            {"key": t.key, "name": t.name, "hours": t.hours}
+            {
+                "key": t.key,
+                "name": t.name,
+                "nameKo": t.name_ko,
+                "hours": t.hours,
+                "badgeArea": t.badge_area,
+            }
             for t in data.achievements
             if any(a.framework == framework.id and a.code == skill.code for a in t.alignments)
         ],
@@ -72,6 +103,8 @@ def programs(session: Session, services: Services, issuer: Issuer) -> list[dict[
                 "id": program.id,
                 "name": program.name,
                 "nameKo": program.name_ko,
+                "description": program.description,
+                "descriptionKo": program.description_ko,
                 "required": ids(program.required),
                 "electives": ids(program.electives),
                 "electivesNeeded": program.electives_needed,

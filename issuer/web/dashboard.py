@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from issuer.context import Services
 from issuer.core.errors import LaurelError
-from issuer.http.cookies import STAFF_COOKIE, clear_cookie
+from issuer.http.cookies import STAFF_COOKIE, clear_cookie, language
 from issuer.http.deps import ServicesDep, SessionDep, WriteSessionDep
 from issuer.http.staff import Viewer, ViewerForm
 from issuer.models import Issuer
@@ -49,7 +49,9 @@ def dashboard(
     target: str | None = None,
 ) -> Response:
     issuer = staff.issuer
-    context = _overview(db, services, issuer, group or None, email or None, target or None)
+    context = _overview(
+        db, services, issuer, group or None, email or None, target or None, language(request)
+    )
     if email and target:
         access.record(db, issuer.id, staff.actor, "learner.skills", email)
     return render(
@@ -71,9 +73,11 @@ def _overview(
     group: str | None,
     email: str | None,
     target: str | None,
+    lang: str = "en",
 ) -> dict[str, Any]:
-    from issuer.reports.gaps import gap, targets
+    from issuer.reports.gaps import gap, target_label, targets
     from issuer.skills.cloud import cloud_report
+    from issuer.skills.frameworks import localised
 
     error = None
     known = groups.listing(db, issuer)
@@ -89,9 +93,9 @@ def _overview(
     return {
         "groups": known,
         "group": group,
-        "cloud": report["skills"],
-        "rising": report["rising"],
-        "targets": sorted((t["id"], t["name"]) for t in targets(services).values()),
+        "cloud": localised(services, report["skills"], lang),
+        "rising": localised(services, report["rising"], lang),
+        "targets": sorted((t["id"], target_label(t, lang)) for t in targets(services).values()),
         "email": email,
         "target": target,
         "gap": learner,

@@ -162,6 +162,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "sign_out": ("Sign out", "로그아웃"),
     "language": ("Language", "언어"),
+    "area_knowledge": ("knowledge", "지식"),
+    "area_skills": ("skills", "기술"),
+    "area_proficiency": ("proficiency", "숙련"),
+    "area_qualifications": ("qualifications", "자격"),
+    "area_general": ("general", "일반"),
     "main_nav": ("Main", "주 메뉴"),
     # sign-in
     "sign_in": ("Sign in", "로그인"),

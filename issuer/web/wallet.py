@@ -435,8 +435,10 @@ def skills_page(
     signed: LearnerSession,
     target: str | None = None,
 ) -> Response:
-    from issuer.reports.gaps import targets
+    from issuer.reports.gaps import target_label, targets
+    from issuer.skills.frameworks import localised
 
+    lang = language(request)
     error, gap = None, None
     if target:
         try:
@@ -449,11 +451,11 @@ def skills_page(
         "wallet_skills.html",
         404 if error else 200,
         session=signed,
-        cloud=wallet.cloud(db, signed.id),
+        cloud=localised(services, wallet.cloud(db, signed.id), lang),
         gap=gap,
         error=error,
         target=target,
-        targets=sorted((t["id"], t["name"]) for t in targets(services).values()),
+        targets=sorted((t["id"], target_label(t, lang)) for t in targets(services).values()),
         programmes=wallet.programmes(db, services, signed.id),
         hours=wallet.hours(db, signed.id, datetime.now(UTC).year),
     )

@@ -116,3 +116,28 @@ def test_vcapi_credential_with_pasted_line_breaks_verifies_in_dcc(
     signed = response.json()["verifiableCredential"]
     assert signed["credentialSubject"]["degree"]["name"] == AS_LINES
     assert dcc_verify(signed) == (True, [])
+
+
+def test_korean_catalogue_badge_verifies_in_dcc(app: tuple[TestClient, Services]) -> None:
+    """A Korean-language issuer's catalogue badge (issue 17): Korean name, description and
+    criteria, ``inLanguage: "ko"``; DCC verifies its proof as Laurel does."""
+    from tests.units import load_templates
+
+    client, services = app
+    _, headers = _did_key_issuer(app, "nhi")
+    put = client.put("/api/v1/issuers/nhi/emails", json={"language": "ko"}, headers=headers)
+    assert put.status_code == 200, put.text
+    load_templates(services, "nhi")
+    body = {"recipient": {"email": "kim@example.org"}, "achievement": "lead-supervisor-certificate"}
+    response = client.post("/api/v1/issuers/nhi/credentials", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    badge = response.json()
+    achievement = badge["credentialSubject"]["achievement"]
+    assert achievement["name"] == "LEAD 인증: 감독자" and achievement["inLanguage"] == "ko"
+    assert dcc_verify(badge) == (False, [NO_STATUS])
+    renamed = {**achievement, "name": "LEAD 인증: 관리자"}
+    changed = {**badge, "credentialSubject": {**badge["credentialSubject"], "achievement": renamed}}
+    verified, errors = dcc_verify(changed)
+    assert not verified and NO_STATUS not in errors  # the Korean text is signed
+    report = verify_credential(badge, fetcher=ClientFetcher(client))
+    assert report.verdict is Verdict.VERIFIED, report.to_dict()

@@ -9,7 +9,7 @@ import copy
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -32,7 +32,9 @@ CATALOGUE = load_catalogue()
 LEAD_LEVELS = ["lead-aspiring-leader", "lead-team-leader", "lead-supervisor", "lead-manager"]
 
 
-def _credential(template: AchievementTemplate, base_url: str = BASE_URL) -> dict[str, Any]:
+def _credential(
+    template: AchievementTemplate, base_url: str = BASE_URL, language: Literal["en", "ko"] = "en"
+) -> dict[str, Any]:
     credential = make_credential(ISSUER, name=template.name)
     subject = credential["credentialSubject"]
     subject["achievement"] = to_ob_achievement(
@@ -40,6 +42,7 @@ def _credential(template: AchievementTemplate, base_url: str = BASE_URL) -> dict
         CATALOGUE,
         achievement_id=f"{BASE_URL}/achievements/{template.key}",
         base_url=base_url,
+        language=language,
     )
     subject["creditsEarned"] = template.hours
     return credential
@@ -172,6 +175,15 @@ def test_catalogue_credential_conforms_and_canonicalises_identically(
     _assert_conforms_and_canonicalises(_credential(template))
 
 
+@pytest.mark.parametrize("template", CATALOGUE.achievements, ids=lambda t: t.key)
+def test_korean_catalogue_credential_conforms_and_canonicalises_identically(
+    template: AchievementTemplate,
+) -> None:
+    credential = _credential(template, language="ko")
+    assert credential["credentialSubject"]["achievement"]["name"] == template.name_ko
+    _assert_conforms_and_canonicalises(credential)
+
+
 @pytest.mark.parametrize(
     "changes",
     [{"hours": 1.5}, {"hours": 0.25, "tags": (), "alignments": ()}, {"hours": 10**6}],
@@ -198,7 +210,7 @@ def test_ob_achievement_shape() -> None:
     assert achievement["creditsAvailable"] == template.hours
     assert achievement["tag"] == list(template.tags)
     assert "image" not in achievement
-    internal, _, external = achievement["alignment"]
+    internal, external = achievement["alignment"]
     assert internal == {
         "type": ["Alignment"],
         "targetName": "Technical Competence",
@@ -223,18 +235,24 @@ def test_ob_achievement_shape() -> None:
 FRAMEWORK = """
 id = "skills"
 name = "Skills"
+name_ko = "역량"
 description = "A test framework."
+description_ko = "시험용 프레임워크."
 source = "Tests."
 
 [[skills]]
 code = "S1"
 name = "Skill one"
+name_ko = "역량 1"
+description_ko = "첫째 역량."
 definition = "The first skill."
 
 [[skills]]
 code = "S1-1"
 parent = "S1"
 name = "Skill one, part one"
+name_ko = "역량 1-1"
+description_ko = "첫째 역량의 일부."
 definition = "Part of the first skill."
 """
 
@@ -244,6 +262,10 @@ def _achievement(key: str, **fields: str) -> str:
         "name": f'"{key}"',
         "description": '"A test badge."',
         "criteria": '"Do it."',
+        "name_ko": '"시험 배지"',
+        "description_ko": '"시험용 배지."',
+        "criteria_ko": '"이수함."',
+        "badge_area": '"skills"',
         "achievement_type": '"Course"',
         "hours": "8",
         "alignments": '[{ framework = "skills", code = "S1-1" }]',
@@ -255,7 +277,15 @@ def _achievement(key: str, **fields: str) -> str:
 
 
 def _program(id: str, **fields: str) -> str:
-    values = {"name": f'"{id}"', "required": '["a"]', "award": '"b"', **fields}
+    values = {
+        "name": f'"{id}"',
+        "name_ko": '"시험 과정"',
+        "description": '"A test programme."',
+        "description_ko": '"시험용 과정."',
+        "required": '["a"]',
+        "award": '"b"',
+        **fields,
+    }
     body = "\n".join(f"{name} = {value}" for name, value in values.items())
     return f'[[programs]]\nid = "{id}"\n{body}\n'
 

@@ -41,6 +41,8 @@ def test_issuer_lifecycle(env: dict[str, str], tmp_path: Path) -> None:
 
     code, out = _run(env, "templates", "load", "--issuer", "hrd")
     assert code == 0 and "achievements loaded" in out, out
+    code, out = _run(env, "templates", "load", "--issuer", "hrd", "--language", "fr")
+    assert code == 2 and "en or ko" in out, out
 
     csv = tmp_path / "cohort.csv"
     csv.write_text(
@@ -79,3 +81,27 @@ def test_bad_csv_encoding(env: dict[str, str], tmp_path: Path) -> None:
     csv.write_bytes("email,name,achievement\nä@example.org,Jörg,x\n".encode("latin-1"))
     code, out = _run(env, "issue", "--issuer", "hrd", "--csv", str(csv))
     assert code == 2 and "not UTF-8" in out
+
+
+def test_templates_load_in_the_issuers_language(env: dict[str, str], database_url: str) -> None:
+    """A Korean-language issuer's catalogue achievements are Korean; --language overrides."""
+    from sqlmodel import Session, create_engine, select
+
+    from issuer.models import Achievement
+
+    assert _run(env, "issuer", "create", "--name", "NHI", "--slug", "nhi")[0] == 0
+    code, out = _run(env, "emails", "set", "--issuer", "nhi", "--language", "ko")
+    assert code == 0, out
+
+    def name() -> str:
+        engine = create_engine(database_url)
+        with Session(engine) as session:
+            row = session.exec(select(Achievement).where(Achievement.key == "team-development"))
+            found = str(row.one().data["name"])
+        engine.dispose()
+        return found
+
+    assert _run(env, "templates", "load", "--issuer", "nhi")[0] == 0
+    assert name() == "팀 개발"
+    assert _run(env, "templates", "load", "--issuer", "nhi", "--language", "en")[0] == 0
+    assert name() == "Team Development"

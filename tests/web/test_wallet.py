@@ -75,6 +75,8 @@ def test_sign_in_from_the_emailed_link_and_see_an_issued_badge(
     assert site.get("/wallet/skills.svg").headers["content-type"].startswith("image/svg+xml")
     korean = site.get("/wallet", params={"lang": "ko"})
     assert "내 배지" in korean.text and '<html lang="ko">' in korean.text
+    korean_skills = site.get("/wallet/skills").text  # the language is remembered
+    assert "팀 빌딩" in korean_skills and "Team Building" not in korean_skills
 
 
 def test_links_are_single_use_expire_and_cannot_be_forged(
