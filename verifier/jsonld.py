@@ -128,9 +128,7 @@ def _plain(value: Any, depth: int = 0) -> bool:
     bool and None, and is shallow."""
     kind = type(value)
     if kind is dict:
-        return depth < 8 and all(
-            type(k) is str and _plain(v, depth + 1) for k, v in value.items()
-        )
+        return depth < 8 and all(type(k) is str and _plain(v, depth + 1) for k, v in value.items())
     if kind is list:
         return depth < 8 and all(_plain(v, depth + 1) for v in value)
     if kind is float:

@@ -31,7 +31,6 @@ from issuer.models import Issuer, StatusList
 from issuer.models.base import iso, utcnow
 from verifier.status import MIN_ENTRIES
 
-
 VERSION_TTL = 1.0
 """Seconds a process serves a list's remembered version before asking the database again: the
 longest a revocation made by another process goes unseen."""
