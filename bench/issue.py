@@ -154,7 +154,7 @@ def run(
     headers = {"Authorization": f"Bearer {key}"}
     try:
         with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
-            for _ in range(100):
+            for _ in range(900):  # up to 90 s: the machine may be busy
                 try:
                     client.get("/issuers/bench")
                     break
