@@ -1,16 +1,22 @@
 """Issuance throughput through the HTTP API, on SQLite and on PostgreSQL.
 
     python bench/issue.py [--count 2000] [--single 300] [--postgres URL]
+                          [--database both|sqlite|postgresql] [--verify 200]
 
 For each database it starts ``laurel serve`` in its own process, creates an issuer and an API key,
 then issues ``--single`` credentials one request at a time and ``--count`` in bulk requests (JSON
 arrays of 1,000 rows), and prints credentials per second next to the library's own Data Integrity
-signing rate measured in this run, as a ratio per core the server could use.
+signing rate measured in this run, as a ratio per core the server could use. At the end of each
+run it prints the server's peak RSS (its own and its signing workers' high-water marks, summed),
+checks that every stored credential has its own (status list, index) pair, and verifies
+``--verify`` credentials picked at random with ``verify_credential`` (status lists fetched from
+the server).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import subprocess
@@ -19,6 +25,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -27,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from issuer.crypto.keys import did_key, did_key_method, generate_ed25519
 from issuer.crypto.signing import sign_data_integrity
+from verifier import Verdict, verify_credential
 
 DEFAULT_POSTGRES = "postgresql+psycopg://root@127.0.0.1:5432/test"
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -62,7 +70,69 @@ def laurel(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-def run(database_url: str, label: str, count: int, single: int, library: float) -> None:
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux /proc)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            found.extend(_tree(int(child)))
+    return found
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The summed VmHWM (peak resident set) of ``pid`` and its descendants, in MiB."""
+    total = 0
+    for member in _tree(pid):
+        try:
+            status = Path(f"/proc/{member}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def check_stored(database_url: str, client: httpx.Client, sample: int) -> str:
+    """Every credential's status entry is unique; ``sample`` random credentials verify."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows, pairs = connection.execute(
+                text(
+                    "SELECT count(*), count(DISTINCT status_list_id * 1000000 + status_index) "
+                    "FROM credential"
+                )
+            ).one()
+            stored = connection.execute(
+                text("SELECT document FROM credential ORDER BY random() LIMIT :n"), {"n": sample}
+            ).scalars()
+            documents = [d if isinstance(d, dict) else json.loads(d) for d in stored]
+    finally:
+        engine.dispose()
+
+    def fetch(url: str) -> bytes:  # status lists and the did:web document, from the server
+        response = client.get(urlsplit(url).path)
+        response.raise_for_status()
+        return response.content
+
+    failed = [
+        d["id"]
+        for d in documents
+        if verify_credential(d, fetcher=fetch).verdict is not Verdict.VERIFIED
+    ]
+    if rows != pairs or failed:
+        raise SystemExit(f"{rows} credentials, {pairs} status entries; not verified: {failed[:5]}")
+    return f"{rows:,} credentials, {pairs:,} distinct status entries, {len(documents)} verified"
+
+
+def run(
+    database_url: str, label: str, count: int, single: int, library: float, sample: int = 200
+) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="laurel-bench-"))
     port = free_port()
     env = {
@@ -84,7 +154,7 @@ def run(database_url: str, label: str, count: int, single: int, library: float) 
     headers = {"Authorization": f"Bearer {key}"}
     try:
         with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
-            for _ in range(100):
+            for _ in range(900):  # up to 90 s: the machine may be busy
                 try:
                     client.get("/issuers/bench")
                     break
@@ -134,6 +204,8 @@ def run(database_url: str, label: str, count: int, single: int, library: float) 
                         report = client.get(f"{answer.headers['Location']}?limit=1").json()
                 assert report["summary"]["issued"] == len(rows), report["summary"]
             bulk_rate = count / (time.perf_counter() - start)
+            rss = peak_rss_mib(server.pid)
+            checked = check_stored(database_url, client, sample)
     finally:
         server.terminate()
         server.wait()
@@ -142,6 +214,7 @@ def run(database_url: str, label: str, count: int, single: int, library: float) 
         f"{label:<11}{'bulk':<14}{bulk_rate:>10,.0f}/s{bulk_rate / library:>10.2f}"
         f"   per core ({CORES}): {bulk_rate / CORES / library:.2f}"
     )
+    print(f"{label:<11}server peak RSS {rss:,.0f} MiB; {checked}")
 
 
 def main() -> None:
@@ -149,12 +222,18 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--single", type=int, default=300)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
+    parser.add_argument("--database", choices=("both", "sqlite", "postgresql"), default="both")
+    parser.add_argument("--verify", type=int, default=200, help="credentials verified at the end")
     args = parser.parse_args()
     library = library_rate()
     print(f"library Data Integrity signing: {library:,.0f}/s on one core; {CORES} cores")
     print(f"{'database':<11}{'mode':<14}{'rate':>12}{'× library':>10}")
-    with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{tmp}/bench.db", "SQLite", args.count, args.single, library)
+    if args.database in ("both", "sqlite"):
+        with tempfile.TemporaryDirectory() as tmp:
+            db = f"sqlite:///{tmp}/bench.db"
+            run(db, "SQLite", args.count, args.single, library, args.verify)
+    if args.database == "sqlite":
+        return
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -166,6 +245,7 @@ def main() -> None:
             args.count,
             args.single,
             library,
+            args.verify,
         )
     finally:
         with admin.connect() as connection:

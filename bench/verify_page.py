@@ -5,12 +5,13 @@
 Starts ``laurel serve`` (SQLite, a did:key issuer, ``--workers`` processes; the public
 verification rate limit lifted), issues a credential, then drives ``GET /v/{id}``,
 ``GET /status/{n}``, ``GET /status/{n}`` with ``If-None-Match`` (answered 304 from the list's
-ETag) and ``POST /api/v1/verify`` with ``--clients`` concurrent clients for ``--seconds`` each,
-and prints requests per second, p50 and p99 latency and errors (any status of 400 or more, or no
-answer) next to ``verify_credential`` of the same credential measured in this process in the same
-run (one core). Clients are Python threads in this process, so they share the cores with the
-server: the figures are a floor. Also shows that serving a baked badge or a QR code again does not
-re-render the image.
+ETag), ``POST /api/v1/verify`` and ``GET /healthz`` (what the server and these clients manage at
+all) with ``--clients`` concurrent clients for ``--seconds`` each, and prints requests per
+second, p50 and p99 latency and errors (any status of 400 or more, or no answer) next to
+``verify_credential`` of the same credential measured in this process in the same run (one core).
+Clients are Python threads in this process, so they share the cores with the server: the figures
+are a floor. Also shows that serving a baked badge or a QR code again does not re-render the
+image.
 """
 
 from __future__ import annotations
@@ -126,6 +127,7 @@ def main() -> None:
         body = httpx.Client().build_request("POST", "x", json=document).content
         json_headers = {"Content-Type": "application/json"}
         runs: dict[str, Callable[[httpx.Client, int], httpx.Response]] = {
+            "GET /healthz": lambda c, n: c.get("/healthz"),  # the stack's own ceiling
             "GET /v/{id}": lambda c, n: c.get(f"/v/{uuid}"),
             "GET /status/{n}": lambda c, n: c.get(list_path),
             "GET /status/{n} (304)": lambda c, n: c.get(list_path, headers={"If-None-Match": etag}),

@@ -16,7 +16,10 @@ The expansion helpers this module used to define are re-exported from ``verifier
 from __future__ import annotations
 
 import itertools
+import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,9 +47,11 @@ __all__ = [
     "PYLD_FAILURES",
     "bundled_context_index",
     "canonicalize",
+    "canonicalize_memo",
     "canonicalize_reference",
     "check_context_url",
     "check_values",
+    "clear_memo",
     "document_loader",
     "expand",
     "node_map_comparisons",
@@ -79,6 +84,56 @@ def canonicalize(document: Mapping[str, Any], *, measured: bool = False) -> str:
         if _use_reference:
             return _reference(document)
         return _fast_or_reference(document)
+
+
+MEMO_ENTRIES = 512
+MEMO_MAX_CHARS = 4096
+_memo: OrderedDict[str, str] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def canonicalize_memo(document: Mapping[str, Any]) -> str:
+    """``canonicalize(document)``, remembered for small documents made only of JSON values (a
+    Data Integrity proof configuration repeats: same key, suite, purpose, context and, within a
+    second, ``created``). The key is the document's JSON text, which tells every JSON value
+    apart (``1``, ``1.0``, ``"1"`` and ``true`` alike), so a remembered answer is exactly the one
+    ``canonicalize`` gives; anything else (a tuple, a subclass, a large document) is not
+    remembered. Failures are not remembered either."""
+    if not _plain(document):
+        return canonicalize(document)
+    key = json.dumps(document, ensure_ascii=False, allow_nan=False)
+    if len(key) > MEMO_MAX_CHARS:
+        return canonicalize(document)
+    key = ("reference:" if _use_reference else "fast:") + key
+    with _memo_lock:
+        found = _memo.get(key)
+        if found is not None:
+            _memo.move_to_end(key)
+            return found
+    text = canonicalize(document)
+    with _memo_lock:
+        _memo[key] = text
+        while len(_memo) > MEMO_ENTRIES:
+            _memo.popitem(last=False)
+    return text
+
+
+def clear_memo() -> None:
+    with _memo_lock:
+        _memo.clear()
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is made of exactly dict (string keys), list, str, int, float (finite),
+    bool and None, and is shallow."""
+    kind = type(value)
+    if kind is dict:
+        return depth < 8 and all(type(k) is str and _plain(v, depth + 1) for k, v in value.items())
+    if kind is list:
+        return depth < 8 and all(_plain(v, depth + 1) for v in value)
+    if kind is float:
+        return value == value and value not in (float("inf"), float("-inf"))
+    return kind in (str, int, bool) or value is None
 
 
 def _fast_or_reference(document: Mapping[str, Any]) -> str:

@@ -104,11 +104,13 @@ def status_list(
     db: SessionDep,
     services: ServicesDep,
 ) -> Response:
-    body, version = statuslists.signed_list(db, services, list_id)
+    version = statuslists.current_version(db, services, list_id)  # from memory when known
     etag = f'"{list_id}-{version}"'
     headers = {"ETag": etag, "Cache-Control": "public, max-age=0, must-revalidate"}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
+    body, version = statuslists.signed_list(db, services, list_id)
+    headers["ETag"] = f'"{list_id}-{version}"'
     return Response(body, media_type="application/vc+ld+json", headers=headers)
 
 

@@ -4,14 +4,21 @@ Indexes are allocated in the issuing unit of work, holding the list's row until 
 index is used once a credential carrying it commits; a unit of work that fails (or a process that
 dies) takes its allocation back with it, so no committed credential's index is ever handed out
 again. A list holds 131,072 entries (the BSL minimum); when one is full the next is created.
+
+Serving a list does not touch the database while its version is known: each process remembers a
+list's version for at most ``VERSION_TTL`` seconds, and forgets every remembered version as soon
+as a revocation commits in that process. So a revocation is served at once by the process that
+made it, and by every other process within ``VERSION_TTL`` seconds.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import time
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlmodel import Session
 
 from issuer.context import Services
@@ -23,6 +30,19 @@ from issuer.issuing.bitstring import empty_bits, set_bit, status_entry, status_l
 from issuer.models import Issuer, StatusList
 from issuer.models.base import iso, utcnow
 from verifier.status import MIN_ENTRIES
+
+VERSION_TTL = 1.0
+"""Seconds a process serves a list's remembered version before asking the database again: the
+longest a revocation made by another process goes unseen."""
+
+_clock = time.monotonic
+_epochs = itertools.count(1)
+_epoch = 0  # changes after every revocation this process commits
+
+
+def _revocation_committed(_session: Session) -> None:
+    global _epoch
+    _epoch = next(_epochs)
 
 
 def list_url(services: Services, list_id: int) -> str:
@@ -82,21 +102,38 @@ def set_revoked(session: Session, list_id: int, index: int) -> None:
     status_list.version += 1
     status_list.updated_at = utcnow()
     session.add(status_list)
+    # Forget remembered versions once this change is visible to other transactions (a reader that
+    # read the old version before the commit read it under the old epoch).
+    event.listen(session, "after_commit", _revocation_committed, once=True)
 
 
-def signed_list(session: Session, services: Services, list_id: int) -> tuple[bytes, int]:
-    """The signed BitstringStatusListCredential as JSON bytes, and its version (for ETags)."""
+def current_version(session: Session, services: Services, list_id: int) -> int:
+    """The list's version: remembered (see the module's docstring), else read from the database."""
+    key = ("status-list-version", list_id)
+    remembered = services.cache.get(key)
+    now = _clock()
+    if isinstance(remembered, tuple):
+        version, epoch, read_at = remembered
+        if epoch == _epoch and now - read_at < VERSION_TTL:
+            return int(version)
+    epoch = _epoch  # taken before the read: a revocation committed after it invalidates the read
     version = session.execute(
         text("SELECT version FROM status_list WHERE id = :id"), {"id": list_id}
     ).scalar()
     if version is None:
         raise NotFound(f"there is no status list {list_id}")
-    cache_key = ("status-list", list_id, version)
-    cached = services.cache.get(cache_key)
+    services.cache[key] = (int(version), epoch, now)
+    return int(version)
+
+
+def signed_list(session: Session, services: Services, list_id: int) -> tuple[bytes, int]:
+    """The signed BitstringStatusListCredential as JSON bytes, and its version (for ETags)."""
+    version = current_version(session, services, list_id)
+    cached = services.cache.get(("status-list", list_id, version))
     if isinstance(cached, bytes):  # the 16 KiB bitstring is read only when it changed
-        return cached, int(version)
+        return cached, version
     status_list = session.get(StatusList, list_id)
-    assert status_list is not None
+    assert status_list is not None  # filed under the version of the bits read (may be newer)
     issuer = session.get(Issuer, status_list.issuer_id)
     assert issuer is not None
     key_row = signing_key(session, issuer, "di")
@@ -109,5 +146,5 @@ def signed_list(session: Session, services: Services, list_id: int) -> tuple[byt
     )
     signed = sign_data_integrity(document, proof_key(services.keystore, key_row), key_row.kid)
     body = json.dumps(signed, ensure_ascii=False).encode("utf-8")
-    services.cache[cache_key] = body
+    services.cache[("status-list", list_id, status_list.version)] = body
     return body, status_list.version

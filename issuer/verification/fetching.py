@@ -4,7 +4,8 @@ everything else goes to the network through the verifier's ``HttpFetcher``, whic
 and special-purpose addresses, connects only to the address it checked and gives up at its
 deadline (docs/verifier.md, "Fetching"). So a credential this instance issued verifies here even
 when the instance cannot reach its own public URL, and a page view takes one database connection,
-not two."""
+not two. A fetcher serves one operation: the DID documents it builds are kept for its life (a
+verification resolves the issuer's key more than once)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class LocalFirstFetcher:
         self.session = session
         self.services = services
         self.network = network or services.network or HttpFetcher()
+        self._did_documents: dict[str, bytes] = {}
 
     def __call__(self, url: str) -> bytes:
         path = self.services.settings.own_path(url)
@@ -40,9 +42,12 @@ class LocalFirstFetcher:
             if match := _STATUS.match(path):
                 return statuslists.signed_list(self.session, self.services, int(match.group(1)))[0]
             if match := _DID.match(path):
-                issuer = issuers.get_issuer(self.session, match.group(1))
-                document = issuers.did_document(self.session, issuer, self.services.settings)
-                return json.dumps(document).encode()
+                slug = match.group(1)
+                if slug not in self._did_documents:
+                    issuer = issuers.get_issuer(self.session, slug)
+                    document = issuers.did_document(self.session, issuer, self.services.settings)
+                    self._did_documents[slug] = json.dumps(document).encode()
+                return self._did_documents[slug]
         except LaurelError as exc:
             raise FetchError(url, exc.detail) from exc
         return self.network(url)

@@ -21,7 +21,7 @@ from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from verifier.errors import InvalidSignature, ProofError, UnsupportedProof
-from verifier.jsonld import canonicalize
+from verifier.jsonld import canonicalize, canonicalize_memo
 from verifier.keys import KeyResolver, ResolvedKey
 from verifier.multibase import b58decode, b58encode
 
@@ -62,7 +62,7 @@ def signing_input(
     """The bytes an Ed25519 key signs for ``document`` under ``proof_options``."""
     doc = unsigned(document)
     canonical = canonical_document if canonical_document is not None else canonicalize(doc)
-    return hash_data(canonical, canonicalize(proof_config(doc, proof_options)))
+    return hash_data(canonical, canonicalize_memo(proof_config(doc, proof_options)))
 
 
 def attach_proof(
