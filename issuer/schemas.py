@@ -434,6 +434,13 @@ class AchievementIn(Strict):
         default=None, description="How long credentials stay valid: P3Y, P1Y6M, P90D."
     )
 
+    @field_validator("creditsAvailable", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: object) -> object:
+        if isinstance(value, bool):
+            raise ValueError("creditsAvailable is a number of hours, not true or false")
+        return value
+
     @field_validator("creditsAvailable")
     @classmethod
     def _hours(cls, value: float | None) -> float | None:

@@ -80,7 +80,7 @@ def create(
     summary="Start an interaction (VCALM): the protocols a wallet may use",
     description='Answers `{"protocols": {"vcapi": <exchange URL>}}` while the exchange is '
     "pending; 404 once it is used or expired, or for an unknown one.",
-    responses=responses(404, 503),
+    responses=responses(400, 404, 422, 503),
 )
 def interaction(
     secret: Secret, db: ReadSessionDep, services: ServicesDep, response: Response

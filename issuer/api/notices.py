@@ -14,8 +14,8 @@ from issuer.notify import emails, webhooks
 from issuer.schemas import Strict, Text500
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"], route_class=StrictJSONRoute)
-EndpointId = Annotated[int, Path(ge=1, le=2**62, description="The endpoint's id.")]
-DeliveryId = Annotated[int, Path(ge=1, le=2**62, description="The delivery's id.")]
+EndpointId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The endpoint's id.")]
+DeliveryId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The delivery's id.")]
 Event = Literal["credential.issued", "credential.revoked", "program.completed"]
 
 

@@ -96,7 +96,9 @@ def credential_issuer_metadata(slug: Slug, db: SessionDep, services: ServicesDep
     description="The offer a `credential_offer_uri` names (OpenID4VCI 1.0 §4.1): the credential "
     "issuer, both configuration ids and the pre-authorized code grant, which needs a numeric "
     "6-digit `tx_code`. 404 once the offer was redeemed, expired or ended by wrong codes.",
-    responses=responses(404, 503, also={200: {"description": "The offer", "content": _JSON}}),
+    responses=responses(
+        400, 404, 422, 503, also={200: {"description": "The offer", "content": _JSON}}
+    ),
 )
 def credential_offer(
     secret: Annotated[str, Path(max_length=100)], db: SessionDep, services: ServicesDep

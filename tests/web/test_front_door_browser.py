@@ -4,14 +4,13 @@ blocked, and no page scrolls sideways on a 390 px wide phone."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, ViewportSize
 
-from tests.units import create_api_key
 from tests.web.conftest import Live
+from tests.web.console_steps import join_in_browser
 from tests.web.test_browser import browser as browser  # the module-scoped fixture
 from tests.web.test_wallet_browser import sign_in
 
@@ -105,7 +104,7 @@ def test_no_page_scrolls_sideways_on_a_phone(live: Live, phone: Page) -> None:
         "/terms",
         "/privacy",
         "/wallet/login",
-        "/dashboard/login",
+        "/console/login",
     ]
     for path in public:
         page.goto(base + path)
@@ -147,11 +146,7 @@ def test_no_page_scrolls_sideways_on_a_phone(live: Live, phone: Page) -> None:
         page.goto(base + path)
         fits(page, path)
 
-    key = create_api_key(live.services, "hrd", ["read"])
-    page.goto(f"{base}/dashboard/login?lang=en")
-    page.fill("#api_key", key)
-    page.click("main button[type=submit]")
-    assert re.search(r"/dashboard$", page.url), page.url
+    join_in_browser(page, base, live.mailbox, live.services, "hrd", "viewer@hrd.example", "viewer")
     for path in (
         "/dashboard",
         "/dashboard?email=valid@example.org&target=lead-team-leader",
