@@ -19,6 +19,13 @@ from issuer.models.notify import (
 from issuer.models.oauth import OAuthClient, OAuthCode, OAuthToken
 from issuer.models.obclient import ObConnection, ObHost, ObPush
 from issuer.models.oid4vci import CredentialNonce, CredentialOffer
+from issuer.models.org import (
+    Organisation,
+    OrgMember,
+    OrgTrust,
+    OrgUnit,
+    SharedCredential,
+)
 from issuer.models.skill import CredentialSkill, LearnerGroup
 from issuer.models.staff import AccessLogEntry, StaffInvitation, StaffMember
 from issuer.models.statuslist import StatusList
@@ -55,9 +62,14 @@ __all__ = [
     "ObConnection",
     "ObHost",
     "ObPush",
+    "OrgMember",
+    "OrgTrust",
+    "OrgUnit",
+    "Organisation",
     "PendingEffect",
     "PublicProfile",
     "ShareLink",
+    "SharedCredential",
     "SignInLink",
     "SigningKey",
     "StaffInvitation",

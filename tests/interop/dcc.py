@@ -8,6 +8,7 @@ a fresh ``node`` process: slower than a server, but nothing to manage.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import subprocess
 import tempfile
@@ -65,6 +66,16 @@ def ensure_node_modules(js_dir: Path = JS_DIR) -> None:
     lock = js_dir / "package-lock.json"
     if installed.is_file() and installed.stat().st_mtime >= lock.stat().st_mtime:
         return
+    # Test processes running side by side (pytest-xdist) install one at a time; whoever waited
+    # finds the install finished.
+    with open(js_dir / ".npm-install.lock", "w") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        if installed.is_file() and installed.stat().st_mtime >= lock.stat().st_mtime:
+            return
+        _npm_ci(js_dir)
+
+
+def _npm_ci(js_dir: Path) -> None:
     try:
         proc = subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund"],
