@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -105,7 +106,7 @@ def statement_id(credential_id: str, event: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"{credential_id}#{event}"))
 
 
-def _stamp(value: Any) -> str:
+def _stamp(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
