@@ -4,10 +4,10 @@ and the ``xapi.send`` effect that posts one xAPI 1.0.3 statement per badge award
 ``earned`` of the xAPI Open Badges recipe) and a ``voided`` statement when one is revoked.
 
 Statements are sent after the commit, outside the request, retried with the effects' back-off
-until the LRS accepts them. Each statement's id is derived from the credential (a UUID v5), and
-its content only from what is stored, so a statement sent again after a failure is the same
-statement: an LRS that already has it answers 409 Conflict (xAPI 1.0.3 §2.2, "id"), which counts
-as delivered."""
+until the LRS accepts them; a ``voided`` statement waits for the ``earned`` one it voids. Each
+statement's id is derived from the credential (a UUID v5), and its content only from what is
+stored, so a statement sent again after a failure is the same statement: an LRS that already has
+it answers 409 Conflict (xAPI 1.0.3 §2.2, "id"), which counts as delivered."""
 
 from __future__ import annotations
 
@@ -20,10 +20,18 @@ import httpx
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
+from issuer.core.effects import XAPI_SEND
 from issuer.core.errors import BadRequest, HostFailed
 from issuer.crypto.sealing import Unsealable, seal, unseal
 from issuer.issuing import credentials as issued
-from issuer.models import Credential, Issuer, Organisation, OrgMember, XapiSettings
+from issuer.models import (
+    Credential,
+    Issuer,
+    Organisation,
+    OrgMember,
+    PendingEffect,
+    XapiSettings,
+)
 from issuer.models.base import utcnow
 from issuer.obclient.transport import call, check_url
 from verifier.addresses import public_only, public_or_loopback
@@ -231,6 +239,23 @@ def statements(
 # The effect -----------------------------------------------------------------------------------
 
 
+def _awaiting(session: Session, issuer_id: int, credentials: list[str]) -> bool:
+    """Whether an ``earned`` statement about one of ``credentials`` is still to be sent: its
+    voiding must not overtake it (an LRS may keep a statement that arrives after its voiding)."""
+    pending = session.exec(
+        select(PendingEffect.payload).where(
+            PendingEffect.kind == XAPI_SEND, col(PendingEffect.done_at).is_(None)
+        )
+    )
+    wanted = set(credentials)
+    return any(
+        p.get("issuer") == issuer_id
+        and p.get("event") == "earned"
+        and wanted.intersection(p.get("credentials", []))
+        for p in pending
+    )
+
+
 def send(session: Session, services: Services, payload: dict[str, Any]) -> None:
     """The ``xapi.send`` effect: post the statements for ``payload["credentials"]``; raise (and
     so be retried with back-off) unless the LRS accepts them."""
@@ -241,6 +266,11 @@ def send(session: Session, services: Services, payload: dict[str, Any]) -> None:
     if settings is None or not settings.lrs_endpoint or settings.lrs_secret is None:
         return  # the LRS was removed meanwhile
     event = str(payload["event"])
+    if event == "voided" and _awaiting(session, issuer.id, list(payload["credentials"])):
+        raise HostFailed(
+            f"the {event} statement waits until the LRS of {issuer.slug} has accepted the "
+            "earned statement it voids"
+        )
     body = statements(session, services, issuer, settings, event, list(payload["credentials"]))
     if not body:
         return

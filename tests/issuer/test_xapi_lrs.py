@@ -333,6 +333,39 @@ def test_an_lrs_that_already_has_the_statements_counts_as_delivered(
         assert all(e.done_at is not None for e in db.exec(select(PendingEffect)).all())
 
 
+def test_a_revocation_never_overtakes_the_award_it_voids(
+    api: TestClient, loopback: Services, lrs: FakeLrs
+) -> None:
+    """The LRS is down when the badge is issued and revoked: the voiding statement waits until
+    the earned statement is accepted, then follows it."""
+    headers = make_issuer(loopback, api, "hrd")
+    settings = {"lrs": {"endpoint": lrs.url, "key": "k", "secret": SECRET}}
+    assert api.put("/api/v1/issuers/hrd/xapi/settings", json=settings, headers=headers).is_success
+    lrs.script = [503, 503]
+    issued = api.post("/api/v1/issuers/hrd/credentials", json=issue_body(), headers=headers)
+    revoked = api.post(
+        f"/api/v1/credentials/{issued.json()['id']}/revoke",
+        json={"reason": "issued in error"},
+        headers=headers,
+    )
+    assert revoked.status_code == 200, revoked.text
+    assert [s["verb"]["id"].rsplit("/", 1)[1] for s in lrs.statements()] == ["earned"]
+    with unit_of_work(loopback.engine, write=False) as db:
+        [waiting] = [
+            e for e in db.exec(select(PendingEffect)).all() if e.payload.get("event") == "voided"
+        ]
+        assert waiting.done_at is None and "waits" in (waiting.last_error or "")
+    _due_now(loopback)
+    run_due(loopback)  # the earned statement fails again; the voided one waits again
+    _due_now(loopback)
+    run_due(loopback)
+    verbs = [s["verb"]["id"].rsplit("/", 1)[1] for s in lrs.statements()]
+    assert verbs == ["earned", "earned", "earned", "voided"]
+    _due_now(loopback)
+    run_due(loopback)
+    assert len(lrs.got) == 4
+
+
 def test_without_an_lrs_nothing_is_queued_and_the_lrs_can_be_removed(
     client: TestClient, services: Services
 ) -> None:
