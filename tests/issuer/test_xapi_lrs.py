@@ -385,3 +385,53 @@ def test_without_an_lrs_nothing_is_queued_and_the_lrs_can_be_removed(
     assert refused.status_code == 400, refused.text
     reader = make_issuer(services, client, "kdi", scopes=("read", "issue"))
     assert client.get("/api/v1/issuers/kdi/xapi/settings", headers=reader).status_code == 403
+
+
+def test_xapi_settings_from_the_command_line(database_url: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from issuer.cli import app
+
+    env = {
+        "LAUREL_DATABASE_URL": database_url,
+        "LAUREL_KEYS_DIR": str(tmp_path / "keys"),
+        "LAUREL_KEY_PASSPHRASE": "cli-test-passphrase",
+        "LAUREL_BASE_URL": "https://laurel.test",
+    }
+
+    def run(*args: str, secret: str | None = None) -> tuple[int, str]:
+        result = CliRunner().invoke(
+            app, list(args), env={**env, **({"LAUREL_LRS_SECRET": secret} if secret else {})}
+        )
+        return result.exit_code, result.output
+
+    assert run("issuer", "create", "--name", "HRD Institute", "--slug", "hrd")[0] == 0
+    endpoint = ("--lrs-endpoint", "https://lrs.example.org/xapi", "--lrs-key", "laurel")
+    code, out = run(
+        "xapi", "set", "--issuer", "hrd", "--account-home-page", LMS, *endpoint, secret=SECRET
+    )
+    assert code == 0, out
+    code, out = run("xapi", "show", "--issuer", "hrd")
+    assert code == 0 and SECRET not in out
+    assert json.loads(out) == {
+        "accountHomePage": LMS,
+        "lrs": {"endpoint": "https://lrs.example.org/xapi", "key": "laurel"},
+    }
+    code, out = run(
+        "xapi",
+        "set",
+        "--issuer",
+        "hrd",
+        "--lrs-endpoint",
+        "https://10.0.0.1/x",
+        "--lrs-key",
+        "k",
+        secret="s",
+    )
+    assert code == 1 and "does not send" in out
+    assert (
+        run("xapi", "set", "--issuer", "hrd", "--lrs-endpoint", "https://lrs.example.org")[0] == 2
+    )
+    assert run("xapi", "set", "--issuer", "hrd", "--no-lrs")[0] == 0
+    assert json.loads(run("xapi", "show", "--issuer", "hrd")[1])["lrs"] is None
+    assert run("xapi", "set", "--issuer", "nope", "--no-lrs")[0] == 1
