@@ -25,12 +25,13 @@ from issuer.core.effects import (
     OB_PUSH,
     WEBHOOK_DELIVER,
     WEBHOOK_EVENT,
+    XAPI_SEND,
     backoff,
     emitted,
 )
 from issuer.models import PendingEffect
 from issuer.models.base import utcnow
-from issuer.notify import deliveries, emails
+from issuer.notify import deliveries, emails, lrs
 from issuer.obclient import pushes
 from issuer.programs import awards
 
@@ -43,6 +44,7 @@ HANDLERS: dict[str, Handler] = {
     NOTIFY_MAIL: emails.handle,
     WEBHOOK_EVENT: deliveries.record,
     WEBHOOK_DELIVER: deliveries.deliver,
+    XAPI_SEND: lrs.send,
 }
 
 

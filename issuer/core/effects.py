@@ -45,6 +45,11 @@ WEBHOOK_DELIVER = "webhooks.deliver"
 """Send one webhook delivery (``notify.deliveries``). Payload: ``{"delivery": id, "attempt": n}``
 (a stale ``attempt`` — the delivery moved on meanwhile — is dropped)."""
 
+XAPI_SEND = "xapi.send"
+"""Report badges awarded or revoked to the issuer's Learning Record Store (``notify.lrs``).
+Payload: ``{"issuer": id, "event": "earned" | "voided", "credentials": [uuid, …]}`` (at most
+100)."""
+
 MAX_BACKOFF = timedelta(hours=6)
 
 EMITTED = "laurel.effects"

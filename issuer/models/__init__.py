@@ -37,6 +37,7 @@ from issuer.models.wallet import (
     SignInLink,
     WebSession,
 )
+from issuer.models.xapi import XapiSettings
 
 __all__ = [
     "AccessLogEntry",
@@ -82,4 +83,5 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",
+    "XapiSettings",
 ]
