@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from issuer.cli_orgs_hours import orgs_app
+from issuer import cli_orgs_hours as orgs_hours
 from verifier import Outcome, Report, Verdict, verify_credential
 from verifier.errors import FetchError, InputError
 from verifier.fetch import HttpFetcher
@@ -68,7 +68,6 @@ webhooks_app = typer.Typer(help="An issuer's webhook endpoints.", no_args_is_hel
 emails_app = typer.Typer(help="An issuer's emails to learners.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(emails_app, name="emails")
-app.add_typer(orgs_app, name="orgs")
 
 
 def _demo_environment(base_url: str = "http://127.0.0.1:8000") -> None:
@@ -944,6 +943,8 @@ def verify(
         raise typer.Exit(EXIT_NOT_VERIFIED)
     raise typer.Exit(EXIT_COULD_NOT_RUN)
 
+
+orgs_app = orgs_hours.register(app, _unit, _fail)
 
 if __name__ == "__main__":
     app()

@@ -33,7 +33,7 @@ OrgSlug = Annotated[
     ),
 ]
 Year = Annotated[int, Query(ge=1900, le=9999, description="The calendar year (of `validFrom`).")]
-REPORT = {
+REPORT: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Per member of the roster (zeros included): `hours` counted (`formal` + "
         "`informal`), `informalCappedAway`, `designated` and `mandatory` hours, `required`, "
@@ -76,7 +76,7 @@ def _org(db: Session, key: ApiKey, slug: str, scope: str) -> Organisation:
     "units below it), `grade` (`5` or `5급`), `status` (`met`, `unmet`, `exempt`). Views are "
     "recorded in the home issuer's access log.",
     response_class=Response,
-    responses=responses(*READ, also=REPORT),  # type: ignore[arg-type]
+    responses=responses(*READ, also=REPORT),
 )
 def org_hours(
     org: OrgSlug,

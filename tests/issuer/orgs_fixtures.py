@@ -25,9 +25,11 @@ def make_org(
 ) -> int:
     """An organisation run from the issuer ``home``; returns its id."""
     with work(services) as db:
+        issuer_id = get_issuer(db, home).id
+        assert issuer_id is not None
         org = Organisation(
             slug=slug,
-            issuer_id=get_issuer(db, home).id,
+            issuer_id=issuer_id,
             name=name or slug.upper(),
             rules=rules or {},
         )
@@ -48,6 +50,7 @@ def add_unit(
 ) -> int:
     with work(services) as db:
         found = organisation(db, org)
+        assert found.id is not None
         parent_id = None
         if parent is not None:
             parent_id = db.exec(
