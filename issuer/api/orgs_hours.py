@@ -144,12 +144,9 @@ def get_rules(org: OrgSlug, db: SessionDep, key: ApiKeyDep) -> Rules:
     responses=responses(*WRITE),
 )
 def put_rules(org: OrgSlug, body: Rules, db: SessionDep, key: ApiKeyDep) -> Rules:
-    from issuer.core import audit
+    from issuer.orgs.hours import set_rules
 
-    found = _org(db, key, org, "admin")
-    found.rules = body.model_dump(mode="json", exclude_defaults=True)
-    db.add(found)
-    audit.append(db, f"apikey:{key.prefix}", "org.rules", f"org:{found.slug}", found.rules)
+    set_rules(db, _org(db, key, org, "admin"), body, f"apikey:{key.prefix}")
     return body
 
 

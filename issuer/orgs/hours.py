@@ -324,7 +324,7 @@ def report(
     if status is not None and status not in STATUSES:
         raise BadRequest(f"status is one of {', '.join(STATUSES)}")
     rules = load(org.rules)
-    catalogue = shared(services.cache)
+    catalogue = _Known.of(shared(services.cache))
     units = {u.id: u for u in session.exec(select(OrgUnit).where(OrgUnit.org_id == org.id)) if u.id}
     roster = members(session, org)
     if learners is not None:
@@ -355,7 +355,7 @@ def _member(
     member: OrgMember,
     year: int,
     rules: Rules,
-    catalogue: Catalogue,
+    catalogue: _Known,
     units: dict[int, OrgUnit],
     items: list[Held],
     emails: dict[int, str],
@@ -424,14 +424,25 @@ def _member(
     return result
 
 
-def _tags(item: Held, catalogue: Catalogue) -> list[str]:
+@dataclass(frozen=True)
+class _Known:
+    """What the report needs of the catalogue, looked up once."""
+
+    completion_keys: frozenset[str]
+    areas: dict[str, str]
+
+    @classmethod
+    def of(cls, catalogue: Catalogue) -> _Known:
+        return cls(catalogue.completion_keys, {a.key: a.badge_area for a in catalogue.achievements})
+
+
+def _tags(item: Held, catalogue: _Known) -> list[str]:
     """The badge's achievement tags, and for a catalogue badge its badge area."""
     achievement = item.document.get("credentialSubject", {}).get("achievement", {})
     raw = achievement.get("tag", []) if isinstance(achievement, dict) else []
     tags = [t for t in raw if isinstance(t, str)] if isinstance(raw, list) else []
-    areas = {a.key: a.badge_area for a in catalogue.achievements}
-    if item.achievement_key in areas:
-        tags.append(areas[item.achievement_key])
+    if item.achievement_key in catalogue.areas:
+        tags.append(catalogue.areas[item.achievement_key])
     return tags
 
 
@@ -487,6 +498,15 @@ def _cell(value: float) -> int | float:
     """A number for a CSV cell: ``82``, not ``82.0``."""
     rounded = _round(value)
     return int(rounded) if rounded.is_integer() else rounded
+
+
+def set_rules(session: Session, org: Organisation, rules: Rules, actor: str) -> None:
+    """Replace ``org``'s rules (stored without the defaults), on the audit chain."""
+    from issuer.core import audit
+
+    org.rules = rules.model_dump(mode="json", exclude_defaults=True)
+    session.add(org)
+    audit.append(session, actor, "org.rules", f"org:{org.slug}", org.rules)
 
 
 # The annual badge -----------------------------------------------------------------------------

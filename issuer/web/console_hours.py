@@ -6,20 +6,23 @@ Every view is recorded in the access log (``issuer.people.access``): it shows pe
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from issuer.core.errors import NotFound
-from issuer.http.deps import ServicesDep, WriteSessionDep
-from issuer.http.staff import Staff, Viewer
+from issuer.http.deps import ServicesDep, SessionDep, WriteSessionDep
+from issuer.http.staff import OwnerForm, Staff, Viewer
 from issuer.models import Organisation, OrgUnit
 from issuer.orgs import of_issuer
-from issuer.orgs.hours import STATUSES, report
+from issuer.orgs.hours import STATUSES, report, set_rules
+from issuer.orgs.rules import Rules
 from issuer.people.access import record
 from issuer.web.render import render
 
@@ -60,8 +63,43 @@ def hours_page(
     grade: GradeQuery = None,
     status: StatusQuery = None,
 ) -> Response:
+    return _page(request, services, db, signed, _filters(year, unit, grade, status))
+
+
+@router.post("/console/hours/rules")
+async def save_rules(
+    request: Request, services: ServicesDep, db: SessionDep, signed: OwnerForm
+) -> Response:
+    """An owner replaces the organisation's rules (JSON; fields left out take the defaults)."""
+    org = _org(db, signed)
+    form = await request.form()
+    text = str(form.get("rules", ""))[:20_000]
+    try:
+        rules = Rules.model_validate_json(text or "{}")
+    except ValidationError as exc:
+        problems = "; ".join(
+            ".".join(str(p) for p in e["loc"]) + f": {e['msg']}" if e["loc"] else e["msg"]
+            for e in exc.errors()
+        )
+        return _page(
+            request, services, db, signed, _filters(None, None, None, None), 422,
+            error=problems, rules_text=text,
+        )  # fmt: skip
+    set_rules(db, org, rules, signed.actor)
+    return RedirectResponse("/console/hours?saved=1", status_code=303)
+
+
+def _page(
+    request: Request,
+    services: ServicesDep,
+    db: Session,
+    signed: Staff,
+    filters: dict[str, str],
+    status_code: int = 200,
+    error: str | None = None,
+    rules_text: str | None = None,
+) -> Response:
     org = of_issuer(db, signed.issuer)
-    filters = _filters(year, unit, grade, status)
     if org is None:
         return render(
             request, services, "console_hours.html", staff=signed, csrf=signed.csrf,
@@ -83,10 +121,14 @@ def hours_page(
         request,
         services,
         "console_hours.html",
+        status_code,
         staff=signed,
         csrf=signed.csrf,
         home="/console",
         org=org,
+        rules_text=rules_text or json.dumps(found.rules.model_dump(mode="json"), indent=2),
+        error=error,
+        saved=request.query_params.get("saved") == "1",
         units=units,
         statuses=STATUSES,
         filters=filters,

@@ -40,4 +40,11 @@ HOURS: dict[str, tuple[str, str]] = {
     "h_sources": ("From", "출처"),
     "h_source_here": ("here", "이곳"),
     "h_source_shared": ("shared", "공유"),
+    "h_rules": ("Rules", "규칙"),
+    "h_rules_help": (
+        "The rules as JSON; fields left out take the defaults (see docs/skills.md).",
+        "규칙(JSON). 빠진 항목은 기본값을 따릅니다(docs/skills.md 참고).",
+    ),
+    "h_rules_save": ("Save the rules", "규칙 저장"),
+    "h_rules_saved": ("The rules are saved.", "규칙을 저장했습니다."),
 }

@@ -8,11 +8,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
-from issuer.models import AccessLogEntry
+from issuer.models import AccessLogEntry, Organisation
 from tests.issuer.conftest import make_issuer
 from tests.issuer.orgs_fixtures import add_member, add_unit, make_org
 from tests.web.conftest import Inbox
-from tests.web.console_steps import join
+from tests.web.console_steps import csrf, join
 
 
 def test_staff_only_and_every_view_logged(
@@ -50,3 +50,34 @@ def test_staff_only_and_every_view_logged(
             (True, "moe year=2025 unit=SCH"),
             (True, "moe year=2025 unit=SCH"),
         ]
+
+
+def test_owners_edit_the_rules(site: TestClient, mail_services: Services, mailbox: Inbox) -> None:
+    make_issuer(mail_services, site, "hrd")
+    make_org(mail_services, "moe", "hrd", "Ministry of Education")
+    add_member(mail_services, "moe", "ann@example.go.kr", "Ann", grade="5")
+    owner = join(site, mailbox, mail_services, "hrd", "owner@hrd.example", "owner")
+    viewer = join(site, mailbox, mail_services, "hrd", "viewer@hrd.example", "viewer")
+    page = viewer.get("/console/hours")
+    assert 'id="rules-form"' not in page.text and "designated_share" in page.text
+    denied = viewer.post("/console/hours/rules", data={"csrf": csrf(page.text), "rules": "{}"})
+    assert denied.status_code == 403
+
+    token = csrf(owner.get("/console/hours").text)
+    bad = owner.post(
+        "/console/hours/rules", data={"csrf": token, "rules": '{"designated_share": 2}'}
+    )
+    assert bad.status_code == 422 and "designated_share" in bad.text and 'id="error"' in bad.text
+    saved = owner.post(
+        "/console/hours/rules",
+        data={"csrf": token, "rules": '{"required_hours": {"5": 100}}'},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    page = owner.get(saved.headers["location"])
+    assert 'id="saved"' in page.text
+    ann = page.text.split('data-email="ann@example.go.kr"')[1]
+    assert "<td>100</td>" in ann.split("</tr>")[0]  # Ann's requirement, as the rules now say
+    with Session(mail_services.engine) as session:
+        org = session.exec(select(Organisation).where(Organisation.slug == "moe")).one()
+        assert org.rules == {"required_hours": {"5": 100.0}}
