@@ -14,6 +14,7 @@ from issuer.api import (
     obapi,
     oid4vci,
     ops,
+    orgs_hours,
     public,
     skills,
     vcapi,
@@ -34,6 +35,7 @@ from issuer.web import (
     console,
     console_admin,
     console_credentials,
+    console_hours,
     console_issuing,
     console_notices,
     console_sso,
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(ops.router)
     app.include_router(credentials.router)
     app.include_router(skills.router)
+    app.include_router(orgs_hours.router)
     app.include_router(public.router)
     app.include_router(oauth.router)
     app.include_router(obapi.router)
@@ -111,6 +114,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(console_credentials.router)
     app.include_router(console_sso.router)
     app.include_router(console_notices.router)
+    app.include_router(console_hours.router)
     return app
 
 

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from issuer import cli_orgs_hours as orgs_hours
 from verifier import Outcome, Report, Verdict, verify_credential
 from verifier.errors import FetchError, InputError
 from verifier.fetch import HttpFetcher
@@ -1004,6 +1005,8 @@ def verify(
         raise typer.Exit(EXIT_NOT_VERIFIED)
     raise typer.Exit(EXIT_COULD_NOT_RUN)
 
+
+orgs_app = orgs_hours.register(app, _unit, _fail)
 
 if __name__ == "__main__":
     app()

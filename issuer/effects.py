@@ -33,12 +33,14 @@ from issuer.models import PendingEffect
 from issuer.models.base import utcnow
 from issuer.notify import deliveries, emails, lrs
 from issuer.obclient import pushes
+from issuer.orgs import hours
 from issuer.programs import awards
 
 log = logging.getLogger("laurel.effects")
 Handler = Callable[[Session, Services, dict[str, Any]], None]
 HANDLERS: dict[str, Handler] = {
     awards.EFFECT: awards.handle,
+    hours.EFFECT: hours.handle,
     OB_PUSH: pushes.handle,
     OB_DELIVER: pushes.deliver,
     NOTIFY_MAIL: emails.handle,

@@ -21,6 +21,11 @@ PROGRAM_AWARDS = "programs.award"
 """A learner gained a credential that counts towards a programme: award what it completed.
 Payload: ``{"issuer": slug, "learner": learner id}``."""
 
+ORG_HOURS = "orgs.hours"
+"""Badges that add learning hours were issued to a learner on an organisation's roster: issue
+the organisation's annual badge for each year they now meet (``issuer.orgs.hours``).
+Payload: ``{"issuer": issuer id, "learner": learner id, "years": [year, …]}``."""
+
 OB_PUSH = "obclient.push"
 """Push one badge to an OB 3.0 API host the learner connected (``upsertCredential``).
 Payload: ``{"push": ob_push id}``."""
