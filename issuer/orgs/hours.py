@@ -16,7 +16,7 @@ Every hour is counted once, and each number can be traced to the badges behind i
 - *Designated* hours are those of badges whose achievement key or a tag is designated
   (``Rules.designated``) for the member's unit, any unit above it, or ``"*"``.
 - *Mandatory* hours are those of badges with a tag — or, for a catalogue badge, a badge area — in
-  ``Rules.mandatory_tags`` (by default ``digital``).
+  ``Rules.mandatory_tags`` (by default ``digital`` and ``digital-literacy``).
 - A member with a requirement (``required > 0``) has met the year's rule when the total is at
   least the requirement, the designated hours at least ``designated_share`` of it and the
   mandatory hours at least ``mandatory_hours``; a member without one is *exempt*.

@@ -41,7 +41,7 @@ class Rules(BaseModel):
     a unit's designations include its parents'."""
     mandatory_hours: float = Field(default=10.0, ge=0)
     """Hours a year of the mandatory training below (Laurel's default: digital training)."""
-    mandatory_tags: list[str] = Field(default_factory=lambda: ["digital"])
+    mandatory_tags: list[str] = Field(default_factory=lambda: ["digital", "digital-literacy"])
     """Achievements with any of these tags (or catalogue badge area) count as mandatory."""
     informal_caps: dict[str, float] = Field(
         default_factory=lambda: {
