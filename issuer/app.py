@@ -18,6 +18,7 @@ from issuer.api import (
     skills,
     vcapi,
 )
+from issuer.api import plans as plan_api
 from issuer.context import Services
 from issuer.core import metrics
 from issuer.core.db import migrate, unit_of_work
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(ops.router)
     app.include_router(credentials.router)
     app.include_router(skills.router)
+    app.include_router(plan_api.router)
     app.include_router(public.router)
     app.include_router(oauth.router)
     app.include_router(obapi.router)

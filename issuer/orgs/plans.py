@@ -1,0 +1,605 @@
+"""Development plans (the study, section 4.2.1): a yearly Individual Development Plan per member
+of an organisation, an Executive Development Plan (ECQ objectives only) for an executive.
+
+- **Seeding.** The objectives are the target profile's skills (``badge_templates/targets``) the
+  person is below: their level now, summed over the issuers the organisation trusts
+  (``issuer.orgs.trusted_here``), against the level wanted. Each objective gets one suggested
+  activity: a catalogue achievement aligned to it, preferring those a trusted issuer offers, then
+  those that close more of the plan's objectives, then the shortest.
+- **Signing.** The person signs, then the supervisor (the member's unit's, walking up the
+  department tree; whoever is signed in with that email). Any edit after a signature clears
+  both: the plan the supervisor signed is the plan that stands.
+- **Progress** is computed whenever the plan is read: an activity is done when the person holds
+  (``issuer.orgs.held``) a badge of its achievement issued within the plan's year, or was marked
+  done by hand; an objective is met when the level now reaches the level wanted.
+- **Review.** The supervisor closes a signed plan after its year, or earlier once every activity
+  is done, with a text and an outcome per objective; what was done is then frozen on the plan.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from issuer.context import Services
+from issuer.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from issuer.models import (
+    Achievement,
+    DevelopmentPlan,
+    Organisation,
+    OrgMember,
+    OrgUnit,
+    PlanActivity,
+    PlanObjective,
+)
+from issuer.models.base import utcnow
+from issuer.orgs import Held, held, members, trusted_here
+from issuer.skills.cloud import SkillEntry, SkillKey, profiles
+
+EXECUTIVE_TARGET = "ses-ecq"
+"""An EDP's target when none is named: the Senior Executive Service's ECQs."""
+ECQ = "ecq"
+
+
+def year_span(year: int) -> tuple[datetime, datetime]:
+    """The plan year as [1 January, next 1 January) in UTC."""
+    return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+
+
+# --- who --------------------------------------------------------------------------------------
+
+
+def member_of(session: Session, org: Organisation, learner_id: int) -> OrgMember:
+    found = next((m for m in members(session, org) if m.learner_id == learner_id), None)
+    if found is None:
+        raise NotFound(f"this person is not on the roster of {org.slug!r}")
+    return found
+
+
+def supervisor_of(session: Session, member: OrgMember, own: Iterable[str] = ()) -> str | None:
+    """The supervisor's email: the member's unit's, else the nearest parent unit's that is not
+    the member themself (``own``: the member's emails; a unit head is signed for above)."""
+    mine = {email.lower() for email in own}
+    unit_id, seen = member.unit_id, set()
+    while unit_id is not None and unit_id not in seen:
+        seen.add(unit_id)
+        unit = session.get(OrgUnit, unit_id)
+        if unit is None:
+            break
+        email = (unit.supervisor_email or "").strip().lower()
+        if email and email not in mine:
+            return email
+        unit_id = unit.parent_id
+    return None
+
+
+def profile(
+    session: Session, org: Organisation, learner_id: int, at: datetime | None = None
+) -> dict[SkillKey, SkillEntry]:
+    """The person's skills from every issuer on this Laurel the organisation trusts: weights of
+    the same skill add up before the level is read from them."""
+    summed: dict[SkillKey, SkillEntry] = {}
+    for issuer in trusted_here(session, org).values():
+        found = profiles(session, issuer, at, learners=[learner_id]).get(learner_id, {})
+        for key, entry in found.items():
+            into = summed.setdefault(key, SkillEntry(entry.framework, entry.code, entry.name))
+            into.weight += entry.weight
+    return summed
+
+
+# --- creating ---------------------------------------------------------------------------------
+
+
+def create(
+    session: Session,
+    services: Services,
+    org: Organisation,
+    learner_id: int,
+    year: int,
+    target_id: str | None = None,
+    *,
+    career_goal: str = "",
+    emails: Iterable[str] = (),
+    now: datetime | None = None,
+) -> DevelopmentPlan:
+    """A draft plan for ``year``, its objectives seeded from the gap to ``target_id`` (an
+    executive's EDP: the ECQ competencies of it, ``ses-ecq`` by default) and one suggested
+    activity per objective not already covered by another's."""
+    from issuer.reports.gaps import target
+    from issuer.skills.frameworks import catalogue
+
+    member = member_of(session, org, learner_id)
+    kind = "EDP" if member.executive else "IDP"
+    wanted = target(services, target_id or (EXECUTIVE_TARGET if member.executive else ""))
+    skills = [s for s in wanted["skills"] if kind == "IDP" or s["framework"] == ECQ]
+    if not skills:
+        raise BadRequest(f"an EDP is built on the ECQs; target {wanted['id']!r} names none")
+    if _plan(session, org, learner_id, year) is not None:
+        raise Conflict(f"there is already a development plan for {year}")
+    at = min(now or utcnow(), year_span(year)[1])
+    have = profile(session, org, learner_id, at)
+    plan = DevelopmentPlan(
+        org_id=org.id,
+        learner_id=learner_id,
+        year=year,
+        kind=kind,
+        target=wanted["id"],
+        career_goal=_text(career_goal, 4000, "the career goal"),
+        supervisor_email=supervisor_of(session, member, emails),
+    )
+    session.add(plan)
+    session.flush()
+    data = catalogue(services)
+    objectives = []
+    for skill in skills:
+        key = (skill["framework"], skill["code"])
+        now_level = have[key].level if key in have else 0
+        if now_level >= int(skill["level"]):
+            continue
+        objective = PlanObjective(
+            plan_id=plan.id,
+            framework=key[0],
+            code=key[1],
+            name=data.skill(*key).name,
+            level_wanted=int(skill["level"]),
+            level_at_start=now_level,
+        )
+        session.add(objective)
+        objectives.append(objective)
+    session.flush()
+    _seed_activities(session, services, org, plan, objectives)
+    return plan
+
+
+def _seed_activities(
+    session: Session,
+    services: Services,
+    org: Organisation,
+    plan: DevelopmentPlan,
+    objectives: list[PlanObjective],
+) -> None:
+    covered: set[tuple[str, str]] = set()
+    chosen = suggestions(session, services, org, plan, objectives)
+    for objective in objectives:
+        if (objective.framework, objective.code) in covered:
+            continue
+        options = chosen.get(objective.id or 0, [])
+        if not options:
+            continue
+        best = options[0]
+        covered |= set(best["covers"])
+        session.add(
+            PlanActivity(
+                plan_id=plan.id,
+                objective_id=objective.id,
+                title=best["name"],
+                achievement_key=best["key"],
+            )
+        )
+    session.flush()
+
+
+def suggestions(
+    session: Session,
+    services: Services,
+    org: Organisation,
+    plan: DevelopmentPlan,
+    objectives: list[PlanObjective],
+    limit: int = 3,
+) -> dict[int, list[dict[str, Any]]]:
+    """Per objective id, catalogue achievements aligned to its competency that the person does
+    not hold yet (programme awards excluded: they follow from their parts): those a trusted
+    issuer offers first, then those closing more of the plan's objectives, then fewest hours."""
+    from issuer.skills.frameworks import catalogue
+
+    data = catalogue(services)
+    wanted = {(o.framework, o.code) for o in objectives}
+    holding = {h.achievement_key for h in held(session, org, [plan.learner_id])}
+    offered = offered_keys(session, org)
+    found: dict[int, list[dict[str, Any]]] = {}
+    for objective in objectives:
+        options = []
+        for template in data.achievements:
+            aligned = {(a.framework, a.code) for a in template.alignments}
+            if (objective.framework, objective.code) not in aligned:
+                continue
+            if template.key in holding or template.key in data.completion_keys:
+                continue
+            covers = sorted(aligned & wanted)
+            options.append(
+                {
+                    "key": template.key,
+                    "name": template.name,
+                    "name_ko": template.name_ko,
+                    "hours": template.hours,
+                    "offered": template.key in offered,
+                    "covers": covers,
+                }
+            )
+        options.sort(key=lambda o: (not o["offered"], -len(o["covers"]), o["hours"], o["key"]))
+        found[objective.id or 0] = options[:limit]
+    return found
+
+
+def offered_keys(session: Session, org: Organisation) -> set[str]:
+    """Achievement keys that the organisation's trusted issuers on this Laurel offer."""
+    issuers = sorted(trusted_here(session, org))
+    return set(session.exec(select(Achievement.key).where(col(Achievement.issuer_id).in_(issuers))))
+
+
+# --- finding ----------------------------------------------------------------------------------
+
+
+def _plan(
+    session: Session, org: Organisation, learner_id: int, year: int
+) -> DevelopmentPlan | None:
+    return session.exec(
+        select(DevelopmentPlan).where(
+            DevelopmentPlan.org_id == org.id,
+            DevelopmentPlan.learner_id == learner_id,
+            DevelopmentPlan.year == year,
+        )
+    ).first()
+
+
+def plan_of(session: Session, org: Organisation, learner_id: int, year: int) -> DevelopmentPlan:
+    found = _plan(session, org, learner_id, year)
+    if found is None:
+        raise NotFound(f"there is no development plan for {year}")
+    return found
+
+
+def plan_by_id(session: Session, org: Organisation, plan_id: int) -> DevelopmentPlan:
+    found = session.get(DevelopmentPlan, plan_id)
+    if found is None or found.org_id != org.id:
+        raise NotFound(f"there is no development plan {plan_id} in {org.slug!r}")
+    return found
+
+
+def plans(session: Session, org: Organisation, year: int) -> list[DevelopmentPlan]:
+    return list(
+        session.exec(
+            select(DevelopmentPlan)
+            .where(DevelopmentPlan.org_id == org.id, DevelopmentPlan.year == year)
+            .order_by(col(DevelopmentPlan.id))
+        )
+    )
+
+
+def objectives_of(session: Session, plan: DevelopmentPlan) -> list[PlanObjective]:
+    return list(
+        session.exec(
+            select(PlanObjective)
+            .where(PlanObjective.plan_id == plan.id)
+            .order_by(col(PlanObjective.id))
+        )
+    )
+
+
+def activities_of(session: Session, plan: DevelopmentPlan) -> list[PlanActivity]:
+    return list(
+        session.exec(
+            select(PlanActivity)
+            .where(PlanActivity.plan_id == plan.id)
+            .order_by(col(PlanActivity.id))
+        )
+    )
+
+
+def awaiting(session: Session, emails: Iterable[str]) -> list[DevelopmentPlan]:
+    """Plans whose supervisor is one of ``emails`` and that are not closed yet, newest first."""
+    mine = sorted({e.lower() for e in emails})
+    if not mine:
+        return []
+    return list(
+        session.exec(
+            select(DevelopmentPlan)
+            .where(
+                col(DevelopmentPlan.supervisor_email).in_(mine),
+                DevelopmentPlan.state != "reviewed",
+            )
+            .order_by(col(DevelopmentPlan.year).desc(), col(DevelopmentPlan.id))
+        )
+    )
+
+
+# --- editing ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityInput:
+    title: str
+    objective_id: int | None = None
+    achievement_key: str | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    cost: float = 0.0
+    currency: str = "KRW"
+
+
+def _edited(plan: DevelopmentPlan, now: datetime | None = None) -> None:
+    """A change to the plan: refused once reviewed; clears both signatures otherwise."""
+    if plan.state == "reviewed":
+        raise Conflict("this plan was reviewed and is closed")
+    plan.signed_by_person_at = plan.signed_by_supervisor_at = None
+    plan.state = "draft"
+    plan.updated_at = now or utcnow()
+
+
+def set_goal(session: Session, plan: DevelopmentPlan, goal: str) -> None:
+    _edited(plan)
+    plan.career_goal = _text(goal, 4000, "the career goal")
+    session.add(plan)
+
+
+def add_activity(
+    session: Session,
+    services: Services,
+    org: Organisation,
+    plan: DevelopmentPlan,
+    given: ActivityInput,
+) -> PlanActivity:
+    _edited(plan)
+    activity = PlanActivity(plan_id=plan.id, title="")
+    _apply(session, services, org, plan, activity, given)
+    session.add(activity)
+    session.flush()
+    return activity
+
+
+def edit_activity(
+    session: Session,
+    services: Services,
+    org: Organisation,
+    plan: DevelopmentPlan,
+    activity_id: int,
+    given: ActivityInput,
+) -> PlanActivity:
+    activity = _activity(session, plan, activity_id)
+    _edited(plan)
+    _apply(session, services, org, plan, activity, given)
+    session.add(activity)
+    return activity
+
+
+def remove_activity(session: Session, plan: DevelopmentPlan, activity_id: int) -> None:
+    activity = _activity(session, plan, activity_id)
+    _edited(plan)
+    session.delete(activity)
+
+
+def mark_done(
+    session: Session, plan: DevelopmentPlan, activity_id: int, now: datetime | None = None
+) -> None:
+    """An activity no badge records (a reading, a rotation) done, by the person's word; not an
+    edit of the plan, so the signatures stay."""
+    activity = _activity(session, plan, activity_id)
+    if plan.state == "reviewed":
+        raise Conflict("this plan was reviewed and is closed")
+    if activity.achievement_key:
+        raise BadRequest("this activity is done when its badge arrives")
+    activity.done_at = now or utcnow()
+    session.add(activity)
+
+
+def _activity(session: Session, plan: DevelopmentPlan, activity_id: int) -> PlanActivity:
+    found = session.get(PlanActivity, activity_id)
+    if found is None or found.plan_id != plan.id:
+        raise NotFound(f"there is no activity {activity_id} in this plan")
+    return found
+
+
+def _apply(
+    session: Session,
+    services: Services,
+    org: Organisation,
+    plan: DevelopmentPlan,
+    activity: PlanActivity,
+    given: ActivityInput,
+) -> None:
+    if given.objective_id is not None:
+        objective = session.get(PlanObjective, given.objective_id)
+        if objective is None or objective.plan_id != plan.id:
+            raise BadRequest(f"there is no objective {given.objective_id} in this plan")
+    key = (given.achievement_key or "").strip() or None
+    if key is not None and key not in _known_keys(session, services, org):
+        raise BadRequest(
+            f"{key!r} is neither a catalogue achievement nor one a trusted issuer offers"
+        )
+    if given.starts_on and given.ends_on and given.ends_on < given.starts_on:
+        raise BadRequest("an activity cannot end before it begins")
+    if not math.isfinite(given.cost) or not 0 <= given.cost < 1e12:
+        raise BadRequest("the cost is an amount of 0 or more")
+    currency = given.currency.strip().upper()
+    if len(currency) != 3 or not currency.isalpha() or not currency.isascii():
+        raise BadRequest("the currency is a three-letter ISO 4217 code such as KRW or USD")
+    activity.title = _text(given.title, 300, "the activity's title", required=True)
+    activity.objective_id = given.objective_id
+    activity.achievement_key = key
+    activity.starts_on, activity.ends_on = given.starts_on, given.ends_on
+    activity.cost, activity.currency = round(given.cost, 2), currency
+
+
+def _known_keys(session: Session, services: Services, org: Organisation) -> set[str]:
+    from issuer.skills.frameworks import catalogue
+
+    return {t.key for t in catalogue(services).achievements} | offered_keys(session, org)
+
+
+def _text(value: str, limit: int, what: str, *, required: bool = False) -> str:
+    text = value.strip()
+    if required and not text:
+        raise BadRequest(f"{what} is empty")
+    if len(text) > limit:
+        raise BadRequest(f"{what} is longer than {limit} characters")
+    if any(ord(c) < 32 and c not in "\n\r\t" for c in text):
+        raise BadRequest(f"{what} has control characters")
+    return text
+
+
+# --- signing and reviewing ----------------------------------------------------------------------
+
+
+def sign_as_person(
+    session: Session,
+    org: Organisation,
+    plan: DevelopmentPlan,
+    learner_id: int,
+    emails: Iterable[str],
+    now: datetime | None = None,
+) -> None:
+    if plan.learner_id != learner_id:
+        raise Forbidden("only the plan's owner signs it as the person")
+    if plan.state != "draft" or plan.signed_by_person_at is not None:
+        raise Conflict("this plan is already signed")
+    plan.supervisor_email = supervisor_of(session, member_of(session, org, learner_id), emails)
+    if plan.supervisor_email is None:
+        raise Conflict("your department has no supervisor on the roster to sign with you")
+    plan.signed_by_person_at = now or utcnow()
+    session.add(plan)
+
+
+def _check_supervisor(plan: DevelopmentPlan, emails: Iterable[str]) -> str:
+    mine = {e.lower() for e in emails}
+    if plan.supervisor_email is None or plan.supervisor_email.lower() not in mine:
+        raise Forbidden("only the person's supervisor signs and reviews this plan")
+    return plan.supervisor_email
+
+
+def sign_as_supervisor(
+    session: Session, plan: DevelopmentPlan, emails: Iterable[str], now: datetime | None = None
+) -> None:
+    _check_supervisor(plan, emails)
+    if plan.signed_by_person_at is None:
+        raise Conflict("the person signs the plan first")
+    if plan.state != "draft":
+        raise Conflict("this plan is already signed")
+    plan.signed_by_supervisor_at = now or utcnow()
+    plan.state = "signed"
+    session.add(plan)
+
+
+def review(
+    session: Session,
+    services: Services,
+    org: Organisation,
+    plan: DevelopmentPlan,
+    emails: Iterable[str],
+    text: str,
+    outcomes: dict[int, str],
+    now: datetime | None = None,
+) -> None:
+    """The year-end review: by the supervisor, of a plan both signed, after its year or once
+    every activity is done. What was done (and by which badge) is frozen on the activities."""
+    now = now or utcnow()
+    _check_supervisor(plan, emails)
+    if plan.state != "signed":
+        raise Conflict("a plan is reviewed once the person and the supervisor signed it")
+    shown = view(session, services, org, plan, now)
+    if now < year_span(plan.year)[1] and not shown.all_done:
+        raise Conflict(f"the review comes after {plan.year} ends, or once every activity is done")
+    objectives = {o.id: o for o in objectives_of(session, plan)}
+    for objective_id, outcome in outcomes.items():
+        if objective_id not in objectives:
+            raise BadRequest(f"there is no objective {objective_id} in this plan")
+        objectives[objective_id].outcome = _text(outcome, 4000, "an outcome") or None
+        session.add(objectives[objective_id])
+    for item in shown.activities:
+        row = item.activity
+        if item.done_at is not None and row.done_at is None:
+            row.done_at, row.credential_ref = item.done_at, item.credential_ref
+            session.add(row)
+    plan.review = _text(text, 8000, "the review", required=True)
+    plan.reviewed_at = now
+    plan.state = "reviewed"
+    session.add(plan)
+
+
+# --- progress -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObjectiveView:
+    objective: PlanObjective
+    level_now: int
+
+    @property
+    def met(self) -> bool:
+        return self.level_now >= self.objective.level_wanted
+
+    @property
+    def percent(self) -> int:
+        """How far from the level at the start to the level wanted (0-100)."""
+        start, wanted = self.objective.level_at_start, self.objective.level_wanted
+        if wanted <= start:
+            return 100
+        return max(0, min(100, round(100 * (self.level_now - start) / (wanted - start))))
+
+
+@dataclass(frozen=True)
+class ActivityView:
+    activity: PlanActivity
+    done_at: datetime | None
+    credential_ref: str | None
+    issuer_name: str | None
+
+
+@dataclass(frozen=True)
+class PlanView:
+    plan: DevelopmentPlan
+    member: OrgMember | None
+    objectives: list[ObjectiveView]
+    activities: list[ActivityView]
+
+    @property
+    def done(self) -> int:
+        return sum(1 for a in self.activities if a.done_at is not None)
+
+    @property
+    def all_done(self) -> bool:
+        return bool(self.activities) and self.done == len(self.activities)
+
+    @property
+    def met(self) -> int:
+        return sum(1 for o in self.objectives if o.met)
+
+
+def view(
+    session: Session,
+    services: Services,
+    org: Organisation,
+    plan: DevelopmentPlan,
+    now: datetime | None = None,
+) -> PlanView:
+    """The plan with its progress now: activities done by a badge of their achievement issued
+    within the plan's year (or by hand), objectives' levels from the trusted issuers' badges."""
+    now = now or utcnow()
+    start, end = year_span(plan.year)
+    at = min(now, end)
+    badges = held(session, org, [plan.learner_id], at=now)
+    have = profile(session, org, plan.learner_id, at)
+    activities = [_progress(a, badges, start, end) for a in activities_of(session, plan)]
+    objectives = [
+        ObjectiveView(o, have[(o.framework, o.code)].level if (o.framework, o.code) in have else 0)
+        for o in objectives_of(session, plan)
+    ]
+    member = next(
+        (m for m in members(session, org, current=False) if m.learner_id == plan.learner_id), None
+    )
+    return PlanView(plan, member, objectives, activities)
+
+
+def _progress(
+    activity: PlanActivity, badges: list[Held], start: datetime, end: datetime
+) -> ActivityView:
+    if activity.done_at is not None:
+        return ActivityView(activity, activity.done_at, activity.credential_ref, None)
+    for badge in badges:  # sorted by valid_from: the first badge of the year completes it
+        if badge.achievement_key == activity.achievement_key and start <= badge.valid_from < end:
+            return ActivityView(activity, badge.valid_from, badge.credential_ref, badge.issuer_name)
+    return ActivityView(activity, None, None, None)
