@@ -48,6 +48,7 @@ from issuer.web import (
 )
 from issuer.web import notices as notice_pages
 from issuer.web import oauth as oauth_pages
+from issuer.web import plans as plan_pages
 from issuer.web.errors import error_page
 from issuer.web.render import style_hashes
 
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(pages.router)
     app.include_router(dashboard.router)
     app.include_router(wallet.router)
+    app.include_router(plan_pages.router)
     app.include_router(wallet_account.router)
     app.include_router(wallet_lcw.router)
     app.include_router(collect.router)

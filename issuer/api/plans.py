@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response
 from sqlmodel import Session
 
 from issuer.core.errors import NotFound
-from issuer.http.deps import ApiKeyDep, ServicesDep, SessionDep, StrictJSONRoute, require
+from issuer.http.deps import ApiKeyDep, ServicesDep, StrictJSONRoute, WriteSessionDep, require
 from issuer.http.problems import READ, responses
 from issuer.models import ApiKey, Organisation
 
@@ -54,7 +54,7 @@ def _viewed(db: Session, org: Organisation, key: ApiKey, action: str, subject: s
 )
 def list_plans(
     org: OrgSlug,
-    db: SessionDep,
+    db: WriteSessionDep,
     key: ApiKeyDep,
     services: ServicesDep,
     year: YearQuery = None,
@@ -86,7 +86,7 @@ def list_plans(
     responses=responses(*READ),
 )
 def get_plan(
-    org: OrgSlug, plan_id: PlanId, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+    org: OrgSlug, plan_id: PlanId, db: WriteSessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> dict[str, Any]:
     from issuer.orgs import plans
     from issuer.orgs.plan_export import as_dict
