@@ -19,6 +19,7 @@ from issuer.http.cookies import language
 from issuer.http.deps import ServicesDep, SessionDep, WriteSessionDep
 from issuer.http.sessions import LearnerForm, LearnerSession, SignedIn
 from issuer.models import DevelopmentPlan, Organisation, OrgMember
+from issuer.orgs import plan_changes as changes
 from issuer.orgs import plans
 from issuer.wallet.badges import emails as verified_emails
 from issuer.web.render import wallet_page as page
@@ -122,7 +123,7 @@ def _plan_page(
     context: dict[str, Any] = {"orgs": _memberships(db, signed.id), "year": year, **extra}
     if found is not None:
         member = plans.member_of(db, found, signed.id)
-        plan = plans._plan(db, found, signed.id, year)
+        plan = plans.find_plan(db, found, signed.id, year)
         context |= {"org": found, "executive": member.executive}
         if plan is not None:
             context |= _context(db, services, found, plan, lang)
@@ -216,7 +217,7 @@ def set_goal(
 ) -> Response:
     try:
         found, plan = _mine(db, signed, org, _year(year))
-        plans.set_goal(db, plan, career_goal)
+        changes.set_goal(db, plan, career_goal)
     except LaurelError as exc:
         return _failed(request, services, db, signed, org, year, exc)
     return _back(found, plan.year, "saved")
@@ -224,7 +225,7 @@ def set_goal(
 
 def _activity(
     title: str, objective: str, achievement: str, starts: str, ends: str, cost: str, currency: str
-) -> plans.ActivityInput:
+) -> changes.ActivityInput:
     def day(value: str, what: str) -> date | None:
         try:
             return date.fromisoformat(value) if value.strip() else None
@@ -237,7 +238,7 @@ def _activity(
         raise BadRequest("the cost is an amount like 150000") from None
     if objective.strip() and not objective.strip().isdigit():
         raise BadRequest("choose an objective from the list")
-    return plans.ActivityInput(
+    return changes.ActivityInput(
         title=title,
         objective_id=int(objective) if objective.strip() else None,
         achievement_key=achievement.strip() or None,
@@ -270,7 +271,7 @@ def add_activity(
     try:
         found, plan = _mine(db, signed, org, _year(year))
         given = _activity(title, objective, achievement, starts_on, ends_on, cost, currency)
-        plans.add_activity(db, services, found, plan, given)
+        changes.add_activity(db, services, found, plan, given)
     except LaurelError as exc:
         return _failed(request, services, db, signed, org, year, exc)
     return _back(found, plan.year, "saved")
@@ -297,12 +298,12 @@ def edit_activity(
     try:
         found, plan = _mine(db, signed, org, _year(year))
         if action == "delete":
-            plans.remove_activity(db, plan, activity_id)
+            changes.remove_activity(db, plan, activity_id)
         elif action == "done":
-            plans.mark_done(db, plan, activity_id)
+            changes.mark_done(db, plan, activity_id)
         else:
             given = _activity(title, objective, achievement, starts_on, ends_on, cost, currency)
-            plans.edit_activity(db, services, found, plan, activity_id, given)
+            changes.edit_activity(db, services, found, plan, activity_id, given)
     except LaurelError as exc:
         return _failed(request, services, db, signed, org, year, exc)
     return _back(found, plan.year, "saved")
@@ -319,7 +320,7 @@ def sign(
 ) -> Response:
     try:
         found, plan = _mine(db, signed, org, _year(year))
-        plans.sign_as_person(db, found, plan, signed.id, verified_emails(db, signed.id))
+        changes.sign_as_person(db, found, plan, signed.id, verified_emails(db, signed.id))
     except LaurelError as exc:
         return _failed(request, services, db, signed, org, year, exc)
     return _back(found, plan.year, "signed")
@@ -447,7 +448,7 @@ def supervisor_sign(
 ) -> Response:
     try:
         _, plan, mine = _supervised(db, signed, plan_id)
-        plans.sign_as_supervisor(db, plan, mine)
+        changes.sign_as_supervisor(db, plan, mine)
     except LaurelError as exc:
         db.rollback()
         return _supervised_page(
@@ -474,7 +475,7 @@ def supervisor_review(
         if len(ids) != len(texts) or not all(i.isdigit() for i in ids):
             raise BadRequest("give one outcome per objective")
         org, plan, mine = _supervised(db, signed, plan_id)
-        plans.review(
+        changes.review(
             db, services, org, plan, mine, review, dict(zip(map(int, ids), texts, strict=True))
         )
     except LaurelError as exc:

@@ -29,6 +29,11 @@ class PlanOrg:
     """email -> learner id of everyone on the roster."""
 
 
+def _id(value: int | None) -> int:
+    assert value is not None
+    return value
+
+
 def plan_org(services: Services) -> PlanOrg:
     for slug in ("mois", "nhi", "other"):
         create_issuer(services, slug=slug, name=f"{slug.upper()} Institute")
@@ -42,9 +47,12 @@ def plan_org(services: Services) -> PlanOrg:
     }
     with Session(services.engine) as db:
         issuers = {i.slug: i for i in db.exec(select(Issuer))}
-        org = Organisation(slug="mois", issuer_id=issuers["mois"].id, name="Ministry", name_ko="부")
+        org = Organisation(
+            slug="mois", issuer_id=_id(issuers["mois"].id), name="Ministry", name_ko="부"
+        )
         db.add(org)
         db.flush()
+        assert org.id is not None
         office = OrgUnit(
             org_id=org.id, code="office", name="Office", supervisor_email=PLAN_DIRECTOR
         )

@@ -19,6 +19,7 @@ from issuer.core.errors import BadRequest, Conflict, Forbidden
 from issuer.effects import work
 from issuer.models import AccessLogEntry
 from issuer.orgs import organisation
+from issuer.orgs import plan_changes as changes
 from issuer.orgs import plans as service
 from issuer.orgs.plan_export import CSV_COLUMNS
 from tests.issuer.orgs_fixtures import PLAN_DIRECTOR, PLAN_LEAD, PlanOrg, plan_issue, plan_org
@@ -125,40 +126,40 @@ def _sign_both(services: Services, org: PlanOrg, plan_id: int) -> None:
     with work(services) as db:
         mois = organisation(db, "mois")
         plan = service.plan_by_id(db, mois, plan_id)
-        service.sign_as_person(db, mois, plan, org.learners[KIM], [KIM])
+        changes.sign_as_person(db, mois, plan, org.learners[KIM], [KIM])
     with work(services) as db:
         plan = service.plan_by_id(db, organisation(db, "mois"), plan_id)
-        service.sign_as_supervisor(db, plan, [PLAN_LEAD])
+        changes.sign_as_supervisor(db, plan, [PLAN_LEAD])
 
 
 def test_signatures_in_order_and_reset_on_edit(client: TestClient, services: Services) -> None:
     org = plan_org(services)
     plan_id = _create(services, org, KIM, "lead-aspiring-leader")
     with work(services) as db, pytest.raises(Conflict, match="signs the plan first"):
-        service.sign_as_supervisor(
+        changes.sign_as_supervisor(
             db, service.plan_by_id(db, organisation(db, "mois"), plan_id), [PLAN_LEAD]
         )
     with work(services) as db, pytest.raises(Forbidden):
         mois = organisation(db, "mois")
-        service.sign_as_person(
+        changes.sign_as_person(
             db, mois, service.plan_by_id(db, mois, plan_id), org.learners[PARK], [PARK]
         )
     _sign_both(services, org, plan_id)
     shown = _view(services, plan_id)
     assert shown.plan.state == "signed" and shown.plan.signed_by_supervisor_at is not None
     with work(services) as db, pytest.raises(Forbidden):  # the director is not Kim's supervisor
-        service.sign_as_supervisor(
+        changes.sign_as_supervisor(
             db, service.plan_by_id(db, organisation(db, "mois"), plan_id), [PLAN_DIRECTOR]
         )
     with work(services) as db:
         mois = organisation(db, "mois")
         plan = service.plan_by_id(db, mois, plan_id)
-        service.add_activity(
+        changes.add_activity(
             db,
             services,
             mois,
             plan,
-            service.ActivityInput(
+            changes.ActivityInput(
                 "Job rotation in the budget office",
                 starts_on=date(YEAR, 3, 1),
                 ends_on=date(YEAR, 3, 31),
@@ -179,18 +180,18 @@ def test_bad_activities_are_refused(client: TestClient, services: Services) -> N
     org = plan_org(services)
     plan_id = _create(services, org, KIM, "lead-aspiring-leader")
     bad = [
-        (service.ActivityInput(" "), "empty"),
-        (service.ActivityInput("x", achievement_key="no-such-course"), "neither"),
-        (service.ActivityInput("x", starts_on=date(YEAR, 5, 2), ends_on=date(YEAR, 5, 1)), "end"),
-        (service.ActivityInput("x", cost=-1), "cost"),
-        (service.ActivityInput("x", cost=float("nan")), "cost"),
-        (service.ActivityInput("x", currency="WON!"), "currency"),
-        (service.ActivityInput("x", objective_id=10**9), "objective"),
+        (changes.ActivityInput(" "), "empty"),
+        (changes.ActivityInput("x", achievement_key="no-such-course"), "neither"),
+        (changes.ActivityInput("x", starts_on=date(YEAR, 5, 2), ends_on=date(YEAR, 5, 1)), "end"),
+        (changes.ActivityInput("x", cost=-1), "cost"),
+        (changes.ActivityInput("x", cost=float("nan")), "cost"),
+        (changes.ActivityInput("x", currency="WON!"), "currency"),
+        (changes.ActivityInput("x", objective_id=10**9), "objective"),
     ]
     for given, message in bad:
         with work(services) as db, pytest.raises(BadRequest, match=message):
             mois = organisation(db, "mois")
-            service.add_activity(db, services, mois, service.plan_by_id(db, mois, plan_id), given)
+            changes.add_activity(db, services, mois, service.plan_by_id(db, mois, plan_id), given)
     with work(services) as db, pytest.raises(Conflict, match="already"):
         service.create(
             db, services, organisation(db, "mois"), org.learners[KIM], YEAR, "lead-manager"
@@ -209,7 +210,7 @@ def test_the_review_waits_for_signatures_and_the_end_of_the_work(
             mois = organisation(db, "mois")
             plan = service.plan_by_id(db, mois, plan_id)
             first = service.objectives_of(db, plan)[0]
-            service.review(
+            changes.review(
                 db, services, mois, plan, [who], "Good year.", {first.id or 0: "Met"}, when
             )
 
@@ -227,7 +228,7 @@ def test_the_review_waits_for_signatures_and_the_end_of_the_work(
     assert shown.objectives[0].objective.outcome == "Met"
     assert shown.activities[0].activity.credential_ref == _urn(ref)  # frozen on the plan
     with work(services) as db, pytest.raises(Conflict, match="closed"):
-        service.set_goal(db, service.plan_by_id(db, organisation(db, "mois"), plan_id), "more")
+        changes.set_goal(db, service.plan_by_id(db, organisation(db, "mois"), plan_id), "more")
 
 
 def test_api_lists_plans_and_exports_csv(client: TestClient, services: Services) -> None:
