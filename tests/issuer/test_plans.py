@@ -12,12 +12,12 @@ from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from issuer.context import Services
 from issuer.core.errors import BadRequest, Conflict, Forbidden
 from issuer.effects import work
-from issuer.models import AccessLogEntry
+from issuer.models import AccessLogEntry, Achievement, Issuer
 from issuer.orgs import organisation
 from issuer.orgs import plan_changes as changes
 from issuer.orgs import plans as service
@@ -274,3 +274,48 @@ def test_api_lists_plans_and_exports_csv(client: TestClient, services: Services)
         f"/api/v1/orgs/mois/plans?year={YEAR}", headers={"Authorization": "Bearer nope"}
     )
     assert other.status_code == 401
+
+
+def test_suggestions_prefer_what_the_trusted_issuers_offer(
+    client: TestClient, services: Services
+) -> None:
+    """Without the three-objective course at ``mois`` and ``nhi`` (only the untrusted ``other``
+    offers it), each objective gets an offered course: the shortest aligned to it, by key on a
+    tie (ECQ2-4: two 16-hour courses; ECQ1-3: 16 h against 40 h; ECQ3-1: 8 h)."""
+    org = plan_org(services)
+    plan_issue(client, services, "nhi", KIM, EI)
+    with work(services) as db:
+        trusted = [
+            i.id for i in db.exec(select(Issuer).where(col(Issuer.slug).in_(["mois", "nhi"])))
+        ]
+        for row in db.exec(
+            select(Achievement).where(
+                col(Achievement.issuer_id).in_(trusted),
+                col(Achievement.key).in_([LSNS, "lds-week-4-integration"]),
+            )
+        ):
+            db.delete(row)
+    shown = _view(services, _create(services, org, KIM, "lead-aspiring-leader"))
+    assert [a.activity.achievement_key for a in shown.activities] == [
+        "building-high-performing-teams",
+        "leading-through-change",
+        "accountability-for-results",
+    ]
+    with Session(services.engine) as db:
+        mois = organisation(db, "mois")
+        offered = service.suggestions(
+            db, services, mois, shown.plan, [shown.objectives[0].objective]
+        )
+    assert [(s["key"], s["offered"]) for s in next(iter(offered.values()))] == [
+        ("building-high-performing-teams", True),
+        ("team-development", True),
+        ("management-development-leading-from-the-middle", True),
+    ]
+
+
+def test_a_unit_head_is_signed_for_by_the_unit_above(
+    client: TestClient, services: Services
+) -> None:
+    org = plan_org(services)
+    shown = _view(services, _create(services, org, PLAN_LEAD, "lead-team-leader"))
+    assert shown.plan.supervisor_email == PLAN_DIRECTOR
