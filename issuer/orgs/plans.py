@@ -40,7 +40,7 @@ from issuer.models import (
     PlanObjective,
 )
 from issuer.models.base import utcnow
-from issuer.orgs import Held, held, members, trusted_here
+from issuer.orgs import Held, held, trusted_here
 from issuer.skills.cloud import SkillEntry, SkillKey, profiles
 
 EXECUTIVE_TARGET = "ses-ecq"
@@ -62,8 +62,18 @@ def row_id(value: int | None) -> int:
 # --- who --------------------------------------------------------------------------------------
 
 
+def _member(
+    session: Session, org: Organisation, learner_id: int, *, current: bool = True
+) -> OrgMember | None:
+    query = select(OrgMember).where(OrgMember.org_id == org.id, OrgMember.learner_id == learner_id)
+    if current:
+        query = query.where(col(OrgMember.left_at).is_(None))
+    return session.exec(query).first()
+
+
 def member_of(session: Session, org: Organisation, learner_id: int) -> OrgMember:
-    found = next((m for m in members(session, org) if m.learner_id == learner_id), None)
+    """The person's current roster entry (404 when they are not, or no longer, on it)."""
+    found = _member(session, org, learner_id)
     if found is None:
         raise NotFound(f"this person is not on the roster of {org.slug!r}")
     return found
@@ -395,9 +405,7 @@ def view(
         ObjectiveView(o, have[(o.framework, o.code)].level if (o.framework, o.code) in have else 0)
         for o in objectives_of(session, plan)
     ]
-    member = next(
-        (m for m in members(session, org, current=False) if m.learner_id == plan.learner_id), None
-    )
+    member = _member(session, org, plan.learner_id, current=False)
     return PlanView(plan, member, objectives, activities)
 
 
