@@ -23,6 +23,7 @@ from issuer.orgs import plan_changes as changes
 from issuer.orgs import plans as service
 from issuer.orgs.plan_export import CSV_COLUMNS
 from tests.issuer.orgs_fixtures import PLAN_DIRECTOR, PLAN_LEAD, PlanOrg, plan_issue, plan_org
+from tests.units import create_api_key
 
 KIM, PARK = "kim@mois.example.kr", "park@mois.example.kr"
 YEAR = datetime.now(UTC).year
@@ -274,6 +275,11 @@ def test_api_lists_plans_and_exports_csv(client: TestClient, services: Services)
         f"/api/v1/orgs/mois/plans?year={YEAR}", headers={"Authorization": "Bearer nope"}
     )
     assert other.status_code == 401
+    # another issuer's key: as if the organisation did not exist; a key without read: 403
+    nhi = {"Authorization": f"Bearer {create_api_key(services, 'nhi', ['admin'])}"}
+    assert client.get("/api/v1/orgs/mois/plans", headers=nhi).status_code == 404
+    issue_only = {"Authorization": f"Bearer {create_api_key(services, 'mois', ['issue'])}"}
+    assert client.get("/api/v1/orgs/mois/plans", headers=issue_only).status_code == 403
 
 
 def test_suggestions_prefer_what_the_trusted_issuers_offer(
