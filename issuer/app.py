@@ -19,6 +19,7 @@ from issuer.api import (
     skills,
     vcapi,
 )
+from issuer.api import plans as plan_api
 from issuer.context import Services
 from issuer.core import metrics
 from issuer.core.db import migrate, unit_of_work
@@ -49,6 +50,7 @@ from issuer.web import (
 )
 from issuer.web import notices as notice_pages
 from issuer.web import oauth as oauth_pages
+from issuer.web import plans as plan_pages
 from issuer.web.errors import error_page
 from issuer.web.render import style_hashes
 
@@ -89,6 +91,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(credentials.router)
     app.include_router(skills.router)
     app.include_router(orgs_hours.router)
+    app.include_router(plan_api.router)
     app.include_router(public.router)
     app.include_router(oauth.router)
     app.include_router(obapi.router)
@@ -101,6 +104,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(pages.router)
     app.include_router(dashboard.router)
     app.include_router(wallet.router)
+    app.include_router(plan_pages.router)
     app.include_router(wallet_account.router)
     app.include_router(wallet_lcw.router)
     app.include_router(collect.router)

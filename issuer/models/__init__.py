@@ -26,6 +26,7 @@ from issuer.models.org import (
     OrgUnit,
     SharedCredential,
 )
+from issuer.models.plan import DevelopmentPlan, PlanActivity, PlanObjective
 from issuer.models.skill import CredentialSkill, LearnerGroup
 from issuer.models.staff import AccessLogEntry, StaffInvitation, StaffMember
 from issuer.models.statuslist import StatusList
@@ -50,6 +51,7 @@ __all__ = [
     "CredentialNonce",
     "CredentialOffer",
     "CredentialSkill",
+    "DevelopmentPlan",
     "ImportedCredential",
     "Issuer",
     "IssuerMail",
@@ -68,6 +70,8 @@ __all__ = [
     "OrgUnit",
     "Organisation",
     "PendingEffect",
+    "PlanActivity",
+    "PlanObjective",
     "PublicProfile",
     "ShareLink",
     "SharedCredential",

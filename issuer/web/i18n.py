@@ -10,6 +10,7 @@ from typing import Any
 from issuer.web.i18n_console import CONSOLE
 from issuer.web.i18n_home import HOME
 from issuer.web.i18n_hours import HOURS
+from issuer.web.i18n_plans import PLANS
 from issuer.web.i18n_verdict import WORDS, words
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -455,6 +456,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 MESSAGES.update(CONSOLE)
 MESSAGES.update(HOURS)
+MESSAGES.update(PLANS)
 
 
 def translator(lang: str) -> Callable[..., str]:
