@@ -42,6 +42,7 @@ from issuer.web import (
     pages,
     wallet,
     wallet_account,
+    wallet_claims,
     wallet_lcw,
     wallet_oid4vci,
 )
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(dashboard.router)
     app.include_router(wallet.router)
     app.include_router(wallet_account.router)
+    app.include_router(wallet_claims.router)
     app.include_router(wallet_lcw.router)
     app.include_router(collect.router)
     app.include_router(wallet_oid4vci.router)
