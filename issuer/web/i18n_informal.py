@@ -49,8 +49,8 @@ INFORMAL: dict[str, tuple[str, str]] = {
     "capped_some": (
         "Only {counted} of the {endorsed} endorsed hours count: {category} counts at most {cap} "
         "hours a year, and your other {category} claims of {year} already count {used}.",
-        "확인된 {endorsed}시간 중 {counted}시간만 인정됩니다: {category}은(는) 연간 최대 {cap}시간까지 "
-        "인정되며, {year}년의 다른 {category} 신청이 이미 {used}시간 인정되었습니다.",
+        "확인된 {endorsed}시간 중 {counted}시간만 인정됩니다: {category}은(는) 연간 최대 "
+        "{cap}시간까지 인정되며, {year}년의 다른 {category} 신청이 이미 {used}시간 인정되었습니다.",
     ),
     "capped_all": (
         "None of the {endorsed} endorsed hours count: your {category} claims of {year} already "

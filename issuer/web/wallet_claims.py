@@ -47,8 +47,19 @@ def _hours(value: float | None) -> str:
     return f"{value or 0:g}"
 
 
+def _name(row: Organisation | OrgUnit | None, lang: str) -> str | None:
+    if row is None:
+        return None
+    return (row.name_ko or row.name) if lang == "ko" else row.name
+
+
 def _views(db: Session, rows: list[InformalClaim], lang: str) -> list[ClaimView]:
-    orgs = {o.id: o for o in db.exec(select(Organisation).where(col(Organisation.id).in_({r.org_id for r in rows})))}
+    orgs = {
+        o.id: o
+        for o in db.exec(
+            select(Organisation).where(col(Organisation.id).in_({r.org_id for r in rows}))
+        )
+    }
     units = {
         u.id: u
         for u in db.exec(
@@ -72,8 +83,8 @@ def _views(db: Session, rows: list[InformalClaim], lang: str) -> list[ClaimView]
         found.append(
             ClaimView(
                 row=row,
-                org=(org.name_ko or org.name) if org and lang == "ko" else org.name if org else "",
-                unit=(unit.name_ko or unit.name) if unit and lang == "ko" else unit.name if unit else None,
+                org=_name(org, lang) or "",
+                unit=_name(unit, lang),
                 learner=names.get((row.org_id, row.learner_id)),
                 used=(row.cap_hours or 0) - (row.hours_counted or 0) if capped else None,
             )

@@ -40,9 +40,8 @@ def test_claim_return_edit_endorse_over_http(
     site.get("/wallet/claims", params={"lang": "en"})
     token = csrf(site.get("/wallet/claims").text)
     assert site.post("/wallet/claims", data={**CLAIM}).status_code == 403  # no CSRF token
-    bad = site.post(
-        "/wallet/claims", data={**CLAIM, "ended_on": "30/06/2026", "org": str(org.org_id), "csrf": token}
-    )
+    typed = {**CLAIM, "ended_on": "30/06/2026", "org": str(org.org_id), "csrf": token}
+    bad = site.post("/wallet/claims", data=typed)
     assert bad.status_code == 400 and "a date like 2026-03-31" in bad.text
     assert 'value="Data study group"' in bad.text  # what was typed stays
     sent = site.post(
