@@ -439,16 +439,18 @@ def _ref(org: Organisation, claim: InformalClaim) -> str:
 def _used(session: Session, claim: InformalClaim) -> float:
     """Hours the learner's other endorsed claims of the category already count that year."""
     year = claim.ended_on.year
-    rows = session.exec(
-        select(InformalClaim.ended_on, InformalClaim.hours_counted).where(
+    counted = session.exec(
+        select(InformalClaim.hours_counted).where(
             InformalClaim.org_id == claim.org_id,
             InformalClaim.learner_id == claim.learner_id,
             InformalClaim.category == claim.category,
             InformalClaim.state == "endorsed",
             InformalClaim.id != claim.id,
+            col(InformalClaim.ended_on) >= date(year, 1, 1),
+            col(InformalClaim.ended_on) <= date(year, 12, 31),
         )
     )
-    return sum(hours or 0.0 for ended, hours in rows if ended.year == year)
+    return sum(hours or 0.0 for hours in counted)
 
 
 def _official(session: Session, org: Organisation, supervisor_id: int, email: str) -> str:
@@ -558,7 +560,7 @@ def _issue(
 
 def _endorsement(issuer: Issuer, official: str, subject_id: str, comment: str) -> dict[str, Any]:
     """The unsigned EndorsementCredential of ``subject_id`` (OB 3.0 schema checked)."""
-    document = clean_text(
+    document: dict[str, Any] = clean_text(
         {
             "@context": list(OB_CONTEXTS),
             "id": f"urn:uuid:{uuid.uuid4()}",

@@ -67,6 +67,7 @@ def informal_org(
         ]
     )
     learners = {email: verified_learner(services, email, name) for email, name, _ in members}
+    assert issuer.id is not None
     with work(services) as db:
         org = Organisation(
             slug=slug, issuer_id=issuer.id, name=f"Ministry {slug.upper()}", rules=rules or {}
