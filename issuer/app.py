@@ -33,6 +33,7 @@ from issuer.web import (
     connections,
     console,
     console_admin,
+    console_claims,
     console_credentials,
     console_issuing,
     console_notices,
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(console_issuing.router)
     app.include_router(console_admin.router)
     app.include_router(console_credentials.router)
+    app.include_router(console_claims.router)
     app.include_router(console_sso.router)
     app.include_router(console_notices.router)
     return app

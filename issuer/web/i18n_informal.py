@@ -101,4 +101,15 @@ INFORMAL: dict[str, tuple[str, str]] = {
     "category_job_rotation": ("Job rotation", "직무순환"),
     "category_shadowing": ("Job shadowing", "업무 참관"),
     "category_project": ("Project", "프로젝트"),
+    # the console's read-only list (/console/claims)
+    "c_no_org": (
+        "This issuer is not the home of an organisation, so it has no learning claims.",
+        "이 발급 기관은 어느 기관의 본부도 아니어서 학습 신청이 없습니다.",
+    ),
+    "c_claim_submitted": ("Waiting", "대기 중"),
+    "c_claim_returned": ("Returned", "반려됨"),
+    "c_claim_endorsed": ("Endorsed", "확인됨"),
+    "c_claim_withdrawn": ("Withdrawn", "철회됨"),
+    "c_claim_hours": ("Hours claimed / endorsed / counted", "신청 / 확인 / 인정 시간"),
+    "c_supervisor": ("Supervisor", "감독자"),
 }

@@ -123,3 +123,61 @@ def test_someone_on_no_roster_is_told_so(
     assert 'id="claim-form"' not in page.text
     refused = site.post("/wallet/claims", data={**CLAIM, "org": "1", "csrf": csrf(page.text)})
     assert refused.status_code == 403 and "not on the roster" in refused.text
+
+
+def test_the_console_lists_the_organisations_claims_by_state(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    from datetime import date
+
+    from issuer.effects import work
+    from issuer.orgs import informal
+    from tests.units import create_issuer
+    from tests.web.console_steps import join
+
+    org = informal_org(mail_services)
+    body = informal.ClaimIn(
+        "project",
+        "Open data portal",
+        date(2026, 1, 5),
+        date(2026, 4, 30),
+        40,
+        "Scoping a portal with three agencies.",
+        evidence_url="https://data.mois.example/portal",
+    )
+    with work(mail_services) as db:
+        first = informal.submit(db, mail_services, org.learners[ANN], org.org_id, body)
+        assert first.id is not None
+    with work(mail_services) as db:
+        informal.endorse(db, mail_services, org.learners[BOSS], first.id)
+    with work(mail_services) as db:
+        informal.submit(
+            db,
+            mail_services,
+            org.learners[ANN],
+            org.org_id,
+            informal.ClaimIn(
+                "coaching",
+                "Coaching circle",
+                date(2026, 2, 1),
+                date(2026, 2, 28),
+                6,
+                "Asking better questions.",
+                evidence_text="Coach's notes",
+            ),
+        )
+    viewer = join(site, mailbox, mail_services, org.issuer_slug, "hr@mois.example", "viewer")
+    waiting = viewer.get("/console/claims")
+    assert waiting.status_code == 200
+    assert "Coaching circle" in waiting.text and "Open data portal" not in waiting.text
+    endorsed = viewer.get("/console/claims", params={"state": "endorsed"}).text
+    assert "Open data portal" in endorsed and "40 / 40 / 30" in endorsed
+    assert "Ann Lee" in endorsed and "Digital" in endorsed
+    assert viewer.get("/console/claims", params={"state": "nope"}).status_code == 400
+    assert viewer.get("/console/claims", params={"lang": "ko"}).status_code == 200
+
+    create_issuer(mail_services, slug="other", name="Other Institute")
+    outsider = join(site, mailbox, mail_services, "other", "staff@other.example", "viewer")
+    page = outsider.get("/console/claims")
+    assert page.status_code == 200 and 'id="no-org"' in page.text
+    assert "Open data portal" not in page.text
