@@ -455,6 +455,13 @@ def _used(session: Session, claim: InformalClaim) -> float:
     return sum(hours or 0.0 for hours in counted)
 
 
+def _roster_name(session: Session, org: Organisation, learner_id: int) -> str | None:
+    """The learner's name on the roster (also after they left it)."""
+    return session.exec(
+        select(OrgMember.name).where(OrgMember.org_id == org.id, OrgMember.learner_id == learner_id)
+    ).first()
+
+
 def _official(session: Session, org: Organisation, supervisor_id: int, email: str) -> str:
     """How the endorsement names the supervisor: their roster name and position, else their
     wallet name, else their email."""
@@ -512,7 +519,7 @@ def _issue(
     [who] = recipients(session, [claim.learner_id]).values()
     if who.email is None:
         raise Conflict("the learner's account no longer exists")
-    member = _member(session, org, claim.learner_id)
+    name = _roster_name(session, org, claim.learner_id)
     narrative = (
         f"{claim.title} ({claim.started_on.isoformat()} – {claim.ended_on.isoformat()}, "
         f"{claim.hours_endorsed:g} h endorsed)\n\n{claim.learned}"
@@ -524,7 +531,7 @@ def _issue(
         evidence["narrative"] = claim.evidence_text
     request = IssueRequest.model_validate(
         {
-            "recipient": {"email": who.email, "name": member.name or who.name},
+            "recipient": {"email": who.email, "name": name or who.name},
             "achievement": _achievement(session, services, issuer, claim.category),
             "evidence": [evidence],
             "narrative": narrative,
@@ -532,13 +539,18 @@ def _issue(
             "creditsEarned": counted,
         }
     )
-    comment_text = comment or f"Endorsed {claim.hours_endorsed:g} hours: {claim.title}"
+    comment_text = comment or (
+        f"{claim.hours_endorsed:g}시간 확인: {claim.title}"
+        if issuer_language(session, org.issuer_id) == "ko"
+        else f"Endorsed {claim.hours_endorsed:g} hours: {claim.title}"
+    )
+    korean = issuer_language(session, org.issuer_id) == "ko"
     made: list[dict[str, Any]] = []
     inline = issuance.inline_signer(session, services, issuer)
 
     def sign(documents: list[dict[str, Any]]) -> Any:
         for document in documents:
-            endorsement = _endorsement(issuer, official, document["id"], comment_text)
+            endorsement = _endorsement(issuer, official, document["id"], comment_text, korean)
             [signed] = inline([endorsement])()
             document["endorsement"] = [signed]
             check_conforms(document)
@@ -560,14 +572,16 @@ def _issue(
     return outcome.credential_id, made[-1]
 
 
-def _endorsement(issuer: Issuer, official: str, subject_id: str, comment: str) -> dict[str, Any]:
+def _endorsement(
+    issuer: Issuer, official: str, subject_id: str, comment: str, korean: bool = False
+) -> dict[str, Any]:
     """The unsigned EndorsementCredential of ``subject_id`` (OB 3.0 schema checked)."""
     document: dict[str, Any] = clean_text(
         {
             "@context": list(OB_CONTEXTS),
             "id": f"urn:uuid:{uuid.uuid4()}",
             "type": ["VerifiableCredential", "EndorsementCredential"],
-            "name": f"Endorsement by {official}",
+            "name": f"{official}의 확인" if korean else f"Endorsement by {official}",
             "issuer": {**profile(issuer), "official": official},
             "validFrom": iso(utcnow()),
             "credentialSubject": {
@@ -655,11 +669,10 @@ def _tell_supervisor(
     lang = issuer_language(session, org.issuer_id)
     subject, body = _TEXTS[(lang, "submitted")]
     [who] = recipients(session, [claim.learner_id]).values()
-    member = _member(session, org, claim.learner_id)
     link = f"{services.settings.base_url}/wallet/login?next=/wallet/endorse"
     values = {
         "title": claim.title,
-        "name": member.name or who.name or who.email or "",
+        "name": _roster_name(session, org, claim.learner_id) or who.name or who.email or "",
         "category": category_name(claim.category, lang),
         "hours": claim.hours,
         "link": link,

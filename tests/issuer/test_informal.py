@@ -16,7 +16,7 @@ from issuer.context import Services
 from issuer.core.db import migrate
 from issuer.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from issuer.effects import work
-from issuer.models import Credential, InformalClaim
+from issuer.models import Credential, InformalClaim, Issuer, IssuerMail
 from issuer.orgs import informal
 from tests.issuer.conftest import ClientFetcher
 from tests.issuer.orgs_fixtures import InformalOrg, informal_org, verified_learner
@@ -263,3 +263,27 @@ def test_two_endorsements_racing_issue_one_badge(services: Services) -> None:
     assert sorted(results) == ["conflict", "endorsed"]
     with Session(services.engine) as db:
         assert len(list(db.exec(select(Credential)))) == 1
+
+
+def test_a_korean_issuers_badge_and_endorsement_are_in_korean(
+    services: Services, client: TestClient, fetcher: ClientFetcher
+) -> None:
+    org = informal_org(services)
+    with work(services) as db:
+        issuer = db.exec(select(Issuer).where(Issuer.slug == org.issuer_slug)).one()
+        assert issuer.id is not None
+        db.add(IssuerMail(issuer_id=issuer.id, language="ko"))
+    done = endorse(services, org, submit(services, org, claim(hours=5, category="shadowing")))
+    with Session(services.engine) as db:
+        credential = db.get(Credential, done.credential_id)
+        assert credential is not None
+    document = credential.document
+    assert document["credentialSubject"]["achievement"]["name"] == "비공식 학습: 업무 참관"
+    assert document["credentialSubject"]["achievement"]["achievementType"] == "Fieldwork"
+    [endorsement] = document["endorsement"]
+    assert endorsement["name"] == "Park Ji-ho (Director)의 확인"
+    assert endorsement["credentialSubject"]["endorsementComment"] == (
+        "5시간 확인: Mentoring a new colleague"
+    )
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    assert verify_credential(document, now=later, fetcher=fetcher).verdict is Verdict.VERIFIED
