@@ -14,6 +14,7 @@ from issuer.api import (
     obapi,
     oid4vci,
     ops,
+    orgs_hours,
     public,
     skills,
     vcapi,
@@ -35,6 +36,7 @@ from issuer.web import (
     console_admin,
     console_claims,
     console_credentials,
+    console_hours,
     console_issuing,
     console_notices,
     console_sso,
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(ops.router)
     app.include_router(credentials.router)
     app.include_router(skills.router)
+    app.include_router(orgs_hours.router)
     app.include_router(public.router)
     app.include_router(oauth.router)
     app.include_router(obapi.router)
@@ -115,6 +118,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(console_claims.router)
     app.include_router(console_sso.router)
     app.include_router(console_notices.router)
+    app.include_router(console_hours.router)
     return app
 
 

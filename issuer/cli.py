@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from issuer import cli_orgs_hours as orgs_hours
 from verifier import Outcome, Report, Verdict, verify_credential
 from verifier.errors import FetchError, InputError
 from verifier.fetch import HttpFetcher
@@ -67,6 +68,8 @@ webhooks_app = typer.Typer(help="An issuer's webhook endpoints.", no_args_is_hel
 emails_app = typer.Typer(help="An issuer's emails to learners.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(emails_app, name="emails")
+xapi_app = typer.Typer(help="An issuer's xAPI settings: LMS accounts, LRS.", no_args_is_help=True)
+app.add_typer(xapi_app, name="xapi")
 
 
 def _demo_environment(base_url: str = "http://127.0.0.1:8000") -> None:
@@ -741,6 +744,66 @@ def emails_set(
     typer.echo(f"emails of {issuer} updated")
 
 
+@xapi_app.command("show")
+def xapi_show(issuer: SlugOption) -> None:
+    """The issuer's LMS account home page and LRS (JSON; never the LRS secret)."""
+    from issuer.core.errors import LaurelError
+    from issuer.institutes.issuers import get_issuer
+    from issuer.notify import lrs
+
+    try:
+        with _unit(write=False) as (_, db):
+            found = get_issuer(db, issuer)
+            assert found.id is not None
+            settings = lrs.public(lrs.settings_of(db, found.id))
+    except LaurelError as exc:
+        _fail(exc)
+    typer.echo(json.dumps(settings, ensure_ascii=False, indent=2))
+
+
+@xapi_app.command("set")
+def xapi_set(
+    issuer: SlugOption,
+    account_home_page: Annotated[
+        str | None,
+        typer.Option(help="The LMS's actor.account.homePage ('' to remove it)."),
+    ] = None,
+    lrs_endpoint: Annotated[
+        str | None, typer.Option(help="The LRS's xAPI endpoint (https); needs --lrs-key.")
+    ] = None,
+    lrs_key: Annotated[str | None, typer.Option(help="The LRS's Basic auth key.")] = None,
+    no_lrs: Annotated[bool, typer.Option("--no-lrs", help="Stop reporting to the LRS.")] = False,
+) -> None:
+    """Set the issuer's LMS account home page, or the LRS its badges are reported to (the LRS
+    secret is read from LAUREL_LRS_SECRET, or asked for without echo)."""
+    import os
+
+    from issuer.core.errors import LaurelError
+    from issuer.institutes.issuers import get_issuer
+    from issuer.notify import lrs
+
+    changes: dict[str, object] = {}
+    if account_home_page is not None:
+        changes["account_home_page"] = account_home_page
+    if no_lrs:
+        changes["lrs"] = None
+    elif lrs_endpoint is not None:
+        if not lrs_key:
+            typer.echo("laurel: --lrs-key is needed with --lrs-endpoint", err=True)
+            raise typer.Exit(EXIT_COULD_NOT_RUN)
+        secret = os.environ.get("LAUREL_LRS_SECRET") or typer.prompt("LRS secret", hide_input=True)
+        changes["lrs"] = {"endpoint": lrs_endpoint, "key": lrs_key, "secret": secret}
+    if not changes:
+        typer.echo("laurel: nothing to set", err=True)
+        raise typer.Exit(EXIT_COULD_NOT_RUN)
+    try:
+        with _unit() as (services, db):
+            lrs.update(db, services, get_issuer(db, issuer), changes)
+    except LaurelError as exc:
+        _fail(exc)
+    typer.echo(f"xAPI settings of {issuer} updated")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -942,6 +1005,8 @@ def verify(
         raise typer.Exit(EXIT_NOT_VERIFIED)
     raise typer.Exit(EXIT_COULD_NOT_RUN)
 
+
+orgs_app = orgs_hours.register(app, _unit, _fail)
 
 if __name__ == "__main__":
     app()

@@ -25,24 +25,28 @@ from issuer.core.effects import (
     OB_PUSH,
     WEBHOOK_DELIVER,
     WEBHOOK_EVENT,
+    XAPI_SEND,
     backoff,
     emitted,
 )
 from issuer.models import PendingEffect
 from issuer.models.base import utcnow
-from issuer.notify import deliveries, emails
+from issuer.notify import deliveries, emails, lrs
 from issuer.obclient import pushes
+from issuer.orgs import hours
 from issuer.programs import awards
 
 log = logging.getLogger("laurel.effects")
 Handler = Callable[[Session, Services, dict[str, Any]], None]
 HANDLERS: dict[str, Handler] = {
     awards.EFFECT: awards.handle,
+    hours.EFFECT: hours.handle,
     OB_PUSH: pushes.handle,
     OB_DELIVER: pushes.deliver,
     NOTIFY_MAIL: emails.handle,
     WEBHOOK_EVENT: deliveries.record,
     WEBHOOK_DELIVER: deliveries.deliver,
+    XAPI_SEND: lrs.send,
 }
 
 

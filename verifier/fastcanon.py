@@ -18,8 +18,9 @@ RDFC-1.0) spends ~7 ms on a 3 KB badge; this path gives the same bytes in a frac
    always told apart by their first-degree hash; when two share a hash, the full algorithm
    (``verifier.rdfc``, PyLD's URDNA2015 with canonical N-Quads) runs on the dataset built here.
 
-Blank-node labels (``"id": "_:x"``) are blank nodes here as in toRdf: one node per label. Anything
-outside this subset (lists, graph containers such as embedded proofs, ``@json``, language tags,
+Blank-node labels (``"id": "_:x"``) are blank nodes here as in toRdf: one node per label.
+Graph objects (embedded proofs, a CLR's nested credentials) put their nodes in a graph named by
+a blank node. Anything outside this subset (lists, indexed graphs, ``@json``, language tags,
 blank-node types or properties, relative IRIs, errors) raises ``Unsupported`` and the caller uses
 the reference path: never a different answer, only a slower one. Each phase ends at a
 ``verifier.rdfc_budget`` checkpoint, so a document past its deadline goes no further.
@@ -73,7 +74,8 @@ def _is_absolute_iri(value: Any) -> bool:
 
 # A term is (kind, value): "I" IRI, "B" blank node, "L" literal (value, datatype).
 Term = tuple[str, str] | tuple[str, str, str]
-Quad = tuple[Term, Term, Term]
+Quad = tuple[Term, Term, Term, Term | None]
+"""Subject, predicate, object and graph name (``None``: the default graph)."""
 
 
 class Unsupported(Exception):
@@ -229,14 +231,14 @@ class _ToRdf:
             return ("B", "_:l" + label[2:])
         return self._iri(value)
 
-    def node(self, node: dict[str, Any]) -> Term:
+    def node(self, node: dict[str, Any], graph: Term | None = None) -> Term:
         if "@id" in node:
             subject = self._subject(node["@id"])
         else:
             subject = ("B", f"_:b{self.blank_count}")
             self.blank_count += 1
         for kind in node.get("@type", []):
-            self.quads.add((subject, ("I", RDF_TYPE), self._iri(kind)))
+            self.quads.add((subject, ("I", RDF_TYPE), self._iri(kind), graph))
         for prop, values in node.items():
             if prop.startswith("@"):
                 if prop in ("@id", "@type"):
@@ -244,17 +246,36 @@ class _ToRdf:
                 raise Unsupported(f"{prop} in a node object")
             predicate = self._iri(prop)
             for value in values:
-                self.quads.add((subject, predicate, self._object(value)))
+                self.quads.add((subject, predicate, self._object(value, graph), graph))
         return subject
 
-    def _object(self, value: dict[str, Any]) -> Term:
+    def _object(self, value: dict[str, Any], graph: Term | None) -> Term:
         if "@value" in value:
             if set(value) - {"@value", "@type"}:
                 raise Unsupported("language, direction or index on a value")
             return _literal(self._text(value["@value"]), value.get("@type"))
-        if "@list" in value or "@graph" in value or "@set" in value:
-            raise Unsupported("lists and graph containers")
-        return self.node(value)
+        if "@graph" in value:
+            return self._graph(value)
+        if "@list" in value or "@set" in value:
+            raise Unsupported("lists")
+        return self.node(value, graph)
+
+    def _graph(self, value: dict[str, Any]) -> Term:
+        """A graph object (an embedded proof, a CLR's nested credentials): its nodes go into a
+        graph of their own, named by its ``@id`` or a new blank node, which is what the property
+        refers to (JSON-LD 1.1 node map generation, step 6.1)."""
+        if set(value) - {"@graph", "@id"}:
+            raise Unsupported("an indexed graph object")
+        if "@id" in value:
+            name = self._subject(value["@id"])
+        else:
+            name = ("B", f"_:b{self.blank_count}")
+            self.blank_count += 1
+        for node in value["@graph"]:
+            if not isinstance(node, dict) or "@value" in node or "@graph" in node:
+                raise Unsupported("a value or graph directly in a graph")
+            self.node(node, name)
+        return name
 
 
 MAX_REMEMBERED_IRI = 256
@@ -309,10 +330,11 @@ def _term_text(term: Term, labels: Mapping[str, str] | None = None, own: str = "
 
 
 def _quad_text(quad: Quad, labels: Mapping[str, str] | None = None, own: str = "") -> str:
-    s, p, o = quad
+    s, p, o, g = quad
+    graph = "" if g is None else f" {_term_text(g, labels, own)}"
     return (
         f"{_term_text(s, labels, own)} {_term_text(p, labels, own)} "
-        f"{_term_text(o, labels, own)} .\n"
+        f"{_term_text(o, labels, own)}{graph} .\n"
     )
 
 
@@ -320,8 +342,8 @@ def _canonical(quads: set[Quad]) -> str:
     """RDFC-1.0 when first-degree hashes tell every blank node apart; else the full algorithm."""
     mentions: dict[str, list[Quad]] = {}
     for quad in quads:
-        for term in (quad[0], quad[2]):
-            if term[0] == "B":
+        for term in (quad[0], quad[2], quad[3]):
+            if term is not None and term[0] == "B":
                 mentions.setdefault(term[1], []).append(quad)
     hashes = {
         label: hashlib.sha256(
@@ -345,12 +367,11 @@ def _pyld_term(term: Term) -> dict[str, str]:
 
 
 def _urdna2015(quads: set[Quad]) -> str:
-    dataset = {
-        "@default": [
+    dataset: dict[str, list[dict[str, Any]]] = {}
+    for s, p, o, g in quads:
+        dataset.setdefault("@default" if g is None else g[1], []).append(
             {"subject": _pyld_term(s), "predicate": _pyld_term(p), "object": _pyld_term(o)}
-            for s, p, o in quads
-        ]
-    }
+        )
     return canonical_nquads(dataset)
 
 

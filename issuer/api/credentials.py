@@ -315,11 +315,19 @@ _STATEMENT = {
         "id": {"type": "string", "format": "uuid"},
         "actor": {
             "type": "object",
-            "required": ["mbox"],
             "properties": {
                 "mbox": {"type": "string", "pattern": "^mailto:", "maxLength": 410},
+                "account": {
+                    "type": "object",
+                    "required": ["homePage", "name"],
+                    "properties": {
+                        "homePage": {"type": "string", "format": "uri"},
+                        "name": {"type": "string"},
+                    },
+                },
                 "name": {"type": "string"},
             },
+            "anyOf": [{"required": ["mbox"]}, {"required": ["account"]}],
         },
         "verb": {
             "type": "object",
@@ -339,7 +347,8 @@ _STATEMENT = {
     "/issuers/{slug}/xapi/statements",
     summary="xAPI statements from an LMS or LRS that award badges",
     description="One statement or an array. `completed`/`passed` statements whose activity maps "
-    "to an achievement issue it to the actor's mbox, once per statement id; other verbs are "
+    "to an achievement issue it to the actor's mbox, or to the roster member an LMS `account` "
+    "names (the issuer's xAPI settings), once per statement id; other verbs are "
     "ignored. A statement that is not one (no actor mbox, verb or activity id) rejects the "
     "request (400) and nothing is issued; a statement that cannot be issued (e.g. a name too "
     "long) is reported as an error and never affects another.",

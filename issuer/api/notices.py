@@ -1,5 +1,6 @@
 """Telling people and systems, over the API (the `admin` scope): an issuer's webhook endpoints,
-their delivery logs and replays, and its emails to learners (language, templates)."""
+their delivery logs and replays, its emails to learners (language, templates), and its xAPI
+settings (the LMS whose accounts map to its roster, the LRS its badges are reported to)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pydantic import Field
 
 from issuer.http.deps import ApiKeyDep, ServicesDep, SessionDep, Slug, StrictJSONRoute, issuer_for
 from issuer.http.problems import READ, WRITE, responses
-from issuer.notify import emails, webhooks
+from issuer.notify import emails, lrs, webhooks
 from issuer.schemas import Strict, Text500
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"], route_class=StrictJSONRoute)
@@ -41,6 +42,30 @@ class EmailSettingsIn(Strict):
         default_factory=dict,
         description="Subjects and bodies that replace the defaults (`null`: the default again). "
         "Placeholders: " + ", ".join("`{" + p + "}`" for p in emails.PLACEHOLDERS) + ".",
+    )
+
+
+class LrsIn(Strict):
+    endpoint: str = Field(
+        max_length=2000,
+        description="The LRS's xAPI endpoint (statements go to `{endpoint}/statements`): https, "
+        "not a private or special-purpose address.",
+    )
+    key: str = Field(min_length=1, max_length=200, description="The Basic auth user (key).")
+    secret: str = Field(
+        min_length=1, max_length=500, description="The Basic auth password; never shown again."
+    )
+
+
+class XapiSettingsIn(Strict):
+    accountHomePage: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="The `actor.account.homePage` of the issuer's LMS: an account there is the "
+        "member of the organisation run from this issuer whose employee number is its `name`.",
+    )
+    lrs: LrsIn | None = Field(
+        default=None, description="Where to report badges awarded and revoked; `null`: nowhere."
     )
 
 
@@ -163,3 +188,36 @@ def set_email_settings(
         for kind, by in body.templates.items()
     }
     return emails.configure(db, issuer.id, language=body.language, templates=templates)
+
+
+@router.get(
+    "/issuers/{slug}/xapi/settings",
+    summary="The issuer's xAPI settings: its LMS accounts and its LRS",
+    description="Needs the `admin` scope. The LRS secret is never shown.",
+    responses=responses(*READ),
+)
+def xapi_settings(slug: Slug, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
+    issuer = issuer_for(db, key, slug, "admin")
+    assert issuer.id is not None
+    return lrs.public(lrs.settings_of(db, issuer.id))
+
+
+@router.put(
+    "/issuers/{slug}/xapi/settings",
+    summary="Set the issuer's LMS account home page and the LRS its badges are reported to",
+    description="Needs the `admin` scope. Only what is given changes; `null` removes it. With "
+    "an LRS, every badge awarded afterwards is reported to it as an xAPI 1.0.3 `earned` "
+    "statement and every revocation as a `voided` one, after the commit, retried with back-off "
+    "(docs/api.md, xAPI statements).",
+    responses=responses(*WRITE),
+)
+def set_xapi_settings(
+    slug: Slug, body: XapiSettingsIn, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+) -> dict[str, Any]:
+    issuer = issuer_for(db, key, slug, "admin")
+    changes: dict[str, Any] = {}
+    if "accountHomePage" in body.model_fields_set:
+        changes["account_home_page"] = body.accountHomePage
+    if "lrs" in body.model_fields_set:
+        changes["lrs"] = body.lrs.model_dump() if body.lrs is not None else None
+    return lrs.public(lrs.update(db, services, issuer, changes))

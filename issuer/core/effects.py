@@ -21,6 +21,11 @@ PROGRAM_AWARDS = "programs.award"
 """A learner gained a credential that counts towards a programme: award what it completed.
 Payload: ``{"issuer": slug, "learner": learner id}``."""
 
+ORG_HOURS = "orgs.hours"
+"""Badges that add learning hours were issued to a learner on an organisation's roster: issue
+the organisation's annual badge for each year they now meet (``issuer.orgs.hours``).
+Payload: ``{"issuer": issuer id, "learner": learner id, "years": [year, …]}``."""
+
 OB_PUSH = "obclient.push"
 """Push one badge to an OB 3.0 API host the learner connected (``upsertCredential``).
 Payload: ``{"push": ob_push id}``."""
@@ -44,6 +49,11 @@ WEBHOOK_EVENT = "webhooks.event"
 WEBHOOK_DELIVER = "webhooks.deliver"
 """Send one webhook delivery (``notify.deliveries``). Payload: ``{"delivery": id, "attempt": n}``
 (a stale ``attempt`` — the delivery moved on meanwhile — is dropped)."""
+
+XAPI_SEND = "xapi.send"
+"""Report badges awarded or revoked to the issuer's Learning Record Store (``notify.lrs``).
+Payload: ``{"issuer": id, "event": "earned" | "voided", "credentials": [uuid, …]}`` (at most
+100)."""
 
 MAX_BACKOFF = timedelta(hours=6)
 

@@ -41,7 +41,7 @@ from sqlmodel import Session, col, select
 from issuer.catalogue import shared as shared_catalogue
 from issuer.context import Services
 from issuer.core import audit, metrics
-from issuer.core.effects import OB_DELIVER, PROGRAM_AWARDS, emit
+from issuer.core.effects import OB_DELIVER, ORG_HOURS, PROGRAM_AWARDS, emit
 from issuer.core.errors import BadRequest, Conflict, LaurelError
 from issuer.crypto.keystore import proof_key
 from issuer.crypto.signing import sign_data_integrity
@@ -49,7 +49,7 @@ from issuer.institutes.issuers import get_issuer, signing_key
 from issuer.issuing import notices, statuslists
 from issuer.issuing.achievements import get_achievement
 from issuer.issuing.documents import build_credential, request_hash
-from issuer.models import Achievement, Credential, Issuer, ObConnection
+from issuer.models import Achievement, Credential, Issuer, ObConnection, OrgMember
 from issuer.models.base import parse_time, table_of, utcnow
 from issuer.people import groups
 from issuer.people.learners import LearnerRef, NewLearner, learners_for, taken_dids
@@ -287,6 +287,7 @@ def store(
             )
             outcomes, stored = _one_by_one(session, issuer, prepared, records, actor)
     _programme_effects(session, services, issuer, stored)
+    _hours_effects(session, services, issuer, stored)
     _delivery_effects(session, stored)
     _notice_effects(session, issuer, stored)
     return outcomes
@@ -359,6 +360,35 @@ def _programme_effects(
     )
     for learner in learners:
         emit(session, PROGRAM_AWARDS, {"issuer": issuer.slug, "learner": learner})
+
+
+def _hours_effects(
+    session: Session,
+    services: Services,
+    issuer: Issuer,
+    stored: Sequence[tuple[Prepared, dict[str, Any]]],
+) -> None:
+    """One ``ORG_HOURS`` effect per learner on some organisation's roster who got badges that
+    add hours (``issuer.orgs.hours``: the annual badge when the year's rule is now met)."""
+    completion = shared_catalogue(services.cache).completion_keys
+    years: dict[int, set[int]] = {}
+    for item, record in stored:
+        if item.row.achievement.key not in completion:
+            valid_from = parse_time(str(record["document"]["validFrom"]))
+            years.setdefault(item.learner.id, set()).add(valid_from.year)
+    if not years:
+        return
+    rostered = session.exec(
+        select(OrgMember.learner_id)
+        .where(col(OrgMember.learner_id).in_(sorted(years)), col(OrgMember.left_at).is_(None))
+        .distinct()
+    )
+    for learner in sorted(rostered):
+        emit(
+            session,
+            ORG_HOURS,
+            {"issuer": issuer.id, "learner": learner, "years": sorted(years[learner])},
+        )
 
 
 def _delivery_effects(session: Session, stored: Sequence[tuple[Prepared, dict[str, Any]]]) -> None:

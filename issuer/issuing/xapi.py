@@ -1,8 +1,11 @@
 """xAPI statements from an LMS or LRS that award badges (xAPI 1.0.3 / IEEE 9274.1.1 statements).
 
 A statement whose verb is ``completed`` or ``passed`` (ADL verb ids) and whose object is an activity
-that maps to one of the issuer's achievements issues that badge to the actor's ``mbox``, once per
-statement id, dated (``validFrom``) by the statement's ``timestamp`` — when the learning happened,
+that maps to one of the issuer's achievements issues that badge to the actor — its ``mbox``, or its
+``account`` on the issuer's LMS (``XapiSettings.account_home_page``): the current member of the
+organisation run from the issuer whose roster ``employee_no`` is the account's ``name`` (an
+account that leads to nobody is reported as an error) — once per statement id, dated
+(``validFrom``) by the statement's ``timestamp`` — when the learning happened,
 which is the year its hours count for — or now when it has none. A ``voided`` statement (xAPI 1.0.3
 §2.3.2: its object a ``StatementRef``) revokes the badge the voided statement awarded. An activity
 maps to an achievement when its id is the achievement's id
@@ -24,13 +27,20 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from issuer.context import Services
 from issuer.core.errors import BadRequest, LaurelError
 from issuer.issuing.credentials import revoke
 from issuer.issuing.issuance import Outcome, Row, find_by_key, issue_rows
-from issuer.models import Achievement, Issuer
+from issuer.models import (
+    Achievement,
+    Issuer,
+    LearnerEmail,
+    Organisation,
+    OrgMember,
+    XapiSettings,
+)
 from issuer.schemas import IssueRequest, normalize_email
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
@@ -65,8 +75,19 @@ def _check(number: int, statement: Any) -> list[str]:
         problems.append(f"statement {number}: timestamp is not an ISO 8601 time with a zone")
     actor = statement.get("actor")
     mbox = actor.get("mbox") if isinstance(actor, dict) else None
-    if not isinstance(mbox, str) or not mbox.startswith("mailto:"):
-        problems.append(f"statement {number}: actor.mbox must be 'mailto:<email>'")
+    account = actor.get("account") if isinstance(actor, dict) else None
+    if account is not None and mbox is None:
+        if not (
+            isinstance(account, dict)
+            and isinstance(account.get("homePage"), str)
+            and isinstance(account.get("name"), str)
+            and account["name"]
+        ):
+            problems.append(f"statement {number}: actor.account needs a homePage and a name")
+    elif not isinstance(mbox, str) or not mbox.startswith("mailto:"):
+        problems.append(
+            f"statement {number}: actor.mbox must be 'mailto:<email>' (or the actor an account)"
+        )
     else:
         try:
             normalize_email(mbox.removeprefix("mailto:"))
@@ -110,14 +131,16 @@ _FIELDS = {
 }
 
 
-def _request(statement: dict[str, Any], verb: str, key: str, statement_id: str) -> IssueRequest:
+def _request(
+    statement: dict[str, Any], verb: str, key: str, statement_id: str, email: str
+) -> IssueRequest:
     """The issuance a statement asks for; ``BadRequest`` naming the statement's field."""
     name = statement["actor"].get("name")
     try:
         return IssueRequest.model_validate(
             {
                 "recipient": {
-                    "email": statement["actor"]["mbox"].removeprefix("mailto:"),
+                    "email": email,
                     **({"name": name} if isinstance(name, str) and name else {}),
                 },
                 "achievement": key,
@@ -131,6 +154,67 @@ def _request(statement: dict[str, Any], verb: str, key: str, statement_id: str) 
         field = ".".join(str(part) for part in error["loc"])
         message = str(error["msg"]).removeprefix("Value error, ")
         raise BadRequest(f"{_FIELDS.get(field, field)}: {message}") from None
+
+
+class Accounts:
+    """Where the accounts of the statements' actors lead: the issuer's LMS home page (its xAPI
+    settings), the organisation run from the issuer, and the email of each current member whose
+    roster employee number is one of the account names."""
+
+    def __init__(self, home_page: str | None, org: Organisation | None, emails: dict[str, str]):
+        self.home_page, self.org, self.emails = home_page, org, emails
+
+
+def _accounts(session: Session, issuer: Issuer, statements: list[Any]) -> Accounts:
+    names = {
+        str(s["actor"]["account"]["name"])
+        for s in statements
+        if "mbox" not in s["actor"] and isinstance(s["actor"].get("account"), dict)
+    }
+    settings = session.exec(select(XapiSettings).where(XapiSettings.issuer_id == issuer.id)).first()
+    home = settings.account_home_page if settings is not None else None
+    org = session.exec(select(Organisation).where(Organisation.issuer_id == issuer.id)).first()
+    if not names or home is None or org is None:
+        return Accounts(home, org, {})
+    rows = session.exec(
+        select(OrgMember.employee_no, LearnerEmail.email)
+        .join(LearnerEmail, col(LearnerEmail.learner_id) == col(OrgMember.learner_id))
+        .where(
+            OrgMember.org_id == org.id,
+            col(OrgMember.employee_no).in_(sorted(names)),
+            col(OrgMember.left_at).is_(None),
+            col(LearnerEmail.is_primary).is_(True),
+        )
+    )
+    return Accounts(home, org, {str(number): email for number, email in rows})
+
+
+def _same_page(one: str, other: str) -> bool:
+    return one.rstrip("/").lower() == other.rstrip("/").lower()
+
+
+def _email(actor: dict[str, Any], accounts: Accounts) -> str:
+    """The email to issue to: the actor's ``mbox``, or that of the roster member whose employee
+    number is the account's name; ``BadRequest`` for an account that leads nowhere."""
+    if "mbox" in actor:
+        return str(actor["mbox"]).removeprefix("mailto:")
+    home, name = str(actor["account"]["homePage"]), str(actor["account"]["name"])
+    if accounts.home_page is None or accounts.org is None:
+        raise BadRequest(
+            f"actor.account: this issuer maps no LMS accounts to learners (set its xAPI "
+            f"accountHomePage{'' if accounts.org else ' and run an organisation from it'})"
+        )
+    if not _same_page(home, accounts.home_page):
+        raise BadRequest(
+            f"actor.account.homePage: accounts of {home} are unknown here "
+            f"(this issuer's LMS is {accounts.home_page})"
+        )
+    if name not in accounts.emails:
+        raise BadRequest(
+            f"actor.account.name: no current member of {accounts.org.name} has employee "
+            f"number {name!r} (or an email)"
+        )
+    return accounts.emails[name]
 
 
 def _issue_alone(
@@ -167,6 +251,7 @@ def receive(
     issuer: Issuer = get_issuer(session, slug)
     keys = set(session.exec(select(Achievement.key).where(Achievement.issuer_id == issuer.id)))
     prefix = f"{services.settings.base_url}/issuers/{slug}/achievements/"
+    accounts = _accounts(session, issuer, statements)
     report: list[dict[str, Any]] = []
     rows: list[Row] = []
     for number, statement in enumerate(statements):
@@ -187,7 +272,8 @@ def receive(
             )
             continue
         try:
-            request = _request(statement, verb, key, statement_id)
+            email = _email(statement["actor"], accounts)
+            request = _request(statement, verb, key, statement_id, email)
         except BadRequest as exc:
             entry.update(status="error", error=exc.detail)
             continue

@@ -38,6 +38,7 @@ from issuer.models.wallet import (
     SignInLink,
     WebSession,
 )
+from issuer.models.xapi import XapiSettings
 
 __all__ = [
     "AccessLogEntry",
@@ -84,4 +85,5 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",
+    "XapiSettings",
 ]

@@ -142,9 +142,12 @@ def held(
             )
         )
     )
-    names = dict(
-        session.exec(select(OrgTrust.issuer_ref, OrgTrust.name).where(OrgTrust.org_id == org.id))
-    )
+    names: dict[str, str] = {
+        ref: name
+        for ref, name in session.exec(
+            select(OrgTrust.issuer_ref, OrgTrust.name).where(OrgTrust.org_id == org.id)
+        )
+    }
     shared = session.exec(
         select(SharedCredential).where(
             SharedCredential.org_id == org.id,

@@ -58,7 +58,7 @@ from issuer.models import (
     OrgUnit,
 )
 from issuer.models.base import iso, utcnow
-from issuer.orgs.rules import INFORMAL_CATEGORIES, Rules, load
+from issuer.orgs.rules import INFORMAL_CATEGORIES, load
 from issuer.schemas import IssueRequest
 from verifier.checks import types_of
 from verifier.schema import SchemaViolation, validate
@@ -66,8 +66,6 @@ from verifier.schema import SchemaViolation, validate
 log = logging.getLogger("laurel.informal")
 STATES = ("submitted", "returned", "endorsed", "withdrawn")
 MAX_HOURS = 1000.0
-DEFAULT_CAPS = Rules().informal_caps
-"""A category an organisation's rules leave out keeps Laurel's default cap."""
 MAX_TITLE, MAX_EVIDENCE, MAX_LEARNED, MAX_COMMENT = 200, 2000, 4000, 2000
 
 
@@ -404,8 +402,8 @@ def endorse(
         .where(OrgMember.org_id == org.id, OrgMember.learner_id == claim.learner_id)
         .with_for_update()
     ).first()
-    cap = load(org.rules).informal_caps.get(claim.category, DEFAULT_CAPS.get(claim.category))
-    counted = endorsed if cap is None else max(0.0, min(endorsed, cap - _used(session, claim)))
+    cap = load(org.rules).informal_caps.get(claim.category, 0.0)  # none: counts nothing
+    counted = max(0.0, min(endorsed, cap - _used(session, claim)))
     issuer = session.get(Issuer, org.issuer_id)
     assert issuer is not None and claim.id is not None
     official = _official(session, org, supervisor_id, claim.supervisor_email)

@@ -51,13 +51,19 @@ def target_label(target: dict[str, Any], lang: str) -> str:
 
 
 def gap(
-    session: Session, services: Services, issuer: Issuer, email: str, target_id: str
+    session: Session,
+    services: Services,
+    issuer: Issuer,
+    email: str,
+    target_id: str,
+    lang: str = "en",
 ) -> dict[str, Any]:
-    """A learner's (by email) gap to a target, from what ``issuer`` issued them."""
+    """A learner's (by email) gap to a target, from what ``issuer`` issued them; names in
+    ``lang`` ("ko": the catalogue's Korean names)."""
     target(services, target_id)  # an unknown target is a 404 before the learner is looked up
     learner = learner_id(session, email)
     profile = profiles(session, issuer, learners=[learner]).get(learner, {})
-    return gap_report(services, profile, set(_held(session, issuer, learner)), target_id)
+    return gap_report(services, profile, set(_held(session, issuer, learner)), target_id, lang)
 
 
 def target(services: Services, target_id: str) -> dict[str, Any]:
@@ -71,23 +77,28 @@ def target(services: Services, target_id: str) -> dict[str, Any]:
 
 
 def gap_report(
-    services: Services, profile: dict[Any, Any], held: set[str], target_id: str
+    services: Services,
+    profile: dict[Any, Any],
+    held: set[str],
+    target_id: str,
+    lang: str = "en",
 ) -> dict[str, Any]:
     """The skills of a target below the wanted level in ``profile`` (skill -> entry with a
-    ``level``), each with the catalogue achievements not in ``held`` that would close it."""
+    ``level``), each with the catalogue achievements not in ``held`` that would close it; the
+    names of the target, skills and achievements in ``lang`` (Korean: ``name_ko``)."""
     wanted = target(services, target_id)
     data = catalogue(services)
     missing, levels = [], []
     for skill in wanted["skills"]:
         key = (skill["framework"], skill["code"])
         have = profile[key].level if key in profile else 0
-        name = data.skill(*key).name
+        name = data.skill(*key).label(lang)
         levels.append({"skill": name, "level": have, "levelWanted": int(skill["level"])})
         if have >= skill["level"]:
             continue
         closing = sorted(
             (
-                {"key": t.key, "name": t.name, "hours": t.hours}
+                {"key": t.key, "name": t.label(lang), "hours": t.hours}
                 for t in data.achievements
                 if t.key not in held
                 and any(a.framework == key[0] and a.code == key[1] for a in t.alignments)
@@ -106,7 +117,7 @@ def gap_report(
         )
     return {
         "target": target_id,
-        "name": wanted["name"],
+        "name": target_label(wanted, lang),
         "skills": len(wanted["skills"]),
         "met": len(wanted["skills"]) - len(missing),
         "missing": missing,

@@ -279,17 +279,21 @@ def held_keys(session: Session, learner_id: int, now: datetime | None = None) ->
     return set(rows)
 
 
-def gap(session: Session, services: Services, learner_id: int, target_id: str) -> dict[str, Any]:
+def gap(
+    session: Session, services: Services, learner_id: int, target_id: str, lang: str = "en"
+) -> dict[str, Any]:
     from issuer.reports.gaps import gap_report
 
     return gap_report(
-        services, profile(session, learner_id), held_keys(session, learner_id), target_id
+        services, profile(session, learner_id), held_keys(session, learner_id), target_id, lang
     )
 
 
-def programmes(session: Session, services: Services, learner_id: int) -> list[dict[str, Any]]:
+def programmes(
+    session: Session, services: Services, learner_id: int, lang: str = "en"
+) -> list[dict[str, Any]]:
     """Progress per programme, at every issuer the learner has badges from, for programmes
-    with something done."""
+    with something done; each programme named in ``lang`` (Korean: its ``name_ko``)."""
     from issuer.programs.awards import _held, progress
     from issuer.skills.frameworks import catalogue
 
@@ -307,7 +311,7 @@ def programmes(session: Session, services: Services, learner_id: int) -> list[di
         for program in programs:
             step = progress(program, held, awards)
             if step["requiredDone"] or step["electivesDone"] or step["awarded"]:
-                found.append({**step, "issuer": issuer.name})
+                found.append({**step, "name": program.label(lang), "issuer": issuer.name})
     return found
 
 

@@ -87,7 +87,7 @@ def _overview(
     learner = None
     if email and target:
         try:
-            learner = gap(db, services, issuer, email, target)
+            learner = gap(db, services, issuer, email, target, lang)
         except LaurelError as exc:
             error = exc.detail
     return {
@@ -118,12 +118,17 @@ def cloud_picture(
 
 @router.get("/dashboard/gaps.svg")
 def gap_picture(
-    services: ServicesDep, db: WriteSessionDep, staff: Viewer, email: str, target: str
+    request: Request,
+    services: ServicesDep,
+    db: WriteSessionDep,
+    staff: Viewer,
+    email: str,
+    target: str,
 ) -> Response:
     from issuer.artifacts.cloud import profile_bars_svg
     from issuer.reports.gaps import gap
 
-    answer = gap(db, services, staff.issuer, email, target)
+    answer = gap(db, services, staff.issuer, email, target, language(request))
     access.record(db, staff.issuer.id, staff.actor, "learner.skills", email)
     rows = [(item["skill"], item["level"], item["levelWanted"]) for item in answer["levels"]]
     return Response(

@@ -9,6 +9,7 @@ from typing import Any
 
 from issuer.web.i18n_console import CONSOLE
 from issuer.web.i18n_home import HOME
+from issuer.web.i18n_hours import HOURS
 from issuer.web.i18n_informal import INFORMAL
 from issuer.web.i18n_verdict import WORDS, words
 
@@ -454,6 +455,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 MESSAGES.update(CONSOLE)
+MESSAGES.update(HOURS)
 MESSAGES.update(INFORMAL)
 
 

@@ -185,7 +185,7 @@ def wallet_home(
         facets=wallet.facets(every),
         chosen=chosen,
         hours=wallet.hours(db, signed.id, this_year, every=every),
-        programmes=wallet.programmes(db, services, signed.id),
+        programmes=wallet.programmes(db, services, signed.id, language(request)),
         name=_learner_name(db, signed.id),
     )
 
@@ -442,7 +442,7 @@ def skills_page(
     error, gap = None, None
     if target:
         try:
-            gap = wallet.gap(db, services, signed.id, target)
+            gap = wallet.gap(db, services, signed.id, target, lang)
         except LaurelError as exc:
             error = exc.detail
     return page(
@@ -456,7 +456,7 @@ def skills_page(
         error=error,
         target=target,
         targets=sorted((t["id"], target_label(t, lang)) for t in targets(services).values()),
-        programmes=wallet.programmes(db, services, signed.id),
+        programmes=wallet.programmes(db, services, signed.id, language(request)),
         hours=wallet.hours(db, signed.id, datetime.now(UTC).year),
     )
 
@@ -472,11 +472,11 @@ def skills_picture(db: SessionDep, signed: LearnerSession) -> Response:
 
 @router.get("/wallet/gaps.svg")
 def gap_picture(
-    services: ServicesDep, db: SessionDep, signed: LearnerSession, target: str
+    request: Request, services: ServicesDep, db: SessionDep, signed: LearnerSession, target: str
 ) -> Response:
     from issuer.artifacts.cloud import profile_bars_svg
 
-    answer = wallet.gap(db, services, signed.id, target)
+    answer = wallet.gap(db, services, signed.id, target, language(request))
     rows = [(item["skill"], item["level"], item["levelWanted"]) for item in answer["levels"]]
     return Response(
         profile_bars_svg(answer["name"], rows), media_type="image/svg+xml", headers=NO_STORE

@@ -1,19 +1,197 @@
-"""Organisations for tests, set up with direct row inserts (the organisation API is elsewhere):
-a home issuer, a department tree with supervisors, and a roster."""
+"""Organisations for tests: rows written directly (an organisation, its units, roster, trusted
+issuers and shared credentials), for tests that need one before or beside the management API."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import col
+from sqlmodel import col, select
 
 from issuer.context import Services
 from issuer.effects import work
-from issuer.models import LearnerEmail, Organisation, OrgMember, OrgUnit
-from issuer.people.learners import resolve_learner
-from tests.units import create_issuer
+from issuer.institutes.issuers import get_issuer
+from issuer.models import (
+    LearnerEmail,
+    Organisation,
+    OrgMember,
+    OrgTrust,
+    OrgUnit,
+    SharedCredential,
+)
+from issuer.orgs import organisation
+from issuer.people import learners as people_learners
+from tests.units import create_issuer, resolve_learner
+
+
+def make_org(
+    services: Services,
+    slug: str,
+    home: str,
+    name: str | None = None,
+    rules: dict[str, Any] | None = None,
+) -> int:
+    """An organisation run from the issuer ``home``; returns its id."""
+    with work(services) as db:
+        issuer_id = get_issuer(db, home).id
+        assert issuer_id is not None
+        org = Organisation(
+            slug=slug,
+            issuer_id=issuer_id,
+            name=name or slug.upper(),
+            rules=rules or {},
+        )
+        db.add(org)
+        db.flush()
+        assert org.id is not None
+        return org.id
+
+
+def add_unit(
+    services: Services,
+    org: str,
+    code: str,
+    name: str,
+    parent: str | None = None,
+    name_ko: str | None = None,
+    supervisor_email: str | None = None,
+) -> int:
+    with work(services) as db:
+        found = organisation(db, org)
+        assert found.id is not None
+        parent_id = None
+        if parent is not None:
+            parent_id = db.exec(
+                select(OrgUnit.id).where(OrgUnit.org_id == found.id, OrgUnit.code == parent)
+            ).one()
+        unit = OrgUnit(
+            org_id=found.id,
+            code=code,
+            name=name,
+            name_ko=name_ko,
+            parent_id=parent_id,
+            supervisor_email=supervisor_email,
+        )
+        db.add(unit)
+        db.flush()
+        assert unit.id is not None
+        return unit.id
+
+
+def add_member(
+    services: Services,
+    org: str,
+    email: str,
+    name: str,
+    unit: str | None = None,
+    grade: str | None = None,
+    role: str | None = None,
+    employee_no: str | None = None,
+    executive: bool = False,
+) -> int:
+    """A person on the roster (the learner is created for ``email``); returns the learner id."""
+    learner = resolve_learner(services, email, name)
+    assert learner.id is not None
+    with work(services) as db:
+        found = organisation(db, org)
+        unit_id = None
+        if unit is not None:
+            unit_id = db.exec(
+                select(OrgUnit.id).where(OrgUnit.org_id == found.id, OrgUnit.code == unit)
+            ).one()
+        assert found.id is not None
+        db.add(
+            OrgMember(
+                org_id=found.id,
+                learner_id=learner.id,
+                unit_id=unit_id,
+                name=name,
+                grade=grade,
+                role=role,
+                employee_no=employee_no,
+                executive=executive,
+            )
+        )
+    return learner.id
+
+
+def trust(
+    services: Services,
+    org: str,
+    *,
+    issuer: str | None = None,
+    issuer_ref: str | None = None,
+    name: str | None = None,
+) -> None:
+    """Trust an issuer on this Laurel (``issuer``: its slug) or elsewhere (``issuer_ref``)."""
+    with work(services) as db:
+        found = organisation(db, org)
+        assert found.id is not None
+        if issuer is not None:
+            here = get_issuer(db, issuer)
+            db.add(
+                OrgTrust(org_id=found.id, issuer_ref=here.did, issuer_id=here.id, name=here.name)
+            )
+        else:
+            assert issuer_ref is not None
+            db.add(OrgTrust(org_id=found.id, issuer_ref=issuer_ref, name=name or issuer_ref))
+
+
+def share(
+    services: Services,
+    org: str,
+    learner_id: int,
+    *,
+    issuer_ref: str,
+    name: str,
+    hours: float | None,
+    valid_from: datetime,
+    tags: list[str] | None = None,
+    credential_ref: str | None = None,
+) -> None:
+    """A credential from elsewhere the member shared with the organisation (as verified)."""
+    ref = credential_ref or f"urn:uuid:shared-{learner_id}-{name}-{valid_from.isoformat()}"
+    subject: dict[str, Any] = {
+        "type": ["AchievementSubject"],
+        "achievement": {"type": ["Achievement"], "name": name, "tag": tags or []},
+    }
+    if hours is not None:
+        subject["creditsEarned"] = hours
+    document = {
+        "id": ref,
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": issuer_ref},
+        "validFrom": valid_from.isoformat(),
+        "credentialSubject": subject,
+    }
+    with work(services) as db:
+        found = organisation(db, org)
+        assert found.id is not None
+        db.add(
+            SharedCredential(
+                org_id=found.id,
+                learner_id=learner_id,
+                credential_ref=ref,
+                issuer_ref=issuer_ref,
+                document=document,
+                source="wallet",
+                achievement_name=name,
+                hours=hours,
+                valid_from=valid_from,
+            )
+        )
+
+
+def set_rules(services: Services, org: str, rules: dict[str, Any]) -> None:
+    with work(services) as db:
+        found = organisation(db, org)
+        found.rules = rules
+        db.add(found)
+
+
+# --- informal learning (tests/issuer/test_informal.py, tests/web/test_informal_*.py) ---
 
 
 @dataclass(frozen=True)
@@ -29,7 +207,7 @@ class InformalOrg:
 def verified_learner(services: Services, email: str, name: str | None = None) -> int:
     """A learner whose ``email`` is verified (as signing in to the wallet makes it)."""
     with work(services) as db:
-        learner = resolve_learner(db, email, name)
+        learner = people_learners.resolve_learner(db, email, name)
         db.execute(
             update(LearnerEmail).where(col(LearnerEmail.email) == email).values(verified=True)
         )

@@ -58,6 +58,28 @@ def test_translations_are_marked_and_korean_originals_are_not() -> None:
     assert CATALOGUE.achievement("ongoing-learning-annual").name_ko == "상시학습 연간 이수"
 
 
+def test_korean_is_short_and_unmarked_only_where_the_source_is_korean() -> None:
+    """Every short description is short (a line on a page, not the definition translated); the
+    Korean is marked as Laurel's translation everywhere except where the source itself is Korean:
+    the Korean national qualifications (Q-Net's names) and the Ongoing Learning System's own
+    badges. The frameworks, their skills and the programmes all come from English sources."""
+    for label, item in _items():
+        assert len(item.description_ko) <= 120, label
+        assert item.name_ko != item.name, label
+    originals = {label for label, item in _items() if not item.translated}
+    qualifications = {
+        f"achievement {a.key}"
+        for a in CATALOGUE.achievements
+        if a.achievement_type == "Certification"
+    }
+    assert qualifications and qualifications <= originals
+    for label in originals - qualifications:
+        assert label.startswith("achievement "), label
+        assert CATALOGUE.achievement(label.split(" ", 1)[1]).badge_area == "general", label
+    assert all(p.translated for p in CATALOGUE.programs)
+    assert all(f.translated and all(s.translated for s in f.skills) for f in CATALOGUE.frameworks)
+
+
 def test_an_item_without_korean_is_refused(tmp_path: Path) -> None:
     root = tmp_path / "catalogue"
     for sub in ("frameworks", "achievements", "programs"):

@@ -143,7 +143,7 @@ def test_an_organisation_cap_from_its_rules(services: Services) -> None:
     done = endorse(services, org, submit(services, org, claim(hours=6, category="shadowing")))
     assert (done.hours_counted, done.cap_hours) == (4, 4)
     project = endorse(services, org, submit(services, org, claim(hours=40, category="project")))
-    assert (project.hours_counted, project.cap_hours) == (30, 30)  # left out: the default
+    assert (project.hours_counted, project.cap_hours) == (0, 0)  # left out: counts nothing
 
 
 def test_returned_then_edited_and_sent_again(services: Services) -> None:

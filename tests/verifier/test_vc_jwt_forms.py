@@ -297,6 +297,7 @@ def test_vcdm1_token_that_carries_everything_twice_agrees() -> None:
         ("id", "urn:uuid:00000000-0000-4000-8000-000000000000", "'jti'"),
         ("credentialSubject.id", "did:example:someone-else", "'sub'"),
     ],
+    ids=["issuer profile", "issuer id", "nbf", "exp", "jti", "sub"],  # stable across processes
 )
 def test_vcdm1_claim_and_credential_that_disagree_fail(field: str, value: Any, claim: str) -> None:
     credential = vcdm1(DID_KEY)

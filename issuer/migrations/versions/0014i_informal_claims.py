@@ -1,7 +1,7 @@
 """Informal learning claims: a member's claim, the supervisor's decision, the badge it became
 
 Revision ID: 0014i
-Revises: 0013
+Revises: 0014a
 Create Date: 2026-12-02 15:50:00
 
 ``informal_claim``: what a member of an organisation claims (category, dates, hours, evidence,
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0014i'
-down_revision = '0013'
+down_revision = '0014a'
 branch_labels = None
 depends_on = None
 
