@@ -35,6 +35,7 @@ from issuer.web import (
     connections,
     console,
     console_admin,
+    console_claims,
     console_credentials,
     console_hours,
     console_issuing,
@@ -45,6 +46,7 @@ from issuer.web import (
     pages,
     wallet,
     wallet_account,
+    wallet_claims,
     wallet_lcw,
     wallet_oid4vci,
 )
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(wallet.router)
     app.include_router(plan_pages.router)
     app.include_router(wallet_account.router)
+    app.include_router(wallet_claims.router)
     app.include_router(wallet_lcw.router)
     app.include_router(collect.router)
     app.include_router(wallet_oid4vci.router)
@@ -116,6 +119,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(console_issuing.router)
     app.include_router(console_admin.router)
     app.include_router(console_credentials.router)
+    app.include_router(console_claims.router)
     app.include_router(console_sso.router)
     app.include_router(console_notices.router)
     app.include_router(console_hours.router)

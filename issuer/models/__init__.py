@@ -5,6 +5,7 @@ from issuer.models.audit import AuditEntry
 from issuer.models.credential import Credential
 from issuer.models.effect import PendingEffect
 from issuer.models.exchange import WalletExchange
+from issuer.models.informal import InformalClaim
 from issuer.models.issuer import Achievement, Issuer, SigningKey
 from issuer.models.job import BulkJob, BulkJobRow
 from issuer.models.learner import Learner, LearnerEmail
@@ -53,6 +54,7 @@ __all__ = [
     "CredentialSkill",
     "DevelopmentPlan",
     "ImportedCredential",
+    "InformalClaim",
     "Issuer",
     "IssuerMail",
     "Learner",

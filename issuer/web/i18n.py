@@ -11,6 +11,7 @@ from issuer.web.i18n_console import CONSOLE
 from issuer.web.i18n_home import HOME
 from issuer.web.i18n_hours import HOURS
 from issuer.web.i18n_plans import PLANS
+from issuer.web.i18n_informal import INFORMAL
 from issuer.web.i18n_verdict import WORDS, words
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -457,6 +458,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 MESSAGES.update(CONSOLE)
 MESSAGES.update(HOURS)
 MESSAGES.update(PLANS)
+MESSAGES.update(INFORMAL)
 
 
 def translator(lang: str) -> Callable[..., str]:
