@@ -10,8 +10,8 @@ from typing import Any
 from issuer.web.i18n_console import CONSOLE
 from issuer.web.i18n_home import HOME
 from issuer.web.i18n_hours import HOURS
-from issuer.web.i18n_plans import PLANS
 from issuer.web.i18n_informal import INFORMAL
+from issuer.web.i18n_plans import PLANS
 from issuer.web.i18n_verdict import WORDS, words
 
 MESSAGES: dict[str, tuple[str, str]] = {
