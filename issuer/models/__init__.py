@@ -20,6 +20,7 @@ from issuer.models.oauth import OAuthClient, OAuthCode, OAuthToken
 from issuer.models.obclient import ObConnection, ObHost, ObPush
 from issuer.models.oid4vci import CredentialNonce, CredentialOffer
 from issuer.models.org import (
+    OrgEquivalence,
     Organisation,
     OrgMember,
     OrgTrust,
@@ -62,6 +63,7 @@ __all__ = [
     "ObConnection",
     "ObHost",
     "ObPush",
+    "OrgEquivalence",
     "OrgMember",
     "OrgTrust",
     "OrgUnit",
