@@ -14,6 +14,7 @@ from issuer.api import (
     obapi,
     oid4vci,
     ops,
+    orgs,
     public,
     skills,
     vcapi,
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(ops.router)
     app.include_router(credentials.router)
     app.include_router(skills.router)
+    app.include_router(orgs.router)
     app.include_router(public.router)
     app.include_router(oauth.router)
     app.include_router(obapi.router)

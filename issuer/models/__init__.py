@@ -20,8 +20,8 @@ from issuer.models.oauth import OAuthClient, OAuthCode, OAuthToken
 from issuer.models.obclient import ObConnection, ObHost, ObPush
 from issuer.models.oid4vci import CredentialNonce, CredentialOffer
 from issuer.models.org import (
-    OrgEquivalence,
     Organisation,
+    OrgEquivalence,
     OrgMember,
     OrgTrust,
     OrgUnit,

@@ -143,7 +143,9 @@ def held(
         )
     )
     names = dict(
-        session.exec(select(OrgTrust.issuer_ref, OrgTrust.name).where(OrgTrust.org_id == org.id))
+        session.exec(
+            select(OrgTrust.issuer_ref, OrgTrust.name).where(OrgTrust.org_id == org.id)
+        ).all()
     )
     shared = session.exec(
         select(SharedCredential).where(
