@@ -37,6 +37,7 @@ from issuer.web import (
     console_credentials,
     console_issuing,
     console_notices,
+    console_org,
     console_sso,
     dashboard,
     home,
@@ -45,6 +46,7 @@ from issuer.web import (
     wallet_account,
     wallet_lcw,
     wallet_oid4vci,
+    wallet_orgs,
 )
 from issuer.web import notices as notice_pages
 from issuer.web import oauth as oauth_pages
@@ -104,6 +106,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(wallet_lcw.router)
     app.include_router(collect.router)
     app.include_router(wallet_oid4vci.router)
+    app.include_router(wallet_orgs.router)
     app.include_router(oauth_pages.router)
     app.include_router(connections.router)
     app.include_router(notice_pages.router)
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(console_credentials.router)
     app.include_router(console_sso.router)
     app.include_router(console_notices.router)
+    app.include_router(console_org.router)
     return app
 
 

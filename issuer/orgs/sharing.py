@@ -272,3 +272,22 @@ def listing(session: Session, org: Organisation) -> list[dict[str, Any]]:
         }
         for row, email in rows
     ]
+
+
+def org_choices(
+    session: Session, learner_id: int, imported: ImportedCredential
+) -> list[tuple[Organisation, bool]]:
+    """The organisations the learner could share ``imported`` with, each with whether it is
+    shared with it now (the wallet's "Share with …" / "Withdraw" buttons)."""
+    ref = credential_ref(imported)
+    shared = {
+        org_id
+        for org_id in session.exec(
+            select(SharedCredential.org_id).where(
+                SharedCredential.learner_id == learner_id,
+                SharedCredential.credential_ref == ref,
+                col(SharedCredential.withdrawn_at).is_(None),
+            )
+        )
+    }
+    return [(org, org.id in shared) for org in organisations_of(session, learner_id)]
