@@ -161,3 +161,19 @@ def ministry(services: Services, client: TestClient) -> Ministry:
     for response in steps:
         assert response.status_code in (200, 201), response.text
     return Ministry(services, client, keys, university)
+
+
+def small_org(
+    services: Services, home: str, emails: list[str], university: University, slug: str = ORG
+) -> None:
+    """An organisation (``slug``) of existing issuer ``home`` with ``emails`` on its roster (no
+    units), trusting ``university``: set up through the services, for web and OB API tests."""
+    from issuer.institutes.issuers import get_issuer
+    from issuer.orgs import manage
+
+    with work(services) as db:
+        org = manage.create(
+            db, get_issuer(db, home), slug, "Ministry of the Interior", "행정안전부", "test"
+        )
+        manage.replace_roster(db, org, [{"email": e} for e in emails], "test")
+        manage.trust(db, org, "test", issuer_ref=university.did, name=university.name)
