@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from issuer.cli_orgs import orgs_app
+from issuer import cli_orgs
 from verifier import Outcome, Report, Verdict, verify_credential
 from verifier.errors import FetchError, InputError
 from verifier.fetch import HttpFetcher
@@ -62,7 +62,6 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(effects_app, name="effects")
 app.add_typer(programs_app, name="programs")
-app.add_typer(orgs_app, name="orgs")
 staff_app = typer.Typer(help="An issuer's staff in the console.", no_args_is_help=True)
 app.add_typer(staff_app, name="staff")
 webhooks_app = typer.Typer(help="An issuer's webhook endpoints.", no_args_is_help=True)
@@ -943,6 +942,9 @@ def verify(
     if report.verdict is Verdict.NOT_VERIFIED:
         raise typer.Exit(EXIT_NOT_VERIFIED)
     raise typer.Exit(EXIT_COULD_NOT_RUN)
+
+
+app.add_typer(cli_orgs.use(_unit), name="orgs")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,13 @@
 """``laurel orgs``: organisations across issuers (``issuer.orgs.manage``), registered in
-``issuer.cli``. Bad input prints what is wrong (each bad row of an upload) and exits 1, changing
+``issuer.cli``, which hands over its unit of work (``use``), so that this module does not import
+it back. Bad input prints what is wrong (each bad row of an upload) and exits 1, changing
 nothing."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -12,16 +15,23 @@ import typer
 
 orgs_app = typer.Typer(help="Organisations across issuers.", no_args_is_help=True)
 ACTOR = "cli"
+_UNIT: list[Callable[[], AbstractContextManager[Any]]] = []
+
+
+def use(unit: Callable[[], AbstractContextManager[Any]]) -> typer.Typer:
+    """The commands, running in ``unit()`` (``issuer.cli._unit``: services and a session)."""
+    _UNIT[:] = [unit]
+    return orgs_app
 
 
 def _fail(exc: Exception) -> NoReturn:
-    from issuer import cli
     from issuer.orgs.manage import InvalidRows
 
     if isinstance(exc, InvalidRows):
         for row in exc.rows:
             typer.echo(f"row {row['row']}: {row['field']}: {row['message']}", err=True)
-    cli._fail(exc)
+    typer.echo(f"laurel: {getattr(exc, 'detail', str(exc))}", err=True)
+    raise typer.Exit(1)
 
 
 def _read(path: Path) -> str:
@@ -34,11 +44,10 @@ def _read(path: Path) -> str:
 
 def _run(action: Any) -> Any:
     """``action(services, session)`` in one unit of work; service errors exit 1."""
-    from issuer import cli
     from issuer.core.errors import LaurelError
 
     try:
-        with cli._unit() as (services, db):
+        with _UNIT[0]() as (services, db):
             return action(services, db)
     except LaurelError as exc:
         _fail(exc)
@@ -153,7 +162,7 @@ def show(org: Org) -> None:
 def recheck(org: Org) -> None:
     """Check the status of the credentials members shared again; revoked ones stop counting."""
     from issuer.orgs import organisation
-    from issuer.orgs.sharing import recheck as run
+    from issuer.wallet.orgs import recheck as run
 
     revoked = _run(lambda services, db: run(db, services, organisation(db, org)))
     typer.echo(f"{revoked} shared credential(s) newly found revoked")

@@ -307,7 +307,7 @@ def put_equivalences(
     responses=responses(*READ),
 )
 def get_shared(org: OrgPath, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
-    from issuer.orgs.sharing import listing
+    from issuer.wallet.orgs import listing
 
     return {"shared": listing(db, _org(db, key, org, "read"))}
 
@@ -322,7 +322,7 @@ def get_shared(org: OrgPath, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
 def recheck_shared(
     org: OrgPath, db: WriteSessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> dict[str, Any]:
-    from issuer.orgs.sharing import recheck
+    from issuer.wallet.orgs import recheck
 
     return {"revoked": recheck(db, services, _org(db, key, org, "admin"))}
 
@@ -384,7 +384,7 @@ def share_credential(
     services: ServicesDep,
     access: Annotated[Access, Depends(bearer(UPSERT))],
 ) -> dict[str, Any]:
-    from issuer.orgs.sharing import share, shown
+    from issuer.wallet.orgs import share, shown
 
     assert access.learner.id is not None
     row = _imported(db, access.learner.id, body.credential)
@@ -404,7 +404,7 @@ def withdraw_credential(
     organisation: Annotated[str, Query(max_length=64, pattern=SLUG)],
     credential: Annotated[str, Query(min_length=1, max_length=600, pattern=ONE_LINE)],
 ) -> Response:
-    from issuer.orgs.sharing import withdraw
+    from issuer.wallet.orgs import withdraw
 
     assert access.learner.id is not None
     withdraw(db, access.learner.id, organisation, credential)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,7 +121,7 @@ def units(session: Session, org: Organisation) -> list[dict[str, Any]]:
         session.exec(select(OrgUnit).where(OrgUnit.org_id == org.id).order_by(col(OrgUnit.code)))
     )
     by_id = {u.id: u for u in rows}
-    nodes = {
+    nodes: dict[int | None, dict[str, Any]] = {
         u.id: {
             "code": u.code,
             "name": u.name,
@@ -155,7 +155,7 @@ def flatten(tree: Iterable[Mapping[str, Any]], parent: str | None = None) -> lis
 
 
 def replace_units(
-    session: Session, org: Organisation, rows: list[Mapping[str, Any]], actor: str
+    session: Session, org: Organisation, rows: Sequence[Mapping[str, Any]], actor: str
 ) -> dict[str, int]:
     """Make ``rows`` the organisation's departments: units are kept by code (members stay in
     them), new ones added, missing ones removed (their members then belong to no unit)."""
@@ -192,7 +192,7 @@ def replace_units(
     return summary
 
 
-def _check_units(rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _check_units(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     found = _Rows([])
     if len(rows) > MAX_ROWS:
         raise BadRequest(f"at most {MAX_ROWS} units")
@@ -265,7 +265,7 @@ def roster(session: Session, org: Organisation) -> list[dict[str, Any]]:
 def replace_roster(
     session: Session,
     org: Organisation,
-    rows: list[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any]],
     actor: str,
     *,
     full: bool = True,
@@ -311,7 +311,7 @@ def replace_roster(
     return summary
 
 
-def _check_roster(rows: list[Mapping[str, Any]], units: set[str]) -> list[dict[str, Any]]:
+def _check_roster(rows: Sequence[Mapping[str, Any]], units: set[str]) -> list[dict[str, Any]]:
     found = _Rows([])
     if len(rows) > MAX_ROWS:
         raise BadRequest(f"a roster has at most {MAX_ROWS} rows")

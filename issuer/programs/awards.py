@@ -71,19 +71,19 @@ def _held(session: Session, issuer: Issuer, learner_id: int) -> dict[str, list[E
     for item in orgs.held(session, org, [learner_id], now):
         local = item.source == "here"
         ref = item.credential_ref.removeprefix("urn:uuid:") if local else item.credential_ref
-        if item.source == "here":
-            key = item.achievement_key
+        if local:
+            counted = item.achievement_key
         else:
             achievement = item.document.get("credentialSubject", {}).get("achievement", {})
-            key = (
+            counted = (
                 equivalent.get(str(achievement.get("id")))
                 if isinstance(achievement, dict)
                 else None
             )
-        if key is None or ref in seen:
+        if counted is None or ref in seen:
             continue
         seen.add(ref)
-        held.setdefault(key, []).append(Earned(ref, item.achievement_name, local))
+        held.setdefault(counted, []).append(Earned(ref, item.achievement_name, local))
     return held
 
 

@@ -18,7 +18,7 @@ from issuer.http.staff import Viewer
 from issuer.models import Organisation, OrgUnit
 from issuer.orgs import members, of_issuer
 from issuer.orgs.manage import trusted
-from issuer.orgs.sharing import listing
+from issuer.wallet.orgs import listing
 from issuer.web.render import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -68,5 +68,3 @@ def _context(db: Session, org: Organisation) -> dict[str, Any]:
             for (issuer, ref), states in sorted(sources.items())
         ],
     }
-
-

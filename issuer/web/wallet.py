@@ -206,9 +206,9 @@ def badge_page(
 
 
 def _badge_context(db: Session, services: Services, learner_id: int, ref: str) -> dict[str, Any]:
-    from issuer.orgs.sharing import org_choices
     from issuer.verification.public_view import stored_view
     from issuer.wallet.imports import issued_to_any
+    from issuer.wallet.orgs import org_choices
 
     badge = wallet.find(db, learner_id, ref)
     chosen = sharing.get_profile(db, learner_id)

@@ -1,5 +1,5 @@
 """The wallet's "Share with my organisation": a learner shares a badge imported from elsewhere
-with an organisation whose roster they are on, or withdraws it (``issuer.orgs.sharing``). A
+with an organisation whose roster they are on, or withdraws it (``issuer.wallet.orgs``). A
 refusal (it does not verify, the organisation does not trust its issuer) is an error page
 saying why."""
 
@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from issuer.http.deps import ServicesDep, SessionDep
 from issuer.http.sessions import LearnerForm
-from issuer.orgs import sharing
 from issuer.wallet import badges as wallet
+from issuer.wallet import orgs as sharing
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 

@@ -19,8 +19,8 @@ from issuer.crypto.keys import did_key, did_key_method, generate_ed25519
 from issuer.crypto.signing import sign_data_integrity
 from issuer.effects import work
 from issuer.models import ImportedCredential, LearnerEmail, SharedCredential
-from issuer.orgs import sharing
 from issuer.schemas import IssueRequest
+from issuer.wallet import orgs as sharing
 from tests.issuer.credentials import make_credential
 from tests.units import create_api_key, create_issuer, import_badge, issue, load_templates
 
