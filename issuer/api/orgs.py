@@ -320,7 +320,7 @@ def get_shared(org: OrgPath, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
     responses=responses(*READ),
 )
 def recheck_shared(
-    org: OrgPath, db: WriteSessionDep, key: ApiKeyDep, services: ServicesDep
+    org: OrgPath, db: SessionDep, key: ApiKeyDep, services: ServicesDep
 ) -> dict[str, Any]:
     from issuer.wallet.orgs import recheck
 

@@ -96,6 +96,18 @@ class University:
     def sign(self, credential: dict[str, Any]) -> dict[str, Any]:
         return sign_data_integrity(credential, self.key, did_key_method(self.key), created=ISSUED)
 
+    def status_list(self, url: str, revoked: frozenset[int] = frozenset()) -> bytes:
+        """The university's signed revocation list at ``url``."""
+        from issuer.issuing.bitstring import empty_bits, set_bit, status_list_credential
+
+        bits = empty_bits()
+        for index in revoked:
+            set_bit(bits, index)
+        document = status_list_credential(
+            url, self.did, bytes(bits), valid_from="2026-01-01T00:00:00Z"
+        )
+        return json.dumps(self.sign(document)).encode()
+
 
 @dataclass
 class Ministry:

@@ -279,3 +279,25 @@ def test_only_the_home_issuers_keys_run_the_organisation(
     with work(services) as db:
         trusted = [t["local"] for t in manage.trusted(db, organisation(db, ORG))]
     assert trusted == [HOME, None]
+
+
+def test_a_shared_credential_found_revoked_on_recheck_stops_counting(world: Ministry) -> None:
+    from issuer.issuing.bitstring import status_entry
+    from tests.issuer.test_imports import Network
+
+    list_url = "https://university.example.org/status/1"
+    network = Network()
+    network.table[list_url] = world.university.status_list(list_url)
+    world.services.network = network
+    signed = world.university.credential(KIM, credentialStatus=status_entry(list_url, 5))
+    world.share(KIM, signed)
+    headers = world.keys[HOME]
+    recheck = world.client.post(f"/api/v1/orgs/{ORG}/shared/recheck", headers=headers)
+    assert recheck.json() == {"revoked": 0}
+    assert "ESCO/S1.2" in _cloud(world)
+    network.table[list_url] = world.university.status_list(list_url, revoked=frozenset({5}))
+    recheck = world.client.post(f"/api/v1/orgs/{ORG}/shared/recheck", headers=headers)
+    assert recheck.json() == {"revoked": 1}
+    assert "ESCO/S1.2" not in _cloud(world)
+    [entry] = world.client.get(f"/api/v1/orgs/{ORG}/shared", headers=headers).json()["shared"]
+    assert entry["state"] == "revoked"
