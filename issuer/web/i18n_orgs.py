@@ -41,4 +41,24 @@ ORGS: dict[str, tuple[str, str]] = {
         "POST /api/v1/orgs 로 만드세요.",
     ),
     "org_nothing_shared": ("Nothing shared yet.", "아직 공유된 것이 없습니다."),
+    "org_saved": ("Saved", "저장했습니다"),
+    "org_row": ("Row", "행"),
+    "org_distrust": ("Stop trusting", "신뢰 해제"),
+    "org_trust": ("Trust this issuer", "이 발급기관 신뢰"),
+    "org_trust_local": (
+        "An issuer on this Laurel (its slug)",
+        "이 Laurel의 발급기관 (슬러그)",
+    ),
+    "org_trust_ref": (
+        "Or an issuer elsewhere (its DID or URL)",
+        "또는 외부 발급기관 (DID 또는 URL)",
+    ),
+    "org_trust_name": ("Its name (for one elsewhere)", "이름 (외부 발급기관)"),
+    "org_uploads": ("Departments and roster", "부서와 명부"),
+    "org_units_csv": ("Departments (CSV, replaces them)", "부서 (CSV, 전체 교체)"),
+    "org_roster_csv": (
+        "Roster (CSV; people missing from it are marked as left)",
+        "명부 (CSV, 빠진 사람은 퇴직 처리)",
+    ),
+    "org_upload": ("Upload", "올리기"),
 }
