@@ -159,12 +159,26 @@ def show(org: Org) -> None:
 
 
 @orgs_app.command("recheck")
-def recheck(org: Org) -> None:
-    """Check the status of the credentials members shared again; revoked ones stop counting."""
+def recheck(
+    org: Annotated[
+        str | None, typer.Option("--org", help="One organisation (default: every one).")
+    ] = None,
+) -> None:
+    """Check the status of the credentials members shared again; revoked ones stop counting.
+    Run it from cron, beside `laurel wallet recheck`."""
+    from sqlmodel import col, select
+
+    from issuer.models import Organisation
     from issuer.orgs import organisation
     from issuer.wallet.orgs import recheck as run
 
-    revoked = _run(lambda services, db: run(db, services, organisation(db, org)))
+    def action(services: Any, db: Any) -> int:
+        if org is not None:
+            return run(db, services, organisation(db, org))
+        every = db.exec(select(Organisation).order_by(col(Organisation.id)))
+        return sum(run(db, services, found) for found in list(every))
+
+    revoked = _run(action)
     typer.echo(f"{revoked} shared credential(s) newly found revoked")
 
 

@@ -75,3 +75,5 @@ def test_an_organisation_is_run_from_the_command_line(env: dict[str, str], tmp_p
     assert [t["name"] for t in shown["trusted"]] == ["Ministry", "MOIS Academy", "University"]
     code, out = _run(env, "orgs", "create", "--issuer", "nowhere", "--slug", "x", "--name", "X")
     assert code == 1 and "nowhere" in out
+    code, out = _run(env, "orgs", "recheck")
+    assert (code, out.strip()) == (0, "0 shared credential(s) newly found revoked")
