@@ -145,7 +145,7 @@ def flatten(tree: Iterable[Mapping[str, Any]], parent: str | None = None) -> lis
     """Rows (``code``, ``name``, …, ``parent``) from a nested tree as ``units`` gives it."""
     rows: list[dict[str, Any]] = []
     for node in tree:
-        row = {name: node.get(_camel(name)) for name in UNIT_COLUMNS}
+        row = {name: node.get(name, node.get(_camel(name))) for name in UNIT_COLUMNS}
         row["parent"] = node.get("parent") or parent
         rows.append(row)
         children = node.get("children") or []
