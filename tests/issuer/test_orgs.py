@@ -301,3 +301,36 @@ def test_a_shared_credential_found_revoked_on_recheck_stops_counting(world: Mini
     assert "ESCO/S1.2" not in _cloud(world)
     [entry] = world.client.get(f"/api/v1/orgs/{ORG}/shared", headers=headers).json()["shared"]
     assert entry["state"] == "revoked"
+
+
+def test_replacing_the_units_keeps_members_of_kept_units(world: Ministry) -> None:
+    headers = world.keys[HOME]
+    tree = {"units": [{"code": "DATA", "name": "Data and AI Team", "name_ko": "데이터AI팀"}]}
+    response = world.client.put(f"/api/v1/orgs/{ORG}/units", json=tree, headers=headers)
+    assert response.status_code == 200, response.text
+    assert (response.json()["added"], response.json()["removed"]) == (0, 1)
+    [data] = response.json()["units"]
+    assert (data["name"], data["nameKo"], data["parent"]) == (
+        "Data and AI Team",
+        "데이터AI팀",
+        None,
+    )
+    roster = world.client.get(f"/api/v1/orgs/{ORG}/roster", headers=headers).json()["members"]
+    assert {m["email"]: m["unit"] for m in roster} == {
+        KIM: None,
+        LEE: None,
+        PARK: "DATA",
+        CHOI: "DATA",
+    }
+    cycle = {
+        "units": [
+            {"code": "A", "name": "A", "parent": "B"},
+            {"code": "B", "name": "B", "parent": "A"},
+        ]
+    }
+    refused = world.client.put(f"/api/v1/orgs/{ORG}/units", json=cycle, headers=headers)
+    assert refused.status_code == 422
+    assert {(e["row"], e["field"]) for e in refused.json()["errors"]} == {
+        (1, "parent"),
+        (2, "parent"),
+    }
