@@ -14,6 +14,7 @@ from issuer.api import (
     obapi,
     oid4vci,
     ops,
+    orgs,
     orgs_hours,
     public,
     skills,
@@ -40,6 +41,7 @@ from issuer.web import (
     console_hours,
     console_issuing,
     console_notices,
+    console_org,
     console_sso,
     dashboard,
     home,
@@ -49,6 +51,7 @@ from issuer.web import (
     wallet_claims,
     wallet_lcw,
     wallet_oid4vci,
+    wallet_orgs,
 )
 from issuer.web import notices as notice_pages
 from issuer.web import oauth as oauth_pages
@@ -94,6 +97,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(skills.router)
     app.include_router(orgs_hours.router)
     app.include_router(plan_api.router)
+    app.include_router(orgs.router)
     app.include_router(public.router)
     app.include_router(oauth.router)
     app.include_router(obapi.router)
@@ -112,6 +116,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(wallet_lcw.router)
     app.include_router(collect.router)
     app.include_router(wallet_oid4vci.router)
+    app.include_router(wallet_orgs.router)
     app.include_router(oauth_pages.router)
     app.include_router(connections.router)
     app.include_router(notice_pages.router)
@@ -123,6 +128,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(console_sso.router)
     app.include_router(console_notices.router)
     app.include_router(console_hours.router)
+    app.include_router(console_org.router)
     return app
 
 

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from issuer import cli_orgs
 from issuer import cli_orgs_hours as orgs_hours
 from verifier import Outcome, Report, Verdict, verify_credential
 from verifier.errors import FetchError, InputError
@@ -1006,7 +1007,9 @@ def verify(
     raise typer.Exit(EXIT_COULD_NOT_RUN)
 
 
-orgs_app = orgs_hours.register(app, _unit, _fail)
+orgs_app = cli_orgs.use(_unit)
+orgs_hours.add_commands(orgs_app, _unit, _fail)
+app.add_typer(orgs_app, name="orgs")
 
 if __name__ == "__main__":
     app()

@@ -16,15 +16,9 @@ Unit = Callable[[], AbstractContextManager[Any]]
 Fail = Callable[[Exception], NoReturn]
 
 
-def register(app: typer.Typer, unit: Unit, fail: Fail) -> typer.Typer:
-    """Add the ``orgs`` group with these commands to ``app``; returns the group."""
-    orgs_app = typer.Typer(
-        help="Organisations across issuers: learning hours and the annual badge.",
-        no_args_is_help=True,
-    )
-    app.add_typer(orgs_app, name="orgs")
+def add_commands(orgs_app: typer.Typer, unit: Unit, fail: Fail) -> None:
+    """Add the hours commands to the ``orgs`` group (``issuer.cli_orgs``)."""
     _commands(orgs_app, unit, fail)
-    return orgs_app
 
 
 def _commands(orgs_app: typer.Typer, _unit: Unit, _fail: Fail) -> None:

@@ -22,6 +22,7 @@ from issuer.models.obclient import ObConnection, ObHost, ObPush
 from issuer.models.oid4vci import CredentialNonce, CredentialOffer
 from issuer.models.org import (
     Organisation,
+    OrgEquivalence,
     OrgMember,
     OrgTrust,
     OrgUnit,
@@ -67,6 +68,7 @@ __all__ = [
     "ObConnection",
     "ObHost",
     "ObPush",
+    "OrgEquivalence",
     "OrgMember",
     "OrgTrust",
     "OrgUnit",

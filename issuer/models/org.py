@@ -107,3 +107,16 @@ class SharedCredential(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     """When a status check last found it revoked."""
     withdrawn_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+
+
+class OrgEquivalence(SQLModel, table=True):
+    """The organisation's word that a badge from elsewhere (its achievement's ``id``) counts as
+    one of the catalogue's achievements (``achievement_key``) towards programmes."""
+
+    __tablename__ = "org_equivalence"
+    __table_args__ = (UniqueConstraint("org_id", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    external_id: str = Field(max_length=600)
+    achievement_key: str = Field(max_length=99)

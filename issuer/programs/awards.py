@@ -10,23 +10,38 @@ and ``handle`` runs it after the commit, retried until it succeeds."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from issuer import orgs
 from issuer.catalogue import Program
 from issuer.context import Services
 from issuer.core.effects import PROGRAM_AWARDS
 from issuer.issuing import notices
-from issuer.models import Achievement, Credential, Issuer, LearnerEmail
+from issuer.models import Achievement, Credential, Issuer, LearnerEmail, OrgEquivalence
 from issuer.schemas import IssueRequest
 
 MAX_ROUNDS = 4
 
 
-def _held(session: Session, issuer: Issuer, learner_id: int) -> dict[str, list[Credential]]:
-    """Achievement key -> the learner's valid credentials for it."""
+@dataclass(frozen=True)
+class Earned:
+    """A credential that counts towards a programme: issued here (``local``: its id, for its
+    ``/v/`` page) or shared from elsewhere (``ref``: its own id)."""
+
+    ref: str
+    name: str
+    local: bool
+
+
+def _held(session: Session, issuer: Issuer, learner_id: int) -> dict[str, list[Earned]]:
+    """Achievement key -> the learner's valid credentials for it: the issuer's own, and, for a
+    member of the organisation ``issuer`` is the home of, what ``issuer.orgs.held`` counts —
+    badges of the other trusted issuers here (by their catalogue key) and shared badges from
+    elsewhere that the organisation declared equivalent to a catalogue achievement."""
     now = datetime.now(UTC)
     rows = session.exec(
         select(Achievement.key, Credential)
@@ -38,9 +53,37 @@ def _held(session: Session, issuer: Issuer, learner_id: int) -> dict[str, list[C
             col(Credential.valid_until).is_(None) | (col(Credential.valid_until) > now),
         )
     )
-    held: dict[str, list[Credential]] = {}
+    held: dict[str, list[Earned]] = {}
     for key, credential in rows:
-        held.setdefault(key, []).append(credential)
+        name = str(credential.document["credentialSubject"]["achievement"]["name"])
+        held.setdefault(key, []).append(Earned(credential.id, name, local=True))
+    org = orgs.of_issuer(session, issuer)
+    if org is None:
+        return held
+    seen = {e.ref for items in held.values() for e in items}
+    equivalent = dict(
+        session.exec(
+            select(OrgEquivalence.external_id, OrgEquivalence.achievement_key).where(
+                OrgEquivalence.org_id == org.id
+            )
+        ).all()
+    )
+    for item in orgs.held(session, org, [learner_id], now):
+        local = item.source == "here"
+        ref = item.credential_ref.removeprefix("urn:uuid:") if local else item.credential_ref
+        if local:
+            counted = item.achievement_key
+        else:
+            achievement = item.document.get("credentialSubject", {}).get("achievement", {})
+            counted = (
+                equivalent.get(str(achievement.get("id")))
+                if isinstance(achievement, dict)
+                else None
+            )
+        if counted is None or ref in seen:
+            continue
+        seen.add(ref)
+        held.setdefault(counted, []).append(Earned(ref, item.achievement_name, local))
     return held
 
 
@@ -62,12 +105,49 @@ def progress(program: Program, held: dict[str, Any], awards: dict[str, str]) -> 
     }
 
 
+def _evidence(services: Services, earned: Earned) -> dict[str, str]:
+    """An evidence entry: a badge issued here links to its verification page; one shared from
+    elsewhere links to its own id if that is a web address, and otherwise names it."""
+    if earned.local:
+        return {"id": f"{services.settings.base_url}/v/{earned.ref}", "name": earned.name}
+    if earned.ref.startswith("https://"):
+        return {"id": earned.ref, "name": earned.name}
+    return {"name": earned.name, "description": f"Shared with the organisation: {earned.ref}"}
+
+
 EFFECT = PROGRAM_AWARDS
 
 
 def handle(session: Session, services: Services, payload: dict[str, Any]) -> None:
-    """The ``programs.award`` effect (``issuer.effects``)."""
-    award_completed(session, services, str(payload["issuer"]), int(payload["learner"]))
+    """The ``programs.award`` effect (``issuer.effects``): the issuer's awards, then those of
+    every organisation's home issuer for which the learner's badges at this issuer count."""
+    learner = int(payload["learner"])
+    award_completed(session, services, str(payload["issuer"]), learner)
+    for home in _homes_counting(session, str(payload["issuer"]), learner):
+        award_completed(session, services, home, learner)
+
+
+def _homes_counting(session: Session, slug: str, learner_id: int) -> list[str]:
+    """Slugs of the home issuers of organisations that have the learner on their roster and
+    trust issuer ``slug`` (or, for ``slug`` an organisation itself, nothing more)."""
+    from issuer.models import Organisation, OrgMember, OrgTrust
+
+    issuer = session.exec(select(Issuer).where(Issuer.slug == slug)).first()
+    if issuer is None:
+        return []
+    rows = session.exec(
+        select(Issuer.slug)
+        .join(Organisation, col(Organisation.issuer_id) == col(Issuer.id))
+        .join(OrgTrust, col(OrgTrust.org_id) == col(Organisation.id))
+        .join(OrgMember, col(OrgMember.org_id) == col(Organisation.id))
+        .where(
+            OrgTrust.issuer_id == issuer.id,
+            OrgMember.learner_id == learner_id,
+            col(OrgMember.left_at).is_(None),
+        )
+        .distinct()
+    )
+    return sorted(set(rows) - {slug})
 
 
 def award_completed(
@@ -118,13 +198,7 @@ def award_completed(
                 )
                 for c in held.get(k, [])
             ]
-            evidence = [
-                {
-                    "id": f"{services.settings.base_url}/v/{c.id}",
-                    "name": c.document["credentialSubject"]["achievement"]["name"],
-                }
-                for c in earned[:20]
-            ]
+            evidence = [_evidence(services, c) for c in earned[:20]]
             request = IssueRequest.model_validate(
                 {
                     "recipient": {"email": email},

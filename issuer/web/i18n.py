@@ -11,6 +11,7 @@ from issuer.web.i18n_console import CONSOLE
 from issuer.web.i18n_home import HOME
 from issuer.web.i18n_hours import HOURS
 from issuer.web.i18n_informal import INFORMAL
+from issuer.web.i18n_orgs import ORGS
 from issuer.web.i18n_plans import PLANS
 from issuer.web.i18n_verdict import WORDS, words
 
@@ -459,6 +460,7 @@ MESSAGES.update(CONSOLE)
 MESSAGES.update(HOURS)
 MESSAGES.update(PLANS)
 MESSAGES.update(INFORMAL)
+MESSAGES.update(ORGS)
 
 
 def translator(lang: str) -> Callable[..., str]:

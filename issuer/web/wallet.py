@@ -208,6 +208,7 @@ def badge_page(
 def _badge_context(db: Session, services: Services, learner_id: int, ref: str) -> dict[str, Any]:
     from issuer.verification.public_view import stored_view
     from issuer.wallet.imports import issued_to_any
+    from issuer.wallet.orgs import org_choices
 
     badge = wallet.find(db, learner_id, ref)
     chosen = sharing.get_profile(db, learner_id)
@@ -230,6 +231,7 @@ def _badge_context(db: Session, services: Services, learner_id: int, ref: str) -
         "view": _imported_view(db, services, badge),
         "imported": badge,
         "yours": issued_to_any(badge.document, wallet.emails(db, learner_id)),
+        "organisations": org_choices(db, learner_id, badge),
         "badge_url": f"/wallet/badges/{ref}/image"
         if badge.media_type.startswith("image/")
         else None,

@@ -1,0 +1,293 @@
+"""A member sharing a credential from elsewhere with their organisation, with consent.
+
+The learner picks a credential they hold in their wallet (imported there, or stored through the
+OB 3.0 API's upsert, ``issuer.wallet.imports``) and an organisation whose roster they are on.
+Sharing verifies the credential again with ``verifier.verify_credential`` (this instance's trust
+policy, as imports do) and refuses — storing nothing — when it does not verify, when it was not
+issued to the learner, or when its issuer is not one the organisation trusts. What is kept
+(``SharedCredential``): the issuer's id, the achievement's name, ``creditsEarned`` as hours and
+the validity period. Withdrawing sets ``withdrawn_at``: the credential counts no more.
+
+``recheck`` verifies shared credentials again (``laurel orgs recheck``, or on demand) and sets
+``revoked_at`` when the issuer's status list says revoked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from issuer.context import Services
+from issuer.core import audit
+from issuer.core.effects import PROGRAM_AWARDS, emit
+from issuer.core.errors import BadRequest, Forbidden, NotFound
+from issuer.models import (
+    ImportedCredential,
+    Issuer,
+    LearnerEmail,
+    Organisation,
+    OrgTrust,
+    SharedCredential,
+)
+from issuer.models.base import aware, maybe_time, utcnow
+from issuer.orgs import members, organisation
+from issuer.wallet.imports import VERIFIED, issued_to_any, recheck_report
+from verifier import Outcome, Report
+from verifier.proof import jwt as vcjwt
+
+SOURCES = ("wallet", "obapi")
+
+
+def share(
+    session: Session,
+    services: Services,
+    learner_id: int,
+    org_slug: str,
+    imported: ImportedCredential,
+    source: str,
+    *,
+    now: datetime | None = None,
+) -> SharedCredential:
+    """Share ``imported`` (the learner's) with organisation ``org_slug``."""
+    now = aware(now) if now else utcnow()
+    org = _member_org(session, learner_id, org_slug)
+    if imported.learner_id != learner_id:
+        raise NotFound("there is no such badge in your wallet")
+    if imported.legacy:
+        raise BadRequest("Open Badges 2.0 badges cannot be verified, so they cannot be shared")
+    checked, report = recheck_report(session, services, imported, now=now)
+    if checked.verdict != VERIFIED:
+        reason = report.reason() if report is not None else checked.verdict
+        raise BadRequest(f"the badge does not verify, so it was not shared: {reason}")
+    document = checked.document
+    emails = list(
+        session.exec(select(LearnerEmail.email).where(LearnerEmail.learner_id == learner_id))
+    )
+    if not issued_to_any(document, emails):
+        raise BadRequest("the badge was not issued to any of your email addresses")
+    issuer_ref = vcjwt.issuer_id(document) or ""
+    trusted = session.exec(
+        select(OrgTrust).where(
+            OrgTrust.org_id == org.id,
+            OrgTrust.issuer_ref == issuer_ref,
+            col(OrgTrust.issuer_id).is_(None),
+        )
+    ).first()
+    if trusted is None:
+        raise Forbidden(
+            f"{org.name} does not recognise badges from {checked.issuer_name} ({issuer_ref}); "
+            "ask its HR office to add the issuer to its trusted issuers"
+        )
+    return _store(session, org, learner_id, checked, issuer_ref, source, now)
+
+
+def _store(
+    session: Session,
+    org: Organisation,
+    learner_id: int,
+    imported: ImportedCredential,
+    issuer_ref: str,
+    source: str,
+    now: datetime,
+) -> SharedCredential:
+    assert org.id is not None
+    document = imported.document
+    ref = credential_ref(imported)
+    row = session.exec(
+        select(SharedCredential).where(
+            SharedCredential.org_id == org.id,
+            SharedCredential.learner_id == learner_id,
+            SharedCredential.credential_ref == ref,
+        )
+    ).first()
+    subject = document.get("credentialSubject") or {}
+    valid_from = maybe_time(document.get("validFrom")) or imported.issued_on or now
+    values: dict[str, Any] = {
+        "issuer_ref": issuer_ref[:600],
+        "document": document,
+        "jwt": imported.original.decode() if imported.media_type == "application/vc+jwt" else None,
+        "source": source,
+        "achievement_name": imported.name[:500],
+        "hours": hours_of(subject),
+        "valid_from": valid_from,
+        "valid_until": maybe_time(document.get("validUntil")),
+        "verified_at": now,
+        "revoked_at": None,
+        "withdrawn_at": None,
+    }
+    if row is None:
+        row = SharedCredential(org_id=org.id, learner_id=learner_id, credential_ref=ref, **values)
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+    session.add(row)
+    session.flush()
+    details = {"learner": learner_id, "credential": ref, "source": source}
+    audit.append(session, f"learner:{learner_id}", "org.share", f"org:{org.slug}", details)
+    home = session.get(Issuer, org.issuer_id)
+    if home is not None:  # a shared badge may complete a programme of the home issuer
+        emit(session, PROGRAM_AWARDS, {"issuer": home.slug, "learner": learner_id})
+    return row
+
+
+def withdraw(
+    session: Session, learner_id: int, org_slug: str, ref: str, *, now: datetime | None = None
+) -> SharedCredential:
+    """Take back consent: the shared credential ``ref`` counts no more."""
+    org = organisation(session, org_slug)
+    row = session.exec(
+        select(SharedCredential).where(
+            SharedCredential.org_id == org.id,
+            SharedCredential.learner_id == learner_id,
+            SharedCredential.credential_ref == ref,
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"you have not shared {ref!r} with {org.name}")
+    if row.withdrawn_at is None:
+        row.withdrawn_at = aware(now) if now else utcnow()
+        session.add(row)
+        details = {"learner": learner_id, "credential": ref}
+        audit.append(session, f"learner:{learner_id}", "org.withdraw", f"org:{org.slug}", details)
+    return row
+
+
+def shares_of(session: Session, learner_id: int) -> list[tuple[Organisation, SharedCredential]]:
+    """The learner's shared credentials that are not withdrawn, with their organisations."""
+    rows = session.exec(
+        select(Organisation, SharedCredential)
+        .join(SharedCredential, col(SharedCredential.org_id) == col(Organisation.id))
+        .where(
+            SharedCredential.learner_id == learner_id,
+            col(SharedCredential.withdrawn_at).is_(None),
+        )
+    )
+    return list(rows)
+
+
+def organisations_of(session: Session, learner_id: int) -> list[Organisation]:
+    """The organisations whose current roster lists the learner (whom they can share with)."""
+    from issuer.models import OrgMember
+
+    return list(
+        session.exec(
+            select(Organisation)
+            .join(OrgMember, col(OrgMember.org_id) == col(Organisation.id))
+            .where(OrgMember.learner_id == learner_id, col(OrgMember.left_at).is_(None))
+            .order_by(col(Organisation.name))
+        )
+    )
+
+
+def recheck(
+    session: Session, services: Services, org: Organisation, *, now: datetime | None = None
+) -> int:
+    """Verify the organisation's shared credentials again; marks revoked ones (``revoked_at``).
+    Returns how many were newly found revoked."""
+    from issuer.verification import trust
+
+    now = aware(now) if now else utcnow()
+    rows = session.exec(
+        select(SharedCredential).where(
+            SharedCredential.org_id == org.id,
+            col(SharedCredential.withdrawn_at).is_(None),
+            col(SharedCredential.revoked_at).is_(None),
+        )
+    )
+    revoked = 0
+    for row in list(rows):
+        original = row.jwt.encode() if row.jwt else json.dumps(row.document).encode()
+        report = trust.verify(session, services, original, now=now)
+        if _revoked(report):
+            row.revoked_at = now
+            session.add(row)
+            revoked += 1
+    return revoked
+
+
+def _revoked(report: Report) -> bool:
+    status = report.check("status")
+    return status is not None and status.outcome is Outcome.FAILED
+
+
+def _member_org(session: Session, learner_id: int, slug: str) -> Organisation:
+    org = organisation(session, slug)
+    if learner_id not in {m.learner_id for m in members(session, org)}:
+        raise Forbidden(f"you are not on the roster of {org.name}, so you cannot share with it")
+    return org
+
+
+def credential_ref(imported: ImportedCredential) -> str:
+    """The credential's ``id``, or a digest of what was imported when it has none."""
+    if imported.credential_id:
+        return imported.credential_id[:600]
+    return "sha256:" + hashlib.sha256(imported.original).hexdigest()
+
+
+def hours_of(subject: dict[str, Any]) -> float | None:
+    value = subject.get("creditsEarned")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return None
+    return float(min(value, 100_000))
+
+
+def shown(row: SharedCredential, trusted: bool = True) -> dict[str, Any]:
+    state = "withdrawn" if row.withdrawn_at else "revoked" if row.revoked_at else "counting"
+    if state == "counting" and not trusted:
+        state = "untrusted"
+    return {
+        "credential": row.credential_ref,
+        "issuerRef": row.issuer_ref,
+        "achievement": row.achievement_name,
+        "hours": row.hours,
+        "validFrom": row.valid_from.isoformat(),
+        "validUntil": row.valid_until.isoformat() if row.valid_until else None,
+        "source": row.source,
+        "state": state,
+    }
+
+
+def listing(session: Session, org: Organisation) -> list[dict[str, Any]]:
+    """Every credential shared with the organisation, with who shared it and where from."""
+    trusted = dict(
+        session.exec(
+            select(OrgTrust.issuer_ref, OrgTrust.name).where(OrgTrust.org_id == org.id)
+        ).all()
+    )
+    rows = session.exec(
+        select(SharedCredential, LearnerEmail.email)
+        .join(LearnerEmail, col(LearnerEmail.learner_id) == col(SharedCredential.learner_id))
+        .where(SharedCredential.org_id == org.id, col(LearnerEmail.is_primary).is_(True))
+        .order_by(col(SharedCredential.id))
+    )
+    return [
+        {
+            "learner": email,
+            "issuer": trusted.get(row.issuer_ref, row.issuer_ref),
+            **shown(row, row.issuer_ref in trusted),
+        }
+        for row, email in rows
+    ]
+
+
+def org_choices(
+    session: Session, learner_id: int, imported: ImportedCredential
+) -> list[tuple[Organisation, bool]]:
+    """The organisations the learner could share ``imported`` with, each with whether it is
+    shared with it now (the wallet's "Share with …" / "Withdraw" buttons)."""
+    ref = credential_ref(imported)
+    shared = {
+        org_id
+        for org_id in session.exec(
+            select(SharedCredential.org_id).where(
+                SharedCredential.learner_id == learner_id,
+                SharedCredential.credential_ref == ref,
+                col(SharedCredential.withdrawn_at).is_(None),
+            )
+        )
+    }
+    return [(org, org.id in shared) for org in organisations_of(session, learner_id)]
