@@ -336,8 +336,8 @@ def median(values: list[int]) -> float:
 def thresholds(cloud: list[dict[str, Any]], population: int) -> dict[str, Any]:
     """The relative cut-offs for a group of ``population`` learners (docs/skills.md): a skill is
     thin when no one holds it or fewer than ``thinBelow`` learners do, the larger of 10 % of the
-    group and the 20th percentile of learners per skill held; growing when it gained more learners over the year than the median
-    skill (``medianGrowth``) and at least one."""
+    group and the 20th percentile of learners per skill held; growing when it gained more
+    learners over the year than the median skill (``medianGrowth``) and at least one."""
     held = [item["learners"] for item in cloud if item["learners"] > 0]
     share = THIN_SHARE * population
     cut = percentile(held, THIN_PERCENTILE)
