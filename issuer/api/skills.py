@@ -34,6 +34,9 @@ GroupQuery = Annotated[
     ),
 ]
 SVG = {"image/svg+xml": {"schema": {"type": "string"}}}
+LangQuery = Annotated[
+    str, Query(pattern="^(en|ko)$", description="ko: Korean names of skills and targets.")
+]
 
 
 def _viewed(db: Session, issuer: Issuer, key: ApiKey, action: str, subject: str) -> None:
@@ -111,7 +114,7 @@ def explain_skill(
     key: ApiKeyDep,
     email: EmailQuery | None = None,
     group: GroupQuery | None = None,
-    lang: Annotated[str, Query(pattern="^(en|ko)$")] = "en",
+    lang: LangQuery = "en",
 ) -> dict[str, Any]:
     from issuer.core.errors import BadRequest
     from issuer.reports.learners import learner_id
@@ -228,6 +231,10 @@ def form_team(slug: Slug, body: TeamRequest, db: SessionDep, key: ApiKeyDep) -> 
 @router.get(
     "/issuers/{slug}/gaps",
     summary="A learner's skill gap to a target profile",
+    description="Per target skill the level held (`basis`: evidence or assessed) and wanted; "
+    "`readiness` (mean of min(held, wanted)/wanted, %), `nextStep`, and per missing skill "
+    "`closedBy`: achievements the issuer (or its organisation's trusted issuers) offers, "
+    "ranked by competency match, fit to the target, programme progress and evidence added.",
     responses=responses(*READ),
 )
 def skill_gap(
@@ -237,12 +244,13 @@ def skill_gap(
     db: WriteSessionDep,
     key: ApiKeyDep,
     services: ServicesDep,
+    lang: LangQuery = "en",
 ) -> dict[str, Any]:
     from issuer.reports.gaps import gap
 
     issuer = issuer_for(db, key, slug, "read")
     _viewed(db, issuer, key, "learner.skills", email)
-    return gap(db, services, issuer, email, target)
+    return gap(db, services, issuer, email, target, lang)
 
 
 @router.get(
@@ -258,13 +266,14 @@ def skill_gap_chart(
     db: WriteSessionDep,
     key: ApiKeyDep,
     services: ServicesDep,
+    lang: LangQuery = "en",
 ) -> Response:
     from issuer.artifacts.cloud import profile_bars_svg
     from issuer.reports.gaps import gap
 
     issuer = issuer_for(db, key, slug, "read")
     _viewed(db, issuer, key, "learner.skills", email)
-    answer = gap(db, services, issuer, email, target)
+    answer = gap(db, services, issuer, email, target, lang)
     rows = [(item["skill"], item["level"], item["levelWanted"]) for item in answer["levels"]]
     return Response(profile_bars_svg(answer["name"], rows), media_type="image/svg+xml")
 

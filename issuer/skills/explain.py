@@ -29,8 +29,8 @@ from issuer.skills.weights import (
 
 
 def skill_key(text: str, framework: str | None = None) -> Key:
-    """A skill named as ``framework:code``, or a code (with ``framework`` or unique in the
-    catalogue, equivalent codes counting as one); ``BadRequest``/``NotFound`` otherwise."""
+    """A skill named as ``framework:code`` (an external framework's too), or a code unique in the
+    catalogue (equivalent codes counting as one); ``BadRequest``/``NotFound`` otherwise."""
     text = text.strip()
     if not text:
         raise BadRequest("name a skill: framework:code or a code")
@@ -38,7 +38,15 @@ def skill_key(text: str, framework: str | None = None) -> Key:
     if ":" in text:
         framework, _, text = text.partition(":")
     if framework:
-        return smap.canon((framework, text))
+        catalogue = bundled_catalogue()
+        if framework in {f.id for f in catalogue.frameworks}:
+            try:
+                catalogue.skill(framework, text)
+            except KeyError:
+                raise NotFound(
+                    f"there is no skill {text!r} in the framework {framework!r}"
+                ) from None
+        return smap.canon((framework, text))  # an external framework's code (O*NET, ESCO …)
     found = {
         smap.canon((f.id, s.code))
         for f in bundled_catalogue().frameworks

@@ -9,6 +9,7 @@ from typing import Any
 
 from issuer.web.i18n_console import CONSOLE
 from issuer.web.i18n_home import HOME
+from issuer.web.i18n_skills import SKILLS
 from issuer.web.i18n_verdict import WORDS, words
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -453,6 +454,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 MESSAGES.update(CONSOLE)
+MESSAGES.update(SKILLS)
 
 
 def translator(lang: str) -> Callable[..., str]:
