@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from issuer.skills.weights import framework_of
+from issuer.skills.alignments import skill_of
 
 Key = tuple[str, str] | None
 
@@ -89,11 +89,7 @@ def assessed_levels(document: dict[str, Any]) -> dict[Key, int]:
         if position is None:
             continue
         level = level_of(position)
-        aligned = [
-            (framework_of(a), str(a.get("targetCode") or a.get("targetName")))
-            for a in description.get("alignment", [])
-            if isinstance(a, dict)
-        ]
+        aligned = [skill_of(a) for a in description.get("alignment", []) if isinstance(a, dict)]
         keys: list[Key] = list(aligned) if aligned else [None]
         for key in keys:
             found[key] = max(level, found.get(key, 0))

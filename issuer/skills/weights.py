@@ -35,6 +35,8 @@ from sqlmodel import Session
 
 from issuer.models import CredentialSkill
 from issuer.models.base import aware, parse_time, table_of
+from issuer.skills.alignments import framework_of as framework_of  # used from here too
+from issuer.skills.assessed import assessed_levels
 
 HALF_LIFE_DAYS = 730
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -54,13 +56,6 @@ PRIMARY = 1.0
 """The alignment factor of an achievement's first alignment: what it is mainly about."""
 SECONDARY = 0.5
 """The alignment factor of every further alignment: a skill it also exercises."""
-
-
-def framework_of(alignment: dict[str, Any]) -> str:
-    url = str(alignment.get("targetUrl", ""))
-    if "/frameworks/" in url:
-        return url.split("/frameworks/", 1)[1].split("/", 1)[0]
-    return str(alignment.get("targetFramework") or "external")
 
 
 def hours_of(document: dict[str, Any]) -> float:
@@ -116,8 +111,6 @@ def skill_rows(
 ) -> list[dict[str, Any]]:
     """The ``credential_skill`` rows of an issued credential (one per distinct alignment), each
     weighted by its alignment factor and with the level an assessed result gives it, if any."""
-    from issuer.skills.assessed import assessed_levels
-
     achievement = document["credentialSubject"]["achievement"]
     assessed = assessed_levels(document)
     issued = parse_time(str(document["validFrom"]))

@@ -192,7 +192,7 @@ def _assess(
         session.add(credential)
         session.exec(
             delete(CredentialSkill).where(col(CredentialSkill.credential_id) == credential_id)
-        )  # type: ignore[call-overload]
+        )
         rows = skill_rows(credential_id, credential.issuer_id, credential.learner_id, document)
         store_skills(session, [rows])
         session.commit()
@@ -245,7 +245,7 @@ def test_assessed_result_mapping() -> None:
 
     three = {
         **RUBRIC,
-        "rubricCriterionLevel": RUBRIC["rubricCriterionLevel"][:3],  # type: ignore[index]
+        "rubricCriterionLevel": RUBRIC["rubricCriterionLevel"][:3],
     }
     assert assessed_levels(document({"achievedLevel": "urn:level:2"}, three)) == {None: 3}
     score = {"id": "s", "resultType": "ScaledScore", "valueMin": "0", "valueMax": "200"}
