@@ -155,6 +155,10 @@ def test_flexibility_appears_once_and_ecqs_roll_up(client: TestClient, services:
     }
     # one badge aligned to both codes counts once: 1 × 2.0986 × 1 (not 2.0986 + 1.0493)
     assert math.isclose(flexibility["weight"], HF16, abs_tol=2e-3)
+    # talent search by either code finds the holder
+    for code in ("flexibility", "ECQ1-3"):
+        found = client.get(f"/api/v1/issuers/hrd/talent?skill={code}", headers=headers).json()
+        assert [f["email"] for f in found["learners"]] == ["kim@example.org"]
     assert math.isclose(by_code["ECQ1-4"]["weight"], HF16 * 0.5, abs_tol=2e-3)
     # roll-up: ECQ1 = ECQ1-1 + ECQ1-3 + ECQ1-4 = 2.0986 + 2.0986 + 1.0493 = 5.2465, one learner
     [ecq1] = [r for r in answer["rollup"] if r["code"] == "ECQ1"]
@@ -413,3 +417,24 @@ def test_the_equivalence_table_is_checked() -> None:
     assert len(smap.children(("ecq", "ECQ3"))) == 6
     load(bundled_catalogue())  # every code exists, none twice
     assert "assessed_level" in CredentialSkill.model_fields
+
+
+def test_the_migration_weighs_existing_rows_again(client: TestClient, services: Services) -> None:
+    from sqlalchemy import text
+
+    from issuer.core.db import migrate
+
+    headers = _setup(services)
+    _issue(client, headers, "leading-through-change")  # ECQ1-3 primary, ECQ1-4 secondary
+    migrate(services.engine, "0013", down=True)
+    with services.engine.begin() as connection:  # as rows were written before 0014x: all full
+        connection.execute(text("UPDATE credential_skill SET base_weight = :b"), {"b": HF16})
+        connection.execute(text("UPDATE credential_skill SET scaled_weight = scaled_weight * 2"))
+        connection.execute(
+            text("UPDATE credential_skill SET scaled_weight = scaled_weight / 2 WHERE code = :c"),
+            {"c": "ECQ1-3"},
+        )
+    migrate(services.engine)  # 0014x: secondary alignments count half again
+    weights = {s["code"]: s["weight"] for s in _cloud(client, headers)["skills"]}
+    assert math.isclose(weights["ECQ1-3"], HF16, abs_tol=2e-3)
+    assert math.isclose(weights["ECQ1-4"], HF16 * 0.5, abs_tol=2e-3)
