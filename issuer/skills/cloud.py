@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, or_, text
+from sqlalchemy import and_, case, distinct, func, or_, text, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -78,21 +78,37 @@ def _skill_map() -> SkillMap:
 
 def _per_credential(table: Any, smap: SkillMap, *conditions: Any) -> Any:
     """Skill rows with equivalent codes merged: one row per credential and canonical skill (its
-    largest weight), so that a badge aligned to both codes of one skill counts once."""
+    largest weight), so that a badge aligned to both codes of one skill counts once. Only rows
+    with a code of some equivalence are grouped; the rest pass through as they are (the group
+    by over every row doubled the cloud's time)."""
+    merged_codes = sorted({c for keys in smap.codes.values() for _, c in keys})
     framework, code = smap.sql(table.c.framework, table.c.code)
-    return (
+    plain = sa_select(
+        table.c.learner_id.label("learner_id"),
+        table.c.framework.label("framework"),
+        table.c.code.label("code"),
+        table.c.name.label("name"),
+        table.c.scaled_weight.label("scaled_weight"),
+        table.c.assessed_level.label("assessed_level"),
+        table.c.issued_at.label("issued_at"),
+        table.c.valid_until.label("valid_until"),
+        table.c.revoked_at.label("revoked_at"),
+    ).where(*conditions)
+    if not merged_codes:
+        return plain.subquery()
+    merged = (
         sa_select(
-            table.c.learner_id.label("learner_id"),
-            framework.label("framework"),
-            code.label("code"),
-            func.max(table.c.name).label("name"),
-            func.max(table.c.scaled_weight).label("scaled_weight"),
-            func.max(table.c.assessed_level).label("assessed_level"),
-            table.c.issued_at.label("issued_at"),
-            table.c.valid_until.label("valid_until"),
-            table.c.revoked_at.label("revoked_at"),
+            table.c.learner_id,
+            framework,
+            code,
+            func.max(table.c.name),
+            func.max(table.c.scaled_weight),
+            func.max(table.c.assessed_level),
+            table.c.issued_at,
+            table.c.valid_until,
+            table.c.revoked_at,
         )
-        .where(*conditions)
+        .where(*conditions, table.c.code.in_(merged_codes))
         .group_by(
             table.c.credential_id,
             table.c.learner_id,
@@ -102,8 +118,9 @@ def _per_credential(table: Any, smap: SkillMap, *conditions: Any) -> Any:
             table.c.valid_until,
             table.c.revoked_at,
         )
-        .subquery()
     )
+    plain = plain.where(table.c.code.not_in(merged_codes))
+    return union_all(plain, merged).subquery()
 
 
 def raw_codes(codes: Iterable[str], smap: SkillMap) -> list[str]:
@@ -235,6 +252,10 @@ def organisation_cloud(
         conditions.append(table.c.learner_id.in_(members))
     if learners is not None:
         conditions.append(table.c.learner_id.in_(list(learners)))
+    if rollup:  # only the rows that can roll up: a parent's framework, or a code merged into it
+        frameworks = sorted({parent[0] for parent in smap.parent.values()})
+        aliases = sorted(c for (_, c), target in smap.canonical.items() if target[0] in frameworks)
+        conditions.append(or_(table.c.framework.in_(frameworks), table.c.code.in_(aliases)))
     rows = _per_credential(table, smap, *conditions)
     now_factor, then_factor = decay(at), decay(before)
     _no_jit(session)

@@ -438,3 +438,13 @@ def test_the_migration_weighs_existing_rows_again(client: TestClient, services: 
     weights = {s["code"]: s["weight"] for s in _cloud(client, headers)["skills"]}
     assert math.isclose(weights["ECQ1-3"], HF16, abs_tol=2e-3)
     assert math.isclose(weights["ECQ1-4"], HF16 * 0.5, abs_tol=2e-3)
+
+
+def test_the_next_target_for_a_roster_grade(services: Services) -> None:
+    from issuer.reports.gaps import next_target
+
+    assert [
+        (found or {}).get("id")
+        for found in (next_target(services, g) for g in ("7", "5", "4", "3"))
+    ] == ["grade-5", "grade-4", "grade-3", "scs"]
+    assert next_target(services, None) is None and next_target(services, "SCS") is None
