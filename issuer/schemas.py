@@ -459,6 +459,12 @@ class TeamRequest(Strict):
     exclude: list[Email] = Field(
         default_factory=list, max_length=1000, description="Emails of learners not to include."
     )
+    critical: list[Word100] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Codes of skills the team should hold twice (a second holder is added when "
+        "the pool has one and `size` allows).",
+    )
 
 
 class GroupRoster(Strict):

@@ -34,6 +34,9 @@ GroupQuery = Annotated[
     ),
 ]
 SVG = {"image/svg+xml": {"schema": {"type": "string"}}}
+LangQuery = Annotated[
+    str, Query(pattern="^(en|ko)$", description="ko: Korean names of skills and targets.")
+]
 
 
 def _viewed(db: Session, issuer: Issuer, key: ApiKey, action: str, subject: str) -> None:
@@ -68,11 +71,14 @@ def list_programs(
 @router.get(
     "/issuers/{slug}/skills",
     summary="The organisation's skills cloud",
-    description="Per skill (framework, code, name): the summed weight of its learners' valid "
-    "credentials (by achievement type, hours and recency) and how many learners hold it, with "
-    "the same a year earlier (`yearAgo`) and the `change`. `group` limits it to one group's "
-    "learners. `rising`: AI competency model skills whose importance rises and that fewer than "
-    "three learners hold.",
+    description="Per skill (framework, code, name; `codes`: every code of a competency two "
+    "frameworks list, merged): the summed weight of its learners' valid credentials (achievement "
+    "type × hours × alignment × recency, see `/skills/explain`) and how many learners hold it, "
+    "with the same a year earlier (`yearAgo`) and the `change`; `thin` and `growing` by the "
+    "group's `thresholds` (thin: below the larger of 10% of the group and the 20th percentile of "
+    "learners per skill; growing: more new learners than the median skill). `rollup`: each ECQ "
+    "with its own and its competencies' weight. `group` limits it to one group's learners. "
+    "`rising`: AI competency model skills whose importance rises and that the group is thin in.",
     responses=responses(*READ),
 )
 def skills_cloud(
@@ -86,6 +92,47 @@ def skills_cloud(
 
     issuer = issuer_for(db, key, slug, "read")
     return cloud_report(db, services, issuer, group)
+
+
+@router.get(
+    "/issuers/{slug}/skills/explain",
+    summary="Why a person or group has a skill: the contributing badges",
+    description="`skill`: `framework:code` (or a code unique in the catalogue); `email` (one "
+    "person) or `group` (a group), or neither (everyone). Returns the skill (all its `codes`, "
+    "its roll-up `parent`), each contributing badge with `typeFactor` × `hoursFactor` × "
+    "`alignmentFactor` × `recencyFactor` = `contribution`, their sum `weight`, the "
+    "`evidenceLevel` it reaches (`levelThresholds`), and `level` with its `basis`: `assessed` "
+    "when a badge carries an assessed result for the skill, else `evidence`.",
+    responses=responses(*READ),
+)
+def explain_skill(
+    slug: Slug,
+    skill: Annotated[
+        str, Query(min_length=1, max_length=200, pattern=NOT_BLANK, description="framework:code")
+    ],
+    db: WriteSessionDep,
+    key: ApiKeyDep,
+    email: EmailQuery | None = None,
+    group: GroupQuery | None = None,
+    lang: LangQuery = "en",
+) -> dict[str, Any]:
+    from issuer.core.errors import BadRequest
+    from issuer.reports.learners import learner_id
+    from issuer.skills import explain
+
+    issuer = issuer_for(db, key, slug, "read")
+    wanted = explain.skill_key(skill)
+    if email is not None and group is not None:
+        raise BadRequest("give email or group, not both")
+    if email is not None:
+        _viewed(db, issuer, key, "learner.skills", email)
+        people = [learner_id(db, email)]
+        scope: dict[str, Any] = {"email": email}
+    elif group is not None:
+        people, scope = explain.group_learners(db, issuer, group), {"group": group}
+    else:
+        people, scope = explain.everyone(db, issuer), {}
+    return {**scope, **explain.explain(db, issuer, wanted, people, lang=lang)}
 
 
 @router.get(
@@ -184,6 +231,10 @@ def form_team(slug: Slug, body: TeamRequest, db: SessionDep, key: ApiKeyDep) -> 
 @router.get(
     "/issuers/{slug}/gaps",
     summary="A learner's skill gap to a target profile",
+    description="Per target skill the level held (`basis`: evidence or assessed) and wanted; "
+    "`readiness` (mean of min(held, wanted)/wanted, %), `nextStep`, and per missing skill "
+    "`closedBy`: achievements the issuer (or its organisation's trusted issuers) offers, "
+    "ranked by competency match, fit to the target, programme progress and evidence added.",
     responses=responses(*READ),
 )
 def skill_gap(
@@ -193,12 +244,13 @@ def skill_gap(
     db: WriteSessionDep,
     key: ApiKeyDep,
     services: ServicesDep,
+    lang: LangQuery = "en",
 ) -> dict[str, Any]:
     from issuer.reports.gaps import gap
 
     issuer = issuer_for(db, key, slug, "read")
     _viewed(db, issuer, key, "learner.skills", email)
-    return gap(db, services, issuer, email, target)
+    return gap(db, services, issuer, email, target, lang)
 
 
 @router.get(
@@ -214,13 +266,14 @@ def skill_gap_chart(
     db: WriteSessionDep,
     key: ApiKeyDep,
     services: ServicesDep,
+    lang: LangQuery = "en",
 ) -> Response:
     from issuer.artifacts.cloud import profile_bars_svg
     from issuer.reports.gaps import gap
 
     issuer = issuer_for(db, key, slug, "read")
     _viewed(db, issuer, key, "learner.skills", email)
-    answer = gap(db, services, issuer, email, target)
+    answer = gap(db, services, issuer, email, target, lang)
     rows = [(item["skill"], item["level"], item["levelWanted"]) for item in answer["levels"]]
     return Response(profile_bars_svg(answer["name"], rows), media_type="image/svg+xml")
 

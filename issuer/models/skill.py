@@ -24,8 +24,9 @@ class CredentialSkill(SQLModel, table=True):
     framework: str = Field(max_length=200)
     code: str = Field(max_length=200)
     name: str = Field(max_length=500)
-    base_weight: float  # type weight × hours factor; recency is applied when read
+    base_weight: float  # type × hours × alignment factor; recency is applied when read
     scaled_weight: float  # base_weight × 2^(days from 2000-01-01 to issued_at / half-life)
+    assessed_level: int | None = None  # proficiency 1-5 from an assessed result on the badge
     issued_at: datetime = Field(sa_column=time_column())
     valid_until: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     revoked_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))

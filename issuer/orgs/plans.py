@@ -128,8 +128,8 @@ def create(
     """A draft plan for ``year``, its objectives seeded from the gap to ``target_id`` (an
     executive's EDP: the ECQ competencies of it, ``ses-ecq`` by default) and one suggested
     activity per objective not already covered by another's."""
-    from issuer.reports.gaps import target
     from issuer.skills.frameworks import catalogue
+    from issuer.skills.targets import target
 
     member = member_of(session, org, learner_id)
     kind = "EDP" if member.executive else "IDP"

@@ -1,53 +1,36 @@
-"""Skill gaps: a learner's profile against a target profile (``badge_templates/targets``), with
-the catalogue achievements that would close each missing skill, fewest hours first."""
+"""Skill gaps: a learner's profile against a target profile (``badge_templates/targets``: roles,
+programmes and the Korean grades 5급 … 고위공무원), with a readiness percentage, the next step,
+and for each missing skill the achievements that would close it, ranked by how well they close it
+(docs/skills.md, "The skills picture"):
+
+1. competency match: the skill is the achievement's primary alignment (factor 1) before a
+   secondary one (0.5), equivalent codes counting as the skill;
+2. fit to the target: achievements whose tags include the target's ``tracks`` (a leadership
+   programme for a senior-executive target) first; tags in its ``exclude_tags`` never (no IT
+   qualification for a senior-executive competency);
+3. programme progress: achievements of a programme the person has started but not completed;
+4. the evidence it adds (type × hours × alignment factor), then fewer hours.
+
+Only achievements the issuer offers (with an organisation's home issuer: every issuer the
+organisation trusts here) are recommended when ``offered`` is known.
+
+``readiness`` = the mean over the target's skills of min(level held, level wanted) / level
+wanted, as a percentage rounded to a whole number.
+"""
 
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
 
-import badge_templates
-from issuer.catalogue import Catalogue
 from issuer.context import Services
-from issuer.core.errors import NotFound
 from issuer.models import Issuer
 from issuer.programs.awards import _held
 from issuer.reports.learners import learner_id
 from issuer.skills.cloud import profiles
 from issuer.skills.frameworks import catalogue
-
-TARGETS = badge_templates.PATH / "targets"
-
-
-def load_targets(catalogue_: Catalogue, directory: Path = TARGETS) -> dict[str, dict[str, Any]]:
-    """Every target profile, checked against the catalogue's frameworks."""
-    targets: dict[str, dict[str, Any]] = {}
-    for path in sorted(directory.glob("*.toml")):
-        for target in tomllib.loads(path.read_text("utf-8")).get("targets", []):
-            for skill in target["skills"]:
-                catalogue_.skill(skill["framework"], skill["code"])  # raises if unknown
-                if not 1 <= int(skill["level"]) <= 5:
-                    raise ValueError(f"{path.name}: level of {skill['code']} is not 1-5")
-            if not target.get("name_ko") or not target.get("description_ko"):
-                needs = "needs name_ko and description_ko"
-                raise ValueError(f"{path.name}: target {target['id']!r} {needs}")
-            targets[target["id"]] = target
-    return targets
-
-
-def targets(services: Services) -> dict[str, dict[str, Any]]:
-    found = services.cache.get("targets")
-    if not isinstance(found, dict):
-        found = services.cache["targets"] = load_targets(catalogue(services))
-    return found
-
-
-def target_label(target: dict[str, Any], lang: str) -> str:
-    """A target's display name in ``lang`` (its ``name_ko`` on a Korean page)."""
-    return str(target.get("name_ko") or target["name"]) if lang == "ko" else str(target["name"])
+from issuer.skills.targets import target, target_label, targets
 
 
 def gap(
@@ -58,22 +41,44 @@ def gap(
     target_id: str,
     lang: str = "en",
 ) -> dict[str, Any]:
-    """A learner's (by email) gap to a target, from what ``issuer`` issued them; names in
-    ``lang`` ("ko": the catalogue's Korean names)."""
+    """A learner's (by email) gap to a target, from what ``issuer`` issued them, with
+    recommendations among what ``issuer`` (or its organisation's trusted issuers) offers."""
     target(services, target_id)  # an unknown target is a 404 before the learner is looked up
     learner = learner_id(session, email)
     profile = profiles(session, issuer, learners=[learner]).get(learner, {})
-    return gap_report(services, profile, set(_held(session, issuer, learner)), target_id, lang)
+    held = set(_held(session, issuer, learner))
+    return gap_report(
+        services,
+        profile,
+        held,
+        target_id,
+        offered=offered_keys(session, issuer),
+        started=started_programmes(services, held),
+        lang=lang,
+    )
 
 
-def target(services: Services, target_id: str) -> dict[str, Any]:
-    found = targets(services).get(target_id)
-    if found is None:
-        raise NotFound(
-            f"there is no target profile {target_id!r}; "
-            f"known: {', '.join(sorted(targets(services)))}"
-        )
-    return found
+def offered_keys(session: Session, issuer: Issuer) -> set[str]:
+    """Achievement keys ``issuer`` offers; for an organisation's home issuer, those of every
+    issuer the organisation trusts on this Laurel too."""
+    from sqlmodel import col, select
+
+    from issuer.models import Achievement
+    from issuer.orgs import of_issuer, trusted_here
+
+    org = of_issuer(session, issuer)
+    ids = sorted(trusted_here(session, org)) if org is not None else [issuer.id]
+    query = select(Achievement.key).where(col(Achievement.issuer_id).in_(ids))
+    return set(session.exec(query))
+
+
+def started_programmes(services: Services, held: set[str]) -> set[str]:
+    """Programmes with some of their achievements held but not their award."""
+    return {
+        p.id
+        for p in catalogue(services).programs
+        if p.award not in held and held & {*p.required, *p.electives}
+    }
 
 
 def gap_report(
@@ -81,45 +86,162 @@ def gap_report(
     profile: dict[Any, Any],
     held: set[str],
     target_id: str,
+    *,
+    offered: set[str] | None = None,
+    started: set[str] | None = None,
     lang: str = "en",
 ) -> dict[str, Any]:
     """The skills of a target below the wanted level in ``profile`` (skill -> entry with a
-    ``level``), each with the catalogue achievements not in ``held`` that would close it; the
-    names of the target, skills and achievements in ``lang`` (Korean: ``name_ko``)."""
+    ``level``), each with the achievements not in ``held`` that would close it, best first;
+    ``offered`` (achievement keys; None: any) filters them, ``started`` (programme ids) ranks
+    their achievements higher. ``readiness`` and ``nextStep`` sum it up."""
+    from issuer.skills.equivalence import bundled
+
     wanted = target(services, target_id)
     data = catalogue(services)
-    missing, levels = [], []
+    smap = bundled()
+    missing, levels, shares = [], [], []
     for skill in wanted["skills"]:
-        key = (skill["framework"], skill["code"])
-        have = profile[key].level if key in profile else 0
-        name = data.skill(*key).label(lang)
-        levels.append({"skill": name, "level": have, "levelWanted": int(skill["level"])})
-        if have >= skill["level"]:
-            continue
-        closing = sorted(
-            (
-                {"key": t.key, "name": t.label(lang), "hours": t.hours}
-                for t in data.achievements
-                if t.key not in held
-                and any(a.framework == key[0] and a.code == key[1] for a in t.alignments)
-            ),
-            key=lambda item: (item["hours"], item["key"]),
-        )
-        missing.append(
+        key = smap.canon((skill["framework"], skill["code"]))
+        entry = profile.get(key) or profile.get((skill["framework"], skill["code"]))
+        have = entry.level if entry is not None else 0
+        want = int(skill["level"])
+        found = data.skill(skill["framework"], skill["code"])
+        shares.append(min(have, want) / want)
+        levels.append(
             {
-                "framework": key[0],
-                "code": key[1],
-                "name": name,
+                "skill": found.label(lang),
+                "skillEn": found.name,
+                "skillKo": found.name_ko,
+                "framework": skill["framework"],
+                "code": skill["code"],
                 "level": have,
-                "levelWanted": skill["level"],
-                "closedBy": closing,
+                "levelWanted": want,
+                "basis": entry.basis if entry is not None else "evidence",
             }
         )
+        if have >= want:
+            continue
+        missing.append(
+            {
+                "framework": skill["framework"],
+                "code": skill["code"],
+                "name": found.label(lang),
+                "nameEn": found.name,
+                "nameKo": found.name_ko,
+                "level": have,
+                "levelWanted": want,
+                "closedBy": recommendations(
+                    services, key, wanted, held, offered=offered, started=started, lang=lang
+                ),
+            }
+        )
+    readiness = round(100 * sum(shares) / len(shares)) if shares else 100
     return {
         "target": target_id,
         "name": target_label(wanted, lang),
+        "nameEn": wanted["name"],
+        "nameKo": wanted.get("name_ko"),
+        "grade": wanted.get("grade"),
         "skills": len(wanted["skills"]),
         "met": len(wanted["skills"]) - len(missing),
+        "readiness": readiness,
+        "nextStep": next_step(missing),
         "missing": missing,
         "levels": levels,
     }
+
+
+def recommendations(
+    services: Services,
+    key: tuple[str, str],
+    wanted: dict[str, Any],
+    held: set[str],
+    *,
+    offered: set[str] | None = None,
+    started: set[str] | None = None,
+    lang: str = "en",
+) -> list[dict[str, Any]]:
+    """The achievements that would close the skill ``key`` for the target ``wanted``, ranked as
+    the module says."""
+    from issuer.skills.equivalence import bundled
+    from issuer.skills.weights import alignment_factor, hours_factor, type_factor
+
+    data = catalogue(services)
+    codes = set(bundled().all_codes(key))
+    tracks = set(wanted.get("tracks", []))
+    excluded = set(wanted.get("exclude_tags", []))
+    started = started or set()
+    programmes: dict[str, list[str]] = {}
+    for program in data.programs:
+        for member in (*program.required, *program.electives):
+            programmes.setdefault(member, []).append(program.id)
+    ranked = []
+    for t in data.achievements:
+        if t.key in held or (offered is not None and t.key not in offered):
+            continue
+        if excluded & set(t.tags) or t.records_completion:
+            continue
+        positions = [i for i, a in enumerate(t.alignments) if (a.framework, a.code) in codes]
+        if not positions:
+            continue
+        match = alignment_factor(positions[0])
+        fit = len(tracks & set(t.tags))
+        progresses = sorted(set(programmes.get(t.key, [])) & started)
+        gain = type_factor(t.achievement_type) * hours_factor(float(t.hours)) * match
+        ranked.append(
+            {
+                "key": t.key,
+                "name": t.label(lang),
+                "nameEn": t.name,
+                "nameKo": t.name_ko,
+                "hours": t.hours,
+                "match": "primary" if positions[0] == 0 else "secondary",
+                "alignmentFactor": match,
+                "fit": fit,
+                "programmes": progresses,
+                "gain": round(gain, 3),
+            }
+        )
+    return sorted(
+        ranked,
+        key=lambda r: (
+            -r["alignmentFactor"],
+            -min(r["fit"], 1),
+            -len(r["programmes"]),
+            -r["gain"],
+            r["hours"],
+            r["key"],
+        ),
+    )
+
+
+def next_step(missing: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first recommendation for the skill furthest below its wanted level (the target's
+    order breaking ties), or that skill alone when nothing offered closes it."""
+    if not missing:
+        return None
+    worst = max(missing, key=lambda m: m["levelWanted"] - m["level"])
+    step: dict[str, Any] = {
+        "framework": worst["framework"],
+        "code": worst["code"],
+        "skill": worst["name"],
+        "level": worst["level"],
+        "levelWanted": worst["levelWanted"],
+        "achievement": None,
+    }
+    if worst["closedBy"]:
+        best = worst["closedBy"][0]
+        step["achievement"] = {"key": best["key"], "name": best["name"], "hours": best["hours"]}
+    return step
+
+
+def next_target(services: Services, grade: str | None) -> dict[str, Any] | None:
+    """The target a person of roster ``grade`` works towards (the one listing it in
+    ``for_grades``), if any."""
+    if not grade:
+        return None
+    for found in targets(services).values():
+        if str(grade) in [str(g) for g in found.get("for_grades", [])]:
+            return found
+    return None

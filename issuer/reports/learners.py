@@ -36,13 +36,18 @@ def talent(
     emails = learner_emails(session, people)
     for learner, skills in people.items():
         for (fw, code), entry in skills.items():
-            if code == skill and (framework is None or fw == framework) and entry.level >= minimum:
+            named = any(  # any of the skill's codes (equivalent ones are merged)
+                c == skill and (framework is None or f == framework)
+                for f, c in entry.codes or ((fw, code),)
+            )
+            if named and entry.level >= minimum:
                 found.append(
                     {
                         "email": emails.get(learner),
                         "framework": fw,
                         "code": code,
                         "level": entry.level,
+                        "basis": entry.basis,
                         "weight": round(entry.weight, 3),
                     }
                 )

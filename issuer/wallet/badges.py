@@ -231,9 +231,12 @@ def profile(
     session: Session, learner_id: int, now: datetime | None = None
 ) -> dict[SkillKey, SkillEntry]:
     """The learner's skills from every valid badge: issued here by any issuer, and imported
-    badges that verified."""
+    badges that verified (weighed alike, equivalent codes merged, assessed results applied)."""
+    from issuer.skills.assessed import assessed_levels
+    from issuer.skills.equivalence import bundled
     from issuer.wallet.imports import imported_skills
 
+    smap = bundled()
     now = now or datetime.now(UTC)
     result = profiles(session, None, now, learners=[learner_id]).get(learner_id, {})
     addresses = emails(session, learner_id)
@@ -242,9 +245,17 @@ def profile(
         .where(ImportedCredential.learner_id == learner_id)
         .options(defer(ImportedCredential.original))  # type: ignore[arg-type]  # up to 2 MiB each
     ):
-        for framework, code, name, weight in imported_skills(row, now, addresses):
-            entry = result.setdefault((framework, code), SkillEntry(framework, code, name))
+        skills = imported_skills(row, now, addresses)
+        assessed = assessed_levels(row.document) if skills else {}
+        for framework, code, name, weight in skills:
+            key = smap.canon((framework, code))  # equivalent codes are one skill
+            entry = result.setdefault(
+                key, SkillEntry(key[0], key[1], name, codes=smap.all_codes(key))
+            )
             entry.weight += weight
+            level = assessed.get((framework, code), assessed.get(None))
+            if level:
+                entry.assessed = max(level, entry.assessed or 0)
     return result
 
 

@@ -30,7 +30,7 @@ from issuer.context import Services
 from issuer.core.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from issuer.models import Credential, ImportedCredential, Issuer, Learner, LearnerEmail
 from issuer.models.base import aware, maybe_time, utcnow
-from issuer.skills.weights import base_weight, framework_of, recency
+from issuer.skills.weights import alignment_factor, base_weight, framework_of, recency
 from issuer.verification import trust
 from issuer.verification.fetching import LocalFirstFetcher
 from issuer.wallet.imports_legacy import (
@@ -269,7 +269,8 @@ def imported_skills(
     weight = _base_weight(subject, achievement) * recency(issued, now)
     alignments = achievement.get("alignment", [])
     skills, seen = [], set()
-    for alignment in alignments if isinstance(alignments, list) else [alignments]:
+    listed = alignments if isinstance(alignments, list) else [alignments]
+    for position, alignment in enumerate(listed):
         if not isinstance(alignment, dict):
             continue
         code = str(alignment.get("targetCode") or alignment.get("targetName") or "")
@@ -277,7 +278,8 @@ def imported_skills(
         if not code or key in seen:
             continue
         seen.add(key)
-        skills.append((*key, str(alignment.get("targetName") or code)[:500], weight))
+        share = weight * alignment_factor(position)  # primary 1, secondary 0.5, as issued badges
+        skills.append((*key, str(alignment.get("targetName") or code)[:500], share))
     return skills
 
 

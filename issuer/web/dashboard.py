@@ -1,14 +1,16 @@
 """The issuer dashboard: the organisation's skills cloud (by group, with the change over a
-year and the rising-importance overlay) and a learner's levels against a target profile.
+year, thin and growing skills, the ECQ roll-up and the rising-importance overlay), a skill's
+drill-down (the badges that contributed, factor by factor), team formation and a learner's
+levels against a target profile (readiness, next step).
 Reached from the console: any staff member of the institute (viewer or above) with a console
 session (``issuer.http.staff``); a learner's levels are a view of their data, written to the
 access log."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
@@ -47,13 +49,23 @@ def dashboard(
     group: str | None = None,
     email: str | None = None,
     target: str | None = None,
+    skill: str | None = None,
+    who: str | None = None,
+    team: Annotated[list[str] | None, Query()] = None,
+    size: str | None = None,
+    critical: Annotated[list[str] | None, Query()] = None,
 ) -> Response:
     issuer = staff.issuer
-    context = _overview(
-        db, services, issuer, group or None, email or None, target or None, language(request)
-    )
+    lang = language(request)
+    context = _overview(db, services, issuer, group or None, email or None, target or None, lang)
     if email and target:
         access.record(db, issuer.id, staff.actor, "learner.skills", email)
+    context.update(_drill_down(db, issuer, skill, group or None, who or None, lang, context))
+    if skill and who:
+        access.record(db, issuer.id, staff.actor, "learner.skills", who)
+    context.update(_team(db, issuer, team or [], size, critical or [], context))
+    if team:
+        access.record(db, issuer.id, staff.actor, "people.search", "team: " + ", ".join(team)[:300])
     return render(
         request,
         services,
@@ -75,9 +87,10 @@ def _overview(
     target: str | None,
     lang: str = "en",
 ) -> dict[str, Any]:
-    from issuer.reports.gaps import gap, target_label, targets
+    from issuer.reports.gaps import gap
     from issuer.skills.cloud import cloud_report
     from issuer.skills.frameworks import localised
+    from issuer.skills.targets import target_label, targets
 
     error = None
     known = groups.listing(db, issuer)
@@ -94,6 +107,8 @@ def _overview(
         "groups": known,
         "group": group,
         "cloud": localised(services, report["skills"], lang),
+        "rollup": localised(services, report["rollup"], lang),
+        "thresholds": report["thresholds"],
         "rising": localised(services, report["rising"], lang),
         "targets": sorted((t["id"], target_label(t, lang)) for t in targets(services).values()),
         "email": email,
@@ -101,6 +116,74 @@ def _overview(
         "gap": learner,
         "error": error,
     }
+
+
+def _drill_down(
+    db: Session,
+    issuer: Issuer,
+    skill: str | None,
+    group: str | None,
+    who: str | None,
+    lang: str,
+    context: dict[str, Any],
+) -> dict[str, Any]:
+    """The explanation of one skill (``framework:code``) for a learner (``who``), the group
+    shown, or everyone."""
+    from issuer.reports.learners import learner_id
+    from issuer.skills import explain
+
+    if not skill:
+        return {"explained": None, "skill": None, "who": who}
+    try:
+        key = explain.skill_key(skill)
+        if who:
+            people = [learner_id(db, who)]
+        elif context["group"]:
+            people = explain.group_learners(db, issuer, context["group"])
+        else:
+            people = explain.everyone(db, issuer)
+        explained = explain.explain(db, issuer, key, people, lang=lang)
+    except LaurelError as exc:
+        context["error"] = exc.detail
+        return {"explained": None, "skill": skill, "who": who}
+    return {"explained": explained, "skill": skill, "who": who}
+
+
+def _team(
+    db: Session,
+    issuer: Issuer,
+    skills: list[str],
+    size: str | None,
+    critical: list[str],
+    context: dict[str, Any],
+) -> dict[str, Any]:
+    """A team for the skills picked on the form (codes), ``size`` at most, with two holders of
+    each ``critical`` skill where the pool allows."""
+    from pydantic import ValidationError
+
+    from issuer.schemas import TeamRequest
+    from issuer.skills.team_api import form
+
+    picked = [s for s in skills if s]
+    answer: dict[str, Any] = {
+        "team_skills": picked,
+        "team_size": size or "",
+        "team_critical": critical,
+        "team": None,
+    }
+    if not picked:
+        return answer
+    try:
+        request = TeamRequest(
+            skills=list(picked),
+            size=int(size) if size else None,
+            critical=[c for c in critical if c in picked],
+        )
+    except (ValidationError, ValueError):
+        context["error"] = "pick up to 50 skills and a team size from 1 to 100"
+        return answer
+    answer["team"] = form(db, issuer, request)
+    return answer
 
 
 @router.get("/dashboard/skills.svg")

@@ -13,6 +13,7 @@ from issuer.web.i18n_hours import HOURS
 from issuer.web.i18n_informal import INFORMAL
 from issuer.web.i18n_orgs import ORGS
 from issuer.web.i18n_plans import PLANS
+from issuer.web.i18n_skills import SKILLS
 from issuer.web.i18n_verdict import WORDS, words
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -461,6 +462,7 @@ MESSAGES.update(HOURS)
 MESSAGES.update(PLANS)
 MESSAGES.update(INFORMAL)
 MESSAGES.update(ORGS)
+MESSAGES.update(SKILLS)
 
 
 def translator(lang: str) -> Callable[..., str]:

@@ -56,7 +56,7 @@ def _org(db: Session, learner_id: int, slug: str | None) -> Organisation | None:
 
 
 def _labels(services: Services, lang: str) -> list[tuple[str, str]]:
-    from issuer.reports.gaps import target_label, targets
+    from issuer.skills.targets import target_label, targets
 
     return sorted((t["id"], target_label(t, lang)) for t in targets(services).values())
 
@@ -86,7 +86,7 @@ def _context(
 
 
 def _target_name(services: Services, target_id: str, lang: str) -> str:
-    from issuer.reports.gaps import target_label, targets
+    from issuer.skills.targets import target_label, targets
 
     found = targets(services).get(target_id)
     return target_id if found is None else target_label(found, lang)

@@ -437,8 +437,8 @@ def skills_page(
     signed: LearnerSession,
     target: str | None = None,
 ) -> Response:
-    from issuer.reports.gaps import target_label, targets
     from issuer.skills.frameworks import localised
+    from issuer.skills.targets import target_label, targets
 
     lang = language(request)
     error, gap = None, None

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from issuer.catalogue import BADGE_AREAS, CatalogueError, load_catalogue
 from issuer.context import Services
-from issuer.reports.gaps import TARGETS, load_targets
+from issuer.skills.targets import TARGETS, load_targets
 from tests.issuer.conftest import ClientFetcher
 from tests.units import create_api_key, create_issuer, load_templates
 from verifier import Verdict, verify_credential

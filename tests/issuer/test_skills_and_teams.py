@@ -105,7 +105,9 @@ def test_team_endpoint(client: TestClient, services: Services) -> None:
 
 
 def test_levels() -> None:
-    assert [level(w) for w in (0, 0.5, 1, 3, 7, 100)] == [0, 1, 2, 3, 4, 5]
+    # levels need accumulated evidence (docs/skills.md): thresholds 3, 6, 10 and 16
+    weights = (0, 0.5, 1, 2.99, 3, 5.99, 6, 9.99, 10, 15.99, 16, 100)
+    assert [level(w) for w in weights] == [0, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
 
 
 @settings(max_examples=150, deadline=None)

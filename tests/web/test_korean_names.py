@@ -29,7 +29,7 @@ def _programme() -> tuple[str, str]:
 
 def _wanted_skills() -> list[tuple[str, str]]:
     """The target's skills, (English, Korean), from the catalogue."""
-    from issuer.reports.gaps import load_targets
+    from issuer.skills.targets import load_targets
 
     target = load_targets(CATALOGUE)[TARGET]
     return [
