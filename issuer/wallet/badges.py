@@ -296,7 +296,7 @@ def gap(
     from issuer.reports.gaps import gap_report
 
     return gap_report(
-        services, profile(session, learner_id), held_keys(session, learner_id), target_id, lang
+        services, profile(session, learner_id), held_keys(session, learner_id), target_id, lang=lang
     )
 
 
