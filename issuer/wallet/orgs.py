@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from issuer.context import Services
 from issuer.core import audit
-from issuer.core.effects import PROGRAM_AWARDS, emit
+from issuer.core.effects import ORG_HOURS, PROGRAM_AWARDS, emit
 from issuer.core.errors import BadRequest, Forbidden, NotFound
 from issuer.models import (
     ImportedCredential,
@@ -131,6 +131,12 @@ def _store(
     home = session.get(Issuer, org.issuer_id)
     if home is not None:  # a shared badge may complete a programme of the home issuer
         emit(session, PROGRAM_AWARDS, {"issuer": home.slug, "learner": learner_id})
+        # ... and the year's learning-hours rule (the annual badge, issuer.orgs.hours)
+        emit(
+            session,
+            ORG_HOURS,
+            {"issuer": home.id, "learner": learner_id, "years": [valid_from.year]},
+        )
     return row
 
 

@@ -334,3 +334,42 @@ def test_replacing_the_units_keeps_members_of_kept_units(world: Ministry) -> Non
         (1, "parent"),
         (2, "parent"),
     }
+
+
+def test_a_shared_badge_that_meets_the_years_rule_brings_the_annual_badge(world: Ministry) -> None:
+    """Park (grade 7) needs 16 hours in 2026 under these rules; the university's 16-hour badge,
+    shared from the wallet, meets them: the home issuer awards the annual badge once."""
+    rules = {"required_hours": {"7": 16}, "designated_share": 0, "mandatory_hours": 0}
+    put = world.client.put(f"/api/v1/orgs/{ORG}/rules", json=rules, headers=world.keys[HOME])
+    assert put.status_code == 200, put.text
+
+    def annual() -> list[str]:
+        with Session(world.services.engine) as db:
+            return sorted(
+                db.exec(
+                    select(Credential.id)
+                    .join(Achievement, Achievement.id == Credential.achievement_id)  # type: ignore[arg-type]
+                    .where(
+                        Credential.learner_id == world.learner(PARK),
+                        Achievement.key == "ongoing-learning-annual",
+                    )
+                )
+            )
+
+    assert annual() == []
+    world.share(PARK, world.university.credential(PARK, hours=8))
+    assert annual() == []  # 8 of 16 hours
+    world.share(
+        PARK,
+        world.university.credential(
+            PARK, hours=8, id="urn:uuid:11111111-1111-4111-8111-111111111111"
+        ),
+    )
+    (awarded,) = annual()
+    world.share(
+        PARK,
+        world.university.credential(
+            PARK, hours=8, id="urn:uuid:22222222-2222-4222-8222-222222222222"
+        ),
+    )
+    assert annual() == [awarded]  # once a year
