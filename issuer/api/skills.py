@@ -24,7 +24,7 @@ from issuer.http.deps import (
 )
 from issuer.http.problems import READ, WRITE, responses
 from issuer.models import ApiKey, Issuer
-from issuer.schemas import NOT_BLANK, GroupRoster, TeamRequest
+from issuer.schemas import NOT_BLANK, ONE_LINE, GroupRoster, TeamRequest
 
 router = APIRouter(prefix="/api/v1", tags=["skills"], route_class=StrictJSONRoute)
 GroupQuery = Annotated[
@@ -240,10 +240,19 @@ def form_team(slug: Slug, body: TeamRequest, db: SessionDep, key: ApiKeyDep) -> 
 def skill_gap(
     slug: Slug,
     email: EmailQuery,
-    target: Word,
     db: WriteSessionDep,
     key: ApiKeyDep,
     services: ServicesDep,
+    target: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            pattern=ONE_LINE,
+            description="A target profile's id; without it, the target of the learner's grade "
+            "on the roster of the organisation this issuer runs (`rosterGrade` in the answer).",
+        ),
+    ] = None,
     lang: LangQuery = "en",
 ) -> dict[str, Any]:
     from issuer.reports.gaps import gap

@@ -25,6 +25,7 @@ from typing import Any
 from sqlmodel import Session
 
 from issuer.context import Services
+from issuer.core.errors import BadRequest
 from issuer.models import Issuer
 from issuer.programs.awards import _held
 from issuer.reports.learners import learner_id
@@ -38,13 +39,27 @@ def gap(
     services: Services,
     issuer: Issuer,
     email: str,
-    target_id: str,
+    target_id: str | None,
     lang: str = "en",
 ) -> dict[str, Any]:
     """A learner's (by email) gap to a target, from what ``issuer`` issued them, with
-    recommendations among what ``issuer`` (or its organisation's trusted issuers) offers."""
-    target(services, target_id)  # an unknown target is a 404 before the learner is looked up
+    recommendations among what ``issuer`` (or its organisation's trusted issuers) offers.
+    Without ``target_id``, the target of the learner's grade on the roster of the organisation
+    ``issuer`` runs (``next_target``): a 5급 official's gap to 4급 과장, say."""
+    if target_id:
+        target(services, target_id)  # an unknown target is a 404 before the learner is looked up
     learner = learner_id(session, email)
+    grade = roster_grade(session, issuer, learner)
+    if not target_id:
+        for_grade = next_target(services, grade)
+        if for_grade is None:
+            raise BadRequest(
+                "name a target: the learner has no grade on the roster of an organisation "
+                "this issuer runs, or no target is set for their grade"
+                if grade is None
+                else f"name a target: no target is set for grade {grade}"
+            )
+        target_id = str(for_grade["id"])
     profile = profiles(session, issuer, learners=[learner]).get(learner, {})
     held = set(_held(session, issuer, learner))
     return gap_report(
@@ -55,7 +70,26 @@ def gap(
         offered=offered_keys(session, issuer),
         started=started_programmes(services, held),
         lang=lang,
-    )
+    ) | {"rosterGrade": grade}
+
+
+def roster_grade(session: Session, issuer: Issuer, learner: int) -> str | None:
+    """The learner's grade on the roster of the organisation ``issuer`` runs, if any."""
+    from sqlmodel import col, select
+
+    from issuer.models import OrgMember
+    from issuer.orgs import of_issuer
+
+    org = of_issuer(session, issuer)
+    if org is None:
+        return None
+    return session.exec(
+        select(OrgMember.grade).where(
+            OrgMember.org_id == org.id,
+            OrgMember.learner_id == learner,
+            col(OrgMember.left_at).is_(None),
+        )
+    ).first()
 
 
 def offered_keys(session: Session, issuer: Issuer) -> set[str]:
@@ -237,11 +271,12 @@ def next_step(missing: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def next_target(services: Services, grade: str | None) -> dict[str, Any] | None:
-    """The target a person of roster ``grade`` works towards (the one listing it in
-    ``for_grades``), if any."""
+    """The target a person of roster ``grade`` (``5`` or ``5급``) works towards (the one listing
+    it in ``for_grades``), if any."""
     if not grade:
         return None
+    grade = grade.strip().removesuffix("급")  # the roster may write 5급 for 5
     for found in targets(services).values():
-        if str(grade) in [str(g) for g in found.get("for_grades", [])]:
+        if grade in [str(g) for g in found.get("for_grades", [])]:
             return found
     return None
