@@ -9,7 +9,9 @@ http(s) where a page renders them; times lie between 1900 and 9999.
 
 from __future__ import annotations
 
+import math
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -24,6 +26,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     field_validator,
+    model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
@@ -315,6 +318,14 @@ AchievementKey = Annotated[
 ]
 
 
+Uri = Annotated[
+    str,
+    Field(max_length=500),
+    AfterValidator(iri),
+    Matching(IRI_PATTERN, "an id is an absolute URI, e.g. urn:uuid:… or https://…"),
+]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -341,13 +352,34 @@ class Evidence(Strict):
 
 
 class Result(Strict):
-    value: Line200 | None = None
+    """An OB 3.0 Result: how the learner did, against one of the achievement's
+    ``resultDescriptions`` (checked at issuance: the description, the rubric level, the range
+    and the allowed values)."""
+
+    resultDescription: Uri | None = Field(
+        default=None, description="The id of one of the achievement's resultDescriptions."
+    )
+    achievedLevel: Uri | None = Field(
+        default=None,
+        description="The id of one of that description's rubricCriterionLevel entries.",
+    )
+    value: Line200 | None = Field(
+        default=None,
+        description="The score or grade, e.g. 80 or B+; a number between valueMin and valueMax "
+        "and one of allowedValue when the description gives them.",
+    )
     status: (
         Literal[
             "Completed", "Enrolled", "Failed", "InProgress", "OnHold", "Provisional", "Withdrew"
         ]
         | None
     ) = None
+
+    @model_validator(mode="after")
+    def _described(self) -> Result:
+        if self.achievedLevel is not None and self.resultDescription is None:
+            raise _invalid("an achievedLevel needs the resultDescription it belongs to")
+        return self
 
 
 class IssueRequest(Strict):
@@ -419,6 +451,84 @@ class Alignment(Strict):
     targetDescription: Text5000 | None = None
 
 
+RESULT_TYPES = (
+    "GradePointAverage",
+    "LetterGrade",
+    "Percent",
+    "PerformanceLevel",
+    "PredictedScore",
+    "RawScore",
+    "Result",
+    "RubricCriterion",
+    "RubricCriterionLevel",
+    "RubricScore",
+    "ScaledScore",
+    "Status",
+)
+ResultType = Annotated[str, _enumerated(RESULT_TYPES), _extensible(RESULT_TYPES, "result type")]
+
+
+def _urn() -> str:
+    return f"urn:uuid:{uuid.uuid4()}"
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        number = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return number if number is not None and math.isfinite(number) else None
+
+
+class RubricCriterionLevel(Strict):
+    """One level of a rubric (OB 3.0 RubricCriterionLevel), listed from lowest to highest."""
+
+    id: Uri = Field(default_factory=_urn, description="A URI; a urn:uuid: is made if omitted.")
+    name: Name
+    description: Text5000 | None = None
+    level: Line100 | None = Field(default=None, description='The level\'s label, e.g. "3".')
+    points: Line100 | None = Field(default=None, description='Points for this level, e.g. "8".')
+
+
+class ResultDescription(Strict):
+    """An OB 3.0 ResultDescription: a result the achievement can be issued with."""
+
+    id: Uri = Field(default_factory=_urn, description="A URI; a urn:uuid: is made if omitted.")
+    name: Name
+    resultType: ResultType = Field(description="An OB 3.0 result type, or an extension ext:Name.")
+    allowedValue: list[Line200] | None = Field(
+        default=None, max_length=100, description="The values a result may take, in order."
+    )
+    valueMin: Line100 | None = None
+    valueMax: Line100 | None = None
+    requiredValue: Line200 | None = None
+    requiredLevel: Uri | None = Field(
+        default=None, description="The id of the rubric level needed to earn the achievement."
+    )
+    rubricCriterionLevel: list[RubricCriterionLevel] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Rubric levels from lowest to highest; a result names one as achievedLevel.",
+    )
+    alignment: list[Alignment] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Skills this result assesses (every skill of the badge when none).",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ResultDescription:
+        ids = [level.id for level in self.rubricCriterionLevel]
+        if len(set(ids)) != len(ids):
+            raise _invalid(f"the rubric levels of {self.name!r} must have different ids")
+        if self.requiredLevel is not None and self.requiredLevel not in ids:
+            raise _invalid("requiredLevel must be the id of one of the rubric levels")
+        low, high = _number(self.valueMin), _number(self.valueMax)
+        if low is not None and high is not None and not low < high:
+            raise _invalid("valueMin must be less than valueMax")
+        return self
+
+
 class AchievementIn(Strict):
     key: AchievementKey
     name: Name
@@ -433,6 +543,21 @@ class AchievementIn(Strict):
     validity: Period | None = Field(
         default=None, description="How long credentials stay valid: P3Y, P1Y6M, P90D."
     )
+    resultDescriptions: list[ResultDescription] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Results credentials of this achievement can carry (OB 3.0 "
+        "resultDescription): rubrics and scores, which Laurel's skills picture turns into an "
+        "assessed proficiency level.",
+    )
+
+    @field_validator("resultDescriptions")
+    @classmethod
+    def _unique_results(cls, value: list[ResultDescription]) -> list[ResultDescription]:
+        ids = [d.id for d in value]
+        if len(set(ids)) != len(ids):
+            raise _invalid("every resultDescription needs its own id")
+        return value
 
     @field_validator("creditsAvailable", mode="before")
     @classmethod

@@ -11,7 +11,7 @@ from issuer.core.errors import Conflict, NotFound
 from issuer.institutes.issuers import achievement_id
 from issuer.models import Achievement, Issuer
 from issuer.models.base import utcnow
-from issuer.schemas import AchievementIn
+from issuer.schemas import AchievementIn, Alignment, ResultDescription
 
 
 def ob_achievement(services: Services, issuer: Issuer, row: Achievement) -> dict[str, Any]:
@@ -33,11 +33,35 @@ def list_achievements(session: Session, issuer: Issuer) -> list[Achievement]:
     return list(session.exec(query.order_by(col(Achievement.key))))
 
 
+def _alignments(alignments: list[Alignment]) -> list[dict[str, Any]]:
+    return [{"type": ["Alignment"], **a.model_dump(exclude_none=True)} for a in alignments]
+
+
+def _result_description(description: ResultDescription) -> dict[str, Any]:
+    """An OB 3.0 ResultDescription, with its rubric levels and alignments typed."""
+    data: dict[str, Any] = {
+        "id": description.id,
+        "type": ["ResultDescription"],
+        **description.model_dump(
+            exclude_none=True, exclude={"id", "rubricCriterionLevel", "alignment"}
+        ),
+    }
+    if description.rubricCriterionLevel:
+        data["rubricCriterionLevel"] = [
+            {
+                "id": level.id,
+                "type": ["RubricCriterionLevel"],
+                **level.model_dump(exclude_none=True, exclude={"id"}),
+            }
+            for level in description.rubricCriterionLevel
+        ]
+    if description.alignment:
+        data["alignment"] = _alignments(description.alignment)
+    return data
+
+
 def _data(body: AchievementIn) -> dict[str, Any]:
-    alignments = [
-        {"type": ["Alignment"], **alignment.model_dump(exclude_none=True)}
-        for alignment in body.alignments
-    ]
+    alignments = _alignments(body.alignments)
     data: dict[str, Any] = {
         "type": ["Achievement"],
         "name": body.name,
@@ -51,6 +75,8 @@ def _data(body: AchievementIn) -> dict[str, Any]:
         data["tag"] = body.tags
     if alignments:
         data["alignment"] = alignments
+    if body.resultDescriptions:
+        data["resultDescription"] = [_result_description(d) for d in body.resultDescriptions]
     return data
 
 

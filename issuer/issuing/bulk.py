@@ -50,6 +50,10 @@ CSV_COLUMNS = (
     "evidenceNarrative",
     "idempotencyKey",
     "groups",
+    "resultDescription",
+    "achievedLevel",
+    "resultValue",
+    "resultStatus",
 )
 MAX_ROWS = 100_000
 STEP = 250
@@ -70,6 +74,14 @@ def row_from_csv(record: dict[str, str | None]) -> dict[str, Any]:
     if value.get("evidenceUrl") or value.get("evidenceNarrative"):
         evidence = {"id": value.get("evidenceUrl"), "narrative": value.get("evidenceNarrative")}
         row["evidence"] = [{k: v for k, v in evidence.items() if v}]
+    result = {
+        "resultDescription": value.get("resultDescription"),
+        "achievedLevel": value.get("achievedLevel"),
+        "value": value.get("resultValue"),
+        "status": value.get("resultStatus"),
+    }
+    if any(result.values()):
+        row["results"] = [{k: v for k, v in result.items() if v}]
     return row
 
 

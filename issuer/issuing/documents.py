@@ -25,6 +25,7 @@ from issuer.context import Services
 from issuer.core.errors import BadRequest, LaurelError
 from issuer.institutes.issuers import profile
 from issuer.issuing.achievements import ob_achievement
+from issuer.issuing.results import checked_results
 from issuer.issuing.text import clean_text
 from issuer.models import Achievement, Issuer
 from issuer.models.base import iso, utcnow
@@ -159,9 +160,7 @@ def build_credential(
     if request.narrative:
         subject["narrative"] = request.narrative
     if request.results:
-        subject["result"] = [
-            {"type": ["Result"], **r.model_dump(exclude_none=True)} for r in request.results
-        ]
+        subject["result"] = checked_results(achievement.data, request.results)
     credential: dict[str, Any] = {
         "@context": list(OB_CONTEXTS),
         "id": f"urn:uuid:{credential_id}",
