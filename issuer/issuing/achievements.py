@@ -60,6 +60,21 @@ def _result_description(description: ResultDescription) -> dict[str, Any]:
     return data
 
 
+def _untyped(value: Any) -> Any:
+    """OB JSON without its ``type`` arrays: the shape ``AchievementIn`` takes."""
+    if isinstance(value, list):
+        return [_untyped(item) for item in value]
+    if isinstance(value, dict):
+        return {k: _untyped(v) for k, v in value.items() if k != "type"}
+    return value
+
+
+def result_descriptions_of(row: Achievement) -> list[dict[str, Any]]:
+    """The achievement's ``resultDescription`` entries as ``AchievementIn.resultDescriptions``
+    (for forms that do not edit them, so that saving keeps them)."""
+    return list(_untyped(row.data.get("resultDescription", [])))
+
+
 def _data(body: AchievementIn) -> dict[str, Any]:
     alignments = _alignments(body.alignments)
     data: dict[str, Any] = {

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlmodel import Session
+from sqlmodel import Session, select
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from issuer.artifacts.uploads import IMAGE_KEY, MAX_UPLOAD_BYTES, NotAPicture, badge_picture
@@ -177,6 +177,17 @@ def _save(
     shape, color = form["shape"], form["color"].strip().upper()
     if shape not in SHAPES or len(color) != 7 or not color.startswith("#"):
         raise BadRequest("choose a shape and a colour (#RRGGBB) for the badge image")
+    existing = (
+        db.exec(
+            select(Achievement).where(
+                Achievement.issuer_id == signed.issuer.id, Achievement.key == form["key"].strip()
+            )
+        ).first()
+        if update
+        else None
+    )
+    # the form does not edit result descriptions: saving keeps them
+    kept_results = achievements.result_descriptions_of(existing) if existing else []
     try:
         int(color[1:], 16)
         body = AchievementIn.model_validate(
@@ -189,6 +200,7 @@ def _save(
                 "creditsAvailable": float(form["hours"]) if form["hours"].strip() else None,
                 "validity": form["validity"].strip() or None,
                 "alignments": _alignments(form["skills"]),
+                "resultDescriptions": kept_results,
             }
         )
     except ValidationError as exc:

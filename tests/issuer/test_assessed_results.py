@@ -47,6 +47,7 @@ SCORE = {
     "valueMax": "100",
 }
 GRADE = {"name": "Grade", "resultType": "LetterGrade", "allowedValue": ["A", "B", "C"]}
+STATUS = {"id": "urn:laurel:test:status", "name": "Attendance", "resultType": "Status"}
 ACHIEVEMENT = {
     "key": "assessed-conflict",
     "name": "Managing Conflict, assessed",
@@ -55,7 +56,7 @@ ACHIEVEMENT = {
     "achievementType": "Assessment",
     "creditsAvailable": 16,
     "alignments": [ECQ],
-    "resultDescriptions": [RUBRIC, SCORE, GRADE],
+    "resultDescriptions": [RUBRIC, SCORE, GRADE, STATUS],
 }
 
 
@@ -86,7 +87,7 @@ def test_the_achievement_carries_ob_result_descriptions(
     client: TestClient, services: Services
 ) -> None:
     _headers, achievement = _setup(client, services)
-    rubric, score, grade = achievement["resultDescription"]
+    rubric, score, grade, _status = achievement["resultDescription"]
     assert rubric["type"] == ["ResultDescription"] and rubric["id"] == RUBRIC["id"]
     assert [lv["type"] for lv in rubric["rubricCriterionLevel"]] == [["RubricCriterionLevel"]] * 4
     assert rubric["alignment"][0]["type"] == ["Alignment"]
@@ -148,7 +149,7 @@ def test_results_that_do_not_fit_the_achievement_are_refused(
 ) -> None:
     headers, achievement = _setup(client, services)
     grade = achievement["resultDescription"][2]["id"]
-    refused = [
+    refused: list[tuple[dict[str, Any], str]] = [
         ({"resultDescription": "urn:laurel:test:other", "value": "1"}, "no resultDescription"),
         (
             {"resultDescription": RUBRIC["id"], "achievedLevel": "urn:laurel:test:level:9"},
@@ -157,6 +158,7 @@ def test_results_that_do_not_fit_the_achievement_are_refused(
         ({"resultDescription": SCORE["id"], "value": "101"}, "outside 0..100"),
         ({"resultDescription": SCORE["id"], "value": "-1"}, "outside 0..100"),
         ({"resultDescription": grade, "value": "F"}, "not an allowed value"),
+        ({"resultDescription": STATUS["id"]}, "needs a status"),
     ]
     for result, message in refused:
         response = _issue(client, headers, "kim@example.org", [result])
@@ -173,7 +175,10 @@ def test_results_that_do_not_fit_the_achievement_are_refused(
         {
             "recipient": {"email": "a@example.org"},
             "achievement": "assessed-conflict",
-            "results": [{"resultDescription": grade, "value": "B"}],
+            "results": [
+                {"resultDescription": grade, "value": "B"},
+                {"resultDescription": STATUS["id"], "status": "Completed"},
+            ],
         },
         {
             "recipient": {"email": "b@example.org"},
