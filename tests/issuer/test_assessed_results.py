@@ -128,6 +128,13 @@ def test_an_issued_rubric_level_and_score_set_proficiency(
     explained = _explain(client, headers, "kim@example.org")
     assert explained["basis"] == "assessed" and explained["level"] == 4
     assert explained["assessedLevel"] == 4 and explained["evidenceLevel"] == 1
+    gap = client.get(
+        "/api/v1/issuers/hrd/gaps",
+        params={"email": "kim@example.org", "target": "grade-4"},
+        headers=headers,
+    ).json()
+    conflict = next(item for item in gap["levels"] if item["code"] == "ECQ2-1")
+    assert conflict == {**conflict, "level": 4, "basis": "assessed"}
 
     # RawScore 0..100, 80: p = 0.8, level 1 + round(3.2) = 4 (the score aligns to no skill, so it
     # applies to every skill of the badge); 25: p = 0.25, level 1 + round(1) = 2
