@@ -1,6 +1,7 @@
 """An organisation's skills cloud, across the issuers it trusts, with what came from where.
 
-Two sources, weighed the same way (``issuer.skills.weights``: type × hours factor × recency):
+Two sources, weighed the same way (``issuer.skills.weights``: type × hours factor × alignment
+factor × recency; equivalent competencies merged under one code, as in every skills cloud):
 
 - **here**: ``credential_skill`` rows of members' valid credentials from the home issuer and the
   trusted issuers on this Laurel (one row per alignment, written at issuance);
@@ -31,7 +32,8 @@ from issuer.models import CredentialSkill, Organisation, OrgUnit
 from issuer.models.base import table_of
 from issuer.orgs import Held, held, members, trusted_here
 from issuer.skills.cloud import level, valid_at
-from issuer.skills.weights import base_weight, decay, framework_of, recency
+from issuer.skills.equivalence import bundled
+from issuer.skills.weights import alignment_factor, base_weight, decay, framework_of, recency
 
 Key = tuple[str, str]
 
@@ -64,10 +66,14 @@ def org_cloud(
     learners = learners_in(session, org, unit)
     skills: dict[Key, dict[str, Any]] = {}
     holders: dict[Key, set[int]] = defaultdict(set)
-    for key, name, source, learner, weight, credentials in [
+    smap = bundled()
+    for found, name, source, learner, weight, credentials in [
         *_here(session, org, learners, at),
         *_shared(catalogue, held(session, org, learners, at), at),
     ]:
+        key = smap.canon(found)  # equivalent competencies are one skill
+        if key != found:
+            name = catalogue.skill(*key).name
         entry = skills.setdefault(
             key,
             {
@@ -169,14 +175,16 @@ def _shared(catalogue: Catalogue, items: list[Held], at: datetime) -> list[Row]:
         source = {"issuer": item.issuer_name, "issuerRef": item.issuer_ref, "source": "shared"}
         alignments = achievement.get("alignment", [])
         seen: set[Key] = set()
-        for alignment in alignments if isinstance(alignments, list) else [alignments]:
+        listed = alignments if isinstance(alignments, list) else [alignments]
+        for position, alignment in enumerate(listed):
             if not isinstance(alignment, dict):
                 continue
             key, name = _skill_of(catalogue, alignment)
             if not key[1] or key in seen:
                 continue
             seen.add(key)
-            rows.append((key, name, source, item.learner_id, weight, 1))
+            factor = alignment_factor(position)  # as for badges issued here
+            rows.append((key, name, source, item.learner_id, weight * factor, 1))
     return rows
 
 
