@@ -13,20 +13,16 @@ import logging
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import select
 
-from issuer.app import create_app
 from issuer.context import Services
-from issuer.core.db import make_engine, unit_of_work
-from issuer.core.settings import Settings
+from issuer.core.db import unit_of_work
 from issuer.effects import run_due
 from issuer.models import (
     Issuer,
@@ -39,8 +35,10 @@ from issuer.models import (
 )
 from issuer.models.base import utcnow
 from tests.issuer.conftest import issue_body, make_issuer
+from tests.issuer.test_webhooks import _due_now, api, loopback
 
 LOOPBACK_BASE = "http://127.0.0.1:8000"
+__all__ = ["api", "loopback"]  # fixtures shared with the webhook tests
 LMS = "https://lms.ministry.example.kr"
 COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
 SECRET = "s3cret-lrs-password"
@@ -88,37 +86,6 @@ def lrs() -> Iterator[FakeLrs]:
     found = FakeLrs()
     yield found
     found.close()
-
-
-@pytest.fixture
-def loopback(database_url: str, tmp_path: Path) -> Iterator[Services]:
-    """Laurel on a loopback http base URL, so that a loopback http LRS may be called."""
-    settings = Settings(
-        database_url=database_url,
-        keys_dir=tmp_path / "keys",
-        key_passphrase="test-passphrase",
-        base_url=LOOPBACK_BASE,
-        did_method="key",
-    )
-    engine = make_engine(database_url)
-    yield Services.from_settings(settings, engine)
-    engine.dispose()
-
-
-@pytest.fixture
-def api(loopback: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services=loopback)) as test_client:
-        yield test_client
-
-
-def _due_now(services: Services) -> None:
-    """Time passes: every pending effect (scheduled retries included) is due."""
-    with unit_of_work(services.engine) as db:
-        db.execute(
-            update(PendingEffect)
-            .where(col(PendingEffect.done_at).is_(None))
-            .values(run_after=utcnow() - timedelta(seconds=1))
-        )
 
 
 def _roster(services: Services, slug: str, people: list[tuple[str, str, bool]]) -> None:
