@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session, select
 
 from issuer.models import StaffMember
@@ -46,6 +46,7 @@ def test_a_programme_run_by_its_staff(
     assert page.url.endswith("/console/mfa/setup")
     accessible(page, axe)
     fits_a_phone(page)
+    expect(page.locator("#totp-qr")).to_have_js_property("complete", True)
     assert page.evaluate("document.getElementById('totp-qr').naturalWidth") > 0
     page.fill("#code", _code(live, "owner@hrd.example"))
     page.click("main form button[type=submit]")
@@ -85,6 +86,7 @@ def test_a_programme_run_by_its_staff(
     page.select_option("#shape", "shield")
     page.click("#save")
     assert page.locator("#done").is_visible()
+    expect(page.locator("#badge-image")).to_have_js_property("complete", True)
     assert page.evaluate("document.getElementById('badge-image').naturalWidth") > 0
 
     # one badge
