@@ -2,10 +2,12 @@
 of an organisation, an Executive Development Plan (ECQ objectives only) for an executive.
 
 - **Seeding.** The objectives are the target profile's skills (``badge_templates/targets``) the
-  person is below: their level now, summed over the issuers the organisation trusts
-  (``issuer.orgs.trusted_here``), against the level wanted. Each objective gets one suggested
-  activity: a catalogue achievement aligned to it, preferring those a trusted issuer offers, then
-  those that close more of the plan's objectives, then the shortest.
+  person is below: their level now as the skills picture reads it (``issuer.skills.cloud``:
+  evidence levels, assessed results, equivalent codes as one skill) over the issuers the
+  organisation trusts (``issuer.orgs.trusted_here``), against the level wanted. Each objective
+  not already covered by another's activity gets one suggested activity: the best of
+  ``suggestions`` (a trusted issuer's offer first, a primary alignment, more of the plan's
+  objectives closed, then the gap report's ranking).
 - **Signing.** The person signs, then the supervisor (the member's unit's, walking up the
   department tree; whoever is signed in with that email). Any edit after a signature clears
   both: the plan the supervisor signed is the plan that stands.
@@ -99,15 +101,21 @@ def supervisor_of(session: Session, member: OrgMember, own: Iterable[str] = ()) 
 def profile(
     session: Session, org: Organisation, learner_id: int, at: datetime | None = None
 ) -> dict[SkillKey, SkillEntry]:
-    """The person's skills from every issuer on this Laurel the organisation trusts: weights of
-    the same skill add up before the level is read from them."""
-    summed: dict[SkillKey, SkillEntry] = {}
-    for issuer in trusted_here(session, org).values():
-        found = profiles(session, issuer, at, learners=[learner_id]).get(learner_id, {})
-        for key, entry in found.items():
-            into = summed.setdefault(key, SkillEntry(entry.framework, entry.code, entry.name))
-            into.weight += entry.weight
-    return summed
+    """The person's skills from every issuer on this Laurel the organisation trusts, as the skills
+    picture reads them (``issuer.skills.cloud.profiles``: equivalent codes are one skill under its
+    canonical key, an assessed result gives the level)."""
+    issuers = sorted(trusted_here(session, org))
+    return profiles(session, None, at, learners=[learner_id], issuer_ids=issuers).get(
+        learner_id, {}
+    )
+
+
+def level_in(have: dict[SkillKey, SkillEntry], framework: str, code: str) -> int:
+    """The level of a target's skill in a profile (under its canonical key), 0 when absent."""
+    from issuer.skills.equivalence import bundled
+
+    entry = have.get(bundled().canon((framework, code))) or have.get((framework, code))
+    return entry.level if entry is not None else 0
 
 
 # --- creating ---------------------------------------------------------------------------------
@@ -156,7 +164,7 @@ def create(
     objectives = []
     for skill in skills:
         key = (skill["framework"], skill["code"])
-        now_level = have[key].level if key in have else 0
+        now_level = level_in(have, *key)
         if now_level >= int(skill["level"]):
             continue
         objective = PlanObjective(
@@ -210,38 +218,61 @@ def suggestions(
     objectives: list[PlanObjective],
     limit: int = 3,
 ) -> dict[int, list[dict[str, Any]]]:
-    """Per objective id, catalogue achievements aligned to its competency that the person does
-    not hold yet (programme awards excluded: they follow from their parts): those a trusted
-    issuer offers first, then those closing more of the plan's objectives, then fewest hours."""
-    from issuer.skills.frameworks import catalogue
+    """Per objective id, the catalogue achievements that would close its competency for the
+    plan's target, ranked as the gap report ranks them (``issuer.skills.recommend``: primary
+    alignment, fit to the target, programme progress, evidence added), with two preferences of a
+    plan before that: those a trusted issuer offers, then those closing more of the plan's
+    objectives. Achievements the person holds are left out."""
+    from issuer.skills.equivalence import bundled
+    from issuer.skills.recommend import recommendations, started_programmes
+    from issuer.skills.targets import target
 
-    data = catalogue(services)
-    wanted = {(o.framework, o.code) for o in objectives}
-    holding = {h.achievement_key for h in held(session, org, [plan.learner_id])}
+    smap = bundled()
+    wanted = target(services, plan.target)
+    objective_keys = {smap.canon((o.framework, o.code)): (o.framework, o.code) for o in objectives}
+    keys = {h.achievement_key for h in held(session, org, [plan.learner_id]) if h.achievement_key}
     offered = offered_keys(session, org)
+    aligned = _aligned(services)
     found: dict[int, list[dict[str, Any]]] = {}
     for objective in objectives:
-        options: list[dict[str, Any]] = []
-        for template in data.achievements:
-            aligned = {(a.framework, a.code) for a in template.alignments}
-            if (objective.framework, objective.code) not in aligned:
-                continue
-            if template.key in holding or template.key in data.completion_keys:
-                continue
-            covers = sorted(aligned & wanted)
+        key = smap.canon((objective.framework, objective.code))
+        ranked = recommendations(
+            services, key, wanted, keys, started=started_programmes(services, keys)
+        )
+        options = []
+        for rank, option in enumerate(ranked):
+            covers = sorted(
+                objective_keys[k] for k in aligned.get(option["key"], set()) if k in objective_keys
+            )
             options.append(
                 {
-                    "key": template.key,
-                    "name": template.name,
-                    "name_ko": template.name_ko,
-                    "hours": template.hours,
-                    "offered": template.key in offered,
+                    "key": option["key"],
+                    "name": option["nameEn"],
+                    "name_ko": option["nameKo"],
+                    "hours": option["hours"],
+                    "offered": option["key"] in offered,
                     "covers": covers,
+                    "match": option["match"],
+                    "rank": rank,
                 }
             )
-        options.sort(key=lambda o: (not o["offered"], -len(o["covers"]), o["hours"], o["key"]))
+        options.sort(
+            key=lambda o: (not o["offered"], o["match"] != "primary", -len(o["covers"]), o["rank"])
+        )
         found[objective.id or 0] = options[:limit]
     return found
+
+
+def _aligned(services: Services) -> dict[str, set[SkillKey]]:
+    """Per catalogue achievement, the canonical keys of the skills it is aligned to."""
+    from issuer.skills.equivalence import bundled
+    from issuer.skills.frameworks import catalogue
+
+    smap = bundled()
+    return {
+        t.key: {smap.canon((a.framework, a.code)) for a in t.alignments}
+        for t in catalogue(services).achievements
+    }
 
 
 def offered_keys(session: Session, org: Organisation) -> set[str]:
@@ -402,8 +433,7 @@ def view(
     have = profile(session, org, plan.learner_id, at)
     activities = [_progress(a, badges, start, end) for a in activities_of(session, plan)]
     objectives = [
-        ObjectiveView(o, have[(o.framework, o.code)].level if (o.framework, o.code) in have else 0)
-        for o in objectives_of(session, plan)
+        ObjectiveView(o, level_in(have, o.framework, o.code)) for o in objectives_of(session, plan)
     ]
     member = _member(session, org, plan.learner_id, current=False)
     return PlanView(plan, member, objectives, activities)
