@@ -10,12 +10,15 @@ until it succeeds. Pending and failed effects are in the ``pending_effect`` tabl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from issuer.models import PendingEffect
+from issuer.models.base import table_of, utcnow
 
 PROGRAM_AWARDS = "programs.award"
 """A learner gained a credential that counts towards a programme: award what it completed.
@@ -75,6 +78,21 @@ def emit(
     if run_after is not None:
         effect.run_after = run_after
     session.add(effect)
+    session.info[EMITTED] = True
+
+
+def emit_many(session: Session, kind: str, payloads: Sequence[dict[str, Any]]) -> None:
+    """Record one effect of ``kind`` per payload, as ``emit`` does, in one statement: a bulk
+    issuance records an email per learner, and a thousand ORM objects flushed one by one cost a
+    quarter of a step's time on PostgreSQL."""
+    if not payloads:
+        return
+    now = utcnow()
+    rows = [
+        {"kind": kind, "payload": p, "created_at": now, "run_after": now, "attempts": 0}
+        for p in payloads
+    ]
+    session.execute(insert(table_of(PendingEffect)), rows)
     session.info[EMITTED] = True
 
 

@@ -41,7 +41,7 @@ from sqlmodel import Session, col, select
 from issuer.catalogue import shared as shared_catalogue
 from issuer.context import Services
 from issuer.core import audit, metrics
-from issuer.core.effects import OB_DELIVER, ORG_HOURS, PROGRAM_AWARDS, emit
+from issuer.core.effects import OB_DELIVER, ORG_HOURS, PROGRAM_AWARDS, emit_many
 from issuer.core.errors import BadRequest, Conflict, LaurelError
 from issuer.crypto.keystore import proof_key
 from issuer.crypto.signing import sign_data_integrity
@@ -358,8 +358,7 @@ def _programme_effects(
     learners = sorted(
         {item.learner.id for item, _ in stored if item.row.achievement.key in counting}
     )
-    for learner in learners:
-        emit(session, PROGRAM_AWARDS, {"issuer": issuer.slug, "learner": learner})
+    emit_many(session, PROGRAM_AWARDS, [{"issuer": issuer.slug, "learner": n} for n in learners])
 
 
 def _hours_effects(
@@ -383,12 +382,14 @@ def _hours_effects(
         .where(col(OrgMember.learner_id).in_(sorted(years)), col(OrgMember.left_at).is_(None))
         .distinct()
     )
-    for learner in sorted(rostered):
-        emit(
-            session,
-            ORG_HOURS,
-            {"issuer": issuer.id, "learner": learner, "years": sorted(years[learner])},
-        )
+    emit_many(
+        session,
+        ORG_HOURS,
+        [
+            {"issuer": issuer.id, "learner": learner, "years": sorted(years[learner])}
+            for learner in sorted(rostered)
+        ],
+    )
 
 
 def _delivery_effects(session: Session, stored: Sequence[tuple[Prepared, dict[str, Any]]]) -> None:
@@ -407,8 +408,11 @@ def _delivery_effects(session: Session, stored: Sequence[tuple[Prepared, dict[st
         )
         .distinct()
     )
-    for learner in sorted(consenting):
-        emit(session, OB_DELIVER, {"learner": learner, "credentials": issued[learner]})
+    emit_many(
+        session,
+        OB_DELIVER,
+        [{"learner": n, "credentials": issued[n]} for n in sorted(consenting)],
+    )
 
 
 def _notice_effects(

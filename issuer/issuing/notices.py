@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlmodel import Session, col, select
 
-from issuer.core.effects import NOTIFY_MAIL, WEBHOOK_EVENT, XAPI_SEND, emit
+from issuer.core.effects import NOTIFY_MAIL, WEBHOOK_EVENT, XAPI_SEND, emit, emit_many
 from issuer.models import Credential, WebhookEndpoint, XapiSettings
 
 ISSUED = "credential.issued"
@@ -50,9 +50,11 @@ def _to_lrs(session: Session, issuer_id: int, event: str, credentials: list[str]
 
 def issued(session: Session, issuer_id: int, by_learner: Mapping[int, Sequence[str]]) -> None:
     """Credentials (UUIDs, per learner) were just issued in ``session``'s unit of work."""
-    for learner, credentials in sorted(by_learner.items()):
-        payload = {"issuer": issuer_id, "learner": learner, "credentials": list(credentials)}
-        emit(session, NOTIFY_MAIL, {**payload, "event": "issued"})
+    mails = [
+        {"issuer": issuer_id, "learner": n, "credentials": list(ids), "event": "issued"}
+        for n, ids in sorted(by_learner.items())
+    ]
+    emit_many(session, NOTIFY_MAIL, mails)
     if by_learner and listening(session, issuer_id, ISSUED):
         every = [c for learner in sorted(by_learner) for c in by_learner[learner]]
         emit(session, WEBHOOK_EVENT, {"issuer": issuer_id, "type": ISSUED, "credentials": every})
