@@ -107,7 +107,19 @@ def _context_terms() -> tuple[frozenset[str], frozenset[str]]:
 
 
 def _plain_absolute_iri(value: str) -> bool:
-    """An absolute IRI that no context can rewrite (its prefix and itself are not terms)."""
+    """An absolute IRI that no context can rewrite (its prefix and itself are not terms);
+    remembered for short strings (a template's IRIs repeat in every document)."""
+    if len(value) <= MAX_REMEMBERED_IRI:
+        return _plain_absolute_iri_remembered(value)
+    return _plain_absolute_iri_now(value)
+
+
+@lru_cache(maxsize=8192)
+def _plain_absolute_iri_remembered(value: str) -> bool:
+    return _plain_absolute_iri_now(value)
+
+
+def _plain_absolute_iri_now(value: str) -> bool:
     terms, _ = _context_terms()
     if _INVALID_IRI.search(value) or not _is_absolute_iri(value) or value in terms:
         return False
@@ -156,6 +168,14 @@ class _Skeleton:
 class _Template:
     def __init__(self, expanded: list[Any]) -> None:
         self.expanded = expanded
+        self._program: _Program | None = None
+
+    def program(self) -> _Program:
+        """The template's quads with slots for the document's values, compiled on first use
+        (a template the compiler declines raises ``Unsupported`` each time: nothing is kept)."""
+        if self._program is None:
+            self._program = _compile(self.expanded)
+        return self._program
 
 
 _templates: OrderedDict[str, _Template] = OrderedDict()
@@ -278,6 +298,148 @@ class _ToRdf:
         return name
 
 
+class _Slot:
+    """A place in a compiled quad taken by the document's value number ``index``, turned into a
+    term the way ``_ToRdf`` turns it (``convert``: an IRI, a subject, or a literal)."""
+
+    __slots__ = ("convert", "index")
+
+    def __init__(self, index: int, convert: Any) -> None:
+        self.index = index
+        self.convert = convert
+
+
+Spec = Any
+"""A compiled term: a ``Term`` (the same in every document of the template) or a ``_Slot``."""
+
+
+class _Program:
+    """A template's toRdf, done once: the quads that hold no document value, and the quads with
+    slots. ``run`` gives the quad set ``_ToRdf`` gives for the same values."""
+
+    def __init__(self, fixed: set[Quad], slotted: list[tuple[Spec, Term, Spec, Spec]]) -> None:
+        self.fixed = frozenset(fixed)
+        self.slotted = slotted
+
+    def run(self, values: list[Any]) -> set[Quad]:
+        quads = set(self.fixed)
+        add = quads.add
+        for s, p, o, g in self.slotted:
+            if type(s) is _Slot:
+                s = s.convert(values[s.index])
+            if type(o) is _Slot:
+                o = o.convert(values[o.index])
+            if type(g) is _Slot:
+                g = g.convert(values[g.index])
+            add((s, p, o, g))
+        return quads
+
+
+def _slot_of(value: Any) -> tuple[int, str] | None:
+    """The value number and kind ("iri", "text" or "int") of a whole sentinel, None for any other
+    value; ``Unsupported`` for a string holding part of a sentinel (expansion rewrote it)."""
+    if isinstance(value, str):
+        if value.startswith(IRI_SENTINEL):
+            match, kind = _IRI_SENTINEL.match(value), "iri"
+        elif value.startswith(TEXT_OPEN):
+            match, kind = _TEXT_SENTINEL.match(value), "text"
+        else:
+            match, kind = None, ""
+        if match:
+            return int(match.group(1)), kind
+        if TEXT_OPEN in value or TEXT_CLOSE in value or IRI_SENTINEL in value:
+            raise Unsupported("a sentinel was rewritten by expansion")
+    elif type(value) is int and value <= INT_SENTINEL_BASE:
+        return INT_SENTINEL_BASE - value, "int"
+    return None
+
+
+def _plain_iri_term(value: str) -> Term:
+    """The term of an "iri" sentinel's value: ``_Skeleton`` made it one only for a plain absolute
+    IRI (``_plain_absolute_iri``), which ``_checked_iri`` and ``_subject_term`` take as it is."""
+    return ("I", value)
+
+
+def _subject_term(label: Any) -> Term:
+    """``_ToRdf._subject`` of a real value."""
+    if isinstance(label, str) and label.startswith("_:"):
+        return ("B", "_:l" + label[2:])
+    return _checked_iri(label)
+
+
+def _literal_of(datatype: str | None, kind: str) -> Any:
+    """``_literal`` with the datatype fixed. A "text" or "iri" sentinel's value is a ``str``, for
+    which ``_literal`` gives ("L", value, datatype or xsd:string) unless the datatype is refused
+    or xsd:double; those, and integers, take ``_literal`` itself."""
+    plain = datatype is None or (
+        datatype not in ("@json", XSD_DOUBLE) and _is_absolute_iri(datatype)
+    )
+    if kind in ("text", "iri") and plain:
+        as_string = datatype or XSD_STRING
+
+        def text(value: str) -> Term:
+            return ("L", value, as_string)
+
+        return text
+
+    def convert(value: Any) -> Term:
+        return _literal(value, datatype)
+
+    return convert
+
+
+class _Compiler(_ToRdf):
+    """``_ToRdf`` over the template itself: every sentinel becomes a ``_Slot`` instead of its
+    value, every other term is computed (and checked) once. The traversal, the blank-node
+    numbering and every refusal are ``_ToRdf``'s own."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+        self._literals: dict[tuple[str | None, str], Any] = {}
+
+    def _iri(self, value: Any) -> Any:
+        found = _slot_of(value)
+        if found is not None:
+            index, kind = found
+            return _Slot(index, _plain_iri_term if kind == "iri" else _checked_iri)
+        return super()._iri(value)
+
+    def _subject(self, value: Any) -> Any:
+        found = _slot_of(value)
+        if found is not None:
+            index, kind = found
+            return _Slot(index, _plain_iri_term if kind == "iri" else _subject_term)
+        return super()._subject(value)
+
+    def _object(self, value: dict[str, Any], graph: Any) -> Any:
+        if "@value" in value and not set(value) - {"@value", "@type"}:
+            found = _slot_of(value["@value"])
+            if found is not None:
+                index, kind = found
+                key = (value.get("@type"), kind)
+                if key not in self._literals:
+                    self._literals[key] = _literal_of(*key)
+                return _Slot(index, self._literals[key])
+        return super()._object(value, graph)
+
+
+def _compile(expanded: list[Any]) -> _Program:
+    compiler = _Compiler()
+    for node in expanded:
+        if not isinstance(node, dict):
+            raise Unsupported("free-floating value")
+        compiler.node(node)
+    fixed: set[Quad] = set()
+    slotted: list[tuple[Spec, Term, Spec, Spec]] = []
+    found: set[Any] = compiler.quads  # quads whose terms may be slots
+    for quad in found:  # a quad with a slot is never merged with another: slots differ
+        if any(type(term) is _Slot for term in quad):
+            slotted.append(quad)
+        else:
+            fixed.add(quad)
+    return _Program(fixed, slotted)
+
+
 MAX_REMEMBERED_IRI = 256
 """Longer IRIs are checked each time, not remembered."""
 
@@ -319,22 +481,42 @@ def _literal(value: Any, datatype: str | None) -> Term:
 
 
 def _term_text(term: Term, labels: Mapping[str, str] | None = None, own: str = "") -> str:
-    if term[0] == "I":
-        return f"<{term[1]}>"
     if term[0] == "B":
         if labels is None:
             return "_:a" if term[1] == own else "_:z"
         return labels[term[1]]
+    found = _texts.get(term)
+    if found is None:
+        found = _written(term)
+        if len(term[1]) <= MAX_REMEMBERED_IRI:
+            if len(_texts) >= MAX_REMEMBERED_TEXTS:
+                _texts.clear()
+            _texts[term] = found
+    return found
+
+
+def _written(term: Term) -> str:
+    """The N-Quads text of an IRI or a literal."""
+    if term[0] == "I":
+        return f"<{term[1]}>"
     text = f'"{escape_literal(term[1])}"'
     return text if term[2] == XSD_STRING else f"{text}^^<{term[2]}>"  # type: ignore[misc]  # an "L" term has a datatype
 
 
+MAX_REMEMBERED_TEXTS = 16384
+_texts: dict[Term, str] = {}
+"""The N-Quads text of short IRIs and literals, remembered (a template's properties, types and
+most of its values repeat in every document); emptied when full. Plain dict operations, safe
+from any thread: at worst a text is written twice."""
+
+
 def _quad_text(quad: Quad, labels: Mapping[str, str] | None = None, own: str = "") -> str:
     s, p, o, g = quad
-    graph = "" if g is None else f" {_term_text(g, labels, own)}"
+    if g is None:
+        return f"{_term_text(s, labels, own)} {_term_text(p)} {_term_text(o, labels, own)} .\n"
     return (
-        f"{_term_text(s, labels, own)} {_term_text(p, labels, own)} "
-        f"{_term_text(o, labels, own)}{graph} .\n"
+        f"{_term_text(s, labels, own)} {_term_text(p)} "
+        f"{_term_text(o, labels, own)} {_term_text(g, labels, own)} .\n"
     )
 
 
@@ -388,10 +570,6 @@ def canonicalize_fast(document: Mapping[str, Any]) -> str:
     skeleton = _Skeleton()
     template = _template(skeleton.build(dict(document)))
     rdfc_budget.checkpoint()
-    converter = _ToRdf(skeleton.values)
-    for node in template.expanded:
-        if not isinstance(node, dict):
-            raise Unsupported("free-floating value")
-        converter.node(node)
+    quads = template.program().run(skeleton.values)
     rdfc_budget.checkpoint()
-    return _canonical(converter.quads)
+    return _canonical(quads)
