@@ -49,8 +49,12 @@ def _check_number(value: float) -> None:
 def check_tree(value: Any) -> None:
     """Raise ``MalformedInput`` if ``value`` nests too deeply, holds unencodable text, a number
     JSON cannot write (NaN, infinity) or anything else that is not JSON."""
-    if _plainly_json(value):
-        return
+    if not _plainly_json(value):
+        walk(value)
+
+
+def walk(value: Any) -> None:
+    """``check_tree`` value by value: the reasons come from here."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
@@ -88,7 +92,7 @@ def _plainly_json(value: Any) -> bool:
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if depth > MAX_DEPTH:
+        if depth >= MAX_DEPTH and item:  # its members, scalars too, would be too deep
             return False
         if type(item) is dict:
             if not all(type(key) is str for key in item):
