@@ -204,6 +204,12 @@ def handle(session: Session, services: Services, payload: dict[str, Any]) -> Non
     """The ``notify.mail`` effect: one email to one learner about one batch. Raises
     ``MailNotSent`` when the SMTP server is down (the effect is retried)."""
     kind = str(payload["event"])
+    if not services.settings.smtp_host:  # a local run: no mail server, nothing to look up
+        log.info(
+            "no LAUREL_SMTP_HOST: the %s email to learner %s is not sent", kind, payload["learner"]
+        )
+        metrics.EMAILS.labels(kind, "no_smtp").inc()
+        return
     learner = session.get(Learner, int(payload["learner"]))
     issuer = session.get(Issuer, int(payload["issuer"]))
     if learner is None or learner.id is None or issuer is None or issuer.id is None:
@@ -219,10 +225,6 @@ def handle(session: Session, services: Services, payload: dict[str, Any]) -> Non
     rows = _credentials(session, issuer.id, learner.id, payload["credentials"], kind)
     if email is None or not rows:
         metrics.EMAILS.labels(kind, "no_address" if email is None else "nothing").inc()
-        return
-    if not services.settings.smtp_host:  # a local run: no mail server, and no flood of logs
-        log.info("no LAUREL_SMTP_HOST: the %s email to learner %s is not sent", kind, learner.id)
-        metrics.EMAILS.labels(kind, "no_smtp").inc()
         return
     links = _collect_links(services, kind, rows)
     subject, body = compose(session, services, issuer, learner, kind, rows, links)
