@@ -1,7 +1,7 @@
 """Issuance throughput through the HTTP API, on SQLite and on PostgreSQL.
 
     python bench/issue.py [--count 2000] [--single 300] [--postgres URL] [--batch 1000]
-                          [--database both|sqlite|postgresql] [--verify 200]
+                          [--workers 0] [--database both|sqlite|postgresql] [--verify 200]
 
 For each database it starts ``laurel serve`` in its own process, creates an issuer and an API key,
 then issues ``--single`` credentials one request at a time and ``--count`` in bulk requests (JSON
@@ -12,7 +12,8 @@ library's own Data Integrity signing rate measured in this run, as a ratio per c
 could use. At the end of each run it prints the server's peak RSS (its own and its signing
 workers' high-water marks, summed), checks that every stored credential has its own (status list,
 index) pair, and verifies ``--verify`` credentials picked at random with ``verify_credential``
-(status lists fetched from the server).
+(status lists fetched from the server). ``--workers N`` turns the server's embedded worker off and
+runs N ``laurel worker`` processes for the background work (bulk jobs, effects) instead.
 """
 
 from __future__ import annotations
@@ -140,6 +141,7 @@ def run(
     library: float,
     sample: int = 200,
     batch: int = 1000,
+    workers: int = 0,
 ) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="laurel-bench-"))
     port = free_port()
@@ -152,12 +154,23 @@ def run(
     }
     laurel(env, "issuer", "create", "--name", "Bench Institute", "--slug", "bench")
     key = laurel(env, "apikey", "create", "--issuer", "bench", "--scopes", "admin").split()[-1]
+    if workers:
+        env["LAUREL_EMBEDDED_WORKER"] = "false"
     server = subprocess.Popen(
         [sys.executable, "-m", "issuer.cli", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    background = [
+        subprocess.Popen(
+            [sys.executable, "-m", "issuer.cli", "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(workers)
+    ]
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {key}"}
     try:
@@ -213,10 +226,12 @@ def run(
                         report = client.get(f"{answer.headers['Location']}?limit=1").json()
                 assert report["summary"]["issued"] == len(rows), report["summary"]
             bulk_rate = count / (time.perf_counter() - start)
-            rss = peak_rss_mib(server.pid)
+            rss = peak_rss_mib(server.pid) + sum(peak_rss_mib(p.pid) for p in background)
             checked = check_stored(database_url, client, sample)
     finally:
         server.terminate()
+        for process in background:
+            process.terminate()
         server.wait()
     print(f"{label:<11}{'one by one':<14}{single_rate:>10,.0f}/s{single_rate / library:>10.2f}")
     print(
@@ -234,6 +249,12 @@ def main() -> None:
     parser.add_argument("--database", choices=("both", "sqlite", "postgresql"), default="both")
     parser.add_argument("--verify", type=int, default=200, help="credentials verified at the end")
     parser.add_argument("--batch", type=int, default=1000, help="rows per bulk request")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="dedicated `laurel worker` processes (PostgreSQL; 0: the server's embedded worker)",
+    )
     args = parser.parse_args()
     library = library_rate()
     print(f"library Data Integrity signing: {library:,.0f}/s on one core; {CORES} cores")
@@ -257,6 +278,7 @@ def main() -> None:
             library,
             args.verify,
             args.batch,
+            args.workers,
         )
     finally:
         with admin.connect() as connection:
