@@ -56,7 +56,7 @@ def test_verdict_per_state(live: Live, page: Page, state: str, verdict: str) -> 
     page.goto(f"{live.base_url}/v/{getattr(live.badges, state)}")
     heading = page.locator("#verdict-title")
     assert heading.inner_text().startswith(verdict)
-    assert heading.is_visible()
+    expect(heading).to_be_visible()
     assert page.locator("h2#achievement-title").inner_text() == "Leading People"
 
 

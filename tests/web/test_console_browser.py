@@ -50,20 +50,19 @@ def test_a_programme_run_by_its_staff(
     assert page.evaluate("document.getElementById('totp-qr').naturalWidth") > 0
     page.fill("#code", _code(live, "owner@hrd.example"))
     page.click("main form button[type=submit]")
-    assert page.locator("#done").is_visible()
-
+    expect(page.locator("#done")).to_be_visible()
     # signing in again takes the emailed link and a code
     page.click("nav.console >> text=Sign out")
     page.fill("#email", "owner@hrd.example")
     page.click("main button[type=submit]")
-    assert page.locator("#sent").is_visible()
+    expect(page.locator("#sent")).to_be_visible()
     page.goto(live.mailbox.link("owner@hrd.example", "/console/login/"))
     page.click("#continue")
     assert page.url.endswith("/console/mfa")
     accessible(page, axe)
     page.fill("#code", "000000")
     page.click("main form button[type=submit]")
-    assert page.locator("#error").is_visible()
+    expect(page.locator("#error")).to_be_visible()
     page.fill("#code", _code(live, "owner@hrd.example", fresh=True))
     page.click("main form button[type=submit]")
     assert page.locator("#whoami").inner_text().startswith("owner@hrd.example")
@@ -85,7 +84,7 @@ def test_a_programme_run_by_its_staff(
     page.fill("#skills", "Data analysis | https://esco.example/skill/1 | ESCO | S1")
     page.select_option("#shape", "shield")
     page.click("#save")
-    assert page.locator("#done").is_visible()
+    expect(page.locator("#done")).to_be_visible()
     expect(page.locator("#badge-image")).to_have_js_property("complete", True)
     assert page.evaluate("document.getElementById('badge-image').naturalWidth") > 0
 

@@ -56,7 +56,7 @@ def test_an_owner_replays_a_webhook_and_edits_an_email_and_a_learner_collects(
         accessible(page, axe)
         fits_a_phone(page)
         page.click("#deliveries button.replay")
-        assert page.locator("#replayed").is_visible()
+        expect(page.locator("#replayed")).to_be_visible()
         # the replay is sent after the request's commit, beside the redirect: reload until done
         for _ in range(50):
             if page.locator("#deliveries .state").inner_text() == "delivered":
@@ -92,6 +92,6 @@ def test_an_owner_replays_a_webhook_and_edits_an_email_and_a_learner_collects(
     page.click("#collect-lcw")
     deep = page.locator("#lcw-link").get_attribute("href")
     assert deep is not None and deep.startswith("https://lcw.app/request?request=")
-    assert page.locator("#lcw-qr svg").is_visible()
+    expect(page.locator("#lcw-qr svg")).to_be_visible()
     accessible(page, axe)
     fits_a_phone(page)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, ViewportSize
+from playwright.sync_api import Browser, BrowserContext, Page, Route, ViewportSize, expect
 
 from tests.web.conftest import Live
 from tests.web.console_steps import join_in_browser
@@ -70,7 +70,7 @@ def test_the_front_door_leads_everywhere(live: Live, phone: Page) -> None:
     page.goto(f"{live.base_url}/?lang=en")
     page.fill("#email", "valid@example.org")
     page.click("#wallet-door button[type=submit]")
-    assert page.locator("#check-title").is_visible()
+    expect(page.locator("#check-title")).to_be_visible()
     page.goto(live.mailbox.link("valid@example.org"))
     page.click("#continue")
     assert page.url.endswith("/wallet")

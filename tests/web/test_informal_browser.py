@@ -29,7 +29,7 @@ def test_a_claim_is_endorsed_and_becomes_a_badge(
     sign_in(page, live, ANN)
     page.click("nav >> text=Learning claims")
     expect(page.locator("h1")).to_have_text("Informal learning claims")
-    assert page.locator("#no-claims").is_visible()
+    expect(page.locator("#no-claims")).to_be_visible()
     accessible(page, axe)
     fits_a_phone(page)
     page.select_option("#category", "study_group")
@@ -67,7 +67,7 @@ def test_a_claim_is_endorsed_and_becomes_a_badge(
     with boss.expect_navigation():
         claim.locator("form[id^=endorse] button").click()
     expect(boss.locator("#done")).to_have_text("✓ Endorsed: the badge was issued to Ann Lee.")
-    assert boss.locator("#nothing").is_visible()
+    expect(boss.locator("#nothing")).to_be_visible()
     accessible(boss, axe)
     context.close()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from typer.testing import CliRunner
 
 from issuer.cli import app as cli
@@ -86,7 +86,7 @@ def sign_in(page: Page, live: Live, email: str) -> None:
     assert page.url.endswith("/wallet/login")
     page.fill("#email", email)
     page.click("main button[type=submit]")
-    assert page.locator("#check-title").is_visible()
+    expect(page.locator("#check-title")).to_be_visible()
     page.goto(live.mailbox.link(email))
     page.click("#continue")
     assert page.url.endswith("/wallet")
@@ -109,10 +109,10 @@ def test_the_learners_journey(
     accessible(page, axe)
     page.fill("#new-email", "revoked@example.org")
     page.click("form[action='/wallet/emails'] button")
-    assert page.locator("#sent").is_visible()
+    expect(page.locator("#sent")).to_be_visible()
     page.goto(live.mailbox.link("revoked@example.org", "/wallet/emails/confirm/"))
     page.click("#continue")
-    assert page.locator("#done").is_visible()
+    expect(page.locator("#done")).to_be_visible()
     page.click("nav >> text=My badges")
     assert page.locator("#badges li").count() == 2
 
