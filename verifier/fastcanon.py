@@ -209,7 +209,8 @@ def _template(skeleton: Any) -> _Template:
 
 
 class _ToRdf:
-    """toRdf over an expanded template, substituting the real values."""
+    """toRdf over an expanded template, substituting the real values (``_Compiler`` runs this
+    traversal once per template, with slots for the values)."""
 
     def __init__(self, values: list[Any]) -> None:
         self.values = values
@@ -217,21 +218,8 @@ class _ToRdf:
         self.blank_count = 0
 
     def _text(self, value: Any) -> Any:
-        if isinstance(value, str):
-            # Each sentinel pattern starts with its fixed prefix: only then can it match.
-            if value.startswith(IRI_SENTINEL):
-                match = _IRI_SENTINEL.match(value)
-            elif value.startswith(TEXT_OPEN):
-                match = _TEXT_SENTINEL.match(value)
-            else:
-                match = None
-            if match:
-                return self.values[int(match.group(1))]
-            if TEXT_OPEN in value or TEXT_CLOSE in value or IRI_SENTINEL in value:
-                raise Unsupported("a sentinel was rewritten by expansion")
-        elif type(value) is int and value <= INT_SENTINEL_BASE:
-            return self.values[INT_SENTINEL_BASE - value]
-        return value
+        found = _slot_of(value)
+        return value if found is None else self.values[found[0]]
 
     def _iri(self, value: Any) -> Term:
         if (
