@@ -20,7 +20,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pyld import jsonld
@@ -39,7 +39,7 @@ from verifier.expansion import (
     pyld_reason,
     python_reason,
 )
-from verifier.fastcanon import Unsupported, canonicalize_fast
+from verifier.fastcanon import Unsupported, canonicalize_fast, quads_fast
 from verifier.rdfc import canonical_nquads
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "canonicalize_memo",
     "canonicalize_reference",
     "check_context_url",
+    "check_processing",
     "check_values",
     "clear_memo",
     "document_loader",
@@ -84,6 +85,27 @@ def canonicalize(document: Mapping[str, Any], *, measured: bool = False) -> str:
         if _use_reference:
             return _reference(document)
         return _fast_or_reference(document)
+
+
+def check_processing(document: Mapping[str, Any], *, measured: bool = False) -> None:
+    """What ``canonicalize`` checks, without the canonical form where the fast path applies:
+    it raises ``JsonLdError`` for an unbundled context or data JSON-LD processing would drop,
+    ``TooComplex`` over the limits; expansion and toRdf run, RDFC-1.0 (hashes, labels, sorting)
+    does not. For a VC-JWT, whose signature covers its bytes, that is all the JSON-LD check
+    needs. (A document whose blank nodes only the full RDFC-1.0 algorithm tells apart, and
+    over its budget, is ``TooComplex`` for ``canonicalize`` only.)"""
+    with rdfc_budget.one_canonicalisation():
+        if not measured:
+            rdfc_budget.check_document(document)
+        if _use_reference:
+            _reference(document)
+        else:
+            _fast_or_reference(document, _processed)
+
+
+def _processed(document: Mapping[str, Any]) -> str:
+    quads_fast(document)
+    return ""
 
 
 MEMO_ENTRIES = 512
@@ -136,9 +158,11 @@ def _plain(value: Any, depth: int = 0) -> bool:
     return kind in (str, int, bool) or value is None
 
 
-def _fast_or_reference(document: Mapping[str, Any]) -> str:
+def _fast_or_reference(
+    document: Mapping[str, Any], fast: Callable[[Mapping[str, Any]], str] | None = None
+) -> str:
     try:
-        text = canonicalize_fast(document)
+        text = (fast or canonicalize_fast)(document)
     except Unsupported as exc:
         stats.count(stats.CANON_FALLBACK)
         log.info("fast canonicaliser declined (%s); using the reference path", exc)

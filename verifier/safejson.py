@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from verifier.errors import MalformedInput
@@ -25,6 +26,9 @@ MAX_DEPTH = 64
 MAX_INTEGER_DIGITS = 4_300
 """Python's default ``int`` digit limit, kept here so that no process setting can lift it."""
 _SCALARS = (str, int, float, bool, type(None))
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""A ``\\uD800``–``\\uDFFF`` escape: the only way JSON text that is valid Unicode yields a
+surrogate (paired or not; both are refused only when unpaired, which the full walk decides)."""
 
 
 def _has_surrogate(text: str) -> bool:
@@ -86,8 +90,12 @@ def _plainly_json(value: Any) -> bool:
     if type(value) is not dict and type(value) is not list:
         return False
     try:
-        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
-    except (ValueError, TypeError, RecursionError):  # UnicodeEncodeError is a ValueError
+        json.dumps(value, ensure_ascii=False, allow_nan=False, check_circular=False).encode("utf-8")
+    except (
+        ValueError,
+        TypeError,
+        RecursionError,
+    ):  # a cycle ends in RecursionError  # UnicodeEncodeError is a ValueError
         return False
     stack = [(value, 1)]
     while stack:
@@ -163,8 +171,26 @@ def loads(text: str | bytes) -> Any:
         raise MalformedInput(f"the input is not valid JSON ({exc.msg}, line {exc.lineno})") from exc
     except ValueError as exc:  # any other number Python cannot read
         raise MalformedInput(f"the JSON cannot be read: {exc}") from exc
-    check_tree(value)
+    if not _plainly_parsed(text):
+        walk(value)
     return value
+
+
+def _plainly_parsed(text: str | bytes) -> bool:
+    """A quick yes, from the text alone, for what ``walk`` accepts of ``json.loads(text)`` with
+    ``loads``' hooks (which already refuse what is not JSON: NaN, infinities, long integers,
+    repeated keys; and a parse gives only ``str`` keys, ``dict``, ``list`` and JSON scalars):
+    strict UTF-8 (or text that encodes as it) with no ``\\uD8xx``–``\\uDFxx`` escape holds no
+    surrogate, and fewer than ``MAX_DEPTH`` brackets cannot nest deeper than ``MAX_DEPTH``.
+    False means "look closer": ``walk`` then checks every value."""
+    try:
+        decoded = text.decode("utf-8") if isinstance(text, bytes) else text
+        decoded.encode("utf-8")
+    except UnicodeError:  # UTF-16 or -32 that json.loads read, or a surrogate in the text
+        return False
+    if decoded.count("{") + decoded.count("[") >= MAX_DEPTH:
+        return False
+    return _SURROGATE_ESCAPE.search(decoded) is None
 
 
 def loads_object(text: str | bytes, what: str = "a credential") -> dict[str, Any]:

@@ -41,7 +41,7 @@ from verifier.errors import (
 )
 from verifier.fetch import Fetcher, HttpFetcher
 from verifier.identity import DEFAULT_POLICY, NOTHING_READ, TrustPolicy, assess
-from verifier.jsonld import canonicalize
+from verifier.jsonld import canonicalize, check_processing
 from verifier.keys import DefaultKeyResolver, KeyResolver, ResolvedKey
 from verifier.linkage import check_domain_linkage, linked_domains
 from verifier.listcache import VERIFIED_LISTS, Recorder
@@ -207,17 +207,23 @@ def _generic(profile: str) -> bool:
     return profile == "vc"
 
 
-def _canonical_form(credential: dict[str, Any]) -> str | JsonLdError:
+def _canonical_form(credential: dict[str, Any], signed_as_json: bool) -> str | JsonLdError | None:
     """The canonical form of the credential without its proof, or why it has none (kept for the
-    context and proof checks, so a document is canonicalised once however it fails).
+    context and proof checks, so a document is canonicalised once however it fails). A VC-JWT's
+    signature covers its bytes (``signed_as_json``): its JSON-LD is processed and checked
+    (``check_processing``) but not canonicalised, and the form is None.
 
     ``TooComplex`` when the credential is over the limits of ``verifier.rdfc_budget``, checked
     first on the whole credential: such a document is refused as input before any other check
     spends time on it.
     """
     rdfc_budget.check_document(credential)
+    unsigned = data_integrity.unsigned(credential)
     try:
-        return canonicalize(data_integrity.unsigned(credential), measured=True)
+        if signed_as_json:
+            check_processing(unsigned, measured=True)
+            return None
+        return canonicalize(unsigned, measured=True)
     except JsonLdError as exc:
         return exc
 
@@ -267,7 +273,7 @@ class _Context:
             assert loaded.credential is not None
             credential = loaded.credential
         try:
-            canonical = [_canonical_form(credential)]
+            canonical = [_canonical_form(credential, decoded is not None)]
         except TooComplex as exc:
             return _input_failure(Outcome.FAILED, str(exc), _code(exc))
         run.add("input", Outcome.PASSED, f"read a credential from {_describe_format(loaded)}")
@@ -360,7 +366,9 @@ class _Context:
             did, origin, fetcher=self.fetcher, resolve_key=self.resolve_key, now=self.now
         )
 
-    def _context(self, credential: dict[str, Any], canonical: list[str | JsonLdError]) -> str:
+    def _context(
+        self, credential: dict[str, Any], canonical: list[str | JsonLdError | None]
+    ) -> str:
         """Context rules and JSON-LD processing (which fails on dropped terms), whose outcome
         ``_canonical_form`` found."""
         reason = check_vc_context(credential) if self.generic else check_context(credential)
@@ -378,7 +386,7 @@ class _Context:
     def _di_proof(
         self,
         credential: dict[str, Any],
-        canonical: list[str | JsonLdError],
+        canonical: list[str | JsonLdError | None],
         signer: list[ResolvedKey],
         run: _Run,
     ) -> str:

@@ -1,7 +1,8 @@
 """The fast canonicaliser gives byte-identical N-Quads to the reference path (PyLD) on every
 input it accepts, and every other input falls back: vectors, Laurel-shaped credentials and a
 Hypothesis generator of OB 3.0 credentials with the awkward parts (unicode, control characters,
-odd numbers and dates, duplicate values, identical blank nodes, undefined terms)."""
+odd numbers and dates, duplicate values, identical blank nodes, undefined terms). The JSON-LD
+check of a VC-JWT (``check_processing``) fails on exactly the same inputs."""
 
 from __future__ import annotations
 
@@ -18,7 +19,11 @@ from tests.vectors import VECTORS
 from verifier import canonicalize
 from verifier.errors import JsonLdError
 from verifier.fastcanon import Unsupported, canonicalize_fast
-from verifier.jsonld import canonicalize_reference, use_reference_canonicalizer
+from verifier.jsonld import (
+    canonicalize_reference,
+    check_processing,
+    use_reference_canonicalizer,
+)
 from verifier.proof.data_integrity import proof_config
 
 
@@ -29,9 +34,18 @@ def _outcome(function: Any, document: dict[str, Any]) -> str:
         return "JsonLdError"
 
 
+def _processed(document: dict[str, Any]) -> str:
+    check_processing(document)
+    return "processed"
+
+
 def assert_same(document: dict[str, Any]) -> None:
     reference = _outcome(canonicalize_reference, document)
     assert _outcome(canonicalize, document) == reference
+    # The check a VC-JWT gets (expansion and toRdf, no RDFC-1.0) fails exactly when
+    # canonicalisation does.
+    processed = _outcome(_processed, document)
+    assert processed == ("JsonLdError" if reference == "JsonLdError" else "processed")
     try:
         fast = canonicalize_fast(copy.deepcopy(document))
     except (Unsupported, JsonLdError):

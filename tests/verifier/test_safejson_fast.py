@@ -4,6 +4,7 @@ containers) never accepts what the value-by-value walk refuses, and the verdicts
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -91,3 +92,47 @@ def test_cases_at_the_edges(value: Any, refused: str | None) -> None:
         assert found is None
     else:
         assert found is not None and refused in found
+
+
+json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**60), max_value=2**60),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=6),
+        st.sampled_from(["\ud800", "a\udfffb", "\ud83d\ude00", "\\ud800", "{[", "😀"]),
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=3), children, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+def _texts_of(value: Any) -> list[str | bytes]:
+    ascii_text = json.dumps(value)  # surrogates as \\udxxx escapes
+    raw = json.dumps(value, ensure_ascii=False)  # surrogates as characters
+    forms: list[str | bytes] = [ascii_text, ascii_text.encode("utf-8"), raw]
+    forms.append(raw.encode("utf-8", "surrogatepass"))  # bytes json.loads decodes leniently
+    forms.append(ascii_text.encode("utf-16"))
+    return forms
+
+
+def _slowly(text: str | bytes) -> Any:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(safejson, "_plainly_parsed", lambda _text: False)
+        return safejson.loads(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(json_values, st.integers(min_value=0, max_value=70))
+def test_parsed_text_is_checked_as_closely(value: Any, depth: int) -> None:
+    """``loads``' quick yes from the text (``_plainly_parsed``) gives the verdict and value of
+    the full walk, for surrogates escaped, raw and UTF-8-encoded, and nesting near the limit."""
+    for _ in range(depth):
+        value = [value]
+    for text in _texts_of(value):
+        assert _verdict(safejson.loads, text) == _verdict(_slowly, text)
+        if _verdict(safejson.loads, text) is None:
+            assert safejson.loads(text) == _slowly(text)
