@@ -109,14 +109,20 @@ def _context_terms() -> tuple[frozenset[str], frozenset[str]]:
 def _plain_absolute_iri(value: str) -> bool:
     """An absolute IRI that no context can rewrite (its prefix and itself are not terms);
     remembered for short strings (a template's IRIs repeat in every document)."""
-    if len(value) <= MAX_REMEMBERED_IRI:
-        return _plain_absolute_iri_remembered(value)
-    return _plain_absolute_iri_now(value)
+    found = _plain_iris.get(value)
+    if found is None:
+        found = _plain_absolute_iri_now(value)
+        if len(value) <= MAX_REMEMBERED_IRI:
+            if len(_plain_iris) >= MAX_REMEMBERED_PLAIN:
+                _plain_iris.clear()
+            _plain_iris[value] = found
+    return found
 
 
-@lru_cache(maxsize=8192)
-def _plain_absolute_iri_remembered(value: str) -> bool:
-    return _plain_absolute_iri_now(value)
+MAX_REMEMBERED_PLAIN = 8192
+_plain_iris: dict[str, bool] = {}
+"""``_plain_absolute_iri``'s answers for short strings; emptied when full. Plain dict
+operations, safe from any thread (as ``_texts``)."""
 
 
 def _plain_absolute_iri_now(value: str) -> bool:
@@ -143,26 +149,34 @@ class _Skeleton:
         return f"{TEXT_OPEN}{index}{TEXT_CLOSE}"
 
     def build(self, node: Any, key: str | None = None) -> Any:
+        if isinstance(node, str):  # the commonest value: tested first
+            return self._text(node, key)
         if isinstance(node, dict):
-            return {k: (v if k in _STRUCTURAL_KEYS else self.build(v, k)) for k, v in node.items()}
+            build = self.build
+            return {k: (v if k in _STRUCTURAL_KEYS else build(v, k)) for k, v in node.items()}
         if isinstance(node, list):
-            return [self.build(item, key) for item in node]
-        if isinstance(node, str):
-            if TEXT_OPEN in node or TEXT_CLOSE in node or IRI_SENTINEL in node:
-                raise Unsupported("a value that looks like a sentinel")
-            if node.startswith("@") or node == "":
-                return node
-            if _plain_absolute_iri(node):
-                return self._sentinel(node, "iri")
-            _, iri_typed = _context_terms()
-            if key in ("id", "@id") or key in iri_typed:
-                return node  # a term, compact or relative IRI: expansion may rewrite it
-            return self._sentinel(node, "text")
+            build = self.build
+            return [build(item, key) for item in node]
         if type(node) is int:
             if abs(node) >= 2**53:
                 raise Unsupported("an integer beyond 2^53")
             return self._sentinel(node, "int")
         return node
+
+    def _text(self, node: str, key: str | None) -> str:
+        """``_sentinel`` inlined: a badge has ~50 texts."""
+        if TEXT_OPEN in node or TEXT_CLOSE in node or IRI_SENTINEL in node:
+            raise Unsupported("a value that looks like a sentinel")
+        if node.startswith("@") or node == "":
+            return node
+        values = self.values
+        if _plain_absolute_iri(node):
+            values.append(node)
+            return f"{IRI_SENTINEL}{len(values) - 1}"
+        if key == "id" or key == "@id" or key in _context_terms()[1]:
+            return node  # a term, compact or relative IRI: expansion may rewrite it
+        values.append(node)
+        return f"{TEXT_OPEN}{len(values) - 1}{TEXT_CLOSE}"
 
 
 class _Template:

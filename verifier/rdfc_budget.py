@@ -157,21 +157,39 @@ def measure(document: Any) -> Size:
     """
     values = nodes = anonymous = 0
     labels: set[str] = set()
-    stack: list[tuple[Any, bool]] = [(document, False)]
+    stack: list[Any] = [document]  # containers outside @context
+    contexts: list[Any] = []  # containers inside one: their values count, nothing else
     while stack and values <= MAX_VALUES:
-        item, in_context = stack.pop()
+        item = stack.pop()
         values += 1
         if isinstance(item, dict):
-            if not in_context and "@value" not in item:
+            if "@value" not in item:
                 nodes += 1
                 ident = item.get("id", item.get("@id"))
                 if ident is None:
                     anonymous += 1
                 elif isinstance(ident, str) and ident.startswith("_:"):
                     labels.add(ident)
-            stack.extend((child, in_context or key == "@context") for key, child in item.items())
+            for key, child in item.items():
+                if isinstance(child, dict | list):
+                    (contexts if key == "@context" else stack).append(child)
+                else:
+                    values += 1
         elif isinstance(item, list):
-            stack.extend((child, in_context) for child in item)
+            for child in item:
+                if isinstance(child, dict | list):
+                    stack.append(child)
+                else:
+                    values += 1
+    while contexts and values <= MAX_VALUES:
+        item = contexts.pop()
+        values += 1
+        children = item.values() if isinstance(item, dict) else item
+        for child in children:
+            if isinstance(child, dict | list):
+                contexts.append(child)
+            else:
+                values += 1
     return Size(values, nodes, anonymous + len(labels))
 
 

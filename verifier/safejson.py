@@ -26,6 +26,7 @@ MAX_DEPTH = 64
 MAX_INTEGER_DIGITS = 4_300
 """Python's default ``int`` digit limit, kept here so that no process setting can lift it."""
 _SCALARS = (str, int, float, bool, type(None))
+_PLAIN_SCALARS = frozenset(_SCALARS)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 """A ``\\uD800``–``\\uDFFF`` escape: the only way JSON text that is valid Unicode yields a
 surrogate (paired or not; both are refused only when unpaired, which the full walk decides)."""
@@ -85,34 +86,36 @@ def _plainly_json(value: Any) -> bool:
     """A quick yes for what ``check_tree`` accepts, mostly at C speed: ``json`` writes it (every
     value a JSON type, no NaN or infinity), the text encodes as UTF-8 (no unpaired surrogate), and
     a walk over the containers alone finds only ``str`` keys, plain ``dict`` and ``list``
-    containers and no deeper nesting than ``MAX_DEPTH``. False means "look closer", never "bad":
-    ``check_tree`` then walks every value and says what is wrong."""
+    containers, plain scalars and no deeper nesting than ``MAX_DEPTH`` (not even looked for when
+    the text has fewer brackets than that: each container writes one). False means "look
+    closer", never "bad": ``check_tree`` then walks every value and says what is wrong."""
     if type(value) is not dict and type(value) is not list:
         return False
     try:
-        json.dumps(value, ensure_ascii=False, allow_nan=False, check_circular=False).encode("utf-8")
-    except (
-        ValueError,
-        TypeError,
-        RecursionError,
-    ):  # a cycle ends in RecursionError  # UnicodeEncodeError is a ValueError
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False, check_circular=False)
+        text.encode("utf-8")
+    except (ValueError, TypeError, RecursionError):  # a cycle ends in RecursionError
         return False
+    shallow = text.count("{") + text.count("[") < MAX_DEPTH
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if depth >= MAX_DEPTH and item:  # its members, scalars too, would be too deep
+        if not shallow and depth >= MAX_DEPTH and item:  # its members would be too deep
             return False
         if type(item) is dict:
-            if not all(type(key) is str for key in item):
-                return False
+            for key in item:
+                if type(key) is not str:
+                    return False
             children: Any = item.values()
         else:
             children = item
         for child in children:
             kind = type(child)
+            if kind in _PLAIN_SCALARS:
+                continue
             if kind is dict or kind is list:
                 stack.append((child, depth + 1))
-            elif isinstance(child, dict | list | tuple):
+            else:
                 return False  # a subclass or a tuple: the full walk decides
     return True
 
