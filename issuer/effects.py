@@ -1,9 +1,18 @@
 """Running post-commit effects (``issuer.core.effects``): which handler does each kind, and the
-loop that runs what is due, each effect in its own unit of work, with back-off on failure.
+loop that runs what is due, with back-off on failure.
 
 Handlers are plain functions ``(session, services, payload) -> None`` that may emit effects in
 turn. An effect is marked done in the same transaction as its handler's work, so it runs at least
 once and, for handlers that are idempotent (every one here is), exactly once in effect.
+
+An effect whose handler reaches outside the database (an email sent, a webhook or an OB host
+called) runs in its own unit of work, so that no transaction stays open across the network. The
+kinds in ``LOCAL`` only read and write the database (or, like email without a mail server, do
+nothing at all); those that are due run together, many in one transaction marked done with one
+statement. When one of them fails, that transaction is rolled back and the batch runs one effect
+per transaction, so the failure is recorded alone and the others are done. A bulk upload of
+100,000 new learners leaves 100,000 email effects; a transaction each (claim, handler, done)
+kept the effects runner busy long after the upload.
 """
 
 from __future__ import annotations
@@ -37,6 +46,8 @@ from issuer.orgs import hours
 from issuer.programs import awards
 
 log = logging.getLogger("laurel.effects")
+BATCH = 500
+"""Local effects run in one transaction, at most."""
 Handler = Callable[[Session, Services, dict[str, Any]], None]
 HANDLERS: dict[str, Handler] = {
     awards.EFFECT: awards.handle,
@@ -50,14 +61,25 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def due(session: Session, limit: int = 100) -> list[int]:
+LOCAL: dict[str, Callable[[Services], bool]] = {
+    awards.EFFECT: lambda _services: True,
+    hours.EFFECT: lambda _services: True,
+    WEBHOOK_EVENT: lambda _services: True,  # records deliveries; WEBHOOK_DELIVER sends them
+    NOTIFY_MAIL: emails.sends_nothing,
+}
+"""Kinds whose handlers stay within the database (for this configuration): run in batches."""
+
+
+def due(session: Session, limit: int = 100) -> list[tuple[int, str]]:
+    """(id, kind) of effects due now, in the order they became due. The order follows the due
+    index (done_at, run_after, id), so a long backlog is read from the index, not sorted."""
     query = (
-        select(PendingEffect.id)
+        select(PendingEffect.id, PendingEffect.kind)
         .where(col(PendingEffect.done_at).is_(None), PendingEffect.run_after <= utcnow())
-        .order_by(col(PendingEffect.id))
+        .order_by(col(PendingEffect.run_after), col(PendingEffect.id))
         .limit(limit)
     )
-    return [i for i in session.exec(query) if i is not None]
+    return [(i, kind) for i, kind in session.exec(query) if i is not None]
 
 
 def run_one(services: Services, effect_id: int) -> bool:
@@ -77,14 +99,61 @@ def run_one(services: Services, effect_id: int) -> bool:
     except Exception as exc:  # recorded and retried, never swallowed
         log.exception("effect %s failed", effect_id)
         with unit_of_work(services.engine) as session:
-            failed = session.get(PendingEffect, effect_id)
-            if failed is not None:
-                metrics.EFFECT_FAILURES.labels(failed.kind).inc()
-                failed.attempts += 1
-                failed.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                failed.run_after = utcnow() + backoff(failed.attempts)
-                session.add(failed)
+            _record_failure(session, effect_id, exc)
         return False
+
+
+def _record_failure(session: Session, effect_id: int, exc: Exception) -> None:
+    failed = session.get(PendingEffect, effect_id)
+    if failed is not None:
+        metrics.EFFECT_FAILURES.labels(failed.kind).inc()
+        failed.attempts += 1
+        failed.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        failed.run_after = utcnow() + backoff(failed.attempts)
+        session.add(failed)
+
+
+def run_batch(services: Services, effect_ids: list[int]) -> list[bool]:
+    """Run local effects (``LOCAL``) in one unit of work, marked done with one statement; one
+    result per effect. Effects done meanwhile or held by another worker count as done. If any
+    handler fails, the whole batch is rolled back and its effects run one by one
+    (``run_one``): the failing one is recorded and retried later, the others are done."""
+    try:
+        with unit_of_work(services.engine) as session:
+            claimed = _claim_many(session, effect_ids)
+            for effect_id in effect_ids:
+                effect = claimed.get(effect_id)
+                if effect is not None:
+                    HANDLERS[effect.kind](session, services, effect.payload)
+            if claimed:
+                session.execute(
+                    update(PendingEffect)
+                    .where(col(PendingEffect.id).in_(sorted(claimed)))
+                    .values(done_at=utcnow())
+                )
+        return [True] * len(effect_ids)
+    except Exception:
+        log.warning("a batch of %d effects failed; running them one by one", len(effect_ids))
+        return [run_one(services, effect_id) for effect_id in effect_ids]
+
+
+def _claim_many(session: Session, effect_ids: list[int]) -> dict[int, PendingEffect]:
+    """``_claim`` for many: the effects not done yet that no other worker holds, locked."""
+    if not effect_ids:
+        return {}
+    if session.get_bind().dialect.name == "postgresql":
+        locked = session.execute(
+            text(
+                "SELECT id FROM pending_effect WHERE id = ANY(:ids) AND done_at IS NULL "
+                "FOR UPDATE SKIP LOCKED"
+            ),
+            {"ids": effect_ids},
+        )
+        effect_ids = [row[0] for row in locked]
+    query = select(PendingEffect).where(
+        col(PendingEffect.id).in_(effect_ids), col(PendingEffect.done_at).is_(None)
+    )
+    return {effect.id: effect for effect in session.exec(query) if effect.id is not None}
 
 
 def _claim(session: Session, effect_id: int) -> PendingEffect | None:
@@ -112,10 +181,15 @@ def run_due(services: Services, limit: int = 100) -> tuple[int, int]:
     done = failed = 0
     for _ in range(10):  # awards can complete further programmes: a few rounds at most
         with unit_of_work(services.engine, write=False) as session:
-            ids = due(session, limit)
-        if not ids:
+            found = due(session, max(limit, BATCH))
+        if not found:
             break
-        results = [run_one(services, effect_id) for effect_id in ids]
+        local = [i for i, kind in found if kind in LOCAL and LOCAL[kind](services)]
+        others = [i for i, kind in found if not (kind in LOCAL and LOCAL[kind](services))]
+        results: list[bool] = []
+        for start in range(0, len(local), BATCH):
+            results += run_batch(services, local[start : start + BATCH])
+        results += [run_one(services, effect_id) for effect_id in others[:limit]]
         done += sum(results)
         failed += len(results) - sum(results)
         if not any(results):

@@ -41,6 +41,7 @@ from sqlmodel import Session, col, select
 from issuer.catalogue import shared as shared_catalogue
 from issuer.context import Services
 from issuer.core import audit, metrics
+from issuer.core.db import custom_plans
 from issuer.core.effects import OB_DELIVER, ORG_HOURS, PROGRAM_AWARDS, emit_many
 from issuer.core.errors import BadRequest, Conflict, LaurelError
 from issuer.crypto.keystore import proof_key
@@ -138,6 +139,7 @@ def screen(
     session: Session, issuer: Issuer, rows: Sequence[Row]
 ) -> tuple[list[Screened], list[Outcome]]:
     """Rows still to issue, and the outcomes of those that need no issuing."""
+    custom_plans(session)  # the lookups by key and email that follow, on a growing table
     keys = [key for _, _, key in rows if key is not None]
     existing = (
         {

@@ -16,7 +16,7 @@ class PendingEffect(SQLModel, table=True):
     the same transaction as the change, run after it commits, retried until done."""
 
     __tablename__ = "pending_effect"
-    __table_args__ = (Index("ix_pending_effect_due", "done_at", "run_after"),)
+    __table_args__ = (Index("ix_pending_effect_due", "done_at", "run_after", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=100)

@@ -200,11 +200,16 @@ def preview(
     }
 
 
+def sends_nothing(services: Services) -> bool:
+    """No mail server is configured: ``handle`` only counts and logs (no query, no network)."""
+    return not services.settings.smtp_host
+
+
 def handle(session: Session, services: Services, payload: dict[str, Any]) -> None:
     """The ``notify.mail`` effect: one email to one learner about one batch. Raises
     ``MailNotSent`` when the SMTP server is down (the effect is retried)."""
     kind = str(payload["event"])
-    if not services.settings.smtp_host:  # a local run: no mail server, nothing to look up
+    if sends_nothing(services):  # a local run: no mail server, nothing to look up
         log.info(
             "no LAUREL_SMTP_HOST: the %s email to learner %s is not sent", kind, payload["learner"]
         )

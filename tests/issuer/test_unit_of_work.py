@@ -177,3 +177,66 @@ def test_an_effect_without_a_handler_fails_visibly(client: TestClient, services:
     with Session(services.engine) as session:
         [effect] = pending(session)
     assert effect.attempts == 1 and "no handler" in str(effect.last_error)
+
+
+def test_local_effects_run_together_and_fail_alone(
+    client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Due effects of a local kind (``issuer.effects.LOCAL``) run in one transaction. When one
+    fails, that transaction is rolled back and they run one by one: the failing one leaves
+    nothing behind, is recorded as failed and retried, the others are done once. An effect that
+    reaches outside the database runs in a transaction of its own."""
+    from issuer.core.db import unit_of_work
+    from issuer.core.effects import WEBHOOK_DELIVER, emit
+    from issuer.effects import HANDLERS, LOCAL
+
+    assert awards.EFFECT in LOCAL and WEBHOOK_DELIVER not in LOCAL
+    sessions: dict[str, list[Session]] = {"local": [], "remote": []}  # kept: ids stay unique
+
+    def award(session: Session, _services: Services, payload: dict[str, Any]) -> None:
+        sessions["local"].append(session)
+        session.add(PendingEffect(kind="test.mark", payload=payload, done_at=utcnow()))
+        session.flush()
+        if payload["n"] == 13:
+            raise RuntimeError("this one breaks")
+
+    def deliver(session: Session, _services: Services, payload: dict[str, Any]) -> None:
+        sessions["remote"].append(session)
+
+    def marks() -> list[int]:
+        with Session(services.engine) as session:
+            found = session.exec(select(PendingEffect).where(PendingEffect.kind == "test.mark"))
+            return sorted(mark.payload["n"] for mark in found)
+
+    monkeypatch.setitem(HANDLERS, awards.EFFECT, award)
+    monkeypatch.setitem(HANDLERS, WEBHOOK_DELIVER, deliver)
+    with unit_of_work(services.engine) as session:
+        for n in range(1, 6):
+            emit(session, awards.EFFECT, {"n": n})
+        emit(session, WEBHOOK_DELIVER, {"n": 6})
+        emit(session, WEBHOOK_DELIVER, {"n": 7})
+
+    assert run_due(services) == (7, 0)
+    local, remote = ({id(s) for s in sessions[name]} for name in ("local", "remote"))
+    assert len(sessions["local"]) == 5 and len(local) == 1  # one transaction for the five
+    assert len(remote) == 2 and not remote & local  # one each for the others
+    assert marks() == [1, 2, 3, 4, 5]
+
+    with unit_of_work(services.engine) as session:
+        for n in (11, 12, 13, 14):
+            emit(session, awards.EFFECT, {"n": n})
+    assert run_due(services) == (3, 1)
+    assert marks() == [1, 2, 3, 4, 5, 11, 12, 14]  # the batch's first try left nothing
+    with Session(services.engine) as session:
+        [failed] = pending(session)
+    assert failed.kind == awards.EFFECT and failed.payload == {"n": 13}
+    assert failed.attempts == 1 and "this one breaks" in str(failed.last_error)
+    assert failed.run_after > utcnow()
+
+    monkeypatch.setitem(HANDLERS, awards.EFFECT, lambda session, services, payload: None)
+    with unit_of_work(services.engine) as session:
+        row = session.get(PendingEffect, failed.id)
+        assert row is not None
+        row.run_after = utcnow() - timedelta(seconds=1)
+        session.add(row)
+    assert run_due(services) == (1, 0)  # retried once its back-off passed, and done
