@@ -7,7 +7,7 @@ once and, for handlers that are idempotent (every one here is), exactly once in 
 
 An effect whose handler reaches outside the database (an email sent, a webhook or an OB host
 called) runs in its own unit of work, so that no transaction stays open across the network. The
-kinds in ``LOCAL`` only read and write the database (or, like email without a mail server, do
+kinds in ``LOCAL`` only write a few rows of their own (or, like email without a mail server, do
 nothing at all); those that are due run together, many in one transaction marked done with one
 statement. When one of them fails, that transaction is rolled back and the batch runs one effect
 per transaction, so the failure is recorded alone and the others are done. A bulk upload of
@@ -62,12 +62,13 @@ HANDLERS: dict[str, Handler] = {
 
 
 LOCAL: dict[str, Callable[[Services], bool]] = {
-    awards.EFFECT: lambda _services: True,
-    hours.EFFECT: lambda _services: True,
     WEBHOOK_EVENT: lambda _services: True,  # records deliveries; WEBHOOK_DELIVER sends them
     NOTIFY_MAIL: emails.sends_nothing,
 }
-"""Kinds whose handlers stay within the database (for this configuration): run in batches."""
+"""Kinds whose handlers only write a few rows of their own (for this configuration): run in
+batches. Programme awards and hours stay one per transaction although they stay in the
+database: they may issue a badge, which takes the status list's allocation lock, and 500 of them
+in one transaction would hold it from every request for as long."""
 
 
 def due(session: Session, limit: int = 100) -> list[tuple[int, str]]:

@@ -187,13 +187,13 @@ def test_local_effects_run_together_and_fail_alone(
     nothing behind, is recorded as failed and retried, the others are done once. An effect that
     reaches outside the database runs in a transaction of its own."""
     from issuer.core.db import unit_of_work
-    from issuer.core.effects import WEBHOOK_DELIVER, emit
+    from issuer.core.effects import WEBHOOK_DELIVER, WEBHOOK_EVENT, emit
     from issuer.effects import HANDLERS, LOCAL
 
-    assert awards.EFFECT in LOCAL and WEBHOOK_DELIVER not in LOCAL
+    assert WEBHOOK_EVENT in LOCAL and WEBHOOK_DELIVER not in LOCAL and awards.EFFECT not in LOCAL
     sessions: dict[str, list[Session]] = {"local": [], "remote": []}  # kept: ids stay unique
 
-    def award(session: Session, _services: Services, payload: dict[str, Any]) -> None:
+    def record(session: Session, _services: Services, payload: dict[str, Any]) -> None:
         sessions["local"].append(session)
         session.add(PendingEffect(kind="test.mark", payload=payload, done_at=utcnow()))
         session.flush()
@@ -208,11 +208,11 @@ def test_local_effects_run_together_and_fail_alone(
             found = session.exec(select(PendingEffect).where(PendingEffect.kind == "test.mark"))
             return sorted(mark.payload["n"] for mark in found)
 
-    monkeypatch.setitem(HANDLERS, awards.EFFECT, award)
+    monkeypatch.setitem(HANDLERS, WEBHOOK_EVENT, record)
     monkeypatch.setitem(HANDLERS, WEBHOOK_DELIVER, deliver)
     with unit_of_work(services.engine) as session:
         for n in range(1, 6):
-            emit(session, awards.EFFECT, {"n": n})
+            emit(session, WEBHOOK_EVENT, {"n": n})
         emit(session, WEBHOOK_DELIVER, {"n": 6})
         emit(session, WEBHOOK_DELIVER, {"n": 7})
 
@@ -224,16 +224,16 @@ def test_local_effects_run_together_and_fail_alone(
 
     with unit_of_work(services.engine) as session:
         for n in (11, 12, 13, 14):
-            emit(session, awards.EFFECT, {"n": n})
+            emit(session, WEBHOOK_EVENT, {"n": n})
     assert run_due(services) == (3, 1)
     assert marks() == [1, 2, 3, 4, 5, 11, 12, 14]  # the batch's first try left nothing
     with Session(services.engine) as session:
         [failed] = pending(session)
-    assert failed.kind == awards.EFFECT and failed.payload == {"n": 13}
+    assert failed.kind == WEBHOOK_EVENT and failed.payload == {"n": 13}
     assert failed.attempts == 1 and "this one breaks" in str(failed.last_error)
     assert failed.run_after > utcnow()
 
-    monkeypatch.setitem(HANDLERS, awards.EFFECT, lambda session, services, payload: None)
+    monkeypatch.setitem(HANDLERS, WEBHOOK_EVENT, lambda session, services, payload: None)
     with unit_of_work(services.engine) as session:
         row = session.get(PendingEffect, failed.id)
         assert row is not None
