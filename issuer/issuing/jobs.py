@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, func, insert, or_, update
+from sqlalchemy import bindparam, insert, or_, update
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
@@ -229,8 +229,9 @@ def _record(
             lease_until=now + lease,
             updated_at=now,
         )
-    )
-    if renewed.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult's count
+        .returning(col(BulkJob.issued) + col(BulkJob.already) + col(BulkJob.errors))
+    ).all()
+    if len(renewed) != 1:
         session.rollback()
         raise LeaseLost(job_id)
     table = table_of(BulkJobRow)
@@ -251,12 +252,9 @@ def _record(
     )
     for status, count in counts.items():
         metrics.JOB_ROWS.labels(status).inc(count)
-    done = session.exec(
-        select(func.count())
-        .select_from(BulkJobRow)
-        .where(BulkJobRow.job_id == job_id, BulkJobRow.status != "pending")
-    ).one()
-    return int(done)
+    # The rows done so far, from the job's counters (kept in the same transactions as the rows'
+    # statuses): counting the job's rows at every step made a long job's steps ever slower.
+    return int(renewed[0][0])
 
 
 def _finish(session: Session, job_id: str, owner: str) -> None:
