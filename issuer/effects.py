@@ -139,7 +139,9 @@ def run_batch(services: Services, effect_ids: list[int]) -> list[bool]:
 
 
 def _claim_many(session: Session, effect_ids: list[int]) -> dict[int, PendingEffect]:
-    """``_claim`` for many: the effects not done yet that no other worker holds, locked."""
+    """The effects not done yet that no other worker holds, locked for this unit of work
+    (PostgreSQL: SKIP LOCKED, so two workers never run the same one; SQLite: the write
+    transaction is exclusive already)."""
     if not effect_ids:
         return {}
     if session.get_bind().dialect.name == "postgresql":
@@ -158,22 +160,8 @@ def _claim_many(session: Session, effect_ids: list[int]) -> dict[int, PendingEff
 
 
 def _claim(session: Session, effect_id: int) -> PendingEffect | None:
-    """The effect, locked for this unit of work (PostgreSQL: SKIP LOCKED, so two workers never
-    run the same one; SQLite: the write transaction is exclusive already)."""
-    if session.get_bind().dialect.name == "postgresql":
-        locked = session.execute(
-            text(
-                "SELECT id FROM pending_effect WHERE id = :id AND done_at IS NULL "
-                "FOR UPDATE SKIP LOCKED"
-            ),
-            {"id": effect_id},
-        ).first()
-        if locked is None:
-            return None
-    effect = session.get(PendingEffect, effect_id)
-    if effect is None or effect.done_at is not None:
-        return None
-    return effect
+    """The effect, as ``_claim_many`` claims it, or None."""
+    return _claim_many(session, [effect_id]).get(effect_id)
 
 
 def run_due(services: Services, limit: int = 100) -> tuple[int, int]:
@@ -185,8 +173,11 @@ def run_due(services: Services, limit: int = 100) -> tuple[int, int]:
             found = due(session, max(limit, BATCH))
         if not found:
             break
-        local = [i for i, kind in found if kind in LOCAL and LOCAL[kind](services)]
-        others = [i for i, kind in found if not (kind in LOCAL and LOCAL[kind](services))]
+        local: list[int] = []
+        others: list[int] = []
+        for effect_id, kind in found:
+            batched = kind in LOCAL and LOCAL[kind](services)
+            (local if batched else others).append(effect_id)
         results: list[bool] = []
         for start in range(0, len(local), BATCH):
             results += run_batch(services, local[start : start + BATCH])
