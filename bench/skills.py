@@ -18,7 +18,8 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+from unittest import mock
 
 import psycopg
 from sqlalchemy import Engine, create_engine, text
@@ -28,7 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from issuer.core.db import make_engine, migrate
 from issuer.models import Issuer
-from issuer.skills.cloud import level, organisation_cloud, profiles
+from issuer.skills import spans
+from issuer.skills.cloud import level, organisation_cloud, population, profiles
+from issuer.skills.equivalence import bundled
 from issuer.skills.teams import smallest_team
 from issuer.skills.weights import scaled_weight
 
@@ -143,6 +146,19 @@ def generate(engine: Engine, learners: int, credentials: int) -> int:
     return int(issuer_id)
 
 
+def _same(cloud: list[dict[str, Any]], scanned: list[dict[str, Any]]) -> bool:
+    """The same skills, learners and year-ago learners, weights to the third decimal."""
+
+    def key(entry: dict[str, Any]) -> tuple[Any, ...]:
+        return entry["code"], entry["learners"], entry["yearAgo"]["learners"]
+
+    expected = {(e["framework"], e["code"]): e["weight"] for e in scanned}
+    weights = [
+        abs(e["weight"] - expected.get((e["framework"], e["code"]), -1)) <= 2e-3 for e in cloud
+    ]
+    return sorted(map(key, cloud)) == sorted(map(key, scanned)) and all(weights)
+
+
 def timed(label: str, function: Callable[[], T]) -> tuple[T, float]:
     start = time.perf_counter()
     result = function()
@@ -213,13 +229,38 @@ def measure(engine: Engine, issuer_id: int) -> None:
                 {"i": issuer_id},
             ).all(),
         )
+        at = datetime.now(UTC)  # one time for both, so that they can be compared
+        with mock.patch.object(spans, "current", return_value=False):
+            scanned, took_scanned = timed(
+                "organisation cloud scanning every row",
+                lambda: organisation_cloud(session, issuer, at),
+            )
+        built, _ = timed(
+            "skill spans built (first use after COPY)",
+            lambda: spans.bring_up_to_date(engine, issuer_id, bundled()),
+        )
+        print(f"  {built:,} learners")
+        session.commit()  # a new transaction that sees the spans
+        for _ in range(2):  # warm: the spans' pages in PostgreSQL's buffers
+            organisation_cloud(session, issuer, at)
         cloud, took = timed(
-            "organisation cloud (with a year ago)", lambda: organisation_cloud(session, issuer)
+            "organisation cloud (with a year ago)",
+            lambda: organisation_cloud(session, issuer, at),
         )
         print(
             f"  cloud / scan: {took / scan:.2f}x (goal ≤ 3x); cloud / database scan: "
-            f"{took / db_scan:.2f}x; {len(cloud)} skills"
+            f"{took / db_scan:.2f}x; scanning every row / cloud: {took_scanned / took:.1f}x; "
+            f"{len(cloud)} skills, the same as scanned: {_same(cloud, scanned)}"
         )
+        _, took_rollup = timed(
+            "ECQ roll-up (with a year ago)",
+            lambda: organisation_cloud(session, issuer, at, rollup=True),
+        )
+        _, took_population = timed(
+            "population (learners holding a valid badge)",
+            lambda: population(session, issuer, None, at),
+        )
+        print(f"  the cloud report's queries: {took + took_rollup + took_population:.2f} s")
         timed(
             "one department's cloud",
             lambda: organisation_cloud(session, issuer, group="department-3"),

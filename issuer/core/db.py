@@ -16,6 +16,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
+BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite connection waits for the write lock."""
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -39,7 +41,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         _wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

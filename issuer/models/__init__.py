@@ -29,7 +29,14 @@ from issuer.models.org import (
     SharedCredential,
 )
 from issuer.models.plan import DevelopmentPlan, PlanActivity, PlanObjective
-from issuer.models.skill import CredentialSkill, LearnerGroup
+from issuer.models.skill import (
+    CredentialSkill,
+    LearnerGroup,
+    SkillSpan,
+    SkillSpanDay,
+    SkillSpanLog,
+    SkillSpanState,
+)
 from issuer.models.staff import AccessLogEntry, StaffInvitation, StaffMember
 from issuer.models.statuslist import StatusList
 from issuer.models.vcapi import VcapiCredential
@@ -81,6 +88,10 @@ __all__ = [
     "SharedCredential",
     "SignInLink",
     "SigningKey",
+    "SkillSpan",
+    "SkillSpanDay",
+    "SkillSpanLog",
+    "SkillSpanState",
     "StaffInvitation",
     "StaffMember",
     "StatusList",

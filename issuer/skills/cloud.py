@@ -15,15 +15,23 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, or_, text, union_all
+from sqlalchemy import and_, case, distinct, exists, func, literal, null, or_, text, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from issuer.models import CredentialSkill, Issuer, LearnerEmail, LearnerGroup
+from issuer.models import (
+    CredentialSkill,
+    Issuer,
+    LearnerEmail,
+    LearnerGroup,
+    SkillSpan,
+    SkillSpanDay,
+)
 from issuer.models.base import table_of
+from issuer.skills import spans
 from issuer.skills.equivalence import SkillMap
 from issuer.skills.weights import decay
 
@@ -179,11 +187,13 @@ def profiles(
     return result
 
 
-def _cloud_rows(
-    session: Session, rows: Any, at: datetime, before: datetime, framework: Any, code: Any
-) -> list[tuple[Any, ...]]:
+COLUMNS = ("framework", "code", "name", "weight", "held", "weight_then", "held_then")
+
+
+def _scan_select(rows: Any, at: datetime, before: datetime, framework: Any, code: Any) -> Any:
+    """Per skill, from alignment rows: weight and distinct learners now and a year before."""
     now_valid, then_valid = valid_at(rows, at), valid_at(rows, before)
-    query = sa_select(
+    values = (
         framework,
         code,
         func.max(rows.c.name),
@@ -191,8 +201,146 @@ def _cloud_rows(
         func.count(distinct(case((now_valid, rows.c.learner_id)))),
         func.sum(case((then_valid, rows.c.scaled_weight), else_=0.0)),
         func.count(distinct(case((then_valid, rows.c.learner_id)))),
-    ).group_by(framework, code)
-    return list(session.execute(query))
+    )
+    labelled = [value.label(name) for value, name in zip(values, COLUMNS, strict=True)]
+    return sa_select(*labelled).group_by(framework, code)
+
+
+def _span_select(kind: str, at: datetime, before: datetime, *conditions: Any, sign: int = 1) -> Any:
+    """Per skill, from ``skill_span``: the same figures, counting the spans that contain each
+    time (a learner's spans of one skill do not overlap: no distinct count). ``sign`` -1: the
+    figures taken away (a named learner's stale spans), without names."""
+    span = table_of(SkillSpan)
+    now_valid, then_valid = _within(span, at), _within(span, before)
+    values = (
+        span.c.framework,
+        span.c.code,
+        func.max(case((or_(now_valid, then_valid), span.c.name))) if sign > 0 else null(),
+        sign * func.sum(case((now_valid, span.c.weight), else_=0.0)),
+        sign * func.sum(case((now_valid, 1), else_=0)),
+        sign * func.sum(case((then_valid, span.c.weight), else_=0.0)),
+        sign * func.sum(case((then_valid, 1), else_=0)),
+    )
+    labelled = [value.label(name) for value, name in zip(values, COLUMNS, strict=True)]
+    return (
+        sa_select(*labelled)
+        .where(span.c.kind == kind, span.c.starts_at <= at, *conditions)
+        .group_by(span.c.framework, span.c.code)
+    )
+
+
+def _within(span: Any, at: datetime) -> Any:
+    return and_(span.c.starts_at <= at, or_(span.c.ends_at.is_(None), span.c.ends_at > at))
+
+
+def _midnight(at: datetime) -> datetime:
+    return datetime.combine(at.astimezone(UTC).date(), time(0), UTC)
+
+
+def _day_select(kind: str, issuer_id: int, at: datetime, before: datetime) -> Any:
+    """Per skill, from ``skill_span_day``: what every span that started or ended before the day
+    of ``at`` (of ``before``) adds up to at that time."""
+    days = table_of(SkillSpanDay)
+    now_day, then_day = days.c.day < _midnight(at).date(), days.c.day < _midnight(before).date()
+    values = (
+        days.c.framework,
+        days.c.code,
+        func.max(days.c.name),
+        func.sum(case((now_day, days.c.weight), else_=0.0)),
+        func.sum(case((now_day, days.c.learners), else_=0)),
+        func.sum(case((then_day, days.c.weight), else_=0.0)),
+        func.sum(case((then_day, days.c.learners), else_=0)),
+    )
+    labelled = [value.label(name) for value, name in zip(values, COLUMNS, strict=True)]
+    return (
+        sa_select(*labelled)
+        .where(days.c.issuer_id == issuer_id, days.c.kind == kind, now_day)
+        .group_by(days.c.framework, days.c.code)
+    )
+
+
+def _today_select(kind: str, issuer_id: int, at: datetime, before: datetime) -> Any:
+    """Per skill, the spans that started or ended on the day of ``at`` (of ``before``) up to that
+    time: what ``_day_select`` leaves out (read through the start and end indexes)."""
+    span = table_of(SkillSpan)
+
+    def inside(column: Any, until: datetime) -> Any:
+        return and_(column >= _midnight(until), column <= until)
+
+    starts, ends = inside(span.c.starts_at, at), inside(span.c.ends_at, at)
+    starts_then, ends_then = inside(span.c.starts_at, before), inside(span.c.ends_at, before)
+
+    def net(started: Any, ended: Any, value: Any, zero: Any) -> Any:
+        return func.sum(case((started, value), else_=zero)) - func.sum(
+            case((ended, value), else_=zero)
+        )
+
+    values = (
+        span.c.framework,
+        span.c.code,
+        func.max(case((starts, span.c.name))),
+        net(starts, ends, span.c.weight, 0.0),
+        net(starts, ends, 1, 0),
+        net(starts_then, ends_then, span.c.weight, 0.0),
+        net(starts_then, ends_then, 1, 0),
+    )
+    labelled = [value.label(name) for value, name in zip(values, COLUMNS, strict=True)]
+    return (
+        sa_select(*labelled)
+        .where(
+            span.c.issuer_id == issuer_id,
+            span.c.kind == kind,
+            or_(starts, ends, starts_then, ends_then),
+        )
+        .group_by(span.c.framework, span.c.code)
+    )
+
+
+def _from_spans(
+    session: Session,
+    kind: str,
+    issuer_id: int,
+    at: datetime,
+    before: datetime,
+    filtered: list[Any],
+) -> tuple[list[Any], Any]:
+    """The selects that give the figures of ``kind`` from the spans, and the learners to count
+    from their alignment rows instead (None: no one; else a subquery of the learners the log
+    names). ``filtered``: conditions on ``skill_span`` for a group or a roster (the per-day
+    sums cover only the whole issuer)."""
+    span = table_of(SkillSpan)
+    named = spans.named(issuer_id)
+    stale = session.execute(sa_select(exists(named))).scalar_one()
+    if filtered:
+        outside = [span.c.learner_id.not_in(named)] if stale else []
+        mine = span.c.issuer_id == issuer_id
+        return [_span_select(kind, at, before, mine, *filtered, *outside)], named if stale else None
+    parts = [_day_select(kind, issuer_id, at, before), _today_select(kind, issuer_id, at, before)]
+    if not stale:
+        return parts, None
+    theirs = (span.c.issuer_id == issuer_id, span.c.learner_id.in_(named))
+    return [*parts, _span_select(kind, at, before, *theirs, sign=-1)], named
+
+
+def _cloud_rows(session: Session, *parts: Any) -> list[tuple[Any, ...]]:
+    """The per-skill figures of several selects over disjoint sets of learners, added up."""
+    if len(parts) == 1:
+        query = parts[0]
+    else:
+        rows = union_all(*parts).subquery()
+        query = sa_select(
+            rows.c.framework,
+            rows.c.code,
+            func.max(rows.c.name),
+            func.sum(rows.c.weight),
+            func.sum(rows.c.held),
+            func.sum(rows.c.weight_then),
+            func.sum(rows.c.held_then),
+        ).group_by(rows.c.framework, rows.c.code)
+    return [
+        (framework, code, name, float(w or 0), int(n or 0), float(wt or 0), int(nt or 0))
+        for framework, code, name, w, n, wt, nt in session.execute(query)
+    ]
 
 
 def _entry(
@@ -240,7 +388,9 @@ def organisation_cloud(
     before = at - timedelta(days=365)
     smap = _skill_map()
     table = table_of(CredentialSkill)
+    span = table_of(SkillSpan)
     conditions = [table.c.issued_at <= at]
+    filtered: list[Any] = []
     if issuer is not None:
         conditions.append(table.c.issuer_id == issuer.id)
     elif issuer_ids is not None:
@@ -250,49 +400,62 @@ def organisation_cloud(
             LearnerGroup.issuer_id == issuer.id, LearnerGroup.name == group
         )
         conditions.append(table.c.learner_id.in_(members))
+        filtered.append(span.c.learner_id.in_(members))
     if learners is not None:
-        conditions.append(table.c.learner_id.in_(list(learners)))
+        chosen = list(learners)
+        conditions.append(table.c.learner_id.in_(chosen))
+        filtered.append(span.c.learner_id.in_(chosen))
     if rollup:  # only the rows that can roll up: a parent's framework, or a code merged into it
         frameworks = sorted({parent[0] for parent in smap.parent.values()})
         aliases = sorted(c for (_, c), target in smap.canonical.items() if target[0] in frameworks)
         conditions.append(or_(table.c.framework.in_(frameworks), table.c.code.in_(aliases)))
-    rows = _per_credential(table, smap, *conditions)
-    now_factor, then_factor = decay(at), decay(before)
     _no_jit(session)
+    kind = spans.ROLLUP if rollup else spans.SKILL
+    parts: list[Any] = []
+    scan = True
+    if issuer is not None and issuer.id is not None and spans.current(session, smap):
+        parts, named = _from_spans(session, kind, issuer.id, at, before, filtered)
+        scan = named is not None
+        if scan:  # the learners whose spans are out of date: from their rows
+            conditions.append(table.c.learner_id.in_(named))
+    if scan:
+        rows = _per_credential(table, smap, *conditions)
+        keys = _rollup_keys(rows, smap) if rollup else (rows.c.framework, rows.c.code)
+        parts.insert(0, _scan_select(rows, at, before, *keys))
+    figures = _cloud_rows(session, *parts)
+    factors = (decay(at), decay(before))
     if rollup:
-        return _rollup(session, rows, at, before, smap, (now_factor, then_factor))
+        return _rollup(figures, smap, factors)
     cloud = []
-    for framework, code, name, scaled, held, scaled_then, held_then in _cloud_rows(
-        session, rows, at, before, rows.c.framework, rows.c.code
-    ):
+    for framework, code, name, scaled, held, scaled_then, held_then in figures:
         if not held and not held_then:
             continue
-        weights = (scaled * now_factor, scaled_then * then_factor)
+        weights = (scaled * factors[0], scaled_then * factors[1])
         cloud.append(_entry(framework, code, name, weights, (held, held_then), smap))
     return sorted(cloud, key=lambda e: (-e["weight"], e["framework"], e["code"]))
 
 
-def _rollup(
-    session: Session,
-    rows: Any,
-    at: datetime,
-    before: datetime,
-    smap: SkillMap,
-    factors: tuple[float, float],
-) -> list[dict[str, Any]]:
-    parents = sorted(set(smap.parent.values()))
-    if not parents:
-        return []
+def _rollup_keys(rows: Any, smap: SkillMap) -> tuple[Any, Any]:
+    """A competency's row counted under its parent (an ECQ)."""
     whens = [
         (and_(rows.c.framework == f, rows.c.code == c), (pf, pc))
         for (f, c), (pf, pc) in smap.parent.items()
     ]
+    if not whens:
+        return rows.c.framework, rows.c.code
     framework = case(*[(cond, up[0]) for cond, up in whens], else_=rows.c.framework)
     code = case(*[(cond, up[1]) for cond, up in whens], else_=rows.c.code)
+    return framework, code
+
+
+def _rollup(
+    figures: list[tuple[Any, ...]], smap: SkillMap, factors: tuple[float, float]
+) -> list[dict[str, Any]]:
+    parents = sorted(set(smap.parent.values()))
+    if not parents:
+        return []
     found = {}
-    for fw, cd, _name, scaled, held, scaled_then, held_then in _cloud_rows(
-        session, rows, at, before, framework, code
-    ):
+    for fw, cd, _name, scaled, held, scaled_then, held_then in figures:
         if (fw, cd) in parents and (held or held_then):
             found[(fw, cd)] = (scaled * factors[0], scaled_then * factors[1], held, held_then)
     names = _names()
@@ -421,12 +584,28 @@ def population(
             table_of(LearnerGroup).c.issuer_id == issuer.id,
             table_of(LearnerGroup).c.name == group,
         )
-    else:
-        table = table_of(CredentialSkill)
-        query = sa_select(func.count(distinct(table.c.learner_id))).where(
-            table.c.issuer_id == issuer.id, valid_at(table, at or datetime.now(UTC))
+        return int(session.execute(query).scalar_one())
+    at = at or datetime.now(UTC)
+    table = table_of(CredentialSkill)
+    scanned = sa_select(func.count(distinct(table.c.learner_id))).where(
+        table.c.issuer_id == issuer.id, valid_at(table, at)
+    )
+    if issuer.id is None or not spans.current(session, _skill_map()):
+        return int(session.execute(scanned).scalar_one())
+    parts, named = _from_spans(session, spans.ANY, issuer.id, at, at, [])
+    if named is not None:
+        held = scanned.where(table.c.learner_id.in_(named)).scalar_subquery()
+        values: tuple[Any, ...] = (
+            literal(""),
+            literal(""),
+            null(),
+            literal(0.0),
+            held,
+            literal(0.0),
+            literal(0),
         )
-    return int(session.execute(query).scalar_one())
+        parts.append(sa_select(*[v.label(n) for v, n in zip(values, COLUMNS, strict=True)]))
+    return sum(row[4] for row in _cloud_rows(session, *parts))
 
 
 def cloud_report(
@@ -440,6 +619,8 @@ def cloud_report(
     if group is not None:
         group = normalized(group)
         require_group(session, issuer, group)
+    if issuer.id is not None:
+        spans.bring_up_to_date(services.engine, issuer.id, _skill_map())
     cloud = organisation_cloud(session, issuer, group=group)
     cuts = thresholds(cloud, population(session, issuer, group))
     mark(cloud, cuts)

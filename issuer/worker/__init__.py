@@ -23,6 +23,7 @@ from issuer.core.db import unit_of_work
 from issuer.core.dispatch import Dispatcher
 from issuer.effects import run_due
 from issuer.issuing import jobs
+from issuer.skills import spans
 
 log = logging.getLogger("laurel.worker")
 
@@ -58,7 +59,17 @@ def catch_up(services: Services, to: Dispatcher | None = None) -> int:
         log.info("resuming bulk job %s", job_id)
         target.bulk(job_id)
     target.effects()
+    skill_spans(services)
     return len(stale)
+
+
+def skill_spans(services: Services) -> None:
+    """Rebuild the skill spans the log names (``issuer.skills.spans``); a failure is logged and
+    left to the next catch-up (the cloud is right without them)."""
+    try:
+        spans.catch_up(services.engine)
+    except Exception:
+        log.exception("skill spans not rebuilt")
 
 
 def stale_jobs(services: Services) -> list[str]:

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from issuer.context import Services
 from issuer.effects import run_due
 from issuer.issuing import jobs
-from issuer.worker import stale_jobs
+from issuer.worker import skill_spans, stale_jobs
 
 log = logging.getLogger("laurel.worker")
 
@@ -110,6 +110,7 @@ async def catch_up_async(app: procrastinate.App, services: Services) -> int:
         log.info("resuming bulk job %s", job_id)
         await _defer_async(app, BULK, f"bulk:{job_id}", job_id=job_id)
     await _defer_async(app, EFFECTS, "effects")
+    await asyncio.to_thread(skill_spans, services)
     return len(stale)
 
 
