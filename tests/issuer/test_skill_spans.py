@@ -83,7 +83,7 @@ def world(services: Services) -> Iterator[tuple[Services, int]]:
         session.add_all(learners)
         session.flush()
         for learner in learners[:10]:
-            session.add(LearnerGroup(issuer_id=issuer.id, learner_id=learner.id, name="sales"))
+            session.add(LearnerGroup(issuer_id=issuer.id, learner_id=learner.id, name="sales"))  # type: ignore[arg-type]
         rng = random.Random(18)
         for n in range(160):
             learner = rng.choice(learners)
