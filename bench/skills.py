@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import sys
 import time
 import uuid
@@ -162,6 +163,22 @@ def _same(cloud: list[dict[str, Any]], scanned: list[dict[str, Any]]) -> bool:
     return sorted(map(key, cloud)) == sorted(map(key, scanned)) and all(weights)
 
 
+def warm(label: str, function: Callable[[], T], times: int = 5) -> tuple[T, float]:
+    """Run once to warm the caches, then ``times`` more; print and return the median (and the
+    fastest and slowest)."""
+    result = function()
+    runs = []
+    for _ in range(times):
+        start = time.perf_counter()
+        result = function()
+        runs.append(time.perf_counter() - start)
+    middle = statistics.median(runs)
+    print(
+        f"{label:<44}{middle:>9.2f} s  (warm, median of {times}: {min(runs):.3f}–{max(runs):.3f})"
+    )
+    return result, middle
+
+
 def timed(label: str, function: Callable[[], T]) -> tuple[T, float]:
     start = time.perf_counter()
     result = function()
@@ -223,7 +240,7 @@ def measure(engine: Engine, issuer_id: int) -> None:
                 {"i": issuer_id},
             ).all(),
         )
-        _, db_scan = timed(
+        _, db_scan = warm(
             "plain scan in the database (count, sum)",
             lambda: session.execute(
                 text(
@@ -234,9 +251,10 @@ def measure(engine: Engine, issuer_id: int) -> None:
         )
         at = datetime.now(UTC)  # one time for both, so that they can be compared
         with mock.patch.object(spans, "current", return_value=False):
-            scanned, took_scanned = timed(
+            scanned, took_scanned = warm(
                 "organisation cloud scanning every row",
                 lambda: organisation_cloud(session, issuer, at),
+                times=3,
             )
         built, _ = timed(
             "skill spans built (first use after COPY)",
@@ -244,9 +262,7 @@ def measure(engine: Engine, issuer_id: int) -> None:
         )
         print(f"  {built:,} learners")
         session.commit()  # a new transaction that sees the spans
-        for _ in range(2):  # warm: the spans' pages in PostgreSQL's buffers
-            organisation_cloud(session, issuer, at)
-        cloud, took = timed(
+        cloud, took = warm(
             "organisation cloud (with a year ago)",
             lambda: organisation_cloud(session, issuer, at),
         )
@@ -255,20 +271,20 @@ def measure(engine: Engine, issuer_id: int) -> None:
             f"{took / db_scan:.2f}x; scanning every row / cloud: {took_scanned / took:.1f}x; "
             f"{len(cloud)} skills, the same as scanned: {_same(cloud, scanned)}"
         )
-        _, took_rollup = timed(
+        _, took_rollup = warm(
             "ECQ roll-up (with a year ago)",
             lambda: organisation_cloud(session, issuer, at, rollup=True),
         )
-        _, took_population = timed(
+        _, took_population = warm(
             "population (learners holding a valid badge)",
             lambda: population(session, issuer, None, at),
         )
         print(f"  the cloud report's queries: {took + took_rollup + took_population:.2f} s")
-        timed(
+        warm(
             "one department's cloud",
             lambda: organisation_cloud(session, issuer, group="department-3"),
         )
-        timed("one learner's profile", lambda: profiles(session, issuer, learners=[4711]))
+        warm("one learner's profile", lambda: profiles(session, issuer, learners=[4711]))
         people, _ = timed("all learner profiles", lambda: profiles(session, issuer))
         print(f"  {len(people):,} learners, {sum(map(len, people.values())):,} learner-skills")
         wanted = [code for _, code in SKILLS[:12]]

@@ -50,9 +50,6 @@ from issuer.skills.equivalence import SkillMap
 log = logging.getLogger(__name__)
 
 SKILL, ROLLUP, ANY = "skill", "rollup", "any"
-SPAN_LOCK = 7273
-"""The advisory-lock space of span rebuilds (PostgreSQL): one rebuild per issuer at a time;
-key 0 for the rebuild of everything when the skill map changed."""
 CHUNK = 2000
 """Learners rebuilt per round (their alignment rows read at once)."""
 ANALYZE_AFTER = 1000
@@ -190,19 +187,30 @@ def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _try_lock(session: Session, key: int) -> bool:
-    query = text("SELECT pg_try_advisory_xact_lock(:s, :k)")
-    return bool(session.execute(query, {"s": SPAN_LOCK, "k": key}).scalar_one())
+def lock_key(key: int) -> Any:
+    """The advisory lock (one 64-bit key: not the space of the two-key locks) of ``key`` in this
+    schema: several schemas of one database rebuild independently."""
+    return text("(hashtext(current_schema() || ' skill spans')::bigint << 32) + :k").bindparams(
+        k=key
+    )
+
+
+def _try_lock(session: Session, key: int, *, shared: bool = False) -> bool:
+    function = "pg_try_advisory_xact_lock_shared" if shared else "pg_try_advisory_xact_lock"
+    query = select(getattr(func, function)(lock_key(key)))
+    return bool(session.execute(query).scalar_one())
 
 
 def _current_map(session: Session, smap: SkillMap) -> bool:
     """When the stored spans were built with another skill map (or never), drop them all and
-    name every learner with alignment rows in the log. False when another transaction is doing
-    it (PostgreSQL)."""
+    name every learner with alignment rows in the log. On PostgreSQL, every rebuild holds key 0
+    shared and this one holds it alone, so that it does not drop spans another rebuild is
+    writing; False when it cannot have the lock it needs now (the caller leaves the work to the
+    next rebuild)."""
     state, value = table_of(SkillSpanState), fingerprint(smap)
     stored = select(state.c.value).where(state.c.name == "skill_map")
     if session.execute(stored).scalar_one_or_none() == value:
-        return True
+        return not _postgres(session) or _try_lock(session, 0, shared=True)
     if _postgres(session):
         if not _try_lock(session, 0):
             return False

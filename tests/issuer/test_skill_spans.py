@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlmodel import Session
 
 from issuer.context import Services
@@ -378,12 +378,41 @@ def test_a_rebuild_under_way_is_not_waited_for(world: tuple[Services, int]) -> N
         session.commit()
     with Session(writer(services.engine)) as holder:
         if services.engine.dialect.name == "postgresql":
-            holder.execute(
-                text("SELECT pg_advisory_xact_lock(:s, :i)"),
-                {"s": spans.SPAN_LOCK, "i": issuer_id},
-            )
+            holder.execute(select(func.pg_advisory_xact_lock(spans.lock_key(issuer_id))))
         else:
             holder.execute(update(table_of(SkillSpanState)).values(value=fingerprint(smap)))
         assert spans.bring_up_to_date(services.engine, issuer_id, smap, wait=0.2) == 0
         holder.rollback()
     assert spans.bring_up_to_date(services.engine, issuer_id, smap) == 24
+
+
+def test_a_rebuild_of_everything_and_an_issuers_rebuild_exclude_each_other(
+    world: tuple[Services, int],
+) -> None:
+    """PostgreSQL: the rebuild of everything (a changed skill map) drops every span, so it runs
+    only when no issuer's rebuild is writing some (they hold key 0 shared), and theirs wait for
+    it to end (they skip while it holds key 0 alone)."""
+    services, issuer_id = world
+    if services.engine.dialect.name != "postgresql":
+        pytest.skip("advisory locks: PostgreSQL")
+    smap = bundled()
+    lock = select(func.pg_advisory_xact_lock(spans.lock_key(0)))
+    shared = select(func.pg_advisory_xact_lock_shared(spans.lock_key(0)))
+    with Session(services.engine) as holder:  # the map has never been built: everything
+        holder.execute(shared)
+        assert spans.bring_up_to_date(services.engine, issuer_id, smap, wait=0.2) == 0
+        holder.rollback()
+        holder.execute(lock)
+        assert spans.bring_up_to_date(services.engine, issuer_id, smap, wait=0.2) == 0
+        holder.rollback()
+    assert spans.bring_up_to_date(services.engine, issuer_id, smap) == 24
+    with Session(services.engine) as session:
+        session.execute(update(table_of(CredentialSkill)).values(revoked_at=NOW))
+        session.commit()
+    with Session(services.engine) as holder:  # the map is current: an issuer's rebuild
+        holder.execute(lock)
+        assert spans.bring_up_to_date(services.engine, issuer_id, smap, wait=0.2) == 0
+        holder.rollback()
+        holder.execute(shared)  # shared with another issuer's: runs
+        assert spans.bring_up_to_date(services.engine, issuer_id, smap, wait=0.2) == 24
+        holder.rollback()
