@@ -53,6 +53,8 @@ SKILL, ROLLUP, ANY = "skill", "rollup", "any"
 CHUNK = 2000
 """Learners rebuilt per round (their alignment rows read at once)."""
 ANALYZE_AFTER = 1000
+ZERO = 1e-9
+"""A per-day weight this close to 0 is 0 (sums of the same weights added and taken away)."""
 """A rebuild of at least this many learners is followed by ANALYZE (PostgreSQL), so that the
 planner does not plan a department's cloud over millions of new rows as if they were none."""
 
@@ -256,6 +258,15 @@ def refresh(session: Session, issuer_id: int, smap: SkillMap) -> int:
         if spans:
             _write(session, issuer_id, spans)
             _tally(session, issuer_id, chunk, 1)
+    if learners:  # days whose starts and ends cancel out (a badge revoked the day it was issued)
+        days = table_of(SkillSpanDay)
+        session.execute(
+            delete(days).where(
+                days.c.issuer_id == issuer_id,
+                days.c.learners == 0,
+                days.c.weight.between(-ZERO, ZERO),
+            )
+        )
     return len(learners)
 
 

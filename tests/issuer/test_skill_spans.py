@@ -27,6 +27,7 @@ from issuer.models import (
     Learner,
     LearnerGroup,
     SkillSpan,
+    SkillSpanDay,
     SkillSpanLog,
     SkillSpanState,
     StatusList,
@@ -237,6 +238,9 @@ def test_changes_are_seen_before_and_after_the_rebuild(
     assert spans.bring_up_to_date(services.engine, issuer_id, smap) == 2
     with Session(services.engine) as session:
         _same(_views(session, issuer), expected)
+        days = table_of(SkillSpanDay)
+        empty = select(func.count()).where(days.c.learners == 0, days.c.weight == 0)
+        assert session.execute(empty).scalar_one() == 0  # days that cancel out are dropped
 
 
 def test_a_changed_skill_map_rebuilds_every_span(world: tuple[Services, int]) -> None:
