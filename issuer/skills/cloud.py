@@ -620,7 +620,7 @@ def cloud_report(
         group = normalized(group)
         require_group(session, issuer, group)
     if issuer.id is not None:
-        spans.bring_up_to_date(services.engine, issuer.id, _skill_map())
+        spans.bring_up_to_date(services.engine, issuer.id, _skill_map(), most=spans.CHUNK)
     cloud = organisation_cloud(session, issuer, group=group)
     cuts = thresholds(cloud, population(session, issuer, group))
     mark(cloud, cuts)

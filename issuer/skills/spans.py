@@ -53,6 +53,8 @@ SKILL, ROLLUP, ANY = "skill", "rollup", "any"
 CHUNK = 2000
 """Learners rebuilt per round (their alignment rows read at once)."""
 ANALYZE_AFTER = 1000
+ROWS_PER_LEARNER = 20
+"""For ``too_many`` before the first build: alignment rows counted as one learner."""
 ZERO = 1e-9
 """A per-day weight this close to 0 is 0 (sums of the same weights added and taken away)."""
 """A rebuild of at least this many learners is followed by ANALYZE (PostgreSQL), so that the
@@ -356,12 +358,32 @@ def named(issuer_id: int) -> Any:
     return select(log_table.c.learner_id).where(log_table.c.issuer_id == issuer_id)
 
 
-def bring_up_to_date(engine: Engine, issuer_id: int, smap: SkillMap, wait: float = 2.0) -> int:
-    """``refresh`` in a transaction of its own, when there is anything to rebuild. It waits at
-    most ``wait`` seconds for SQLite's write lock; a failure is logged, not raised: readers are
-    right without the rebuild, and the next one does it."""
+def too_many(session: Session, issuer_id: int, smap: SkillMap, most: int) -> bool:
+    """Whether a rebuild would be more than ``most`` learners (when everything is to be built:
+    more than ``ROWS_PER_LEARNER`` × ``most`` alignment rows, counted no further)."""
+    if not current(session, smap):
+        bound = most * ROWS_PER_LEARNER
+        some = select(table_of(CredentialSkill).c.id).limit(bound + 1).subquery()
+        return int(session.execute(select(func.count()).select_from(some)).scalar_one()) > bound
+    log_table = table_of(SkillSpanLog)
+    named = select(func.count(log_table.c.learner_id.distinct())).where(
+        log_table.c.issuer_id == issuer_id
+    )
+    return int(session.execute(named).scalar_one()) > most
+
+
+def bring_up_to_date(
+    engine: Engine, issuer_id: int, smap: SkillMap, wait: float = 2.0, most: int | None = None
+) -> int:
+    """``refresh`` in a transaction of its own, when there is anything to rebuild and (``most``)
+    no more than that many learners: a request leaves a large rebuild (after an upload of
+    thousands, or a new release's) to the workers' catch-up. It waits at most ``wait`` seconds
+    for SQLite's write lock; a failure is logged, not raised: readers are right without the
+    rebuild, and the next one does it."""
     with Session(engine) as session:
         if not pending(session, issuer_id, smap):
+            return 0
+        if most is not None and too_many(session, issuer_id, smap, most):
             return 0
     sqlite = engine.dialect.name == "sqlite"
     try:

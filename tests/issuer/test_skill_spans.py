@@ -420,3 +420,20 @@ def test_a_rebuild_of_everything_and_an_issuers_rebuild_exclude_each_other(
         holder.execute(shared)  # shared with another issuer's: runs
         assert spans.bring_up_to_date(services.engine, issuer_id, smap, wait=0.2) == 24
         holder.rollback()
+
+
+def test_a_request_leaves_a_large_rebuild_to_the_workers(world: tuple[Services, int]) -> None:
+    services, issuer_id = world
+    smap = bundled()
+    with Session(services.engine) as session:  # nothing built yet: ~400 alignment rows
+        assert spans.too_many(session, issuer_id, smap, 10)  # 200 rows at most
+        assert not spans.too_many(session, issuer_id, smap, 100)
+    assert spans.bring_up_to_date(services.engine, issuer_id, smap, most=10) == 0
+    assert spans.bring_up_to_date(services.engine, issuer_id, smap, most=100) == 24
+    with Session(services.engine) as session:
+        session.execute(update(table_of(CredentialSkill)).values(revoked_at=NOW))
+        session.commit()
+        assert spans.too_many(session, issuer_id, smap, 23)
+        assert not spans.too_many(session, issuer_id, smap, 24)
+    assert spans.bring_up_to_date(services.engine, issuer_id, smap, most=23) == 0
+    assert spans.catch_up(services.engine) == 24
