@@ -17,7 +17,8 @@ Triggers on ``credential_skill`` (migration 0016) name in ``skill_span_log`` eve
 rows change, whoever changes them. Readers never depend on the spans being current: the cloud
 takes the spans of the learners the log does not name and, in the same statement, counts the
 others from ``credential_skill`` as before (``issuer.skills.cloud``). ``refresh`` rebuilds the
-named learners' spans and empties their log rows, in one transaction; the cloud calls it first.
+named learners' spans and removes their log rows, in rounds of ``CHUNK`` learners, each one
+transaction; the cloud's request runs it first when it is small, the workers' catch-up always.
 """
 
 from __future__ import annotations
@@ -235,40 +236,40 @@ def _current_map(session: Session, smap: SkillMap) -> bool:
 
 
 def refresh(session: Session, issuer_id: int, smap: SkillMap) -> int:
-    """Rebuild the spans of the issuer's learners named in the log, in the caller's transaction
-    (which commits it); returns how many learners. Rebuilds of one issuer run one at a time
-    (PostgreSQL: an advisory lock; SQLite: the write lock): on PostgreSQL, a rebuild that finds
-    another under way leaves the work to it and returns 0 at once."""
+    """Rebuild the spans of up to ``CHUNK`` of the issuer's learners named in the log, in the
+    caller's transaction (which commits it); returns how many learners (``CHUNK``: there may be
+    more). Rebuilds of one issuer run one at a time (PostgreSQL: an advisory lock; SQLite: the
+    write lock): on PostgreSQL, a rebuild that finds another under way leaves the work to it and
+    returns 0 at once."""
     if not _current_map(session, smap):
         return 0
     if _postgres(session) and not _try_lock(session, issuer_id):
         return 0
     log_table, span = table_of(SkillSpanLog), table_of(SkillSpan)
-    named = session.execute(
-        delete(log_table)
-        .where(log_table.c.issuer_id == issuer_id)
-        .returning(log_table.c.learner_id)
+    mine = log_table.c.issuer_id == issuer_id
+    chosen = select(log_table.c.learner_id).where(mine).distinct().limit(CHUNK)
+    learners = sorted(session.execute(chosen).scalars())
+    if not learners:
+        return 0
+    # Their log rows committed by now; rows committed later stay for the next rebuild, which
+    # will read their alignment rows (this one reads them after this statement).
+    session.execute(delete(log_table).where(mine, log_table.c.learner_id.in_(learners)))
+    spans = build(_rows(session, issuer_id, learners), smap)
+    _tally(session, issuer_id, learners, -1)
+    session.execute(
+        delete(span).where(span.c.issuer_id == issuer_id, span.c.learner_id.in_(learners))
     )
-    learners = sorted(set(named.scalars()))
-    for start in range(0, len(learners), CHUNK):
-        chunk = learners[start : start + CHUNK]
-        spans = build(_rows(session, issuer_id, chunk), smap)
-        _tally(session, issuer_id, chunk, -1)
-        session.execute(
-            delete(span).where(span.c.issuer_id == issuer_id, span.c.learner_id.in_(chunk))
+    if spans:
+        _write(session, issuer_id, spans)
+        _tally(session, issuer_id, learners, 1)
+    days = table_of(SkillSpanDay)  # days that cancel out (a badge revoked the day it was issued)
+    session.execute(
+        delete(days).where(
+            days.c.issuer_id == issuer_id,
+            days.c.learners == 0,
+            days.c.weight.between(-ZERO, ZERO),
         )
-        if spans:
-            _write(session, issuer_id, spans)
-            _tally(session, issuer_id, chunk, 1)
-    if learners:  # days whose starts and ends cancel out (a badge revoked the day it was issued)
-        days = table_of(SkillSpanDay)
-        session.execute(
-            delete(days).where(
-                days.c.issuer_id == issuer_id,
-                days.c.learners == 0,
-                days.c.weight.between(-ZERO, ZERO),
-            )
-        )
+    )
     return len(learners)
 
 
@@ -375,17 +376,19 @@ def too_many(session: Session, issuer_id: int, smap: SkillMap, most: int) -> boo
 def bring_up_to_date(
     engine: Engine, issuer_id: int, smap: SkillMap, wait: float = 2.0, most: int | None = None
 ) -> int:
-    """``refresh`` in a transaction of its own, when there is anything to rebuild and (``most``)
+    """``refresh`` rounds, each in a transaction of its own (so that SQLite's writers are not
+    held up for the whole of a large rebuild), when there is anything to rebuild and (``most``)
     no more than that many learners: a request leaves a large rebuild (after an upload of
-    thousands, or a new release's) to the workers' catch-up. It waits at most ``wait`` seconds
-    for SQLite's write lock; a failure is logged, not raised: readers are right without the
-    rebuild, and the next one does it."""
+    thousands, or a new release's) to the workers' catch-up. Each round waits at most ``wait``
+    seconds for SQLite's write lock; a failure is logged, not raised: readers are right without
+    the rebuild, and the next one does it. Returns how many learners were rebuilt."""
     with Session(engine) as session:
         if not pending(session, issuer_id, smap):
             return 0
         if most is not None and too_many(session, issuer_id, smap, most):
             return 0
     sqlite = engine.dialect.name == "sqlite"
+    total = 0
     try:
         with writer(engine).connect() as connection:
             raw = connection.connection.dbapi_connection
@@ -393,18 +396,21 @@ def bring_up_to_date(
                 raw.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
             try:
                 with Session(bind=connection) as session:
-                    count = refresh(session, issuer_id, smap)
-                    session.commit()
-                    if count >= ANALYZE_AFTER and not sqlite:  # the planner's figures
+                    while True:
+                        count = refresh(session, issuer_id, smap)
+                        session.commit()
+                        total += count
+                        if count < CHUNK:
+                            break
+                    if total >= ANALYZE_AFTER and not sqlite:  # the planner's figures
                         session.execute(text("ANALYZE skill_span, skill_span_day"))
                         session.commit()
-                    return count
             finally:
                 if sqlite and raw is not None:
                     raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     except OperationalError as exc:
         log.info("skill spans of issuer %s not rebuilt now: %s", issuer_id, exc)
-        return 0
+    return total
 
 
 def catch_up(engine: Engine, smap: SkillMap | None = None) -> int:

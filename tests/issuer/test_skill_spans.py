@@ -437,3 +437,30 @@ def test_a_request_leaves_a_large_rebuild_to_the_workers(world: tuple[Services, 
         assert not spans.too_many(session, issuer_id, smap, 24)
     assert spans.bring_up_to_date(services.engine, issuer_id, smap, most=23) == 0
     assert spans.catch_up(services.engine) == 24
+
+
+def test_a_large_rebuild_runs_in_rounds(
+    world: tuple[Services, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each round of ``CHUNK`` learners commits on its own (SQLite's writers go in between)."""
+    services, issuer_id = world
+    with Session(services.engine) as session:
+        issuer = session.get(Issuer, issuer_id)
+        assert issuer is not None
+        expected = _scanned(session, issuer, monkeypatch)
+    monkeypatch.setattr(spans, "CHUNK", 5)
+    commits: list[int] = []
+    original = spans.refresh
+
+    def counted(*arguments: Any) -> int:
+        commits.append(original(*arguments))
+        return commits[-1]
+
+    monkeypatch.setattr(spans, "refresh", counted)
+    assert spans.bring_up_to_date(services.engine, issuer_id, bundled()) == 24
+    assert commits == [5, 5, 5, 5, 4]
+    with Session(services.engine) as session:
+        assert _count(session, SkillSpanLog) == 0
+        issuer = session.get(Issuer, issuer_id)
+        assert issuer is not None
+        _same(_views(session, issuer), expected)
