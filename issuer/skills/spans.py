@@ -27,12 +27,12 @@ import hashlib
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime
 from operator import itemgetter
 from typing import Any, NamedTuple
 
 import psycopg
-from sqlalchemy import Engine, delete, func, insert, literal, select, text, union_all
+from sqlalchemy import Date, Engine, delete, func, insert, literal, select, text, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -235,34 +235,143 @@ def _current_map(session: Session, smap: SkillMap) -> bool:
     return True
 
 
+Deltas = dict[tuple[str, str, str, date], list[Any]]
+"""(kind, framework, code, day) -> [weight, learners, largest name] to add to ``skill_span_day``."""
+
+
 def refresh(session: Session, issuer_id: int, smap: SkillMap) -> int:
-    """Rebuild the spans of up to ``CHUNK`` of the issuer's learners named in the log, in the
-    caller's transaction (which commits it); returns how many learners (``CHUNK``: there may be
-    more). Rebuilds of one issuer run one at a time (PostgreSQL: an advisory lock; SQLite: the
-    write lock): on PostgreSQL, a rebuild that finds another under way leaves the work to it and
-    returns 0 at once."""
+    """Rebuild the spans of the issuer's learners named in the log, in the caller's transaction
+    (which commits it): on SQLite up to ``CHUNK`` learners (so that other writers go in
+    between), on PostgreSQL all of them, built ``CHUNK`` at a time. Returns how many learners
+    (on SQLite, ``CHUNK``: there may be more). The per-day sums change once per rebuild, by the
+    difference of all its learners' spans (rewriting them after every ``CHUNK`` left PostgreSQL a
+    table of dead row versions 40 times its size). Rebuilds of one issuer run one at a time
+    (PostgreSQL: an advisory lock; SQLite: the write lock): on PostgreSQL, a rebuild that finds
+    another under way leaves the work to it and returns 0 at once."""
     if not _current_map(session, smap):
         return 0
-    if _postgres(session) and not _try_lock(session, issuer_id):
+    postgres = _postgres(session)
+    if postgres and not _try_lock(session, issuer_id):
         return 0
     log_table, span = table_of(SkillSpanLog), table_of(SkillSpan)
     mine = log_table.c.issuer_id == issuer_id
-    chosen = select(log_table.c.learner_id).where(mine).distinct().limit(CHUNK)
-    learners = sorted(session.execute(chosen).scalars())
+    chosen = select(log_table.c.learner_id).where(mine).distinct()
+    learners = sorted(session.execute(chosen if postgres else chosen.limit(CHUNK)).scalars())
     if not learners:
         return 0
-    # Their log rows committed by now; rows committed later stay for the next rebuild, which
-    # will read their alignment rows (this one reads them after this statement).
-    session.execute(delete(log_table).where(mine, log_table.c.learner_id.in_(learners)))
-    spans = build(_rows(session, issuer_id, learners), smap)
-    _tally(session, issuer_id, learners, -1)
-    session.execute(
-        delete(span).where(span.c.issuer_id == issuer_id, span.c.learner_id.in_(learners))
+    deltas: Deltas = {}
+    for start in range(0, len(learners), CHUNK):
+        chunk = learners[start : start + CHUNK]
+        # Their log rows committed by now; rows committed later stay for the next rebuild,
+        # which will read their alignment rows (this one reads them after this statement).
+        session.execute(delete(log_table).where(mine, log_table.c.learner_id.in_(chunk)))
+        spans = build(_rows(session, issuer_id, chunk), smap)
+        _stored_deltas(session, issuer_id, chunk, deltas)
+        session.execute(
+            delete(span).where(span.c.issuer_id == issuer_id, span.c.learner_id.in_(chunk))
+        )
+        if spans:
+            _write(session, issuer_id, spans)
+            _new_deltas(spans, deltas)
+    _apply(session, issuer_id, deltas)
+    return len(learners)
+
+
+def _day(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
+
+
+def _add(
+    deltas: Deltas, key: tuple[str, str, str, date], weight: float, count: int, name: str
+) -> None:
+    found = deltas.get(key)
+    if found is None:
+        deltas[key] = [weight, count, name]
+    else:
+        found[0] += weight
+        found[1] += count
+        found[2] = max(found[2], name)
+
+
+def _new_deltas(spans: list[Span], deltas: Deltas) -> None:
+    """A span adds its weight and one learner on the day it starts and takes them away on the
+    day it ends."""
+    for span in spans:
+        _add(
+            deltas,
+            (span.kind, span.framework, span.code, _day(span.starts_at)),
+            span.weight,
+            1,
+            span.name,
+        )
+        if span.ends_at is not None:
+            key = (span.kind, span.framework, span.code, _day(span.ends_at))
+            _add(deltas, key, -span.weight, -1, "")
+
+
+def _stored_deltas(session: Session, issuer_id: int, learners: list[int], deltas: Deltas) -> None:
+    """What the learners' stored spans add to the per-day sums, taken away (summed in SQL)."""
+    span = table_of(SkillSpan)
+    postgres = _postgres(session)
+
+    def day(column: Any) -> Any:
+        return func.date(func.timezone("UTC", column) if postgres else column, type_=Date)
+
+    keys = (span.c.kind, span.c.framework, span.c.code)
+    theirs = (span.c.issuer_id == issuer_id, span.c.learner_id.in_(learners))
+    starts = select(
+        *keys,
+        day(span.c.starts_at).label("day"),
+        span.c.weight.label("weight"),
+        literal(1).label("learners"),
+    ).where(*theirs)
+    ends = select(
+        *keys,
+        day(span.c.ends_at).label("day"),
+        (-span.c.weight).label("weight"),
+        literal(-1).label("learners"),
+    ).where(*theirs, span.c.ends_at.is_not(None))
+    events = union_all(starts, ends).subquery()
+    grouping = (events.c.kind, events.c.framework, events.c.code, events.c.day)
+    summed = select(*grouping, func.sum(events.c.weight), func.sum(events.c.learners)).group_by(
+        *grouping
     )
-    if spans:
-        _write(session, issuer_id, spans)
-        _tally(session, issuer_id, learners, 1)
-    days = table_of(SkillSpanDay)  # days that cancel out (a badge revoked the day it was issued)
+    for kind, framework, code, moment, weight, count in session.execute(summed):
+        when = moment if isinstance(moment, date) else date.fromisoformat(str(moment))
+        _add(deltas, (kind, framework, code, when), -float(weight), -int(count), "")
+
+
+def _apply(session: Session, issuer_id: int, deltas: Deltas) -> None:
+    """Add the deltas to ``skill_span_day`` (one upsert per changed day), then drop the days
+    whose sums are now nothing (a badge revoked the day it was issued)."""
+    days = table_of(SkillSpanDay)
+    rows = [
+        {
+            "issuer_id": issuer_id,
+            "kind": kind,
+            "framework": framework,
+            "code": code,
+            "day": day,
+            "name": name,
+            "weight": weight,
+            "learners": count,
+        }
+        for (kind, framework, code, day), (weight, count, name) in deltas.items()
+        if count or name or not -ZERO <= weight <= ZERO
+    ]
+    if rows:
+        postgres = _postgres(session)
+        statement = (postgresql.insert if postgres else sqlite.insert)(days)
+        larger = func.greatest if postgres else func.max  # SQLite's max() of two values
+        statement = statement.on_conflict_do_update(
+            index_elements=["issuer_id", "kind", "framework", "code", "day"],
+            set_={
+                "weight": days.c.weight + statement.excluded.weight,
+                "learners": days.c.learners + statement.excluded.learners,
+                "name": larger(days.c.name, statement.excluded.name),
+            },
+        )
+        session.execute(statement, rows)
     session.execute(
         delete(days).where(
             days.c.issuer_id == issuer_id,
@@ -270,56 +379,6 @@ def refresh(session: Session, issuer_id: int, smap: SkillMap) -> int:
             days.c.weight.between(-ZERO, ZERO),
         )
     )
-    return len(learners)
-
-
-def _tally(session: Session, issuer_id: int, learners: list[int], sign: int) -> None:
-    """Add (``sign`` 1) or take away (-1) the learners' spans to the per-day sums: a span adds its
-    weight and one learner on the day it starts and takes them away on the day it ends."""
-    span, days = table_of(SkillSpan), table_of(SkillSpanDay)
-    postgres = _postgres(session)
-
-    def day(column: Any) -> Any:
-        return func.date(func.timezone("UTC", column) if postgres else column)
-
-    keys = (span.c.issuer_id, span.c.kind, span.c.framework, span.c.code)
-    theirs = (span.c.issuer_id == issuer_id, span.c.learner_id.in_(learners))
-    starts = select(
-        *keys,
-        day(span.c.starts_at).label("day"),
-        span.c.name.label("name"),
-        span.c.weight.label("weight"),
-        literal(1).label("learners"),
-    ).where(*theirs)
-    ends = select(
-        *keys,
-        day(span.c.ends_at).label("day"),
-        literal("").label("name"),
-        (-span.c.weight).label("weight"),
-        literal(-1).label("learners"),
-    ).where(*theirs, span.c.ends_at.is_not(None))
-    events = union_all(starts, ends).subquery()
-    grouping = (events.c.issuer_id, events.c.kind, events.c.framework, events.c.code, events.c.day)
-    summed = select(
-        *grouping,
-        func.max(events.c.name),
-        sign * func.sum(events.c.weight),
-        sign * func.sum(events.c.learners),
-    ).group_by(*grouping)
-    columns = ["issuer_id", "kind", "framework", "code", "day", "name", "weight", "learners"]
-    statement = (postgresql.insert if postgres else sqlite.insert)(days).from_select(
-        columns, summed
-    )
-    larger = func.greatest if postgres else func.max  # SQLite's max() of two values
-    statement = statement.on_conflict_do_update(
-        index_elements=columns[:5],
-        set_={
-            "weight": days.c.weight + statement.excluded.weight,
-            "learners": days.c.learners + statement.excluded.learners,
-            "name": larger(days.c.name, statement.excluded.name) if sign > 0 else days.c.name,
-        },
-    )
-    session.execute(statement)
 
 
 def _write(session: Session, issuer_id: int, spans: list[Span]) -> None:
@@ -402,15 +461,25 @@ def bring_up_to_date(
                         total += count
                         if count < CHUNK:
                             break
-                    if total >= ANALYZE_AFTER and not sqlite:  # the planner's figures
-                        session.execute(text("ANALYZE skill_span, skill_span_day"))
-                        session.commit()
             finally:
                 if sqlite and raw is not None:
                     raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     except OperationalError as exc:
         log.info("skill spans of issuer %s not rebuilt now: %s", issuer_id, exc)
+    if total >= ANALYZE_AFTER and not sqlite:
+        _vacuum(engine)
     return total
+
+
+def _vacuum(engine: Engine) -> None:
+    """After a large rebuild (PostgreSQL): the replaced row versions made reusable and the
+    planner's figures brought up to date at once, not when autovacuum comes by (outside a
+    transaction, as VACUUM must be)."""
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM (ANALYZE) skill_span, skill_span_day, skill_span_log"))
+    except OperationalError as exc:
+        log.info("skill spans not vacuumed: %s", exc)
 
 
 def catch_up(engine: Engine, smap: SkillMap | None = None) -> int:
