@@ -17,8 +17,9 @@ Triggers on ``credential_skill`` (migration 0016) name in ``skill_span_log`` eve
 rows change, whoever changes them. Readers never depend on the spans being current: the cloud
 takes the spans of the learners the log does not name and, in the same statement, counts the
 others from ``credential_skill`` as before (``issuer.skills.cloud``). ``refresh`` rebuilds the
-named learners' spans and removes their log rows, in rounds of ``CHUNK`` learners, each one
-transaction; the cloud's request runs it first when it is small, the workers' catch-up always.
+named learners' spans and removes their log rows (PostgreSQL: one transaction; SQLite: rounds
+of ``CHUNK`` learners); the cloud's request runs it first when it is small, the workers'
+catch-up always.
 """
 
 from __future__ import annotations
