@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 import psycopg
 from sqlalchemy import Date, Engine, delete, func, insert, literal, select, text, union_all
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from issuer.core.db import BUSY_TIMEOUT_MS, writer
@@ -53,14 +53,15 @@ log = logging.getLogger(__name__)
 
 SKILL, ROLLUP, ANY = "skill", "rollup", "any"
 CHUNK = 2000
-"""Learners rebuilt per round (their alignment rows read at once)."""
+"""Learners built at a time (their alignment rows read at once); on SQLite, per transaction."""
 ANALYZE_AFTER = 1000
+"""A worker's rebuild of at least this many learners is followed by VACUUM (ANALYZE)
+(PostgreSQL), so that the planner does not plan a department's cloud over millions of new rows
+as if they were none, and the replaced rows' space is reused."""
 ROWS_PER_LEARNER = 20
 """For ``too_many`` before the first build: alignment rows counted as one learner."""
 ZERO = 1e-9
 """A per-day weight this close to 0 is 0 (sums of the same weights added and taken away)."""
-"""A rebuild of at least this many learners is followed by ANALYZE (PostgreSQL), so that the
-planner does not plan a department's cloud over millions of new rows as if they were none."""
 
 Row = tuple[str, int, str, str, str, float, datetime, datetime | None, datetime | None]
 """credential id, learner id, framework, code, name, scaled weight, issued, valid until, revoked."""
@@ -467,7 +468,7 @@ def bring_up_to_date(
                     raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     except OperationalError as exc:
         log.info("skill spans of issuer %s not rebuilt now: %s", issuer_id, exc)
-    if total >= ANALYZE_AFTER and not sqlite:
+    if total >= ANALYZE_AFTER and most is None and not sqlite:  # a worker's, not a request's
         _vacuum(engine)
     return total
 
@@ -479,7 +480,7 @@ def _vacuum(engine: Engine) -> None:
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM (ANALYZE) skill_span, skill_span_day, skill_span_log"))
-    except OperationalError as exc:
+    except DBAPIError as exc:  # a role that does not own the tables, a lock not granted
         log.info("skill spans not vacuumed: %s", exc)
 
 
