@@ -14,18 +14,21 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyld import jsonld
 from sqlmodel import Session, select
 
 from issuer.context import Services
 from issuer.core.errors import BadRequest
-from issuer.issuing.text import ControlCharacter, clean_text
+from issuer.issuing.text import _REFUSED, ControlCharacter, clean_text
 from issuer.models import Achievement
 from tests.issuer.conftest import ClientFetcher, issue_body, make_issuer
 from tests.units import create_api_key, create_issuer
 from verifier import Verdict, canonicalize, verify_credential
 from verifier.expansion import document_loader
 from verifier.proof import data_integrity
+from verifier.safejson import MAX_DEPTH
 
 PASTED = "First line\x0bsecond line\x0cthird line"
 """What PowerPoint and Word put on the clipboard for a line break and a page break."""
@@ -79,6 +82,79 @@ def test_clean_text_keeps_tabs_and_line_breaks_and_names_the_field() -> None:
         assert f"U+{ord(char):04X}" in refused.value.detail
     with pytest.raises(ControlCharacter, match="U\\+0001"):
         clean_text({"name\x01": "x"})
+
+
+def _reference_clean(document: Any, field: str = "", depth: int = 0) -> Any:
+    """The rule as first written (every string translated and searched, every field's name
+    written as it goes): ``clean_text`` must answer the same, errors included."""
+    if depth > MAX_DEPTH:
+        raise BadRequest(f"the credential is nested more than {MAX_DEPTH} levels deep")
+    if isinstance(document, str):
+        cleaned = document.translate({0x0B: "\n", 0x0C: "\n"})
+        found = _REFUSED.search(cleaned)
+        if found:
+            raise ControlCharacter(field, found.group())
+        return cleaned
+    if isinstance(document, dict):
+        copied: dict[str, Any] = {}
+        for key, value in document.items():
+            found = _REFUSED.search(key)
+            if found:
+                where = f"{field}.{key!r}" if field else repr(key)
+                raise ControlCharacter(where, found.group())
+            copied[key] = _reference_clean(value, f"{field}.{key}" if field else key, depth + 1)
+        return copied
+    if isinstance(document, list):
+        return [
+            _reference_clean(item, f"{field}[{index}]", depth + 1)
+            for index, item in enumerate(document)
+        ]
+    return document
+
+
+_TEXT = st.text(
+    st.sampled_from(
+        [
+            "a",
+            "한",
+            " ",
+            "\t",
+            "\n",
+            "\r",
+            "\x0b",
+            "\x0c",
+            "\x00",
+            "\x1b",
+            "\x7f",
+            "\x85",
+            "\u00a0",
+            "\u2028",
+            "\u200b",
+            "é",
+        ]
+    ),
+    max_size=6,
+)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+def _outcome(clean: Any, document: Any, field: str) -> Any:
+    try:
+        return ("ok", clean(document, field))
+    except BadRequest as exc:  # ControlCharacter is one
+        return (type(exc).__name__, exc.detail, getattr(exc, "field", None))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON)
+def test_clean_text_answers_as_the_first_rule(document: Any) -> None:
+    for field in ("", "credentialSubject"):
+        for whole in (document, {"x": [document]}):
+            assert _outcome(clean_text, whole, field) == _outcome(_reference_clean, whole, field)
 
 
 def test_clean_text_refuses_deep_nesting_as_a_bad_request() -> None:
