@@ -3,16 +3,18 @@ default; PostgreSQL is production. Alembic migrations live in ``issuer/migration
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import JSON, Engine, Table, create_engine, event, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
@@ -131,6 +133,47 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
 
 
 transaction = unit_of_work
+
+
+COPY_FROM = 32
+"""From this many rows, ``copy_rows`` has PostgreSQL take them by COPY (several times faster
+than a multi-row INSERT, whose parameters SQLAlchemy and psycopg process one by one)."""
+
+
+def copy_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> bool:
+    """Write ``rows`` (dicts with the same keys, as for ``insert(table)``) into ``table`` in
+    ``session``'s transaction by COPY, on PostgreSQL and from ``COPY_FROM`` rows; False, having
+    written nothing, otherwise (the caller inserts them). Values go through the columns' own
+    bind processing (times in UTC, JSON as text), as an INSERT would take them; a constraint
+    violated raises ``IntegrityError`` as an INSERT's would."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql" or len(rows) < COPY_FROM:
+        return False
+    import psycopg
+
+    names = list(rows[0])
+    steps: list[Callable[[Any], Any] | None] = []
+    for name in names:
+        kind = table.c[name].type
+        if isinstance(kind, JSON):
+            steps.append(lambda value: json.dumps(value, ensure_ascii=False))
+        else:
+            steps.append(kind.bind_processor(bind.dialect))
+    connection = session.connection().connection.dbapi_connection
+    assert isinstance(connection, psycopg.Connection)
+    statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+    try:
+        with connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        row[name] if step is None else step(row[name])
+                        for name, step in zip(names, steps, strict=True)
+                    ]
+                )
+    except psycopg.errors.IntegrityError as exc:
+        raise IntegrityError(statement, None, exc) from exc
+    return True
 
 
 def custom_plans(session: Session) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session
 
+from issuer.core.db import copy_rows
 from issuer.models import PendingEffect
 from issuer.models.base import table_of, utcnow
 
@@ -92,7 +93,9 @@ def emit_many(session: Session, kind: str, payloads: Sequence[dict[str, Any]]) -
         {"kind": kind, "payload": p, "created_at": now, "run_after": now, "attempts": 0}
         for p in payloads
     ]
-    session.execute(insert(table_of(PendingEffect)), rows)
+    table = table_of(PendingEffect)
+    if not copy_rows(session, table, rows):
+        session.execute(insert(table), rows)
     session.info[EMITTED] = True
 
 

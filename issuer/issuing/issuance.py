@@ -27,7 +27,6 @@ audit chain), which is what keeps two units of work from waiting on each other.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -41,7 +40,7 @@ from sqlmodel import Session, col, select
 from issuer.catalogue import shared as shared_catalogue
 from issuer.context import Services
 from issuer.core import audit, metrics
-from issuer.core.db import custom_plans
+from issuer.core.db import copy_rows, custom_plans
 from issuer.core.effects import OB_DELIVER, ORG_HOURS, PROGRAM_AWARDS, emit_many
 from issuer.core.errors import BadRequest, Conflict, LaurelError
 from issuer.crypto.keystore import proof_key
@@ -428,52 +427,12 @@ def _notice_effects(
     notices.issued(session, issuer.id, issued)
 
 
-_COPY_COLUMNS = (
-    "id",
-    "issuer_id",
-    "achievement_id",
-    "learner_id",
-    "idempotency_key",
-    "request_hash",
-    "status_list_id",
-    "status_index",
-    "document",
-    "jwt",
-    "issued_at",
-    "valid_until",
-    "revoked_at",
-    "revocation_reason",
-)
-COPY_FROM = 32
-"""From this many credentials, PostgreSQL gets them by COPY (several times faster)."""
-
-
 def _insert_credentials(session: Session, records: list[dict[str, Any]]) -> None:
-    """A unique violation surfaces as ``IntegrityError`` either way."""
+    """By COPY on PostgreSQL (``copy_rows``); a unique violation surfaces as ``IntegrityError``
+    either way."""
     table = table_of(Credential)
-    if session.get_bind().dialect.name != "postgresql" or len(records) < COPY_FROM:
+    if not copy_rows(session, table, records):
         session.execute(insert(table), records)
-        return
-    import psycopg
-
-    connection = session.connection().connection.dbapi_connection
-    assert isinstance(connection, psycopg.Connection)
-    try:
-        with (
-            connection.cursor() as cursor,
-            cursor.copy(f"COPY credential ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy,
-        ):
-            for record in records:
-                copy.write_row(
-                    [
-                        json.dumps(record["document"], ensure_ascii=False)
-                        if column == "document"
-                        else record[column]
-                        for column in _COPY_COLUMNS
-                    ]
-                )
-    except psycopg.errors.UniqueViolation as exc:
-        raise IntegrityError("COPY credential", None, exc) from exc
 
 
 def inline_signer(session: Session, services: Services, issuer: Issuer) -> Signer:

@@ -15,6 +15,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from issuer.core.db import copy_rows
 from issuer.core.errors import Conflict
 from issuer.models import Learner, LearnerEmail
 from issuer.models.base import table_of, utcnow
@@ -86,19 +87,18 @@ def _create(
     ]
     ids = session.execute(insert(learner).returning(learner.c.id, learner.c.subject_id), values)
     by_subject = {row.subject_id: row.id for row in ids}
-    session.execute(
-        insert(email_table),
-        [
-            {
-                "learner_id": by_subject[row["subject_id"]],
-                "email": email,
-                "verified": False,
-                "is_primary": True,
-                "created_at": now,
-            }
-            for email, row in zip(emails, values, strict=True)
-        ],
-    )
+    addresses = [
+        {
+            "learner_id": by_subject[row["subject_id"]],
+            "email": email,
+            "verified": False,
+            "is_primary": True,
+            "created_at": now,
+        }
+        for email, row in zip(emails, values, strict=True)
+    ]
+    if not copy_rows(session, email_table, addresses):
+        session.execute(insert(email_table), addresses)
     return {
         email: LearnerRef(by_subject[row["subject_id"]], str(row["subject_id"]), wanted[email].did)
         for email, row in zip(emails, values, strict=True)
