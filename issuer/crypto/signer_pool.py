@@ -24,7 +24,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from issuer.crypto.signing import sign_data_integrity
+from issuer.crypto.signing import data_integrity_proof, sign_data_integrity
+from verifier.proof.data_integrity import append_proof
 
 MIN_PARALLEL = 64  # fewer documents than this are signed in the calling process
 
@@ -37,10 +38,12 @@ def workers() -> int:
 
 
 def _sign_chunk(seed: bytes, kid: str, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each document's proof only (in a worker): the caller has the documents already, and
+    unpickling whole signed documents cost it a seventh of its time in a bulk run."""
     key = _worker_keys.get(seed)
     if key is None:
         key = _worker_keys[seed] = ed25519.Ed25519PrivateKey.from_private_bytes(seed)
-    return [sign_data_integrity(document, key, kid) for document in documents]
+    return [data_integrity_proof(document, key, kid) for document in documents]
 
 
 def _end_with_parent() -> None:
@@ -89,7 +92,13 @@ def submit(
         pool.submit(_sign_chunk, seed, kid, documents[i : i + size])
         for i in range(0, len(documents), size)
     ]
-    return lambda: [document for future in futures for document in future.result()]
+
+    def attached() -> list[dict[str, Any]]:
+        proofs = [proof for future in futures for proof in future.result()]
+        pairs = zip(documents, proofs, strict=True)
+        return [append_proof(document, proof) for document, proof in pairs]
+
+    return attached
 
 
 def sign_many(

@@ -56,9 +56,21 @@ def sign_data_integrity(
     created: str | None = None,
 ) -> dict[str, Any]:
     """``credential`` with an ``eddsa-rdfc-2022`` proof appended (``proof`` is an array)."""
+    proof = data_integrity_proof(credential, key, verification_method, created=created)
+    return data_integrity.append_proof(credential, proof)
+
+
+def data_integrity_proof(
+    credential: Mapping[str, Any],
+    key: ed25519.Ed25519PrivateKey,
+    verification_method: str,
+    *,
+    created: str | None = None,
+) -> dict[str, Any]:
+    """The ``eddsa-rdfc-2022`` proof that ``sign_data_integrity`` appends to ``credential``."""
     options = proof_options(verification_method, created)
     signature = key.sign(data_integrity.signing_input(credential, options))
-    return data_integrity.attach_proof(credential, options, signature)
+    return data_integrity.make_proof(options, signature)
 
 
 def jwt_algorithm(key: PrivateKey, alg: str | None = None) -> JwtAlgorithm:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 
 from issuer.crypto import signer_pool
 from issuer.crypto.keys import did_key_method, generate_ed25519
+from issuer.crypto.signing import sign_data_integrity
 from tests.issuer.credentials import make_credential
 
 SIGN_TWICE = """
@@ -82,10 +84,20 @@ def test_pool_workers_exit_when_their_server_is_killed() -> None:
     assert still == []
 
 
-def test_the_pool_signs_what_the_calling_process_would() -> None:
+def test_the_pool_signs_what_the_calling_process_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Byte for byte, in order: the workers send back proofs only and this process attaches
+    them, so the result must be exactly what ``sign_data_integrity`` makes here (Ed25519 is
+    deterministic; only ``created``, the workers' clock, is taken from their answer)."""
+    monkeypatch.setattr(signer_pool, "workers", lambda: 2)  # a pool even on one core
     key = generate_ed25519()
     method = did_key_method(key)
     documents = [make_credential(f"did:example:{n}") for n in range(signer_pool.MIN_PARALLEL)]
+    documents[1]["proof"] = {"type": "DataIntegrityProof", "proofValue": "zExisting"}
     signed = signer_pool.sign_many(documents, key, method)
-    assert [document["issuer"] for document in signed] == [d["issuer"] for d in documents]
-    assert all(document["proof"][0]["verificationMethod"] == method for document in signed)
+    expected = [
+        sign_data_integrity(document, key, method, created=result["proof"][-1]["created"])
+        for document, result in zip(documents, signed, strict=True)
+    ]
+    assert [json.dumps(d) for d in signed] == [json.dumps(d) for d in expected]
+    assert signed[1]["proof"][0]["proofValue"] == "zExisting" and len(signed[1]["proof"]) == 2
+    assert "proof" not in documents[0]  # the caller's documents are left as they were

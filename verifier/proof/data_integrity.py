@@ -65,16 +65,26 @@ def signing_input(
     return hash_data(canonical, canonicalize_memo(proof_config(doc, proof_options)))
 
 
+def make_proof(proof_options: Mapping[str, Any], signature: bytes) -> dict[str, Any]:
+    """The proof object: its options and the signature as ``proofValue``."""
+    return {**proof_options, "proofValue": "z" + b58encode(signature)}
+
+
+def append_proof(document: Mapping[str, Any], proof: Mapping[str, Any]) -> dict[str, Any]:
+    """``document`` with ``proof`` appended to its ``proof`` array (always emitted as an array)."""
+    signed = dict(document)
+    existing = document.get("proof", [])
+    proofs = list(existing) if isinstance(existing, list) else [existing]
+    proofs.append(proof)
+    signed["proof"] = proofs
+    return signed
+
+
 def attach_proof(
     document: Mapping[str, Any], proof_options: Mapping[str, Any], signature: bytes
 ) -> dict[str, Any]:
     """``document`` with the proof appended to its ``proof`` array (always emitted as an array)."""
-    signed = dict(document)
-    existing = document.get("proof", [])
-    proofs = list(existing) if isinstance(existing, list) else [existing]
-    proofs.append({**proof_options, "proofValue": "z" + b58encode(signature)})
-    signed["proof"] = proofs
-    return signed
+    return append_proof(document, make_proof(proof_options, signature))
 
 
 def _check_shape(proof: Mapping[str, Any], purpose: str) -> None:
