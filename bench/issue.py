@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import socket
 import subprocess
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -100,8 +102,59 @@ def peak_rss_mib(pid: int) -> float:
     return total / 1024
 
 
-def check_stored(database_url: str, client: httpx.Client, sample: int) -> str:
-    """Every credential's status entry is unique; ``sample`` random credentials verify."""
+_fetched: dict[str, bytes] = {}
+"""A verifying worker's copies of what it fetched from the server (status lists, DID documents):
+they do not change while the run is checked."""
+
+
+def _verify_chunk(base: str, documents: list[str]) -> list[str]:
+    """The ids of the credentials among ``documents`` (JSON texts) that do not verify (in a
+    worker process; status lists and DID documents fetched from the server at ``base``)."""
+
+    def fetch(url: str) -> bytes:
+        if url not in _fetched:
+            response = httpx.get(base + urlsplit(url).path, timeout=60)
+            response.raise_for_status()
+            _fetched[url] = response.content
+        return _fetched[url]
+
+    failed = []
+    for text_ in documents:
+        document = json.loads(text_)
+        if verify_credential(document, fetcher=fetch).verdict is not Verdict.VERIFIED:
+            failed.append(str(document.get("id")))
+    return failed
+
+
+def verify_all(database_url: str, base: str, chunk: int = 1000) -> tuple[int, list[str]]:
+    """Verify every stored credential on every core, streamed from the database in chunks with
+    at most two chunks per core in flight (memory stays flat); the count and the failures."""
+    engine = create_engine(database_url)
+    failed: list[str] = []
+    count = 0
+    pool = ProcessPoolExecutor(CORES, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        with engine.connect() as connection:
+            result = connection.execution_options(stream_results=True, yield_per=chunk).execute(
+                text("SELECT CAST(document AS TEXT) FROM credential")
+            )
+            in_flight: list[Future[list[str]]] = []
+            for rows in result.scalars().partitions(chunk):
+                count += len(rows)
+                in_flight.append(pool.submit(_verify_chunk, base, list(rows)))
+                if len(in_flight) >= 2 * CORES:
+                    failed.extend(in_flight.pop(0).result())
+            for future in in_flight:
+                failed.extend(future.result())
+    finally:
+        pool.shutdown(cancel_futures=True)
+        engine.dispose()
+    return count, failed
+
+
+def check_stored(database_url: str, client: httpx.Client, sample: int | None) -> str:
+    """Every credential's status entry is unique; ``sample`` random credentials verify, or every
+    credential when ``sample`` is None."""
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
@@ -112,7 +165,8 @@ def check_stored(database_url: str, client: httpx.Client, sample: int) -> str:
                 )
             ).one()
             stored = connection.execute(
-                text("SELECT document FROM credential ORDER BY random() LIMIT :n"), {"n": sample}
+                text("SELECT document FROM credential ORDER BY random() LIMIT :n"),
+                {"n": sample or 0},
             ).scalars()
             documents = [d if isinstance(d, dict) else json.loads(d) for d in stored]
     finally:
@@ -123,14 +177,22 @@ def check_stored(database_url: str, client: httpx.Client, sample: int) -> str:
         response.raise_for_status()
         return response.content
 
-    failed = [
-        d["id"]
-        for d in documents
-        if verify_credential(d, fetcher=fetch).verdict is not Verdict.VERIFIED
-    ]
+    if sample is None:
+        start = time.perf_counter()
+        verified, failed = verify_all(database_url, str(client.base_url).rstrip("/"))
+        took = f" in {time.perf_counter() - start:.0f} s on {CORES} cores"
+    else:
+        verified, took = len(documents), ""
+        failed = [
+            d["id"]
+            for d in documents
+            if verify_credential(d, fetcher=fetch).verdict is not Verdict.VERIFIED
+        ]
     if rows != pairs or failed:
         raise SystemExit(f"{rows} credentials, {pairs} status entries; not verified: {failed[:5]}")
-    return f"{rows:,} credentials, {pairs:,} distinct status entries, {len(documents)} verified"
+    every = "every credential, " if sample is None else ""
+    distinct = f"{rows:,} credentials, {pairs:,} distinct status entries"
+    return f"{distinct}, {every}{verified:,} verified{took}"
 
 
 def run(
@@ -139,7 +201,7 @@ def run(
     count: int,
     single: int,
     library: float,
-    sample: int = 200,
+    sample: int | None = 200,
     batch: int = 1000,
     workers: int = 0,
 ) -> None:
@@ -225,7 +287,8 @@ def run(
                         time.sleep(poll)
                         report = client.get(f"{answer.headers['Location']}?limit=1").json()
                 assert report["summary"]["issued"] == len(rows), report["summary"]
-            bulk_rate = count / (time.perf_counter() - start)
+            bulk_seconds = time.perf_counter() - start
+            bulk_rate = count / bulk_seconds
             rss = peak_rss_mib(server.pid) + sum(peak_rss_mib(p.pid) for p in background)
             checked = check_stored(database_url, client, sample)
     finally:
@@ -237,6 +300,7 @@ def run(
     print(
         f"{label:<11}{'bulk':<14}{bulk_rate:>10,.0f}/s{bulk_rate / library:>10.2f}"
         f"   per core ({CORES}): {bulk_rate / CORES / library:.2f}"
+        f"; {count:,} in {bulk_seconds:.1f} s"
     )
     print(f"{label:<11}server peak RSS {rss:,.0f} MiB; {checked}")
 
@@ -247,7 +311,12 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=300)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     parser.add_argument("--database", choices=("both", "sqlite", "postgresql"), default="both")
-    parser.add_argument("--verify", type=int, default=200, help="credentials verified at the end")
+    parser.add_argument(
+        "--verify",
+        type=lambda value: None if value == "all" else int(value),
+        default=200,
+        help="credentials verified at the end, picked at random; 'all': every one",
+    )
     parser.add_argument("--batch", type=int, default=1000, help="rows per bulk request")
     parser.add_argument(
         "--workers",
