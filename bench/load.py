@@ -135,6 +135,9 @@ def main() -> None:
             report = client.post("/api/v1/issuers/load/credentials/bulk", json=rows).json()
             ids = [r["id"].removeprefix("urn:uuid:") for r in report["rows"]]
             credential = client.get(f"/api/v1/credentials/{ids[0]}").json()
+            verdict = client.post("/api/v1/verify", json=credential).json()["verdict"]
+            if verdict != "verified":  # pages that fail fast are no measure of pages that pass
+                raise SystemExit(f"the server's own verification says {verdict!r}, not 'verified'")
         status = "/" + credential["credentialStatus"]["statusListCredential"].split("/", 3)[3]
         body = httpx.Client().build_request("POST", "x", json=credential).content
 

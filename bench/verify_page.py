@@ -116,6 +116,9 @@ def main() -> None:
                 document["credentialStatus"]["statusListCredential"].removeprefix(base)
             ).content
             uuid = document["id"].removeprefix("urn:uuid:")
+            verdict = client.post("/api/v1/verify", json=document).json()["verdict"]
+            if verdict != "verified":  # pages that fail fast are no measure of pages that pass
+                raise SystemExit(f"the server's own verification says {verdict!r}, not 'verified'")
             timings = []
             for path in ("badge.png", "badge.png", "qr.png", "qr.png"):
                 start = time.perf_counter()

@@ -154,7 +154,10 @@ def _fail(exc: Exception) -> NoReturn:
 def issuer_create(
     name: Annotated[str, typer.Option(help="The institute's name.")],
     slug: Annotated[str, typer.Option(help="Short URL name, e.g. hrd-institute.")],
-    did_method: Annotated[str, typer.Option(help="web (production) or key (offline).")] = "web",
+    did_method: Annotated[
+        str | None,
+        typer.Option(help="web (production) or key (offline); default: LAUREL_DID_METHOD (web)."),
+    ] = None,
     url: Annotated[
         str | None,
         typer.Option(help="The institute's website (https); see `laurel issuer domain-linkage`."),
@@ -172,11 +175,12 @@ def issuer_create(
     from issuer.core.errors import LaurelError
     from issuer.institutes.issuers import create_issuer
 
-    if did_method not in ("web", "key"):
+    if did_method not in (None, "web", "key"):
         typer.echo("laurel: --did-method is 'web' or 'key'", err=True)
         raise typer.Exit(EXIT_COULD_NOT_RUN)
     try:
         with _unit() as (services, db):
+            base_url = services.settings.base_url
             created = create_issuer(
                 db,
                 services,
@@ -192,6 +196,14 @@ def issuer_create(
     except LaurelError as exc:
         _fail(exc)
     typer.echo(created.did)
+    if created.did.startswith("did:web:") and base_url.startswith("http://"):
+        typer.echo(
+            f"laurel: warning: a did:web is resolved over https only, and LAUREL_BASE_URL is "
+            f"{base_url}: no verifier (this instance's included) can read this issuer's key, so "
+            "its badges will not verify. Set an https LAUREL_BASE_URL, or use --did-method key "
+            "(LAUREL_DID_METHOD=key) for a trial on this machine.",
+            err=True,
+        )
 
 
 @issuer_app.command("update")

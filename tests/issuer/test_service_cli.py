@@ -75,6 +75,41 @@ def test_placeholder_passphrase_is_refused(env: dict[str, str]) -> None:
     assert code == 2 and "LAUREL_KEY_PASSPHRASE" in out
 
 
+def test_issuer_create_follows_laurel_did_method(env: dict[str, str]) -> None:
+    """LAUREL_DID_METHOD chooses the method when --did-method is not given (the option's own
+    default used to override it); --did-method still wins."""
+    code, out = _run(
+        {**env, "LAUREL_DID_METHOD": "key"}, "issuer", "create", "--name", "A", "--slug", "a"
+    )
+    assert code == 0 and out.strip().startswith("did:key:z6Mk"), out
+    code, out = _run(
+        {**env, "LAUREL_DID_METHOD": "key"},
+        "issuer",
+        "create",
+        "--name",
+        "B",
+        "--slug",
+        "b",
+        "--did-method",
+        "web",
+    )
+    assert code == 0 and out.strip() == "did:web:laurel.test:issuers:b", out
+    code, out = _run(env, "issuer", "create", "--name", "C", "--slug", "c", "--did-method", "x")
+    assert code == 2 and "'web' or 'key'" in out
+
+
+def test_issuer_create_warns_of_a_did_web_over_http(env: dict[str, str]) -> None:
+    """A did:web resolves over https only: on an http base URL its badges could not verify
+    anywhere, so creating one says so (and still creates it: the URL may change before issuing)."""
+    plain = {**env, "LAUREL_BASE_URL": "http://127.0.0.1:8000"}
+    code, out = _run(plain, "issuer", "create", "--name", "A", "--slug", "a")
+    assert code == 0, out
+    assert out.splitlines()[0] == "did:web:127.0.0.1%3A8000:issuers:a"
+    assert "warning" in out and "--did-method key" in out
+    code, out = _run(plain, "issuer", "create", "--name", "B", "--slug", "b", "--did-method", "key")
+    assert code == 0 and "warning" not in out
+
+
 def test_bad_csv_encoding(env: dict[str, str], tmp_path: Path) -> None:
     _run(env, "issuer", "create", "--name", "HRD", "--slug", "hrd")
     csv = tmp_path / "latin1.csv"
