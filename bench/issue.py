@@ -305,6 +305,19 @@ def run(
     print(f"{label:<11}server peak RSS {rss:,.0f} MiB; {checked}")
 
 
+def sample_size(value: str) -> int | None:
+    """``--verify``: a number of credentials, or ``all`` (None)."""
+    if value == "all":
+        return None
+    try:
+        count = int(value)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"a number of credentials or 'all', not {value!r}")
+    return count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=2000)
@@ -313,7 +326,7 @@ def main() -> None:
     parser.add_argument("--database", choices=("both", "sqlite", "postgresql"), default="both")
     parser.add_argument(
         "--verify",
-        type=lambda value: None if value == "all" else int(value),
+        type=sample_size,
         default=200,
         help="credentials verified at the end, picked at random; 'all': every one",
     )
