@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -40,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from issuer.crypto.keys import did_key, did_key_method, generate_ed25519
 from issuer.crypto.signing import sign_data_integrity
 from verifier import Verdict, verify_credential
+from verifier.errors import FetchError
 
 DEFAULT_POSTGRES = "postgresql+psycopg://root@127.0.0.1:5432/test"
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -107,17 +109,28 @@ _fetched: dict[str, bytes] = {}
 they do not change while the run is checked."""
 
 
-def _verify_chunk(base: str, documents: list[str]) -> list[str]:
-    """The ids of the credentials among ``documents`` (JSON texts) that do not verify (in a
-    worker process; status lists and DID documents fetched from the server at ``base``)."""
+def _from_server(base: str) -> Callable[[str], bytes]:
+    """A fetcher that asks the server at ``base`` for every URL's path (status lists, DID
+    documents), once per URL in this process; a failure is a ``FetchError``, as verifiers
+    expect, so the credential is "could not decide" rather than the run crashing."""
 
     def fetch(url: str) -> bytes:
         if url not in _fetched:
-            response = httpx.get(base + urlsplit(url).path, timeout=60)
-            response.raise_for_status()
+            try:
+                response = httpx.get(base + urlsplit(url).path, timeout=60)
+                response.raise_for_status()
+            except httpx.HTTPError as exc:
+                raise FetchError(url, str(exc)) from exc
             _fetched[url] = response.content
         return _fetched[url]
 
+    return fetch
+
+
+def _verify_chunk(base: str, documents: list[str]) -> list[str]:
+    """The ids of the credentials among ``documents`` (JSON texts) that do not verify (in a
+    worker process)."""
+    fetch = _from_server(base)
     failed = []
     for text_ in documents:
         document = json.loads(text_)
@@ -172,16 +185,13 @@ def check_stored(database_url: str, client: httpx.Client, sample: int | None) ->
     finally:
         engine.dispose()
 
-    def fetch(url: str) -> bytes:  # status lists and the did:web document, from the server
-        response = client.get(urlsplit(url).path)
-        response.raise_for_status()
-        return response.content
-
+    base = str(client.base_url).rstrip("/")
     if sample is None:
         start = time.perf_counter()
-        verified, failed = verify_all(database_url, str(client.base_url).rstrip("/"))
+        verified, failed = verify_all(database_url, base)
         took = f" in {time.perf_counter() - start:.0f} s on {CORES} cores"
     else:
+        fetch = _from_server(base)
         verified, took = len(documents), ""
         failed = [
             d["id"]
