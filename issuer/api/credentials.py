@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from collections.abc import Iterable, Iterator
+from itertools import chain, islice
+from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Header, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from issuer.context import Services
 from issuer.core.errors import BadRequest, LaurelError, PayloadTooLarge, UnsupportedMedia
 from issuer.effects import work
+from issuer.http import uploads
 from issuer.http.deps import (
     AchievementPath,
     ApiKeyDep,
@@ -237,23 +241,38 @@ async def issue_bulk(
 ) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type == "application/json":
-        rows = _json(await request.body())
-        if not isinstance(rows, list):
-            raise BadRequest("a bulk JSON body is an array of issuance requests")
+        read = _json_rows
     elif content_type in ("text/csv", "application/csv"):
-        lines = [line async for line in bulk.decoded_lines(request.stream())]
-        rows = list(bulk.csv_rows(lines))
+        read = _csv_rows
     else:
         raise UnsupportedMedia("send application/json (an array) or text/csv")
-    if len(rows) <= jobs.SYNC_ROWS and "respond-async" not in (prefer or "").lower():
-        return await in_unit(
-            services, _in_one_unit, services, authorization, slug, bulk.issue_rows, rows
+    with await uploads.spooled(request.stream()) as body:
+        rows = read(body)
+        first = await run_in_threadpool(list, islice(rows, jobs.SYNC_ROWS + 1))
+        if len(first) <= jobs.SYNC_ROWS and "respond-async" not in (prefer or "").lower():
+            return await in_unit(
+                services, _in_one_unit, services, authorization, slug, bulk.issue_rows, first
+            )
+        all_rows = chain(first, rows)
+        job = await in_unit(
+            services, _in_one_unit, services, authorization, slug, _submit, all_rows
         )
-    job = await in_unit(services, _in_one_unit, services, authorization, slug, _submit, rows)
     background.add_task(dispatcher(services).bulk, job["id"])
     response.status_code = 202
     response.headers["Location"] = _job_path(slug, job["id"])
     return job
+
+
+def _json_rows(body: IO[bytes]) -> Iterator[Any]:
+    """The rows of a JSON array, parsed one at a time as they are taken."""
+    try:
+        yield from uploads.json_array(body)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc.msg}") from None
+
+
+def _csv_rows(body: IO[bytes]) -> Iterator[Any]:
+    return bulk.csv_rows(uploads.text_lines(body))
 
 
 def _job_path(slug: str, job_id: str) -> str:
@@ -261,7 +280,7 @@ def _job_path(slug: str, job_id: str) -> str:
 
 
 def _submit(
-    db: Session, services: Services, slug: str, rows: list[Any], actor: str
+    db: Session, services: Services, slug: str, rows: Iterable[Any], actor: str
 ) -> dict[str, Any]:
     job = jobs.submit(db, services, slug, rows, actor)
     return jobs.view(db, job, _job_path(slug, job.id))

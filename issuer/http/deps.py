@@ -16,11 +16,10 @@ JSON request bodies are read strictly (``parse_json``): an object with a key twi
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import BackgroundTasks, Depends, Header, Path, Query, Request, Response
@@ -34,6 +33,7 @@ from issuer.core import metrics
 from issuer.core.db import unit_of_work
 from issuer.core.effects import emitted
 from issuer.core.errors import Forbidden, NotFound, ServiceBusy
+from issuer.http.strictjson import parse_json as parse_json
 from issuer.institutes.apikeys import authenticate, note_use
 from issuer.institutes.issuers import get_issuer
 from issuer.models import ApiKey, Issuer
@@ -190,44 +190,6 @@ def issuer_for(db: Session, key: ApiKey, slug: str, scope: str) -> Issuer:
 def require(key: ApiKey, scope: str) -> None:
     if not key.has(scope):
         raise Forbidden(f"this API key lacks the '{scope}' scope")
-
-
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise _DuplicateKey(key)
-        found[key] = value
-    return found
-
-
-def _not_json(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def parse_json(body: bytes) -> Any:
-    """The JSON ``body`` (RFC 8259, UTF-8), with every key of an object once (I-JSON, RFC 7493
-    §2.3: which of two values would count is undefined) and no ``NaN`` or ``Infinity``.
-    Raises ``json.JSONDecodeError`` saying what is wrong."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise json.JSONDecodeError("the body is not UTF-8 text", "", 0) from None
-    try:
-        return json.loads(text, object_pairs_hook=_object, parse_constant=_not_json)
-    except json.JSONDecodeError:
-        raise
-    except _DuplicateKey as exc:
-        reason = f"the key {exc.args[0]!r} appears twice in one object"
-        raise json.JSONDecodeError(reason, text, 0) from None
-    except RecursionError:
-        raise json.JSONDecodeError("the body is nested too deeply", text, 0) from None
-    except ValueError as exc:  # NaN, Infinity, an integer of thousands of digits
-        raise json.JSONDecodeError(str(exc), text, 0) from None
 
 
 class StrictJSONRequest(Request):

@@ -8,9 +8,8 @@ instead of issuing twice. A failing row never affects another, and never half-is
 
 from __future__ import annotations
 
-import codecs
 import csv
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -99,23 +98,6 @@ def csv_rows(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
         if None in record:
             raise BadRequest(f"CSV line {reader.line_num} has more fields than the header")
         yield row_from_csv(record)
-
-
-async def decoded_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
-    """UTF-8 lines from a byte stream, decoded incrementally (a BOM is dropped)."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    pending = ""
-    try:
-        async for chunk in chunks:
-            pending += decoder.decode(chunk)
-            *complete, pending = pending.split("\n")
-            for line in complete:
-                yield line + "\n"
-        pending += decoder.decode(b"", final=True)
-    except UnicodeDecodeError as exc:
-        raise BadRequest("the CSV is not UTF-8 text; save it as 'CSV UTF-8'") from exc
-    if pending:
-        yield pending
 
 
 def _validation_error(number: int, exc: ValidationError) -> dict[str, Any]:
