@@ -35,7 +35,7 @@ DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_constant=_not_json)
 
 
 def strict(decode: Callable[[], T]) -> T:
-    """``decode()``, run with :data:`DECODER`, its refusals as ``json.JSONDecodeError``."""
+    """``decode()`` (a decoding by these rules), its refusals as ``json.JSONDecodeError``."""
     try:
         return decode()
     except json.JSONDecodeError:
