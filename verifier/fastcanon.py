@@ -106,23 +106,34 @@ def _context_terms() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(terms), frozenset(iri_typed)
 
 
-def _plain_absolute_iri(value: str) -> bool:
-    """An absolute IRI that no context can rewrite (its prefix and itself are not terms);
-    remembered for short strings (a template's IRIs repeat in every document)."""
-    found = _plain_iris.get(value)
+KEPT, PLAIN_IRI, OTHER = 0, 1, 2
+"""What ``_Skeleton`` does with a string, apart from its key: keep it (a keyword or ""), make it
+an "iri" sentinel (``_plain_absolute_iri_now``), or decide by its key (``_Skeleton._text``)."""
+
+
+def _kind(value: str) -> int:
+    """``value``'s kind, remembered for short strings (a template's IRIs and most of its texts
+    repeat in every document); ``Unsupported`` for a string holding sentinel material, which is
+    never remembered."""
+    found = _kinds.get(value)
     if found is None:
-        found = _plain_absolute_iri_now(value)
+        if TEXT_OPEN in value or TEXT_CLOSE in value or IRI_SENTINEL in value:
+            raise Unsupported("a value that looks like a sentinel")
+        if value.startswith("@") or value == "":
+            found = KEPT
+        else:
+            found = PLAIN_IRI if _plain_absolute_iri_now(value) else OTHER
         if len(value) <= MAX_REMEMBERED_IRI:
-            if len(_plain_iris) >= MAX_REMEMBERED_PLAIN:
-                _plain_iris.clear()
-            _plain_iris[value] = found
+            if len(_kinds) >= MAX_REMEMBERED_KINDS:
+                _kinds.clear()
+            _kinds[value] = found
     return found
 
 
-MAX_REMEMBERED_PLAIN = 8192
-_plain_iris: dict[str, bool] = {}
-"""``_plain_absolute_iri``'s answers for short strings; emptied when full. Plain dict
-operations, safe from any thread (as ``_texts``)."""
+MAX_REMEMBERED_KINDS = 8192
+_kinds: dict[str, int] = {}
+"""``_kind``'s answers for short strings; emptied when full. Plain dict operations, safe from
+any thread (as ``_texts``)."""
 
 
 def _plain_absolute_iri_now(value: str) -> bool:
@@ -164,19 +175,23 @@ class _Skeleton:
         return node
 
     def _text(self, node: str, key: str | None) -> str:
-        """``_sentinel`` inlined: a badge has ~50 texts."""
-        if TEXT_OPEN in node or TEXT_CLOSE in node or IRI_SENTINEL in node:
-            raise Unsupported("a value that looks like a sentinel")
-        if node.startswith("@") or node == "":
+        """``_sentinel`` inlined: a badge has ~60 texts."""
+        kind = _kind(node)
+        if kind == KEPT:
             return node
         values = self.values
-        if _plain_absolute_iri(node):
+        if kind == PLAIN_IRI:
             values.append(node)
             return f"{IRI_SENTINEL}{len(values) - 1}"
-        if key == "id" or key == "@id" or key in _context_terms()[1]:
+        if key == "id" or key == "@id" or key in _iri_typed():
             return node  # a term, compact or relative IRI: expansion may rewrite it
         values.append(node)
         return f"{TEXT_OPEN}{len(values) - 1}{TEXT_CLOSE}"
+
+
+def _iri_typed() -> frozenset[str]:
+    """The terms a bundled context coerces to @id or @vocab."""
+    return _context_terms()[1]
 
 
 class _Template:
@@ -360,7 +375,8 @@ def _slot_of(value: Any) -> tuple[int, str] | None:
 
 def _plain_iri_term(value: str) -> Term:
     """The term of an "iri" sentinel's value: ``_Skeleton`` made it one only for a plain absolute
-    IRI (``_plain_absolute_iri``), which ``_checked_iri`` and ``_subject_term`` take as it is."""
+    IRI (``_plain_absolute_iri_now``), which ``_checked_iri`` and ``_subject_term`` take as it
+    is."""
     return ("I", value)
 
 
