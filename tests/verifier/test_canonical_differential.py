@@ -96,6 +96,18 @@ def test_same_shape_with_other_values_reuses_the_template_correctly() -> None:
         assert canonicalize_fast(document) == canonicalize_reference(document)
 
 
+@pytest.mark.parametrize("value", ["urn:x-laurel-sentinel:0", "\ue0000\ue001", "a\ue001"])
+def test_sentinel_material_is_refused_every_time_never_remembered(value: str) -> None:
+    """The skeleton remembers what kind a string is; a string that looks like a sentinel must be
+    refused by the fast path on every sight (else a template would read it as a slot)."""
+    credential = make_credential("https://a.example/issuers/1")
+    credential["credentialSubject"]["achievement"]["name"] = value
+    for _ in range(3):
+        with pytest.raises(Unsupported):
+            canonicalize_fast(credential)
+        assert canonicalize(credential) == canonicalize_reference(credential)
+
+
 def test_reference_path_is_selectable() -> None:
     credential = make_credential("https://a.example/issuers/1")
     use_reference_canonicalizer(True)
