@@ -521,24 +521,33 @@ def issue_csv(
     from rich.progress import Progress
 
     from issuer.core.errors import LaurelError
-    from issuer.issuing.bulk import csv_rows, issue_rows
+    from issuer.issuing.bulk import MAX_ROWS, csv_rows, issue_rows
 
+    # Read through once first, keeping nothing: a file that breaks on its last line is refused
+    # before any row is issued; then it is read again, a step at a time, as it is issued.
     try:
         with csv.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv_rows(handle))
+            total = sum(1 for _ in csv_rows(handle))
     except UnicodeDecodeError:
         typer.echo("laurel: the CSV is not UTF-8 text; save it as 'CSV UTF-8'", err=True)
         raise typer.Exit(EXIT_COULD_NOT_RUN) from None
     except (OSError, LaurelError) as exc:
         typer.echo(f"laurel: {getattr(exc, 'detail', exc)}", err=True)
         raise typer.Exit(EXIT_COULD_NOT_RUN) from None
+    if total > MAX_ROWS:
+        typer.echo(f"laurel: a CSV holds at most {MAX_ROWS:,} rows, not {total:,}", err=True)
+        raise typer.Exit(EXIT_COULD_NOT_RUN)
     try:
         if demo:
             _demo_environment()
-        with _unit(demo) as (services, db), Progress(transient=True) as bar:
-            task = bar.add_task("Issuing", total=len(rows))
+        with (
+            csv.open(encoding="utf-8-sig", newline="") as handle,
+            _unit(demo) as (services, db),
+            Progress(transient=True) as bar,
+        ):
+            task = bar.add_task("Issuing", total=total)
             result = issue_rows(
-                db, services, issuer, rows, "cli", lambda done: bar.advance(task, done)
+                db, services, issuer, csv_rows(handle), "cli", lambda done: bar.advance(task, done)
             )
             base = services.settings.base_url
     except LaurelError as exc:

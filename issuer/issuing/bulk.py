@@ -190,21 +190,18 @@ def issue_rows(
     actor: str,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Validate every row, then issue the valid ones through the issuing path in steps of
-    ``STEP`` rows, signed on every core, each step committed as its own unit. Steps overlap:
-    while the worker processes sign one, this process prepares the next and stores the previous
-    one. ``progress`` is told how many rows each finished step had.
+    """Validate the rows and issue the valid ones through the issuing path in steps of ``STEP``
+    rows, signed on every core, each step committed as its own unit. ``rows`` is read a step at a
+    time (an iterator is never held whole); an error it raises while being read stops the run
+    with the steps before it committed, so a caller that streams a file checks it whole first
+    (``laurel issue --csv``). Steps overlap: while the worker processes sign one, this process
+    prepares the next and stores the previous one. ``progress`` is told how many rows each
+    finished step had.
 
     Uploads of more than one step go through durable jobs (``issuer.issuing.jobs``), whose
     report survives a crash; this direct path is for one step, and for the command line.
     """
     report: dict[int, dict[str, Any]] = {}
-    valid: list[Row] = []
-    for number, request, key in validated(rows):
-        if isinstance(request, ValidationError):
-            report[number] = _validation_error(number, request)
-        else:
-            valid.append((number, request, key))
     issuer = get_issuer(session, slug)
     signer = StepSigner(session, services, issuer)
     in_flight: list[Step] = []
@@ -216,13 +213,31 @@ def issue_rows(
         if progress is not None:
             progress(len(step.numbers))
 
-    for start in range(0, len(valid), STEP):
-        in_flight.append(begin_step(session, services, issuer, valid[start : start + STEP], signer))
+    for valid in _valid_steps(validated(rows), report):
+        in_flight.append(begin_step(session, services, issuer, valid, signer))
         if len(in_flight) > 1:
             finish(in_flight.pop(0))
     for step in in_flight:
         finish(step)
     return summarised([report[number] for number in sorted(report)])
+
+
+def _valid_steps(
+    rows: Iterator[tuple[int, IssueRequest | ValidationError, str]],
+    report: dict[int, dict[str, Any]],
+) -> Iterator[list[Row]]:
+    """The valid rows in lists of ``STEP``, as they are read; invalid ones go to ``report``."""
+    valid: list[Row] = []
+    for number, request, key in rows:
+        if isinstance(request, ValidationError):
+            report[number] = _validation_error(number, request)
+            continue
+        valid.append((number, request, key))
+        if len(valid) == STEP:
+            yield valid
+            valid = []
+    if valid:
+        yield valid
 
 
 def summarised(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -103,6 +103,35 @@ def test_issue_csv_prints_ids_and_links_or_writes_a_report(
     assert rows[1]["status"] == "error" and rows[1]["error"] and not rows[1]["id"]
 
 
+def test_issue_csv_reads_the_file_a_step_at_a_time_and_refuses_a_broken_one_first(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Streamed a step at a time (issue 18), yet a file that breaks on its last line, or holds
+    too many rows, is refused before any row is issued."""
+    from issuer.issuing import bulk
+
+    monkeypatch.setattr(bulk, "STEP", 2)  # five steps' worth of rows, one of them invalid
+    _run(env, "issuer", "create", "--name", "HRD Institute", "--slug", "hrd")
+    _run(env, "templates", "load", "--issuer", "hrd")
+    good = "".join(f"p{n}@example.org,emotional-intelligence\n" for n in range(8))
+    good += "not an email,emotional-intelligence\n"
+    broken = tmp_path / "broken.csv"
+    broken.write_text(f"email,achievement\n{good}z@example.org,x,extra\n", encoding="utf-8")
+    code, out = _run(env, "issue", "--issuer", "hrd", "--csv", str(broken))
+    assert code == 2 and "CSV line 11 has more fields than the header" in out, out
+    monkeypatch.setattr(bulk, "MAX_ROWS", 8)
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text(f"email,achievement\n{good}", encoding="utf-8")
+    code, out = _run(env, "issue", "--issuer", "hrd", "--csv", str(cohort))
+    assert code == 2 and "at most 8 rows, not 9" in out, out
+    monkeypatch.setattr(bulk, "MAX_ROWS", 100_000)
+    code, out = _run(env, "issue", "--issuer", "hrd", "--csv", str(cohort))
+    assert code == 1 and "8 issued, 0 already issued, 1 errors" in out, out  # nothing before
+    assert [line.split(":")[0] for line in out.splitlines() if line.startswith("row ")] == [
+        f"row {n}" for n in range(1, 10)
+    ]
+
+
 def test_webhooks_and_emails_from_the_command_line(env: dict[str, str], tmp_path: Path) -> None:
     _run(env, "issuer", "create", "--name", "HRD Institute", "--slug", "hrd")
     code, out = _run(
