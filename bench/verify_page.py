@@ -1,6 +1,7 @@
 """The public pages under concurrent clients, next to the library's own verification rate.
 
     python bench/verify_page.py [--seconds 30] [--clients 64] [--workers 2]
+                                [--client threads|autocannon]
 
 Starts ``laurel serve`` (SQLite, a did:key issuer, ``--workers`` processes; the public
 verification rate limit lifted), issues a credential, then drives ``GET /v/{id}``,
@@ -10,19 +11,22 @@ all) with ``--clients`` concurrent clients for ``--seconds`` each, and prints re
 second, p50 and p99 latency and errors (any status of 400 or more, or no answer) next to
 ``verify_credential`` of the same credential measured in this process in the same run (one core).
 Clients are Python threads in this process, so they share the cores with the server: the figures
-are a floor. Also shows that serving a baked badge or a QR code again does not re-render the
-image.
+are a floor. ``--client autocannon`` drives the same requests with autocannon instead (a Node.js
+load generator, installed from the npm registry into the temporary directory on first use),
+which costs the shared cores far less than 64 Python threads. Also shows that serving a baked
+badge or a QR code again does not re-render the image.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +41,66 @@ from load import drive
 
 from verifier import verify_credential
 from verifier.fetch import MappingFetcher
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One endpoint's request, and the status every answer should have."""
+
+    method: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    expect: int = 200
+
+    def send(self, client: httpx.Client, number: int) -> httpx.Response:
+        return client.request(self.method, self.path, headers=self.headers, content=self.body)
+
+
+AUTOCANNON = "autocannon@8"
+
+
+def autocannon() -> Path:
+    """autocannon (a Node.js load generator), installed from the npm registry once into the
+    temporary directory."""
+    home = Path(tempfile.gettempdir()) / "laurel-bench-autocannon"
+    tool = home / "node_modules" / ".bin" / "autocannon"
+    if not tool.exists():
+        home.mkdir(exist_ok=True)
+        npm = ["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(home)]
+        subprocess.run([*npm, AUTOCANNON], check=True)
+    return tool
+
+
+def drive_autocannon(
+    tool: Path, base: str, spec: Spec, clients: int, seconds: float
+) -> dict[str, Any]:
+    """``load.drive``'s figures, measured by autocannon: ``clients`` connections, each sending
+    its next request when the last is answered. An error is any answer other than
+    ``spec.expect``, a failed connection or a timeout."""
+    command = [str(tool), "-j", "-c", str(clients), "-d", str(max(1, round(seconds)))]
+    command += ["-m", spec.method]
+    for name, value in spec.headers.items():
+        command += ["-H", f"{name}={value}"]
+    with tempfile.NamedTemporaryFile(suffix=".body") as body:
+        if spec.body is not None:
+            body.write(spec.body)
+            body.flush()
+            command += ["-i", body.name]
+        out = subprocess.run([*command, base + spec.path], capture_output=True, check=True)
+    report = json.loads(out.stdout)
+    wrong = sum(
+        stats["count"]
+        for code, stats in report.get("statusCodeStats", {}).items()
+        if int(code) != spec.expect
+    )
+    return {
+        "rate": report["requests"]["total"] / report["duration"],
+        "p50": report["latency"]["p50"] / 1000,
+        "p99": report["latency"]["p99"] / 1000,
+        "errors": wrong + report["errors"] + report["timeouts"],
+        "count": report["requests"]["total"],
+    }
 
 
 def library_rate(document: dict[str, Any], status: bytes, seconds: float) -> float:
@@ -54,6 +118,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--client", choices=["threads", "autocannon"], default="threads")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="laurel-bench-"))
     port = free_port()
@@ -129,25 +194,31 @@ def main() -> None:
         library = library_rate(document, status, 2.0)
         body = httpx.Client().build_request("POST", "x", json=document).content
         json_headers = {"Content-Type": "application/json"}
-        runs: dict[str, Callable[[httpx.Client, int], httpx.Response]] = {
-            "GET /healthz": lambda c, n: c.get("/healthz"),  # the stack's own ceiling
-            "GET /v/{id}": lambda c, n: c.get(f"/v/{uuid}"),
-            "GET /status/{n}": lambda c, n: c.get(list_path),
-            "GET /status/{n} (304)": lambda c, n: c.get(list_path, headers={"If-None-Match": etag}),
-            "POST /api/v1/verify": lambda c, n: c.post(
-                "/api/v1/verify", content=body, headers=json_headers
-            ),
+        specs = {
+            "GET /healthz": Spec("GET", "/healthz"),  # the stack's own ceiling
+            "GET /v/{id}": Spec("GET", f"/v/{uuid}"),
+            "GET /status/{n}": Spec("GET", list_path),
+            "GET /status/{n} (304)": Spec("GET", list_path, {"If-None-Match": etag}, expect=304),
+            "POST /api/v1/verify": Spec("POST", "/api/v1/verify", json_headers, body),
         }
-        results = {
-            name: drive(base, request, args.clients, args.seconds) for name, request in runs.items()
-        }
+        if args.client == "autocannon":
+            tool = autocannon()
+            results = {
+                name: drive_autocannon(tool, base, spec, args.clients, args.seconds)
+                for name, spec in specs.items()
+            }
+        else:
+            results = {
+                name: drive(base, spec.send, args.clients, args.seconds)
+                for name, spec in specs.items()
+            }
     finally:
         server.terminate()
         server.wait()
     print(f"library verify_credential: {library:,.0f}/s (one core, this process)")
     print(
-        f"server: {args.workers} worker process(es), {args.clients} concurrent clients, "
-        f"{args.seconds:g} s per endpoint"
+        f"server: {args.workers} worker process(es), {args.clients} concurrent clients "
+        f"({args.client}), {args.seconds:g} s per endpoint"
     )
     print(f"{'endpoint':<24}{'req/s':>8}{'× library':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for name, result in results.items():
