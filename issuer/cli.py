@@ -552,6 +552,10 @@ def issue_csv(
             base = services.settings.base_url
     except LaurelError as exc:
         _fail(exc)
+    except (OSError, UnicodeDecodeError) as exc:  # the file changed after it was checked
+        again = "running it again issues only the rows not yet issued"
+        typer.echo(f"laurel: {csv} could not be read again ({exc}); {again}", err=True)
+        raise typer.Exit(EXIT_COULD_NOT_RUN) from None
     lines = _issue_report(result["rows"], base)
     if report is not None:
         _write_report(report, lines)

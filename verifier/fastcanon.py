@@ -183,15 +183,10 @@ class _Skeleton:
         if kind == PLAIN_IRI:
             values.append(node)
             return f"{IRI_SENTINEL}{len(values) - 1}"
-        if key == "id" or key == "@id" or key in _iri_typed():
+        if key == "id" or key == "@id" or key in _context_terms()[1]:
             return node  # a term, compact or relative IRI: expansion may rewrite it
         values.append(node)
         return f"{TEXT_OPEN}{len(values) - 1}{TEXT_CLOSE}"
-
-
-def _iri_typed() -> frozenset[str]:
-    """The terms a bundled context coerces to @id or @vocab."""
-    return _context_terms()[1]
 
 
 class _Template:

@@ -220,7 +220,9 @@ _BULK_BODY = {
     "once (200, with the report). Larger uploads, or any with `Prefer: respond-async`, become "
     "a durable job: 202 with the job (`Location: …/jobs/{id}`), whose progress and per-row "
     "report `GET /api/v1/issuers/{slug}/jobs/{id}` gives; a job survives restarts and crashes "
-    "(nothing is lost or issued twice).",
+    "(nothing is lost or issued twice). The body is read as a stream, a row at a time (a JSON "
+    "row may take up to 1 MB); a body that is not valid JSON or UTF-8 CSV is refused whole "
+    "(400, naming the row where it broke) and nothing is stored.",
     openapi_extra={"requestBody": _BULK_BODY},
     responses={
         **responses(*WRITE, 415),
