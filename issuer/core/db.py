@@ -13,19 +13,33 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import JSON, Engine, Table, create_engine, event, text
+from sqlalchemy import JSON, Engine, Table, create_engine, event, make_url, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite connection waits for the write lock."""
+SQLITE_POOL_SIZE = 15
+"""Connections a process keeps to a SQLite file (so at most 15 requests use it at once)."""
+
+
+def _sqlite_file(url: str) -> bool:
+    """A SQLite database in a file (pooled by ``QueuePool``), not in memory."""
+    database = make_url(url).database or ""
+    return database not in ("", ":memory:") and "mode=memory" not in url
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
+        if _sqlite_file(url):
+            # As many connections as QueuePool's default allows at once (5 + 10 overflow), but
+            # all kept: an overflow connection is closed when given back, and opening one
+            # (the file, three PRAGMAs) cost a busy page more than its own query.
+            kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
+            kwargs.setdefault("max_overflow", 0)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
