@@ -8,7 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 
-from issuer.http.deps import AchievementPath, ServicesDep, SessionDep, Slug
+from issuer.context import Services
+from issuer.core.db import unit_of_work
+from issuer.http.deps import AchievementPath, ServicesDep, SessionDep, Slug, in_unit
 from issuer.http.problems import responses
 from issuer.institutes import issuers
 from issuer.institutes.registry import published_registry
@@ -98,20 +100,47 @@ def achievement(
     responses=_document("application/vc+ld+json")
     | {304: {"description": "Not modified (If-None-Match)"}},
 )
-def status_list(
+async def status_list(
     list_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     request: Request,
-    db: SessionDep,
     services: ServicesDep,
 ) -> Response:
-    version = statuslists.current_version(db, services, list_id)  # from memory when known
-    etag = f'"{list_id}-{version}"'
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=0, must-revalidate"}
-    if request.headers.get("if-none-match") == etag:
+    """Answered from this process's memory while it may (``issuing.statuslists``), in the event
+    loop, with no database session or worker thread; else read and signed in one worker thread."""
+    asked = request.headers.get("if-none-match")
+    version = statuslists.remembered_version(services, list_id)
+    if version is None:
+        return await in_unit(services, _status_list, services, list_id, asked)
+    if asked == _list_etag(list_id, version):
+        return _list_answer(list_id, version, None)
+    body = statuslists.remembered_list(services, list_id, version)
+    if body is None:
+        return await in_unit(services, _status_list, services, list_id, asked)
+    return _list_answer(list_id, version, body)
+
+
+def _status_list(services: Services, list_id: int, asked: str | None) -> Response:
+    with unit_of_work(services.engine, write=False) as db:
+        version = statuslists.current_version(db, services, list_id)
+        if asked == _list_etag(list_id, version):
+            return _list_answer(list_id, version, None)
+        body, version = statuslists.signed_list(db, services, list_id)
+    return _list_answer(list_id, version, body)
+
+
+def _list_etag(list_id: int, version: int) -> str:
+    return f'"{list_id}-{version}"'
+
+
+def _list_answer(list_id: int, version: int, body: bytes | None) -> Response:
+    """The list (or 304 Not Modified, without ``body``) with its ETag."""
+    headers = {"ETag": _list_etag(list_id, version), "Cache-Control": CACHE_LIST}
+    if body is None:
         return Response(status_code=304, headers=headers)
-    body, version = statuslists.signed_list(db, services, list_id)
-    headers["ETag"] = f'"{list_id}-{version}"'
     return Response(body, media_type="application/vc+ld+json", headers=headers)
+
+
+CACHE_LIST = "public, max-age=0, must-revalidate"
 
 
 def _json(document: Any, media_type: str) -> Response:

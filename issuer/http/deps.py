@@ -43,7 +43,9 @@ from issuer.worker import dispatch_effects
 T = TypeVar("T")
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    """Async, though it never waits: FastAPI runs a plain ``def`` dependency in a worker thread,
+    a hand-off per request that cost more than the lookup."""
     found: Services = request.app.state.services
     return found
 

@@ -49,7 +49,7 @@ def _registrations(services: ServicesDep) -> Allowance:
     return found
 
 
-def registration_allowance(request: Request, services: ServicesDep) -> None:
+async def registration_allowance(request: Request, services: ServicesDep) -> None:
     _registrations(services).admit(request.client.host if request.client else "unknown")
 
 

@@ -57,7 +57,7 @@ def maybe_learner(request: Request, db: SessionDep) -> SignedIn | None:
     return None if found is None else _signed_in(found, "/wallet/login")
 
 
-def learner(found: Annotated[SignedIn | None, Depends(maybe_learner)]) -> SignedIn:
+async def learner(found: Annotated[SignedIn | None, Depends(maybe_learner)]) -> SignedIn:
     if found is None:
         raise SignInRequired("/wallet/login")
     return found
@@ -76,21 +76,21 @@ StaffSession = Annotated[SignedIn, Depends(staff)]
 CsrfField = Annotated[str, Form(max_length=100)]
 
 
-def learner_form(
+async def learner_form(
     request: Request, services: ServicesDep, signed: LearnerSession, csrf: CsrfField = ""
 ) -> SignedIn:
     check_form(request, services, csrf, signed.csrf)
     return signed
 
 
-def staff_form(
+async def staff_form(
     request: Request, services: ServicesDep, signed: StaffSession, csrf: CsrfField = ""
 ) -> SignedIn:
     check_form(request, services, csrf, signed.csrf)
     return signed
 
 
-def public_form(request: Request, services: ServicesDep, csrf: CsrfField = "") -> None:
+async def public_form(request: Request, services: ServicesDep, csrf: CsrfField = "") -> None:
     check_form(request, services, csrf, None)
 
 

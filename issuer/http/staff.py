@@ -6,7 +6,7 @@ token (and ``Origin``) of a form that changes something. Everything a route look
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -52,8 +52,8 @@ def pending(request: Request, db: SessionDep) -> Staff:
     return Staff(web, member, issuer)
 
 
-def _role(role: str) -> Callable[..., Staff]:
-    def check(signed: Annotated[Staff, Depends(pending)]) -> Staff:
+def _role(role: str) -> Callable[..., Awaitable[Staff]]:
+    async def check(signed: Annotated[Staff, Depends(pending)]) -> Staff:
         if signed.web.kind != people.STAFF:
             raise SignInRequired(PENDING[signed.web.kind])
         if not signed.can(role):
@@ -66,7 +66,7 @@ def _role(role: str) -> Callable[..., Staff]:
 _viewer, _issuer, _owner = _role("viewer"), _role("issuer"), _role("owner")
 
 
-def _viewer_form(
+async def _viewer_form(
     request: Request,
     services: ServicesDep,
     signed: Annotated[Staff, Depends(_viewer)],
@@ -76,7 +76,7 @@ def _viewer_form(
     return signed
 
 
-def _issuer_form(
+async def _issuer_form(
     request: Request,
     services: ServicesDep,
     signed: Annotated[Staff, Depends(_issuer)],
@@ -86,7 +86,7 @@ def _issuer_form(
     return signed
 
 
-def _owner_form(
+async def _owner_form(
     request: Request,
     services: ServicesDep,
     signed: Annotated[Staff, Depends(_owner)],
@@ -96,7 +96,7 @@ def _owner_form(
     return signed
 
 
-def _pending_form(
+async def _pending_form(
     request: Request,
     services: ServicesDep,
     signed: Annotated[Staff, Depends(pending)],

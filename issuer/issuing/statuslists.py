@@ -107,15 +107,30 @@ def set_revoked(session: Session, list_id: int, index: int) -> None:
     event.listen(session, "after_commit", _revocation_committed, once=True)
 
 
-def current_version(session: Session, services: Services, list_id: int) -> int:
-    """The list's version: remembered (see the module's docstring), else read from the database."""
-    key = ("status-list-version", list_id)
-    remembered = services.cache.get(key)
-    now = _clock()
+def remembered_version(services: Services, list_id: int) -> int | None:
+    """The list's version if this process remembers it and may still serve it (see the module's
+    docstring), else None: then only the database can say."""
+    remembered = services.cache.get(("status-list-version", list_id))
     if isinstance(remembered, tuple):
         version, epoch, read_at = remembered
-        if epoch == _epoch and now - read_at < VERSION_TTL:
+        if epoch == _epoch and _clock() - read_at < VERSION_TTL:
             return int(version)
+    return None
+
+
+def remembered_list(services: Services, list_id: int, version: int) -> bytes | None:
+    """The signed list of ``version`` if this process has signed it already."""
+    cached = services.cache.get(("status-list", list_id, version))
+    return cached if isinstance(cached, bytes) else None
+
+
+def current_version(session: Session, services: Services, list_id: int) -> int:
+    """The list's version: remembered (see the module's docstring), else read from the database."""
+    remembered = remembered_version(services, list_id)
+    if remembered is not None:
+        return remembered
+    key = ("status-list-version", list_id)
+    now = _clock()
     epoch = _epoch  # taken before the read: a revocation committed after it invalidates the read
     version = session.execute(
         text("SELECT version FROM status_list WHERE id = :id"), {"id": list_id}
@@ -129,8 +144,8 @@ def current_version(session: Session, services: Services, list_id: int) -> int:
 def signed_list(session: Session, services: Services, list_id: int) -> tuple[bytes, int]:
     """The signed BitstringStatusListCredential as JSON bytes, and its version (for ETags)."""
     version = current_version(session, services, list_id)
-    cached = services.cache.get(("status-list", list_id, version))
-    if isinstance(cached, bytes):  # the 16 KiB bitstring is read only when it changed
+    cached = remembered_list(services, list_id, version)
+    if cached is not None:  # the 16 KiB bitstring is read only when it changed
         return cached, version
     status_list = session.get(StatusList, list_id)
     assert status_list is not None  # filed under the version of the bits read (may be newer)

@@ -14,10 +14,11 @@ from sqlmodel import Session
 
 from issuer.artifacts.qrread import MAX_UPLOAD_BYTES, TooLarge, UploadError, read_qr_from_upload
 from issuer.context import Services
+from issuer.core.db import unit_of_work
 from issuer.core.errors import BadRequest, LaurelError, NotFound
 from issuer.http.cookies import LANG_COOKIE, LANGUAGES, language
-from issuer.http.deps import ReadSessionDep, ServicesDep, SessionDep, WriteSessionDep
-from issuer.http.gate import VerificationSlot
+from issuer.http.deps import ReadSessionDep, ServicesDep, SessionDep, WriteSessionDep, in_unit
+from issuer.http.gate import VerificationSlot, gate
 from issuer.http.sessions import PublicForm
 from issuer.issuing import credentials as credential_service
 from issuer.models import Credential
@@ -47,11 +48,20 @@ def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTM
 
 
 @router.get("/v/{credential_id}", response_class=HTMLResponse)
-def credential_page(
-    credential_id: str, request: Request, services: ServicesDep, db: SessionDep
+async def credential_page(
+    credential_id: str, request: Request, services: ServicesDep
 ) -> HTMLResponse:
+    """What a certificate's QR code opens, so the busiest page: the reading unit of work, the
+    verification and the template run in one worker thread (a ``SessionDep`` and a plain
+    ``def`` route took three hand-offs, which cost a page more than its query)."""
+    async with gate(services).slot():
+        return await in_unit(services, _credential_page, credential_id, request, services)
+
+
+def _credential_page(credential_id: str, request: Request, services: Services) -> HTMLResponse:
     try:
-        view = stored_view(db, services, credential_id)
+        with unit_of_work(services.engine, write=False) as db:
+            view = stored_view(db, services, credential_id)
     except NotFound as exc:
         return _page(request, "error.html", 404, title="Badge not found", detail=exc.detail)
     return _page(
