@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
@@ -103,6 +104,14 @@ class View:
         return self.subject.get("creditsEarned", self.achievement.get("creditsAvailable"))
 
 
+_STORED = (  # built once: building it took a page as long as running it
+    select(Credential, Issuer.slug, Achievement.design)
+    .join(Issuer, col(Issuer.id) == Credential.issuer_id)
+    .join(Achievement, col(Achievement.id) == Credential.achievement_id)
+    .where(col(Credential.id) == bindparam("credential_id"))
+)
+
+
 def stored_view(
     session: Session,
     services: Services,
@@ -111,13 +120,7 @@ def stored_view(
     email: str | None = None,
 ) -> View:
     """Re-verify a credential this instance issued (status checked live)."""
-    query = (
-        select(Credential, Issuer.slug, Achievement.design)
-        .join(Issuer, col(Issuer.id) == Credential.issuer_id)
-        .join(Achievement, col(Achievement.id) == Credential.achievement_id)
-        .where(Credential.id == parse_id(credential_id))
-    )
-    found = session.exec(query).first()
+    found = session.exec(_STORED, params={"credential_id": parse_id(credential_id)}).first()
     if found is None:
         raise NotFound("Laurel has no badge with this id; check the link or the QR code")
     row, slug, design = found

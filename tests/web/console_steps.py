@@ -46,4 +46,5 @@ def join_in_browser(
     invite(services, slug, email, role)
     page.goto(mailbox.link(email, "/console/invitations/"))
     page.click("#continue")
+    page.wait_for_load_state()  # the click waits for the navigation to commit, not to load
     assert page.url.startswith(f"{base_url}/console"), page.url
