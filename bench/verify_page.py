@@ -8,7 +8,9 @@ verification rate limit lifted), issues a credential, then drives ``GET /v/{id}`
 ``GET /status/{n}``, ``GET /status/{n}`` with ``If-None-Match`` (answered 304 from the list's
 ETag), ``POST /api/v1/verify`` and ``GET /healthz`` (what the server and these clients manage at
 all) with ``--clients`` concurrent clients for ``--seconds`` each, and prints requests per
-second, p50 and p99 latency and errors (any status of 400 or more, or no answer) next to
+second, p50 and p99 latency, errors (any status of 400 or more, or no answer) and the server's
+CPU time per request (its processes' user and system time, from ``/proc``, and the busiest
+process's share of it) next to
 ``verify_credential`` of the same credential measured in this process in the same run (one core).
 Clients are Python threads in this process, so they share the cores with the server: the figures
 are a floor. ``--client autocannon`` drives the same requests with autocannon instead (a Node.js
@@ -101,6 +103,32 @@ def drive_autocannon(
         "errors": wrong + report["errors"] + report["timeouts"],
         "count": report["requests"]["total"],
     }
+
+
+def server_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds (user and system) used so far by process ``pid`` and each of its live
+    descendants (uvicorn's worker processes), from ``/proc``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used, pending = {}, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:  # ended meanwhile
+            continue
+        used[current] = (int(fields[11]) + int(fields[12])) / tick
+        pending.extend(int(child) for child in children)
+    return used
+
+
+def cpu_since(before: dict[int, float], after: dict[int, float]) -> tuple[float, float]:
+    """The server's CPU seconds between two ``server_cpu`` readings, and the busiest process's
+    share of them: uvicorn's workers share one listening socket, and whichever wakes first
+    accepts every waiting connection, so a few long-lived connections can land on one worker."""
+    spent = {pid: after[pid] - before.get(pid, 0.0) for pid in after}
+    total = sum(spent.values())
+    return total, (max(spent.values()) / total if total else 0.0)
 
 
 def library_rate(document: dict[str, Any], status: bytes, seconds: float) -> float:
@@ -201,17 +229,17 @@ def main() -> None:
             "GET /status/{n} (304)": Spec("GET", list_path, {"If-None-Match": etag}, expect=304),
             "POST /api/v1/verify": Spec("POST", "/api/v1/verify", json_headers, body),
         }
-        if args.client == "autocannon":
-            tool = autocannon()
-            results = {
-                name: drive_autocannon(tool, base, spec, args.clients, args.seconds)
-                for name, spec in specs.items()
-            }
-        else:
-            results = {
-                name: drive(base, spec.send, args.clients, args.seconds)
-                for name, spec in specs.items()
-            }
+        tool = autocannon() if args.client == "autocannon" else None
+        results = {}
+        for name, spec in specs.items():
+            before = server_cpu(server.pid)
+            if tool is not None:
+                results[name] = drive_autocannon(tool, base, spec, args.clients, args.seconds)
+            else:
+                results[name] = drive(base, spec.send, args.clients, args.seconds)
+            used, busiest = cpu_since(before, server_cpu(server.pid))
+            results[name]["cpu"] = used / max(1, results[name]["count"])
+            results[name]["busiest"] = busiest
     finally:
         server.terminate()
         server.wait()
@@ -220,12 +248,20 @@ def main() -> None:
         f"server: {args.workers} worker process(es), {args.clients} concurrent clients "
         f"({args.client}), {args.seconds:g} s per endpoint"
     )
-    print(f"{'endpoint':<24}{'req/s':>8}{'× library':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    print(
+        f"{'endpoint':<24}{'req/s':>8}{'× library':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+        f"{'server CPU ms':>15}{'busiest':>9}"
+    )
     for name, result in results.items():
         print(
             f"{name:<24}{result['rate']:>8,.0f}{result['rate'] / library:>11.2f}"
             f"{result['p50'] * 1000:>9.1f}{result['p99'] * 1000:>9.1f}{result['errors']:>8}"
+            f"{result['cpu'] * 1000:>15.2f}{result['busiest']:>9.0%}"
         )
+    print(
+        f"(server CPU ms: per request, all server processes; library: {1000 / library:.2f} ms. "
+        "busiest: the busiest process's share of the server's CPU)"
+    )
     for path, ms in timings:
         print(f"  {path:<10} {ms:7.1f} ms")
 

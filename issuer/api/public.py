@@ -109,12 +109,9 @@ async def status_list(
     loop, with no database session or worker thread; else read and signed in one worker thread."""
     asked = request.headers.get("if-none-match")
     version = statuslists.remembered_version(services, list_id)
-    if version is None:
-        return await in_unit(services, _status_list, services, list_id, asked)
-    if asked == _list_etag(list_id, version):
+    if version is not None and asked == _list_etag(list_id, version):
         return _list_answer(list_id, version, None)
-    body = statuslists.remembered_list(services, list_id, version)
-    if body is None:
+    if version is None or (body := statuslists.remembered_list(services, list_id, version)) is None:
         return await in_unit(services, _status_list, services, list_id, asked)
     return _list_answer(list_id, version, body)
 

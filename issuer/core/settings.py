@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     verify_concurrency: int = Field(default=0, ge=0)
     """Public verifications (``/verify``, ``/api/v1/verify``) running at once per process; 0:
     twice the CPU count. More wait up to ``verify_queue_seconds``, then get 503."""
+    page_concurrency: int = Field(default=2, ge=1)
+    """Badge pages (``/v/{id}``) verifying at once per process; more wait in the event loop up to
+    ``verify_queue_seconds``, then get 503. A process runs Python on one core at a time, so two
+    (one verifying while the next reads the database) serve as many pages as more, with a
+    shorter tail of slow answers (docs/operations.md, "Worker-thread hand-offs")."""
     verify_queue_seconds: float = Field(default=10.0, ge=0)
     verify_rate: str = "60/minute;600/hour"
     """Public verifications per client address (``limits`` notation), then 429."""

@@ -59,8 +59,8 @@ class Slots:
     most, then 503). Without this a full pool deadlocks: every worker thread waits for a
     connection while the requests holding the connections wait for a thread to finish in."""
 
-    def __init__(self, size: int, wait: float) -> None:
-        self.size, self.wait = size, wait
+    def __init__(self, size: int, wait: float, area: str = "database") -> None:
+        self.size, self.wait, self.area = size, wait, area
         self._semaphore: asyncio.Semaphore | None = None
 
     @classmethod
@@ -86,7 +86,7 @@ class Slots:
             else:
                 await self._semaphore.acquire()
         except TimeoutError:
-            metrics.TURNED_AWAY.labels("database", "busy").inc()
+            metrics.TURNED_AWAY.labels(self.area, "busy").inc()
             raise ServiceBusy(
                 "the server is busy; try again in a few seconds", retry_after=5
             ) from None

@@ -1,6 +1,6 @@
 """``VerificationSlot``: the dependency of every public verification route (``/verify``,
 ``/api/v1/verify``): the client's allowance, then one of the bounded slots for the request's
-duration (``issuer.verification.gate``)."""
+duration (``issuer.verification.gate``). ``page_slots``: the badge pages' own bound."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from issuer.http.deps import ServicesDep
+from issuer.context import Services
+from issuer.http.deps import ServicesDep, Slots
 from issuer.verification.gate import Gate
 
 GATE = "laurel.verification_gate"
@@ -31,3 +32,19 @@ async def verification_slot(request: Request, services: ServicesDep) -> AsyncIte
 
 
 VerificationSlot = Annotated[None, Depends(verification_slot)]
+
+PAGES = "laurel.page_slots"
+
+
+def page_slots(services: Services) -> Slots:
+    """The slots of the badge pages (``/v/{id}``): at most ``page_concurrency`` verify at once
+    in a process, the others wait in the event loop (up to ``verify_queue_seconds``, then 503).
+    No allowance per client: many employers may open one certificate's QR code from one office
+    address."""
+    found = services.cache.get(PAGES)
+    if not isinstance(found, Slots):
+        settings = services.settings
+        made = Slots(settings.page_concurrency, settings.verify_queue_seconds, area="pages")
+        found = services.cache.setdefault(PAGES, made)
+    assert isinstance(found, Slots)
+    return found

@@ -18,7 +18,7 @@ from issuer.core.db import unit_of_work
 from issuer.core.errors import BadRequest, LaurelError, NotFound
 from issuer.http.cookies import LANG_COOKIE, LANGUAGES, language
 from issuer.http.deps import ReadSessionDep, ServicesDep, SessionDep, WriteSessionDep, in_unit
-from issuer.http.gate import VerificationSlot, gate
+from issuer.http.gate import VerificationSlot, page_slots
 from issuer.http.sessions import PublicForm
 from issuer.issuing import credentials as credential_service
 from issuer.models import Credential
@@ -54,7 +54,7 @@ async def credential_page(
     """What a certificate's QR code opens, so the busiest page: the reading unit of work, the
     verification and the template run in one worker thread (a ``SessionDep`` and a plain
     ``def`` route took three hand-offs, which cost a page more than its query)."""
-    async with gate(services).slot():
+    async with page_slots(services).held():
         return await in_unit(services, _credential_page, credential_id, request, services)
 
 

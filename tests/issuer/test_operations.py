@@ -8,7 +8,7 @@ import asyncio
 from fastapi.testclient import TestClient
 
 from issuer.context import Services
-from issuer.http.gate import gate
+from issuer.http.gate import gate, page_slots
 from tests.issuer.conftest import issue_body, make_issuer
 from tests.web.conftest import post_verify
 
@@ -97,6 +97,27 @@ def test_verification_is_refused_with_503_when_every_slot_is_busy(
     assert client.post("/api/v1/verify", content=b"{}").status_code == 200
     text = client.get("/metrics").text
     assert _metric(text, "laurel_turned_away_total", area="verify", reason="busy") >= 1
+
+
+def test_a_badge_page_waits_for_its_own_slots(client: TestClient, services: Services) -> None:
+    """``/v/{id}`` pages verify at most ``page_concurrency`` at a time per process, apart from
+    the public verification slots and with no allowance per client."""
+    headers = make_issuer(services, client, "hrd")
+    issued = client.post("/api/v1/issuers/hrd/credentials", json=issue_body(), headers=headers)
+    page = f"/v/{issued.json()['id'].removeprefix('urn:uuid:')}"
+    services.settings.verify_queue_seconds = 0
+    services.settings.verify_rate = "1/minute"
+    slots = page_slots(services)
+    assert slots.size == services.settings.page_concurrency == 2
+    assert [client.get(page).status_code for _ in range(3)] == [200] * 3  # no allowance
+    slots._semaphore = asyncio.Semaphore(0)  # every page slot taken by pages still verifying
+    busy = client.get(page)
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "5"
+    assert client.post("/api/v1/verify", content=b"{}").status_code == 200  # its own slots
+    slots._semaphore.release()  # one finishes
+    assert client.get(page).status_code == 200
+    text = client.get("/metrics").text
+    assert _metric(text, "laurel_turned_away_total", area="pages", reason="busy") >= 1
 
 
 def test_verification_over_the_limits_is_refused_with_a_4xx(client: TestClient) -> None:
