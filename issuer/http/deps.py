@@ -57,7 +57,9 @@ class Slots:
     """At most as many requests hold a database session at once as the pool has connections;
     the others wait here, in the event loop, holding no thread (``request_queue_seconds`` at
     most, then 503). Without this a full pool deadlocks: every worker thread waits for a
-    connection while the requests holding the connections wait for a thread to finish in."""
+    connection while the requests holding the connections wait for a thread to finish in.
+    (``Slots.of``; the badge pages have slots of their own, ``http.gate.page_slots``, counted
+    under their ``area`` when they turn a request away.)"""
 
     def __init__(self, size: int, wait: float, area: str = "database") -> None:
         self.size, self.wait, self.area = size, wait, area
