@@ -1,9 +1,10 @@
 """The public pages under concurrent clients, next to the library's own verification rate.
 
     python bench/verify_page.py [--seconds 30] [--clients 64] [--workers 2]
-                                [--client threads|autocannon]
+                                [--client threads|autocannon] [--uvicorn]
 
-Starts ``laurel serve`` (SQLite, a did:key issuer, ``--workers`` processes; the public
+Starts ``laurel serve --workers`` (SQLite, a did:key issuer, each process on its own socket;
+``--uvicorn``: uvicorn's ``--workers`` instead, one socket shared by the processes; the public
 verification rate limit lifted), issues a credential, then drives ``GET /v/{id}``,
 ``GET /status/{n}``, ``GET /status/{n}`` with ``If-None-Match`` (answered 304 from the list's
 ETag), ``POST /api/v1/verify`` and ``GET /healthz`` (what the server and these clients manage at
@@ -124,8 +125,9 @@ def server_cpu(pid: int) -> dict[int, float]:
 
 def cpu_since(before: dict[int, float], after: dict[int, float]) -> tuple[float, float]:
     """The server's CPU seconds between two ``server_cpu`` readings, and the busiest process's
-    share of them: uvicorn's workers share one listening socket, and whichever wakes first
-    accepts every waiting connection, so a few long-lived connections can land on one worker."""
+    share of them. uvicorn's workers share one listening socket, and whichever wakes first
+    accepts every waiting connection, so a few long-lived connections can land on one worker;
+    ``laurel serve --workers`` gives each process its own socket (``issuer.serving``)."""
     spent = {pid: after[pid] - before.get(pid, 0.0) for pid in after}
     total = sum(spent.values())
     return total, (max(spent.values()) / total if total else 0.0)
@@ -147,6 +149,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--client", choices=["threads", "autocannon"], default="threads")
+    parser.add_argument(
+        "--uvicorn", action="store_true", help="uvicorn --workers instead of laurel serve's"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="laurel-bench-"))
     port = free_port()
@@ -162,20 +167,12 @@ def main() -> None:
     }
     laurel(env, "issuer", "create", "--name", "Bench Institute", "--slug", "bench")
     key = laurel(env, "apikey", "create", "--issuer", "bench", "--scopes", "admin").split()[-1]
+    if args.uvicorn:  # one listening socket shared by the processes
+        command = ["-m", "uvicorn", "--factory", "issuer.app:create_app", "--log-level", "warning"]
+    else:  # a socket per process (issuer.serving)
+        command = ["-m", "issuer.cli", "serve", "--no-access-log"]
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "issuer.app:create_app",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-        ],
+        [sys.executable, *command, "--port", str(port), "--workers", str(args.workers)],
         env=env,
     )
     headers = {"Authorization": f"Bearer {key}"}
@@ -245,7 +242,9 @@ def main() -> None:
         server.wait()
     print(f"library verify_credential: {library:,.0f}/s (one core, this process)")
     print(
-        f"server: {args.workers} worker process(es), {args.clients} concurrent clients "
+        f"server: {args.workers} process(es) "
+        f"({'uvicorn, one shared socket' if args.uvicorn else 'laurel serve, a socket each'}), "
+        f"{args.clients} concurrent clients "
         f"({args.client}), {args.seconds:g} s per endpoint"
     )
     print(

@@ -837,22 +837,36 @@ def serve(
     demo: Annotated[bool, typer.Option(help="Seed a demo institute and print how to try it.")] = (
         False
     ),
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Serving processes on the port (Linux). Each has its own socket "
+            "(SO_REUSEPORT), so connections spread evenly; one that dies is started again.",
+        ),
+    ] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
 ) -> None:
     """Run the API and pages; creates or migrates the database first."""
-    import uvicorn
-
-    from issuer.app import create_app
+    from issuer import serving
 
     if demo:
         _demo_environment(f"http://{host}:{port}")
-    with _services(demo=demo) as services:
-        from issuer.verification.trust import configured_lists
-
+    if workers > 1:
+        if not serving.supported():
+            typer.echo(
+                "laurel: --workers needs Linux (SO_REUSEPORT); run one process per port "
+                "behind a proxy instead",
+                err=True,
+            )
+            raise typer.Exit(EXIT_COULD_NOT_RUN)
         try:
-            configured_lists(services)
-        except ValueError as exc:
-            typer.echo(f"laurel: LAUREL_TRUST_LISTS: {exc}", err=True)
+            serving.check_free(host, port)
+        except OSError as exc:
+            typer.echo(f"laurel: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
             raise typer.Exit(EXIT_COULD_NOT_RUN) from None
+    with _services(demo=demo) as services:
+        _check_trust_lists(services)
         if demo:
             from issuer.demo import seed_demo
             from issuer.effects import work
@@ -861,13 +875,67 @@ def serve(
                 lines = seed_demo(db, services)
             for line in lines:
                 typer.echo(line)
-        from issuer.worker import runtime
+        if workers == 1:
+            _serve_here(services, host, port, access_log)
+            return
+    # The checks above ran once, here; each process opens its own connections and keys.
+    typer.echo(f"laurel serve: {workers} processes on http://{host}:{port}", err=True)
+    code = serving.supervise(
+        _serve_process,
+        (host, port, demo, access_log),
+        workers,
+        lambda line: typer.echo(f"laurel serve: {line}", err=True),
+    )
+    raise typer.Exit(code)
 
-        stop = runtime.start(services)
-        try:
-            uvicorn.run(create_app(services=services), host=host, port=port)
-        finally:
-            stop()
+
+def _check_trust_lists(services: Any) -> None:
+    from issuer.verification.trust import configured_lists
+
+    try:
+        configured_lists(services)
+    except ValueError as exc:
+        typer.echo(f"laurel: LAUREL_TRUST_LISTS: {exc}", err=True)
+        raise typer.Exit(EXIT_COULD_NOT_RUN) from None
+
+
+def _serve_here(services: Any, host: str, port: int, access_log: bool) -> None:
+    """Serve in this process, with its embedded worker (``issuer.worker.runtime``)."""
+    import uvicorn
+
+    from issuer.app import create_app
+    from issuer.worker import runtime
+
+    stop = runtime.start(services)
+    try:
+        uvicorn.run(create_app(services=services), host=host, port=port, access_log=access_log)
+    finally:
+        stop()
+
+
+def _serve_process(host: str, port: int, demo: bool, access_log: bool, ready: Any) -> None:
+    """One process of ``laurel serve --workers N`` (``issuer.serving``): what ``laurel serve``
+    runs, on a socket of its own."""
+    from issuer import serving
+    from issuer.app import create_app
+    from issuer.worker import runtime
+
+    try:
+        sock = serving.reuse_port_socket(host, port)
+    except OSError as exc:
+        typer.echo(f"laurel: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+        sys.exit(EXIT_COULD_NOT_RUN)
+    try:
+        with _services(demo=demo) as services:
+            _check_trust_lists(services)
+            stop = runtime.start(services)
+            try:
+                app = create_app(services=services)
+                serving.run(app, sock, ready, host=host, port=port, access_log=access_log)
+            finally:
+                stop()
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
 
 
 @app.command()

@@ -104,6 +104,18 @@ def _start(world: World, *arguments: str, **extra: str) -> subprocess.Popen[byte
     )
 
 
+def with_course(world: World) -> str:
+    """Give ``hrd`` the course ``ACHIEVEMENT``; an API key that may issue it."""
+    from issuer.issuing import achievements
+    from issuer.schemas import AchievementIn
+
+    with work(world.services) as db:
+        achievements.save_achievement(
+            db, get_issuer(db, "hrd"), AchievementIn.model_validate(ACHIEVEMENT)
+        )
+    return create_api_key(world.services, "hrd", ["issue"])
+
+
 def _kill(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGKILL)
     process.wait(30)
@@ -220,14 +232,7 @@ def test_a_server_killed_mid_job_resumes_it_on_restart(sqlite_world: World) -> N
     """SQLite: `laurel serve` (its embedded worker) is SIGKILLed mid-job; started again, it
     resumes the job."""
     world = sqlite_world
-    with work(world.services) as db:
-        from issuer.issuing import achievements
-        from issuer.schemas import AchievementIn
-
-        achievements.save_achievement(
-            db, get_issuer(db, "hrd"), AchievementIn.model_validate(ACHIEVEMENT)
-        )
-    key = create_api_key(world.services, "hrd", ["issue"])
+    key = with_course(world)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = _start(world, "serve", "--port", str(port))
