@@ -860,6 +860,9 @@ def serve(
                 err=True,
             )
             raise typer.Exit(EXIT_COULD_NOT_RUN)
+        if port == 0:  # each process would get a port of its own
+            typer.echo("laurel: --workers needs a --port other than 0", err=True)
+            raise typer.Exit(EXIT_COULD_NOT_RUN)
         try:
             serving.check_free(host, port)
         except OSError as exc:

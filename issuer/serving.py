@@ -39,11 +39,10 @@ def supported() -> bool:
     return sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
 
 
-def _address(host: str, port: int) -> tuple[socket.AddressFamily, Any]:
-    family, _, _, _, address = socket.getaddrinfo(
-        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )[0]
-    return family, address
+def _address(host: str, port: int) -> tuple[socket.AddressFamily, tuple[str, int]]:
+    """The family and address to bind, as uvicorn binds ``--host``: IPv6 when the host has a
+    colon, else IPv4 (``localhost`` included)."""
+    return (socket.AF_INET6 if ":" in host else socket.AF_INET), (host, port)
 
 
 def check_free(host: str, port: int) -> None:

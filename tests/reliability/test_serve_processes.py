@@ -207,3 +207,13 @@ def test_a_process_that_stops_as_it_starts_stops_the_server() -> None:
     assert serving.supervise(_quits, (), 1, said.append) == 2
     assert said == ["a serving process stopped as it started (exit code 3); stopping the others"]
     assert not multiprocessing.active_children()
+
+
+def test_workers_need_a_fixed_port() -> None:
+    from typer.testing import CliRunner
+
+    from issuer.cli import app
+
+    result = CliRunner().invoke(app, ["serve", "--workers", "2", "--port", "0"])
+    assert result.exit_code == 2
+    assert "--workers needs a --port other than 0" in result.output
