@@ -48,6 +48,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def loop_reader(engine: Engine, connections: int) -> Engine | None:
+    """An engine for short reads made in an event loop, or None where none may be: for a SQLite
+    file, the same database through a pool of its own of ``connections`` (so a reader holding
+    one of as many slots never waits for a connection a worker thread holds, and in WAL mode its
+    reads never wait for a writer); None on PostgreSQL (every query waits on the network) and
+    for SQLite in memory (another engine would see another database)."""
+    url = engine.url.render_as_string(hide_password=False)
+    if engine.dialect.name != "sqlite" or not _sqlite_file(url):
+        return None
+    return make_engine(url, pool_size=connections, max_overflow=0)
+
+
 def _sqlite_pragmas(engine: Engine) -> None:
     """WAL, foreign keys, and BEGIN IMMEDIATE for write transactions (``writer(engine)``) so
     that concurrent writers queue instead of failing halfway through a transaction; reads use a

@@ -1,6 +1,7 @@
 """``VerificationSlot``: the dependency of every public verification route (``/verify``,
 ``/api/v1/verify``): the client's allowance, then one of the bounded slots for the request's
-duration (``issuer.verification.gate``). ``page_slots``: the badge pages' own bound."""
+duration (``issuer.verification.gate``). ``page_slots``: the badge pages' own bound, and
+``page_reader`` the database they may read in the event loop."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import Engine
 
 from issuer.context import Services
+from issuer.core.db import loop_reader
 from issuer.http.deps import ServicesDep, Slots
 from issuer.verification.gate import Gate
 
@@ -47,4 +50,19 @@ def page_slots(services: Services) -> Slots:
         made = Slots(settings.page_concurrency, settings.verify_queue_seconds, area="pages")
         found = services.cache.setdefault(PAGES, made)
     assert isinstance(found, Slots)
+    return found
+
+
+PAGE_READER = "laurel.page_reader"
+
+
+def page_reader(services: Services) -> Engine | None:
+    """The engine a badge page reads through in the event loop, holding one of the page slots
+    (``core.db.loop_reader``: a connection per slot, on SQLite only), or None: the page runs in
+    a worker thread."""
+    if PAGE_READER not in services.cache:
+        reader = loop_reader(services.engine, services.settings.page_concurrency)
+        services.cache.setdefault(PAGE_READER, reader)
+    found = services.cache[PAGE_READER]
+    assert found is None or isinstance(found, Engine)
     return found

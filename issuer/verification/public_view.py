@@ -8,8 +8,8 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, select
+from sqlmodel import Session, col
 
 from issuer.context import Services
 from issuer.core.errors import NotFound
@@ -105,7 +105,14 @@ class View:
 
 
 _STORED = (  # built once: building it took a page as long as running it
-    select(Credential, Issuer.slug, Achievement.design)
+    select(  # SQLAlchemy's: sqlmodel's types at most four columns
+        col(Credential.id),
+        col(Credential.document),
+        col(Credential.revocation_reason),
+        col(Credential.revoked_at),
+        col(Issuer.slug),
+        col(Achievement.design),
+    )  # columns, not the Credential entity: the page needs four of its fields
     .join(Issuer, col(Issuer.id) == Credential.issuer_id)
     .join(Achievement, col(Achievement.id) == Credential.achievement_id)
     .where(col(Credential.id) == bindparam("credential_id"))
@@ -120,19 +127,19 @@ def stored_view(
     email: str | None = None,
 ) -> View:
     """Re-verify a credential this instance issued (status checked live)."""
-    found = session.exec(_STORED, params={"credential_id": parse_id(credential_id)}).first()
+    found = session.execute(_STORED, {"credential_id": parse_id(credential_id)}).first()
     if found is None:
         raise NotFound("Laurel has no badge with this id; check the link or the QR code")
-    row, slug, design = found
-    report = trust.verify(session, services, row.document, fetcher=fetcher, email=email)
+    stored_id, document, revocation_reason, revoked_at, slug, design = found
+    report = trust.verify(session, services, document, fetcher=fetcher, email=email)
     return View(
         report=report,
-        credential=row.document,
-        credential_id=row.id,
+        credential=document,
+        credential_id=stored_id,
         issuer_slug=slug,
         design=dict(design or {}),
-        revocation_reason=row.revocation_reason,
-        revoked_at=row.revoked_at,
+        revocation_reason=revocation_reason,
+        revoked_at=revoked_at,
     )
 
 

@@ -17,7 +17,7 @@ from verifier import Report, verify_credential
 from verifier.fetch import Fetcher
 from verifier.httpcache import CachingHttpClient
 from verifier.identity import TrustPolicy, TrustRegistry
-from verifier.registries import load_sources
+from verifier.registries import StaticRegistry, load_sources
 
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 
@@ -38,6 +38,14 @@ def configured_lists(services: Services) -> tuple[TrustRegistry, ...]:
         services.cache[key] = cached
     assert isinstance(cached, tuple)
     return cached
+
+
+def lists_answer_here(services: Services) -> bool:
+    """Whether ``LAUREL_TRUST_LISTS`` are loaded in this process and every one of them answers
+    a lookup from memory (a static list; a remote list or a federation may ask its host), so
+    that looking up an issuer reaches no other host."""
+    cached = services.cache.get(("trust-lists", services.settings.trust_lists))
+    return isinstance(cached, tuple) and all(isinstance(r, StaticRegistry) for r in cached)
 
 
 def policy(session: Session, services: Services) -> TrustPolicy:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import codecs
 import json
+from collections import OrderedDict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from issuer.artifacts.qrread import MAX_UPLOAD_BYTES, TooLarge, UploadError, read_qr_from_upload
@@ -18,15 +20,18 @@ from issuer.core.db import unit_of_work
 from issuer.core.errors import BadRequest, LaurelError, NotFound
 from issuer.http.cookies import LANG_COOKIE, LANGUAGES, language
 from issuer.http.deps import ReadSessionDep, ServicesDep, SessionDep, WriteSessionDep, in_unit
-from issuer.http.gate import VerificationSlot, page_slots
+from issuer.http.gate import VerificationSlot, page_reader, page_slots
 from issuer.http.sessions import PublicForm
 from issuer.issuing import credentials as credential_service
 from issuer.models import Credential
+from issuer.verification import trust
+from issuer.verification.fetching import LocalFirstFetcher
 from issuer.verification.public_view import View, stored_view, submitted_view
 from issuer.web import downloads
 from issuer.web.downloads import verification_url
 from issuer.web.i18n import page_words, translator
 from issuer.web.render import NO_STORE, form_before_sign_in, templates
+from verifier.fetch import Fetcher
 from verifier.sources import DEFAULT_MAX_BYTES
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -47,21 +52,65 @@ def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTM
     return response
 
 
+class _Elsewhere(BaseException):
+    """Raised by the fetcher of a page made in the event loop at its first document from another
+    host. A ``BaseException``, so that no ``except Exception`` on the way makes a verdict of it:
+    the page is made again in a worker thread, where it may wait for that host."""
+
+
+def _no_network(url: str) -> bytes:
+    raise _Elsewhere(url)
+
+
+ELSEWHERE = "laurel.pages_needing_network"
+ELSEWHERE_REMEMBERED = 4096
+"""Badges remembered (per process) to need another host's documents, whose pages go straight to
+a worker thread."""
+
+
 @router.get("/v/{credential_id}", response_class=HTMLResponse)
 async def credential_page(
     credential_id: str, request: Request, services: ServicesDep
 ) -> HTMLResponse:
-    """What a certificate's QR code opens, so the busiest page: the reading unit of work, the
-    verification and the template run in one worker thread (a ``SessionDep`` and a plain
-    ``def`` route took three hand-offs, which cost a page more than its query)."""
+    """What a certificate's QR code opens, so the busiest page. On SQLite a badge whose documents
+    are all this instance's own (its issuer's DID document and status lists, with trust lists
+    that answer from memory) is read, verified and rendered in the event loop, holding a page
+    slot and that slot's connection (``gate.page_reader``): a worker thread cost such a page a
+    quarter of its CPU time. A badge that needs another host's document (an endorser's key,
+    say) is made in one worker thread, as every page is on PostgreSQL, whose queries wait on the
+    network."""
     async with page_slots(services).held():
+        reader = page_reader(services) if trust.lists_answer_here(services) else None
+        elsewhere = _needing_network(services)
+        if reader is not None and credential_id not in elsewhere:
+            try:
+                return _credential_page(credential_id, request, services, reader, _no_network)
+            except _Elsewhere:
+                elsewhere[credential_id] = None
+                while len(elsewhere) > ELSEWHERE_REMEMBERED:
+                    elsewhere.popitem(last=False)
         return await in_unit(services, _credential_page, credential_id, request, services)
 
 
-def _credential_page(credential_id: str, request: Request, services: Services) -> HTMLResponse:
+def _needing_network(services: Services) -> OrderedDict[str, None]:
+    found = services.cache.setdefault(ELSEWHERE, OrderedDict())
+    assert isinstance(found, OrderedDict)
+    return found
+
+
+def _credential_page(
+    credential_id: str,
+    request: Request,
+    services: Services,
+    engine: Engine | None = None,
+    network: Fetcher | None = None,
+) -> HTMLResponse:
+    """The page of a badge this instance issued. ``engine`` (default: the service's) and
+    ``network`` (how documents of other hosts are fetched; default: the service's fetcher)."""
     try:
-        with unit_of_work(services.engine, write=False) as db:
-            view = stored_view(db, services, credential_id)
+        with unit_of_work(engine or services.engine, write=False) as db:
+            fetcher = LocalFirstFetcher(db, services, network) if network else None
+            view = stored_view(db, services, credential_id, fetcher=fetcher)
     except NotFound as exc:
         return _page(request, "error.html", 404, title="Badge not found", detail=exc.detail)
     return _page(
