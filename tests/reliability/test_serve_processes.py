@@ -204,9 +204,10 @@ def _quits(ready: object) -> None:
 def test_a_process_that_stops_as_it_starts_stops_the_server() -> None:
     """A process that ends before it is ready ends the server (2), and its siblings with it."""
     said: list[str] = []
-    assert serving.supervise(_quits, (), 1, said.append) == 2
+    others = {child.pid for child in multiprocessing.active_children()}  # other tests' pools
+    assert serving.supervise(_quits, (), 2, said.append) == 2
     assert said == ["a serving process stopped as it started (exit code 3); stopping the others"]
-    assert not multiprocessing.active_children()
+    assert {child.pid for child in multiprocessing.active_children()} <= others
 
 
 def test_workers_need_a_fixed_port() -> None:
