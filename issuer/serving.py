@@ -129,7 +129,8 @@ def supervise(
         return process, ready
 
     try:
-        running = [start() for _ in range(count)]
+        while len(running) < count:  # appended one by one: the finally stops those started
+            running.append(start())
         while signals.received is None:
             wait([process.sentinel for process, _ in running], timeout=0.5)
             for index, (process, ready) in enumerate(running):
