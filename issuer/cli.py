@@ -902,16 +902,29 @@ def _check_trust_lists(services: Any) -> None:
         raise typer.Exit(EXIT_COULD_NOT_RUN) from None
 
 
-def _serve_here(services: Any, host: str, port: int, access_log: bool) -> None:
-    """Serve in this process, with its embedded worker (``issuer.worker.runtime``)."""
+def _serve_here(services: Any, host: str, port: int, access_log: bool, ready: Any = None) -> None:
+    """Serve in this process, with its embedded worker (``issuer.worker.runtime``). With
+    ``ready``, as one process of ``--workers``: on a socket of its own, taken only once the app
+    is built (connections the kernel hands to it wait until it serves), and ``ready`` set once
+    uvicorn has started (``issuer.serving.run``)."""
     import uvicorn
 
+    from issuer import serving
     from issuer.app import create_app
     from issuer.worker import runtime
 
     stop = runtime.start(services)
     try:
-        uvicorn.run(create_app(services=services), host=host, port=port, access_log=access_log)
+        app = create_app(services=services)
+        if ready is None:
+            uvicorn.run(app, host=host, port=port, access_log=access_log)
+            return
+        try:
+            sock = serving.reuse_port_socket(host, port)
+        except OSError as exc:
+            typer.echo(f"laurel: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(EXIT_COULD_NOT_RUN) from None
+        serving.run(app, sock, ready, host=host, port=port, access_log=access_log)
     finally:
         stop()
 
@@ -919,24 +932,10 @@ def _serve_here(services: Any, host: str, port: int, access_log: bool) -> None:
 def _serve_process(host: str, port: int, demo: bool, access_log: bool, ready: Any) -> None:
     """One process of ``laurel serve --workers N`` (``issuer.serving``): what ``laurel serve``
     runs, on a socket of its own."""
-    from issuer import serving
-    from issuer.app import create_app
-    from issuer.worker import runtime
-
-    try:
-        sock = serving.reuse_port_socket(host, port)
-    except OSError as exc:
-        typer.echo(f"laurel: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
-        sys.exit(EXIT_COULD_NOT_RUN)
     try:
         with _services(demo=demo) as services:
             _check_trust_lists(services)
-            stop = runtime.start(services)
-            try:
-                app = create_app(services=services)
-                serving.run(app, sock, ready, host=host, port=port, access_log=access_log)
-            finally:
-                stop()
+            _serve_here(services, host, port, access_log, ready)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
 

@@ -59,7 +59,9 @@ class Settings(BaseSettings):
     """Badge pages (``/v/{id}``) verifying at once per process; more wait in the event loop up to
     ``verify_queue_seconds``, then get 503. A process runs Python on one core at a time, so two
     (one verifying while the next reads the database) serve as many pages as more, with a
-    shorter tail of slow answers (docs/operations.md, "Worker-thread hand-offs")."""
+    shorter tail of slow answers (docs/operations.md, "Worker-thread hand-offs"). On SQLite a
+    page of an own badge is made in the event loop, so those run one at a time whatever this
+    says ("Badge pages in the event loop")."""
     verify_queue_seconds: float = Field(default=10.0, ge=0)
     verify_rate: str = "60/minute;600/hour"
     """Public verifications per client address (``limits`` notation), then 429."""

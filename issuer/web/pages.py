@@ -93,7 +93,9 @@ async def credential_page(
 
 
 def _needing_network(services: Services) -> OrderedDict[str, None]:
-    found = services.cache.setdefault(ELSEWHERE, OrderedDict())
+    found = services.cache.get(ELSEWHERE)
+    if not isinstance(found, OrderedDict):  # made once, not on every page
+        found = services.cache.setdefault(ELSEWHERE, OrderedDict())
     assert isinstance(found, OrderedDict)
     return found
 
