@@ -26,7 +26,7 @@ from issuer.issuing import credentials as credential_service
 from issuer.models import Credential
 from issuer.verification import trust
 from issuer.verification.fetching import LocalFirstFetcher
-from issuer.verification.public_view import View, stored_view, submitted_view
+from issuer.verification.public_view import StoredReader, View, stored_view, submitted_view
 from issuer.web import downloads
 from issuer.web.downloads import verification_url
 from issuer.web.i18n import page_words, translator
@@ -110,9 +110,10 @@ def _credential_page(
     """The page of a badge this instance issued. ``engine`` (default: the service's) and
     ``network`` (how documents of other hosts are fetched; default: the service's fetcher)."""
     try:
+        stored = _stored_reader(services, engine)(credential_id) if engine else None
         with unit_of_work(engine or services.engine, write=False) as db:
             fetcher = LocalFirstFetcher(db, services, network) if network else None
-            view = stored_view(db, services, credential_id, fetcher=fetcher)
+            view = stored_view(db, services, credential_id, fetcher=fetcher, stored=stored)
     except NotFound as exc:
         return _page(request, "error.html", 404, title="Badge not found", detail=exc.detail)
     return _page(
@@ -123,6 +124,20 @@ def _credential_page(
         page_url=verification_url(services, str(view.credential_id)),
         badge_url=f"/v/{view.credential_id}/badge.png",
     )
+
+
+STORED_READER = "laurel.page_stored_reader"
+
+
+def _stored_reader(services: Services, engine: Engine) -> StoredReader:
+    """The page reader's ``StoredReader`` (made once per engine: it compiles its select). With
+    it, a page whose issuer's documents and trust lists answer from memory runs no statement
+    through its session, which then never begins a transaction."""
+    found = services.cache.get(STORED_READER)
+    if not (isinstance(found, StoredReader) and found.engine is engine):
+        found = StoredReader(engine)
+        services.cache[STORED_READER] = found
+    return found
 
 
 def _stored(db: Session, credential_id: str) -> Credential:
