@@ -80,6 +80,7 @@ async def credential_page(request: Request) -> Response:
 
     A plain Starlette route: it takes only its path's id and the app's services, and FastAPI's
     dependency solving and request wrapping cost the page ~10% of its CPU time."""
+    request.scope["route"] = PAGE_ROUTE  # FastAPI names only its own routes (request metrics)
     credential_id: str = request.path_params["credential_id"]
     services: Services = request.app.state.services
     async with page_slots(services).held():
@@ -96,6 +97,7 @@ async def credential_page(request: Request) -> Response:
 
 
 router.add_route("/v/{credential_id}", credential_page, methods=["GET"], include_in_schema=False)
+PAGE_ROUTE = router.routes[-1]
 
 
 def _needing_network(services: Services) -> OrderedDict[str, None]:

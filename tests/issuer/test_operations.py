@@ -107,6 +107,10 @@ def test_a_badge_page_waits_for_its_own_slots(client: TestClient, services: Serv
     page = f"/v/{issued.json()['id'].removeprefix('urn:uuid:')}"
     services.settings.verify_queue_seconds = 0
     services.settings.verify_rate = "1/minute"
+    by_route = {"method": "GET", "route": "/v/{credential_id}"}
+    metrics = client.get("/metrics").text
+    served = _metric(metrics, "laurel_http_requests_total", **by_route, status="200")
+    refused = _metric(metrics, "laurel_http_requests_total", **by_route, status="503")
     slots = page_slots(services)
     assert slots.size == services.settings.page_concurrency == 2
     assert [client.get(page).status_code for _ in range(3)] == [200] * 3  # no allowance
@@ -118,6 +122,9 @@ def test_a_badge_page_waits_for_its_own_slots(client: TestClient, services: Serv
     assert client.get(page).status_code == 200
     text = client.get("/metrics").text
     assert _metric(text, "laurel_turned_away_total", area="pages", reason="busy") >= 1
+    # A plain Starlette route, counted under its template as every FastAPI route is.
+    assert _metric(text, "laurel_http_requests_total", **by_route, status="200") == served + 4
+    assert _metric(text, "laurel_http_requests_total", **by_route, status="503") == refused + 1
 
 
 def test_verification_over_the_limits_is_refused_with_a_4xx(client: TestClient) -> None:

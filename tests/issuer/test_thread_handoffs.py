@@ -141,6 +141,9 @@ def test_the_page_reads_its_row_as_the_session_reads_it(
     ]
     ids = [response.json()["id"].removeprefix("urn:uuid:") for response in issued]
     revoke(services, ids[1], "Issued to the wrong learner")
+    head = client.head(f"/v/{ids[0]}")  # a Starlette route answers HEAD as GET, without a body
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-type"].startswith("text/html")
     reader = page_reader(services)
     if services.engine.dialect.name != "sqlite":  # pages there are made in a worker thread
         assert reader is None
