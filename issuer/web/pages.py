@@ -79,7 +79,8 @@ async def credential_page(request: Request) -> Response:
     PostgreSQL, whose queries wait on the network.
 
     A plain Starlette route: it takes only its path's id and the app's services, and FastAPI's
-    dependency solving and request wrapping cost the page ~10% of its CPU time."""
+    dependency solving and request wrapping cost the page ~35 µs (of ~1.2 ms, timed in one
+    process)."""
     request.scope["route"] = PAGE_ROUTE  # FastAPI names only its own routes (request metrics)
     credential_id: str = request.path_params["credential_id"]
     services: Services = request.app.state.services
@@ -115,8 +116,10 @@ def _credential_page(
     engine: Engine | None = None,
     network: Fetcher | None = None,
 ) -> HTMLResponse:
-    """The page of a badge this instance issued. ``engine`` (default: the service's) and
-    ``network`` (how documents of other hosts are fetched; default: the service's fetcher)."""
+    """The page of a badge this instance issued. ``engine``: the page reader's (SQLite; the row
+    is read by its ``StoredReader``, the rest through a session on it), else the service's
+    engine and a session for everything. ``network``: how documents of other hosts are fetched
+    (default: the service's fetcher)."""
     try:
         stored = _stored_reader(services, engine)(credential_id) if engine else None
         with unit_of_work(engine or services.engine, write=False) as db:
