@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -65,6 +65,21 @@ class Summary:
     alignments: tuple[Alignment, ...] = ()
     format: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """``dataclasses.asdict(self)``, without its deep copy of each value: every value is
+        text, None or a tuple of them (or of alignments), none of which can change, and the copy
+        cost each report ~20 µs."""
+        found = {name: getattr(self, name) for name in _SUMMARY_FIELDS}
+        found["alignments"] = tuple(
+            {name: getattr(alignment, name) for name in _ALIGNMENT_FIELDS}
+            for alignment in self.alignments
+        )
+        return found
+
+
+_SUMMARY_FIELDS = tuple(item.name for item in fields(Summary))
+_ALIGNMENT_FIELDS = tuple(item.name for item in fields(Alignment))
+
 
 @dataclass(frozen=True)
 class Report:
@@ -116,7 +131,7 @@ class Report:
             ],
             "warnings": list(self.warnings),
             "issuerIdentity": self.identity.to_dict(),
-            "summary": asdict(self.summary),
+            "summary": self.summary.to_dict(),
         }
 
 
