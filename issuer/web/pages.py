@@ -30,21 +30,17 @@ from issuer.verification.public_view import StoredReader, View, stored_view, sub
 from issuer.web import downloads
 from issuer.web.downloads import verification_url
 from issuer.web.i18n import page_words, translator
-from issuer.web.render import NO_STORE, form_before_sign_in, templates
+from issuer.web.render import NO_STORE, PAGE_TEMPLATES, form_before_sign_in
 from verifier.fetch import Fetcher
 from verifier.sources import DEFAULT_MAX_BYTES
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
-def _words(request: Request) -> dict[str, Any]:
-    """The page's language (English or Korean; ``?lang=``, a cookie, ``Accept-Language``)."""
-    return page_words(language(request))
-
-
 def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    response = templates.TemplateResponse(
-        request, name, {**_words(request), **context}, status_code=status, headers=NO_STORE
+    lang = language(request)  # English or Korean: ``?lang=``, a cookie, ``Accept-Language``
+    response = PAGE_TEMPLATES[lang].TemplateResponse(
+        request, name, {**page_words(lang), **context}, status_code=status, headers=NO_STORE
     )
     if request.query_params.get("lang") in LANGUAGES:  # remembered, as on the wallet's pages
         lang = str(request.query_params["lang"])
@@ -305,7 +301,10 @@ def skill_page(framework: str, code: str, request: Request, services: ServicesDe
         return _page(request, "error.html", 404, title="Skill not found", detail=exc.detail)
     if "application/json" in request.headers.get("accept", ""):
         return Response(json.dumps(skill, ensure_ascii=False), media_type="application/json")
-    return templates.TemplateResponse(request, "skill.html", {**_words(request), "skill": skill})
+    lang = language(request)
+    return PAGE_TEMPLATES[lang].TemplateResponse(
+        request, "skill.html", {**page_words(lang), "skill": skill}
+    )
 
 
 def _verify_page(
