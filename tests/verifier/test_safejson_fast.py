@@ -1,5 +1,5 @@
-"""``check_tree``'s quick yes (``_plainly_json``: ``json.dumps``, UTF-8 and a walk over the
-containers) never accepts what the value-by-value walk refuses, and the verdicts and messages of
+"""``check_tree``'s quick yes (``_plainly_json``: one walk over the containers, their keys and
+values) never accepts what the value-by-value walk refuses, and the verdicts and messages of
 ``check_tree`` are the walk's."""
 
 from __future__ import annotations
@@ -69,6 +69,13 @@ def _nested(depth: int) -> Any:
     return value
 
 
+def _cycle() -> Any:
+    """A list that holds itself: no JSON text can say it."""
+    value: list[Any] = ["x"]
+    value.append(value)
+    return value
+
+
 @pytest.mark.parametrize(
     ("value", "refused"),
     [
@@ -84,6 +91,11 @@ def _nested(depth: int) -> Any:
         (_nested(safejson.MAX_DEPTH), None),
         (_nested(safejson.MAX_DEPTH + 1), "nested more than"),
         (_nested(5000), "nested more than"),
+        (_cycle(), "nested more than"),
+        ({"a": _cycle()}, "nested more than"),
+        ({"k\u00e9y": "caf\u00e9 \U0001f600"}, None),
+        ({"a": 1e308 * 10}, "Infinity"),
+        ({"a": Text("x"), "b": 2**4400}, None),
     ],
 )
 def test_cases_at_the_edges(value: Any, refused: str | None) -> None:
