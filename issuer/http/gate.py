@@ -5,10 +5,7 @@ duration (``issuer.verification.gate``). ``page_slots``: the badge pages' own bo
 
 from __future__ import annotations
 
-import asyncio
-from collections import deque
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -68,67 +65,4 @@ def page_reader(services: Services) -> Engine | None:
         services.cache.setdefault(PAGE_READER, reader)
     found = services.cache[PAGE_READER]
     assert found is None or isinstance(found, Engine)
-    return found
-
-
-class LoopTurns:
-    """Badge pages made in the event loop take turns: one page per turn of the loop, in the order
-    they came, and the loop looks for new requests (and sends what is written) between two pages.
-
-    A page made in the loop runs start to end without yielding. Without turns, the loop runs
-    every request that arrived together back to back, then looks for new ones; a client whose
-    answer went out last in such a run sends its next request a moment after the loop looked,
-    so that request waits for the whole next run too: about one request in each run waited
-    twice as long as the others, which made the p99 twice the median. With turns the requests
-    queue in the order they arrived, and each waits for about as many pages as there are
-    clients ahead of it."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self._waiting: deque[asyncio.Future[None]] = deque()
-        self._busy = False  # a page runs, or the loop has not turned since one did
-
-    @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        if self._busy or self._waiting:
-            future: asyncio.Future[None] = self.loop.create_future()
-            self._waiting.append(future)
-            try:
-                await future
-            except BaseException:
-                if future.done() and not future.cancelled():
-                    self._release()  # it was handed the turn: hand it on
-                elif future in self._waiting:
-                    self._waiting.remove(future)
-                raise
-        else:
-            self._busy = True
-        try:
-            yield
-        finally:
-            self._release()
-
-    def _release(self) -> None:
-        self.loop.call_soon(self._hand_on)  # on the loop's next turn, after it looked for I/O
-
-    def _hand_on(self) -> None:
-        while self._waiting:
-            future = self._waiting.popleft()
-            if not future.done():  # a cancelled waiter is skipped
-                future.set_result(None)  # still busy: the turn is that page's
-                return
-        self._busy = False
-
-
-TURNS = "laurel.page_turns"
-
-
-def page_turns(services: Services) -> LoopTurns:
-    """This event loop's turns for the badge pages made in it (a new loop, as each test client
-    starts, gets turns of its own)."""
-    loop = asyncio.get_running_loop()
-    found = services.cache.get(TURNS)
-    if not (isinstance(found, LoopTurns) and found.loop is loop):
-        found = LoopTurns(loop)
-        services.cache[TURNS] = found
     return found

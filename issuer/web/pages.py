@@ -20,7 +20,7 @@ from issuer.core.db import unit_of_work
 from issuer.core.errors import BadRequest, LaurelError, NotFound
 from issuer.http.cookies import LANG_COOKIE, LANGUAGES, language
 from issuer.http.deps import ReadSessionDep, ServicesDep, SessionDep, WriteSessionDep, in_unit
-from issuer.http.gate import VerificationSlot, page_reader, page_slots, page_turns
+from issuer.http.gate import VerificationSlot, page_reader, page_slots
 from issuer.http.sessions import PublicForm
 from issuer.issuing import credentials as credential_service
 from issuer.models import Credential
@@ -85,8 +85,7 @@ async def credential_page(request: Request) -> Response:
         elsewhere = _needing_network(services)
         if reader is not None and credential_id not in elsewhere:
             try:
-                async with page_turns(services).turn():
-                    return _credential_page(credential_id, request, services, reader, _no_network)
+                return _credential_page(credential_id, request, services, reader, _no_network)
             except _Elsewhere:
                 elsewhere[credential_id] = None
                 while len(elsewhere) > ELSEWHERE_REMEMBERED:
