@@ -142,6 +142,9 @@ def checkpoint() -> None:
             raise _refuse(budget.too_long)
 
 
+_CONTAINERS = (dict, list)
+
+
 @dataclass(frozen=True)
 class Size:
     values: int
@@ -155,14 +158,15 @@ def measure(document: Any) -> Size:
 
     Stops counting a little past ``MAX_VALUES``: the answer is then over the limit, not exact.
     """
-    values = nodes = anonymous = 0
+    values = 1  # the document; every other value is counted with the container that holds it
+    nodes = anonymous = 0
     labels: set[str] = set()
     stack: list[Any] = [document]  # containers outside @context
     contexts: list[Any] = []  # containers inside one: their values count, nothing else
     while stack and values <= MAX_VALUES:
         item = stack.pop()
-        values += 1
         if isinstance(item, dict):
+            values += len(item)
             if "@value" not in item:
                 nodes += 1
                 ident = item.get("id", item.get("@id"))
@@ -171,25 +175,20 @@ def measure(document: Any) -> Size:
                 elif isinstance(ident, str) and ident.startswith("_:"):
                     labels.add(ident)
             for key, child in item.items():
-                if isinstance(child, dict | list):
+                if isinstance(child, _CONTAINERS):
                     (contexts if key == "@context" else stack).append(child)
-                else:
-                    values += 1
         elif isinstance(item, list):
+            values += len(item)
             for child in item:
-                if isinstance(child, dict | list):
+                if isinstance(child, _CONTAINERS):
                     stack.append(child)
-                else:
-                    values += 1
     while contexts and values <= MAX_VALUES:
         item = contexts.pop()
-        values += 1
         children = item.values() if isinstance(item, dict) else item
+        values += len(children)
         for child in children:
-            if isinstance(child, dict | list):
+            if isinstance(child, _CONTAINERS):
                 contexts.append(child)
-            else:
-                values += 1
     return Size(values, nodes, anonymous + len(labels))
 
 
