@@ -18,7 +18,7 @@ from issuer.artifacts.qrread import MAX_UPLOAD_BYTES, TooLarge, UploadError, rea
 from issuer.context import Services
 from issuer.core.db import unit_of_work
 from issuer.core.errors import BadRequest, LaurelError, NotFound
-from issuer.http.cookies import LANG_COOKIE, LANGUAGES, language
+from issuer.http.cookies import language
 from issuer.http.deps import ReadSessionDep, ServicesDep, SessionDep, WriteSessionDep, in_unit
 from issuer.http.gate import VerificationSlot, page_reader, page_slots
 from issuer.http.sessions import PublicForm
@@ -29,23 +29,13 @@ from issuer.verification.fetching import LocalFirstFetcher
 from issuer.verification.public_view import StoredReader, View, stored_view, submitted_view
 from issuer.web import downloads
 from issuer.web.downloads import verification_url
-from issuer.web.i18n import page_words, translator
-from issuer.web.render import NO_STORE, PAGE_TEMPLATES, form_before_sign_in
+from issuer.web.i18n import translator
+from issuer.web.render import NO_STORE, form_before_sign_in, page_response
+from issuer.web.render import page as _page
 from verifier.fetch import Fetcher
 from verifier.sources import DEFAULT_MAX_BYTES
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-
-
-def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    lang = language(request)  # English or Korean: ``?lang=``, a cookie, ``Accept-Language``
-    response = PAGE_TEMPLATES[lang].TemplateResponse(
-        request, name, {**page_words(lang), **context}, status_code=status, headers=NO_STORE
-    )
-    if request.query_params.get("lang") in LANGUAGES:  # remembered, as on the wallet's pages
-        lang = str(request.query_params["lang"])
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
-    return response
 
 
 class _Elsewhere(BaseException):
@@ -301,10 +291,7 @@ def skill_page(framework: str, code: str, request: Request, services: ServicesDe
         return _page(request, "error.html", 404, title="Skill not found", detail=exc.detail)
     if "application/json" in request.headers.get("accept", ""):
         return Response(json.dumps(skill, ensure_ascii=False), media_type="application/json")
-    lang = language(request)
-    return PAGE_TEMPLATES[lang].TemplateResponse(
-        request, "skill.html", {**page_words(lang), "skill": skill}
-    )
+    return page_response(request, "skill.html", {"skill": skill})
 
 
 def _verify_page(

@@ -117,6 +117,31 @@ def style_hashes() -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def page_response(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """``template`` in the visitor's language with that language's words (``page_words``), as
+    every page is rendered: the templates of ``PAGE_TEMPLATES[lang]`` have those words written
+    in (``FoldWords``), so the two must agree."""
+    lang = language(request)
+    return PAGE_TEMPLATES[lang].TemplateResponse(
+        request, template, {**page_words(lang), **context}, status_code=status, headers=headers
+    )
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page in the visitor's language (``?lang=ko`` switches and is remembered)."""
+    response = page_response(request, template, context, status, NO_STORE)
+    if request.query_params.get("lang") in LANGUAGES:
+        lang = language(request)
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
+    return response
+
+
 def render(
     request: Request,
     services: Services,
@@ -124,18 +149,8 @@ def render(
     status: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    """A page in the visitor's language (``?lang=ko`` switches and is remembered)."""
-    lang = language(request)
-    response = PAGE_TEMPLATES[lang].TemplateResponse(
-        request,
-        template,
-        {**page_words(lang), **context},
-        status_code=status,
-        headers=NO_STORE,
-    )
-    if request.query_params.get("lang") in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
-    return response
+    """``page``, for the routes that hold the services."""
+    return page(request, template, status, **context)
 
 
 def form_before_sign_in(

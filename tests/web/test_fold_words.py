@@ -11,7 +11,7 @@ from jinja2 import DictLoader, Environment, UndefinedError, select_autoescape
 
 from issuer.app import create_app
 from issuer.context import Services
-from issuer.web import i18n, pages, render
+from issuer.web import i18n, render
 from issuer.web.i18n import page_words
 from issuer.web.render import FoldWords
 from tests.web.conftest import seed
@@ -93,7 +93,6 @@ def test_every_badge_page_is_the_html_of_the_unfolded_templates(
         paths += [f"/v/00000000-0000-4000-8000-000000000000?lang={lang}", f"/verify?lang={lang}"]
         answers = {path: client.get(path) for path in paths}
         unfolded = {language: render.templates for language in render.PAGE_TEMPLATES}
-        monkeypatch.setattr(pages, "PAGE_TEMPLATES", unfolded)
         monkeypatch.setattr(render, "PAGE_TEMPLATES", unfolded)
         for path, answer in answers.items():
             again = client.get(path)
