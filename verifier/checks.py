@@ -149,11 +149,11 @@ def check_validity(
     if not start_required and not v1 and credential.get(start_name) is None:
         return _end_only(credential, now, skew, end_name)
     start = parse_datetime(credential.get(start_name), start_name)
-    if credential.get(end_name) and parse_datetime(credential[end_name], end_name) < start:
+    end = parse_datetime(credential[end_name], end_name) if credential.get(end_name) else None
+    if end is not None and end < start:
         raise VerifierError(f"{end_name} is before {start_name}")
     if start > now + skew:
         raise NotYetValid(f"it is not valid until {credential[start_name]}")
-    end = parse_datetime(credential[end_name], end_name) if credential.get(end_name) else None
     if exp is not None and (end is None or exp < end):
         end = exp
     if end is not None and end < now - skew:

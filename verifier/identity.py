@@ -89,7 +89,7 @@ class TrustPolicy:
 DEFAULT_POLICY = TrustPolicy()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IssuerIdentity:
     state: IdentityState
     reason: str

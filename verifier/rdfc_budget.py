@@ -35,9 +35,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,58 +62,82 @@ def _refuse(reason: str) -> TooComplex:
     return TooComplex(reason)
 
 
-@dataclass
 class _Budget:
-    steps: int
-    deadline: float
-    """A value of ``time.thread_time()``."""
-    too_many_steps: str
-    too_long: str
+    """Steps and CPU time left to one canonicalisation, or to all of them in a verification
+    (``shared``). Its messages are written when a limit is reached, not when it is made."""
+
+    __slots__ = ("_limit", "_seconds", "_shared", "deadline", "steps")
+
+    def __init__(self, steps: int, seconds: float, *, shared: bool) -> None:
+        self.steps = steps
+        self.deadline = time.thread_time() + seconds  # a value of time.thread_time()
+        self._limit, self._seconds, self._shared = steps, seconds, shared
+
+    @property
+    def too_many_steps(self) -> str:
+        if self._shared:
+            return (
+                "the blank nodes of the credentials in this document are too entangled to "
+                f"canonicalise (more than {self._limit:,} RDFC-1.0 steps in all)"
+            )
+        return (
+            "the credential's blank nodes are too entangled to canonicalise "
+            f"(more than {self._limit:,} RDFC-1.0 steps)"
+        )
+
+    @property
+    def too_long(self) -> str:
+        if self._shared:
+            return (
+                "the credentials in this document are too complex to canonicalise "
+                f"(more than {self._seconds:g} s of processing in all)"
+            )
+        return (
+            "the credential is too complex to canonicalise "
+            f"(more than {self._seconds:g} s of processing)"
+        )
 
 
 _budget: ContextVar[_Budget | None] = ContextVar("rdfc_budget", default=None)
 _shared: ContextVar[_Budget | None] = ContextVar("rdfc_shared_budget", default=None)
 
 
-@contextmanager
+class _InEffect:
+    """Sets a budget for a block. A class rather than a generator: every verification and every
+    canonicalisation enters one (~0.6 µs each instead of ~3)."""
+
+    __slots__ = ("_seconds", "_steps", "_token", "_variable")
+
+    def __init__(self, variable: ContextVar[_Budget | None], steps: int, seconds: float) -> None:
+        self._variable, self._steps, self._seconds = variable, steps, seconds
+        self._token: Token[_Budget | None] | None = None
+
+    def __enter__(self) -> None:
+        shared = self._variable is _shared
+        if not shared and _budget.get() is not None:
+            return  # inside another canonicalisation: its budget goes on
+        budget = _Budget(self._steps, self._seconds, shared=shared)
+        self._token = self._variable.set(budget)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._token is not None:
+            self._variable.reset(self._token)
+            self._token = None
+
+
 def shared_budget(
     steps: int = MAX_SHARED_STEPS, seconds: float = MAX_SHARED_SECONDS
-) -> Iterator[None]:
+) -> AbstractContextManager[None]:
     """Every canonicalisation inside spends from one budget of ``steps`` and ``seconds`` too."""
-    budget = _Budget(
-        steps,
-        time.thread_time() + seconds,
-        "the blank nodes of the credentials in this document are too entangled to "
-        f"canonicalise (more than {steps:,} RDFC-1.0 steps in all)",
-        "the credentials in this document are too complex to canonicalise "
-        f"(more than {seconds:g} s of processing in all)",
-    )
-    token = _shared.set(budget)
-    try:
-        yield
-    finally:
-        _shared.reset(token)
+    return _InEffect(_shared, steps, seconds)
 
 
-@contextmanager
-def one_canonicalisation(steps: int = MAX_STEPS, seconds: float = MAX_SECONDS) -> Iterator[None]:
+def one_canonicalisation(
+    steps: int = MAX_STEPS, seconds: float = MAX_SECONDS
+) -> AbstractContextManager[None]:
     """A budget of ``steps`` and ``seconds`` for one canonicalisation (and any shared budget
     around it). Inside another canonicalisation's budget, that one goes on."""
-    if _budget.get() is not None:
-        yield
-        return
-    budget = _Budget(
-        steps,
-        time.thread_time() + seconds,
-        "the credential's blank nodes are too entangled to canonicalise "
-        f"(more than {steps:,} RDFC-1.0 steps)",
-        f"the credential is too complex to canonicalise (more than {seconds:g} s of processing)",
-    )
-    token = _budget.set(budget)
-    try:
-        yield
-    finally:
-        _budget.reset(token)
+    return _InEffect(_budget, steps, seconds)
 
 
 def _spend(n: int = 1) -> None:

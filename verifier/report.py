@@ -22,7 +22,7 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Check:
     """One check. A failed or unknown check that is not ``required`` is reported as a warning."""
 
@@ -36,7 +36,7 @@ class Check:
     None for a check that passed or was skipped."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Alignment:
     name: str
     url: str | None = None
@@ -44,7 +44,7 @@ class Alignment:
     code: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Summary:
     """What the credential says, for display. Present whenever the input could be parsed."""
 
@@ -81,7 +81,7 @@ _SUMMARY_FIELDS = tuple(item.name for item in fields(Summary))
 _ALIGNMENT_FIELDS = tuple(item.name for item in fields(Alignment))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Report:
     verdict: Verdict
     checks: tuple[Check, ...]
@@ -137,9 +137,10 @@ class Report:
 
 def decide(checks: tuple[Check, ...]) -> Verdict:
     """Any required failure: not verified; else any required unknown: could not decide."""
-    required = [check for check in checks if check.required]
-    if any(check.outcome is Outcome.FAILED for check in required):
-        return Verdict.NOT_VERIFIED
-    if any(check.outcome is Outcome.UNKNOWN for check in required):
-        return Verdict.COULD_NOT_DECIDE
-    return Verdict.VERIFIED
+    unknown = False
+    for check in checks:
+        if check.required:
+            if check.outcome is Outcome.FAILED:
+                return Verdict.NOT_VERIFIED
+            unknown = unknown or check.outcome is Outcome.UNKNOWN
+    return Verdict.COULD_NOT_DECIDE if unknown else Verdict.VERIFIED

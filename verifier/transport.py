@@ -80,20 +80,37 @@ class Deadline:
 _budget: ContextVar[Deadline | None] = ContextVar("fetch_budget", default=None)
 
 
-@contextlib.contextmanager
-def within(deadline: Deadline) -> Iterator[None]:
+class _Within:
+    """``within``'s context manager: a class, not a generator (one verification enters it for
+    itself and for each document it fetches: ~0.5 µs each instead of ~2.3)."""
+
+    __slots__ = ("_deadline", "_token")
+
+    def __init__(self, deadline: Deadline) -> None:
+        self._deadline = deadline
+
+    def __enter__(self) -> None:
+        self._token = _budget.set(earliest(self._deadline, _budget.get()))
+
+    def __exit__(self, *exc_info: object) -> None:
+        _budget.reset(self._token)
+
+
+def within(deadline: Deadline) -> contextlib.AbstractContextManager[None]:
     """Every fetch inside ends by ``deadline`` too (e.g. all the fetches of one verification)."""
-    token = _budget.set(earliest(deadline, _budget.get()))
-    try:
-        yield
-    finally:
-        _budget.reset(token)
+    return _Within(deadline)
 
 
 def earliest(*deadlines: Deadline | None) -> Deadline:
-    """The first of ``deadlines`` to pass (at least one of them is given)."""
-    given = [deadline for deadline in deadlines if deadline is not None]
-    return min(given, key=lambda deadline: deadline.at)
+    """The first of ``deadlines`` to pass (at least one of them is given; of equal ones, the
+    first)."""
+    found: Deadline | None = None
+    for deadline in deadlines:
+        if deadline is not None and (found is None or deadline.at < found.at):
+            found = deadline
+    if found is None:
+        raise ValueError("no deadline given")
+    return found
 
 
 def deadline_for(seconds: float) -> Deadline:
