@@ -143,22 +143,25 @@ def test_a_fetched_document_that_changed_is_a_different_answer() -> None:
     recorder.fetch("https://example.org/did.json")
     with pytest.raises(KeyResolutionError):
         recorder.resolve("did:example:unknown#1")
-    memo = VerifiedLists()
-    memo.remember("k", recorder.reads)
+    memo, k = VerifiedLists(), VerifiedLists.key("k", ISSUER, False)
+    memo.remember(k, recorder.reads)
     resolver = SwappableResolver()
-    assert memo.holds("k", MappingFetcher(table), resolver)
-    assert not memo.holds("k", MappingFetcher({"https://example.org/did.json": b"two"}), resolver)
-    assert not memo.holds("k", MappingFetcher(table), resolver)  # forgotten once it differed
-    memo.remember("k", recorder.reads)
-    assert not memo.holds("k", MappingFetcher({}), resolver)  # now unreachable
+    assert memo.holds(k, MappingFetcher(table), resolver)
+    assert not memo.holds(k, MappingFetcher({"https://example.org/did.json": b"two"}), resolver)
+    assert not memo.holds(k, MappingFetcher(table), resolver)  # forgotten once it differed
+    memo.remember(k, recorder.reads)
+    assert not memo.holds(k, MappingFetcher({}), resolver)  # now unreachable
 
 
 def test_the_memo_is_bounded() -> None:
     memo = VerifiedLists(size=3)
     for name in "abcde":
-        memo.remember(name, [])
+        memo.remember(VerifiedLists.key(name, ISSUER, False), [])
     resolver = SwappableResolver()
-    assert [memo.holds(name, MappingFetcher({}), resolver) for name in "abcde"] == [
+    assert [
+        memo.holds(VerifiedLists.key(name, ISSUER, False), MappingFetcher({}), resolver)
+        for name in "abcde"
+    ] == [
         False,
         False,
         True,
