@@ -907,12 +907,15 @@ def _serve_here(services: Any, host: str, port: int, access_log: bool, ready: An
     ``ready``, as one process of ``--workers``: on a socket of its own, taken only once the app
     is built (connections the kernel hands to it wait until it serves), and ``ready`` set once
     uvicorn has started (``issuer.serving.run``)."""
+    import os
+
     import uvicorn
 
     from issuer import serving
     from issuer.app import create_app
     from issuer.worker import runtime
 
+    serving.exit_through_finally_on_sigterm()
     stop = runtime.start(services)
     try:
         app = create_app(services=services)
@@ -927,6 +930,7 @@ def _serve_here(services: Any, host: str, port: int, access_log: bool, ready: An
         serving.run(app, sock, ready, host=host, port=port, access_log=access_log)
     finally:
         stop()
+        typer.echo(f"laurel serve: process {os.getpid()} stopped its background work", err=True)
 
 
 def _serve_process(host: str, port: int, demo: bool, access_log: bool, ready: Any) -> None:

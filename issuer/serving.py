@@ -20,13 +20,14 @@ import multiprocessing
 import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 STOP_SECONDS = 30.0
 """How long a stopping server waits for its processes to finish their requests before killing
@@ -85,6 +86,22 @@ def run(app: Any, sock: socket.socket, ready: Event, **options: Any) -> None:
                 ready.set()
 
     Server(uvicorn.Config(app, **options)).run(sockets=[sock])
+
+
+def exit_through_finally_on_sigterm() -> None:
+    """Make SIGTERM end this process through its ``finally`` blocks and context exits.
+
+    uvicorn shuts down gracefully on SIGTERM, then raises the signal again under the handler
+    that was there before it started. The default handler kills the process at once, so the
+    embedded worker was never stopped (a bulk batch cut short rather than finished) and the
+    services never closed. Under this handler the signal raises ``SystemExit(0)`` instead. Only
+    the main thread handles signals, so only there is it installed."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit_cleanly)
+
+
+def _exit_cleanly(number: int, frame: FrameType | None) -> NoReturn:
+    raise SystemExit(0)
 
 
 Target = Callable[..., None]
