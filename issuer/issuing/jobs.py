@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, insert, or_, update
+from sqlalchemy import bindparam, insert, or_, text, update
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
@@ -234,27 +234,49 @@ def _record(
     if len(renewed) != 1:
         session.rollback()
         raise LeaseLost(job_id)
+    _set_rows(session, job_id, outcomes)
+    for status, count in counts.items():
+        metrics.JOB_ROWS.labels(status).inc(count)
+    # The rows done so far, from the job's counters (kept in the same transactions as the rows'
+    # statuses): counting the job's rows at every step made a long job's steps ever slower.
+    return int(renewed[0][0])
+
+
+_SET_ROWS_POSTGRES = text(
+    "UPDATE bulk_job_row AS r SET status = v.s, credential_id = v.c, error = v.e "
+    "FROM unnest(CAST(:n AS integer[]), CAST(:s AS varchar[]), CAST(:c AS varchar[]), "
+    "CAST(:e AS varchar[])) AS v(n, s, c, e) "
+    "WHERE r.job_id = :j AND r.number = v.n"
+)
+
+
+def _set_rows(session: Session, job_id: str, outcomes: Sequence[Outcome]) -> None:
+    """Each row's status, credential and error. On PostgreSQL one statement for the step, its
+    values as arrays: the 1,000 single-row updates of a step (pipelined) were ~11% of a bulk
+    job's thread, most of it psycopg and PostgreSQL handling each statement."""
+    errors = [o.error.detail[:2000] if o.error is not None else None for o in outcomes]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            _SET_ROWS_POSTGRES,
+            {
+                "j": job_id,
+                "n": [o.number for o in outcomes],
+                "s": [o.status for o in outcomes],
+                "c": [o.credential_id for o in outcomes],
+                "e": errors,
+            },
+        )
+        return
     table = table_of(BulkJobRow)
     session.execute(
         update(table)
         .where(table.c.job_id == bindparam("j"), table.c.number == bindparam("n"))
         .values(status=bindparam("s"), credential_id=bindparam("c"), error=bindparam("e")),
         [
-            {
-                "j": job_id,
-                "n": o.number,
-                "s": o.status,
-                "c": o.credential_id,
-                "e": o.error.detail[:2000] if o.error is not None else None,
-            }
-            for o in outcomes
+            {"j": job_id, "n": o.number, "s": o.status, "c": o.credential_id, "e": error}
+            for o, error in zip(outcomes, errors, strict=True)
         ],
     )
-    for status, count in counts.items():
-        metrics.JOB_ROWS.labels(status).inc(count)
-    # The rows done so far, from the job's counters (kept in the same transactions as the rows'
-    # statuses): counting the job's rows at every step made a long job's steps ever slower.
-    return int(renewed[0][0])
 
 
 def _finish(session: Session, job_id: str, owner: str) -> None:

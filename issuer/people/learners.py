@@ -11,14 +11,14 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from issuer.core.db import copy_rows
 from issuer.core.errors import Conflict
 from issuer.models import Learner, LearnerEmail
-from issuer.models.base import table_of, utcnow
+from issuer.models.base import UTCDateTime, table_of, utcnow
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,18 @@ def learners_for(session: Session, wanted: Mapping[str, NewLearner]) -> dict[str
     return found
 
 
+_NEW_LEARNERS_POSTGRES = text(
+    "INSERT INTO learner (subject_id, name, did, created_at) "
+    "SELECT v.s, v.n, v.d, :now "
+    "FROM unnest(CAST(:s AS varchar[]), CAST(:n AS varchar[]), CAST(:d AS varchar[])) "
+    "AS v(s, n, d) RETURNING id, subject_id"
+).bindparams(bindparam("now", type_=UTCDateTime()))
+"""A step's new learners in one statement on PostgreSQL, their values as arrays. SQLAlchemy's
+multi-row ``INSERT … RETURNING`` of 1,000 learners is one statement of 4,000 parameters, which
+psycopg parses afresh each time (its query cache skips long statements): ~16% of a bulk job's
+thread for a cohort of new learners."""
+
+
 def _create(
     session: Session, emails: list[str], wanted: Mapping[str, NewLearner]
 ) -> dict[str, LearnerRef]:
@@ -85,7 +97,18 @@ def _create(
         }
         for email in emails
     ]
-    ids = session.execute(insert(learner).returning(learner.c.id, learner.c.subject_id), values)
+    if session.get_bind().dialect.name == "postgresql":
+        ids = session.execute(
+            _NEW_LEARNERS_POSTGRES,
+            {
+                "s": [row["subject_id"] for row in values],
+                "n": [row["name"] for row in values],
+                "d": [row["did"] for row in values],
+                "now": now,
+            },
+        )
+    else:
+        ids = session.execute(insert(learner).returning(learner.c.id, learner.c.subject_id), values)
     by_subject = {row.subject_id: row.id for row in ids}
     addresses = [
         {

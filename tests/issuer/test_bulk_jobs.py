@@ -219,3 +219,53 @@ def test_a_worker_that_lost_its_lease_commits_nothing(
         session.commit()
     assert jobs.run(services, job_id, owner="next") == "done"
     assert _ledger(services) == (60, 60, 0, 60)
+
+
+def test_a_jobs_new_learners_and_row_outcomes_are_stored_as_given(
+    client: TestClient, services: Services
+) -> None:
+    """A step's new learners (a name or none, a DID or none) and its rows' outcomes are written
+    in one statement each on PostgreSQL, row by row on SQLite: the same records either way."""
+    from issuer.models import BulkJobRow, Learner, LearnerEmail
+
+    headers = make_issuer(services, client, "alpha")
+    rows = _rows(jobs.SYNC_ROWS + 10, prefix="cohort")
+    rows[3]["recipient"].pop("name")
+    rows[4]["recipient"]["did"] = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+    rows[5]["recipient"]["name"] = "Ünïcode 名前 ‘quoted’"
+    rows[9] = issue_body("bad@example.org", achievement="no-such-course")
+    answer = client.post("/api/v1/issuers/alpha/credentials/bulk", json=rows, headers=headers)
+    job_id = answer.json()["id"]
+    with Session(services.engine) as session:
+        stored = {
+            r.number: r for r in session.exec(select(BulkJobRow).where(BulkJobRow.job_id == job_id))
+        }
+        learners = {
+            email: learner
+            for email, learner in session.exec(
+                select(LearnerEmail.email, Learner).where(
+                    col(LearnerEmail.learner_id) == col(Learner.id)
+                )
+            )
+        }
+        credentials = {c.id: c for c in session.exec(select(Credential))}
+    assert len(stored) == len(rows)
+    for number, row in stored.items():
+        if number == 10:
+            assert (row.status, row.credential_id) == ("error", None)
+            assert row.error is not None and "no-such-course" in row.error
+            continue
+        assert row.status == "issued" and row.error is None
+        email = rows[number - 1]["recipient"]["email"]
+        learner = learners[email]
+        assert row.credential_id is not None
+        assert credentials[row.credential_id].learner_id == learner.id
+        assert learner.name == rows[number - 1]["recipient"].get("name")
+        assert learner.did == rows[number - 1]["recipient"].get("did")
+        assert learner.created_at.tzinfo is not None
+        assert abs((utcnow() - learner.created_at).total_seconds()) < 3600
+        if learner.did:
+            assert learner.subject_id == learner.did
+        else:
+            assert learner.subject_id.startswith("urn:uuid:")
+    assert len({learner.subject_id for learner in learners.values()}) == len(rows) - 1
