@@ -40,7 +40,7 @@ from sqlmodel import Session, col, select
 from issuer.catalogue import shared as shared_catalogue
 from issuer.context import Services
 from issuer.core import audit, metrics
-from issuer.core.db import copy_rows, custom_plans
+from issuer.core.db import among, copy_rows, custom_plans
 from issuer.core.effects import OB_DELIVER, ORG_HOURS, PROGRAM_AWARDS, emit_many
 from issuer.core.errors import BadRequest, Conflict, LaurelError
 from issuer.crypto.keystore import proof_key
@@ -145,7 +145,8 @@ def screen(
             c.idempotency_key: c
             for c in session.exec(
                 select(Credential).where(
-                    Credential.issuer_id == issuer.id, col(Credential.idempotency_key).in_(keys)
+                    Credential.issuer_id == issuer.id,
+                    among(session, col(Credential.idempotency_key), keys),
                 )
             )
         }
@@ -380,7 +381,10 @@ def _hours_effects(
         return
     rostered = session.exec(
         select(OrgMember.learner_id)
-        .where(col(OrgMember.learner_id).in_(sorted(years)), col(OrgMember.left_at).is_(None))
+        .where(
+            among(session, col(OrgMember.learner_id), sorted(years)),
+            col(OrgMember.left_at).is_(None),
+        )
         .distinct()
     )
     emit_many(
@@ -403,7 +407,7 @@ def _delivery_effects(session: Session, stored: Sequence[tuple[Prepared, dict[st
     consenting = session.exec(
         select(ObConnection.learner_id)
         .where(
-            col(ObConnection.learner_id).in_(sorted(issued)),
+            among(session, col(ObConnection.learner_id), sorted(issued)),
             col(ObConnection.send_new).is_(True),
             col(ObConnection.connected_at).isnot(None),
         )

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from issuer.core.db import copy_rows
+from issuer.core.db import among, copy_rows
 from issuer.core.errors import Conflict
 from issuer.models import Learner, LearnerEmail
 from issuer.models.base import UTCDateTime, table_of, utcnow
@@ -49,7 +49,7 @@ def _known(session: Session, emails: list[str]) -> dict[str, LearnerRef]:
         rows = session.execute(
             select(email_table.c.email, learner.c.id, learner.c.subject_id, learner.c.did)
             .join(learner, learner.c.id == email_table.c.learner_id)
-            .where(email_table.c.email.in_(emails[start : start + CHUNK]))
+            .where(among(session, email_table.c.email, emails[start : start + CHUNK]))
         ).all()
         found.update({row.email: LearnerRef(row.id, row.subject_id, row.did) for row in rows})
     return found
