@@ -7,6 +7,7 @@ deadlock; one that loses a race to another reads the winner's record back.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -71,6 +72,17 @@ def learners_for(session: Session, wanted: Mapping[str, NewLearner]) -> dict[str
     return found
 
 
+def _new_subject_ids(count: int) -> list[str]:
+    """``urn:uuid:`` and a random (version 4) UUID, ``count`` times, from one read of the
+    system's random source: ``uuid.uuid4`` reads it once per UUID, and a bulk step's 1,000 reads
+    (each giving the GIL up and waiting for it again) were ~5% of the job's thread."""
+    random = os.urandom(16 * count)
+    return [
+        f"urn:uuid:{uuid.UUID(bytes=random[start : start + 16], version=4)}"
+        for start in range(0, 16 * count, 16)
+    ]
+
+
 _NEW_LEARNERS_POSTGRES = text(
     "INSERT INTO learner (subject_id, name, did, created_at) "
     "SELECT v.s, v.n, v.d, :now "
@@ -90,12 +102,12 @@ def _create(
     now = utcnow()
     values = [
         {
-            "subject_id": wanted[email].did or f"urn:uuid:{uuid.uuid4()}",
+            "subject_id": wanted[email].did or subject,
             "name": wanted[email].name,
             "did": wanted[email].did,
             "created_at": now,
         }
-        for email in emails
+        for email, subject in zip(emails, _new_subject_ids(len(emails)), strict=True)
     ]
     if session.get_bind().dialect.name == "postgresql":
         ids = session.execute(
