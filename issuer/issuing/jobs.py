@@ -246,8 +246,11 @@ _SET_ROWS_POSTGRES = text(
     "UPDATE bulk_job_row AS r SET status = v.s, credential_id = v.c, error = v.e "
     "FROM unnest(CAST(:n AS integer[]), CAST(:s AS varchar[]), CAST(:c AS varchar[]), "
     "CAST(:e AS varchar[])) AS v(n, s, c, e) "
-    "WHERE r.job_id = :j AND r.number = v.n"
+    "WHERE r.job_id = :j AND r.number BETWEEN :first AND :last AND r.number = v.n"
 )
+"""The step's rows by their numbers' range too: without it PostgreSQL joins the arrays with a
+scan of every row of the job (one job_id), which grew with the job (~45 ms a step at 100,000
+rows); with it, an index scan of the step's own rows."""
 
 
 def _set_rows(session: Session, job_id: str, outcomes: Sequence[Outcome]) -> None:
@@ -255,12 +258,17 @@ def _set_rows(session: Session, job_id: str, outcomes: Sequence[Outcome]) -> Non
     values as arrays: the 1,000 single-row updates of a step (pipelined) were ~11% of a bulk
     job's thread, most of it psycopg and PostgreSQL handling each statement."""
     errors = [o.error.detail[:2000] if o.error is not None else None for o in outcomes]
+    if not outcomes:
+        return
     if session.get_bind().dialect.name == "postgresql":
+        numbers = [o.number for o in outcomes]
         session.execute(
             _SET_ROWS_POSTGRES,
             {
                 "j": job_id,
-                "n": [o.number for o in outcomes],
+                "first": min(numbers),
+                "last": max(numbers),
+                "n": numbers,
                 "s": [o.status for o in outcomes],
                 "c": [o.credential_id for o in outcomes],
                 "e": errors,
