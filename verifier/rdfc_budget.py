@@ -103,8 +103,9 @@ _shared: ContextVar[_Budget | None] = ContextVar("rdfc_shared_budget", default=N
 
 
 class _InEffect:
-    """Sets a budget for a block. A class rather than a generator: every verification and every
-    canonicalisation enters one (~0.6 µs each instead of ~3)."""
+    """Sets a budget for a block. A class rather than a generator, as every verification and
+    every canonicalisation enters one: ~2.6 µs instead of ~3.0, most of what is left being
+    ``_Budget``'s ``time.thread_time()``."""
 
     __slots__ = ("_seconds", "_steps", "_token", "_variable")
 
