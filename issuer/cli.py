@@ -128,7 +128,7 @@ def _services(demo: bool = False, *, check_keys: bool = True) -> Iterator[Any]:
         )
         raise typer.Exit(EXIT_COULD_NOT_RUN) from None
     finally:
-        services.engine.dispose()
+        services.close()
 
 
 @contextmanager

@@ -35,3 +35,13 @@ class Services:
         else:
             keystore = FileKeyStore(settings.keys_dir, settings.key_passphrase, cost)
         return cls(settings, engine or make_engine(settings.database_url), keystore)
+
+    def close(self) -> None:
+        """Close the database connections: the engine's, and those of engines made from it and
+        kept in ``cache`` (the badge pages' reader, ``issuer.http.gate.page_reader``), so that a
+        SQLite database's last connection closes here (checkpointing its write-ahead log) rather
+        than whenever the process's objects are collected."""
+        for held in list(self.cache.values()):
+            if isinstance(held, Engine) and held is not self.engine:
+                held.dispose()
+        self.engine.dispose()
