@@ -257,9 +257,9 @@ def _set_rows(session: Session, job_id: str, outcomes: Sequence[Outcome]) -> Non
     """Each row's status, credential and error. On PostgreSQL one statement for the step, its
     values as arrays: the 1,000 single-row updates of a step (pipelined) were ~11% of a bulk
     job's thread, most of it psycopg and PostgreSQL handling each statement."""
-    errors = [o.error.detail[:2000] if o.error is not None else None for o in outcomes]
     if not outcomes:
         return
+    errors = [o.error.detail[:2000] if o.error is not None else None for o in outcomes]
     if session.get_bind().dialect.name == "postgresql":
         numbers = [o.number for o in outcomes]
         session.execute(
