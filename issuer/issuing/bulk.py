@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from issuer.context import Services
+from issuer.core.db import Statistics
 from issuer.core.errors import BadRequest
 from issuer.crypto.keystore import proof_key
 from issuer.crypto.signer_pool import submit
@@ -56,6 +57,18 @@ CSV_COLUMNS = (
 )
 MAX_ROWS = 100_000
 STEP = 250
+ANALYZE_FROM = 1000
+"""A run of steps counts its tables again once it has added this many credentials, or as many
+as the table held at the last count if more."""
+GROWN_BY_STEPS = ("credential", "learner", "learner_email", "pending_effect")
+"""The tables a step adds rows to and a later step looks up (its keys, its learners' emails, the
+effects due): their planner statistics are kept up to date along a run of steps."""
+
+
+def statistics(*more: str) -> Statistics:
+    """Planner statistics for a run of steps (``issuer.core.db.Statistics``), gauged by the
+    credentials it issues."""
+    return Statistics((*GROWN_BY_STEPS, *more), gauge="credential", first=ANALYZE_FROM)
 
 
 def row_from_csv(record: dict[str, str | None]) -> dict[str, Any]:
@@ -205,11 +218,14 @@ def issue_rows(
     issuer = get_issuer(session, slug)
     signer = StepSigner(session, services, issuer)
     in_flight: list[Step] = []
+    planner = statistics()
 
     def finish(step: Step) -> None:
-        for outcome in finish_step(session, services, issuer, step, signer, actor):
+        outcomes = finish_step(session, services, issuer, step, signer, actor)
+        for outcome in outcomes:
             report[outcome.number] = outcome.report()
         session.commit()
+        planner.grew(session, sum(1 for o in outcomes if o.status == "issued"))
         if progress is not None:
             progress(len(step.numbers))
 

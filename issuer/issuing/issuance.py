@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from issuer.catalogue import shared as shared_catalogue
 from issuer.context import Services
@@ -128,6 +129,14 @@ def find_by_key(session: Session, issuer_id: int, key: str) -> Credential | None
     ).first()
 
 
+def by_keys(session: Session, issuer_id: int, keys: Sequence[str]) -> SelectOfScalar[Credential]:
+    """The issuer's credentials holding any of ``keys`` (a step's lookup, through the unique
+    index of issuer and key)."""
+    return select(Credential).where(
+        Credential.issuer_id == issuer_id, among(session, col(Credential.idempotency_key), keys)
+    )
+
+
 def _replayed(number: int, existing: Credential, digest: str) -> Outcome:
     if existing.request_hash != digest:
         return _failed(number, Conflict("this idempotency key was used for a different request"))
@@ -140,16 +149,9 @@ def screen(
     """Rows still to issue, and the outcomes of those that need no issuing."""
     custom_plans(session)  # the lookups by key and email that follow, on a growing table
     keys = [key for _, _, key in rows if key is not None]
+    assert issuer.id is not None
     existing = (
-        {
-            c.idempotency_key: c
-            for c in session.exec(
-                select(Credential).where(
-                    Credential.issuer_id == issuer.id,
-                    among(session, col(Credential.idempotency_key), keys),
-                )
-            )
-        }
+        {c.idempotency_key: c for c in session.exec(by_keys(session, issuer.id, keys))}
         if keys
         else {}
     )

@@ -175,6 +175,7 @@ def _work(
         assert issuer is not None
         actor = job.actor
         signer = bulk.StepSigner(session, services, issuer)
+        planner = bulk.statistics("bulk_job_row")
         in_flight: list[bulk.Step] = []
         taken = 0  # rows up to this number are done or in flight
         while True:
@@ -187,6 +188,7 @@ def _work(
                 outcomes = bulk.finish_step(session, services, issuer, step, signer, actor)
                 done = _record(session, job_id, owner, lease, outcomes)
                 session.commit()
+                planner.grew(session, sum(1 for o in outcomes if o.status == "issued"))
                 if on_step is not None:
                     on_step(job_id, done)
             if not rows and not in_flight:
