@@ -271,11 +271,11 @@ class Statistics:
 
     def grew(self, session: Session, rows: int) -> bool:
         """Count ``rows`` more rows in ``gauge`` (call after a commit); True when it analyzed."""
-        if session.get_bind().dialect.name != "postgresql":
-            return False
+        self.added += rows
+        if self.added < self.first or session.get_bind().dialect.name != "postgresql":
+            return False  # (the table's size is read only once the run is that far)
         if self.due is None:
             self.due = self._size(session)
-        self.added += rows
         if self.added < self.due:
             return False
         session.execute(text(f"ANALYZE (SKIP_LOCKED) {', '.join(self.tables)}"))

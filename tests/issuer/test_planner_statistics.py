@@ -78,6 +78,9 @@ def test_counting_waits_until_the_run_has_about_doubled_the_table(
         session.execute(text("ANALYZE grown"))
         session.commit()
         planner = Statistics(["grown"], gauge="grown", first=1000)
+        assert not planner.grew(session, 400)
+        assert planner.due is None  # a run still below ``first`` does not even read the size
+        planner.added = 0
         session.execute(text("INSERT INTO grown SELECT generate_series(1, 3000)"))
         session.commit()
         assert not planner.grew(session, 3000)  # 3,000 added to 5,000 counted
