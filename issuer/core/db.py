@@ -4,6 +4,8 @@ default; PostgreSQL is production. Alembic migrations live in ``issuer/migration
 from __future__ import annotations
 
 import json
+import logging
+import math
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -26,10 +28,11 @@ from sqlalchemy import (
     make_url,
     text,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite connection waits for the write lock."""
@@ -274,13 +277,20 @@ class Statistics:
         self.added += rows
         if self.added < self.first or session.get_bind().dialect.name != "postgresql":
             return False  # (the table's size is read only once the run is that far)
-        if self.due is None:
+        try:
+            if self.due is None:
+                self.due = self._size(session)
+            if self.added < self.due:
+                return False
+            session.execute(text(f"ANALYZE (SKIP_LOCKED) {', '.join(self.tables)}"))
+            session.commit()
             self.due = self._size(session)
-        if self.added < self.due:
+        except DBAPIError as exc:  # an optimisation: the run goes on without it
+            session.rollback()
+            log.warning("planner statistics of %s not gathered: %s", ", ".join(self.tables), exc)
+            self.due = math.inf  # not tried again in this run
             return False
-        session.execute(text(f"ANALYZE (SKIP_LOCKED) {', '.join(self.tables)}"))
-        session.commit()
-        self.added, self.due = 0, self._size(session)
+        self.added = 0
         return True
 
     def _size(self, session: Session) -> float:

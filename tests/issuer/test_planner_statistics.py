@@ -91,6 +91,19 @@ def test_counting_waits_until_the_run_has_about_doubled_the_table(
         assert not planner.grew(session, 1000)
 
 
+def test_a_failed_count_is_logged_and_the_run_goes_on(
+    client: TestClient, services: Services, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    _postgres_only(database_url)
+    with Session(services.engine) as session:
+        planner = Statistics(["no_such_table"], gauge="credential", first=10)
+        assert not planner.grew(session, 1000)
+        assert session.execute(text("SELECT count(*) FROM credential")).scalar_one() == 0
+        assert not planner.grew(session, 10**6)  # not tried again in this run
+    logged = [r.getMessage() for r in caplog.records if "not gathered" in r.getMessage()]
+    assert len(logged) == 1 and "no_such_table" in logged[0], logged
+
+
 def test_nothing_is_counted_on_sqlite(services: Services, database_url: str) -> None:
     if database_url.startswith("postgresql"):
         pytest.skip("SQLite")
