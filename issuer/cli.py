@@ -870,6 +870,7 @@ def serve(
             raise typer.Exit(EXIT_COULD_NOT_RUN) from None
     with _services(demo=demo) as services:
         _check_trust_lists(services)
+        _warn_about_statistics(services)
         if demo:
             from issuer.demo import seed_demo
             from issuer.effects import work
@@ -890,6 +891,15 @@ def serve(
         lambda line: typer.echo(f"laurel serve: {line}", err=True),
     )
     raise typer.Exit(code)
+
+
+def _warn_about_statistics(services: Any) -> None:
+    """A warning on standard error (the service runs) when PostgreSQL keeps no planner
+    statistics of Laurel's tables (``statistics_warnings``)."""
+    from issuer.core.db import statistics_warnings
+
+    for warning in statistics_warnings(services.engine):
+        typer.echo(f"laurel: warning: {warning}", err=True)
 
 
 def _check_trust_lists(services: Any) -> None:
@@ -952,6 +962,7 @@ def worker() -> None:
     from issuer.worker.runtime import run_worker
 
     with _services() as services:
+        _warn_about_statistics(services)
         typer.echo("laurel worker: running (Ctrl-C stops)", err=True)
         run_worker(services)
 

@@ -303,6 +303,46 @@ class Statistics:
         return max(float(counted), float(self.first))
 
 
+def statistics_warnings(engine: Engine) -> list[str]:
+    """What keeps PostgreSQL's planner statistics from following the tables, as sentences for
+    an operator: autovacuum (or the ``track_counts`` it needs) turned off for the server, or
+    ``autovacuum_enabled = false`` on tables of Laurel's schema. A bulk run analyzes what it
+    grows itself (``Statistics``); everything else (single issuance, the skills cloud, the
+    wallet) relies on autovacuum, and a table never analyzed is planned as if it were empty.
+    Nothing on SQLite."""
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as connection:
+        autovacuum, track_counts = connection.execute(
+            text("SELECT current_setting('autovacuum'), current_setting('track_counts')")
+        ).one()
+        tables = (
+            connection.execute(
+                text(
+                    "SELECT relname FROM pg_class "
+                    "WHERE relnamespace = CAST(current_schema() AS regnamespace) "
+                    "AND relkind IN ('r', 'p') "
+                    "AND reloptions @> ARRAY['autovacuum_enabled=false'] ORDER BY relname"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    warnings = []
+    if autovacuum != "on":
+        warnings.append("PostgreSQL's autovacuum is off")
+    if track_counts != "on":
+        warnings.append("PostgreSQL's track_counts is off, so autovacuum cannot see changes")
+    if tables:
+        warnings.append(f"autovacuum is turned off for {', '.join(tables)}")
+    return [
+        f"{warning}: tables it does not analyze keep no planner statistics, and statements on "
+        "them may read whole tables as they grow; turn it on (docs/operations.md, "
+        '"Databases")'
+        for warning in warnings
+    ]
+
+
 def after_commit(session: Session, action: Callable[[], None]) -> None:
     """Run ``action`` once the session's transaction commits (never if it rolls back): for
     in-process caches of what the transaction changed."""

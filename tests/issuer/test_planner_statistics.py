@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import Session
 
+from issuer import cli
 from issuer.context import Services
-from issuer.core.db import Statistics
+from issuer.core.db import Statistics, statistics_warnings
 from issuer.issuing import bulk, issuance, jobs
 from tests.issuer.conftest import issue_body, make_issuer
 
@@ -176,3 +177,47 @@ def test_issuing_rows_in_steps_counts_too(
         )
     assert report["summary"]["issued"] == 300
     assert _analyzed(services, ("credential",))["credential"] > before.get("credential", 0)
+
+
+def _server_setting(services: Services, name: str) -> str:
+    with Session(services.engine) as session:
+        return str(session.execute(text(f"SHOW {name}")).scalar_one())
+
+
+def test_serve_and_worker_warn_when_tables_keep_no_statistics(
+    client: TestClient,
+    services: Services,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _postgres_only(database_url)
+    server_off = _server_setting(services, "autovacuum") != "on"
+    assert any("autovacuum is off" in w for w in statistics_warnings(services.engine)) == server_off
+    assert not any("turned off for" in w for w in statistics_warnings(services.engine))
+
+    with Session(services.engine) as session:  # this test's own schema
+        session.execute(text("ALTER TABLE credential SET (autovacuum_enabled = false)"))
+        session.execute(text("ALTER TABLE learner SET (autovacuum_enabled = false)"))
+        session.commit()
+    tables = [w for w in statistics_warnings(services.engine) if "turned off for" in w]
+    assert tables == [
+        "autovacuum is turned off for credential, learner: tables it does not analyze keep no "
+        "planner statistics, and statements on them may read whole tables as they grow; turn it "
+        'on (docs/operations.md, "Databases")'
+    ]
+    cli._warn_about_statistics(services)
+    printed = capsys.readouterr().err.splitlines()
+    assert "laurel: warning: autovacuum is turned off for credential, learner: " in printed[-1]
+    assert len(printed) == 1 + server_off
+
+    with Session(services.engine) as session:
+        session.execute(text("ALTER TABLE credential RESET (autovacuum_enabled)"))
+        session.execute(text("ALTER TABLE learner SET (autovacuum_enabled = true)"))
+        session.commit()
+    assert not any("turned off for" in w for w in statistics_warnings(services.engine))
+
+
+def test_no_statistics_warning_on_sqlite(services: Services, database_url: str) -> None:
+    if database_url.startswith("postgresql"):
+        pytest.skip("SQLite")
+    assert statistics_warnings(services.engine) == []
