@@ -1,7 +1,8 @@
 """Fetching documents (DID documents, verification methods, JWKS, status lists, credentials).
 
 Every fetch goes through a ``Fetcher``: a callable ``(url) -> bytes`` that raises ``FetchError``.
-``HttpFetcher`` is the network default: HTTPS only, a size limit, a small cache, and the guards of
+``HttpFetcher`` is the network default: HTTPS only, a size limit, a bounded cache that keeps what
+the server lets a shared cache keep (``Cache-Control``, ``Expires``), and the guards of
 ``verifier.transport`` — each host resolved once and connected to at the address that was checked,
 no private or special-purpose addresses (``verifier.addresses``, unless allowed), and an overall
 deadline for the whole fetch. ``MappingFetcher`` answers from a table (tests, offline use) and
@@ -11,9 +12,12 @@ deadline for the whole fetch. ``MappingFetcher`` answers from a table (tests, of
 from __future__ import annotations
 
 import ssl
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpcore
@@ -53,6 +57,57 @@ _HEADERS = {
 }
 
 
+CACHE_ENTRIES = 1024
+CACHE_BYTES = 32 * 1024 * 1024
+"""What one ``HttpFetcher`` keeps at most (least recently used first out): a service's fetcher is
+shared by every verification it runs, and a credential chooses the URLs, so the cache must not
+grow with what callers send."""
+
+
+def freshness(headers: httpx.Headers, default: float, *, shared: bool = False) -> float:
+    """Seconds a response may be used without asking again (RFC 9111 §4.2; 0: ask every time):
+    ``no-store`` and ``no-cache`` give 0, else ``max-age``, else ``Expires`` against ``Date``,
+    else ``default``; less the ``Age`` a cache on the way says it had already. A ``shared``
+    cache (one that answers many users) also keeps nothing ``private`` and prefers
+    ``s-maxage``."""
+    lifetime = _lifetime(headers, default, shared)
+    try:
+        age = max(0, int(headers.get("age", "0")))
+    except ValueError:
+        return 0.0
+    return max(0.0, lifetime - age)
+
+
+def _lifetime(headers: httpx.Headers, default: float, shared: bool) -> float:
+    directives = {
+        part.strip().split("=", 1)[0].lower(): part.strip().split("=", 1)[-1].strip('"')
+        for part in headers.get("cache-control", "").split(",")
+        if part.strip()
+    }
+    if "no-store" in directives or "no-cache" in directives:
+        return 0.0
+    if shared and "private" in directives:
+        return 0.0
+    for directive in ("s-maxage", "max-age") if shared else ("max-age",):
+        if directive in directives:
+            try:
+                return max(0.0, float(int(directives[directive])))
+            except ValueError:
+                return 0.0
+    if "expires" in headers:
+        try:
+            expires = parsedate_to_datetime(headers["expires"]).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return 0.0
+        date = headers.get("date")
+        try:
+            served = parsedate_to_datetime(date).timestamp() if date else time.time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            served = time.time()
+        return max(0.0, expires - served)
+    return default
+
+
 def address_policy(*, allow_loopback: bool, allow_private: bool) -> AddressPolicy:
     if allow_private:
         return any_address
@@ -61,7 +116,13 @@ def address_policy(*, allow_loopback: bool, allow_private: bool) -> AddressPolic
 
 class HttpFetcher:
     """GET over HTTPS with a per-read timeout, an overall deadline, a response-size cap and a
-    time-limited cache; only to public addresses unless told otherwise.
+    cache; only to public addresses unless told otherwise.
+
+    The cache is a shared one (a service's fetcher answers every verification it runs): a body
+    is kept for what its response allows a shared cache (``freshness``; nothing for
+    ``no-store``, ``no-cache``, ``private`` or ``max-age=0``), at most ``cache_seconds`` (0: keep
+    nothing), and at most ``CACHE_ENTRIES`` bodies of ``cache_bytes`` in all. Failures are not
+    kept. Thread-safe.
 
     ``allow_loopback_http`` also fetches ``http://`` from this machine (127.0.0.1, localhost,
     [::1]) and connects to loopback addresses; ``allow_private_addresses`` connects to any
@@ -75,17 +136,21 @@ class HttpFetcher:
         deadline: float = DEFAULT_DEADLINE,
         max_bytes: int = DEFAULT_MAX_BYTES,
         cache_seconds: float = 300.0,
+        cache_bytes: int = CACHE_BYTES,
         allow_http: bool = False,
         allow_loopback_http: bool = False,
         allow_private_addresses: bool = False,
         ssl_context: ssl.SSLContext | None = None,
         resolver: Resolver = system_resolver,
         backend: httpcore.NetworkBackend | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.timeout = timeout
         self.deadline = deadline
         self.max_bytes = max_bytes
         self.cache_seconds = cache_seconds
+        self.cache_bytes = cache_bytes
+        self.clock = clock
         self.allow_http = allow_http
         self.allow_loopback_http = allow_loopback_http
         self.policy = address_policy(
@@ -94,7 +159,9 @@ class HttpFetcher:
         self.ssl_context = ssl_context
         self.resolver = resolver
         self.backend = backend
-        self._cache: dict[str, tuple[float, bytes]] = {}
+        self._cache: OrderedDict[str, tuple[float, bytes]] = OrderedDict()  # url: (until, body)
+        self._cached_bytes = 0
+        self._lock = threading.Lock()
 
     def _check_scheme(self, url: str) -> None:
         if url.startswith("https://") or (self.allow_http and url.startswith("http://")):
@@ -105,12 +172,30 @@ class HttpFetcher:
 
     def __call__(self, url: str) -> bytes:
         self._check_scheme(url)
-        cached = self._cache.get(url)
-        if cached and time.monotonic() - cached[0] < self.cache_seconds:
-            return cached[1]
-        body = self._get(url)
-        self._cache[url] = (time.monotonic(), body)
+        now = self.clock()
+        with self._lock:
+            cached = self._cache.get(url)
+            if cached is not None:
+                if now < cached[0]:
+                    self._cache.move_to_end(url)
+                    return cached[1]
+                self._forget(url)
+        body, headers = self._get(url)
+        keep = min(self.cache_seconds, freshness(headers, self.cache_seconds, shared=True))
+        if keep > 0 and len(body) <= self.cache_bytes:
+            with self._lock:
+                self._forget(url)
+                self._cache[url] = (now + keep, body)
+                self._cached_bytes += len(body)
+                while len(self._cache) > CACHE_ENTRIES or self._cached_bytes > self.cache_bytes:
+                    self._cached_bytes -= len(self._cache.popitem(last=False)[1][1])
         return body
+
+    def _forget(self, url: str) -> None:
+        """Drop ``url``'s entry (under the lock)."""
+        dropped = self._cache.pop(url, None)
+        if dropped is not None:
+            self._cached_bytes -= len(dropped[1])
 
     def _transport(self, deadline: Deadline) -> GuardedTransport:
         return GuardedTransport(
@@ -121,30 +206,33 @@ class HttpFetcher:
             backend=self.backend,
         )
 
-    def _get(self, url: str) -> bytes:
+    def _get(self, url: str) -> tuple[bytes, httpx.Headers]:
         """GET, following at most ``MAX_REDIRECTS`` redirects, each to an allowed scheme and
-        address, all within one deadline."""
+        address, all within one deadline: the body and the headers it came with."""
         location = url
         with self._transport(deadline_for(self.deadline)) as transport:
             for _ in range(MAX_REDIRECTS + 1):
                 self._check_scheme(location)
                 refuse_literal(location, self.policy)
-                status, body, target = self._get_once(transport, location)
+                status, body, target, headers = self._get_once(transport, location)
                 if target is None:
                     if status != 200:
                         raise FetchError(url, f"HTTP {status}")
-                    return body
+                    return body, headers
                 location = target
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
 
-    def _get_once(self, transport: httpx.BaseTransport, url: str) -> tuple[int, bytes, str | None]:
+    def _get_once(
+        self, transport: httpx.BaseTransport, url: str
+    ) -> tuple[int, bytes, str | None, httpx.Headers]:
         with exchange(transport, url, _HEADERS, self.timeout) as response:
+            headers = response.headers
             if response.has_redirect_location:
-                target = httpx.URL(url).join(response.headers["location"])
-                return response.status_code, b"", str(target)
+                target = httpx.URL(url).join(headers["location"])
+                return response.status_code, b"", str(target), headers
             if response.status_code != 200:
-                return response.status_code, b"", None
-            return 200, read_body(response, url, self.max_bytes), None
+                return response.status_code, b"", None, headers
+            return 200, read_body(response, url, self.max_bytes), None, headers
 
 
 def refuse_literal(url: str, policy: AddressPolicy) -> None:

@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 
 import httpcore
 import httpx
@@ -32,6 +31,7 @@ from verifier.fetch import (
     MAX_REDIRECTS,
     address_policy,
     exchange,
+    freshness,
     read_body,
     refuse_literal,
 )
@@ -55,34 +55,6 @@ class _Stored:
     expires: float
     etag: str | None
     last_modified: str | None
-
-
-def _freshness(headers: httpx.Headers, now: float) -> float:
-    """Seconds the response may be used without asking again (0: revalidate every time)."""
-    directives = {
-        part.strip().split("=", 1)[0].lower(): part.strip().split("=", 1)[-1].strip('"')
-        for part in headers.get("cache-control", "").split(",")
-        if part.strip()
-    }
-    if "no-store" in directives or "no-cache" in directives:
-        return 0.0
-    if "max-age" in directives:
-        try:
-            return max(0.0, float(int(directives["max-age"])))
-        except ValueError:
-            return 0.0
-    if "expires" in headers:
-        try:
-            expires = parsedate_to_datetime(headers["expires"]).timestamp()
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return 0.0
-        date = headers.get("date")
-        try:
-            served = parsedate_to_datetime(date).timestamp() if date else time.time()
-        except (TypeError, ValueError, IndexError, OverflowError):
-            served = time.time()
-        return max(0.0, expires - served)
-    return DEFAULT_MAX_AGE
 
 
 class CachingHttpClient:
@@ -144,9 +116,9 @@ class CachingHttpClient:
             headers["If-Modified-Since"] = stored.last_modified
         status, body, response_headers = self._get(url, headers)
         if status == 304 and stored is not None:
-            stored.expires = now + _freshness(response_headers, now)
+            stored.expires = now + freshness(response_headers, DEFAULT_MAX_AGE)
             return Response(stored.status, stored.body, from_cache=True)
-        freshness = _freshness(response_headers, now)
+        fresh_for = freshness(response_headers, DEFAULT_MAX_AGE)
         cacheable = status in (200, 404) and "no-store" not in response_headers.get(
             "cache-control", ""
         )
@@ -155,7 +127,7 @@ class CachingHttpClient:
                 self._stored[url] = _Stored(
                     body,
                     status,
-                    now + freshness,
+                    now + fresh_for,
                     response_headers.get("etag"),
                     response_headers.get("last-modified"),
                 )

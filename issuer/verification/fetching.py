@@ -4,8 +4,10 @@ everything else goes to the network through the verifier's ``HttpFetcher``, whic
 and special-purpose addresses, connects only to the address it checked and gives up at its
 deadline (docs/verifier.md, "Fetching"). So a credential this instance issued verifies here even
 when the instance cannot reach its own public URL, and a page view takes one database connection,
-not two. A fetcher serves one operation: the DID documents it builds are kept for its life (a
-verification resolves the issuer's key more than once)."""
+not two. A fetcher serves one operation: the DID documents it builds, and what it fetched, are
+kept for its life (a verification resolves the issuer's key more than once, an import verifies
+many credentials of one issuer). Between operations, the service's one ``HttpFetcher``
+(``network``) keeps what the other hosts' caching headers allow, for at most five minutes."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from issuer.issuing import statuslists
 from verifier.errors import FetchError
 from verifier.fetch import Fetcher, HttpFetcher
 
+NETWORK = "laurel.network_fetcher"
 _STATUS = re.compile(r"^/status/(\d+)$")
 _DID = re.compile(r"^/issuers/([a-z0-9-]+)/did\.json$")
 
@@ -31,13 +34,14 @@ class LocalFirstFetcher:
     ) -> None:
         self.session = session
         self.services = services
-        self.network = network or services.network or HttpFetcher()
+        self.network = network or services.network or shared_network(services)
         self._did_documents: dict[str, bytes] = {}
+        self._fetched: dict[str, bytes] = {}
 
     def __call__(self, url: str) -> bytes:
         path = self.services.settings.own_path(url)
         if path is None:
-            return self.network(url)
+            return self._elsewhere(url)
         try:
             if match := _STATUS.match(path):
                 return statuslists.signed_list(self.session, self.services, int(match.group(1)))[0]
@@ -50,4 +54,20 @@ class LocalFirstFetcher:
                 return self._did_documents[slug]
         except LaurelError as exc:
             raise FetchError(url, exc.detail) from exc
-        return self.network(url)
+        return self._elsewhere(url)
+
+    def _elsewhere(self, url: str) -> bytes:
+        if url not in self._fetched:
+            self._fetched[url] = self.network(url)
+        return self._fetched[url]
+
+
+def shared_network(services: Services) -> Fetcher:
+    """The service's ``HttpFetcher``: one per process (per ``Services``), so that what it keeps
+    serves every verification (``verifier.fetch.HttpFetcher``: what the caching headers allow a
+    shared cache, at most five minutes, within a bounded size)."""
+    found = services.cache.get(NETWORK)
+    if not isinstance(found, HttpFetcher):
+        found = services.cache.setdefault(NETWORK, HttpFetcher())
+        assert isinstance(found, HttpFetcher)
+    return found

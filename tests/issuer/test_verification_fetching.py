@@ -13,10 +13,11 @@ from sqlmodel import Session
 
 from issuer.context import Services
 from issuer.institutes import issuers
-from issuer.verification.fetching import LocalFirstFetcher
+from issuer.verification.fetching import LocalFirstFetcher, shared_network
 from tests.issuer.conftest import BASE_URL, make_issuer
 from tests.verifier.local_servers import record_connections
 from verifier.errors import FetchError
+from verifier.fetch import HttpFetcher
 
 
 @pytest.fixture
@@ -58,3 +59,32 @@ def test_a_did_document_is_built_once_per_fetcher(
         assert len(built) == 1
         assert LocalFirstFetcher(session, services)(url) == fetcher(url)  # a new one builds again
         assert len(built) == 2
+
+
+def test_the_service_has_one_network_fetcher_and_an_operation_fetches_a_url_once(
+    services: Services,
+) -> None:
+    services.network = None  # the production default
+    with Session(services.engine) as session:
+        first, second = LocalFirstFetcher(session, services), LocalFirstFetcher(session, services)
+    assert isinstance(first.network, HttpFetcher) and first.network is second.network
+    assert shared_network(services) is first.network  # what every verification's cache is
+
+    calls: list[str] = []
+
+    def network(url: str) -> bytes:
+        calls.append(url)
+        if url.endswith("/gone"):
+            raise FetchError(url, "unreachable")
+        return url.encode()
+
+    with Session(services.engine) as session:
+        operation = LocalFirstFetcher(session, services, network)
+        for _ in range(3):
+            assert operation("https://other.example/did.json") == b"https://other.example/did.json"
+            with pytest.raises(FetchError):
+                operation("https://other.example/gone")  # a failure is not kept
+        assert calls.count("https://other.example/did.json") == 1
+        assert calls.count("https://other.example/gone") == 3
+        LocalFirstFetcher(session, services, network)("https://other.example/did.json")
+    assert calls.count("https://other.example/did.json") == 2  # the next operation asks again

@@ -1,16 +1,21 @@
-"""HttpFetcher against a real HTTP server on loopback: size limit, timeout, cache, schemes."""
+"""HttpFetcher against a real HTTP server on loopback: size limit, timeout, cache (what the
+caching headers allow a shared cache, bounded), schemes."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
 
+import httpx
 import pytest
 
+from verifier import fetch
 from verifier.errors import FetchError
-from verifier.fetch import HttpFetcher
+from verifier.fetch import HttpFetcher, freshness
 
 HITS: list[str] = []
 
@@ -21,8 +26,12 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/slow":
             time.sleep(1.0)
         body = b"x" * 5000 if self.path == "/big" else b'{"ok": true}'
+        if self.path.startswith("/sized/"):  # /sized/{n}/{anything}: n bytes
+            body = b"y" * int(self.path.split("/")[2])
         try:
             self.send_response(404 if self.path == "/missing" else 200)
+            if self.path.startswith("/cc/"):  # /cc/{Cache-Control}/{anything}
+                self.send_header("Cache-Control", unquote(self.path.split("/")[2]))
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -49,6 +58,116 @@ def test_fetches_and_caches(server: str) -> None:
     assert fetcher(f"{server}/doc") == b'{"ok": true}'
     assert fetcher(f"{server}/doc") == b'{"ok": true}'
     assert len(HITS) == before + 1
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _hits(path: str) -> int:
+    return HITS.count(path)
+
+
+@pytest.mark.parametrize(
+    ("cache_control", "kept"),
+    [
+        ("no-store", False),
+        ("no-cache", False),
+        ("max-age=0", False),
+        ("private, max-age=600", False),  # a service's cache answers many users: a shared one
+        ("s-maxage=0, max-age=600", False),
+        ("max-age=600", True),
+        ("public, s-maxage=600, max-age=0", True),
+    ],
+)
+def test_the_cache_keeps_what_the_headers_allow_a_shared_cache(
+    server: str, cache_control: str, kept: bool
+) -> None:
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True)
+    path = f"/cc/{cache_control.replace(' ', '%20')}/{time.monotonic_ns()}"
+    for _ in range(3):
+        assert fetcher(server + path) == b'{"ok": true}'
+    assert _hits(path) == (1 if kept else 3)
+
+
+def test_a_kept_body_is_fetched_again_once_stale_and_never_after_five_minutes(
+    server: str,
+) -> None:
+    clock = Clock()
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True, clock=clock)
+    short, long = (
+        f"/cc/max-age=60/{time.monotonic_ns()}",
+        f"/cc/max-age=86400/{time.monotonic_ns()}",
+    )
+    fetcher(server + short), fetcher(server + long)
+    clock.now += 59
+    fetcher(server + short), fetcher(server + long)
+    assert (_hits(short), _hits(long)) == (1, 1)
+    clock.now += 2  # 61 s: past max-age=60
+    fetcher(server + short), fetcher(server + long)
+    assert (_hits(short), _hits(long)) == (2, 1)
+    clock.now += 300  # past the fetcher's own limit of 300 s, whatever the server allows
+    fetcher(server + long)
+    assert _hits(long) == 2
+    plain = f"/plain/{time.monotonic_ns()}"  # no caching headers: the fetcher's limit
+    fetcher(server + plain)
+    clock.now += 299
+    fetcher(server + plain)
+    clock.now += 2
+    fetcher(server + plain)
+    assert _hits(plain) == 2
+
+
+def test_nothing_is_kept_with_cache_seconds_zero_nor_after_a_failure(server: str) -> None:
+    path = f"/doc/{time.monotonic_ns()}"
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True, cache_seconds=0)
+    fetcher(server + path), fetcher(server + path)
+    assert _hits(path) == 2
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True)
+    for _ in range(2):
+        with pytest.raises(FetchError, match="HTTP 404"):
+            fetcher(f"{server}/missing")
+    assert fetcher._cache == {}
+
+
+def test_the_cache_is_bounded_in_bytes_and_entries(
+    server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True, cache_bytes=2500)
+    stamp = time.monotonic_ns()
+    urls = [f"{server}/sized/1000/{stamp}-{n}" for n in range(3)]
+    for url in urls:
+        assert fetcher(url) == b"y" * 1000
+    assert list(fetcher._cache) == urls[1:]  # the oldest went out: 3,000 bytes > 2,500
+    assert fetcher._cached_bytes == 2000
+    fetcher(urls[1])  # used again: now the most recent
+    fetcher(f"{server}/sized/3000/{stamp}")  # larger than the whole cache: not kept
+    assert list(fetcher._cache) == [urls[2], urls[1]]
+    monkeypatch.setattr(fetch, "CACHE_ENTRIES", 1)
+    fetcher(f"{server}/sized/10/{stamp}")
+    assert list(fetcher._cache) == [f"{server}/sized/10/{stamp}"]
+    assert fetcher._cached_bytes == 10
+
+
+def test_freshness_reads_expires_against_date() -> None:
+    now = time.time()
+    headers = httpx.Headers(
+        {"Expires": formatdate(now + 120, usegmt=True), "Date": formatdate(now, usegmt=True)}
+    )
+    assert 119 <= freshness(headers, 300) <= 121
+    assert freshness(httpx.Headers({"Expires": "0"}), 300) == 0  # an invalid date: stale
+    assert freshness(httpx.Headers({}), 300) == 300
+    assert freshness(httpx.Headers({"Cache-Control": "max-age=soon"}), 300) == 0
+    assert freshness(httpx.Headers({"Cache-Control": "private"}), 300) == 300  # a private cache
+    assert freshness(httpx.Headers({"Cache-Control": "private"}), 300, shared=True) == 0
+    aged = {"Cache-Control": "max-age=600", "Age": "550"}  # from a cache on the way
+    assert freshness(httpx.Headers(aged), 300) == 50
+    assert freshness(httpx.Headers({**aged, "Age": "900"}), 300) == 0
+    assert freshness(httpx.Headers({**aged, "Age": "soon"}), 300) == 0
 
 
 def test_size_limit(server: str) -> None:

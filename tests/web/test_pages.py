@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -206,9 +207,11 @@ def test_verify_page_makes_no_request_to_private_addresses(
 ) -> None:
     requested: list[str] = []
 
-    def get_once(self: HttpFetcher, target: str) -> tuple[int, bytes, str | None]:
+    def get_once(
+        self: HttpFetcher, transport: object, target: str
+    ) -> tuple[int, bytes, str | None, httpx.Headers]:
         requested.append(target)
-        return 200, b"{}", None
+        return 200, b"{}", None, httpx.Headers()
 
     monkeypatch.setattr(HttpFetcher, "_get_once", get_once)
     live.services.network = HttpFetcher()
