@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     """Trust lists this instance's verifications consult, besides its own issuers: URLs or files
     (DCC registries, DCC "known registries" lists, simple lists), separated by commas, spaces or
     new lines."""
+    fetch_cache_seconds: float = Field(default=300.0, ge=0, le=86400)
+    """The longest the service keeps a document fetched from another host (a did:web document, a
+    status list, a DID Configuration) for later verifications, when its caching headers allow
+    that long; 0 fetches them afresh for every operation."""
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -7,7 +7,8 @@ when the instance cannot reach its own public URL, and a page view takes one dat
 not two. A fetcher serves one operation: the DID documents it builds, and what it fetched, are
 kept for its life (a verification resolves the issuer's key more than once, an import verifies
 many credentials of one issuer). Between operations, the service's one ``HttpFetcher``
-(``network``) keeps what the other hosts' caching headers allow, for at most five minutes."""
+(``network``) keeps what the other hosts' caching headers allow, for at most five minutes
+(``LAUREL_FETCH_CACHE_SECONDS``)."""
 
 from __future__ import annotations
 
@@ -65,9 +66,10 @@ class LocalFirstFetcher:
 def shared_network(services: Services) -> Fetcher:
     """The service's ``HttpFetcher``: one per process (per ``Services``), so that what it keeps
     serves every verification (``verifier.fetch.HttpFetcher``: what the caching headers allow a
-    shared cache, at most five minutes, within a bounded size)."""
+    shared cache, at most ``LAUREL_FETCH_CACHE_SECONDS``, within a bounded size)."""
     found = services.cache.get(NETWORK)
     if not isinstance(found, HttpFetcher):
-        found = services.cache.setdefault(NETWORK, HttpFetcher())
+        made = HttpFetcher(cache_seconds=services.settings.fetch_cache_seconds)
+        found = services.cache.setdefault(NETWORK, made)
         assert isinstance(found, HttpFetcher)
     return found

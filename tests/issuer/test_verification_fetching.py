@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from issuer.context import Services
+from issuer.core.settings import Settings
 from issuer.institutes import issuers
 from issuer.verification.fetching import LocalFirstFetcher, shared_network
 from tests.issuer.conftest import BASE_URL, make_issuer
@@ -88,3 +90,16 @@ def test_the_service_has_one_network_fetcher_and_an_operation_fetches_a_url_once
         assert calls.count("https://other.example/gone") == 3
         LocalFirstFetcher(session, services, network)("https://other.example/did.json")
     assert calls.count("https://other.example/did.json") == 2  # the next operation asks again
+
+
+def test_how_long_the_service_keeps_documents_is_a_setting(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services.network = None
+    assert shared_network(services).cache_seconds == 300  # type: ignore[attr-defined]
+    services.cache.clear()
+    monkeypatch.setattr(services.settings, "fetch_cache_seconds", 0.0)
+    assert shared_network(services).cache_seconds == 0  # type: ignore[attr-defined]
+    monkeypatch.setenv("LAUREL_FETCH_CACHE_SECONDS", "-1")
+    with pytest.raises(ValidationError, match="greater than or equal to 0"):
+        Settings(key_passphrase="a passphrase of some length")
