@@ -104,9 +104,7 @@ def _services(demo: bool = False, *, check_keys: bool = True) -> Iterator[Any]:
     try:
         settings = Settings(demo=demo) if demo else Settings()
     except ValidationError as exc:
-        messages = "; ".join(
-            str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()
-        )
+        messages = "; ".join(_setting_error(e) for e in exc.errors())
         typer.echo(f"laurel: invalid settings: {messages}", err=True)
         raise typer.Exit(EXIT_COULD_NOT_RUN) from None
     services = Services.from_settings(settings)
@@ -891,6 +889,14 @@ def serve(
         lambda line: typer.echo(f"laurel serve: {line}", err=True),
     )
     raise typer.Exit(code)
+
+
+def _setting_error(error: Any) -> str:
+    """One settings error, naming its environment variable (``LAUREL_PORT: Input should be …``);
+    a rule across settings has none to name."""
+    message = str(error.get("msg", "")).removeprefix("Value error, ")
+    location = error.get("loc") or ()
+    return f"LAUREL_{str(location[0]).upper()}: {message}" if location else message
 
 
 def _warn_about_statistics(services: Any) -> None:

@@ -405,3 +405,14 @@ def test_installed_console_script() -> None:
     )
     assert human.returncode == 0
     assert ISSUER.encode() in human.stdout
+
+
+def test_a_bad_setting_is_named_with_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAUREL_FETCH_CACHE_SECONDS", "soon")
+    monkeypatch.setenv("LAUREL_KEY_PASSPHRASE", "a passphrase of some length")
+    result = runner.invoke(app, ["issuer", "create", "--name", "X", "--slug", "x"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "laurel: invalid settings: LAUREL_FETCH_CACHE_SECONDS: Input should be a valid number, "
+        "unable to parse string as a number\n"
+    )

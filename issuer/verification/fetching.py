@@ -63,7 +63,7 @@ class LocalFirstFetcher:
         return self._fetched[url]
 
 
-def shared_network(services: Services) -> Fetcher:
+def shared_network(services: Services) -> HttpFetcher:
     """The service's ``HttpFetcher``: one per process (per ``Services``), so that what it keeps
     serves every verification (``verifier.fetch.HttpFetcher``: what the caching headers allow a
     shared cache, at most ``LAUREL_FETCH_CACHE_SECONDS``, within a bounded size)."""

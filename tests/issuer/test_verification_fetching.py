@@ -96,10 +96,10 @@ def test_how_long_the_service_keeps_documents_is_a_setting(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     services.network = None
-    assert shared_network(services).cache_seconds == 300  # type: ignore[attr-defined]
+    assert shared_network(services).cache_seconds == 300
     services.cache.clear()
     monkeypatch.setattr(services.settings, "fetch_cache_seconds", 0.0)
-    assert shared_network(services).cache_seconds == 0  # type: ignore[attr-defined]
+    assert shared_network(services).cache_seconds == 0
     monkeypatch.setenv("LAUREL_FETCH_CACHE_SECONDS", "-1")
     with pytest.raises(ValidationError, match="greater than or equal to 0"):
         Settings(key_passphrase="a passphrase of some length")
