@@ -11,14 +11,13 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlmodel import Session
 
 from issuer.context import Services
 from issuer.core import audit
 from issuer.core.db import make_engine, migrate, transaction
 from issuer.models import AuditEntry
-from tests.databases import POSTGRES
 
 
 def _append(engine: Engine, count: int) -> None:
@@ -43,8 +42,11 @@ def chain(services: Services) -> Iterator[Engine]:
 
 
 def _in_seoul(database_url: str) -> Engine:
-    assert database_url.startswith(POSTGRES)
-    return make_engine(database_url + "%20-ctimezone%3DAsia/Seoul")
+    url = make_url(database_url)
+    assert url.get_backend_name() == "postgresql"
+    options = f"{url.query.get('options', '')} -ctimezone=Asia/Seoul".strip()
+    seoul = url.update_query_dict({"options": options})
+    return make_engine(seoul.render_as_string(hide_password=False))
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -150,6 +152,7 @@ def _hashed_before_0007(prev_hash: str, at: datetime, subject: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+@pytest.mark.empty_database
 def test_a_chain_written_before_the_anchor_verifies_and_is_anchored(services: Services) -> None:
     """Migration 0007 anchors an existing chain where it ends, re-hashing nothing; it verifies as
     it is, and new entries chain on."""

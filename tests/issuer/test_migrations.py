@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
@@ -32,6 +33,7 @@ def _start_up(database_url: str, start: Any) -> None:
     engine.dispose()
 
 
+@pytest.mark.empty_database
 def test_processes_starting_at_once_migrate_one_schema_once(database_url: str) -> None:
     """Several app processes starting together on a fresh database all succeed, and the schema is
     at head once: the upgrade is serialised (PostgreSQL: an advisory lock per schema; SQLite: an
