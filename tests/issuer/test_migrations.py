@@ -68,3 +68,42 @@ def _head() -> str:
     head = ScriptDirectory.from_config(config).get_current_head()
     assert head is not None
     return head
+
+
+def _versions(engine: Any) -> list[str]:
+    with engine.connect() as connection:
+        return [
+            row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))
+        ]
+
+
+def test_a_schema_at_head_is_not_migrated_again(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every process and CLI command migrates when it starts; at head that is one query, and
+    Alembic (which loads every migration script, ~50 ms) is not run."""
+    from alembic import command
+
+    from issuer.core import db
+
+    migrate(services.engine)
+    assert db.head_revision() == _head()
+    ran: list[str] = []
+    monkeypatch.setattr(command, "upgrade", lambda config, revision: ran.append(revision))
+    migrate(services.engine)
+    assert ran == []
+    assert _versions(services.engine) == [_head()]
+
+
+def test_a_schema_behind_head_is_still_upgraded(services: Services) -> None:
+    migrate(services.engine)
+    migrate(services.engine, "0006", down=True)
+    assert _versions(services.engine) == ["0006"]
+    migrate(services.engine)
+    assert _versions(services.engine) == [_head()]
+
+
+@pytest.mark.empty_database
+def test_an_empty_database_is_migrated_to_head(services: Services) -> None:
+    migrate(services.engine)
+    assert _versions(services.engine) == [_head()]
