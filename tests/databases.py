@@ -32,17 +32,11 @@ def postgres_schema() -> Iterator[str]:
     """The URL of a new, empty schema in the test database; dropped with all it holds at the
     end. Tests in their own schemas are isolated from each other and can run concurrently."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    _administer(f"CREATE SCHEMA {schema}")
     try:
-        with admin.connect() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        try:
-            yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
     finally:
-        admin.dispose()
+        _administer(f"DROP SCHEMA {schema} CASCADE")
 
 
 class MigratedTemplates:
@@ -111,6 +105,7 @@ def _database(name: str) -> str:
 
 
 def _administer(statement: str) -> None:
+    """One statement on the test server, outside a transaction (as CREATE DATABASE must be)."""
     admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:

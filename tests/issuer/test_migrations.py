@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
 import issuer.models  # noqa: F401  (registers the tables)
@@ -70,7 +70,7 @@ def _head() -> str:
     return head
 
 
-def _versions(engine: Any) -> list[str]:
+def _versions(engine: Engine) -> list[str]:
     with engine.connect() as connection:
         return [
             row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))
