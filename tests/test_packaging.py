@@ -1,5 +1,5 @@
 """The wheel carries everything a non-editable install needs: the catalogue, page templates,
-migrations, fonts, JSON-LD contexts and schemas."""
+migrations, fonts, JSON-LD contexts and schemas, and the licence."""
 
 from __future__ import annotations
 
@@ -48,3 +48,8 @@ def test_wheel_holds_the_data_files(tmp_path: Path) -> None:
     ]
     missing = [name for name in wanted if name not in names]
     assert not missing, missing
+    # The licence: declared as an SPDX expression, its text carried in the wheel.
+    [metadata] = [name for name in names if name.endswith(".dist-info/METADATA")]
+    headers = zipfile.ZipFile(wheel).read(metadata).decode()
+    assert "License-Expression: Apache-2.0" in headers.splitlines()
+    assert metadata.replace("METADATA", "licenses/LICENSE") in names

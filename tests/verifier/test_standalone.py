@@ -18,7 +18,7 @@ SERVICE_ONLY = ["fastapi", "sqlmodel", "sqlalchemy", "PIL", "zxingcpp", "fpdf", 
 
 # The vectors' offline world (tests/vectors.py) with the installed verifier alone.
 SCRIPT = r"""
-import importlib.util, json, sys
+import importlib.metadata, importlib.util, json, sys
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -42,6 +42,10 @@ assert valid.verdict is Verdict.VERIFIED, valid.to_dict()
 tampered = (vectors / "1edtech-validator/simple-err-proof-value.json").read_bytes()
 assert verify_credential(tampered, **world).verdict is Verdict.NOT_VERIFIED
 assert resources.files("verifier").joinpath("py.typed").is_file()
+distribution = importlib.metadata.distribution("laurel-verifier")
+assert distribution.metadata["License-Expression"] == "Apache-2.0"
+licence = [f for f in distribution.files if f.name == "LICENSE"]
+assert licence and "Apache License" in licence[0].read_text()
 print(json.dumps({
     "verifier": verifier.__file__,
     "importable": [name for name in absent if importlib.util.find_spec(name) is not None],
@@ -58,6 +62,7 @@ def test_the_verifier_installs_and_verifies_alone(tmp_path: Path) -> None:
     ignore = shutil.ignore_patterns("build", "*.egg-info")
     shutil.copytree(PACKAGING, project, symlinks=True, ignore=ignore)
     (tmp_path / "checkout" / "verifier").symlink_to(ROOT / "verifier", target_is_directory=True)
+    (tmp_path / "checkout" / "LICENSE").symlink_to(ROOT / "LICENSE")
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
