@@ -145,7 +145,7 @@ def check_validity(
     """The validity window. ``start_required=False`` for any VCDM 2.0 credential, whose
     ``validFrom`` is optional (an Open Badge always has one)."""
     v1 = is_vcdm1(credential)
-    start_name, end_name = ("issuanceDate", "expirationDate") if v1 else ("validFrom", "validUntil")
+    start_name, end_name = _window_names(credential)
     if not start_required and not v1 and credential.get(start_name) is None:
         return _end_only(credential, now, skew, end_name)
     start = parse_datetime(credential.get(start_name), start_name)
@@ -160,6 +160,22 @@ def check_validity(
         raise Expired(f"it expired on {end.isoformat().replace('+00:00', 'Z')}")
     until = f" until {end.isoformat().replace('+00:00', 'Z')}" if end else " with no end date"
     return f"valid from {start.isoformat().replace('+00:00', 'Z')}{until}"
+
+
+def _window_names(credential: Mapping[str, Any]) -> tuple[str, str]:
+    if is_vcdm1(credential):
+        return ("issuanceDate", "expirationDate")
+    return ("validFrom", "validUntil")
+
+
+def validity_window(credential: Mapping[str, Any]) -> tuple[datetime | None, datetime | None]:
+    """The start and end of the validity window, None where the credential names none (for a
+    credential whose ``check_validity`` passed: the dates are known to parse)."""
+    start, end = (
+        parse_datetime(credential[name], name) if credential.get(name) else None
+        for name in _window_names(credential)
+    )
+    return start, end
 
 
 def _end_only(credential: Mapping[str, Any], now: datetime, skew: timedelta, name: str) -> str:

@@ -11,6 +11,9 @@ so is the outcome, and the list is not verified again. A key the issuer has sinc
 its DID document, a changed document or one that cannot be fetched any more is a different
 answer, and the list is verified again. A did:key or did:jwk resolved by ``DefaultKeyResolver``
 is not read again: its key is written in the method itself. Only successes are remembered.
+
+A list is also remembered with its validity window (``validFrom`` and ``validUntil``): outside it,
+the list is verified again, and fails, since a list past its ``validUntil`` may be a stale copy.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from datetime import datetime, timedelta
 from typing import Any
 
 from verifier.errors import FetchError, VerifierError
@@ -31,6 +35,8 @@ MemoKey = tuple[str, str | None, bool]
 """(the SHA-256 of a list's bytes, the credential's issuer, whether the profile is "vc")."""
 Read = tuple[str, str, Any]
 """("fetch", url, what came back) or ("key", verification method, what came back)."""
+Window = tuple[datetime | None, datetime | None]
+"""A list's validity window: its start and end, None where it names none."""
 
 
 def _key_answer(resolved: ResolvedKey) -> tuple[Any, ...]:
@@ -97,7 +103,7 @@ class VerifiedLists:
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self.size = size
-        self._entries: OrderedDict[MemoKey, tuple[Read, ...]] = OrderedDict()
+        self._entries: OrderedDict[MemoKey, tuple[tuple[Read, ...], Window]] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
@@ -107,30 +113,43 @@ class VerifiedLists:
         digest cost each status check ~3 µs, and the tuple is as exact."""
         return (list_digest, issuer, bool(generic))
 
-    def holds(self, key: MemoKey, fetcher: Fetcher, resolve_key: KeyResolver) -> bool:
-        """True when the list named ``key`` verified before and every read it made gives the
-        same answer now (the reads are made again, through ``fetcher`` and ``resolve_key``)."""
+    def holds(
+        self,
+        key: MemoKey,
+        fetcher: Fetcher,
+        resolve_key: KeyResolver,
+        *,
+        now: datetime,
+        skew: timedelta,
+    ) -> bool:
+        """True when the list named ``key`` verified before, ``now`` is within its validity
+        window (give or take ``skew``, as ``check_validity`` allows), and every read it made
+        gives the same answer now (the reads are made again, through ``fetcher`` and
+        ``resolve_key``)."""
         with self._lock:
-            reads = self._entries.get(key)
-            if reads is not None:
+            entry = self._entries.get(key)
+            if entry is not None:
                 self._entries.move_to_end(key)
-        if reads is None:
+        if entry is None:
+            return False
+        reads, (start, end) = entry
+        if (start is not None and start > now + skew) or (end is not None and end < now - skew):
             return False
         for kind, target, answer in reads:
-            now = (
+            again = (
                 _fetch_answer(fetcher, target)
                 if kind == "fetch"
                 else _resolve_answer(resolve_key, target)
             )
-            if now != answer:
+            if again != answer:
                 with self._lock:
                     self._entries.pop(key, None)
                 return False
         return True
 
-    def remember(self, key: MemoKey, reads: list[Read]) -> None:
+    def remember(self, key: MemoKey, reads: list[Read], window: Window) -> None:
         with self._lock:
-            self._entries[key] = tuple(reads)
+            self._entries[key] = (tuple(reads), window)
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)

@@ -28,6 +28,7 @@ from verifier.checks import (
     context_version_note,
     is_vcdm1,
     types_of,
+    validity_window,
 )
 from verifier.errors import (
     FetchError,
@@ -480,7 +481,9 @@ class _Context:
             # A list that verified before, with the same answers to what it read, is not
             # verified again (verifier.listcache).
             memo = VERIFIED_LISTS.key(digest, issuer, self.generic)
-            if VERIFIED_LISTS.holds(memo, self.fetcher, self.resolve_key):
+            if VERIFIED_LISTS.holds(
+                memo, self.fetcher, self.resolve_key, now=self.now, skew=self.skew
+            ):
                 return
             recorder = Recorder(self.fetcher, self.resolve_key)
             reading = _Context(
@@ -499,9 +502,12 @@ class _Context:
                 check = report.check(name)
                 if check is None or check.outcome is not Outcome.PASSED:
                     raise VerifierError(check.reason if check else f"no {name} check")
+            # A list outside its validity window may be a stale copy: it says nothing. Its
+            # validFrom is optional (VCDM 2.0), whatever the profile asks of the credential.
+            check_validity(status_list, self.now, self.skew, start_required=False)
             if vcjwt.issuer_id(status_list) != issuer:
                 raise VerifierError("the status list was not issued by the credential's issuer")
-            VERIFIED_LISTS.remember(memo, recorder.reads)
+            VERIFIED_LISTS.remember(memo, recorder.reads, validity_window(status_list))
 
         result = check_status(credential, fetcher=self.fetcher, verify_list=verify_list)
         return result.reason if result else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from verifier import status as status_module
 from verifier.errors import FetchError, KeyResolutionError
 from verifier.fetch import MappingFetcher
 from verifier.keys import DefaultKeyResolver, ResolvedKey
-from verifier.listcache import VERIFIED_LISTS, Recorder, VerifiedLists
+from verifier.listcache import VERIFIED_LISTS, Recorder, VerifiedLists, Window
 from verifier.proof import data_integrity
 
 KEY = ed25519_from_seed(b"\x09" * 32)
@@ -28,6 +29,8 @@ OTHER = ed25519_from_seed(b"\x0a" * 32)
 ISSUER = did_key(KEY)
 METHOD = did_key_method(KEY)
 LIST_URL = "https://badges.example.org/status/9"
+OPEN: Window = (None, None)
+AT_NOW: dict[str, Any] = {"now": NOW, "skew": timedelta(0)}
 
 
 @pytest.fixture(autouse=True)
@@ -51,8 +54,9 @@ def proofs_checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return checked
 
 
-def _list(bits: bytes = bytes(empty_bits())) -> bytes:
+def _list(bits: bytes = bytes(empty_bits()), **window: str) -> bytes:
     document = status_list_credential(LIST_URL, ISSUER, bits, valid_from="2026-01-01T00:00:00Z")
+    document.update(window)
     signed = sign_data_integrity(document, KEY, METHOD, created="2026-01-01T00:00:00Z")
     return json.dumps(signed).encode()
 
@@ -137,6 +141,30 @@ def test_failures_are_not_remembered(proofs_checked: list[str]) -> None:
     assert report.verdict is Verdict.VERIFIED
 
 
+def test_a_list_is_remembered_only_within_its_validity_window(proofs_checked: list[str]) -> None:
+    """The same bytes, verified while the list is valid and again after its ``validUntil``: the
+    memo does not carry it past its end, so the second time the list fails."""
+    fetcher = MappingFetcher({LIST_URL: _list(validUntil="2026-06-30T00:00:00Z")})
+    assert verify_credential(_credential(6), now=NOW, fetcher=fetcher).verdict is Verdict.VERIFIED
+    later = datetime(2026, 7, 1, tzinfo=UTC)
+    report = verify_credential(_credential(6), now=later, fetcher=fetcher)
+    assert report.verdict is Verdict.COULD_NOT_DECIDE
+    assert "it expired on 2026-06-30" in check(report, "status").reason
+    assert proofs_checked.count(LIST_URL) == 2
+
+
+def test_the_window_is_kept_with_the_reads() -> None:
+    memo, k = VerifiedLists(), VerifiedLists.key("w", ISSUER, False)
+    start, end = datetime(2026, 5, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC)
+    memo.remember(k, [], (start, end))
+    fetcher, resolver, minute = MappingFetcher({}), SwappableResolver(), timedelta(minutes=1)
+    assert memo.holds(k, fetcher, resolver, now=NOW, skew=minute)
+    assert memo.holds(k, fetcher, resolver, now=end + minute, skew=minute)  # within the skew
+    assert not memo.holds(k, fetcher, resolver, now=end + 2 * minute, skew=minute)
+    assert not memo.holds(k, fetcher, resolver, now=start - 2 * minute, skew=minute)
+    assert memo.holds(k, fetcher, resolver, now=NOW, skew=minute)  # kept: only time differed
+
+
 def test_a_fetched_document_that_changed_is_a_different_answer() -> None:
     table = {"https://example.org/did.json": b"one"}
     recorder = Recorder(MappingFetcher(table), SwappableResolver())
@@ -144,22 +172,26 @@ def test_a_fetched_document_that_changed_is_a_different_answer() -> None:
     with pytest.raises(KeyResolutionError):
         recorder.resolve("did:example:unknown#1")
     memo, k = VerifiedLists(), VerifiedLists.key("k", ISSUER, False)
-    memo.remember(k, recorder.reads)
+    memo.remember(k, recorder.reads, OPEN)
     resolver = SwappableResolver()
-    assert memo.holds(k, MappingFetcher(table), resolver)
-    assert not memo.holds(k, MappingFetcher({"https://example.org/did.json": b"two"}), resolver)
-    assert not memo.holds(k, MappingFetcher(table), resolver)  # forgotten once it differed
-    memo.remember(k, recorder.reads)
-    assert not memo.holds(k, MappingFetcher({}), resolver)  # now unreachable
+    assert memo.holds(k, MappingFetcher(table), resolver, **AT_NOW)
+    assert not memo.holds(
+        k, MappingFetcher({"https://example.org/did.json": b"two"}), resolver, **AT_NOW
+    )
+    assert not memo.holds(
+        k, MappingFetcher(table), resolver, **AT_NOW
+    )  # forgotten once it differed
+    memo.remember(k, recorder.reads, OPEN)
+    assert not memo.holds(k, MappingFetcher({}), resolver, **AT_NOW)  # now unreachable
 
 
 def test_the_memo_is_bounded() -> None:
     memo = VerifiedLists(size=3)
     for name in "abcde":
-        memo.remember(VerifiedLists.key(name, ISSUER, False), [])
+        memo.remember(VerifiedLists.key(name, ISSUER, False), [], OPEN)
     resolver = SwappableResolver()
     assert [
-        memo.holds(VerifiedLists.key(name, ISSUER, False), MappingFetcher({}), resolver)
+        memo.holds(VerifiedLists.key(name, ISSUER, False), MappingFetcher({}), resolver, **AT_NOW)
         for name in "abcde"
     ] == [
         False,

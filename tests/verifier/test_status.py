@@ -93,6 +93,33 @@ def test_tampered_list_is_not_trusted() -> None:
     assert report.check("status").outcome is Outcome.UNKNOWN
 
 
+def _dated_list(bits: bytes, **window: str) -> bytes:
+    document = status_list_credential(
+        LIST_URL, ISSUER, bits, valid_from=window.pop("validFrom", "2026-01-01T00:00:00Z")
+    )
+    return json.dumps(_signed({**document, **window})).encode()
+
+
+def test_an_expired_list_says_nothing_about_status() -> None:
+    """A list past its ``validUntil`` may be a stale copy: the credential could have been revoked
+    since, so its status is unknown (as a list that could not be fetched), never "not revoked"."""
+    expired = _dated_list(bytes(empty_bits()), validUntil="2026-05-01T00:00:00Z")
+    report = _verify(_credential(1), expired)
+    assert report.verdict is Verdict.COULD_NOT_DECIDE
+    status = report.check("status")
+    assert status.outcome is Outcome.UNKNOWN
+    assert "the status list does not verify: it expired on 2026-05-01" in status.reason
+    current = _dated_list(bytes(empty_bits()), validUntil="2026-07-01T00:00:00Z")
+    assert _verify(_credential(1), current).verdict is Verdict.VERIFIED
+
+
+def test_a_list_not_yet_valid_says_nothing_about_status() -> None:
+    early = _dated_list(bytes(empty_bits()), validFrom="2026-07-01T00:00:00Z")
+    report = _verify(_credential(1), early)
+    assert report.verdict is Verdict.COULD_NOT_DECIDE
+    assert "not valid until 2026-07-01" in report.check("status").reason
+
+
 def test_purpose_mismatch_and_short_list_are_unknown() -> None:
     assert (
         _verify(_credential(1), _list(bytes(empty_bits()), purpose="suspension")).verdict
