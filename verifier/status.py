@@ -153,6 +153,8 @@ def _bitstring(entry: dict[str, Any], fetcher: Fetcher, verify_list: ListVerifie
         verify_list(status_list, digest)
     except VerifierError as exc:
         raise StatusUnavailable(f"the status list does not verify: {exc}") from exc
+    if not _typed(status_list, LIST_TYPES):
+        raise StatusUnavailable("the status list is not a BitstringStatusListCredential")
     subject = status_list.get("credentialSubject")
     if not isinstance(subject, dict) or not isinstance(subject.get("encodedList"), str):
         raise StatusUnavailable("the status list has no encodedList")
@@ -169,6 +171,16 @@ def _bitstring(entry: dict[str, Any], fetcher: Fetcher, verify_list: ListVerifie
     if value and purpose in ("revocation", "suspension"):
         raise Revoked(f"the issuer has {'revoked' if purpose == 'revocation' else 'suspended'} it")
     return f"{purpose}: not set (index {index} in {url})"
+
+
+LIST_TYPES = frozenset({"BitstringStatusListCredential", "StatusList2021Credential"})
+"""What a status list credential's ``type`` must include (BSL §2.2; its predecessor's name is
+accepted for either kind of entry): another credential of the same issuer is not a list."""
+
+
+def _typed(document: dict[str, Any], wanted: frozenset[str]) -> bool:
+    kinds = document.get("type")
+    return not wanted.isdisjoint(kinds if isinstance(kinds, list) else [kinds])
 
 
 def _read_list(fetcher: Fetcher, url: str) -> tuple[Any, str]:

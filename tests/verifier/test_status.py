@@ -120,6 +120,18 @@ def test_a_list_not_yet_valid_says_nothing_about_status() -> None:
     assert "not valid until 2026-07-01" in report.check("status").reason
 
 
+def test_a_credential_that_is_not_a_status_list_says_nothing_about_status() -> None:
+    """Another credential of the same issuer, with an ``encodedList`` in its subject, is not a
+    status list: its ``type`` must name one (BSL §2.2)."""
+    document = status_list_credential(
+        LIST_URL, ISSUER, bytes(empty_bits()), valid_from="2026-01-01T00:00:00Z"
+    )
+    document["type"] = ["VerifiableCredential"]
+    report = _verify(_credential(1), json.dumps(_signed(document)).encode())
+    assert report.verdict is Verdict.COULD_NOT_DECIDE
+    assert "not a BitstringStatusListCredential" in report.check("status").reason
+
+
 def test_purpose_mismatch_and_short_list_are_unknown() -> None:
     assert (
         _verify(_credential(1), _list(bytes(empty_bits()), purpose="suspension")).verdict
