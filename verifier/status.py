@@ -158,10 +158,9 @@ def _bitstring(entry: dict[str, Any], fetcher: Fetcher, verify_list: ListVerifie
     subject = status_list.get("credentialSubject")
     if not isinstance(subject, dict) or not isinstance(subject.get("encodedList"), str):
         raise StatusUnavailable("the status list has no encodedList")
-    if subject.get("statusPurpose") != purpose:
-        raise StatusUnavailable(
-            f"the list's purpose {subject.get('statusPurpose')!r} is not {purpose!r}"
-        )
+    purposes = subject.get("statusPurpose")  # one or more (BSL §2.2)
+    if purpose not in (purposes if isinstance(purposes, list) else [purposes]):
+        raise StatusUnavailable(f"the list's purpose {purposes!r} is not {purpose!r}")
     bits = decode_bitstring(subject["encodedList"])
     if len(bits) * 8 < MIN_ENTRIES:
         raise StatusUnavailable(f"the status list has fewer than {MIN_ENTRIES} entries")

@@ -19,6 +19,7 @@ from verifier.status import decode_bitstring, encode_bitstring, read_bits
 KEY = ed25519_from_seed(b"\x07" * 32)
 ISSUER = did_key(KEY)
 LIST_URL = "https://badges.example.org/status/1"
+LIST_FROM = "2026-01-01T00:00:00Z"
 
 
 def _signed(document: dict[str, Any], key: Any = KEY) -> dict[str, Any]:
@@ -130,6 +131,19 @@ def test_a_credential_that_is_not_a_status_list_says_nothing_about_status() -> N
     report = _verify(_credential(1), json.dumps(_signed(document)).encode())
     assert report.verdict is Verdict.COULD_NOT_DECIDE
     assert "not a BitstringStatusListCredential" in report.check("status").reason
+
+
+def test_a_list_may_name_several_purposes() -> None:
+    bits = empty_bits()
+    set_bit(bits, 3)
+    document = status_list_credential(LIST_URL, ISSUER, bytes(bits), valid_from=LIST_FROM)
+    document["credentialSubject"]["statusPurpose"] = ["suspension", "revocation"]
+    body = json.dumps(_signed(document)).encode()
+    assert _verify(_credential(2), body).verdict is Verdict.VERIFIED
+    assert "revoked" in _verify(_credential(3), body).check("status").reason
+    document["credentialSubject"]["statusPurpose"] = ["suspension", "message"]
+    report = _verify(_credential(2), json.dumps(_signed(document)).encode())
+    assert "is not 'revocation'" in report.check("status").reason
 
 
 def test_purpose_mismatch_and_short_list_are_unknown() -> None:
