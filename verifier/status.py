@@ -169,7 +169,23 @@ def _bitstring(entry: dict[str, Any], fetcher: Fetcher, verify_list: ListVerifie
     value = read_bits(bits, index, size)
     if value and purpose in ("revocation", "suspension"):
         raise Revoked(f"the issuer has {'revoked' if purpose == 'revocation' else 'suspended'} it")
+    if value:  # another purpose (e.g. "message"): what the entry says the value means
+        return f"{purpose}: {_status_message(entry, value)} (index {index} in {url})"
     return f"{purpose}: not set (index {index} in {url})"
+
+
+def _status_message(entry: dict[str, Any], value: int) -> str:
+    """The entry's ``statusMessage`` for ``value`` (``{"status": "0x…", "message": …}``, BSL
+    §2.1), else the value itself."""
+    messages = entry.get("statusMessage")
+    for item in messages if isinstance(messages, list) else []:
+        try:
+            matches = isinstance(item, dict) and int(str(item.get("status")), 16) == value
+        except ValueError:
+            continue
+        if matches and isinstance(item.get("message"), str):
+            return f"{item['message'][:200]!r} (status {value:#x})"
+    return f"status {value:#x}"
 
 
 LIST_TYPES = frozenset({"BitstringStatusListCredential", "StatusList2021Credential"})

@@ -146,6 +146,31 @@ def test_a_list_may_name_several_purposes() -> None:
     assert "is not 'revocation'" in report.check("status").reason
 
 
+def test_a_message_list_reports_the_value_and_its_message() -> None:
+    """A ``message`` entry with ``statusSize`` 2: the value read, and what the entry's
+    ``statusMessage`` says it means; an unset entry still says "not set"."""
+    bits = empty_bits()
+    set_bit(bits, 2 * 5 + 1)  # entry 5 holds 0b01
+    body = _list(bytes(bits), purpose="message")
+    entry = {
+        **status_entry(LIST_URL, 5, purpose="message"),
+        "statusSize": 2,
+        "statusMessage": [
+            {"status": f"0x{n:x}", "message": text}
+            for n, text in enumerate(["pending", "accepted", "rejected", "withdrawn"])
+        ],
+    }
+    report = _verify(_signed(make_credential(ISSUER, credentialStatus=entry)), body)
+    assert report.verdict is Verdict.VERIFIED
+    assert report.check("status").reason.startswith("message: 'accepted' (status 0x1) (index 5")
+    unset = {**entry, "statusListIndex": "6"}
+    report = _verify(_signed(make_credential(ISSUER, credentialStatus=unset)), body)
+    assert report.check("status").reason.startswith("message: not set (index 6")
+    bare = {key: value for key, value in entry.items() if key != "statusMessage"}
+    report = _verify(_signed(make_credential(ISSUER, credentialStatus=bare)), body)
+    assert report.check("status").reason.startswith("message: status 0x1 (index 5")
+
+
 def test_purpose_mismatch_and_short_list_are_unknown() -> None:
     assert (
         _verify(_credential(1), _list(bytes(empty_bits()), purpose="suspension")).verdict
