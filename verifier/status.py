@@ -7,7 +7,9 @@ least 16 KiB (131,072 entries), index 0 the most significant bit of byte 0; a no
 (as BSL requires) or a number (as older lists wrote it).
 
 1EdTech Revocation List: the list at ``credentialStatus.id`` names revoked credentials in
-``revokedCredential[]``. A list that cannot be fetched or read leaves the status unknown.
+``revokedCredentials[]`` (the name the 1EdTech validator reads; ``revokedCredential[]``, as an
+earlier reading of the spec had it, is read too). A list that cannot be fetched or read leaves
+the status unknown.
 """
 
 from __future__ import annotations
@@ -219,6 +221,11 @@ def _read_list(fetcher: Fetcher, url: str) -> tuple[Any, str]:
     return document, digest
 
 
+REVOKED = ("revokedCredentials", "revokedCredential")
+"""Where a 1EdTech Revocation List names revoked credentials: the plural is the spec's (and the
+1EdTech validator's) name; the singular is read too."""
+
+
 def _revocation_list(credential: Mapping[str, Any], entry: dict[str, Any], fetcher: Fetcher) -> str:
     url = entry.get("id")
     if not isinstance(url, str):
@@ -227,10 +234,10 @@ def _revocation_list(credential: Mapping[str, Any], entry: dict[str, Any], fetch
         document = fetch_json(fetcher, url)
     except FetchError as exc:
         raise StatusUnavailable(f"the revocation list could not be fetched ({exc.reason})") from exc
-    revoked = document.get("revokedCredential") if isinstance(document, dict) else None
-    if not isinstance(revoked, list):
-        raise StatusUnavailable("the revocation list has no revokedCredential array")
-    for item in revoked:
+    arrays = [document.get(name) for name in REVOKED] if isinstance(document, dict) else []
+    if not any(isinstance(array, list) for array in arrays):
+        raise StatusUnavailable("the revocation list has no revokedCredentials array")
+    for item in (item for array in arrays if isinstance(array, list) for item in array):
         listed = isinstance(item, dict) and item.get("id") == credential.get("id")
         if listed and item.get("revoked", True) is not False:
             reason = item.get("revocationReason")

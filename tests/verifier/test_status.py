@@ -192,15 +192,22 @@ def test_one_edtech_revocation_list() -> None:
     )
     unsigned["@context"].append("https://purl.imsglobal.org/spec/ob/v3p0/extensions.json")
     credential = _signed(unsigned)
-    clean = json.dumps({"revokedCredential": [{"id": "urn:uuid:other"}]}).encode()
-    listed = json.dumps(
-        {"revokedCredential": [{"id": credential["id"], "revocationReason": "error"}]}
-    ).encode()
 
-    def fetch(body: bytes) -> Report:
-        return verify_credential(credential, now=NOW, fetcher=MappingFetcher({url: body}))
+    def fetch(body: Any) -> Report:
+        fetcher = MappingFetcher({url: json.dumps(body).encode()})
+        return verify_credential(credential, now=NOW, fetcher=fetcher)
 
-    assert fetch(clean).verdict is Verdict.VERIFIED
-    revoked = fetch(listed)
-    assert revoked.verdict is Verdict.NOT_VERIFIED
-    assert "error" in check(revoked, "status").reason
+    # revokedCredentials, as the 1EdTech validator reads it; the singular name is read too.
+    for name in ("revokedCredentials", "revokedCredential"):
+        assert fetch({name: [{"id": "urn:uuid:other"}]}).verdict is Verdict.VERIFIED
+        listed = [{"id": credential["id"], "revocationReason": "error"}]
+        revoked = fetch({name: listed})
+        assert revoked.verdict is Verdict.NOT_VERIFIED
+        assert "error" in check(revoked, "status").reason
+        not_revoked = fetch({name: [{"id": credential["id"], "revoked": False}]})
+        assert not_revoked.verdict is Verdict.VERIFIED
+    both = fetch({"revokedCredentials": [], "revokedCredential": [{"id": credential["id"]}]})
+    assert both.verdict is Verdict.NOT_VERIFIED
+    neither = fetch({"revoked": [credential["id"]]})
+    assert neither.verdict is Verdict.COULD_NOT_DECIDE
+    assert "no revokedCredentials array" in check(neither, "status").reason
