@@ -22,6 +22,16 @@
     ├── Revoked                    a status list marks the credential revoked
     └── Indeterminate              a check could not be decided (e.g. a fetch failed)
         └── StatusUnavailable      the status could not be determined
+            ├── StatusRetrievalError     the list could not be fetched or read
+            ├── StatusVerificationError  the list does not verify, is no status list, is
+            │                            outside its validity window or has another purpose
+            ├── StatusListLengthError    the list has fewer than 131,072 entries
+            ├── RangeError               the entry's index is outside the list
+            └── MalformedValueError      the entry or the list's encodedList is malformed
+
+The status errors' names are Bitstring Status List v1.0's error types ("Processing Errors"):
+each one's check ``code`` (``status_retrieval_error``, …) upper-cased is the ``#`` fragment of
+its type URL (``STATUS_TYPES``).
 """
 
 from __future__ import annotations
@@ -120,3 +130,37 @@ class Indeterminate(VerifierError):
 
 class StatusUnavailable(Indeterminate):
     """The credential's status could not be determined."""
+
+
+class StatusRetrievalError(StatusUnavailable):
+    """BSL STATUS_RETRIEVAL_ERROR: the status list could not be fetched or read."""
+
+
+class StatusVerificationError(StatusUnavailable):
+    """BSL STATUS_VERIFICATION_ERROR: the status list cannot be trusted for this entry."""
+
+
+class StatusListLengthError(StatusUnavailable):
+    """BSL STATUS_LIST_LENGTH_ERROR: the list is shorter than the minimum."""
+
+
+class RangeError(StatusUnavailable):
+    """BSL RANGE_ERROR: the entry's index is beyond the end of the list."""
+
+
+class MalformedValueError(StatusUnavailable):
+    """BSL MALFORMED_VALUE_ERROR: the entry or the list's ``encodedList`` is malformed."""
+
+
+STATUS_TYPES = "https://www.w3.org/ns/credentials/status-list#"
+"""BSL error type URLs: this, then the error's name (``STATUS_RETRIEVAL_ERROR``, …)."""
+BSL_CODES = frozenset(
+    {
+        "status_retrieval_error",
+        "status_verification_error",
+        "status_list_length_error",
+        "range_error",
+        "malformed_value_error",
+    }
+)
+"""The check codes of the Bitstring Status List errors."""

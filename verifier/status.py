@@ -28,8 +28,13 @@ from verifier import safejson
 from verifier.errors import (
     FetchError,
     MalformedInput,
+    MalformedValueError,
+    RangeError,
     Revoked,
+    StatusListLengthError,
+    StatusRetrievalError,
     StatusUnavailable,
+    StatusVerificationError,
     VerifierError,
 )
 from verifier.fetch import Fetcher, fetch_json
@@ -59,7 +64,7 @@ def _entries(credential: Mapping[str, Any]) -> list[dict[str, Any]]:
         return []
     items = status if isinstance(status, list) else [status]
     if not all(isinstance(item, dict) for item in items):
-        raise StatusUnavailable("credentialStatus must be an object")
+        raise MalformedValueError("credentialStatus must be an object")
     return list(items)
 
 
@@ -112,12 +117,12 @@ def _inflate(encoded: str) -> bytes:
     try:
         packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except ValueError as exc:
-        raise StatusUnavailable("encodedList is not base64url") from exc
+        raise MalformedValueError("encodedList is not base64url") from exc
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
         bits = inflater.decompress(packed, MAX_LIST_BYTES)
     except zlib.error as exc:
-        raise StatusUnavailable("encodedList is not GZIP data") from exc
+        raise MalformedValueError("encodedList is not GZIP data") from exc
     if inflater.unconsumed_tail:
         raise StatusUnavailable("the status list is larger than the limit")
     return bits
@@ -142,32 +147,32 @@ def _bitstring(entry: dict[str, Any], fetcher: Fetcher, verify_list: ListVerifie
     try:
         index, size = int(entry.get("statusListIndex", "")), int(entry.get("statusSize", 1))
     except (TypeError, ValueError) as exc:
-        raise StatusUnavailable("statusListIndex is not a base-10 integer") from exc
+        raise MalformedValueError("statusListIndex is not a base-10 integer") from exc
     if not isinstance(url, str) or index < 0 or size < 1:
-        raise StatusUnavailable("the status entry has no valid statusListCredential or index")
+        raise MalformedValueError("the status entry has no valid statusListCredential or index")
     try:
         status_list, digest = _read_list(fetcher, url)
     except FetchError as exc:
-        raise StatusUnavailable(f"the status list could not be fetched ({exc.reason})") from exc
+        raise StatusRetrievalError(f"the status list could not be fetched ({exc.reason})") from exc
     if not isinstance(status_list, dict):
-        raise StatusUnavailable("the status list is not a JSON object")
+        raise StatusRetrievalError("the status list is not a JSON object")
     try:
         verify_list(status_list, digest)
     except VerifierError as exc:
-        raise StatusUnavailable(f"the status list does not verify: {exc}") from exc
+        raise StatusVerificationError(f"the status list does not verify: {exc}") from exc
     if not _typed(status_list, LIST_TYPES):
-        raise StatusUnavailable("the status list is not a BitstringStatusListCredential")
+        raise StatusVerificationError("the status list is not a BitstringStatusListCredential")
     subject = status_list.get("credentialSubject")
     if not isinstance(subject, dict) or not isinstance(subject.get("encodedList"), str):
-        raise StatusUnavailable("the status list has no encodedList")
+        raise MalformedValueError("the status list has no encodedList")
     purposes = subject.get("statusPurpose")  # one or more (BSL §2.2)
     if purpose not in (purposes if isinstance(purposes, list) else [purposes]):
-        raise StatusUnavailable(f"the list's purpose {purposes!r} is not {purpose!r}")
+        raise StatusVerificationError(f"the list's purpose {purposes!r} is not {purpose!r}")
     bits = decode_bitstring(subject["encodedList"])
     if len(bits) * 8 < MIN_ENTRIES:
-        raise StatusUnavailable(f"the status list has fewer than {MIN_ENTRIES} entries")
+        raise StatusListLengthError(f"the status list has fewer than {MIN_ENTRIES} entries")
     if (index + 1) * size > len(bits) * 8:
-        raise StatusUnavailable(f"statusListIndex {index} is outside the list")
+        raise RangeError(f"statusListIndex {index} is outside the list")
     value = read_bits(bits, index, size)
     if value and purpose in ("revocation", "suspension"):
         raise Revoked(f"the issuer has {'revoked' if purpose == 'revocation' else 'suspended'} it")
@@ -233,7 +238,9 @@ def _revocation_list(credential: Mapping[str, Any], entry: dict[str, Any], fetch
     try:
         document = fetch_json(fetcher, url)
     except FetchError as exc:
-        raise StatusUnavailable(f"the revocation list could not be fetched ({exc.reason})") from exc
+        raise StatusRetrievalError(
+            f"the revocation list could not be fetched ({exc.reason})"
+        ) from exc
     arrays = [document.get(name) for name in REVOKED] if isinstance(document, dict) else []
     if not any(isinstance(array, list) for array in arrays):
         raise StatusUnavailable("the revocation list has no revokedCredentials array")

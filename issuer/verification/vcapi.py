@@ -13,6 +13,7 @@ from issuer.context import Services
 from issuer.core.errors import BadRequest
 from issuer.verification import trust
 from issuer.verification.fetching import LocalFirstFetcher
+from verifier.errors import BSL_CODES, STATUS_TYPES
 from verifier.presentation import PresentationReport, verify_presentation
 from verifier.report import Check, Outcome, Report
 
@@ -98,11 +99,20 @@ def _result(checks: tuple[Check, ...], verified: bool, laurel: dict[str, Any]) -
     }
     if not verified:
         result["errors"] = [
-            {"name": check.name, "message": check.reason}
+            _error(check)
             for check in checks
             if check.required and check.outcome in (Outcome.FAILED, Outcome.UNKNOWN)
         ]
     return result
+
+
+def _error(check: Check) -> dict[str, Any]:
+    """A required check that did not pass; a Bitstring Status List error also carries its type
+    URL (BSL "Processing Errors", as RFC 9457 problem details name it)."""
+    error = {"name": check.name, "message": check.reason}
+    if check.code in BSL_CODES:
+        error["type"] = STATUS_TYPES + check.code.upper()
+    return error
 
 
 def _failed(result: dict[str, Any], message: str) -> dict[str, Any]:

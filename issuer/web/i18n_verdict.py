@@ -199,6 +199,19 @@ _KOREAN_REASONS: dict[tuple[str, ...], str] = {
     ("status", "passed"): "취소되지 않았습니다.",
     ("status", "failed", "revoked"): "발급 기관이 취소했습니다.",
     ("status", "failed"): "취소 여부 정보가 잘못되었습니다.",
+    ("status", "unknown", "status_verification_error"): (
+        "상태 목록을 신뢰할 수 없어 취소 여부를 확인하지 못했습니다: 서명, 발급 기관, 유효 기간 "
+        "또는 용도가 맞지 않습니다."
+    ),
+    ("status", "unknown", "status_list_length_error"): (
+        "상태 목록이 규격보다 짧아 취소 여부를 확인하지 못했습니다."
+    ),
+    ("status", "unknown", "range_error"): (
+        "배지의 상태 번호가 상태 목록의 범위를 벗어나 취소 여부를 확인하지 못했습니다."
+    ),
+    ("status", "unknown", "malformed_value_error"): (
+        "상태 정보의 형식이 잘못되어 취소 여부를 확인하지 못했습니다."
+    ),
     ("status", "unknown"): "상태 목록을 가져오지 못해 취소 여부를 확인하지 못했습니다.",
     ("status", "skipped"): "상태 정보가 없어 취소될 수 없는 배지입니다.",
     ("endorsements", "passed"): "포함된 보증이 모두 유효합니다.",

@@ -301,6 +301,39 @@ def test_expired_credential_is_not_verified(
     assert any(error["name"] == "validity" for error in answer.json()["errors"])
 
 
+def test_a_status_list_error_carries_its_bsl_type(
+    client: TestClient, issuer: tuple[str, dict[str, str]]
+) -> None:
+    """Someone else's credential pointing at this issuer's status list: the list does not speak
+    for it, and the error names STATUS_VERIFICATION_ERROR (BSL "Processing Errors"); a failure
+    that is not a status-list one has no type."""
+    did, headers = issuer
+    entry = _issue(client, headers, _credential(did)).json()["verifiableCredential"][
+        "credentialStatus"
+    ]
+    unsigned = _credential(HOLDER_DID, credentialStatus=entry)
+    options = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "created": "2024-01-01T00:00:00Z",
+        "verificationMethod": keys.did_key_method(HOLDER),
+        "proofPurpose": "assertionMethod",
+    }
+    signature = HOLDER.sign(data_integrity.signing_input(unsigned, options))
+    answer = _verify(client, data_integrity.attach_proof(unsigned, options, signature))
+    assert answer.status_code == 422, answer.text
+    [error] = answer.json()["errors"]
+    assert error["name"] == "status", error
+    assert "not issued by the credential's issuer" in error["message"]
+    assert error["type"] == (
+        "https://www.w3.org/ns/credentials/status-list#STATUS_VERIFICATION_ERROR"
+    )
+    unproven = _verify(client, {**unsigned, "proof": []}).json()["errors"]
+    assert [error for error in unproven if error["name"] == "proof"] == [
+        {"name": "proof", "message": "the credential has no proof"}
+    ]
+
+
 def test_status_of_a_credential_without_id_by_its_entry_id(
     client: TestClient, issuer: tuple[str, dict[str, str]]
 ) -> None:

@@ -14,7 +14,7 @@ from tests.issuer.credentials import make_credential
 from tests.vectors import NOW, check
 from verifier import Outcome, Report, Verdict, verify_credential
 from verifier.fetch import MappingFetcher
-from verifier.status import decode_bitstring, encode_bitstring, read_bits
+from verifier.status import MIN_ENTRIES, decode_bitstring, encode_bitstring, read_bits
 
 KEY = ed25519_from_seed(b"\x07" * 32)
 ISSUER = did_key(KEY)
@@ -211,3 +211,35 @@ def test_one_edtech_revocation_list() -> None:
     neither = fetch({"revoked": [credential["id"]]})
     assert neither.verdict is Verdict.COULD_NOT_DECIDE
     assert "no revokedCredentials array" in check(neither, "status").reason
+
+
+def _code(credential: dict[str, Any], list_body: bytes | None) -> str | None:
+    status = _verify(credential, list_body).check("status")
+    assert status.outcome is Outcome.UNKNOWN, status
+    return str(status.code)
+
+
+def test_each_bitstring_failure_has_its_bsl_error_code() -> None:
+    """The status check's ``code`` names the Bitstring Status List error ("Processing Errors"),
+    in snake case: the ``#`` fragment of its type URL, upper-cased, as the VC-API answers it."""
+    good = _list(bytes(empty_bits()))
+    assert _code(_credential(1), None) == "status_retrieval_error"
+    assert _code(_credential(1), b"[1, 2]") == "status_retrieval_error"
+    stranger = _list(bytes(empty_bits()), key=generate_ed25519())
+    assert _code(_credential(1), stranger) == "status_verification_error"
+    expired = _dated_list(bytes(empty_bits()), validUntil="2026-05-01T00:00:00Z")
+    assert _code(_credential(1), expired) == "status_verification_error"
+    suspension = _list(bytes(empty_bits()), purpose="suspension")
+    assert _code(_credential(1), suspension) == "status_verification_error"
+    short = status_list_credential(LIST_URL, ISSUER, bytes(1024), valid_from=LIST_FROM)
+    assert _code(_credential(1), json.dumps(_signed(short)).encode()) == (
+        "status_list_length_error"
+    )
+    assert _code(_credential(MIN_ENTRIES), good) == "range_error"
+    entry = {**status_entry(LIST_URL, 1), "statusListIndex": "one"}
+    assert _code(_signed(make_credential(ISSUER, credentialStatus=entry)), good) == (
+        "malformed_value_error"
+    )
+    garbled = status_list_credential(LIST_URL, ISSUER, bytes(empty_bits()), valid_from=LIST_FROM)
+    garbled["credentialSubject"]["encodedList"] = "u" + "A" * 40  # base64url, but not GZIP
+    assert _code(_credential(1), json.dumps(_signed(garbled)).encode()) == ("malformed_value_error")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from issuer.web.i18n import check_items
 from verifier import Check, Outcome
+from verifier.errors import BSL_CODES
 
 HOSTILE = 'the <script>alert("x")</script> & co'
 
@@ -39,3 +40,18 @@ def test_korean_keeps_the_verifiers_words_as_a_technical_detail() -> None:
     assert '<span class="outcome failed-o">실패</span>' in html
     assert "<summary>기술 정보</summary>" in html
     assert '<span lang="en">the credential has been revoked</span>' in html
+
+
+def test_korean_says_which_status_list_error_it_was() -> None:
+    """Each Bitstring Status List error has its own Korean reason; any other status failure
+    that could not be decided keeps the general one."""
+    reasons = {
+        code: str(check_items((Check("status", Outcome.UNKNOWN, "x", code=code),), "ko"))
+        for code in [*sorted(BSL_CODES), "status_unavailable"]
+    }
+    assert "상태 목록을 가져오지 못해" in reasons["status_retrieval_error"]
+    assert "상태 목록을 신뢰할 수 없어" in reasons["status_verification_error"]
+    assert "규격보다 짧아" in reasons["status_list_length_error"]
+    assert "범위를 벗어나" in reasons["range_error"]
+    assert "형식이 잘못되어" in reasons["malformed_value_error"]
+    assert "상태 목록을 가져오지 못해" in reasons["status_unavailable"]
