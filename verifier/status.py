@@ -176,6 +176,8 @@ def _bitstring(entry: dict[str, Any], fetcher: Fetcher, verify_list: ListVerifie
     value = read_bits(bits, index, size)
     if value and purpose in ("revocation", "suspension"):
         raise Revoked(f"the issuer has {'revoked' if purpose == 'revocation' else 'suspended'} it")
+    if value and purpose == "refresh":
+        return f"refresh: set, the issuer has a newer version of it (index {index} in {url})"
     if value:  # another purpose (e.g. "message"): what the entry says the value means
         return f"{purpose}: {_status_message(entry, value)} (index {index} in {url})"
     return f"{purpose}: not set (index {index} in {url})"
@@ -183,7 +185,7 @@ def _bitstring(entry: dict[str, Any], fetcher: Fetcher, verify_list: ListVerifie
 
 def _status_message(entry: dict[str, Any], value: int) -> str:
     """The entry's ``statusMessage`` for ``value`` (``{"status": "0x…", "message": …}``, BSL
-    §2.1), else the value itself."""
+    §2.1), else the value itself. (The credentials v2 context defines no messages on the list.)"""
     messages = entry.get("statusMessage")
     for item in messages if isinstance(messages, list) else []:
         try:

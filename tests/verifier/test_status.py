@@ -171,6 +171,20 @@ def test_a_message_list_reports_the_value_and_its_message() -> None:
     assert report.check("status").reason.startswith("message: status 0x1 (index 5")
 
 
+def test_a_set_refresh_entry_says_a_newer_version_exists() -> None:
+    bits = empty_bits()
+    set_bit(bits, 4)
+    body = _list(bytes(bits), purpose="refresh")
+    report = _verify(_credential(4, "refresh"), body)
+    assert report.verdict is Verdict.VERIFIED
+    assert report.check("status").reason.startswith("refresh: set, the issuer has a newer")
+    assert (
+        _verify(_credential(5, "refresh"), body)
+        .check("status")
+        .reason.startswith("refresh: not set")
+    )
+
+
 def test_purpose_mismatch_and_short_list_are_unknown() -> None:
     assert (
         _verify(_credential(1), _list(bytes(empty_bits()), purpose="suspension")).verdict
