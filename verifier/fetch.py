@@ -2,11 +2,11 @@
 
 Every fetch goes through a ``Fetcher``: a callable ``(url) -> bytes`` that raises ``FetchError``.
 ``HttpFetcher`` is the network default: HTTPS only, a size limit, a bounded cache that keeps what
-the server lets a shared cache keep (``Cache-Control``, ``Expires``), and the guards of
-``verifier.transport`` — each host resolved once and connected to at the address that was checked,
-no private or special-purpose addresses (``verifier.addresses``, unless allowed), and an overall
-deadline for the whole fetch. ``MappingFetcher`` answers from a table (tests, offline use) and
-``NO_NETWORK`` refuses everything.
+the server lets a shared cache keep (``Cache-Control``, ``Expires``; a "not found" briefly), and
+the guards of ``verifier.transport`` — each host resolved once and connected to at the address
+that was checked, no private or special-purpose addresses (``verifier.addresses``, unless
+allowed), and an overall deadline for the whole fetch. ``MappingFetcher`` answers from a table
+(tests, offline use) and ``NO_NETWORK`` refuses everything.
 """
 
 from __future__ import annotations
@@ -62,6 +62,17 @@ CACHE_BYTES = 32 * 1024 * 1024
 """What one ``HttpFetcher`` keeps at most (least recently used first out): a service's fetcher is
 shared by every verification it runs, and a credential chooses the URLs, so the cache must not
 grow with what callers send."""
+
+
+NOT_FOUND_STATUSES = frozenset({404, 405, 410, 414, 501})
+"""Final statuses an ``HttpFetcher`` keeps as a failure: the error answers RFC 9110 §15.1 makes
+heuristically cacheable, the server's own word that the document is not there (a website with no
+DID Configuration answers every verification of its issuer's badges with 404). Server errors,
+refusals, timeouts and broken connections are never kept: they may pass, or be this fetch's own
+(its deadline)."""
+NOT_FOUND_SECONDS = 30.0
+"""How long a kept "not found" is used when its response says nothing of caching (its
+``Cache-Control`` or ``Expires``, when present, decide instead, within ``cache_seconds``)."""
 
 
 def freshness(headers: httpx.Headers, default: float, *, shared: bool = False) -> float:
@@ -121,8 +132,9 @@ class HttpFetcher:
     The cache is a shared one (a service's fetcher answers every verification it runs): a body
     is kept for what its response allows a shared cache (``freshness``; nothing for
     ``no-store``, ``no-cache``, ``private`` or ``max-age=0``), at most ``cache_seconds`` (0: keep
-    nothing), and at most ``CACHE_ENTRIES`` bodies of ``cache_bytes`` in all. Failures are not
-    kept. Thread-safe.
+    nothing), and at most ``CACHE_ENTRIES`` bodies of ``cache_bytes`` in all. A final answer of
+    ``NOT_FOUND_STATUSES`` is kept the same way (``NOT_FOUND_SECONDS`` when its headers say
+    nothing) and raised again while fresh; no other failure is kept. Thread-safe.
 
     ``allow_loopback_http`` also fetches ``http://`` from this machine (127.0.0.1, localhost,
     [::1]) and connects to loopback addresses; ``allow_private_addresses`` connects to any
@@ -159,7 +171,8 @@ class HttpFetcher:
         self.ssl_context = ssl_context
         self.resolver = resolver
         self.backend = backend
-        self._cache: OrderedDict[str, tuple[float, bytes]] = OrderedDict()  # url: (until, body)
+        # url: (until, body), or (until, status) for a kept "not found"
+        self._cache: OrderedDict[str, tuple[float, bytes | int]] = OrderedDict()
         self._cached_bytes = 0
         self._lock = threading.Lock()
 
@@ -178,24 +191,39 @@ class HttpFetcher:
             if cached is not None:
                 if now < cached[0]:
                     self._cache.move_to_end(url)
+                    if isinstance(cached[1], int):
+                        raise _status_error(url, cached[1])
                     return cached[1]
                 self._forget(url)
-        body, headers = self._get(url)
-        keep = min(self.cache_seconds, freshness(headers, self.cache_seconds, shared=True))
-        if keep > 0 and len(body) <= self.cache_bytes:
+        status, body, headers = self._get(url)
+        if status == 200:
+            self._keep(url, now, freshness(headers, self.cache_seconds, shared=True), body)
+            return body
+        if status in NOT_FOUND_STATUSES:
+            self._keep(url, now, freshness(headers, NOT_FOUND_SECONDS, shared=True), status)
+        raise _status_error(url, status)
+
+    def _keep(self, url: str, now: float, fresh: float, answer: bytes | int) -> None:
+        keep = min(self.cache_seconds, fresh)
+        size = len(answer) if isinstance(answer, bytes) else 0
+        if keep > 0 and size <= self.cache_bytes:
             with self._lock:
                 self._forget(url)
-                self._cache[url] = (now + keep, body)
-                self._cached_bytes += len(body)
+                self._cache[url] = (now + keep, answer)
+                self._cached_bytes += size
                 while len(self._cache) > CACHE_ENTRIES or self._cached_bytes > self.cache_bytes:
-                    self._cached_bytes -= len(self._cache.popitem(last=False)[1][1])
-        return body
+                    self._drop(self._cache.popitem(last=False)[1][1])
 
     def _forget(self, url: str) -> None:
         """Drop ``url``'s entry (under the lock)."""
         dropped = self._cache.pop(url, None)
         if dropped is not None:
-            self._cached_bytes -= len(dropped[1])
+            self._drop(dropped[1])
+
+    def _drop(self, answer: bytes | int) -> None:
+        """Account for an entry taken out (under the lock)."""
+        if isinstance(answer, bytes):
+            self._cached_bytes -= len(answer)
 
     def _transport(self, deadline: Deadline) -> GuardedTransport:
         return GuardedTransport(
@@ -206,9 +234,10 @@ class HttpFetcher:
             backend=self.backend,
         )
 
-    def _get(self, url: str) -> tuple[bytes, httpx.Headers]:
+    def _get(self, url: str) -> tuple[int, bytes, httpx.Headers]:
         """GET, following at most ``MAX_REDIRECTS`` redirects, each to an allowed scheme and
-        address, all within one deadline: the body and the headers it came with."""
+        address, all within one deadline: the final status, its body (none unless 200) and the
+        headers it came with."""
         location = url
         with self._transport(deadline_for(self.deadline)) as transport:
             for _ in range(MAX_REDIRECTS + 1):
@@ -216,9 +245,7 @@ class HttpFetcher:
                 refuse_literal(location, self.policy)
                 status, body, target, headers = self._get_once(transport, location)
                 if target is None:
-                    if status != 200:
-                        raise FetchError(url, f"HTTP {status}")
-                    return body, headers
+                    return status, body, headers
                 location = target
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
 
@@ -233,6 +260,10 @@ class HttpFetcher:
             if response.status_code != 200:
                 return response.status_code, b"", None, headers
             return 200, read_body(response, url, self.max_bytes), None, headers
+
+
+def _status_error(url: str, status: int) -> FetchError:
+    return FetchError(url, f"HTTP {status}")
 
 
 def refuse_literal(url: str, policy: AddressPolicy) -> None:

@@ -7,9 +7,11 @@ that against the budget under test. So each module starts with that heap collect
 from __future__ import annotations
 
 import gc
+import ssl
 from collections.abc import Iterator
 
 import pytest
+import trustme
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -18,3 +20,17 @@ def _settled_heap() -> Iterator[None]:
     gc.freeze()
     yield
     gc.unfreeze()
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    """A certificate authority for local TLS servers (``local_servers.server_tls``)."""
+    return trustme.CA()
+
+
+@pytest.fixture
+def client_tls(ca: trustme.CA) -> ssl.SSLContext:
+    """A client's TLS context that trusts ``ca``."""
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    return context

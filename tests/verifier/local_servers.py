@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import httpcore
 import pytest
+import trustme
 
 Answer = tuple[int, Mapping[str, str], bytes]
 
@@ -64,6 +65,13 @@ def http_server(
         httpd.shutdown()
         httpd.server_close()
         thread.join()
+
+
+def server_tls(ca: trustme.CA, *names: str) -> ssl.SSLContext:
+    """A server's TLS context with a certificate from ``ca`` for ``names``."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert(*names).configure_cert(context)
+    return context
 
 
 class Trap:

@@ -1,11 +1,12 @@
 """HttpFetcher against a real HTTP server on loopback: size limit, timeout, cache (what the
-caching headers allow a shared cache, bounded), schemes."""
+caching headers allow a shared cache, bounded; a "not found" briefly), schemes."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
@@ -18,6 +19,8 @@ from verifier.errors import FetchError
 from verifier.fetch import HttpFetcher, freshness
 
 HITS: list[str] = []
+PUBLISHED: set[str] = set()
+"""Paths under /later/ that answer 200; the others answer 404."""
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -28,10 +31,17 @@ class Handler(BaseHTTPRequestHandler):
         body = b"x" * 5000 if self.path == "/big" else b'{"ok": true}'
         if self.path.startswith("/sized/"):  # /sized/{n}/{anything}: n bytes
             body = b"y" * int(self.path.split("/")[2])
+        status = 200
+        if self.path == "/missing" or self.path.startswith("/status/"):  # /status/{code}/{any}
+            status = 404 if self.path == "/missing" else int(self.path.split("/")[2])
+        if self.path.startswith("/later/") and self.path not in PUBLISHED:
+            status = 404
         try:
-            self.send_response(404 if self.path == "/missing" else 200)
+            self.send_response(status)
             if self.path.startswith("/cc/"):  # /cc/{Cache-Control}/{anything}
                 self.send_header("Cache-Control", unquote(self.path.split("/")[2]))
+            if "/cc=" in self.path:  # …/cc={Cache-Control}: a status with caching headers
+                self.send_header("Cache-Control", unquote(self.path.rsplit("/cc=", 1)[1]))
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -122,16 +132,80 @@ def test_a_kept_body_is_fetched_again_once_stale_and_never_after_five_minutes(
     assert _hits(plain) == 2
 
 
-def test_nothing_is_kept_with_cache_seconds_zero_nor_after_a_failure(server: str) -> None:
-    path = f"/doc/{time.monotonic_ns()}"
+def test_nothing_is_kept_with_cache_seconds_zero(server: str) -> None:
+    stamp = time.monotonic_ns()
     fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True, cache_seconds=0)
-    fetcher(server + path), fetcher(server + path)
-    assert _hits(path) == 2
-    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True)
-    for _ in range(2):
-        with pytest.raises(FetchError, match="HTTP 404"):
-            fetcher(f"{server}/missing")
+    for path in (f"/doc/{stamp}", f"/status/404/{stamp}"):
+        for _ in range(2):
+            with suppress(FetchError):
+                fetcher(server + path)
+        assert _hits(path) == 2
     assert fetcher._cache == {}
+
+
+def _fails(fetcher: HttpFetcher, url: str, status: int) -> None:
+    with pytest.raises(FetchError, match=f"HTTP {status}") as caught:
+        fetcher(url)
+    assert caught.value.url == url and caught.value.reason == f"HTTP {status}"
+
+
+def test_a_not_found_is_kept_briefly_and_as_its_headers_allow(server: str) -> None:
+    """A website with no DID Configuration answers 404 to every verification of its issuer's
+    badges: the answer is kept (30 s, or what its caching headers say, at most cache_seconds),
+    so page views do not each ask the website again."""
+    clock = Clock()
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True, clock=clock)
+    stamp = time.monotonic_ns()
+    plain, gone = f"/status/404/{stamp}", f"/status/410/{stamp}"
+    told, forbidden = f"/status/404/{stamp}/cc=max-age=120", f"/status/404/{stamp}/cc=no-store"
+    for _ in range(3):
+        for path, status in ((plain, 404), (gone, 410), (told, 404), (forbidden, 404)):
+            _fails(fetcher, server + path, status)
+    assert [_hits(path) for path in (plain, gone, told, forbidden)] == [1, 1, 1, 3]
+    clock.now += 31  # past the 30 s of a "not found" that says nothing of caching
+    for path, status in ((plain, 404), (gone, 410), (told, 404)):
+        _fails(fetcher, server + path, status)
+    assert [_hits(path) for path in (plain, gone, told)] == [2, 2, 1]
+    clock.now += 90  # 121 s: past its own max-age=120
+    _fails(fetcher, server + told, 404)
+    assert _hits(told) == 2
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 429, 500, 502, 503])
+def test_other_failures_are_never_kept(server: str, status: int) -> None:
+    """Refusals and server errors may pass at once (or be meant for one client): asked again."""
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True)
+    path = f"/status/{status}/{time.monotonic_ns()}/cc=max-age=600"
+    for _ in range(2):
+        _fails(fetcher, server + path, status)
+    assert _hits(path) == 2
+    assert fetcher._cache == {}
+
+
+def test_a_timeout_is_never_kept(server: str) -> None:
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True, timeout=0.2)
+    for _ in range(2):
+        with pytest.raises(FetchError, match="Timeout"):
+            fetcher(f"{server}/slow")
+    assert fetcher._cache == {}
+
+
+def test_a_document_published_after_a_not_found_is_read_once_that_is_stale(
+    server: str,
+) -> None:
+    """One entry per URL: the newer answer replaces the older; bodies count in bytes, kept
+    failures not."""
+    clock = Clock()
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True, clock=clock)
+    path = f"/later/{time.monotonic_ns()}"
+    _fails(fetcher, server + path, 404)
+    assert fetcher._cached_bytes == 0 and list(fetcher._cache) == [server + path]
+    PUBLISHED.add(path)
+    _fails(fetcher, server + path, 404)  # still the kept answer
+    clock.now += 31
+    assert fetcher(server + path) == b'{"ok": true}'
+    assert _hits(path) == 2
+    assert fetcher._cached_bytes == len(b'{"ok": true}') and len(fetcher._cache) == 1
 
 
 def test_the_cache_is_bounded_in_bytes_and_entries(

@@ -23,7 +23,14 @@ import httpx
 import pytest
 import trustme
 
-from tests.verifier.local_servers import FakeDns, Internet, Trap, answering, http_server
+from tests.verifier.local_servers import (
+    FakeDns,
+    Internet,
+    Trap,
+    answering,
+    http_server,
+    server_tls,
+)
 from tests.verifier.test_addresses import REFUSED
 from verifier.errors import FetchError
 from verifier.fetch import HttpFetcher
@@ -150,24 +157,6 @@ def test_allowing_loopback_http_does_not_allow_private_networks() -> None:
 
 
 # --- the same host name, resolved once -----------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def client_tls(ca: trustme.CA) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    ca.configure_trust(context)
-    return context
-
-
-def server_tls(ca: trustme.CA, *names: str) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert(*names).configure_cert(context)
-    return context
 
 
 @pytest.fixture
