@@ -2,11 +2,11 @@
 
 Every fetch goes through a ``Fetcher``: a callable ``(url) -> bytes`` that raises ``FetchError``.
 ``HttpFetcher`` is the network default: HTTPS only, a size limit, a bounded cache that keeps what
-the server lets a shared cache keep (``Cache-Control``, ``Expires``; a "not found" briefly), and
-the guards of ``verifier.transport`` — each host resolved once and connected to at the address
-that was checked, no private or special-purpose addresses (``verifier.addresses``, unless
-allowed), and an overall deadline for the whole fetch. ``MappingFetcher`` answers from a table
-(tests, offline use) and ``NO_NETWORK`` refuses everything.
+the server lets a shared cache keep (``Cache-Control``, ``Expires``; a "not found" and a host that
+did not answer in time, briefly), and the guards of ``verifier.transport`` — each host resolved
+once and connected to at the address that was checked, no private or special-purpose addresses
+(``verifier.addresses``, unless allowed), and an overall deadline for the whole fetch.
+``MappingFetcher`` answers from a table (tests, offline use) and ``NO_NETWORK`` refuses everything.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from verifier.transport import (
     Refused,
     Resolver,
     check_literal,
-    deadline_for,
+    current_budget,
+    earliest,
     system_resolver,
 )
 
@@ -73,6 +74,12 @@ refusals, timeouts and broken connections are never kept: they may pass, or be t
 NOT_FOUND_SECONDS = 30.0
 """How long a kept "not found" is used when its response says nothing of caching (its
 ``Cache-Control`` or ``Expires``, when present, decide instead, within ``cache_seconds``)."""
+TIMEOUTS = frozenset({"ConnectTimeout", "ReadTimeout", "WriteTimeout", "PoolTimeout"})
+SILENT_SECONDS = 30.0
+"""How long a URL whose fetch ran out of its own time (one of ``TIMEOUTS``, or the fetch's whole
+deadline) is not fetched again: a website that drops Laurel's packets would otherwise hold every
+page view of its issuer's badges for seconds. Only when the fetch had its whole time: a fetch cut
+short by its operation's budget (``verifier.transport.within``) says nothing of the host."""
 
 
 def freshness(headers: httpx.Headers, default: float, *, shared: bool = False) -> float:
@@ -134,7 +141,9 @@ class HttpFetcher:
     ``no-store``, ``no-cache``, ``private`` or ``max-age=0``), at most ``cache_seconds`` (0: keep
     nothing), and at most ``CACHE_ENTRIES`` bodies of ``cache_bytes`` in all. A final answer of
     ``NOT_FOUND_STATUSES`` is kept the same way (``NOT_FOUND_SECONDS`` when its headers say
-    nothing) and raised again while fresh; no other failure is kept. Thread-safe.
+    nothing), and a fetch that ran out of its own time for ``SILENT_SECONDS`` (within
+    ``cache_seconds``); either is raised again, with the same reason, while fresh. No other
+    failure is kept. Thread-safe.
 
     ``allow_loopback_http`` also fetches ``http://`` from this machine (127.0.0.1, localhost,
     [::1]) and connects to loopback addresses; ``allow_private_addresses`` connects to any
@@ -171,8 +180,8 @@ class HttpFetcher:
         self.ssl_context = ssl_context
         self.resolver = resolver
         self.backend = backend
-        # url: (until, body), or (until, status) for a kept "not found"
-        self._cache: OrderedDict[str, tuple[float, bytes | int]] = OrderedDict()
+        # url: (until, body), or (until, reason) for a kept failure
+        self._cache: OrderedDict[str, tuple[float, bytes | str]] = OrderedDict()
         self._cached_bytes = 0
         self._lock = threading.Lock()
 
@@ -191,19 +200,29 @@ class HttpFetcher:
             if cached is not None:
                 if now < cached[0]:
                     self._cache.move_to_end(url)
-                    if isinstance(cached[1], int):
-                        raise _status_error(url, cached[1])
+                    if isinstance(cached[1], str):
+                        raise FetchError(url, cached[1])
                     return cached[1]
                 self._forget(url)
-        status, body, headers = self._get(url)
+        own = Deadline(self.deadline, f"took longer than {self.deadline:g} s")
+        deadline = earliest(own, current_budget())
+        try:
+            status, body, headers = self._get(url, deadline)
+        except FetchError as exc:
+            if deadline is own and (exc.reason in TIMEOUTS or exc.reason == own.reason):
+                self._keep(url, self.clock(), SILENT_SECONDS, exc.reason)
+            raise
         if status == 200:
             self._keep(url, now, freshness(headers, self.cache_seconds, shared=True), body)
             return body
+        reason = f"HTTP {status}"
         if status in NOT_FOUND_STATUSES:
-            self._keep(url, now, freshness(headers, NOT_FOUND_SECONDS, shared=True), status)
-        raise _status_error(url, status)
+            self._keep(url, now, freshness(headers, NOT_FOUND_SECONDS, shared=True), reason)
+        raise FetchError(url, reason)
 
-    def _keep(self, url: str, now: float, fresh: float, answer: bytes | int) -> None:
+    def _keep(self, url: str, now: float, fresh: float, answer: bytes | str) -> None:
+        """Keep ``answer`` (a body, or a failure's reason) for ``fresh`` seconds from ``now``,
+        at most ``cache_seconds``."""
         keep = min(self.cache_seconds, fresh)
         size = len(answer) if isinstance(answer, bytes) else 0
         if keep > 0 and size <= self.cache_bytes:
@@ -220,7 +239,7 @@ class HttpFetcher:
         if dropped is not None:
             self._drop(dropped[1])
 
-    def _drop(self, answer: bytes | int) -> None:
+    def _drop(self, answer: bytes | str) -> None:
         """Account for an entry taken out (under the lock)."""
         if isinstance(answer, bytes):
             self._cached_bytes -= len(answer)
@@ -234,12 +253,12 @@ class HttpFetcher:
             backend=self.backend,
         )
 
-    def _get(self, url: str) -> tuple[int, bytes, httpx.Headers]:
+    def _get(self, url: str, deadline: Deadline) -> tuple[int, bytes, httpx.Headers]:
         """GET, following at most ``MAX_REDIRECTS`` redirects, each to an allowed scheme and
-        address, all within one deadline: the final status, its body (none unless 200) and the
+        address, all by ``deadline``: the final status, its body (none unless 200) and the
         headers it came with."""
         location = url
-        with self._transport(deadline_for(self.deadline)) as transport:
+        with self._transport(deadline) as transport:
             for _ in range(MAX_REDIRECTS + 1):
                 self._check_scheme(location)
                 refuse_literal(location, self.policy)
@@ -260,10 +279,6 @@ class HttpFetcher:
             if response.status_code != 200:
                 return response.status_code, b"", None, headers
             return 200, read_body(response, url, self.max_bytes), None, headers
-
-
-def _status_error(url: str, status: int) -> FetchError:
-    return FetchError(url, f"HTTP {status}")
 
 
 def refuse_literal(url: str, policy: AddressPolicy) -> None:

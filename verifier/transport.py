@@ -113,6 +113,11 @@ def earliest(*deadlines: Deadline | None) -> Deadline:
     return found
 
 
+def current_budget() -> Deadline | None:
+    """The deadline ``within`` set for this context, if any."""
+    return _budget.get()
+
+
 def deadline_for(seconds: float) -> Deadline:
     """The deadline of one fetch started now: ``seconds``, or sooner if ``within`` says so."""
     return earliest(Deadline(seconds, f"took longer than {seconds:g} s"), _budget.get())

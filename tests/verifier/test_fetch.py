@@ -17,6 +17,7 @@ import pytest
 from verifier import fetch
 from verifier.errors import FetchError
 from verifier.fetch import HttpFetcher, freshness
+from verifier.transport import Deadline, within
 
 HITS: list[str] = []
 PUBLISHED: set[str] = set()
@@ -26,7 +27,7 @@ PUBLISHED: set[str] = set()
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         HITS.append(self.path)
-        if self.path == "/slow":
+        if self.path == "/slow" or self.path.startswith("/slow/"):
             time.sleep(1.0)
         body = b"x" * 5000 if self.path == "/big" else b'{"ok": true}'
         if self.path.startswith("/sized/"):  # /sized/{n}/{anything}: n bytes
@@ -182,11 +183,45 @@ def test_other_failures_are_never_kept(server: str, status: int) -> None:
     assert fetcher._cache == {}
 
 
-def test_a_timeout_is_never_kept(server: str) -> None:
-    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True, timeout=0.2)
+def test_a_host_that_does_not_answer_in_time_is_not_asked_again_for_30_s(server: str) -> None:
+    """A website that never answers would hold every page view of its issuer's badges for the
+    whole timeout: the failure is kept (the same reason) and the URL fetched again after 30 s."""
+    clock = Clock()
+    silent = HttpFetcher(allow_private_addresses=True, allow_http=True, timeout=0.2, clock=clock)
+    path = f"/slow/{time.monotonic_ns()}"
+    for _ in range(3):
+        with pytest.raises(FetchError, match="ReadTimeout"):
+            silent(server + path)
+    assert _hits(path) == 1
+    clock.now += 31
+    with pytest.raises(FetchError, match="ReadTimeout"):
+        silent(server + path)
+    assert _hits(path) == 2
+    slow = HttpFetcher(allow_private_addresses=True, allow_http=True, deadline=0.3, clock=clock)
+    path = f"/slow/{time.monotonic_ns()}"  # past the fetch's whole deadline: kept too
     for _ in range(2):
-        with pytest.raises(FetchError, match="Timeout"):
-            fetcher(f"{server}/slow")
+        with pytest.raises(FetchError, match=r"took longer than 0\.3 s"):
+            slow(server + path)
+    assert _hits(path) == 1
+
+
+def test_a_fetch_cut_short_by_its_operations_budget_is_not_kept(server: str) -> None:
+    """Out of an operation's time (all the fetches of one verification) is not the host's doing:
+    the next operation asks again."""
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True, timeout=0.2)
+    path = f"/slow/{time.monotonic_ns()}"
+    for _ in range(2):
+        with (
+            within(Deadline(0.5, "the verification's budget")),
+            pytest.raises(FetchError, match="ReadTimeout"),
+        ):
+            fetcher(server + path)
+        with (
+            within(Deadline(0.1, "the verification's budget")),
+            pytest.raises(FetchError, match=r"the verification's budget|ReadTimeout"),
+        ):
+            fetcher(server + path)  # (the read's wait ends as the budget does: either name)
+    assert _hits(path) == 4
     assert fetcher._cache == {}
 
 
