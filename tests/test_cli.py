@@ -21,6 +21,7 @@ from issuer.cli import app
 from tests.vectors import VECTORS
 from verifier.errors import FetchError
 from verifier.fetch import HttpFetcher
+from verifier.transport import Deadline
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "docs" / "examples" / "leading-change.json"
@@ -37,7 +38,7 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """No test here touches the network: every HttpFetcher request is recorded and refused."""
     requested: list[str] = []
 
-    def refuse(self: HttpFetcher, url: str) -> bytes:
+    def refuse(self: HttpFetcher, url: str, deadline: Deadline) -> bytes:
         requested.append(url)
         raise FetchError(url, "the network is unavailable in tests")
 
