@@ -3,7 +3,9 @@
 ``GuardedTransport`` is an ``httpx`` transport whose connections are opened by
 ``_GuardedBackend``, an ``httpcore`` network backend that, for each new connection:
 
-1. resolves the host **once** (``getaddrinfo``);
+1. resolves the host **once** (``getaddrinfo``), waiting for the answer no longer than the
+   deadline (the system resolver has no timeout of its own to give: it runs in a thread of its
+   own, left to finish by itself if the deadline passes first);
 2. checks **every** address it got against an ``AddressPolicy`` (``verifier.addresses``) and
    refuses the host if any of them is refused;
 3. connects to one of those checked addresses — never to the host name, so nothing resolves it
@@ -14,8 +16,9 @@ The URL is left as it is, so the ``Host`` header, TLS SNI and the certificate ch
 host name: TLS still verifies the certificate against it. Connections are not kept alive, so
 every request (each redirect hop included) goes through these steps again.
 
-Every read, write, connect and TLS handshake waits at most until a ``Deadline``: the whole fetch
-(all hops and the whole body) ends by then, however slowly the server drips its bytes.
+Every host name lookup, read, write, connect and TLS handshake waits at most until a
+``Deadline``: the whole fetch (all hops and the whole body) ends by then, however slowly the
+server drips its bytes or its name server answers.
 
 Errors: ``Refused`` (``AddressRefused``: the address may not be fetched; ``DeadlinePassed``)
 alongside the usual ``httpx.TransportError`` subclasses. The fetchers turn both into
@@ -28,6 +31,7 @@ import contextlib
 import functools
 import socket
 import ssl
+import threading
 import time
 import typing
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -131,6 +135,47 @@ def system_resolver(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
+LOOKUPS_PENDING = 256
+"""The most host name lookups the process waits for at once (across all fetches); one more is
+refused at once. A lookup whose deadline passed still counts until the resolver gives up: a name
+server that never answers cannot make the process start threads without end."""
+
+_lookups = threading.BoundedSemaphore(LOOKUPS_PENDING)
+
+
+def resolve_by(resolver: Resolver, host: str, port: int, deadline: Deadline) -> Sequence[str]:
+    """``resolver(host, port)``, waited for until ``deadline`` (then ``DeadlinePassed``). A
+    resolver's own ``Refused`` (and any other exception) is raised here."""
+    deadline.check()
+    if not _lookups.acquire(blocking=False):
+        raise AddressRefused(
+            f"the host name {host} was not looked up: {LOOKUPS_PENDING} lookups are pending"
+        )
+    answer: list[Sequence[str] | BaseException] = []
+    done = threading.Event()
+
+    def look_up() -> None:
+        try:
+            answer.append(resolver(host, port))
+        except BaseException as exc:  # handed to the waiting thread, which raises it
+            answer.append(exc)
+        finally:
+            _lookups.release()
+            done.set()
+
+    try:
+        threading.Thread(target=look_up, name=f"resolve {host}", daemon=True).start()
+    except BaseException:
+        _lookups.release()
+        raise
+    if not done.wait(deadline.clamp(None)):
+        raise DeadlinePassed(deadline.reason)
+    found = answer[0]
+    if isinstance(found, BaseException):
+        raise found
+    return found
+
+
 def check_literal(host: str, policy: AddressPolicy) -> None:
     """Refuse a host written as an IP address the policy refuses, or with a zone id, before
     anything is resolved (host names are checked when they are resolved)."""
@@ -209,8 +254,7 @@ class _GuardedBackend(httpcore.NetworkBackend):
     def checked_addresses(self, host: str, port: int) -> list[str]:
         """Every address ``host`` resolves to, once; ``AddressRefused`` if any is refused."""
         check_literal(host, self.policy)
-        found = list(dict.fromkeys(self.resolver(host, port)))
-        self.deadline.check()
+        found = list(dict.fromkeys(resolve_by(self.resolver, host, port, self.deadline)))
         if not found:
             raise AddressRefused(f"the host name {host} does not resolve")
         for address in found:

@@ -7,17 +7,18 @@ per-read timeout; only an overall deadline stops it. The tests assert which limi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
 
 from tests.verifier.local_servers import drip_server
-from verifier import Outcome, Verdict, verify_credential
+from verifier import Outcome, Verdict, transport, verify_credential
 from verifier import verify as verify_module
 from verifier.errors import FetchError
 from verifier.fetch import HttpFetcher
 from verifier.httpcache import CachingHttpClient
-from verifier.transport import Deadline, within
+from verifier.transport import AddressRefused, Deadline, DeadlinePassed, resolve_by, within
 from verifier.verify import _BoundedFetcher
 
 
@@ -101,3 +102,80 @@ def test_verify_credential_gives_up_on_a_slow_host_within_its_budget(
     (check,) = report.checks
     assert check.outcome is Outcome.UNKNOWN
     assert "took longer than 0.5 s to fetch" in check.reason
+
+
+class SilentNameServer:
+    """A resolver whose name server answers only when released (at the latest after 30 s)."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+        self.released = threading.Event()
+        self.answered = threading.Event()
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        self.released.wait(30)
+        self.answered.set()
+        return ["127.0.0.1"]
+
+
+@pytest.fixture
+def silent_dns() -> Iterator[SilentNameServer]:
+    server = SilentNameServer()
+    yield server
+    server.released.set()
+
+
+def test_a_name_server_that_does_not_answer_ends_at_the_deadline(
+    silent_dns: SilentNameServer,
+) -> None:
+    """The system resolver has no timeout Laurel can set (glibc waits 5 s per attempt and name
+    server): the fetch stops waiting for it at its own deadline, while the lookup still runs."""
+    fetcher = HttpFetcher(
+        allow_http=True, allow_private_addresses=True, deadline=0.3, resolver=silent_dns
+    )
+    with pytest.raises(FetchError) as caught:
+        fetcher("http://slow-dns.example/did.json")
+    still_waiting = not silent_dns.answered.is_set()
+    assert caught.value.reason == "took longer than 0.3 s"
+    assert still_waiting
+    with pytest.raises(FetchError, match=r"took longer than 0\.3 s"):
+        fetcher("http://slow-dns.example/did.json")  # kept as silent: not asked again
+    assert silent_dns.asked == ["slow-dns.example"]
+
+
+def test_a_surrounding_budget_ends_a_lookup_sooner(silent_dns: SilentNameServer) -> None:
+    fetcher = HttpFetcher(allow_http=True, allow_private_addresses=True, resolver=silent_dns)
+    with (
+        within(Deadline(0.3, "the whole page took too long")),
+        pytest.raises(FetchError, match="the whole page took too long"),
+    ):
+        fetcher("http://slow-dns.example/did.json")
+    assert not silent_dns.answered.is_set()
+
+
+def test_a_resolvers_refusal_reaches_the_caller() -> None:
+    def nowhere(host: str, port: int) -> list[str]:
+        raise AddressRefused(f"the host name {host} does not resolve")
+
+    with pytest.raises(AddressRefused, match=r"nowhere\.example does not resolve"):
+        resolve_by(nowhere, "nowhere.example", 443, Deadline(5, "too slow"))
+
+
+def test_lookups_waited_for_at_once_are_bounded(
+    silent_dns: SilentNameServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lookups that outlive their deadline still hold their place until the resolver answers,
+    so a name server that never answers cannot make the process start threads without end."""
+    monkeypatch.setattr(transport, "LOOKUPS_PENDING", 1)
+    monkeypatch.setattr(transport, "_lookups", threading.BoundedSemaphore(1))
+    with pytest.raises(DeadlinePassed):
+        resolve_by(silent_dns, "slow-dns.example", 443, Deadline(0.2, "too slow"))
+    with pytest.raises(AddressRefused, match="1 lookups are pending"):
+        resolve_by(lambda host, port: ["192.0.2.1"], "quick.example", 443, Deadline(5, "too slow"))
+    silent_dns.released.set()
+    for thread in threading.enumerate():
+        if thread.name == "resolve slow-dns.example":
+            thread.join()
+    found = resolve_by(lambda host, port: ["192.0.2.1"], "quick.example", 443, Deadline(5, "x"))
+    assert list(found) == ["192.0.2.1"]
