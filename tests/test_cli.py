@@ -21,7 +21,6 @@ from issuer.cli import app
 from tests.vectors import VECTORS
 from verifier.errors import FetchError
 from verifier.fetch import HttpFetcher
-from verifier.transport import Deadline
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "docs" / "examples" / "leading-change.json"
@@ -38,7 +37,7 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """No test here touches the network: every HttpFetcher request is recorded and refused."""
     requested: list[str] = []
 
-    def refuse(self: HttpFetcher, url: str, deadline: Deadline) -> bytes:
+    def refuse(self: HttpFetcher, url: str, *_: object) -> bytes:
         requested.append(url)
         raise FetchError(url, "the network is unavailable in tests")
 

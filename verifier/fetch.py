@@ -82,6 +82,11 @@ page view of its issuer's badges for seconds. Only when the fetch had its whole 
 short by its operation's budget (``verifier.transport.within``) says nothing of the host."""
 
 
+_Entry = tuple[float, bytes | str, dict[str, str] | None]
+"""A kept answer: until when it is fresh, the body (or a failure's reason), and the
+conditional request headers that revalidate the body once it is stale (``None``: drop it)."""
+
+
 def freshness(headers: httpx.Headers, default: float, *, shared: bool = False) -> float:
     """Seconds a response may be used without asking again (RFC 9111 §4.2; 0: ask every time):
     ``no-store`` and ``no-cache`` give 0, else ``max-age``, else ``Expires`` against ``Date``,
@@ -96,12 +101,35 @@ def freshness(headers: httpx.Headers, default: float, *, shared: bool = False) -
     return max(0.0, lifetime - age)
 
 
-def _lifetime(headers: httpx.Headers, default: float, shared: bool) -> float:
-    directives = {
+def _directives(headers: httpx.Headers) -> dict[str, str]:
+    return {
         part.strip().split("=", 1)[0].lower(): part.strip().split("=", 1)[-1].strip('"')
         for part in headers.get("cache-control", "").split(",")
         if part.strip()
     }
+
+
+def validators(
+    headers: httpx.Headers, *, shared: bool = False, kept: dict[str, str] | None = None
+) -> dict[str, str] | None:
+    """The conditional request headers that revalidate a stored copy of this response (RFC 9110
+    §13.1: ``If-None-Match`` from its ``ETag``, ``If-Modified-Since`` from its
+    ``Last-Modified``; for a ``304``, over those ``kept`` from the response it revalidated), or
+    ``None`` when it has neither or may not be stored at all (``no-store``; ``private`` in a
+    ``shared`` cache)."""
+    directives = _directives(headers)
+    if "no-store" in directives or (shared and "private" in directives):
+        return None
+    conditions = dict(kept or {})
+    if etag := headers.get("etag"):
+        conditions["If-None-Match"] = etag
+    if last_modified := headers.get("last-modified"):
+        conditions["If-Modified-Since"] = last_modified
+    return conditions or None
+
+
+def _lifetime(headers: httpx.Headers, default: float, shared: bool) -> float:
+    directives = _directives(headers)
     if "no-store" in directives or "no-cache" in directives:
         return 0.0
     if shared and "private" in directives:
@@ -143,7 +171,12 @@ class HttpFetcher:
     ``NOT_FOUND_STATUSES`` is kept the same way (``NOT_FOUND_SECONDS`` when its headers say
     nothing), and a fetch that ran out of its own time for ``SILENT_SECONDS`` (within
     ``cache_seconds``); either is raised again, with the same reason, while fresh. No other
-    failure is kept. Thread-safe.
+    failure is kept. A body whose response has an ``ETag`` or ``Last-Modified`` is kept past its
+    freshness too (``no-cache`` and ``max-age=0`` ones included; never ``no-store`` or
+    ``private``): it is asked for again with ``If-None-Match`` / ``If-Modified-Since``, and a
+    ``304`` answers with the kept body, fresh again for what the ``304``'s headers allow. A
+    kept copy is never used without the server's word: when the server cannot be reached, the
+    fetch fails. Thread-safe.
 
     ``allow_loopback_http`` also fetches ``http://`` from this machine (127.0.0.1, localhost,
     [::1]) and connects to loopback addresses; ``allow_private_addresses`` connects to any
@@ -180,8 +213,9 @@ class HttpFetcher:
         self.ssl_context = ssl_context
         self.resolver = resolver
         self.backend = backend
-        # url: (until, body), or (until, reason) for a kept failure
-        self._cache: OrderedDict[str, tuple[float, bytes | str]] = OrderedDict()
+        # url: (until, body, conditions to revalidate it with, or None),
+        # or (until, reason, None) for a kept failure
+        self._cache: OrderedDict[str, _Entry] = OrderedDict()
         self._cached_bytes = 0
         self._lock = threading.Lock()
 
@@ -195,40 +229,63 @@ class HttpFetcher:
     def __call__(self, url: str) -> bytes:
         self._check_scheme(url)
         now = self.clock()
+        stale: _Entry | None = None
         with self._lock:
             cached = self._cache.get(url)
             if cached is not None:
-                if now < cached[0]:
-                    self._cache.move_to_end(url)
-                    if isinstance(cached[1], str):
-                        raise FetchError(url, cached[1])
-                    return cached[1]
-                self._forget(url)
+                self._cache.move_to_end(url)
+                until, answer, conditions = cached
+                if now < until:
+                    if isinstance(answer, str):
+                        raise FetchError(url, answer)
+                    return answer
+                if conditions is None:
+                    self._forget(url)
+                else:
+                    stale = cached
         own = Deadline(self.deadline, f"took longer than {self.deadline:g} s")
         deadline = earliest(own, current_budget())
         try:
-            status, body, headers = self._get(url, deadline)
+            status, body, headers = self._get(url, deadline, stale[2] if stale else None)
         except FetchError as exc:
             if deadline is own and (exc.reason in TIMEOUTS or exc.reason == own.reason):
                 self._keep(url, self.clock(), SILENT_SECONDS, exc.reason)
             raise
+        if status == 304 and stale is not None:
+            assert isinstance(stale[1], bytes)
+            body, fresh = stale[1], freshness(headers, self.cache_seconds, shared=True)
+            self._keep(url, now, fresh, body, validators(headers, shared=True, kept=stale[2]))
+            return body
         if status == 200:
-            self._keep(url, now, freshness(headers, self.cache_seconds, shared=True), body)
+            fresh = freshness(headers, self.cache_seconds, shared=True)
+            self._keep(url, now, fresh, body, validators(headers, shared=True))
             return body
         reason = f"HTTP {status}"
         if status in NOT_FOUND_STATUSES:
             self._keep(url, now, freshness(headers, NOT_FOUND_SECONDS, shared=True), reason)
-        raise FetchError(url, reason)
-
-    def _keep(self, url: str, now: float, fresh: float, answer: bytes | str) -> None:
-        """Keep ``answer`` (a body, or a failure's reason) for ``fresh`` seconds from ``now``,
-        at most ``cache_seconds``."""
-        keep = min(self.cache_seconds, fresh)
-        size = len(answer) if isinstance(answer, bytes) else 0
-        if keep > 0 and size <= self.cache_bytes:
+        else:
             with self._lock:
                 self._forget(url)
-                self._cache[url] = (now + keep, answer)
+        raise FetchError(url, reason)
+
+    def _keep(
+        self,
+        url: str,
+        now: float,
+        fresh: float,
+        answer: bytes | str,
+        conditions: dict[str, str] | None = None,
+    ) -> None:
+        """Keep ``answer`` (a body, or a failure's reason) for ``fresh`` seconds from ``now``,
+        at most ``cache_seconds``; a body with ``conditions`` also after that, to be
+        revalidated with them (unless ``cache_seconds`` is 0)."""
+        keep = min(self.cache_seconds, fresh)
+        size = len(answer) if isinstance(answer, bytes) else 0
+        revalidate = conditions is not None and self.cache_seconds > 0
+        with self._lock:
+            self._forget(url)
+            if (keep > 0 or revalidate) and size <= self.cache_bytes:
+                self._cache[url] = (now + keep, answer, conditions if revalidate else None)
                 self._cached_bytes += size
                 while len(self._cache) > CACHE_ENTRIES or self._cached_bytes > self.cache_bytes:
                     self._drop(self._cache.popitem(last=False)[1][1])
@@ -253,25 +310,29 @@ class HttpFetcher:
             backend=self.backend,
         )
 
-    def _get(self, url: str, deadline: Deadline) -> tuple[int, bytes, httpx.Headers]:
-        """GET, following at most ``MAX_REDIRECTS`` redirects, each to an allowed scheme and
-        address, all by ``deadline``: the final status, its body (none unless 200) and the
-        headers it came with."""
+    def _get(
+        self, url: str, deadline: Deadline, conditions: Mapping[str, str] | None = None
+    ) -> tuple[int, bytes, httpx.Headers]:
+        """GET (with the request headers ``conditions`` too, at every hop), following at most
+        ``MAX_REDIRECTS`` redirects, each to an allowed scheme and address, all by
+        ``deadline``: the final status, its body (none unless 200) and the headers it came
+        with."""
         location = url
+        headers = {**_HEADERS, **conditions} if conditions else _HEADERS
         with self._transport(deadline) as transport:
             for _ in range(MAX_REDIRECTS + 1):
                 self._check_scheme(location)
                 refuse_literal(location, self.policy)
-                status, body, target, headers = self._get_once(transport, location)
+                status, body, target, answer = self._get_once(transport, location, headers)
                 if target is None:
-                    return status, body, headers
+                    return status, body, answer
                 location = target
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
 
     def _get_once(
-        self, transport: httpx.BaseTransport, url: str
+        self, transport: httpx.BaseTransport, url: str, request_headers: Mapping[str, str]
     ) -> tuple[int, bytes, str | None, httpx.Headers]:
-        with exchange(transport, url, _HEADERS, self.timeout) as response:
+        with exchange(transport, url, request_headers, self.timeout) as response:
             headers = response.headers
             if response.has_redirect_location:
                 target = httpx.URL(url).join(headers["location"])

@@ -24,9 +24,19 @@ PUBLISHED: set[str] = set()
 """Paths under /later/ that answer 200; the others answer 404."""
 
 
+PUBLISHED_DOCUMENTS: dict[str, dict[str, str]] = {}
+"""Paths served with validators: body, etag, last-modified, cache-control, status (each optional
+but body); answered 304 when the request's condition matches."""
+CONDITIONS: list[tuple[str, str | None, str | None]] = []
+"""(path, If-None-Match, If-Modified-Since) of every request for a published document."""
+
+
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         HITS.append(self.path)
+        if self.path in PUBLISHED_DOCUMENTS:
+            self.publish(PUBLISHED_DOCUMENTS[self.path])
+            return
         if self.path == "/slow" or self.path.startswith("/slow/"):
             time.sleep(1.0)
         body = b"x" * 5000 if self.path == "/big" else b'{"ok": true}'
@@ -48,6 +58,23 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (the timeout test)
+
+    def publish(self, document: dict[str, str]) -> None:
+        asked = (self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"))
+        CONDITIONS.append((self.path, *asked))
+        etag, modified = document.get("etag"), document.get("last-modified")
+        unchanged = (etag is not None and asked[0] == etag) or (
+            asked[0] is None and modified is not None and asked[1] == modified
+        )
+        status = int(document.get("status", "304" if unchanged else "200"))
+        body = document["body"].encode() if status == 200 else b""
+        self.send_response(status)
+        for header in ("etag", "last-modified", "cache-control"):
+            if header in document:
+                self.send_header(header.title(), document[header])
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, *args: object) -> None:
         pass
@@ -260,6 +287,87 @@ def test_the_cache_is_bounded_in_bytes_and_entries(
     fetcher(f"{server}/sized/10/{stamp}")
     assert list(fetcher._cache) == [f"{server}/sized/10/{stamp}"]
     assert fetcher._cached_bytes == 10
+
+
+def _publish(**document: str) -> str:
+    path = f"/published/{time.monotonic_ns()}"
+    PUBLISHED_DOCUMENTS[path] = {key.replace("_", "-"): value for key, value in document.items()}
+    return path
+
+
+def _conditions(path: str) -> list[tuple[str | None, str | None]]:
+    return [(etag, modified) for requested, etag, modified in CONDITIONS if requested == path]
+
+
+def test_a_no_cache_document_with_an_etag_is_revalidated_and_a_304_keeps_its_body(
+    server: str,
+) -> None:
+    """Laurel serves its status lists ``no-cache`` with an ETag: every verification asks again,
+    and an unchanged list comes back as a 304 from the list server's memory, without its body."""
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True)
+    path = _publish(body='{"list": 1}', etag='"v1"', cache_control="no-cache")
+    for _ in range(3):
+        assert fetcher(server + path) == b'{"list": 1}'
+    assert _conditions(path) == [(None, None), ('"v1"', None), ('"v1"', None)]
+    PUBLISHED_DOCUMENTS[path].update(body='{"list": 2}', etag='"v2"')  # a revocation
+    assert fetcher(server + path) == b'{"list": 2}'
+    assert fetcher(server + path) == b'{"list": 2}'
+    assert _conditions(path)[3:] == [('"v1"', None), ('"v2"', None)]
+
+
+def test_a_304_makes_the_kept_body_fresh_again_for_what_it_allows(server: str) -> None:
+    clock = Clock()
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True, clock=clock)
+    modified = formatdate(time.time() - 3600, usegmt=True)
+    path = _publish(body='{"did": 1}', last_modified=modified, cache_control="max-age=60")
+    fetcher(server + path)
+    clock.now += 59
+    fetcher(server + path)
+    assert _conditions(path) == [(None, None)]
+    clock.now += 2  # stale: asked with If-Modified-Since, 304, fresh for another 60 s
+    assert fetcher(server + path) == b'{"did": 1}'
+    clock.now += 59
+    assert fetcher(server + path) == b'{"did": 1}'
+    assert _conditions(path) == [(None, None), (None, modified)]
+
+
+@pytest.mark.parametrize("cache_control", ["no-store", "private, max-age=600"])
+def test_what_a_shared_cache_may_not_store_is_never_revalidated(
+    server: str, cache_control: str
+) -> None:
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True)
+    path = _publish(body="{}", etag='"v1"', cache_control=cache_control)
+    for _ in range(2):
+        fetcher(server + path)
+    assert _conditions(path) == [(None, None), (None, None)]
+    assert fetcher._cache == {}
+
+
+def test_nothing_is_revalidated_with_cache_seconds_zero(server: str) -> None:
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True, cache_seconds=0)
+    path = _publish(body="{}", etag='"v1"')
+    for _ in range(2):
+        fetcher(server + path)
+    assert _conditions(path) == [(None, None), (None, None)]
+
+
+def test_a_kept_copy_is_never_used_without_the_servers_word(server: str) -> None:
+    """A stale copy answers only a 304: when the server fails, the fetch fails, and the copy
+    is dropped (the next request is unconditional)."""
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True)
+    path = _publish(body='{"list": 1}', etag='"v1"', cache_control="no-cache")
+    fetcher(server + path)
+    PUBLISHED_DOCUMENTS[path]["status"] = "503"
+    _fails(fetcher, server + path, 503)
+    del PUBLISHED_DOCUMENTS[path]["status"]
+    assert fetcher(server + path) == b'{"list": 1}'
+    assert _conditions(path) == [(None, None), ('"v1"', None), (None, None)]
+
+
+def test_a_304_that_was_not_asked_for_is_an_error(server: str) -> None:
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True)
+    path = _publish(body="{}", status="304")
+    _fails(fetcher, server + path, 304)
 
 
 def test_freshness_reads_expires_against_date() -> None:

@@ -22,7 +22,6 @@ from tests.web.conftest import Live, post_verify
 from verifier import Outcome, Verdict, verify_credential, vpqr
 from verifier.errors import FetchError
 from verifier.fetch import HttpFetcher
-from verifier.transport import Deadline
 
 runner = CliRunner()
 
@@ -230,7 +229,7 @@ def cli_offline(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """``laurel verify`` with the network gone: every request is recorded and refused."""
     requested: list[str] = []
 
-    def refuse(self: HttpFetcher, url: str, deadline: Deadline) -> bytes:
+    def refuse(self: HttpFetcher, url: str, *_: object) -> bytes:
         requested.append(url)
         raise FetchError(url, "the network is unavailable")
 

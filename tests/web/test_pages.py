@@ -48,6 +48,36 @@ def test_page_details_and_unknown_id(live: Live) -> None:
     assert live.client.get("/v/not-an-id").status_code == 404
 
 
+def test_a_verifier_revalidates_this_instances_status_list(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lists are served ``max-age=0, must-revalidate`` with an ETag: another verifier asks
+    for the list at every verification, and an unchanged list comes back as a 304 without its
+    body; the verdict is the same."""
+    asked: list[tuple[str | None, int]] = []
+    get_once = HttpFetcher._get_once
+
+    def recording(
+        self: HttpFetcher, transport: httpx.BaseTransport, url: str, headers: dict[str, str]
+    ) -> tuple[int, bytes, str | None, httpx.Headers]:
+        answer = get_once(self, transport, url, headers)
+        if "/status/" in url:
+            asked.append((headers.get("If-None-Match"), answer[0]))
+        return answer
+
+    monkeypatch.setattr(HttpFetcher, "_get_once", recording)
+    fetcher = HttpFetcher(allow_loopback_http=True)
+    for badge, verdict in (
+        (live.badges.valid, Verdict.VERIFIED),
+        (live.badges.revoked, Verdict.NOT_VERIFIED),
+    ):
+        document = live.client.get(f"/v/{badge}/credential.json").json()
+        for _ in range(2):
+            assert verify_credential(document, fetcher=fetcher).verdict is verdict
+    assert asked[0] == (None, 200)
+    assert len(asked) == 4 and all(status == 304 and tag for tag, status in asked[1:])
+
+
 def test_downloads_verify(live: Live, tmp_path: object) -> None:
     fetcher = HttpFetcher(allow_loopback_http=True)
     badge = live.badges.valid
