@@ -82,6 +82,9 @@ page view of its issuer's badges for seconds. Only when the fetch had its whole 
 short by its operation's budget (``verifier.transport.within``) says nothing of the host."""
 
 
+STRONG_DATE_SECONDS = 60.0
+"""How long before its response's ``Date`` a ``Last-Modified`` must be to revalidate with."""
+
 _Entry = tuple[float, bytes | str, dict[str, str] | None]
 """A kept answer: until when it is fresh, the body (or a failure's reason), and the
 conditional request headers that revalidate the body once it is stale (``None``: drop it)."""
@@ -116,16 +119,35 @@ def validators(
     §13.1: ``If-None-Match`` from its ``ETag``, ``If-Modified-Since`` from its
     ``Last-Modified``; for a ``304``, over those ``kept`` from the response it revalidated), or
     ``None`` when it has neither or may not be stored at all (``no-store``; ``private`` in a
-    ``shared`` cache)."""
+    ``shared`` cache).
+
+    A ``Last-Modified`` is used only when it is strong (RFC 9110 §8.8.2.2: at least 60 seconds
+    before the response's ``Date``): a date has a one-second grain, so a list changed twice
+    within that second (a revocation just after it was fetched) would keep its date, and a
+    revalidation by date would keep the copy that misses the revocation."""
     directives = _directives(headers)
     if "no-store" in directives or (shared and "private" in directives):
         return None
     conditions = dict(kept or {})
     if etag := headers.get("etag"):
         conditions["If-None-Match"] = etag
-    if last_modified := headers.get("last-modified"):
+    if last_modified := strong_last_modified(headers):
         conditions["If-Modified-Since"] = last_modified
     return conditions or None
+
+
+def strong_last_modified(headers: httpx.Headers) -> str | None:
+    """The response's ``Last-Modified`` if it is at least ``STRONG_DATE_SECONDS`` before its
+    ``Date`` (a strong validator, RFC 9110 §8.8.2.2), else ``None``."""
+    last_modified, date = headers.get("last-modified"), headers.get("date")
+    if not last_modified or not date:
+        return None
+    try:
+        modified = parsedate_to_datetime(last_modified).timestamp()
+        served = parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return last_modified if served - modified >= STRONG_DATE_SECONDS else None
 
 
 def _lifetime(headers: httpx.Headers, default: float, shared: bool) -> float:

@@ -1,7 +1,8 @@
 """GET with the HTTP caching rules a trust list is served with (RFC 9111, the parts that matter
 for a client's private cache): ``Cache-Control: max-age`` / ``no-store`` / ``no-cache``,
-``Expires``, and revalidation with ``ETag`` (``If-None-Match``) and ``Last-Modified``
-(``If-Modified-Since``), where a ``304`` keeps the stored body.
+``Expires``, and revalidation with ``ETag`` (``If-None-Match``) and a strong ``Last-Modified``
+(``If-Modified-Since``; one at least a minute before the response's ``Date``), where a ``304``
+keeps the stored body.
 
 Used for documents an operator configures (trust lists, federation statements), not for what a
 credential points at: those go through the verifier's ``Fetcher``. It connects the same guarded
@@ -34,6 +35,7 @@ from verifier.fetch import (
     freshness,
     read_body,
     refuse_literal,
+    strong_last_modified,
 )
 from verifier.transport import GuardedTransport, Resolver, deadline_for, system_resolver
 
@@ -129,7 +131,7 @@ class CachingHttpClient:
                     status,
                     now + fresh_for,
                     response_headers.get("etag"),
-                    response_headers.get("last-modified"),
+                    strong_last_modified(response_headers),
                 )
             else:
                 self._stored.pop(url, None)

@@ -331,6 +331,19 @@ def test_a_304_makes_the_kept_body_fresh_again_for_what_it_allows(server: str) -
     assert _conditions(path) == [(None, None), (None, modified)]
 
 
+def test_a_last_modified_close_to_its_date_is_not_revalidated_with(server: str) -> None:
+    """A date has a one-second grain: a list revoked within the second it was fetched in keeps
+    its Last-Modified, so only a date at least 60 s before the response's Date (a strong
+    validator, RFC 9110 §8.8.2.2) is asked with; a recent one is fetched whole again."""
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True)
+    modified = formatdate(time.time() - 10, usegmt=True)
+    path = _publish(body='{"list": 1}', last_modified=modified, cache_control="no-cache")
+    for _ in range(2):
+        assert fetcher(server + path) == b'{"list": 1}'
+    assert _conditions(path) == [(None, None), (None, None)]
+    assert fetcher._cache == {}
+
+
 @pytest.mark.parametrize("cache_control", ["no-store", "private, max-age=600"])
 def test_what_a_shared_cache_may_not_store_is_never_revalidated(
     server: str, cache_control: str

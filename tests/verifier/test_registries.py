@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +207,34 @@ def test_etag_revalidation_keeps_the_body_on_304(server: Server) -> None:
     assert registry.lookup("did:web:badges.example.ac.kr") is not None
     assert registry.lookup("did:web:badges.example.ac.kr") is not None
     assert seen == [None, '"v1"']
+
+
+@pytest.mark.parametrize(("minutes_before", "asked"), [(60, True), (0, False)])
+def test_revalidation_by_date_only_with_a_strong_last_modified(
+    server: Server, minutes_before: int, asked: bool
+) -> None:
+    """A Last-Modified at least a minute before the response's Date is asked with; a recent
+    one (a list changed twice in its second would keep it) is not, and the list is read whole."""
+    url = f"https://lists.example/dated-{minutes_before}.json"
+    now = time.time()
+    dated = {
+        "last-modified": formatdate(now - minutes_before * 60, usegmt=True),
+        "date": formatdate(now, usegmt=True),
+        "cache-control": "no-cache",
+    }
+    seen: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("if-modified-since"))
+        if request.headers.get("if-modified-since") == dated["last-modified"]:
+            return httpx.Response(304, headers=dated)
+        return httpx.Response(200, content=LEGACY, headers=dated)
+
+    server.routes[url] = answer
+    registry = RemoteRegistry("Dated", url, server.client())
+    for _ in range(2):
+        assert registry.lookup("did:web:badges.example.ac.kr") is not None
+    assert seen == [None, dated["last-modified"] if asked else None]
 
 
 def test_no_store_is_fetched_every_time(server: Server) -> None:
