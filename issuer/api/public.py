@@ -125,11 +125,11 @@ def _status_list(services: Services, list_id: int, asked: str | None) -> Respons
     return _list_answer(list_id, version, body)
 
 
-def _list_etag(list_id: int, version: int) -> str:
+def _list_etag(list_id: int, version: str) -> str:
     return f'"{list_id}-{version}"'
 
 
-def _list_answer(list_id: int, version: int, body: bytes | None) -> Response:
+def _list_answer(list_id: int, version: str, body: bytes | None) -> Response:
     """The list (or 304 Not Modified, without ``body``) with its ETag."""
     headers = {"ETag": _list_etag(list_id, version), "Cache-Control": CACHE_LIST}
     if body is None:

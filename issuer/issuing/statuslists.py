@@ -9,6 +9,12 @@ Serving a list does not touch the database while its version is known: each proc
 list's version for at most ``VERSION_TTL`` seconds, and forgets every remembered version as soon
 as a revocation commits in that process. So a revocation is served at once by the process that
 made it, and by every other process within ``VERSION_TTL`` seconds.
+
+A version, as the list's ETag and this process's memory name it, is the list's change counter and
+the time of its last change (``version_tag``): after a database is restored from a backup the
+counter goes back and counts again over other bits, and a counter alone would let a cache that
+holds the list of before (a CDN, another verifier revalidating with ``If-None-Match``) keep a
+list that misses the revocations made since.
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, text
-from sqlmodel import Session
+from sqlalchemy import event, select, text
+from sqlmodel import Session, col
 
 from issuer.context import Services
 from issuer.core.errors import NotFound
@@ -28,7 +35,7 @@ from issuer.crypto.signing import sign_data_integrity
 from issuer.institutes.issuers import signing_key
 from issuer.issuing.bitstring import empty_bits, set_bit, status_entry, status_list_credential
 from issuer.models import Issuer, StatusList
-from issuer.models.base import iso, utcnow
+from issuer.models.base import aware, iso, utcnow
 from verifier.status import MIN_ENTRIES
 
 VERSION_TTL = 1.0
@@ -107,24 +114,29 @@ def set_revoked(session: Session, list_id: int, index: int) -> None:
     event.listen(session, "after_commit", _revocation_committed, once=True)
 
 
-def remembered_version(services: Services, list_id: int) -> int | None:
+def version_tag(version: int, changed: datetime) -> str:
+    """``{counter}-{microseconds since 1970 of the last change}``: see the module's docstring."""
+    return f"{version}-{round(aware(changed).timestamp() * 1_000_000)}"
+
+
+def remembered_version(services: Services, list_id: int) -> str | None:
     """The list's version if this process remembers it and may still serve it (see the module's
     docstring), else None: then only the database can say."""
     remembered = services.cache.get(("status-list-version", list_id))
     if isinstance(remembered, tuple):
         version, epoch, read_at = remembered
         if epoch == _epoch and _clock() - read_at < VERSION_TTL:
-            return int(version)
+            return str(version)
     return None
 
 
-def remembered_list(services: Services, list_id: int, version: int) -> bytes | None:
+def remembered_list(services: Services, list_id: int, version: str) -> bytes | None:
     """The signed list of ``version`` if this process has signed it already."""
     cached = services.cache.get(("status-list", list_id, version))
     return cached if isinstance(cached, bytes) else None
 
 
-def current_version(session: Session, services: Services, list_id: int) -> int:
+def current_version(session: Session, services: Services, list_id: int) -> str:
     """The list's version: remembered (see the module's docstring), else read from the database."""
     remembered = remembered_version(services, list_id)
     if remembered is not None:
@@ -132,16 +144,19 @@ def current_version(session: Session, services: Services, list_id: int) -> int:
     key = ("status-list-version", list_id)
     now = _clock()
     epoch = _epoch  # taken before the read: a revocation committed after it invalidates the read
-    version = session.execute(
-        text("SELECT version FROM status_list WHERE id = :id"), {"id": list_id}
-    ).scalar()
-    if version is None:
+    row = session.execute(
+        select(col(StatusList.version), col(StatusList.updated_at)).where(
+            col(StatusList.id) == list_id
+        )
+    ).first()
+    if row is None:
         raise NotFound(f"there is no status list {list_id}")
-    services.cache[key] = (int(version), epoch, now)
-    return int(version)
+    version = version_tag(row[0], row[1])
+    services.cache[key] = (version, epoch, now)
+    return version
 
 
-def signed_list(session: Session, services: Services, list_id: int) -> tuple[bytes, int]:
+def signed_list(session: Session, services: Services, list_id: int) -> tuple[bytes, str]:
     """The signed BitstringStatusListCredential as JSON bytes, and its version (for ETags)."""
     version = current_version(session, services, list_id)
     cached = remembered_list(services, list_id, version)
@@ -161,5 +176,6 @@ def signed_list(session: Session, services: Services, list_id: int) -> tuple[byt
     )
     signed = sign_data_integrity(document, proof_key(services.keystore, key_row), key_row.kid)
     body = json.dumps(signed, ensure_ascii=False).encode("utf-8")
-    services.cache[("status-list", list_id, status_list.version)] = body
-    return body, status_list.version
+    version = version_tag(status_list.version, status_list.updated_at)
+    services.cache[("status-list", list_id, version)] = body
+    return body, version
