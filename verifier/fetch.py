@@ -85,9 +85,9 @@ short by its operation's budget (``verifier.transport.within``) says nothing of 
 STRONG_DATE_SECONDS = 60.0
 """How long before its response's ``Date`` a ``Last-Modified`` must be to revalidate with."""
 
-_Entry = tuple[float, bytes | str, dict[str, str] | None]
-"""A kept answer: until when it is fresh, the body (or a failure's reason), and the
-conditional request headers that revalidate the body once it is stale (``None``: drop it)."""
+_Entry = tuple[float, bytes | str, httpx.Headers | None]
+"""A kept answer: until when it is fresh, the body (or a failure's reason), and the headers of
+the response that brought a body that can be revalidated once it is stale (``None``: drop it)."""
 
 
 def freshness(headers: httpx.Headers, default: float, *, shared: bool = False) -> float:
@@ -112,14 +112,11 @@ def _directives(headers: httpx.Headers) -> dict[str, str]:
     }
 
 
-def validators(
-    headers: httpx.Headers, *, shared: bool = False, kept: dict[str, str] | None = None
-) -> dict[str, str] | None:
+def validators(headers: httpx.Headers, *, shared: bool = False) -> dict[str, str] | None:
     """The conditional request headers that revalidate a stored copy of this response (RFC 9110
     §13.1: ``If-None-Match`` from its ``ETag``, ``If-Modified-Since`` from its
-    ``Last-Modified``; for a ``304``, over those ``kept`` from the response it revalidated), or
-    ``None`` when it has neither or may not be stored at all (``no-store``; ``private`` in a
-    ``shared`` cache).
+    ``Last-Modified``), or ``None`` when it has neither or may not be stored at all
+    (``no-store``; ``private`` in a ``shared`` cache).
 
     A ``Last-Modified`` is used only when it is strong (RFC 9110 §8.8.2.2: at least 60 seconds
     before the response's ``Date``): a date has a one-second grain, so a list changed twice
@@ -128,7 +125,7 @@ def validators(
     directives = _directives(headers)
     if "no-store" in directives or (shared and "private" in directives):
         return None
-    conditions = dict(kept or {})
+    conditions = {}
     if etag := headers.get("etag"):
         conditions["If-None-Match"] = etag
     if last_modified := strong_last_modified(headers):
@@ -176,6 +173,24 @@ def _lifetime(headers: httpx.Headers, default: float, shared: bool) -> float:
     return default
 
 
+_NOT_UPDATED = frozenset(
+    {"content-length", "content-encoding", "transfer-encoding", "content-range"}
+)
+
+
+def updated_headers(stored: httpx.Headers, revalidated: httpx.Headers) -> httpx.Headers:
+    """A kept response's headers updated with those of the ``304`` that revalidated it (RFC 9111
+    §4.3.4: every header the ``304`` sends replaces the kept one, but those of the body's
+    framing)."""
+    headers = httpx.Headers(stored)
+    if "age" in headers and "age" not in revalidated:
+        del headers["age"]  # the kept copy's age at the time: now it is the server's answer
+    for name in {key.lower() for key in revalidated}:
+        if name not in _NOT_UPDATED:
+            headers[name] = ", ".join(revalidated.get_list(name))
+    return headers
+
+
 def address_policy(*, allow_loopback: bool, allow_private: bool) -> AddressPolicy:
     if allow_private:
         return any_address
@@ -196,7 +211,8 @@ class HttpFetcher:
     failure is kept. A body whose response has an ``ETag`` or ``Last-Modified`` is kept past its
     freshness too (``no-cache`` and ``max-age=0`` ones included; never ``no-store`` or
     ``private``): it is asked for again with ``If-None-Match`` / ``If-Modified-Since``, and a
-    ``304`` answers with the kept body, fresh again for what the ``304``'s headers allow. A
+    ``304`` answers with the kept body, its headers updated with the ``304``'s (RFC 9111
+    §4.3.4: what the ``304`` does not say, such as a ``no-cache``, still holds). A
     kept copy is never used without the server's word: when the server cannot be reached, the
     fetch fails. Thread-safe.
 
@@ -235,7 +251,7 @@ class HttpFetcher:
         self.ssl_context = ssl_context
         self.resolver = resolver
         self.backend = backend
-        # url: (until, body, conditions to revalidate it with, or None),
+        # url: (until, body, its response's headers if it can be revalidated, else None),
         # or (until, reason, None) for a kept failure
         self._cache: OrderedDict[str, _Entry] = OrderedDict()
         self._cached_bytes = 0
@@ -256,31 +272,30 @@ class HttpFetcher:
             cached = self._cache.get(url)
             if cached is not None:
                 self._cache.move_to_end(url)
-                until, answer, conditions = cached
+                until, answer, stored = cached
                 if now < until:
                     if isinstance(answer, str):
                         raise FetchError(url, answer)
                     return answer
-                if conditions is None:
+                if stored is None:
                     self._forget(url)
                 else:
                     stale = cached
         own = Deadline(self.deadline, f"took longer than {self.deadline:g} s")
         deadline = earliest(own, current_budget())
         try:
-            status, body, headers = self._get(url, deadline, stale[2] if stale else None)
+            conditions = validators(stale[2], shared=True) if stale and stale[2] else None
+            status, body, headers = self._get(url, deadline, conditions)
         except FetchError as exc:
             if deadline is own and (exc.reason in TIMEOUTS or exc.reason == own.reason):
                 self._keep(url, self.clock(), SILENT_SECONDS, exc.reason)
             raise
-        if status == 304 and stale is not None:
-            assert isinstance(stale[1], bytes)
-            body, fresh = stale[1], freshness(headers, self.cache_seconds, shared=True)
-            self._keep(url, now, fresh, body, validators(headers, shared=True, kept=stale[2]))
-            return body
-        if status == 200:
+        if status == 304 and conditions is not None:
+            assert stale is not None and stale[2] is not None and isinstance(stale[1], bytes)
+            body, headers = stale[1], updated_headers(stale[2], headers)
+        if status == 200 or (status == 304 and conditions is not None):
             fresh = freshness(headers, self.cache_seconds, shared=True)
-            self._keep(url, now, fresh, body, validators(headers, shared=True))
+            self._keep(url, now, fresh, body, headers)
             return body
         reason = f"HTTP {status}"
         if status in NOT_FOUND_STATUSES:
@@ -296,18 +311,22 @@ class HttpFetcher:
         now: float,
         fresh: float,
         answer: bytes | str,
-        conditions: dict[str, str] | None = None,
+        headers: httpx.Headers | None = None,
     ) -> None:
         """Keep ``answer`` (a body, or a failure's reason) for ``fresh`` seconds from ``now``,
-        at most ``cache_seconds``; a body with ``conditions`` also after that, to be
-        revalidated with them (unless ``cache_seconds`` is 0)."""
+        at most ``cache_seconds``; a body whose response ``headers`` give validators also after
+        that, to be revalidated (unless ``cache_seconds`` is 0)."""
         keep = min(self.cache_seconds, fresh)
         size = len(answer) if isinstance(answer, bytes) else 0
-        revalidate = conditions is not None and self.cache_seconds > 0
+        revalidate = (
+            headers is not None
+            and self.cache_seconds > 0
+            and validators(headers, shared=True) is not None
+        )
         with self._lock:
             self._forget(url)
             if (keep > 0 or revalidate) and size <= self.cache_bytes:
-                self._cache[url] = (now + keep, answer, conditions if revalidate else None)
+                self._cache[url] = (now + keep, answer, headers if revalidate else None)
                 self._cached_bytes += size
                 while len(self._cache) > CACHE_ENTRIES or self._cached_bytes > self.cache_bytes:
                     self._drop(self._cache.popitem(last=False)[1][1])

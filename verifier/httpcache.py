@@ -36,6 +36,7 @@ from verifier.fetch import (
     read_body,
     refuse_literal,
     strong_last_modified,
+    updated_headers,
 )
 from verifier.transport import GuardedTransport, Resolver, deadline_for, system_resolver
 
@@ -55,8 +56,16 @@ class _Stored:
     body: bytes
     status: int
     expires: float
-    etag: str | None
-    last_modified: str | None
+    headers: httpx.Headers
+
+    @property
+    def etag(self) -> str | None:
+        etag: str | None = self.headers.get("etag")
+        return etag
+
+    @property
+    def last_modified(self) -> str | None:
+        return strong_last_modified(self.headers)
 
 
 class CachingHttpClient:
@@ -118,7 +127,8 @@ class CachingHttpClient:
             headers["If-Modified-Since"] = stored.last_modified
         status, body, response_headers = self._get(url, headers)
         if status == 304 and stored is not None:
-            stored.expires = now + freshness(response_headers, DEFAULT_MAX_AGE)
+            stored.headers = updated_headers(stored.headers, response_headers)
+            stored.expires = now + freshness(stored.headers, DEFAULT_MAX_AGE)
             return Response(stored.status, stored.body, from_cache=True)
         fresh_for = freshness(response_headers, DEFAULT_MAX_AGE)
         cacheable = status in (200, 404) and "no-store" not in response_headers.get(
@@ -126,13 +136,7 @@ class CachingHttpClient:
         )
         with self._lock:
             if cacheable:
-                self._stored[url] = _Stored(
-                    body,
-                    status,
-                    now + fresh_for,
-                    response_headers.get("etag"),
-                    strong_last_modified(response_headers),
-                )
+                self._stored[url] = _Stored(body, status, now + fresh_for, response_headers)
             else:
                 self._stored.pop(url, None)
         return Response(status, body)

@@ -69,8 +69,9 @@ class Handler(BaseHTTPRequestHandler):
         status = int(document.get("status", "304" if unchanged else "200"))
         body = document["body"].encode() if status == 200 else b""
         self.send_response(status)
-        for header in ("etag", "last-modified", "cache-control"):
-            if header in document:
+        for header in ("etag", "last-modified", "cache-control", "age"):
+            quiet = status == 304 and header != "etag" and "quiet-304" in document
+            if header in document and not quiet:
                 self.send_header(header.title(), document[header])
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -313,6 +314,29 @@ def test_a_no_cache_document_with_an_etag_is_revalidated_and_a_304_keeps_its_bod
     assert fetcher(server + path) == b'{"list": 2}'
     assert fetcher(server + path) == b'{"list": 2}'
     assert _conditions(path)[3:] == [('"v1"', None), ('"v2"', None)]
+
+
+def test_a_304_that_says_nothing_of_caching_leaves_the_kept_headers_in_force(
+    server: str,
+) -> None:
+    """RFC 9111 §4.3.4: a 304 updates the kept response's headers with its own; what it does not
+    send still holds. A list kept with ``no-cache`` stays ``no-cache`` after a bare 304 (it is
+    not taken as fresh for the fetcher's own 5 minutes), and an ``Age`` the first answer came
+    with is not counted again."""
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True)
+    path = _publish(body='{"list": 1}', etag='"v1"', cache_control="no-cache", quiet_304="1")
+    for _ in range(3):
+        assert fetcher(server + path) == b'{"list": 1}'
+    assert _conditions(path) == [(None, None), ('"v1"', None), ('"v1"', None)]
+    clock = Clock()
+    aged = HttpFetcher(allow_private_addresses=True, allow_http=True, clock=clock)
+    path = _publish(body="{}", etag='"v1"', cache_control="max-age=100", age="90", quiet_304="1")
+    aged(server + path)
+    clock.now += 11  # 90 + 11 > 100: stale; the 304 says nothing, so 100 s from now
+    aged(server + path)
+    clock.now += 99
+    aged(server + path)
+    assert _conditions(path) == [(None, None), ('"v1"', None)]
 
 
 def test_a_304_makes_the_kept_body_fresh_again_for_what_it_allows(server: str) -> None:

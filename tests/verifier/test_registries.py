@@ -190,23 +190,27 @@ def test_max_age_is_honoured(server: Server) -> None:
     assert len(_fetches(server, url)) == 2
 
 
-def test_etag_revalidation_keeps_the_body_on_304(server: Server) -> None:
-    url = "https://lists.example/registry.json"
+@pytest.mark.parametrize("repeated", [True, False])
+def test_etag_revalidation_keeps_the_body_on_304(server: Server, repeated: bool) -> None:
+    """A 304 that does not repeat the list's ``no-cache`` leaves it in force (RFC 9111 §4.3.4):
+    the list is asked for again at the next lookup either way."""
+    url = f"https://lists.example/registry-{repeated}.json"
     seen: list[str | None] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
         seen.append(request.headers.get("if-none-match"))
         if request.headers.get("if-none-match") == '"v1"':
-            return httpx.Response(304, headers={"etag": '"v1"', "cache-control": "no-cache"})
+            caching = {"cache-control": "no-cache"} if repeated else {}
+            return httpx.Response(304, headers={"etag": '"v1"', **caching})
         return httpx.Response(
             200, content=LEGACY, headers={"etag": '"v1"', "cache-control": "no-cache"}
         )
 
     server.routes[url] = answer
     registry = RemoteRegistry("Lists", url, server.client())
-    assert registry.lookup("did:web:badges.example.ac.kr") is not None
-    assert registry.lookup("did:web:badges.example.ac.kr") is not None
-    assert seen == [None, '"v1"']
+    for _ in range(3):
+        assert registry.lookup("did:web:badges.example.ac.kr") is not None
+    assert seen == [None, '"v1"', '"v1"']
 
 
 @pytest.mark.parametrize(("minutes_before", "asked"), [(60, True), (0, False)])
