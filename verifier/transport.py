@@ -147,7 +147,8 @@ def resolve_by(resolver: Resolver, host: str, port: int, deadline: Deadline) -> 
     """``resolver(host, port)``, waited for until ``deadline`` (then ``DeadlinePassed``). A
     resolver's own ``Refused`` (and any other exception) is raised here."""
     deadline.check()
-    if not _lookups.acquire(blocking=False):
+    slots = _lookups
+    if not slots.acquire(blocking=False):
         raise AddressRefused(
             f"the host name {host} was not looked up: {LOOKUPS_PENDING} lookups are pending"
         )
@@ -160,13 +161,13 @@ def resolve_by(resolver: Resolver, host: str, port: int, deadline: Deadline) -> 
         except BaseException as exc:  # handed to the waiting thread, which raises it
             answer.append(exc)
         finally:
-            _lookups.release()
+            slots.release()
             done.set()
 
     try:
         threading.Thread(target=look_up, name=f"resolve {host}", daemon=True).start()
     except BaseException:
-        _lookups.release()
+        slots.release()
         raise
     if not done.wait(deadline.clamp(None)):
         raise DeadlinePassed(deadline.reason)
