@@ -283,8 +283,8 @@ class HttpFetcher:
                     stale = cached
         own = Deadline(self.deadline, f"took longer than {self.deadline:g} s")
         deadline = earliest(own, current_budget())
+        conditions = validators(stale[2], shared=True) if stale and stale[2] else None
         try:
-            conditions = validators(stale[2], shared=True) if stale and stale[2] else None
             status, body, headers = self._get(url, deadline, conditions)
         except FetchError as exc:
             if deadline is own and (exc.reason in TIMEOUTS or exc.reason == own.reason):

@@ -35,8 +35,8 @@ from verifier.fetch import (
     freshness,
     read_body,
     refuse_literal,
-    strong_last_modified,
     updated_headers,
+    validators,
 )
 from verifier.transport import GuardedTransport, Resolver, deadline_for, system_resolver
 
@@ -57,15 +57,6 @@ class _Stored:
     status: int
     expires: float
     headers: httpx.Headers
-
-    @property
-    def etag(self) -> str | None:
-        etag: str | None = self.headers.get("etag")
-        return etag
-
-    @property
-    def last_modified(self) -> str | None:
-        return strong_last_modified(self.headers)
 
 
 class CachingHttpClient:
@@ -121,10 +112,8 @@ class CachingHttpClient:
         if stored is not None and now < stored.expires:
             return Response(stored.status, stored.body, from_cache=True)
         headers = {"Accept": accept}
-        if stored is not None and stored.etag:
-            headers["If-None-Match"] = stored.etag
-        if stored is not None and stored.last_modified:
-            headers["If-Modified-Since"] = stored.last_modified
+        if stored is not None:
+            headers.update(validators(stored.headers) or {})
         status, body, response_headers = self._get(url, headers)
         if status == 304 and stored is not None:
             stored.headers = updated_headers(stored.headers, response_headers)
