@@ -112,6 +112,7 @@ def test_no_page_scrolls_sideways_on_a_phone(live: Live, phone: Page) -> None:
     page.goto(f"{base}/verify")
     page.fill("#url", f"{base}/v/{live.badges.revoked}")
     page.click("main button[type=submit]")
+    expect(page.locator("#verdict-title")).to_be_visible()  # the verdict's page, not the form's
     fits(page, "/verify (a verdict)")
 
     sign_in(page, live, "valid@example.org")
