@@ -63,14 +63,45 @@ def options() -> dict[str, Any]:
     return {"base": None, "documentLoader": document_loader}
 
 
-def _raise_on_drop(expanded_property: str | None) -> None:
-    raise JsonLdError(f"the term {expanded_property!r} is not defined by the credential's contexts")
+_KEYWORD_LIKE = re.compile(r"^@[a-zA-Z]+$")
+"""A key JSON-LD 1.1 ignores when it is not a keyword (Processing Algorithms §4.1.2, §5.1.2)."""
+
+
+def _dropped(document: Mapping[str, Any], expanded_property: str | None) -> str:
+    """Why a property would be dropped. PyLD names the property's expansion; a key that looks
+    like a keyword expands to nothing, so that key is looked for in ``document``."""
+    if expanded_property is not None:
+        return f"the term {expanded_property!r} is not defined by the credential's contexts"
+    key = _keyword_like_key(document)
+    if key is not None:
+        return f"the key {key!r} looks like a JSON-LD keyword but is not one: it would be dropped"
+    return "a property the credential's contexts map to null would be dropped"
+
+
+def _keyword_like_key(document: Any) -> str | None:
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "@context":
+                    continue
+                if isinstance(key, str) and _KEYWORD_LIKE.match(key) and key not in jsonld.KEYWORDS:
+                    return key
+                stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
 
 
 def expand(document: Mapping[str, Any]) -> list[Any]:
     """Expand ``document``; raise ``JsonLdError`` if anything would be dropped."""
     check_values(document)
-    processor = jsonld.JsonLdProcessor(on_property_dropped=_raise_on_drop)
+
+    def refuse(expanded_property: str | None) -> None:
+        raise JsonLdError(_dropped(document, expanded_property))
+
+    processor = jsonld.JsonLdProcessor(on_property_dropped=refuse)
     try:
         expanded: list[Any] = processor.expand(dict(document), options())
     except JsonLdError:

@@ -87,3 +87,14 @@ def test_tampered_baked_image_fails(image: str) -> None:
     report = verify_credential(rebaked, **offline_world())
     assert report.verdict is Verdict.NOT_VERIFIED
     assert check(report, "proof").outcome is Outcome.FAILED
+
+
+@pytest.mark.parametrize("file", VALID_JSON)
+def test_a_key_expansion_would_drop_is_refused_by_name(file: str) -> None:
+    """A key that looks like a JSON-LD keyword ("@note") is dropped by expansion, so it is outside
+    the signed data: added after signing, it must not pass as signed, and the reason names it."""
+    twin = json.loads((VECTORS / file).read_text("utf-8"))
+    twin["credentialSubject"]["@note"] = "Graduated with honours"
+    report = verify_credential(twin, **offline_world())
+    assert report.verdict is Verdict.NOT_VERIFIED
+    assert "'@note' looks like a JSON-LD keyword" in report.reason()
