@@ -19,7 +19,7 @@ from issuer import cli_orgs
 from issuer import cli_orgs_hours as orgs_hours
 from verifier import Outcome, Report, Verdict, verify_credential
 from verifier.errors import FetchError, InputError
-from verifier.fetch import HttpFetcher
+from verifier.fetch import LOOPBACK, HttpFetcher
 from verifier.identity import IssuerIdentity
 from verifier.sources import DEFAULT_MAX_BYTES
 
@@ -1032,6 +1032,23 @@ def _print_report(report: Report, console: Console) -> None:
         console.print(f"  {_MARKS[check.outcome]} {line}{optional}")
 
 
+class _LocalNoted:
+    """A fetcher that notes the plain-http URLs on this machine it refused (``LOOPBACK``), so
+    that ``laurel verify`` can point at ``--allow-local`` for a badge of a local Laurel."""
+
+    def __init__(self, fetcher: HttpFetcher) -> None:
+        self._fetcher = fetcher
+        self.refused: list[str] = []
+
+    def __call__(self, url: str) -> bytes:
+        try:
+            return self._fetcher(url)
+        except FetchError:
+            if url.startswith(LOOPBACK) and not self._fetcher.allow_loopback_http:
+                self.refused.append(url)
+            raise
+
+
 @app.command()
 def verify(
     source: Annotated[
@@ -1101,7 +1118,9 @@ def verify(
         typer.echo(f"laurel verify: {exc}", err=True)
         raise typer.Exit(EXIT_COULD_NOT_RUN) from None
     # Refused like the server does, unless --allow-local (e.g. a Laurel running with --demo).
-    fetcher = HttpFetcher(allow_loopback_http=allow_local, allow_private_addresses=allow_local)
+    fetcher = _LocalNoted(
+        HttpFetcher(allow_loopback_http=allow_local, allow_private_addresses=allow_local)
+    )
     report = verify_credential(
         data, now=when, email=email, fetcher=fetcher, trust=TrustPolicy(registries)
     )
@@ -1109,6 +1128,12 @@ def verify(
         typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         _print_report(report, console)
+    if fetcher.refused and report.verdict is not Verdict.VERIFIED:
+        typer.echo(
+            f"laurel verify: {fetcher.refused[0]} is on this machine and was not fetched; "
+            "for a Laurel running here (laurel serve --demo), add --allow-local",
+            err=True,
+        )
     if report.verdict is Verdict.VERIFIED:
         if _STRENGTH[report.identity.state.value] < _STRENGTH[wanted]:
             typer.echo(

@@ -74,6 +74,28 @@ def test_allow_local_verifies_a_badge_served_over_http_on_this_machine() -> None
     assert verified == 0, report["checks"]
 
 
+def test_a_refused_url_on_this_machine_points_at_allow_local() -> None:
+    """A badge of a Laurel running here (``laurel serve --demo``) names plain-http URLs on this
+    machine: refused, the verdict says why and the command says what would fetch them."""
+    routes = {"/badge.json": (200, {"Content-Type": "application/json"}, EXAMPLE)}
+    with http_server(answering(routes)) as port:
+        url = f"http://127.0.0.1:{port}/badge.json"
+        refused = runner.invoke(app, ["verify", url, "--json"])
+        allowed = runner.invoke(app, ["verify", url, "--allow-local", "--json"])
+    assert refused.exit_code == 2
+    assert f"{url} is on this machine and was not fetched" in refused.stderr
+    assert "add --allow-local" in refused.stderr
+    assert json.loads(refused.stdout)["verdict"] == "could not decide"
+    assert allowed.exit_code == 0
+    assert allowed.stderr == ""
+
+
+def test_no_hint_for_a_refused_address_elsewhere(sockets: list[tuple[str, int]]) -> None:
+    result = runner.invoke(app, ["verify", "https://10.1.2.3/badge.json", "--json"])
+    assert result.exit_code == 2
+    assert "--allow-local" not in result.stderr
+
+
 def test_a_trust_list_on_a_private_address_is_not_fetched(
     sockets: list[tuple[str, int]],
 ) -> None:
