@@ -34,7 +34,7 @@ def parse_json(text: str | bytes) -> dict[str, Any]:
 
 
 def _text(text: str, format_hint: str, fetcher: Fetcher, max_bytes: int, allow_url: bool) -> Loaded:
-    stripped = text.strip().lstrip("\ufeff")
+    stripped = text.strip().lstrip("\ufeff").lstrip()
     if stripped.startswith("{"):
         return Loaded(format_hint or "json", credential=parse_json(stripped))
     if _JWS.match(stripped):
@@ -48,10 +48,24 @@ def _text(text: str, format_hint: str, fetcher: Fetcher, max_bytes: int, allow_u
             fetcher(stripped), fetcher=fetcher, max_bytes=max_bytes, allow_url=False, hint="url"
         )
     if stripped.startswith("<"):
+        _refuse_html(stripped, format_hint)
         return _text(read_svg(stripped), format_hint or "svg", fetcher, max_bytes, False)
     raise MalformedInput(
         "the input is not a JSON credential, a JWS, a VPQR (VP1-…), a baked image or a URL"
     )
+
+
+_HTML = re.compile(r"<!doctype\s+html[\s>]|<html[\s>]", re.IGNORECASE)
+
+
+def _refuse_html(text: str, hint: str) -> None:
+    """A web page is not a baked SVG: say so (a badge's link that answers with its page)."""
+    if _HTML.match(text.lstrip("\ufeff \t\r\n")[:64]):
+        where = "the URL gave" if hint == "url" else "the input is"
+        raise MalformedInput(
+            f"{where} a web page (HTML), not a credential: verify the credential the page offers "
+            "(its JSON, JWT or baked image)"
+        )
 
 
 def load(
@@ -74,6 +88,7 @@ def load(
             return _text(read_png(source), "png", fetcher, max_bytes, False)
         head = source[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
         if head.startswith(b"<"):
+            _refuse_html(head.decode("utf-8", "replace"), hint)
             return _text(read_svg(source), "svg", fetcher, max_bytes, False)
         try:
             source = source.decode("utf-8")

@@ -21,6 +21,8 @@ from issuer.core.errors import BadRequest, LaurelError, NotFound
 from issuer.http.cookies import language
 from issuer.http.deps import ReadSessionDep, ServicesDep, SessionDep, WriteSessionDep, in_unit
 from issuer.http.gate import VerificationSlot, page_reader, page_slots
+from issuer.http.negotiation import preferred
+from issuer.http.problems import problem
 from issuer.http.sessions import PublicForm
 from issuer.issuing import credentials as credential_service
 from issuer.models import Credential
@@ -70,6 +72,9 @@ async def credential_page(request: Request) -> Response:
     request.scope["route"] = PAGE_ROUTE  # FastAPI names only its own routes (request metrics)
     credential_id: str = request.path_params["credential_id"]
     services: Services = request.app.state.services
+    wanted = preferred(request.headers.get("accept"), PAGE_TYPES)
+    if wanted != "text/html":
+        return await in_unit(services, _credential_document, services, credential_id, wanted)
     async with page_slots(services).held():
         reader = page_reader(services) if trust.lists_answer_here(services) else None
         elsewhere = _needing_network(services)
@@ -85,6 +90,31 @@ async def credential_page(request: Request) -> Response:
 
 router.add_route("/v/{credential_id}", credential_page, methods=["GET"], include_in_schema=False)
 PAGE_ROUTE = router.routes[-1]
+PAGE_TYPES = (
+    "text/html",
+    "application/vc+ld+json",
+    "application/vc",
+    "application/ld+json",
+    "application/json",
+)
+"""What ``/v/{id}`` answers, by ``Accept``: the page, or the credential itself for a client that
+prefers JSON (a verifier given the badge's link: ``laurel verify``, another Laurel's ``/verify``);
+a browser's ``Accept`` prefers the page."""
+
+
+def _credential_document(services: Services, credential_id: str, media_type: str) -> Response:
+    """The signed credential as ``/v/{id}/credential.json`` gives it, in the media type asked
+    for; a 404 problem for an unknown id."""
+    with unit_of_work(services.engine, write=False) as db:
+        try:
+            document = _stored(db, credential_id).document
+        except NotFound as exc:
+            return problem(404, "Not found", exc.detail, headers=VARY_ACCEPT)
+    body = json.dumps(document, ensure_ascii=False, indent=2)
+    return Response(body, media_type=media_type, headers={**VARY_ACCEPT, **NO_STORE})
+
+
+VARY_ACCEPT = {"Vary": "Accept"}
 
 
 def _needing_network(services: Services) -> OrderedDict[str, None]:
@@ -112,15 +142,18 @@ def _credential_page(
             fetcher = LocalFirstFetcher(db, services, network) if network else None
             view = stored_view(db, services, credential_id, fetcher=fetcher, stored=stored)
     except NotFound as exc:
-        return _page(request, "error.html", 404, title="Badge not found", detail=exc.detail)
-    return _page(
-        request,
-        "credential.html",
-        view=view,
-        base_url=services.settings.base_url,
-        page_url=verification_url(services, str(view.credential_id)),
-        badge_url=f"/v/{view.credential_id}/badge.png",
-    )
+        response = _page(request, "error.html", 404, title="Badge not found", detail=exc.detail)
+    else:
+        response = _page(
+            request,
+            "credential.html",
+            view=view,
+            base_url=services.settings.base_url,
+            page_url=verification_url(services, str(view.credential_id)),
+            badge_url=f"/v/{view.credential_id}/badge.png",
+        )
+    response.headers.add_vary_header("Accept")  # the same URL gives JSON clients the credential
+    return response
 
 
 STORED_READER = "laurel.page_stored_reader"

@@ -40,7 +40,7 @@ from tests.vectors import VECTORS, load_json
 from verifier import Outcome, Report, Verdict, verify_credential
 from verifier.baking import KEYWORD, bake_png, bake_svg, read_svg
 from verifier.errors import FetchError
-from verifier.fetch import HttpFetcher
+from verifier.fetch import HttpFetcher, MappingFetcher
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "leading-change.json"
@@ -1091,3 +1091,23 @@ def test_an_unreachable_did_document_is_could_not_decide() -> None:
     assert fetched and set(fetched) == {"https://issuer.example/.well-known/did.json"}
     assert report.verdict is Verdict.COULD_NOT_DECIDE, report.to_dict()
     assert_human_reason(report)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        b"<!DOCTYPE html><html><head><title>Badge</title></head></html>",
+        b"\xef\xbb\xbf\n<!doctype html>\n<html lang='en'>",
+        b"<html>\n<body>a badge</body></html>",
+    ],
+)
+def test_a_web_page_is_named_as_one(page: bytes) -> None:
+    """A badge's link that answers with its web page (another issuer's, or a browser's view)
+    is refused as HTML, not as a malformed SVG."""
+    link = "https://badges.example.org/v/1"
+    for source in (page, page.decode("utf-8"), link):
+        report = verify_credential(source, fetcher=MappingFetcher({link: page}))
+        assert report.verdict is Verdict.NOT_VERIFIED
+        reason = report.checks[0].reason
+        assert "a web page (HTML), not a credential" in reason
+        assert reason.startswith("the URL gave" if source == link else "the input is")

@@ -108,6 +108,50 @@ def test_baked_badges_round_trip_through_laurel_verify(
     assert CliRunner().invoke(cli, ["verify", str(revoked), "--allow-local"]).exit_code == 1
 
 
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
+
+
+def test_the_badge_link_gives_a_verifier_the_credential(live: Live) -> None:
+    """``/v/{id}`` is the link a learner shares: a browser gets the page, a client that prefers
+    JSON (a verifier given the link) the signed credential, the same bytes as credential.json."""
+    badge = live.badges.valid
+    document = live.client.get(f"/v/{badge}/credential.json").json()
+    page = live.client.get(f"/v/{badge}", headers={"Accept": BROWSER})
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["vary"] == "Accept"
+    for accept, media_type in (
+        ("application/vc+ld+json", "application/vc+ld+json"),
+        ("application/json, application/ld+json, */*;q=0.5", "application/ld+json"),
+        ("text/html;q=0.2, application/json", "application/json"),
+    ):
+        answer = live.client.get(f"/v/{badge}", headers={"Accept": accept})
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == media_type
+        assert answer.headers["vary"] == "Accept"
+        assert answer.headers["cache-control"] == "no-store"
+        assert answer.json() == document
+    missing = live.client.get(
+        "/v/00000000-0000-0000-0000-000000000000", headers={"Accept": "application/json"}
+    )
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["status"] == 404
+
+
+def test_laurel_verify_takes_the_badge_link(live: Live) -> None:
+    for badge, code in ((live.badges.valid, 0), (live.badges.revoked, 1)):
+        link = f"{live.base_url}/v/{badge}"
+        result = CliRunner().invoke(cli, ["verify", link, "--allow-local", "--json"])
+        assert result.exit_code == code, result.output
+        report = json.loads(result.stdout)
+        assert report["checks"][0] == {
+            "name": "input",
+            "outcome": "passed",
+            "reason": "read a credential from a URL",
+            "required": True,
+        }
+
+
 Uploads = dict[str, tuple[str, bytes, str]]
 
 
