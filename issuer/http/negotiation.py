@@ -5,6 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+PAGE_OR_CREDENTIAL = (
+    "text/html",
+    "application/vc+ld+json",
+    "application/vc",
+    "application/ld+json",
+    "application/json",
+)
+"""What a badge's public link (``/v/{id}``, a share link ``/s/{token}``) answers, by ``Accept``:
+its page, or the credential itself for a client that prefers JSON (a verifier given the link:
+``laurel verify``, another Laurel's ``/verify``); a browser's ``Accept`` prefers the page."""
+
+
+def wants_page(accept: str | None) -> bool:
+    """Whether a client with this ``Accept`` prefers a page to a credential as JSON."""
+    return preferred(accept, PAGE_OR_CREDENTIAL) == "text/html"
+
 
 def _ranges(accept: str) -> list[tuple[str, str, float]]:
     """(type, subtype, q) of each media range in ``accept``; a malformed q counts as 0."""

@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from issuer.core.errors import LaurelError
+from issuer.http.negotiation import wants_page
 from issuer.http.sessions import SignInRequired
 
 _FILE = re.compile(r"\.[a-z]+$")  # a picture or a download: answered with 401, not a redirect
@@ -23,7 +24,7 @@ def error_page(request: Request, exc: LaurelError) -> Response | None:
     path = request.url.path
     if isinstance(exc, SignInRequired) and not _FILE.search(path):
         return RedirectResponse(exc.login, status_code=303)
-    if not _PAGES.match(path) or "application/json" in request.headers.get("accept", ""):
+    if not _PAGES.match(path) or not wants_page(request.headers.get("accept")):
         return None
     from issuer.web.render import render
 

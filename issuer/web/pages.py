@@ -21,7 +21,7 @@ from issuer.core.errors import BadRequest, LaurelError, NotFound
 from issuer.http.cookies import language
 from issuer.http.deps import ReadSessionDep, ServicesDep, SessionDep, WriteSessionDep, in_unit
 from issuer.http.gate import VerificationSlot, page_reader, page_slots
-from issuer.http.negotiation import preferred
+from issuer.http.negotiation import PAGE_OR_CREDENTIAL, preferred
 from issuer.http.problems import problem
 from issuer.http.sessions import PublicForm
 from issuer.issuing import credentials as credential_service
@@ -72,7 +72,7 @@ async def credential_page(request: Request) -> Response:
     request.scope["route"] = PAGE_ROUTE  # FastAPI names only its own routes (request metrics)
     credential_id: str = request.path_params["credential_id"]
     services: Services = request.app.state.services
-    wanted = preferred(request.headers.get("accept"), PAGE_TYPES)
+    wanted = preferred(request.headers.get("accept"), PAGE_OR_CREDENTIAL)
     if wanted != "text/html":
         return await in_unit(services, _credential_document, services, credential_id, wanted)
     async with page_slots(services).held():
@@ -90,16 +90,6 @@ async def credential_page(request: Request) -> Response:
 
 router.add_route("/v/{credential_id}", credential_page, methods=["GET"], include_in_schema=False)
 PAGE_ROUTE = router.routes[-1]
-PAGE_TYPES = (
-    "text/html",
-    "application/vc+ld+json",
-    "application/vc",
-    "application/ld+json",
-    "application/json",
-)
-"""What ``/v/{id}`` answers, by ``Accept``: the page, or the credential itself for a client that
-prefers JSON (a verifier given the badge's link: ``laurel verify``, another Laurel's ``/verify``);
-a browser's ``Accept`` prefers the page."""
 
 
 def _credential_document(services: Services, credential_id: str, media_type: str) -> Response:

@@ -28,6 +28,7 @@ from issuer.http.cookies import (
     set_cookie,
 )
 from issuer.http.deps import ServicesDep, SessionDep, WriteSessionDep
+from issuer.http.negotiation import wants_page
 from issuer.http.sessions import LearnerForm, LearnerSession, MaybeLearner, PublicForm
 from issuer.models import Credential, Learner
 from issuer.people import signin
@@ -321,10 +322,15 @@ def toggle_profile(
 
 @router.get("/s/{token}")
 def shared(token: str, request: Request, services: ServicesDep, db: WriteSessionDep) -> Response:
-    """A badge its holder shared (each view is counted on the link)."""
+    """A badge its holder shared (each view is counted on the link); to a client that prefers
+    JSON (a verifier given the link), the badge itself, as ``/s/{token}/credential`` gives it."""
     from issuer.verification.public_view import stored_view, submitted_view
 
     found = sharing.open_link(db, token)
+    if not wants_page(request.headers.get("accept")):
+        response = _shared_file(found, attachment=False)
+        response.headers["Vary"] = "Accept"
+        return response
     context: dict[str, Any]
     if found.credential is not None:
         context = {
@@ -341,7 +347,9 @@ def shared(token: str, request: Request, services: ServicesDep, db: WriteSession
             "badge_url": f"/s/{token}/badge.png" if row.media_type.startswith("image/") else None,
         }
     base = services.settings.base_url  # for the preview (OpenGraph) a shared link shows
-    return page(request, services, "shared.html", token=token, base_url=base, **context)
+    response = page(request, services, "shared.html", token=token, base_url=base, **context)
+    response.headers.add_vary_header("Accept")
+    return response
 
 
 @router.get("/s/{token}/badge.png")
@@ -395,21 +403,30 @@ def _stamped_import(row: Any, lang: str) -> bytes:
 
 @router.get("/s/{token}/credential")
 def shared_credential(token: str, db: SessionDep) -> Response:
+    return _shared_file(sharing.open_link(db, token, count=False), attachment=True)
+
+
+def _shared_file(found: sharing.Shared, *, attachment: bool) -> Response:
+    """A shared badge as its holder has it: an issued one as JSON, an imported one as it came
+    (JSON, a JWT or a baked image); a download (``attachment``) or the answer to a verifier."""
     import json
 
-    found = sharing.open_link(db, token, count=False)
     if found.credential is not None:
+        name = f"{found.credential.id}.json"
         return Response(
             json.dumps(found.credential.document, ensure_ascii=False, indent=2),
             media_type="application/vc+ld+json",
-            headers={"Content-Disposition": f'attachment; filename="{found.credential.id}.json"'},
+            headers={"Content-Disposition": f'attachment; filename="{name}"'}
+            if attachment
+            else dict(NO_STORE),
         )
     row = found.imported
     assert row is not None
+    disposition = {"Content-Disposition": 'attachment; filename="badge"'} if attachment else {}
     return Response(
         bytes(row.original),
         media_type=row.media_type,
-        headers={**SAFE_FILE, "Content-Disposition": 'attachment; filename="badge"'},
+        headers={**SAFE_FILE, **disposition, **({} if attachment else NO_STORE)},
     )
 
 

@@ -197,6 +197,12 @@ def test_share_links_linkedin_and_other_peoples_badges(
         shown = employer.get(share_path)
         assert shown.status_code == 200 and 'id="verdict-title">Verified' in shown.text
         assert employer.get(share_path + "/badge.png").headers["content-type"] == "image/png"
+        assert shown.headers["vary"] == "Accept"
+        # a verifier given the link gets the badge itself (laurel verify, another Laurel)
+        as_json = employer.get(share_path, headers={"Accept": "application/json, */*;q=0.5"})
+        assert as_json.headers["content-type"] == "application/vc+ld+json"
+        assert as_json.headers["vary"] == "Accept" and "content-disposition" not in as_json.headers
+        assert as_json.json() == site.get(f"/v/{mine}/credential.json").json()
         link_id = re.search(r"/wallet/links/(\d+)/revoke", made.text)
         assert link_id
         revoked = site.post(
@@ -205,6 +211,10 @@ def test_share_links_linkedin_and_other_peoples_badges(
         assert revoked.status_code == 200
         gone = employer.get(share_path)
         assert gone.status_code == 404 and "revoked" in gone.text
+        gone = employer.get(share_path, headers={"Accept": "application/vc+ld+json"})
+        assert gone.status_code == 404
+        assert gone.headers["content-type"] == "application/problem+json"
+        assert "revoked" in gone.json()["detail"]
     bad_days = site.post(f"/wallet/badges/c-{mine}/share", data={"csrf": token, "days": "x"})
     assert bad_days.status_code == 400
 
