@@ -427,10 +427,19 @@ def _is_badge_file(data: bytes) -> bool:
 
 def _view_for_url(
     db: Session, services: Services, url: str, email: str | None = None
-) -> View | str:
-    """A link to a Laurel page of this instance is verified from its own records."""
+) -> View | str | bytes:
+    """A link to a badge of this instance (``/v/{id}``, a share link ``/s/{token}``) is verified
+    from its own records; any other is fetched."""
+    from issuer.wallet.sharing import open_link
+
     path = services.settings.own_path(url)
-    if path is not None and path.startswith("/v/"):
-        credential_id = path.removeprefix("/v/").split("/")[0].split("?")[0]
-        return stored_view(db, services, credential_id, email=email)
+    if path is not None and path.startswith(("/v/", "/s/")):
+        name = path[3:].split("/")[0].split("?")[0]
+        if path.startswith("/v/"):
+            return stored_view(db, services, name, email=email)
+        shared = open_link(db, name, count=False)
+        if shared.credential is not None:
+            return stored_view(db, services, shared.credential.id, email=email)
+        assert shared.imported is not None
+        return bytes(shared.imported.original)
     return url

@@ -21,7 +21,7 @@ from issuer.context import Services
 from issuer.models import Credential, Learner, LearnerEmail, SignInLink
 from issuer.models.base import utcnow
 from tests.issuer.conftest import issue_body, make_issuer
-from tests.web.conftest import Inbox
+from tests.web.conftest import Inbox, post_verify
 from verifier import Verdict, verify_credential
 
 
@@ -203,6 +203,9 @@ def test_share_links_linkedin_and_other_peoples_badges(
         assert as_json.headers["content-type"] == "application/vc+ld+json"
         assert as_json.headers["vary"] == "Accept" and "content-disposition" not in as_json.headers
         assert as_json.json() == site.get(f"/v/{mine}/credential.json").json()
+        # this instance's /verify form reads its own share link from its records
+        checked = post_verify(employer, data={"url": url.group(1)})
+        assert checked.status_code == 200 and 'id="verdict-title">Verified' in checked.text
         link_id = re.search(r"/wallet/links/(\d+)/revoke", made.text)
         assert link_id
         revoked = site.post(
@@ -215,6 +218,8 @@ def test_share_links_linkedin_and_other_peoples_badges(
         assert gone.status_code == 404
         assert gone.headers["content-type"] == "application/problem+json"
         assert "revoked" in gone.json()["detail"]
+        refused = post_verify(employer, data={"url": url.group(1)})
+        assert refused.status_code == 400 and "revoked by the badge" in refused.text
     bad_days = site.post(f"/wallet/badges/c-{mine}/share", data={"csrf": token, "days": "x"})
     assert bad_days.status_code == 400
 
