@@ -108,6 +108,40 @@ def test_sentinel_material_is_refused_every_time_never_remembered(value: str) ->
         assert canonicalize(credential) == canonicalize_reference(credential)
 
 
+class _Text(str):
+    """A ``str`` subclass, as a library caller's enum or wrapper may pass."""
+
+
+@pytest.mark.parametrize("value", [1, 1.5, True, 0.0, -0.0, "1", None])
+def test_templates_are_told_apart_by_their_values_types(value: Any) -> None:
+    """Templates are cached by a key of the skeleton (``marshal`` format 2): values the
+    skeleton keeps as they are (``1.5``, ``True``, ``None``…) must give different keys, so each
+    document gets its own template, and a ``str`` subclass (which ``marshal`` refuses) is keyed
+    by its JSON instead."""
+    for first in (value, _Text("Seoul")):
+        credential = make_credential("https://a.example/issuers/1")
+        credential["credentialSubject"]["achievement"]["creditsAvailable"] = first
+        credential["credentialSubject"]["achievement"]["name"] = _Text("Leading Change")
+        assert_same(credential)
+        assert_same(json.loads(json.dumps(credential)))
+
+
+def test_a_node_naming_a_blank_node_twice_is_hashed_as_the_reference_does() -> None:
+    """A quad whose subject and object are the same blank node counts twice in that node's
+    first-degree hash (RDFC-1.0 §4.4 step 2); the fast path writes each term once and must
+    still hash it twice."""
+    credential = make_credential("https://a.example/issuers/1")
+    credential["evidence"] = [
+        {"id": "_:e", "type": ["Evidence"], "name": "itself", "related": {"id": "_:e"}},
+        {"id": "_:f", "type": ["Evidence"], "name": "other", "related": {"id": "_:e"}},
+    ]
+    credential["@context"] = [
+        *credential["@context"],
+        "https://www.w3.org/ns/credentials/examples/v2",
+    ]
+    assert_same(credential)
+
+
 def test_reference_path_is_selectable() -> None:
     credential = make_credential("https://a.example/issuers/1")
     use_reference_canonicalizer(True)
