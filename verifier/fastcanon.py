@@ -150,6 +150,7 @@ class _Skeleton:
 
     def __init__(self) -> None:
         self.values: list[Any] = []
+        self.iri_typed = _context_terms()[1]
 
     def _sentinel(self, value: Any, kind: str) -> Any:
         self.values.append(value)
@@ -157,8 +158,8 @@ class _Skeleton:
         if kind == "int":
             return INT_SENTINEL_BASE - index
         if kind == "iri":
-            return f"{IRI_SENTINEL}{index}"
-        return f"{TEXT_OPEN}{index}{TEXT_CLOSE}"
+            return _iri_sentinel(index)
+        return _text_sentinel(index)
 
     def build(self, node: Any, key: str | None = None) -> Any:
         if isinstance(node, str):  # the commonest value: tested first
@@ -190,13 +191,28 @@ class _Skeleton:
         if kind == KEPT:
             return node
         values = self.values
+        index = len(values)
         if kind == PLAIN_IRI:
             values.append(node)
-            return f"{IRI_SENTINEL}{len(values) - 1}"
-        if key == "id" or key == "@id" or key in _context_terms()[1]:
+            return _IRI_SENTINELS[index] if index < WRITTEN_SENTINELS else _iri_sentinel(index)
+        if key == "id" or key == "@id" or key in self.iri_typed:
             return node  # a term, compact or relative IRI: expansion may rewrite it
         values.append(node)
-        return f"{TEXT_OPEN}{len(values) - 1}{TEXT_CLOSE}"
+        return _TEXT_SENTINELS[index] if index < WRITTEN_SENTINELS else _text_sentinel(index)
+
+
+def _iri_sentinel(index: int) -> str:
+    return f"{IRI_SENTINEL}{index}"
+
+
+def _text_sentinel(index: int) -> str:
+    return f"{TEXT_OPEN}{index}{TEXT_CLOSE}"
+
+
+WRITTEN_SENTINELS = 512
+"""The first sentinels are written once (a badge has ~50 values), not formatted per document."""
+_IRI_SENTINELS = tuple(_iri_sentinel(index) for index in range(WRITTEN_SENTINELS))
+_TEXT_SENTINELS = tuple(_text_sentinel(index) for index in range(WRITTEN_SENTINELS))
 
 
 class _Template:
