@@ -39,7 +39,7 @@ from verifier.expansion import (
     pyld_reason,
     python_reason,
 )
-from verifier.fastcanon import Unsupported, canonicalize_fast, quads_fast
+from verifier.fastcanon import Unsupported, canonicalize_fast, check_fast
 from verifier.rdfc import canonical_nquads
 
 __all__ = [
@@ -104,7 +104,7 @@ def check_processing(document: Mapping[str, Any], *, measured: bool = False) -> 
 
 
 def _processed(document: Mapping[str, Any]) -> str:
-    quads_fast(document)
+    check_fast(document)
     return ""
 
 

@@ -18,7 +18,7 @@ from tests.issuer.credentials import make_credential
 from tests.vectors import VECTORS
 from verifier import canonicalize
 from verifier.errors import JsonLdError
-from verifier.fastcanon import Unsupported, canonicalize_fast
+from verifier.fastcanon import Unsupported, canonicalize_fast, check_fast, quads_fast
 from verifier.jsonld import (
     canonicalize_reference,
     check_processing,
@@ -46,11 +46,21 @@ def assert_same(document: dict[str, Any]) -> None:
     # canonicalisation does.
     processed = _outcome(_processed, document)
     assert processed == ("JsonLdError" if reference == "JsonLdError" else "processed")
+    # The fast path's check alone (no dataset made) refuses exactly what making the dataset does.
+    assert _raised(check_fast, document) == _raised(quads_fast, document)
     try:
         fast = canonicalize_fast(copy.deepcopy(document))
     except (Unsupported, JsonLdError):
         return
     assert fast == reference
+
+
+def _raised(function: Any, document: dict[str, Any]) -> str | None:
+    try:
+        function(copy.deepcopy(document))
+    except Exception as exc:  # any difference in what is raised is a failure
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def _vector_documents() -> list[tuple[str, dict[str, Any]]]:
