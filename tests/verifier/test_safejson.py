@@ -11,6 +11,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.verifier.test_bad_input import LEADING_CHANGE, NOW, RecordingFetcher
 from verifier import Outcome, Verdict, safejson, verify_credential
@@ -92,3 +94,72 @@ def test_a_credential_with_nan_is_malformed_input(constant: str, as_bytes: bool)
     check = report.check("input")
     assert check is not None and check.outcome is Outcome.FAILED
     assert constant in check.reason
+
+
+def _outcome(read: Any, text: Any) -> str:
+    try:
+        return repr(read(text))
+    except (ValueError, TypeError, RecursionError, MalformedInput) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _by_json_loads(text: Any) -> Any:
+    """What ``loads`` decoded with before it kept one decoder: ``json.loads`` with its hooks."""
+    return json.loads(
+        text,
+        object_pairs_hook=safejson._object,
+        parse_constant=safejson._refuse_constant,
+        parse_float=safejson._parse_float,
+        parse_int=safejson._parse_int,
+    )
+
+
+def _by_shared_decoder(text: Any) -> Any:
+    return safejson._DECODER.decode(safejson._text(text))
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@st.composite
+def _inputs(draw: st.DrawFn) -> str | bytes:
+    """JSON in every encoding ``json.loads`` detects, with and without a byte-order mark, as
+    text and as bytes; and arbitrary bytes and text."""
+    kind = draw(st.sampled_from(["json", "bytes", "text"]))
+    if kind == "bytes":
+        return draw(st.binary(max_size=40))
+    if kind == "text":
+        return draw(st.text(max_size=40))
+    written = json.dumps(draw(_json_values), ensure_ascii=draw(st.booleans()))
+    encoding = draw(
+        st.sampled_from(
+            [
+                None,
+                "utf-8",
+                "utf-8-sig",
+                "utf-16",
+                "utf-16-le",
+                "utf-16-be",
+                "utf-32",
+                "utf-32-le",
+                "utf-32-be",
+            ]
+        )
+    )
+    if encoding is None:
+        return ("\ufeff" if draw(st.booleans()) else "") + written
+    return written.encode(encoding, "surrogatepass")
+
+
+@settings(max_examples=400, deadline=None)
+@given(_inputs())
+def test_the_shared_decoder_reads_as_json_loads_does(text: str | bytes) -> None:
+    """``loads`` keeps one decoder instead of ``json.loads`` making one per call: the same
+    value, or the same error, for every input."""
+    assert _outcome(_by_shared_decoder, text) == _outcome(_by_json_loads, text)
