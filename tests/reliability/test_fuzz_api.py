@@ -43,7 +43,12 @@ from issuer.schemas import IssueRequest
 from tests.issuer.conftest import make_issuer
 from tests.units import issue, revoke
 
-pytestmark = pytest.mark.fuzz
+pytestmark = [
+    pytest.mark.fuzz,
+    # PostgreSQL's half is test_fuzz_api_postgresql.py: a file of its own, so that the two
+    # (minutes each) run on two workers at once under ``--dist loadfile``.
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+]
 
 EXAMPLES = int(os.environ.get("LAUREL_FUZZ_EXAMPLES", "25"))
 """Cases per operation and mode (positive, negative)."""
