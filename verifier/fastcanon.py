@@ -152,15 +152,6 @@ class _Skeleton:
         self.values: list[Any] = []
         self.iri_typed = _context_terms()[1]
 
-    def _sentinel(self, value: Any, kind: str) -> Any:
-        self.values.append(value)
-        index = len(self.values) - 1
-        if kind == "int":
-            return INT_SENTINEL_BASE - index
-        if kind == "iri":
-            return _iri_sentinel(index)
-        return _text_sentinel(index)
-
     def build(self, node: Any, key: str | None = None) -> Any:
         if isinstance(node, str):  # the commonest value: tested first
             return self._text(node, key)
@@ -180,11 +171,12 @@ class _Skeleton:
         if type(node) is int:
             if abs(node) >= 2**53:
                 raise Unsupported("an integer beyond 2^53")
-            return self._sentinel(node, "int")
+            self.values.append(node)
+            return INT_SENTINEL_BASE - (len(self.values) - 1)
         return node
 
     def _text(self, node: str, key: str | None) -> str:
-        """``_sentinel`` inlined: a badge has ~60 texts."""
+        """A text's sentinel, or the text itself where expansion may rewrite it."""
         kind = _kinds.get(node)
         if kind is None:
             kind = _kind(node)

@@ -184,7 +184,8 @@ def _text(text: str | bytes) -> str:
 def loads(text: str | bytes) -> Any:
     """``json.loads`` for untrusted input, checked with ``check_tree``."""
     try:
-        value = _DECODER.decode(_text(text))
+        decoded = _text(text)
+        value = _DECODER.decode(decoded)
     except RecursionError:
         raise MalformedInput(f"the JSON is nested more than {MAX_DEPTH} levels deep") from None
     except UnicodeDecodeError as exc:
@@ -193,26 +194,25 @@ def loads(text: str | bytes) -> Any:
         raise MalformedInput(f"the input is not valid JSON ({exc.msg}, line {exc.lineno})") from exc
     except ValueError as exc:  # any other number Python cannot read
         raise MalformedInput(f"the JSON cannot be read: {exc}") from exc
-    if not _plainly_parsed(text):
+    if not _plainly_parsed(decoded):
         walk(value)
     return value
 
 
-def _plainly_parsed(text: str | bytes) -> bool:
-    """A quick yes, from the text alone, for what ``walk`` accepts of ``json.loads(text)`` with
+def _plainly_parsed(text: str) -> bool:
+    """A quick yes, from the decoded text alone, for what ``walk`` accepts of its parse with
     ``loads``' hooks (which already refuse what is not JSON: NaN, infinities, long integers,
     repeated keys; and a parse gives only ``str`` keys, ``dict``, ``list`` and JSON scalars):
-    strict UTF-8 (or text that encodes as it) with no ``\\uD8xx``–``\\uDFxx`` escape holds no
-    surrogate, and fewer than ``MAX_DEPTH`` brackets cannot nest deeper than ``MAX_DEPTH``.
-    False means "look closer": ``walk`` then checks every value."""
+    text that encodes as UTF-8 with no ``\\uD8xx``–``\\uDFxx`` escape holds no surrogate, and
+    fewer than ``MAX_DEPTH`` brackets cannot nest deeper than ``MAX_DEPTH``. False means "look
+    closer": ``walk`` then checks every value."""
     try:
-        decoded = text.decode("utf-8") if isinstance(text, bytes) else text
-        decoded.encode("utf-8")
-    except UnicodeError:  # UTF-16 or -32 that json.loads read, or a surrogate in the text
+        text.encode("utf-8")
+    except UnicodeError:  # a surrogate in the text (or one bytes decoded with surrogatepass)
         return False
-    if decoded.count("{") + decoded.count("[") >= MAX_DEPTH:
+    if text.count("{") + text.count("[") >= MAX_DEPTH:
         return False
-    return _SURROGATE_ESCAPE.search(decoded) is None
+    return _SURROGATE_ESCAPE.search(text) is None
 
 
 def loads_object(text: str | bytes, what: str = "a credential") -> dict[str, Any]:
