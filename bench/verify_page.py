@@ -55,9 +55,12 @@ class Spec:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | None = None
     expect: int = 200
+    paths: tuple[str, ...] = ()
+    """When given, each request takes the next of these paths (``path`` is not asked for)."""
 
     def send(self, client: httpx.Client, number: int) -> httpx.Response:
-        return client.request(self.method, self.path, headers=self.headers, content=self.body)
+        path = self.paths[number % len(self.paths)] if self.paths else self.path
+        return client.request(self.method, path, headers=self.headers, content=self.body)
 
 
 AUTOCANNON = "autocannon@8"
@@ -75,13 +78,41 @@ def autocannon() -> Path:
     return tool
 
 
+IN_TURN = """
+const autocannon = require(process.argv[2]);
+const options = JSON.parse(require("fs").readFileSync(process.argv[3], "utf8"));
+const paths = options.paths;
+let next = 0;
+delete options.paths;
+const inTurn = (request) => ({ ...request, path: paths[next++ % paths.length] });
+options.requests = [{ setupRequest: inTurn }];
+autocannon(options, (error, result) => {
+  if (error) { console.error(error); process.exit(1); }
+  process.stdout.write(JSON.stringify(result));
+});
+"""
+"""autocannon's own API, for requests that take ``Spec.paths`` in turn (its command has no such
+option)."""
+
+
 def drive_autocannon(
     tool: Path, base: str, spec: Spec, clients: int, seconds: float
 ) -> dict[str, Any]:
     """``load.drive``'s figures, measured by autocannon: ``clients`` connections, each sending
     its next request when the last is answered. An error is any answer other than
     ``spec.expect``, a failed connection or a timeout."""
-    command = [str(tool), "-j", "-c", str(clients), "-d", str(max(1, round(seconds)))]
+    duration = max(1, round(seconds))
+    if spec.paths:
+        options = {"url": base, "connections": clients, "duration": duration}
+        options.update(method=spec.method, headers=spec.headers, paths=list(spec.paths))
+        module = tool.parent.parent / "autocannon"
+        with tempfile.TemporaryDirectory() as folder:
+            (Path(folder) / "options.json").write_text(json.dumps(options))
+            (Path(folder) / "in_turn.js").write_text(IN_TURN)
+            command = ["node", f"{folder}/in_turn.js", str(module), f"{folder}/options.json"]
+            out = subprocess.run(command, capture_output=True, check=True)
+        return _figures(json.loads(out.stdout), spec)
+    command = [str(tool), "-j", "-c", str(clients), "-d", str(duration)]
     command += ["-m", spec.method]
     for name, value in spec.headers.items():
         command += ["-H", f"{name}={value}"]
@@ -91,7 +122,10 @@ def drive_autocannon(
             body.flush()
             command += ["-i", body.name]
         out = subprocess.run([*command, base + spec.path], capture_output=True, check=True)
-    report = json.loads(out.stdout)
+    return _figures(json.loads(out.stdout), spec)
+
+
+def _figures(report: dict[str, Any], spec: Spec) -> dict[str, Any]:
     wrong = sum(
         stats["count"]
         for code, stats in report.get("statusCodeStats", {}).items()
@@ -149,6 +183,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--client", choices=["threads", "autocannon"], default="threads")
+    parser.add_argument(
+        "--badges",
+        type=int,
+        default=1000,
+        help="badges whose pages are asked for in turn (more than a process remembers)",
+    )
     parser.add_argument(
         "--uvicorn", action="store_true", help="uvicorn --workers instead of laurel serve's"
     )
@@ -216,12 +256,24 @@ def main() -> None:
                 timings.append((path, (time.perf_counter() - start) * 1000))
             list_path = document["credentialStatus"]["statusListCredential"].removeprefix(base)
             etag = client.get(list_path).headers["etag"]
+            badges = []
+            for offset in range(0, args.badges, 250):  # a bulk request answered at once
+                rows = [
+                    {"recipient": {"email": f"b{n}@example.org"}, "achievement": "course"}
+                    for n in range(offset, min(args.badges, offset + 250))
+                ]
+                answer = client.post("/api/v1/issuers/bench/credentials/bulk", json=rows)
+                answer.raise_for_status()
+                badges += [row["id"].removeprefix("urn:uuid:") for row in answer.json()["rows"]]
         library = library_rate(document, status, 2.0)
         body = httpx.Client().build_request("POST", "x", json=document).content
         json_headers = {"Content-Type": "application/json"}
         specs = {
             "GET /healthz": Spec("GET", "/healthz"),  # the stack's own ceiling
             "GET /v/{id}": Spec("GET", f"/v/{uuid}"),
+            f"GET /v/{{id}}, {len(badges):,} ids": Spec(
+                "GET", "/v/{id}", paths=tuple(f"/v/{badge}" for badge in badges)
+            ),
             "GET /status/{n}": Spec("GET", list_path),
             "GET /status/{n} (304)": Spec("GET", list_path, {"If-None-Match": etag}, expect=304),
             "POST /api/v1/verify": Spec("POST", "/api/v1/verify", json_headers, body),
@@ -248,12 +300,12 @@ def main() -> None:
         f"({args.client}), {args.seconds:g} s per endpoint"
     )
     print(
-        f"{'endpoint':<24}{'req/s':>8}{'× library':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+        f"{'endpoint':<26}{'req/s':>8}{'× library':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
         f"{'server CPU ms':>15}{'busiest':>9}"
     )
     for name, result in results.items():
         print(
-            f"{name:<24}{result['rate']:>8,.0f}{result['rate'] / library:>11.2f}"
+            f"{name:<26}{result['rate']:>8,.0f}{result['rate'] / library:>11.2f}"
             f"{result['p50'] * 1000:>9.1f}{result['p99'] * 1000:>9.1f}{result['errors']:>8}"
             f"{result['cpu'] * 1000:>15.2f}{result['busiest']:>9.0%}"
         )

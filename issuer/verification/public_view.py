@@ -3,6 +3,7 @@ facts a person needs (issuer, achievement, recipient, dates, hours, skills, evid
 
 from __future__ import annotations
 
+import marshal
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -33,6 +34,33 @@ class View:
     design: dict[str, Any] = field(default_factory=dict)
     revocation_reason: str | None = None
     revoked_at: datetime | None = None
+
+    def page_key(self) -> tuple[Report, bytes] | None:
+        """What a page of this view is made from, for remembering the page
+        (``issuer.web.render.remembered_page``): views with equal keys give the same page. The
+        report by its own equality, exact because every field of its classes is text, a flag,
+        an enum member, None or a tuple of those (``tests/service/test_page_memory.py`` holds
+        them to that); everything else by ``marshal``, which tells ``1``, ``1.0`` and ``True``
+        apart. None when a value is not plain data (``marshal`` refuses subclasses too)."""
+        revoked = None if self.revoked_at is None else self.revoked_at.isoformat()
+        credential = self.report.credential
+        other = None if credential is self.credential else credential
+        try:
+            plain = marshal.dumps(
+                (
+                    self.credential,
+                    other,
+                    self.credential_id,
+                    self.issuer_slug,
+                    self.design,
+                    self.revocation_reason,
+                    revoked,
+                ),
+                2,
+            )
+        except ValueError:
+            return None
+        return self.report, plain
 
     @cached_property
     def assessment(self) -> Assessment:

@@ -32,7 +32,13 @@ from issuer.verification.public_view import StoredReader, View, stored_view, sub
 from issuer.web import downloads
 from issuer.web.downloads import verification_url
 from issuer.web.i18n import translator
-from issuer.web.render import NO_STORE, form_before_sign_in, page_response
+from issuer.web.render import (
+    NO_STORE,
+    PageMemory,
+    form_before_sign_in,
+    page_response,
+    remembered_page,
+)
 from issuer.web.render import page as _page
 from verifier.fetch import Fetcher
 from verifier.sources import DEFAULT_MAX_BYTES
@@ -134,8 +140,9 @@ def _credential_page(
     except NotFound as exc:
         response = _page(request, "error.html", 404, title="Badge not found", detail=exc.detail)
     else:
-        response = _page(
+        response = remembered_page(
             request,
+            _page_memory(services),
             "credential.html",
             view=view,
             base_url=services.settings.base_url,
@@ -144,6 +151,19 @@ def _credential_page(
         )
     response.headers.add_vary_header("Accept")  # the same URL gives JSON clients the credential
     return response
+
+
+PAGE_MEMORY = "laurel.badge_pages"
+PAGES_REMEMBERED = 256
+"""Badge pages remembered (per process) by what they were rendered from: ~11 KB each."""
+
+
+def _page_memory(services: Services) -> PageMemory:
+    found = services.cache.get(PAGE_MEMORY)
+    if not isinstance(found, PageMemory):
+        found = services.cache.setdefault(PAGE_MEMORY, PageMemory(PAGES_REMEMBERED))
+    assert isinstance(found, PageMemory)
+    return found
 
 
 STORED_READER = "laurel.page_stored_reader"

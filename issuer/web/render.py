@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import marshal
 import re
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -136,9 +139,87 @@ def page_response(
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A page in the visitor's language (``?lang=ko`` switches and is remembered)."""
     response = page_response(request, template, context, status, NO_STORE)
+    _keep_language(request, response)
+    return response
+
+
+def _keep_language(request: Request, response: HTMLResponse) -> None:
     if request.query_params.get("lang") in LANGUAGES:
         lang = language(request)
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
+
+
+class PageMemory:
+    """The bodies of the last ``size`` pages rendered, by what each was rendered from
+    (``remembered_page``): a page asked for again with the same values is not rendered again.
+    Shared by the threads of a process."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._bodies: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> bytes | None:
+        with self._lock:
+            body = self._bodies.get(key)
+            if body is not None:
+                self._bodies.move_to_end(key)
+            return body
+
+    def put(self, key: Hashable, body: bytes) -> None:
+        with self._lock:
+            self._bodies[key] = body
+            while len(self._bodies) > self.size:
+                self._bodies.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._bodies)
+
+
+def page_key(template: str, lang: str, context: dict[str, Any]) -> Hashable | None:
+    """What ``template`` in ``lang`` is rendered from, exactly: each value of ``context`` by its
+    own ``page_key()`` when it has one (``View.page_key``), else by ``marshal`` (text, numbers,
+    None and containers of them, telling ``1``, ``1.0`` and ``True`` apart). None when a value
+    has neither: such a page is rendered every time."""
+    keyed: list[tuple[str, Hashable]] = []
+    plain: list[tuple[str, Any]] = []
+    for name, value in context.items():
+        own = getattr(value, "page_key", None)
+        if own is None:
+            plain.append((name, value))
+            continue
+        found = own()
+        if found is None:
+            return None
+        keyed.append((name, found))
+    try:
+        data = marshal.dumps((template, lang, plain), 2)
+    except ValueError:
+        return None
+    return data, tuple(keyed)
+
+
+def remembered_page(
+    request: Request, memory: PageMemory, template: str, **context: Any
+) -> HTMLResponse:
+    """``page``, its body taken from ``memory`` when the same values made it before.
+
+    The template is rendered from ``context`` and the language's words alone, without the
+    request (which ``page`` passes on), so the body cannot depend on anything the key
+    (``page_key``) leaves out: a page that needs the request cannot be remembered. Rendering is
+    about a quarter of a badge page's time; a badge looked at again and again (a link shared, a
+    certificate's QR code at an event) then costs its verification and little else. The
+    verification itself always runs: a page is remembered by what the verification found."""
+    lang = language(request)
+    key = page_key(template, lang, context)
+    body = None if key is None else memory.get(key)
+    if body is None:
+        words = page_words(lang)
+        body = PAGE_TEMPLATES[lang].get_template(template).render({**words, **context}).encode()
+        if key is not None:
+            memory.put(key, body)
+    response = HTMLResponse(body, headers=NO_STORE)
+    _keep_language(request, response)
     return response
 
 
