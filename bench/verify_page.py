@@ -1,11 +1,13 @@
 """The public pages under concurrent clients, next to the library's own verification rate.
 
     python bench/verify_page.py [--seconds 30] [--clients 64] [--workers 2]
-                                [--client threads|autocannon] [--uvicorn]
+                                [--client threads|autocannon] [--uvicorn] [--badges 1000]
 
 Starts ``laurel serve --workers`` (SQLite, a did:key issuer, each process on its own socket;
 ``--uvicorn``: uvicorn's ``--workers`` instead, one socket shared by the processes; the public
-verification rate limit lifted), issues a credential, then drives ``GET /v/{id}``,
+verification rate limit lifted), issues a credential, then drives ``GET /v/{id}`` (that badge
+again and again, then ``--badges`` other badges asked for in turn: more than a process remembers
+rendered pages of, so each of those pages is rendered),
 ``GET /status/{n}``, ``GET /status/{n}`` with ``If-None-Match`` (answered 304 from the list's
 ETag), ``POST /api/v1/verify`` and ``GET /healthz`` (what the server and these clients manage at
 all) with ``--clients`` concurrent clients for ``--seconds`` each, and prints requests per

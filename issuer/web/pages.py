@@ -143,6 +143,7 @@ def _credential_page(
         response = remembered_page(
             request,
             _page_memory(services),
+            str(view.credential_id),
             "credential.html",
             view=view,
             base_url=services.settings.base_url,
@@ -155,7 +156,8 @@ def _credential_page(
 
 PAGE_MEMORY = "laurel.badge_pages"
 PAGES_REMEMBERED = 256
-"""Badge pages remembered (per process) by what they were rendered from: ~11 KB each."""
+"""Badge pages remembered (per process) by what they were rendered from, ~11 KB each; a badge's
+page is kept from its second view among the last this many badges viewed."""
 
 
 def _page_memory(services: Services) -> PageMemory:

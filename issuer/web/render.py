@@ -151,13 +151,26 @@ def _keep_language(request: Request, response: HTMLResponse) -> None:
 
 class PageMemory:
     """The bodies of the last ``size`` pages rendered, by what each was rendered from
-    (``remembered_page``): a page asked for again with the same values is not rendered again.
-    Shared by the threads of a process."""
+    (``remembered_page``), and the last ``size`` pages asked for, by a name (a badge's id): a
+    page is remembered from the second time it is asked for among those, so a page asked for
+    once costs one lookup, not its key and its keeping. Shared by the threads of a process."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._bodies: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._asked: OrderedDict[Hashable, None] = OrderedDict()
         self._lock = threading.Lock()
+
+    def asked_before(self, name: Hashable) -> bool:
+        """Whether ``name`` was asked for among the last ``size`` names; it is now the newest."""
+        with self._lock:
+            if name in self._asked:
+                self._asked.move_to_end(name)
+                return True
+            self._asked[name] = None
+            while len(self._asked) > self.size:
+                self._asked.popitem(last=False)
+            return False
 
     def get(self, key: Hashable) -> bytes | None:
         with self._lock:
@@ -200,9 +213,11 @@ def page_key(template: str, lang: str, context: dict[str, Any]) -> Hashable | No
 
 
 def remembered_page(
-    request: Request, memory: PageMemory, template: str, **context: Any
+    request: Request, memory: PageMemory, name: str, template: str, **context: Any
 ) -> HTMLResponse:
-    """``page``, its body taken from ``memory`` when the same values made it before.
+    """``page``, its body taken from ``memory`` when the same values made it before. ``name``
+    tells pages apart cheaply (a badge's id): a page is keyed and kept only when its name was
+    asked for recently (``PageMemory.asked_before``).
 
     The template is rendered from ``context`` and the language's words alone, without the
     request (which ``page`` passes on), so the body cannot depend on anything the key
@@ -211,7 +226,7 @@ def remembered_page(
     certificate's QR code at an event) then costs its verification and little else. The
     verification itself always runs: a page is remembered by what the verification found."""
     lang = language(request)
-    key = page_key(template, lang, context)
+    key = page_key(template, lang, context) if memory.asked_before((template, name)) else None
     body = None if key is None else memory.get(key)
     if body is None:
         words = page_words(lang)

@@ -45,7 +45,9 @@ class Renders:
 def afresh(monkeypatch: pytest.MonkeyPatch) -> None:
     """Badge pages rendered as every other page is (``render.page``, with the request)."""
 
-    def rendered(request: Request, memory: PageMemory, template: str, **context: Any) -> Response:
+    def rendered(
+        request: Request, memory: PageMemory, name: str, template: str, **context: Any
+    ) -> Response:
         return render.page(request, template, **context)
 
     monkeypatch.setattr(pages, "remembered_page", rendered)
@@ -57,17 +59,23 @@ def test_a_page_looked_at_again_is_the_page_rendered_afresh(
 ) -> None:
     renders = Renders(monkeypatch)
     live.client.cookies.set("laurel_lang", lang)
-    first = {state: live.client.get(f"/v/{getattr(live.badges, state)}") for state in STATES}
-    assert renders.count == len(STATES)
-    again = {state: live.client.get(f"/v/{getattr(live.badges, state)}") for state in STATES}
-    assert renders.count == len(STATES)  # every one from memory
+
+    def every() -> dict[str, Any]:
+        return {state: live.client.get(f"/v/{getattr(live.badges, state)}") for state in STATES}
+
+    first = every()  # rendered, not kept: asked for once so far
+    second = every()  # rendered and kept
+    assert renders.count == 2 * len(STATES)
+    again = every()
+    assert renders.count == 2 * len(STATES)  # every one from memory
     with monkeypatch.context() as patch:
         afresh(patch)
-        fresh = {state: live.client.get(f"/v/{getattr(live.badges, state)}") for state in STATES}
-    assert renders.count == 2 * len(STATES)
+        fresh = every()
+    assert renders.count == 3 * len(STATES)
     for state in STATES:
         assert first[state].status_code == again[state].status_code == 200
-        assert first[state].content == again[state].content == fresh[state].content, state
+        assert first[state].content == second[state].content == again[state].content, state
+        assert again[state].content == fresh[state].content, state
         assert again[state].headers["cache-control"] == "no-store"
         assert again[state].headers["content-type"] == "text/html; charset=utf-8"
         assert again[state].headers["vary"] == "Accept"
@@ -84,8 +92,10 @@ def test_a_remembered_page_follows_its_badge(live: Live) -> None:
     )
     assert issued.status_code == 201, issued.text
     badge = issued.json()["id"].removeprefix("urn:uuid:")
-    for _ in range(2):
+    memory = pages._page_memory(live.services)
+    for _ in range(3):
         assert '<h1 id="verdict-title">Verified' in live.client.get(f"/v/{badge}").text
+    assert len(memory) == 1
     korean = live.client.get(f"/v/{badge}?lang=ko")
     assert '<html lang="ko">' in korean.text and "laurel_lang=ko" in korean.headers["set-cookie"]
     english = live.client.get(f"/v/{badge}?lang=en")
@@ -107,9 +117,10 @@ def test_a_remembered_page_follows_its_badge(live: Live) -> None:
         session.add(row)
     page = live.client.get(f"/v/{badge}").text
     assert '<h1 id="verdict-title">Not verified' in page
+    assert len(memory) == 4  # verified (en, ko), revoked, tampered: each a page of its own
 
 
-def test_the_memory_keeps_the_newest_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_memory_keeps_the_newest_pages() -> None:
     memory = PageMemory(2)
     memory.put("a", b"A")
     memory.put("b", b"B")
@@ -117,6 +128,26 @@ def test_the_memory_keeps_the_newest_pages(monkeypatch: pytest.MonkeyPatch) -> N
     memory.put("c", b"C")
     assert len(memory) == 2
     assert memory.get("b") is None and memory.get("a") == b"A" and memory.get("c") == b"C"
+
+
+def test_a_page_is_kept_from_its_second_request_among_the_newest() -> None:
+    memory = PageMemory(2)
+    assert not memory.asked_before("a")
+    assert memory.asked_before("a")
+    assert not memory.asked_before("b")
+    assert memory.asked_before("a")  # now the newest
+    assert not memory.asked_before("c")  # "b" is forgotten
+    assert not memory.asked_before("b")
+    assert not memory.asked_before("a")  # a cycle longer than the memory: never kept
+
+
+def test_a_badge_looked_at_once_is_not_kept(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    memory = pages._page_memory(live.services)
+    keyed: list[object] = []
+    monkeypatch.setattr(render, "page_key", lambda *args: keyed.append(args))
+    for state in STATES:
+        assert live.client.get(f"/v/{getattr(live.badges, state)}").status_code == 200
+    assert not keyed and len(memory) == 0
 
 
 def report(reason: str = "ok") -> Report:
