@@ -39,7 +39,7 @@ class View:
         """What a page of this view is made from, for remembering the page
         (``issuer.web.render.remembered_page``): views with equal keys give the same page. The
         report by its own equality, exact because every field of its classes is text, a flag,
-        an enum member, None or a tuple of those (``tests/service/test_page_memory.py`` holds
+        an enum member, None or a tuple of those (``tests/web/test_page_memory.py`` holds
         them to that); everything else by ``marshal``, which tells ``1``, ``1.0`` and ``True``
         apart. None when a value is not plain data (``marshal`` refuses subclasses too)."""
         revoked = None if self.revoked_at is None else self.revoked_at.isoformat()

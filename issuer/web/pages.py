@@ -156,8 +156,10 @@ def _credential_page(
 
 PAGE_MEMORY = "laurel.badge_pages"
 PAGES_REMEMBERED = 256
-"""Badge pages remembered (per process) by what they were rendered from, ~11 KB each; a badge's
-page is kept from its second view among the last this many badges viewed."""
+"""Badge pages remembered (per process) by what they were rendered from: each its body (~11 KB)
+and its key (the report, which holds the parsed credential, and the plain values' bytes), ~30 KB
+in all, so ~7 MB a process. A badge's page is kept from its second view among the last this many
+badges viewed."""
 
 
 def _page_memory(services: Services) -> PageMemory:
