@@ -1048,6 +1048,9 @@ class _LocalNoted:
                 self.refused.append(url)
             raise
 
+    def refresh_within(self, url: str, seconds: float) -> None:
+        self._fetcher.refresh_within(url, seconds)
+
 
 @app.command()
 def verify(

@@ -85,9 +85,19 @@ short by its operation's budget (``verifier.transport.within``) says nothing of 
 STRONG_DATE_SECONDS = 60.0
 """How long before its response's ``Date`` a ``Last-Modified`` must be to revalidate with."""
 
-_Entry = tuple[float, bytes | str, httpx.Headers | None]
-"""A kept answer: until when it is fresh, the body (or a failure's reason), and the headers of
-the response that brought a body that can be revalidated once it is stale (``None``: drop it)."""
+_Entry = tuple[float, bytes | str, httpx.Headers | None, float]
+"""A kept answer: until when it is fresh, the body (or a failure's reason), the headers of the
+response that brought a body that can be revalidated once it is stale (``None``: drop it), and
+when it was asked for (the server's last word on it)."""
+
+
+def refresh_within(fetcher: Fetcher, url: str, seconds: float) -> None:
+    """Tell ``fetcher`` that the document it gave for ``url`` says it is to be fetched again
+    within ``seconds`` (a status list's ``ttl``), for a fetcher that keeps documents
+    (``HttpFetcher.refresh_within``, and the wrappers that pass it on); others keep nothing."""
+    tell = getattr(fetcher, "refresh_within", None)
+    if callable(tell):
+        tell(url, seconds)
 
 
 def freshness(headers: httpx.Headers, default: float, *, shared: bool = False) -> float:
@@ -272,7 +282,7 @@ class HttpFetcher:
             cached = self._cache.get(url)
             if cached is not None:
                 self._cache.move_to_end(url)
-                until, answer, stored = cached
+                until, answer, stored, _ = cached
                 if now < until:
                     if isinstance(answer, str):
                         raise FetchError(url, answer)
@@ -326,10 +336,24 @@ class HttpFetcher:
         with self._lock:
             self._forget(url)
             if (keep > 0 or revalidate) and size <= self.cache_bytes:
-                self._cache[url] = (now + keep, answer, headers if revalidate else None)
+                self._cache[url] = (now + keep, answer, headers if revalidate else None, now)
                 self._cached_bytes += size
                 while len(self._cache) > CACHE_ENTRIES or self._cached_bytes > self.cache_bytes:
                     self._drop(self._cache.popitem(last=False)[1][1])
+
+    def refresh_within(self, url: str, seconds: float) -> None:
+        """What a document says of its own freshness (a status list's ``ttl``): the body kept
+        for ``url`` is used for at most ``seconds`` from when the server last gave or confirmed
+        it, then asked for again (conditionally, when it can be revalidated), even where its
+        response allowed longer. A document never makes itself kept longer than its response
+        allows."""
+        with self._lock:
+            cached = self._cache.get(url)
+            if cached is None or not isinstance(cached[1], bytes):
+                return
+            until, answer, stored, asked = cached
+            if asked + seconds < until:
+                self._cache[url] = (asked + seconds, answer, stored, asked)
 
     def _forget(self, url: str) -> None:
         """Drop ``url``'s entry (under the lock)."""

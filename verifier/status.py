@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import math
 import threading
 import zlib
 from collections import OrderedDict
@@ -37,7 +38,7 @@ from verifier.errors import (
     StatusVerificationError,
     VerifierError,
 )
-from verifier.fetch import Fetcher, fetch_json
+from verifier.fetch import Fetcher, fetch_json, refresh_within
 
 MIN_ENTRIES = 131_072
 MAX_LIST_BYTES = 16 * 1024 * 1024
@@ -165,6 +166,9 @@ def _bitstring(entry: dict[str, Any], fetcher: Fetcher, verify_list: ListVerifie
     subject = status_list.get("credentialSubject")
     if not isinstance(subject, dict) or not isinstance(subject.get("encodedList"), str):
         raise MalformedValueError("the status list has no encodedList")
+    ttl = subject.get("ttl")  # milliseconds until the list is to be fetched again (BSL §2.2)
+    if isinstance(ttl, int | float) and not isinstance(ttl, bool) and 0 <= ttl < math.inf:
+        refresh_within(fetcher, url, ttl / 1000)
     purposes = subject.get("statusPurpose")  # one or more (BSL §2.2)
     if purpose not in (purposes if isinstance(purposes, list) else [purposes]):
         raise StatusVerificationError(f"the list's purpose {purposes!r} is not {purpose!r}")

@@ -40,7 +40,7 @@ from verifier.errors import (
     UnsupportedProof,
     VerifierError,
 )
-from verifier.fetch import Fetcher, HttpFetcher
+from verifier.fetch import Fetcher, HttpFetcher, refresh_within
 from verifier.identity import DEFAULT_POLICY, NOTHING_READ, TrustPolicy, assess
 from verifier.jsonld import canonicalize, check_processing
 from verifier.keys import DefaultKeyResolver, KeyResolver, ResolvedKey
@@ -104,6 +104,9 @@ class _BoundedFetcher:
         if isinstance(result, FetchError):
             raise result
         return result
+
+    def refresh_within(self, url: str, seconds: float) -> None:
+        refresh_within(self.fetcher, url, seconds)
 
 
 def _code(error: Exception) -> str:

@@ -22,7 +22,7 @@ from issuer.core.errors import LaurelError
 from issuer.institutes import issuers
 from issuer.issuing import statuslists
 from verifier.errors import FetchError
-from verifier.fetch import Fetcher, HttpFetcher
+from verifier.fetch import Fetcher, HttpFetcher, refresh_within
 
 NETWORK = "laurel.network_fetcher"
 _STATUS = re.compile(r"^/status/(\d+)$")
@@ -61,6 +61,12 @@ class LocalFirstFetcher:
         if url not in self._fetched:
             self._fetched[url] = self.network(url)
         return self._fetched[url]
+
+    def refresh_within(self, url: str, seconds: float) -> None:
+        """Another host's document's word on its freshness goes to the network's cache (this
+        instance's own documents are read afresh on every operation)."""
+        if self.services.settings.own_path(url) is None:
+            refresh_within(self.network, url, seconds)
 
 
 def shared_network(services: Services) -> HttpFetcher:

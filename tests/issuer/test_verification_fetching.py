@@ -103,3 +103,25 @@ def test_how_long_the_service_keeps_documents_is_a_setting(
     monkeypatch.setenv("LAUREL_FETCH_CACHE_SECONDS", "-1")
     with pytest.raises(ValidationError, match="greater than or equal to 0"):
         Settings(key_passphrase="a passphrase of some length")
+
+
+def test_another_hosts_ttl_reaches_the_shared_cache(services: Services) -> None:
+    """A status list's ``ttl`` (``verifier.status``) goes to the process's ``HttpFetcher``, whose
+    kept copy serves every verification; this instance's own lists are read afresh anyway."""
+    told: list[tuple[str, float]] = []
+
+    class Network:
+        def __call__(self, url: str) -> bytes:
+            return b"{}"
+
+        def refresh_within(self, url: str, seconds: float) -> None:
+            told.append((url, seconds))
+
+    with Session(services.engine) as session:
+        fetcher = LocalFirstFetcher(session, services, Network())
+        fetcher.refresh_within("https://other.example/status/1", 60.0)
+        fetcher.refresh_within(f"{BASE_URL}/status/1", 60.0)
+        LocalFirstFetcher(session, services, lambda url: b"{}").refresh_within(
+            "https://other.example/status/2", 1.0
+        )  # a network that keeps nothing is told nothing
+    assert told == [("https://other.example/status/1", 60.0)]

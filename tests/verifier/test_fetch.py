@@ -3,6 +3,7 @@ caching headers allow a shared cache, bounded; a "not found" briefly), schemes."
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -14,7 +15,11 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
-from verifier import fetch
+from issuer.issuing.bitstring import empty_bits, set_bit, status_entry, status_list_credential
+from tests.issuer.credentials import make_credential
+from tests.vectors import NOW
+from tests.verifier.test_status import ISSUER, LIST_FROM, _signed
+from verifier import Verdict, fetch, verify_credential
 from verifier.errors import FetchError
 from verifier.fetch import HttpFetcher, freshness
 from verifier.transport import Deadline, within
@@ -353,6 +358,70 @@ def test_a_304_makes_the_kept_body_fresh_again_for_what_it_allows(server: str) -
     clock.now += 59
     assert fetcher(server + path) == b'{"did": 1}'
     assert _conditions(path) == [(None, None), (None, modified)]
+
+
+def test_a_document_can_shorten_how_long_it_is_kept_never_lengthen_it(server: str) -> None:
+    """A status list's ``ttl`` (``refresh_within``): the kept body is used for at most that long
+    from when the server last gave or confirmed it, then asked for again: conditionally when it
+    has validators, in full when it has none."""
+    clock = Clock()
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True, clock=clock)
+    path = _publish(body='{"list": 2}', etag='"v2"', cache_control="max-age=3600")
+    fetcher(server + path)
+    clock.now += 20
+    fetcher.refresh_within(server + path, 30.0)  # 30 s from the fetch, 20 s ago
+    fetcher.refresh_within(server + path, 7200.0)  # never longer than the response allows
+    clock.now += 9
+    assert fetcher(server + path) == b'{"list": 2}'
+    assert _conditions(path) == [(None, None)]
+    clock.now += 2  # 31 s: asked again, with its ETag; the 304 makes it fresh for an hour
+    assert fetcher(server + path) == b'{"list": 2}'
+    assert _conditions(path) == [(None, None), ('"v2"', None)]
+    fetcher.refresh_within(server + path, 30.0)  # from the 304
+    clock.now += 29
+    fetcher(server + path)
+    assert len(_conditions(path)) == 2
+    clock.now += 2
+    fetcher(server + path)
+    assert _conditions(path)[2:] == [('"v2"', None)]
+
+    plain = f"/cc/max-age=3600/{time.monotonic_ns()}"
+    fetcher(server + plain)
+    fetcher.refresh_within(server + plain, 0.0)
+    fetcher(server + plain)
+    assert _hits(plain) == 2
+    fetcher.refresh_within(server + "/never-fetched", 0.0)  # nothing kept: nothing to do
+    fetcher.refresh_within(server + "/missing", 0.0)
+
+
+def test_a_status_lists_ttl_bounds_how_long_a_verifier_keeps_it(server: str) -> None:
+    """End to end: a list served ``max-age=3600`` whose ``ttl`` is 60 s is asked for again after
+    a minute, so a revocation published since is seen then, not an hour later."""
+    path = f"/published/list-{time.monotonic_ns()}"
+    url = server + path
+
+    def publish(bits: bytearray) -> None:
+        document = status_list_credential(url, ISSUER, bytes(bits), valid_from=LIST_FROM)
+        document["credentialSubject"]["ttl"] = 60_000
+        body = json.dumps(_signed(document))
+        PUBLISHED_DOCUMENTS[path] = {"body": body, "cache-control": "max-age=3600"}
+
+    credential = _signed(make_credential(ISSUER, credentialStatus=status_entry(url, 5)))
+    clock = Clock()
+    fetcher = HttpFetcher(allow_private_addresses=True, allow_http=True, clock=clock)
+    bits = empty_bits()
+    publish(bits)
+    assert verify_credential(credential, now=NOW, fetcher=fetcher).verdict is Verdict.VERIFIED
+    set_bit(bits, 5)
+    publish(bits)  # revoked
+    clock.now += 59
+    assert verify_credential(credential, now=NOW, fetcher=fetcher).verdict is Verdict.VERIFIED
+    assert _hits(path) == 1
+    clock.now += 2
+    report = verify_credential(credential, now=NOW, fetcher=fetcher)
+    status = report.check("status")
+    assert report.verdict is Verdict.NOT_VERIFIED and status and "revoked" in status.reason
+    assert _hits(path) == 2
 
 
 def test_a_last_modified_close_to_its_date_is_not_revalidated_with(server: str) -> None:

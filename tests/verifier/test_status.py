@@ -257,3 +257,48 @@ def test_each_bitstring_failure_has_its_bsl_error_code() -> None:
     garbled = status_list_credential(LIST_URL, ISSUER, bytes(empty_bits()), valid_from=LIST_FROM)
     garbled["credentialSubject"]["encodedList"] = "u" + "A" * 40  # base64url, but not GZIP
     assert _code(_credential(1), json.dumps(_signed(garbled)).encode()) == ("malformed_value_error")
+
+
+class Told(MappingFetcher):
+    """A fetcher that notes what the documents it gave say of their own freshness."""
+
+    def __init__(self, table: dict[str, bytes]) -> None:
+        super().__init__(table)
+        self.told: list[tuple[str, float]] = []
+
+    def refresh_within(self, url: str, seconds: float) -> None:
+        self.told.append((url, seconds))
+
+
+def _list_with(**subject: Any) -> bytes:
+    document = status_list_credential(LIST_URL, ISSUER, bytes(empty_bits()), valid_from=LIST_FROM)
+    document["credentialSubject"] = {**document["credentialSubject"], **subject}
+    return json.dumps(_signed(document)).encode()
+
+
+@pytest.mark.parametrize(
+    ("ttl", "told"),
+    [(60_000, [(LIST_URL, 60.0)]), (0, [(LIST_URL, 0.0)]), (1500.5, [(LIST_URL, 1.5005)])],
+)
+def test_a_lists_ttl_is_passed_to_the_fetcher(ttl: float, told: list[tuple[str, float]]) -> None:
+    """BSL §2.2: ``ttl`` is how many milliseconds the list may be used before it is fetched
+    again; a fetcher that keeps documents (``HttpFetcher``) is told, through the verification's
+    own bounded fetcher."""
+    fetcher = Told({LIST_URL: _list_with(ttl=ttl)})
+    report = verify_credential(_credential(3), now=NOW, fetcher=fetcher)
+    assert report.verdict is Verdict.VERIFIED, report.to_dict()
+    assert fetcher.told == told
+
+
+@pytest.mark.parametrize("ttl", [-1, "60000", True, None, [60000]])
+def test_a_ttl_that_is_not_a_duration_is_ignored(ttl: Any) -> None:
+    fetcher = Told({LIST_URL: _list_with(ttl=ttl)})
+    report = verify_credential(_credential(3), now=NOW, fetcher=fetcher)
+    assert fetcher.told == []
+    assert report.check("status") is not None
+
+
+def test_a_list_without_ttl_tells_nothing() -> None:
+    fetcher = Told({LIST_URL: _list(bytes(empty_bits()))})
+    assert verify_credential(_credential(3), now=NOW, fetcher=fetcher).verified
+    assert fetcher.told == []
