@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urljoin
 
 from verifier import safejson, vpqr
 from verifier.baking import PNG_SIGNATURE, read_png, read_svg
@@ -44,8 +46,14 @@ def _text(text: str, format_hint: str, fetcher: Fetcher, max_bytes: int, allow_u
         safejson.check_tree(credential)  # what JSON input must be, decoded CBOR-LD must be too
         return Loaded("vpqr", credential=credential)
     if allow_url and stripped.startswith(("https://", "http://")) and len(stripped) < 2048:
+        body = fetcher(stripped)
+        offered = offered_credential(body, stripped) if len(body) <= max_bytes else None
         return load(
-            fetcher(stripped), fetcher=fetcher, max_bytes=max_bytes, allow_url=False, hint="url"
+            body if offered is None else fetcher(offered),
+            fetcher=fetcher,
+            max_bytes=max_bytes,
+            allow_url=False,
+            hint="url",
         )
     if stripped.startswith("<"):
         _refuse_html(stripped, format_hint)
@@ -56,6 +64,60 @@ def _text(text: str, format_hint: str, fetcher: Fetcher, max_bytes: int, allow_u
 
 
 _HTML = re.compile(r"<!doctype\s+html[\s>]|<html[\s>]", re.IGNORECASE)
+
+
+OFFERED_TYPES = frozenset(
+    {
+        "application/vc",
+        "application/vc+ld+json",
+        "application/ld+json",
+        "application/json",
+        "application/vc+jwt",
+        "application/jwt",
+    }
+)
+"""The media types of a ``<link rel="alternate">`` that a badge's web page can offer its
+credential in (VCDM 2.0 §6.3, and the JSON types such pages use)."""
+
+
+OFFER_READ_BYTES = 256 * 1024
+"""How much of a web page is read for its links (they belong in its ``<head>``)."""
+
+
+class _Alternates(HTMLParser):
+    """The ``href`` of each ``<link rel="alternate" type="…">`` of ``OFFERED_TYPES``, in order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "link":
+            return
+        values: dict[str, str] = {}
+        for name, value in attrs:  # the first of a repeated attribute counts, as in browsers
+            values.setdefault(name, value or "")
+        kind = values.get("type", "").split(";")[0].strip().lower()
+        if "alternate" in values.get("rel", "").lower().split() and kind in OFFERED_TYPES:
+            self.found.append(values.get("href", "").strip())
+
+
+def offered_credential(body: bytes, url: str) -> str | None:
+    """The credential a badge's web page at ``url`` offers (its first ``<link rel="alternate">``
+    of ``OFFERED_TYPES`` whose ``href`` is an http(s) URL other than the page's own), else None
+    (``body`` is not HTML, or offers none). Followed once: what that link gives is read as a
+    credential, and a second page is refused as HTML."""
+    head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not _HTML.match(head[:64].decode("utf-8", "replace")):
+        return None
+    parser = _Alternates()
+    parser.feed(body[:OFFER_READ_BYTES].decode("utf-8", "replace"))
+    parser.close()
+    for href in parser.found:
+        found = urljoin(url, href)
+        if found.startswith(("https://", "http://")) and len(found) < 2048 and found != url:
+            return found
+    return None
 
 
 def _refuse_html(text: str, hint: str) -> None:

@@ -138,6 +138,25 @@ def test_the_badge_link_gives_a_verifier_the_credential(live: Live) -> None:
     assert missing.json()["status"] == 404
 
 
+def test_the_badge_page_offers_its_credential(live: Live) -> None:
+    """A verifier that gets the page (it asks for HTML, or ignores ``Accept``) finds the
+    credential through the page's ``<link rel="alternate">`` (``verifier.sources``)."""
+    badge = live.badges.valid
+    html = live.client.get(f"/v/{badge}").text
+    assert (
+        f'<link rel="alternate" type="application/vc+ld+json" href="/v/{badge}/credential.json">'
+        in html
+    )
+
+    def browser_like(url: str) -> bytes:  # every answer as a browser would get it
+        response = live.client.get(url.removeprefix(live.base_url), headers={"Accept": "text/html"})
+        response.raise_for_status()
+        return response.content
+
+    report = verify_credential(f"{live.base_url}/v/{badge}", fetcher=browser_like)
+    assert report.verdict is Verdict.VERIFIED, report.to_dict()
+
+
 def test_laurel_verify_takes_the_badge_link(live: Live) -> None:
     for badge, code in ((live.badges.valid, 0), (live.badges.revoked, 1)):
         link = f"{live.base_url}/v/{badge}"
