@@ -111,8 +111,11 @@ def offered_credential(body: bytes, url: str) -> str | None:
     if not _HTML.match(head[:64].decode("utf-8", "replace")):
         return None
     parser = _Alternates()
-    parser.feed(body[:OFFER_READ_BYTES].decode("utf-8", "replace"))
-    parser.close()
+    try:
+        parser.feed(body[:OFFER_READ_BYTES].decode("utf-8", "replace"))
+        parser.close()
+    except AssertionError:  # markup html.parser gives up on ("<![="): the links before it count
+        pass
     for href in parser.found:
         found = urljoin(url, href)
         if found.startswith(("https://", "http://")) and len(found) < 2048 and found != url:

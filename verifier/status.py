@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-import math
 import threading
 import zlib
 from collections import OrderedDict
@@ -41,6 +40,9 @@ from verifier.errors import (
 from verifier.fetch import Fetcher, fetch_json, refresh_within
 
 MIN_ENTRIES = 131_072
+MAX_TTL = 10**12
+"""The longest ``ttl`` read (milliseconds, ~31 years): a longer one could not shorten how long a
+list is kept, and an integer too large for a float could not be divided."""
 MAX_LIST_BYTES = 16 * 1024 * 1024
 
 ListVerifier = Callable[[dict[str, Any], str], None]
@@ -167,7 +169,7 @@ def _bitstring(entry: dict[str, Any], fetcher: Fetcher, verify_list: ListVerifie
     if not isinstance(subject, dict) or not isinstance(subject.get("encodedList"), str):
         raise MalformedValueError("the status list has no encodedList")
     ttl = subject.get("ttl")  # milliseconds until the list is to be fetched again (BSL §2.2)
-    if isinstance(ttl, int | float) and not isinstance(ttl, bool) and 0 <= ttl < math.inf:
+    if isinstance(ttl, int | float) and not isinstance(ttl, bool) and 0 <= ttl <= MAX_TTL:
         refresh_within(fetcher, url, ttl / 1000)
     purposes = subject.get("statusPurpose")  # one or more (BSL §2.2)
     if purpose not in (purposes if isinstance(purposes, list) else [purposes]):

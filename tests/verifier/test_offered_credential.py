@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from issuer.crypto.keys import did_key, did_key_method, ed25519_from_seed
 from issuer.crypto.signing import sign_data_integrity, sign_jwt
@@ -19,6 +21,12 @@ from verifier.sources import OFFER_READ_BYTES, offered_credential
 KEY = ed25519_from_seed(b"\x0b" * 32)
 ISSUER = did_key(KEY)
 PAGE = "https://badges.example.org/v/1"
+MARKUP = [
+    *("<html>", "<link", " rel=alternate", " rel='alternate stylesheet'", " type=application/vc"),
+    *(" type='application/json'", " href=", "'/x'", "'javascript:x'", "//h.example/y", ">"),
+    *("<!", "<![", "[CDATA[", "<?", "<!--", "-->", "</", "&", "&#", "&#x", "\x00", "<a", '"'),
+    *("'", "=", " ", "<script>", "</script>", "<style>", "]]>", "<!ELEMENT", "\udcff", "é"),
+]
 
 
 def credential() -> dict[str, Any]:
@@ -141,3 +149,25 @@ def test_the_credential_itself_is_not_read_for_links() -> None:
     for source in (body, body.decode()):
         report = verify_credential(source, now=NOW, fetcher=MappingFetcher(table))
         assert report.checks[0].reason.startswith("the input is a web page (HTML)")
+
+
+@pytest.mark.parametrize(
+    "markup",
+    ["<![=", "<! rel=alternate</script><a href=<?<![<link", "<![</=[CDATA[&& rel=alternate"],
+)
+def test_markup_the_parser_gives_up_on_keeps_the_links_before_it(markup: str) -> None:
+    """``html.parser`` raises ``AssertionError`` on some malformed declarations: a page with one
+    is read up to it, never an error of the verifier."""
+    good = "https://badges.example.org/good.json"
+    assert offered_credential(page(markup), PAGE) is None
+    assert offered_credential(page(link(good), markup), PAGE) == good
+    report = verify({PAGE: page(markup)})
+    assert report.checks[0].reason.startswith("the URL gave a web page (HTML)")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(MARKUP), max_size=30), st.binary(max_size=40))
+def test_any_page_is_read_without_error(pieces: list[str], tail: bytes) -> None:
+    body = ("<!doctype html>" + "".join(pieces)).encode("utf-8", "surrogatepass") + tail
+    found = offered_credential(body, PAGE)
+    assert found is None or found.startswith(("https://", "http://"))

@@ -290,7 +290,7 @@ def test_a_lists_ttl_is_passed_to_the_fetcher(ttl: float, told: list[tuple[str, 
     assert fetcher.told == told
 
 
-@pytest.mark.parametrize("ttl", [-1, "60000", True, None, [60000]])
+@pytest.mark.parametrize("ttl", [-1, "60000", True, None, [60000], 10**13])
 def test_a_ttl_that_is_not_a_duration_is_ignored(ttl: Any) -> None:
     fetcher = Told({LIST_URL: _list_with(ttl=ttl)})
     report = verify_credential(_credential(3), now=NOW, fetcher=fetcher)
