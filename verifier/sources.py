@@ -90,13 +90,19 @@ class _Alternates(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.found: list[str] = []
+        self.base: str | None = None
+        """The first ``<base href>``: what relative links resolve against (HTML §4.2.3)."""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag != "link":
+        if tag not in ("link", "base"):
             return
         values: dict[str, str] = {}
         for name, value in attrs:  # the first of a repeated attribute counts, as in browsers
             values.setdefault(name, value or "")
+        if tag == "base":
+            if self.base is None and "href" in values:
+                self.base = values["href"].strip()
+            return
         kind = values.get("type", "").split(";")[0].strip().lower()
         if "alternate" in values.get("rel", "").lower().split() and kind in OFFERED_TYPES:
             self.found.append(values.get("href", "").strip())
@@ -104,7 +110,8 @@ class _Alternates(HTMLParser):
 
 def offered_credential(body: bytes, url: str) -> str | None:
     """The credential a badge's web page at ``url`` offers (its first ``<link rel="alternate">``
-    of ``OFFERED_TYPES`` whose ``href`` is an http(s) URL other than the page's own), else None
+    of ``OFFERED_TYPES`` whose ``href``, resolved against the page's ``<base href>`` or else
+    ``url``, is an http(s) URL other than the page's own), else None
     (``body`` is not HTML, or offers none). Followed once: what that link gives is read as a
     credential, and a second page is refused as HTML."""
     head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -116,8 +123,9 @@ def offered_credential(body: bytes, url: str) -> str | None:
         parser.close()
     except AssertionError:  # markup html.parser gives up on ("<![="): the links before it count
         pass
+    base = url if parser.base is None else urljoin(url, parser.base)
     for href in parser.found:
-        found = urljoin(url, href)
+        found = urljoin(base, href)
         if found.startswith(("https://", "http://")) and len(found) < 2048 and found != url:
             return found
     return None

@@ -171,3 +171,12 @@ def test_any_page_is_read_without_error(pieces: list[str], tail: bytes) -> None:
     body = ("<!doctype html>" + "".join(pieces)).encode("utf-8", "surrogatepass") + tail
     found = offered_credential(body, PAGE)
     assert found is None or found.startswith(("https://", "http://"))
+
+
+def test_links_resolve_against_the_pages_base() -> None:
+    body = page(link("c/1.json"), before='<base href="https://cdn.example.net/badges/">')
+    assert offered_credential(body, PAGE) == "https://cdn.example.net/badges/c/1.json"
+    relative = page(link("c/1.json"), before='<base href="/b/"><base href="/ignored/">')
+    assert offered_credential(relative, PAGE) == "https://badges.example.org/b/c/1.json"
+    unusable = page(link("c/1.json"), before='<base href="javascript:void(0)/">')
+    assert offered_credential(unusable, PAGE) is None
