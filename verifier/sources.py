@@ -114,8 +114,7 @@ def offered_credential(body: bytes, url: str) -> str | None:
     ``url``, is an http(s) URL other than the page's own), else None
     (``body`` is not HTML, or offers none). Followed once: what that link gives is read as a
     credential, and a second page is refused as HTML."""
-    head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not _HTML.match(head[:64].decode("utf-8", "replace")):
+    if not _is_page(body[:512].decode("utf-8", "replace")):
         return None
     parser = _Alternates()
     try:
@@ -131,9 +130,14 @@ def offered_credential(body: bytes, url: str) -> str | None:
     return None
 
 
+def _is_page(text: str) -> bool:
+    """Whether ``text`` begins as an HTML document does (after a byte-order mark and spaces)."""
+    return _HTML.match(text.lstrip("\ufeff \t\r\n")[:64]) is not None
+
+
 def _refuse_html(text: str, hint: str) -> None:
     """A web page is not a baked SVG: say so (a badge's link that answers with its page)."""
-    if _HTML.match(text.lstrip("\ufeff \t\r\n")[:64]):
+    if _is_page(text):
         where = "the URL gave" if hint == "url" else "the input is"
         raise MalformedInput(
             f"{where} a web page (HTML), not a credential: verify the credential the page offers "

@@ -14,6 +14,8 @@ from issuer.crypto.keys import did_key, did_key_method, ed25519_from_seed
 from issuer.crypto.signing import sign_data_integrity, sign_jwt
 from tests.issuer.credentials import make_credential
 from tests.vectors import NOW
+from tests.verifier.test_binding_attacks import ATTACKER, ATTACKER_KEY, did_doc, signed, vm
+from tests.verifier.test_binding_attacks import NOW as WHEN
 from verifier import Verdict, verify_credential
 from verifier.fetch import MappingFetcher
 from verifier.sources import OFFER_READ_BYTES, offered_credential
@@ -180,3 +182,23 @@ def test_links_resolve_against_the_pages_base() -> None:
     assert offered_credential(relative, PAGE) == "https://badges.example.org/b/c/1.json"
     unusable = page(link("c/1.json"), before='<base href="javascript:void(0)/">')
     assert offered_credential(unusable, PAGE) is None
+
+
+def test_the_page_that_offers_a_credential_vouches_for_nothing() -> None:
+    """A forger's credential (its own did:web, calling itself the victim's name) offered by a
+    page on the victim's host: it verifies as the forger's, linked to the forger's domain only;
+    the page's host lends it no identity."""
+    own = did_doc(ATTACKER, [vm(f"{ATTACKER}#key-1", ATTACKER, ATTACKER_KEY)])
+    own["assertionMethod"] = [f"{ATTACKER}#key-1"]
+    victim_page = "https://victim.example/badges/1"
+    table = {
+        victim_page: page(link("/badges/1.json")),
+        "https://victim.example/badges/1.json": json.dumps(
+            signed(ATTACKER, f"{ATTACKER}#key-1")
+        ).encode(),
+        "https://attacker.example/.well-known/did.json": json.dumps(own).encode(),
+    }
+    report = verify_credential(victim_page, now=WHEN, fetcher=MappingFetcher(table))
+    assert report.summary.issuer_id == ATTACKER
+    assert report.identity.linked_domain == "https://attacker.example"
+    assert "victim.example" not in json.dumps(report.identity.to_dict())
