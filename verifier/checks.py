@@ -61,6 +61,7 @@ def check_context(credential: Mapping[str, Any]) -> str:
             raise JsonLdError(f"the context {context} is not one Laurel knows; it is never fetched")
     if contexts[0] not in (VC_V2, VC_V1):
         raise JsonLdError(f"the first @context must be {VC_V2}, not {contexts[0]}")
+    _check_nested_contexts(credential)
     kinds = types_of(credential)
     if any(kind in OB_TYPES for kind in kinds) and not (
         len(contexts) > 1 and OB_CONTEXT.match(contexts[1])
@@ -69,6 +70,38 @@ def check_context(credential: Mapping[str, Any]) -> str:
     if "ClrCredential" in kinds and not (len(contexts) > 1 and CLR_CONTEXT.match(contexts[1])):
         raise JsonLdError("the second @context must be the CLR 2.0 context")
     return "contexts are in order and pinned to bundled copies"
+
+
+def _check_nested_contexts(credential: Mapping[str, Any]) -> None:
+    """An ``@context`` inside the credential (an embedded credential's, say) is pinned like its
+    own: bundled URLs only. An inline one could alias a keyword (``"en": "@index"``) and so carry
+    text no signature covers, or make a value mean another IRI. The credential's own proof is
+    not part of what is signed, and is not looked at here."""
+    stack = [value for key, value in credential.items() if key != "@context" and key != "proof"]
+    push = stack.append
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "@context" in item:
+                _check_pinned(item["@context"])
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        for value in item:
+            if value.__class__ is not str:  # text is most of a credential: not pushed
+                push(value)
+
+
+def _check_pinned(contexts: Any) -> None:
+    for context in contexts if isinstance(contexts, list) else [contexts]:
+        if not isinstance(context, str):
+            raise JsonLdError(
+                "an inline @context inside the credential is not accepted; "
+                "contexts must be pinned URLs"
+            )
+        check_context_url(context)
+        if context not in bundled_context_index():
+            raise JsonLdError(f"the context {context} is not one Laurel knows; it is never fetched")
 
 
 def check_vc_context(document: Mapping[str, Any]) -> str:

@@ -77,6 +77,12 @@ class JsonLdError(VerifierError):
     """JSON-LD processing failed or would lose data."""
 
 
+class NotInTerms(JsonLdError):
+    """A document says in other words what a term of its contexts says (a term's IRI as a key,
+    ``@nest``, ``@included``, an aliased ``@index``…): its checks, which read the terms, would not
+    see what its signature covers (``verifier.expansion.check_spelling``)."""
+
+
 class KeyResolutionError(VerifierError):
     """No usable public key could be found for a verification method."""
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from pyld import jsonld
 
-from verifier.errors import JsonLdError
+from verifier.errors import JsonLdError, NotInTerms
 
 CONTEXTS_PACKAGE = "verifier.contexts"
 
@@ -94,14 +94,18 @@ def _keyword_like_key(document: Any) -> str | None:
     return None
 
 
-def expand(document: Mapping[str, Any]) -> list[Any]:
-    """Expand ``document``; raise ``JsonLdError`` if anything would be dropped."""
+def expand(document: Mapping[str, Any], *, terms_only: bool = True) -> list[Any]:
+    """Expand ``document``; raise ``JsonLdError`` if anything would be dropped, and
+    ``NotInTerms`` (``terms_only``, as for every credential) for a key that says in other words
+    what a term of its contexts says (``check_spelling``). ``terms_only=False`` expands any
+    JSON-LD document."""
     check_values(document)
 
     def refuse(expanded_property: str | None) -> None:
         raise JsonLdError(_dropped(document, expanded_property))
 
-    processor = jsonld.JsonLdProcessor(on_property_dropped=refuse)
+    kind = _TermsOnly if terms_only else jsonld.JsonLdProcessor
+    processor = kind(on_property_dropped=refuse)
     try:
         expanded: list[Any] = processor.expand(dict(document), options())
     except JsonLdError:
@@ -112,6 +116,113 @@ def expand(document: Mapping[str, Any]) -> list[Any]:
         raise JsonLdError(python_reason(exc)) from exc
     _reject_relative_iris(expanded)
     return expanded
+
+
+KEYWORD_ALIASES = {"@id": "id", "@type": "type"}
+"""The only names under which a credential may write these keywords: the aliases every VC
+context defines, which are also the names every reader of a credential looks under."""
+PLAIN_KEYWORDS = frozenset({"@value", "@language", "@direction", "@list"})
+"""Keywords a compact credential writes as themselves: a value object (with ``@type`` in it) and
+a list. Any other keyword as a key (``@nest``, ``@included``, ``@reverse``, ``@graph``,
+``@index``, ``@id`` or ``@type`` in a node, the framing keywords) is refused."""
+
+
+class _TermsOnly(jsonld.JsonLdProcessor):  # type: ignore[misc]
+    """PyLD's expansion, refusing a credential that says in other words what its contexts' terms
+    say (``check_spelling``), object by object, with the active context PyLD expands it with."""
+
+    def _expand_object(
+        self,
+        active_ctx: dict[str, Any],
+        active_property: Any,
+        expanded_active_property: Any,
+        element: dict[str, Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        for key in element:
+            if key != "@context":
+                check_spelling(key, self._expand_iri(active_ctx, key, vocab=True), element)
+        return super()._expand_object(
+            active_ctx, active_property, expanded_active_property, element, *args, **kwargs
+        )
+
+
+def check_spelling(key: str, expanded: Any, element: Mapping[str, Any]) -> None:
+    """Refuse ``key`` of ``element`` (which expands to ``expanded``) unless it is written as the
+    credential's contexts write it.
+
+    The signature of a Data Integrity proof covers the RDF a credential expands to, but the
+    checks and the page read its JSON by the terms of its contexts (``credentialStatus``,
+    ``validUntil``, ``issuer``, ``name``…). JSON-LD can write the same RDF other ways: a term's
+    full or compact IRI as the key, another term defined inline for the same IRI, the ``@nest``
+    or ``@included`` keywords around it, ``@index`` (which makes no RDF at all) beside it. A
+    holder could so move a signed ``credentialStatus`` or ``validUntil`` where no check looks,
+    or add text no signature covers, and the proof would still verify. So a key that expands to
+    a keyword must be one of ``KEYWORD_ALIASES`` or ``PLAIN_KEYWORDS`` (``@type`` as itself only
+    in a value object), and a key that expands to the IRI of a term of the bundled contexts
+    must be that term (``bundled_term_names``). Keys for other IRIs (an extension written as a
+    full IRI) are the credential's own and are kept.
+    """
+    if not isinstance(expanded, str):
+        return  # dropped: ``expand`` refuses it as data loss
+    if expanded.startswith("@"):
+        if key == KEYWORD_ALIASES.get(expanded):
+            return
+        if key == expanded and (key in PLAIN_KEYWORDS or (key == "@type" and "@value" in element)):
+            return
+        alias = KEYWORD_ALIASES.get(expanded)
+        written = f"the key {key!r}" if key == expanded else f"the key {key!r} (for {expanded})"
+        raise NotInTerms(
+            f"{written} has no place in a credential written in its contexts' terms"
+            + (f" (write {alias!r})" if alias else "")
+            + ": JSON-LD would read data there that the checks do not see"
+        )
+    names = bundled_term_names().get(expanded)
+    if names is not None and key not in names:
+        term = " or ".join(repr(name) for name in sorted(names))
+        said = (
+            f"the key {key!r} is the IRI of the term {term}"
+            if key == expanded
+            else f"the key {key!r} stands for {expanded}, which the contexts call {term}"
+        )
+        raise NotInTerms(
+            f"{said}: a credential is checked by its contexts' terms, so it must use them"
+        )
+
+
+@cache
+def bundled_term_names() -> dict[str, frozenset[str]]:
+    """IRI -> the names the bundled contexts give it, in any scope (type- and property-scoped
+    contexts included). A few IRIs have two names (the OB context names ``Achievement`` and
+    ``achievement`` alike); either is the IRI's term."""
+    from pyld.context_resolver import ContextResolver
+
+    settings = {
+        **options(),
+        "processingMode": "json-ld-1.1",
+        "contextResolver": ContextResolver(jsonld._resolved_context_cache, document_loader),
+    }
+    processor = jsonld.JsonLdProcessor()
+    names: dict[str, set[str]] = {}
+    done: set[str] = set()
+
+    def collect(active: dict[str, Any]) -> None:
+        for term, definition in active["mappings"].items():
+            iri = definition.get("@id") if definition else None
+            if isinstance(iri, str) and not iri.startswith("@"):
+                names.setdefault(iri, set()).add(term)
+            scoped = definition.get("@context") if definition else None
+            seen = json.dumps(scoped, sort_keys=True)
+            if scoped is not None and seen not in done:
+                done.add(seen)
+                collect(processor._process_context(active, scoped, settings, True))
+
+    for url in bundled_context_index():
+        collect(
+            processor._process_context(processor._get_initial_context(settings), [url], settings)
+        )
+    return {iri: frozenset(found) for iri, found in names.items()}
 
 
 def check_values(document: Any) -> None:

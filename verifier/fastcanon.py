@@ -63,7 +63,9 @@ MAX_CACHED_SKELETON = 16 * 1024
 _TEXT_SENTINEL = re.compile(f"^{TEXT_OPEN}(\\d+){TEXT_CLOSE}$")
 _IRI_SENTINEL = re.compile(f"^{IRI_SENTINEL}(\\d+)$")
 _INVALID_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
-_STRUCTURAL_KEYS = frozenset({"@context", "type", "@type"})
+_STRUCTURAL_KEYS = frozenset({"@context", "type", "@type", "@language", "@direction"})
+"""Keys whose values stay in the skeleton: expansion reads them (a language tag or a direction
+is checked there, and the fast path then declines it), they are not copied through."""
 _ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
 """PyLD's ``_is_absolute_iri`` pattern, compiled once (PyLD looks it up on every call)."""
 
@@ -159,6 +161,8 @@ class _Skeleton:
             built: dict[str, Any] = {}
             for k, v in node.items():  # texts straight to ``_text``: one call fewer for most
                 if k in _STRUCTURAL_KEYS:
+                    if k == "@context" and not _by_url(v):
+                        raise Unsupported("an inline context")  # its prefixes rewrite values
                     built[k] = v
                 elif type(v) is str:
                     built[k] = self._text(v, k)
@@ -710,10 +714,18 @@ def check_fast(document: Mapping[str, Any]) -> None:
     rdfc_budget.checkpoint()
 
 
+def _by_url(contexts: Any) -> bool:
+    """Whether an ``@context`` names its contexts by URL only. An inline context may define a
+    prefix that turns a value this path copies as an IRI (``did:example:alice``) into another
+    (``https://evil.example/example:alice``), or a keyword alias whose value has a scoped context
+    of its own: such a document takes the reference path, anywhere in it."""
+    if isinstance(contexts, list):
+        return all(isinstance(context, str) for context in contexts)
+    return isinstance(contexts, str)
+
+
 def _skeleton_and_template(document: Mapping[str, Any]) -> tuple[_Skeleton, _Template]:
-    contexts = document.get("@context")
-    contexts = contexts if isinstance(contexts, list) else [contexts]
-    if not all(isinstance(context, str) for context in contexts):
+    if not _by_url(document.get("@context")):
         raise Unsupported("inline contexts")
     skeleton = _Skeleton()
     template = _template(skeleton.build(dict(document)))

@@ -26,7 +26,7 @@ from typing import Any
 from pyld import jsonld
 
 from verifier import rdfc_budget, stats
-from verifier.errors import JsonLdError
+from verifier.errors import JsonLdError, NotInTerms
 from verifier.expansion import (
     CONTEXTS_PACKAGE,
     PYLD_FAILURES,
@@ -69,7 +69,9 @@ def use_reference_canonicalizer(enabled: bool = True) -> None:
     _use_reference = enabled
 
 
-def canonicalize(document: Mapping[str, Any], *, measured: bool = False) -> str:
+def canonicalize(
+    document: Mapping[str, Any], *, measured: bool = False, terms_only: bool = True
+) -> str:
     """RDFC-1.0 canonical N-Quads of a JSON-LD document, with the bundled contexts only.
 
     Uses the fast path (``verifier.fastcanon``) where it applies and the reference path
@@ -78,16 +80,22 @@ def canonicalize(document: Mapping[str, Any], *, measured: bool = False) -> str:
     ``verifier.rdfc_budget``. ``measured``: the caller has checked ``document``, or a document
     that holds it (a credential, for the credential without its proof), with
     ``rdfc_budget.check_document`` already, so its size is not measured again.
+
+    ``terms_only`` (every credential, presentation, proof and list Laurel signs or verifies):
+    ``NotInTerms`` for a document that writes what a term of its contexts says in other words
+    (``verifier.expansion.check_spelling``). ``terms_only=False`` canonicalises any JSON-LD.
     """
     with rdfc_budget.one_canonicalisation():
         if not measured:
             rdfc_budget.check_document(document)
         if _use_reference:
-            return _reference(document)
-        return _fast_or_reference(document)
+            return _reference(document, terms_only)
+        return _fast_or_reference(document, terms_only=terms_only)
 
 
-def check_processing(document: Mapping[str, Any], *, measured: bool = False) -> None:
+def check_processing(
+    document: Mapping[str, Any], *, measured: bool = False, terms_only: bool = True
+) -> None:
     """What ``canonicalize`` checks, without the canonical form where the fast path applies:
     it raises ``JsonLdError`` for an unbundled context or data JSON-LD processing would drop,
     ``TooComplex`` over the limits; expansion and toRdf run, RDFC-1.0 (hashes, labels, sorting)
@@ -98,9 +106,9 @@ def check_processing(document: Mapping[str, Any], *, measured: bool = False) -> 
         if not measured:
             rdfc_budget.check_document(document)
         if _use_reference:
-            _reference(document)
+            _reference(document, terms_only)
         else:
-            _fast_or_reference(document, _processed)
+            _fast_or_reference(document, _processed, terms_only)
 
 
 def _processed(document: Mapping[str, Any]) -> str:
@@ -159,19 +167,29 @@ def _plain(value: Any, depth: int = 0) -> bool:
 
 
 def _fast_or_reference(
-    document: Mapping[str, Any], fast: Callable[[Mapping[str, Any]], str] | None = None
+    document: Mapping[str, Any],
+    fast: Callable[[Mapping[str, Any]], str] | None = None,
+    terms_only: bool = True,
 ) -> str:
+    """The fast path's answer, or the reference path's where the fast path declines. The fast
+    path expands its templates terms-only: its ``NotInTerms`` is the answer when ``terms_only``,
+    and sends any other document to the reference path."""
     try:
         text = (fast or canonicalize_fast)(document)
     except Unsupported as exc:
         stats.count(stats.CANON_FALLBACK)
         log.info("fast canonicaliser declined (%s); using the reference path", exc)
-        return _reference(document)
+        return _reference(document, terms_only)
+    except NotInTerms:
+        if terms_only:
+            raise
+        stats.count(stats.CANON_FALLBACK)
+        return _reference(document, terms_only)
     except (JsonLdError, *PYLD_FAILURES) as exc:
         stats.count(stats.CANON_FALLBACK)
         stats.count(stats.CANON_FAST_ERROR)
         try:
-            text = _reference(document)
+            text = _reference(document, terms_only)
         except JsonLdError:
             log.info("fast canonicaliser failed (%r); the reference path fails too", exc)
             raise
@@ -184,7 +202,7 @@ def _fast_or_reference(
     return text
 
 
-def canonicalize_reference(document: Mapping[str, Any]) -> str:
+def canonicalize_reference(document: Mapping[str, Any], *, terms_only: bool = True) -> str:
     """The reference path: PyLD expansion (with the safety checks), toRdf and RDFC-1.0.
 
     What PyLD's ``jsonld.normalize`` does with ``URDNA2015``, with ``verifier.rdfc.Rdfc10`` in
@@ -192,11 +210,11 @@ def canonicalize_reference(document: Mapping[str, Any]) -> str:
     """
     with rdfc_budget.one_canonicalisation():
         rdfc_budget.check_document(document)
-        return _reference(document)
+        return _reference(document, terms_only)
 
 
-def _reference(document: Mapping[str, Any]) -> str:
-    expanded = expand(document)
+def _reference(document: Mapping[str, Any], terms_only: bool = True) -> str:
+    expanded = expand(document, terms_only=terms_only)
     rdfc_budget.checkpoint()
     rdfc_budget.check_node_map(node_map_comparisons(expanded))
     try:

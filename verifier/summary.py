@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from verifier.checks import is_vcdm1
 from verifier.report import Alignment, Summary
 
 
@@ -12,9 +13,12 @@ def _str(value: Any) -> str | None:
 
 
 def _name(value: Any) -> str | None:
-    if isinstance(value, dict):
-        return _str(value.get("name")) or _str(value.get("en"))
+    if isinstance(value, dict):  # a value object (with a language), or a node with a name
+        return _str(value.get("@value")) or _str(value.get("name")) or _str(value.get("en"))
     return _str(value)
+
+
+WINDOW = ("validFrom", "validUntil")
 
 
 def _identifier_name(subject: dict[str, Any]) -> str | None:
@@ -36,6 +40,8 @@ def summarize(credential: dict[str, Any], source_format: str) -> Summary:
     alignments = achievement.get("alignment", [])
     types = credential.get("type", [])
     types = [types] if isinstance(types, str) else types if isinstance(types, list) else []
+    # the dates the validity check reads: a VCDM 1.1 credential's validFrom is not its window
+    start, end = ("issuanceDate", "expirationDate") if is_vcdm1(credential) else WINDOW
     return Summary(
         id=_str(credential.get("id")),
         types=tuple(t for t in types if isinstance(t, str)),
@@ -48,8 +54,8 @@ def summarize(credential: dict[str, Any], source_format: str) -> Summary:
         achievement_description=_name(achievement.get("description")),
         recipient_id=_str(subject.get("id")),
         recipient_name=_name(subject.get("name")) or _identifier_name(subject),
-        valid_from=_str(credential.get("validFrom") or credential.get("issuanceDate")),
-        valid_until=_str(credential.get("validUntil") or credential.get("expirationDate")),
+        valid_from=_str(credential.get(start)),
+        valid_until=_str(credential.get(end)),
         alignments=tuple(
             Alignment(
                 name=_str(item.get("targetName")) or "",

@@ -949,7 +949,7 @@ def blank_node_clique(size: int) -> dict[str, Any]:
     credential = copy.deepcopy(LEADING_CHANGE)
     link = "https://poison.example/link"  # an absolute IRI needs no term definition
     credential["credentialSubject"][link] = [
-        {"@id": f"_:b{i}", link: [{"@id": f"_:b{j}"} for j in range(size) if j != i]}
+        {"id": f"_:b{i}", link: [{"id": f"_:b{j}"} for j in range(size) if j != i]}
         for i in range(size)
     ]
     return credential
