@@ -188,7 +188,7 @@ def _ld_linkage(
         if not isinstance(proof, dict):
             continue
         try:
-            resolved = data_integrity.verify_proof(credential, proof, resolve_key)
+            resolved = data_integrity.verify_proof(credential, proof, resolve_key, now=now)
             _signer_ok(resolved, did)
         except VerifierError as exc:
             problem = exc

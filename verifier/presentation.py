@@ -81,7 +81,7 @@ def verify_presentation(
         signers: list[ResolvedKey] = []
         proved = run(
             "proof",
-            lambda: _proofs(presentation, canonical[0], resolver, challenge, domain, signers),
+            lambda: _proofs(presentation, canonical[0], resolver, challenge, domain, signers, now),
         )
         if proved:
             run("holder", lambda: _holder(presentation, signers))
@@ -109,6 +109,7 @@ def _proofs(
     challenge: str | None,
     domain: str | None,
     signers: list[ResolvedKey],
+    now: datetime | None = None,
 ) -> str | None:
     proofs = presentation.get("proof")
     proofs = proofs if isinstance(proofs, list) else [proofs] if proofs is not None else []
@@ -135,6 +136,7 @@ def _proofs(
                 resolver,
                 canonical_document=canonical,
                 purpose=AUTHENTICATION,
+                now=now,
             )
         )
     return f"{len(proofs)} authentication proof(s) valid"

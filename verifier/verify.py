@@ -419,6 +419,8 @@ class _Context:
                         proof,
                         self.resolve_key,
                         canonical_document=document,
+                        now=self.now,
+                        skew=self.skew,
                     )
                 )
             except VerifierError as exc:
@@ -465,7 +467,12 @@ class _Context:
                 canonical = canonicalize({**data_integrity.unsigned(credential), "proof": chained})
             signer.append(
                 data_integrity.verify_proof(
-                    credential, proof, self.resolve_key, canonical_document=canonical
+                    credential,
+                    proof,
+                    self.resolve_key,
+                    canonical_document=canonical,
+                    now=self.now,
+                    skew=self.skew,
                 )
             )
             suites.append(str(proof.get("cryptosuite") or proof.get("type")))

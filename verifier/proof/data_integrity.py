@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
@@ -109,6 +109,20 @@ def _check_shape(proof: Mapping[str, Any], purpose: str) -> None:
         raise ProofError("proofValue is missing or not base58btc multibase ('z…')")
 
 
+def _check_expiry(proof: Mapping[str, Any], now: datetime, skew: timedelta) -> None:
+    expires = proof.get("expires")
+    if expires is None:
+        return
+    try:
+        end = datetime.fromisoformat(str(expires).strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ProofError(f"proof 'expires' {expires!r} is not a date-time") from exc
+    if not isinstance(expires, str) or end.tzinfo is None:
+        raise ProofError(f"proof 'expires' {expires!r} is not a date-time with a time zone")
+    if end < now - skew:
+        raise ProofError(f"the proof expired on {expires}")
+
+
 def verify_proof(
     document: Mapping[str, Any],
     proof: Mapping[str, Any],
@@ -116,13 +130,19 @@ def verify_proof(
     *,
     canonical_document: str | None = None,
     purpose: str = "assertionMethod",
+    now: datetime | None = None,
+    skew: timedelta = timedelta(0),
 ) -> ResolvedKey:
     """Verify one Data Integrity proof over ``document``; return the key that signed it.
     ``purpose`` is the ``proofPurpose`` expected (``authentication`` for a presentation).
 
+    A proof with ``expires`` (VC Data Integrity §2.1) is good until then: after ``now`` (default:
+    the current time) less ``skew`` it does not verify.
+
     Raises a ``ProofError`` subclass (or a ``KeyResolutionError`` / ``JsonLdError``) on failure.
     """
     _check_shape(proof, purpose)
+    _check_expiry(proof, now or datetime.now(UTC), skew)
     try:
         signature = b58decode(str(proof["proofValue"])[1:])
     except ValueError as exc:
