@@ -44,6 +44,13 @@ MAX_TTL = 10**12
 """The longest ``ttl`` read (milliseconds, ~31 years): a longer one could not shorten how long a
 list is kept, and an integer too large for a float could not be divided."""
 MAX_LIST_BYTES = 16 * 1024 * 1024
+MAX_ENTRIES = 16
+"""Status entries read per credential (a credential has one or two: revocation, suspension).
+Identical entries are one in the signed RDF, so without a bound a few bytes could ask for any
+number of reads of one list."""
+MAX_STATUS_SIZE = 16
+"""Bits per entry read (BSL §2.1 ``statusSize``; an entry wider than 1 bit lists a message for
+each of its 2^n values, so real entries are a few bits wide)."""
 
 ListVerifier = Callable[[dict[str, Any], str], None]
 """Checks a fetched list; called with the list and the SHA-256 (hex) of the bytes it was read
@@ -78,11 +85,16 @@ def check_status(
     entries = _entries(credential)
     if not entries:
         return None
+    if len(entries) > MAX_ENTRIES:
+        raise StatusUnavailable(
+            f"the credential has {len(entries)} status entries; at most {MAX_ENTRIES} are read"
+        )
     reasons = []
+    inflated: dict[str, bytes] = {}  # a large list read by several entries is inflated once
     for entry in entries:
         kind = entry.get("type")
         if kind in ("BitstringStatusListEntry", "StatusList2021Entry"):
-            reasons.append(_bitstring(entry, fetcher, verify_list))
+            reasons.append(_bitstring(entry, fetcher, verify_list, inflated))
         elif kind == "1EdTechRevocationList":
             reasons.append(_revocation_list(credential, entry, fetcher))
         else:
@@ -145,7 +157,9 @@ def read_bits(bits: bytes, index: int, size: int) -> int:
     return value
 
 
-def _bitstring(entry: dict[str, Any], fetcher: Fetcher, verify_list: ListVerifier) -> str:
+def _bitstring(
+    entry: dict[str, Any], fetcher: Fetcher, verify_list: ListVerifier, inflated: dict[str, bytes]
+) -> str:
     url, purpose = entry.get("statusListCredential"), entry.get("statusPurpose")
     try:
         index, size = int(entry.get("statusListIndex", "")), int(entry.get("statusSize", 1))
@@ -153,6 +167,10 @@ def _bitstring(entry: dict[str, Any], fetcher: Fetcher, verify_list: ListVerifie
         raise MalformedValueError("statusListIndex is not a base-10 integer") from exc
     if not isinstance(url, str) or index < 0 or size < 1:
         raise MalformedValueError("the status entry has no valid statusListCredential or index")
+    if size > MAX_STATUS_SIZE:
+        raise StatusUnavailable(
+            f"statusSize {size} is wider than Laurel reads (at most {MAX_STATUS_SIZE} bits)"
+        )
     try:
         status_list, digest = _read_list(fetcher, url)
     except FetchError as exc:
@@ -174,7 +192,10 @@ def _bitstring(entry: dict[str, Any], fetcher: Fetcher, verify_list: ListVerifie
     purposes = subject.get("statusPurpose")  # one or more (BSL §2.2)
     if purpose not in (purposes if isinstance(purposes, list) else [purposes]):
         raise StatusVerificationError(f"the list's purpose {purposes!r} is not {purpose!r}")
-    bits = decode_bitstring(subject["encodedList"])
+    encoded = subject["encodedList"]
+    bits = inflated.get(encoded)
+    if bits is None:
+        bits = inflated[encoded] = decode_bitstring(encoded)
     if len(bits) * 8 < MIN_ENTRIES:
         raise StatusListLengthError(f"the status list has fewer than {MIN_ENTRIES} entries")
     if (index + 1) * size > len(bits) * 8:

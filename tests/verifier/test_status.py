@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from typing import Any
 
 import pytest
@@ -13,8 +14,16 @@ from issuer.issuing.bitstring import empty_bits, set_bit, status_entry, status_l
 from tests.issuer.credentials import make_credential
 from tests.vectors import NOW, check
 from verifier import Outcome, Report, Verdict, verify_credential
+from verifier import status as status_module
 from verifier.fetch import MappingFetcher
-from verifier.status import MIN_ENTRIES, decode_bitstring, encode_bitstring, read_bits
+from verifier.status import (
+    MAX_ENTRIES,
+    MAX_STATUS_SIZE,
+    MIN_ENTRIES,
+    decode_bitstring,
+    encode_bitstring,
+    read_bits,
+)
 
 KEY = ed25519_from_seed(b"\x07" * 32)
 ISSUER = did_key(KEY)
@@ -302,3 +311,43 @@ def test_a_list_without_ttl_tells_nothing() -> None:
     fetcher = Told({LIST_URL: _list(bytes(empty_bits()))})
     assert verify_credential(_credential(3), now=NOW, fetcher=fetcher).verified
     assert fetcher.told == []
+
+
+def test_a_wide_entry_or_many_entries_are_not_read() -> None:
+    """``statusSize`` is read bit by bit, and identical entries are one in the signed RDF: a few
+    bytes of credential must not ask for millions of bit reads or any number of list reads (an
+    entry as wide as a 1 MiB list took 0.8 s of CPU, and it could be repeated)."""
+    body = _list(bytes(empty_bits()))
+    wide = status_entry(LIST_URL, 0) | {"statusSize": MAX_STATUS_SIZE + 1}
+    report = _verify(_signed(make_credential(ISSUER, credentialStatus=wide)), body)
+    assert report.verdict is Verdict.COULD_NOT_DECIDE
+    assert f"at most {MAX_STATUS_SIZE} bits" in report.check("status").reason
+    widest = status_entry(LIST_URL, 0) | {"statusSize": MAX_STATUS_SIZE, "statusMessage": []}
+    report = _verify(_signed(make_credential(ISSUER, credentialStatus=widest)), body)
+    assert report.check("status").outcome is Outcome.PASSED, report.check("status")
+    entries = [status_entry(LIST_URL, 1)] * (MAX_ENTRIES + 1)  # (the OB schema wants one)
+    report = _verify(_signed(make_credential(ISSUER, credentialStatus=entries)), body)
+    assert report.check("status").outcome is Outcome.UNKNOWN
+    assert f"at most {MAX_ENTRIES} are read" in report.check("status").reason
+    report = _verify(_signed(make_credential(ISSUER, credentialStatus=entries[:MAX_ENTRIES])), body)
+    assert report.check("status").outcome is Outcome.PASSED, report.check("status")
+
+
+def test_a_list_read_by_several_entries_is_inflated_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    bits = empty_bits()
+    set_bit(bits, 3)
+    body = _list(bytes(bits))
+    inflations: list[str] = []
+    inflate = status_module._inflate
+    monkeypatch.setattr(status_module, "_decoded", OrderedDict())
+    monkeypatch.setattr(status_module, "DECODED_MAX_BYTES", 0)  # as for a list too large to keep
+
+    def counted(encoded: str) -> bytes:
+        inflations.append(encoded)
+        return inflate(encoded)
+
+    monkeypatch.setattr(status_module, "_inflate", counted)
+    entries = [status_entry(LIST_URL, 1), status_entry(LIST_URL, 2), status_entry(LIST_URL, 3)]
+    report = _verify(_signed(make_credential(ISSUER, credentialStatus=entries)), body)
+    assert report.verdict is Verdict.NOT_VERIFIED and "revoked" in report.check("status").reason
+    assert len(inflations) == 1
