@@ -114,6 +114,8 @@ def _parse_svg(svg: bytes | str) -> Element:
         ) from exc
     except SafeET.ParseError as exc:
         raise MalformedInput(f"not a well-formed SVG: {exc}") from exc
+    except (ValueError, LookupError) as exc:  # expat on an encoding it cannot read
+        raise MalformedInput(f"the SVG's text cannot be read: {exc}") from exc
     if not root.tag.endswith("svg"):
         raise MalformedInput("the XML document is not an SVG image")
     return root

@@ -170,10 +170,17 @@ def encode_multibase(value: str) -> bytes | str:
     return encoded if decode_multibase(encoded) == value else value
 
 
+def _base58(data: bytes) -> str:
+    try:
+        return b58encode(data)
+    except ValueError as exc:
+        raise CborldError(f"a compressed base58 value is too long ({exc})") from exc
+
+
 def decode_multibase(value: bytes) -> str:
     prefix, data = value[:1], value[1:]
     if prefix == b"z":
-        return "z" + b58encode(data)
+        return "z" + _base58(data)
     if prefix == b"u":
         return "u" + base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
     if prefix == b"M":
@@ -242,7 +249,7 @@ def decode_url(value: list[Any]) -> str:
         if len(rest) == 1:
             return "data:" + media
     if scheme in ("did:v1:nym:", "did:key:") and 1 <= len(rest) <= 2:
-        parts = [p if isinstance(p, str) else "z" + b58encode(p) for p in rest if _str_or_bytes(p)]
+        parts = [p if isinstance(p, str) else "z" + _base58(p) for p in rest if _str_or_bytes(p)]
         if len(parts) == len(rest):
             return scheme + "#".join(parts)
     raise CborldError(f"unknown compressed URL {value!r}")

@@ -23,7 +23,16 @@ ED25519_PRIV = b"\x80\x26"
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 
 
+MAX_BASE58_BYTES = 768
+"""The longest value written or read in base58 (1,049 characters): a key or a signature has at
+most ~100 bytes, and the conversion takes time that grows with the square of the length (64 KB
+took 7 s to write and 2 s to read), so a longer value is refused with ``ValueError``."""
+MAX_BASE58_CHARS = 1049
+
+
 def b58encode(data: bytes) -> str:
+    if len(data) > MAX_BASE58_BYTES:
+        raise ValueError(f"{len(data):,} bytes are too many to write in base58")
     number = int.from_bytes(data, "big")
     chars = []
     while number:
@@ -34,6 +43,10 @@ def b58encode(data: bytes) -> str:
 
 
 def b58decode(text: str) -> bytes:
+    if len(text) > MAX_BASE58_CHARS:
+        raise ValueError(
+            f"a base58 value of {len(text):,} characters is longer than any key or signature"
+        )
     number = 0
     for char in text:
         if char not in _INDEX:

@@ -5,9 +5,9 @@ one."""
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin
 
@@ -84,28 +84,65 @@ OFFER_READ_BYTES = 256 * 1024
 """How much of a web page is read for its links (they belong in its ``<head>``)."""
 
 
-class _Alternates(HTMLParser):
-    """The ``href`` of each ``<link rel="alternate" type="…">`` of ``OFFERED_TYPES``, in order."""
+_TAG = re.compile(r"<(link|base)(?=[\s/>])([^<>]{0,2048})>", re.IGNORECASE)
+"""A ``<link>`` or ``<base>`` start tag with up to 2 KB of attributes. Each match stops at the
+next ``<`` or ``>``, so one pass over the page is linear in its length (``html.parser`` is
+quadratic on some markup, CVE-2025-6069: 256 KB of ``<a b='`` took minutes)."""
+_ATTRIBUTE = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"?|'([^']*)'?|([^\s"'<>`=]+)))?""")
+"""A name and its value, double-, single- or un-quoted; a quote left open runs to the tag's end,
+as in a browser, so no attribute is tried twice."""
+_UNREAD = (("<!--", "-->"), ("<script", "</script"), ("<style", "</style"))
+"""Where a browser reads no tags: comments, scripts and styles."""
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found: list[str] = []
-        self.base: str | None = None
-        """The first ``<base href>``: what relative links resolve against (HTML §4.2.3)."""
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ("link", "base"):
-            return
-        values: dict[str, str] = {}
-        for name, value in attrs:  # the first of a repeated attribute counts, as in browsers
-            values.setdefault(name, value or "")
-        if tag == "base":
-            if self.base is None and "href" in values:
-                self.base = values["href"].strip()
-            return
+def _readable(text: str) -> str:
+    """``text`` without comments, scripts and styles, in one pass: each opening is looked for
+    again only once the reading is past it, and each closing once per opening."""
+    lower = text.lower()
+    ahead = {opening: lower.find(opening) for opening, _ in _UNREAD}
+    kept, at = [], 0
+    while True:
+        for opening, found in ahead.items():
+            if 0 <= found < at:
+                ahead[opening] = lower.find(opening, at)
+        waiting = [(found, opening) for opening, found in ahead.items() if found >= 0]
+        if not waiting:
+            kept.append(text[at:])
+            return "".join(kept)
+        found, opening = min(waiting)
+        kept.append(text[at:found])
+        closing = dict(_UNREAD)[opening]
+        end = lower.find(closing, found + len(opening))
+        if end < 0:  # the rest of the page is inside it
+            return "".join(kept)
+        at = end + len(closing)
+
+
+def _attributes(text: str) -> dict[str, str]:
+    """A tag's attributes, names lower-cased, values unescaped; the first of a repeated one
+    counts, as in browsers."""
+    values: dict[str, str] = {}
+    for name, double, single, bare in _ATTRIBUTE.findall(text):
+        values.setdefault(name.lower(), html.unescape(double or single or bare))
+    return values
+
+
+def _offers(text: str) -> tuple[list[str], str | None]:
+    """The ``href`` of each ``<link rel="alternate" type="…">`` of ``OFFERED_TYPES`` in
+    ``text``, in order, and the first ``<base href>`` (what relative links resolve against,
+    HTML §4.2.3)."""
+    found: list[str] = []
+    base: str | None = None
+    for match in _TAG.finditer(_readable(text)):
+        values = _attributes(match.group(2))
+        if match.group(1).lower() == "base":
+            if base is None and "href" in values:
+                base = values["href"].strip()
+            continue
         kind = values.get("type", "").split(";")[0].strip().lower()
         if "alternate" in values.get("rel", "").lower().split() and kind in OFFERED_TYPES:
-            self.found.append(values.get("href", "").strip())
+            found.append(values.get("href", "").strip())
+    return found, base
 
 
 def offered_credential(body: bytes, url: str) -> str | None:
@@ -116,14 +153,9 @@ def offered_credential(body: bytes, url: str) -> str | None:
     credential, and a second page is refused as HTML."""
     if not _is_page(body[:512].decode("utf-8", "replace")):
         return None
-    parser = _Alternates()
-    try:
-        parser.feed(body[:OFFER_READ_BYTES].decode("utf-8", "replace"))
-        parser.close()
-    except AssertionError:  # markup html.parser gives up on ("<![="): the links before it count
-        pass
-    base = url if parser.base is None else urljoin(url, parser.base)
-    for href in parser.found:
+    links, base_href = _offers(body[:OFFER_READ_BYTES].decode("utf-8", "replace"))
+    base = url if base_href is None else urljoin(url, base_href)
+    for href in links:
         found = urljoin(base, href)
         if found.startswith(("https://", "http://")) and len(found) < 2048 and found != url:
             return found

@@ -47,14 +47,19 @@ from verifier import (
     rdfc_budget,
     safejson,
     stats,
+    verify_credential,
 )
 from verifier.baking import KEYWORD, MAX_TEXT, read_png, read_svg
+from verifier.cborld_contexts import CborldError
+from verifier.cborld_values import decode_multibase
 from verifier.errors import JsonLdError, MalformedInput, NoCredentialFound, TooComplex
 from verifier.expansion import expand, options
 from verifier.fastcanon import canonicalize_fast
+from verifier.fetch import MappingFetcher
 from verifier.jsonld import canonicalize_reference, node_map_comparisons
-from verifier.multibase import b64url_encode
+from verifier.multibase import MAX_BASE58_BYTES, MAX_BASE58_CHARS, b58encode, b64url_encode
 from verifier.proof import jwt as vcjwt
+from verifier.sources import OFFER_READ_BYTES, offered_credential
 
 LINK = "https://poison.example/link"
 
@@ -605,3 +610,53 @@ def test_a_png_that_only_looks_like_a_bomb_still_reads() -> None:
     assert read_png(png) == text
     report, _ = verify_recorded(png)
     assert report.verdict is Verdict.VERIFIED, report.to_dict()
+
+
+@pytest.mark.parametrize("encoding", ["UTF-32", "shift_jis", "bogus", "rot13", "idna", "punycode"])
+def test_an_svg_in_an_encoding_expat_cannot_read_is_refused(encoding: str) -> None:
+    """expat raises ``ValueError`` or ``LookupError`` for these declarations; they escaped
+    ``verify_credential`` (a 500 on the API) until read as bad input."""
+    svg = f'<?xml version="1.0" encoding="{encoding}"?><svg xmlns="http://www.w3.org/2000/svg"/>'
+    with pytest.raises(MalformedInput, match="the SVG's text cannot be read"):
+        read_svg(svg.encode())
+    url = "https://badges.example/b.svg"
+    for source, table in ((svg.encode(), {}), (url, {url: svg.encode()})):
+        report = verify_credential(source, fetcher=MappingFetcher(table))
+        check = report.check("input")
+        assert check is not None and check.outcome is Outcome.FAILED, report.checks
+        assert "the SVG's text cannot be read" in check.reason
+
+
+@pytest.mark.parametrize(
+    "piece",
+    ["<a b='", "<!--", "<a", '<link a="', "<link ", "<script", "<link " + "a=" * 1020 + ">"],
+)
+def test_a_page_of_unclosed_markup_is_read_in_one_pass(piece: str) -> None:
+    """``html.parser`` took minutes on 256 KB of ``<a b='`` (quadratic, CVE-2025-6069); the
+    links of a page are now found in one pass, and a link after such markup still counts."""
+    markup = piece * (OFFER_READ_BYTES // len(piece) // 2)
+    page = f"<!doctype html><html><head>{markup}".encode()
+    assert offered_credential(page, "https://badges.example/v/1") is None
+    link = '<link rel="alternate" type="application/vc+ld+json" href="/c.json">'
+    closed = "<a b=''>" * 1000 + "<!-- x -->" * 1000 + "<script>var a = '<link>';</script>"
+    found = offered_credential(f"<!doctype html>{closed}{link}".encode(), "https://b.example/v")
+    assert found == "https://b.example/c.json"
+
+
+def test_long_base58_values_are_refused_before_they_are_converted() -> None:
+    """Base58 takes time that grows with the square of the length: a 400 KB ``proofValue`` or
+    ``did:key`` took 17–19 s to read, 64 KB of CBOR-LD bytes 7 s to write back."""
+    forged = copy.deepcopy(LEADING_CHANGE)
+    forged["proof"][0]["proofValue"] = "z" + "2" * 300_000
+    report, _ = verify_recorded(forged)
+    assert "longer than any key or signature" in str(report.check("proof"))
+    forged = copy.deepcopy(LEADING_CHANGE)
+    forged["proof"][0]["verificationMethod"] = "did:key:z" + "2" * 300_000
+    report, _ = verify_recorded(forged)
+    assert report.verdict is Verdict.NOT_VERIFIED
+    assert "longer than any key or signature" in str(report.check("proof"))
+    with pytest.raises(ValueError, match="too many to write"):
+        b58encode(b"\xff" * (MAX_BASE58_BYTES + 1))
+    assert len(b58encode(b"\xff" * MAX_BASE58_BYTES)) == MAX_BASE58_CHARS
+    with pytest.raises(CborldError, match="too long"):
+        decode_multibase(b"z" + b"\xff" * 65_536)
