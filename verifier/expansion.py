@@ -140,15 +140,92 @@ class _TermsOnly(jsonld.JsonLdProcessor):  # type: ignore[misc]
         *args: Any,
         **kwargs: Any,
     ) -> Any:
-        for key in element:
-            if key != "@context":
-                check_spelling(key, self._expand_iri(active_ctx, key, vocab=True), element)
+        options = args[1] if len(args) > 1 else kwargs.get("options", {})
+        base = options.get("base", "")
+        for key, value in element.items():
+            if key == "@context":
+                continue
+            expanded = self._expand_iri(active_ctx, key, vocab=True)
+            definition = active_ctx.get("mappings", {}).get(key)
+            check_spelling(key, expanded, element, definition)
+            coerced = definition.get("@type") if isinstance(definition, dict) else None
+            if expanded == "@id" or coerced == "@id":
+                for written in value if isinstance(value, list) else [value]:
+                    if isinstance(written, str):
+                        check_iri(key, written, self._expand_iri(active_ctx, written, base=base))
         return super()._expand_object(
             active_ctx, active_property, expanded_active_property, element, *args, **kwargs
         )
 
 
-def check_spelling(key: str, expanded: Any, element: Mapping[str, Any]) -> None:
+READ_ON_THE_DOCUMENT = frozenset(
+    {
+        "validFrom",
+        "validUntil",
+        "issuanceDate",
+        "expirationDate",
+        "credentialStatus",
+        "issuer",
+        "credentialSubject",
+        "credentialSchema",
+        "refreshService",
+        "termsOfUse",
+        "evidence",
+        "name",
+        "description",
+        "endorsement",
+        "endorsementJwt",
+        "holder",
+        "verifiableCredential",
+    }
+)
+"""What the checks and the page read on a credential's (or a presentation's) own object."""
+
+
+def check_described_once(document: Mapping[str, Any]) -> None:
+    """Refuse a document whose own id (an IRI, or a ``_:`` label) is the id of another object in
+    it that gives one of ``READ_ON_THE_DOCUMENT``. JSON-LD makes them one node, so a
+    ``validUntil`` or ``credentialStatus`` moved into, say, an endorsement's subject that names
+    the credential is still signed, while every check reads the document's own object only.
+    Other statements about the document there (an endorsement subject's type and comment, as
+    the 1EdTech validator's ``complete.json`` has) are kept."""
+    own = document.get("id")
+    if not isinstance(own, str):
+        return
+    stack = [value for key, value in document.items() if key != "@context"]
+    push = stack.append
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("id") == own and not READ_ON_THE_DOCUMENT.isdisjoint(item):
+                said = sorted(READ_ON_THE_DOCUMENT.intersection(item))[0]
+                raise NotInTerms(
+                    f"another object in the credential gives the credential's own {said} "
+                    f"({own}): JSON-LD reads them as one, so it is signed but not checked"
+                )
+            item = [value for key, value in item.items() if key != "@context"]
+        elif not isinstance(item, list):
+            continue
+        for value in item:
+            if value.__class__ is not str:
+                push(value)
+
+
+def check_iri(key: str, written: str, expanded: Any) -> None:
+    """Refuse an identifier (``id``, or a value of a term typed ``@id``) that is not written as
+    the IRI it expands to: a compact IRI (``"u:0d3c…"`` with ``{"u": "urn:uuid:"}``) is the same
+    node to the signature but another string to every check that compares ids (a revocation
+    list's entries, the issuer's id). Blank-node labels are labels, not IRIs."""
+    if isinstance(expanded, str) and expanded != written and not written.startswith("_:"):
+        raise NotInTerms(
+            f"the {key} {written!r} stands for {expanded!r}: a credential writes its IRIs in full, "
+            "as the checks compare them"
+        )
+
+
+def check_spelling(
+    key: str, expanded: Any, element: Mapping[str, Any], definition: Any = None
+) -> None:
     """Refuse ``key`` of ``element`` (which expands to ``expanded``) unless it is written as the
     credential's contexts write it.
 
@@ -166,6 +243,11 @@ def check_spelling(key: str, expanded: Any, element: Mapping[str, Any]) -> None:
     """
     if not isinstance(expanded, str):
         return  # dropped: ``expand`` refuses it as data loss
+    if isinstance(definition, dict) and definition.get("reverse"):
+        raise NotInTerms(
+            f"the key {key!r} is a reverse property: it states something of the object it holds, "
+            "where the checks do not read it"
+        )
     if expanded.startswith("@"):
         if key == KEYWORD_ALIASES.get(expanded):
             return

@@ -32,6 +32,7 @@ from verifier.expansion import (
     PYLD_FAILURES,
     bundled_context_index,
     check_context_url,
+    check_described_once,
     check_values,
     document_loader,
     expand,
@@ -88,6 +89,8 @@ def canonicalize(
     with rdfc_budget.one_canonicalisation():
         if not measured:
             rdfc_budget.check_document(document)
+        if terms_only:
+            check_described_once(document)
         if _use_reference:
             return _reference(document, terms_only)
         return _fast_or_reference(document, terms_only=terms_only)
@@ -105,6 +108,8 @@ def check_processing(
     with rdfc_budget.one_canonicalisation():
         if not measured:
             rdfc_budget.check_document(document)
+        if terms_only:
+            check_described_once(document)
         if _use_reference:
             _reference(document, terms_only)
         else:
@@ -210,6 +215,8 @@ def canonicalize_reference(document: Mapping[str, Any], *, terms_only: bool = Tr
     """
     with rdfc_budget.one_canonicalisation():
         rdfc_budget.check_document(document)
+        if terms_only:
+            check_described_once(document)
         return _reference(document, terms_only)
 
 

@@ -188,7 +188,7 @@ def test_a_failure_before_the_cap_is_reported_with_the_unchecked_rest() -> None:
     ids=["at the cap", "one over"],
 )
 def test_endorsements_keep_their_own_smaller_cap(count: int, outcome: Outcome) -> None:
-    credential = copy.deepcopy(badge(0))
+    credential = copy.deepcopy(badge(TRANSCRIPT))  # not itself among its endorsements
     credential.pop("proof")
     credential["endorsement"] = copy.deepcopy(transcript(count))
     report, _ = verify(sign(credential))

@@ -24,7 +24,12 @@ from issuer.crypto.signing import sign_data_integrity, sign_jwt
 from issuer.issuing.bitstring import empty_bits, set_bit, status_entry, status_list_credential
 from verifier import Verdict, canonicalize, verify_credential
 from verifier.errors import NotInTerms
-from verifier.expansion import KEYWORD_ALIASES, bundled_term_names, expand
+from verifier.expansion import (
+    KEYWORD_ALIASES,
+    bundled_term_names,
+    check_described_once,
+    expand,
+)
 from verifier.fastcanon import Unsupported, canonicalize_fast
 from verifier.fetch import MappingFetcher
 from verifier.jsonld import canonicalize_reference
@@ -129,7 +134,9 @@ def test_the_status_included_under_the_credentials_id_is_not_verified() -> None:
     ]
     report = _verify(included, revoked=True)
     assert report.verdict is Verdict.NOT_VERIFIED
-    assert "'@included'" in report.reason()
+    assert report.check("proof").code == "not_in_terms"
+    with pytest.raises(NotInTerms, match="'@included'"):
+        expand({k: v for k, v in included.items() if k not in ("proof", "id")})
 
 
 def test_a_status_moved_under_a_term_an_inline_context_defines_is_not_verified() -> None:
@@ -312,3 +319,58 @@ def test_a_name_in_a_value_object_is_shown() -> None:
     achievement["name"] = {"@value": named, "@type": "http://www.w3.org/2001/XMLSchema#string"}
     report = _verify(sign_data_integrity(credential, KEY, METHOD), profile="vc")
     assert report.summary.achievement_name == named
+
+
+def test_a_reverse_term_moving_the_status_into_the_subject_is_not_verified() -> None:
+    """An inline term for ``credentialSubject`` as a reverse property lets the subject hold an
+    object with the credential's id, its ``validUntil`` and ``credentialStatus``: the same RDF,
+    and no check read them (``vc`` profile, and every credential in a presentation)."""
+    signed = _signed(validUntil="2026-04-01T00:00:00Z")
+    forged = copy.deepcopy(signed)
+    subject = forged["credentialSubject"]
+    subject["@context"] = {"credentialSubject": {"@reverse": CRED + "credentialSubject"}}
+    subject["credentialSubject"] = {
+        "id": forged["id"],
+        "validUntil": forged.pop("validUntil"),
+        "credentialStatus": forged.pop("credentialStatus"),
+    }
+    report = _verify(forged, revoked=True, profile="vc")
+    assert report.verdict is Verdict.NOT_VERIFIED
+    assert report.check("proof").code == "not_in_terms"  # (it also describes the credential)
+    with pytest.raises(NotInTerms, match="'credentialSubject' is a reverse property"):
+        expand({k: v for k, v in forged.items() if k != "proof"})
+
+
+def test_the_credential_described_by_another_object_is_not_verified() -> None:
+    """An endorsement whose subject is the credential itself is the same node: its
+    ``validUntil`` and ``credentialStatus`` are signed, and were not checked there."""
+    signed = _signed(validUntil="2026-04-01T00:00:00Z")
+    assert _verify(signed, revoked=True).verdict is Verdict.NOT_VERIFIED
+    forged = copy.deepcopy(signed)
+    forged["evidence"] = [
+        {
+            "id": forged["id"],
+            "validUntil": forged.pop("validUntil"),
+            "credentialStatus": forged.pop("credentialStatus"),
+        }
+    ]
+    for profile in PROFILES:
+        report = _verify(forged, revoked=True, profile=profile)
+        assert report.verdict is Verdict.NOT_VERIFIED
+        assert "gives the credential's own credentialStatus" in report.reason()
+    subject = {"id": "urn:x:1", "type": "EndorsementSubject", "endorsementComment": "Good."}
+    check_described_once({"id": "urn:x:1", "evidence": [{"id": "urn:x:1"}, subject]})
+    with pytest.raises(NotInTerms, match="gives the credential's own name"):
+        check_described_once({"id": "_:c", "evidence": [{"id": "_:c", "name": "x"}]})
+
+
+def test_an_id_written_as_a_compact_iri_is_not_verified() -> None:
+    """``{"u": "urn:uuid:"}`` and ``"id": "u:…"`` are the same IRI to the signature and another
+    string to the 1EdTech Revocation List, which compares ids."""
+    signed = _signed()
+    forged = copy.deepcopy(signed)
+    forged["@context"] = [*forged["@context"], {"u": "urn:uuid:"}]
+    forged["id"] = "u:" + forged["id"].removeprefix("urn:uuid:")
+    report = _verify(forged, profile="vc")
+    assert report.verdict is Verdict.NOT_VERIFIED
+    assert "writes its IRIs in full" in report.reason()
