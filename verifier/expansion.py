@@ -239,7 +239,8 @@ def check_spelling(
     a keyword must be one of ``KEYWORD_ALIASES`` or ``PLAIN_KEYWORDS`` (``@type`` as itself only
     in a value object), and a key that expands to the IRI of a term of the bundled contexts
     must be that term (``bundled_term_names``). Keys for other IRIs (an extension written as a
-    full IRI) are the credential's own and are kept.
+    full IRI) are the credential's own and are kept. A reverse term (``definition`` has
+    ``reverse``) is refused: it states something of the object that holds it.
     """
     if not isinstance(expanded, str):
         return  # dropped: ``expand`` refuses it as data loss
