@@ -118,6 +118,10 @@ def expand(document: Mapping[str, Any], *, terms_only: bool = True) -> list[Any]
     return expanded
 
 
+MAP_CONTAINERS = frozenset({"@id", "@index", "@type"})
+"""Containers whose map keys become ids, indexes or types (JSON-LD 1.1 §4.6): none of the
+bundled contexts defines one, and an inline one could give an object the credential's id
+without an ``id`` key (or hold text that makes no RDF)."""
 KEYWORD_ALIASES = {"@id": "id", "@type": "type"}
 """The only names under which a credential may write these keywords: the aliases every VC
 context defines, which are also the names every reader of a credential looks under."""
@@ -177,9 +181,16 @@ READ_ON_THE_DOCUMENT = frozenset(
         "endorsementJwt",
         "holder",
         "verifiableCredential",
+        "created",
+        "expires",
+        "proofPurpose",
+        "verificationMethod",
+        "challenge",
+        "domain",
     }
 )
-"""What the checks and the page read on a credential's (or a presentation's) own object."""
+"""What the checks and the page read on a credential's (or a presentation's, or a proof
+configuration's) own object."""
 
 
 def check_described_once(document: Mapping[str, Any]) -> None:
@@ -240,14 +251,29 @@ def check_spelling(
     in a value object), and a key that expands to the IRI of a term of the bundled contexts
     must be that term (``bundled_term_names``). Keys for other IRIs (an extension written as a
     full IRI) are the credential's own and are kept. A reverse term (``definition`` has
-    ``reverse``) is refused: it states something of the object that holds it.
+    ``reverse``) is refused: it states something of the object that holds it; so is a key for a
+    blank node (``"_:x"``, or a term defined as one: toRdf drops such statements, so what they
+    hold is unsigned) and an ``@id``, ``@index`` or ``@type`` map (``MAP_CONTAINERS``).
     """
     if not isinstance(expanded, str):
         return  # dropped: ``expand`` refuses it as data loss
+    if expanded.startswith("_:"):
+        raise NotInTerms(
+            f"the key {key!r} is a blank node ({expanded}): JSON-LD makes no statement of what it "
+            "holds, so that would be unsigned"
+        )
     if isinstance(definition, dict) and definition.get("reverse"):
         raise NotInTerms(
             f"the key {key!r} is a reverse property: it states something of the object it holds, "
             "where the checks do not read it"
+        )
+    container = definition.get("@container") if isinstance(definition, dict) else None
+    if container is not None and not MAP_CONTAINERS.isdisjoint(
+        container if isinstance(container, list) else [container]
+    ):
+        raise NotInTerms(
+            f"the key {key!r} is a map whose keys JSON-LD reads as ids, indexes or types: a "
+            "credential writes those as such"
         )
     if expanded.startswith("@"):
         if key == KEYWORD_ALIASES.get(expanded):

@@ -374,3 +374,87 @@ def test_an_id_written_as_a_compact_iri_is_not_verified() -> None:
     report = _verify(forged, profile="vc")
     assert report.verdict is Verdict.NOT_VERIFIED
     assert "writes its IRIs in full" in report.reason()
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_key_for_a_blank_node_is_refused(profile: str) -> None:
+    """toRdf drops statements whose property is a blank node: what such a key holds is signed
+    by nothing, yet it was carried in a credential that verified."""
+    forged = copy.deepcopy(_signed())
+    forged["credentialSubject"]["achievement"]["_:x"] = ["Doctor of Medicine"]
+    report = _verify(forged, profile=profile)
+    assert report.verdict is Verdict.NOT_VERIFIED
+    assert "is a blank node" in report.reason()
+
+
+def test_an_id_map_hiding_the_status_is_not_verified() -> None:
+    """In an ``@id`` map the key is the inner object's id: an object with the credential's id and
+    no ``id`` key, holding its ``validUntil`` and ``credentialStatus``."""
+    signed = _signed(validUntil="2026-04-01T00:00:00Z")
+    forged = copy.deepcopy(signed)
+    forged["@context"] = [
+        *forged["@context"],
+        {"hide": {"@id": "https://example.org/hide", "@container": "@id"}},
+    ]
+    forged["hide"] = {
+        forged["id"]: {
+            "validUntil": forged.pop("validUntil"),
+            "credentialStatus": forged.pop("credentialStatus"),
+        }
+    }
+    report = _verify(forged, revoked=True, profile="vc")
+    assert report.verdict is Verdict.NOT_VERIFIED
+    assert "is a map whose keys" in report.reason()
+
+
+def test_a_proofs_expiry_moved_onto_a_labelled_copy_is_not_verified() -> None:
+    """The proof configuration is checked like the credential: its ``expires`` under another
+    object with the proof's label would be signed and not read."""
+    from verifier.proof import data_integrity
+
+    credential = {**typical_credential(ISSUER), "credentialStatus": status_entry(LIST_URL, 7)}
+    proof = {
+        "id": "_:p",
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "created": "2026-01-01T00:00:00Z",
+        "verificationMethod": METHOD,
+        "proofPurpose": "assertionMethod",
+        "expires": "2026-04-01T00:00:00Z",
+    }
+    signed = data_integrity.attach_proof(
+        credential, proof, KEY.sign(data_integrity.signing_input(credential, proof))
+    )
+    assert "the proof expired" in _verify(signed).reason()
+    forged = copy.deepcopy(signed)
+    moved = forged["proof"][0]
+    moved["_:x"] = {"id": "_:p", "type": "DataIntegrityProof", "expires": moved.pop("expires")}
+    report = _verify(forged)
+    assert report.verdict is Verdict.NOT_VERIFIED
+    assert report.check("proof").code == "not_in_terms"  # the described-once rule, or the key's
+    with pytest.raises(NotInTerms, match="own expires"):  # whatever would carry it
+        check_described_once({"id": "_:p", "nonce": {"id": "_:p", "expires": proof["expires"]}})
+
+
+def test_the_bundled_contexts_define_no_map_containers() -> None:
+    """``MAP_CONTAINERS`` are refused everywhere: a bundled context that defined one would make
+    its own credentials unreadable, and must be looked at first."""
+    from verifier.expansion import MAP_CONTAINERS, _load_bundled, bundled_context_index
+
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            container = node.get("@container")
+            found.update(
+                container if isinstance(container, list) else [container] if container else []
+            )
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for url in bundled_context_index():
+        walk(_load_bundled(url))
+    assert found and found.isdisjoint(MAP_CONTAINERS)
