@@ -152,6 +152,8 @@ class _TermsOnly(jsonld.JsonLdProcessor):  # type: ignore[misc]
             expanded = self._expand_iri(active_ctx, key, vocab=True)
             definition = active_ctx.get("mappings", {}).get(key)
             check_spelling(key, expanded, element, definition)
+            if definition is None and isinstance(expanded, str):
+                self._check_vocabulary(active_ctx, key, expanded)
             coerced = definition.get("@type") if isinstance(definition, dict) else None
             if expanded == "@id" or coerced == "@id":
                 for written in value if isinstance(value, list) else [value]:
@@ -160,6 +162,20 @@ class _TermsOnly(jsonld.JsonLdProcessor):  # type: ignore[misc]
         return super()._expand_object(
             active_ctx, active_property, expanded_active_property, element, *args, **kwargs
         )
+
+    def _check_vocabulary(self, active_ctx: dict[str, Any], key: str, expanded: str) -> None:
+        """Refuse an IRI key that the context's ``@vocab`` names by a plain word: the checks
+        read that word (a proof's ``expires`` under the examples context's vocabulary), and
+        ``https://…/examples#expires`` is the same statement under another name."""
+        vocab = active_ctx.get("@vocab")
+        if not isinstance(vocab, str) or key == expanded.removeprefix(vocab):
+            return
+        word = expanded.removeprefix(vocab) if expanded.startswith(vocab) else ""
+        if word and ":" not in word and self._expand_iri(active_ctx, word, vocab=True) == expanded:
+            raise NotInTerms(
+                f"the key {key!r} stands for {expanded}, which the credential's vocabulary "
+                f"calls {word!r}: a credential is checked by those names, so it must use them"
+            )
 
 
 READ_ON_THE_DOCUMENT = frozenset(

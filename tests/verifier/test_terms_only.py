@@ -458,3 +458,22 @@ def test_the_bundled_contexts_define_no_map_containers() -> None:
     for url in bundled_context_index():
         walk(_load_bundled(url))
     assert found and found.isdisjoint(MAP_CONTAINERS)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_word_of_the_vocabulary_written_as_its_iri_is_refused(profile: str) -> None:
+    """Under a context's ``@vocab`` (the bundled examples context has one) a plain word is a
+    term too: its IRI as the key is the same statement, which a check reading the word (a
+    proof's ``expires`` under that vocabulary) would not see."""
+    examples = "https://www.w3.org/ns/credentials/examples/v2"
+    credential = {**typical_credential(ISSUER), "credentialStatus": status_entry(LIST_URL, 7)}
+    credential["@context"] = [*credential["@context"], examples]
+    credential["credentialSubject"]["cohort"] = "2026 spring"
+    signed = sign_data_integrity(credential, KEY, METHOD)
+    assert _verify(signed, profile=profile).verdict is Verdict.VERIFIED
+    forged = copy.deepcopy(signed)
+    subject = forged["credentialSubject"]
+    subject["https://www.w3.org/ns/credentials/examples#cohort"] = subject.pop("cohort")
+    report = _verify(forged, profile=profile)
+    assert report.verdict is Verdict.NOT_VERIFIED
+    assert "which the credential's vocabulary calls 'cohort'" in report.reason()
