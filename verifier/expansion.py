@@ -221,6 +221,7 @@ def check_described_once(document: Mapping[str, Any]) -> None:
         return
     stack = [value for key, value in document.items() if key != "@context"]
     push = stack.append
+    values: Any
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
@@ -230,11 +231,16 @@ def check_described_once(document: Mapping[str, Any]) -> None:
                     f"another object in the credential gives the credential's own {said} "
                     f"({own}): JSON-LD reads them as one, so it is signed but not checked"
                 )
-            item = [value for key, value in item.items() if key != "@context"]
-        elif not isinstance(item, list):
+            if "@context" in item:
+                values = [value for key, value in item.items() if key != "@context"]
+            else:
+                values = item.values()
+        elif isinstance(item, list):
+            values = item
+        else:
             continue
-        for value in item:
-            if value.__class__ is not str:
+        for value in values:
+            if value.__class__ is not str:  # text is most of a credential: not pushed
                 push(value)
 
 
