@@ -12,8 +12,9 @@ its DID document, a changed document or one that cannot be fetched any more is a
 answer, and the list is verified again. A did:key or did:jwk resolved by ``DefaultKeyResolver``
 is not read again: its key is written in the method itself. Only successes are remembered.
 
-A list is also remembered with its validity window (``validFrom`` and ``validUntil``): outside it,
-the list is verified again, and fails, since a list past its ``validUntil`` may be a stale copy.
+A list is also remembered with its validity window (``validFrom`` and ``validUntil``, ended sooner
+by a proof's ``expires``): outside it, the list is verified again, and fails, since a list past
+its ``validUntil`` may be a stale copy.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from verifier.checks import (
     check_vc_type,
     context_version_note,
     is_vcdm1,
+    parse_datetime,
     types_of,
     validity_window,
 )
@@ -517,7 +518,7 @@ class _Context:
             check_validity(status_list, self.now, self.skew, start_required=False)
             if vcjwt.issuer_id(status_list) != issuer:
                 raise VerifierError("the status list was not issued by the credential's issuer")
-            VERIFIED_LISTS.remember(memo, recorder.reads, validity_window(status_list))
+            VERIFIED_LISTS.remember(memo, recorder.reads, _kept_within(status_list))
 
         result = check_status(credential, fetcher=self.fetcher, verify_list=verify_list)
         return result.reason if result else None
@@ -564,6 +565,22 @@ class _Context:
             run.add(check, Outcome.UNKNOWN, message, required=False)
         else:
             run.add(check, Outcome.PASSED, f"{len(items)} {noun}(s) verified", required=False)
+
+
+def _kept_within(status_list: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
+    """How long a verified list may be remembered: its validity window, ended sooner by any of
+    its proofs' ``expires`` (a proof past it does not verify)."""
+    start, end = validity_window(status_list)
+    proofs = status_list.get("proof")
+    for proof in proofs if isinstance(proofs, list) else [proofs]:
+        expires = proof.get("expires") if isinstance(proof, dict) else None
+        if isinstance(expires, str):
+            try:
+                until = parse_datetime(expires, "expires")
+            except VerifierError:
+                continue
+            end = until if end is None or until < end else end
+    return start, end
 
 
 def _issuers_key(signers: list[ResolvedKey], issuer: str | None) -> ResolvedKey:
