@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,9 @@ from verifier import Verdict, canonicalize, verify_credential
 from verifier.errors import NotInTerms
 from verifier.expansion import (
     KEYWORD_ALIASES,
+    MAP_CONTAINERS,
+    _load_bundled,
+    bundled_context_index,
     bundled_term_names,
     check_described_once,
     expand,
@@ -262,23 +266,14 @@ def test_the_bundled_contexts_name_their_iris_and_alias_only_id_and_type() -> No
     assert names["https://schema.org/name"] == {"name"}
     # Every keyword alias in a bundled context is one of KEYWORD_ALIASES: a context that aliased
     # another keyword would make its credentials' keys refused, and must be looked at first.
-    seen: set[tuple[str, str]] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                target = value.get("@id") if isinstance(value, dict) else value
-                if not key.startswith("@") and isinstance(target, str) and target.startswith("@"):
-                    seen.add((target, key))
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    from verifier.expansion import _load_bundled, bundled_context_index
-
-    for url in bundled_context_index():
-        walk(_load_bundled(url))
+    seen = {
+        (target, key)
+        for node in _bundled_objects()
+        for key, value in node.items()
+        if not key.startswith("@")
+        and isinstance(target := value.get("@id") if isinstance(value, dict) else value, str)
+        and target.startswith("@")
+    }
     assert seen and seen <= set(KEYWORD_ALIASES.items())
 
 
@@ -439,24 +434,10 @@ def test_a_proofs_expiry_moved_onto_a_labelled_copy_is_not_verified() -> None:
 def test_the_bundled_contexts_define_no_map_containers() -> None:
     """``MAP_CONTAINERS`` are refused everywhere: a bundled context that defined one would make
     its own credentials unreadable, and must be looked at first."""
-    from verifier.expansion import MAP_CONTAINERS, _load_bundled, bundled_context_index
-
-    found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            container = node.get("@container")
-            found.update(
-                container if isinstance(container, list) else [container] if container else []
-            )
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    for url in bundled_context_index():
-        walk(_load_bundled(url))
+    found = set()
+    for node in _bundled_objects():
+        container = node.get("@container")
+        found.update(container if isinstance(container, list) else [container] if container else [])
     assert found and found.isdisjoint(MAP_CONTAINERS)
 
 
@@ -477,3 +458,15 @@ def test_a_word_of_the_vocabulary_written_as_its_iri_is_refused(profile: str) ->
     report = _verify(forged, profile=profile)
     assert report.verdict is Verdict.NOT_VERIFIED
     assert "which the credential's vocabulary calls 'cohort'" in report.reason()
+
+
+def _bundled_objects() -> Iterator[dict[str, Any]]:
+    """Every JSON object in every bundled context (term definitions, scoped contexts…)."""
+    stack: list[Any] = [_load_bundled(url) for url in bundled_context_index()]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
