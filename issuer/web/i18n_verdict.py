@@ -166,6 +166,10 @@ _KOREAN_REASONS: dict[tuple[str, ...], str] = {
     ("input", "failed"): "JSON, VC-JWT, 배지 PNG/SVG 중 어느 것으로도 읽을 수 없습니다.",
     ("input", "unknown"): "주소에서 자격 증명을 가져오지 못했습니다.",
     ("context", "passed"): "JSON-LD 컨텍스트가 표준을 따르고 모든 항목이 정의되어 있습니다.",
+    ("context", "failed", "not_in_terms"): (
+        "자격 증명이 컨텍스트의 정해진 용어로 쓰여 있지 않습니다: 서명된 내용이 검사하지 않는 "
+        "곳으로 옮겨졌을 수 있습니다."
+    ),
     ("context", "failed"): "JSON-LD 컨텍스트가 표준과 다르거나 정의되지 않은 항목이 있습니다.",
     ("context version", "failed"): "이전 버전의 오픈배지 컨텍스트를 사용합니다.",
     ("type", "passed"): "오픈배지 자격 증명 유형입니다.",
@@ -179,6 +183,10 @@ _KOREAN_REASONS: dict[tuple[str, ...], str] = {
         "서명이 내용과 일치하지 않습니다: 내용이 바뀌었거나 위조되었습니다."
     ),
     ("proof", "failed", "algorithm_not_allowed"): "허용되지 않은 서명 알고리즘입니다.",
+    ("proof", "failed", "not_in_terms"): (
+        "자격 증명이 컨텍스트의 정해진 용어로 쓰여 있지 않습니다: 서명된 내용이 검사하지 않는 "
+        "곳으로 옮겨졌을 수 있습니다."
+    ),
     ("proof", "failed"): "서명을 확인할 수 없습니다: 서명이나 키가 없거나 형식이 잘못되었습니다.",
     ("proof", "unknown"): "서명 키를 가져오지 못해 서명을 확인하지 못했습니다.",
     ("proof suite", "failed"): "이전 방식의 서명입니다.",
