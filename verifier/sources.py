@@ -93,6 +93,7 @@ _ATTRIBUTE = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"?|'([^']*)'?|([^
 as in a browser, so no attribute is tried twice."""
 _UNREAD = (("<!--", "-->"), ("<script", "</script"), ("<style", "</style"))
 """Where a browser reads no tags: comments, scripts and styles."""
+_CLOSING = dict(_UNREAD)
 
 
 def _readable(text: str) -> str:
@@ -111,7 +112,7 @@ def _readable(text: str) -> str:
             return "".join(kept)
         found, opening = min(waiting)
         kept.append(text[at:found])
-        closing = dict(_UNREAD)[opening]
+        closing = _CLOSING[opening]
         end = lower.find(closing, found + len(opening))
         if end < 0:  # the rest of the page is inside it
             return "".join(kept)
