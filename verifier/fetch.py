@@ -91,6 +91,26 @@ response that brought a body that can be revalidated once it is stale (``None``:
 when it was asked for (the server's last word on it)."""
 
 
+class Fetched(bytes):
+    """A body that came through a redirect, with ``where`` it was finally served from (the last
+    hop's URL). A fetcher that follows redirects returns one, and a wrapper that keeps or passes
+    on bodies passes it on as it is, so whoever reads a document whose site vouches for it (a
+    did:web document, a DID Configuration) can tell which site served it (``served_from``)."""
+
+    where: str
+
+    def __new__(cls, body: bytes, where: str) -> Fetched:
+        made = super().__new__(cls, body)
+        made.where = where
+        return made
+
+
+def served_from(body: bytes, url: str) -> str:
+    """The URL ``body``, fetched for ``url``, was served from: the last redirect's target, or
+    ``url`` when no redirect was followed (or the fetcher does not say)."""
+    return body.where if isinstance(body, Fetched) else url
+
+
 def refresh_within(fetcher: Fetcher, url: str, seconds: float) -> None:
     """Tell ``fetcher`` that the document it gave for ``url`` says it is to be fetched again
     within ``seconds`` (a status list's ``ttl``), for a fetcher that keeps documents
@@ -295,15 +315,17 @@ class HttpFetcher:
         deadline = earliest(own, current_budget())
         conditions = validators(stale[2], shared=True) if stale and stale[2] else None
         try:
-            status, body, headers = self._get(url, deadline, conditions)
+            status, body, headers, where = self._get(url, deadline, conditions)
         except FetchError as exc:
             if deadline is own and (exc.reason in TIMEOUTS or exc.reason == own.reason):
                 self._keep(url, self.clock(), SILENT_SECONDS, exc.reason)
             raise
         if status == 304 and conditions is not None:
             assert stale is not None and stale[2] is not None and isinstance(stale[1], bytes)
-            body, headers = stale[1], updated_headers(stale[2], headers)
+            body, headers = bytes(stale[1]), updated_headers(stale[2], headers)
         if status == 200 or (status == 304 and conditions is not None):
+            if where != url:
+                body = Fetched(body, where)
             fresh = freshness(headers, self.cache_seconds, shared=True)
             self._keep(url, now, fresh, body, headers)
             return body
@@ -377,11 +399,11 @@ class HttpFetcher:
 
     def _get(
         self, url: str, deadline: Deadline, conditions: Mapping[str, str] | None = None
-    ) -> tuple[int, bytes, httpx.Headers]:
+    ) -> tuple[int, bytes, httpx.Headers, str]:
         """GET (with the request headers ``conditions`` too, at every hop), following at most
         ``MAX_REDIRECTS`` redirects, each to an allowed scheme and address, all by
-        ``deadline``: the final status, its body (none unless 200) and the headers it came
-        with."""
+        ``deadline``: the final status, its body (none unless 200), the headers it came with
+        and the URL that gave it."""
         location = url
         headers = {**_HEADERS, **conditions} if conditions else _HEADERS
         with self._transport(deadline) as transport:
@@ -390,7 +412,7 @@ class HttpFetcher:
                 refuse_literal(location, self.policy)
                 status, body, target, answer = self._get_once(transport, location, headers)
                 if target is None:
-                    return status, body, answer
+                    return status, body, answer, location
                 location = target
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
 
@@ -474,7 +496,11 @@ NO_NETWORK: Fetcher = no_network
 
 
 def fetch_json(fetcher: Fetcher, url: str) -> Any:
-    body = fetcher(url)
+    return parse_json(fetcher(url), url)
+
+
+def parse_json(body: bytes, url: str) -> Any:
+    """The JSON ``body`` fetched from ``url`` holds (``FetchError`` when it is not usable)."""
     try:
         return safejson.loads(body)
     except MalformedInput as exc:

@@ -148,6 +148,24 @@ def origin_of(url: str) -> str | None:
     return f"https://{host}" + (f":{port}" if port and port != 443 else "")
 
 
+def same_site(url: str, served: str) -> bool:
+    """Whether ``served`` (where a document asked for at ``url`` came from, after redirects) is
+    ``url``'s own site: the same https origin, or the same but for a leading ``www.`` on either
+    host (a domain that sends its visitors to its ``www.`` host, or back). A redirect to any
+    other host means that host, not ``url``'s, served the document: through an open redirect on
+    a university's website, anyone's."""
+    if served == url:
+        return True
+    mine, theirs = origin_of(url), origin_of(served)
+    if mine is None or theirs is None:
+        return False
+    return _without_www(mine) == _without_www(theirs)
+
+
+def _without_www(origin: str) -> str:
+    return "https://" + origin.removeprefix("https://").removeprefix("www.")
+
+
 def did_web_origin(did: str) -> str | None:
     host = unquote(did.removeprefix("did:web:").split(":")[0])
     return origin_of(f"https://{host}/")
@@ -156,6 +174,10 @@ def did_web_origin(did: str) -> str | None:
 Linker = Callable[[str, str], str]
 """``(did, origin) -> reason`` when ``did`` and ``origin`` are linked both ways; raises
 ``VerifierError`` (with the reason) when they are not."""
+Locator = Callable[[str], tuple[str, str]]
+"""``issuer_id -> (url, served)``: the URL the issuer's own document (a did:web's DID document,
+an https issuer's controller document) is fetched from, and the URL that served it after
+redirects; raises ``VerifierError`` when it cannot be read."""
 
 
 def assess(
@@ -167,13 +189,14 @@ def assess(
     policy: TrustPolicy,
     did_domains: Callable[[str], Sequence[str]],
     link: Linker,
+    locate: Locator,
 ) -> IssuerIdentity:
     """The identity of a credential's issuer under ``policy``.
 
     ``bound``: the signing key is the issuer's (the ``issuer`` check passed). ``website``: the
     ``url`` the credential's issuer profile names (a claim signed by the issuer). ``did_domains``
     gives the origins a DID document names in ``LinkedDomains`` services; ``link`` checks a DID
-    Configuration.
+    Configuration; ``locate`` says which site served the issuer's own document.
     """
 
     def made(state: IdentityState, reason: str, **evidence: Any) -> IssuerIdentity:
@@ -207,7 +230,7 @@ def assess(
         )
     notes: list[str] = []
     if policy.domain_linkage:
-        linked = _linked_domain(issuer_id, website, did_domains, link, notes, not_checked)
+        linked = _linked_domain(issuer_id, website, did_domains, link, locate, notes, not_checked)
         if linked is not None:
             origin, how, reason = linked
             return made(
@@ -233,6 +256,7 @@ def _linked_domain(
     website: str | None,
     did_domains: Callable[[str], Sequence[str]],
     link: Linker,
+    locate: Locator,
     notes: list[str],
     not_checked: list[str],
 ) -> tuple[str, str, str] | None:
@@ -261,6 +285,8 @@ def _linked_domain(
             not_checked.append(f"{origin}: {exc}")
             continue
         return origin, "did-configuration", reason
+    if own is not None and not _served_by_own_site(issuer_id, own[1], locate, notes):
+        own = None
     if own is not None:
         host = own[0].removeprefix("https://")
         if own[1] == "did:web":
@@ -271,12 +297,31 @@ def _linked_domain(
     return None
 
 
+def _served_by_own_site(issuer_id: str, how: str, locate: Locator, notes: list[str]) -> bool:
+    """Whether the issuer's own document came from the site its id names; a note when not."""
+    what = "DID document" if how == "did:web" else "document"
+    try:
+        url, served = locate(issuer_id)
+    except VerifierError as exc:
+        notes.append(f"the issuer's {what} could not be read to confirm its web domain: {exc}")
+        return False
+    if same_site(url, served):
+        return True
+    other = (origin_of(served) or served).removeprefix("https://")
+    notes.append(
+        f"the issuer's {what} at {url} was served by another site, {other}, through a redirect, "
+        "so its id's web domain does not vouch for it"
+    )
+    return False
+
+
 __all__ = [
     "DEFAULT_POLICY",
     "NOTHING_READ",
     "IdentityState",
     "IssuerIdentity",
     "Linker",
+    "Locator",
     "RegistryEntry",
     "RegistryUnavailable",
     "TrustPolicy",
@@ -284,4 +329,5 @@ __all__ = [
     "assess",
     "did_web_origin",
     "origin_of",
+    "same_site",
 ]

@@ -23,8 +23,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from verifier.errors import InputError, VerifierError
-from verifier.fetch import Fetcher, fetch_json
-from verifier.identity import origin_of
+from verifier.fetch import Fetcher, parse_json, served_from
+from verifier.identity import origin_of, same_site
 from verifier.keys import ASSERTION, KeyResolver, ResolvedKey
 from verifier.proof import data_integrity
 from verifier.proof import jwt as vcjwt
@@ -78,7 +78,11 @@ def check_domain_linkage(
     """A plain reason when ``origin``'s DID Configuration links ``did``; raises otherwise."""
     when = now or datetime.now(UTC)
     url = origin + WELL_KNOWN_PATH
-    configuration = fetch_json(fetcher, url)
+    body = fetcher(url)
+    served = served_from(body, url)
+    if not same_site(url, served):
+        raise LinkageError(f"{url} is served by another site ({served}) through a redirect")
+    configuration = parse_json(body, url)
     linked = configuration.get("linked_dids") if isinstance(configuration, dict) else None
     if not isinstance(linked, list):
         raise LinkageError(f"{url} is not a DID Configuration (no linked_dids)")

@@ -10,7 +10,9 @@ again, through the verification's own fetcher and key resolver: when every answe
 so is the outcome, and the list is not verified again. A key the issuer has since removed from
 its DID document, a changed document or one that cannot be fetched any more is a different
 answer, and the list is verified again. A did:key or did:jwk resolved by ``DefaultKeyResolver``
-is not read again: its key is written in the method itself. Only successes are remembered.
+is not read again: its key is written in the method itself; so a list remembered through
+``DefaultKeyResolver`` is remembered apart from one remembered through any other resolver, whose
+answers (a stricter policy's refusal, say) are always asked again. Only successes are remembered.
 
 A list is also remembered with its validity window (``validFrom`` and ``validUntil``, ended sooner
 by a proof's ``expires``): outside it, the list is verified again, and fails, since a list past
@@ -32,8 +34,10 @@ from verifier.keys import DefaultKeyResolver, KeyResolver, ResolvedKey, spki
 CACHE_SIZE = 256
 """Lists remembered (least recently used first out); an entry is a few hundred bytes."""
 
-MemoKey = tuple[str, str | None, bool]
-"""(the SHA-256 of a list's bytes, the credential's issuer, whether the profile is "vc")."""
+MemoKey = tuple[str, str | None, bool, bool]
+"""(the SHA-256 of a list's bytes, the credential's issuer, whether the profile is "vc", whether
+the keys were resolved by ``DefaultKeyResolver``, whose did:key and did:jwk answers are not
+recorded)."""
 Read = tuple[str, str, Any]
 """("fetch", url, what came back) or ("key", verification method, what came back)."""
 Window = tuple[datetime | None, datetime | None]
@@ -94,9 +98,13 @@ class Recorder:
     def _pure(self, method: str) -> bool:
         """A did:key or did:jwk resolved by ``DefaultKeyResolver``: the key is written in the
         method itself, read without any fetch, so the answer cannot change."""
-        return type(self._resolve_key) is DefaultKeyResolver and method.startswith(
-            ("did:key:", "did:jwk:")
-        )
+        return by_default(self._resolve_key) and method.startswith(("did:key:", "did:jwk:"))
+
+
+def by_default(resolve_key: KeyResolver) -> bool:
+    """Whether ``resolve_key`` is ``DefaultKeyResolver`` (whose did:key and did:jwk answers are
+    not recorded, so its memo entries are not another resolver's)."""
+    return type(resolve_key) is DefaultKeyResolver
 
 
 class VerifiedLists:
@@ -108,11 +116,14 @@ class VerifiedLists:
         self._lock = threading.Lock()
 
     @staticmethod
-    def key(list_digest: str, issuer: str | None, generic: bool) -> MemoKey:
+    def key(
+        list_digest: str, issuer: str | None, generic: bool, default_keys: bool = True
+    ) -> MemoKey:
         """What names one check: the SHA-256 of the list's bytes and the check's context (the
-        credential's issuer, the verification profile). A tuple, not a digest of them: the
-        digest cost each status check ~3 µs, and the tuple is as exact."""
-        return (list_digest, issuer, bool(generic))
+        credential's issuer, the verification profile, whether its keys are resolved by
+        ``DefaultKeyResolver``: ``by_default``). A tuple, not a digest of them: the digest cost
+        each status check ~3 µs, and the tuple is as exact."""
+        return (list_digest, issuer, bool(generic), default_keys)
 
     def holds(
         self,

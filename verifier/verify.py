@@ -41,12 +41,12 @@ from verifier.errors import (
     UnsupportedProof,
     VerifierError,
 )
-from verifier.fetch import Fetcher, HttpFetcher, refresh_within
+from verifier.fetch import Fetcher, HttpFetcher, refresh_within, served_from
 from verifier.identity import DEFAULT_POLICY, NOTHING_READ, TrustPolicy, assess
 from verifier.jsonld import canonicalize, check_processing
-from verifier.keys import DefaultKeyResolver, KeyResolver, ResolvedKey
+from verifier.keys import DefaultKeyResolver, KeyResolver, ResolvedKey, did_web_url
 from verifier.linkage import check_domain_linkage, linked_domains
-from verifier.listcache import VERIFIED_LISTS, Recorder
+from verifier.listcache import VERIFIED_LISTS, Recorder, by_default
 from verifier.proof import data_integrity
 from verifier.proof import jwt as vcjwt
 from verifier.registries import StaticRegistry, parse_static
@@ -356,6 +356,7 @@ class _Context:
                 policy=self.policy,
                 did_domains=self._did_domains,
                 link=self._link,
+                locate=self._locate,
             )
         return Report(decide(checks), checks, summary, credential, who)
 
@@ -365,6 +366,15 @@ class _Context:
         if not did.startswith("did:web:"):
             return []
         return linked_domains(DefaultKeyResolver(self.fetcher).document(did))
+
+    def _locate(self, issuer_id: str) -> tuple[str, str]:
+        """Where the issuer's own document is fetched from, and which URL served it (the one
+        fetch the key check made, kept for this verification)."""
+        if issuer_id.startswith("did:web:"):
+            url = did_web_url(issuer_id)
+        else:
+            url = issuer_id.partition("#")[0]
+        return url, served_from(self.fetcher(url), url)
 
     def _link(self, did: str, origin: str) -> str:
         return check_domain_linkage(
@@ -491,7 +501,7 @@ class _Context:
         def verify_list(status_list: dict[str, Any], digest: str) -> None:
             # A list that verified before, with the same answers to what it read, is not
             # verified again (verifier.listcache).
-            memo = VERIFIED_LISTS.key(digest, issuer, self.generic)
+            memo = VERIFIED_LISTS.key(digest, issuer, self.generic, by_default(self.resolve_key))
             if VERIFIED_LISTS.holds(
                 memo, self.fetcher, self.resolve_key, now=self.now, skew=self.skew
             ):

@@ -258,3 +258,37 @@ def test_multikeys_are_remembered_and_failures_are_not() -> None:
     for bad in ("z6Mk", "x" + multikey[1:], "z" + "1" * 200):
         with pytest.raises(ValueError):
             decode_multikey(bad)
+
+
+class RefusingResolver:
+    """A stricter policy: did:key resolution, except that it refuses the issuer's key."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, method: str) -> ResolvedKey:
+        self.calls += 1
+        if method == METHOD:
+            raise KeyResolutionError("this policy does not accept that key")
+        return DefaultKeyResolver(MappingFetcher({}))(method)
+
+
+def test_a_list_remembered_by_default_is_not_taken_for_another_resolvers(
+    proofs_checked: list[str],
+) -> None:
+    """``DefaultKeyResolver``'s did:key answers are not recorded; a later verification through
+    a resolver that refuses that key must be asked, not given the remembered outcome."""
+    fetcher = MappingFetcher({LIST_URL: _list()})
+    first = verify_credential(_credential(4), now=NOW, fetcher=fetcher)
+    assert check(first, "status").outcome is Outcome.PASSED
+    stricter = RefusingResolver()
+    second = verify_credential(_credential(4), now=NOW, fetcher=fetcher, resolve_key=stricter)
+    assert check(second, "status").outcome is not Outcome.PASSED
+    assert stricter.calls > 0
+    assert proofs_checked.count(LIST_URL) == 2
+
+
+def test_the_key_names_the_resolver_kind() -> None:
+    assert VerifiedLists.key("aa", ISSUER, False, True) != VerifiedLists.key(
+        "aa", ISSUER, False, False
+    )
