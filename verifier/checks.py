@@ -40,8 +40,11 @@ def types_of(node: Mapping[str, Any]) -> list[str]:
 
 
 def is_vcdm1(credential: Mapping[str, Any]) -> bool:
+    """A VCDM 1.1 credential: its first context (or its only one, written as a string) is the
+    1.1 one."""
     contexts = credential.get("@context")
-    return isinstance(contexts, list) and bool(contexts) and contexts[0] == VC_V1
+    first = contexts[0] if isinstance(contexts, list) and contexts else contexts
+    return first == VC_V1
 
 
 def check_context(credential: Mapping[str, Any]) -> str:
@@ -173,26 +176,36 @@ def check_validity(
     skew: timedelta,
     exp: datetime | None = None,
     *,
+    nbf: datetime | None = None,
     start_required: bool = True,
 ) -> str:
     """The validity window. ``start_required=False`` for any VCDM 2.0 credential, whose
-    ``validFrom`` is optional (an Open Badge always has one)."""
+    ``validFrom`` is optional (an Open Badge always has one). ``exp`` and ``nbf``, a JWT's
+    claims, end it sooner and start it later (where the credential gives the same dates the
+    claims check has found them equal; a credential that gives none is held to the claims)."""
     v1 = is_vcdm1(credential)
     start_name, end_name = _window_names(credential)
     if not start_required and not v1 and credential.get(start_name) is None:
-        return _end_only(credential, now, skew, end_name)
+        return _end_only(credential, now, skew, end_name, exp, nbf)
     start = parse_datetime(credential.get(start_name), start_name)
     end = parse_datetime(credential[end_name], end_name) if credential.get(end_name) else None
     if end is not None and end < start:
         raise VerifierError(f"{end_name} is before {start_name}")
+    if nbf is not None and nbf > start:
+        start = nbf
     if start > now + skew:
-        raise NotYetValid(f"it is not valid until {credential[start_name]}")
+        shown = credential[start_name] if start is not nbf else f"{_iso(nbf)} (the JWT's 'nbf')"
+        raise NotYetValid(f"it is not valid until {shown}")
     if exp is not None and (end is None or exp < end):
         end = exp
     if end is not None and end < now - skew:
-        raise Expired(f"it expired on {end.isoformat().replace('+00:00', 'Z')}")
-    until = f" until {end.isoformat().replace('+00:00', 'Z')}" if end else " with no end date"
-    return f"valid from {start.isoformat().replace('+00:00', 'Z')}{until}"
+        raise Expired(f"it expired on {_iso(end)}")
+    until = f" until {_iso(end)}" if end else " with no end date"
+    return f"valid from {_iso(start)}{until}"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _window_names(credential: Mapping[str, Any]) -> tuple[str, str]:
@@ -211,13 +224,28 @@ def validity_window(credential: Mapping[str, Any]) -> tuple[datetime | None, dat
     return start, end
 
 
-def _end_only(credential: Mapping[str, Any], now: datetime, skew: timedelta, name: str) -> str:
-    if not credential.get(name):
-        return "valid with no start or end date"
-    end = parse_datetime(credential[name], name)
-    if end < now - skew:
-        raise Expired(f"it expired on {credential[name]}")
-    return f"valid until {credential[name]}"
+def _end_only(
+    credential: Mapping[str, Any],
+    now: datetime,
+    skew: timedelta,
+    name: str,
+    exp: datetime | None,
+    nbf: datetime | None,
+) -> str:
+    """A window with no start date in the credential: its end, and a JWT's ``nbf``/``exp``."""
+    if nbf is not None and nbf > now + skew:
+        raise NotYetValid(f"it is not valid until {_iso(nbf)} (the JWT's 'nbf')")
+    end = parse_datetime(credential[name], name) if credential.get(name) else None
+    shown = credential[name] if end is not None else None
+    if exp is not None and (end is None or exp < end):
+        end, shown = exp, _iso(exp)
+    if end is not None and end < now - skew:
+        raise Expired(f"it expired on {shown}")
+    if nbf is None:
+        return f"valid until {shown}" if end is not None else "valid with no start or end date"
+    return f"valid from {_iso(nbf)}" + (
+        f" until {shown}" if end is not None else " with no end date"
+    )
 
 
 def _hash_matches(identity_hash: str, identity: str, salt: str) -> bool:

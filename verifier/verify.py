@@ -325,6 +325,7 @@ class _Context:
                 self.now,
                 self.skew,
                 vcjwt.exp_as_datetime(decoded) if decoded else None,
+                nbf=vcjwt.claim_as_datetime(decoded, "nbf") if decoded else None,
                 start_required=not self.generic,
             ),
         )

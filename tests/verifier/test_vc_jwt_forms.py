@@ -400,3 +400,60 @@ def test_a_header_jwk_of_the_attacker_for_a_vc_jwt_issuer_is_refused() -> None:
     report = verify(token)
     assert report.verdict is Verdict.NOT_VERIFIED
     assert check(report, "issuer").outcome is Outcome.FAILED
+
+
+# --- 4. the "vc" profile: a token's nbf and exp hold when the credential gives no dates ---------
+
+
+def generic(**extra: Any) -> dict[str, Any]:
+    """A VCDM 2.0 credential of any kind, with no validFrom or validUntil (both optional)."""
+    return {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": JTI,
+        "type": ["VerifiableCredential"],
+        "issuer": DID_KEY,
+        "credentialSubject": {"id": SUBJECT},
+        **extra,
+    }
+
+
+def verify_vc(token: str) -> Report:
+    return verify_credential(token, now=NOW, fetcher=world(), profile="vc")
+
+
+A_YEAR = 365 * 24 * 3600
+
+
+@pytest.mark.parametrize(
+    ("times", "text"),
+    [
+        ({"exp": int(NOW.timestamp()) - A_YEAR}, "it expired on 2025-06-01T00:00:00Z"),
+        ({"nbf": int(NOW.timestamp()) + A_YEAR}, "not valid until 2027-06-01T00:00:00Z"),
+    ],
+    ids=["expired by exp", "not yet valid by nbf"],
+)
+def test_a_vc_jose_token_is_held_to_its_nbf_and_exp(times: dict[str, int], text: str) -> None:
+    """A ``vc+jwt`` token whose credential names no dates: its own ``exp`` and ``nbf`` are the
+    window (they were read only where the credential named a start date)."""
+    payload = {**generic(), "iss": DID_KEY, "jti": JTI, "sub": SUBJECT, **times}
+    refused(verify_vc(sign(payload, {"typ": "vc+jwt", "kid": DID_KEY_KID})), "validity", text)
+    within = {"nbf": int(NOW.timestamp()) - 60, "exp": int(NOW.timestamp()) + A_YEAR}
+    payload = {**generic(), "iss": DID_KEY, "jti": JTI, "sub": SUBJECT, **within}
+    report = verify_vc(sign(payload, {"typ": "vc+jwt", "kid": DID_KEY_KID}))
+    assert report.verdict is Verdict.VERIFIED, report.to_dict()
+    assert check(report, "validity").reason.startswith("valid from 2026-05-31T23:59:00Z until")
+
+
+def test_a_vcdm1_token_whose_context_is_one_string_is_a_vcdm1_credential() -> None:
+    """``"@context": "https://www.w3.org/2018/credentials/v1"`` (a string, not a list) is VCDM
+    1.1: its issuanceDate/expirationDate, rebuilt from nbf/exp, are the window."""
+    vc = {
+        "@context": VC_V1,
+        "type": ["VerifiableCredential"],
+        "issuer": DID_KEY,
+        "credentialSubject": {"id": SUBJECT},
+    }
+    expired = {"iss": DID_KEY, "sub": SUBJECT, "jti": JTI, "nbf": 1577836800, "exp": 1609459200}
+    report = verify_vc(sign({"vc": vc, **expired}, {"typ": "JWT", "kid": DID_KEY_KID}))
+    refused(report, "validity", "it expired on 2021-01-01T00:00:00Z")
+    assert report.summary.valid_until == "2021-01-01T00:00:00Z"

@@ -405,12 +405,18 @@ def departures(decoded: DecodedJwt) -> list[str]:
 
 def exp_as_datetime(decoded: DecodedJwt) -> datetime | None:
     """The ``exp`` claim as a time; ``ClaimMismatch`` if it is not a usable timestamp."""
-    exp = decoded.payload.get("exp")
-    if exp is None:
+    return claim_as_datetime(decoded, "exp")
+
+
+def claim_as_datetime(decoded: DecodedJwt, claim: str) -> datetime | None:
+    """A time claim (``exp``, ``nbf``) as a time; ``ClaimMismatch`` if it is not a usable
+    timestamp."""
+    value = decoded.payload.get(claim)
+    if value is None:
         return None
-    if isinstance(exp, bool) or not isinstance(exp, int | float):
-        raise ClaimMismatch("the JWT 'exp' claim is not a number")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ClaimMismatch(f"the JWT '{claim}' claim is not a number")
     try:
-        return datetime.fromtimestamp(exp, UTC)
+        return datetime.fromtimestamp(value, UTC)
     except (ValueError, OverflowError, OSError) as exc:
-        raise ClaimMismatch("the JWT 'exp' claim is not a usable time") from exc
+        raise ClaimMismatch(f"the JWT '{claim}' claim is not a usable time") from exc
