@@ -557,7 +557,10 @@ class _Context:
         """Verify credentials embedded in this one, reported as one check that only warns.
 
         At most ``limit`` are verified (the first ones); when there are more, the check is
-        unknown, never passed, since the others were not looked at.
+        unknown, never passed, since the others were not looked at. One counts as verified only
+        when its signature is also tied to its own issuer (its ``issuer`` check passed): an
+        endorsement from a ``urn:`` issuer "Seoul National University", signed by any key, is
+        genuine only in that nobody changed it.
         """
         if not items:
             return
@@ -566,6 +569,13 @@ class _Context:
             report = self.verify(_as_loaded(item), None, False)
             if report.verdict is not Verdict.VERIFIED:
                 failures.append(f"{noun} {index + 1}: {report.reason()}")
+                continue
+            bound = report.check("issuer")
+            if bound is None or bound.outcome is not Outcome.PASSED:
+                why = bound.reason if bound is not None else "no issuer check"
+                failures.append(
+                    f"{noun} {index + 1}: its signature is not tied to its issuer: {why}"
+                )
         unchecked = len(items) - limit
         not_checked = f"{unchecked} not checked (at most {limit} {noun}s are verified)"
         if failures:

@@ -225,3 +225,41 @@ def test_a_clr_of_poisoned_credentials_is_refused_after_one_budget(
     assert report.check("nested credentials") is None
     assert spent <= rdfc_budget.MAX_STEPS + 100  # the last spend overshoots by its own size
     assert fetched == []
+
+
+def test_an_endorsement_whose_signature_is_not_tied_to_its_issuer_is_not_counted() -> None:
+    """An endorsement from a ``urn:`` issuer calling itself "Seoul National University", signed
+    by any key, verifies on its own as genuine (nobody changed it: a warning that its issuer
+    names no key); inside a badge it is not one of the "endorsement(s) verified"."""
+    endorsement = {
+        "@context": CLR_CONTEXTS[:1] + CLR_CONTEXTS[2:],
+        "id": "urn:uuid:7f0c2c1e-1111-4222-8333-444455556666",
+        "type": ["VerifiableCredential", "EndorsementCredential"],
+        "name": "Seoul National University endorses this course",
+        "issuer": {
+            "id": "urn:uuid:2b7e1516-28ae-4d2a-a6f7-15880928cf4f",
+            "type": ["Profile"],
+            "name": "Seoul National University",
+        },
+        "validFrom": "2026-01-15T09:00:00Z",
+        "credentialSubject": {
+            "id": "https://badges.example.org/achievements/1",
+            "type": ["EndorsementSubject"],
+            "endorsementComment": "Endorsed by the medical school",
+        },
+    }
+    alone, _ = verify(sign(endorsement))
+    assert alone.verdict is Verdict.VERIFIED, alone.to_dict()
+    issuer_check = alone.check("issuer")
+    assert issuer_check is not None and issuer_check.outcome is not Outcome.PASSED
+    credential = copy.deepcopy(badge(TRANSCRIPT))
+    credential.pop("proof")
+    bound = {**endorsement, "id": "urn:uuid:7f0c2c1e-1111-4222-8333-444455556667"}
+    bound["issuer"] = {"id": ISSUER, "type": ["Profile"], "name": "HRD Institute"}
+    credential["endorsement"] = [sign(endorsement), sign(bound)]
+    report, _ = verify(sign(credential))
+    assert report.verdict is Verdict.VERIFIED
+    check = report.check("endorsements")
+    assert check is not None and check.outcome is Outcome.FAILED, report.to_dict()
+    assert check.reason.startswith("endorsement 1: its signature is not tied to its issuer")
+    assert "endorsement 2" not in check.reason
