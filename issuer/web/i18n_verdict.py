@@ -26,6 +26,14 @@ WORDS: dict[str, tuple[str, str]] = {
         "This badge is genuine, valid and not revoked, from {name}, listed in “{registry}”.",
         "“{registry}”에 등록된 {name}이(가) 발급한, 진본이며 유효하고 취소되지 않은 배지입니다.",
     ),
+    "kind_verified_known_id_text": (
+        "This badge is genuine, valid and not revoked. Its issuer {id} is listed in "
+        "“{registry}”, which gives no name for it: any name the badge shows is the issuer's "
+        "own claim.",
+        "진본이며 유효하고 취소되지 않은 배지입니다. 발급 기관 {id}은(는) “{registry}”에 "
+        "등록되어 있지만 목록에 이름이 없으므로, 배지에 표시된 이름은 발급 기관 스스로 밝힌 "
+        "것입니다.",
+    ),
     "kind_verified_linked_text": (
         "This badge is genuine, valid and not revoked. Its issuer controls the web domain "
         "{domain}: check that this is the institution you expect.",

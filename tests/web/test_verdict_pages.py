@@ -288,3 +288,30 @@ def test_a_linked_issuer_is_blue_and_named_by_its_domain(live: Live) -> None:
     assert "controls the web domain badges.linked.example" in html
     assert "check that this is the institution you expect" in html
     assert LINKED in html
+
+
+def test_a_list_that_names_only_the_id_does_not_lend_the_badge_its_name(
+    live: Live, tmp_path: Any
+) -> None:
+    """A trust list of ids only (``[did, …]``) vouches for the id, not for the name the badge
+    gives itself: the verdict line names the id and says the name is the issuer's own claim."""
+    from verifier.httpcache import CachingHttpClient
+    from verifier.registries import load_sources
+
+    key = generate_ed25519()
+    issuer = did_key(key)
+    listed = tmp_path / "ids.json"
+    listed.write_text(json.dumps([issuer]))
+    settings = live.services.settings
+    live.services.cache[("trust-lists", settings.trust_lists)] = load_sources(
+        [str(listed)], CachingHttpClient()
+    )
+    credential = make_credential(issuer)
+    credential["issuer"]["name"] = "Seoul National University"
+    badge = json.dumps(sign_data_integrity(credential, key, did_key_method(key)))
+    html = post_verify(live.client, "/verify", data={"pasted": badge}).text
+    assert verdict_of(html) == ("good", "verified", "known")
+    verdict = html.split('id="verdict"', 1)[1].split("</section>", 1)[0]
+    assert "from Seoul National University" not in verdict
+    assert f"Its issuer {issuer} is listed in" in verdict
+    assert "any name the badge shows is the issuer&#39;s own claim" in verdict
