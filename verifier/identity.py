@@ -27,6 +27,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
+import idna
+
 from verifier.errors import VerifierError
 
 
@@ -134,7 +136,10 @@ NOTHING_READ = IssuerIdentity(IdentityState.UNCONFIRMED, "no credential was read
 
 
 def origin_of(url: str) -> str | None:
-    """``https://host[:port]`` of an https URL (lower-cased, default port dropped), else None."""
+    """``https://host[:port]`` of an https URL (lower-cased, default port dropped), else None.
+    A host written in other scripts is given in its ASCII form (IDNA, ``xn--…``), the name that
+    is looked up and registered: ``https://ѕnu.ac.kr`` (a Cyrillic ``ѕ``) is not shown as
+    ``snu.ac.kr``. A host that has no ASCII form is no origin."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -143,6 +148,11 @@ def origin_of(url: str) -> str | None:
     if parts.scheme != "https" or not parts.hostname:
         return None
     host = parts.hostname.lower()
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            return None
     if ":" in host:
         host = f"[{host}]"
     return f"https://{host}" + (f":{port}" if port and port != 443 else "")

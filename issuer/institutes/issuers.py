@@ -252,6 +252,8 @@ def domain_linkage(session: Session, services: Services, issuer: Issuer, origin:
     """A Domain Linkage JWT: ``issuer`` says it controls ``origin`` (signed with its current
     Data Integrity key, which its DID document lists under ``assertionMethod``)."""
     normal = origin_of(origin)
+    if normal is not None and normal != origin.rstrip("/") and not origin.isascii():
+        raise BadRequest(f"write the origin {origin!r} in its ASCII form: {normal}")
     if normal is None or normal != origin.rstrip("/"):
         raise BadRequest(f"{origin!r} is not an https origin such as https://www.example.ac.kr")
     row = signing_key(session, issuer, "di")

@@ -209,3 +209,10 @@ def test_a_did_configuration_for_another_origin(client: TestClient, services: Se
             "/api/v1/issuers/lead/did-configuration", params={"origin": origin}, headers=headers
         )
         assert answer.status_code == status, origin
+    answer = client.get(  # a domain in Korean: the name verifiers look up is its ASCII form
+        "/api/v1/issuers/lead/did-configuration",
+        params={"origin": "https://한국.kr"},
+        headers=headers,
+    )
+    assert answer.status_code == 400
+    assert "https://xn--3e0b707e.kr" in answer.json()["detail"]

@@ -279,3 +279,50 @@ def test_the_simple_trusted_issuers_list_still_works() -> None:
     report = identity(credential, trusted_issuers=[UNIVERSITY])
     assert report.identity.state is IdentityState.KNOWN
     assert report.identity.entry == RegistryEntry("trusted issuers")
+
+
+# --- lookalike domains ------------------------------------------------------------------------
+
+
+def test_a_lookalike_domain_is_shown_in_its_ascii_form() -> None:
+    """``https://ѕnu.ac.kr`` (a Cyrillic ``ѕ``) is another domain than snu.ac.kr, one anyone may
+    register: the origin is the name that is looked up, ``xn--nu-doc.ac.kr``, as a browser's
+    address bar shows it — for an https issuer and for a website that confirms a did:key."""
+    from verifier.identity import origin_of
+
+    assert origin_of("https://ѕnu.ac.kr/issuer") == "https://xn--nu-doc.ac.kr"
+    assert origin_of("https://ＳＮＵ.ac.kr/") == "https://snu.ac.kr"  # what is looked up
+    assert origin_of("https://a\u200db.example/") is None
+    issuer = "https://ѕnu.ac.kr/issuer"
+    key = generate_ed25519()
+    document = {
+        "id": issuer,
+        "verificationMethod": [
+            {
+                "id": f"{issuer}#key-1",
+                "type": "Multikey",
+                "controller": issuer,
+                "publicKeyMultibase": multikey(key),
+            }
+        ],
+        "assertionMethod": [f"{issuer}#key-1"],
+    }
+    who = identity(
+        badge(key, issuer, f"{issuer}#key-1", url=None), {issuer: json.dumps(document).encode()}
+    ).identity
+    assert (who.state, who.linked_domain) == (IdentityState.LINKED, "https://xn--nu-doc.ac.kr")
+    assert "snu.ac.kr" not in who.reason
+    lookalike = "https://ѕnu.ac.kr"
+    report = identity(
+        badge(UNIVERSITY_KEY, UNIVERSITY, did_key_method(UNIVERSITY_KEY), url=lookalike),
+        site(linkage(UNIVERSITY, UNIVERSITY_KEY, origin=lookalike), origin=lookalike),
+    )
+    assert report.identity.state is IdentityState.UNCONFIRMED  # its configuration is elsewhere
+    puny = "https://xn--nu-doc.ac.kr"
+    report = identity(
+        badge(UNIVERSITY_KEY, UNIVERSITY, did_key_method(UNIVERSITY_KEY), url=lookalike),
+        site(linkage(UNIVERSITY, UNIVERSITY_KEY, origin=lookalike), origin=puny),
+    )
+    who = report.identity
+    assert (who.state, who.linked_domain) == (IdentityState.LINKED, puny), who
+    assert "xn--nu-doc.ac.kr" in who.reason
