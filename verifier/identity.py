@@ -271,12 +271,21 @@ def _linked_domain(
     not_checked: list[str],
 ) -> tuple[str, str, str] | None:
     own: tuple[str, str] | None = None
-    if issuer_id.startswith("did:web:"):
-        origin = did_web_origin(issuer_id)
-        own = (origin, "did:web") if origin else None
-    elif issuer_id.startswith("https://"):
-        origin = origin_of(issuer_id)
-        own = (origin, "https") if origin else None
+    under = _published_under(issuer_id)
+    if under is None:
+        pass
+    elif under[1] != "/":
+        what = "DID document" if issuer_id.startswith("did:") else "id"
+        notes.append(
+            f"the issuer's {what} is published under {under[0].removeprefix('https://')}"
+            f"{under[1]}, a path on that web domain, not by the domain itself: whoever may "
+            "publish there could have made it, so only the domain's own DID Configuration "
+            "could link the two"
+        )
+    elif issuer_id.startswith("did:web:"):
+        own = (under[0], "did:web")
+    else:
+        own = (under[0], "https")
     candidates: list[str] = []
     if issuer_id.startswith("did:"):
         named = [website] if website else []
@@ -305,6 +314,24 @@ def _linked_domain(
             reason = f"the issuer's id and keys are published on the web domain {host}"
         return own[0], own[1], reason
     return None
+
+
+def _published_under(issuer_id: str) -> tuple[str, str] | None:
+    """The origin and the path under which the issuer's own document is published (``/`` for
+    the domain itself: a did:web with no path, served from ``/.well-known/did.json``, or an
+    https id that is its origin), or None for an id no web domain publishes."""
+    if issuer_id.startswith("did:web:"):
+        origin = did_web_origin(issuer_id)
+        segments = issuer_id.removeprefix("did:web:").split(":")[1:]
+        path = "/" + "".join(f"{unquote(segment)}/" for segment in segments)
+    elif issuer_id.startswith("https://"):
+        origin = origin_of(issuer_id)
+        parts = urlsplit(issuer_id)
+        root = parts.path in ("", "/") and not parts.query and not parts.fragment
+        path = "/" if root else parts._replace(scheme="", netloc="").geturl()
+    else:
+        return None
+    return (origin, path) if origin else None
 
 
 def _served_by_own_site(issuer_id: str, how: str, locate: Locator, notes: list[str]) -> bool:

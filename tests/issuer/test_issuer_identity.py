@@ -80,7 +80,9 @@ def test_another_instance_sees_it_linked_to_the_issuing_domain(
     credential = issued(client, headers)
     identity = identity_of(other(), credential)
     assert identity["state"] == "linked", identity
-    assert identity["evidence"] == {"linkedDomain": BASE_URL, "linkage": "did:web"}
+    # its DID document is under a path of the instance's domain (/issuers/lead/did.json); the
+    # instance's own DID Configuration, which lists every issuer it hosts, links the two
+    assert identity["evidence"] == {"linkedDomain": BASE_URL, "linkage": "did-configuration"}
     # lead.example.org (its website) publishes nothing yet: noted, not trusted
     assert any("lead.example.org" in item for item in identity["notChecked"])
 

@@ -225,10 +225,79 @@ def test_a_did_web_whose_website_confirms_it_is_linked_to_the_website() -> None:
     assert who.state is IdentityState.LINKED, who
     assert (who.linked_domain, who.linkage) == (SITE, "did-configuration")
     without_site = identity(credential, document).identity
-    assert (without_site.linked_domain, without_site.linkage) == (
-        "https://badges.platform.example",
-        "did:web",
+    assert without_site.state is IdentityState.UNCONFIRMED  # a path on the platform's domain
+    assert any(
+        "published under badges.platform.example/issuers/snu/, a path" in note
+        for note in without_site.notes
+    ), without_site.notes
+
+
+def test_a_did_web_under_a_path_is_not_linked_to_the_whole_domain() -> None:
+    """``did:web:university.example:~mallory`` is served from a student's home directory on the
+    university's web server: the university did not publish it. Only the domain's own DID
+    Configuration, listing that DID, links the two — as a Laurel instance's does for the
+    issuers it hosts under /issuers/{slug}."""
+    key = generate_ed25519()
+    did = "did:web:university.example:~mallory"
+    served = did_web_world(did, key)
+    served = {"https://university.example/~mallory/did.json": next(iter(served.values()))}
+    credential = badge(key, did, f"{did}#key-1", url="https://university.example/")
+    who = identity(credential, served).identity
+    assert who.state is IdentityState.UNCONFIRMED, who
+    assert who.linked_domain is None
+    hosted = "did:web:university.example:issuers:medicine"
+    served = did_web_world(
+        hosted,
+        key,
+        service=[
+            {
+                "id": f"{hosted}#site",
+                "type": "LinkedDomains",
+                "serviceEndpoint": {"origins": ["https://university.example"]},
+            }
+        ],
     )
+    served = {"https://university.example/issuers/medicine/did.json": next(iter(served.values()))}
+    origin = "https://university.example"
+    linked = sign_domain_linkage(
+        hosted,
+        origin,
+        key,
+        kid=f"{hosted}#key-1",
+        issued=NOW - timedelta(days=1),
+        expires=NOW + timedelta(days=9),
+    )
+    credential = badge(key, hosted, f"{hosted}#key-1", url=None)
+    who = identity(credential, {**served, **site(linked, origin=origin)}).identity
+    assert (who.state, who.linked_domain, who.linkage) == (
+        IdentityState.LINKED,
+        origin,
+        "did-configuration",
+    ), who
+    assert identity(credential, served).identity.state is IdentityState.UNCONFIRMED
+
+
+def test_an_https_issuer_under_a_path_is_not_linked_to_the_whole_domain() -> None:
+    key = generate_ed25519()
+    for issuer, linked in (
+        ("https://university.example/~mallory/issuer.json", False),
+        ("https://university.example/", True),
+    ):
+        document = {
+            "id": issuer,
+            "verificationMethod": [
+                {
+                    "id": f"{issuer}#key-1",
+                    "type": "Multikey",
+                    "controller": issuer,
+                    "publicKeyMultibase": multikey(key),
+                }
+            ],
+            "assertionMethod": [f"{issuer}#key-1"],
+        }
+        table = {issuer: json.dumps(document).encode()}
+        who = identity(badge(key, issuer, f"{issuer}#key-1", url=None), table).identity
+        assert (who.state is IdentityState.LINKED) is linked, (issuer, who)
 
 
 # --- known ------------------------------------------------------------------------------------
@@ -293,7 +362,7 @@ def test_a_lookalike_domain_is_shown_in_its_ascii_form() -> None:
     assert origin_of("https://ѕnu.ac.kr/issuer") == "https://xn--nu-doc.ac.kr"
     assert origin_of("https://ＳＮＵ.ac.kr/") == "https://snu.ac.kr"  # what is looked up
     assert origin_of("https://a\u200db.example/") is None
-    issuer = "https://ѕnu.ac.kr/issuer"
+    issuer = "https://ѕnu.ac.kr/"
     key = generate_ed25519()
     document = {
         "id": issuer,
