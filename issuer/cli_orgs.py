@@ -122,12 +122,14 @@ def trust(
     ref: Annotated[str | None, typer.Option(help="An issuer elsewhere: its DID or URL.")] = None,
     name: Annotated[str | None, typer.Option(help="Its display name.")] = None,
 ) -> None:
-    """Trust an issuer on this Laurel (--issuer) or elsewhere (--ref and --name)."""
+    """Trust an issuer on this Laurel (--issuer) or elsewhere (--ref and --name). The operator
+    runs every issuer here: a local issuer's trust is agreed at once (through the API it waits
+    for that issuer's agreement)."""
     from issuer.orgs import manage, organisation
 
     found = _run(
         lambda services, db: manage.trust(
-            db, organisation(db, org), ACTOR, issuer=issuer, issuer_ref=ref, name=name
+            db, organisation(db, org), ACTOR, issuer=issuer, issuer_ref=ref, name=name, agreed=True
         )
     )
     typer.echo(json.dumps(found))

@@ -1,7 +1,8 @@
 """The organisations API: an organisation across issuers (its departments, roster, trusted
 issuers, equivalences, shared credentials and skills cloud), run with its home issuer's API keys
-(`read` to read, `admin` to change); and, for learners with an OAuth access token, sharing a
-credential from their wallet with an organisation whose roster they are on."""
+(`read` to read, `admin` to change); a trusted issuer's agreement, with its own keys; and, for
+learners with an OAuth access token, sharing a credential from their wallet with an organisation
+whose roster they are on."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from issuer.http.deps import (
     ApiKeyDep,
     ServicesDep,
     SessionDep,
+    Slug,
     StrictJSONRoute,
     WriteSessionDep,
     issuer_for,
@@ -27,7 +29,7 @@ from issuer.http.oauth import bearer
 from issuer.http.problems import READ, WRITE, problem, responses
 from issuer.models import ApiKey, ImportedCredential, Organisation
 from issuer.oauth.tokens import Access
-from issuer.orgs import manage
+from issuer.orgs import agreements, manage
 from issuer.orgs.manage import InvalidRows
 from issuer.schemas import NOT_BLANK, ONE_LINE
 
@@ -220,7 +222,9 @@ async def put_roster(
     "/orgs/{org}/trust",
     summary="The issuers whose badges count for the organisation",
     description="The home issuer (`home: true`, always trusted), then each trusted issuer: "
-    "`issuerRef` (its DID or URL), `name`, `local` (its slug when it is on this Laurel).",
+    "`issuerRef` (its DID or URL), `name`, `local` (its slug when it is on this Laurel), "
+    "`agreed` (false while an issuer on this Laurel has not agreed: its badges do not count "
+    "yet; always true for the home issuer and issuers elsewhere).",
     responses=responses(*READ),
 )
 def get_trust(org: OrgPath, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
@@ -231,8 +235,11 @@ def get_trust(org: OrgPath, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
     "/orgs/{org}/trust",
     summary="Trust an issuer, here or elsewhere",
     description="Either `issuer` (a local issuer's slug) or `issuerRef` (an issuer elsewhere, "
-    "as its credentials name it: a DID or URL) with its display `name`. Trusting one again "
-    "changes nothing. Needs `admin`.",
+    "as its credentials name it: a DID or URL) with its display `name`. An issuer on this "
+    "Laurel (by slug or DID) is another tenant: the trust is pending (`agreed: false`) and its "
+    "badges do not count until it agrees (`POST /api/v1/issuers/{slug}/trusted-by/{org}`). "
+    "Credentials members shared from an issuer elsewhere count once it is trusted. Trusting "
+    "one again changes nothing. Needs `admin`.",
     responses=responses(*WRITE, 409),
 )
 def post_trust(org: OrgPath, body: TrustIn, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
@@ -348,6 +355,48 @@ def org_skills(
     from issuer.skills.frameworks import catalogue
 
     return org_cloud(db, catalogue(services), _org(db, key, org, "read"), unit)
+
+
+# --- the trusted issuer's agreement, with its own keys ---------------------------------------
+
+
+@router.get(
+    "/issuers/{slug}/trusted-by",
+    summary="The organisations that trust this issuer",
+    description="Each organisation (run from another issuer's account, or this one's) that "
+    "trusts the issuer: `organisation`, `name`, `issuer` (its home issuer), `agreed`, `since`, "
+    "`agreedAt`. Its badges count for the organisation only once agreed. Needs `read`.",
+    responses=responses(*READ),
+)
+def get_trusted_by(slug: Slug, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
+    return {"trustedBy": agreements.trusted_by(db, issuer_for(db, key, slug, "read"))}
+
+
+@router.post(
+    "/issuers/{slug}/trusted-by/{org}",
+    summary="Agree that an organisation counts this issuer's badges",
+    description="The issuer's badges held by the organisation's members then count for it "
+    "(hours, programmes, skills clouds, plans). Agreeing again changes nothing. 404 when the "
+    "organisation does not trust the issuer. Needs `admin`.",
+    responses=responses(*WRITE),
+)
+def agree_trust(slug: Slug, org: OrgPath, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
+    issuer = issuer_for(db, key, slug, "admin")
+    return agreements.agree(db, issuer, org, _actor(key))
+
+
+@router.delete(
+    "/issuers/{slug}/trusted-by/{org}",
+    summary="Refuse an organisation's trust, or withdraw an agreement",
+    description="The trust is removed: the issuer's badges stop counting for the organisation "
+    "at once, and it must ask again. Credentials members shared are not affected. Needs "
+    "`admin`.",
+    status_code=204,
+    responses=responses(*READ),
+)
+def refuse_trust(slug: Slug, org: OrgPath, db: SessionDep, key: ApiKeyDep) -> Response:
+    agreements.refuse(db, issuer_for(db, key, slug, "admin"), org, _actor(key))
+    return Response(status_code=204)
 
 
 # --- learners, with an OAuth access token --------------------------------------------------

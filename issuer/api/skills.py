@@ -117,7 +117,7 @@ def explain_skill(
     lang: LangQuery = "en",
 ) -> dict[str, Any]:
     from issuer.core.errors import BadRequest
-    from issuer.reports.learners import learner_id
+    from issuer.reports.learners import learner_of
     from issuer.skills import explain
 
     issuer = issuer_for(db, key, slug, "read")
@@ -126,7 +126,7 @@ def explain_skill(
         raise BadRequest("give email or group, not both")
     if email is not None:
         _viewed(db, issuer, key, "learner.skills", email)
-        people = [learner_id(db, email)]
+        people = [learner_of(db, issuer, email)]
         scope: dict[str, Any] = {"email": email}
     elif group is not None:
         people, scope = explain.group_learners(db, issuer, group), {"group": group}

@@ -69,7 +69,12 @@ class OrgMember(SQLModel, table=True):
 
 class OrgTrust(SQLModel, table=True):
     """An issuer whose badges count for the organisation: one on this Laurel (``issuer_id``) or
-    elsewhere (``issuer_ref``: the issuer's id as its credentials name it, a DID or URL)."""
+    elsewhere (``issuer_ref``: the issuer's id as its credentials name it, a DID or URL).
+
+    Another tenant's badges are its own and its learners' data: the trust of a local issuer is
+    pending (``agreed_at`` null) until that issuer agrees with its own key, or the instance's
+    operator sets it up; only then do its badges count. An issuer elsewhere is agreed when
+    trusted: its credentials count only when a member shares them."""
 
     __tablename__ = "org_trust"
     __table_args__ = (UniqueConstraint("org_id", "issuer_ref"),)
@@ -80,6 +85,7 @@ class OrgTrust(SQLModel, table=True):
     issuer_id: int | None = Field(default=None, foreign_key="issuer.id")
     name: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_column=time_column())
+    agreed_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
 
 
 class SharedCredential(SQLModel, table=True):

@@ -71,12 +71,15 @@ def members(session: Session, org: Organisation, *, current: bool = True) -> lis
 
 
 def trusted_here(session: Session, org: Organisation) -> dict[int, Issuer]:
-    """The issuers on this Laurel whose badges count: the home issuer and every trusted one."""
+    """The issuers on this Laurel whose badges count: the home issuer and every trusted one that
+    agreed (a trust still pending shows nothing of another tenant's badges)."""
     ids = {org.issuer_id} | {
         issuer_id
         for issuer_id in session.exec(
             select(OrgTrust.issuer_id).where(
-                OrgTrust.org_id == org.id, col(OrgTrust.issuer_id).is_not(None)
+                OrgTrust.org_id == org.id,
+                col(OrgTrust.issuer_id).is_not(None),
+                col(OrgTrust.agreed_at).is_not(None),
             )
         )
         if issuer_id is not None
@@ -95,8 +98,9 @@ def held(
     at: datetime | None = None,
 ) -> list[Held]:
     """The badges valid at ``at`` (default now) that members (or ``learners`` among them) hold
-    from the organisation's trusted issuers: issued here, and shared from elsewhere by issuers
-    it still trusts. Hours are the credential's ``creditsEarned`` (0 when it has none)."""
+    from the organisation's trusted issuers: issued here by the home issuer or one that agreed
+    to the trust, and shared from elsewhere by issuers it still trusts. Hours are the
+    credential's ``creditsEarned`` (0 when it has none)."""
     at = at or datetime.now(UTC)
     roster = {m.learner_id for m in members(session, org)}
     wanted = roster if learners is None else roster & set(learners)

@@ -594,7 +594,7 @@ def _holds_annual(
 
 def organisations_for(session: Session, learner: int, issuer_id: int) -> list[Organisation]:
     """The organisations ``learner`` is a current member of whose badges ``issuer_id``'s count
-    for (its home issuer or a trusted one here)."""
+    for (its home issuer or a trusted one here that agreed)."""
     orgs = session.exec(
         select(Organisation)
         .join(OrgMember, col(OrgMember.org_id) == col(Organisation.id))
@@ -606,7 +606,9 @@ def organisations_for(session: Session, learner: int, issuer_id: int) -> list[Or
             org.issuer_id == issuer_id
             or session.exec(
                 select(OrgTrust.id).where(
-                    OrgTrust.org_id == org.id, OrgTrust.issuer_id == issuer_id
+                    OrgTrust.org_id == org.id,
+                    OrgTrust.issuer_id == issuer_id,
+                    col(OrgTrust.agreed_at).is_not(None),
                 )
             ).first()
         )

@@ -346,10 +346,13 @@ def _check_roster(rows: Sequence[Mapping[str, Any]], units: set[str]) -> list[di
 
 
 def trusted(session: Session, org: Organisation) -> list[dict[str, Any]]:
-    """The home issuer (always trusted) and every issuer the organisation trusts."""
+    """The home issuer (always trusted) and every issuer the organisation trusts, each with
+    ``agreed``: false while a local issuer has not agreed (its badges do not count yet)."""
     home = session.get(Issuer, org.issuer_id)
     assert home is not None
-    listed = [{"issuerRef": home.did, "name": home.name, "local": home.slug, "home": True}]
+    listed = [
+        {"issuerRef": home.did, "name": home.name, "local": home.slug, "home": True, "agreed": True}
+    ]
     rows = session.exec(
         select(OrgTrust).where(OrgTrust.org_id == org.id).order_by(col(OrgTrust.id))
     )
@@ -361,6 +364,7 @@ def trusted(session: Session, org: Organisation) -> list[dict[str, Any]]:
                 "name": row.name,
                 "local": local.slug if local else None,
                 "home": False,
+                "agreed": row.agreed_at is not None,
             }
         )
     return listed
@@ -374,9 +378,13 @@ def trust(
     issuer: str | None = None,
     issuer_ref: str | None = None,
     name: str | None = None,
+    agreed: bool = False,
 ) -> dict[str, Any]:
-    """Trust a local issuer (by slug) or one elsewhere (its id as its credentials write it, a
-    DID or an https URL, with a display ``name``). Trusting one again changes nothing."""
+    """Trust a local issuer (by slug or DID) or one elsewhere (its id as its credentials write
+    it, a DID or an https URL, with a display ``name``). A local issuer's badges are another
+    tenant's data: the trust is pending until that issuer agrees (``issuer.orgs.agreements``),
+    unless ``agreed`` (the instance's operator, who runs every issuer on it). Trusting one
+    again changes nothing but that."""
     assert org.id is not None
     if (issuer is None) == (issuer_ref is None):
         raise BadRequest("give either issuer (a local issuer's slug) or issuerRef (a DID or URL)")
@@ -397,15 +405,30 @@ def trust(
     existing = session.exec(
         select(OrgTrust).where(OrgTrust.org_id == org.id, OrgTrust.issuer_ref == ref)
     ).first()
+    agreed = agreed or local is None
     if existing is None:
         existing = OrgTrust(
-            org_id=org.id, issuer_ref=ref, issuer_id=local.id if local else None, name=shown
+            org_id=org.id,
+            issuer_ref=ref,
+            issuer_id=local.id if local else None,
+            name=shown,
+            agreed_at=utcnow() if agreed else None,
         )
         session.add(existing)
         session.flush()
-        details = {"issuerRef": ref, "local": local.slug if local else None}
+        details = {"issuerRef": ref, "local": local.slug if local else None, "agreed": agreed}
         audit.append(session, actor, "org.trust", f"org:{org.slug}", details)
-    return {"issuerRef": ref, "name": existing.name, "local": local.slug if local else None}
+    elif agreed and existing.agreed_at is None:
+        existing.agreed_at = utcnow()
+        session.add(existing)
+        session.flush()
+        audit.append(session, actor, "org.trust.agree", f"org:{org.slug}", {"issuerRef": ref})
+    return {
+        "issuerRef": ref,
+        "name": existing.name,
+        "local": local.slug if local else None,
+        "agreed": existing.agreed_at is not None,
+    }
 
 
 def distrust(session: Session, org: Organisation, ref_or_slug: str, actor: str) -> None:

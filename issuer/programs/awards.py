@@ -129,7 +129,8 @@ def handle(session: Session, services: Services, payload: dict[str, Any]) -> Non
 
 def _homes_counting(session: Session, slug: str, learner_id: int) -> list[str]:
     """Slugs of the home issuers of organisations that have the learner on their roster and
-    trust issuer ``slug`` (or, for ``slug`` an organisation itself, nothing more)."""
+    trust issuer ``slug``, which agreed (or, for ``slug`` an organisation itself, nothing
+    more)."""
     from issuer.models import Organisation, OrgMember, OrgTrust
 
     issuer = session.exec(select(Issuer).where(Issuer.slug == slug)).first()
@@ -142,6 +143,7 @@ def _homes_counting(session: Session, slug: str, learner_id: int) -> list[str]:
         .join(OrgMember, col(OrgMember.org_id) == col(Organisation.id))
         .where(
             OrgTrust.issuer_id == issuer.id,
+            col(OrgTrust.agreed_at).is_not(None),
             OrgMember.learner_id == learner_id,
             col(OrgMember.left_at).is_(None),
         )

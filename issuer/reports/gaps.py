@@ -22,7 +22,7 @@ from issuer.context import Services
 from issuer.core.errors import BadRequest
 from issuer.models import Issuer
 from issuer.programs.awards import _held
-from issuer.reports.learners import learner_id
+from issuer.reports.learners import learner_of
 from issuer.skills.cloud import profiles
 from issuer.skills.frameworks import catalogue
 from issuer.skills.recommend import recommendations, started_programmes
@@ -37,13 +37,14 @@ def gap(
     target_id: str | None,
     lang: str = "en",
 ) -> dict[str, Any]:
-    """A learner's (by email) gap to a target, from what ``issuer`` issued them, with
-    recommendations among what ``issuer`` (or its organisation's trusted issuers) offers.
+    """A learner's (by email, among ``issuer``'s people: ``learner_of``) gap to a target, from
+    what ``issuer`` issued them, with recommendations among what ``issuer`` (or its
+    organisation's trusted issuers) offers.
     Without ``target_id``, the target of the learner's grade on the roster of the organisation
     ``issuer`` runs (``next_target``): a 5급 official's gap to 4급 과장, say."""
     if target_id:
         target(services, target_id)  # an unknown target is a 404 before the learner is looked up
-    learner = learner_id(session, email)
+    learner = learner_of(session, issuer, email)
     grade = roster_grade(session, issuer, learner)
     if not target_id:
         for_grade = next_target(services, grade)

@@ -19,7 +19,14 @@ from sqlmodel import Session, col, select
 
 from issuer.context import Services
 from issuer.core.errors import BadRequest, NotFound
-from issuer.models import Achievement, Credential, Issuer, LearnerEmail
+from issuer.models import (
+    Achievement,
+    Credential,
+    Issuer,
+    LearnerEmail,
+    Organisation,
+    OrgMember,
+)
 from issuer.models.base import parse_time
 from issuer.schemas import normalize_email
 from issuer.skills.cloud import learner_emails, profiles
@@ -54,16 +61,27 @@ def talent(
     return sorted(found, key=lambda item: (-item["weight"], str(item["email"])))
 
 
-def learner_id(session: Session, email: str) -> int:
+def learner_of(session: Session, issuer: Issuer, email: str) -> int:
+    """The learner with ``email`` among ``issuer``'s people: those it issued a badge to and those
+    on the roster of the organisation it runs. Anyone else — unknown, or known only to other
+    issuers on this Laurel — is the same 404, so an issuer's key cannot learn who the others
+    know."""
     try:
         normalized = normalize_email(email)
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
-    found = session.exec(
-        select(LearnerEmail.learner_id).where(LearnerEmail.email == normalized)
-    ).first()
+    owner = select(LearnerEmail.learner_id).where(LearnerEmail.email == normalized)
+    issued = select(Credential.learner_id).where(
+        Credential.issuer_id == issuer.id, col(Credential.learner_id).in_(owner)
+    )
+    rostered = (
+        select(OrgMember.learner_id)
+        .join(Organisation, col(Organisation.id) == col(OrgMember.org_id))
+        .where(Organisation.issuer_id == issuer.id, col(OrgMember.learner_id).in_(owner))
+    )
+    found = session.exec(issued.limit(1)).first() or session.exec(rostered.limit(1)).first()
     if found is None:
-        raise NotFound(f"no learner with the email {normalized}")
+        raise NotFound(f"no learner of this issuer has the email {normalized}")
     return found
 
 
@@ -73,7 +91,7 @@ def program_progress(
     from issuer.programs.awards import _held, progress
     from issuer.skills.frameworks import catalogue
 
-    held = _held(session, issuer, learner_id(session, email))
+    held = _held(session, issuer, learner_of(session, issuer, email))
     programs = catalogue(services).programs
     awards = {p.id: p.award for p in programs}
     return [progress(p, held, awards) for p in programs]

@@ -129,7 +129,7 @@ def _drill_down(
 ) -> dict[str, Any]:
     """The explanation of one skill (``framework:code``) for a learner (``who``), the group
     shown, or everyone."""
-    from issuer.reports.learners import learner_id
+    from issuer.reports.learners import learner_of
     from issuer.skills import explain
 
     if not skill:
@@ -137,7 +137,7 @@ def _drill_down(
     try:
         key = explain.skill_key(skill)
         if who:
-            people = [learner_id(db, who)]
+            people = [learner_of(db, issuer, who)]
         elif context["group"]:
             people = explain.group_learners(db, issuer, context["group"])
         else:

@@ -28,6 +28,10 @@ ORGS: dict[str, tuple[str, str]] = {
     "org_home": ("home", "소속 기관"),
     "org_here": ("on this Laurel", "이 Laurel"),
     "org_elsewhere": ("elsewhere", "외부"),
+    "org_pending": (
+        "waiting for its agreement: its badges do not count yet",
+        "발급기관의 동의 대기 중: 아직 배지가 인정되지 않습니다",
+    ),
     "org_shared_per_source": ("Shared credentials per source", "출처별 공유된 자격증명"),
     "org_source_issuer": ("Issuer", "발급기관"),
     "org_counting": ("Counting", "인정"),

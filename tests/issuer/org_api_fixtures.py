@@ -1,8 +1,9 @@
 """A ministry across issuers, for organisation tests: the Ministry of the Interior (home issuer
 ``ministry``) with two units (the Policy Bureau ``POL`` and, under it, the Data Team ``DATA``),
-a roster of four, trusting its own academy (``academy``, another issuer on this Laurel) and one
-university elsewhere (a did:key, ``University``); ``rogue`` is an issuer here it does not trust.
-Every issuer holds the bundled catalogue. Set up through the organisations API."""
+a roster of four, trusting its own academy (``academy``, another issuer on this Laurel, which
+agreed with its own key) and one university elsewhere (a did:key, ``University``); ``rogue`` is
+an issuer here it does not trust. Every issuer holds the bundled catalogue. Set up through the
+organisations API."""
 
 from __future__ import annotations
 
@@ -169,6 +170,7 @@ def ministry(services: Services, client: TestClient) -> Ministry:
             json={"issuerRef": university.did, "name": university.name},
             headers=headers,
         ),
+        client.post(f"/api/v1/issuers/{ACADEMY}/trusted-by/{ORG}", headers=keys[ACADEMY]),
     ]
     for response in steps:
         assert response.status_code in (200, 201), response.text

@@ -21,6 +21,7 @@ from issuer.models import (
     OrgUnit,
     SharedCredential,
 )
+from issuer.models.base import utcnow
 from issuer.orgs import organisation
 from issuer.people import learners as people_learners
 from tests.units import create_issuer, resolve_learner
@@ -125,18 +126,32 @@ def trust(
     issuer_ref: str | None = None,
     name: str | None = None,
 ) -> None:
-    """Trust an issuer on this Laurel (``issuer``: its slug) or elsewhere (``issuer_ref``)."""
+    """Trust an issuer on this Laurel (``issuer``: its slug, which agreed) or elsewhere
+    (``issuer_ref``)."""
     with work(services) as db:
         found = organisation(db, org)
         assert found.id is not None
         if issuer is not None:
             here = get_issuer(db, issuer)
             db.add(
-                OrgTrust(org_id=found.id, issuer_ref=here.did, issuer_id=here.id, name=here.name)
+                OrgTrust(
+                    org_id=found.id,
+                    issuer_ref=here.did,
+                    issuer_id=here.id,
+                    name=here.name,
+                    agreed_at=utcnow(),
+                )
             )
         else:
             assert issuer_ref is not None
-            db.add(OrgTrust(org_id=found.id, issuer_ref=issuer_ref, name=name or issuer_ref))
+            db.add(
+                OrgTrust(
+                    org_id=found.id,
+                    issuer_ref=issuer_ref,
+                    name=name or issuer_ref,
+                    agreed_at=utcnow(),
+                )
+            )
 
 
 def share(

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from issuer.context import Services
 from issuer.models import Issuer, Organisation, OrgMember, OrgTrust, OrgUnit
+from issuer.models.base import utcnow
 from issuer.people.signin import sign_in
 from tests.units import create_api_key, create_issuer, load_templates
 
@@ -69,7 +70,15 @@ def plan_org(services: Services) -> PlanOrg:
         db.flush()
         units = {"office": office.id, "hr-team": team.id}
         nhi = issuers["nhi"]
-        db.add(OrgTrust(org_id=org.id, issuer_ref=nhi.did, issuer_id=nhi.id, name=nhi.name))
+        db.add(
+            OrgTrust(
+                org_id=org.id,
+                issuer_ref=nhi.did,
+                issuer_id=nhi.id,
+                name=nhi.name,
+                agreed_at=utcnow(),
+            )
+        )
         learners = {}
         for email, (unit, executive, name) in {
             **roster,

@@ -13,21 +13,26 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from issuer.context import Services
 from issuer.core.errors import BadRequest
 from issuer.institutes.issuers import get_issuer, profile
 from issuer.issuing.clr import CLR_CONTEXTS, build_clr
 from issuer.issuing.credentials import parse_id
-from issuer.models import Credential, Learner
-from issuer.reports.learners import learner_id
+from issuer.models import Credential, Learner, LearnerEmail
 from tests.interop.dcc import dcc_verify, ensure_node_modules
 from tests.issuer.conftest import ACHIEVEMENT, ClientFetcher, issue_body, make_issuer
 from tests.units import create_api_key, create_issuer
 from verifier import Outcome, Report, Verdict, verify_credential
 
 EMAIL = "learner@example.org"
+
+
+def _learner_id(session: Session, email: str) -> int:
+    return session.exec(select(LearnerEmail.learner_id).where(LearnerEmail.email == email)).one()
+
+
 SECOND = {
     **ACHIEVEMENT,
     "key": "leading-change",
@@ -88,7 +93,7 @@ def _build(
     """``build_clr`` for the learner with ``email`` over the credentials ``ids`` (any learner's)."""
     with Session(services.engine) as session:
         issuer = get_issuer(session, slug)
-        learner = session.get(Learner, learner_id(session, email))
+        learner = session.get(Learner, _learner_id(session, email))
         assert learner is not None
         rows = _credentials(session, ids)
         return build_clr(session, services, issuer, learner, rows, **kwargs)
@@ -287,7 +292,7 @@ def test_revoked_and_other_peoples_credentials_are_left_out(
     ids = [c["id"] for c in (revoked, someone_else, kept, other_issuer)]
     with Session(services.engine, expire_on_commit=False) as session:
         issuer = get_issuer(session, "hrd")
-        learner = session.get(Learner, learner_id(session, EMAIL))
+        learner = session.get(Learner, _learner_id(session, EMAIL))
         rows = _credentials(session, ids)
     assert learner is not None
     # Revoked after the rows were loaded: build_clr reads the database, not the stale rows.

@@ -31,6 +31,10 @@ CONTRACT = [
     ("post", "/api/v1/credentials/{credential_id}/exchanges"),
     ("post", "/exchanges/{secret}"),
     ("get", "/interactions/{secret}"),
+    ("post", "/api/v1/orgs/{org}/trust"),
+    ("get", "/api/v1/issuers/{slug}/trusted-by"),
+    ("post", "/api/v1/issuers/{slug}/trusted-by/{org}"),
+    ("delete", "/api/v1/issuers/{slug}/trusted-by/{org}"),
 ]
 
 
