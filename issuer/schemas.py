@@ -334,7 +334,11 @@ class Recipient(Strict):
     email: Email = Field(description="The learner's email; hashed (salted) into the credential.")
     name: Line200 | None = Field(default=None, description="Shown on the certificate and page.")
     did: Did | None = Field(
-        default=None, description="The learner's DID, used as the subject id if given."
+        default=None,
+        description="The learner's DID as this issuer knows it: the subject id of this "
+        "credential, and of this issuer's later ones for the learner that name none (unless she "
+        "established a DID herself). Never used by other issuers. 409 if this issuer named it "
+        "for another learner.",
     )
     groups: list[GroupName] = Field(
         default_factory=list,

@@ -59,11 +59,9 @@ def rotate_keys(services: Services, slug: str) -> list[str]:
         return issuers.rotate_keys(db, services, slug)
 
 
-def resolve_learner(
-    services: Services, email: str, name: str | None = None, did: str | None = None
-) -> Learner:
+def resolve_learner(services: Services, email: str, name: str | None = None) -> Learner:
     with work(services) as db:
-        return learners.resolve_learner(db, email, name, did)
+        return learners.resolve_learner(db, email, name)
 
 
 def import_badge(services: Services, learner_id: int, *args: Any, **options: Any) -> Any:

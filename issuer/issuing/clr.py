@@ -29,6 +29,7 @@ from issuer.crypto.signing import sign_data_integrity
 from issuer.institutes.issuers import profile, signing_key
 from issuer.models import Credential, Issuer, Learner
 from issuer.models.base import iso, utcnow
+from issuer.people import dids
 from verifier.errors import InputError
 from verifier.verify import MAX_NESTED_CREDENTIALS
 
@@ -64,8 +65,9 @@ def build_clr(
             f"more); this learner has {len(included)} from {issuer.name}: export them in parts"
         )
     documents = [copy.deepcopy(row.document) for row in included]
+    assert issuer.id is not None
     subject: dict[str, Any] = {
-        "id": learner.did or learner.subject_id,
+        "id": dids.subject_of(session, issuer.id, learner),
         "type": ["ClrSubject"],
     }
     if identifiers := _email_identifiers(documents[0]):

@@ -29,7 +29,6 @@ from issuer.issuing.results import checked_results
 from issuer.issuing.text import clean_text
 from issuer.models import Achievement, Issuer
 from issuer.models.base import iso, utcnow
-from issuer.people.learners import LearnerRef
 from issuer.schemas import IssueRequest
 from verifier.checks import types_of
 from verifier.schema import SCHEMAS_PACKAGE, SchemaViolation, validate
@@ -113,14 +112,15 @@ def build_credential(
     issuer: Issuer,
     achievement: Achievement,
     request: IssueRequest,
-    learner: LearnerRef,
+    subject_id: str,
     status: dict[str, Any],
     credential_id: str,
 ) -> dict[str, Any]:
-    """The unsigned OpenBadgeCredential (DESIGN.md, "Standards profile"); ``BadRequest`` for
-    impossible dates, ``ControlCharacter`` for text that JSON-LD stacks would canonicalise
-    differently (``issuer.issuing.text``: the achievement's and the issuer's text too, not only
-    the request's), ``NotConforming`` if it would not conform to the OB 3.0 schema."""
+    """The unsigned OpenBadgeCredential (DESIGN.md, "Standards profile") naming ``subject_id``
+    (``issuer.people.dids.subject``); ``BadRequest`` for impossible dates, ``ControlCharacter``
+    for text that JSON-LD stacks would canonicalise differently (``issuer.issuing.text``: the
+    achievement's and the issuer's text too, not only the request's), ``NotConforming`` if it
+    would not conform to the OB 3.0 schema."""
     start = request.validFrom or utcnow()
     end = request.validUntil or (
         add_duration(start, achievement.validity) if achievement.validity else None
@@ -148,7 +148,7 @@ def build_credential(
             }
         )
     subject: dict[str, Any] = {
-        "id": learner.did or learner.subject_id,
+        "id": subject_id,
         "type": ["AchievementSubject"],
         "identifier": identifiers,
         "achievement": ob_achievement(services, issuer, achievement),

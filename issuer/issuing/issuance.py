@@ -52,8 +52,8 @@ from issuer.issuing.achievements import get_achievement
 from issuer.issuing.documents import build_credential, request_hash
 from issuer.models import Achievement, Credential, Issuer, ObConnection, OrgMember
 from issuer.models.base import parse_time, table_of, utcnow
-from issuer.people import groups
-from issuer.people.learners import LearnerRef, NewLearner, learners_for, taken_dids
+from issuer.people import dids, groups
+from issuer.people.learners import LearnerRef, NewLearner, learners_for
 from issuer.schemas import IssueRequest
 from issuer.skills.weights import skill_rows, store_skills
 
@@ -191,20 +191,20 @@ def prepare(
     assert issuer.id is not None
     if not rows:
         return [], []
-    wanted = {
-        r.request.recipient.email: NewLearner(r.request.recipient.name, r.request.recipient.did)
+    named = [
+        dids.Named(r.number, r.request.recipient.email, r.request.recipient.did)
         for r in rows
-    }
-    refused = taken_dids(session, wanted)
-    if refused:  # those rows fail alone; the others go on
-        rest = [r for r in rows if r.request.recipient.email not in refused]
+        if r.request.recipient.did is not None
+    ]
+    refused = dids.refused(session, issuer.id, named)
+    if refused:  # those rows fail alone, before a learner is made for them; the others go on
+        rest = [r for r in rows if r.number not in refused]
         ready, failures = prepare(session, services, issuer, rest)
         taken = [
-            _failed(r.number, Conflict(refused[r.request.recipient.email]))
-            for r in rows
-            if r.request.recipient.email in refused
+            _failed(r.number, Conflict(refused[r.number])) for r in rows if r.number in refused
         ]
         return ready, taken + failures
+    wanted = {r.request.recipient.email: NewLearner(r.request.recipient.name) for r in rows}
     learners = learners_for(session, wanted)
     memberships = sorted(
         (learners[r.request.recipient.email].id, group)
@@ -212,6 +212,10 @@ def prepare(
         for group in r.request.recipient.groups
     )
     groups.add(session, issuer.id, memberships)
+    # The DIDs this issuer named before, and those its rows name now, in row order: a row that
+    # names none reads what an earlier row named, as if they had come one by one.
+    theirs = dids.named_by(session, issuer.id, [ref.id for ref in learners.values()])
+    naming: dict[int, str] = {}
     # Built and checked (OB 3.0 schema) with a stand-in status entry of the same shape, so that
     # a row that is refused never takes a status index.
     stand_in = statuslists.entry(services, 0, 0)
@@ -220,9 +224,10 @@ def prepare(
     for row in rows:
         credential_id = str(uuid.uuid4())
         learner = learners[row.request.recipient.email]
+        subject = dids.subject(learner, row.request.recipient.did, theirs)
         try:
             document = build_credential(
-                services, issuer, row.achievement, row.request, learner, stand_in, credential_id
+                services, issuer, row.achievement, row.request, subject, stand_in, credential_id
             )
         except LaurelError as exc:
             failed.append(_failed(row.number, exc))
@@ -230,7 +235,10 @@ def prepare(
         except Exception as exc:  # a bug or an input validation missed: this row only
             failed.append(_unexpected(row.number, "built", exc))
             continue
+        if row.request.recipient.did is not None:
+            theirs[learner.id] = naming[learner.id] = row.request.recipient.did
         built.append((row, learner, credential_id, document))
+    dids.remember(session, issuer.id, naming)
     slots = statuslists.allocate(session, issuer.id, len(built)) if built else []
     prepared: list[Prepared] = []
     for (row, learner, credential_id, document), (list_id, index) in zip(built, slots, strict=True):

@@ -8,7 +8,7 @@ from issuer.models.exchange import WalletExchange
 from issuer.models.informal import InformalClaim
 from issuer.models.issuer import Achievement, Issuer, SigningKey
 from issuer.models.job import BulkJob, BulkJobRow
-from issuer.models.learner import Learner, LearnerEmail
+from issuer.models.learner import Learner, LearnerDid, LearnerEmail
 from issuer.models.notify import (
     IssuerMail,
     MailOptOut,
@@ -66,6 +66,7 @@ __all__ = [
     "Issuer",
     "IssuerMail",
     "Learner",
+    "LearnerDid",
     "LearnerEmail",
     "LearnerGroup",
     "MailOptOut",

@@ -3,6 +3,10 @@
 Used by every issuing path (single, bulk, xAPI, awards) and by HR rosters. Emails are created in
 sorted order inside a savepoint, so that two units of work creating the same learners cannot
 deadlock; one that loses a race to another reads the winner's record back.
+
+A new learner's subject id is always a random ``urn:uuid:``, never a DID a request names: the
+record is shared by every issuer of the instance, and a DID one issuer names is its own
+statement (``issuer.people.dids``).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from issuer.core.db import among, copy_rows
 from issuer.core.errors import Conflict
@@ -28,7 +32,7 @@ class LearnerRef:
 
     id: int
     subject_id: str
-    did: str | None
+    did: str | None  # the learner's own (``Learner.did``)
 
 
 @dataclass(frozen=True)
@@ -36,14 +40,14 @@ class NewLearner:
     """What a request says of a learner not seen before."""
 
     name: str | None = None
-    did: str | None = None
 
 
 CHUNK = 1000
 """Emails per statement (SQLite limits the parameters of one statement)."""
 
 
-def _known(session: Session, emails: list[str]) -> dict[str, LearnerRef]:
+def known(session: Session, emails: list[str]) -> dict[str, LearnerRef]:
+    """The learners owning those of ``emails`` (normalised already) that are known."""
     learner, email_table = table_of(Learner), table_of(LearnerEmail)
     found: dict[str, LearnerRef] = {}
     for start in range(0, len(emails), CHUNK):
@@ -58,7 +62,7 @@ def _known(session: Session, emails: list[str]) -> dict[str, LearnerRef]:
 
 def learners_for(session: Session, wanted: Mapping[str, NewLearner]) -> dict[str, LearnerRef]:
     """The learner owning each email (normalised already), creating the missing ones."""
-    found = _known(session, sorted(wanted))
+    found = known(session, sorted(wanted))
     missing = sorted(email for email in wanted if email not in found)
     if not missing:
         return found
@@ -84,13 +88,13 @@ def _new_subject_ids(count: int) -> list[str]:
 
 
 _NEW_LEARNERS_POSTGRES = text(
-    "INSERT INTO learner (subject_id, name, did, created_at) "
-    "SELECT v.s, v.n, v.d, :now "
-    "FROM unnest(CAST(:s AS varchar[]), CAST(:n AS varchar[]), CAST(:d AS varchar[])) "
-    "AS v(s, n, d) RETURNING id, subject_id"
+    "INSERT INTO learner (subject_id, name, created_at) "
+    "SELECT v.s, v.n, :now "
+    "FROM unnest(CAST(:s AS varchar[]), CAST(:n AS varchar[])) "
+    "AS v(s, n) RETURNING id, subject_id"
 ).bindparams(bindparam("now", type_=UTCDateTime()))
 """A step's new learners in one statement on PostgreSQL, their values as arrays. SQLAlchemy's
-multi-row ``INSERT … RETURNING`` of 1,000 learners is one statement of 4,000 parameters, which
+multi-row ``INSERT … RETURNING`` of 1,000 learners is one statement of 3,000 parameters, which
 psycopg parses afresh each time (its query cache skips long statements): ~16% of a bulk job's
 thread for a cohort of new learners."""
 
@@ -101,12 +105,7 @@ def _create(
     learner, email_table = table_of(Learner), table_of(LearnerEmail)
     now = utcnow()
     values = [
-        {
-            "subject_id": wanted[email].did or subject,
-            "name": wanted[email].name,
-            "did": wanted[email].did,
-            "created_at": now,
-        }
+        {"subject_id": subject, "name": wanted[email].name, "created_at": now}
         for email, subject in zip(emails, _new_subject_ids(len(emails)), strict=True)
     ]
     if session.get_bind().dialect.name == "postgresql":
@@ -115,7 +114,6 @@ def _create(
             {
                 "s": [row["subject_id"] for row in values],
                 "n": [row["name"] for row in values],
-                "d": [row["did"] for row in values],
                 "now": now,
             },
         )
@@ -135,37 +133,16 @@ def _create(
     if not copy_rows(session, email_table, addresses):
         session.execute(insert(email_table), addresses)
     return {
-        email: LearnerRef(by_subject[row["subject_id"]], str(row["subject_id"]), wanted[email].did)
+        email: LearnerRef(by_subject[row["subject_id"]], str(row["subject_id"]), None)
         for email, row in zip(emails, values, strict=True)
     }
 
 
-def taken_dids(session: Session, wanted: Mapping[str, NewLearner]) -> dict[str, str]:
-    """Emails not seen before whose request names a DID that is another learner's (or that
-    another new email in ``wanted`` names too), each with the reason: such a learner cannot be
-    created (a DID is one learner's subject id)."""
-    new_dids = {email: w.did for email, w in wanted.items() if w.did is not None}
-    if not new_dids:
-        return {}
-    unseen = {e: d for e, d in new_dids.items() if e not in _known(session, sorted(new_dids))}
-    held = set(
-        session.exec(
-            select(Learner.subject_id).where(col(Learner.subject_id).in_(set(unseen.values())))
-        )
-    )
-    refused: dict[str, str] = {}
-    first: dict[str, str] = {}
-    for email, did in sorted(unseen.items()):
-        if did in held or first.setdefault(did, email) != email:
-            refused[email] = f"the DID {did} is another learner's subject id"
-    return refused
-
-
 def _one(session: Session, email: str, new: NewLearner) -> LearnerRef:
     for _ in range(3):
-        known = _known(session, [email]).get(email)
-        if known is not None:
-            return known
+        found = known(session, [email]).get(email)
+        if found is not None:
+            return found
         try:
             with session.begin_nested():
                 return _create(session, [email], {email: new})[email]
@@ -174,11 +151,9 @@ def _one(session: Session, email: str, new: NewLearner) -> LearnerRef:
     raise Conflict(f"the learner record for {email} is being changed; retry")
 
 
-def resolve_learner(
-    session: Session, email: str, name: str | None = None, did: str | None = None
-) -> Learner:
+def resolve_learner(session: Session, email: str, name: str | None = None) -> Learner:
     """The learner who owns ``email`` (created on first sight), as a table row."""
-    ref = learners_for(session, {email: NewLearner(name, did)})[email]
+    ref = learners_for(session, {email: NewLearner(name)})[email]
     learner = session.get(Learner, ref.id)
     assert learner is not None
     return learner

@@ -33,6 +33,7 @@ from issuer.models import (
     ImportedCredential,
     Issuer,
     Learner,
+    LearnerDid,
     LearnerEmail,
     LearnerGroup,
     OAuthCode,
@@ -45,7 +46,7 @@ from issuer.models import (
     WebSession,
 )
 from issuer.models.base import utcnow
-from issuer.people import signin
+from issuer.people import dids, signin
 from issuer.schemas import normalize_email
 
 
@@ -154,6 +155,7 @@ def merge(session: Session, *, into: int, other: int) -> None:
     for row in theirs:
         add(session, row.issuer_id, [(into, row.name)])
     session.execute(delete(LearnerGroup).where(col(LearnerGroup.learner_id) == other))
+    dids.merge(session, into=into, other=other)
     if session.exec(select(PublicProfile).where(PublicProfile.learner_id == into)).first():
         session.execute(delete(PublicProfile).where(col(PublicProfile.learner_id) == other))
     else:
@@ -237,6 +239,14 @@ def personal_data(session: Session, services: Services, learner_id: int) -> dict
         "emails": [
             {"email": e.email, "verified": e.verified, "primary": e.is_primary}
             for e in emails(session, learner_id)
+        ],
+        "issuerDids": [  # the DIDs issuers named for the learner (issuer.people.dids)
+            {"issuer": issuer_name, "did": did}
+            for did, issuer_name in session.exec(
+                select(LearnerDid.did, Issuer.name)
+                .join(Issuer, col(Issuer.id) == LearnerDid.issuer_id)
+                .where(LearnerDid.learner_id == learner_id)
+            )
         ],
         "groups": [
             {"issuer": issuer_name, "group": name}
@@ -338,7 +348,15 @@ def delete_account(session: Session, learner_id: int) -> None:
             col(SignInLink.email).in_(addresses) | (col(SignInLink.learner_id) == learner_id)
         )
     )
-    for table in (ShareLink, PublicProfile, WebSession, LearnerEmail, LearnerGroup, ObPush):
+    for table in (
+        ShareLink,
+        PublicProfile,
+        WebSession,
+        LearnerEmail,
+        LearnerGroup,
+        LearnerDid,
+        ObPush,
+    ):
         session.execute(delete(table).where(col(table.learner_id) == learner_id))
     # badge hosts: Laurel's tokens there are forgotten (not revoked at the host: that needs
     # the network, which an account deletion must not wait for)

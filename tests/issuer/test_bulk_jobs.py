@@ -224,9 +224,10 @@ def test_a_worker_that_lost_its_lease_commits_nothing(
 def test_a_jobs_new_learners_and_row_outcomes_are_stored_as_given(
     client: TestClient, services: Services
 ) -> None:
-    """A step's new learners (a name or none, a DID or none) and its rows' outcomes are written
-    in one statement each on PostgreSQL, row by row on SQLite: the same records either way."""
-    from issuer.models import BulkJobRow, Learner, LearnerEmail
+    """A step's new learners (a name or none) and its rows' outcomes are written in one
+    statement each on PostgreSQL, row by row on SQLite: the same records either way. A DID a row
+    names is the issuer's, not the learner record's (``issuer.people.dids``)."""
+    from issuer.models import BulkJobRow, Learner, LearnerDid, LearnerEmail
 
     headers = make_issuer(services, client, "alpha")
     rows = _rows(jobs.SYNC_ROWS + 10, prefix="cohort")
@@ -249,6 +250,7 @@ def test_a_jobs_new_learners_and_row_outcomes_are_stored_as_given(
             )
         }
         credentials = {c.id: c for c in session.exec(select(Credential))}
+        named = {(d.learner_id, d.did) for d in session.exec(select(LearnerDid))}
     assert len(stored) == len(rows)
     for number, row in stored.items():
         if number == 10:
@@ -261,13 +263,14 @@ def test_a_jobs_new_learners_and_row_outcomes_are_stored_as_given(
         assert row.credential_id is not None
         assert credentials[row.credential_id].learner_id == learner.id
         assert learner.name == rows[number - 1]["recipient"].get("name")
-        assert learner.did == rows[number - 1]["recipient"].get("did")
+        assert learner.did is None
         assert learner.created_at.tzinfo is not None
         assert abs((utcnow() - learner.created_at).total_seconds()) < 3600
-        if learner.did:
-            assert learner.subject_id == learner.did
-        else:
-            assert learner.subject_id.startswith("urn:uuid:")
+        assert learner.subject_id.startswith("urn:uuid:")
+        did = rows[number - 1]["recipient"].get("did")
+        subject = credentials[row.credential_id].document["credentialSubject"]["id"]
+        assert subject == (did or learner.subject_id)
+    assert named == {(learners[rows[4]["recipient"]["email"]].id, rows[4]["recipient"]["did"])}
     assert len({learner.subject_id for learner in learners.values()}) == len(rows) - 1
 
 

@@ -140,7 +140,7 @@ def world(services: Services) -> World:
     migrate(services.engine)
     network = Network()
     services.network = network
-    learner = resolve_learner(services, EMAIL, "Kim Min-jun", None)
+    learner = resolve_learner(services, EMAIL, "Kim Min-jun")
     assert learner.id is not None
     return World(services, network, learner.id, ExternalIssuer())
 
@@ -334,7 +334,7 @@ def test_importing_the_same_badge_again_rechecks_the_existing_row(world: World) 
     assert again.checked_at == NOW + timedelta(days=1)
     assert again.media_type == "application/vc+ld+json"  # the first original is kept
     assert world.count() == 1
-    other = resolve_learner(world.services, "someone@example.org", None, None)
+    other = resolve_learner(world.services, "someone@example.org")
     assert other.id is not None
     theirs = import_badge(world.services, other.id, as_bytes(signed), now=NOW)
     assert theirs.id != first.id and world.count() == 2

@@ -26,7 +26,7 @@ def _world(services: Services) -> World:
     """A learner's wallet and an external did:key issuer (as in test_imports.py)."""
     migrate(services.engine)
     services.network = Network()
-    learner = resolve_learner(services, EMAIL, "Kim Min-jun", None)
+    learner = resolve_learner(services, EMAIL, "Kim Min-jun")
     assert learner.id is not None
     return World(services, services.network, learner.id, ExternalIssuer())
 

@@ -27,7 +27,7 @@ def test_a_member_shares_a_badge_and_the_console_shows_its_source(
 ) -> None:
     page = phone
     university = University()
-    learner = resolve_learner(live.services, KIM, "Kim Min-jun", None)
+    learner = resolve_learner(live.services, KIM, "Kim Min-jun")
     assert learner.id is not None
     small_org(live.services, "hrd", [KIM], university)
     row = import_badge(live.services, learner.id, json.dumps(university.credential(KIM)).encode())

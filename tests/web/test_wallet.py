@@ -541,7 +541,7 @@ def test_merging_two_wallets_that_imported_the_same_badge(
     from tests.units import import_badge, resolve_learner
 
     badge = _external("me@example.org")
-    other = resolve_learner(mail_services, "old@example.org", None, None)
+    other = resolve_learner(mail_services, "old@example.org")
     assert other.id is not None
     import_badge(mail_services, other.id, badge)
     sign_in(site, mailbox, "me@example.org")

@@ -1,0 +1,147 @@
+"""Whose DID a badge names. Learners are shared by the instance's issuers, so a DID an issuer gives
+for a recipient (``recipient.did``) is that issuer's statement about her, not a fact for them all.
+
+The subject id of a badge is, in this order:
+
+1. the DID this request names;
+2. the DID the learner established herself (``Learner.did``);
+3. the DID this issuer last named for her (``LearnerDid``);
+4. her stand-in subject id (``urn:uuid:…``).
+
+Another issuer's DID is never used: when the first issuer to name a DID for an email decided the
+subject of every issuer's badges, a tenant could bind another's badges for a person to a key it
+held (audit round 5, F2). A request naming a DID other than the learner's own is this issuer's
+statement for that badge and leaves hers unchanged.
+
+One DID names one learner per issuer: a row naming a DID this issuer named for another learner,
+or that an earlier row of the same request names for another learner, is refused (409) before
+any learner is made for it. Other issuers' use of a DID is no obstacle (nor visible).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from issuer.core.db import among
+from issuer.core.errors import Conflict
+from issuer.models import Learner, LearnerDid
+from issuer.models.base import table_of, utcnow
+from issuer.people.learners import CHUNK, LearnerRef, known
+
+
+@dataclass(frozen=True)
+class Named:
+    """A row of a request that names a DID for its recipient."""
+
+    number: int
+    email: str
+    did: str
+
+
+def refused(session: Session, issuer_id: int, named: Sequence[Named]) -> dict[int, str]:
+    """The rows (by number) whose DID names another learner at this issuer, with the reason."""
+    if not named:
+        return {}
+    holders = _holders(session, issuer_id, sorted({n.did for n in named}))
+    learners = {e: ref.id for e, ref in known(session, sorted({n.email for n in named})).items()}
+    reasons: dict[int, str] = {}
+    first: dict[str, Named] = {}
+    for row in sorted(named, key=lambda n: n.number):
+        learner = learners.get(row.email)
+        holder = holders.get(row.did)
+        if holder is not None and holder != learner:
+            reasons[row.number] = f"the DID {row.did} names another learner at this issuer"
+            continue
+        earlier = first.setdefault(row.did, row)
+        if earlier.email != row.email and (
+            learner is None or learners.get(earlier.email) != learner
+        ):
+            reasons[row.number] = f"the DID {row.did} names another learner in row {earlier.number}"
+    return reasons
+
+
+def _holders(session: Session, issuer_id: int, dids: list[str]) -> dict[str, int]:
+    table = table_of(LearnerDid)
+    found: dict[str, int] = {}
+    for start in range(0, len(dids), CHUNK):
+        rows = session.execute(
+            select(table.c.did, table.c.learner_id).where(
+                table.c.issuer_id == issuer_id,
+                among(session, table.c.did, dids[start : start + CHUNK]),
+            )
+        ).all()
+        found.update({row.did: row.learner_id for row in rows})
+    return found
+
+
+def named_by(session: Session, issuer_id: int, learner_ids: Sequence[int]) -> dict[int, str]:
+    """The DID this issuer last named for each of ``learner_ids`` it named one for."""
+    table = table_of(LearnerDid)
+    wanted = sorted(set(learner_ids))
+    found: dict[int, str] = {}
+    for start in range(0, len(wanted), CHUNK):
+        rows = session.execute(
+            select(table.c.learner_id, table.c.did).where(
+                table.c.issuer_id == issuer_id,
+                among(session, table.c.learner_id, wanted[start : start + CHUNK]),
+            )
+        ).all()
+        found.update({row.learner_id: row.did for row in rows})
+    return found
+
+
+def subject(learner: LearnerRef, requested: str | None, theirs: Mapping[int, str]) -> str:
+    """The subject id of a badge for ``learner`` (``theirs``: what ``named_by`` answered)."""
+    return requested or learner.did or theirs.get(learner.id) or learner.subject_id
+
+
+def subject_of(session: Session, issuer_id: int, learner: Learner) -> str:
+    """The subject id this issuer's badges for ``learner`` name when a request names none."""
+    assert learner.id is not None
+    ref = LearnerRef(learner.id, learner.subject_id, learner.did)
+    return subject(ref, None, named_by(session, issuer_id, [learner.id]))
+
+
+def merge(session: Session, *, into: int, other: int) -> None:
+    """Learner ``other`` merges into ``into``: the DIDs issuers named for ``other`` become
+    ``into``'s, but for issuers that named one for ``into`` (theirs stays)."""
+    table = table_of(LearnerDid)
+    mine = select(table.c.issuer_id).where(table.c.learner_id == into)
+    session.execute(delete(table).where(table.c.learner_id == other, table.c.issuer_id.in_(mine)))
+    session.execute(update(table).where(table.c.learner_id == other).values(learner_id=into))
+
+
+def remember(session: Session, issuer_id: int, named: Mapping[int, str]) -> None:
+    """Record the DIDs this issuer now names for these learners (learner id -> DID), in learner
+    order (concurrent units lock the rows in one order). 409 when a concurrent unit of work made
+    one of them another learner's at this issuer meanwhile."""
+    current = named_by(session, issuer_id, list(named))
+    changed = sorted(
+        (learner, did) for learner, did in named.items() if current.get(learner) != did
+    )
+    if not changed:
+        return
+    now = utcnow()
+    rows = [
+        {"learner_id": learner, "issuer_id": issuer_id, "did": did, "named_at": now}
+        for learner, did in changed
+    ]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table_of(LearnerDid))
+    statement = statement.on_conflict_do_update(
+        index_elements=["learner_id", "issuer_id"],
+        set_={"did": statement.excluded.did, "named_at": statement.excluded.named_at},
+    )
+    try:
+        with session.begin_nested():
+            session.execute(statement, rows)
+    except IntegrityError:
+        raise Conflict(
+            "one of the DIDs was named for another learner at this issuer meanwhile; retry"
+        ) from None
