@@ -1,7 +1,7 @@
 """the DIDs issuers named for learners, per issuer
 
 Revision ID: 0017d
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-04 09:00:00
 
 ``learner_did`` holds the DID an issuer last named for a learner (``issuer.people.dids``): that
@@ -30,7 +30,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 
 revision = '0017d'
-down_revision = '0016'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
