@@ -69,8 +69,11 @@ def _actor(key: Any) -> str:
     "/issuers/{slug}",
     summary="Change the issuer's profile (name, website, email, description, location)",
     description="Needs the `admin` scope. The new values go into credentials issued from now "
-    "on and into this instance's published trust list (`/trust/registry.json`).",
-    responses=responses(*WRITE),
+    "on and into this instance's published trust list (`/trust/registry.json`). A name or "
+    "website another issuer on this instance has is refused (409): names are compared "
+    "case-insensitively, whitespace collapsed and NFKC-normalised, websites by host (a leading "
+    "`www.` aside).",
+    responses=responses(*WRITE, 409),
 )
 def update_issuer(
     slug: Slug, body: IssuerUpdate, db: SessionDep, key: ApiKeyDep, services: ServicesDep
