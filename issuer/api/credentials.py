@@ -69,8 +69,11 @@ def _actor(key: Any) -> str:
     "/issuers/{slug}",
     summary="Change the issuer's profile (name, website, email, description, location)",
     description="Needs the `admin` scope. The new values go into credentials issued from now "
-    "on and into this instance's published trust list (`/trust/registry.json`).",
-    responses=responses(*WRITE),
+    "on and into this instance's published trust list (`/trust/registry.json`). A name or "
+    "website another issuer on this instance has is refused (409): names are compared "
+    "case-insensitively, whitespace collapsed and NFKC-normalised, websites by host (a leading "
+    "`www.` aside).",
+    responses=responses(*WRITE, 409),
 )
 def update_issuer(
     slug: Slug, body: IssuerUpdate, db: SessionDep, key: ApiKeyDep, services: ServicesDep
@@ -222,7 +225,8 @@ _BULK_BODY = {
     "report `GET /api/v1/issuers/{slug}/jobs/{id}` gives; a job survives restarts and crashes "
     "(nothing is lost or issued twice). The body is read as a stream, a row at a time (a JSON "
     "row may take up to 1 MB); a body that is not valid JSON or UTF-8 CSV is refused whole "
-    "(400, naming the row where it broke) and nothing is stored.",
+    "(400, naming the row where it broke) and nothing is stored. The API key and its `issue` "
+    "scope are checked before any of the body is read.",
     openapi_extra={"requestBody": _BULK_BODY},
     responses={
         **responses(*WRITE, 415),
@@ -241,6 +245,7 @@ async def issue_bulk(
     authorization: AuthorizationHeader = None,
     prefer: Annotated[str | None, Header(max_length=200)] = None,
 ) -> dict[str, Any]:
+    await in_unit(services, _admitted, services, authorization, slug)
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type == "application/json":
         read = _json_rows
@@ -317,11 +322,19 @@ def _json(body: bytes) -> Any:
         raise BadRequest(f"the body is not valid JSON: {exc.msg}") from None
 
 
+def _admitted(services: Services, authorization: str | None, slug: str) -> None:
+    """For routes that read a large body themselves: the key and its ``issue`` scope, checked
+    in a short unit of work before a byte of the body is read (401, 403 or 404 otherwise)."""
+    with work(services, write=False) as db:
+        issuer_for(db, authenticate(db, authorization), slug, "issue")
+
+
 def _in_one_unit(
     services: Services, authorization: str | None, slug: str, action: Any, body: Any
 ) -> dict[str, Any]:
-    """For routes that read a large body first: the unit of work starts once it is read (a
-    slow upload must not hold the database), then the key is checked and ``action`` runs."""
+    """For routes that read a large body first (once ``_admitted``): the unit of work starts
+    once it is read (a slow upload must not hold the database), then the key is checked again
+    (it may have been revoked meanwhile) and ``action`` runs."""
     with work(services) as db:
         key = authenticate(db, authorization)
         issuer_for(db, key, slug, "issue")
@@ -372,7 +385,8 @@ _STATEMENT = {
     "names (the issuer's xAPI settings), once per statement id; other verbs are "
     "ignored. A statement that is not one (no actor mbox, verb or activity id) rejects the "
     "request (400) and nothing is issued; a statement that cannot be issued (e.g. a name too "
-    "long) is reported as an error and never affects another.",
+    "long) is reported as an error and never affects another. Needs the `issue` scope, checked "
+    "before the body is read.",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -395,6 +409,7 @@ async def xapi_statements(
 ) -> dict[str, Any]:
     from issuer.issuing.xapi import receive
 
+    await in_unit(services, _admitted, services, authorization, slug)
     body = _json(await request.body())
     return await in_unit(services, _in_one_unit, services, authorization, slug, receive, body)
 

@@ -26,6 +26,7 @@ from issuer.http.deps import (
     require,
 )
 from issuer.http.problems import READ, responses
+from issuer.http.rates import NonceAllowance
 from issuer.institutes.issuers import get_issuer
 from issuer.oauth import oid4vci
 from issuer.oauth.delivery import CredentialError, issue_credential
@@ -110,10 +111,11 @@ def credential_offer(
     oid4vci.NONCE,
     summary="A fresh c_nonce for a key proof",
     description='OpenID4VCI 1.0 §7: `{"c_nonce": …}`, good for one key proof within 5 '
-    "minutes. No authentication.",
-    responses=responses(503, also={200: {"description": "`{c_nonce}`", "content": _JSON}}),
+    "minutes. No authentication; each client address may ask for `LAUREL_NONCE_RATE` nonces "
+    "(default 30 a minute, 300 an hour), then gets 429 (problem+json) with `Retry-After`.",
+    responses=responses(429, 503, also={200: {"description": "`{c_nonce}`", "content": _JSON}}),
 )
-def nonce(db: SessionDep) -> JSONResponse:
+def nonce(_: NonceAllowance, db: SessionDep) -> JSONResponse:
     return JSONResponse({"c_nonce": oid4vci.new_nonce(db)}, headers=NO_STORE)
 
 

@@ -69,8 +69,9 @@ def _actor(key: Any) -> str:
     summary="Issue any VC (VCALM issueCredential), signed eddsa-rdfc-2022",
     description="Body `{credential, options}`; answers 201 `{verifiableCredential}`. Needs the "
     "`issue` scope. A VCDM 2.0 credential without `credentialStatus` gets a "
-    "`BitstringStatusListEntry`. 400 for a credential JSON-LD would not keep whole or an "
-    "`issuer` other than this issuer's DID.",
+    "`BitstringStatusListEntry`. 400 for a credential JSON-LD would not keep whole, an "
+    "`issuer` other than this issuer's DID, or an issuer `name` or `url` that is another "
+    "issuer's on this instance.",
     responses=responses(*WRITE),
 )
 def issue(

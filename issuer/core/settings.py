@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     """Public verifications per client address (``limits`` notation), then 429."""
     registration_rate: str = "20/hour;100/day"
     """OAuth 2.0 dynamic client registrations per client address (``limits`` notation), then 429."""
+    nonce_rate: str = "30/minute;300/hour"
+    """OpenID4VCI nonces (``POST /oid4vci/nonce``, each a row until purged) per client address
+    (``limits`` notation), then 429."""
     service_name: str = "Laurel"
     """This instance's name, as other systems show it (the OB 3.0 API's discovery document)."""
     terms_url: str | None = None

@@ -1,6 +1,7 @@
 """Per-address allowances for open doors other than verification (``issuer.http.gate`` bounds
-that): anyone may register an OAuth client (RFC 7591), so each client address gets
-``registration_rate`` registrations (``limits`` notation), then 429 with ``Retry-After``.
+that), each in ``limits`` notation, then 429 with ``Retry-After``: anyone may register an OAuth
+client (RFC 7591), so each client address gets ``registration_rate`` registrations; anyone may ask
+for an OpenID4VCI nonce, a row until it is purged, so each gets ``nonce_rate`` nonces.
 
 Counts are per process, in memory, like the verification gate's.
 """
@@ -40,17 +41,29 @@ class Allowance:
                 )
 
 
-def _registrations(services: ServicesDep) -> Allowance:
-    found = services.cache.get(RATES)
-    if not isinstance(found, Allowance):
-        made = Allowance("oauth_register", services.settings.registration_rate, "registrations")
-        found = services.cache.setdefault(RATES, made)
-    assert isinstance(found, Allowance)
-    return found
+def _allowance(services: ServicesDep, area: str, rates: str, what: str) -> Allowance:
+    found = services.cache.setdefault(RATES, {})
+    assert isinstance(found, dict)
+    allowance = found.get(area)
+    if not isinstance(allowance, Allowance):
+        allowance = found.setdefault(area, Allowance(area, rates, what))
+    assert isinstance(allowance, Allowance)
+    return allowance
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 async def registration_allowance(request: Request, services: ServicesDep) -> None:
-    _registrations(services).admit(request.client.host if request.client else "unknown")
+    rates = services.settings.registration_rate
+    _allowance(services, "oauth_register", rates, "registrations").admit(_client(request))
+
+
+async def nonce_allowance(request: Request, services: ServicesDep) -> None:
+    rates = services.settings.nonce_rate
+    _allowance(services, "oid4vci_nonce", rates, "nonces").admit(_client(request))
 
 
 RegistrationAllowance = Annotated[None, Depends(registration_allowance)]
+NonceAllowance = Annotated[None, Depends(nonce_allowance)]

@@ -10,8 +10,11 @@ signed before keeps verifying.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
@@ -78,6 +81,7 @@ def create_issuer(
     did = did_key(di_key) if method == "key" else f"did:web:{services.settings.host}:issuers:{slug}"
     if session.exec(select(Issuer).where(Issuer.slug == slug)).first():
         raise Conflict(f"an issuer with the slug {slug!r} exists already")
+    refuse_anothers_identity(session, None, [name], url)
     issuer = Issuer(
         slug=slug,
         did=did,
@@ -237,12 +241,69 @@ def update_issuer(
     if changes.get("url") and origin_of(changes["url"]) is None:
         raise BadRequest("the website must be an https URL, e.g. https://www.example.ac.kr")
     issuer = get_issuer(session, slug)
+    refuse_anothers_identity(session, issuer, [changes.get("name") or ""], changes.get("url"))
     for field, value in changes.items():
         setattr(issuer, field, value.strip() if isinstance(value, str) and value else None)
     session.add(issuer)
     audit.append(session, actor, "issuer.update", issuer.did, changes)
     after_commit(session, lambda: forget_own_issuers(services))
     return issuer
+
+
+def name_key(name: str) -> str:
+    """A name as issuers' names are compared: NFKC-normalised, case-folded, its whitespace
+    collapsed (``ＧＯＯＤ  institute`` is ``GOOD Institute``)."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def site_key(url: str) -> str | None:
+    """A website as issuers' websites are compared: its host without a leading ``www.``, and a
+    port other than the scheme's; None for what is not an http(s) URL."""
+    try:
+        parts = urlsplit(unicodedata.normalize("NFKC", url).strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower().rstrip(".").removeprefix("www.")
+    return host + (f":{port}" if port not in (None, 80, 443) else "")
+
+
+def anothers_identity(
+    session: Session, issuer: Issuer | None, names: Iterable[str], url: str | None
+) -> str | None:
+    """``"name"`` or ``"url"`` if one of ``names``, or ``url``'s website, is another issuer's on
+    this instance (the trust list it publishes names each issuer by these); None if not. What
+    ``issuer`` has already is its own, even where an older row shares it."""
+    own_names = {name_key(issuer.name)} if issuer is not None else set()
+    own_site = site_key(issuer.url) if issuer is not None and issuer.url else None
+    wanted = {name_key(n) for n in names if n and n.strip()} - own_names
+    site = site_key(url) if url else None
+    if site == own_site:
+        site = None
+    if not wanted and site is None:
+        return None
+    query = select(Issuer.id, Issuer.name, Issuer.url)
+    for other_id, other_name, other_url in session.exec(query):
+        if issuer is not None and other_id == issuer.id:
+            continue
+        if name_key(other_name) in wanted:
+            return "name"
+        if site is not None and other_url and site_key(other_url) == site:
+            return "url"
+    return None
+
+
+def refuse_anothers_identity(
+    session: Session, issuer: Issuer | None, names: Iterable[str], url: str | None
+) -> None:
+    """Conflict (409) if a name or the website would be another issuer's on this instance."""
+    taken = anothers_identity(session, issuer, names, url)
+    if taken == "name":
+        raise Conflict("another issuer on this instance has this name; choose a name of its own")
+    if taken == "url":
+        raise Conflict("another issuer on this instance has this website; give the institute's own")
 
 
 LINKAGE_VALIDITY = timedelta(days=365)

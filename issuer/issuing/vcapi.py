@@ -9,7 +9,8 @@ when JSON-LD processing would drop or redefine a term (the verifier's safe-mode 
 bundled contexts only), or when a string holds a control character that JSON-LD stacks
 canonicalise differently (``issuer.issuing.text``: a vertical tab or form feed becomes a newline,
 other C0 controls but tab and line breaks are refused, naming the field). The ``issuer`` must be
-this issuer's DID. Then, in the caller's unit of work:
+this issuer's DID; an issuer object's ``name`` or ``url`` may not be another issuer's on this
+instance (``issuer.institutes.issuers.anothers_identity``). Then, in the caller's unit of work:
 
 * a VCDM 2.0 credential with no ``credentialStatus`` gets a ``BitstringStatusListEntry`` from the
   issuer's status lists (``issuer.issuing.statuslists``, the allocation ``/api/v1`` uses), and is
@@ -36,7 +37,7 @@ from issuer.core import audit
 from issuer.core.errors import BadRequest, Conflict, NotFound
 from issuer.crypto.keystore import proof_key
 from issuer.crypto.signing import sign_data_integrity
-from issuer.institutes.issuers import signing_key
+from issuer.institutes.issuers import anothers_identity, signing_key
 from issuer.issuing import credentials, statuslists
 from issuer.issuing.text import clean_text
 from issuer.models import ApiKey, Issuer, VcapiCredential
@@ -81,6 +82,7 @@ def issue(
     if options is not None and not isinstance(options, dict):
         raise BadRequest("options must be a JSON object")
     document = screen(credential, issuer.did)
+    _own_identity(session, issuer, document["issuer"])
     status: tuple[int, int] | None = None
     if "credentialStatus" not in document and not _is_v1(document):
         assert issuer.id is not None
@@ -163,6 +165,34 @@ def _issuer(value: Any, did: str) -> None:
     found = value.get("id") if isinstance(value, dict) else value
     if found != did:
         raise BadRequest(f"issuer must be this issuer, {did}, not {found!r}")
+
+
+def _own_identity(session: Session, issuer: Issuer, value: Any) -> None:
+    """An issuer object's ``name`` and ``url`` are refused when they are another issuer's on
+    this instance (a tenant signing another's name, which this instance's trust list vouches
+    for). Any other name passes: the W3C suites send names of their own, language maps too."""
+    if not isinstance(value, dict):
+        return
+    url = value.get("url")
+    taken = anothers_identity(
+        session, issuer, _strings(value.get("name")), url if isinstance(url, str) else None
+    )
+    if taken is not None:
+        raise BadRequest(
+            f"issuer.{taken} is another issuer's on this instance, not {issuer.name!r}'s: "
+            f"send this issuer's own {taken} ({getattr(issuer, taken) or 'none is set'}) or none"
+        )
+
+
+def _strings(value: Any) -> list[str]:
+    """The texts of a name: a string, a value object's ``@value``, or a list of them."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return _strings(value.get("@value"))
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
 
 
 def _subjects(value: Any) -> None:

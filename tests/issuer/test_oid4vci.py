@@ -265,6 +265,24 @@ def test_nonces_are_fresh_single_use_and_required(client: TestClient, access: st
     _error(request_credential(client, access, _body(holder.proof(used))), 400, "invalid_nonce")
 
 
+def test_nonces_per_address_are_limited(client: TestClient, services: Services) -> None:
+    """Anyone may ask for a nonce, and each is a row until it is purged, so one address may ask
+    for only so many (429 after; audit round 5: 300 anonymous calls made 300 rows)."""
+    from issuer.models import CredentialNonce
+
+    services.cache.pop("laurel.rates", None)
+    services.settings.nonce_rate = "3/hour"
+    for _ in range(3):
+        assert client.post("/oid4vci/nonce").status_code == 200
+    refused = client.post("/oid4vci/nonce")
+    assert refused.status_code == 429, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert int(refused.headers["retry-after"]) > 0
+    assert "too many nonces" in refused.json()["detail"]
+    with Session(services.engine) as db:
+        assert len(db.exec(select(CredentialNonce)).all()) == 3
+
+
 def test_a_nonce_expires(client: TestClient, services: Services, access: str) -> None:
     from issuer.models import CredentialNonce
 
