@@ -90,6 +90,9 @@ def verify_presentation(
         "credentials",
         lambda: _credentials(presentation, reports, now, fetcher, resolver, trust),
     )
+    holder = next((c for c in checks if c.name == "holder"), None)
+    if holder is not None and holder.outcome is Outcome.PASSED and reports:
+        checks.append(_holder_is_subject(presentation, reports))
     found = tuple(checks)
     return PresentationReport(decide(found), found, tuple(reports))
 
@@ -157,6 +160,35 @@ def _holder(presentation: Mapping[str, Any], signers: list[ResolvedKey]) -> str 
             f"the holder {holder_id} does not list the signing key under {AUTHENTICATION}"
         )
     return f"signed by its holder {holder_id} with an {AUTHENTICATION} key"
+
+
+def _holder_is_subject(presentation: Mapping[str, Any], reports: list[Report]) -> Check:
+    """Whether each credential is about the holder who signed the presentation: a warning, not
+    a failure (VCDM 2.0 lets anyone present a credential, a parent their child's, say), so that
+    a verifier that expects the holder to be the subject is told when not."""
+    holder = presentation.get("holder")
+    holder_id = holder.get("id") if isinstance(holder, dict) else holder
+    others = []
+    for number, report in enumerate(reports, 1):
+        subjects = _subject_ids(report.credential)
+        if holder_id not in subjects:
+            named = ", ".join(subjects) if subjects else "no subject id"
+            others.append(f"credential {number} is about {named}")
+    if others:
+        reason = f"{'; '.join(others)}, not the holder {holder_id}"
+        return Check("holder is subject", Outcome.FAILED, reason, required=False)
+    return Check(
+        "holder is subject",
+        Outcome.PASSED,
+        f"every credential is about the holder {holder_id}",
+        required=False,
+    )
+
+
+def _subject_ids(credential: Mapping[str, Any] | None) -> list[str]:
+    subject = credential.get("credentialSubject") if credential else None
+    subjects = subject if isinstance(subject, list) else [subject]
+    return [s["id"] for s in subjects if isinstance(s, dict) and isinstance(s.get("id"), str)]
 
 
 def _credentials(

@@ -175,3 +175,32 @@ def test_vcdm11_credential_in_a_vcdm11_presentation() -> None:
         "verifiableCredential": [signed],
     }
     assert verify_presentation(presentation, fetcher=NO_NETWORK).verified
+
+
+def test_a_credential_about_someone_else_is_a_warning_on_the_presentation() -> None:
+    """The holder signed the presentation, but the credential is Alice's (its subject is
+    ``did:example:alice``): VCDM 2.0 allows that (a parent presents a child's credential), so it
+    verifies, with a warning a verifier expecting the holder to be the subject can act on."""
+    vp = _presentation("abc", "example.org")
+    report = verify_presentation(vp, challenge="abc", domain="example.org", fetcher=NO_NETWORK)
+    assert report.verdict is Verdict.VERIFIED, report.checks
+    [bound] = [c for c in report.checks if c.name == "holder is subject"]
+    assert bound.outcome.value == "failed" and not bound.required
+    assert bound.reason == (
+        f"credential 1 is about did:example:alice, not the holder {did_key(WITNESS)}"
+    )
+    own = _credential()
+    own["credentialSubject"]["id"] = did_key(WITNESS)
+    presentation: dict[str, Any] = {
+        "@context": [V2],
+        "type": ["VerifiablePresentation"],
+        "holder": did_key(WITNESS),
+        "verifiableCredential": [_sign(own, ISSUER)],
+    }
+    signed = _sign(presentation, WITNESS, proofPurpose="authentication", challenge="abc")
+    report = verify_presentation(signed, challenge="abc", fetcher=NO_NETWORK)
+    [bound] = [c for c in report.checks if c.name == "holder is subject"]
+    assert bound.outcome.value == "passed", bound
+    unsigned = {k: v for k, v in vp.items() if k != "proof"}
+    checks = verify_presentation(unsigned, fetcher=NO_NETWORK).checks
+    assert not [c for c in checks if c.name == "holder is subject"]  # no holder proved
