@@ -29,6 +29,10 @@ class StaffMember(SQLModel, table=True):
     totp_enabled_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     totp_last_step: int | None = None
     """The last time step whose code was accepted: a code is never accepted twice."""
+    totp_failures: int = 0
+    """Wrong codes since the last right one (``issuer.people.staff.MAX_CODE_FAILURES``)."""
+    totp_locked_until: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    """No code is looked at before then: too many wrong ones were sent."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=time_column())
     removed_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
 

@@ -201,6 +201,10 @@ def _validated(
     if jwks.status_code != 200:
         raise HostFailed(f"the identity provider's JWKS answered {jwks.status_code}")
     offered = document.get("id_token_signing_alg_values_supported") or ["RS256"]
+    if not isinstance(offered, list):
+        raise SsoRefused(
+            "the identity provider's id_token_signing_alg_values_supported is not a list"
+        )
     algorithms = [name for name in ALGORITHMS if name in offered]
     try:
         keys = KeySet.import_key_set(json_object(jwks, "the identity provider's JWKS"))  # type: ignore[arg-type]
@@ -218,4 +222,6 @@ def _validated(
         claims.validate(leeway=LEEWAY)
     except (JoseError, ValueError) as exc:
         raise SsoRefused(f"the identity provider's ID token is not valid ({exc})") from exc
+    except (KeyError, TypeError, AttributeError) as exc:  # a JWKS or token of another shape
+        raise SsoRefused(f"the identity provider's keys are not usable ({exc!r:.100})") from exc
     return claims

@@ -18,16 +18,16 @@ gets a ``staff-new`` session that can only enrol.
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, update
+from sqlalchemy import and_, delete, update
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
 from issuer.core import audit, mail
 from issuer.core.db import after_commit
-from issuer.core.errors import BadRequest, Conflict, NotFound
+from issuer.core.errors import BadRequest, Conflict, NotFound, TooManyRequests
 from issuer.core.settings import Settings
 from issuer.institutes.issuers import get_issuer
 from issuer.models import Issuer, StaffInvitation, StaffMember, WebSession
@@ -206,22 +206,54 @@ def find(session: Session, token: str | None) -> tuple[WebSession, StaffMember] 
     return None if web is None or member is None else (web, member)
 
 
-def _complete(session: Session, web: WebSession) -> None:
-    web.kind = STAFF
-    session.add(web)
+def _complete(session: Session, web: WebSession) -> signin.Started:
+    """The waiting session ends and a complete one starts, under a new token: a token known
+    before the second factor (planted in the browser, say) is worth nothing after it."""
+    session.delete(web)
+    return signin.start_session(session, staff_id=web.staff_id, kind=STAFF)
 
 
-def check_code(session: Session, web: WebSession, member: StaffMember, code: str) -> None:
+MAX_CODE_FAILURES = 5
+"""Wrong codes in a row, across sign-ins, before a member's codes are locked (``CODE_LOCK``):
+three codes are right at any moment, so unlimited guesses find one in hours."""
+CODE_LOCK = timedelta(minutes=15)
+
+
+class CodesLocked(TooManyRequests):
+    title = "Too many wrong codes"
+
+
+def check_code(session: Session, web: WebSession, member: StaffMember, code: str) -> signin.Started:
     """The second factor: ``WrongCode`` unless ``code`` is the member's current TOTP code (not
-    used before); then the session is complete."""
+    used before); then the session is complete (a new one: its token to set). The
+    ``MAX_CODE_FAILURES``-th wrong code in a row ends this sign-in and locks the member's codes
+    for ``CODE_LOCK`` (``CodesLocked``, audited); a right code starts the count again."""
     if member.totp_secret is None or member.totp_enabled_at is None:
         raise BadRequest("no second factor is set up for this account")
-    step = totp.matching_step(member.totp_secret, code, utcnow(), member.totp_last_step)
+    now = utcnow()
+    if member.totp_locked_until is not None and member.totp_locked_until > now:
+        raise CodesLocked(_locked(member.totp_locked_until))
+    step = totp.matching_step(member.totp_secret, code, now, member.totp_last_step)
     if step is None:
-        raise WrongCode("that code is not right; enter the current one from your app")
-    member.totp_last_step = step
+        member.totp_failures += 1
+        session.add(member)
+        if member.totp_failures < MAX_CODE_FAILURES:
+            raise WrongCode("that code is not right; enter the current one from your app")
+        member.totp_failures, member.totp_locked_until = 0, now + CODE_LOCK
+        session.delete(web)
+        details = {"until": member.totp_locked_until.isoformat()}
+        audit.append(session, f"staff:{member.email}", "staff.totp.locked", member.email, details)
+        raise CodesLocked(f"{_locked(member.totp_locked_until)}; this sign-in has ended")
+    member.totp_last_step, member.totp_failures = step, 0
     session.add(member)
-    _complete(session, web)
+    return _complete(session, web)
+
+
+def _locked(until: datetime) -> str:
+    return (
+        f"{MAX_CODE_FAILURES} wrong codes in a row: no code is accepted until "
+        f"{until.strftime('%H:%M')} UTC"
+    )
 
 
 def enrolment_secret(session: Session, member: StaffMember) -> str:
@@ -234,8 +266,12 @@ def enrolment_secret(session: Session, member: StaffMember) -> str:
     return member.totp_secret
 
 
-def confirm_enrolment(session: Session, web: WebSession, member: StaffMember, code: str) -> None:
-    """Turn TOTP on once the member shows a code from their app; completes a waiting session."""
+def confirm_enrolment(
+    session: Session, web: WebSession, member: StaffMember, code: str
+) -> signin.Started:
+    """Turn TOTP on once the member shows a code from their app; this session is complete (a
+    new one: its token to set), and the member's other sessions, begun without the second
+    factor, end."""
     secret = enrolment_secret(session, member)
     step = totp.matching_step(secret, code, utcnow(), None)
     if step is None:
@@ -243,7 +279,12 @@ def confirm_enrolment(session: Session, web: WebSession, member: StaffMember, co
     member.totp_enabled_at, member.totp_last_step = utcnow(), step
     session.add(member)
     audit.append(session, f"staff:{member.email}", "staff.totp.enable", member.email)
-    _complete(session, web)
+    session.execute(
+        delete(WebSession).where(
+            col(WebSession.staff_id) == member.id, col(WebSession.id) != web.id
+        )
+    )
+    return _complete(session, web)
 
 
 def members(session: Session, issuer: Issuer) -> list[StaffMember]:

@@ -142,7 +142,13 @@ def give_code(
     request: Request, services: ServicesDep, db: SessionDep, signed: PendingForm, code: Code = ""
 ) -> Response:
     try:
-        people.check_code(db, signed.web, signed.member, code)
+        started = people.check_code(db, signed.web, signed.member, code)
+    except people.CodesLocked as exc:  # this sign-in has ended
+        response = render(
+            request, services, "console_login.html", exc.status, error=exc.detail, home="/console"
+        )
+        clear_cookie(response, services, STAFF_COOKIE)
+        return response
     except LaurelError as exc:
         return render(
             request,
@@ -154,7 +160,7 @@ def give_code(
             home="/console",
             staff=signed,
         )
-    return RedirectResponse("/console", status_code=303)
+    return _signed_in(services, started)
 
 
 def _setup_page(
@@ -209,11 +215,11 @@ def setup(
     if signed.web.kind == people.NEEDS_CODE:
         return RedirectResponse("/console/mfa", status_code=303)
     try:
-        people.confirm_enrolment(db, signed.web, signed.member, code)
+        started = people.confirm_enrolment(db, signed.web, signed.member, code)
     except LaurelError as exc:
         secret = people.enrolment_secret(db, signed.member)
         return _setup_page(request, services, signed, secret, exc.status, exc.detail)
-    return RedirectResponse("/console?done=mfa", status_code=303)
+    return _signed_in(services, started, "/console?done=mfa")
 
 
 @router.post("/console/logout")

@@ -30,6 +30,10 @@ class Provider:
         self.user: dict[str, Any] = {"sub": "u-1", "email": "", "email_verified": True}
         self.claims: dict[str, Any] = {}
         self.forge = False
+        self.discovery: dict[str, Any] = {}
+        """Replaces fields of the discovery document (a provider that gets them wrong)."""
+        self.jwks: dict[str, Any] | None = None
+        """Served instead of the key set (a provider that gets it wrong)."""
         self.authorizations: list[dict[str, str]] = []
         self.exchanges: list[dict[str, str]] = []
         self._codes: dict[str, dict[str, str]] = {}
@@ -49,10 +53,13 @@ class Provider:
                 "subject_types_supported": ["public"],
                 "id_token_signing_alg_values_supported": ["RS256"],
                 "code_challenge_methods_supported": ["S256"],
+                **self.discovery,
             }
 
         @app.get("/jwks")
         def jwks() -> dict[str, Any]:
+            if self.jwks is not None:
+                return self.jwks
             return {"keys": [self.key.as_dict(private=False)]}
 
         @app.get("/authorize")

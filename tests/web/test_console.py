@@ -120,6 +120,102 @@ def _enrol(person: TestClient, services: Services) -> str:
     return secret
 
 
+def _at_second_factor(person: TestClient, mailbox: Inbox, email: str) -> str:
+    """Sign ``person`` in by an emailed link, up to the second factor; the CSRF token."""
+    page = person.get("/console")
+    if page.status_code == 200 and "csrf" in page.text:
+        person.post("/console/logout", data={"csrf": csrf(page.text)})
+    form = person.get("/console/login")
+    person.post("/console/login", data={"email": email, "csrf": csrf(form.text)})
+    link = mailbox.link(email, "/console/login/")
+    signed = person.post(link, data={"csrf": csrf(person.get(link).text)}, follow_redirects=False)
+    assert signed.headers["location"] == "/console/mfa"
+    return csrf(person.get("/console/mfa").text)
+
+
+def test_wrong_codes_end_the_sign_in_and_lock_the_codes_for_a_while(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    """Three codes are right at any moment: unlimited guesses find one within hours. The fifth
+    wrong code in a row ends the sign-in and no code is looked at for 15 minutes, whatever new
+    sign-in links are used; a right code after that is accepted and starts the count again."""
+    from issuer.models import AuditEntry
+    from issuer.people.staff import MAX_CODE_FAILURES
+
+    make_issuer(mail_services, site, "hrd")
+    owner = join(site, mailbox, mail_services, "hrd", "owner@hrd.example", "owner")
+    secret = _enrol(owner, mail_services)
+    token = _at_second_factor(owner, mailbox, "owner@hrd.example")
+    for _ in range(MAX_CODE_FAILURES - 1):
+        wrong = owner.post("/console/mfa", data={"code": "000000", "csrf": token})
+        assert wrong.status_code == 400
+    locked = owner.post("/console/mfa", data={"code": "000000", "csrf": token})
+    assert locked.status_code == 429 and "wrong codes in a row" in locked.text
+    assert owner.get("/console", follow_redirects=False).headers["location"] == "/console/login"
+    with Session(mail_services.engine) as session:
+        actions = session.exec(select(AuditEntry.action)).all()
+        assert "staff.totp.locked" in actions
+        member = session.exec(select(StaffMember)).one()
+        assert member.totp_failures == 0 and member.totp_locked_until is not None
+        member.totp_last_step = (member.totp_last_step or 0) - 2  # a fresh step, as if later
+        session.add(member)
+        session.commit()
+    token = _at_second_factor(owner, mailbox, "owner@hrd.example")  # a new sign-in: still locked
+    right = totp.code_at(secret, datetime.now(UTC))
+    refused = owner.post("/console/mfa", data={"code": right, "csrf": token})
+    assert refused.status_code == 429
+    with Session(mail_services.engine) as session:
+        member = session.exec(select(StaffMember)).one()
+        member.totp_locked_until = datetime.now(UTC) - timedelta(seconds=1)
+        session.add(member)
+        session.commit()
+    ok = owner.post("/console/mfa", data={"code": right, "csrf": token}, follow_redirects=False)
+    assert ok.status_code == 303 and owner.get("/console").status_code == 200
+
+
+def _token(person: TestClient) -> str:
+    """The staff session token ``person`` holds now (the cookie last set)."""
+    from issuer.http.cookies import STAFF_COOKIE
+
+    return [c.value for c in person.cookies.jar if c.name == STAFF_COOKIE][-1] or ""
+
+
+def test_the_second_factor_gives_a_new_session_and_enrolling_ends_the_others(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    """The token a browser held before the second factor is worth nothing after it (one planted
+    in it, say); turning TOTP on ends the member's sessions begun without it."""
+    from issuer.http.cookies import STAFF_COOKIE
+
+    make_issuer(mail_services, site, "hrd")
+    owner = join(site, mailbox, mail_services, "hrd", "owner@hrd.example", "owner")
+    other_device = TestClient(site.app, base_url=str(site.base_url))
+    other_device.cookies.set(STAFF_COOKIE, _token(owner))
+    assert other_device.get("/console").status_code == 200
+    page = owner.get("/console/mfa/setup")
+    assert page.status_code == 200
+    enrolling = _token(owner)
+    secret = _enrol(owner, mail_services)
+    assert _token(owner) != enrolling  # a new session
+    assert owner.get("/console").status_code == 200
+    assert other_device.get("/console", follow_redirects=False).status_code == 303
+    _at_second_factor(owner, mailbox, "owner@hrd.example")
+    waiting = _token(owner)
+    with Session(mail_services.engine) as session:
+        member = session.exec(select(StaffMember)).one()
+        member.totp_last_step = (member.totp_last_step or 0) - 2
+        session.add(member)
+        session.commit()
+    code = totp.code_at(secret, datetime.now(UTC))
+    token = csrf(owner.get("/console/mfa").text)
+    done = owner.post("/console/mfa", data={"code": code, "csrf": token}, follow_redirects=False)
+    assert done.status_code == 303
+    assert _token(owner) != waiting
+    planted = TestClient(site.app, base_url=str(site.base_url))
+    planted.cookies.set(STAFF_COOKIE, waiting)
+    assert planted.get("/console", follow_redirects=False).headers["location"] == "/console/login"
+
+
 def test_owners_must_enrol_totp_when_required_and_then_give_codes(
     site: TestClient, mail_services: Services, mailbox: Inbox
 ) -> None:

@@ -202,6 +202,26 @@ def test_an_id_token_that_does_not_hold_is_refused(
     assert _sessions(site.services) == []
 
 
+@pytest.mark.parametrize(
+    ("discovery", "jwks", "says"),
+    [
+        ({}, {}, "keys are not usable"),
+        ({}, {"keys": "k1"}, "not valid"),
+        ({"id_token_signing_alg_values_supported": 5}, None, "is not a list"),
+    ],
+    ids=["no keys", "keys not a list", "algorithms not a list"],
+)
+def test_a_provider_document_of_another_shape_is_refused_not_a_crash(
+    site: Site, discovery: dict[str, Any], jwks: dict[str, Any] | None, says: str
+) -> None:
+    site.member()
+    site.provider.discovery = discovery
+    site.provider.jwks = jwks
+    refused = site.sign_in(site.person())
+    assert refused.status_code == 403 and says in refused.text, refused.text
+    assert _sessions(site.services) == []
+
+
 def test_an_owner_gives_the_second_factor_unless_the_provider_did(site: Site) -> None:
     site.services.settings.staff_mfa = "required"
     site.member(role="owner")
