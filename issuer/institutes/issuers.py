@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+import idna
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
@@ -250,10 +251,28 @@ def update_issuer(
     return issuer
 
 
+_LOOKALIKES = str.maketrans(
+    {
+        # letters of other scripts (as case-folded) drawn like a Latin one, and the digits drawn
+        # like letters: Unicode's confusables (UTS #39) for the letters names are written with
+        **dict(zip("авеһіјкӏмнорԛсѕтуԝхԁьɡɑ", "abehijklmhopqcstywxdbga", strict=True)),  # Cyrillic
+        **dict(zip("αβεηικμνορτυχωζ", "abenikmvoptuxwz", strict=True)),  # Greek
+        **dict(zip("օսցհոɩıɪʟ", "oughniiil", strict=True)),  # Armenian, Latin variants
+        **dict(zip("01", "ol", strict=True)),
+    }
+)
+
+
 def name_key(name: str) -> str:
-    """A name as issuers' names are compared: NFKC-normalised, case-folded, its whitespace
-    collapsed (``ＧＯＯＤ  institute`` is ``GOOD Institute``)."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    """A name as issuers' names are compared, so that one drawn like another is the other: NFKC-
+    normalised, without invisible characters (zero-width spaces and joiners, soft hyphens,
+    direction marks: Unicode's format characters) or accents, case-folded, letters of other
+    scripts drawn like Latin ones read as those (a Cyrillic ``а`` in ``Seoul Nаtional``), its
+    whitespace collapsed (``ＧＯＯＤ  institute`` is ``GOOD Institute``)."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    kept = "".join(c for c in decomposed if unicodedata.category(c) not in ("Cf", "Mn"))
+    folded = unicodedata.normalize("NFKC", kept).casefold().translate(_LOOKALIKES)
+    return " ".join(folded.split())
 
 
 def site_key(url: str) -> str | None:
@@ -266,7 +285,13 @@ def site_key(url: str) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
-    host = parts.hostname.lower().rstrip(".").removeprefix("www.")
+    host = parts.hostname.lower().rstrip(".")
+    if not host.isascii():  # the name that is looked up: its ASCII (IDNA) form
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            return None
+    host = host.removeprefix("www.")
     return host + (f":{port}" if port not in (None, 80, 443) else "")
 
 

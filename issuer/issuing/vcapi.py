@@ -184,15 +184,16 @@ def _own_identity(session: Session, issuer: Issuer, value: Any) -> None:
         )
 
 
-def _strings(value: Any) -> list[str]:
-    """The texts of a name: a string, a value object's ``@value``, or a list of them."""
+def _strings(value: Any, depth: int = 0) -> list[str]:
+    """Every text in a name: a string, a value object's ``@value``, a list of them, and the
+    texts of any object there (``{"name": …}``, which a verifier's summary shows as the name),
+    however deep (within reason: the body is bounded)."""
     if isinstance(value, str):
         return [value]
-    if isinstance(value, dict):
-        return _strings(value.get("@value"))
-    if isinstance(value, list):
-        return [text for item in value for text in _strings(item)]
-    return []
+    if depth > 8:
+        return []
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return [text for item in items for text in _strings(item, depth + 1)]
 
 
 def _subjects(value: Any) -> None:

@@ -38,6 +38,14 @@ def tenants(client: TestClient, services: Services) -> dict[str, str]:
         {"name": "good institute"},
         {"name": "  GOOD \u00a0 Institute "},  # a no-break space too
         {"name": "ＧＯＯＤ Institute"},  # full-width letters, the same under NFKC
+        # drawn like it (audit round 6): invisible characters, a Cyrillic letter, accents
+        {"name": "GOOD Insti\u200btute"},  # a zero-width space
+        {"name": "GOOD Insti\u2060tute"},  # a word joiner
+        {"name": "GOOD Insti\u00adtute"},  # a soft hyphen
+        {"name": "G\u041e\u041eD Institute"},  # Cyrillic capital O, twice
+        {"name": "GOOD Ínstitute"},
+        {"name": "G00D Institute"},  # zeros
+        {"url": "https://good.example.org."},
         {"url": "https://good.example.org"},
         {"url": "https://GOOD.example.org:443/about"},
         {"url": "https://www.good.example.org"},
@@ -129,6 +137,8 @@ def _vcapi_credential(issuer: Any) -> dict[str, Any]:
         ({"name": [{"@value": "Evil", "@language": "en"}, {"@value": "Good Institute"}]}, "name"),
         ({"url": "https://good.example.org/"}, "issuer.url"),
         ({"name": "EVIL Institute", "url": "https://www.good.example.org"}, "issuer.url"),
+        ({"name": {"name": "GOOD Institute"}}, "issuer.name"),  # a summary shows it as the name
+        ({"name": "GOOD Inst\u200bitute"}, "issuer.name"),
     ],
 )
 def test_the_vc_api_does_not_sign_another_issuers_name_or_website(
@@ -170,3 +180,18 @@ def test_the_vc_api_signs_the_issuers_own_or_unclaimed_names(
     )
     assert response.status_code == 201, response.text
     assert response.json()["verifiableCredential"]["issuer"] == issuer
+
+
+def test_a_website_is_compared_by_the_name_that_is_looked_up(
+    client: TestClient, services: Services
+) -> None:
+    """A domain written in Korean and its ASCII (IDNA) form are one website."""
+    snu = make_issuer(services, client, "snu")
+    changed = client.patch(
+        "/api/v1/issuers/snu", json={"url": "https://서울대학교.kr"}, headers=snu
+    )
+    assert changed.status_code == 200, changed.text
+    evil = make_issuer(services, client, "evil")
+    for url in ("https://xn--9d0bw1iuxneofbpu.kr", "https://www.서울대학교.kr/about"):
+        response = client.patch("/api/v1/issuers/evil", json={"url": url}, headers=evil)
+        assert response.status_code == 409, (url, response.text)
