@@ -5,13 +5,19 @@ Handlers are plain functions ``(session, services, payload) -> None`` that may e
 turn. An effect is marked done in the same transaction as its handler's work, so it runs at least
 once and, for handlers that are idempotent (every one here is), exactly once in effect.
 
-An effect whose handler reaches outside the database (an email sent, a webhook or an OB host
-called) runs in its own unit of work, so that no transaction stays open across the network. The
-kinds in ``LOCAL`` only write a few rows of their own (or, like email without a mail server, do
-nothing at all); those that are due run together, many in one transaction marked done with one
-statement. When one of them fails, that transaction is rolled back and the batch runs one effect
-per transaction, so the failure is recorded alone and the others are done. A bulk upload of
-100,000 new learners leaves 100,000 email effects; a transaction each (claim, handler, done)
+An effect whose handler calls another host (``REMOTE``: a webhook, an OB host, an LRS, the mail
+server) holds no transaction while it waits: a short unit of work leases the effect
+(``lease_until``, and ``run_after`` with it, so no other worker takes it meanwhile) and reads what
+the call needs; the call is made with nothing open; a second short unit of work records the
+outcome and marks the effect done, if this worker still holds the lease. Such an effect runs at
+least once (a worker that dies after the call leaves the effect to run again when its lease
+ends), and never twice at once.
+
+The kinds in ``LOCAL`` only write a few rows of their own (or, like email without a mail server,
+do nothing at all); those that are due run together, many in one transaction marked done with
+one statement. When one of them fails, that transaction is rolled back and the batch runs one
+effect per transaction, so the failure is recorded alone and the others are done. A bulk upload
+of 100,000 new learners leaves 100,000 email effects; a transaction each (claim, handler, done)
 kept the effects runner busy long after the upload.
 """
 
@@ -20,21 +26,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import or_, text, update
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
 from issuer.core import metrics
 from issuer.core.db import unit_of_work
 from issuer.core.effects import (
+    LEASE,
     NOTIFY_MAIL,
     OB_DELIVER,
     OB_PUSH,
     WEBHOOK_DELIVER,
     WEBHOOK_EVENT,
     XAPI_SEND,
+    Record,
+    Send,
     backoff,
     emitted,
 )
@@ -52,13 +62,21 @@ Handler = Callable[[Session, Services, dict[str, Any]], None]
 HANDLERS: dict[str, Handler] = {
     awards.EFFECT: awards.handle,
     hours.EFFECT: hours.handle,
-    OB_PUSH: pushes.handle,
     OB_DELIVER: pushes.deliver,
     NOTIFY_MAIL: emails.handle,
     WEBHOOK_EVENT: deliveries.record,
-    WEBHOOK_DELIVER: deliveries.deliver,
-    XAPI_SEND: lrs.send,
 }
+Remote = Callable[[Session, Services, dict[str, Any], datetime], Send | None]
+REMOTE: dict[str, Remote] = {
+    OB_PUSH: pushes.prepare,
+    NOTIFY_MAIL: emails.prepare,
+    WEBHOOK_DELIVER: deliveries.prepare,
+    XAPI_SEND: lrs.prepare,
+}
+"""Kinds that call another host: ``(session, services, payload, lease_until)`` reads what the
+call needs in a short unit of work (leasing its own row until ``lease_until``) and returns the
+call, or None when there is nothing to send. ``NOTIFY_MAIL`` is in ``HANDLERS`` too, for the
+batches of ``LOCAL`` when there is no mail server."""
 
 
 LOCAL: dict[str, Callable[[Services], bool]] = {
@@ -86,22 +104,67 @@ def due(session: Session, limit: int = 100) -> list[tuple[int, str]]:
 def run_one(services: Services, effect_id: int) -> bool:
     """Run one effect if it is still due; False when it failed (it is then retried later)."""
     try:
-        with unit_of_work(services.engine) as session:
-            effect = _claim(session, effect_id)
-            if effect is None:
-                return True  # done meanwhile, or another worker has it
-            handler = HANDLERS.get(effect.kind)
-            if handler is None:  # written by a newer version, or a typo: keep it, visibly
-                raise LookupError(f"no handler for effects of kind {effect.kind!r}")
-            handler(session, services, effect.payload)
-            effect.done_at = utcnow()
-            session.add(effect)
+        leased = _begin(services, effect_id)
+        if leased is not None:
+            until, send = leased
+            record = send()  # the other host, with no transaction open
+            _finish(services, effect_id, until, record)
         return True
     except Exception as exc:  # recorded and retried, never swallowed
         log.exception("effect %s failed", effect_id)
         with unit_of_work(services.engine) as session:
             _record_failure(session, effect_id, exc)
         return False
+
+
+def _begin(services: Services, effect_id: int) -> tuple[datetime, Send] | None:
+    """Claim the effect and run it, when it stays in the database; when it calls another host,
+    lease it and return the lease's end and the call."""
+    with unit_of_work(services.engine) as session:
+        effect = _claim(session, effect_id)
+        if effect is None:
+            return None  # done meanwhile, or another worker has it
+        if effect.kind in REMOTE:
+            until = _lease(session, effect)
+            send = REMOTE[effect.kind](session, services, effect.payload, until)
+            if send is not None:
+                return until, send
+        elif effect.kind in HANDLERS:
+            HANDLERS[effect.kind](session, services, effect.payload)
+        else:  # written by a newer version, or a typo: keep it, visibly
+            raise LookupError(f"no handler for effects of kind {effect.kind!r}")
+        effect.done_at, effect.lease_until = utcnow(), None
+        session.add(effect)
+    return None
+
+
+def _lease(session: Session, effect: PendingEffect) -> datetime:
+    """Hold ``effect`` past this unit of work: not due before the lease ends (``run_after``),
+    and ``_claim`` skips it meanwhile."""
+    until = utcnow() + LEASE
+    effect.lease_until = effect.run_after = until
+    session.add(effect)
+    session.flush()
+    return until
+
+
+def _finish(services: Services, effect_id: int, until: datetime, record: Record) -> None:
+    """Record a remote effect's outcome and mark it done, if this worker still holds it."""
+    with unit_of_work(services.engine) as session:
+        held = session.execute(
+            update(PendingEffect)
+            .where(
+                col(PendingEffect.id) == effect_id,
+                col(PendingEffect.lease_until) == until,
+                col(PendingEffect.done_at).is_(None),
+            )
+            .values(done_at=utcnow(), lease_until=None)
+        )
+        if held.rowcount:  # type: ignore[attr-defined]  # a CursorResult's count
+            record(session)
+            return
+    metrics.EFFECT_LEASES_LOST.inc()
+    log.warning("effect %s outlived its lease: the worker that took it over records it", effect_id)
 
 
 def _record_failure(session: Session, effect_id: int, exc: Exception) -> None:
@@ -111,6 +174,7 @@ def _record_failure(session: Session, effect_id: int, exc: Exception) -> None:
         failed.attempts += 1
         failed.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         failed.run_after = utcnow() + backoff(failed.attempts)
+        failed.lease_until = None
         session.add(failed)
 
 
@@ -141,22 +205,28 @@ def run_batch(services: Services, effect_ids: list[int]) -> list[bool]:
 def _claim_many(session: Session, effect_ids: list[int]) -> dict[int, PendingEffect]:
     """The effects not done yet that no other worker holds, locked for this unit of work
     (PostgreSQL: SKIP LOCKED, so two workers never run the same one; SQLite: the write
-    transaction is exclusive already)."""
+    transaction is exclusive already), and not leased by a worker calling another host."""
     if not effect_ids:
         return {}
     if session.get_bind().dialect.name == "postgresql":
         locked = session.execute(
             text(
                 "SELECT id FROM pending_effect WHERE id = ANY(:ids) AND done_at IS NULL "
-                "FOR UPDATE SKIP LOCKED"
+                "AND (lease_until IS NULL OR lease_until <= :now) FOR UPDATE SKIP LOCKED"
             ),
-            {"ids": effect_ids},
+            {"ids": effect_ids, "now": utcnow()},
         )
         effect_ids = [row[0] for row in locked]
     query = select(PendingEffect).where(
-        col(PendingEffect.id).in_(effect_ids), col(PendingEffect.done_at).is_(None)
+        col(PendingEffect.id).in_(effect_ids),
+        col(PendingEffect.done_at).is_(None),
+        _unleased(),
     )
     return {effect.id: effect for effect in session.exec(query) if effect.id is not None}
+
+
+def _unleased() -> Any:
+    return or_(col(PendingEffect.lease_until).is_(None), col(PendingEffect.lease_until) <= utcnow())
 
 
 def _claim(session: Session, effect_id: int) -> PendingEffect | None:
@@ -194,7 +264,9 @@ def retry_now(services: Services) -> int:
     with unit_of_work(services.engine) as session:
         result = session.execute(
             update(PendingEffect)
-            .where(col(PendingEffect.done_at).is_(None), col(PendingEffect.attempts) > 0)
+            .where(
+                col(PendingEffect.done_at).is_(None), col(PendingEffect.attempts) > 0, _unleased()
+            )
             .values(run_after=utcnow())
         )
         return int(result.rowcount)  # type: ignore[attr-defined]  # a CursorResult's count

@@ -10,7 +10,7 @@ until it succeeds. Pending and failed effects are in the ``pending_effect`` tabl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -60,6 +60,17 @@ Payload: ``{"issuer": id, "event": "earned" | "voided", "credentials": [uuid, â€
 100)."""
 
 MAX_BACKOFF = timedelta(hours=6)
+
+LEASE = timedelta(minutes=5)
+"""How long a worker holds an effect that calls another host (and the row it sends for: a
+webhook delivery, a push) while no transaction is open: longer than the calls can take (each at
+most 10 s, a push at most four, an email 15 s). A worker that dies holding one leaves it to
+another worker when the lease ends."""
+
+Record = Callable[[Session], None]
+"""Records a call's outcome, in the unit of work that marks the effect done."""
+Send = Callable[[], Record]
+"""Makes the call to the other host, with no transaction open; returns what records it."""
 
 EMITTED = "laurel.effects"
 """``Session.info`` key: whether this unit of work emitted effects (to run after commit)."""

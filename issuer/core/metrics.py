@@ -67,6 +67,11 @@ EFFECT_FAILURES = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+EFFECT_LEASES_LOST = Counter(
+    "laurel_effect_leases_lost",
+    "Effects calling another host whose call outlived their lease (another worker took them).",
+    registry=REGISTRY,
+)
 TURNED_AWAY = Counter(
     "laurel_turned_away",
     "Requests refused to protect the service: busy (503) or rate_limited (429), by area.",

@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     nonce_rate: str = "30/minute;300/hour"
     """OpenID4VCI nonces (``POST /oid4vci/nonce``, each a row until purged) per client address
     (``limits`` notation), then 429."""
+    connect_rate: str = "10/minute;30/hour"
+    """Badge hosts a learner may start connecting (``POST /wallet/connections``: Laurel calls the
+    host's discovery and registration URLs), per learner and per client address (``limits``
+    notation), then 429."""
     service_name: str = "Laurel"
     """This instance's name, as other systems show it (the OB 3.0 API's discovery document)."""
     terms_url: str | None = None

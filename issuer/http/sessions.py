@@ -6,6 +6,8 @@ a redirect). ``LearnerForm`` / ``StaffForm``: the same, for a form that changes 
 CSRF token checked against the session's (and the ``Origin`` header). ``PublicForm``: a form posted
 before there is a session, checked against the double-submit cookie. ``MaybeLearner``: the
 learner if signed in, for pages that look different then (sign-in, log-out).
+``DetachedLearnerForm``: ``LearnerForm`` read in a short unit of work of its own, for a route that
+calls another host and so must hold no database session while it waits (it opens its own).
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Request
 
+from issuer.context import Services
+from issuer.core.db import unit_of_work
 from issuer.core.errors import LaurelError
 from issuer.http.cookies import LEARNER_COOKIE, STAFF_COOKIE, check_form
-from issuer.http.deps import ServicesDep, SessionDep
+from issuer.http.deps import ServicesDep, SessionDep, in_unit
 from issuer.models import WebSession
 from issuer.people.signin import find_session
 
@@ -95,5 +99,33 @@ async def public_form(request: Request, services: ServicesDep, csrf: CsrfField =
 
 
 LearnerForm = Annotated[SignedIn, Depends(learner_form)]
+
+
+def _find_learner(services: Services, token: str | None) -> SignedIn | None:
+    with unit_of_work(services.engine, write=False) as db:
+        found = find_session(db, token, "learner")
+    return None if found is None else _signed_in(found, "/wallet/login")
+
+
+async def detached_learner_form(
+    request: Request, services: ServicesDep, csrf: CsrfField = ""
+) -> SignedIn:
+    token = request.cookies.get(LEARNER_COOKIE)
+    signed = await in_unit(services, _find_learner, services, token)
+    if signed is None:
+        raise SignInRequired("/wallet/login")
+    check_form(request, services, csrf, signed.csrf)
+    return signed
+
+
+async def detached_learner(request: Request, services: ServicesDep) -> SignedIn:
+    signed = await in_unit(services, _find_learner, services, request.cookies.get(LEARNER_COOKIE))
+    if signed is None:
+        raise SignInRequired("/wallet/login")
+    return signed
+
+
+DetachedLearnerForm = Annotated[SignedIn, Depends(detached_learner_form)]
+DetachedLearnerSession = Annotated[SignedIn, Depends(detached_learner)]
 StaffForm = Annotated[SignedIn, Depends(staff_form)]
 PublicForm = Annotated[None, Depends(public_form)]

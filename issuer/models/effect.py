@@ -26,3 +26,5 @@ class PendingEffect(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=2000)
     done_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    lease_until: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    """Held by the worker calling the other host until then (``issuer.effects``, LEASE)."""

@@ -61,6 +61,8 @@ class WebhookDelivery(SQLModel, table=True):
     last_status: int | None = None
     last_error: str | None = Field(default=None, max_length=2000)
     next_attempt_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    lease_until: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    """Held by the worker calling the other host until then (``issuer.effects``, LEASE)."""
     delivered_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=time_column())
 

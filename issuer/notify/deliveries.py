@@ -2,21 +2,23 @@
 endpoint that wants it; the ``webhooks.deliver`` effect sends one delivery, records the attempt,
 and schedules the next one on failure (``SCHEDULE``: about 28 hours in all).
 
-Exactly-once towards a receiver that acknowledges: the delivery row is locked while it is sent,
-its ``attempt`` number must match the effect's (a replay and a scheduled retry cannot both
-send), and a 2xx is recorded as ``delivered`` in the same commit that ends the effect — after
-that nothing sends it again. Should the process die between the receiver's 2xx and that commit,
-the effect runs again after the restart, with the same ``webhook-id``, which receivers use to
-drop the repeat (docs/api.md, "Webhooks")."""
+Exactly-once towards a receiver that acknowledges: an attempt is made only while its ``attempt``
+number matches the effect's, and the delivery is leased for it (``lease_until``, one conditional
+UPDATE in a short transaction) before the receiver is called with no transaction open — a replay
+and a scheduled retry cannot both send it; a 2xx is recorded as ``delivered`` in the same commit
+that ends the effect — after that nothing sends it again. Should the process die between the
+receiver's 2xx and that commit, the effect runs again when its lease ends, with the same
+``webhook-id``, which receivers use to drop the repeat (docs/api.md, "Webhooks")."""
 
 from __future__ import annotations
 
 import json
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
@@ -153,14 +155,15 @@ def _bodies(
     return found
 
 
-def deliver(session: Session, services: Services, payload: dict[str, Any]) -> None:
-    """The ``webhooks.deliver`` effect: one attempt, if the delivery still waits for it."""
-    query = select(WebhookDelivery).where(WebhookDelivery.id == int(payload["delivery"]))
-    delivery = session.exec(query.with_for_update()).first()
-    if delivery is None or delivery.state != "pending":
-        return  # acknowledged, or given up
-    if delivery.attempts != int(payload.get("attempt", 0)):
-        return  # a replay or a retry made this attempt already
+def prepare(
+    session: Session, services: Services, payload: dict[str, Any], until: datetime
+) -> effects.Send | None:
+    """The ``webhooks.deliver`` effect: one attempt, if the delivery still waits for it and no
+    other worker is making it; the delivery is leased until ``until`` for the call."""
+    delivery = session.get(WebhookDelivery, int(payload["delivery"]))
+    attempt = int(payload.get("attempt", 0))
+    if delivery is None or delivery.state != "pending" or delivery.attempts != attempt:
+        return None  # acknowledged, given up, or a replay or a retry made this attempt already
     endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
     event = session.get(WebhookEvent, delivery.event_id)
     assert endpoint is not None and event is not None
@@ -168,13 +171,53 @@ def deliver(session: Session, services: Services, payload: dict[str, Any]) -> No
         delivery.state, delivery.next_attempt_at = "failed", None
         delivery.last_error = "the endpoint was removed"
         session.add(delivery)
+        return None
+    now = utcnow()
+    leased = session.execute(
+        update(WebhookDelivery)
+        .where(
+            col(WebhookDelivery.id) == delivery.id,
+            col(WebhookDelivery.state) == "pending",
+            col(WebhookDelivery.attempts) == attempt,
+            or_(
+                col(WebhookDelivery.lease_until).is_(None),
+                col(WebhookDelivery.lease_until) <= now,
+            ),
+        )
+        .values(lease_until=until)
+    )
+    if not leased.rowcount:  # type: ignore[attr-defined]  # a CursorResult's count
+        return None  # another worker is making this attempt
+    assert delivery.id is not None
+    delivery_id, url, sealed = delivery.id, endpoint.url, endpoint.secret
+    event_id, body = event.id, event.body
+
+    def send() -> effects.Record:
+        status, snippet, error = _send(services, url, sealed, event_id, body)
+        return lambda session: _record(session, delivery_id, attempt, status, snippet, error)
+
+    return send
+
+
+def _record(
+    session: Session,
+    delivery_id: int,
+    attempt: int,
+    status: int | None,
+    snippet: str | None,
+    error: str | None,
+) -> None:
+    query = select(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
+    delivery = session.exec(query.with_for_update()).first()
+    if delivery is None or delivery.attempts != attempt:
         return
-    status, snippet, error = _send(services, endpoint, event)
+    event = session.get(WebhookEvent, delivery.event_id)
+    assert event is not None
     session.add(
-        WebhookAttempt(delivery_id=delivery.id or 0, status=status, response=snippet, error=error)
+        WebhookAttempt(delivery_id=delivery_id, status=status, response=snippet, error=error)
     )
     delivery.attempts += 1
-    delivery.last_status, delivery.last_error = status, error
+    delivery.last_status, delivery.last_error, delivery.lease_until = status, error, None
     if status is not None and 200 <= status < 300:
         delivery.state, delivery.delivered_at, delivery.next_attempt_at = (
             "delivered",
@@ -187,18 +230,18 @@ def deliver(session: Session, services: Services, payload: dict[str, Any]) -> No
 
 
 def _send(
-    services: Services, endpoint: WebhookEndpoint, event: WebhookEvent
+    services: Services, url: str, sealed: str, event_id: str, text: str
 ) -> tuple[int | None, str | None, str | None]:
     """(status, the answer's first bytes, why it failed)."""
-    body = event.body.encode("utf-8")
+    body = text.encode("utf-8")
     try:
-        secret = unseal(services.settings.key_passphrase, SECRET_LABEL, endpoint.secret)
+        secret = unseal(services.settings.key_passphrase, SECRET_LABEL, sealed)
     except Unsealable:
         return None, None, "Laurel can no longer read this endpoint's secret: add it again"
     timestamp = int(utcnow().timestamp())
-    headers = signing.headers(secret, event.id, timestamp, body)
+    headers = signing.headers(secret, event_id, timestamp, body)
     try:
-        response = call(services, "POST", endpoint.url, headers=headers, content=body)
+        response = call(services, "POST", url, headers=headers, content=body)
     except HostFailed as exc:
         return None, None, exc.detail[:1000]
     snippet = response.text[:SNIPPET] or None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlmodel import Session, col, select
 from issuer.artifacts.qr import qr_png
 from issuer.context import Services
 from issuer.core import mail, metrics
+from issuer.core.effects import Record, Send
 from issuer.core.errors import BadRequest
 from issuer.models import Credential, Issuer, IssuerMail, Learner, LearnerEmail
 from issuer.models.base import utcnow
@@ -206,22 +208,34 @@ def sends_nothing(services: Services) -> bool:
 
 
 def handle(session: Session, services: Services, payload: dict[str, Any]) -> None:
-    """The ``notify.mail`` effect: one email to one learner about one batch. Raises
-    ``MailNotSent`` when the SMTP server is down (the effect is retried)."""
+    """The ``notify.mail`` effect in one unit of work (the batches of effects that stay in the
+    database, when there is no mail server). Raises ``MailNotSent`` when the SMTP server is
+    down (the effect is retried)."""
+    send = prepare(session, services, payload, utcnow())
+    if send is not None:
+        send()
+
+
+def prepare(
+    session: Session, services: Services, payload: dict[str, Any], until: datetime
+) -> Send | None:
+    """The ``notify.mail`` effect: one email to one learner about one batch, composed in the
+    unit of work and sent by the returned call with none open, which raises ``MailNotSent``
+    when the SMTP server is down (the effect is retried)."""
     kind = str(payload["event"])
     if sends_nothing(services):  # a local run: no mail server, nothing to look up
         log.info(
             "no LAUREL_SMTP_HOST: the %s email to learner %s is not sent", kind, payload["learner"]
         )
         metrics.EMAILS.labels(kind, "no_smtp").inc()
-        return
+        return None
     learner = session.get(Learner, int(payload["learner"]))
     issuer = session.get(Issuer, int(payload["issuer"]))
     if learner is None or learner.id is None or issuer is None or issuer.id is None:
-        return
+        return None
     if learner.deleted_at is not None or optout.opted_out(session, learner.id):
         metrics.EMAILS.labels(kind, "opted_out").inc()
-        return
+        return None
     email = session.exec(
         select(LearnerEmail.email).where(
             LearnerEmail.learner_id == learner.id, col(LearnerEmail.is_primary).is_(True)
@@ -230,7 +244,7 @@ def handle(session: Session, services: Services, payload: dict[str, Any]) -> Non
     rows = _credentials(session, issuer.id, learner.id, payload["credentials"], kind)
     if email is None or not rows:
         metrics.EMAILS.labels(kind, "no_address" if email is None else "nothing").inc()
-        return
+        return None
     links = _collect_links(services, kind, rows)
     subject, body = compose(session, services, issuer, learner, kind, rows, links)
     unsubscribe = optout.link(services.settings.base_url, services.settings.key_passphrase, learner)
@@ -240,8 +254,17 @@ def handle(session: Session, services: Services, payload: dict[str, Any]) -> Non
         "Auto-Submitted": "auto-generated",
     }
     html, images = _html(body, links, chosen_language(session, issuer.id))
-    mail.send(services.settings, email, subject, body, headers, html=html, images=images)
-    metrics.EMAILS.labels(kind, "sent").inc()
+
+    def send() -> Record:
+        mail.send(services.settings, email, subject, body, headers, html=html, images=images)
+        metrics.EMAILS.labels(kind, "sent").inc()
+        return _nothing
+
+    return send
+
+
+def _nothing(session: Session) -> None:
+    """What a sent email records: nothing but the effect's being done."""
 
 
 def _credentials(

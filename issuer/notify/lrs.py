@@ -20,7 +20,7 @@ import httpx
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
-from issuer.core.effects import XAPI_SEND
+from issuer.core.effects import XAPI_SEND, Record, Send
 from issuer.core.errors import BadRequest, HostFailed
 from issuer.crypto.sealing import Unsealable, seal, unseal
 from issuer.issuing import credentials as issued
@@ -256,15 +256,18 @@ def _awaiting(session: Session, issuer_id: int, credentials: list[str]) -> bool:
     )
 
 
-def send(session: Session, services: Services, payload: dict[str, Any]) -> None:
-    """The ``xapi.send`` effect: post the statements for ``payload["credentials"]``; raise (and
-    so be retried with back-off) unless the LRS accepts them."""
+def prepare(
+    session: Session, services: Services, payload: dict[str, Any], until: datetime
+) -> Send | None:
+    """The ``xapi.send`` effect: read the statements for ``payload["credentials"]``; the
+    returned call posts them and raises (the effect is then retried with back-off) unless the
+    LRS accepts them. Nothing is recorded but the effect's being done."""
     issuer = session.get(Issuer, int(payload["issuer"]))
     if issuer is None or issuer.id is None:
-        return
+        return None
     settings = settings_of(session, issuer.id)
     if settings is None or not settings.lrs_endpoint or settings.lrs_secret is None:
-        return  # the LRS was removed meanwhile
+        return None  # the LRS was removed meanwhile
     event = str(payload["event"])
     if event == "voided" and _awaiting(session, issuer.id, list(payload["credentials"])):
         raise HostFailed(
@@ -273,24 +276,33 @@ def send(session: Session, services: Services, payload: dict[str, Any]) -> None:
         )
     body = statements(session, services, issuer, settings, event, list(payload["credentials"]))
     if not body:
-        return
+        return None
     try:
         secret = unseal(services.settings.key_passphrase, SECRET_LABEL, settings.lrs_secret)
     except Unsealable:
         raise HostFailed("Laurel can no longer read the LRS secret: set the LRS again") from None
-    response = call(
-        services,
-        "POST",
-        f"{settings.lrs_endpoint}/statements",
-        headers={"X-Experience-API-Version": VERSION, "Content-Type": "application/json"},
-        auth=(settings.lrs_key or "", secret),
-        json=body,
-    )
-    if response.status_code == 409:  # it has them already (an earlier attempt's, unrecorded)
-        log.info("the LRS of %s already had statements %s", issuer.slug, body[0]["id"])
-        return
-    if not 200 <= response.status_code < 300:
-        raise HostFailed(
-            f"the LRS of {issuer.slug} answered HTTP {response.status_code} to "
-            f"{len(body)} {event} statement(s)"
+    slug, endpoint, key = issuer.slug, settings.lrs_endpoint, settings.lrs_key or ""
+
+    def send() -> Record:
+        response = call(
+            services,
+            "POST",
+            f"{endpoint}/statements",
+            headers={"X-Experience-API-Version": VERSION, "Content-Type": "application/json"},
+            auth=(key, secret),
+            json=body,
         )
+        if response.status_code == 409:  # it has them already (an earlier attempt's, unrecorded)
+            log.info("the LRS of %s already had statements %s", slug, body[0]["id"])
+        elif not 200 <= response.status_code < 300:
+            raise HostFailed(
+                f"the LRS of {slug} answered HTTP {response.status_code} to "
+                f"{len(body)} {event} statement(s)"
+            )
+        return _nothing
+
+    return send
+
+
+def _nothing(session: Session) -> None:
+    """What an accepted call records: nothing but the effect's being done."""

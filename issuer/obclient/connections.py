@@ -2,7 +2,13 @@
 OB profile's required fields), the authorization code grant with PKCE S256 (RFC 7636) whose
 ``state`` is bound to the learner's web session and used once, the token exchange and refresh
 with HTTP Basic client authentication (RFC 6749 §2.3.1, §4.1.3, §6; rotated refresh tokens are
-kept), and disconnecting (RFC 7009 revocation where the host publishes a revocation URL)."""
+kept), and disconnecting (RFC 7009 revocation where the host publishes a revocation URL).
+
+Every call to the host is made with no database transaction open (docs/operations.md, "no
+transaction stays open across the network"): the functions that call a host take no session,
+and those that take one call no host. The wallet's pages (``issuer.web.connections``) read what a
+call needs in one short unit of work and record its outcome in another, which checks again what
+may have changed meanwhile."""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib.metadata import version
 from typing import Any
 from urllib.parse import quote_plus, urlencode
@@ -25,7 +31,7 @@ from issuer.crypto.sealing import seal, unseal
 from issuer.models import ObConnection, ObHost, ObPush
 from issuer.models.base import aware, utcnow
 from issuer.oauth.clients import OFFLINE
-from issuer.obclient.discovery import UPSERT, Description, discover
+from issuer.obclient.discovery import UPSERT, Description
 from issuer.obclient.transport import call, json_object
 
 log = logging.getLogger("laurel.obclient")
@@ -71,12 +77,14 @@ def registration(services: Services) -> dict[str, Any]:
     }
 
 
-def _register(session: Session, services: Services, found: Description) -> ObHost:
+def _register(session: Session, found: Description, fresh: ObHost | None) -> ObHost:
     """The host's registration: kept from before (its endpoints refreshed from the SDD just
-    read), or made now."""
+    read), or ``fresh``, made (``register``) for want of one."""
     host = _host_for(session, found.sdd_url)
     if host is None:
-        host = _new_registration(services, found)
+        if fresh is None:
+            raise HostFailed(f"Laurel is not registered with {found.name}: try again")
+        host = fresh
         try:
             with session.begin_nested():
                 session.add(host)
@@ -94,11 +102,18 @@ def _register(session: Session, services: Services, found: Description) -> ObHos
     return host
 
 
+def registered(session: Session, sdd_url: str) -> bool:
+    """Whether Laurel has registered with the host of this SDD already."""
+    return _host_for(session, sdd_url) is not None
+
+
 def _host_for(session: Session, sdd_url: str) -> ObHost | None:
     return session.exec(select(ObHost).where(ObHost.sdd_url == sdd_url)).first()
 
 
-def _new_registration(services: Services, found: Description) -> ObHost:
+def register(services: Services, found: Description) -> ObHost:
+    """Register Laurel with the host (RFC 7591): the registration, not stored yet (``start``
+    stores it). Calls the host; takes no session."""
     response = call(services, "POST", found.registration_url, json=registration(services))
     answer = json_object(response, "the registration answer")
     if response.status_code not in (200, 201):
@@ -119,13 +134,17 @@ def _new_registration(services: Services, found: Description) -> ObHost:
 
 
 def start(
-    session: Session, services: Services, learner_id: int, web_session_id: int, sdd_url: str
+    session: Session,
+    services: Services,
+    learner_id: int,
+    web_session_id: int,
+    found: Description,
+    fresh: ObHost | None = None,
 ) -> str:
-    """Begin connecting the learner to the host at ``sdd_url``: discover, register if needed,
-    remember a fresh ``state`` and PKCE verifier; returns the authorization URL to send the
-    learner's browser to."""
-    found = discover(services, sdd_url)
-    host = _register(session, services, found)
+    """Begin connecting the learner to the host ``found`` (its SDD, read already): keep the
+    registration (``fresh`` when there was none), remember a fresh ``state`` and PKCE verifier;
+    returns the authorization URL to send the learner's browser to. Calls no host."""
+    host = _register(session, found, fresh)
     assert host.id is not None
     connection = _connection(session, learner_id, host.id) or ObConnection(
         learner_id=learner_id, host_id=host.id
@@ -165,19 +184,20 @@ class Finished:
     """The error is the host's fault (not the learner's refusal)."""
 
 
-def finish(
-    session: Session,
-    services: Services,
-    learner_id: int,
-    web_session_id: int,
-    *,
-    state: str,
-    code: str | None,
-    error: str | None,
-) -> Finished:
+@dataclass(frozen=True)
+class Exchange:
+    """A code to exchange for tokens: what the token request needs, read in a unit of work."""
+
+    connection_id: int
+    host: ObHost
+    verifier: str
+
+
+def use_state(
+    session: Session, services: Services, learner_id: int, web_session_id: int, state: str
+) -> Exchange:
     """The host sent the learner back: check ``state`` (this learner, this web session, not
-    used, not expired; ``BadRequest`` otherwise), use it up, and exchange the code for tokens.
-    A refusal or a failing host is returned as the outcome's ``error`` (the state stays used)."""
+    used, not expired; ``BadRequest`` otherwise) and use it up. Calls no host."""
     query = select(ObConnection).where(
         ObConnection.learner_id == learner_id, ObConnection.state_hash == _digest(state)
     )
@@ -191,25 +211,38 @@ def finish(
     ):
         raise BadRequest("This connection request is unknown, used or expired: start again.")
     host = session.get(ObHost, connection.host_id)
-    assert host is not None
+    assert host is not None and connection.id is not None
     verifier = _unseal(services, "ob_connection.code_verifier", connection.code_verifier)
     connection.state_hash = connection.code_verifier = connection.state_expires_at = None
     session.add(connection)
-    if error or not code:
-        return Finished(host.name, f"{host.name} did not connect: {(error or 'no code')[:200]}")
+    return Exchange(connection.id, host, verifier)
+
+
+def exchange(services: Services, pending: Exchange, code: str) -> dict[str, Any]:
+    """The token answer for ``code`` (RFC 6749 §4.1.3); ``HostFailed`` when the host refuses
+    or fails. Calls the host; takes no session."""
     form = {
         "grant_type": "authorization_code",
         "code": code,
         "redirect_uri": redirect_uri(services),
-        "code_verifier": verifier,
+        "code_verifier": pending.verifier,
         "scope": f"{UPSERT} {OFFLINE}",
     }
-    try:
-        _store_tokens(services, connection, _token_request(services, host, form))
-    except HostFailed as exc:
-        return Finished(host.name, exc.detail, host_failed=True)
+    return _token_request(services, pending.host, form)
+
+
+def connect(
+    session: Session, services: Services, pending: Exchange, answer: dict[str, Any]
+) -> Finished:
+    """Keep the tokens of ``answer``: the connection is connected. Calls no host. If the
+    learner disconnected meanwhile, nothing is kept."""
+    connection = session.get(ObConnection, pending.connection_id)
+    if connection is None:
+        return Finished(pending.host.name, f"{pending.host.name} was disconnected meanwhile")
+    _store_tokens(services, connection, answer)
     connection.connected_at = utcnow()
-    return Finished(host.name)
+    session.add(connection)
+    return Finished(pending.host.name)
 
 
 def _client_auth(services: Services, host: ObHost) -> tuple[str, str]:
@@ -233,48 +266,83 @@ def _token_request(services: Services, host: ObHost, form: dict[str, str]) -> di
     return answer
 
 
-def _store_tokens(services: Services, connection: ObConnection, answer: dict[str, Any]) -> None:
-    connection.access_token = _seal(
-        services, "ob_connection.access_token", str(answer["access_token"])
-    )
+def _store_tokens(
+    services: Services, target: ObConnection | Tokens, answer: dict[str, Any]
+) -> None:
+    target.access_token = _seal(services, "ob_connection.access_token", str(answer["access_token"]))
     refresh = answer.get("refresh_token")
     if isinstance(refresh, str) and refresh:  # rotated: the old one is dead now
-        connection.refresh_token = _seal(services, "ob_connection.refresh_token", refresh)
+        target.refresh_token = _seal(services, "ob_connection.refresh_token", refresh)
     lifetime = answer.get("expires_in")
-    connection.expires_at = (
+    target.expires_at = (
         utcnow() + timedelta(seconds=int(lifetime))
         if isinstance(lifetime, int) and lifetime > 0
         else None
     )
     if isinstance(answer.get("scope"), str):
-        connection.scope = str(answer["scope"])[:1000]
+        target.scope = str(answer["scope"])[:1000]
 
 
-def access_token(
-    session: Session, services: Services, connection: ObConnection, *, refresh: bool = False
-) -> str:
-    """A usable access token for ``connection``: the stored one, or (when it has expired, is
-    about to, or ``refresh``) a new one from the refresh token. ``HostFailed`` when the host
-    no longer accepts the refresh token: the connection then needs connecting again."""
-    if connection.access_token is None:
-        raise HostFailed("this badge host is not connected: connect it again")
-    expired = connection.expires_at is not None and aware(connection.expires_at) - EARLY <= utcnow()
-    if not (refresh or expired):
-        return _unseal(services, "ob_connection.access_token", connection.access_token)
-    host = session.get(ObHost, connection.host_id)
-    assert host is not None
-    if connection.refresh_token is None:
-        raise HostFailed(f"the token for {host.name} expired and there is no refresh token")
-    form = {
-        "grant_type": "refresh_token",
-        "refresh_token": _unseal(services, "ob_connection.refresh_token", connection.refresh_token),
-        "scope": connection.scope or UPSERT,
-    }
-    _store_tokens(services, connection, _token_request(services, host, form))
-    session.add(connection)
-    log.info("refreshed the access token for connection %s", connection.id)
-    assert connection.access_token is not None
-    return _unseal(services, "ob_connection.access_token", connection.access_token)
+@dataclass
+class Tokens:
+    """A connection's tokens, read in one unit of work, used (and refreshed) with none open,
+    and stored back in another (``store``)."""
+
+    host: ObHost
+    access_token: str | None
+    refresh_token: str | None
+    expires_at: datetime | None
+    scope: str | None
+    refreshed_from: str | None = None
+    """The sealed refresh token this copy was refreshed with, if it was."""
+
+    @property
+    def api_base(self) -> str:
+        return self.host.api_base
+
+    def access(self, services: Services, *, refresh: bool = False) -> str:
+        """A usable access token: the stored one, or (when it has expired, is about to, or
+        ``refresh``) a new one from the refresh token. ``HostFailed`` when the host no longer
+        accepts the refresh token: the connection then needs connecting again."""
+        if self.access_token is None:
+            raise HostFailed("this badge host is not connected: connect it again")
+        expired = self.expires_at is not None and aware(self.expires_at) - EARLY <= utcnow()
+        if not (refresh or expired):
+            return _unseal(services, "ob_connection.access_token", self.access_token)
+        if self.refresh_token is None:
+            raise HostFailed(
+                f"the token for {self.host.name} expired and there is no refresh token"
+            )
+        used = self.refresh_token
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": _unseal(services, "ob_connection.refresh_token", used),
+            "scope": self.scope or UPSERT,
+        }
+        _store_tokens(services, self, _token_request(services, self.host, form))
+        if self.refreshed_from is None:
+            self.refreshed_from = used
+        assert self.access_token is not None
+        return _unseal(services, "ob_connection.access_token", self.access_token)
+
+    def store(self, connection: ObConnection) -> None:
+        """Keep refreshed tokens (the host rotated the refresh token: the old one is dead),
+        unless the connection's tokens changed meanwhile (connected again)."""
+        if self.refreshed_from is None or connection.refresh_token != self.refreshed_from:
+            return
+        connection.access_token, connection.refresh_token = self.access_token, self.refresh_token
+        connection.expires_at, connection.scope = self.expires_at, self.scope
+        log.info("refreshed the access token for connection %s", connection.id)
+
+
+def tokens_of(connection: ObConnection, host: ObHost) -> Tokens:
+    return Tokens(
+        host,
+        connection.access_token,
+        connection.refresh_token,
+        connection.expires_at,
+        connection.scope,
+    )
 
 
 def connected(session: Session, learner_id: int) -> list[tuple[ObConnection, ObHost]]:
@@ -303,34 +371,46 @@ def send_new(session: Session, learner_id: int, connection_id: int, consent: boo
     return connection
 
 
-def disconnect(
-    session: Session, services: Services, learner_id: int, connection_id: int
-) -> str | None:
-    """Forget the connection and its pushes; first revoke its tokens at the host when it
-    published a revocation URL. Returns a warning when the host could not be told."""
+@dataclass(frozen=True)
+class Forgotten:
+    """A connection just forgotten, and what telling its host to revoke its tokens needs."""
+
+    host: ObHost
+    tokens: tuple[tuple[str, str], ...]
+    """(label, sealed token) of each token to revoke: the refresh token first."""
+
+
+def forget(session: Session, learner_id: int, connection_id: int) -> Forgotten:
+    """Forget the connection and its pushes; returns what ``revoke`` needs. Calls no host."""
     connection, host = mine(session, learner_id, connection_id)
-    warning = None
-    if host.revocation_url:
-        for label, hint in (("refresh_token", "refresh_token"), ("access_token", "access_token")):
-            sealed = getattr(connection, label)
-            if sealed is None:
-                continue
-            form = {"token": _unseal(services, f"ob_connection.{label}", sealed)}
-            form["token_type_hint"] = hint
-            try:
-                answer = call(
-                    services,
-                    "POST",
-                    host.revocation_url,
-                    data=form,
-                    auth=_client_auth(services, host),
-                )
-                if answer.status_code != 200:
-                    warning = f"{host.name} answered HTTP {answer.status_code} to the revocation"
-            except HostFailed as exc:
-                warning = exc.detail
+    tokens = tuple(
+        (label, sealed)
+        for label in ("refresh_token", "access_token")
+        if (sealed := getattr(connection, label)) is not None
+    )
     for push in session.exec(select(ObPush).where(ObPush.connection_id == connection_id)):
         session.delete(push)
     session.flush()
     session.delete(connection)
+    return Forgotten(host, tokens)
+
+
+def revoke(services: Services, forgotten: Forgotten) -> str | None:
+    """Tell the host to revoke the forgotten connection's tokens (RFC 7009), when it published
+    a revocation URL. Returns a warning when the host could not be told. Calls the host; takes
+    no session."""
+    host, warning = forgotten.host, None
+    if not host.revocation_url:
+        return None
+    for label, sealed in forgotten.tokens:
+        form = {"token": _unseal(services, f"ob_connection.{label}", sealed)}
+        form["token_type_hint"] = label
+        try:
+            answer = call(
+                services, "POST", host.revocation_url, data=form, auth=_client_auth(services, host)
+            )
+            if answer.status_code != 200:
+                warning = f"{host.name} answered HTTP {answer.status_code} to the revocation"
+        except HostFailed as exc:
+            warning = exc.detail
     return warning

@@ -3,10 +3,12 @@
 imported one as its original (JSON, or a compact JWS as ``text/plain``).
 
 A push is a row (``ObPush``: queued, sent or failed) whose sending is a post-commit effect
-(``core.effects.OB_PUSH``): the learner's request only queues it. The handler refreshes the
-access token when it has expired or the host answers 401, and records a failure on the row —
-with the host's answer, and when it is tried again — instead of raising, so that a rotated
-refresh token is kept even when the push itself fails. A failure that may pass (the host down,
+(``core.effects.OB_PUSH``): the learner's request only queues it. The effect leases the push
+(``lease_until``) and reads what it needs in a short unit of work, calls the host with no
+transaction open, and records the outcome in another. It refreshes the access token when it has
+expired or the host answers 401, and records a failure on the row — with the host's answer, and
+when it is tried again — instead of raising, so that a rotated refresh token is kept even when
+the push itself fails. A failure that may pass (the host down,
 busy, or failing) is retried with the effects' back-off up to ``MAX_ATTEMPTS`` times; one that
 will not (the host refuses the badge) is not."""
 
@@ -15,8 +17,10 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
@@ -25,7 +29,7 @@ from issuer.core.errors import BadRequest, HostFailed, NotFound
 from issuer.crypto.sealing import Unsealable
 from issuer.models import Credential, ImportedCredential, ObConnection, ObHost, ObPush
 from issuer.models.base import utcnow
-from issuer.obclient.connections import access_token, connected, mine
+from issuer.obclient.connections import Tokens, connected, mine, tokens_of
 from issuer.obclient.transport import call
 from issuer.wallet import badges
 from issuer.wallet.imports import MEDIA_TYPES
@@ -108,28 +112,75 @@ def retry(session: Session, learner_id: int, push_id: int) -> ObPush:
     return push
 
 
-def handle(session: Session, services: Services, payload: dict[str, Any]) -> None:
-    """The ``OB_PUSH`` effect: send the push once, record what happened."""
+def prepare(
+    session: Session, services: Services, payload: dict[str, Any], until: datetime
+) -> effects.Send | None:
+    """The ``OB_PUSH`` effect: lease the push until ``until`` and read what sending it needs;
+    the returned call sends it once and records what happened."""
     push = session.get(ObPush, int(payload["push"]))
     if push is None or (push.state != "queued" and push.next_attempt_at is None):
-        return  # sent, given up, or disconnected meanwhile
+        return None  # sent, given up, or disconnected meanwhile
+    if not _lease(session, push, until):
+        return None  # another worker is sending it
     connection = session.get(ObConnection, push.connection_id)
     assert connection is not None
-    status: int | None = None
-    final = False  # a failure that trying again cannot fix
+    host = session.get(ObHost, connection.host_id)
+    assert host is not None
     try:
         row = badges.find(session, push.learner_id, push.badge_ref)
         body, media_type = _body(row)
-        status, reason = _send(session, services, connection, body, media_type)
     except NotFound:
-        reason, final = "the badge is no longer in the wallet", True
+        _failed(session, push, None, "the badge is no longer in the wallet", final=True)
+        return None
     except BadRequest as exc:
-        reason, final = exc.detail, True
+        _failed(session, push, None, exc.detail, final=True)
+        return None
+    assert push.id is not None
+    push_id, tokens = push.id, tokens_of(connection, host)
+
+    def send() -> effects.Record:
+        status, reason, final = _attempt(services, tokens, body, media_type)
+        return lambda session: _record(session, push_id, tokens, status, reason, final)
+
+    return send
+
+
+def _lease(session: Session, push: ObPush, until: datetime) -> bool:
+    leased = session.execute(
+        update(ObPush)
+        .where(
+            col(ObPush.id) == push.id,
+            or_(col(ObPush.lease_until).is_(None), col(ObPush.lease_until) <= utcnow()),
+        )
+        .values(lease_until=until)
+    )
+    return bool(leased.rowcount)  # type: ignore[attr-defined]  # a CursorResult's count
+
+
+def _attempt(
+    services: Services, tokens: Tokens, body: bytes, media_type: str
+) -> tuple[int | None, str, bool]:
+    """(status, reason, final) of one push: no database, the host only."""
+    try:
+        status, reason = _send(services, tokens, body, media_type)
     except HostFailed as exc:
-        reason = exc.detail
+        return None, exc.detail, False
     except Unsealable:
-        reason = "Laurel can no longer read its tokens for this host: connect it again"
-        final = True
+        return None, "Laurel can no longer read its tokens for this host: connect it again", True
+    return status, reason, False
+
+
+def _record(
+    session: Session, push_id: int, tokens: Tokens, status: int | None, reason: str, final: bool
+) -> None:
+    push = session.get(ObPush, push_id)
+    if push is None:
+        return  # disconnected meanwhile: the push is gone with the connection
+    connection = session.get(ObConnection, push.connection_id)
+    if connection is not None:
+        tokens.store(connection)
+        session.add(connection)
+    push.lease_until = None
     if status in (200, 201):
         push.state, push.sent_at, push.last_status = "sent", utcnow(), status
         push.last_error = push.next_attempt_at = None
@@ -138,15 +189,11 @@ def handle(session: Session, services: Services, payload: dict[str, Any]) -> Non
     session.add(push)
 
 
-def _send(
-    session: Session, services: Services, connection: ObConnection, body: bytes, media_type: str
-) -> tuple[int, str]:
-    host = session.get(ObHost, connection.host_id)
-    assert host is not None
-    url = host.api_base + "/credentials"
+def _send(services: Services, tokens: Tokens, body: bytes, media_type: str) -> tuple[int, str]:
+    url = tokens.api_base + "/credentials"
     response = None
     for refresh in (False, True):
-        token = access_token(session, services, connection, refresh=refresh)
+        token = tokens.access(services, refresh=refresh)
         headers = {
             "Authorization": f"Bearer {token}",
             "Content-Type": media_type,
@@ -173,7 +220,7 @@ def _failed(
     session: Session, push: ObPush, status: int | None, reason: str, *, final: bool
 ) -> None:
     push.state, push.last_status, push.last_error = "failed", status, reason[:2000]
-    push.attempts += 1
+    push.attempts, push.lease_until = push.attempts + 1, None
     passing = not final and (status is None or status >= 500 or status in RETRIED)
     if passing and push.attempts < MAX_ATTEMPTS:
         push.next_attempt_at = utcnow() + effects.backoff(push.attempts)
