@@ -1,7 +1,7 @@
 """leases for work that calls other hosts
 
 Revision ID: 0018n
-Revises: 0017d
+Revises: 0018
 Create Date: 2026-12-08 09:00:00
 
 An effect that calls another host (a webhook, an OB 3.0 host, an LRS, the mail server) is no
@@ -17,7 +17,7 @@ from alembic import op
 
 
 revision = '0018n'
-down_revision = '0017d'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
