@@ -272,20 +272,8 @@ def _linked_domain(
 ) -> tuple[str, str, str] | None:
     own: tuple[str, str] | None = None
     under = _published_under(issuer_id)
-    if under is None:
-        pass
-    elif under[1] != "/":
-        what = "DID document" if issuer_id.startswith("did:") else "id"
-        notes.append(
-            f"the issuer's {what} is published under {under[0].removeprefix('https://')}"
-            f"{under[1]}, a path on that web domain, not by the domain itself: whoever may "
-            "publish there could have made it, so only the domain's own DID Configuration "
-            "could link the two"
-        )
-    elif issuer_id.startswith("did:web:"):
-        own = (under[0], "did:web")
-    else:
-        own = (under[0], "https")
+    if under is not None and under[1] == "/":
+        own = (under[0], "did:web" if issuer_id.startswith("did:web:") else "https")
     candidates: list[str] = []
     if issuer_id.startswith("did:"):
         named = [website] if website else []
@@ -313,6 +301,14 @@ def _linked_domain(
         else:
             reason = f"the issuer's id and keys are published on the web domain {host}"
         return own[0], own[1], reason
+    if under is not None and under[1] != "/":
+        what = "DID document" if issuer_id.startswith("did:") else "id"
+        notes.append(
+            f"the issuer's {what} is published under {under[0].removeprefix('https://')}"
+            f"{under[1]}, a path on that web domain, not by the domain itself: whoever may "
+            "publish there could have made it, so only the domain's own DID Configuration "
+            "could link the two"
+        )
     return None
 
 
