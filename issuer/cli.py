@@ -589,11 +589,13 @@ def _issue_report(rows: list[dict[str, Any]], base_url: str) -> list[dict[str, A
 def _write_report(path: Path, lines: list[dict[str, Any]]) -> None:
     import csv as csv_module
 
+    from issuer.core.spreadsheet import record
+
     try:
         with path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv_module.DictWriter(handle, ["row", "status", "id", "link", "error"])
             writer.writeheader()
-            writer.writerows(lines)
+            writer.writerows(record(line) for line in lines)
     except OSError as exc:
         typer.echo(f"laurel: the report could not be written: {exc}", err=True)
         raise typer.Exit(EXIT_COULD_NOT_RUN) from None

@@ -40,6 +40,7 @@ from issuer.catalogue import Catalogue, shared
 from issuer.context import Services
 from issuer.core.effects import ORG_HOURS
 from issuer.core.errors import BadRequest, NotFound
+from issuer.core.spreadsheet import record
 from issuer.models import (
     Achievement,
     Issuer,
@@ -290,7 +291,7 @@ class Report:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
         writer.writeheader()
-        writer.writerows(m.row() for m in self.members)
+        writer.writerows(record(m.row()) for m in self.members)
         return buffer.getvalue()
 
 

@@ -8,6 +8,7 @@ import csv
 import io
 from typing import Any
 
+from issuer.core.spreadsheet import cell
 from issuer.orgs.plans import PlanView
 
 CSV_COLUMNS = (
@@ -168,6 +169,6 @@ def _objective(shown: Any) -> dict[str, Any]:
 
 
 def _cell(value: Any) -> str:
-    """A cell; text a spreadsheet would run as a formula is quoted with a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """A cell (``issuer.core.spreadsheet.cell``: text a spreadsheet would run as a formula is
+    quoted with a leading apostrophe)."""
+    return str(cell("" if value is None else str(value)))

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from issuer.context import Services
 from issuer.core.errors import BadRequest, NotFound
+from issuer.core.spreadsheet import record
 from issuer.models import (
     Achievement,
     Credential,
@@ -146,5 +147,5 @@ def hours_csv(report: list[dict[str, Any]]) -> str:
         buffer, fieldnames=["email", "year", "hours", "required", "met", "remaining"]
     )
     writer.writeheader()
-    writer.writerows(report)
+    writer.writerows(record(row) for row in report)
     return buffer.getvalue()

@@ -22,6 +22,7 @@ from issuer.artifacts.uploads import IMAGE_KEY, MAX_UPLOAD_BYTES, NotAPicture, b
 from issuer.context import Services
 from issuer.core import audit
 from issuer.core.errors import BadRequest, LaurelError, PayloadTooLarge
+from issuer.core.spreadsheet import cells
 from issuer.http.deps import ServicesDep, SessionDep
 from issuer.http.staff import Issuing, IssuingForm, Staff, Viewer
 from issuer.issuing import achievements, bulk, jobs
@@ -454,7 +455,7 @@ def job_report(job_id: str, services: ServicesDep, db: SessionDep, signed: Viewe
             uuid = str(row.get("id", "")).removeprefix("urn:uuid:")
             link = f"{services.settings.base_url}/v/{uuid}" if uuid else ""
             writer.writerow(
-                [row["row"], row["status"], row.get("id", ""), link, row.get("error", "")]
+                cells([row["row"], row["status"], row.get("id", ""), link, row.get("error", "")])
             )
         if "next" not in view:
             break
