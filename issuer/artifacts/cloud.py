@@ -10,11 +10,11 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
 
 from PIL import Image, ImageDraw
 
 from issuer.artifacts.fonts import pil_font
+from issuer.artifacts.xmltext import xml_text
 
 PALETTE = ["#1B3A5C", "#8A3B12", "#1E5E3A", "#5B2A86", "#7A5C00", "#0F5E6E", "#8B1E3F"]
 MIN_SIZE, MAX_SIZE = 14, 56
@@ -80,7 +80,7 @@ def cloud_svg(words: list[Word], width: int = 800, height: int = 500) -> bytes:
         parts.append(
             f'<text x="{p.x + 3:.1f}" y="{p.y + p.height - 6:.1f}" font-size="{p.size}" '
             f'font-family="Noto Sans CJK KR, Noto Sans KR, sans-serif" fill="{p.color}">'
-            f"{escape(p.text)}</text>"
+            f"{xml_text(p.text)}</text>"
         )
     parts.append("</svg>")
     return "\n".join(parts).encode("utf-8")
@@ -106,17 +106,17 @@ def profile_bars_svg(title: str, rows: list[tuple[str, int, int]], width: int = 
     height = top + row_height * len(rows) + 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{xml_text(title)}">',
         '<rect width="100%" height="100%" fill="#ffffff"/>',
         f'<text x="10" y="24" font-size="16" font-weight="bold" fill="#1f2937" '
-        f'font-family="Noto Sans CJK KR, sans-serif">{escape(title)}</text>',
+        f'font-family="Noto Sans CJK KR, sans-serif">{xml_text(title)}</text>',
     ]
     for index, (name, held, wanted) in enumerate(rows):
         y = top + index * row_height
         fill = "#166534" if held >= wanted else "#b45309"
         parts.append(
             f'<text x="10" y="{y + 17}" font-size="13" fill="#1f2937" '
-            f'font-family="Noto Sans CJK KR, sans-serif">{escape(name[:40])}</text>'
+            f'font-family="Noto Sans CJK KR, sans-serif">{xml_text(name[:40])}</text>'
         )
         parts.append(
             f'<rect x="{label_width}" y="{y + 4}" width="{held * scale:.1f}" '

@@ -12,20 +12,19 @@ The offline QR code (a VPQR, the signed badge itself) is far larger, so it is en
 from __future__ import annotations
 
 import io
-import re
 from functools import lru_cache
 from typing import Literal, TypeAlias
-from xml.sax.saxutils import escape
 
 import qrcode
 from PIL import Image
 from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_M, ERROR_CORRECT_Q
 
+from issuer.artifacts.xmltext import xml_text
+
 Level: TypeAlias = Literal["M", "Q", "H"]
 QUIET_ZONE = 4  # modules of white around the symbol, as ISO/IEC 18004 requires
 _LEVELS = {"M": ERROR_CORRECT_M, "Q": ERROR_CORRECT_Q, "H": ERROR_CORRECT_H}
 OFFLINE_LEVEL: Level = "M"
-_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def qr_matrix(url: str, *, level: Level = "Q") -> list[list[bool]]:
@@ -88,7 +87,7 @@ def qr_svg(url: str, *, level: Level = "Q") -> bytes:
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {count} {count}" '
         f'width="{count * 10}" height="{count * 10}" shape-rendering="crispEdges">\n'
-        f"<title>{escape(_NOT_XML.sub('', url))}</title>\n"
+        f"<title>{xml_text(url)}</title>\n"
         f'<rect width="{count}" height="{count}" fill="#FFFFFF"/>\n'
         f'<path fill="#000000" d="{runs}"/>\n'
         "</svg>\n"

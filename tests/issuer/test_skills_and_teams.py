@@ -181,3 +181,19 @@ def test_rising_overlay(client: TestClient, services: Services) -> None:
         assert item["importanceFuture"] < (item["importanceCurrent"] or 10**6)
         assert item["learners"] < 3
     assert [i["importanceFuture"] for i in rising] == sorted(i["importanceFuture"] for i in rising)
+
+
+def test_the_svg_pictures_stay_readable_xml_whatever_the_names() -> None:
+    """Skill names come from imported badges' alignments: control characters (which XML
+    forbids) are dropped and quotes escaped, so the picture is never broken (audit round 7)."""
+    from xml.etree import ElementTree
+
+    from issuer.artifacts.cloud import Word, cloud_svg, profile_bars_svg
+
+    hostile = 'Data\x01 "analysis" <b>&\x7f\ufffe'
+    cloud = cloud_svg([Word(hostile, 3.0, "ai"), Word("Leading people", 2.0, "ecq")])
+    texts = [e.text for e in ElementTree.fromstring(cloud).iter() if e.text and e.text.strip()]
+    assert 'Data "analysis" <b>&\x7f' in texts
+    bars = profile_bars_svg(f'Kim "{hostile}"', [(hostile, 2, 3)])
+    root = ElementTree.fromstring(bars)
+    assert root.get("aria-label") == 'Kim "Data "analysis" <b>&\x7f"'
