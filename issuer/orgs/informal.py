@@ -25,6 +25,7 @@ named for their department endorses or returns it, and an endorsed claim becomes
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,7 +60,7 @@ from issuer.models import (
 )
 from issuer.models.base import iso, utcnow
 from issuer.orgs.rules import INFORMAL_CATEGORIES, load
-from issuer.schemas import IssueRequest
+from issuer.schemas import MULTI_LINE, ONE_LINE, IssueRequest
 from verifier.checks import types_of
 from verifier.schema import SchemaViolation, validate
 
@@ -88,6 +89,10 @@ class ClaimIn:
     evidence_text: str | None = None
 
 
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+_NOT_MULTI_LINE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
 def checked(claim: ClaimIn, today: date | None = None) -> ClaimIn:
     """``claim`` with its text trimmed; ``BadRequest`` naming what is wrong."""
     today = today or datetime.now(UTC).date()
@@ -98,6 +103,11 @@ def checked(claim: ClaimIn, today: date | None = None) -> ClaimIn:
         raise BadRequest(f"the kind of learning is one of {', '.join(INFORMAL_CATEGORIES)}")
     if not title or len(title) > MAX_TITLE:
         raise BadRequest(f"give the activity a title (at most {MAX_TITLE} characters)")
+    if not re.match(ONE_LINE, title):
+        raise BadRequest("the title is one line, without control characters")
+    for what, value in (("what you learned", learned), ("the evidence", text or "")):
+        if not re.match(MULTI_LINE, value):
+            raise BadRequest(f"{what} has no control characters but tabs and line breaks")
     if claim.ended_on < claim.started_on:
         raise BadRequest("the activity cannot end before it started")
     if claim.ended_on > today:
@@ -518,15 +528,17 @@ def _issue(
     if who.email is None:
         raise Conflict("the learner's account no longer exists")
     name = _roster_name(session, org, claim.learner_id)
+    # claims stored before their text was checked may hold control characters (``checked``)
+    title = " ".join(_CONTROLS.sub(" ", claim.title).split())
     narrative = (
-        f"{claim.title} ({claim.started_on.isoformat()} – {claim.ended_on.isoformat()}, "
-        f"{claim.hours_endorsed:g} h endorsed)\n\n{claim.learned}"
+        f"{title} ({claim.started_on.isoformat()} – {claim.ended_on.isoformat()}, "
+        f"{claim.hours_endorsed:g} h endorsed)\n\n{_NOT_MULTI_LINE.sub('', claim.learned)}"
     )
-    evidence: dict[str, Any] = {"name": claim.title}
+    evidence: dict[str, Any] = {"name": title}
     if claim.evidence_url:
         evidence["id"] = claim.evidence_url
     if claim.evidence_text:
-        evidence["narrative"] = claim.evidence_text
+        evidence["narrative"] = _NOT_MULTI_LINE.sub("", claim.evidence_text)
     request = IssueRequest.model_validate(
         {
             "recipient": {"email": who.email, "name": name or who.name},
@@ -538,9 +550,9 @@ def _issue(
         }
     )
     comment_text = comment or (
-        f"{claim.hours_endorsed:g}시간 확인: {claim.title}"
+        f"{claim.hours_endorsed:g}시간 확인: {title}"
         if issuer_language(session, org.issuer_id) == "ko"
-        else f"Endorsed {claim.hours_endorsed:g} hours: {claim.title}"
+        else f"Endorsed {claim.hours_endorsed:g} hours: {title}"
     )
     korean = issuer_language(session, org.issuer_id) == "ko"
     made: list[dict[str, Any]] = []

@@ -232,11 +232,35 @@ def test_a_supervisor_claiming_goes_to_the_unit_above(services: Services) -> Non
         ({"learned": ""}, "what you learned"),
         ({"evidence_url": "javascript:alert(1)"}, "http"),
         ({"evidence_url": None, "evidence_text": " "}, "give evidence"),
+        # the badge's evidence name is one line; the supervisor's email subject is the title
+        ({"title": "Data study\r\nBcc: everyone@evil.example"}, "one line"),
+        ({"title": "Data\x01study"}, "one line"),
+        ({"learned": "a\x01b"}, "control characters"),
+        ({"evidence_text": "a\x00b"}, "control characters"),
     ],
 )
 def test_bad_claims_are_refused(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(BadRequest, match=message):
         informal.checked(claim(**changes), today=date(2026, 12, 2))
+
+
+def test_a_claim_stored_with_control_characters_can_still_be_endorsed(services: Services) -> None:
+    """Claims stored before their text was checked: the badge's text leaves the characters out
+    (its evidence name is one line), rather than the endorsement failing every time."""
+    org = informal_org(services)
+    claim_id = submit(services, org, claim())
+    with work(services) as db:
+        row = db.get(InformalClaim, claim_id)
+        assert row is not None
+        row.title, row.learned = "Data\x01study", "How\x02 to mentor"
+        db.add(row)
+    done = endorse(services, org, claim_id)
+    assert done.state == "endorsed"
+    with Session(services.engine) as db:
+        credential = db.get(Credential, done.credential_id)
+        assert credential is not None
+    assert credential.document["evidence"][0]["name"] == "Data study"
+    assert "How to mentor" in credential.document["credentialSubject"]["narrative"]
 
 
 def test_two_endorsements_racing_issue_one_badge(services: Services) -> None:
