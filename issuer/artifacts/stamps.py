@@ -11,6 +11,7 @@ The certificate draws its own stamp (:mod:`issuer.artifacts.certificate`).
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 import re
@@ -276,3 +277,27 @@ def stamp_svg(svg: bytes, stamp: Stamp) -> bytes:
     if not children or children[-1].get("class") != _CLASS:  # e.g. "</svg>" in a comment
         raise ValueError("could not place the stamp at the end of the root <svg>")
     return result
+
+
+def stamp_foreign_svg(svg: bytes, stamp: Stamp) -> bytes:
+    """Someone else's SVG (an imported badge's picture) under ``stamp``'s band, in a new SVG
+    document that shows the original as an ``<image>``: the original's own styles cannot reach
+    the band there (``stamp_svg`` puts the band inside the document, where its
+    ``<style>.laurel-stamp{display:none}</style>`` would hide it), and a picture drawn by an
+    ``<image>`` runs no script and loads nothing. ``ValueError`` as for ``stamp_svg``."""
+    root = _parse(svg)
+    left, top, width, height = _viewport(root)
+    banner = _banner(left, top, width, height, stamp)
+    size = "".join(
+        f' {name}="{escape(value)}"'
+        for name in ("width", "height")
+        if (value := root.get(name)) and _LENGTH.fullmatch(value)
+    )
+    embedded = base64.b64encode(svg).decode("ascii")
+    box = f"{_num(left)} {_num(top)} {_num(width)} {_num(height)}"
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{box}"{size}>'
+        f'<image x="{_num(left)}" y="{_num(top)}" width="{_num(width)}" height="{_num(height)}" '
+        f'preserveAspectRatio="none" href="data:image/svg+xml;base64,{embedded}"/>'
+        f"{_svg_banner(banner, stamp, '')}</svg>"
+    ).encode()

@@ -373,7 +373,7 @@ def shared_image(token: str, request: Request, services: ServicesDep, db: Sessio
 def _stamped_import(row: Any, lang: str) -> bytes:
     """An imported badge's own picture, with a stamp when its last check found it revoked,
     expired, not yet valid or not genuine."""
-    from issuer.artifacts.stamps import REVOKED_COLOR, Stamp, stamp_png, stamp_svg
+    from issuer.artifacts.stamps import REVOKED_COLOR, Stamp, stamp_foreign_svg, stamp_png
     from issuer.verification.verdicts import assess
 
     original = bytes(row.original)
@@ -395,7 +395,7 @@ def _stamped_import(row: Any, lang: str) -> bytes:
     stamp = Stamp(text, REVOKED_COLOR if verdict.tone == "bad" else "#8A5300")
     try:
         if row.media_type == "image/svg+xml":
-            return stamp_svg(original, stamp)
+            return stamp_foreign_svg(original, stamp)
         return stamp_png(original, stamp)
     except ValueError:
         raise NotFound("this badge's picture cannot be shown in its current state") from None

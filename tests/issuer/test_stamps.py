@@ -20,7 +20,7 @@ from issuer.artifacts.certificate import (
     format_date,
 )
 from issuer.artifacts.images import parse_hex, render_badge_png, render_badge_svg
-from issuer.artifacts.stamps import Stamp, stamp_png, stamp_svg
+from issuer.artifacts.stamps import Stamp, stamp_foreign_svg, stamp_png, stamp_svg
 from tests.issuer.test_artifacts import (
     VERIFY_URL,
     decode_qr,
@@ -136,6 +136,36 @@ def test_stamped_svg_is_well_formed_with_the_band_last() -> None:
     rect = band.find(f"{SVG}rect")
     assert rect is not None and rect.get("fill") == REVOKED.color
     assert [text.text for text in band.iter(f"{SVG}text")] == ["REVOKED 2026-11-30"]
+
+
+def test_a_foreign_svg_cannot_hide_its_stamp() -> None:
+    """An imported badge's own SVG with ``<style>.laurel-stamp{display:none}</style>`` (or
+    ``svg > :last-child``) hid the band ``stamp_svg`` puts inside it (audit round 7). The band
+    now sits in a new document that shows the original as an ``<image>``: the original's styles
+    and scripts do not reach it."""
+    import base64
+
+    hiding = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 100" width="400" '
+        b'height="200"><style>.laurel-stamp{display:none} svg>:last-child{display:none}'
+        b'</style><rect width="200" height="100" fill="#1B3A5C"/></svg>'
+    )
+    stamped = stamp_foreign_svg(hiding, EXPIRED)
+    root = ET.fromstring(stamped)
+    assert (root.get("viewBox"), root.get("width"), root.get("height")) == (
+        "0 0 200 100",
+        "400",
+        "200",
+    )
+    image, band = list(root)
+    assert image.tag == f"{SVG}image" and band.tag == f"{SVG}g"
+    href = image.get("href") or ""
+    assert href.startswith("data:image/svg+xml;base64,")
+    assert base64.b64decode(href.split(",", 1)[1]) == hiding  # shown as it was
+    assert b"<style>" not in stamped and b"laurel-stamp{" not in stamped
+    assert [text.text for text in band.iter(f"{SVG}text")] == ["EXPIRED 2024-03-01"]
+    with pytest.raises(ValueError):
+        stamp_foreign_svg(b"<svg xmlns='http://www.w3.org/2000/svg'>", EXPIRED)
 
 
 def test_svg_stamp_text_stays_escaped() -> None:
