@@ -38,7 +38,8 @@ FALLBACKS = Counter(
     "laurel_fallbacks",
     "Slow or degraded paths taken: bulk_signing (a step signed row by row after signing it "
     "together failed), bulk_store (a step stored row by row), row_error (a row that failed for "
-    "an unexpected reason and was reported as an error).",
+    "an unexpected reason and was reported as an error), subject_rebuilt (a bulk row built and "
+    "signed again: it named the DID of an earlier row that was not stored).",
     ["kind"],
     registry=REGISTRY,
 )

@@ -25,6 +25,7 @@ from issuer.crypto.signer_pool import submit
 from issuer.institutes.issuers import get_issuer, signing_key
 from issuer.issuing.documents import request_hash
 from issuer.issuing.issuance import (
+    Built,
     Outcome,
     Prepared,
     Row,
@@ -33,8 +34,10 @@ from issuer.issuing.issuance import (
     screen,
     signed_rows,
     store,
+    with_indexes,
 )
 from issuer.models import Issuer
+from issuer.people import dids
 from issuer.schemas import IssueRequest
 
 CSV_COLUMNS = (
@@ -140,15 +143,17 @@ def validated(rows: Iterable[Any]) -> Iterator[tuple[int, IssueRequest | Validat
 
 @dataclass
 class Step:
-    """One step of a bulk upload: decided outcomes, and the prepared rows being signed."""
+    """One step of a bulk upload: decided outcomes, the rows built, and once their status
+    indexes are allocated, the prepared rows being signed."""
 
     decided: list[Outcome]
+    built: list[Built]
     prepared: list[Prepared]
     signing: Callable[[], list[dict[str, Any]]]
 
     @property
     def numbers(self) -> list[int]:
-        return sorted([o.number for o in self.decided] + [p.row.number for p in self.prepared])
+        return sorted([o.number for o in self.decided] + [b.row.number for b in self.built])
 
 
 class StepSigner:
@@ -170,29 +175,84 @@ def _reraise(error: Exception) -> list[dict[str, Any]]:
     raise error
 
 
-def begin_step(
-    session: Session, services: Services, issuer: Issuer, rows: Sequence[Row], signer: StepSigner
-) -> Step:
-    """Screen and prepare ``rows`` in ``session`` and start signing them."""
-    todo, done = screen(session, issuer, rows)
-    prepared, failed = prepare(session, services, issuer, todo)
-    signing = signer.start([item.document for item in prepared])
-    return Step(done + failed, prepared, signing)
+class Steps:
+    """The steps of one run (a bulk request, a job), overlapped: while the worker processes
+    sign one step, this process prepares the next and stores the one before.
 
+    Each unit of work takes its locks in the order of ``issuer.issuing.issuance``: the next
+    step's learners (no status list is held then), the status indexes of that step, then the
+    credentials, DIDs and audit entry of the step before. So ``add`` prepares its rows, waits
+    for the signatures of the step before (holding no status list), allocates the new rows'
+    indexes and starts signing them, and stores the step before; the caller commits after each
+    ``add`` or ``finish`` that returns outcomes. The first step's indexes are allocated with
+    nothing to store: ``checkpoint`` (the caller's commit) ends that unit of work before the
+    second step's learners are made, so a run of one step is one unit of work.
 
-def finish_step(
-    session: Session,
-    services: Services,
-    issuer: Issuer,
-    step: Step,
-    signer: StepSigner,
-    actor: str,
-) -> list[Outcome]:
-    """Wait for the step's signatures and store it; one outcome per row, in row order. A row
-    that cannot be signed or stored is its own error; the others are issued."""
-    kept, signed, unsigned = signed_rows(step.prepared, step.signing, signer.alone)
-    stored = store(session, services, issuer, kept, signed, actor)
-    return sorted(step.decided + unsigned + stored, key=lambda o: o.number)
+    A step's indexes commit with the unit of work before the one that stores it: a crash in
+    between leaves them unused, never handed out again.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        services: Services,
+        issuer: Issuer,
+        actor: str,
+        checkpoint: Callable[[], None],
+    ) -> None:
+        self.session, self.services, self.issuer, self.actor = session, services, issuer, actor
+        self.checkpoint = checkpoint
+        self.signer = StepSigner(session, services, issuer)
+        self.unsettled = dids.Unsettled()
+        self.signing: Step | None = None
+        self.holding = False  # status indexes allocated, nothing stored or committed since
+
+    def add(self, rows: Sequence[Row]) -> tuple[Step, list[Outcome]] | None:
+        """Begin a step of ``rows``; the step before and its outcomes, in row order, once it
+        is stored (None for the first step)."""
+        if self.holding:
+            self.checkpoint()
+            self.holding = False
+        todo, done = screen(self.session, self.issuer, rows)
+        built, failed = prepare(self.session, self.services, self.issuer, todo, self.unsettled)
+        step = Step(done + failed, built, [], list)
+        previous, self.signing = self.signing, step
+        if previous is None:
+            self._start(step)
+            self.holding = True
+            return None
+        signed = self._signed(previous)
+        self._start(step)
+        return previous, self._store(previous, *signed)
+
+    def finish(self) -> tuple[Step, list[Outcome]] | None:
+        """Store the last step: it and its outcomes (None when there was no step)."""
+        step, self.signing = self.signing, None
+        self.holding = False
+        if step is None:
+            return None
+        return step, self._store(step, *self._signed(step))
+
+    def _start(self, step: Step) -> None:
+        """Allocate the step's status indexes and start signing it."""
+        step.prepared = with_indexes(self.session, self.services, self.issuer, step.built)
+        step.signing = self.signer.start([item.document for item in step.prepared])
+
+    def _signed(self, step: Step) -> tuple[list[Prepared], list[dict[str, Any]], list[Outcome]]:
+        """Wait for the step's signatures; a row that cannot be signed is its own error."""
+        return signed_rows(step.prepared, step.signing, self.signer.alone, self.unsettled)
+
+    def _store(
+        self,
+        step: Step,
+        kept: list[Prepared],
+        signed: list[dict[str, Any]],
+        unsigned: list[Outcome],
+    ) -> list[Outcome]:
+        stored = store(
+            self.session, self.services, self.issuer, kept, signed, self.actor, self.unsettled
+        )
+        return sorted(step.decided + unsigned + stored, key=lambda o: o.number)
 
 
 def issue_rows(
@@ -216,12 +276,13 @@ def issue_rows(
     """
     report: dict[int, dict[str, Any]] = {}
     issuer = get_issuer(session, slug)
-    signer = StepSigner(session, services, issuer)
-    in_flight: list[Step] = []
+    steps = Steps(session, services, issuer, actor, session.commit)
     planner = statistics()
 
-    def finish(step: Step) -> None:
-        outcomes = finish_step(session, services, issuer, step, signer, actor)
+    def finish(done: tuple[Step, list[Outcome]] | None) -> None:
+        if done is None:
+            return
+        step, outcomes = done
         for outcome in outcomes:
             report[outcome.number] = outcome.report()
         session.commit()
@@ -230,11 +291,8 @@ def issue_rows(
             progress(len(step.numbers))
 
     for valid in _valid_steps(validated(rows), report):
-        in_flight.append(begin_step(session, services, issuer, valid, signer))
-        if len(in_flight) > 1:
-            finish(in_flight.pop(0))
-    for step in in_flight:
-        finish(step)
+        finish(steps.add(valid))
+    finish(steps.finish())
     return summarised([report[number] for number in sorted(report)])
 
 

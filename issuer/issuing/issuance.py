@@ -1,28 +1,37 @@
 """Issuing credentials: the one path for single requests, bulk rows, xAPI statements and
-programme awards (bulk only batches it, ``issuer.issuing.bulk``).
+programme awards (bulk only batches and overlaps it, ``issuer.issuing.bulk``).
 
 All in the caller's unit of work (``session``), in this order, so that nothing half-issues, no
 published status index is ever handed out again, and concurrent requests cannot deadlock:
 
 1. **screen**: rows whose idempotency key is taken answer "already issued" (same request) or an
    error (another request); unknown achievements are errors;
-2. **learners**: the owner of each email, new ones created (``issuer.people.learners``), and the
-   groups the request names (HR data, outside the credential);
-3. **documents** built and checked against the OB 3.0 schema (a row that fails takes no index);
-   **status indexes** from the issuer's newest list, whose row stays locked until the commit: an
-   index counts as used once a credential carrying it commits, and a unit of work that fails
-   takes its allocation back with it — no committed credential's index is ever reused;
+2. **prepare**: the owner of each email, new ones created (``issuer.people.learners``), the
+   groups the request names (HR data, outside the credential), and the **documents** built and
+   checked against the OB 3.0 schema with a stand-in status entry (a row that fails takes no
+   index). A row naming a DID this issuer names for another learner fails here; no DID is
+   recorded yet (``issuer.people.dids``);
+3. **status indexes** from the issuer's newest list (``with_indexes``), whose row stays locked
+   until the commit: an index counts as used once a credential carrying it commits, and a unit
+   of work that fails takes its allocation back with it — no committed credential's index is
+   ever reused. Signing comes after: the status entry is part of the signed bytes;
 4. **documents** signed (inline, or on every core for big steps);
-5. **store**, in a savepoint: the credentials, their skill rows and one audit entry naming
-   them. When a concurrent request took one of the idempotency keys meanwhile, the step falls back
-   to one savepoint per row, so every other row still issues and the loser reads the winner;
+5. **store**, in a savepoint: the credentials, the DIDs they name (``dids.remember``), their
+   skill rows and one audit entry naming them. When a concurrent request took one of the
+   idempotency keys or DIDs meanwhile, or a row's subject was the DID of an earlier row of its
+   run that was not stored (it is then built and signed again), the step falls back to one
+   savepoint per row, so every other row still issues and the loser reads the winner. A row
+   that fails records nothing, its DID neither;
 6. a ``programs.award`` effect (``issuer.core.effects``) for every learner whose new credential
    counts towards a programme: awards follow after the commit, retried until done; and an
    ``obclient.deliver`` effect for every learner who consented to receive new badges at an OB 3.0
    API host they connected (the push itself is ``issuer.obclient.pushes``).
 
-Locks are always taken in that order (learner emails sorted, then the status list row, then the
-audit chain), which is what keeps two units of work from waiting on each other.
+Locks are always taken in that order — learner emails (sorted), then the status list row, then
+the idempotency keys, the issuer's DIDs (``learner_did``, by learner) and the audit chain — and
+nothing of step 2 runs while a unit of work holds the status list (a bulk run commits its first
+step's indexes before preparing its second): that is what keeps two units of work from waiting
+on each other.
 """
 
 from __future__ import annotations
@@ -112,13 +121,28 @@ class Screened:
 
 
 @dataclass(frozen=True)
+class Built:
+    """A row's learner and unsigned document, with a stand-in status entry."""
+
+    row: Screened
+    learner: LearnerRef
+    credential_id: str
+    document: dict[str, Any]
+    relies_on: int | None
+    """The row of this run whose unsettled DID the subject is (``dids.Unsettled``), if any."""
+
+
+@dataclass(frozen=True)
 class Prepared:
+    """A built row with its status index."""
+
     row: Screened
     learner: LearnerRef
     list_id: int
     index: int
     credential_id: str
     document: dict[str, Any]
+    relies_on: int | None = None
 
 
 def find_by_key(session: Session, issuer_id: int, key: str) -> Credential | None:
@@ -185,9 +209,13 @@ def screen(
 
 
 def prepare(
-    session: Session, services: Services, issuer: Issuer, rows: Sequence[Screened]
-) -> tuple[list[Prepared], list[Outcome]]:
-    """Learners, groups, status indexes and the unsigned documents of ``rows``."""
+    session: Session,
+    services: Services,
+    issuer: Issuer,
+    rows: Sequence[Screened],
+    unsettled: dids.Unsettled,
+) -> tuple[list[Built], list[Outcome]]:
+    """Learners, groups and the unsigned documents of ``rows``; no status list is touched."""
     assert issuer.id is not None
     if not rows:
         return [], []
@@ -199,7 +227,7 @@ def prepare(
     refused = dids.refused(session, issuer.id, named)
     if refused:  # those rows fail alone, before a learner is made for them; the others go on
         rest = [r for r in rows if r.number not in refused]
-        ready, failures = prepare(session, services, issuer, rest)
+        ready, failures = prepare(session, services, issuer, rest, unsettled)
         taken = [
             _failed(r.number, Conflict(refused[r.number])) for r in rows if r.number in refused
         ]
@@ -212,19 +240,24 @@ def prepare(
         for group in r.request.recipient.groups
     )
     groups.add(session, issuer.id, memberships)
-    # The DIDs this issuer named before, and those its rows name now, in row order: a row that
-    # names none reads what an earlier row named, as if they had come one by one.
+    # The DIDs this issuer named before, those earlier rows of this run name and are not stored
+    # yet, and those these rows name, in row order: a row that names none reads what an earlier
+    # row named, as if they had come one by one (and is built again if that row is not stored).
     theirs = dids.named_by(session, issuer.id, [ref.id for ref in learners.values()])
-    naming: dict[int, str] = {}
+    source: dict[int, int] = {}
+    for ref in learners.values():
+        if ref.id in unsettled.named:
+            theirs[ref.id], source[ref.id] = unsettled.named[ref.id]
     # Built and checked (OB 3.0 schema) with a stand-in status entry of the same shape, so that
     # a row that is refused never takes a status index.
     stand_in = statuslists.entry(services, 0, 0)
-    built: list[tuple[Screened, LearnerRef, str, dict[str, Any]]] = []
+    built: list[Built] = []
     failed: list[Outcome] = []
     for row in rows:
         credential_id = str(uuid.uuid4())
         learner = learners[row.request.recipient.email]
-        subject = dids.subject(learner, row.request.recipient.did, theirs)
+        requested = row.request.recipient.did
+        subject = dids.subject(learner, requested, theirs)
         try:
             document = build_credential(
                 services, issuer, row.achievement, row.request, subject, stand_in, credential_id
@@ -235,16 +268,37 @@ def prepare(
         except Exception as exc:  # a bug or an input validation missed: this row only
             failed.append(_unexpected(row.number, "built", exc))
             continue
-        if row.request.recipient.did is not None:
-            theirs[learner.id] = naming[learner.id] = row.request.recipient.did
-        built.append((row, learner, credential_id, document))
-    dids.remember(session, issuer.id, naming)
+        relies_on = source.get(learner.id) if requested is None and learner.did is None else None
+        if requested is not None:
+            theirs[learner.id], source[learner.id] = requested, row.number
+            unsettled.name(learner.id, requested, row.number)
+        built.append(Built(row, learner, credential_id, document, relies_on))
+    return built, failed
+
+
+def with_indexes(
+    session: Session, services: Services, issuer: Issuer, built: Sequence[Built]
+) -> list[Prepared]:
+    """Status indexes for ``built`` rows, from the issuer's list, whose row stays locked until
+    the unit of work commits: taken after every learner and idempotency key of the step, so
+    that nothing is prepared while it is held."""
+    assert issuer.id is not None
     slots = statuslists.allocate(session, issuer.id, len(built)) if built else []
     prepared: list[Prepared] = []
-    for (row, learner, credential_id, document), (list_id, index) in zip(built, slots, strict=True):
-        document["credentialStatus"] = statuslists.entry(services, list_id, index)
-        prepared.append(Prepared(row, learner, list_id, index, credential_id, document))
-    return prepared, failed
+    for item, (list_id, index) in zip(built, slots, strict=True):
+        item.document["credentialStatus"] = statuslists.entry(services, list_id, index)
+        prepared.append(
+            Prepared(
+                item.row,
+                item.learner,
+                list_id,
+                index,
+                item.credential_id,
+                item.document,
+                item.relies_on,
+            )
+        )
+    return prepared
 
 
 def _record(issuer: Issuer, item: Prepared, signed: dict[str, Any]) -> dict[str, Any]:
@@ -274,30 +328,48 @@ def store(
     prepared: Sequence[Prepared],
     signed: Sequence[dict[str, Any]],
     actor: str,
+    unsettled: dids.Unsettled,
 ) -> list[Outcome]:
-    """Insert the signed credentials with their skill rows and one audit entry, and record the
-    programme effects; per-row savepoints when a concurrent request took an idempotency key."""
+    """Insert the signed credentials with their skill rows, the DIDs they name and one audit
+    entry, and record the programme effects; per-row savepoints when a concurrent request took
+    an idempotency key or a DID, or when a row's subject was a DID of a row not stored."""
     if not prepared:
         return []
     records = [
         _record(issuer, item, document) for item, document in zip(prepared, signed, strict=True)
     ]
-    try:
-        with session.begin_nested():
-            _insert_credentials(session, records)
-            _after_insert(session, issuer, records, actor)
-        stored = list(zip(prepared, records, strict=True))
-        outcomes = [Outcome(item.row.number, "issued", item.credential_id) for item in prepared]
-    except IntegrityError:  # a concurrent request took a key: expected, not a fallback
-        outcomes, stored = _one_by_one(session, issuer, prepared, records, actor)
-    except Exception as exc:
-        if len(prepared) == 1:
-            outcomes, stored = [_unexpected(prepared[0].row.number, "stored", exc)], []
-        else:
-            metrics.fallback(
-                "bulk_store", "storing %d rows together failed (%s); one by one", len(prepared), exc
+    if any(item.relies_on in unsettled.lost for item in prepared):
+        outcomes, stored = _one_by_one(
+            session, services, issuer, prepared, records, actor, unsettled
+        )
+    else:
+        try:
+            with session.begin_nested():
+                _insert_credentials(session, records)
+                _remember(session, issuer, prepared)
+                _after_insert(session, issuer, records, actor)
+            stored = list(zip(prepared, records, strict=True))
+            outcomes = [Outcome(item.row.number, "issued", item.credential_id) for item in prepared]
+            for item in prepared:
+                _settle(unsettled, item, True)
+        except (IntegrityError, Conflict):  # a concurrent request took a key or a DID: expected
+            outcomes, stored = _one_by_one(
+                session, services, issuer, prepared, records, actor, unsettled
             )
-            outcomes, stored = _one_by_one(session, issuer, prepared, records, actor)
+        except Exception as exc:
+            if len(prepared) == 1:
+                outcomes, stored = [_unexpected(prepared[0].row.number, "stored", exc)], []
+                _settle(unsettled, prepared[0], False)
+            else:
+                metrics.fallback(
+                    "bulk_store",
+                    "storing %d rows together failed (%s); one by one",
+                    len(prepared),
+                    exc,
+                )
+                outcomes, stored = _one_by_one(
+                    session, services, issuer, prepared, records, actor, unsettled
+                )
     _programme_effects(session, services, issuer, stored)
     _hours_effects(session, services, issuer, stored)
     _delivery_effects(session, stored)
@@ -307,32 +379,100 @@ def store(
 
 def _one_by_one(
     session: Session,
+    services: Services,
     issuer: Issuer,
     prepared: Sequence[Prepared],
     records: list[dict[str, Any]],
     actor: str,
+    unsettled: dids.Unsettled,
 ) -> tuple[list[Outcome], list[tuple[Prepared, dict[str, Any]]]]:
     outcomes: list[Outcome] = []
     stored: list[tuple[Prepared, dict[str, Any]]] = []
     for item, record in zip(prepared, records, strict=True):
-        try:
-            with session.begin_nested():
-                _insert_credentials(session, [record])
-                _after_insert(session, issuer, [record], actor)
-        except IntegrityError as exc:
-            assert issuer.id is not None
-            winner = find_by_key(session, issuer.id, item.row.key) if item.row.key else None
-            if winner is None:
-                outcomes.append(_unexpected(item.row.number, "stored", exc))
-                continue
-            outcomes.append(_replayed(item.row.number, winner, item.row.digest))
-            continue
-        except Exception as exc:
-            outcomes.append(_unexpected(item.row.number, "stored", exc))
-            continue
-        outcomes.append(Outcome(item.row.number, "issued", item.credential_id))
-        stored.append((item, record))
+        outcome, kept = _store_one(session, services, issuer, item, record, actor, unsettled)
+        outcomes.append(outcome)
+        if kept is not None:
+            stored.append((item, kept))
+        _settle(unsettled, item, kept is not None)
     return outcomes, stored
+
+
+def _store_one(
+    session: Session,
+    services: Services,
+    issuer: Issuer,
+    item: Prepared,
+    record: dict[str, Any],
+    actor: str,
+    unsettled: dids.Unsettled,
+) -> tuple[Outcome, dict[str, Any] | None]:
+    """One row in a savepoint of its own: its outcome, and its record if it was stored."""
+    assert issuer.id is not None
+    number = item.row.number
+    if item.relies_on in unsettled.lost:
+        try:
+            record = _rebuilt(session, services, issuer, item)
+        except LaurelError as exc:
+            return _failed(number, exc), None
+        except Exception as exc:
+            return _unexpected(number, "signed", exc), None
+    try:
+        with session.begin_nested():
+            _insert_credentials(session, [record])
+            _remember(session, issuer, [item])
+            _after_insert(session, issuer, [record], actor)
+    except IntegrityError as exc:
+        winner = find_by_key(session, issuer.id, item.row.key) if item.row.key else None
+        if winner is None:
+            return _unexpected(number, "stored", exc), None
+        return _replayed(number, winner, item.row.digest), None
+    except LaurelError as exc:  # its DID names another learner at this issuer now
+        return _failed(number, exc), None
+    except Exception as exc:
+        return _unexpected(number, "stored", exc), None
+    return Outcome(number, "issued", item.credential_id), record
+
+
+def _rebuilt(
+    session: Session, services: Services, issuer: Issuer, item: Prepared
+) -> dict[str, Any]:
+    """The record of a row whose subject was the DID of an earlier row of its run that was not
+    stored: built and signed again, naming what the issuer names for the learner now."""
+    assert issuer.id is not None
+    metrics.fallback(
+        "subject_rebuilt",
+        "row %s is built again: row %s was not stored",
+        item.row.number,
+        item.relies_on,
+    )
+    theirs = dids.named_by(session, issuer.id, [item.learner.id])
+    document = build_credential(
+        services,
+        issuer,
+        item.row.achievement,
+        item.row.request,
+        dids.subject(item.learner, None, theirs),
+        statuslists.entry(services, item.list_id, item.index),
+        item.credential_id,
+    )
+    [signed] = inline_signer(session, services, issuer)([document])()
+    return _record(issuer, item, signed)
+
+
+def _remember(session: Session, issuer: Issuer, items: Sequence[Prepared]) -> None:
+    """The DIDs the rows name, the last for each learner (``dids.remember``)."""
+    assert issuer.id is not None
+    naming = {
+        item.learner.id: item.row.request.recipient.did
+        for item in items
+        if item.row.request.recipient.did is not None
+    }
+    dids.remember(session, issuer.id, naming)
+
+
+def _settle(unsettled: dids.Unsettled, item: Prepared, stored: bool) -> None:
+    if item.row.request.recipient.did is not None:
+        unsettled.settle(item.learner.id, item.row.number, stored)
 
 
 def _after_insert(
@@ -465,6 +605,7 @@ def signed_rows(
     prepared: Sequence[Prepared],
     signing: Callable[[], list[dict[str, Any]]],
     alone: Signer,
+    unsettled: dids.Unsettled,
 ) -> tuple[list[Prepared], list[dict[str, Any]], list[Outcome]]:
     """The rows that were signed with their documents, and the outcomes of those that could not
     be: when signing the rows together fails (one document the canonicaliser refuses), each is
@@ -487,9 +628,11 @@ def signed_rows(
             [document] = alone([item.document])()
         except LaurelError as exc:
             failed.append(_failed(item.row.number, exc))
+            _settle(unsettled, item, False)
             continue
         except Exception as exc:  # e.g. a value that is not an IRI: the verifier refuses it too
             failed.append(_unexpected(item.row.number, "signed", exc))
+            _settle(unsettled, item, False)
             continue
         kept.append(item)
         signed.append(document)
@@ -505,13 +648,15 @@ def issue_rows(
     sign: Signer | None = None,
 ) -> list[Outcome]:
     """Issue ``rows`` in ``session``; one outcome per row, in row order."""
+    unsettled = dids.Unsettled()
     todo, outcomes = screen(session, issuer, rows)
-    prepared, failed = prepare(session, services, issuer, todo)
+    built, failed = prepare(session, services, issuer, todo, unsettled)
+    prepared = with_indexes(session, services, issuer, built)
     inline = inline_signer(session, services, issuer)
     signer = sign or inline
     documents = [item.document for item in prepared]
-    kept, signed, unsigned = signed_rows(prepared, lambda: signer(documents)(), inline)
-    outcomes += failed + unsigned + store(session, services, issuer, kept, signed, actor)
+    kept, signed, unsigned = signed_rows(prepared, lambda: signer(documents)(), inline, unsettled)
+    outcomes += failed + unsigned + store(session, services, issuer, kept, signed, actor, unsettled)
     return sorted(outcomes, key=lambda o: o.number)
 
 

@@ -174,25 +174,28 @@ def _work(
         issuer = session.get(Issuer, job.issuer_id)
         assert issuer is not None
         actor = job.actor
-        signer = bulk.StepSigner(session, services, issuer)
         planner = bulk.statistics("bulk_job_row")
-        in_flight: list[bulk.Step] = []
+
+        def checkpoint() -> None:  # the first step's status indexes, the lease renewed
+            _record(session, job_id, owner, lease, [])
+            session.commit()
+
+        def stored(done: tuple[bulk.Step, list[Outcome]] | None) -> None:
+            if done is None:
+                return
+            outcomes = done[1]
+            count = _record(session, job_id, owner, lease, outcomes)
+            session.commit()
+            planner.grew(session, sum(1 for o in outcomes if o.status == "issued"))
+            if on_step is not None:
+                on_step(job_id, count)
+
+        steps = bulk.Steps(session, services, issuer, actor, checkpoint)
         taken = 0  # rows up to this number are done or in flight
-        while True:
-            rows = _pending(session, job_id, taken, services.settings.bulk_step)
-            if rows:
-                taken = rows[-1][0]
-                in_flight.append(bulk.begin_step(session, services, issuer, rows, signer))
-            if in_flight and (len(in_flight) > 1 or not rows):
-                step = in_flight.pop(0)
-                outcomes = bulk.finish_step(session, services, issuer, step, signer, actor)
-                done = _record(session, job_id, owner, lease, outcomes)
-                session.commit()
-                planner.grew(session, sum(1 for o in outcomes if o.status == "issued"))
-                if on_step is not None:
-                    on_step(job_id, done)
-            if not rows and not in_flight:
-                break
+        while rows := _pending(session, job_id, taken, services.settings.bulk_step):
+            taken = rows[-1][0]
+            stored(steps.add(rows))
+        stored(steps.finish())
         _finish(session, job_id, owner)
         session.commit()
 

@@ -4,6 +4,8 @@ Indexes are allocated in the issuing unit of work, holding the list's row until 
 index is used once a credential carrying it commits; a unit of work that fails (or a process that
 dies) takes its allocation back with it, so no committed credential's index is ever handed out
 again. A list holds 131,072 entries (the BSL minimum); when one is full the next is created.
+The list's row is the middle of the issuing lock order (``issuer.issuing.issuance``): taken
+after the learners' rows, before the credentials, DIDs and audit chain.
 
 Serving a list does not touch the database while its version is known: each process remembers a
 list's version for at most ``VERSION_TTL`` seconds, and forgets every remembered version as soon

@@ -15,13 +15,21 @@ statement for that badge and leaves hers unchanged.
 
 One DID names one learner per issuer: a row naming a DID this issuer named for another learner,
 or that an earlier row of the same request names for another learner, is refused (409) before
-any learner is made for it. Other issuers' use of a DID is no obstacle (nor visible).
+any learner is made for it; one that another unit of work (or an earlier step of the same bulk
+job, still in flight when the row was checked) named for someone else meanwhile is refused when
+it is stored, that row alone. Other issuers' use of a DID is no obstacle (nor visible).
+
+A DID is recorded (``remember``) with the credential that names it, in the savepoint that stores
+it: a row that fails after it was built (its signature, a repeated idempotency key, a store
+error) leaves no DID behind. Until its row is stored, a DID is ``Unsettled``: a later row of
+the same run naming none reads it, as if the rows had come one by one, and is built again when
+the row it read from is not stored (``issuer.issuing.issuance``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -42,6 +50,26 @@ class Named:
     number: int
     email: str
     did: str
+
+
+@dataclass
+class Unsettled:
+    """The DIDs rows of one run (a request, a bulk job) name from when they are built until
+    they are stored or fail: learner id -> (DID, row number) of the last such row, and the rows
+    that named a DID and were not stored."""
+
+    named: dict[int, tuple[str, int]] = field(default_factory=dict)
+    lost: set[int] = field(default_factory=set)
+
+    def name(self, learner: int, did: str, number: int) -> None:
+        self.named[learner] = (did, number)
+
+    def settle(self, learner: int, number: int, stored: bool) -> None:
+        """Row ``number`` (which named a DID for ``learner``) was stored, or failed."""
+        if not stored:
+            self.lost.add(number)
+        if self.named.get(learner, ("", 0))[1] == number:
+            del self.named[learner]
 
 
 def refused(session: Session, issuer_id: int, named: Sequence[Named]) -> dict[int, str]:
@@ -119,8 +147,9 @@ def merge(session: Session, *, into: int, other: int) -> None:
 
 def remember(session: Session, issuer_id: int, named: Mapping[int, str]) -> None:
     """Record the DIDs this issuer now names for these learners (learner id -> DID), in learner
-    order (concurrent units lock the rows in one order). 409 when a concurrent unit of work made
-    one of them another learner's at this issuer meanwhile."""
+    order, in the caller's savepoint that stores their credentials. ``Conflict`` (409) when one of
+    them names another learner at this issuer: a concurrent unit of work, or an earlier step of
+    the same job, named it meanwhile."""
     current = named_by(session, issuer_id, list(named))
     changed = sorted(
         (learner, did) for learner, did in named.items() if current.get(learner) != did
@@ -142,6 +171,5 @@ def remember(session: Session, issuer_id: int, named: Mapping[int, str]) -> None
         with session.begin_nested():
             session.execute(statement, rows)
     except IntegrityError:
-        raise Conflict(
-            "one of the DIDs was named for another learner at this issuer meanwhile; retry"
-        ) from None
+        which = f"the DID {changed[0][1]}" if len(changed) == 1 else "one of the DIDs"
+        raise Conflict(f"{which} names another learner at this issuer") from None

@@ -8,8 +8,10 @@ the first DID any issuer named for an email, so a tenant that named its own DID 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text, update
 from sqlmodel import Session, select
@@ -17,8 +19,9 @@ from sqlmodel import Session, select
 from issuer.context import Services
 from issuer.core.db import migrate
 from issuer.effects import work
+from issuer.issuing import bulk, issuance, jobs
 from issuer.issuing.holders import bind_to_holder
-from issuer.models import Credential, Learner, LearnerEmail
+from issuer.models import BulkJobRow, Credential, Learner, LearnerDid, LearnerEmail
 from issuer.models.base import table_of
 from tests.issuer.conftest import issue_body, make_issuer
 
@@ -212,3 +215,88 @@ def test_merged_learners_keep_each_issuers_did(client: TestClient, services: Ser
         merge(db, into=ids[VICTIM], other=ids["b@example.org"])
     assert _issue(client, hrd, "hrd", "b@example.org")["credentialSubject"]["id"] == VICTIM_DID
     assert _issue(client, other, "other", VICTIM)["credentialSubject"]["id"] == OWN_DID
+
+
+def _remembered(services: Services) -> dict[str, str]:
+    """The DIDs issuers named, by the learner's email."""
+    with Session(services.engine) as session:
+        emails = dict(session.exec(select(LearnerEmail.learner_id, LearnerEmail.email)).all())
+        return {emails[row.learner_id]: row.did for row in session.exec(select(LearnerDid))}
+
+
+def test_a_bulk_row_that_fails_at_signing_names_no_did(
+    client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (audit round 6): a row refused after its document was built (here its
+    signature) left its DID as the one the issuer names for the learner, and a later row naming
+    none named it. Only rows that are stored record a DID; a later row reads what an earlier
+    stored row named."""
+    hrd = make_issuer(services, client, "hrd")
+    from issuer.crypto import signer_pool, signing
+
+    real_submit, real_sign = signer_pool.submit, signing.sign_data_integrity
+
+    def refused(documents: list[dict[str, Any]]) -> None:
+        if any("Poison" in json.dumps(document) for document in documents):
+            raise ValueError("not an IRI")
+
+    def submit(documents: list[dict[str, Any]], key: Any, kid: str) -> Any:
+        refused(documents)
+        return real_submit(documents, key, kid)
+
+    def sign(document: dict[str, Any], key: Any, kid: str) -> dict[str, Any]:
+        refused([document])
+        return real_sign(document, key, kid)
+
+    monkeypatch.setattr(bulk, "submit", submit)
+    monkeypatch.setattr(issuance, "sign_data_integrity", sign)
+    body = [
+        issue_body(VICTIM, recipient={"email": VICTIM, "did": VICTIM_DID}),
+        issue_body(VICTIM, recipient={"email": VICTIM, "did": OWN_DID}, narrative="Poison"),
+        issue_body(VICTIM, narrative="a third badge"),
+    ]
+    answer = client.post("/api/v1/issuers/hrd/credentials/bulk", json=body, headers=hrd)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()["rows"]
+    assert [row["status"] for row in report] == ["issued", "error", "issued"]
+    assert _subject(services, report[0]["id"]) == VICTIM_DID
+    assert _subject(services, report[2]["id"]) == VICTIM_DID
+    assert _remembered(services) == {VICTIM: VICTIM_DID}
+    assert _issue(client, hrd, "hrd", VICTIM)["credentialSubject"]["id"] == VICTIM_DID
+
+
+def test_a_job_row_that_fails_at_store_names_no_did(client: TestClient, services: Services) -> None:
+    """Regression (audit round 6, the auditor's reproducer): in a job a later step is prepared
+    before the earlier one is stored, so a repeated idempotency key fails only when stored; that
+    row's DID was remembered all the same. Each row fails alone (a DID another row of the job
+    named for someone else too), records nothing, and a later row reads only stored rows."""
+    hrd = make_issuer(services, client, "hrd")
+    services.settings.bulk_step = 1
+    rows = [
+        issue_body(VICTIM, recipient={"email": VICTIM, "did": VICTIM_DID}, idempotencyKey="K"),
+        issue_body(
+            VICTIM,
+            recipient={"email": VICTIM, "did": OWN_DID},
+            idempotencyKey="K",
+            narrative="a different request, the same key",
+        ),
+        issue_body(VICTIM, narrative="a third badge"),
+        issue_body("b@example.org", recipient={"email": "b@example.org", "did": VICTIM_DID}),
+        issue_body("b@example.org", narrative="b's second badge"),
+    ]
+    with work(services) as db:
+        job_id = jobs.submit(db, services, "hrd", rows, "test").id
+    assert jobs.run(services, job_id) == "done"
+    with Session(services.engine) as session:
+        done = {
+            r.number: (r.status, r.credential_id, r.error)
+            for r in session.exec(select(BulkJobRow).where(BulkJobRow.job_id == job_id))
+        }
+    assert [done[n][0] for n in range(1, 6)] == ["issued", "error", "issued", "error", "issued"]
+    assert done[2][2] == "this idempotency key was used for a different request"
+    assert done[4][2] == f"the DID {VICTIM_DID} names another learner at this issuer"
+    assert _subject(services, str(done[1][1])) == VICTIM_DID
+    assert _subject(services, str(done[3][1])) == VICTIM_DID
+    assert _subject(services, str(done[5][1])).startswith("urn:uuid:")
+    assert _remembered(services) == {VICTIM: VICTIM_DID}
+    assert _issue(client, hrd, "hrd", VICTIM)["credentialSubject"]["id"] == VICTIM_DID
