@@ -77,6 +77,7 @@ def world(services: Services) -> Iterator[tuple[Services, int]]:
         session.add(issuer)
         session.flush()
         assert issuer.id is not None
+        issuer_id = issuer.id
         achievement = Achievement(issuer_id=issuer.id, key="course", data={})
         status = StatusList(issuer_id=issuer.id, size=131072, next_index=0, bits=b"")
         session.add_all([achievement, status])
@@ -130,7 +131,10 @@ def world(services: Services) -> Iterator[tuple[Services, int]]:
                     )
                 )
         session.commit()
-        yield services, issuer.id
+    # yielded outside the session: a read of the expired issuer would open a transaction that
+    # held the issuer table while a test migrates (dropping a table with a foreign key to it
+    # then waits for ever on PostgreSQL)
+    yield services, issuer_id
 
 
 def _views(session: Session, issuer: Issuer) -> list[Any]:
