@@ -185,10 +185,11 @@ def test_local_effects_run_together_and_fail_alone(
     """Due effects of a local kind (``issuer.effects.LOCAL``) run in one transaction. When one
     fails, that transaction is rolled back and they run one by one: the failing one leaves
     nothing behind, is recorded as failed and retried, the others are done once. An effect that
-    reaches outside the database runs in a transaction of its own."""
+    reaches outside the database is leased in a short transaction of its own and recorded in
+    another, none open while it calls (``issuer.effects.REMOTE``)."""
     from issuer.core.db import unit_of_work
-    from issuer.core.effects import WEBHOOK_DELIVER, WEBHOOK_EVENT, emit
-    from issuer.effects import HANDLERS, LOCAL
+    from issuer.core.effects import WEBHOOK_DELIVER, WEBHOOK_EVENT, Record, Send, emit
+    from issuer.effects import HANDLERS, LOCAL, REMOTE
 
     assert WEBHOOK_EVENT in LOCAL and WEBHOOK_DELIVER not in LOCAL and awards.EFFECT not in LOCAL
     sessions: dict[str, list[Session]] = {"local": [], "remote": []}  # kept: ids stay unique
@@ -200,8 +201,15 @@ def test_local_effects_run_together_and_fail_alone(
         if payload["n"] == 13:
             raise RuntimeError("this one breaks")
 
-    def deliver(session: Session, _services: Services, payload: dict[str, Any]) -> None:
-        sessions["remote"].append(session)
+    def deliver(
+        session: Session, _services: Services, payload: dict[str, Any], _until: Any
+    ) -> Send:
+        sessions["remote"].append(session)  # the short unit that leases it
+
+        def send() -> Record:
+            return lambda recording: sessions["remote"].append(recording)  # and the one after
+
+        return send
 
     def marks() -> list[int]:
         with Session(services.engine) as session:
@@ -209,7 +217,7 @@ def test_local_effects_run_together_and_fail_alone(
             return sorted(mark.payload["n"] for mark in found)
 
     monkeypatch.setitem(HANDLERS, WEBHOOK_EVENT, record)
-    monkeypatch.setitem(HANDLERS, WEBHOOK_DELIVER, deliver)
+    monkeypatch.setitem(REMOTE, WEBHOOK_DELIVER, deliver)
     with unit_of_work(services.engine) as session:
         for n in range(1, 6):
             emit(session, WEBHOOK_EVENT, {"n": n})
@@ -219,7 +227,7 @@ def test_local_effects_run_together_and_fail_alone(
     assert run_due(services) == (7, 0)
     local, remote = ({id(s) for s in sessions[name]} for name in ("local", "remote"))
     assert len(sessions["local"]) == 5 and len(local) == 1  # one transaction for the five
-    assert len(remote) == 2 and not remote & local  # one each for the others
+    assert len(remote) == 4 and not remote & local  # two short ones each for the others
     assert marks() == [1, 2, 3, 4, 5]
 
     with unit_of_work(services.engine) as session:
