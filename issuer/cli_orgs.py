@@ -15,10 +15,10 @@ import typer
 
 orgs_app = typer.Typer(help="Organisations across issuers.", no_args_is_help=True)
 ACTOR = "cli"
-_UNIT: list[Callable[[], AbstractContextManager[Any]]] = []
+_UNIT: list[Callable[..., AbstractContextManager[Any]]] = []
 
 
-def use(unit: Callable[[], AbstractContextManager[Any]]) -> typer.Typer:
+def use(unit: Callable[..., AbstractContextManager[Any]]) -> typer.Typer:
     """The commands, running in ``unit()`` (``issuer.cli._unit``: services and a session)."""
     _UNIT[:] = [unit]
     return orgs_app
@@ -42,12 +42,12 @@ def _read(path: Path) -> str:
         raise typer.Exit(1) from None
 
 
-def _run(action: Any) -> Any:
+def _run(action: Any, *, write: bool = True) -> Any:
     """``action(services, session)`` in one unit of work; service errors exit 1."""
     from issuer.core.errors import LaurelError
 
     try:
-        with _UNIT[0]() as (services, db):
+        with _UNIT[0](write=write) as (services, db):
             return action(services, db)
     except LaurelError as exc:
         _fail(exc)
@@ -167,20 +167,35 @@ def recheck(
     ] = None,
 ) -> None:
     """Check the status of the credentials members shared again; revoked ones stop counting.
-    Run it from cron, beside `laurel wallet recheck`."""
+    Run it from cron, beside `laurel wallet recheck`. Each organisation in a unit of work of its
+    own, the issuers' hosts read first with no write transaction open."""
     from sqlmodel import col, select
 
+    from issuer.effects import work
     from issuer.models import Organisation
     from issuer.orgs import organisation
+    from issuer.verification.remembered import network_first
+    from issuer.wallet.orgs import foresee_recheck_shared
     from issuer.wallet.orgs import recheck as run
 
-    def action(services: Any, db: Any) -> int:
+    def slugs(services: Any, db: Any) -> list[str]:
         if org is not None:
-            return run(db, services, organisation(db, org))
-        every = db.exec(select(Organisation).order_by(col(Organisation.id)))
-        return sum(run(db, services, found) for found in list(every))
+            return [organisation(db, org).slug]
+        return list(db.exec(select(Organisation.slug).order_by(col(Organisation.id))))
 
-    revoked = _run(action)
+    def each(services: Any, slug: str) -> int:
+        def look(db: Any) -> None:
+            foresee_recheck_shared(db, services, organisation(db, slug))
+
+        with network_first(services, look), work(services) as db:
+            return run(db, services, organisation(db, slug))
+
+    def action(services: Any, db: Any) -> int:
+        found = slugs(services, db)
+        db.commit()  # a read: its connection is given back before any host is asked
+        return sum(each(services, slug) for slug in found)
+
+    revoked = _run(action, write=False)
     typer.echo(f"{revoked} shared credential(s) newly found revoked")
 
 

@@ -1,16 +1,21 @@
 """Jobs run from cron or the command line, each piece of work in a unit of its own, so that one
-odd row cannot stop (or roll back) the rest."""
+odd row cannot stop (or roll back) the rest. A piece of work that verifies a badge from elsewhere
+reads the hosts it names first, with no write transaction open (``network_first``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+
+from sqlmodel import Session
 
 from issuer.context import Services
 from issuer.core.errors import NotFound
 from issuer.effects import work
 from issuer.models import ImportedCredential
 from issuer.models.base import utcnow
-from issuer.wallet.imports import recheck, stale
+from issuer.verification.remembered import network_first
+from issuer.wallet.imports import foresee_recheck, recheck, stale
 
 
 def recheck_stale(
@@ -27,7 +32,10 @@ def recheck_stale(
             return count
         for row_id in ids:
             try:
-                with work(services) as db:
+                with (
+                    network_first(services, _foresee(services, row_id, moment)),
+                    work(services) as db,
+                ):
                     row = db.get(ImportedCredential, row_id)
                     if row is not None:
                         recheck(db, services, row, now=moment)
@@ -35,3 +43,12 @@ def recheck_stale(
             except NotFound:  # deleted by its learner meanwhile
                 pass
             after = row_id
+
+
+def _foresee(services: Services, row_id: int, moment: datetime) -> Callable[[Session], None]:
+    def look(db: Session) -> None:
+        row = db.get(ImportedCredential, row_id)
+        if row is not None:
+            foresee_recheck(db, services, row, now=moment)
+
+    return look

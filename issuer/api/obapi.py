@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -33,12 +33,12 @@ from starlette.requests import ClientDisconnect
 
 from issuer.core.errors import BadRequest, Conflict, LaurelError, UnsupportedMedia
 from issuer.core.settings import Settings
-from issuer.http.deps import ServicesDep, WriteSessionDep, parse_json
-from issuer.http.oauth import bearer
+from issuer.http.deps import ServicesDep, WriteSessionDep, parse_json, read_then_write
+from issuer.http.oauth import bearer, detached_bearer
 from issuer.http.problems import RETRY_AFTER_SECONDS, unavailable
 from issuer.oauth.tokens import Access
 from issuer.wallet import obapi
-from issuer.wallet.imports import upsert_badge
+from issuer.wallet.imports import foresee_upsert, upsert_badge
 
 log = logging.getLogger("laurel")
 
@@ -290,10 +290,12 @@ def get_credentials(
 )
 async def upsert_credential(
     request: Request,
-    db: WriteSessionDep,
     services: ServicesDep,
-    access: Annotated[Access, Depends(bearer(UPSERT_CREDENTIALS))],
+    background: BackgroundTasks,
+    access: Annotated[Access, Depends(detached_bearer(UPSERT_CREDENTIALS))],
 ) -> Response:
+    """Verified with the hosts the credential names read first, with no write transaction
+    open, then kept in a short unit of work (``read_then_write``)."""
     media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if media not in (*JSON_TYPES, "text/plain"):
         raise UnsupportedMedia(
@@ -305,9 +307,15 @@ async def upsert_credential(
         raise BadRequest("text/plain is for a compact JWS; send JSON as application/json")
     if media != "text/plain" and not body.strip().startswith(b"{"):
         raise BadRequest(f"{media} must be a JSON object")
-    assert access.learner.id is not None
+    learner = access.learner.id
+    assert learner is not None
     try:
-        _, created = await run_in_threadpool(upsert_badge, db, services, access.learner.id, body)
+        _, created = await read_then_write(
+            services,
+            background,
+            lambda db: foresee_upsert(db, services, body),
+            lambda db: upsert_badge(db, services, learner, body),
+        )
     except Conflict:  # issued here to this learner: in their wallet already, nothing to store
         created = False
     status = 201 if created else 200

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from issuer.core.errors import BadRequest, NotFound, UnsupportedMedia
 from issuer.http.deps import (
     ApiKeyDep,
+    DetachedApiKeyDep,
     ServicesDep,
     SessionDep,
     Slug,
@@ -23,9 +24,10 @@ from issuer.http.deps import (
     WriteSessionDep,
     issuer_for,
     parse_json,
+    read_then_write,
     require,
 )
-from issuer.http.oauth import bearer
+from issuer.http.oauth import bearer, detached_bearer
 from issuer.http.problems import READ, WRITE, problem, responses
 from issuer.models import ApiKey, ImportedCredential, Organisation
 from issuer.oauth.tokens import Access
@@ -326,12 +328,19 @@ def get_shared(org: OrgPath, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
     "counting. Needs `admin`.",
     responses=responses(*READ),
 )
-def recheck_shared(
-    org: OrgPath, db: SessionDep, key: ApiKeyDep, services: ServicesDep
+async def recheck_shared(
+    org: OrgPath, key: DetachedApiKeyDep, services: ServicesDep, background: BackgroundTasks
 ) -> dict[str, Any]:
-    from issuer.wallet.orgs import recheck
+    """The issuers' hosts read first, with no write transaction open (``read_then_write``)."""
+    from issuer.wallet.orgs import foresee_recheck_shared, recheck
 
-    return {"revoked": recheck(db, services, _org(db, key, org, "admin"))}
+    revoked = await read_then_write(
+        services,
+        background,
+        lambda db: foresee_recheck_shared(db, services, _org(db, key, org, "admin")),
+        lambda db: recheck(db, services, _org(db, key, org, "admin")),
+    )
+    return {"revoked": revoked}
 
 
 @router.get(
@@ -427,17 +436,28 @@ def _imported(db: Session, learner_id: int, credential: str) -> ImportedCredenti
     status_code=201,
     responses=responses(*WRITE),
 )
-def share_credential(
+async def share_credential(
     body: ShareIn,
-    db: WriteSessionDep,
     services: ServicesDep,
-    access: Annotated[Access, Depends(bearer(UPSERT))],
+    background: BackgroundTasks,
+    access: Annotated[Access, Depends(detached_bearer(UPSERT))],
 ) -> dict[str, Any]:
-    from issuer.wallet.orgs import share, shown
+    """The issuer's hosts read first, with no write transaction open (``read_then_write``)."""
+    from issuer.wallet.orgs import foresee_share, share, shown
 
-    assert access.learner.id is not None
-    row = _imported(db, access.learner.id, body.credential)
-    return shown(share(db, services, access.learner.id, body.organisation, row, "obapi"))
+    learner = access.learner.id
+    assert learner is not None
+
+    def then(db: Session) -> dict[str, Any]:
+        row = _imported(db, learner, body.credential)
+        return shown(share(db, services, learner, body.organisation, row, "obapi"))
+
+    return await read_then_write(
+        services,
+        background,
+        lambda db: foresee_share(db, services, _imported(db, learner, body.credential)),
+        then,
+    )
 
 
 @router.delete(

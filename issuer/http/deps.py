@@ -6,7 +6,9 @@ before the response is sent (a failed commit is an error response, never a succe
 happen), and rolls back on any error. Effects the unit of work emitted (``issuer.core.effects``)
 run after the response, in the background. Requests that change nothing (GET, HEAD) read without
 blocking writers; ``WriteSessionDep`` is for the few GET routes that write (e.g. a share link
-counting its views), ``ReadSessionDep`` for the POST routes that only read.
+counting its views), ``ReadSessionDep`` for the POST routes that only read. A route that verifies
+a badge from elsewhere and stores the verdict takes no session: ``read_then_write`` reads the
+other hosts first, with no write transaction open, then writes in a short unit of its own.
 
 JSON request bodies are read strictly (``parse_json``): an object with a key twice, ``NaN`` or
 ``Infinity``, or a body that is not UTF-8 is refused with 400, on the routers built with
@@ -38,6 +40,7 @@ from issuer.institutes.apikeys import authenticate, note_use
 from issuer.institutes.issuers import get_issuer
 from issuer.models import ApiKey, Issuer
 from issuer.schemas import EMAIL_LENGTH, NOT_BLANK, ONE_LINE, bounded_time
+from issuer.verification.remembered import network_first
 from issuer.worker import dispatch_effects
 
 T = TypeVar("T")
@@ -133,6 +136,33 @@ async def in_unit(services: Services, action: Callable[..., T], *arguments: Any)
         return await run_in_threadpool(action, *arguments)
 
 
+async def read_then_write(
+    services: Services,
+    background: BackgroundTasks,
+    look: Callable[[Session], object],
+    then: Callable[[Session], T],
+) -> T:
+    """``then(session)`` in a write unit of work of its own, after ``look(session)`` asked
+    other hosts what ``then`` will (``issuer.verification.remembered.network_first``: in a
+    read-only unit that holds no connection while a host answers), so that ``then`` waits for
+    none while it holds the write transaction. In a worker thread, holding a database slot; the
+    effects ``then`` emitted run after the response."""
+    return await in_unit(services, _read_then_write, services, background, look, then)
+
+
+def _read_then_write(
+    services: Services,
+    background: BackgroundTasks,
+    look: Callable[[Session], object],
+    then: Callable[[Session], T],
+) -> T:
+    with network_first(services, look), unit_of_work(services.engine) as db:
+        result = then(db)
+    if emitted(db):
+        background.add_task(dispatch_effects, services)
+    return result
+
+
 async def session(
     request: Request, services: ServicesDep, background: BackgroundTasks
 ) -> AsyncIterator[Session]:
@@ -176,6 +206,24 @@ def api_key(
 
 
 ApiKeyDep = Annotated[ApiKey, Depends(api_key)]
+
+
+def _read_key(services: Services, authorization: str | None) -> ApiKey:
+    with unit_of_work(services.engine, write=False) as db:
+        return authenticate(db, authorization)
+
+
+async def detached_api_key(
+    services: ServicesDep, background: BackgroundTasks, authorization: AuthorizationHeader = None
+) -> ApiKey:
+    """``api_key`` read in a short unit of work of its own, for a route that holds no session
+    while other hosts answer (``read_then_write``)."""
+    key = await in_unit(services, _read_key, services, authorization)
+    background.add_task(note_use, services.engine, key)
+    return key
+
+
+DetachedApiKeyDep = Annotated[ApiKey, Depends(detached_api_key)]
 
 
 def issuer_for(db: Session, key: ApiKey, slug: str, scope: str) -> Issuer:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,8 +20,15 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from issuer.context import Services
+from issuer.core.db import unit_of_work
 from issuer.core.errors import BadRequest
-from issuer.http.deps import AuthorizationHeader, WriteSessionDep, parse_json
+from issuer.http.deps import (
+    AuthorizationHeader,
+    ServicesDep,
+    WriteSessionDep,
+    in_unit,
+    parse_json,
+)
 from issuer.oauth.server import OAuthServer
 from issuer.oauth.tokens import Access, authenticate
 
@@ -153,5 +160,21 @@ def bearer(scope: str) -> Callable[..., Access]:
 
     def dependency(db: WriteSessionDep, authorization: AuthorizationHeader = None) -> Access:
         return authenticate(db, authorization, scope)
+
+    return dependency
+
+
+def detached_bearer(scope: str) -> Callable[..., Awaitable[Access]]:
+    """``bearer``, the token read (and its use recorded) in a short unit of work of its own,
+    for a route that holds no session while other hosts answer (``read_then_write``)."""
+
+    def authenticated(services: Services, authorization: str | None) -> Access:
+        with unit_of_work(services.engine) as db:
+            return authenticate(db, authorization, scope)
+
+    async def dependency(
+        services: ServicesDep, authorization: AuthorizationHeader = None
+    ) -> Access:
+        return await in_unit(services, authenticated, services, authorization)
 
     return dependency

@@ -8,12 +8,16 @@ not two. A fetcher serves one operation: the DID documents it builds, and what i
 kept for its life (a verification resolves the issuer's key more than once, an import verifies
 many credentials of one issuer). Between operations, the service's one ``HttpFetcher``
 (``network``) keeps what the other hosts' caching headers allow, for at most five minutes
-(``LAUREL_FETCH_CACHE_SECONDS``)."""
+(``LAUREL_FETCH_CACHE_SECONDS``). Work that reads other hosts ahead of its write transaction
+(``issuer.verification.remembered``) has every fetcher made meanwhile answer from its memory."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from sqlmodel import Session
 
@@ -35,7 +39,7 @@ class LocalFirstFetcher:
     ) -> None:
         self.session = session
         self.services = services
-        self.network = network or services.network or shared_network(services)
+        self.network = network or answering_now() or services.network or shared_network(services)
         self._did_documents: dict[str, bytes] = {}
         self._fetched: dict[str, bytes] = {}
 
@@ -79,3 +83,50 @@ def shared_network(services: Services) -> HttpFetcher:
         found = services.cache.setdefault(NETWORK, made)
         assert isinstance(found, HttpFetcher)
     return found
+
+
+_ANSWERING: ContextVar[Remembered | None] = ContextVar("laurel_remembered", default=None)
+
+
+class Remembered:
+    """A network (a ``Fetcher``) that asks ``network`` once per URL and remembers the answer:
+    the body as it came, or the ``FetchError``, raised again. ``before_asking`` (the first pass:
+    its session's ``commit``) runs before each question actually sent, so no connection of the
+    pool is held while a host answers."""
+
+    def __init__(self, network: Fetcher) -> None:
+        self.network = network
+        self.before_asking: Callable[[], object] | None = None
+        self._answers: dict[str, bytes | FetchError] = {}
+
+    def __call__(self, url: str) -> bytes:
+        if url not in self._answers:
+            if self.before_asking is not None:
+                self.before_asking()
+            try:
+                self._answers[url] = self.network(url)
+            except FetchError as exc:
+                self._answers[url] = exc
+        answer = self._answers[url]
+        if isinstance(answer, FetchError):
+            raise answer
+        return answer
+
+    def refresh_within(self, url: str, seconds: float) -> None:
+        refresh_within(self.network, url, seconds)
+
+
+def answering_now() -> Remembered | None:
+    """The memory the current work answers from (``answering``), if any."""
+    return _ANSWERING.get()
+
+
+@contextmanager
+def answering(remembered: Remembered) -> Iterator[Remembered]:
+    """Within the block, every ``LocalFirstFetcher`` made in this thread asks ``remembered``
+    instead of the service's network."""
+    token = _ANSWERING.set(remembered)
+    try:
+        yield remembered
+    finally:
+        _ANSWERING.reset(token)

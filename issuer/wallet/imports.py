@@ -206,6 +206,52 @@ def recheck_report(
     return _save(session, services, imported, changes), report
 
 
+def foresee_import(
+    session: Session,
+    services: Services,
+    learner_id: int,
+    data: bytes | None = None,
+    *,
+    url: str | None = None,
+    filename: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """What ``import_badge`` will ask other hosts, asked first (its read-only first pass,
+    ``issuer.verification.remembered``): the badge by its URL, an OB 2.0 badge's linked parts,
+    everything verifying it fetches, and what verifying a stored copy of it again fetches."""
+    now = aware(now) if now else utcnow()
+    original, source_url = _obtain(session, services, data, url, filename)
+    badge = _read(session, services, original, source_url or filename or "The upload")
+    if badge.legacy:
+        legacy_fields(session, services, badge, now)
+    else:
+        _run_verifier(session, services, original, now)
+    existing = _find(session, learner_id, badge.credential_id, original)
+    if existing is not None:
+        foresee_recheck(session, services, existing, now=now)
+
+
+def foresee_upsert(
+    session: Session, services: Services, data: bytes, *, now: datetime | None = None
+) -> None:
+    """What ``upsert_badge`` will ask other hosts, asked first (as ``foresee_import``)."""
+    badge = _read(session, services, data, "The credential")
+    if not badge.legacy:
+        _run_verifier(session, services, data, aware(now) if now else utcnow())
+
+
+def foresee_recheck(
+    session: Session,
+    services: Services,
+    imported: ImportedCredential,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """What ``recheck`` will ask other hosts, asked first (as ``foresee_import``)."""
+    if not imported.legacy:
+        _run_verifier(session, services, imported.original, aware(now) if now else utcnow())
+
+
 def _save(
     session: Session, services: Services, imported: ImportedCredential, changes: dict[str, Any]
 ) -> ImportedCredential:

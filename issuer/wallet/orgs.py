@@ -9,7 +9,9 @@ issued to the learner, or when its issuer is not one the organisation trusts. Wh
 the validity period. Withdrawing sets ``withdrawn_at``: the credential counts no more.
 
 ``recheck`` verifies shared credentials again (``laurel orgs recheck``, or on demand) and sets
-``revoked_at`` when the issuer's status list says revoked.
+``revoked_at`` when the issuer's status list says revoked. ``foresee_share`` and
+``foresee_recheck`` ask other hosts first what they will, with no write transaction open
+(``issuer.verification.remembered``).
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from issuer.models import (
 )
 from issuer.models.base import aware, maybe_time, utcnow
 from issuer.orgs import members, organisation
-from issuer.wallet.imports import VERIFIED, issued_to_any, recheck_report
+from issuer.verification import trust
+from issuer.wallet.imports import VERIFIED, foresee_recheck, issued_to_any, recheck_report
 from verifier import Outcome, Report
 from verifier.proof import jwt as vcjwt
 
@@ -83,6 +86,17 @@ def share(
             "ask its HR office to add the issuer to its trusted issuers"
         )
     return _store(session, org, learner_id, checked, issuer_ref, source, now)
+
+
+def foresee_share(
+    session: Session,
+    services: Services,
+    imported: ImportedCredential,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """What ``share`` will ask other hosts (verifying ``imported`` again), asked first."""
+    foresee_recheck(session, services, imported, now=now)
 
 
 def _store(
@@ -194,25 +208,39 @@ def recheck(
 ) -> int:
     """Verify the organisation's shared credentials again; marks revoked ones (``revoked_at``).
     Returns how many were newly found revoked."""
-    from issuer.verification import trust
-
     now = aware(now) if now else utcnow()
-    rows = session.exec(
-        select(SharedCredential).where(
-            SharedCredential.org_id == org.id,
-            col(SharedCredential.withdrawn_at).is_(None),
-            col(SharedCredential.revoked_at).is_(None),
-        )
-    )
     revoked = 0
-    for row in list(rows):
-        original = row.jwt.encode() if row.jwt else json.dumps(row.document).encode()
-        report = trust.verify(session, services, original, now=now)
-        if _revoked(report):
+    for row in _counting(session, org):
+        if _revoked(trust.verify(session, services, _original(row), now=now)):
             row.revoked_at = now
             session.add(row)
             revoked += 1
     return revoked
+
+
+def foresee_recheck_shared(
+    session: Session, services: Services, org: Organisation, *, now: datetime | None = None
+) -> None:
+    """What ``recheck`` will ask other hosts, asked first."""
+    now = aware(now) if now else utcnow()
+    for row in _counting(session, org):
+        trust.verify(session, services, _original(row), now=now)
+
+
+def _counting(session: Session, org: Organisation) -> list[SharedCredential]:
+    return list(
+        session.exec(
+            select(SharedCredential).where(
+                SharedCredential.org_id == org.id,
+                col(SharedCredential.withdrawn_at).is_(None),
+                col(SharedCredential.revoked_at).is_(None),
+            )
+        )
+    )
+
+
+def _original(row: SharedCredential) -> bytes:
+    return row.jwt.encode() if row.jwt else json.dumps(row.document).encode()
 
 
 def _revoked(report: Report) -> bool:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
@@ -27,10 +27,16 @@ from issuer.http.cookies import (
     local_path,
     set_cookie,
 )
-from issuer.http.deps import ServicesDep, SessionDep, WriteSessionDep
+from issuer.http.deps import ServicesDep, SessionDep, read_then_write
 from issuer.http.negotiation import wants_page
-from issuer.http.sessions import LearnerForm, LearnerSession, MaybeLearner, PublicForm
-from issuer.models import Credential, Learner
+from issuer.http.sessions import (
+    DetachedLearnerSession,
+    LearnerForm,
+    LearnerSession,
+    MaybeLearner,
+    PublicForm,
+)
+from issuer.models import Credential, ImportedCredential, Learner
 from issuer.people import signin
 from issuer.wallet import badges as wallet
 from issuer.wallet import sharing
@@ -192,18 +198,33 @@ def wallet_home(
 
 
 @router.get("/wallet/badges/{ref}")
-def badge_page(
-    ref: str, request: Request, services: ServicesDep, db: WriteSessionDep, signed: LearnerSession
+async def badge_page(
+    ref: str,
+    request: Request,
+    services: ServicesDep,
+    background: BackgroundTasks,
+    signed: DetachedLearnerSession,
 ) -> Response:
-    """A badge of the learner's, verified now (an imported one's stored verdict is updated)."""
-    return page(
-        request,
-        services,
-        "wallet_badge.html",
-        session=signed,
-        done=request.query_params.get("done"),
-        **_badge_context(db, services, signed.id, ref),
-    )
+    """A badge of the learner's, verified now (an imported one's stored verdict is updated),
+    the hosts it names read first with no write transaction open (``read_then_write``)."""
+    from issuer.wallet.imports import foresee_recheck
+
+    def look(db: Session) -> None:
+        badge = wallet.find(db, signed.id, ref)
+        if isinstance(badge, ImportedCredential):
+            foresee_recheck(db, services, badge)
+
+    def then(db: Session) -> Response:
+        return page(
+            request,
+            services,
+            "wallet_badge.html",
+            session=signed,
+            done=request.query_params.get("done"),
+            **_badge_context(db, services, signed.id, ref),
+        )
+
+    return await read_then_write(services, background, look, then)
 
 
 def _badge_context(db: Session, services: Services, learner_id: int, ref: str) -> dict[str, Any]:
@@ -321,9 +342,26 @@ def toggle_profile(
 
 
 @router.get("/s/{token}")
-def shared(token: str, request: Request, services: ServicesDep, db: WriteSessionDep) -> Response:
+async def shared(
+    token: str, request: Request, services: ServicesDep, background: BackgroundTasks
+) -> Response:
     """A badge its holder shared (each view is counted on the link); to a client that prefers
-    JSON (a verifier given the link), the badge itself, as ``/s/{token}/credential`` gives it."""
+    JSON (a verifier given the link), the badge itself, as ``/s/{token}/credential`` gives it.
+    A badge from elsewhere is verified with the hosts it names read first, with no write
+    transaction open (``read_then_write``)."""
+    from issuer.verification import trust
+
+    def look(db: Session) -> None:
+        row = sharing.open_link(db, token, count=False).imported
+        if row is not None and not row.legacy and wants_page(request.headers.get("accept")):
+            trust.verify(db, services, bytes(row.original))
+
+    return await read_then_write(
+        services, background, look, lambda db: _shared_page(token, request, services, db)
+    )
+
+
+def _shared_page(token: str, request: Request, services: Services, db: Session) -> Response:
     from issuer.verification.public_view import stored_view, submitted_view
 
     found = sharing.open_link(db, token)

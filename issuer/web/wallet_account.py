@@ -5,17 +5,18 @@ everything, downloading one's data and deleting the account."""
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 
 from issuer.core.errors import BadRequest, LaurelError, PayloadTooLarge
 from issuer.http.cookies import LEARNER_COOKIE, clear_cookie, client_address, language
-from issuer.http.deps import ServicesDep, SessionDep
-from issuer.http.sessions import LearnerForm, LearnerSession, MaybeLearner
+from issuer.http.deps import ServicesDep, SessionDep, read_then_write
+from issuer.http.sessions import DetachedLearnerForm, LearnerForm, LearnerSession, MaybeLearner
 from issuer.notify import optout
 from issuer.people import signin
 from issuer.wallet import accounts, sharing
@@ -149,35 +150,39 @@ def import_form(request: Request, services: ServicesDep, signed: LearnerSession)
 async def import_badge(
     request: Request,
     services: ServicesDep,
-    db: SessionDep,
-    signed: LearnerForm,
+    background: BackgroundTasks,
+    signed: DetachedLearnerForm,
     pasted: Annotated[str, Form()] = "",
     url: Annotated[str, Form(max_length=2000)] = "",
     upload: UploadFile | None = None,
 ) -> Response:
-    from issuer.wallet.imports import import_badge as do_import
+    """Read the badge and the hosts it names with no write transaction open, then keep it in
+    a short unit of work (``read_then_write``); a refused import stores nothing."""
+    from issuer.wallet import imports
 
     try:
         if len(pasted) > MAX_IMPORT_BYTES:
             raise PayloadTooLarge(f"a badge can be at most {MAX_IMPORT_BYTES:,} bytes")
+        given: dict[str, Any]
         if upload is not None and upload.filename:
             data = await upload.read(MAX_IMPORT_BYTES + 1)
             if len(data) > MAX_IMPORT_BYTES:
                 raise PayloadTooLarge(f"a badge can be at most {MAX_IMPORT_BYTES:,} bytes")
-            name = upload.filename
-            row = await run_in_threadpool(
-                lambda: do_import(db, services, signed.id, data, filename=name)
-            )
+            given = {"data": data, "filename": upload.filename}
         elif pasted.strip():
-            text = pasted.strip().encode("utf-8")
-            row = await run_in_threadpool(lambda: do_import(db, services, signed.id, text))
+            given = {"data": pasted.strip().encode("utf-8")}
         elif url.strip():
-            link = url.strip()
-            row = await run_in_threadpool(lambda: do_import(db, services, signed.id, url=link))
+            given = {"url": url.strip()}
         else:
             raise BadRequest("choose a file, paste a badge or give its URL")
-    except LaurelError as exc:
-        db.rollback()  # nothing of a refused import is kept
+        learner = signed.id
+        row = await read_then_write(
+            services,
+            background,
+            lambda db: imports.foresee_import(db, services, learner, **given),
+            lambda db: imports.import_badge(db, services, learner, **given),
+        )
+    except LaurelError as exc:  # nothing of a refused import is kept
         return page(
             request, services, "wallet_import.html", exc.status, session=signed, error=exc.detail
         )
@@ -185,10 +190,19 @@ async def import_badge(
 
 
 @router.post("/wallet/badges/{ref}/recheck")
-def recheck(ref: str, services: ServicesDep, db: SessionDep, signed: LearnerForm) -> Response:
-    from issuer.wallet.imports import recheck as do_recheck
+async def recheck(
+    ref: str, services: ServicesDep, background: BackgroundTasks, signed: DetachedLearnerForm
+) -> Response:
+    """Verify the badge again, its hosts read with no write transaction open."""
+    from issuer.wallet import imports
 
-    do_recheck(db, services, wallet.imported_credential(db, signed.id, ref))
+    def look(db: Session) -> None:
+        imports.foresee_recheck(db, services, wallet.imported_credential(db, signed.id, ref))
+
+    def then(db: Session) -> None:
+        imports.recheck(db, services, wallet.imported_credential(db, signed.id, ref))
+
+    await read_then_write(services, background, look, then)
     return _done(f"/wallet/badges/{ref}", "rechecked")
 
 
