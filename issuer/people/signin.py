@@ -189,11 +189,14 @@ def _usable(token: str, purpose: str) -> Any:
     )
 
 
-def check_usable(session: Session, token: str, purpose: str) -> None:
-    """``InvalidLink`` now, before the learner presses "Continue", if the link cannot work."""
-    found = session.exec(select(SignInLink.id).where(_usable(token, purpose))).first()
+def check_usable(session: Session, token: str, purpose: str) -> str:
+    """``InvalidLink`` now, before the learner presses "Continue", if the link cannot work;
+    else the email it was sent to (shown on the page: someone who was handed another person's
+    link sees whose account it opens)."""
+    found = session.exec(select(SignInLink.email).where(_usable(token, purpose))).first()
     if found is None:
         raise InvalidLink(UNUSABLE)
+    return found
 
 
 def redeem(session: Session, token: str, purpose: str) -> SignInLink:

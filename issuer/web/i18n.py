@@ -195,6 +195,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Press the button to finish signing in with this link.",
         "버튼을 누르면 이 링크로 로그인이 완료됩니다.",
     ),
+    "continue_as": (
+        "This link opens the wallet of {email}. If that is not your address, do not continue: "
+        "someone may have sent you a link to their own wallet.",
+        "이 링크는 {email}의 지갑을 엽니다. 본인의 주소가 아니라면 계속하지 마세요. 다른 사람이 "
+        "자신의 지갑 링크를 보냈을 수 있습니다.",
+    ),
     "link_invalid": (
         "This link has expired or was already used. Ask for a new one.",
         "이 링크는 만료되었거나 이미 사용되었습니다. 새 링크를 요청하세요.",

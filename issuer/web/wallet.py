@@ -115,7 +115,7 @@ def ask_for_link(
 def continue_form(
     token: str, request: Request, services: ServicesDep, db: SessionDep, next: NextQuery = None
 ) -> Response:
-    signin.check_usable(db, token, signin.SIGN_IN)
+    email = signin.check_usable(db, token, signin.SIGN_IN)
     return form_before_sign_in(
         request,
         services,
@@ -123,6 +123,7 @@ def continue_form(
         home="/wallet",
         action=_with_next(f"/wallet/login/{quote(token)}", local_path(next)),
         title_key="continue_sign_in",
+        email=email,
     )
 
 

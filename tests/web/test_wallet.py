@@ -39,6 +39,9 @@ def sign_in(site: TestClient, mailbox: Inbox, email: str) -> str:
     path = urlsplit(mailbox.link(email)).path
     confirm = site.get(path)
     assert confirm.status_code == 200
+    # a link handed on by someone else says whose wallet it opens (login CSRF)
+    shown = email.strip().lower()
+    assert f'<p id="signing-in-as">This link opens the wallet of {shown}.' in confirm.text
     done = site.post(path, data={"csrf": csrf(confirm.text)}, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == "/wallet", done.text
     cookie = done.headers["set-cookie"]
