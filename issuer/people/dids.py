@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -96,31 +97,30 @@ def refused(session: Session, issuer_id: int, named: Sequence[Named]) -> dict[in
 
 def _holders(session: Session, issuer_id: int, dids: list[str]) -> dict[str, int]:
     table = table_of(LearnerDid)
-    found: dict[str, int] = {}
-    for start in range(0, len(dids), CHUNK):
-        rows = session.execute(
-            select(table.c.did, table.c.learner_id).where(
-                table.c.issuer_id == issuer_id,
-                among(session, table.c.did, dids[start : start + CHUNK]),
-            )
-        ).all()
-        found.update({row.did: row.learner_id for row in rows})
-    return found
+    return _pairs(session, issuer_id, table.c.did, table.c.learner_id, dids)
 
 
 def named_by(session: Session, issuer_id: int, learner_ids: Sequence[int]) -> dict[int, str]:
     """The DID this issuer last named for each of ``learner_ids`` it named one for."""
     table = table_of(LearnerDid)
     wanted = sorted(set(learner_ids))
-    found: dict[int, str] = {}
-    for start in range(0, len(wanted), CHUNK):
+    return _pairs(session, issuer_id, table.c.learner_id, table.c.did, wanted)
+
+
+def _pairs(
+    session: Session, issuer_id: int, key: Any, value: Any, keys: Sequence[Any]
+) -> dict[Any, Any]:
+    """``key -> value`` of this issuer's ``learner_did`` rows whose ``key`` is among ``keys``
+    (asked ``CHUNK`` at a time)."""
+    found: dict[Any, Any] = {}
+    for start in range(0, len(keys), CHUNK):
         rows = session.execute(
-            select(table.c.learner_id, table.c.did).where(
-                table.c.issuer_id == issuer_id,
-                among(session, table.c.learner_id, wanted[start : start + CHUNK]),
+            select(key, value).where(
+                table_of(LearnerDid).c.issuer_id == issuer_id,
+                among(session, key, list(keys[start : start + CHUNK])),
             )
         ).all()
-        found.update({row.learner_id: row.did for row in rows})
+        found.update({row[0]: row[1] for row in rows})
     return found
 
 
