@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from issuer.core import audit
 from issuer.core.errors import NotFound
@@ -20,14 +21,18 @@ from issuer.models.base import utcnow
 
 def trusted_by(session: Session, issuer: Issuer) -> list[dict[str, Any]]:
     """The organisations that trust ``issuer``, agreed or waiting for its agreement."""
-    rows = session.exec(
+    rows = session.exec(_trusting(issuer).order_by(col(Organisation.slug)))
+    return [_shown(trust, org, home) for trust, org, home in rows]
+
+
+def _trusting(issuer: Issuer) -> Select[OrgTrust, Organisation, str]:
+    """The trusts of ``issuer``, each with its organisation and the organisation's home slug."""
+    return (
         select(OrgTrust, Organisation, Issuer.slug)
         .join(Organisation, col(Organisation.id) == col(OrgTrust.org_id))
         .join(Issuer, col(Issuer.id) == col(Organisation.issuer_id))
         .where(OrgTrust.issuer_id == issuer.id)
-        .order_by(col(Organisation.slug))
     )
-    return [_shown(trust, org, home) for trust, org, home in rows]
 
 
 def agree(session: Session, issuer: Issuer, org_slug: str, actor: str) -> dict[str, Any]:
@@ -55,12 +60,7 @@ def refuse(session: Session, issuer: Issuer, org_slug: str, actor: str) -> None:
 
 
 def _trust(session: Session, issuer: Issuer, org_slug: str) -> tuple[OrgTrust, Organisation, str]:
-    found = session.exec(
-        select(OrgTrust, Organisation, Issuer.slug)
-        .join(Organisation, col(Organisation.id) == col(OrgTrust.org_id))
-        .join(Issuer, col(Issuer.id) == col(Organisation.issuer_id))
-        .where(OrgTrust.issuer_id == issuer.id, Organisation.slug == org_slug)
-    ).first()
+    found = session.exec(_trusting(issuer).where(Organisation.slug == org_slug)).first()
     if found is None:
         raise NotFound(f"organisation {org_slug!r} does not trust {issuer.slug!r}")
     return found
