@@ -380,11 +380,20 @@ def after_commit(session: Session, action: Callable[[], None]) -> None:
 AUDIT_LOCK = 7271  # the advisory-lock space of the audit chain (one lock per schema)
 
 
+IDENTITY_LOCK = 7272  # the advisory-lock space of issuers' names and websites (one per schema)
+
+
 def lock_audit_chain(session: Session) -> None:
     """Serialise appends to the audit chain across processes (SQLite: BEGIN IMMEDIATE does). On
     PostgreSQL one lock per schema: the chains of two schemas do not wait for each other."""
+    advisory_lock(session, AUDIT_LOCK)
+
+
+def advisory_lock(session: Session, space: int) -> None:
+    """Hold lock ``space`` of this schema until the transaction ends (PostgreSQL; on SQLite a
+    writing transaction holds the database's one write lock from its BEGIN IMMEDIATE)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
             text("SELECT pg_advisory_xact_lock(:space, hashtext(current_schema()))"),
-            {"space": AUDIT_LOCK},
+            {"space": space},
         )

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from issuer.context import Services
 from issuer.core import audit
-from issuer.core.db import after_commit
+from issuer.core.db import IDENTITY_LOCK, advisory_lock, after_commit
 from issuer.core.errors import BadRequest, Conflict, NotFound
 from issuer.core.settings import Settings
 from issuer.crypto.keys import (
@@ -323,7 +323,10 @@ def anothers_identity(
 def refuse_anothers_identity(
     session: Session, issuer: Issuer | None, names: Iterable[str], url: str | None
 ) -> None:
-    """Conflict (409) if a name or the website would be another issuer's on this instance."""
+    """Conflict (409) if a name or the website would be another issuer's on this instance.
+    Creating or renaming issuers waits here for any other doing so to end (``IDENTITY_LOCK``, held
+    to commit), so two at once cannot both take one name: the second sees the first's."""
+    advisory_lock(session, IDENTITY_LOCK)
     taken = anothers_identity(session, issuer, names, url)
     if taken == "name":
         raise Conflict("another issuer on this instance has this name; choose a name of its own")

@@ -7,17 +7,23 @@ list then vouched for it under that name)."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from issuer.cli import app
 from issuer.context import Services
 from issuer.core.errors import Conflict
+from issuer.effects import work
+from issuer.institutes import issuers
+from issuer.models import Issuer
 from tests.issuer.conftest import issue_body, make_issuer
+from tests.issuer.test_issuing_lock_order import GUARD, _someone_waits_for_a_lock, _until
 from tests.units import create_issuer
 
 GOOD = {"name": "GOOD Institute", "url": "https://good.example.org"}
@@ -195,3 +201,30 @@ def test_a_website_is_compared_by_the_name_that_is_looked_up(
     for url in ("https://xn--9d0bw1iuxneofbpu.kr", "https://www.서울대학교.kr/about"):
         response = client.patch("/api/v1/issuers/evil", json={"url": url}, headers=evil)
         assert response.status_code == 409, (url, response.text)
+
+
+def test_two_issuers_created_at_once_cannot_both_take_one_name(services: Services) -> None:
+    """The check and the write are one step for every creator: a second creation waits for the
+    first's transaction and then sees its name (audit round 7 left this a race on PostgreSQL:
+    both read no such name, both committed)."""
+    outcome: dict[str, str] = {}
+
+    def second() -> None:
+        try:
+            create_issuer(services, slug="twin-b", name="twin  INSTITUTE")
+            outcome["second"] = "created"
+        except Conflict:
+            outcome["second"] = "refused"
+
+    racing = threading.Thread(target=second)
+    with work(services) as db:
+        issuers.create_issuer(db, services, slug="twin-a", name="Twin Institute")
+        racing.start()
+        if services.engine.dialect.name == "postgresql":
+            _until(lambda: _someone_waits_for_a_lock(services))
+        # on SQLite the second's BEGIN IMMEDIATE waits for this transaction's write lock
+    racing.join(GUARD)
+    assert outcome == {"second": "refused"}
+    with work(services) as db:
+        names = db.exec(select(Issuer.name).where(col(Issuer.slug).like("twin-%"))).all()
+    assert names == ["Twin Institute"]
