@@ -35,6 +35,7 @@ from authlib.oauth2.rfc6749 import (
     UnsupportedTokenTypeError,
     grants,
 )
+from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMetadataError
@@ -50,6 +51,7 @@ from issuer.oauth.clients import (
     AUTH_METHOD,
     GRANT_TYPES,
     OB_SCOPES,
+    OFFLINE,
     SUPPORTED_SCOPES,
     Client,
     basic_credentials,
@@ -167,7 +169,18 @@ class S256Challenge(CodeChallenge):  # type: ignore[misc]  # Authlib is untyped
         super().validate_code_challenge(grant, redirect_uri)
 
 
-class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]  # Authlib is untyped
+class _OfflineOnly:
+    """Tokens carry a refresh token only when their scope includes ``offline_access``: the
+    consent page then named it ("keep this access while you are away"), so a client registered
+    for the refresh grant cannot keep access the learner was never told of (audit round 8)."""
+
+    def generate_token(self, *args: Any, scope: str | None = None, **options: Any) -> Any:
+        if OFFLINE not in scope_to_list(scope or ""):
+            options["include_refresh_token"] = False
+        return super().generate_token(*args, scope=scope, **options)  # type: ignore[misc]
+
+
+class CodeGrant(_OfflineOnly, grants.AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [AUTH_METHOD]
 
     @property
@@ -245,7 +258,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]  # Authlib
         return _live_learner(self.db, authorization_code.row.learner_id)
 
 
-class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]  # Authlib is untyped
+class RefreshGrant(_OfflineOnly, grants.RefreshTokenGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [AUTH_METHOD]
     INCLUDE_NEW_REFRESH_TOKEN = True
 

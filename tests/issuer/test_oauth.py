@@ -45,6 +45,8 @@ from tests.web.conftest import site as site
 READ, UPSERT, PROFILE_READ, PROFILE_UPDATE = OB_SCOPES
 CLIENT = "https://app.example.org"
 REDIRECT = f"{CLIENT}/callback"
+OFFLINE_SCOPE = f"{READ} {PROFILE_READ} offline_access"
+"""What a client that keeps access asks for: a refresh token comes only with ``offline_access``."""
 REGISTRATION: dict[str, Any] = {
     "client_name": "Résumé Builder",
     "client_uri": CLIENT,
@@ -187,7 +189,7 @@ def test_metadata_registration_consent_token_refresh_and_revocation(
         assert client["client_secret"] not in str(row.registered)
 
     verifier, challenge = pkce()
-    params = request(client["client_id"], challenge)
+    params = request(client["client_id"], challenge, scope=OFFLINE_SCOPE)
     first = site.get("/oauth/authorize", params=params, follow_redirects=False)
     assert first.status_code == 303 and first.headers["location"].startswith("/wallet/login?")
     back = parse_qs(urlsplit(first.headers["location"]).query)["next"][0]
@@ -201,6 +203,7 @@ def test_metadata_registration_consent_token_refresh_and_revocation(
         assert f'href="{url}" rel="nofollow noopener noreferrer"' in page.text
     assert "See your badges" in page.text and "See your profile" in page.text
     assert "Change your profile" not in page.text  # not asked for
+    assert "Keep this access while you are away" in page.text  # offline_access: refresh tokens
     assert '<button type="submit" name="decision" value="allow"' in page.text
     assert '<button type="submit" name="decision" value="deny"' in page.text
     policy = page.headers["content-security-policy"]
@@ -212,7 +215,7 @@ def test_metadata_registration_consent_token_refresh_and_revocation(
         back, data={"csrf": csrf(page.text), "decision": "allow"}, follow_redirects=False
     )
     sent = query(allowed)
-    assert sent["state"] == "af0ifjsldkj" and sent["scope"] == f"{READ} {PROFILE_READ}"
+    assert sent["state"] == "af0ifjsldkj" and sent["scope"] == OFFLINE_SCOPE
 
     issued = exchange(site, credentials, sent["code"], verifier)
     assert issued.status_code == 200, issued.text
@@ -220,9 +223,12 @@ def test_metadata_registration_consent_token_refresh_and_revocation(
     assert issued.headers["pragma"] == "no-cache"
     tokens = issued.json()
     assert tokens["token_type"] == "Bearer" and tokens["expires_in"] == 3600
-    assert tokens["scope"] == f"{READ} {PROFILE_READ}" and tokens["refresh_token"]
+    assert tokens["scope"] == OFFLINE_SCOPE and tokens["refresh_token"]
     access = check(mail_services, tokens["access_token"])
-    assert access.scopes == {READ, PROFILE_READ} and access.client_id == client["client_id"]
+    assert (
+        access.scopes == {READ, PROFILE_READ, "offline_access"}
+        and access.client_id == client["client_id"]
+    )
     with pytest.raises(InsufficientScope):
         check(mail_services, tokens["access_token"], UPSERT)
     with Session(mail_services.engine) as db:
@@ -243,7 +249,7 @@ def test_metadata_registration_consent_token_refresh_and_revocation(
     assert refreshed.headers["cache-control"] == "no-store"
     rotated = refreshed.json()
     assert rotated["refresh_token"] != tokens["refresh_token"]
-    assert rotated["scope"] == f"{READ} {PROFILE_READ}"
+    assert rotated["scope"] == OFFLINE_SCOPE
     assert is_live(mail_services, rotated["access_token"])
     assert not is_live(mail_services, tokens["access_token"])
     narrower = site.post(
@@ -251,17 +257,17 @@ def test_metadata_registration_consent_token_refresh_and_revocation(
         data={
             "grant_type": "refresh_token",
             "refresh_token": rotated["refresh_token"],
-            "scope": READ,
+            "scope": f"{READ} offline_access",
         },
         auth=credentials,
     )
-    assert narrower.status_code == 200 and narrower.json()["scope"] == READ
+    assert narrower.status_code == 200 and narrower.json()["scope"] == f"{READ} offline_access"
     wider = site.post(
         "/oauth/token",
         data={
             "grant_type": "refresh_token",
             "refresh_token": narrower.json()["refresh_token"],
-            "scope": f"{READ} {UPSERT}",
+            "scope": f"{READ} {UPSERT} offline_access",
         },
         auth=credentials,
     )
@@ -302,7 +308,8 @@ def test_a_refresh_token_works_once_and_its_replay_ends_the_authorization(
     credentials = registered(site)
     sign_in(site, mailbox, "lee@example.org")
     verifier, challenge = pkce()
-    tokens = exchange(site, credentials, code_for(site, credentials[0], challenge), verifier)
+    code = code_for(site, credentials[0], challenge, scope=OFFLINE_SCOPE)
+    tokens = exchange(site, credentials, code, verifier)
     old = tokens.json()["refresh_token"]
     refresh = {"grant_type": "refresh_token", "refresh_token": old}
     new = site.post("/oauth/token", data=refresh, auth=credentials).json()
@@ -314,7 +321,8 @@ def test_a_refresh_token_works_once_and_its_replay_ends_the_authorization(
     assert dead.status_code == 400 and dead.json()["error"] == "invalid_grant"
 
     verifier, challenge = pkce()
-    second = exchange(site, credentials, code_for(site, credentials[0], challenge), verifier)
+    code = code_for(site, credentials[0], challenge, scope=OFFLINE_SCOPE)
+    second = exchange(site, credentials, code, verifier)
     revoked = site.post(
         "/oauth/revoke",
         data={"token": second.json()["refresh_token"], "token_type_hint": "refresh_token"},
@@ -324,6 +332,28 @@ def test_a_refresh_token_works_once_and_its_replay_ends_the_authorization(
     assert not is_live(mail_services, second.json()["access_token"])
 
 
+@pytest.mark.parametrize("scope", [OFFLINE_SCOPE, None])
+def test_a_refresh_token_only_comes_with_offline_access_the_learner_was_shown(
+    site: TestClient, mail_services: Services, mailbox: Inbox, scope: str | None
+) -> None:
+    """A client registered for the refresh grant that does not ask for ``offline_access`` gets
+    no refresh token: the consent page never told the learner the access outlives the hour
+    (audit round 8: a 180-day refresh token came with every code of such a client). Asked for,
+    the page says so and the refresh token comes."""
+    credentials = registered(site)  # grant_types: authorization_code and refresh_token
+    sign_in(site, mailbox, "han@example.org")
+    verifier, challenge = pkce()
+    asked = request(credentials[0], challenge, **({"scope": scope} if scope else {}))
+    page = site.get("/oauth/authorize", params=asked)
+    told = "Keep this access while you are away" in page.text
+    tokens = exchange(site, credentials, query(decide(site, asked, "allow"))["code"], verifier)
+    assert tokens.status_code == 200, tokens.text
+    assert told is (scope is not None) and ("refresh_token" in tokens.json()) is told
+    with Session(mail_services.engine) as db:
+        stored = db.exec(select(OAuthToken)).one()
+        assert (stored.refresh_hash is not None) is told
+
+
 def test_token_endpoint_refuses_wrong_verifier_reuse_expiry_and_missing_client_auth(
     site: TestClient, mail_services: Services, mailbox: Inbox
 ) -> None:
@@ -331,7 +361,7 @@ def test_token_endpoint_refuses_wrong_verifier_reuse_expiry_and_missing_client_a
     other = registered(site)
     sign_in(site, mailbox, "park@example.org")
     verifier, challenge = pkce()
-    code = code_for(site, credentials[0], challenge)
+    code = code_for(site, credentials[0], challenge, scope=OFFLINE_SCOPE)
     wrong = exchange(site, credentials, code, pkce()[0])
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
     assert wrong.headers["cache-control"] == "no-store"
