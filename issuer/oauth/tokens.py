@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from authlib.oauth2.rfc6749 import scope_to_list
-from sqlalchemy import and_, delete, update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, or_, select
 
 from issuer.core.errors import InsufficientScope, InvalidToken, NotFound
@@ -125,19 +125,20 @@ def disconnect(session: Session, learner_id: int, client_id: str) -> None:
 
 
 def purge(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
-    """Delete tokens revoked or wholly expired (access and refresh) more than ``older_than``
-    ago, then codes expired that long ago that no remaining token came from; returns how many
-    rows went. (A replay of a purged code or refresh token is then simply unknown: refused.)"""
+    """Delete tokens revoked or expired more than ``older_than`` ago whose refresh token (if
+    any) has expired that long ago too, then codes expired that long ago that no remaining token
+    came from; returns how many rows went. A rotated refresh token is kept until it would have
+    expired: presented again (a thief refreshed first), it is still recognised and ends the
+    whole authorization (RFC 9700 §4.14.2), however long after the rotation the rightful client
+    comes back (audit round 8). A replay of a purged code or refresh token is simply unknown."""
     cutoff = utcnow() - older_than
     refresh_gone = or_(
         col(OAuthToken.refresh_expires_at).is_(None), col(OAuthToken.refresh_expires_at) < cutoff
     )
     tokens = session.execute(
         delete(OAuthToken).where(
-            or_(
-                col(OAuthToken.revoked_at) < cutoff,
-                and_(col(OAuthToken.expires_at) < cutoff, refresh_gone),
-            )
+            refresh_gone,
+            or_(col(OAuthToken.revoked_at) < cutoff, col(OAuthToken.expires_at) < cutoff),
         )
     )
     still_used = select(OAuthToken.code_id).where(col(OAuthToken.code_id).is_not(None))

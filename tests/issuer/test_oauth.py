@@ -800,3 +800,38 @@ def test_purge_removes_what_expired_or_was_revoked_long_ago(
     assert is_live(mail_services, kept[0]["access_token"])
     with unit_of_work(mail_services.engine) as db:
         assert purge(db) == 0
+
+
+def test_a_rotated_refresh_token_is_recognised_after_the_purge(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    """The daily purge keeps a rotated refresh token until it would have expired: the rightful
+    client coming back days after a thief refreshed first still ends the authorization (audit
+    round 8: the purge deleted it a day after the rotation, and the replay was merely unknown)."""
+    from issuer.oauth.tokens import purge
+
+    credentials = registered(site)
+    sign_in(site, mailbox, "seo@example.org")
+    verifier, challenge = pkce()
+    code = code_for(site, credentials[0], challenge, scope=OFFLINE_SCOPE)
+    rightful = exchange(site, credentials, code, verifier).json()
+    refresh = {"grant_type": "refresh_token", "refresh_token": rightful["refresh_token"]}
+    stolen = site.post("/oauth/token", data=refresh, auth=credentials).json()
+    days_ago = utcnow() - timedelta(days=3)
+    with Session(mail_services.engine) as db:
+        revoked = col(OAuthToken.revoked_at).is_not(None)
+        db.execute(update(OAuthToken).where(revoked).values(revoked_at=days_ago))
+        db.execute(update(OAuthCode).values(expires_at=days_ago))
+        db.commit()
+    with unit_of_work(mail_services.engine) as db:
+        assert purge(db) == 0
+    back = site.post("/oauth/token", data=refresh, auth=credentials)
+    assert back.status_code == 400 and back.json()["error"] == "invalid_grant"
+    assert not is_live(mail_services, stolen["access_token"])
+    again = {"grant_type": "refresh_token", "refresh_token": stolen["refresh_token"]}
+    assert site.post("/oauth/token", data=again, auth=credentials).status_code == 400
+    with Session(mail_services.engine) as db:
+        db.execute(update(OAuthToken).values(refresh_expires_at=days_ago, revoked_at=days_ago))
+        db.commit()
+    with unit_of_work(mail_services.engine) as db:
+        assert purge(db) == 3  # both pairs, once their refresh tokens expired, and their code
