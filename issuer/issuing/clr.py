@@ -79,7 +79,7 @@ def build_clr(
         "@context": list(CLR_CONTEXTS),
         "id": f"urn:uuid:{uuid.uuid4()}",
         "type": ["VerifiableCredential", "ClrCredential"],
-        "name": f"{issuer.name} — transcript of {learner.name or 'a learner'}",
+        "name": f"{issuer.name} — transcript of {_named(documents) or 'a learner'}",
         "issuer": profile(issuer),
         "validFrom": moment,
         "credentialSubject": subject,
@@ -108,6 +108,24 @@ def _current(
     )
     found = {row.id: row for row in session.exec(query)}
     return [found[credential_id] for credential_id in wanted if credential_id in found]
+
+
+def _named(documents: list[dict[str, Any]]) -> str | None:
+    """The learner's name as the issuer gave it in a nested credential (its unhashed ``name``
+    IdentityObject), never the name a learner set on their own profile: the issuer signs the
+    record, so it names only whom it has named before (audit round 8: a profile name such as
+    "Lee Ji-eun (PhD, summa cum laude)" was signed into the record's title)."""
+    for document in documents:
+        identifiers = document.get("credentialSubject", {}).get("identifier", [])
+        for item in identifiers if isinstance(identifiers, list) else [identifiers]:
+            if (
+                isinstance(item, dict)
+                and item.get("identityType") == "name"
+                and item.get("hashed") is False
+                and isinstance(item.get("identityHash"), str)
+            ):
+                return str(item["identityHash"])
+    return None
 
 
 def _email_identifiers(document: dict[str, Any]) -> list[dict[str, Any]]:

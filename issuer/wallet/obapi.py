@@ -9,6 +9,7 @@ go in ``credential``, compact JWSs in ``compactJwsString``, each exactly as stor
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -124,11 +125,27 @@ def update_profile(session: Session, learner_id: int, given: dict[str, Any]) -> 
     name = given.get("name")
     if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > 200):
         raise BadRequest("name must be a text of 1 to 200 characters")
+    if isinstance(name, str) and any(_unprintable(c) for c in name):
+        raise BadRequest(
+            "name must be one line of text, without control characters or direction overrides"
+        )
     learner = _learner(session, learner_id)
     learner.name = name.strip() if isinstance(name, str) else None
     session.add(learner)
     session.flush()
     return profile(session, learner_id)
+
+
+_DIRECTION_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def _unprintable(character: str) -> bool:
+    """A control character (C0, DEL, C1: line breaks and NUL too) or one that reorders the text
+    around it (bidirectional embeddings, overrides, isolates and marks), which would make a name
+    read as another on a page, in an email or in a record."""
+    return unicodedata.category(character) == "Cc" or character in _DIRECTION_CONTROLS
 
 
 def _learner(session: Session, learner_id: int) -> Learner:

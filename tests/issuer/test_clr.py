@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from issuer.context import Services
 from issuer.core.errors import BadRequest
+from issuer.effects import work
 from issuer.institutes.issuers import get_issuer, profile
 from issuer.issuing.clr import CLR_CONTEXTS, build_clr
 from issuer.issuing.credentials import parse_id
@@ -336,6 +337,10 @@ def test_a_learner_without_a_name_or_email_identifier(
     assert response.status_code == 201, response.text
     issued = response.json()
     at = _now()
+    with work(services) as db:  # a name the learner gave herself is not the issuer's to sign
+        learner = db.exec(select(Learner)).one()
+        learner.name = "Lee Ji-eun (PhD, summa cum laude)"
+        db.add(learner)
     clr = _build(services, "hrd", [issued["id"]], now=at)
     assert clr["name"] == "HRD Institute — transcript of a learner"
     assert clr["credentialSubject"]["identifier"] == issued["credentialSubject"]["identifier"]

@@ -131,10 +131,18 @@ def test_profile_keeps_the_name_and_refuses_the_rest(world: World) -> None:
             ({**current, "id": "urn:uuid:0"}, "id cannot be changed here"),
             ({**current, "type": "Achievement"}, "type must be Profile"),
             ({**current, "name": " "}, "name must be"),
+            # one line, nothing that hides or reorders text (audit round 8: stored as given)
+            ({**current, "name": "Lee Ji-eun\r\n\x01"}, "one line of text"),
+            ({**current, "name": "Kim\x00"}, "one line of text"),  # a 500 on PostgreSQL before
+            ({**current, "name": "Kim\x85Min-jun"}, "one line of text"),  # C1: next line
+            ({**current, "name": "Kim \u202eDhP"}, "direction overrides"),
+            ({**current, "name": "Kim \u2066x\u2069"}, "direction overrides"),
         ]:
             with pytest.raises(BadRequest, match=reason):
                 obapi.update_profile(session, world.learner_id, bad)
         assert obapi.profile(session, world.learner_id)["name"] == "Kim M."
+        korean = obapi.update_profile(session, world.learner_id, {**current, "name": "김민준"})
+        assert korean["name"] == "김민준"
 
 
 @pytest.mark.parametrize(
