@@ -138,6 +138,8 @@ def _apply(
         raise BadRequest("the currency is a three-letter ISO 4217 code such as KRW or USD")
     activity.title = clean_text(given.title, 300, "the activity's title", required=True)
     activity.objective_id = given.objective_id
+    if key != activity.achievement_key:  # done by the person's word, or by another course's badge
+        activity.done_at, activity.credential_ref = None, None
     activity.achievement_key = key
     activity.starts_on, activity.ends_on = given.starts_on, given.ends_on
     activity.cost, activity.currency = round(given.cost, 2), currency

@@ -220,6 +220,33 @@ def test_bad_activities_are_refused(client: TestClient, services: Services) -> N
         )
 
 
+def test_a_course_activity_is_not_done_by_word_through_an_edit(
+    client: TestClient, services: Services
+) -> None:
+    """A course's activity is done when its badge arrives: taking the course off, marking it
+    done by word and putting the course back leaves it not done (audit round 8: every course of
+    a plan showed done with no badge, and the early review froze it)."""
+    org = plan_org(services)
+    plan_id = _create(services, org, KIM, "lead-aspiring-leader")
+    courses = [a.activity for a in _view(services, plan_id).activities]
+    assert courses and all(a.achievement_key for a in courses)
+    first = courses[0]
+    given = changes.ActivityInput(first.title, achievement_key=first.achievement_key)
+    with work(services) as db:
+        mois = organisation(db, "mois")
+        plan = service.plan_by_id(db, mois, plan_id)
+        assert first.id is not None
+        with pytest.raises(BadRequest, match="when its badge arrives"):
+            changes.mark_done(db, plan, first.id)
+        bare = changes.ActivityInput(first.title)
+        changes.edit_activity(db, services, mois, plan, first.id, bare)
+        changes.mark_done(db, plan, first.id)  # a reading, by the person's word: allowed
+        changes.edit_activity(db, services, mois, plan, first.id, given)
+    shown = _view(services, plan_id).activities[0]
+    assert shown.activity.achievement_key == first.achievement_key
+    assert shown.done_at is None and shown.activity.done_at is None
+
+
 def test_the_review_waits_for_signatures_and_the_end_of_the_work(
     client: TestClient, services: Services
 ) -> None:
