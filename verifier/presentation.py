@@ -7,6 +7,10 @@ presentation's Data Integrity proofs (``proofPurpose`` ``authentication``, with 
 whose own document lists the key under ``authentication``: Controlled Identifiers §2.3.2),
 and every embedded credential (``verify_credential`` with the ``vc`` profile). A presentation
 may be unsigned when no challenge is asked for; with a challenge, a proof is required.
+
+Everything the presentation and its credentials make Laurel fetch shares one bound
+(``verifier.verify.bounded``): at most ``MAX_FETCHES`` documents, all within ``FETCH_BUDGET``
+seconds. What could not be fetched within it makes its check unknown, never passed.
 """
 
 from __future__ import annotations
@@ -17,14 +21,21 @@ from datetime import datetime
 from typing import Any
 
 from verifier.checks import check_vc_context, check_vc_type
-from verifier.errors import InputError, JsonLdError, ProofError, VerifierError
-from verifier.fetch import Fetcher, HttpFetcher
+from verifier.errors import (
+    FetchError,
+    Indeterminate,
+    InputError,
+    JsonLdError,
+    ProofError,
+    VerifierError,
+)
+from verifier.fetch import Fetcher
 from verifier.identity import TrustPolicy
 from verifier.jsonld import canonicalize
 from verifier.keys import DefaultKeyResolver, KeyResolver, ResolvedKey
 from verifier.proof import data_integrity
 from verifier.report import Check, Outcome, Report, Verdict, decide
-from verifier.verify import MAX_PROOFS, verify_credential
+from verifier.verify import MAX_PROOFS, bounded, verify_credential
 
 MAX_CREDENTIALS = 32
 AUTHENTICATION = "authentication"
@@ -53,14 +64,31 @@ def verify_presentation(
     resolve_key: KeyResolver | None = None,
     trust: TrustPolicy | None = None,
 ) -> PresentationReport:
-    """Verify ``presentation`` (a JSON object). Never raises for bad input."""
-    fetcher = fetcher or HttpFetcher()
+    """Verify ``presentation`` (a JSON object). Never raises for bad input. ``fetcher`` is
+    bounded once for the whole presentation, its embedded credentials included."""
+    limited = bounded(fetcher, what="presentation")
+    with limited.budget():
+        return _verify(presentation, challenge, domain, now, limited, resolve_key, trust)
+
+
+def _verify(
+    presentation: Any,
+    challenge: str | None,
+    domain: str | None,
+    now: datetime | None,
+    fetcher: Fetcher,
+    resolve_key: KeyResolver | None,
+    trust: TrustPolicy | None,
+) -> PresentationReport:
     resolver = resolve_key or DefaultKeyResolver(fetcher)
     checks: list[Check] = []
 
     def run(name: str, step: Any) -> bool:
         try:
             reason = step()
+        except (Indeterminate, FetchError) as exc:
+            checks.append(Check(name, Outcome.UNKNOWN, str(exc)))
+            return False
         except VerifierError as exc:
             checks.append(Check(name, Outcome.FAILED, str(exc)))
             return False
@@ -155,6 +183,8 @@ def _holder(presentation: Mapping[str, Any], signers: list[ResolvedKey]) -> str 
     by_holder = [signer for signer in signers if signer.controller == holder_id]
     if not by_holder:
         raise VerifierError(f"the presentation is not signed by its holder {holder_id}")
+    if not any(signer.confirmed for signer in by_holder):
+        raise Indeterminate(f"the document of the holder {holder_id} could not be fetched")
     if all(AUTHENTICATION not in signer.purposes for signer in by_holder):
         raise VerifierError(
             f"the holder {holder_id} does not list the signing key under {AUTHENTICATION}"
@@ -220,5 +250,7 @@ def _credentials(
     failed = [n for n, report in enumerate(reports, 1) if not report.verified]
     if failed:
         reasons = "; ".join(f"credential {n}: {reports[n - 1].reason()}" for n in failed)
+        if all(reports[n - 1].verdict is Verdict.COULD_NOT_DECIDE for n in failed):
+            raise Indeterminate(reasons)
         raise VerifierError(reasons)
     return f"{len(reports)} credential(s) verified"

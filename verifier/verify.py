@@ -64,7 +64,7 @@ MAX_ENDORSEMENTS = 16
 MAX_NESTED_CREDENTIALS = 250
 """CLR 2.0 nested credentials verified per ClrCredential: a learner's transcript of a few hundred
 badges. Nested credentials from one issuer share a DID document and status lists, which
-``_BoundedFetcher`` fetches once, so they stay within ``MAX_FETCHES``."""
+``BoundedFetcher`` fetches once, so they stay within ``MAX_FETCHES``."""
 MAX_FETCHES = 16
 """Distinct URLs fetched per verification (nested and endorsing credentials included)."""
 FETCH_BUDGET = 20.0
@@ -72,18 +72,22 @@ FETCH_BUDGET = 20.0
 shorter deadline too: ``verifier.fetch.DEFAULT_DEADLINE``)."""
 
 
-class _BoundedFetcher:
+class BoundedFetcher:
     """One verification's view of the fetcher: each URL is fetched at most once (failures
     included), at most ``MAX_FETCHES`` URLs in all, and all of them (and the trust-list lookups
     inside ``budget()``) within ``FETCH_BUDGET`` seconds, so no credential can make Laurel fetch
-    without end."""
+    without end. ``what`` is verified (``credential``, ``presentation``), for the reasons given
+    when a limit is reached. Made by ``bounded``."""
 
-    def __init__(self, fetcher: Fetcher, budget: float | None = None) -> None:
+    def __init__(
+        self, fetcher: Fetcher, budget: float | None = None, what: str = "credential"
+    ) -> None:
         self.fetcher = fetcher
+        self.what = what
         self.results: dict[str, bytes | FetchError] = {}
         seconds = FETCH_BUDGET if budget is None else budget
         self.deadline = Deadline(
-            seconds, f"the documents of this credential took longer than {seconds:g} s to fetch"
+            seconds, f"the documents of this {what} took longer than {seconds:g} s to fetch"
         )
 
     def budget(self) -> AbstractContextManager[None]:
@@ -93,7 +97,7 @@ class _BoundedFetcher:
     def __call__(self, url: str) -> bytes:
         if url not in self.results:
             if len(self.results) >= MAX_FETCHES:
-                raise FetchError(url, f"more than {MAX_FETCHES} documents for one credential")
+                raise FetchError(url, f"more than {MAX_FETCHES} documents for one {self.what}")
             try:
                 if self.deadline.remaining() <= 0:
                     raise FetchError(url, self.deadline.reason)
@@ -108,6 +112,21 @@ class _BoundedFetcher:
 
     def refresh_within(self, url: str, seconds: float) -> None:
         refresh_within(self.fetcher, url, seconds)
+
+
+def bounded(
+    fetcher: Fetcher | None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    what: str = "credential",
+) -> BoundedFetcher:
+    """``fetcher`` (default: HTTPS, answers of at most ``max_bytes``) bounded for one
+    verification. One already bounded is returned as it is: the credentials inside a
+    presentation share the presentation's limits (``verifier.presentation``) rather than each
+    starting afresh."""
+    if isinstance(fetcher, BoundedFetcher):
+        return fetcher
+    return BoundedFetcher(fetcher or HttpFetcher(max_bytes=max_bytes), what=what)
 
 
 def _code(error: Exception) -> str:
@@ -176,13 +195,15 @@ def verify_credential(
     ``VerifiableCredential``, ``validFrom`` optional, every proof must verify), as the W3C VC-API
     verifies.
 
-    ``fetcher`` performs every network access (default: HTTPS with timeouts and size limits);
+    ``fetcher`` performs every network access (default: HTTPS with timeouts and size limits),
+    at most ``MAX_FETCHES`` documents within ``FETCH_BUDGET`` seconds, unless it is already a
+    ``BoundedFetcher`` (``bounded``), whose limits are then shared with its other uses;
     ``resolve_key`` turns a verification method or ``kid`` into a key (default: did:key, did:jwk,
     did:web and HTTPS, through ``fetcher``); ``algorithms`` is the VC-JWT allow-list. ``trust``
     is the policy behind ``Report.identity`` (default: no trust lists, web domains checked);
     ``trusted_issuers`` adds a simple list of issuer ids to it.
     """
-    fetcher = _BoundedFetcher(fetcher or HttpFetcher(max_bytes=max_bytes))
+    fetcher = bounded(fetcher, max_bytes=max_bytes)
     policy = trust or DEFAULT_POLICY
     if trusted_issuers is not None:
         listed: StaticRegistry = parse_static(list(trusted_issuers), "trusted issuers")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import APIRouter, BackgroundTasks, Body, Path, Response
 
 from issuer.http.deps import (
     ApiKeyDep,
@@ -20,11 +20,13 @@ from issuer.http.deps import (
     ServicesDep,
     SessionDep,
     StrictJSONRoute,
+    read_then_write,
     require,
 )
 from issuer.http.gate import VerificationSlot
 from issuer.http.problems import WRITE, responses
 from issuer.issuing.credentials import get_credential
+from issuer.models.base import utcnow
 from issuer.wallet import exchanges
 
 router = APIRouter(tags=["exchanges"], route_class=StrictJSONRoute)
@@ -95,7 +97,8 @@ def interaction(
     description="`{}` answers a DIDAuthentication `verifiablePresentationRequest` with a "
     "`challenge` and this server's `domain`. `{verifiablePresentation}` (signed with "
     "Ed25519Signature2020 or eddsa-rdfc-2022, `proofPurpose` `authentication`, that challenge "
-    "and domain, by a key the `holder` DID lists under `authentication`) answers "
+    "and domain, one proof, by a key of the `holder` DID that its document lists under "
+    "`authentication`) answers "
     '`{"verifiablePresentation": {"verifiableCredential": [badge]}}` with the badge bound to '
     "the holder, and spends the exchange. A presentation posted bare (the legacy "
     "`dccrequest://` flow) gets the presentation back bare. A presentation that fails a check "
@@ -103,13 +106,21 @@ def interaction(
     "revoked badge, or one bound to another DID, 409.",
     responses=responses(400, 404, 409, 413, 422, 429, 503),
 )
-def participate(
+async def participate(
     secret: Secret,
     body: JsonBody,
-    db: SessionDep,
     services: ServicesDep,
+    background: BackgroundTasks,
     response: Response,
     _slot: VerificationSlot,
 ) -> dict[str, Any]:
+    """The holder's DID document read first, with no write transaction open; then the exchange
+    spent and the badge bound in a short unit of work (``read_then_write``)."""
     response.headers.update(NO_STORE)
-    return exchanges.participate(db, services, secret, body)
+    now = utcnow()
+    return await read_then_write(
+        services,
+        background,
+        lambda db: exchanges.authenticate(db, services, secret, body, now),
+        lambda db: exchanges.participate(db, services, secret, body, now),
+    )

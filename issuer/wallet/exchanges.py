@@ -17,10 +17,14 @@ Learner Credential Wallet (LCW 2.2) collects credentials (spec digest §3.2, §3
 
 The legacy ``dccrequest://`` path posts the signed presentation itself (no ``{}`` first, no
 wrapper); it gets the same presentation back, bare. A presentation that fails any check is
-refused (400) and spends nothing. The secret (256 random bits) is stored only as its SHA-256;
-the exchange is spent by one conditional update (``state = 'pending'`` and not expired), in the
-same unit of work as the binding, so two wallets racing for one exchange cannot both get the
-badge, and a binding that fails (a revoked badge: 409) leaves the exchange usable.
+refused (400) and spends nothing. It must carry one proof, by a key of its holder (the
+``verificationMethod``'s DID is the ``holder``), or it is refused before anything is fetched.
+A did:web holder's document is read by ``authenticate`` in a read-only first pass, with no
+write transaction open; ``participate`` then verifies again from what that pass read, in a
+short write unit. The secret (256 random bits) is stored only as its SHA-256; the exchange is
+spent by one conditional update (``state = 'pending'`` and not expired), in the same unit of
+work as the binding, so two wallets racing for one exchange cannot both get the badge, and a
+binding that fails (a revoked badge: 409) leaves the exchange usable.
 """
 
 from __future__ import annotations
@@ -170,24 +174,28 @@ def protocols(
     return {"protocols": {"vcapi": exchange_url(services, secret)}}
 
 
+def authenticate(
+    session: Session, services: Services, secret: str, body: Any, now: datetime | None = None
+) -> str | None:
+    """The read-only part of ``participate``: the holder DID that ``body``'s presentation
+    authenticates for the pending exchange ``secret`` (None for the ``{}`` step), refused as
+    ``participate`` refuses it. Verifying the presentation may fetch the holder's DID
+    document: the route runs this first, with no write transaction open
+    (``issuer.http.deps.read_then_write``), so that ``participate`` answers from what it read."""
+    row, presentation, legacy = _step(session, secret, body, now or utcnow())
+    if presentation is None:
+        return None
+    return _authenticated_holder(session, services, row, presentation, legacy)
+
+
 def participate(
     session: Session, services: Services, secret: str, body: Any, now: datetime | None = None
 ) -> dict[str, Any]:
     """One step of the exchange (VCALM ``participateInExchange``) for ``body``."""
     now = now or utcnow()
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object")
-    row = _pending(session, secret, now)
-    if "verifiablePresentation" in body:
-        presentation, legacy = body["verifiablePresentation"], False
-    elif _is_presentation(body):
-        presentation, legacy = body, True
-    elif not body:
+    row, presentation, legacy = _step(session, secret, body, now)
+    if presentation is None:
         return {"verifiablePresentationRequest": _request(services, secret, row)}
-    else:
-        raise BadRequest("expected {} or {verifiablePresentation: …} (a DIDAuthentication VP)")
-    if not isinstance(presentation, dict):
-        raise InvalidPresentation("verifiablePresentation must be a JSON object")
     holder = _authenticated_holder(session, services, row, presentation, legacy)
     spent = session.connection().execute(
         update(WalletExchange)
@@ -209,6 +217,27 @@ def participate(
         "verifiableCredential": [credential.document],
     }
     return answer if legacy else {"verifiablePresentation": answer}
+
+
+def _step(
+    session: Session, secret: str, body: Any, now: datetime
+) -> tuple[WalletExchange, dict[str, Any] | None, bool]:
+    """The pending exchange, and the presentation ``body`` posts to it (None for ``{}``) and
+    whether it came bare (the legacy flow)."""
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    row = _pending(session, secret, now)
+    if "verifiablePresentation" in body:
+        presentation, legacy = body["verifiablePresentation"], False
+    elif _is_presentation(body):
+        presentation, legacy = body, True
+    elif not body:
+        return row, None, False
+    else:
+        raise BadRequest("expected {} or {verifiablePresentation: …} (a DIDAuthentication VP)")
+    if not isinstance(presentation, dict):
+        raise InvalidPresentation("verifiablePresentation must be a JSON object")
+    return row, presentation, legacy
 
 
 def _is_presentation(body: dict[str, Any]) -> bool:
@@ -250,6 +279,7 @@ def _authenticated_holder(
         raise InvalidPresentation("the presentation is not signed")
     if "verifiableCredential" in presentation:  # nothing to fetch or verify on a wallet's word
         raise InvalidPresentation("a DIDAuthentication presentation carries no credentials")
+    _one_proof_by(holder, presentation["proof"])
     domain: str | None = services.settings.origin
     if legacy and not _any_domain(presentation):
         domain = None  # the legacy request names no domain; its challenge is this exchange's
@@ -261,6 +291,23 @@ def _authenticated_holder(
     )
     _require(report)
     return holder
+
+
+def _one_proof_by(holder: str, proof: Any) -> None:
+    """Refuse, before anything is fetched, a presentation with more than one proof or whose
+    proof names a key of another DID than its holder: only the holder's own key can
+    authenticate the holder, so no other host's document needs reading."""
+    proofs = proof if isinstance(proof, list) else [proof]
+    if len(proofs) != 1:
+        raise InvalidPresentation(
+            f"a DIDAuthentication presentation carries one proof, by its holder; "
+            f"this one has {len(proofs)}"
+        )
+    method = proofs[0].get("verificationMethod") if isinstance(proofs[0], dict) else None
+    if not isinstance(method, str) or method.partition("#")[0] != holder:
+        raise InvalidPresentation(
+            f"the proof's verificationMethod must be a key of the holder {holder}"
+        )
 
 
 def _any_domain(presentation: dict[str, Any]) -> bool:

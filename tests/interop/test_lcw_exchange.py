@@ -187,7 +187,7 @@ def test_the_legacy_dccrequest_link_posts_the_presentation_itself(laurel: Laurel
     [
         ({"challenge": "not-the-challenge"}, "challenge"),
         ({"domain": "https://elsewhere.example"}, "domain"),
-        ({"signerSeed": OTHER_SEED}, "not signed by its holder"),
+        ({"signerSeed": OTHER_SEED}, "must be a key of the holder"),
         ({"signerSeed": OTHER_SEED, "forgedVm": True}, "did:key fragment"),
         ({"purpose": "assertionMethod"}, "proofPurpose"),
     ],

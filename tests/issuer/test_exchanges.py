@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import threading
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,7 @@ from issuer.effects import work
 from issuer.models import AuditEntry, Credential, WalletExchange
 from issuer.wallet import exchanges
 from tests.issuer.conftest import BASE_URL, ClientFetcher, issue_body, make_issuer
+from tests.issuer.test_network_outside_transactions import assert_database_free
 from tests.units import create_api_key
 from verifier import Verdict, verify_credential
 from verifier.errors import FetchError
@@ -161,38 +163,55 @@ def test_the_holder_authenticates_and_receives_the_badge_bound_to_it_once(
         assert credential is not None and credential.holder_id == HOLDER_DID
 
 
-class DidWebHost:
-    """A fetcher serving one did:web document, and refusing everything else."""
+HOLDER_WEB = "did:web:holder.example"
+HOLDER_WEB_KEY = "did:web:holder.example#key-1"
 
-    def __init__(self, document: dict[str, Any]) -> None:
-        self.document = document
+
+class DidWebHost:
+    """A fetcher serving one did:web document, and refusing everything else. Every URL asked
+    is noted in ``asked``; with ``services``, each answer is given only after checking that the
+    database is free, and what was not is noted in ``held`` (an assertion raised here would be
+    taken by the verifier for a failed fetch)."""
+
+    def __init__(self, document: dict[str, Any], services: Services | None = None) -> None:
+        self.document, self.services = document, services
+        self.asked: list[str] = []
+        self.held: list[str] = []
 
     def __call__(self, url: str) -> bytes:
+        self.asked.append(url)
+        if self.services is not None:
+            try:
+                assert_database_free(self.services)
+            except (AssertionError, sqlite3.OperationalError) as exc:
+                self.held.append(f"{url}: {exc!r}")
         if url == "https://holder.example/.well-known/did.json":
             return json.dumps(self.document).encode()
         raise FetchError(url, "unreachable in tests")
+
+
+def _holder_document(listed_for: str) -> dict[str, Any]:
+    return {
+        "@context": ["https://www.w3.org/ns/did/v1"],
+        "id": HOLDER_WEB,
+        "verificationMethod": [
+            {
+                "id": HOLDER_WEB_KEY,
+                "type": "Multikey",
+                "controller": HOLDER_WEB,
+                "publicKeyMultibase": keys.multikey(HOLDER),
+            }
+        ],
+        listed_for: [HOLDER_WEB_KEY],
+    }
 
 
 @pytest.mark.parametrize("listed_for", ["authentication", "assertionMethod"])
 def test_a_did_web_holder_must_list_the_key_for_authentication(
     client: TestClient, services: Services, listed_for: str
 ) -> None:
-    did, method = "did:web:holder.example", "did:web:holder.example#key-1"
-    services.network = DidWebHost(
-        {
-            "@context": ["https://www.w3.org/ns/did/v1"],
-            "id": did,
-            "verificationMethod": [
-                {
-                    "id": method,
-                    "type": "Multikey",
-                    "controller": did,
-                    "publicKeyMultibase": keys.multikey(HOLDER),
-                }
-            ],
-            listed_for: [method],
-        }
-    )
+    did, method = HOLDER_WEB, HOLDER_WEB_KEY
+    services.network = DidWebHost(_holder_document(listed_for))
     badge, headers = _badge(client, services)
     offer = _offer(client, badge["id"], headers)
     request = _request(client, offer)
@@ -205,6 +224,62 @@ def test_a_did_web_holder_must_list_the_key_for_authentication(
     else:
         assert answered.status_code == 400
         assert "does not list the signing key under authentication" in answered.json()["detail"]
+
+
+@pytest.mark.parametrize("listed_for", ["authentication", "assertionMethod"])
+def test_the_holders_did_document_is_read_with_no_write_transaction_open(
+    client: TestClient, services: Services, listed_for: str
+) -> None:
+    """Audit round 8: the presentation was verified inside the request's write transaction, so
+    a slow did:web host (the holder's own choice) held the SQLite write lock, or a pooled
+    connection, for every fetch, and a refused presentation could be posted again and again.
+    Now the holder's document is read first, with the database free, accepted or refused."""
+    host = DidWebHost(_holder_document(listed_for), services)
+    services.network = host
+    badge, headers = _badge(client, services)
+    offer = _offer(client, badge["id"], headers)
+    request = _request(client, offer)
+    presentation = _did_auth(
+        request["challenge"], request["domain"], holder=HOLDER_WEB, method=HOLDER_WEB_KEY
+    )
+    answered = client.post(_path(offer["exchange"]), json={"verifiablePresentation": presentation})
+    assert answered.status_code == (200 if listed_for == "authentication" else 400), answered.text
+    assert host.asked == ["https://holder.example/.well-known/did.json"]  # once, then remembered
+    assert host.held == []
+    with Session(services.engine) as db:
+        row = db.exec(select(WalletExchange)).one()
+        assert row.state == ("spent" if listed_for == "authentication" else "pending")
+
+
+def test_one_proof_by_a_key_of_the_holder_or_nothing_is_fetched(
+    client: TestClient, services: Services
+) -> None:
+    """Audit round 8: up to 8 proofs, each by a key of any DID (and its controller's), were
+    resolved before the holder check refused them: 16 fetches a request. A DIDAuthentication
+    presentation carries one proof, by a key of its holder; anything else is refused unread."""
+    host = DidWebHost(_holder_document("authentication"), services)
+    services.network = host
+    badge, headers = _badge(client, services)
+    offer = _offer(client, badge["id"], headers)
+    request = _request(client, offer)
+    challenge, domain = request["challenge"], request["domain"]
+    signed = _did_auth(challenge, domain, holder=HOLDER_WEB, method=HOLDER_WEB_KEY)
+    elsewhere = _did_auth(
+        challenge, domain, holder=HOLDER_WEB, method="did:web:elsewhere.example#key-1"
+    )
+    for presentation, reason in [
+        ({**signed, "proof": signed["proof"] * 2}, "carries one proof, by its holder"),
+        (elsewhere, "must be a key of the holder did:web:holder.example"),
+        ({**signed, "proof": ["not a proof"]}, "must be a key of the holder"),
+    ]:
+        for body in ({"verifiablePresentation": presentation}, presentation):  # legacy too
+            answer = client.post(_path(offer["exchange"]), json=body)
+            assert answer.status_code == 400, answer.text
+            assert reason in answer.json()["detail"]
+    assert host.asked == []
+    answered = client.post(_path(offer["exchange"]), json={"verifiablePresentation": signed})
+    assert answered.status_code == 200, answered.text
+    assert host.asked == ["https://holder.example/.well-known/did.json"] and host.held == []
 
 
 def test_bad_bodies_are_refused_and_spend_nothing(client: TestClient, services: Services) -> None:

@@ -19,7 +19,7 @@ from verifier.errors import FetchError
 from verifier.fetch import HttpFetcher
 from verifier.httpcache import CachingHttpClient
 from verifier.transport import AddressRefused, Deadline, DeadlinePassed, resolve_by, within
-from verifier.verify import _BoundedFetcher
+from verifier.verify import BoundedFetcher
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_one_verification_shares_one_budget_across_its_fetches(drip: str) -> Non
         fetched.append(url)
         return network(url)
 
-    bounded = _BoundedFetcher(recording, budget=0.5)
+    bounded = BoundedFetcher(recording, budget=0.5)
     reasons = []
     for name in ("did.json", "status.json", "jwks.json"):
         with pytest.raises(FetchError) as caught:
