@@ -41,6 +41,7 @@ from issuer.wallet.imports_legacy import (
     clean,
     identifier_of,
     is_ob2,
+    issuer_ref_of,
     legacy_badge,
     legacy_baked,
     legacy_fields,
@@ -95,7 +96,9 @@ def import_badge(
     badge = _read(session, services, original, label)
     if not badge.legacy:
         _refuse_own(session, services, badge.document, learner_id, emails)
-    existing = _find(session, learner_id, badge.credential_id, original)
+    existing = _find(
+        session, learner_id, badge.credential_id, issuer_ref_of(badge.document), original
+    )
     # Imported again: checked again. Only a verified copy replaces a stored one that is not.
     retry = existing is not None and existing.verdict != VERIFIED and existing.original != original
     if existing is not None and (badge.legacy or not retry):
@@ -111,6 +114,7 @@ def import_badge(
         "legacy": badge.legacy,
         "document": badge.document,
         "credential_id": badge.credential_id,
+        "issuer_ref": issuer_ref_of(badge.document),
         "checked_at": now,
         **fields,
     }
@@ -133,10 +137,10 @@ def upsert_badge(
 ) -> tuple[ImportedCredential, bool]:
     """The OB 3.0 API's ``upsertCredential``: keep ``data`` (an OB 3.0 credential as JSON or a
     compact JWS, never a link) in the learner's wallet only if it verifies. Returns the row and
-    whether it was created. A credential equal to a stored one (the same ``id``) replaces it
-    unless the stored one is verified and newer (a later ``validFrom``). Raises ``BadRequest``
-    for anything that does not verify, storing nothing, and ``Conflict`` for a badge this
-    instance issued to the learner (it is in their wallet already)."""
+    whether it was created. A credential equal to a stored one (the same issuer and ``id``)
+    replaces it unless the stored one is verified and newer (a later ``validFrom``). Raises
+    ``BadRequest`` for anything that does not verify, storing nothing, and ``Conflict`` for a
+    badge this instance issued to the learner (it is in their wallet already)."""
     now = aware(now) if now else utcnow()
     label = "The credential"
     emails = _learner_emails(session, services, learner_id)
@@ -161,10 +165,11 @@ def upsert_badge(
         "legacy": False,
         "document": badge.document,
         "credential_id": badge.credential_id,
+        "issuer_ref": issuer_ref_of(badge.document),
         "checked_at": now,
         **fields,
     }
-    existing = _find(session, learner_id, badge.credential_id, data)
+    existing = _find(session, learner_id, badge.credential_id, values["issuer_ref"], data)
     if existing is None:
         new = ImportedCredential(learner_id=learner_id, created_at=now, **values)
         row = _insert(session, services, new)
@@ -226,7 +231,8 @@ def foresee_import(
         legacy_fields(session, services, badge, now)
     else:
         _run_verifier(session, services, original, now)
-    existing = _find(session, learner_id, badge.credential_id, original)
+    ref = issuer_ref_of(badge.document)
+    existing = _find(session, learner_id, badge.credential_id, ref, original)
     if existing is not None:
         foresee_recheck(session, services, existing, now=now)
 
@@ -507,7 +513,7 @@ def _insert(session: Session, services: Services, row: ImportedCredential) -> Im
         session.execute(
             text("SELECT id FROM learner WHERE id = :id FOR UPDATE"), {"id": row.learner_id}
         )
-    existing = _find(session, row.learner_id, row.credential_id, row.original)
+    existing = _find(session, row.learner_id, row.credential_id, row.issuer_ref, row.original)
     if existing is not None:
         for name in ("verdict", "report", "checked_at"):
             setattr(existing, name, getattr(row, name))
@@ -519,11 +525,21 @@ def _insert(session: Session, services: Services, row: ImportedCredential) -> Im
 
 
 def _find(
-    session: Session, learner_id: int, credential_id: str | None, original: bytes
+    session: Session,
+    learner_id: int,
+    credential_id: str | None,
+    issuer_ref: str,
+    original: bytes,
 ) -> ImportedCredential | None:
+    """The learner's stored copy of a credential: the same ``id`` of the same issuer (OB 3.0
+    equality; another issuer's credential with that id is another credential), or without an
+    id, the same bytes."""
     query = select(ImportedCredential).where(ImportedCredential.learner_id == learner_id)
     if credential_id is not None:
-        query = query.where(ImportedCredential.credential_id == credential_id)
+        query = query.where(
+            ImportedCredential.credential_id == credential_id,
+            ImportedCredential.issuer_ref == issuer_ref,
+        )
     else:
         query = query.where(
             col(ImportedCredential.credential_id).is_(None), ImportedCredential.original == original

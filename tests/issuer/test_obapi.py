@@ -7,16 +7,20 @@ from __future__ import annotations
 import copy
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, col
 
 from issuer.context import Services
 from issuer.core.db import migrate
 from issuer.core.errors import BadRequest
+from issuer.models import LearnerEmail
 from issuer.wallet import obapi
 from issuer.wallet.imports import upsert_badge
+from tests.issuer.credentials import issued_to
 from tests.issuer.test_imports import EMAIL, NOW, ExternalIssuer, Network, World, as_bytes
 from tests.units import resolve_learner
 
@@ -28,7 +32,20 @@ def _world(services: Services) -> World:
     services.network = Network()
     learner = resolve_learner(services, EMAIL, "Kim Min-jun")
     assert learner.id is not None
+    with Session(services.engine) as session:  # signed in once, as an app's user has
+        confirmed = update(LearnerEmail).where(col(LearnerEmail.learner_id) == learner.id)
+        session.execute(confirmed.values(verified=True))
+        session.commit()
     return World(services, services.network, learner.id, ExternalIssuer())
+
+
+def _mine(world: World, **overrides: Any) -> dict[str, Any]:
+    """A credential of the world's issuer (unsigned), issued to the learner."""
+    return issued_to(world.issuer.credential(**overrides), EMAIL)
+
+
+def _signed(world: World, **overrides: Any) -> dict[str, Any]:
+    return world.issuer.sign(_mine(world, **overrides))
 
 
 def _upsert(world: World, data: bytes) -> tuple[int, bool]:
@@ -45,7 +62,7 @@ def _held(world: World, since: datetime | None = None) -> list[obapi.Held]:
 
 
 def test_a_verified_credential_is_stored_once_and_listed_unchanged(world: World) -> None:
-    signed = world.signed()
+    signed = _signed(world)
     first, created = _upsert(world, as_bytes(signed))
     again, created_again = _upsert(world, as_bytes(signed))
     assert created and not created_again and again == first
@@ -55,7 +72,7 @@ def test_a_verified_credential_is_stored_once_and_listed_unchanged(world: World)
 
 
 def test_a_compact_jws_is_listed_as_sent(world: World) -> None:
-    token = world.issuer.jwt(world.issuer.credential())
+    token = world.issuer.jwt(_mine(world))
     _, created = _upsert(world, token.encode())
     assert created
     [item] = _held(world)
@@ -63,7 +80,7 @@ def test_a_compact_jws_is_listed_as_sent(world: World) -> None:
 
 
 def test_what_does_not_verify_is_never_stored(world: World) -> None:
-    tampered = world.signed()
+    tampered = _signed(world)
     tampered["credentialSubject"]["achievement"]["name"] = "Doctor of Medicine"
     with pytest.raises(BadRequest, match="does not verify, so it was not stored"):
         _upsert(world, as_bytes(tampered))
@@ -73,7 +90,7 @@ def test_what_does_not_verify_is_never_stored(world: World) -> None:
 
 
 def test_an_equal_credential_replaces_an_older_one_never_a_newer_one(world: World) -> None:
-    older = world.issuer.credential(validFrom="2026-01-10T00:00:00Z")
+    older = _mine(world, validFrom="2026-01-10T00:00:00Z")
     newer = copy.deepcopy(older)
     newer["validFrom"] = "2026-02-01T00:00:00Z"
     older_signed, newer_signed = world.issuer.sign(older), world.issuer.sign(newer)
@@ -87,12 +104,8 @@ def test_an_equal_credential_replaces_an_older_one_never_a_newer_one(world: Worl
 
 
 def test_since_and_order(world: World) -> None:
-    early = world.issuer.sign(
-        world.issuer.credential(id=f"urn:uuid:{uuid.uuid4()}", validFrom="2026-01-02T00:00:00Z")
-    )
-    late = world.issuer.sign(
-        world.issuer.credential(id=f"urn:uuid:{uuid.uuid4()}", validFrom="2026-02-02T00:00:00Z")
-    )
+    early = _signed(world, id=f"urn:uuid:{uuid.uuid4()}", validFrom="2026-01-02T00:00:00Z")
+    late = _signed(world, id=f"urn:uuid:{uuid.uuid4()}", validFrom="2026-02-02T00:00:00Z")
     _upsert(world, as_bytes(late))
     _upsert(world, as_bytes(early))
     assert [item.credential for item in _held(world)] == [early, late]
@@ -158,3 +171,26 @@ def test_terms_and_privacy_urls_are_http_links() -> None:
     assert (
         Settings(demo=True, privacy_url="https://x.example/p").privacy_url == "https://x.example/p"
     )
+
+
+def test_another_issuers_credential_with_the_same_id_is_another_credential(world: World) -> None:
+    """Audit round 8, F1: OB 3.0 equality is issuer.id and id. An app's own credential reusing
+    the id of a verified badge from another issuer is kept beside it, never over it."""
+    genuine = _signed(world, validFrom="2026-01-15T09:00:00Z")
+    mill = ExternalIssuer(name="Diploma Mill")
+    fake = mill.sign(issued_to(mill.credential(validFrom="2026-02-01T00:00:00Z"), EMAIL))
+    assert fake["id"] == genuine["id"]
+    first, _ = _upsert(world, as_bytes(genuine))
+    second, created = _upsert(world, as_bytes(fake))
+    assert created and second != first
+    assert [item.credential for item in _held(world)] == [genuine, fake]
+    stored = {row.id: row for row in world.rows()}
+    assert (
+        stored[first].original == as_bytes(genuine) and stored[first].issuer_ref == world.issuer.did
+    )
+    assert stored[second].issuer_ref == mill.did
+    # the same issuer's newer credential with that id still replaces its own only
+    newer = _signed(world, validFrom="2026-03-01T00:00:00Z")
+    again, created = _upsert(world, as_bytes(newer))
+    assert (again, created) == (first, False)
+    assert [item.credential for item in _held(world)] == [fake, newer]
