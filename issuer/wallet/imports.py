@@ -24,10 +24,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from issuer.context import Services
-from issuer.core.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
+from issuer.core.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, WalletFull
 from issuer.models import Credential, ImportedCredential, Issuer, Learner, LearnerEmail
 from issuer.models.base import aware, maybe_time, utcnow
 from issuer.skills.weights import alignment_factor, base_weight, framework_of, recency
@@ -140,7 +140,9 @@ def upsert_badge(
     whether it was created. A credential equal to a stored one (the same issuer and ``id``)
     replaces it unless the stored one is verified and newer (a later ``validFrom``). Raises
     ``BadRequest`` for anything that does not verify, storing nothing, and ``Conflict`` for a
-    badge this instance issued to the learner (it is in their wallet already)."""
+    badge this instance issued to the learner (it is in their wallet already). A credential
+    issued to someone else (none of the learner's confirmed emails) is refused with
+    ``BadRequest``: what is stored here is listed by ``getCredentials`` as the learner's own."""
     now = aware(now) if now else utcnow()
     label = "The credential"
     emails = _learner_emails(session, services, learner_id)
@@ -154,6 +156,12 @@ def upsert_badge(
             "this API."
         )
     _refuse_own(session, services, badge.document, learner_id, emails)
+    if not issued_to_any(badge.document, _confirmed_emails(session, learner_id)):
+        raise BadRequest(
+            f"{label} was issued to someone else (its recipient is none of the wallet's confirmed "
+            "emails), so it was not stored. If it is yours, add and confirm that email in the "
+            "wallet first."
+        )
     fields = _verify(session, services, badge, data, now, label)
     if fields["verdict"] != VERIFIED:
         reason = str(fields["report"].get("reason") or fields["verdict"])
@@ -519,9 +527,33 @@ def _insert(session: Session, services: Services, row: ImportedCredential) -> Im
             setattr(existing, name, getattr(row, name))
         session.add(existing)
         return existing
+    _check_room(session, services, row.learner_id, len(row.original))
     session.add(row)
     session.flush()
     return row
+
+
+def _check_room(session: Session, services: Services, learner_id: int, size: int) -> None:
+    """Refuse a new badge beyond what one wallet keeps (``LAUREL_WALLET_MAX_CREDENTIALS``,
+    ``LAUREL_WALLET_MAX_BYTES``): anyone can make a wallet, and each badge may be 2 MB."""
+    settings = services.settings
+    count, used = session.exec(
+        select(
+            func.count(col(ImportedCredential.id)),
+            func.coalesce(func.sum(func.length(ImportedCredential.original)), 0),
+        ).where(ImportedCredential.learner_id == learner_id)
+    ).one()
+    if count >= settings.wallet_max_credentials:
+        raise WalletFull(
+            f"This wallet already keeps {count:,} badges from elsewhere, the most it can keep "
+            f"({settings.wallet_max_credentials:,}); delete some to add others."
+        )
+    if used + size > settings.wallet_max_bytes:
+        raise WalletFull(
+            f"This wallet's badges from elsewhere take {used:,} bytes; with this one "
+            f"({size:,} bytes) they would take more than the {settings.wallet_max_bytes:,} "
+            "bytes it can keep. Delete some to add others."
+        )
 
 
 def _find(
@@ -553,6 +585,15 @@ def _learner_emails(session: Session, services: Services, learner_id: int) -> li
         raise NotFound(f"there is no learner {learner_id}")
     rows = session.exec(select(LearnerEmail.email).where(LearnerEmail.learner_id == learner_id))
     return list(rows)
+
+
+def _confirmed_emails(session: Session, learner_id: int) -> list[str]:
+    """The learner's verified emails: whom a badge must name to be theirs (as the wallet's
+    "not yours", ``issuer.wallet.badges.emails``)."""
+    query = select(LearnerEmail.email).where(
+        LearnerEmail.learner_id == learner_id, col(LearnerEmail.verified).is_(True)
+    )
+    return list(session.exec(query))
 
 
 def _refuse_own(
