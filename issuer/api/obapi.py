@@ -5,8 +5,8 @@ reached with an OAuth 2.0 access token from Laurel's authorization server (``iss
 Errors are ``Imsx_StatusInfo`` bodies, not problem details, as the standard requires:
 400 ``invalid_data``/``invalid_query_parameter``, 401 ``unauthorizedrequest`` (with
 ``WWW-Authenticate: Bearer error="invalid_token"``), 403 ``forbidden`` (``insufficient_scope``),
-404 ``not_found``, 413 ``invalid_data``, 415 ``not_acceptable``, 429/503 ``server_busy`` and
-500 ``internal_server_error``.
+404 ``not_found``, 409 ``invalid_data`` (the wallet is full), 413 ``invalid_data``, 415
+``not_acceptable``, 429/503 ``server_busy`` and 500 ``internal_server_error``.
 """
 
 from __future__ import annotations
@@ -102,6 +102,8 @@ _IMSX_MEANINGS = {
     400: "`invalid_query_parameter` (limit, offset, since) or `invalid_data` (the body).",
     401: "`unauthorizedrequest`: no access token, or an unknown, expired or revoked one.",
     403: "`forbidden`: the access token lacks this operation's scope.",
+    409: "`invalid_data`: the learner's wallet keeps as many credentials from elsewhere as it "
+    "may (a number, or a total size); nothing was stored.",
     415: "`not_acceptable`: the body is not of a media type this accepts.",
     503: "`server_busy`: try again after `Retry-After` seconds.",
 }
@@ -240,8 +242,9 @@ DEFAULT_LIMIT = 100
     responses=imsx_responses(*PROTECTED),
     summary="getCredentials: the learner's verifiable credentials",
     description="Scope `credential.readonly`. Credentials issued here to the learner (not "
-    "revoked) and those kept in their wallet that verified, oldest first. Paging with `limit` "
-    "and `offset`; `X-Total-Count` and `Link` (first, last, next, prev).",
+    "revoked) and those kept in their wallet that verified and were issued to them (one of "
+    "their confirmed emails is the recipient), oldest first. Paging with `limit` and `offset`; "
+    "`X-Total-Count` and `Link` (first, last, next, prev).",
 )
 def get_credentials(
     request: Request,
@@ -254,13 +257,12 @@ def get_credentials(
     if since is not None and since.tzinfo is None:
         raise BadRequest("since must be a date and time with its offset (e.g. …Z)")
     assert access.learner.id is not None
-    items = obapi.held(db, access.learner.id, since)
     size = limit or DEFAULT_LIMIT
-    page = items[offset : offset + size]
-    headers = {"X-Total-Count": str(len(items))}
+    total, page = obapi.page(db, access.learner.id, since, size, offset)
+    headers = {"X-Total-Count": str(total)}
     url = str(request.url.remove_query_params(["limit", "offset"]))
-    if offset > 0 or offset + size < len(items) or limit is not None:
-        links = obapi.paging_links(url, len(items), size, offset)
+    if offset > 0 or offset + size < total or limit is not None:
+        links = obapi.paging_links(url, total, size, offset)
         headers["Link"] = ", ".join(f'<{target}>; rel="{rel}"' for rel, target in links)
     return JSONResponse(obapi.page_body(page), headers=headers)
 
@@ -268,14 +270,17 @@ def get_credentials(
 @router.post(
     "/credentials",
     responses={
-        **imsx_responses(*PROTECTED, 415),
+        **imsx_responses(*PROTECTED, 409, 415),
         200: {"description": "Replaced an equal credential (or kept a newer one)."},
     },
     summary="upsertCredential: keep a credential in the learner's wallet",
     description="Scope `credential.upsert`. The body is an OB 3.0 credential: JSON "
     "(`application/json` or `application/vc+ld+json`) or a compact JWS (`text/plain`). It is "
-    "verified first and stored only if it verifies (else 400 `invalid_data`). 201 when new, "
-    "200 when it replaced an equal one (same `id`); the answer echoes the body.",
+    "verified first and stored only if it verifies and was issued to the learner (one of their "
+    "confirmed emails is its recipient), else 400 `invalid_data`. 201 when new, 200 when it "
+    "replaced an equal one (the same `issuer.id` and `id`: another issuer's credential with "
+    "the same `id` is another credential); the answer echoes the body. 409 when the wallet "
+    "keeps as many credentials from elsewhere as it may.",
     status_code=201,
     openapi_extra={
         "requestBody": {

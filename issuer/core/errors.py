@@ -13,6 +13,7 @@
     │   └── InvalidPresentation  a wallet's DIDAuthentication presentation was not accepted
     ├── Conflict            409  e.g. an idempotency key reused with another request
     ├── AlreadyRevoked      409
+    ├── WalletFull          409  a learner's wallet keeps as many imported badges as it may
     ├── PayloadTooLarge     413
     ├── UnsupportedMedia    415
     ├── TooManyRequests     429  e.g. sign-in links asked for too often (with Retry-After)
@@ -89,6 +90,13 @@ class Conflict(LaurelError):
 
 class AlreadyRevoked(Conflict):
     title = "Already revoked"
+
+
+class WalletFull(LaurelError):
+    """A learner's wallet already keeps the most badges from elsewhere it may (a count or a
+    total size, ``Settings.wallet_max_credentials`` and ``wallet_max_bytes``)."""
+
+    status, title = 409, "Wallet full"
 
 
 class PayloadTooLarge(LaurelError):

@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     """Badge hosts a learner may start connecting (``POST /wallet/connections``: Laurel calls the
     host's discovery and registration URLs), per learner and per client address (``limits``
     notation), then 429."""
+    wallet_max_credentials: int = Field(default=2000, ge=1)
+    """Badges from elsewhere one learner's wallet keeps (imported in the wallet, or stored by an
+    app through the OB 3.0 API's upsertCredential); a new one beyond is refused (409)."""
+    wallet_max_bytes: int = Field(default=200 * 1000 * 1000, ge=2_000_000)
+    """Their total size, as sent (each is at most 2 MB); a new one beyond is refused (409)."""
     service_name: str = "Laurel"
     """This instance's name, as other systems show it (the OB 3.0 API's discovery document)."""
     terms_url: str | None = None

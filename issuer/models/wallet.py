@@ -54,11 +54,13 @@ class ImportedCredential(SQLModel, table=True):
 
     __tablename__ = "imported_credential"
     __table_args__ = (
-        # one row per credential and learner, whatever races: the database decides
+        # one row per credential (its issuer and id) and learner, whatever races: the database
+        # decides. A credential of another issuer with the same id is another credential.
         Index(
-            "uq_imported_learner_credential",
+            "uq_imported_learner_issuer_credential",
             "learner_id",
             "credential_id",
+            "issuer_ref",
             unique=True,
             sqlite_where=text("credential_id IS NOT NULL"),
             postgresql_where=text("credential_id IS NOT NULL"),
@@ -73,6 +75,8 @@ class ImportedCredential(SQLModel, table=True):
     legacy: bool = False  # an Open Badges 2.0 assertion: shown, never signature-verified
     document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     credential_id: str | None = Field(default=None, max_length=500)  # the credential's own id
+    issuer_ref: str = Field(default="", max_length=600)
+    """Its issuer's id (``imports_legacy.issuer_ref_of``), ``""`` when it names none."""
     name: str = Field(max_length=500)
     issuer_name: str = Field(max_length=500)
     issued_on: datetime | None = Field(default=None, sa_column=time_column(nullable=True))

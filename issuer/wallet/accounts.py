@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
@@ -130,12 +131,17 @@ def _award_programmes(session: Session, learner_id: int) -> None:
 
 def merge(session: Session, *, into: int, other: int) -> None:
     """Move everything of learner ``other`` to learner ``into`` and remove ``other``."""
-    held = select(ImportedCredential.credential_id).where(
-        ImportedCredential.learner_id == into, col(ImportedCredential.credential_id).is_not(None)
+    kept = aliased(ImportedCredential)
+    held = select(kept.id).where(  # the same credential: its issuer and id
+        kept.learner_id == into,
+        kept.credential_id == ImportedCredential.credential_id,
+        kept.issuer_ref == ImportedCredential.issuer_ref,
     )
     twice = session.exec(
         select(ImportedCredential.id).where(
-            ImportedCredential.learner_id == other, col(ImportedCredential.credential_id).in_(held)
+            ImportedCredential.learner_id == other,
+            col(ImportedCredential.credential_id).is_not(None),
+            held.exists(),
         )
     ).all()
     if twice:  # both had imported the same badge: keep one

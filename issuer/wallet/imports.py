@@ -24,10 +24,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from issuer.context import Services
-from issuer.core.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
+from issuer.core.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, WalletFull
 from issuer.models import Credential, ImportedCredential, Issuer, Learner, LearnerEmail
 from issuer.models.base import aware, maybe_time, utcnow
 from issuer.skills.weights import alignment_factor, base_weight, framework_of, recency
@@ -41,6 +41,7 @@ from issuer.wallet.imports_legacy import (
     clean,
     identifier_of,
     is_ob2,
+    issuer_ref_of,
     legacy_badge,
     legacy_baked,
     legacy_fields,
@@ -95,7 +96,9 @@ def import_badge(
     badge = _read(session, services, original, label)
     if not badge.legacy:
         _refuse_own(session, services, badge.document, learner_id, emails)
-    existing = _find(session, learner_id, badge.credential_id, original)
+    existing = _find(
+        session, learner_id, badge.credential_id, issuer_ref_of(badge.document), original
+    )
     # Imported again: checked again. Only a verified copy replaces a stored one that is not.
     retry = existing is not None and existing.verdict != VERIFIED and existing.original != original
     if existing is not None and (badge.legacy or not retry):
@@ -111,6 +114,7 @@ def import_badge(
         "legacy": badge.legacy,
         "document": badge.document,
         "credential_id": badge.credential_id,
+        "issuer_ref": issuer_ref_of(badge.document),
         "checked_at": now,
         **fields,
     }
@@ -133,10 +137,12 @@ def upsert_badge(
 ) -> tuple[ImportedCredential, bool]:
     """The OB 3.0 API's ``upsertCredential``: keep ``data`` (an OB 3.0 credential as JSON or a
     compact JWS, never a link) in the learner's wallet only if it verifies. Returns the row and
-    whether it was created. A credential equal to a stored one (the same ``id``) replaces it
-    unless the stored one is verified and newer (a later ``validFrom``). Raises ``BadRequest``
-    for anything that does not verify, storing nothing, and ``Conflict`` for a badge this
-    instance issued to the learner (it is in their wallet already)."""
+    whether it was created. A credential equal to a stored one (the same issuer and ``id``)
+    replaces it unless the stored one is verified and newer (a later ``validFrom``). Raises
+    ``BadRequest`` for anything that does not verify, storing nothing, and ``Conflict`` for a
+    badge this instance issued to the learner (it is in their wallet already). A credential
+    issued to someone else (none of the learner's confirmed emails) is refused with
+    ``BadRequest``: what is stored here is listed by ``getCredentials`` as the learner's own."""
     now = aware(now) if now else utcnow()
     label = "The credential"
     emails = _learner_emails(session, services, learner_id)
@@ -150,6 +156,12 @@ def upsert_badge(
             "this API."
         )
     _refuse_own(session, services, badge.document, learner_id, emails)
+    if not issued_to_any(badge.document, _confirmed_emails(session, learner_id)):
+        raise BadRequest(
+            f"{label} was issued to someone else (its recipient is none of the wallet's confirmed "
+            "emails), so it was not stored. If it is yours, add and confirm that email in the "
+            "wallet first."
+        )
     fields = _verify(session, services, badge, data, now, label)
     if fields["verdict"] != VERIFIED:
         reason = str(fields["report"].get("reason") or fields["verdict"])
@@ -161,10 +173,11 @@ def upsert_badge(
         "legacy": False,
         "document": badge.document,
         "credential_id": badge.credential_id,
+        "issuer_ref": issuer_ref_of(badge.document),
         "checked_at": now,
         **fields,
     }
-    existing = _find(session, learner_id, badge.credential_id, data)
+    existing = _find(session, learner_id, badge.credential_id, values["issuer_ref"], data)
     if existing is None:
         new = ImportedCredential(learner_id=learner_id, created_at=now, **values)
         row = _insert(session, services, new)
@@ -226,7 +239,8 @@ def foresee_import(
         legacy_fields(session, services, badge, now)
     else:
         _run_verifier(session, services, original, now)
-    existing = _find(session, learner_id, badge.credential_id, original)
+    ref = issuer_ref_of(badge.document)
+    existing = _find(session, learner_id, badge.credential_id, ref, original)
     if existing is not None:
         foresee_recheck(session, services, existing, now=now)
 
@@ -507,23 +521,57 @@ def _insert(session: Session, services: Services, row: ImportedCredential) -> Im
         session.execute(
             text("SELECT id FROM learner WHERE id = :id FOR UPDATE"), {"id": row.learner_id}
         )
-    existing = _find(session, row.learner_id, row.credential_id, row.original)
+    existing = _find(session, row.learner_id, row.credential_id, row.issuer_ref, row.original)
     if existing is not None:
         for name in ("verdict", "report", "checked_at"):
             setattr(existing, name, getattr(row, name))
         session.add(existing)
         return existing
+    _check_room(session, services, row.learner_id, len(row.original))
     session.add(row)
     session.flush()
     return row
 
 
+def _check_room(session: Session, services: Services, learner_id: int, size: int) -> None:
+    """Refuse a new badge beyond what one wallet keeps (``LAUREL_WALLET_MAX_CREDENTIALS``,
+    ``LAUREL_WALLET_MAX_BYTES``): anyone can make a wallet, and each badge may be 2 MB."""
+    settings = services.settings
+    count, used = session.exec(
+        select(
+            func.count(col(ImportedCredential.id)),
+            func.coalesce(func.sum(func.length(ImportedCredential.original)), 0),
+        ).where(ImportedCredential.learner_id == learner_id)
+    ).one()
+    if count >= settings.wallet_max_credentials:
+        raise WalletFull(
+            f"This wallet already keeps {count:,} badges from elsewhere, the most it can keep "
+            f"({settings.wallet_max_credentials:,}); delete some to add others."
+        )
+    if used + size > settings.wallet_max_bytes:
+        raise WalletFull(
+            f"This wallet's badges from elsewhere take {used:,} bytes; with this one "
+            f"({size:,} bytes) they would take more than the {settings.wallet_max_bytes:,} "
+            "bytes it can keep. Delete some to add others."
+        )
+
+
 def _find(
-    session: Session, learner_id: int, credential_id: str | None, original: bytes
+    session: Session,
+    learner_id: int,
+    credential_id: str | None,
+    issuer_ref: str,
+    original: bytes,
 ) -> ImportedCredential | None:
+    """The learner's stored copy of a credential: the same ``id`` of the same issuer (OB 3.0
+    equality; another issuer's credential with that id is another credential), or without an
+    id, the same bytes."""
     query = select(ImportedCredential).where(ImportedCredential.learner_id == learner_id)
     if credential_id is not None:
-        query = query.where(ImportedCredential.credential_id == credential_id)
+        query = query.where(
+            ImportedCredential.credential_id == credential_id,
+            ImportedCredential.issuer_ref == issuer_ref,
+        )
     else:
         query = query.where(
             col(ImportedCredential.credential_id).is_(None), ImportedCredential.original == original
@@ -537,6 +585,15 @@ def _learner_emails(session: Session, services: Services, learner_id: int) -> li
         raise NotFound(f"there is no learner {learner_id}")
     rows = session.exec(select(LearnerEmail.email).where(LearnerEmail.learner_id == learner_id))
     return list(rows)
+
+
+def _confirmed_emails(session: Session, learner_id: int) -> list[str]:
+    """The learner's verified emails: whom a badge must name to be theirs (as the wallet's
+    "not yours", ``issuer.wallet.badges.emails``)."""
+    query = select(LearnerEmail.email).where(
+        LearnerEmail.learner_id == learner_id, col(LearnerEmail.verified).is_(True)
+    )
+    return list(session.exec(query))
 
 
 def _refuse_own(

@@ -14,6 +14,7 @@ one): the ``Badge`` the input turned out to be and the small helpers both use.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import struct
 import zlib
@@ -309,3 +310,17 @@ def identifier_of(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip() or len(value) > 500:
         return None
     return None if _CONTROL.search(value) else value.strip()
+
+
+MAX_ISSUER_REF = 300  # bytes: with the credential id, within PostgreSQL's limit for an index row
+
+
+def issuer_ref_of(document: dict[str, Any]) -> str:
+    """The issuer's id as OB 3.0 equality compares it (``issuer.id``, trimmed; OBS "Equality"):
+    two credentials are the same only when this and their ``id`` match. ``""`` when the document
+    names none (an OB 2.0 assertion names its issuer in the BadgeClass); a longer one than an
+    index row can hold as its SHA-256."""
+    value = (vcjwt.issuer_id(document) or "").strip()
+    if len(value.encode()) > MAX_ISSUER_REF:
+        return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+    return value

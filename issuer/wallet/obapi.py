@@ -2,24 +2,34 @@
 ``GET /credentials`` lists, paging, and the learner's profile.
 
 A learner's credentials are those issued to them here (not revoked) and those kept in their
-wallet from elsewhere that verified (imported or upserted). Issued and imported ones are listed
-together in the order they were issued, oldest first, so that paging is stable; JSON credentials
-go in ``credential``, compact JWSs in ``compactJwsString``, each exactly as stored.
+wallet from elsewhere that verified (imported or upserted) and were issued to them: a badge of
+someone else kept in the wallet (shown there as "not yours") is not served to apps as the
+learner's own. Issued and imported ones are listed together in the order they were issued,
+oldest first, so that paging is stable; JSON credentials go in ``credential``, compact JWSs in
+``compactJwsString``, each exactly as stored.
+
+Listing reads only each credential's order and, for imports, its recipient's identifiers (the
+database extracts them): whether one of the learner's emails is the recipient is a salted-hash
+check SQL cannot make, so the page is cut from that light list, and only the page's credentials
+are read whole. A wallet keeps a bounded number of imports (``Settings.wallet_max_credentials``).
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from issuer.core.errors import BadRequest, NotFound
 from issuer.models import Credential, ImportedCredential, Learner, LearnerEmail
-from issuer.models.base import aware
-from issuer.wallet.imports import MEDIA_TYPES, VERIFIED
+from issuer.models.base import UTCDateTime, aware
+from issuer.wallet.badges import emails as verified_emails
+from issuer.wallet.imports import MEDIA_TYPES, VERIFIED, issued_to_any
 
 
 @dataclass(frozen=True)
@@ -32,30 +42,87 @@ class Held:
     jws: str | None = None
 
 
+@dataclass(frozen=True, order=True)
+class _Entry:
+    """A credential's place in the list, before it is read: issued here (``a``, its uuid) or
+    imported (``b``, its row id)."""
+
+    issued: datetime
+    order: str
+    key: str | int
+    jws: bool = False
+
+
+def page(
+    session: Session,
+    learner_id: int,
+    since: datetime | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[int, list[Held]]:
+    """How many credentials the learner holds (issued after ``since``, if given), and those
+    from ``offset`` on (``limit`` of them, if given), oldest first."""
+    entries = _entries(session, learner_id, since)
+    chosen = entries[offset : offset + limit if limit is not None else None]
+    return len(entries), _read(session, chosen)
+
+
 def held(session: Session, learner_id: int, since: datetime | None = None) -> list[Held]:
     """The learner's verifiable credentials, oldest first; ``since``: issued after it."""
-    found: list[Held] = []
-    issued = select(Credential).where(
+    return page(session, learner_id, since)[1]
+
+
+def _entries(session: Session, learner_id: int, since: datetime | None) -> list[_Entry]:
+    issued = select(Credential.id, Credential.issued_at).where(
         Credential.learner_id == learner_id, col(Credential.revoked_at).is_(None)
     )
-    for row in session.exec(issued):
-        found.append(Held(aware(row.issued_at), f"a{row.id}", credential=row.document))
-    kept = select(ImportedCredential).where(
+    when = func.coalesce(
+        col(ImportedCredential.issued_on), col(ImportedCredential.created_at), type_=UTCDateTime()
+    )
+    recipient = col(ImportedCredential.document)[("credentialSubject", "identifier")]
+    kept = select(ImportedCredential.id, when, ImportedCredential.media_type, recipient).where(
         ImportedCredential.learner_id == learner_id,
         col(ImportedCredential.legacy).is_(False),
         ImportedCredential.verdict == VERIFIED,
         col(ImportedCredential.media_type).in_((MEDIA_TYPES["json"], MEDIA_TYPES["jwt"])),
     )
-    for imported in session.exec(kept):
-        when = aware(imported.issued_on or imported.created_at)
-        order = f"b{imported.id:012d}"
-        if imported.media_type == MEDIA_TYPES["jwt"]:
-            found.append(Held(when, order, jws=imported.original.decode("ascii").strip()))
-        else:
-            found.append(Held(when, order, credential=imported.document))
     if since is not None:
-        found = [item for item in found if item.issued > aware(since)]
-    return sorted(found, key=lambda item: (item.issued, item.order))
+        issued = issued.where(col(Credential.issued_at) > aware(since))
+        kept = kept.where(when > aware(since))
+    entries = [_Entry(aware(at), f"a{ref}", ref) for ref, at in session.exec(issued)]
+    emails = verified_emails(session, learner_id)
+    for ref, at, media_type, identifiers in session.exec(kept):
+        assert ref is not None
+        if issued_to_any({"credentialSubject": {"identifier": identifiers}}, emails):
+            jws = media_type == MEDIA_TYPES["jwt"]
+            entries.append(_Entry(aware(at), f"b{ref:012d}", ref, jws))
+    return sorted(entries)
+
+
+def _read(session: Session, entries: Sequence[_Entry]) -> list[Held]:
+    """The credentials of ``entries``, read whole, in their order."""
+    ours = [entry.key for entry in entries if isinstance(entry.key, str)]
+    imported = [entry.key for entry in entries if isinstance(entry.key, int) and not entry.jws]
+    compact = [entry.key for entry in entries if entry.jws]
+    documents: dict[Any, Any] = {}  # by uuid (issued here) or row id (imported)
+    originals: dict[Any, bytes] = {}
+    if ours:
+        issued = select(Credential.id, Credential.document).where(col(Credential.id).in_(ours))
+        documents.update(session.exec(issued).all())
+    if imported:
+        kept = select(col(ImportedCredential.id), ImportedCredential.document)
+        documents.update(session.exec(kept.where(col(ImportedCredential.id).in_(imported))).all())
+    if compact:
+        jwss = select(col(ImportedCredential.id), ImportedCredential.original)
+        originals.update(session.exec(jwss.where(col(ImportedCredential.id).in_(compact))).all())
+    found = []
+    for entry in entries:
+        if entry.jws and entry.key in originals:
+            jws = originals[entry.key].decode("ascii").strip()
+            found.append(Held(entry.issued, entry.order, jws=jws))
+        elif entry.key in documents:
+            found.append(Held(entry.issued, entry.order, credential=documents[entry.key]))
+    return found
 
 
 def page_body(items: list[Held]) -> dict[str, list[Any]]:

@@ -11,6 +11,26 @@ OB_CONTEXTS = [
 ]
 
 
+def identifiers(email: str, salt: str = "s4lt") -> list[dict[str, Any]]:
+    """A credential subject's ``identifier``: ``email``, hashed."""
+    digest = hashlib.sha256(f"{email}{salt}".encode()).hexdigest()
+    return [
+        {
+            "type": "IdentityObject",
+            "identityType": "emailAddress",
+            "hashed": True,
+            "salt": salt,
+            "identityHash": "sha256$" + digest,
+        }
+    ]
+
+
+def issued_to(credential: dict[str, Any], email: str) -> dict[str, Any]:
+    """``credential`` (unsigned) with ``email`` as its recipient."""
+    credential["credentialSubject"]["identifier"] = identifiers(email)
+    return credential
+
+
 def make_credential(issuer_id: str, **overrides: Any) -> dict[str, Any]:
     """A complete, valid (unsigned) OpenBadgeCredential issued by ``issuer_id``."""
     salt = "s4lt"

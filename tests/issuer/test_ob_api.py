@@ -11,12 +11,14 @@ from typing import Any
 
 import httpx2
 import jsonschema
+import pytest
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
 from issuer.context import Services
 from issuer.http.cookies import LEARNER_COOKIE
 from tests.issuer.conftest import issue_body, make_issuer
+from tests.issuer.credentials import issued_to
 from tests.issuer.test_imports import ExternalIssuer
 from tests.issuer.test_oauth import (
     PROFILE_READ,
@@ -185,8 +187,9 @@ def test_upsert_then_get_returns_an_equal_credential(
     site: TestClient, mail_services: Services, mailbox: Inbox
 ) -> None:
     elsewhere = ExternalIssuer()
-    signed = elsewhere.sign(elsewhere.credential())
-    jws = elsewhere.jwt(elsewhere.credential(id="urn:uuid:7d3c0b1e-8a45-4f4e-9b1a-2c5e6f7a8b9c"))
+    signed = elsewhere.sign(issued_to(elsewhere.credential(), EMAIL))
+    other = elsewhere.credential(id="urn:uuid:7d3c0b1e-8a45-4f4e-9b1a-2c5e6f7a8b9c")
+    jws = elsewhere.jwt(issued_to(other, EMAIL))
     both = bearer(token(site, mailbox, (READ, UPSERT)))
     body = json.dumps(signed).encode()
     created = site.post(
@@ -266,3 +269,58 @@ def test_a_revoked_token_gets_401(site: TestClient, mailbox: Inbox) -> None:
     )
     assert gone.status_code == 200, gone.text
     imsx(site.get(f"{API}/credentials", headers=bearer(value)), 401, "unauthorizedrequest")
+
+
+def _post(site: TestClient, credential: dict[str, Any], headers: dict[str, str]) -> httpx2.Response:
+    body = json.dumps(credential).encode()
+    return site.post(
+        f"{API}/credentials", content=body, headers={**headers, "Content-Type": "application/json"}
+    )
+
+
+def test_upsert_of_another_issuers_credential_with_the_same_id_keeps_both(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    """Audit round 8, F1: an app signing its own credential with the id of the learner's
+    verified badge from University A no longer replaces that badge."""
+    app = bearer(token(site, mailbox, (READ, UPSERT)))
+    university, mill = ExternalIssuer(name="University A"), ExternalIssuer(name="Diploma Mill")
+    genuine = university.sign(issued_to(university.credential(), EMAIL))
+    fake = mill.credential(validFrom="2026-02-01T00:00:00Z")
+    fake["credentialSubject"]["achievement"]["name"] = "Failed"
+    fake = mill.sign(issued_to(fake, EMAIL))
+    assert _post(site, genuine, app).status_code == 201
+    second = _post(site, fake, app)
+    assert second.status_code == 201, second.text  # another credential, not "replaced"
+    listed = site.get(f"{API}/credentials", headers=app).json()["credential"]
+    assert listed == [genuine, fake]
+
+
+def test_upsert_of_someone_elses_badge_is_refused(site: TestClient, mailbox: Inbox) -> None:
+    """Audit round 8, F4: Mallory's app storing Alice's genuine badge (from her share link)
+    would have every app connected to Mallory's wallet receive it as hers."""
+    app = bearer(token(site, mailbox, (READ, UPSERT)))
+    alice = ExternalIssuer()
+    hers = alice.sign(issued_to(alice.credential(), "alice@example.org"))
+    refused = imsx(_post(site, hers, app), 400, "invalid_data")
+    assert "issued to someone else" in refused["imsx_description"]
+    assert site.get(f"{API}/credentials", headers=app).headers["x-total-count"] == "0"
+
+
+def test_a_full_wallet_answers_an_imsx_409(
+    site: TestClient, mail_services: Services, mailbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mail_services.settings, "wallet_max_credentials", 1)
+    app = bearer(token(site, mailbox, (READ, UPSERT)))
+    elsewhere = ExternalIssuer()
+    first = elsewhere.sign(issued_to(elsewhere.credential(), EMAIL))
+    assert _post(site, first, app).status_code == 201
+    assert _post(site, first, app).status_code == 200  # replacing an equal one is not adding
+    more = elsewhere.sign(
+        issued_to(
+            elsewhere.credential(id="urn:uuid:" + "1" * 8 + "-1111-4111-8111-" + "1" * 12), EMAIL
+        )
+    )
+    full = imsx(_post(site, more, app), 409, "invalid_data")
+    assert "the most it can keep (1)" in full["imsx_description"]
+    assert site.get(f"{API}/credentials", headers=app).headers["x-total-count"] == "1"

@@ -5,20 +5,26 @@ The HTTP choreography (OAuth, Imsx errors, headers) is in tests/conformance/test
 from __future__ import annotations
 
 import copy
+import json
+import tracemalloc
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, col
 
 from issuer.context import Services
 from issuer.core.db import migrate
-from issuer.core.errors import BadRequest
+from issuer.core.errors import BadRequest, WalletFull
+from issuer.models import ImportedCredential, LearnerEmail
 from issuer.wallet import obapi
 from issuer.wallet.imports import upsert_badge
+from tests.issuer.credentials import issued_to
 from tests.issuer.test_imports import EMAIL, NOW, ExternalIssuer, Network, World, as_bytes
-from tests.units import resolve_learner
+from tests.units import import_badge, resolve_learner
 
 
 @pytest.fixture(name="world")
@@ -28,7 +34,20 @@ def _world(services: Services) -> World:
     services.network = Network()
     learner = resolve_learner(services, EMAIL, "Kim Min-jun")
     assert learner.id is not None
+    with Session(services.engine) as session:  # signed in once, as an app's user has
+        confirmed = update(LearnerEmail).where(col(LearnerEmail.learner_id) == learner.id)
+        session.execute(confirmed.values(verified=True))
+        session.commit()
     return World(services, services.network, learner.id, ExternalIssuer())
+
+
+def _mine(world: World, **overrides: Any) -> dict[str, Any]:
+    """A credential of the world's issuer (unsigned), issued to the learner."""
+    return issued_to(world.issuer.credential(**overrides), EMAIL)
+
+
+def _signed(world: World, **overrides: Any) -> dict[str, Any]:
+    return world.issuer.sign(_mine(world, **overrides))
 
 
 def _upsert(world: World, data: bytes) -> tuple[int, bool]:
@@ -45,7 +64,7 @@ def _held(world: World, since: datetime | None = None) -> list[obapi.Held]:
 
 
 def test_a_verified_credential_is_stored_once_and_listed_unchanged(world: World) -> None:
-    signed = world.signed()
+    signed = _signed(world)
     first, created = _upsert(world, as_bytes(signed))
     again, created_again = _upsert(world, as_bytes(signed))
     assert created and not created_again and again == first
@@ -55,7 +74,7 @@ def test_a_verified_credential_is_stored_once_and_listed_unchanged(world: World)
 
 
 def test_a_compact_jws_is_listed_as_sent(world: World) -> None:
-    token = world.issuer.jwt(world.issuer.credential())
+    token = world.issuer.jwt(_mine(world))
     _, created = _upsert(world, token.encode())
     assert created
     [item] = _held(world)
@@ -63,7 +82,7 @@ def test_a_compact_jws_is_listed_as_sent(world: World) -> None:
 
 
 def test_what_does_not_verify_is_never_stored(world: World) -> None:
-    tampered = world.signed()
+    tampered = _signed(world)
     tampered["credentialSubject"]["achievement"]["name"] = "Doctor of Medicine"
     with pytest.raises(BadRequest, match="does not verify, so it was not stored"):
         _upsert(world, as_bytes(tampered))
@@ -73,7 +92,7 @@ def test_what_does_not_verify_is_never_stored(world: World) -> None:
 
 
 def test_an_equal_credential_replaces_an_older_one_never_a_newer_one(world: World) -> None:
-    older = world.issuer.credential(validFrom="2026-01-10T00:00:00Z")
+    older = _mine(world, validFrom="2026-01-10T00:00:00Z")
     newer = copy.deepcopy(older)
     newer["validFrom"] = "2026-02-01T00:00:00Z"
     older_signed, newer_signed = world.issuer.sign(older), world.issuer.sign(newer)
@@ -87,12 +106,8 @@ def test_an_equal_credential_replaces_an_older_one_never_a_newer_one(world: Worl
 
 
 def test_since_and_order(world: World) -> None:
-    early = world.issuer.sign(
-        world.issuer.credential(id=f"urn:uuid:{uuid.uuid4()}", validFrom="2026-01-02T00:00:00Z")
-    )
-    late = world.issuer.sign(
-        world.issuer.credential(id=f"urn:uuid:{uuid.uuid4()}", validFrom="2026-02-02T00:00:00Z")
-    )
+    early = _signed(world, id=f"urn:uuid:{uuid.uuid4()}", validFrom="2026-01-02T00:00:00Z")
+    late = _signed(world, id=f"urn:uuid:{uuid.uuid4()}", validFrom="2026-02-02T00:00:00Z")
     _upsert(world, as_bytes(late))
     _upsert(world, as_bytes(early))
     assert [item.credential for item in _held(world)] == [early, late]
@@ -166,3 +181,126 @@ def test_terms_and_privacy_urls_are_http_links() -> None:
     assert (
         Settings(demo=True, privacy_url="https://x.example/p").privacy_url == "https://x.example/p"
     )
+
+
+def test_another_issuers_credential_with_the_same_id_is_another_credential(world: World) -> None:
+    """Audit round 8, F1: OB 3.0 equality is issuer.id and id. An app's own credential reusing
+    the id of a verified badge from another issuer is kept beside it, never over it."""
+    genuine = _signed(world, validFrom="2026-01-15T09:00:00Z")
+    mill = ExternalIssuer(name="Diploma Mill")
+    fake = mill.sign(issued_to(mill.credential(validFrom="2026-02-01T00:00:00Z"), EMAIL))
+    assert fake["id"] == genuine["id"]
+    first, _ = _upsert(world, as_bytes(genuine))
+    second, created = _upsert(world, as_bytes(fake))
+    assert created and second != first
+    assert [item.credential for item in _held(world)] == [genuine, fake]
+    stored = {row.id: row for row in world.rows()}
+    assert (
+        stored[first].original == as_bytes(genuine) and stored[first].issuer_ref == world.issuer.did
+    )
+    assert stored[second].issuer_ref == mill.did
+    # the same issuer's newer credential with that id still replaces its own only
+    newer = _signed(world, validFrom="2026-03-01T00:00:00Z")
+    again, created = _upsert(world, as_bytes(newer))
+    assert (again, created) == (first, False)
+    assert [item.credential for item in _held(world)] == [fake, newer]
+
+
+def test_a_credential_issued_to_someone_else_is_not_stored(world: World) -> None:
+    """Audit round 8, F4: what upsert keeps, getCredentials serves as the learner's own."""
+    theirs = world.signed()  # issued to learner@example.org
+    with pytest.raises(BadRequest, match="issued to someone else"):
+        _upsert(world, as_bytes(theirs))
+    assert world.count() == 0
+
+
+def test_imports_of_someone_else_are_not_listed_until_their_email_is_confirmed(
+    world: World,
+) -> None:
+    """A badge of someone else kept in the wallet ("not yours" there) is not served to apps;
+    once its recipient's email is one of the learner's confirmed ones, it is."""
+    theirs = world.signed(id=f"urn:uuid:{uuid.uuid4()}")
+    import_badge(world.services, world.learner_id, as_bytes(theirs), now=NOW)
+    mine = _signed(world)
+    _upsert(world, as_bytes(mine))
+    with Session(world.services.engine) as session:
+        assert obapi.page(session, world.learner_id) == (1, _held(world))
+    assert [item.credential for item in _held(world)] == [mine]
+    with Session(world.services.engine) as session:
+        other = LearnerEmail(learner_id=world.learner_id, email="learner@example.org")
+        session.add(other)
+        session.commit()
+        assert [item.credential for item in _held(world)] == [mine]  # not confirmed yet
+        other.verified = True
+        session.add(other)
+        session.commit()
+    assert {item.credential["id"] for item in _held(world) if item.credential} == {
+        mine["id"],
+        theirs["id"],
+    }
+
+
+def _store(world: World, size: int, when: str) -> int:
+    """A verified import of about ``size`` bytes issued to the learner, stored as it is."""
+    credential = _mine(world, id=f"urn:uuid:{uuid.uuid4()}", validFrom=when)
+    credential["credentialSubject"]["achievement"]["description"] = "x" * size
+    with Session(world.services.engine) as session:
+        row = ImportedCredential(
+            learner_id=world.learner_id,
+            original=as_bytes(credential),
+            media_type="application/vc+ld+json",
+            document=credential,
+            credential_id=credential["id"],
+            issuer_ref=world.issuer.did,
+            name="Data Literacy",
+            issuer_name="Open University of Testing",
+            issued_on=datetime.fromisoformat(when),
+            verdict="verified",
+            report={"verdict": "verified"},
+        )
+        session.add(row)
+        session.commit()
+        assert row.id is not None
+        return row.id
+
+
+def test_a_page_reads_only_its_own_credentials(world: World) -> None:
+    """Audit round 8, F2: ``limit=1`` read every stored credential whole (25 of 2 MB: 238 MB).
+    Now the list is cut from each one's order and recipient, and only the page is read."""
+    _store(world, 10, "2026-01-01T00:00:00+00:00")
+    for day in range(2, 7):
+        _store(world, 1_000_000, f"2026-01-{day:02d}T00:00:00+00:00")
+    with Session(world.services.engine) as session:
+        tracemalloc.start()
+        try:
+            total, items = obapi.page(session, world.learner_id, limit=1)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert total == 6 and len(items) == 1
+        assert len(json.dumps(items[0].credential)) < 10_000
+        assert peak < 1_000_000, peak  # less than one of the large ones
+        since = datetime(2026, 1, 4, tzinfo=UTC)
+        total, items = obapi.page(session, world.learner_id, since, limit=1, offset=1)
+        assert total == 2 and [item.issued.day for item in items] == [6]
+
+
+def test_a_wallet_keeps_a_bounded_number_and_size_of_credentials(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(world.services.settings, "wallet_max_credentials", 2)
+    _upsert(world, as_bytes(_signed(world, id=f"urn:uuid:{uuid.uuid4()}")))
+    _upsert(world, as_bytes(_signed(world, id=f"urn:uuid:{uuid.uuid4()}")))
+    with pytest.raises(WalletFull, match="the most it can keep"):
+        _upsert(world, as_bytes(_signed(world, id=f"urn:uuid:{uuid.uuid4()}")))
+    with pytest.raises(WalletFull):  # importing in the wallet is bounded too
+        import_badge(world.services, world.learner_id, as_bytes(world.signed(id="urn:x:1")))
+    first = world.rows()[0]
+    again, created = _upsert(world, first.original)  # an equal one still replaces
+    assert (again, created) == (first.id, False) and world.count() == 2
+    monkeypatch.setattr(world.services.settings, "wallet_max_credentials", 10)
+    monkeypatch.setattr(world.services.settings, "wallet_max_bytes", 2_000_000)
+    _store(world, 1_998_000, "2026-01-01T00:00:00+00:00")
+    with pytest.raises(WalletFull, match="more than the 2,000,000 bytes"):
+        _upsert(world, as_bytes(_signed(world, id=f"urn:uuid:{uuid.uuid4()}")))
+    assert world.count() == 3
