@@ -79,12 +79,12 @@ def held_to_claims(summary: Summary, nbf: datetime | None, exp: datetime | None)
     that names none (a VC-JOSE-COSE ``vc+jwt`` carrying only ``exp``) is held to them. So
     ``valid_from`` / ``valid_until`` are always the dates the verdict was reached with."""
     start, end = _time(summary.valid_from), _time(summary.valid_until)
-    changes: dict[str, str] = {}
+    valid_from, valid_until = summary.valid_from, summary.valid_until
     if nbf is not None and (start is None or nbf > start):
-        changes["valid_from"] = _iso(nbf)
-    if exp is not None and (summary.valid_until is None or (end is not None and exp < end)):
-        changes["valid_until"] = _iso(exp)
-    return replace(summary, **changes) if changes else summary
+        valid_from = _iso(nbf)
+    if exp is not None and (valid_until is None or (end is not None and exp < end)):
+        valid_until = _iso(exp)
+    return replace(summary, valid_from=valid_from, valid_until=valid_until)
 
 
 def _time(value: str | None) -> datetime | None:
