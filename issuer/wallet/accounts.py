@@ -48,7 +48,7 @@ from issuer.models import (
 from issuer.models.base import utcnow
 from issuer.people import signin
 from issuer.schemas import normalize_email
-from issuer.wallet.merging import merge
+from issuer.wallet.merging import merge as merge  # a public name of this module too
 
 
 def emails(session: Session, learner_id: int) -> list[LearnerEmail]:

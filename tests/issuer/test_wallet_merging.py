@@ -92,6 +92,7 @@ def test_a_rostered_record_merges_into_the_wallet(services: Services, client: Te
         dropped_plan = db.exec(
             select(DevelopmentPlan).where(DevelopmentPlan.learner_id == personal)
         ).one()
+        assert dropped_plan.id is not None
         db.add(
             PlanObjective(
                 plan_id=dropped_plan.id, framework="ECQ", code="ECQ1", name="x", level_wanted=3,
