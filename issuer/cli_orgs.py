@@ -166,7 +166,8 @@ def recheck(
         str | None, typer.Option("--org", help="One organisation (default: every one).")
     ] = None,
 ) -> None:
-    """Check the status of the credentials members shared again; revoked ones stop counting.
+    """Verify the credentials members shared again; revoked, expired and no longer verifying
+    ones stop counting.
     Run it from cron, beside `laurel wallet recheck`. Each organisation in a unit of work of its
     own, the issuers' hosts read first with no write transaction open."""
     from sqlmodel import col, select
@@ -175,7 +176,7 @@ def recheck(
     from issuer.models import Organisation
     from issuer.orgs import organisation
     from issuer.verification.remembered import network_first
-    from issuer.wallet.orgs import foresee_recheck_shared
+    from issuer.wallet.orgs import Rechecked, foresee_recheck_shared
     from issuer.wallet.orgs import recheck as run
 
     def slugs(services: Any, db: Any) -> list[str]:
@@ -183,20 +184,23 @@ def recheck(
             return [organisation(db, org).slug]
         return list(db.exec(select(Organisation.slug).order_by(col(Organisation.id))))
 
-    def each(services: Any, slug: str) -> int:
+    def each(services: Any, slug: str) -> Rechecked:
         def look(db: Any) -> None:
             foresee_recheck_shared(db, services, organisation(db, slug))
 
         with network_first(services, look), work(services) as db:
             return run(db, services, organisation(db, slug))
 
-    def action(services: Any, db: Any) -> int:
+    def action(services: Any, db: Any) -> Rechecked:
         found = slugs(services, db)
         db.commit()  # a read: its connection is given back before any host is asked
-        return sum(each(services, slug) for slug in found)
+        return sum((each(services, slug) for slug in found), Rechecked())
 
-    revoked = _run(action, write=False)
-    typer.echo(f"{revoked} shared credential(s) newly found revoked")
+    found: Rechecked = _run(action, write=False)
+    typer.echo(
+        f"{found.revoked} shared credential(s) newly found revoked, {found.expired} expired, "
+        f"{found.rejected} no longer verifying"
+    )
 
 
 def _csv(text: str, columns: tuple[str, ...]) -> list[dict[str, Any]]:

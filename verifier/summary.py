@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
-from verifier.checks import is_vcdm1
+from verifier.checks import is_vcdm1, parse_datetime
+from verifier.errors import VerifierError
 from verifier.report import Alignment, Summary
 
 
@@ -68,3 +71,28 @@ def summarize(credential: dict[str, Any], source_format: str) -> Summary:
         ),
         format=source_format,
     )
+
+
+def held_to_claims(summary: Summary, nbf: datetime | None, exp: datetime | None) -> Summary:
+    """The window a JWT's claims give the validity check (``checks.check_validity``): ``nbf``
+    starts it later, ``exp`` ends it sooner than the credential's own dates, and a credential
+    that names none (a VC-JOSE-COSE ``vc+jwt`` carrying only ``exp``) is held to them. So
+    ``valid_from`` / ``valid_until`` are always the dates the verdict was reached with."""
+    start, end = _time(summary.valid_from), _time(summary.valid_until)
+    valid_from, valid_until = summary.valid_from, summary.valid_until
+    if nbf is not None and (start is None or nbf > start):
+        valid_from = _iso(nbf)
+    if exp is not None and (valid_until is None or (end is not None and exp < end)):
+        valid_until = _iso(exp)
+    return replace(summary, valid_from=valid_from, valid_until=valid_until)
+
+
+def _time(value: str | None) -> datetime | None:
+    try:
+        return parse_datetime(value, "date") if value is not None else None
+    except VerifierError:
+        return None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -54,7 +54,7 @@ from verifier.report import Check, Outcome, Report, Verdict, decide
 from verifier.schema import SchemaUnavailable, validate
 from verifier.sources import DEFAULT_MAX_BYTES, Loaded, Source, load
 from verifier.status import check_status
-from verifier.summary import summarize
+from verifier.summary import held_to_claims, summarize
 from verifier.transport import Deadline, within
 
 DEFAULT_SKEW = timedelta(minutes=5)
@@ -254,6 +254,18 @@ def _canonical_form(credential: dict[str, Any], signed_as_json: bool) -> str | J
         return exc
 
 
+def _claimed_window(decoded: vcjwt.DecodedJwt) -> tuple[datetime | None, datetime | None]:
+    """A JWT's ``nbf`` and ``exp`` as times, None where absent or unusable (the claims check
+    reports those)."""
+    window: list[datetime | None] = []
+    for claim in ("nbf", "exp"):
+        try:
+            window.append(vcjwt.claim_as_datetime(decoded, claim))
+        except VerifierError:
+            window.append(None)
+    return window[0], window[1]
+
+
 def _input_failure(outcome: Outcome, reason: str, code: str | None = None) -> Report:
     checks = (Check("input", outcome, reason, code=code),)
     return Report(decide(checks), checks)
@@ -367,6 +379,8 @@ class _Context:
             run.add("refresh", Outcome.SKIPPED, "refresh services are not called", required=False)
         checks = tuple(run.checks)
         summary = summarize(credential, loaded.format)
+        if decoded is not None:
+            summary = held_to_claims(summary, *_claimed_window(decoded))
         who = NOTHING_READ
         if identity:
             binding = next((c for c in checks if c.name == "issuer"), None)

@@ -311,8 +311,10 @@ def put_equivalences(
     "/orgs/{org}/shared",
     summary="Credentials members shared with the organisation, per source",
     description="Each: `learner` (email), `issuer`, `issuerRef`, `achievement`, `hours`, "
-    "`validFrom`, `validUntil`, `source` (wallet or obapi), `state` (counting, withdrawn, "
-    "revoked, or untrusted when its issuer is no longer trusted).",
+    "`validFrom`, `validUntil` (the verifier's reading: VCDM 1.1 `expirationDate`, a JWT's "
+    "`exp`), `source` (wallet or obapi), `state` (counting, withdrawn, revoked, not-verified "
+    "when a recheck found it no longer verifies, expired, or untrusted when its issuer is no "
+    "longer trusted).",
     responses=responses(*READ),
 )
 def get_shared(org: OrgPath, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
@@ -324,8 +326,10 @@ def get_shared(org: OrgPath, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
 @router.post(
     "/orgs/{org}/shared/recheck",
     summary="Check the shared credentials' status again",
-    description="Verifies each counting shared credential again; those now revoked stop "
-    "counting. Needs `admin`.",
+    description="Verifies each counting shared credential again; those now revoked, expired "
+    "(the end date the verifier reads) or no longer verifying stop counting: how many of each, "
+    "`revoked`, `expired`, `notVerified`. A check the verifier could not decide (a host "
+    "unreachable) changes nothing. Needs `admin`.",
     responses=responses(*READ),
 )
 async def recheck_shared(
@@ -334,13 +338,13 @@ async def recheck_shared(
     """The issuers' hosts read first, with no write transaction open (``read_then_write``)."""
     from issuer.wallet.orgs import foresee_recheck_shared, recheck
 
-    revoked = await read_then_write(
+    found = await read_then_write(
         services,
         background,
         lambda db: foresee_recheck_shared(db, services, _org(db, key, org, "admin")),
         lambda db: recheck(db, services, _org(db, key, org, "admin")),
     )
-    return {"revoked": revoked}
+    return {"revoked": found.revoked, "expired": found.expired, "notVerified": found.rejected}
 
 
 @router.get(

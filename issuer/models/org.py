@@ -90,8 +90,10 @@ class OrgTrust(SQLModel, table=True):
 
 class SharedCredential(SQLModel, table=True):
     """A credential from a trusted issuer elsewhere that a member shared with the organisation
-    (from the wallet or through the OB 3.0 API), verified when shared and re-checked for status.
-    ``withdrawn_at``: the learner took their consent back; it no longer counts."""
+    (from the wallet or through the OB 3.0 API), verified when shared and re-checked since.
+    ``withdrawn_at``: the learner took their consent back; it no longer counts.
+    ``valid_from`` / ``valid_until``: the window the verifier read (its report's summary: a VCDM
+    1.1 credential's ``issuanceDate`` / ``expirationDate``, a JWT's ``nbf`` / ``exp``)."""
 
     __tablename__ = "shared_credential"
     __table_args__ = (UniqueConstraint("org_id", "learner_id", "credential_ref"),)
@@ -112,6 +114,10 @@ class SharedCredential(SQLModel, table=True):
     verified_at: datetime = Field(default_factory=utcnow, sa_column=time_column())
     revoked_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     """When a status check last found it revoked."""
+    rejected_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    """When a recheck found it no longer verifies for another reason than its status or its
+    end date (``rejected_reason``: the verifier's): it no longer counts, as a revoked one."""
+    rejected_reason: str | None = Field(default=None, max_length=500)
     withdrawn_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
 
 

@@ -158,6 +158,7 @@ def held(
             col(SharedCredential.learner_id).in_(sorted(wanted)),
             col(SharedCredential.withdrawn_at).is_(None),
             col(SharedCredential.revoked_at).is_(None),
+            col(SharedCredential.rejected_at).is_(None),
             col(SharedCredential.valid_from) <= at,
             col(SharedCredential.valid_until).is_(None) | (col(SharedCredential.valid_until) > at),
         )

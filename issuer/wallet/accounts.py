@@ -3,8 +3,10 @@ learner records proven to be one person, downloading their data, exporting every
 deleting the account.
 
 Merging: when a signed-in learner proves an email that belongs to another learner record (a
-badge was issued to it before), that record joins theirs — its credentials, skills, groups,
-emails, imports, links, profile and connected applications — and is removed. Both emails are
+badge was issued to it before, or an organisation's roster lists it), that record joins theirs —
+every row that names it: credentials, skills, groups, emails, imports, links, profile, connected
+applications, roster entries, shared credentials, claims and plans (``issuer.wallet.merging``) —
+and is removed. Both emails are
 then verified by the same person, which is what "the same person" can mean here.
 
 Deleting: the learner's personal data goes (emails, name, imports, share links, profile,
@@ -21,7 +23,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, update
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
@@ -30,14 +31,12 @@ from issuer.core.effects import PROGRAM_AWARDS, emit
 from issuer.core.errors import BadRequest, Conflict, NotFound
 from issuer.models import (
     Credential,
-    CredentialSkill,
     ImportedCredential,
     Issuer,
     Learner,
     LearnerDid,
     LearnerEmail,
     LearnerGroup,
-    OAuthCode,
     OAuthToken,
     ObConnection,
     ObPush,
@@ -47,8 +46,9 @@ from issuer.models import (
     WebSession,
 )
 from issuer.models.base import utcnow
-from issuer.people import dids, signin
+from issuer.people import signin
 from issuer.schemas import normalize_email
+from issuer.wallet.merging import merge as merge  # a public name of this module too
 
 
 def emails(session: Session, learner_id: int) -> list[LearnerEmail]:
@@ -127,60 +127,6 @@ def _award_programmes(session: Session, learner_id: int) -> None:
     ).all()
     for slug in sorted(slugs):
         emit(session, PROGRAM_AWARDS, {"issuer": slug, "learner": learner_id})
-
-
-def merge(session: Session, *, into: int, other: int) -> None:
-    """Move everything of learner ``other`` to learner ``into`` and remove ``other``."""
-    kept = aliased(ImportedCredential)
-    held = select(kept.id).where(  # the same credential: its issuer and id
-        kept.learner_id == into,
-        kept.credential_id == ImportedCredential.credential_id,
-        kept.issuer_ref == ImportedCredential.issuer_ref,
-    )
-    twice = session.exec(
-        select(ImportedCredential.id).where(
-            ImportedCredential.learner_id == other,
-            col(ImportedCredential.credential_id).is_not(None),
-            held.exists(),
-        )
-    ).all()
-    if twice:  # both had imported the same badge: keep one
-        session.execute(delete(ShareLink).where(col(ShareLink.imported_id).in_(twice)))
-        session.execute(delete(ImportedCredential).where(col(ImportedCredential.id).in_(twice)))
-    moved = (Credential, CredentialSkill, ImportedCredential, ShareLink, OAuthCode, OAuthToken)
-    for table in moved:
-        session.execute(update(table).where(col(table.learner_id) == other).values(learner_id=into))
-    session.execute(
-        update(LearnerEmail)
-        .where(col(LearnerEmail.learner_id) == other)
-        .values(learner_id=into, is_primary=False)
-    )
-    theirs = session.exec(select(LearnerGroup).where(LearnerGroup.learner_id == other)).all()
-    from issuer.people.groups import add
-
-    for row in theirs:
-        add(session, row.issuer_id, [(into, row.name)])
-    session.execute(delete(LearnerGroup).where(col(LearnerGroup.learner_id) == other))
-    dids.merge(session, into=into, other=other)
-    if session.exec(select(PublicProfile).where(PublicProfile.learner_id == into)).first():
-        session.execute(delete(PublicProfile).where(col(PublicProfile.learner_id) == other))
-    else:
-        session.execute(
-            update(PublicProfile)
-            .where(col(PublicProfile.learner_id) == other)
-            .values(learner_id=into)
-        )
-    session.execute(delete(WebSession).where(col(WebSession.learner_id) == other))
-    session.execute(
-        update(SignInLink).where(col(SignInLink.learner_id) == other).values(learner_id=None)
-    )
-    mine, theirs_row = session.get(Learner, into), session.get(Learner, other)
-    if mine is not None and theirs_row is not None and not mine.name:
-        mine.name = theirs_row.name
-        session.add(mine)
-    session.flush()
-    session.execute(delete(Learner).where(col(Learner.id) == other))
-    audit.append(session, "wallet", "learner.merge", f"learner:{into}", {"merged": other})
 
 
 def set_primary(session: Session, learner_id: int, email: str) -> None:

@@ -110,7 +110,7 @@ _KIND_STATUS = {"verified": "valid", "failed": "not-verified"}
 
 
 def _imported(row: ImportedCredential, now: datetime, emails: list[str]) -> WalletBadge:
-    from issuer.wallet.imports import issued_to_any
+    from issuer.wallet.imports import issued_to_any, window_of
 
     document = row.document if isinstance(row.document, dict) else {}
     subject = document.get("credentialSubject")
@@ -124,7 +124,7 @@ def _imported(row: ImportedCredential, now: datetime, emails: list[str]) -> Wall
         assessment = assess(row.report if isinstance(row.report, dict) else {})
         status, on = _KIND_STATUS.get(assessment.kind, assessment.kind), assessment.when
         identity = assessment.identity
-    until = maybe_time(document.get("validUntil"))
+    until = None if row.legacy else window_of(row)[1]
     if status in ("valid", "unconfirmed") and until is not None and until <= now:
         status, on = "expired", until.date()
     return WalletBadge(

@@ -182,8 +182,8 @@ def upsert_badge(
         new = ImportedCredential(learner_id=learner_id, created_at=now, **values)
         row = _insert(session, services, new)
         return row, row is new  # else a concurrent upsert of the same credential stored it
-    stored_from = maybe_time(existing.document.get("validFrom"))
-    given_from = maybe_time(badge.document.get("validFrom"))
+    stored_from = window_of(existing)[0]
+    given_from = maybe_time(fields["report"].get("summary", {}).get("valid_from"))
     if existing.verdict == VERIFIED and stored_from and given_from and stored_from > given_from:
         return existing, False
     return _save(session, services, existing, values), False
@@ -305,6 +305,19 @@ def issued_to_any(document: dict[str, Any], emails: list[str]) -> bool:
     return False
 
 
+def window_of(imported: ImportedCredential) -> tuple[datetime | None, datetime | None]:
+    """The validity window the verifier read when it last checked the badge: its report's
+    ``summary`` (a VCDM 1.1 credential's ``issuanceDate`` / ``expirationDate``, a JWT's ``nbf``
+    / ``exp``), never the document's fields read again here. A report stored without one
+    (none yet, or from before summaries): the verifier's ``summarize`` of the document."""
+    report = imported.report if isinstance(imported.report, dict) else {}
+    summary = report.get("summary")
+    if not isinstance(summary, dict):
+        document = imported.document if isinstance(imported.document, dict) else {}
+        summary = summarize(document, "json").to_dict()
+    return maybe_time(summary.get("valid_from")), maybe_time(summary.get("valid_until"))
+
+
 def imported_skills(
     imported: ImportedCredential, now: datetime, emails: list[str] | None = None
 ) -> list[tuple[str, str, str, float]]:
@@ -321,9 +334,8 @@ def imported_skills(
     achievement = subject.get("achievement") if isinstance(subject, dict) else None
     if not isinstance(subject, dict) or not isinstance(achievement, dict):
         return []
-    issued = maybe_time(document.get("validFrom") or document.get("issuanceDate"))
+    issued, until = window_of(imported)
     issued = issued or imported.issued_on
-    until = maybe_time(document.get("validUntil") or document.get("expirationDate"))
     if issued is None or issued > now or (until is not None and until <= now):
         return []
     weight = _base_weight(subject, achievement) * recency(issued, now)

@@ -8,8 +8,16 @@ issued to the learner, or when its issuer is not one the organisation trusts. Wh
 (``SharedCredential``): the issuer's id, the achievement's name, ``creditsEarned`` as hours and
 the validity period. Withdrawing sets ``withdrawn_at``: the credential counts no more.
 
-``recheck`` verifies shared credentials again (``laurel orgs recheck``, or on demand) and sets
-``revoked_at`` when the issuer's status list says revoked. ``foresee_share`` and
+The validity window kept (``valid_from`` / ``valid_until``) is the verifier's reading of it (its
+report's summary: VCDM 1.1 ``issuanceDate`` / ``expirationDate``, a JWT's ``nbf`` / ``exp``), so a
+credential stops counting when the verifier says it expired, whatever its data model.
+
+``recheck`` verifies shared credentials again (``laurel orgs recheck``, or on demand): it sets
+``revoked_at`` when the issuer's status list says revoked, takes the end date the verifier reads
+now, and sets ``rejected_at`` when the credential no longer verifies for any other reason (its
+proof, its issuer's key, ...). Both are final, as withdrawing is: sharing again (if it verifies)
+starts over. A verdict the verifier could not reach (a host unreachable) changes nothing: the
+next recheck decides. ``foresee_share`` and
 ``foresee_recheck`` ask other hosts first what they will, with no write transaction open
 (``issuer.verification.remembered``).
 """
@@ -18,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -38,7 +47,13 @@ from issuer.models import (
 from issuer.models.base import aware, maybe_time, utcnow
 from issuer.orgs import members, organisation
 from issuer.verification import trust
-from issuer.wallet.imports import VERIFIED, foresee_recheck, issued_to_any, recheck_report
+from issuer.wallet.imports import (
+    VERIFIED,
+    foresee_recheck,
+    issued_to_any,
+    recheck_report,
+    window_of,
+)
 from verifier import Outcome, Report
 from verifier.proof import jwt as vcjwt
 
@@ -119,7 +134,8 @@ def _store(
         )
     ).first()
     subject = document.get("credentialSubject") or {}
-    valid_from = maybe_time(document.get("validFrom")) or imported.issued_on or now
+    starts, ends = window_of(imported)  # the verifier's reading, which decided it verifies
+    valid_from = starts or imported.issued_on or now
     values: dict[str, Any] = {
         "issuer_ref": issuer_ref[:600],
         "document": document,
@@ -128,9 +144,11 @@ def _store(
         "achievement_name": imported.name[:500],
         "hours": hours_of(subject),
         "valid_from": valid_from,
-        "valid_until": maybe_time(document.get("validUntil")),
+        "valid_until": ends,
         "verified_at": now,
         "revoked_at": None,
+        "rejected_at": None,
+        "rejected_reason": None,
         "withdrawn_at": None,
     }
     if row is None:
@@ -203,19 +221,56 @@ def organisations_of(session: Session, learner_id: int) -> list[Organisation]:
     )
 
 
+@dataclass
+class Rechecked:
+    """What a ``recheck`` newly found: credentials that stopped counting, by why. ``expired``:
+    those the stored end date still counted and the verifier's reading of it now ends (a row
+    stored before that reading was kept); one stored with its end date ends on its own."""
+
+    revoked: int = 0
+    expired: int = 0
+    rejected: int = 0
+
+    def __add__(self, other: Rechecked) -> Rechecked:
+        return Rechecked(
+            self.revoked + other.revoked,
+            self.expired + other.expired,
+            self.rejected + other.rejected,
+        )
+
+
 def recheck(
     session: Session, services: Services, org: Organisation, *, now: datetime | None = None
-) -> int:
-    """Verify the organisation's shared credentials again; marks revoked ones (``revoked_at``).
-    Returns how many were newly found revoked."""
+) -> Rechecked:
+    """Verify the organisation's shared credentials again. Revoked ones get ``revoked_at``;
+    each keeps the end date the verifier reads now (an expired one counts for its window only);
+    one failing any other required check gets ``rejected_at``. Returns what newly stopped
+    counting."""
     now = aware(now) if now else utcnow()
-    revoked = 0
+    found = Rechecked()
     for row in _counting(session, org):
-        if _revoked(trust.verify(session, services, _original(row), now=now)):
+        report = trust.verify(session, services, _original(row), now=now)
+        counted = _counts_at(row, now)
+        read = report.check("input")
+        if read is not None and read.outcome is Outcome.PASSED:
+            row.valid_until = maybe_time(report.summary.valid_until)
+        failed = {c.name for c in report.checks if c.required and c.outcome is Outcome.FAILED}
+        if _revoked(report):
             row.revoked_at = now
-            session.add(row)
-            revoked += 1
-    return revoked
+            found.revoked += 1
+        elif failed - {"validity"} or (failed and _counts_at(row, now)):
+            row.rejected_at, row.rejected_reason = now, report.reason()[:500]
+            found.rejected += 1
+        elif counted and not _counts_at(row, now):
+            found.expired += 1
+        session.add(row)
+    return found
+
+
+def _counts_at(row: SharedCredential, at: datetime) -> bool:
+    """Within its validity window at ``at`` (``issuer.orgs.held`` reads the same)."""
+    ends = aware(row.valid_until) if row.valid_until else None
+    return aware(row.valid_from) <= at and (ends is None or ends > at)
 
 
 def foresee_recheck_shared(
@@ -234,6 +289,7 @@ def _counting(session: Session, org: Organisation) -> list[SharedCredential]:
                 SharedCredential.org_id == org.id,
                 col(SharedCredential.withdrawn_at).is_(None),
                 col(SharedCredential.revoked_at).is_(None),
+                col(SharedCredential.rejected_at).is_(None),
             )
         )
     )
@@ -269,8 +325,21 @@ def hours_of(subject: dict[str, Any]) -> float | None:
     return float(min(value, 100_000))
 
 
-def shown(row: SharedCredential, trusted: bool = True) -> dict[str, Any]:
-    state = "withdrawn" if row.withdrawn_at else "revoked" if row.revoked_at else "counting"
+def shown(
+    row: SharedCredential, trusted: bool = True, now: datetime | None = None
+) -> dict[str, Any]:
+    now = aware(now) if now else utcnow()
+    state = (
+        "withdrawn"
+        if row.withdrawn_at
+        else "revoked"
+        if row.revoked_at
+        else "not-verified"
+        if row.rejected_at
+        else "expired"
+        if row.valid_until and aware(row.valid_until) <= now
+        else "counting"
+    )
     if state == "counting" and not trusted:
         state = "untrusted"
     return {
@@ -285,7 +354,9 @@ def shown(row: SharedCredential, trusted: bool = True) -> dict[str, Any]:
     }
 
 
-def listing(session: Session, org: Organisation) -> list[dict[str, Any]]:
+def listing(
+    session: Session, org: Organisation, now: datetime | None = None
+) -> list[dict[str, Any]]:
     """Every credential shared with the organisation, with who shared it and where from."""
     trusted = dict(
         session.exec(
@@ -302,7 +373,7 @@ def listing(session: Session, org: Organisation) -> list[dict[str, Any]]:
         {
             "learner": email,
             "issuer": trusted.get(row.issuer_ref, row.issuer_ref),
-            **shown(row, row.issuer_ref in trusted),
+            **shown(row, row.issuer_ref in trusted, now),
         }
         for row, email in rows
     ]

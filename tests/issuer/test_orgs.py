@@ -295,11 +295,11 @@ def test_a_shared_credential_found_revoked_on_recheck_stops_counting(world: Mini
     world.share(KIM, signed)
     headers = world.keys[HOME]
     recheck = world.client.post(f"/api/v1/orgs/{ORG}/shared/recheck", headers=headers)
-    assert recheck.json() == {"revoked": 0}
+    assert recheck.json() == {"revoked": 0, "expired": 0, "notVerified": 0}
     assert "ESCO/S1.2" in _cloud(world)
     network.table[list_url] = world.university.status_list(list_url, revoked=frozenset({5}))
     recheck = world.client.post(f"/api/v1/orgs/{ORG}/shared/recheck", headers=headers)
-    assert recheck.json() == {"revoked": 1}
+    assert recheck.json() == {"revoked": 1, "expired": 0, "notVerified": 0}
     assert "ESCO/S1.2" not in _cloud(world)
     [entry] = world.client.get(f"/api/v1/orgs/{ORG}/shared", headers=headers).json()["shared"]
     assert entry["state"] == "revoked"

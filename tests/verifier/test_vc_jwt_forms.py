@@ -442,6 +442,18 @@ def test_a_vc_jose_token_is_held_to_its_nbf_and_exp(times: dict[str, int], text:
     report = verify_vc(sign(payload, {"typ": "vc+jwt", "kid": DID_KEY_KID}))
     assert report.verdict is Verdict.VERIFIED, report.to_dict()
     assert check(report, "validity").reason.startswith("valid from 2026-05-31T23:59:00Z until")
+    assert report.summary.valid_from == "2026-05-31T23:59:00Z"
+    assert report.summary.valid_until == "2027-06-01T00:00:00Z"
+
+
+def test_a_vc_jose_token_expired_by_exp_says_so_in_its_summary() -> None:
+    """Regression (audit 8, F3): the summary's dates are the window the verdict used, so a
+    ``vc+jwt`` carrying only ``exp`` is not read as never expiring by those who store them
+    (an organisation's shared credentials, a wallet's imports)."""
+    payload = {**generic(), "iss": DID_KEY, "jti": JTI, "sub": SUBJECT, "exp": 1609459200}
+    report = verify_vc(sign(payload, {"typ": "vc+jwt", "kid": DID_KEY_KID}))
+    refused(report, "validity", "it expired on 2021-01-01T00:00:00Z")
+    assert report.summary.valid_until == "2021-01-01T00:00:00Z"
 
 
 def test_a_vcdm1_token_whose_context_is_one_string_is_a_vcdm1_credential() -> None:
