@@ -167,19 +167,19 @@ def test_migration_0019s_fills_in_the_end_date_of_rows_stored_before(
     world: Ministry, services: Services
 ) -> None:
     share(world, json.dumps(vcdm11(world)).encode())
-    migrate(services.engine, "0018n", down=True)
+    migrate(services.engine, "0019o", down=True)
     with work(services) as db:  # as the code before stored it: validUntil only
         db.execute(text("UPDATE shared_credential SET valid_until = NULL"))
     migrate(services.engine)
     assert counted(world, SHARED_ON) == ["Data Literacy"]
     assert counted(world, LATER) == []
-    migrate(services.engine, "0018n", down=True)
+    migrate(services.engine, "0019o", down=True)
     migrate(services.engine)
 
 
 def test_migration_0019s_reads_a_jwts_exp(world: Ministry, services: Services) -> None:
     share(world, vc_jose(world).encode())
-    migrate(services.engine, "0018n", down=True)
+    migrate(services.engine, "0019o", down=True)
     with work(services) as db:
         db.execute(text("UPDATE shared_credential SET valid_until = NULL"))
     migrate(services.engine)

@@ -1,7 +1,7 @@
 """shared credentials: the verifier's end date, and rejected by a recheck
 
 Revision ID: 0019s
-Revises: 0018n
+Revises: 0019o
 Create Date: 2026-12-09 09:00:00
 
 ``shared_credential.valid_until`` was read from ``validUntil`` only, so a VCDM 1.1 credential
@@ -26,7 +26,7 @@ from alembic import op
 
 
 revision = '0019s'
-down_revision = '0018n'
+down_revision = '0019o'
 branch_labels = None
 depends_on = None
 
