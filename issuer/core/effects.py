@@ -93,15 +93,22 @@ def emit(
     session.info[EMITTED] = True
 
 
-def emit_many(session: Session, kind: str, payloads: Sequence[dict[str, Any]]) -> None:
+def emit_many(
+    session: Session,
+    kind: str,
+    payloads: Sequence[dict[str, Any]],
+    *,
+    run_after: datetime | None = None,
+) -> None:
     """Record one effect of ``kind`` per payload, as ``emit`` does, in one statement: a bulk
     issuance records an email per learner, and a thousand ORM objects flushed one by one cost a
     quarter of a step's time on PostgreSQL."""
     if not payloads:
         return
     now = utcnow()
+    due = run_after or now
     rows = [
-        {"kind": kind, "payload": p, "created_at": now, "run_after": now, "attempts": 0}
+        {"kind": kind, "payload": p, "created_at": now, "run_after": due, "attempts": 0}
         for p in payloads
     ]
     table = table_of(PendingEffect)

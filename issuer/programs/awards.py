@@ -22,6 +22,7 @@ from issuer.context import Services
 from issuer.core.effects import PROGRAM_AWARDS
 from issuer.issuing import notices
 from issuer.models import Achievement, Credential, Issuer, LearnerEmail, OrgEquivalence
+from issuer.models.base import aware, maybe_time
 from issuer.schemas import IssueRequest
 
 MAX_ROUNDS = 4
@@ -37,12 +38,16 @@ class Earned:
     local: bool
 
 
-def _held(session: Session, issuer: Issuer, learner_id: int) -> dict[str, list[Earned]]:
-    """Achievement key -> the learner's valid credentials for it: the issuer's own, and, for a
-    member of the organisation ``issuer`` is the home of, what ``issuer.orgs.held`` counts —
-    badges of the other trusted issuers here (by their catalogue key) and shared badges from
-    elsewhere that the organisation declared equivalent to a catalogue achievement."""
-    now = datetime.now(UTC)
+def _held(
+    session: Session, issuer: Issuer, learner_id: int, at: datetime | None = None
+) -> dict[str, list[Earned]]:
+    """Achievement key -> the learner's credentials valid at ``at`` (default now) for it: the
+    issuer's own, and, for a member of the organisation ``issuer`` is the home of, what
+    ``issuer.orgs.held`` counts — badges of the other trusted issuers here (by their catalogue
+    key) and shared badges from elsewhere that the organisation declared equivalent to a
+    catalogue achievement. A credential counts from its ``validFrom`` (else when it was issued)
+    until its ``validUntil``, and not once revoked."""
+    now = at or datetime.now(UTC)
     rows = session.exec(
         select(Achievement.key, Credential)
         .join(Credential, col(Credential.achievement_id) == Achievement.id)
@@ -55,6 +60,8 @@ def _held(session: Session, issuer: Issuer, learner_id: int) -> dict[str, list[E
     )
     held: dict[str, list[Earned]] = {}
     for key, credential in rows:
+        if _valid_from(credential) > now:
+            continue  # dated ahead: it completes nothing before its day
         name = str(credential.document["credentialSubject"]["achievement"]["name"])
         held.setdefault(key, []).append(Earned(credential.id, name, local=True))
     org = orgs.of_issuer(session, issuer)
@@ -85,6 +92,10 @@ def _held(session: Session, issuer: Issuer, learner_id: int) -> dict[str, list[E
         seen.add(ref)
         held.setdefault(counted, []).append(Earned(ref, item.achievement_name, local))
     return held
+
+
+def _valid_from(credential: Credential) -> datetime:
+    return maybe_time(credential.document.get("validFrom")) or aware(credential.issued_at)
 
 
 def progress(program: Program, held: dict[str, Any], awards: dict[str, str]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from issuer.context import Services
@@ -225,3 +225,51 @@ def test_every_learning_hour_counts_once(client: TestClient, services: Services)
         session.commit()
     report = client.get(f"/api/v1/issuers/hrd/hours?year={year}", headers=headers).json()
     assert {row["email"]: row["hours"] for row in report["learners"]}["kim@example.org"] == 80
+
+
+def test_courses_dated_ahead_complete_the_programme_on_their_day_not_before(
+    client: TestClient, services: Services
+) -> None:
+    """Regression (audit 8, F1): courses whose ``validFrom`` is a year ahead completed the
+    programme at once, and the certificate was valid a year before any course it attests. They
+    count from their day: the award effect is then due, and awards the certificate."""
+    from datetime import UTC, datetime, timedelta
+
+    from issuer.core.effects import PROGRAM_AWARDS
+    from issuer.effects import run_due
+    from issuer.models import PendingEffect
+
+    headers = _setup(client, services)
+    ahead = (datetime.now(UTC) + timedelta(days=365)).replace(microsecond=0)
+    stamp = ahead.strftime("%Y-%m-%dT%H:%M:%SZ")
+    for key in [*REQUIRED, *ELECTIVES]:
+        issued = client.post(
+            "/api/v1/issuers/hrd/credentials",
+            json=_body(key) | {"validFrom": stamp},
+            headers=headers,
+        )
+        assert issued.status_code == 201, issued.text
+    assert _awards(services) == []
+    progress = client.get(
+        "/api/v1/issuers/hrd/programs/progress?email=kim@example.org", headers=headers
+    ).json()["programs"]
+    aspiring = next(p for p in progress if p["program"] == "lead-aspiring-leader")
+    assert not aspiring["complete"] and aspiring["electivesStillNeeded"] == 3
+    with Session(services.engine) as session:
+        later = session.exec(
+            select(PendingEffect).where(
+                PendingEffect.kind == PROGRAM_AWARDS, col(PendingEffect.done_at).is_(None)
+            )
+        ).all()
+        assert [e.run_after for e in later] == [ahead] * 5  # one per issuance
+        # the day comes: the courses are valid from it, and the effect is due
+        yesterday = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for course in session.exec(select(Credential)):
+            course.document = {**course.document, "validFrom": yesterday}
+            session.add(course)
+        for effect in later:
+            effect.run_after = datetime.now(UTC)
+            session.add(effect)
+        session.commit()
+    run_due(services)
+    assert len(_awards(services)) == 1
