@@ -25,6 +25,13 @@ PROGRAM_AWARDS = "programs.award"
 """A learner gained a credential that counts towards a programme: award what it completed.
 Payload: ``{"issuer": slug, "learner": learner id}``."""
 
+PROGRAM_RECHECK = "programs.recheck"
+"""A credential that may count towards a programme was revoked: revoke the learner's awards of
+programmes that are no longer complete without it (``issuer.programs.awards.recheck``).
+Payload: ``{"credential": uuid}`` (a credential issued here) or ``{"issuer": home slug,
+"learner": learner id, "shared": credential ref, "name": achievement name}`` (one shared with an
+organisation, found revoked by its issuer)."""
+
 ORG_HOURS = "orgs.hours"
 """Badges that add learning hours were issued to a learner on an organisation's roster: issue
 the organisation's annual badge for each year they now meet (``issuer.orgs.hours``).

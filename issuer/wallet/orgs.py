@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from issuer.context import Services
 from issuer.core import audit
-from issuer.core.effects import ORG_HOURS, PROGRAM_AWARDS, emit
+from issuer.core.effects import ORG_HOURS, PROGRAM_AWARDS, PROGRAM_RECHECK, emit
 from issuer.core.errors import BadRequest, Forbidden, NotFound
 from issuer.models import (
     ImportedCredential,
@@ -207,14 +207,22 @@ def recheck(
     session: Session, services: Services, org: Organisation, *, now: datetime | None = None
 ) -> int:
     """Verify the organisation's shared credentials again; marks revoked ones (``revoked_at``).
-    Returns how many were newly found revoked."""
+    Returns how many were newly found revoked. A programme award of the home issuer that one
+    helped earn is checked again (``programs.recheck``) when its issuer revoked it, not when it
+    only suspended it."""
     now = aware(now) if now else utcnow()
+    home = session.get(Issuer, org.issuer_id)
     revoked = 0
     for row in _counting(session, org):
-        if _revoked(trust.verify(session, services, _original(row), now=now)):
+        report = trust.verify(session, services, _original(row), now=now)
+        if _revoked(report):
             row.revoked_at = now
             session.add(row)
             revoked += 1
+            if home is not None and not _suspended(report):
+                payload = {"learner": row.learner_id, "shared": row.credential_ref}
+                payload |= {"issuer": home.slug, "name": row.achievement_name}
+                emit(session, PROGRAM_RECHECK, payload)
     return revoked
 
 
@@ -246,6 +254,13 @@ def _original(row: SharedCredential) -> bytes:
 def _revoked(report: Report) -> bool:
     status = report.check("status")
     return status is not None and status.outcome is Outcome.FAILED
+
+
+def _suspended(report: Report) -> bool:
+    """Whether the failed status check was a suspension (``verifier.status`` says "suspended"
+    for a set bit of a ``suspension`` list), which may be lifted, rather than a revocation."""
+    status = report.check("status")
+    return status is not None and "suspended" in status.reason
 
 
 def _member_org(session: Session, learner_id: int, slug: str) -> Organisation:
