@@ -60,8 +60,8 @@ def _held(
     issuer's own, and, for a member of the organisation ``issuer`` is the home of, what
     ``issuer.orgs.held`` counts — badges of the other trusted issuers here (by their catalogue
     key) and shared badges from elsewhere that the organisation declared equivalent to a
-    catalogue achievement. A credential counts from its ``validFrom`` (else when it was issued)
-    until its ``validUntil``, and not once revoked."""
+    catalogue achievement for their issuer. A credential counts from its ``validFrom`` (else
+    when it was issued) until its ``validUntil``, and not once revoked."""
     now = at or datetime.now(UTC)
     rows = session.exec(
         select(Achievement.key, Credential)
@@ -85,13 +85,16 @@ def _held(
     if org is None:
         return held
     seen = {e.ref for items in held.values() for e in items}
-    equivalent = dict(
-        session.exec(
-            select(OrgEquivalence.external_id, OrgEquivalence.achievement_key).where(
-                OrgEquivalence.org_id == org.id
-            )
-        ).all()
-    )
+    equivalent = {  # bound to the issuer it was declared for (unbound ones count for nothing)
+        (issuer_ref, external): key
+        for issuer_ref, external, key in session.exec(
+            select(
+                OrgEquivalence.issuer_ref,
+                OrgEquivalence.external_id,
+                OrgEquivalence.achievement_key,
+            ).where(OrgEquivalence.org_id == org.id, col(OrgEquivalence.issuer_ref).is_not(None))
+        )
+    }
     for item in orgs.held(session, org, [learner_id], now):
         local = item.source == "here"
         ref = item.credential_ref.removeprefix("urn:uuid:") if local else item.credential_ref
@@ -100,7 +103,7 @@ def _held(
         else:
             achievement = item.document.get("credentialSubject", {}).get("achievement", {})
             counted = (
-                equivalent.get(str(achievement.get("id")))
+                equivalent.get((item.issuer_ref, str(achievement.get("id"))))
                 if isinstance(achievement, dict)
                 else None
             )
