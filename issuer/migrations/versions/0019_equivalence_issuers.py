@@ -36,7 +36,7 @@ depends_on = None
 
 
 def _table(bound: bool) -> None:
-    columns = [
+    columns: list[sa.schema.SchemaItem] = [
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('org_id', sa.Integer(), nullable=False),
     ]
