@@ -61,6 +61,7 @@ BATCH = 500
 Handler = Callable[[Session, Services, dict[str, Any]], None]
 HANDLERS: dict[str, Handler] = {
     awards.EFFECT: awards.handle,
+    awards.RECHECK: awards.recheck,
     hours.EFFECT: hours.handle,
     OB_DELIVER: pushes.deliver,
     NOTIFY_MAIL: emails.handle,

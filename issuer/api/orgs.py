@@ -272,6 +272,9 @@ def delete_trust(
 @router.get(
     "/orgs/{org}/equivalences",
     summary="Badges from elsewhere the organisation counts as catalogue achievements",
+    description="`equivalences`: a list of `issuerRef` (a trusted issuer elsewhere; null for "
+    "one declared before issuers were named that could not be bound: it counts for nothing "
+    "until declared again), `achievementId` and `achievementKey`.",
     responses=responses(*READ),
 )
 def get_equivalences(org: OrgPath, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
@@ -281,14 +284,16 @@ def get_equivalences(org: OrgPath, db: SessionDep, key: ApiKeyDep) -> dict[str, 
 @router.put(
     "/orgs/{org}/equivalences",
     summary="Set the equivalences used by programmes",
-    description='`{"equivalences": {external achievement id: catalogue achievement key}}`: '
-    "a shared credential whose achievement has that id counts towards programmes as that "
-    "catalogue achievement. Replaces the whole map. Needs `admin`.",
+    description='`{"equivalences": [{"issuerRef": trusted issuer elsewhere, "achievementId": '
+    'its achievement\'s id, "achievementKey": catalogue achievement key}, …]}`: a credential '
+    "shared by a member, issued by `issuerRef` for the achievement `achievementId`, counts "
+    "towards programmes as that catalogue achievement; the same achievement id in another "
+    "issuer's badge does not. Replaces the whole list. Needs `admin`.",
     responses=ROWS,
 )
 def put_equivalences(
     org: OrgPath,
-    body: dict[str, dict[str, str]],
+    body: dict[str, Any],
     db: SessionDep,
     key: ApiKeyDep,
     services: ServicesDep,
@@ -297,8 +302,11 @@ def put_equivalences(
 
     found = _org(db, key, org, "admin")
     given = body.get("equivalences")
-    if given is None or set(body) != {"equivalences"}:
-        raise BadRequest('send {"equivalences": {external achievement id: catalogue key}}')
+    if not isinstance(given, list) or set(body) != {"equivalences"}:
+        raise BadRequest(
+            'send {"equivalences": [{"issuerRef": …, "achievementId": …, "achievementKey": …}]}:'
+            " each equivalence names the trusted issuer whose achievement it is"
+        )
     keys = {a.key for a in catalogue(services).achievements}
     try:
         saved = manage.replace_equivalences(db, found, given, keys, _actor(key))

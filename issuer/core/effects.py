@@ -25,6 +25,13 @@ PROGRAM_AWARDS = "programs.award"
 """A learner gained a credential that counts towards a programme: award what it completed.
 Payload: ``{"issuer": slug, "learner": learner id}``."""
 
+PROGRAM_RECHECK = "programs.recheck"
+"""A credential that may count towards a programme was revoked: revoke the learner's awards of
+programmes that are no longer complete without it (``issuer.programs.awards.recheck``).
+Payload: ``{"credential": uuid}`` (a credential issued here) or ``{"issuer": home slug,
+"learner": learner id, "shared": credential ref, "name": achievement name}`` (one shared with an
+organisation, found revoked by its issuer)."""
+
 ORG_HOURS = "orgs.hours"
 """Badges that add learning hours were issued to a learner on an organisation's roster: issue
 the organisation's annual badge for each year they now meet (``issuer.orgs.hours``).
@@ -93,15 +100,22 @@ def emit(
     session.info[EMITTED] = True
 
 
-def emit_many(session: Session, kind: str, payloads: Sequence[dict[str, Any]]) -> None:
+def emit_many(
+    session: Session,
+    kind: str,
+    payloads: Sequence[dict[str, Any]],
+    *,
+    run_after: datetime | None = None,
+) -> None:
     """Record one effect of ``kind`` per payload, as ``emit`` does, in one statement: a bulk
     issuance records an email per learner, and a thousand ORM objects flushed one by one cost a
     quarter of a step's time on PostgreSQL."""
     if not payloads:
         return
     now = utcnow()
+    due = run_after or now
     rows = [
-        {"kind": kind, "payload": p, "created_at": now, "run_after": now, "attempts": 0}
+        {"kind": kind, "payload": p, "created_at": now, "run_after": due, "attempts": 0}
         for p in payloads
     ]
     table = table_of(PendingEffect)

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from issuer.context import Services
 from issuer.core import audit
+from issuer.core.effects import PROGRAM_RECHECK, emit
 from issuer.core.errors import AlreadyRevoked, BadRequest, NotFound
 from issuer.crypto.signing import sign_jwt
 from issuer.institutes.issuers import signing_key
@@ -114,7 +115,8 @@ def revoke(
     session: Session, credential_id: str, reason: str, api_key: ApiKey | None, actor: str = "cli"
 ) -> Credential:
     """Revoke in the caller's unit of work: the status bit, the credential, its skill rows and
-    an audit entry, all or nothing."""
+    an audit entry, all or nothing; after the commit, the programme awards it counted towards
+    are checked again (``programs.recheck``)."""
     credential = get_credential(session, credential_id, api_key, for_update=True)
     if credential.revoked_at is not None:
         raise AlreadyRevoked(
@@ -133,6 +135,8 @@ def revoke(
         session, actor, "credential.revoke", f"urn:uuid:{credential.id}", {"reason": reason}
     )
     notices.revoked(session, credential)
+    # a programme award it helped earn is checked again (issuer.programs.awards.recheck)
+    emit(session, PROGRAM_RECHECK, {"credential": credential.id})
     return credential
 
 

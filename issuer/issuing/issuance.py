@@ -40,6 +40,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -506,11 +507,21 @@ def _programme_effects(
     issuer: Issuer,
     stored: Sequence[tuple[Prepared, dict[str, Any]]],
 ) -> None:
+    """One ``programs.award`` effect per learner whose new credential counts towards a
+    programme, due now; and, for a credential dated ahead (``validFrom`` later than now), one
+    more due on that day, when it starts to count (``issuer.programs.awards``)."""
     counting = shared_catalogue(services.cache).programme_keys
-    learners = sorted(
-        {item.learner.id for item, _ in stored if item.row.achievement.key in counting}
-    )
-    emit_many(session, PROGRAM_AWARDS, [{"issuer": issuer.slug, "learner": n} for n in learners])
+    now = utcnow()
+    due: dict[datetime | None, set[int]] = {}
+    for item, record in stored:
+        if item.row.achievement.key in counting:
+            due.setdefault(None, set()).add(item.learner.id)
+            valid_from = parse_time(str(record["document"]["validFrom"]))
+            if valid_from > now:
+                due.setdefault(valid_from, set()).add(item.learner.id)
+    for moment, learners in due.items():
+        payloads = [{"issuer": issuer.slug, "learner": n} for n in sorted(learners)]
+        emit_many(session, PROGRAM_AWARDS, payloads, run_after=moment)
 
 
 def _hours_effects(

@@ -122,13 +122,18 @@ class SharedCredential(SQLModel, table=True):
 
 
 class OrgEquivalence(SQLModel, table=True):
-    """The organisation's word that a badge from elsewhere (its achievement's ``id``) counts as
-    one of the catalogue's achievements (``achievement_key``) towards programmes."""
+    """The organisation's word that a badge from elsewhere — issued by ``issuer_ref`` (a trusted
+    issuer elsewhere, as its credentials name it), for the achievement ``external_id`` — counts
+    as one of the catalogue's achievements (``achievement_key``) towards programmes. The same
+    achievement id in another issuer's badge counts for nothing. ``issuer_ref`` is null only for
+    an equivalence declared before issuers were named (migration 0020) whose issuer could not be
+    told: it counts for nothing until declared again with its issuer."""
 
     __tablename__ = "org_equivalence"
-    __table_args__ = (UniqueConstraint("org_id", "external_id"),)
+    __table_args__ = (UniqueConstraint("org_id", "issuer_ref", "external_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = Field(foreign_key="organisation.id", index=True)
+    issuer_ref: str | None = Field(default=None, max_length=600)
     external_id: str = Field(max_length=600)
     achievement_key: str = Field(max_length=99)

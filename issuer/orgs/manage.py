@@ -451,32 +451,79 @@ def distrust(session: Session, org: Organisation, ref_or_slug: str, actor: str) 
 # --- equivalences ----------------------------------------------------------------------------
 
 
-def equivalences(session: Session, org: Organisation) -> dict[str, str]:
+def equivalences(session: Session, org: Organisation) -> list[dict[str, Any]]:
+    """The organisation's equivalences: ``issuerRef`` (null: declared before issuers were
+    named and not bound by migration 0020 — it counts for nothing), ``achievementId`` and the
+    catalogue ``achievementKey``."""
     rows = session.exec(
         select(OrgEquivalence)
         .where(OrgEquivalence.org_id == org.id)
-        .order_by(col(OrgEquivalence.external_id))
+        .order_by(col(OrgEquivalence.external_id), col(OrgEquivalence.id))
     )
-    return {row.external_id: row.achievement_key for row in rows}
+    return [
+        {
+            "issuerRef": row.issuer_ref,
+            "achievementId": row.external_id,
+            "achievementKey": row.achievement_key,
+        }
+        for row in rows
+    ]
+
+
+EQUIVALENCE_FIELDS = ("issuerRef", "achievementId", "achievementKey")
 
 
 def replace_equivalences(
-    session: Session, org: Organisation, given: Mapping[str, str], keys: set[str], actor: str
-) -> dict[str, str]:
-    """Make ``given`` (an external achievement id -> a catalogue achievement key among ``keys``)
-    the organisation's equivalences."""
+    session: Session,
+    org: Organisation,
+    given: Sequence[Mapping[str, Any]],
+    keys: set[str],
+    actor: str,
+) -> list[dict[str, Any]]:
+    """Make ``given`` the organisation's equivalences: each names a trusted issuer elsewhere
+    (``issuerRef``), the id of one of its achievements (``achievementId``) and the catalogue
+    achievement among ``keys`` it counts as (``achievementKey``)."""
+    assert org.id is not None
+    trusted = set(
+        session.exec(
+            select(OrgTrust.issuer_ref).where(
+                OrgTrust.org_id == org.id, col(OrgTrust.issuer_id).is_(None)
+            )
+        )
+    )
     found = _Rows([])
-    for number, (external, key) in enumerate(sorted(given.items()), start=1):
+    seen: set[tuple[str, str]] = set()
+    for number, item in enumerate(given, start=1):
+        if not isinstance(item, Mapping) or set(item) != set(EQUIVALENCE_FIELDS):
+            found.bad(
+                number, "equivalence", "an object of issuerRef, achievementId, achievementKey"
+            )
+            continue
+        issuer, external, key = (item[name] for name in EQUIVALENCE_FIELDS)
+        if not all(isinstance(value, str) for value in (issuer, external, key)):
+            found.bad(number, "equivalence", "issuerRef, achievementId, achievementKey are text")
+            continue
+        if issuer not in trusted:
+            found.bad(number, "issuerRef", f"{issuer[:100]!r} is not an issuer elsewhere it trusts")
         if not external.strip() or len(external) > 600:
-            found.bad(number, "externalId", "an achievement id of 1 to 600 characters")
+            found.bad(number, "achievementId", "an achievement id of 1 to 600 characters")
         if key not in keys:
-            found.bad(number, external[:100], f"{key!r} is not an achievement of the catalogue")
+            found.bad(number, "achievementKey", f"{key!r} is not an achievement of the catalogue")
+        if (issuer, external) in seen:
+            found.bad(number, "achievementId", "this issuer's achievement is given twice")
+        seen.add((issuer, external))
     if found.problems:
         raise InvalidRows(found.problems)
-    assert org.id is not None
     session.execute(delete(OrgEquivalence).where(col(OrgEquivalence.org_id) == org.id))
-    for external, key in given.items():
-        session.add(OrgEquivalence(org_id=org.id, external_id=external, achievement_key=key))
+    for item in given:
+        session.add(
+            OrgEquivalence(
+                org_id=org.id,
+                issuer_ref=item["issuerRef"],
+                external_id=item["achievementId"],
+                achievement_key=item["achievementKey"],
+            )
+        )
     session.flush()
     audit.append(session, actor, "org.equivalences", f"org:{org.slug}", {"count": len(given)})
     return equivalences(session, org)

@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 
 from issuer.context import Services
 from issuer.core import audit
-from issuer.core.effects import ORG_HOURS, PROGRAM_AWARDS, emit
+from issuer.core.effects import ORG_HOURS, PROGRAM_AWARDS, PROGRAM_RECHECK, emit
 from issuer.core.errors import BadRequest, Forbidden, NotFound
 from issuer.models import (
     ImportedCredential,
@@ -245,8 +245,10 @@ def recheck(
     """Verify the organisation's shared credentials again. Revoked ones get ``revoked_at``;
     each keeps the end date the verifier reads now (an expired one counts for its window only);
     one failing any other required check gets ``rejected_at``. Returns what newly stopped
-    counting."""
+    counting. A programme award of the home issuer that a revoked one helped earn is checked
+    again (``programs.recheck``) when its issuer revoked it, not when it only suspended it."""
     now = aware(now) if now else utcnow()
+    home = session.get(Issuer, org.issuer_id)
     found = Rechecked()
     for row in _counting(session, org):
         report = trust.verify(session, services, _original(row), now=now)
@@ -258,6 +260,10 @@ def recheck(
         if _revoked(report):
             row.revoked_at = now
             found.revoked += 1
+            if home is not None and not _suspended(report):
+                payload = {"learner": row.learner_id, "shared": row.credential_ref}
+                payload |= {"issuer": home.slug, "name": row.achievement_name}
+                emit(session, PROGRAM_RECHECK, payload)
         elif failed - {"validity"} or (failed and _counts_at(row, now)):
             row.rejected_at, row.rejected_reason = now, report.reason()[:500]
             found.rejected += 1
@@ -302,6 +308,13 @@ def _original(row: SharedCredential) -> bytes:
 def _revoked(report: Report) -> bool:
     status = report.check("status")
     return status is not None and status.outcome is Outcome.FAILED
+
+
+def _suspended(report: Report) -> bool:
+    """Whether the failed status check was a suspension (``verifier.status`` says "suspended"
+    for a set bit of a ``suspension`` list), which may be lifted, rather than a revocation."""
+    status = report.check("status")
+    return status is not None and "suspended" in status.reason
 
 
 def _member_org(session: Session, learner_id: int, slug: str) -> Organisation:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import math
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -124,23 +125,23 @@ def test_an_untrusted_issuers_badge_does_not_count(world: Ministry) -> None:
 
 
 def test_a_shared_badge_counts_as_its_declared_equivalent(world: Ministry) -> None:
-    headers = world.keys[HOME]
     for key in [*REQUIRED, *ELECTIVES[:2]]:
         world.issue(HOME, PARK, key)
     world.share(PARK, world.university.credential(PARK))
     assert _awarded(world, PARK) == []  # no equivalence yet: a badge from elsewhere has no key
-    wrong = world.client.put(
-        f"/api/v1/orgs/{ORG}/equivalences",
-        json={"equivalences": {UNIVERSITY_COURSE: "no-such-course"}},
-        headers=headers,
-    )
+    wrong = _declare(world, world.university.did, UNIVERSITY_COURSE, "no-such-course")
     assert wrong.status_code == 422 and "no-such-course" in wrong.json()["errors"][0]["message"]
-    put = world.client.put(
-        f"/api/v1/orgs/{ORG}/equivalences",
-        json={"equivalences": {UNIVERSITY_COURSE: ELECTIVES[2]}},
-        headers=headers,
-    )
+    put = _declare(world, world.university.did, UNIVERSITY_COURSE, ELECTIVES[2])
     assert put.status_code == 200, put.text
+    assert put.json() == {
+        "equivalences": [
+            {
+                "issuerRef": world.university.did,
+                "achievementId": UNIVERSITY_COURSE,
+                "achievementKey": ELECTIVES[2],
+            }
+        ]
+    }
     world.share(PARK, world.university.credential(PARK))  # sharing again runs the awards
     assert _awarded(world, PARK) == [HOME]
     with Session(world.services.engine) as db:
@@ -159,6 +160,109 @@ def test_a_shared_badge_counts_as_its_declared_equivalent(world: Ministry) -> No
             "urn:uuid:5c1e6d1a-0f37-4b8e-9a52-3d7c1b2e4f60",
         }
     ]
+
+
+def _declare(world: Ministry, issuer_ref: str, achievement_id: str, key: str) -> Any:
+    """PUT one equivalence: ``issuer_ref``'s ``achievement_id`` counts as catalogue ``key``."""
+    item = {"issuerRef": issuer_ref, "achievementId": achievement_id, "achievementKey": key}
+    return world.client.put(
+        f"/api/v1/orgs/{ORG}/equivalences",
+        json={"equivalences": [item]},
+        headers=world.keys[HOME],
+    )
+
+
+def test_an_equivalence_counts_only_the_issuer_it_was_declared_for(world: Ministry) -> None:
+    """Regression (audit 8, F6): the equivalence matched the achievement id from any trusted
+    issuer elsewhere, so a second trusted issuer (a MOOC platform) that wrote the university's
+    achievement id into its own one-hour badge completed the ministry's programme."""
+    mooc = University(name="Cheap MOOC Platform")
+    headers = world.keys[HOME]
+    trusted = world.client.post(
+        f"/api/v1/orgs/{ORG}/trust",
+        json={"issuerRef": mooc.did, "name": mooc.name},
+        headers=headers,
+    )
+    assert trusted.status_code in (200, 201), trusted.text
+    assert _declare(world, world.university.did, UNIVERSITY_COURSE, ELECTIVES[2]).status_code == 200
+    for key in [*REQUIRED, *ELECTIVES[:2]]:
+        world.issue(HOME, PARK, key)
+    fake = mooc.credential(
+        PARK, name="Watch one video", hours=1, id="urn:uuid:0b9a4f7e-6c1d-4e2a-8f3b-2d5c7e9a1b40"
+    )
+    assert fake["credentialSubject"]["achievement"]["id"] == UNIVERSITY_COURSE
+    world.share(PARK, fake)
+    assert _awarded(world, PARK) == []
+    world.share(PARK, world.university.credential(PARK))  # the university's own badge counts
+    assert _awarded(world, PARK) == [HOME]
+
+
+def test_an_equivalence_names_a_trusted_issuer_elsewhere(world: Ministry) -> None:
+    headers = world.keys[HOME]
+    legacy = world.client.put(
+        f"/api/v1/orgs/{ORG}/equivalences",
+        json={"equivalences": {UNIVERSITY_COURSE: ELECTIVES[2]}},
+        headers=headers,
+    )
+    assert legacy.status_code == 400 and "issuerRef" in legacy.json()["detail"]
+    untrusted = _declare(world, "did:web:untrusted.example.org", UNIVERSITY_COURSE, ELECTIVES[2])
+    assert untrusted.status_code == 422
+    assert untrusted.json()["errors"][0]["field"] == "issuerRef"
+    here = _declare(world, ACADEMY, UNIVERSITY_COURSE, ELECTIVES[2])  # badges here count by key
+    assert here.status_code == 422
+    shown = world.client.get(f"/api/v1/orgs/{ORG}/equivalences", headers=headers)
+    assert shown.json() == {"equivalences": []}
+
+
+def test_the_migration_binds_an_equivalence_only_to_the_one_issuer_of_its_host(
+    world: Ministry,
+) -> None:
+    """Migration 0020: an equivalence declared before issuers were named is bound to the one
+    trusted issuer elsewhere served from its achievement id's host; any other stays unbound and
+    counts for nothing until declared again."""
+    from sqlalchemy import text
+
+    from issuer.core.db import migrate
+
+    college = "did:web:college.example.org"
+    headers = world.keys[HOME]
+    trusted = world.client.post(
+        f"/api/v1/orgs/{ORG}/trust", json={"issuerRef": college, "name": "College"}, headers=headers
+    )
+    assert trusted.status_code in (200, 201), trusted.text
+    assert _declare(world, world.university.did, UNIVERSITY_COURSE, ELECTIVES[2]).status_code == 200
+    engine = world.services.engine
+    migrate(engine, "0019s", down=True)
+    with engine.begin() as connection:
+        org_id = connection.execute(text("SELECT org_id FROM org_equivalence")).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO org_equivalence (org_id, external_id, achievement_key) VALUES "
+                "(:org, 'https://college.example.org/badges/stats', :key)"
+            ),
+            {"org": org_id, "key": ELECTIVES[1]},
+        )
+    migrate(engine)
+    shown = world.client.get(f"/api/v1/orgs/{ORG}/equivalences", headers=headers).json()
+    assert shown["equivalences"] == [
+        {
+            "issuerRef": college,
+            "achievementId": "https://college.example.org/badges/stats",
+            "achievementKey": ELECTIVES[1],
+        },
+        {  # a did:key says nothing of hosts: unbound, it counts for nothing
+            "issuerRef": None,
+            "achievementId": UNIVERSITY_COURSE,
+            "achievementKey": ELECTIVES[2],
+        },
+    ]
+    for key in [*REQUIRED, *ELECTIVES[:2]]:
+        world.issue(HOME, PARK, key)
+    world.share(PARK, world.university.credential(PARK))
+    assert _awarded(world, PARK) == []
+    assert _declare(world, world.university.did, UNIVERSITY_COURSE, ELECTIVES[2]).status_code == 200
+    world.share(PARK, world.university.credential(PARK))  # declared again: it counts
+    assert _awarded(world, PARK) == [HOME]
 
 
 def test_shared_credentials_count_in_the_skills_cloud_with_their_source(world: Ministry) -> None:
@@ -375,3 +479,35 @@ def test_a_shared_badge_that_meets_the_years_rule_brings_the_annual_badge(world:
         ),
     )
     assert annual() == [awarded]  # once a year
+
+
+def test_a_shared_credential_found_revoked_revokes_the_award_it_completed(
+    world: Ministry,
+) -> None:
+    """Audit 8, F2: a shared badge that completed a programme and is later found revoked by its
+    issuer takes the award back, with a reason naming it."""
+    from issuer.issuing.bitstring import status_entry
+    from tests.issuer.test_imports import Network
+
+    list_url = "https://university.example.org/status/1"
+    network = Network()
+    network.table[list_url] = world.university.status_list(list_url)
+    world.services.network = network
+    assert _declare(world, world.university.did, UNIVERSITY_COURSE, ELECTIVES[2]).status_code == 200
+    for key in [*REQUIRED, *ELECTIVES[:2]]:
+        world.issue(HOME, PARK, key)
+    signed = world.university.credential(PARK, credentialStatus=status_entry(list_url, 5))
+    world.share(PARK, signed)
+    assert _awarded(world, PARK) == [HOME]
+    network.table[list_url] = world.university.status_list(list_url, revoked=frozenset({5}))
+    recheck = world.client.post(f"/api/v1/orgs/{ORG}/shared/recheck", headers=world.keys[HOME])
+    assert recheck.json() == {"revoked": 1}
+    with Session(world.services.engine) as db:
+        award = db.exec(
+            select(Credential)
+            .join(Achievement, Achievement.id == Credential.achievement_id)  # type: ignore[arg-type]
+            .where(Credential.learner_id == world.learner(PARK), Achievement.key == AWARD)
+        ).one()
+    assert award.revoked_at is not None
+    assert award.revocation_reason is not None
+    assert award.revocation_reason.startswith(f"Data Literacy ({signed['id']}), which counted")

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from issuer.context import Services
@@ -225,3 +225,164 @@ def test_every_learning_hour_counts_once(client: TestClient, services: Services)
         session.commit()
     report = client.get(f"/api/v1/issuers/hrd/hours?year={year}", headers=headers).json()
     assert {row["email"]: row["hours"] for row in report["learners"]}["kim@example.org"] == 80
+
+
+def test_courses_dated_ahead_complete_the_programme_on_their_day_not_before(
+    client: TestClient, services: Services
+) -> None:
+    """Regression (audit 8, F1): courses whose ``validFrom`` is a year ahead completed the
+    programme at once, and the certificate was valid a year before any course it attests. They
+    count from their day: the award effect is then due, and awards the certificate."""
+    from datetime import UTC, datetime, timedelta
+
+    from issuer.core.effects import PROGRAM_AWARDS
+    from issuer.effects import run_due
+    from issuer.models import PendingEffect
+
+    headers = _setup(client, services)
+    ahead = (datetime.now(UTC) + timedelta(days=365)).replace(microsecond=0)
+    stamp = ahead.strftime("%Y-%m-%dT%H:%M:%SZ")
+    for key in [*REQUIRED, *ELECTIVES]:
+        issued = client.post(
+            "/api/v1/issuers/hrd/credentials",
+            json=_body(key) | {"validFrom": stamp},
+            headers=headers,
+        )
+        assert issued.status_code == 201, issued.text
+    assert _awards(services) == []
+    progress = client.get(
+        "/api/v1/issuers/hrd/programs/progress?email=kim@example.org", headers=headers
+    ).json()["programs"]
+    aspiring = next(p for p in progress if p["program"] == "lead-aspiring-leader")
+    assert not aspiring["complete"] and aspiring["electivesStillNeeded"] == 3
+    with Session(services.engine) as session:
+        later = session.exec(
+            select(PendingEffect).where(
+                PendingEffect.kind == PROGRAM_AWARDS, col(PendingEffect.done_at).is_(None)
+            )
+        ).all()
+        assert [e.run_after for e in later] == [ahead] * 5  # one per issuance
+        # the day comes: the courses are valid from it, and the effect is due
+        yesterday = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for course in session.exec(select(Credential)):
+            course.document = {**course.document, "validFrom": yesterday}
+            session.add(course)
+        for effect in later:
+            effect.run_after = datetime.now(UTC)
+            session.add(effect)
+        session.commit()
+    run_due(services)
+    assert len(_awards(services)) == 1
+
+
+def _revoker(services: Services) -> dict[str, str]:
+    return {"Authorization": f"Bearer {create_api_key(services, 'hrd', ['revoke'])}"}
+
+
+def _issue_all(client: TestClient, headers: dict[str, str], keys: list[str]) -> dict[str, str]:
+    ids = {}
+    for key in keys:
+        issued = client.post("/api/v1/issuers/hrd/credentials", json=_body(key), headers=headers)
+        assert issued.status_code == 201, issued.text
+        ids[key] = issued.json()["id"].removeprefix("urn:uuid:")
+    return ids
+
+
+def test_revoking_a_course_that_earned_an_award_revokes_the_award(
+    client: TestClient, services: Services
+) -> None:
+    """Regression (audit 8, F2): a revoked required course left the certificate valid. Now the
+    award is revoked after the course, with a reason naming it, in the audit trail too."""
+    from issuer.models import AuditEntry
+
+    headers = _setup(client, services)
+    ids = _issue_all(client, headers, [*REQUIRED, *ELECTIVES])
+    [award] = _awards(services)
+    revoked = client.post(
+        f"/api/v1/credentials/{ids['emotional-intelligence']}/revoke",
+        json={"reason": "academic misconduct"},
+        headers=_revoker(services),
+    )
+    assert revoked.status_code == 200, revoked.text
+    [award] = _awards(services)
+    assert award.revoked_at is not None
+    assert award.revocation_reason == (
+        f"Emotional Intelligence (urn:uuid:{ids['emotional-intelligence']}), which counted "
+        "towards LEAD Certificate Program: Aspiring Leader, was revoked: the programme is no "
+        "longer complete"
+    )
+    with Session(services.engine) as session:
+        entry = session.exec(
+            select(AuditEntry).where(
+                AuditEntry.action == "credential.revoke",
+                AuditEntry.subject == f"urn:uuid:{award.id}",
+            )
+        ).one()
+    assert (entry.actor, entry.details) == ("programs", {"reason": award.revocation_reason})
+    progress = client.get(
+        "/api/v1/issuers/hrd/programs/progress?email=kim@example.org", headers=headers
+    ).json()["programs"]
+    aspiring = next(p for p in progress if p["program"] == "lead-aspiring-leader")
+    assert aspiring["requiredMissing"] == ["emotional-intelligence"] and not aspiring["awarded"]
+
+
+def test_revoking_a_course_the_programme_does_not_need_keeps_the_award(
+    client: TestClient, services: Services
+) -> None:
+    headers = _setup(client, services)
+    ids = _issue_all(client, headers, [*REQUIRED, *ELECTIVES, "citizen-centred-service-design"])
+    revoked = client.post(
+        f"/api/v1/credentials/{ids[ELECTIVES[0]]}/revoke",
+        json={"reason": "issued by mistake"},
+        headers=_revoker(services),
+    )
+    assert revoked.status_code == 200, revoked.text
+    [award] = _awards(services)  # three electives remain
+    assert award.revoked_at is None
+
+
+def test_a_revoked_award_is_awarded_again_when_the_programme_is_complete_again(
+    client: TestClient, services: Services
+) -> None:
+    """Regression (audit 8, F2): the idempotency key found the revoked award, so a learner who
+    completed the programme again was never awarded. A revoked award no longer blocks: a retake
+    completes it again, and two completions at once still award once. An award revoked by hand
+    is not issued again from the same badges (``laurel programs reconcile`` leaves it)."""
+    from issuer.programs.awards import reconcile
+
+    headers = _setup(client, services)
+    ids = _issue_all(client, headers, [*REQUIRED, *ELECTIVES])
+    client.post(
+        f"/api/v1/credentials/{ids['emotional-intelligence']}/revoke",
+        json={"reason": "academic misconduct"},
+        headers=_revoker(services),
+    )
+    [first] = _awards(services)
+    assert first.revoked_at is not None
+    retakes = [_body("emotional-intelligence") | {"narrative": f"Retake {n}"} for n in (1, 2)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(
+            pool.map(
+                lambda row: client.post(
+                    "/api/v1/issuers/hrd/credentials", json=row, headers=headers
+                ),
+                retakes,
+            )
+        )
+    assert [a.status_code for a in answers] == [201, 201]
+    live = [a for a in _awards(services) if a.revoked_at is None]
+    assert len(live) == 1 and len(_awards(services)) == 2
+    assert live[0].idempotency_key == f"program:lead-aspiring-leader:{first.learner_id}:2"
+    by_hand = client.post(
+        f"/api/v1/credentials/{live[0].id}/revoke",
+        json={"reason": "awarded by mistake"},
+        headers=_revoker(services),
+    )
+    assert by_hand.status_code == 200, by_hand.text
+    with Session(services.engine) as session:
+        assert reconcile(session, services, "hrd") == 1
+        session.commit()
+    from issuer.effects import run_due
+
+    run_due(services)
+    assert [a.revoked_at is None for a in _awards(services)] == [False, False]
