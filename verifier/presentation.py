@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from verifier import rdfc_budget
 from verifier.checks import check_vc_context, check_vc_type
 from verifier.errors import (
     FetchError,
@@ -65,9 +66,10 @@ def verify_presentation(
     trust: TrustPolicy | None = None,
 ) -> PresentationReport:
     """Verify ``presentation`` (a JSON object). Never raises for bad input. ``fetcher`` is
-    bounded once for the whole presentation, its embedded credentials included."""
+    bounded once for the whole presentation, its embedded credentials included, and every
+    canonicalisation spends from one shared budget (``rdfc_budget.shared_budget``)."""
     limited = bounded(fetcher, what="presentation")
-    with limited.budget():
+    with rdfc_budget.shared_budget(), limited.budget():
         return _verify(presentation, challenge, domain, now, limited, resolve_key, trust)
 
 

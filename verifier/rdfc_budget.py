@@ -28,7 +28,8 @@ not judged), and every phase of ``verifier.jsonld.canonicalize`` runs inside the
 ``shared_budget()`` adds ``MAX_SHARED_STEPS`` and ``MAX_SHARED_SECONDS`` for every
 canonicalisation inside it together: one verification canonicalises a CLR and each of its (up to
 250) nested credentials, endorsements and status lists, and a hostile document must not get a
-fresh budget for each of them.
+fresh budget for each of them. Inside another shared budget (a presentation's, around each of
+its credentials' verifications), that one goes on.
 """
 
 from __future__ import annotations
@@ -115,8 +116,8 @@ class _InEffect:
 
     def __enter__(self) -> None:
         shared = self._variable is _shared
-        if not shared and _budget.get() is not None:
-            return  # inside another canonicalisation: its budget goes on
+        if self._variable.get() is not None:
+            return  # inside another canonicalisation or verification: its budget goes on
         budget = _Budget(self._steps, self._seconds, shared=shared)
         self._token = self._variable.set(budget)
 

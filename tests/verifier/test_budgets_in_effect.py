@@ -65,3 +65,18 @@ def test_a_budget_object_can_be_entered_again_after_it_ended() -> None:
         with budget:
             rdfc_budget.spend(2)
         assert rdfc_budget._shared.get() is None
+
+
+def test_a_shared_budget_inside_another_spends_from_the_outer_one() -> None:
+    """A presentation's credentials are verified inside its shared budget: each verification's
+    own ``shared_budget`` goes on with the presentation's, so 32 credentials do not bring 32
+    fresh budgets (audit round 8)."""
+    with rdfc_budget.shared_budget(steps=3):
+        outer = rdfc_budget._shared.get()
+        with rdfc_budget.shared_budget(steps=1000):
+            assert rdfc_budget._shared.get() is outer
+            rdfc_budget.spend(3)
+            with pytest.raises(TooComplex, match="in all"):
+                rdfc_budget.spend()
+        assert rdfc_budget._shared.get() is outer
+    assert rdfc_budget._shared.get() is None

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from issuer.crypto.keys import ed25519_from_seed, multikey
-from verifier import Verdict
+from verifier import Verdict, presentation, rdfc_budget
 from verifier.errors import FetchError
 from verifier.presentation import MAX_CREDENTIALS, verify_presentation
 from verifier.proof import data_integrity
@@ -152,3 +154,21 @@ def test_a_bound_given_is_shared_not_restarted() -> None:
     """``bounded`` leaves a fetcher that is already bounded as it is."""
     once = bounded(Hosts(), what="presentation")
     assert bounded(once) is once
+
+
+def test_a_presentations_credentials_canonicalise_within_its_one_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every credential inside spends from the presentation's shared RDFC-1.0 budget rather
+    than each starting its own (audit round 8: 32 credentials, 32 times the CPU budget)."""
+    seen: list[object] = []
+    verify = presentation.verify_credential
+
+    def noting(*args: Any, **options: Any) -> Any:
+        seen.append(rdfc_budget._shared.get())
+        return verify(*args, **options)
+
+    monkeypatch.setattr(presentation, "verify_credential", noting)
+    report = verify_presentation(_presentation(3), challenge="abc", fetcher=Hosts())
+    assert report.verdict is Verdict.VERIFIED
+    assert len(seen) == 3 and seen[0] is not None and all(b is seen[0] for b in seen)
