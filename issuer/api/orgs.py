@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
-from issuer.core.errors import BadRequest, NotFound, UnsupportedMedia
+from issuer.core.errors import BadRequest, Conflict, NotFound, UnsupportedMedia
 from issuer.http.deps import (
     ApiKeyDep,
     DetachedApiKeyDep,
@@ -34,6 +34,7 @@ from issuer.oauth.tokens import Access
 from issuer.orgs import agreements, manage
 from issuer.orgs.manage import InvalidRows
 from issuer.schemas import NOT_BLANK, ONE_LINE
+from issuer.wallet.imports_legacy import issuer_ref_of
 
 router = APIRouter(prefix="/api/v1", tags=["organisations"], route_class=StrictJSONRoute)
 SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
@@ -82,6 +83,14 @@ class ShareIn(BaseModel):
     organisation: str = Field(max_length=64, pattern=SLUG)
     credential: str = Field(
         min_length=1, max_length=600, pattern=ONE_LINE, description="The credential's id."
+    )
+    issuer: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        pattern=ONE_LINE,
+        description="Its issuer's id: needed only when credentials of two issuers in the wallet "
+        "have this id (OB 3.0 equality: the same issuer and id).",
     )
 
 
@@ -423,18 +432,26 @@ def refuse_trust(slug: Slug, org: OrgPath, db: SessionDep, key: ApiKeyDep) -> Re
 # --- learners, with an OAuth access token --------------------------------------------------
 
 
-def _imported(db: Session, learner_id: int, credential: str) -> ImportedCredential:
-    row = db.exec(
-        select(ImportedCredential)
-        .where(
-            ImportedCredential.learner_id == learner_id,
-            ImportedCredential.credential_id == credential,
-        )
-        .order_by(col(ImportedCredential.id))
-    ).first()
-    if row is None:
+def _imported(
+    db: Session, learner_id: int, credential: str, issuer: str | None = None
+) -> ImportedCredential:
+    """The wallet's credential of this id (and issuer, if given). Two issuers' credentials may
+    share an id (OB 3.0 tells them apart by the issuer too): then the issuer must be named."""
+    query = select(ImportedCredential).where(
+        ImportedCredential.learner_id == learner_id,
+        ImportedCredential.credential_id == credential,
+    )
+    if issuer is not None:
+        query = query.where(ImportedCredential.issuer_ref == issuer_ref_of({"issuer": issuer}))
+    rows = db.exec(query.order_by(col(ImportedCredential.id)).limit(2)).all()
+    if not rows:
         raise NotFound(f"there is no credential {credential!r} in your wallet")
-    return row
+    if len(rows) > 1:
+        raise Conflict(
+            f"credentials of more than one issuer in your wallet have the id {credential!r}: "
+            "name its issuer (issuer)"
+        )
+    return rows[0]
 
 
 @router.post(
@@ -444,9 +461,10 @@ def _imported(db: Session, learner_id: int, credential: str) -> ImportedCredenti
     "shares the credential `credential` (its id; stored through `/ims/ob/v3p0/credentials` or "
     "imported in the wallet) with `organisation`, whose roster you are on. It is verified "
     "again; 400 when it does not verify or was not issued to you, 403 when the organisation "
-    "does not trust its issuer or you are not on its roster.",
+    "does not trust its issuer or you are not on its roster. When credentials of two issuers "
+    "in your wallet have that id, name its issuer's id as `issuer` (else 409).",
     status_code=201,
-    responses=responses(*WRITE),
+    responses=responses(*WRITE, 409),
 )
 async def share_credential(
     body: ShareIn,
@@ -461,13 +479,15 @@ async def share_credential(
     assert learner is not None
 
     def then(db: Session) -> dict[str, Any]:
-        row = _imported(db, learner, body.credential)
+        row = _imported(db, learner, body.credential, body.issuer)
         return shown(share(db, services, learner, body.organisation, row, "obapi"))
 
     return await read_then_write(
         services,
         background,
-        lambda db: foresee_share(db, services, _imported(db, learner, body.credential)),
+        lambda db: foresee_share(
+            db, services, _imported(db, learner, body.credential, body.issuer)
+        ),
         then,
     )
 

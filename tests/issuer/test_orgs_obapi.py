@@ -73,3 +73,31 @@ def test_a_credential_stored_through_the_ob_api_is_shared_and_withdrawn(
     assert row.withdrawn_at is not None
     no_token = site.post("/api/v1/me/shares", json={"organisation": ORG, "credential": "x"})
     assert no_token.status_code == 401
+
+
+def test_two_issuers_credentials_with_one_id_are_shared_by_naming_the_issuer(
+    site: TestClient, mail_services: Services, mailbox: Inbox
+) -> None:
+    """Credentials of two issuers may share an id (OB 3.0 equality: issuer and id): sharing one
+    by its id alone is then refused (409) rather than sharing whichever came first; naming the
+    issuer shares that one."""
+    university, mill = University(), University(name="Diploma Mill")
+    create_issuer(mail_services, slug="ministry", name="Ministry")
+    headers = bearer(token(site, mailbox, (READ, UPSERT)))
+    small_org(mail_services, "ministry", [EMAIL], university)
+    first = mill.credential(EMAIL, id=OTHER_ID)
+    second = university.credential(EMAIL, id=OTHER_ID)
+    for signed in (first, second):
+        assert site.post(f"{API}/credentials", json=signed, headers=headers).status_code == 201
+    body = {"organisation": ORG, "credential": OTHER_ID}
+    ambiguous = site.post("/api/v1/me/shares", json=body, headers=headers)
+    assert ambiguous.status_code == 409, ambiguous.text
+    assert "name its issuer" in ambiguous.json()["detail"] and _shared(mail_services) == []
+    named = site.post("/api/v1/me/shares", json={**body, "issuer": university.did}, headers=headers)
+    assert named.status_code == 201, named.text
+    [row] = _shared(mail_services)
+    assert row.issuer_ref == university.did
+    unknown = site.post(
+        "/api/v1/me/shares", json={**body, "issuer": "did:key:z6Mk"}, headers=headers
+    )
+    assert unknown.status_code == 404
