@@ -386,7 +386,8 @@ _STATEMENT = {
     "ignored. A statement that is not one (no actor mbox, verb or activity id) rejects the "
     "request (400) and nothing is issued; a statement that cannot be issued (e.g. a name too "
     "long) is reported as an error and never affects another. Needs the `issue` scope, checked "
-    "before the body is read.",
+    "before the body is read; a `voided` statement revokes the badge its statement awarded only "
+    "for a key that also has the `revoke` scope (else it is reported as an error).",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -411,7 +412,12 @@ async def xapi_statements(
 
     await in_unit(services, _admitted, services, authorization, slug)
     body = _json(await request.body())
-    return await in_unit(services, _in_one_unit, services, authorization, slug, receive, body)
+
+    def received(db: Session, services: Services, slug: str, body: Any, actor: str) -> Any:
+        key = authenticate(db, authorization)  # checked by _in_one_unit just before
+        return receive(db, services, slug, body, actor, may_revoke=key.has("revoke"))
+
+    return await in_unit(services, _in_one_unit, services, authorization, slug, received, body)
 
 
 @router.get(

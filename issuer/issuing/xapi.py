@@ -236,10 +236,19 @@ def _issue_alone(
 
 
 def receive(
-    session: Session, services: Services, slug: str, body: Any, actor: str
+    session: Session,
+    services: Services,
+    slug: str,
+    body: Any,
+    actor: str,
+    *,
+    may_revoke: bool,
 ) -> dict[str, Any]:
     """Issue the badges the statements award, each through the one issuing path in the caller's
-    unit of work (the idempotency key ``xapi:{statement id}`` makes a statement award once)."""
+    unit of work (the idempotency key ``xapi:{statement id}`` makes a statement award once).
+    A ``voided`` statement revokes what its statement awarded only when the caller may revoke
+    (an API key with the ``revoke`` scope): else it is reported as an error, and the badge stays
+    (audit round 9: an ``issue``-only key revoked badges it could not revoke otherwise)."""
     from issuer.institutes.issuers import get_issuer
 
     statements = body if isinstance(body, list) else [body]
@@ -259,7 +268,14 @@ def receive(
         entry: dict[str, Any] = {"statement": statement_id}
         report.append(entry)
         if statement["verb"]["id"] == VOIDED:
-            entry.update(_void(session, issuer, statement, actor))
+            if may_revoke:
+                entry.update(_void(session, issuer, statement, actor))
+            else:
+                entry.update(
+                    status="error",
+                    error="voiding a statement revokes its badge: "
+                    "this API key lacks the 'revoke' scope",
+                )
             continue
         verb = AWARDING_VERBS.get(statement["verb"]["id"])
         key = _achievement_key(statement["object"]["id"], keys, prefix)

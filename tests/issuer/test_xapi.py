@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from issuer.context import Services
 from tests.issuer.conftest import make_issuer
+from tests.units import create_api_key
 
 COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
 
@@ -110,6 +111,35 @@ def test_the_statement_time_dates_the_badge_and_voiding_revokes_it(
     unknown = {**void, "id": str(uuid.uuid4()), "object": elsewhere}
     ignored = client.post("/api/v1/issuers/hrd/xapi/statements", json=unknown, headers=headers)
     assert ignored.json()["statements"][0]["status"] == "ignored"
+
+
+def test_voiding_needs_a_key_that_may_revoke(client: TestClient, services: Services) -> None:
+    """An ``issue``-only key (an LMS's) cannot revoke through a ``voided`` statement what it
+    could not revoke through the API (audit round 9: the statement id is on the badge's page)."""
+    admin = make_issuer(services, client, "hrd")
+    lms = {"Authorization": f"Bearer {create_api_key(services, 'hrd', ['issue'])}"}
+    awarded = _statement()
+    answer = client.post("/api/v1/issuers/hrd/xapi/statements", json=awarded, headers=lms)
+    [issued] = answer.json()["statements"]
+    assert issued["status"] == "issued", issued
+    refused = client.post(
+        f"/api/v1/credentials/{issued['id']}/revoke", json={"reason": "x"}, headers=lms
+    )
+    assert refused.status_code == 403
+    void: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "actor": {"mbox": "mailto:lms@example.org"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+        "object": {"objectType": "StatementRef", "id": awarded["id"]},
+    }
+    voided = client.post("/api/v1/issuers/hrd/xapi/statements", json=void, headers=lms)
+    assert voided.status_code == 200, voided.text
+    [entry] = voided.json()["statements"]
+    assert entry["status"] == "error" and "lacks the 'revoke' scope" in entry["error"]
+    badge = client.get(f"/api/v1/credentials/{issued['id']}", headers=admin)
+    assert badge.status_code == 200 and "revoked" not in badge.json().get("status", "")
+    listed = client.get("/api/v1/issuers/hrd/credentials", headers=admin).json()
+    assert [row["status"] for row in listed["credentials"]] == ["active"]
 
 
 def test_bad_timestamps_and_void_targets_reject_the_request(
