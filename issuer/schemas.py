@@ -38,11 +38,15 @@ def _invalid(message: str) -> PydanticCustomError:
 
 
 # Text. Patterns are written for both pydantic (Rust regex) and JSON Schema (ECMA 262).
-ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
-"""No control characters."""
+ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+"""No control characters (C0, DEL, C1 with its "next line") and no line or paragraph separator:
+one line wherever it is shown, a mail header included."""
 MULTI_LINE = r"^[^\x00-\x08\x0e-\x1f\x7f]*$"
 """No control characters but tab and line breaks (vertical tab and form feed become newlines)."""
-NOT_BLANK = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+NOT_BLANK = (
+    r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*[^\s\x00-\x1f\x7f-\x9f\u2028\u2029]"
+    r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+)
 """One line with at least one character that is not a space."""
 
 

@@ -34,11 +34,16 @@ def send(
         log.warning("no LAUREL_SMTP_HOST: mail to %s, %r:\n%s", to, subject, text)
         return
     message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = to
-    message["Subject"] = subject
-    for name, value in (headers or {}).items():
-        message[name] = value
+    try:
+        message["From"] = settings.mail_from
+        message["To"] = to
+        # one line: names in subjects may hold line separators the header would refuse
+        message["Subject"] = " ".join(subject.split())
+        for name, value in (headers or {}).items():
+            message[name] = value
+    except ValueError as exc:  # a header the email policy refuses (a line break in it)
+        log.error("mail to %s not sent: %s", to, exc)
+        raise MailNotSent("the email could not be written (a header was refused)") from exc
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")

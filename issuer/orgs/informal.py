@@ -89,7 +89,7 @@ class ClaimIn:
     evidence_text: str | None = None
 
 
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _NOT_MULTI_LINE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
