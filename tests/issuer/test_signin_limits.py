@@ -12,7 +12,7 @@ from sqlmodel import Session, func, select
 
 from issuer.context import Services
 from issuer.core.db import migrate
-from issuer.core.errors import TooManyRequests
+from issuer.core.errors import BadRequest, TooManyRequests
 from issuer.effects import work
 from issuer.models import SignInLink
 from issuer.people import signin
@@ -72,3 +72,28 @@ def test_concurrent_requests_from_one_address_send_at_most_its_limit(
     )
     assert outcomes.count("sent") == signin.LINKS_PER_REQUESTER, outcomes
     assert len(sent) == _stored(services) == signin.LINKS_PER_REQUESTER
+
+
+def test_one_ipv6_network_is_one_requester(services: Services, sent: list[str]) -> None:
+    """A client with an IPv6 /64 has 2⁶⁴ addresses: its limit counts the network, not each
+    address (audit round 9: a new address per request had no limit at all)."""
+    migrate(services.engine)
+    addresses = [f"2001:db8:1:2::{n:x}" for n in range(AT_ONCE)]
+    outcomes = _race(services, [f"learner{n}@example.org" for n in range(AT_ONCE)], addresses)
+    assert outcomes.count("sent") == signin.LINKS_PER_REQUESTER, outcomes
+    assert signin.requesting_network("2001:db8:1:2::7") == "2001:db8:1:2::/64"
+    assert signin.requesting_network("::ffff:10.0.0.1") == "10.0.0.1"
+    assert signin.requesting_network("10.0.0.1") == "10.0.0.1"
+    assert signin.requesting_network("testclient") == "testclient"
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["(1)victim@corp.example", "<victim@corp.example>", "postmaster,victim@corp.example"],
+)
+def test_an_address_with_rfc_5322_specials_is_not_an_email(services: Services, email: str) -> None:
+    """Each of these went to the victim's mailbox (or two) while its limit counted another
+    string (audit round 9: 43 sign-in mails to one mailbox in one window)."""
+    migrate(services.engine)
+    with pytest.raises(BadRequest, match="not an email address"), work(services) as db:
+        signin.request_link(db, services, email, "10.0.0.9")
