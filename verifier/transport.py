@@ -131,7 +131,7 @@ def system_resolver(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise AddressRefused(f"the host name {host} does not resolve") from exc
+        raise AddressRefused(_not_public(host)) from exc
     return [str(info[4][0]) for info in infos]
 
 
@@ -192,9 +192,21 @@ def check_literal(host: str, policy: AddressPolicy) -> None:
 
 def _check(host: str, address: str, policy: AddressPolicy) -> None:
     block = policy(ip_address(address))
-    if block is not None:
-        what = f"{address} is" if address == host else f"{host} is {address},"
-        raise AddressRefused(f"refused: {what} a private or local address ({block})")
+    if block is None:
+        return
+    if address == host:  # an address written as such: saying what it is reveals nothing
+        raise AddressRefused(f"refused: {address} is a private or local address ({block})")
+    raise AddressRefused(_not_public(host))
+
+
+def _not_public(host: str) -> str:
+    """Why a host name is refused, the same whether it resolves to a private address or to none:
+    whoever names hosts (a webhook, a badge URL) learns nothing of the operator's internal
+    names and addresses (audit round 9: the reasons mapped the internal DNS)."""
+    return (
+        f"refused: {host} does not resolve to a public address "
+        "(a private or local address, or none)"
+    )
 
 
 class _DeadlineStream(httpcore.NetworkStream):
@@ -257,7 +269,7 @@ class _GuardedBackend(httpcore.NetworkBackend):
         check_literal(host, self.policy)
         found = list(dict.fromkeys(resolve_by(self.resolver, host, port, self.deadline)))
         if not found:
-            raise AddressRefused(f"the host name {host} does not resolve")
+            raise AddressRefused(_not_public(host))
         for address in found:
             _check(host, address, self.policy)
         return found

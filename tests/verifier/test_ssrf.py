@@ -102,7 +102,20 @@ def test_every_ipv6_spelling_of_a_special_address_is_refused(address: str) -> No
 def test_a_host_name_that_resolves_to_a_special_address_is_refused(address: str) -> None:
     table = {"issuer.example": [PUBLIC_IP, address]}
     reason = refuses_without_connecting("https://issuer.example/did.json", resolve=resolver(table))
-    assert f"issuer.example is {address}, a private or local address" in reason
+    assert "issuer.example does not resolve to a public address" in reason
+    assert address not in reason  # the internal address is not told (audit round 9)
+
+
+def test_a_private_name_and_a_name_that_does_not_resolve_are_refused_alike() -> None:
+    """Whoever names a host (a webhook, a badge URL on the public verify page) cannot tell an
+    internal name from one that does not exist, nor learn its address (audit round 9)."""
+    table = {"db-primary.corp.example": ["10.20.30.40"]}
+    internal = refuses_without_connecting(
+        "https://db-primary.corp.example/x", resolve=resolver(table)
+    )
+    unknown = refuses_without_connecting("https://nowhere.corp.example/x", resolve=resolver(table))
+    assert internal.replace("db-primary", "nowhere") == unknown
+    assert "10.20.30.40" not in internal
 
 
 @pytest.mark.parametrize(
@@ -255,7 +268,7 @@ def test_an_untrusted_certificate_is_refused(issuer_site: Site) -> None:
     [
         ("/to-private", "10.0.0.1 is a private or local address"),
         ("/to-metadata", "only https"),
-        ("/to-internal", "internal.example is 127.0.0.1, a private or local address"),
+        ("/to-internal", "internal.example does not resolve to a public address"),
         ("/to-mapped", "::ffff:7f00:1 is a private or local address"),
     ],
 )
