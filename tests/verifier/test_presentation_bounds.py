@@ -19,7 +19,7 @@ from verifier.presentation import MAX_CREDENTIALS, verify_presentation
 from verifier.proof import data_integrity
 from verifier.report import Outcome
 from verifier.transport import Deadline, current_budget
-from verifier.verify import MAX_FETCHES, bounded
+from verifier.verify import MAX_FETCHES, bounded, verify_credential
 
 KEY = ed25519_from_seed(bytes(range(5, 37)))
 V2 = "https://www.w3.org/ns/credentials/v2"
@@ -162,11 +162,10 @@ def test_a_presentations_credentials_canonicalise_within_its_one_budget(
     """Every credential inside spends from the presentation's shared RDFC-1.0 budget rather
     than each starting its own (audit round 8: 32 credentials, 32 times the CPU budget)."""
     seen: list[object] = []
-    verify = presentation.verify_credential
 
     def noting(*args: Any, **options: Any) -> Any:
         seen.append(rdfc_budget._shared.get())
-        return verify(*args, **options)
+        return verify_credential(*args, **options)
 
     monkeypatch.setattr(presentation, "verify_credential", noting)
     report = verify_presentation(_presentation(3), challenge="abc", fetcher=Hosts())
