@@ -5,8 +5,9 @@ rows (a test compares it with the models' metadata, so a table added without a r
 it). In short:
 
 - **deleted**: emails, DIDs, issuer groups, imports, share links, the public profile, sessions,
-  sign-in links, authorization codes, connections to badge hosts and what was pushed there, the
-  mail opt-out, and informal-learning claims not endorsed (submitted, returned, withdrawn);
+  sign-in links, authorization codes no token names, connections to badge hosts and what was
+  pushed there, the mail opt-out, and informal-learning claims not endorsed (submitted,
+  returned, withdrawn);
 - **withdrawn**: every credential shared with an organisation (``withdrawn_at``: it counts
   nowhere any more, as when she withdraws it herself); connected applications' tokens are
   revoked;
@@ -65,13 +66,13 @@ GONE: tuple[type[SQLModel], ...] = (
     ObConnection,  # Laurel's tokens there are forgotten, not revoked at the host (that needs
     # the network, which an account deletion must not wait for)
     ImportedCredential,
-    OAuthCode,
     MailOptOut,
 )
 DELETED = {
     **{table.__tablename__: "deleted" for table in GONE},
     "sign_in_link": "deleted (hers, and those sent to her emails)",
     "oauth_token": "revoked",
+    "oauth_code": "deleted unless a token names it (then pruned with the token)",
     "shared_credential": "withdrawn",
     "informal_claim": "deleted unless endorsed; an endorsed one keeps no text of hers",
     "development_plan": "kept by the organisation, her career goal blanked",
@@ -109,6 +110,12 @@ def delete_account(session: Session, learner_id: int) -> None:
     for table in GONE:
         column = table.learner_id  # type: ignore[attr-defined]
         session.execute(delete(table).where(col(column) == learner_id))
+    still_named = select(OAuthToken.code_id).where(col(OAuthToken.code_id).is_not(None))
+    session.execute(  # as ``issuer.oauth.tokens`` prunes: a token's code goes with the token
+        delete(OAuthCode).where(
+            col(OAuthCode.learner_id) == learner_id, col(OAuthCode.id).not_in(still_named)
+        )
+    )
     session.execute(  # connected applications lose their access
         update(OAuthToken)
         .where(col(OAuthToken.learner_id) == learner_id, col(OAuthToken.revoked_at).is_(None))
