@@ -316,10 +316,12 @@ def awaiting(session: Session, learner_id: int) -> list[InformalClaim]:
     return list(
         session.exec(
             select(InformalClaim)
+            .join(Learner, col(Learner.id) == col(InformalClaim.learner_id))
             .where(
                 col(InformalClaim.supervisor_email).in_(emails),
                 InformalClaim.state == "submitted",
                 InformalClaim.learner_id != learner_id,
+                col(Learner.deleted_at).is_(None),  # see ``_to_decide``
             )
             .order_by(col(InformalClaim.submitted_at))
         )
@@ -352,6 +354,10 @@ def _to_decide(session: Session, supervisor_id: int, claim_id: int) -> InformalC
         or found.learner_id == supervisor_id
     ):
         raise NotFound("there is no such claim waiting for you")
+    learner = session.get(Learner, found.learner_id)
+    # a deletion now takes the claims not endorsed with it; one made before it did may remain
+    if learner is None or learner.deleted_at is not None:
+        raise Conflict("the person who made this claim deleted their account; it cannot be decided")
     return found
 
 

@@ -9,9 +9,11 @@ applications, roster entries, shared credentials, claims and plans (``issuer.wal
 and is removed. Both emails are
 then verified by the same person, which is what "the same person" can mean here.
 
-Deleting: the learner's personal data goes (emails, name, imports, share links, profile,
-sessions, sign-in links) and connected applications lose their access; the issuers' records of
-what they issued stay, tied to a pseudonymous learner record that no email leads to any more.
+Deleting (``issuer.wallet.deletion``): the learner's personal data goes (emails, name, imports,
+share links, profile, sessions, sign-in links, claims not endorsed, her text on endorsed ones),
+what she shared with organisations is withdrawn and connected applications lose their access;
+the issuers' records of what they issued and the organisations' own records stay, tied to a
+pseudonymous learner record that no email leads to any more.
 """
 
 from __future__ import annotations
@@ -22,11 +24,10 @@ import zipfile
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
-from issuer.core import audit
 from issuer.core.effects import PROGRAM_AWARDS, emit
 from issuer.core.errors import BadRequest, Conflict, NotFound
 from issuer.models import (
@@ -37,17 +38,14 @@ from issuer.models import (
     LearnerDid,
     LearnerEmail,
     LearnerGroup,
-    OAuthToken,
-    ObConnection,
-    ObPush,
     PublicProfile,
-    ShareLink,
     SignInLink,
-    WebSession,
 )
 from issuer.models.base import utcnow
 from issuer.people import signin
 from issuer.schemas import normalize_email
+from issuer.wallet.deletion import delete_account as delete_account  # public names here too
+from issuer.wallet.deletion import remove_import as remove_import
 from issuer.wallet.merging import merge as merge  # a public name of this module too
 
 
@@ -287,57 +285,3 @@ def _readme(issued: int, transcripts: list[str]) -> str:
         f"clr/       {len(transcripts)} signed CLR 2.0 transcript(s), one per issuer\n\n"
         "Each file verifies on its own: `laurel verify FILE`, or any Open Badges 3.0 verifier.\n"
     )
-
-
-def delete_account(session: Session, learner_id: int) -> None:
-    """Delete the learner's personal data; keep the issuers' records of issuance."""
-    learner = session.get(Learner, learner_id)
-    if learner is None or learner.deleted_at is not None:
-        raise NotFound("there is no such account")
-    addresses = [e.email for e in emails(session, learner_id)]
-    session.execute(
-        delete(SignInLink).where(
-            col(SignInLink.email).in_(addresses) | (col(SignInLink.learner_id) == learner_id)
-        )
-    )
-    for table in (
-        ShareLink,
-        PublicProfile,
-        WebSession,
-        LearnerEmail,
-        LearnerGroup,
-        LearnerDid,
-        ObPush,
-    ):
-        session.execute(delete(table).where(col(table.learner_id) == learner_id))
-    # badge hosts: Laurel's tokens there are forgotten (not revoked at the host: that needs
-    # the network, which an account deletion must not wait for)
-    session.execute(delete(ObConnection).where(col(ObConnection.learner_id) == learner_id))
-    session.execute(
-        delete(ImportedCredential).where(col(ImportedCredential.learner_id) == learner_id)
-    )
-    session.execute(  # connected applications lose their access
-        update(OAuthToken)
-        .where(col(OAuthToken.learner_id) == learner_id, col(OAuthToken.revoked_at).is_(None))
-        .values(revoked_at=utcnow())
-    )
-    learner.name = None
-    learner.did = None
-    learner.deleted_at = utcnow()
-    session.add(learner)
-    audit.append(session, "wallet", "learner.delete", f"learner:{learner_id}", {})
-
-
-def remove_import(session: Session, learner_id: int, ref: str) -> None:
-    """Remove an imported badge (and its share links) from the wallet."""
-    from issuer.wallet.badges import imported_credential
-
-    row = imported_credential(session, learner_id, ref)
-    session.execute(delete(ShareLink).where(col(ShareLink.imported_id) == row.id))
-    profile = session.exec(
-        select(PublicProfile).where(PublicProfile.learner_id == learner_id)
-    ).first()
-    if profile is not None and ref in profile.badges:
-        profile.badges = [r for r in profile.badges if r != ref]
-        session.add(profile)
-    session.delete(row)

@@ -20,6 +20,7 @@ from issuer.core.errors import BadRequest, Conflict, NotFound
 from issuer.models import Credential, ImportedCredential, Learner, PublicProfile, ShareLink
 from issuer.models.base import aware, parse_time, utcnow
 from issuer.wallet import badges as wallet
+from issuer.wallet.imports import issued_to_any
 
 MAX_DAYS = 3650
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,62}[a-z0-9])$")
@@ -173,7 +174,7 @@ def save_profile(
     if not 1 <= len(display_name) <= 200:
         raise BadRequest("the name shown has 1 to 200 characters")
     for ref in badges:
-        wallet.find(session, learner_id, ref)  # only the learner's own badges
+        _showable(session, learner_id, ref)
     taken = session.exec(select(PublicProfile).where(PublicProfile.slug == slug)).first()
     if taken is not None and taken.learner_id != learner_id:
         raise Conflict(f"the address {slug!r} is taken; choose another")
@@ -192,7 +193,10 @@ def save_profile(
 
 def toggle_on_profile(session: Session, learner_id: int, ref: str, shown: bool) -> None:
     """Add a badge to the profile (creating an unpublished profile if needed) or remove it."""
-    wallet.find(session, learner_id, ref)
+    if shown:
+        _showable(session, learner_id, ref)
+    else:
+        wallet.find(session, learner_id, ref)
     profile = get_profile(session, learner_id)
     if profile is None:
         learner = session.get(Learner, learner_id)
@@ -208,10 +212,34 @@ def toggle_on_profile(session: Session, learner_id: int, ref: str, shown: bool) 
 
 
 def public_profile(session: Session, slug: str) -> tuple[PublicProfile, list[wallet.WalletBadge]]:
-    """A published profile and its chosen badges that are still valid."""
+    """A published profile and its chosen badges that are still valid and hers: an import
+    issued to an email she has not confirmed (now) is not shown, whatever was chosen."""
     profile = session.exec(select(PublicProfile).where(PublicProfile.slug == slug)).first()
     if profile is None or not profile.published:
         raise NotFound("there is no public profile at this address")
     chosen = set(profile.badges)
-    shown = [b for b in wallet.badges(session, profile.learner_id) if b.ref in chosen and b.usable]
+    shown = [
+        b
+        for b in wallet.badges(session, profile.learner_id)
+        if b.ref in chosen and b.usable and b.yours
+    ]
     return profile, shown
+
+
+def _showable(session: Session, learner_id: int, ref: str) -> None:
+    """``BadRequest`` unless the learner's badge ``ref`` may go on her public profile: issued
+    here to her, or imported and issued to one of her confirmed emails (not an Open Badges 2.0
+    assertion, which is never verified)."""
+    badge = wallet.find(session, learner_id, ref)
+    if isinstance(badge, Credential):
+        return
+    if badge.legacy:
+        raise BadRequest(
+            f"{badge.name!r} is an Open Badges 2.0 badge, which cannot be verified, so it "
+            "cannot go on your public profile"
+        )
+    if not issued_to_any(badge.document, wallet.emails(session, learner_id)):
+        raise BadRequest(
+            f"{badge.name!r} was not issued to any of your confirmed email addresses, so it "
+            "cannot go on your public profile; add and confirm the email it was issued to"
+        )

@@ -118,7 +118,7 @@ def profile_settings(
         "wallet_profile.html",
         session=signed,
         profile=sharing.get_profile(db, signed.id),
-        badges=[b for b in wallet.badges(db, signed.id) if b.usable],
+        badges=[b for b in wallet.badges(db, signed.id) if b.usable and b.yours],
         done=request.query_params.get("done"),
     )
 
