@@ -456,13 +456,13 @@ def list_issued(
         offset=offset,
     )
     response.headers["X-Total-Count"] = str(page.total)
-    holders = credentials.recipients(db, (item.learner_id for item in page.items))
+    holders = credentials.recipients(db, issuer.id, page.items)
     return {
         "total": page.total,
         "limit": limit,
         "offset": offset,
         "credentials": [
-            credentials.summary(item, holders[item.learner_id], services.settings.base_url)
+            credentials.summary(item, holders[item.id], services.settings.base_url)
             for item in page.items
         ],
     }

@@ -24,8 +24,9 @@ from issuer.models import (
     Credential,
     CredentialSkill,
     Issuer,
-    Learner,
     LearnerEmail,
+    Organisation,
+    OrgMember,
 )
 from issuer.models.base import aware, utcnow
 from issuer.schemas import normalize_email
@@ -170,6 +171,10 @@ def status_of(credential: Credential, now: datetime | None = None) -> str:
 
 @dataclass(frozen=True)
 class Recipient:
+    """A learner as one issuer knows them: their primary email, and the name that issuer gave
+    (``name_in`` its credential, else ``roster_names``), never ``Learner.name``: that is set by
+    whichever issuer first named the email (or by the learner), so another issuer's text."""
+
     email: str | None
     name: str | None
 
@@ -177,22 +182,80 @@ class Recipient:
         return {"email": self.email, "name": self.name}
 
 
-def recipients(session: Session, learner_ids: Iterable[int]) -> dict[int, Recipient]:
-    """Each learner's primary email and name (the email of a deleted account is gone)."""
+def name_in(document: dict[str, Any]) -> str | None:
+    """The recipient's name a credential's issuer signed: its unhashed ``name`` IdentityObject
+    (``issuer.issuing.documents.build_credential``)."""
+    subject = document.get("credentialSubject")
+    found = subject.get("identifier") if isinstance(subject, dict) else None
+    for item in found if isinstance(found, list) else []:
+        if (
+            isinstance(item, dict)
+            and item.get("identityType") == "name"
+            and item.get("hashed") is False
+            and isinstance(item.get("identityHash"), str)
+            and item["identityHash"].strip()
+        ):
+            return str(item["identityHash"])
+    return None
+
+
+def primary_emails(session: Session, learner_ids: Iterable[int]) -> dict[int, str]:
+    """Each learner's primary email (none for a deleted account)."""
     wanted = sorted(set(learner_ids))
     if not wanted:
         return {}
-    names = dict(
-        session.exec(select(Learner.id, Learner.name).where(col(Learner.id).in_(wanted))).all()
-    )
-    emails = dict(
+    return dict(
         session.exec(
             select(LearnerEmail.learner_id, LearnerEmail.email).where(
                 col(LearnerEmail.learner_id).in_(wanted), col(LearnerEmail.is_primary).is_(True)
             )
         ).all()
     )
-    return {i: Recipient(emails.get(i), names.get(i)) for i in wanted}
+
+
+def roster_names(session: Session, issuer_id: int, learner_ids: Iterable[int]) -> dict[int, str]:
+    """Each learner's name on the roster of the organisation run from this issuer (also after
+    they left it)."""
+    wanted = sorted(set(learner_ids))
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(OrgMember.learner_id, OrgMember.name)
+        .join(Organisation, col(Organisation.id) == col(OrgMember.org_id))
+        .where(
+            Organisation.issuer_id == issuer_id,
+            col(OrgMember.learner_id).in_(wanted),
+            col(OrgMember.name).is_not(None),
+        )
+    )
+    return {learner: str(name) for learner, name in rows if str(name).strip()}
+
+
+def recipients(
+    session: Session, issuer_id: int, rows: Iterable[Credential]
+) -> dict[str, Recipient]:
+    """Who holds each of the issuer's credentials ``rows``, by credential id (``Recipient``)."""
+    rows = list(rows)
+    assert all(c.issuer_id == issuer_id for c in rows)
+    named = {c.id: name_in(c.document) for c in rows}
+    emails = primary_emails(session, (c.learner_id for c in rows))
+    roster = roster_names(session, issuer_id, (c.learner_id for c in rows if not named[c.id]))
+    return {
+        c.id: Recipient(emails.get(c.learner_id), named[c.id] or roster.get(c.learner_id))
+        for c in rows
+    }
+
+
+def recipient(
+    session: Session, issuer_id: int, learner_id: int, rows: Iterable[Credential] = ()
+) -> Recipient:
+    """One learner as the issuer knows them: the name the last of its credentials ``rows`` (about
+    this learner) that signs one gives, else its roster's (``Recipient``)."""
+    names = [name_in(c.document) for c in rows if c.learner_id == learner_id]
+    name = next((n for n in reversed(names) if n), None)
+    if name is None:
+        name = roster_names(session, issuer_id, [learner_id]).get(learner_id)
+    return Recipient(primary_emails(session, [learner_id]).get(learner_id), name)
 
 
 def summary(

@@ -118,10 +118,14 @@ def _event(
 def _bodies(
     session: Session, services: Services, issuer: Issuer, kind: str, payload: dict[str, Any]
 ) -> dict[str, dict[str, Any]]:
-    """Each event's subject and ``data``."""
+    """Each event's subject and ``data`` (the recipient as this issuer knows them:
+    ``issued.Recipient``)."""
+    assert issuer.id is not None
     if kind == PROGRAM_COMPLETED:
         learner = int(payload["learner"])
-        holder = issued.recipients(session, [learner])[learner]
+        badge = session.get(Credential, str(payload["credential"]))
+        mine = [badge] if badge is not None and badge.issuer_id == issuer.id else []
+        holder = issued.recipient(session, issuer.id, learner, mine)
         subject = f"{kind}:{payload['program']}:{learner}"
         return {
             subject: {
@@ -144,11 +148,11 @@ def _bodies(
             )
         )
     )
-    holders = issued.recipients(session, (c.learner_id for c, _ in rows))
+    holders = issued.recipients(session, issuer.id, (c for c, _ in rows))
     base = services.settings.base_url
     found = {}
     for credential, key in rows:
-        summary = issued.summary(credential, holders[credential.learner_id], base)
+        summary = issued.summary(credential, holders[credential.id], base)
         summary["achievement"] = {"key": key, "name": summary["achievement"]}
         summary["issuedAt"] = credential.issued_at.isoformat()
         found[f"{kind}:{credential.id}"] = {"issuer": issuer.slug, "credential": summary}

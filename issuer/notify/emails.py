@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from html import escape
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlmodel import Session, col, select
 
@@ -23,6 +23,7 @@ from issuer.context import Services
 from issuer.core import mail, metrics
 from issuer.core.effects import Record, Send
 from issuer.core.errors import BadRequest
+from issuer.issuing import credentials as issued
 from issuer.models import Credential, Issuer, IssuerMail, Learner, LearnerEmail
 from issuer.models.base import utcnow
 from issuer.notify import optout
@@ -246,14 +247,14 @@ def prepare(
         metrics.EMAILS.labels(kind, "no_address" if email is None else "nothing").inc()
         return None
     links = _collect_links(services, kind, rows)
-    subject, body = compose(session, services, issuer, learner, kind, rows, links)
+    subject, body, html_body = compose(session, services, issuer, learner, kind, rows, links)
     unsubscribe = optout.link(services.settings.base_url, services.settings.key_passphrase, learner)
     headers = {
         "List-Unsubscribe": f"<{unsubscribe}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Auto-Submitted": "auto-generated",
     }
-    html, images = _html(body, links, chosen_language(session, issuer.id))
+    html, images = _html(html_body, links, chosen_language(session, issuer.id))
 
     def send() -> Record:
         mail.send(services.settings, email, subject, body, headers, html=html, images=images)
@@ -280,6 +281,13 @@ def _credentials(
     return list(session.exec(query.order_by(col(Credential.issued_at), col(Credential.id))))
 
 
+class Letter(NamedTuple):
+    subject: str
+    body: str
+    html: str
+    """The body as HTML (``render_html``)."""
+
+
 def compose(
     session: Session,
     services: Services,
@@ -288,10 +296,11 @@ def compose(
     kind: str,
     rows: list[Credential],
     links: dict[str, str] | None = None,
-) -> tuple[str, str]:
+) -> Letter:
     """The subject and body, in the issuer's language, from its templates (``links``: each
-    badge's "add to a wallet" link, made here when not given)."""
-    assert issuer.id is not None and rows
+    badge's "add to a wallet" link, made here when not given). The learner is named as this
+    issuer named them (``issued.recipient``: never a name another issuer gave), else neutrally."""
+    assert issuer.id is not None and learner.id is not None and rows
     chosen = settings_of(session, issuer.id)
     lang = chosen["language"]
     template = chosen["templates"][kind][lang]
@@ -299,25 +308,62 @@ def compose(
     names = [str(c.document["credentialSubject"]["achievement"]["name"]) for c in rows]
     verify, phone = _LINES[lang]
     links = _collect_links(services, kind, rows) if links is None else links
-    blocks = []
+    blocks, html_blocks = [], []
     for credential, badge in zip(rows, names, strict=True):
-        lines = [f"- {badge}", "  " + verify.format(url=f"{base}/v/{credential.id}")]
+        url = f"{base}/v/{credential.id}"
+        lines = [f"- {badge}", "  " + verify.format(url=url)]
+        html_lines = [f"- {escape(badge)}", "  " + escape(verify).format(url=_link(url))]
         pass_link = links.get(credential.id)
         if pass_link:
             lines.append("  " + phone.format(url=pass_link))
+            html_lines.append("  " + escape(phone).format(url=_link(pass_link)))
         blocks.append("\n".join(lines))
-    values = {
-        "name": learner.name or _LEARNER[lang],
+        html_blocks.append("\n".join(html_lines))
+    named = issued.recipient(session, issuer.id, learner.id, rows).name
+    words = {
+        "name": named or _LEARNER[lang],
         "badge": ", ".join(names),
         "issuer": issuer.name,
-        "badges": "\n".join(blocks),
+        "reason": rows[0].revocation_reason or "-",
+    }
+    urls = {
         "verify_url": f"{base}/v/{rows[0].id}",
         "wallet_url": f"{base}/wallet",
         "unsubscribe_url": optout.link(base, services.settings.key_passphrase, learner),
-        "reason": rows[0].revocation_reason or "-",
+    }
+    values = {**words, **urls, "badges": "\n".join(blocks)}
+    html_values = {
+        **{key: escape(value) for key, value in words.items()},
+        **{key: _link(value) for key, value in urls.items()},
+        "badges": "\n".join(html_blocks),
     }
     subject = " ".join(render(template["subject"], values).split())[:MAX_SUBJECT]
-    return subject, render(template["body"], values)
+    return Letter(
+        subject, render(template["body"], values), render_html(template["body"], html_values)
+    )
+
+
+def render_html(template: str, values: dict[str, str]) -> str:
+    """``template`` as HTML: its own text escaped, with its URLs made links, and each
+    placeholder's ``values`` (HTML already) as they are. A placeholder's text is never made a
+    link here: the learner's name, a badge's or the issuer's name and a revocation reason are
+    escaped only, so that no name can become a live link; the URLs Laurel makes (a badge's page,
+    the wallet, unsubscribing, adding to a wallet) come as links in ``values``."""
+    parts, last = [], 0
+    for found in _FIELD.finditer(template):
+        if found.group(1) in values:
+            parts += [_linked(template[last : found.start()]), values[found.group(1)]]
+            last = found.end()
+    parts.append(_linked(template[last:]))
+    return "".join(parts)
+
+
+def _link(url: str) -> str:
+    return f'<a href="{escape(url)}">{escape(url)}</a>'
+
+
+def _linked(text: str) -> str:
+    return _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escape(text))
 
 
 def chosen_language(session: Session, issuer_id: int) -> str:
@@ -341,13 +387,12 @@ _URL = re.compile(r"https?://[^\s<>\"']+")
 
 
 def _html(body: str, links: dict[str, str], lang: str) -> tuple[str | None, dict[str, bytes]]:
-    """The HTML alternative of an email with "add to a wallet" links: the text (escaped, links
-    made clickable) and, per badge, a button and the link's QR code as an inline PNG
-    (``cid:``; mail clients show attached images where they block remote ones)."""
+    """The HTML alternative of an email with "add to a wallet" links: the body (``Letter.html``)
+    and, per badge, a button and the link's QR code as an inline PNG (``cid:``; mail clients
+    show attached images where they block remote ones)."""
     if not links:
         return None, {}
-    text = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escape(body))
-    parts = [f'<div style="white-space: pre-wrap; font-family: sans-serif">{text}</div>']
+    parts = [f'<div style="white-space: pre-wrap; font-family: sans-serif">{body}</div>']
     images = {}
     for number, url in enumerate(links.values(), start=1):
         cid = f"collect-{number}@laurel"

@@ -215,11 +215,11 @@ def statements(
     if event == "voided":
         return [_voided(c, issuer, base) for c in rows if c.revoked_at is not None]
     learners = sorted({c.learner_id for c in rows})
-    holders = issued.recipients(session, learners)
+    holders = issued.recipients(session, issuer.id, rows)
     accounts = _accounts(session, settings, issuer.id, learners)
     found = []
     for credential in rows:
-        holder = holders[credential.learner_id]
+        holder = holders[credential.id]
         actor: dict[str, Any] = {"objectType": "Agent"}
         if holder.name:
             actor["name"] = holder.name

@@ -44,7 +44,7 @@ from issuer.core.db import after_commit
 from issuer.core.errors import BadRequest, Conflict, Forbidden, MailNotSent, NotFound
 from issuer.institutes.issuers import profile
 from issuer.issuing import issuance
-from issuer.issuing.credentials import recipients
+from issuer.issuing.credentials import primary_emails
 from issuer.issuing.documents import OB_CONTEXTS, check_conforms
 from issuer.issuing.templates import issuer_language
 from issuer.issuing.text import clean_text
@@ -52,7 +52,6 @@ from issuer.models import (
     Achievement,
     InformalClaim,
     Issuer,
-    Learner,
     LearnerEmail,
     Organisation,
     OrgMember,
@@ -478,14 +477,14 @@ def _roster_name(session: Session, org: Organisation, learner_id: int) -> str | 
 
 def _official(session: Session, org: Organisation, supervisor_id: int, email: str) -> str:
     """How the endorsement names the supervisor: their roster name and position, else their
-    wallet name, else their email."""
+    email (never ``Learner.name``, which another issuer may have set: the endorsement is this
+    organisation's issuer's to sign)."""
     member = session.exec(
         select(OrgMember).where(OrgMember.org_id == org.id, OrgMember.learner_id == supervisor_id)
     ).first()
     if member is not None and member.name:
         return f"{member.name} ({member.role})" if member.role else member.name
-    learner = session.get(Learner, supervisor_id)
-    return learner.name if learner is not None and learner.name else email
+    return email
 
 
 def _achievement(session: Session, services: Services, issuer: Issuer, category: str) -> str:
@@ -530,9 +529,10 @@ def _issue(
     comment: str,
 ) -> tuple[str, dict[str, Any]]:
     """Issue the claim's badge with its endorsement embedded; (credential UUID, endorsement)."""
-    [who] = recipients(session, [claim.learner_id]).values()
-    if who.email is None:
+    email = primary_emails(session, [claim.learner_id]).get(claim.learner_id)
+    if email is None:
         raise Conflict("the learner's account no longer exists")
+    # the roster's name, never Learner.name (another issuer's text: issuing.credentials.Recipient)
     name = _roster_name(session, org, claim.learner_id)
     # claims stored before their text was checked may hold control characters (``checked``)
     title = " ".join(_CONTROLS.sub(" ", claim.title).split())
@@ -547,7 +547,7 @@ def _issue(
         evidence["narrative"] = _NOT_MULTI_LINE.sub("", claim.evidence_text)
     request = IssueRequest.model_validate(
         {
-            "recipient": {"email": who.email, "name": name or who.name},
+            "recipient": {"email": email, "name": name},
             "achievement": _achievement(session, services, issuer, claim.category),
             "evidence": [evidence],
             "narrative": narrative,
@@ -684,11 +684,11 @@ def _tell_supervisor(
 ) -> None:
     lang = issuer_language(session, org.issuer_id)
     subject, body = _TEXTS[(lang, "submitted")]
-    [who] = recipients(session, [claim.learner_id]).values()
+    email = primary_emails(session, [claim.learner_id]).get(claim.learner_id)
     link = f"{services.settings.base_url}/wallet/login?next=/wallet/endorse"
     values = {
         "title": claim.title,
-        "name": _roster_name(session, org, claim.learner_id) or who.name or who.email or "",
+        "name": _roster_name(session, org, claim.learner_id) or email or "",
         "category": category_name(claim.category, lang),
         "hours": claim.hours,
         "link": link,
@@ -701,8 +701,8 @@ def _tell_supervisor(
 def _tell_learner(
     session: Session, services: Services, org: Organisation, claim: InformalClaim
 ) -> None:
-    [who] = recipients(session, [claim.learner_id]).values()
-    if who.email is None:
+    email = primary_emails(session, [claim.learner_id]).get(claim.learner_id)
+    if email is None:
         return
     lang = issuer_language(session, org.issuer_id)
     subject, body = _TEXTS[(lang, claim.state)]
@@ -720,4 +720,4 @@ def _tell_learner(
         "comment": comment + "\n\n" if claim.state == "endorsed" and comment else comment,
         "link": f"{services.settings.base_url}/wallet/claims",
     }
-    _send_later(session, services, who.email, subject.format(**values), body.format(**values))
+    _send_later(session, services, email, subject.format(**values), body.format(**values))

@@ -4,6 +4,7 @@ and the supervisor's EndorsementCredential, which verifies with Laurel's verifie
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -16,7 +17,8 @@ from issuer.context import Services
 from issuer.core.db import migrate
 from issuer.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from issuer.effects import work
-from issuer.models import Credential, InformalClaim, Issuer, IssuerMail
+from issuer.issuing.credentials import name_in
+from issuer.models import Credential, InformalClaim, Issuer, IssuerMail, Learner, OrgMember
 from issuer.orgs import informal
 from tests.issuer.conftest import ClientFetcher
 from tests.issuer.orgs_fixtures import InformalOrg, informal_org, verified_learner
@@ -115,6 +117,30 @@ def test_an_endorsed_claim_becomes_a_badge_that_verifies_with_its_endorsement(
     report = verify_credential(tampered, now=later, fetcher=fetcher)
     endorsements = report.check("endorsements")
     assert endorsements is not None and endorsements.outcome.name == "FAILED"
+
+
+def test_the_badge_and_endorsement_never_name_people_with_another_issuers_text(
+    services: Services,
+) -> None:
+    """Audit round 9: ``Learner.name`` is whatever the first issuer to name an email gave (any
+    tenant), so a claimant or supervisor missing from the roster's names is not named with it
+    in what this organisation's issuer signs: the badge names nobody, the official is an email."""
+    lure = "Kim. ACTION NEEDED: re-verify at https://evil.example/login -"
+    org = informal_org(services)
+    with work(services) as db:
+        for member in db.exec(select(OrgMember).where(OrgMember.org_id == org.org_id)):
+            member.name = None
+            db.add(member)
+        for learner in db.exec(select(Learner)):
+            learner.name = lure
+            db.add(learner)
+    done = endorse(services, org, submit(services, org, claim(hours=15)))
+    with Session(services.engine) as db:
+        credential = db.get(Credential, done.credential_id)
+        assert credential is not None
+    assert "evil.example" not in json.dumps(credential.document)
+    assert name_in(credential.document) is None
+    assert credential.document["endorsement"][0]["issuer"]["official"] == BOSS
 
 
 def test_the_category_cap_limits_the_hours_a_year(services: Services) -> None:
