@@ -52,6 +52,7 @@ from issuer.models import (
     Achievement,
     InformalClaim,
     Issuer,
+    Learner,
     LearnerEmail,
     Organisation,
     OrgMember,
