@@ -501,7 +501,7 @@ def test_a_shared_credential_found_revoked_revokes_the_award_it_completed(
     assert _awarded(world, PARK) == [HOME]
     network.table[list_url] = world.university.status_list(list_url, revoked=frozenset({5}))
     recheck = world.client.post(f"/api/v1/orgs/{ORG}/shared/recheck", headers=world.keys[HOME])
-    assert recheck.json() == {"revoked": 1}
+    assert recheck.json() == {"revoked": 1, "expired": 0, "notVerified": 0}
     with Session(world.services.engine) as db:
         award = db.exec(
             select(Credential)
