@@ -27,6 +27,7 @@ from issuer.core.errors import BadRequest
 from issuer.crypto.keystore import proof_key
 from issuer.crypto.signing import sign_data_integrity
 from issuer.institutes.issuers import profile, signing_key
+from issuer.issuing.credentials import name_in
 from issuer.models import Credential, Issuer, Learner
 from issuer.models.base import iso, utcnow
 from issuer.people import dids
@@ -111,21 +112,11 @@ def _current(
 
 
 def _named(documents: list[dict[str, Any]]) -> str | None:
-    """The learner's name as the issuer gave it in a nested credential (its unhashed ``name``
-    IdentityObject), never the name a learner set on their own profile: the issuer signs the
-    record, so it names only whom it has named before (audit round 8: a profile name such as
-    "Lee Ji-eun (PhD, summa cum laude)" was signed into the record's title)."""
-    for document in documents:
-        identifiers = document.get("credentialSubject", {}).get("identifier", [])
-        for item in identifiers if isinstance(identifiers, list) else [identifiers]:
-            if (
-                isinstance(item, dict)
-                and item.get("identityType") == "name"
-                and item.get("hashed") is False
-                and isinstance(item.get("identityHash"), str)
-            ):
-                return str(item["identityHash"])
-    return None
+    """The learner's name as the issuer gave it in a nested credential (``name_in``), never the
+    name a learner set on her own profile: the issuer signs the record, so it names only whom it
+    has named before (audit round 8: a profile name such as "Lee Ji-eun (PhD, summa cum laude)"
+    was signed into the record's title)."""
+    return next((name for name in map(name_in, documents) if name), None)
 
 
 def _email_identifiers(document: dict[str, Any]) -> list[dict[str, Any]]:
