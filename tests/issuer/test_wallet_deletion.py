@@ -6,10 +6,11 @@ career goals and her mail opt-out behind; removing an import left its shares cou
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from issuer.context import Services
@@ -26,6 +27,7 @@ from issuer.models import (
     OrgMember,
     SharedCredential,
 )
+from issuer.models.base import aware
 from issuer.orgs import held, informal, organisation
 from issuer.wallet import accounts
 from issuer.wallet.deletion import DELETED
@@ -177,3 +179,79 @@ def test_a_claim_left_by_an_earlier_deletion_cannot_be_decided(services: Service
         informal.endorse(db, services, boss, pending)
     with work(services) as db, pytest.raises(Conflict, match="deleted their account"):
         informal.return_claim(db, services, boss, pending, "why")
+
+
+def _deleted_before_0021(services: Services, *learners: int) -> None:
+    """Mark the accounts deleted as the deletion before audit 9 left them (their emails and
+    imports gone, the rest in place), then migrate to head."""
+    migrate(services.engine, "0020", down=True)
+    with work(services) as db:
+        for learner in learners:
+            db.execute(
+                text("UPDATE learner SET deleted_at = :when WHERE id = :id"),
+                {"when": BEFORE, "id": learner},
+            )
+            for table in ("learner_email", "imported_credential"):
+                db.execute(text(f"DELETE FROM {table} WHERE learner_id = :id"), {"id": learner})
+    migrate(services.engine)
+
+
+BEFORE = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def test_migration_0021_withdraws_the_shares_of_accounts_deleted_before(
+    services: Services, client: TestClient
+) -> None:
+    """An account deleted before audit 9 left its shares counting for the organisation: the
+    migration withdraws them, dated with the deletion, and only those."""
+    world = ministry(services, client)
+    kim, lee = world.learner(KIM), world.learner(LEE)
+    shared = world.share(KIM, world.university.credential(KIM))
+    other = world.share(LEE, world.university.credential(LEE))
+    assert _shared_counting(services, kim) == ["Data Literacy"]
+
+    _deleted_before_0021(services, kim)
+
+    with Session(services.engine) as db:
+        gone, kept = db.get(SharedCredential, shared.id), db.get(SharedCredential, other.id)
+        assert gone is not None and gone.withdrawn_at is not None
+        assert aware(gone.withdrawn_at) == BEFORE
+        assert kept is not None and kept.withdrawn_at is None  # Lee's account is not deleted
+    assert _shared_counting(services, kim) == []
+    assert _shared_counting(services, lee) == ["Data Literacy"]
+
+
+def test_migration_0021_takes_the_words_of_accounts_deleted_before(services: Services) -> None:
+    """... and left her claims, her career goal and her opt-out: deleted or blanked as a
+    deletion does today; another member's stay."""
+    org = informal_org(services)
+    ann, boss = org.learners[ANN], org.learners[BOSS]
+    endorsed = submit(services, org, claim(hours=10))
+    endorse(services, org, endorsed)
+    pending = submit(services, org, claim(hours=3, title="A study group"))
+    with work(services) as db:
+        db.add(MailOptOut(learner_id=ann))
+        db.add(MailOptOut(learner_id=boss))
+        for learner in (ann, boss):
+            db.add(
+                DevelopmentPlan(
+                    org_id=org.org_id,
+                    learner_id=learner,
+                    year=2026,
+                    kind="IDP",
+                    target="lead-team-leader",
+                    career_goal="Leave the ministry by 2027",
+                    state="signed",
+                )
+            )
+
+    _deleted_before_0021(services, ann)
+
+    with Session(services.engine) as db:
+        assert db.get(InformalClaim, pending) is None
+        kept = db.get(InformalClaim, endorsed)
+        assert kept is not None and kept.state == "endorsed" and kept.hours_counted == 10
+        assert (kept.learned, kept.evidence_url, kept.evidence_text) == ("", None, None)
+        goals = {p.learner_id: p.career_goal for p in db.exec(select(DevelopmentPlan))}
+        assert goals == {ann: "", boss: "Leave the ministry by 2027"}
+        assert db.get(MailOptOut, ann) is None and db.get(MailOptOut, boss) is not None
