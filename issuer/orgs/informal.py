@@ -29,10 +29,10 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from issuer.artifacts.links import http_url
@@ -41,7 +41,14 @@ from issuer.catalogue import to_ob_achievement
 from issuer.context import Services
 from issuer.core import audit, mail
 from issuer.core.db import after_commit
-from issuer.core.errors import BadRequest, Conflict, Forbidden, MailNotSent, NotFound
+from issuer.core.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    MailNotSent,
+    NotFound,
+    TooManyRequests,
+)
 from issuer.institutes.issuers import profile
 from issuer.issuing import issuance
 from issuer.issuing.credentials import primary_emails
@@ -68,6 +75,11 @@ log = logging.getLogger("laurel.informal")
 STATES = ("submitted", "returned", "endorsed", "withdrawn")
 MAX_HOURS = 1000.0
 MAX_TITLE, MAX_EVIDENCE, MAX_LEARNED, MAX_COMMENT = 200, 2000, 4000, 2000
+MAX_WAITING = 20
+"""Claims of one learner waiting for a decision in one organisation."""
+MAX_A_DAY = 30
+"""Claims one learner sent in the last 24 hours, to every organisation (one sent again counts
+once): each one emails a supervisor."""
 
 
 def achievement_key(category: str) -> str:
@@ -199,6 +211,7 @@ def submit(
     org = _organisation(session, org_id)
     member = _member(session, org, learner_id)
     claim = checked(claim)
+    _within_limits(session, org, learner_id)
     supervisor = _supervisor(session, member, learner_id)
     row = InformalClaim(
         org_id=org_id,
@@ -211,6 +224,26 @@ def submit(
     session.flush()
     _tell_supervisor(session, services, org, row)
     return row
+
+
+def _within_limits(session: Session, org: Organisation, learner_id: int) -> None:
+    """Refuse a claim past ``MAX_WAITING`` waiting in ``org`` or ``MAX_A_DAY`` sent today (a
+    member could otherwise flood a supervisor's mailbox and queue)."""
+    mine = col(InformalClaim.learner_id) == learner_id
+    waiting = select(func.count()).where(
+        mine, col(InformalClaim.org_id) == org.id, col(InformalClaim.state) == "submitted"
+    )
+    if session.exec(waiting).one() >= MAX_WAITING:
+        raise Conflict(
+            f"you have {MAX_WAITING} claims waiting for a decision in {org.name}: wait for "
+            "your supervisor to decide some, or withdraw one"
+        )
+    since = utcnow() - timedelta(days=1)
+    today = select(func.count()).where(mine, col(InformalClaim.submitted_at) >= since)
+    if session.exec(today).one() >= MAX_A_DAY:
+        raise TooManyRequests(
+            f"you sent {MAX_A_DAY} claims in the last 24 hours; send more tomorrow"
+        )
 
 
 def _supervisor(session: Session, member: OrgMember, learner_id: int) -> str:
@@ -282,6 +315,7 @@ def resubmit(
     org = _organisation(session, row.org_id)
     member = _member(session, org, learner_id)
     claim = checked(claim)
+    _within_limits(session, org, learner_id)
     supervisor = _supervisor(session, member, learner_id)
     _move(
         session,

@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from issuer.context import Services
 from issuer.core.db import migrate
-from issuer.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from issuer.core.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests
 from issuer.effects import work
 from issuer.issuing.credentials import name_in
 from issuer.models import Credential, InformalClaim, Issuer, IssuerMail, Learner, OrgMember
@@ -197,6 +198,36 @@ def test_returned_then_edited_and_sent_again(services: Services) -> None:
     assert endorse(services, org, claim_id).state == "endorsed"
     with work(services) as db, pytest.raises(Conflict):
         informal.withdraw(db, org.learners[ANN], claim_id)
+
+
+def test_a_member_cannot_flood_the_supervisor(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each claim emails the supervisor: a learner has at most ``MAX_WAITING`` claims waiting in
+    an organisation (409) and sends at most ``MAX_A_DAY`` a day, new or again (429)."""
+    monkeypatch.setattr(informal, "MAX_WAITING", 2)
+    monkeypatch.setattr(informal, "MAX_A_DAY", 4)
+    org = informal_org(services)
+    ann = org.learners[ANN]
+    first, second = submit(services, org, claim()), submit(services, org, claim())
+    with work(services) as db, pytest.raises(Conflict, match="2 claims waiting"):
+        informal.submit(db, services, ann, org.org_id, claim())
+    with work(services) as db:
+        informal.withdraw(db, ann, first)
+    third = submit(services, org, claim())  # two waiting again, three sent today
+    with work(services) as db:
+        informal.return_claim(db, services, org.learners[BOSS], second, "Add the dates.")
+        informal.resubmit(db, services, ann, second, claim(title="Mentoring, with dates"))
+    with work(services) as db:
+        informal.withdraw(db, ann, third)
+    submit(services, org, claim())  # the fourth today
+    with work(services) as db:
+        informal.withdraw(db, ann, second)
+    with work(services) as db, pytest.raises(TooManyRequests, match="4 claims in the last 24"):
+        informal.submit(db, services, ann, org.org_id, claim())
+    with work(services) as db:  # a day later
+        db.execute(update(InformalClaim).values(submitted_at=datetime.now(UTC) - timedelta(days=2)))
+    submit(services, org, claim())
 
 
 def test_withdrawn_claims_cannot_be_decided(services: Services) -> None:
