@@ -233,7 +233,9 @@ def prepare(
             _failed(r.number, Conflict(refused[r.number])) for r in rows if r.number in refused
         ]
         return ready, taken + failures
-    wanted = {r.request.recipient.email: NewLearner(r.request.recipient.name) for r in rows}
+    # a new learner keeps no name: the name an issuer gives is its own (``credentials.recipient``),
+    # never what another issuer's pages or this learner's wallet show
+    wanted = {r.request.recipient.email: NewLearner() for r in rows}
     learners = learners_for(session, wanted)
     memberships = sorted(
         (learners[r.request.recipient.email].id, group)

@@ -276,9 +276,8 @@ def replace_roster(
         session.exec(select(OrgUnit.code, OrgUnit.id).where(OrgUnit.org_id == org.id)).all()
     )
     checked = _check_roster(rows, set(unit_ids))
-    learners = learners_for(
-        session, {row["email"]: NewLearner(name=row["name"]) for row in checked}
-    )
+    # the roster keeps the name (``OrgMember.name``); the learner record keeps none of it
+    learners = learners_for(session, {row["email"]: NewLearner() for row in checked})
     current = {
         m.learner_id: m for m in session.exec(select(OrgMember).where(OrgMember.org_id == org.id))
     }

@@ -37,7 +37,9 @@ class LearnerRef:
 
 @dataclass(frozen=True)
 class NewLearner:
-    """What a request says of a learner not seen before."""
+    """What a learner not seen before starts with. ``name``: only ever her own (a name an
+    issuer or a roster gives stays that issuer's: ``issuer.issuing.credentials.recipient``,
+    ``OrgMember.name``), else the first issuer would write what her wallet greets her with."""
 
     name: str | None = None
 

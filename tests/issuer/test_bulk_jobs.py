@@ -15,6 +15,7 @@ from issuer.context import Services
 from issuer.core import metrics
 from issuer.core.audit import verify_chain
 from issuer.issuing import bulk, issuance, jobs
+from issuer.issuing.credentials import name_in
 from issuer.models import AuditEntry, BulkJob, Credential, CredentialSkill
 from issuer.models.base import utcnow
 from tests.issuer.conftest import issue_body, make_issuer
@@ -262,7 +263,9 @@ def test_a_jobs_new_learners_and_row_outcomes_are_stored_as_given(
         learner = learners[email]
         assert row.credential_id is not None
         assert credentials[row.credential_id].learner_id == learner.id
-        assert learner.name == rows[number - 1]["recipient"].get("name")
+        assert learner.name is None  # the name is the issuer's (its credential's), not hers
+        signed = name_in(credentials[row.credential_id].document)
+        assert signed == rows[number - 1]["recipient"].get("name")
         assert learner.did is None
         assert learner.created_at.tzinfo is not None
         assert abs((utcnow() - learner.created_at).total_seconds()) < 3600

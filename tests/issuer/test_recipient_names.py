@@ -1,4 +1,5 @@
-"""Audit round 9: ``Learner.name`` is set once, by whichever issuer first names an email, so what
+"""Audit round 9: ``Learner.name`` was set once, by whichever issuer first named an email (since
+audit 10 only the learner sets it), so what
 one issuer sends or shows about a learner (its credential list, webhook events, LRS statements)
 names them as THAT issuer did — the name its credential signs, else its organisation's roster —
 and never with another issuer's text. SQLite and PostgreSQL."""
@@ -38,8 +39,11 @@ def tenants(api: TestClient, loopback: Services) -> Iterator[dict[str, dict[str,
         headers=evil,
     )
     assert first.status_code == 201, first.text
-    with unit_of_work(loopback.engine, write=False) as db:
-        assert db.exec(select(Learner)).one().name == LURE  # the global name is evil's
+    with unit_of_work(loopback.engine) as db:
+        learner = db.exec(select(Learner)).one()
+        assert learner.name is None  # audit 10: an issuer's name is not the learner's own
+        learner.name = LURE  # as a record made before keeps it (or a name she gave herself)
+        db.add(learner)
     yield {"evil": evil, "hrd": hrd}
 
 
@@ -135,3 +139,21 @@ def test_only_an_unhashed_name_identifier_is_a_name() -> None:
     assert issued.name_in(document({**name, "hashed": True})) is None
     assert issued.name_in(document({**name, "identityHash": " "})) is None
     assert issued.name_in({"credentialSubject": "urn:x"}) is None
+
+
+def test_an_issuers_name_for_a_new_learner_is_not_hers(api: TestClient, loopback: Services) -> None:
+    """Audit 10: the first issuer to name an email no longer writes the learner record's name,
+    which her wallet greets her with and her OB 3.0 profile (getProfile) gives to applications."""
+    from issuer.wallet.obapi import profile
+
+    evil = make_issuer(loopback, api, "evil")
+    issued_first = api.post(
+        "/api/v1/issuers/evil/credentials",
+        json=issue_body(KIM, recipient={"email": KIM, "name": LURE}),
+        headers=evil,
+    )
+    assert issued_first.status_code == 201, issued_first.text
+    with unit_of_work(loopback.engine, write=False) as db:
+        learner = db.exec(select(Learner)).one()
+        assert learner.name is None
+        assert learner.id is not None and "name" not in profile(db, learner.id)
