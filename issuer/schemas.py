@@ -38,15 +38,20 @@ def _invalid(message: str) -> PydanticCustomError:
 
 
 # Text. Patterns are written for both pydantic (Rust regex) and JSON Schema (ECMA 262).
-ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
-"""No control characters (C0, DEL, C1 with its "next line") and no line or paragraph separator:
-one line wherever it is shown, a mail header included."""
+_NOT_IN_A_LINE = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+ONE_LINE = rf"^[^{_NOT_IN_A_LINE}]*$"
+"""No control characters (C0, DEL, C1 with its "next line"), no line or paragraph separator (one
+line wherever it is shown, a mail header included) and no bidirectional control (embeddings,
+overrides, isolates, marks), which would make a name read as another: "etutitsnI DOOG" after a
+right-to-left override (U+202E) is drawn "GOOD Institute" (audit 10)."""
+DIRECTION_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+"""The bidirectional controls ``ONE_LINE`` refuses: the Arabic letter mark, the left-to-right and
+right-to-left marks, embeddings, overrides and their pop, isolates and theirs."""
 MULTI_LINE = r"^[^\x00-\x08\x0e-\x1f\x7f]*$"
 """No control characters but tab and line breaks (vertical tab and form feed become newlines)."""
-NOT_BLANK = (
-    r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*[^\s\x00-\x1f\x7f-\x9f\u2028\u2029]"
-    r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
-)
+NOT_BLANK = rf"^[^{_NOT_IN_A_LINE}]*[^\s{_NOT_IN_A_LINE}][^{_NOT_IN_A_LINE}]*$"
 """One line with at least one character that is not a space."""
 
 
@@ -89,7 +94,9 @@ def line_breaks(value: Any) -> Any:
     return value.translate(LINE_BREAKS) if isinstance(value, str) else value
 
 
-_ONE_LINE = Matching(ONE_LINE, "text here is one line without control characters")
+_ONE_LINE = Matching(
+    ONE_LINE, "text here is one line without control characters or direction overrides"
+)
 _MULTI_LINE = Matching(MULTI_LINE, "text here has no control characters but tabs and line breaks")
 Line100 = Annotated[str, Field(max_length=100), _ONE_LINE]
 Word100 = Annotated[str, Field(min_length=1, max_length=100), _ONE_LINE]
@@ -97,7 +104,12 @@ Line200 = Annotated[str, Field(max_length=200), _ONE_LINE]
 Text500 = Annotated[str, Field(max_length=500), BeforeValidator(line_breaks), _MULTI_LINE]
 Text5000 = Annotated[str, Field(max_length=5000), BeforeValidator(line_breaks), _MULTI_LINE]
 Name = Annotated[
-    str, Field(max_length=200), Matching(NOT_BLANK, "a name is one line that is not blank")
+    str,
+    Field(max_length=200),
+    Matching(
+        NOT_BLANK,
+        "a name is one line that is not blank, without control characters or direction overrides",
+    ),
 ]
 
 

@@ -42,6 +42,7 @@ from issuer.issuing import credentials, statuslists
 from issuer.issuing.text import clean_text
 from issuer.models import ApiKey, Issuer, VcapiCredential
 from issuer.models.base import utcnow
+from issuer.schemas import DIRECTION_CONTROLS
 from verifier.checks import VC_V1, VC_V2, types_of
 from verifier.errors import JsonLdError, TooComplex
 
@@ -173,6 +174,11 @@ def _own_identity(session: Session, issuer: Issuer, value: Any) -> None:
     for). Any other name passes: the W3C suites send names of their own, language maps too."""
     if not isinstance(value, dict):
         return
+    if any(DIRECTION_CONTROLS.intersection(text) for text in _strings(value.get("name"))):
+        raise BadRequest(
+            "issuer.name has a bidirectional control (an override, embedding, isolate or mark), "
+            "which can make it read as another issuer's name"
+        )
     url = value.get("url")
     taken = anothers_identity(
         session, issuer, _strings(value.get("name")), url if isinstance(url, str) else None

@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from issuer.core.errors import BadRequest, NotFound
 from issuer.models import Credential, ImportedCredential, Learner, LearnerEmail
 from issuer.models.base import UTCDateTime, aware
+from issuer.schemas import DIRECTION_CONTROLS
 from issuer.wallet.badges import emails as verified_emails
 from issuer.wallet.imports import MEDIA_TYPES, VERIFIED, issued_to_any
 
@@ -203,16 +204,11 @@ def update_profile(session: Session, learner_id: int, given: dict[str, Any]) -> 
     return profile(session, learner_id)
 
 
-_DIRECTION_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
-
-
 def _unprintable(character: str) -> bool:
     """A control character (C0, DEL, C1: line breaks and NUL too) or one that reorders the text
     around it (bidirectional embeddings, overrides, isolates and marks), which would make a name
     read as another on a page, in an email or in a record."""
-    return unicodedata.category(character) == "Cc" or character in _DIRECTION_CONTROLS
+    return unicodedata.category(character) == "Cc" or character in DIRECTION_CONTROLS
 
 
 def _learner(session: Session, learner_id: int) -> Learner:

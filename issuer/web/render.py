@@ -24,11 +24,27 @@ from markupsafe import Markup, escape
 from issuer.artifacts.links import http_url
 from issuer.context import Services
 from issuer.http.cookies import LANG_COOKIE, LANGUAGES, form_token, language, remember_form_token
+from issuer.schemas import DIRECTION_CONTROLS
 from issuer.web.i18n import page_words
 
 TEMPLATES = Path(__file__).parent / "templates"
+_DIRECTION = re.compile("[" + "".join(sorted(DIRECTION_CONTROLS)) + "]")
+
+
+def shown(value: Any) -> Any:
+    """Every value a page writes, without bidirectional controls: Laurel refuses them in what it
+    keeps (``schemas.ONE_LINE``), but a badge from elsewhere may name its issuer
+    "etutitsnI DOOG" after a right-to-left override, which a browser draws "GOOD Institute".
+    Shown without them, a name reads in the order it is written (audit 10)."""
+    if isinstance(value, str) and _DIRECTION.search(value) is not None:
+        cleaned = _DIRECTION.sub("", value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value
+
+
 templates = Jinja2Templates(directory=TEMPLATES)
 templates.env.auto_reload = False  # templates ship with the package; no stat() per render
+templates.env.finalize = shown  # before any template is compiled: compiled in
 NO_STORE = {"Cache-Control": "no-store"}  # pages show live verdicts and private data
 _STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 
@@ -94,6 +110,7 @@ def _page_templates(lang: str) -> Jinja2Templates:
         loader=FileSystemLoader(TEMPLATES),
         autoescape=templates.env.autoescape,  # Starlette's choice: by the file's extension
         extensions=[FoldWords],
+        finalize=shown,
     )
     environment.auto_reload = False
     environment.extend(fold_language=lang)

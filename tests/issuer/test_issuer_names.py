@@ -72,6 +72,38 @@ def test_an_issuer_cannot_take_another_issuers_name_or_website(
     }
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u202eetutitsnI DOOG\u202c",  # a right-to-left override: drawn "GOOD Institute"
+        "\u2067etutitsnI DOOG\u2069",  # a right-to-left isolate
+        "GOOD Institute\u200f",  # a right-to-left mark
+        "\u202bEVIL Institute\u202c",  # an embedding
+    ],
+)
+def test_a_name_with_a_direction_control_is_refused(
+    client: TestClient, tenants: dict[str, str], name: str
+) -> None:
+    """Audit 10: a name written backwards after a right-to-left override has another key
+    (``name_key`` keeps the stored order) but is drawn as another issuer's name."""
+    response = client.patch("/api/v1/issuers/evil", json={"name": name}, headers=tenants)
+    assert response.status_code == 422, response.text
+    assert "direction overrides" in response.text
+    vcapi = client.post(
+        "/vc-api/issuers/evil/credentials/issue",
+        json={
+            "credential": _vcapi_credential(
+                {"id": "did:web:laurel.test:issuers:evil", "name": name}
+            )
+        },
+        headers=tenants,
+    )
+    assert vcapi.status_code == 400, vcapi.text
+    assert "bidirectional control" in vcapi.json()["detail"]
+    registry = client.get("/trust/registry.json").json()["registry"]
+    assert registry["did:web:laurel.test:issuers:evil"]["name"] == "EVIL Institute"
+
+
 def test_an_issuer_may_keep_or_recase_its_own_name_and_website(
     client: TestClient, tenants: dict[str, str]
 ) -> None:

@@ -96,6 +96,21 @@ def test_self_made_university_is_unconfirmed_and_never_green(live: Live) -> None
     assert 'class="verdict good"' not in html
 
 
+def test_a_name_written_backwards_is_shown_as_written(live: Live) -> None:
+    """Audit 10: a badge from elsewhere may carry "etutitsnI DOOG" after a right-to-left
+    override, which a browser draws as "GOOD Institute"; pages write every value without
+    bidirectional controls, so it reads in the order it is written."""
+    key = generate_ed25519()
+    credential = make_credential(did_key(key))
+    credential["issuer"]["name"] = "\u202eetutitsnI DOOG\u202c"
+    credential["credentialSubject"]["achievement"]["name"] = "\u2067enicideM fo rotcoD\u2069"
+    badge = json.dumps(sign_data_integrity(credential, key, did_key_method(key)))
+    html = post_verify(live.client, "/verify", data={"pasted": badge}).text
+    assert verdict_of(html)[2] == "unconfirmed"
+    assert "etutitsnI DOOG" in html and "enicideM fo rotcoD" in html
+    assert not set(html) & set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def test_the_json_report_says_the_same(live: Live) -> None:
     report = live.client.post("/api/v1/verify", content=university_badge()).json()
     assert report["verdict"] == "verified"
