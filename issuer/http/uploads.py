@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any
@@ -134,18 +135,32 @@ def _may_go_on(value: Any, after: str) -> bool:
     return number and after.strip("0123456789+-.eE") == ""
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
 def text_lines(file: IO[bytes]) -> Iterator[str]:
-    """The file's UTF-8 lines, ends kept (a BOM is dropped)."""
+    """The file's UTF-8 lines, ends kept (a BOM is dropped): lines end with ``\r\n``, ``\n`` or
+    an old Mac's ``\r``, as the csv module reads a file opened with ``newline=""``. Each chunk
+    is searched once (a long line costs its length, not its length times its chunks)."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    pending = ""
+    pending, searched = "", 0
     try:
         while chunk := file.read(CHUNK):
             pending += decoder.decode(chunk)
-            *complete, pending = pending.split("\n")
-            for line in complete:
-                yield line + "\n"
+            begin = 0
+            while (end := _LINE_END.search(pending, searched)) is not None:
+                if end.group() == "\r" and end.end() == len(pending):
+                    break  # the next chunk may begin with the "\n" of this "\r\n"
+                yield pending[begin : end.end()]
+                begin = searched = end.end()
+            pending = pending[begin:]
+            searched = max(0, len(pending) - 1) if pending.endswith("\r") else len(pending)
         pending += decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         raise BadRequest("the CSV is not UTF-8 text; save it as 'CSV UTF-8'") from None
-    if pending:
-        yield pending
+    begin = 0
+    for end in _LINE_END.finditer(pending):
+        yield pending[begin : end.end()]
+        begin = end.end()
+    if pending[begin:]:
+        yield pending[begin:]

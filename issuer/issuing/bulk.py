@@ -101,8 +101,14 @@ def row_from_csv(record: dict[str, str | None]) -> dict[str, Any]:
 
 
 def csv_rows(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The rows of a CSV given as lines with their ends (a file opened with ``newline=""``,
+    ``io.StringIO(text, newline="")`` or ``uploads.text_lines``: ``\r\n``, ``\n`` or an old
+    Mac's ``\r``); a line the csv module cannot read is a ``BadRequest`` naming it."""
     reader = csv.DictReader(lines)
-    header = reader.fieldnames or []
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise BadRequest(f"CSV line {reader.reader.line_num}: {exc}") from None
     unknown = [name for name in header if name not in CSV_COLUMNS]
     if not header or unknown or "email" not in header or "achievement" not in header:
         extra = f"; unknown: {', '.join(unknown)}" if unknown else ""
@@ -110,7 +116,13 @@ def csv_rows(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
             f"the CSV header must name columns from {', '.join(CSV_COLUMNS)} "
             f"(email and achievement required){extra}"
         )
-    for record in reader:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a field over the csv module's limit, a stray quote or NUL
+            raise BadRequest(f"CSV line {reader.reader.line_num}: {exc}") from None
         if None in record:
             raise BadRequest(f"CSV line {reader.line_num} has more fields than the header")
         yield row_from_csv(record)

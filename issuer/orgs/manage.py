@@ -533,16 +533,19 @@ def replace_equivalences(
 
 def read_csv(text: str, columns: tuple[str, ...]) -> list[dict[str, Any]]:
     """Rows of a CSV upload with a header naming (some of) ``columns``."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in reader.fieldnames or []]
-    unknown = [h for h in header if h not in columns]
-    if not header or unknown or columns[0] not in header:
-        raise BadRequest(
-            f"the CSV header must name {columns[0]} and may name {', '.join(columns[1:])}"
-            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
-        )
-    reader.fieldnames = header
-    return [{k: v for k, v in row.items() if k in columns} for row in reader]
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        header = [h.strip() for h in reader.fieldnames or []]
+        unknown = [h for h in header if h not in columns]
+        if not header or unknown or columns[0] not in header:
+            raise BadRequest(
+                f"the CSV header must name {columns[0]} and may name {', '.join(columns[1:])}"
+                + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+            )
+        reader.fieldnames = header
+        return [{k: v for k, v in row.items() if k in columns} for row in reader]
+    except csv.Error as exc:  # a field over the csv module's limit, a stray quote or NUL
+        raise BadRequest(f"CSV line {reader.reader.line_num}: {exc}") from None
 
 
 def _texts(

@@ -344,7 +344,7 @@ def _preview(db: Session, signed: Staff, text: str) -> list[dict[str, Any]]:
     """Every row with its problem (or none): validation, and whether the achievement exists.
     Issues nothing."""
     known = {row.key for row in achievements.list_achievements(db, signed.issuer)}
-    rows = list(bulk.csv_rows(io.StringIO(text)))
+    rows = list(bulk.csv_rows(io.StringIO(text, newline="")))
     shown = []
     for number, request, _key in bulk.validated(rows):
         row = rows[number - 1]
@@ -425,7 +425,7 @@ def issue_upload(
     content: Annotated[str, Form(max_length=MAX_CSV_BYTES)] = "",
 ) -> Response:
     """Issue the previewed rows as a bulk job (rows with a problem are reported, not issued)."""
-    rows = list(bulk.csv_rows(io.StringIO(content)))
+    rows = list(bulk.csv_rows(io.StringIO(content, newline="")))
     if not rows:
         raise BadRequest("the CSV has no rows")
     job = jobs.submit(db, services, signed.issuer.slug, rows, signed.actor)

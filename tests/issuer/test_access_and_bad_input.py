@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from issuer.context import Services
 from tests.issuer.conftest import ACHIEVEMENT, issue_body, make_issuer
@@ -194,3 +196,68 @@ def test_bulk_json_and_csv(client: TestClient, services: Services) -> None:
         ),
         400,
     )
+
+
+def test_bulk_csv_of_any_line_ends_and_unreadable_lines(
+    client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Audit 10: an old Mac's CSV (lines ending in a lone CR) was one line to the csv module,
+    and a line it could not read (a field over its 128 KiB limit) was a 500; now the first is
+    read as lines, the second is a 400 naming the line, and nothing is issued."""
+    import io
+
+    from issuer.http import uploads
+    from issuer.issuing import bulk
+    from issuer.orgs.manage import read_csv
+
+    headers = make_issuer(services, client, "alpha")
+    KEY = ACHIEVEMENT["key"]
+
+    def post(body: str) -> Any:
+        return client.post(
+            "/api/v1/issuers/alpha/credentials/bulk",
+            content=body.encode(),
+            headers={**headers, "Content-Type": "text/csv"},
+        )
+
+    monkeypatch.setattr(uploads, "CHUNK", 7)  # lines and "\r\n" pairs across chunk ends
+    mac = "email,name,achievement\r" + "".join(
+        f"{who}@example.org,{who.title()},{KEY}\r" for who in ("ann", "bob")
+    )
+    assert [row["status"] for row in post(mac).json()["rows"]] == ["issued", "issued"]
+    windows = f"email,achievement\r\ncy@example.org,{KEY}\r\n"
+    assert [row["status"] for row in post(windows).json()["rows"]] == ["issued"]
+    huge = f"email,name,achievement\ndi@example.org,{'x' * 140_000},{KEY}\n"
+    problem = _problem(post(huge), 400)
+    assert (
+        "CSV line 2" in problem["detail"] and "field larger than field limit" in problem["detail"]
+    )
+    listed = client.get("/api/v1/issuers/alpha/credentials", headers=headers).json()
+    assert listed["total"] == 3
+
+    # the console's preview and the rosters read text the same way
+    assert len(list(bulk.csv_rows(io.StringIO(mac, newline="")))) == 2
+    with pytest.raises(Exception, match="CSV line 2"):
+        list(bulk.csv_rows(io.StringIO(huge, newline="")))
+    roster = "email,name\ran@example.org,Ann\rbo@example.org,Bo\r"
+    assert [row["email"] for row in read_csv(roster, ("email", "name"))] == [
+        "an@example.org",
+        "bo@example.org",
+    ]
+    with pytest.raises(Exception, match="CSV line 2"):
+        read_csv(f"email,name\nan@example.org,{'x' * 140_000}\n", ("email", "name"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab,\r\né", max_size=40), st.integers(min_value=1, max_value=16))
+def test_uploads_are_split_into_lines_as_the_csv_module_reads_a_file(text: str, chunk: int) -> None:
+    """``uploads.text_lines`` gives the lines ``open(..., newline="")`` would, whatever the
+    chunks (a "\\r\\n" or a UTF-8 character split between two)."""
+    import io
+    from unittest import mock
+
+    from issuer.http import uploads
+
+    with mock.patch.object(uploads, "CHUNK", chunk):
+        got = list(uploads.text_lines(io.BytesIO(text.encode())))
+    assert got == io.StringIO(text, newline="").readlines()
