@@ -8,10 +8,10 @@ issuer if it has only one; with several, no one, and the page says the operator 
 an identity provider vouches for emails, and one institute's provider must not open another
 institute's console.
 
-The second factor: when the provider says the person used more than one factor (``amr`` has
-``mfa`` or ``otp``), that is the console's second factor too and the session is complete;
-otherwise the rules of the emailed link apply (a member with TOTP gives a code; an owner under
-``LAUREL_STAFF_MFA=required`` enrols first).
+The second factor: a member who turned on TOTP always gives a code, whatever the provider says.
+For the others, when the provider says the person used more than one factor (``amr`` has ``mfa``
+or ``otp``), that is the console's second factor and the session is complete; otherwise the
+rules of the emailed link apply (an owner under ``LAUREL_STAFF_MFA=required`` enrols first).
 
 The requests to the provider are made outside any database transaction (each step that writes
 is a short unit of work of its own), so a slow provider holds no database lock."""
@@ -112,7 +112,7 @@ def _sign_in(services: Services, identity: oidc.Identity) -> tuple[signin.Starte
         if member is None:
             name = services.settings.oidc_name
             raise oidc.SsoRefused(UNKNOWN.format(email=identity.email, name=name))
-        if identity.multi_factor:
+        if identity.multi_factor and member.totp_enabled_at is None:
             return signin.start_session(db, staff_id=member.id, kind=people.STAFF), people.STAFF
         return people.start(db, services.settings, member)
 

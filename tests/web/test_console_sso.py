@@ -3,9 +3,9 @@ local provider on loopback (``tests.web.oidc_provider``), SQLite and PostgreSQL:
 member signs in (TestClient, and once in Chromium); an unknown email, an unverified email, a
 wrong nonce, a replayed or foreign state, a wrong audience or issuer, an expired ID token and a
 bad signature are refused; an owner under ``LAUREL_STAFF_MFA=required`` still gives the TOTP
-step unless the provider says it used more than one factor; only the staff of the issuers
-``LAUREL_OIDC_ISSUERS`` names sign in (unset: the one issuer, or no one when there are
-several)."""
+step unless the provider says it used more than one factor, and a member who turned TOTP on
+gives it whatever the provider says; only the staff of the issuers ``LAUREL_OIDC_ISSUERS`` names
+sign in (unset: the one issuer, or no one when there are several)."""
 
 from __future__ import annotations
 
@@ -190,7 +190,8 @@ def test_sso_never_creates_staff(site: Site) -> None:
 
 def test_sso_signs_in_only_the_staff_of_the_issuers_it_serves(site: Site) -> None:
     """Audit 10, F3: the instance's one provider signed in, by the email it vouched for, the
-    owner of another institute on the same Laurel (the first membership across all issuers)."""
+    owner of another institute on the same Laurel (the first membership across all issuers),
+    and its ``amr`` stood in for that owner's TOTP."""
     make_issuer(site.services, site.client, "other")
     site.services.settings.oidc_issuers = "hrd"
     site.member()
@@ -214,6 +215,13 @@ def test_sso_signs_in_only_the_staff_of_the_issuers_it_serves(site: Site) -> Non
     site.provider.user["email"] = "both@hrd.example"
     assert site.sign_in(site.person()).headers["location"] == "/console"
     assert max(_sessions(site.services), key=lambda web: web.id or 0).staff_id == at_hrd.id
+
+    # named too: the owner signs in, and still gives her own code
+    site.services.settings.oidc_issuers = "hrd, other"
+    site.provider.user["email"] = "boss@other.example"
+    person = site.person()
+    assert site.sign_in(person).headers["location"] == "/console/mfa"
+    assert person.get("/console/keys", follow_redirects=False).headers["location"] == "/console/mfa"
 
 
 def test_with_several_issuers_sso_waits_for_the_operator_to_name_them(
@@ -287,7 +295,9 @@ def test_a_provider_document_of_another_shape_is_refused_not_a_crash(
     assert _sessions(site.services) == []
 
 
-def test_an_owner_gives_the_second_factor_unless_the_provider_did(site: Site) -> None:
+def test_an_owner_gives_the_second_factor_unless_the_provider_did_or_she_has_totp(
+    site: Site,
+) -> None:
     site.services.settings.staff_mfa = "required"
     site.member(role="owner")
     enrol = site.sign_in(site.person())
@@ -297,7 +307,7 @@ def test_an_owner_gives_the_second_factor_unless_the_provider_did(site: Site) ->
     done = site.sign_in(person)
     assert done.headers["location"] == "/console" and person.get("/console").status_code == 200
 
-    with Session(site.services.engine) as session:  # enrolled: a code, unless the provider's mfa
+    with Session(site.services.engine) as session:  # enrolled: her code, whatever the provider
         member = session.exec(select(StaffMember)).one()
         member.totp_secret, member.totp_enabled_at = "JBSWY3DPEHPK3PXP", datetime.now(UTC)
         session.add(member)
@@ -307,8 +317,12 @@ def test_an_owner_gives_the_second_factor_unless_the_provider_did(site: Site) ->
     code = site.sign_in(person)
     assert code.headers["location"] == "/console/mfa"
     assert person.get("/console", follow_redirects=False).headers["location"] == "/console/mfa"
-    site.provider.claims = {"amr": ["pwd", "mfa"]}
-    assert site.sign_in(site.person()).headers["location"] == "/console"
+    site.provider.claims = {"amr": ["pwd", "mfa"]}  # audit 10, F3: was a complete session
+    complete = [web.id for web in _sessions(site.services) if web.kind == "staff"]
+    person = site.person()
+    assert site.sign_in(person).headers["location"] == "/console/mfa"
+    assert person.get("/console", follow_redirects=False).headers["location"] == "/console/mfa"
+    assert [web.id for web in _sessions(site.services) if web.kind == "staff"] == complete
 
 
 def test_starting_sign_ins_is_limited_per_address(site: Site) -> None:
