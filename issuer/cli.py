@@ -871,6 +871,7 @@ def serve(
     with _services(demo=demo) as services:
         _check_trust_lists(services)
         _warn_about_statistics(services)
+        _warn_about_sso(services)
         if demo:
             from issuer.demo import seed_demo
             from issuer.effects import work
@@ -908,6 +909,25 @@ def _warn_about_statistics(services: Any) -> None:
 
     for warning in statistics_warnings(services.engine):
         typer.echo(f"laurel: warning: {warning}", err=True)
+
+
+def _warn_about_sso(services: Any) -> None:
+    """A warning on standard error (the service runs) when single sign-on is set up but signs
+    in no one: several issuers, and ``LAUREL_OIDC_ISSUERS`` does not say whose staff use it."""
+    from issuer.core.db import unit_of_work
+    from issuer.people.staff import sso_issuers
+
+    if not services.settings.oidc_issuer or services.settings.oidc_issuer_slugs:
+        return
+    with unit_of_work(services.engine, write=False) as db:
+        unscoped = sso_issuers(db, services.settings) is None
+    if unscoped:
+        typer.echo(
+            "laurel: warning: LAUREL_OIDC_ISSUER is set, but this instance has several issuers "
+            "and LAUREL_OIDC_ISSUERS does not name those whose staff may sign in with it (their "
+            "slugs, separated by commas): single sign-on refuses everyone until it does",
+            err=True,
+        )
 
 
 def _check_trust_lists(services: Any) -> None:

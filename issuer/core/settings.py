@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     oidc_name: str = "single sign-on"
     """The provider's name on the console's sign-in button ("Sign in with …")."""
     oidc_scopes: str = "openid email profile"
+    oidc_issuers: str = ""
+    """The issuers (their slugs, separated by commas) whose staff may sign in with the provider.
+    Unset: the instance's issuer when it has only one; with several, single sign-on signs in no
+    one until this names them (one provider vouching for emails must not open every
+    institute's console)."""
     trust_lists: str = ""
     """Trust lists this instance's verifications consult, besides its own issuers: URLs or files
     (DCC registries, DCC "known registries" lists, simple lists), separated by commas, spaces or
@@ -144,6 +149,11 @@ class Settings(BaseSettings):
     def oidc_button(self) -> str | None:
         """The console sign-in page's single sign-on button label, if single sign-on is set."""
         return self.oidc_name if self.oidc_issuer else None
+
+    @property
+    def oidc_issuer_slugs(self) -> list[str]:
+        """``LAUREL_OIDC_ISSUERS`` as a list of slugs."""
+        return [part for part in re.split(r"[\s,]+", self.oidc_issuers) if part]
 
     @property
     def trust_sources(self) -> list[str]:

@@ -170,10 +170,24 @@ def _members(session: Session, email: str) -> list[StaffMember]:
     return list(session.exec(query.order_by(col(StaffMember.id))))
 
 
-def member_by_email(session: Session, email: str) -> StaffMember | None:
+def sso_issuers(session: Session, settings: Settings) -> list[int] | None:
+    """The issuers (ids) whose staff may sign in with the instance's identity provider: those
+    ``LAUREL_OIDC_ISSUERS`` names or, when it is unset, the instance's only issuer. ``None``
+    when it is unset and there are several: the one provider would otherwise sign in, by the
+    email it vouches for, the staff of institutes that never chose it."""
+    slugs = settings.oidc_issuer_slugs
+    if slugs:
+        named = session.exec(select(Issuer.id).where(col(Issuer.slug).in_(slugs)))
+        return [found for found in named if found is not None]
+    ids = [found for found in session.exec(select(Issuer.id).limit(2)) if found is not None]
+    return ids if len(ids) < 2 else None
+
+
+def member_by_email(session: Session, email: str, issuer_ids: list[int]) -> StaffMember | None:
     """The staff member an identity provider's verified ``email`` signs in (the first
-    membership, as with a link), or ``None``: single sign-on never creates staff."""
-    members = _members(session, email)
+    membership among ``issuer_ids``, as a link signs in the first), or ``None``: single sign-on
+    never creates staff."""
+    members = [found for found in _members(session, email) if found.issuer_id in issuer_ids]
     return members[0] if members else None
 
 

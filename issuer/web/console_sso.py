@@ -3,10 +3,15 @@
 sends the browser back to the callback, which signs in the staff member with that verified
 email — existing staff only, single sign-on never creates staff.
 
-The second factor: when the provider says the person used more than one factor (``amr`` has
-``mfa`` or ``otp``), that is the console's second factor too and the session is complete;
-otherwise the rules of the emailed link apply (a member with TOTP gives a code; an owner under
-``LAUREL_STAFF_MFA=required`` enrols first).
+Which staff: only members of the issuers ``LAUREL_OIDC_ISSUERS`` names (unset: the instance's
+issuer if it has only one; with several, no one, and the page says the operator must name them):
+an identity provider vouches for emails, and one institute's provider must not open another
+institute's console.
+
+The second factor: a member who turned on TOTP always gives a code, whatever the provider says.
+For the others, when the provider says the person used more than one factor (``amr`` has ``mfa``
+or ``otp``), that is the console's second factor and the session is complete; otherwise the
+rules of the emailed link apply (an owner under ``LAUREL_STAFF_MFA=required`` enrols first).
 
 The requests to the provider are made outside any database transaction (each step that writes
 is a short unit of work of its own), so a slow provider holds no database lock."""
@@ -17,6 +22,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from issuer.context import Services
@@ -38,8 +44,13 @@ STARTS = "20/minute;200/hour"
 _ALLOWANCE = "laurel.sso-starts"
 _NEXT = {people.NEEDS_CODE: "/console/mfa", people.NEEDS_ENROLMENT: "/console/mfa/setup"}
 UNKNOWN = (
-    "{email} is not on any institute's staff in this Laurel. Single sign-on only signs in "
-    "existing staff: ask an owner of your institute to invite you."
+    "{email} is not on the staff of any institute in this Laurel that signs in with {name}. "
+    "Single sign-on only signs in existing staff: ask an owner of your institute to invite you."
+)
+UNSCOPED = (
+    "Single sign-on is not set up for this Laurel's institutes yet: its operator must name, in "
+    "LAUREL_OIDC_ISSUERS, the institutes whose staff may sign in with {name}. Meanwhile, sign "
+    "in with an emailed link."
 )
 
 
@@ -59,8 +70,17 @@ def _starts(services: Services) -> Allowance:
     return found
 
 
+def _allowed(db: Session, services: Services) -> list[int]:
+    """The issuers whose staff may sign in (``SsoRefused`` if the operator must name them)."""
+    allowed = people.sso_issuers(db, services.settings)
+    if allowed is None:
+        raise oidc.SsoRefused(UNSCOPED.format(name=services.settings.oidc_name))
+    return allowed
+
+
 def _start(services: Services, document: dict[str, object]) -> oidc.Started:
     with unit_of_work(services.engine) as db:
+        _allowed(db, services)  # the browser is not sent off for a sign-in bound to fail
         return oidc.start(db, services, dict(document))
 
 
@@ -88,10 +108,11 @@ def _use_state(services: Services, secret: str | None, state: str) -> None:
 
 def _sign_in(services: Services, identity: oidc.Identity) -> tuple[signin.Started, str]:
     with unit_of_work(services.engine) as db:
-        member = people.member_by_email(db, identity.email)
+        member = people.member_by_email(db, identity.email, _allowed(db, services))
         if member is None:
-            raise oidc.SsoRefused(UNKNOWN.format(email=identity.email))
-        if identity.multi_factor:
+            name = services.settings.oidc_name
+            raise oidc.SsoRefused(UNKNOWN.format(email=identity.email, name=name))
+        if identity.multi_factor and member.totp_enabled_at is None:
             return signin.start_session(db, staff_id=member.id, kind=people.STAFF), people.STAFF
         return people.start(db, services.settings, member)
 

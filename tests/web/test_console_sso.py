@@ -3,7 +3,9 @@ local provider on loopback (``tests.web.oidc_provider``), SQLite and PostgreSQL:
 member signs in (TestClient, and once in Chromium); an unknown email, an unverified email, a
 wrong nonce, a replayed or foreign state, a wrong audience or issuer, an expired ID token and a
 bad signature are refused; an owner under ``LAUREL_STAFF_MFA=required`` still gives the TOTP
-step unless the provider says it used more than one factor."""
+step unless the provider says it used more than one factor, and a member who turned TOTP on
+gives it whatever the provider says; only the staff of the issuers ``LAUREL_OIDC_ISSUERS`` names
+sign in (unset: the one issuer, or no one when there are several)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser
 from sqlmodel import Session, select
 
+from issuer import cli
 from issuer.app import create_app
 from issuer.context import Services
 from issuer.core.db import make_engine
@@ -35,6 +38,7 @@ from tests.web.test_wallet_browser import accessible, axe
 
 __all__ = ["axe"]
 EMAIL = "kim@hrd.example"
+TOTP = {"totp_secret": "JBSWY3DPEHPK3PXP", "totp_enabled_at": datetime.now(UTC)}
 
 
 @pytest.fixture
@@ -53,13 +57,17 @@ def _configure(settings: Settings, provider: Provider) -> None:
     settings.oidc_name = "HRD Institute ID"
 
 
-def _member(services: Services, email: str, role: str, **fields: Any) -> None:
-    """``email`` on the staff of ``hrd`` (as an accepted invitation leaves it)."""
-    with Session(services.engine) as session:
-        issuer = session.exec(select(Issuer).where(Issuer.slug == "hrd")).one()
+def _member(
+    services: Services, email: str, role: str, slug: str = "hrd", **fields: Any
+) -> StaffMember:
+    """``email`` on the staff of ``slug`` (as an accepted invitation leaves it)."""
+    with Session(services.engine, expire_on_commit=False) as session:
+        issuer = session.exec(select(Issuer).where(Issuer.slug == slug)).one()
         assert issuer.id is not None
-        session.add(StaffMember(issuer_id=issuer.id, email=email, role=role, **fields))
+        member = StaffMember(issuer_id=issuer.id, email=email, role=role, **fields)
+        session.add(member)
         session.commit()
+        return member
 
 
 @dataclass
@@ -68,8 +76,10 @@ class Site:
     services: Services
     provider: Provider
 
-    def member(self, email: str = EMAIL, role: str = "issuer", **fields: Any) -> None:
-        _member(self.services, email, role, **fields)
+    def member(
+        self, email: str = EMAIL, role: str = "issuer", slug: str = "hrd", **fields: Any
+    ) -> StaffMember:
+        return _member(self.services, email, role, slug, **fields)
 
     def person(self) -> TestClient:
         return TestClient(self.client.app, base_url=str(self.client.base_url))
@@ -168,7 +178,7 @@ def test_sso_never_creates_staff(site: Site) -> None:
     site.provider.user["email"] = "stranger@else.example"
     refused = site.sign_in(site.person())
     assert refused.status_code == 403
-    assert "stranger@else.example is not on any institute" in refused.text
+    assert "stranger@else.example is not on the staff of any institute" in refused.text
     assert "laurel_staff=" not in refused.headers.get("set-cookie", "")
     with Session(site.services.engine) as session:
         assert len(session.exec(select(StaffMember)).all()) == 1
@@ -176,6 +186,69 @@ def test_sso_never_creates_staff(site: Site) -> None:
     site.provider.user["email"] = "gone@hrd.example"
     assert site.sign_in(site.person()).status_code == 403
     assert _sessions(site.services) == []
+
+
+def test_sso_signs_in_only_the_staff_of_the_issuers_it_serves(site: Site) -> None:
+    """Audit 10, F3: the instance's one provider signed in, by the email it vouched for, the
+    owner of another institute on the same Laurel (the first membership across all issuers),
+    and its ``amr`` stood in for that owner's TOTP."""
+    make_issuer(site.services, site.client, "other")
+    site.services.settings.oidc_issuers = "hrd"
+    site.member()
+    site.member("boss@other.example", "owner", "other", **TOTP)
+    site.provider.user["email"] = "boss@other.example"
+    site.provider.claims = {"amr": ["pwd", "mfa"]}
+    refused = site.sign_in(site.person())
+    assert refused.status_code == 403, refused.headers
+    assert "boss@other.example is not on the staff of any institute" in refused.text
+    assert "laurel_staff=" not in refused.headers.get("set-cookie", "")
+    assert _sessions(site.services) == []
+
+    site.provider.user["email"] = EMAIL  # a member of an issuer it serves signs in
+    person = site.person()
+    assert site.sign_in(person).headers["location"] == "/console"
+    assert person.get("/console").status_code == 200
+
+    # on both staffs: the first membership among the issuers it serves, as a link signs in
+    site.member("both@hrd.example", "owner", "other")
+    at_hrd = site.member("both@hrd.example", "viewer", "hrd")
+    site.provider.user["email"] = "both@hrd.example"
+    assert site.sign_in(site.person()).headers["location"] == "/console"
+    assert max(_sessions(site.services), key=lambda web: web.id or 0).staff_id == at_hrd.id
+
+    # named too: the owner signs in, and still gives her own code
+    site.services.settings.oidc_issuers = "hrd, other"
+    site.provider.user["email"] = "boss@other.example"
+    person = site.person()
+    assert site.sign_in(person).headers["location"] == "/console/mfa"
+    assert person.get("/console/keys", follow_redirects=False).headers["location"] == "/console/mfa"
+
+
+def test_with_several_issuers_sso_waits_for_the_operator_to_name_them(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site.member()
+    cli._warn_about_sso(site.services)
+    assert capsys.readouterr().err == ""
+    person = site.person()
+    back = site.start(person)  # one issuer, nothing set: its staff sign in
+
+    make_issuer(site.services, site.client, "other")
+    refused = person.get(back, follow_redirects=False)
+    assert refused.status_code == 403 and "LAUREL_OIDC_ISSUERS" in refused.text, refused.text
+    assert "laurel_staff=" not in refused.headers.get("set-cookie", "")
+    refused = person.get("/console/sso", follow_redirects=False)  # nor does a new one start
+    assert refused.status_code == 403 and "LAUREL_OIDC_ISSUERS" in refused.text
+    with Session(site.services.engine) as session:
+        assert len(session.exec(select(SignInLink)).all()) == 1
+    assert _sessions(site.services) == []
+    cli._warn_about_sso(site.services)
+    assert "LAUREL_OIDC_ISSUERS does not name" in capsys.readouterr().err
+
+    site.services.settings.oidc_issuers = "hrd"
+    assert site.sign_in(person).headers["location"] == "/console"
+    cli._warn_about_sso(site.services)
+    assert capsys.readouterr().err == ""
 
 
 @pytest.mark.parametrize(
@@ -222,7 +295,9 @@ def test_a_provider_document_of_another_shape_is_refused_not_a_crash(
     assert _sessions(site.services) == []
 
 
-def test_an_owner_gives_the_second_factor_unless_the_provider_did(site: Site) -> None:
+def test_an_owner_gives_the_second_factor_unless_the_provider_did_or_she_has_totp(
+    site: Site,
+) -> None:
     site.services.settings.staff_mfa = "required"
     site.member(role="owner")
     enrol = site.sign_in(site.person())
@@ -232,7 +307,7 @@ def test_an_owner_gives_the_second_factor_unless_the_provider_did(site: Site) ->
     done = site.sign_in(person)
     assert done.headers["location"] == "/console" and person.get("/console").status_code == 200
 
-    with Session(site.services.engine) as session:  # enrolled: a code, unless the provider's mfa
+    with Session(site.services.engine) as session:  # enrolled: her code, whatever the provider
         member = session.exec(select(StaffMember)).one()
         member.totp_secret, member.totp_enabled_at = "JBSWY3DPEHPK3PXP", datetime.now(UTC)
         session.add(member)
@@ -242,8 +317,12 @@ def test_an_owner_gives_the_second_factor_unless_the_provider_did(site: Site) ->
     code = site.sign_in(person)
     assert code.headers["location"] == "/console/mfa"
     assert person.get("/console", follow_redirects=False).headers["location"] == "/console/mfa"
-    site.provider.claims = {"amr": ["pwd", "mfa"]}
-    assert site.sign_in(site.person()).headers["location"] == "/console"
+    site.provider.claims = {"amr": ["pwd", "mfa"]}  # audit 10, F3: was a complete session
+    complete = [web.id for web in _sessions(site.services) if web.kind == "staff"]
+    person = site.person()
+    assert site.sign_in(person).headers["location"] == "/console/mfa"
+    assert person.get("/console", follow_redirects=False).headers["location"] == "/console/mfa"
+    assert [web.id for web in _sessions(site.services) if web.kind == "staff"] == complete
 
 
 def test_starting_sign_ins_is_limited_per_address(site: Site) -> None:
