@@ -223,16 +223,39 @@ class CodesLocked(TooManyRequests):
     title = "Too many wrong codes"
 
 
+class SignInEnded(BadRequest):
+    """The waiting sign-in ended while this code waited its turn (another request completed it,
+    or locked the codes)."""
+
+    title = "Sign-in ended"
+
+
+def _hold(session: Session, member: StaffMember) -> StaffMember:
+    """``member`` read again under a lock on their row, held until the unit of work commits
+    (PostgreSQL: ``SELECT … FOR UPDATE``; SQLite's write transaction holds the whole database
+    already). The route's dependency read the row without one: under READ COMMITTED, concurrent
+    codes would each be judged against that same old row, so dozens were judged where five may
+    be, and one code completed several sign-ins. Judged one after another, each sees what the
+    one before it wrote."""
+    statement = select(StaffMember).where(StaffMember.id == member.id).with_for_update()
+    return session.exec(statement.execution_options(populate_existing=True)).one()
+
+
 def check_code(session: Session, web: WebSession, member: StaffMember, code: str) -> signin.Started:
     """The second factor: ``WrongCode`` unless ``code`` is the member's current TOTP code (not
     used before); then the session is complete (a new one: its token to set). The
     ``MAX_CODE_FAILURES``-th wrong code in a row ends this sign-in and locks the member's codes
-    for ``CODE_LOCK`` (``CodesLocked``, audited); a right code starts the count again."""
+    for ``CODE_LOCK`` (``CodesLocked``, audited); a right code starts the count again. Codes for
+    one member are judged one at a time (``_hold``); one that waited its turn while another
+    request ended this sign-in is not looked at (``SignInEnded``)."""
+    member = _hold(session, member)
     if member.totp_secret is None or member.totp_enabled_at is None:
         raise BadRequest("no second factor is set up for this account")
     now = utcnow()
     if member.totp_locked_until is not None and member.totp_locked_until > now:
         raise CodesLocked(_locked(member.totp_locked_until))
+    if session.exec(select(WebSession.id).where(WebSession.id == web.id)).first() is None:
+        raise SignInEnded("this sign-in has ended; ask for a new sign-in link")
     step = totp.matching_step(member.totp_secret, code, now, member.totp_last_step)
     if step is None:
         member.totp_failures += 1
@@ -257,7 +280,12 @@ def _locked(until: datetime) -> str:
 
 
 def enrolment_secret(session: Session, member: StaffMember) -> str:
-    """The secret being enrolled (made on first call, kept until confirmed)."""
+    """The secret being enrolled (made on first call, kept until confirmed; read under the
+    member's row lock, ``_hold``, so two pages or confirmations at once agree on it)."""
+    return _secret_to_enrol(session, _hold(session, member))
+
+
+def _secret_to_enrol(session: Session, member: StaffMember) -> str:
     if member.totp_enabled_at is not None:
         raise Conflict("a second factor is already set up")
     if member.totp_secret is None:
@@ -271,8 +299,10 @@ def confirm_enrolment(
 ) -> signin.Started:
     """Turn TOTP on once the member shows a code from their app; this session is complete (a
     new one: its token to set), and the member's other sessions, begun without the second
-    factor, end."""
-    secret = enrolment_secret(session, member)
+    factor, end. A second confirmation at once waits for the first, then finds TOTP on
+    (``Conflict``)."""
+    member = _hold(session, member)
+    secret = _secret_to_enrol(session, member)
     step = totp.matching_step(secret, code, utcnow(), None)
     if step is None:
         raise WrongCode("that code is not right; check the app's clock and try again")

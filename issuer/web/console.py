@@ -143,7 +143,7 @@ def give_code(
 ) -> Response:
     try:
         started = people.check_code(db, signed.web, signed.member, code)
-    except people.CodesLocked as exc:  # this sign-in has ended
+    except (people.CodesLocked, people.SignInEnded) as exc:  # this sign-in has ended
         response = render(
             request, services, "console_login.html", exc.status, error=exc.detail, home="/console"
         )
