@@ -6,7 +6,10 @@ the rights of the ones below it.
 
 An invitation is a single-use capability (256 random bits, only its SHA-256 stored) that expires
 after ``INVITATION_LIFETIME``; accepting it is one conditional UPDATE, so two clicks cannot both
-win. Signing in uses the wallet's one-time links (``issuer.people.signin``, purpose
+win. Only the newest invitation to an email works (a new one uses up the older pending ones), an
+owner can cancel one, and removing a member cancels theirs.
+
+Signing in uses the wallet's one-time links (``issuer.people.signin``, purpose
 ``staff-sign-in``, rate-limited the same way); a link is only mailed to an email that is on some
 issuer's staff, and the answer is the same either way.
 
@@ -70,10 +73,13 @@ def invite(
     language: str = "en",
 ) -> str:
     """Invite ``email`` to issuer ``slug``'s staff as ``role``; the invitation is emailed once
-    the unit of work commits. Returns the invitation link (shown to an operator at the CLI)."""
+    the unit of work commits. Returns the invitation link (shown to an operator at the CLI).
+    It replaces the email's invitations still pending: the newest says what the owner wants
+    (an older one for a higher role would otherwise still work)."""
     issuer = get_issuer(session, slug)
     assert issuer.id is not None
     email, role = _email(email), _role(role)
+    _cancel_pending(session, issuer.id, email)
     token = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(
@@ -115,6 +121,50 @@ def _usable(token: str) -> Any:
         col(StaffInvitation.used_at).is_(None),
         col(StaffInvitation.expires_at) > utcnow(),
     )
+
+
+def _cancel_pending(session: Session, issuer_id: int, email: str) -> None:
+    """Use up every invitation to ``email`` on this issuer's staff that is not used yet."""
+    session.execute(
+        update(StaffInvitation)
+        .where(
+            col(StaffInvitation.issuer_id) == issuer_id,
+            col(StaffInvitation.email) == email,
+            col(StaffInvitation.used_at).is_(None),
+        )
+        .values(used_at=utcnow())
+    )
+
+
+def pending_invitations(session: Session, issuer: Issuer) -> list[StaffInvitation]:
+    """The issuer's invitations that can still be accepted, by email."""
+    query = select(StaffInvitation).where(
+        StaffInvitation.issuer_id == issuer.id,
+        col(StaffInvitation.used_at).is_(None),
+        col(StaffInvitation.expires_at) > utcnow(),
+    )
+    return list(session.exec(query.order_by(col(StaffInvitation.email))))
+
+
+def cancel_invitation(
+    session: Session, issuer: Issuer, invitation_id: int, actor: StaffMember
+) -> None:
+    """Cancel one of the issuer's pending invitations (404 for another issuer's, or one that
+    was used, cancelled or has expired)."""
+    cancelled = session.execute(
+        update(StaffInvitation)
+        .where(
+            col(StaffInvitation.id) == invitation_id,
+            col(StaffInvitation.issuer_id) == issuer.id,
+            col(StaffInvitation.used_at).is_(None),
+            col(StaffInvitation.expires_at) > utcnow(),
+        )
+        .values(used_at=utcnow())
+        .returning(col(StaffInvitation.email))
+    ).first()
+    if cancelled is None:
+        raise NotFound("there is no such pending invitation")
+    audit.append(session, f"staff:{actor.email}", "staff.invitation.cancel", cancelled[0])
 
 
 def pending_invitation(session: Session, token: str) -> tuple[StaffInvitation, Issuer]:
@@ -325,7 +375,8 @@ def members(session: Session, issuer: Issuer) -> list[StaffMember]:
 
 
 def remove(session: Session, issuer: Issuer, member_id: int, actor: StaffMember) -> None:
-    """Take a member off the staff (their sessions end); an owner cannot remove themselves."""
+    """Take a member off the staff (their sessions end, their pending invitations are
+    cancelled: accepting one would bring them back); an owner cannot remove themselves."""
     member = session.get(StaffMember, member_id)
     if member is None or member.issuer_id != issuer.id or member.removed_at is not None:
         raise NotFound("there is no such staff member")
@@ -333,4 +384,5 @@ def remove(session: Session, issuer: Issuer, member_id: int, actor: StaffMember)
         raise BadRequest("you cannot remove yourself; ask another owner")
     member.removed_at = utcnow()
     session.add(member)
+    _cancel_pending(session, member.issuer_id, member.email)
     audit.append(session, f"staff:{actor.email}", "staff.remove", member.email)
