@@ -76,12 +76,35 @@ app.add_typer(xapi_app, name="xapi")
 def _demo_environment(base_url: str = "http://127.0.0.1:8000") -> None:
     """The demo's settings, unless set otherwise: its database and keys in the current
     directory, so that `laurel serve --demo` and `laurel issue --demo` run in one directory
-    share them. Its badges verify whatever port it runs at next (``Settings.own_path``)."""
+    share them. Its badges verify whatever port it runs at next (``Settings.own_path``).
+    A database set in the environment is used instead, with a warning: the demo institute and
+    its admin API key go into it (a production database, perhaps)."""
     import os
 
+    from issuer.demo import SLUG
+
+    if os.environ.get("LAUREL_DATABASE_URL"):
+        typer.echo(
+            f"laurel: warning: LAUREL_DATABASE_URL is set, so --demo works in that database "
+            f"({_shown_url(os.environ['LAUREL_DATABASE_URL'])}), not ./laurel-demo.db: "
+            f"`laurel serve --demo` seeds the demo institute '{SLUG}' and an admin API key "
+            "into it. Unset LAUREL_DATABASE_URL to keep the demo apart.",
+            err=True,
+        )
     os.environ.setdefault("LAUREL_DATABASE_URL", "sqlite:///./laurel-demo.db")
     os.environ.setdefault("LAUREL_KEYS_DIR", "./keys/demo")
     os.environ.setdefault("LAUREL_BASE_URL", base_url)
+
+
+def _shown_url(url: str) -> str:
+    """A database URL fit for a log: its password hidden."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "a URL that does not parse"
 
 
 @contextmanager

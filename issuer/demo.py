@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from issuer.context import Services
-from issuer.institutes.apikeys import create_api_key
-from issuer.institutes.issuers import create_issuer
+from issuer.institutes.apikeys import create_api_key, revoke_api_key
+from issuer.institutes.issuers import create_issuer, get_issuer
 from issuer.issuing.credentials import revoke
 from issuer.issuing.issuance import issue
 from issuer.issuing.templates import load_templates
-from issuer.models import Achievement, Credential, Issuer
+from issuer.models import Achievement, ApiKey, Credential, Issuer
 from issuer.schemas import IssueRequest
 
 SLUG = "demo-institute"
@@ -24,7 +24,7 @@ LEARNERS = [
 
 def seed_demo(session: Session, services: Services) -> list[str]:
     """Seed once (idempotent), in the caller's unit of work; return the lines to print: an API
-    key and links to try."""
+    key (a new one each start, ``_new_key``) and links to try."""
     if session.exec(select(Issuer).where(Issuer.slug == SLUG)).first() is None:
         create_issuer(
             session,
@@ -70,7 +70,7 @@ def seed_demo(session: Session, services: Services) -> list[str]:
     last = session.exec(select(Credential).order_by(col(Credential.issued_at).desc())).first()
     if revoked is None and last is not None and last.id != first_id:
         revoke(session, last.id, "demo: issued by mistake", None, actor="demo")
-    key = create_api_key(session, SLUG, ["issue", "revoke", "read", "admin"], name="demo")
+    key = _new_key(session)
     base = services.settings.base_url
     return [
         f"Demo institute '{SLUG}' with {count} catalogue achievements and "
@@ -89,3 +89,17 @@ def seed_demo(session: Session, services: Services) -> list[str]:
         "API key (admin scopes):",
         key,
     ]
+
+
+def _new_key(session: Session) -> str:
+    """A new admin key named ``demo``, printed at this start; the ones printed at earlier starts
+    are revoked, so that old logs and scrollback hold no live admin key. (Keys of other names,
+    made by an operator, are left alone.)"""
+    issuer = get_issuer(session, SLUG)
+    earlier = select(ApiKey).where(
+        ApiKey.issuer_id == issuer.id, ApiKey.name == "demo", col(ApiKey.revoked_at).is_(None)
+    )
+    for old in session.exec(earlier).all():
+        assert old.id is not None
+        revoke_api_key(session, issuer, old.id, actor="demo")
+    return create_api_key(session, SLUG, ["issue", "revoke", "read", "admin"], name="demo")

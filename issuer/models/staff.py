@@ -55,6 +55,8 @@ class StaffInvitation(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=time_column())
     expires_at: datetime = Field(sa_column=time_column())
     used_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    """When it was accepted, cancelled, or replaced by a newer invitation to the same email
+    (``issuer.people.staff``): it no longer works."""
 
 
 class AccessLogEntry(SQLModel, table=True):

@@ -6,7 +6,10 @@ the rights of the ones below it.
 
 An invitation is a single-use capability (256 random bits, only its SHA-256 stored) that expires
 after ``INVITATION_LIFETIME``; accepting it is one conditional UPDATE, so two clicks cannot both
-win. Signing in uses the wallet's one-time links (``issuer.people.signin``, purpose
+win. Only the newest invitation to an email works (a new one uses up the older pending ones), an
+owner can cancel one, and removing a member cancels theirs.
+
+Signing in uses the wallet's one-time links (``issuer.people.signin``, purpose
 ``staff-sign-in``, rate-limited the same way); a link is only mailed to an email that is on some
 issuer's staff, and the answer is the same either way.
 
@@ -70,10 +73,13 @@ def invite(
     language: str = "en",
 ) -> str:
     """Invite ``email`` to issuer ``slug``'s staff as ``role``; the invitation is emailed once
-    the unit of work commits. Returns the invitation link (shown to an operator at the CLI)."""
+    the unit of work commits. Returns the invitation link (shown to an operator at the CLI).
+    It replaces the email's invitations still pending: the newest says what the owner wants
+    (an older one for a higher role would otherwise still work)."""
     issuer = get_issuer(session, slug)
     assert issuer.id is not None
     email, role = _email(email), _role(role)
+    _cancel_pending(session, issuer.id, email)
     token = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(
@@ -115,6 +121,50 @@ def _usable(token: str) -> Any:
         col(StaffInvitation.used_at).is_(None),
         col(StaffInvitation.expires_at) > utcnow(),
     )
+
+
+def _cancel_pending(session: Session, issuer_id: int, email: str) -> None:
+    """Use up every invitation to ``email`` on this issuer's staff that is not used yet."""
+    session.execute(
+        update(StaffInvitation)
+        .where(
+            col(StaffInvitation.issuer_id) == issuer_id,
+            col(StaffInvitation.email) == email,
+            col(StaffInvitation.used_at).is_(None),
+        )
+        .values(used_at=utcnow())
+    )
+
+
+def pending_invitations(session: Session, issuer: Issuer) -> list[StaffInvitation]:
+    """The issuer's invitations that can still be accepted, by email."""
+    query = select(StaffInvitation).where(
+        StaffInvitation.issuer_id == issuer.id,
+        col(StaffInvitation.used_at).is_(None),
+        col(StaffInvitation.expires_at) > utcnow(),
+    )
+    return list(session.exec(query.order_by(col(StaffInvitation.email))))
+
+
+def cancel_invitation(
+    session: Session, issuer: Issuer, invitation_id: int, actor: StaffMember
+) -> None:
+    """Cancel one of the issuer's pending invitations (404 for another issuer's, or one that
+    was used, cancelled or has expired)."""
+    cancelled = session.execute(
+        update(StaffInvitation)
+        .where(
+            col(StaffInvitation.id) == invitation_id,
+            col(StaffInvitation.issuer_id) == issuer.id,
+            col(StaffInvitation.used_at).is_(None),
+            col(StaffInvitation.expires_at) > utcnow(),
+        )
+        .values(used_at=utcnow())
+        .returning(col(StaffInvitation.email))
+    ).first()
+    if cancelled is None:
+        raise NotFound("there is no such pending invitation")
+    audit.append(session, f"staff:{actor.email}", "staff.invitation.cancel", cancelled[0])
 
 
 def pending_invitation(session: Session, token: str) -> tuple[StaffInvitation, Issuer]:
@@ -237,16 +287,39 @@ class CodesLocked(TooManyRequests):
     title = "Too many wrong codes"
 
 
+class SignInEnded(BadRequest):
+    """The waiting sign-in ended while this code waited its turn (another request completed it,
+    or locked the codes)."""
+
+    title = "Sign-in ended"
+
+
+def _hold(session: Session, member: StaffMember) -> StaffMember:
+    """``member`` read again under a lock on their row, held until the unit of work commits
+    (PostgreSQL: ``SELECT … FOR UPDATE``; SQLite's write transaction holds the whole database
+    already). The route's dependency read the row without one: under READ COMMITTED, concurrent
+    codes would each be judged against that same old row, so dozens were judged where five may
+    be, and one code completed several sign-ins. Judged one after another, each sees what the
+    one before it wrote."""
+    statement = select(StaffMember).where(StaffMember.id == member.id).with_for_update()
+    return session.exec(statement.execution_options(populate_existing=True)).one()
+
+
 def check_code(session: Session, web: WebSession, member: StaffMember, code: str) -> signin.Started:
     """The second factor: ``WrongCode`` unless ``code`` is the member's current TOTP code (not
     used before); then the session is complete (a new one: its token to set). The
     ``MAX_CODE_FAILURES``-th wrong code in a row ends this sign-in and locks the member's codes
-    for ``CODE_LOCK`` (``CodesLocked``, audited); a right code starts the count again."""
+    for ``CODE_LOCK`` (``CodesLocked``, audited); a right code starts the count again. Codes for
+    one member are judged one at a time (``_hold``); one that waited its turn while another
+    request ended this sign-in is not looked at (``SignInEnded``)."""
+    member = _hold(session, member)
     if member.totp_secret is None or member.totp_enabled_at is None:
         raise BadRequest("no second factor is set up for this account")
     now = utcnow()
     if member.totp_locked_until is not None and member.totp_locked_until > now:
         raise CodesLocked(_locked(member.totp_locked_until))
+    if session.exec(select(WebSession.id).where(WebSession.id == web.id)).first() is None:
+        raise SignInEnded("this sign-in has ended; ask for a new sign-in link")
     step = totp.matching_step(member.totp_secret, code, now, member.totp_last_step)
     if step is None:
         member.totp_failures += 1
@@ -271,7 +344,12 @@ def _locked(until: datetime) -> str:
 
 
 def enrolment_secret(session: Session, member: StaffMember) -> str:
-    """The secret being enrolled (made on first call, kept until confirmed)."""
+    """The secret being enrolled (made on first call, kept until confirmed; read under the
+    member's row lock, ``_hold``, so two pages or confirmations at once agree on it)."""
+    return _secret_to_enrol(session, _hold(session, member))
+
+
+def _secret_to_enrol(session: Session, member: StaffMember) -> str:
     if member.totp_enabled_at is not None:
         raise Conflict("a second factor is already set up")
     if member.totp_secret is None:
@@ -285,8 +363,10 @@ def confirm_enrolment(
 ) -> signin.Started:
     """Turn TOTP on once the member shows a code from their app; this session is complete (a
     new one: its token to set), and the member's other sessions, begun without the second
-    factor, end."""
-    secret = enrolment_secret(session, member)
+    factor, end. A second confirmation at once waits for the first, then finds TOTP on
+    (``Conflict``)."""
+    member = _hold(session, member)
+    secret = _secret_to_enrol(session, member)
     step = totp.matching_step(secret, code, utcnow(), None)
     if step is None:
         raise WrongCode("that code is not right; check the app's clock and try again")
@@ -309,7 +389,8 @@ def members(session: Session, issuer: Issuer) -> list[StaffMember]:
 
 
 def remove(session: Session, issuer: Issuer, member_id: int, actor: StaffMember) -> None:
-    """Take a member off the staff (their sessions end); an owner cannot remove themselves."""
+    """Take a member off the staff (their sessions end, their pending invitations are
+    cancelled: accepting one would bring them back); an owner cannot remove themselves."""
     member = session.get(StaffMember, member_id)
     if member is None or member.issuer_id != issuer.id or member.removed_at is not None:
         raise NotFound("there is no such staff member")
@@ -317,4 +398,5 @@ def remove(session: Session, issuer: Issuer, member_id: int, actor: StaffMember)
         raise BadRequest("you cannot remove yourself; ask another owner")
     member.removed_at = utcnow()
     session.add(member)
+    _cancel_pending(session, member.issuer_id, member.email)
     audit.append(session, f"staff:{actor.email}", "staff.remove", member.email)

@@ -1,6 +1,7 @@
 """The console's door: staff accept an invitation, sign in by emailed link, give (or enrol) their
-TOTP second factor, sign out; the home page, and the owner's staff page (invite, remove).
-Every page that needs a session takes one of ``issuer.http.staff``'s dependencies."""
+TOTP second factor, sign out; the home page, and the owner's staff page (invite, remove, cancel
+a pending invitation). Every page that needs a session takes one of ``issuer.http.staff``'s
+dependencies."""
 
 from __future__ import annotations
 
@@ -143,7 +144,7 @@ def give_code(
 ) -> Response:
     try:
         started = people.check_code(db, signed.web, signed.member, code)
-    except people.CodesLocked as exc:  # this sign-in has ended
+    except (people.CodesLocked, people.SignInEnded) as exc:  # this sign-in has ended
         response = render(
             request, services, "console_login.html", exc.status, error=exc.detail, home="/console"
         )
@@ -255,6 +256,7 @@ def staff_page(request: Request, services: ServicesDep, db: SessionDep, signed: 
         csrf=signed.csrf,
         home="/console",
         members=people.members(db, signed.issuer),
+        invitations=people.pending_invitations(db, signed.issuer),
         roles=ROLES,
         sent=request.query_params.get("sent"),
     )
@@ -276,4 +278,10 @@ def invite(
 @router.post("/console/staff/{member_id}/remove")
 def remove(member_id: int, db: SessionDep, signed: OwnerForm) -> Response:
     people.remove(db, signed.issuer, member_id, signed.member)
+    return RedirectResponse("/console/staff", status_code=303)
+
+
+@router.post("/console/staff/invitations/{invitation_id}/cancel")
+def cancel_invitation(invitation_id: int, db: SessionDep, signed: OwnerForm) -> Response:
+    people.cancel_invitation(db, signed.issuer, invitation_id, signed.member)
     return RedirectResponse("/console/staff", status_code=303)

@@ -56,6 +56,8 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "c_remove": ("Remove", "삭제"),
     "c_invite": ("Invite", "초대"),
     "c_invitation_sent": ("An invitation went to {email}.", "{email}에 초대를 보냈습니다."),
+    "c_invitations": ("Pending invitations", "대기 중인 초대"),
+    "c_cancel_invitation": ("Cancel", "초대 취소"),
     "yes": ("yes", "예"),
     "no": ("no", "아니요"),
     "c_new_achievement": ("New achievement", "새 성취"),

@@ -16,7 +16,7 @@ from issuer.models import StaffMember
 from issuer.people import totp
 from tests.issuer.conftest import make_issuer
 from tests.web.conftest import Live
-from tests.web.console_steps import join_in_browser
+from tests.web.console_steps import invite, join_in_browser
 from tests.web.test_browser import browser as browser  # the module-scoped fixture
 from tests.web.test_wallet_browser import accessible, axe, fits_a_phone
 from tests.web.test_wallet_browser import phone as phone
@@ -151,6 +151,7 @@ def test_a_programme_run_by_its_staff(
     assert page.locator("html").get_attribute("lang") == "ko"
     assert "자격 증명" in page.inner_text("h1")
     fits_a_phone(page)
+    invite(live.services, "hrd", "pending@hrd.example", "viewer")  # listed on the staff page
     for path in ("/console", "/console/upload", "/console/keys", "/console/staff", "/dashboard"):
         page.goto(f"{live.base_url}{path}")
         fits_a_phone(page)
