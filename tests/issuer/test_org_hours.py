@@ -466,3 +466,19 @@ def test_a_new_member_does_not_get_a_merged_away_learners_id(
     assert badge.idempotency_key == f"annual:mois:{new}:{YEAR}"
     assert _evaluate(services) == []
 
+
+def test_an_annual_key_held_by_another_learners_badge_is_not_hers(
+    client: TestClient, services: Services
+) -> None:
+    """Regression (audit 10): a key naming the member's id but held by a badge of another
+    learner (where SQLite gave an id again, before migration 0022) counted as her annual badge.
+    She now gets it under the next key, once."""
+    _small_ministry(client, services)
+    member = add_member(services, "mois", "member@example.go.kr", "Member", grade="5")
+    taken = f"annual:mois:{member}:{YEAR}"
+    other = {"recipient": {"email": "other@example.go.kr"}, "achievement": "digital-basics"}
+    issue(services, "mois", IssueRequest.model_validate(other), idempotency_key=taken)
+    _give(services, "mois", "member@example.go.kr", "general-course", 3)
+    [badge] = _annual(services, member)
+    assert badge.idempotency_key == f"{taken}:2"
+    assert _evaluate(services) == [] and len(_annual(services, member)) == 1
