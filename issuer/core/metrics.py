@@ -39,7 +39,9 @@ FALLBACKS = Counter(
     "Slow or degraded paths taken: bulk_signing (a step signed row by row after signing it "
     "together failed), bulk_store (a step stored row by row), row_error (a row that failed for "
     "an unexpected reason and was reported as an error), subject_rebuilt (a bulk row built and "
-    "signed again: it named the DID of an earlier row that was not stored).",
+    "signed again: it named the DID of an earlier row that was not stored), key_taken (the "
+    "idempotency key of an annual badge or programme award named the learner's id but another "
+    "learner's credential held it: the next key was used).",
     ["kind"],
     registry=REGISTRY,
 )

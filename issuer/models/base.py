@@ -16,6 +16,12 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
+NEVER_REUSED = {"sqlite_autoincrement": True}
+"""``__table_args__`` of a table whose ids are named where no foreign key follows them (an
+idempotency key, an audit subject, a request that outlives its transaction) and whose rows can
+be deleted: SQLite would otherwise give the highest deleted id to the next row (PostgreSQL's
+sequences never reuse one). Migration 0022 rebuilt the tables that have it."""
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
 
-from issuer.models.base import time_column, utcnow
+from issuer.models.base import NEVER_REUSED, time_column, utcnow
 
 
 class InformalClaim(SQLModel, table=True):
     __tablename__ = "informal_claim"
+    __table_args__ = NEVER_REUSED  # its audit subject and badge's idempotency key name the id
 
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = Field(foreign_key="organisation.id", index=True)

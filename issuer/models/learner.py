@@ -8,10 +8,12 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from issuer.models.base import time_column, utcnow
+from issuer.models.base import NEVER_REUSED, time_column, utcnow
 
 
 class Learner(SQLModel, table=True):
+    __table_args__ = NEVER_REUSED  # ``learner:{id}``, idempotency keys; merging deletes rows
+
     id: int | None = Field(default=None, primary_key=True)
     subject_id: str = Field(unique=True, max_length=200)  # urn:uuid:…, never a DID
     name: str | None = None

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Column, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
-from issuer.models.base import time_column, utcnow
+from issuer.models.base import NEVER_REUSED, time_column, utcnow
 
 
 class ObHost(SQLModel, table=True):
@@ -40,7 +40,8 @@ class ObConnection(SQLModel, table=True):
     the learner's web session by ``state``) or connected (tokens held)."""
 
     __tablename__ = "ob_connection"
-    __table_args__ = (UniqueConstraint("learner_id", "host_id"),)
+    __table_args__ = (UniqueConstraint("learner_id", "host_id"), NEVER_REUSED)
+    # the token exchange finds the row by id after a call to the host; it can be deleted meanwhile
 
     id: int | None = Field(default=None, primary_key=True)
     learner_id: int = Field(foreign_key="learner.id", index=True)

@@ -22,7 +22,9 @@ Every hour is counted once, and each number can be traced to the badges behind i
   mandatory hours at least ``mandatory_hours``; a member without one is *exempt*.
 
 ``evaluate`` issues the organisation's annual badge (``Rules.annual_badge``, an achievement of its
-home issuer) to each member who met the year's rule, exactly once per member and year.
+home issuer) to each member who met the year's rule, exactly once per member and year (by its
+idempotency key ``annual:{org}:{learner}:{year}``; a key another learner's badge holds is not
+hers, ``_annual_key``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from sqlmodel import Session, col, select
 
 from issuer.catalogue import Catalogue, shared
 from issuer.context import Services
+from issuer.core import metrics
 from issuer.core.effects import ORG_HOURS
 from issuer.core.errors import BadRequest, NotFound
 from issuer.core.spreadsheet import record
@@ -524,8 +527,9 @@ def evaluate(
     """Issue, in ``session``, the annual badge to every member (or ``learners`` among them) who
     met ``year``'s rule and does not hold it for that year; returns the new credential ids.
     Nothing when the rules name no annual badge or the home issuer does not offer it.
-    Idempotent: the badge's idempotency key is ``annual:{org}:{learner}:{year}``."""
-    from issuer.issuing.issuance import find_by_key, issue
+    Idempotent: the badge's idempotency key is ``annual:{org}:{learner}:{year}``
+    (``_annual_key``)."""
+    from issuer.issuing.issuance import issue
     from issuer.schemas import IssueRequest
 
     rules = load(org.rules)
@@ -547,8 +551,8 @@ def evaluate(
     for member in found.members:
         if member.status != "met" or member.email is None:
             continue
-        key = ANNUAL_KEY.format(org=org.slug, learner=member.learner_id, year=year)
-        if find_by_key(session, home.id, key) or _holds_annual(
+        key = _annual_key(session, home.id, org, member.learner_id, year)
+        if key is None or _holds_annual(
             session, services, org, member.learner_id, year, rules.annual_badge, home
         ):
             continue
@@ -571,6 +575,38 @@ def evaluate(
         if result.created:
             issued.append(result.credential.id)
     return issued
+
+
+def _annual_key(
+    session: Session, issuer_id: int, org: Organisation, learner: int, year: int
+) -> str | None:
+    """The idempotency key to issue ``learner``'s annual badge of ``year`` under; None when a
+    badge of hers holds it (also a revoked one: it is not issued again).
+
+    The key names her by id, and a badge of another learner can hold it: one that moved to
+    another account when the learner it was issued to was merged into it, while SQLite gave that
+    id again (before migration 0022). That badge is not hers; she gets the next key (``…:2``),
+    and the fallback is counted and logged."""
+    from issuer.issuing.issuance import find_by_key
+
+    base = ANNUAL_KEY.format(org=org.slug, learner=learner, year=year)
+    number = 1
+    while True:
+        key = base if number == 1 else f"{base}:{number}"
+        holder = find_by_key(session, issuer_id, key)
+        if holder is None:
+            return key
+        if holder.learner_id == learner:
+            return None
+        metrics.fallback(
+            "key_taken",
+            "the annual badge key %s is held by credential %s of learner %s, not learner %s's",
+            key,
+            holder.id,
+            holder.learner_id,
+            learner,
+        )
+        number += 1
 
 
 def _holds_annual(

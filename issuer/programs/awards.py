@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 from issuer import orgs
 from issuer.catalogue import Program
 from issuer.context import Services
+from issuer.core import metrics
 from issuer.core.effects import PROGRAM_AWARDS, PROGRAM_RECHECK
 from issuer.core.errors import Conflict
 from issuer.issuing import notices
@@ -288,16 +289,47 @@ def _next_key(
     """The idempotency key of the learner's next award of the programme, or None when none is
     due: one is valid, or every award was revoked and nothing that counts is valid from after
     the last revocation (so an award staff revoked is not issued again from the same badges)."""
-    base = f"program:{program_id}:{learner_id}"
     before = _keyed(session, issuer_id, learner_id).get(program_id, [])
-    if not before:
-        return base
     if any(award.revoked_at is None for award in before):
         return None
-    last = max(aware(award.revoked_at) for award in before if award.revoked_at is not None)
-    if not any(item.since > last for item in earned):
-        return None
-    return f"{base}:{len(before) + 1}"
+    if before:
+        last = max(aware(award.revoked_at) for award in before if award.revoked_at is not None)
+        if not any(item.since > last for item in earned):
+            return None
+    return _free_key(session, issuer_id, f"program:{program_id}:{learner_id}", learner_id, before)
+
+
+def _free_key(
+    session: Session, issuer_id: int, base: str, learner_id: int, before: list[Credential]
+) -> str | None:
+    """The first of ``base``, ``base:2``, … after the learner's ``before`` awards that no
+    credential holds; None when a valid award of hers holds one (issued meanwhile).
+
+    The key names her by id, and an award of another learner can hold it: one that moved to
+    another account when the learner it was issued to was merged into it, while SQLite gave that
+    id again (before migration 0022). That award is not hers; it is skipped, counted and
+    logged."""
+    from issuer.issuing.issuance import find_by_key
+
+    number = len(before) + 1
+    while True:
+        key = base if number == 1 else f"{base}:{number}"
+        holder = find_by_key(session, issuer_id, key)
+        if holder is None:
+            return key
+        if holder.learner_id == learner_id and holder.revoked_at is None:
+            return None
+        if holder.learner_id != learner_id:
+            metrics.fallback(
+                "key_taken",
+                "the programme award key %s is held by credential %s of learner %s, "
+                "not learner %s's",
+                key,
+                holder.id,
+                holder.learner_id,
+                learner_id,
+            )
+        number += 1
 
 
 RECHECK = PROGRAM_RECHECK

@@ -41,6 +41,7 @@ from issuer.models import AccessLogEntry, Achievement, Credential, Issuer
 from issuer.orgs import organisation
 from issuer.orgs.hours import CSV_COLUMNS, evaluate, informal_category, report
 from issuer.schemas import IssueRequest
+from issuer.wallet.merging import merge
 from tests.issuer.orgs_fixtures import add_member, add_unit, make_org, share, trust
 from tests.units import create_api_key, create_issuer, issue, load_templates, resolve_learner
 
@@ -430,3 +431,54 @@ def test_no_annual_badge_when_the_home_issuer_does_not_offer_it(
     assert resolve_learner(services, "a@example.org").id == learner
     with unit_of_work(services.engine) as session:
         assert evaluate(session, services, organisation(session, "small"), YEAR) == []
+
+
+def _small_ministry(client: TestClient, services: Services) -> None:
+    """``mois`` with rules any member meets with one 80 h course."""
+    _institute(client, services, "mois", "Ministry")
+    make_org(services, "mois", "mois", "Ministry", {"designated_share": 0, "mandatory_hours": 0})
+
+
+def _evaluate(services: Services) -> list[str]:
+    with unit_of_work(services.engine) as session:
+        return evaluate(session, services, organisation(session, "mois"), YEAR)
+
+
+def test_a_new_member_does_not_get_a_merged_away_learners_id(
+    client: TestClient, services: Services
+) -> None:
+    """Regression (audit 10): SQLite gave the id of a learner merged into another account to
+    the next learner created. Her annual badge's key ``annual:{org}:{learner}:{year}`` was then
+    held by the merged-away learner's badge (moved to the other account), so she counted as
+    holding hers and never got it. Learner ids are never given twice now (migration 0022)."""
+    _small_ministry(client, services)
+    keeper = resolve_learner(services, "keeper@example.go.kr", "Keeper").id
+    old = add_member(services, "mois", "old@example.go.kr", "Old", grade="5")
+    _give(services, "mois", "old@example.go.kr", "general-course", 3)
+    [first] = _annual(services, old)
+    assert keeper is not None and first.idempotency_key == f"annual:mois:{old}:{YEAR}"
+    with unit_of_work(services.engine) as session:
+        merge(session, into=keeper, other=old)
+    new = add_member(services, "mois", "new@example.go.kr", "New", grade="5")
+    assert new > old
+    _give(services, "mois", "new@example.go.kr", "general-course", 4)
+    [badge] = _annual(services, new)
+    assert badge.idempotency_key == f"annual:mois:{new}:{YEAR}"
+    assert _evaluate(services) == []
+
+
+def test_an_annual_key_held_by_another_learners_badge_is_not_hers(
+    client: TestClient, services: Services
+) -> None:
+    """Regression (audit 10): a key naming the member's id but held by a badge of another
+    learner (where SQLite gave an id again, before migration 0022) counted as her annual badge.
+    She now gets it under the next key, once."""
+    _small_ministry(client, services)
+    member = add_member(services, "mois", "member@example.go.kr", "Member", grade="5")
+    taken = f"annual:mois:{member}:{YEAR}"
+    other = {"recipient": {"email": "other@example.go.kr"}, "achievement": "digital-basics"}
+    issue(services, "mois", IssueRequest.model_validate(other), idempotency_key=taken)
+    _give(services, "mois", "member@example.go.kr", "general-course", 3)
+    [badge] = _annual(services, member)
+    assert badge.idempotency_key == f"{taken}:2"
+    assert _evaluate(services) == [] and len(_annual(services, member)) == 1

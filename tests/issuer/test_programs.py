@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from issuer.context import Services
 from issuer.models import Achievement, Credential
-from tests.units import create_api_key, create_issuer, load_templates
+from issuer.schemas import IssueRequest
+from tests.units import create_api_key, create_issuer, issue, load_templates, resolve_learner
 
 REQUIRED = ["leadership-skills-for-non-supervisors", "emotional-intelligence"]
 ELECTIVES = ["leading-through-change", "innovation-in-government", "accountability-for-results"]
@@ -386,3 +387,22 @@ def test_a_revoked_award_is_awarded_again_when_the_programme_is_complete_again(
 
     run_due(services)
     assert [a.revoked_at is None for a in _awards(services)] == [False, False]
+
+
+def test_an_award_key_held_by_another_learners_credential_is_not_hers(
+    client: TestClient, services: Services
+) -> None:
+    """Regression (audit 10): the award's key ``program:{id}:{learner}`` names the learner by
+    id; held by a credential of another learner (where SQLite gave an id again, before
+    migration 0022), the award failed on it as a concurrent completion and was never issued.
+    She now gets it under the next key, once."""
+    headers = _setup(client, services)
+    kim = resolve_learner(services, "kim@example.org").id
+    taken = f"program:lead-aspiring-leader:{kim}"
+    other = {"recipient": {"email": "other@example.org"}, "achievement": REQUIRED[0]}
+    issue(services, "hrd", IssueRequest.model_validate(other), idempotency_key=taken)
+    _issue_all(client, headers, [*REQUIRED, *ELECTIVES])
+    [award] = _awards(services)
+    assert award.learner_id == kim and award.idempotency_key == f"{taken}:2"
+    _issue_all(client, headers, ["citizen-centred-service-design"])
+    assert _awards(services) == [award]
