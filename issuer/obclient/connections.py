@@ -1,6 +1,7 @@
 """A learner's connections to OB 3.0 API hosts: registering Laurel with a host (RFC 7591, the
 OB profile's required fields), the authorization code grant with PKCE S256 (RFC 7636) whose
-``state`` is bound to the learner's web session and used once, the token exchange and refresh
+``state`` is bound to the learner's web session and used once, and whose answer must not name
+another server (RFC 9207 ``iss``: a mix-up, ``check_issuer``), the token exchange and refresh
 with HTTP Basic client authentication (RFC 6749 §2.3.1, §4.1.3, §6; rotated refresh tokens are
 kept), and disconnecting (RFC 7009 revocation where the host publishes a revocation URL).
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib.metadata import version
 from typing import Any
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import quote_plus, urlencode, urlsplit
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -218,9 +219,13 @@ def use_state(
     return Exchange(connection.id, host, verifier)
 
 
-def exchange(services: Services, pending: Exchange, code: str) -> dict[str, Any]:
+def exchange(
+    services: Services, pending: Exchange, code: str, issuer: str | None
+) -> dict[str, Any]:
     """The token answer for ``code`` (RFC 6749 §4.1.3); ``HostFailed`` when the host refuses
-    or fails. Calls the host; takes no session."""
+    or fails, or when the authorization response named another server (``issuer``, its RFC 9207
+    ``iss``: the code is then not sent anywhere). Calls the host; takes no session."""
+    check_issuer(pending.host, issuer)
     form = {
         "grant_type": "authorization_code",
         "code": code,
@@ -229,6 +234,31 @@ def exchange(services: Services, pending: Exchange, code: str) -> dict[str, Any]
         "scope": f"{UPSERT} {OFFLINE}",
     }
     return _token_request(services, pending.host, form)
+
+
+def check_issuer(host: ObHost, issuer: str | None) -> None:
+    """Refuse an authorization response whose RFC 9207 ``iss`` is not the host's: its code was
+    issued by another server (a mix-up: the host sent the learner on to it), and sending that
+    code and the PKCE verifier to this host's token URL would hand them to this host. An OB SDD
+    names no issuer identifier, so the host's is taken to be on its SDD's origin (scheme and
+    host; any path). Hosts that send no ``iss`` are not checked."""
+    if issuer is None:
+        return
+    expected = urlsplit(host.sdd_url)
+    try:
+        given = urlsplit(issuer)
+    except ValueError:  # not a URL at all
+        given = None
+    if (
+        given is None
+        or (given.scheme, given.netloc.lower()) != (expected.scheme, expected.netloc.lower())
+        or given.query
+        or given.fragment
+    ):
+        raise HostFailed(
+            f"{host.name} sent you on to another server ({issuer[:200]}): refused, and that "
+            f"server's code was not sent to {host.name}. Connect only hosts you trust."
+        )
 
 
 def connect(
