@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +42,9 @@ SOFTWARE_ID = "laurel"
 STATE_LIFETIME = timedelta(minutes=10)
 EARLY = timedelta(seconds=30)
 """Refresh an access token this long before it expires, not after a wasted call."""
+LONGEST_LIFETIME = timedelta(days=366)
+"""The longest an access token is believed to live, whatever the host says (``expires_in``):
+no token should go a year unrefreshed, and a date far enough ahead cannot be computed at all."""
 
 
 def _seal(services: Services, label: str, value: str) -> str:
@@ -303,14 +307,21 @@ def _store_tokens(
     refresh = answer.get("refresh_token")
     if isinstance(refresh, str) and refresh:  # rotated: the old one is dead now
         target.refresh_token = _seal(services, "ob_connection.refresh_token", refresh)
-    lifetime = answer.get("expires_in")
-    target.expires_at = (
-        utcnow() + timedelta(seconds=int(lifetime))
-        if isinstance(lifetime, int) and lifetime > 0
-        else None
-    )
+    target.expires_at = _expiry(answer.get("expires_in"))
     if isinstance(answer.get("scope"), str):
         target.scope = str(answer["scope"])[:1000]
+
+
+def _expiry(lifetime: object) -> datetime | None:
+    """When an access token expires, from the host's ``expires_in`` (RFC 6749 §5.1: seconds,
+    recommended, not required): at most ``LONGEST_LIFETIME`` ahead. One that is missing or not a
+    positive number is taken as missing, not as the host failing (the token works): the token is
+    then used until the host answers 401, which refreshes it."""
+    if isinstance(lifetime, bool) or not isinstance(lifetime, int | float):
+        return None
+    if not math.isfinite(lifetime) or lifetime <= 0:
+        return None
+    return utcnow() + timedelta(seconds=min(lifetime, LONGEST_LIFETIME.total_seconds()))
 
 
 @dataclass
