@@ -139,7 +139,8 @@ def get_rules(org: OrgSlug, db: SessionDep, key: ApiKeyDep) -> Rules:
     "/orgs/{org}/rules",
     summary="Replace the organisation's learning-hours rules",
     description="Fields left out take their defaults (the study's Korean ones, or Laurel's). "
-    "Invalid rules (an unknown field, a share outside 0–1, negative hours) are refused with 422. "
+    "Invalid rules (an unknown field, a share outside 0–1, hours that are negative) are refused "
+    "with 422; a body that is not strict JSON (`NaN`, `Infinity`) with 400. "
     "Needs the `admin` scope.",
     responses=responses(*WRITE),
 )

@@ -9,7 +9,8 @@ The profile, on top of Authlib's defaults:
 
 * authorize: ``redirect_uri`` is required and must be registered (else an error shown to the
   user, never a redirect); ``state`` and ``scope`` are required; PKCE with ``S256`` only;
-  the redirect back carries the granted ``scope``;
+  the redirect back carries the granted ``scope`` and, with an error too, ``iss`` (RFC 9207:
+  this server's issuer identifier, ``LAUREL_BASE_URL``, so a client can detect a mix-up);
 * codes live 10 minutes and are used once: the first exchange claims the code with one
   conditional UPDATE; a second one is refused and revokes every token the code led to;
 * refresh tokens rotate: using one revokes it (and its access token); presenting a rotated or
@@ -88,6 +89,7 @@ def metadata(base_url: str) -> dict[str, Any]:
         "token_endpoint_auth_methods_supported": [AUTH_METHOD],
         "revocation_endpoint_auth_methods_supported": [AUTH_METHOD],
         "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
         "service_documentation": base_url + "/docs",
     }
 
@@ -205,7 +207,10 @@ class CodeGrant(_OfflineOnly, grants.AuthorizationCodeGrant):  # type: ignore[mi
 
     def create_authorization_response(self, redirect_uri: str, grant_user: Any) -> Any:
         status, body, headers = super().create_authorization_response(redirect_uri, grant_user)
-        location = add_params_to_uri(dict(headers)["Location"], [("scope", self.request.scope)])
+        issuer = self.server.services.settings.base_url
+        location = add_params_to_uri(
+            dict(headers)["Location"], [("scope", self.request.scope), ("iss", issuer)]
+        )
         return status, body, [("Location", location)]
 
     def save_authorization_code(self, code: str, request: Any) -> None:
@@ -414,6 +419,16 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]  # Authlib is unty
                 "code", "only response_type=code is supported", redirect_uri=uri if known else None
             )
         return super().get_authorization_grant(request)
+
+    def handle_error_response(self, request: Any, error: Any) -> Any:
+        """Authlib's, except that an error sent back to the client names this server too
+        (RFC 9207 ``iss``), as a code does: a client can then tell which server answered."""
+        if not error.redirect_uri:
+            return super().handle_error_response(request, error)
+        status, body, headers = error()
+        issuer = self.services.settings.base_url
+        location = add_params_to_uri(dict(headers)["Location"], [("iss", issuer)])
+        return self.handle_response(status, body, [("Location", location)])
 
     def query_client(self, client_id: str) -> Client | None:
         if not isinstance(client_id, str) or len(client_id) > 64:

@@ -1,6 +1,7 @@
 """A learner's connections to OB 3.0 API hosts: registering Laurel with a host (RFC 7591, the
 OB profile's required fields), the authorization code grant with PKCE S256 (RFC 7636) whose
-``state`` is bound to the learner's web session and used once, the token exchange and refresh
+``state`` is bound to the learner's web session and used once, and whose answer must not name
+another server (RFC 9207 ``iss``: a mix-up, ``check_issuer``), the token exchange and refresh
 with HTTP Basic client authentication (RFC 6749 §2.3.1, §4.1.3, §6; rotated refresh tokens are
 kept), and disconnecting (RFC 7009 revocation where the host publishes a revocation URL).
 
@@ -15,12 +16,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib.metadata import version
 from typing import Any
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import quote_plus, urlencode, urlsplit
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -40,6 +42,9 @@ SOFTWARE_ID = "laurel"
 STATE_LIFETIME = timedelta(minutes=10)
 EARLY = timedelta(seconds=30)
 """Refresh an access token this long before it expires, not after a wasted call."""
+LONGEST_LIFETIME = timedelta(days=366)
+"""The longest an access token is believed to live, whatever the host says (``expires_in``):
+no token should go a year unrefreshed, and a date far enough ahead cannot be computed at all."""
 
 
 def _seal(services: Services, label: str, value: str) -> str:
@@ -218,9 +223,13 @@ def use_state(
     return Exchange(connection.id, host, verifier)
 
 
-def exchange(services: Services, pending: Exchange, code: str) -> dict[str, Any]:
+def exchange(
+    services: Services, pending: Exchange, code: str, issuer: str | None
+) -> dict[str, Any]:
     """The token answer for ``code`` (RFC 6749 §4.1.3); ``HostFailed`` when the host refuses
-    or fails. Calls the host; takes no session."""
+    or fails, or when the authorization response named another server (``issuer``, its RFC 9207
+    ``iss``: the code is then not sent anywhere). Calls the host; takes no session."""
+    check_issuer(pending.host, issuer)
     form = {
         "grant_type": "authorization_code",
         "code": code,
@@ -229,6 +238,31 @@ def exchange(services: Services, pending: Exchange, code: str) -> dict[str, Any]
         "scope": f"{UPSERT} {OFFLINE}",
     }
     return _token_request(services, pending.host, form)
+
+
+def check_issuer(host: ObHost, issuer: str | None) -> None:
+    """Refuse an authorization response whose RFC 9207 ``iss`` is not the host's: its code was
+    issued by another server (a mix-up: the host sent the learner on to it), and sending that
+    code and the PKCE verifier to this host's token URL would hand them to this host. An OB SDD
+    names no issuer identifier, so the host's is taken to be on its SDD's origin (scheme and
+    host; any path). Hosts that send no ``iss`` are not checked."""
+    if issuer is None:
+        return
+    expected = urlsplit(host.sdd_url)
+    try:
+        given = urlsplit(issuer)
+    except ValueError:  # not a URL at all
+        given = None
+    if (
+        given is None
+        or (given.scheme, given.netloc.lower()) != (expected.scheme, expected.netloc.lower())
+        or given.query
+        or given.fragment
+    ):
+        raise HostFailed(
+            f"{host.name} sent you on to another server ({issuer[:200]}): refused, and that "
+            f"server's code was not sent to {host.name}. Connect only hosts you trust."
+        )
 
 
 def connect(
@@ -273,14 +307,21 @@ def _store_tokens(
     refresh = answer.get("refresh_token")
     if isinstance(refresh, str) and refresh:  # rotated: the old one is dead now
         target.refresh_token = _seal(services, "ob_connection.refresh_token", refresh)
-    lifetime = answer.get("expires_in")
-    target.expires_at = (
-        utcnow() + timedelta(seconds=int(lifetime))
-        if isinstance(lifetime, int) and lifetime > 0
-        else None
-    )
+    target.expires_at = _expiry(answer.get("expires_in"))
     if isinstance(answer.get("scope"), str):
         target.scope = str(answer["scope"])[:1000]
+
+
+def _expiry(lifetime: object) -> datetime | None:
+    """When an access token expires, from the host's ``expires_in`` (RFC 6749 §5.1: seconds,
+    recommended, not required): at most ``LONGEST_LIFETIME`` ahead. One that is missing or not a
+    positive number is taken as missing, not as the host failing (the token works): the token is
+    then used until the host answers 401, which refreshes it."""
+    if isinstance(lifetime, bool) or not isinstance(lifetime, int | float):
+        return None
+    if not math.isfinite(lifetime) or lifetime <= 0:
+        return None
+    return utcnow() + timedelta(seconds=min(lifetime, LONGEST_LIFETIME.total_seconds()))
 
 
 @dataclass

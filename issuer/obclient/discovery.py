@@ -5,8 +5,11 @@ scopes; ``x-imssf-revocationUrl`` is an extension some hosts (Laurel) publish.
 
 Laurel's client secret and the learner's tokens go to the registration, token and revocation
 URLs and to the API itself, so those must be on the SDD's own host: an SDD that points them
-elsewhere is refused (``HostFailed``). The authorization URL is only where the learner's browser
-goes, and may be on another host."""
+elsewhere is refused (``HostFailed``). So must the authorization URL: a hostile host naming an
+honest host's authorization page (and passing Laurel's registration on to it) would have the
+learner allow Laurel there and then receive that host's code and the PKCE verifier at its own
+token URL — a mix-up attack (RFC 9700 §4.4). The host the learner names is the one they sign in
+at."""
 
 from __future__ import annotations
 
@@ -88,7 +91,7 @@ def read(services: Services, url: str, sdd: dict[str, Any]) -> Description:
         name=title.strip()[:500],
         api_base=same_host(server, "servers[0].url").rstrip("/"),
         registration_url=same_host(scheme.get("x-imssf-registrationUrl"), "registration URL"),
-        authorize_url=check_url(services, flow.get("authorizationUrl"), "authorization URL"),
+        authorize_url=same_host(flow.get("authorizationUrl"), "authorization URL"),
         token_url=same_host(flow.get("tokenUrl"), "token URL"),
         revocation_url=same_host(revocation, "revocation URL") if revocation else None,
         scopes=tuple(str(name) for name in scopes),

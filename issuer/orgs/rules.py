@@ -9,7 +9,7 @@ the mandatory digital-training share (10 hours) and the per-category informal ca
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,27 +23,34 @@ INFORMAL_CATEGORIES = (
 )
 """The kinds of informal learning a member can claim (``issuer.orgs.informal``)."""
 
+Hours = Annotated[float, Field(ge=0)]
+"""A number of hours: never negative (a negative requirement or cap would count backwards)."""
+
 
 class Rules(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """An organisation's learning-hours rules. Every number is finite and none is negative:
+    NaN or Infinity (which the console's JSON form would otherwise take) makes no valid report
+    and no valid JSON answer, and negative hours would count backwards."""
 
-    required_hours: dict[str, float] = Field(
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    required_hours: dict[str, Hours] = Field(
         default_factory=lambda: {grade: 80.0 for grade in ("4", "5", "6", "7", "8", "9")}
     )
     """Hours a year by grade as the roster writes it; a grade not listed has no requirement
     (grades 1–3 and the senior civil service, under the Ongoing Learning System)."""
-    default_required: float = 0.0
+    default_required: Hours = 0.0
     """Hours for a member whose grade is not listed (or unknown)."""
     designated_share: float = Field(default=0.4, ge=0, le=1)
     """The share of the required hours that must be department-designated learning."""
     designated: dict[str, list[str]] = Field(default_factory=dict)
     """Unit code (or ``"*"`` for every unit) -> achievement keys or tags that unit designates;
     a unit's designations include its parents'."""
-    mandatory_hours: float = Field(default=10.0, ge=0)
+    mandatory_hours: Hours = 10.0
     """Hours a year of the mandatory training below (Laurel's default: digital training)."""
     mandatory_tags: list[str] = Field(default_factory=lambda: ["digital", "digital-literacy"])
     """Achievements with any of these tags (or catalogue badge area) count as mandatory."""
-    informal_caps: dict[str, float] = Field(
+    informal_caps: dict[str, Hours] = Field(
         default_factory=lambda: {
             "study_group": 20.0,
             "mentoring": 20.0,

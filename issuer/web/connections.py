@@ -165,9 +165,11 @@ async def callback(
     state: Annotated[str, Query(max_length=500)] = "",
     code: Annotated[str | None, Query(max_length=2000)] = None,
     error: Annotated[str | None, Query(max_length=200)] = None,
+    iss: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Response:
     """The host sent the learner back: the state is used up first (a unit of work), the code
-    exchanged with none open, the tokens kept in another."""
+    exchanged with none open (unless ``iss``, RFC 9207, names another server), the tokens kept
+    in another."""
     try:
         pending = await in_unit(services, _use_state, services, signed, state)
     except LaurelError as exc:
@@ -179,7 +181,7 @@ async def callback(
         )
     else:
         try:
-            answer = await run_in_threadpool(connections.exchange, services, pending, code)
+            answer = await run_in_threadpool(connections.exchange, services, pending, code, iss)
         except LaurelError as exc:
             outcome = connections.Finished(name, exc.detail, host_failed=True)
         else:

@@ -169,6 +169,7 @@ def test_metadata_registration_consent_token_refresh_and_revocation(
     assert document["registration_endpoint"] == "https://laurel.test/oauth/register"
     assert document["revocation_endpoint"] == "https://laurel.test/oauth/revoke"
     assert document["code_challenge_methods_supported"] == ["S256"]
+    assert document["authorization_response_iss_parameter_supported"] is True  # RFC 9207
     assert document["token_endpoint_auth_methods_supported"] == ["client_secret_basic"]
     assert set(OB_SCOPES) <= set(document["scopes_supported"])
 
@@ -216,6 +217,7 @@ def test_metadata_registration_consent_token_refresh_and_revocation(
     )
     sent = query(allowed)
     assert sent["state"] == "af0ifjsldkj" and sent["scope"] == OFFLINE_SCOPE
+    assert sent["iss"] == "https://laurel.test"  # RFC 9207: the client can tell who answered
 
     issued = exchange(site, credentials, sent["code"], verifier)
     assert issued.status_code == 200, issued.text
@@ -460,7 +462,7 @@ def test_authorization_errors_are_shown_or_sent_back_as_the_profile_says(
 
     missing = sent_back(request(client_id, challenge, code_challenge=None))
     assert missing["error"] == "invalid_request" and missing["state"] == "af0ifjsldkj"
-    assert "code" not in missing
+    assert "code" not in missing and missing["iss"] == "https://laurel.test"  # RFC 9207
     plain = sent_back(request(client_id, challenge, code_challenge_method="plain"))
     assert plain["error"] == "invalid_request" and "S256" in plain["error_description"]
     no_method = sent_back(request(client_id, challenge, code_challenge_method=None))
@@ -470,7 +472,7 @@ def test_authorization_errors_are_shown_or_sent_back_as_the_profile_says(
     unknown = sent_back(request(client_id, challenge, scope="https://example.org/admin"))
     assert unknown["error"] == "invalid_scope"
     token = sent_back(request(client_id, challenge, response_type="token"))
-    assert token["error"] == "unsupported_response_type"
+    assert token["error"] == "unsupported_response_type" and token["iss"] == "https://laurel.test"
     quoted = sent_back(request(client_id, challenge, response_type='to"ken\\é'))
     assert quoted["error"] == "unsupported_response_type"  # Authlib alone answered 500
     assert (
@@ -484,7 +486,7 @@ def test_authorization_errors_are_shown_or_sent_back_as_the_profile_says(
 
     denied = query(decide(site, request(client_id, challenge), "deny"))
     assert denied["error"] == "access_denied" and denied["state"] == "af0ifjsldkj"
-    assert "code" not in denied
+    assert "code" not in denied and denied["iss"] == "https://laurel.test"
     page = site.get("/oauth/authorize", params=request(client_id, challenge))
     no_csrf = site.post(
         "/oauth/authorize",

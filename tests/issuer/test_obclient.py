@@ -152,6 +152,7 @@ def _connect(wallet: TestClient, site: TestClient, b: Instance, mailbox: Inbox) 
     allowed = decide(site, params, "allow")
     assert allowed.status_code == 302, allowed.text
     returned = urlsplit(allowed.headers["location"])
+    assert parse_qs(returned.query)["iss"] == [b.base]  # RFC 9207: checked by the callback
     done = wallet.get(f"{returned.path}?{returned.query}", follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"].endswith("done=connected")
     replay = wallet.get(f"{returned.path}?{returned.query}")
@@ -324,6 +325,11 @@ def test_unknown_and_tampered_service_descriptions_are_refused(
 
     assert "on another host" in tampered(
         lambda d, s: s["flows"]["authorizationCode"].update(tokenUrl="http://localhost:9/token")
+    )
+    assert "authorization URL is on another host" in tampered(  # a mix-up (audit 10, F1)
+        lambda d, s: s["flows"]["authorizationCode"].update(
+            authorizationUrl="http://localhost:9/oauth/authorize"
+        )
     )
     assert "registration URL is missing" in tampered(lambda d, s: s.pop("x-imssf-registrationUrl"))
     assert "lack" in tampered(lambda d, s: s["flows"]["authorizationCode"].update(scopes={}))

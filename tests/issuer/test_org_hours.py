@@ -32,14 +32,16 @@ import io
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from issuer.context import Services
-from issuer.core.db import unit_of_work
-from issuer.models import AccessLogEntry, Achievement, Credential, Issuer
+from issuer.core.db import migrate, unit_of_work
+from issuer.models import AccessLogEntry, Achievement, Credential, Issuer, Organisation
 from issuer.orgs import organisation
 from issuer.orgs.hours import CSV_COLUMNS, evaluate, informal_category, report
+from issuer.orgs.rules import load
 from issuer.schemas import IssueRequest
 from issuer.wallet.merging import merge
 from tests.issuer.orgs_fixtures import add_member, add_unit, make_org, share, trust
@@ -367,6 +369,21 @@ def test_api_json_csv_rules_and_access_log(client: TestClient, services: Service
     assert bad.headers["content-type"].startswith("application/problem+json")
     unknown = client.put("/api/v1/orgs/mois/rules", json={"hours": 80}, headers=admin)
     assert unknown.status_code == 422
+    for negative in (  # hours count forwards only (audit 10, F3)
+        {"default_required": -5},
+        {"required_hours": {"5": -1}},
+        {"informal_caps": {"mentoring": -20}},
+    ):
+        refused = client.put("/api/v1/orgs/mois/rules", json=negative, headers=admin)
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    nan = client.put(  # the API's strict JSON refuses NaN before the rules see it
+        "/api/v1/orgs/mois/rules",
+        content=b'{"required_hours": {"5": NaN}}',
+        headers={**admin, "Content-Type": "application/json"},
+    )
+    assert nan.status_code == 400 and "NaN" in nan.json()["detail"]
+    assert client.get("/api/v1/orgs/mois/rules", headers=reader).json() == rules  # unchanged
     denied = client.put("/api/v1/orgs/mois/rules", json={}, headers=reader)
     assert denied.status_code == 403
     # Seo's informal learning may now be all of the requirement: 70 informal hours count
@@ -482,3 +499,37 @@ def test_an_annual_key_held_by_another_learners_badge_is_not_hers(
     [badge] = _annual(services, member)
     assert badge.idempotency_key == f"{taken}:2"
     assert _evaluate(services) == [] and len(_annual(services, member)) == 1
+
+
+def test_migration_0022c_drops_the_hours_no_rule_may_have(services: Services) -> None:
+    """Rules stored before audit 10 (F3) with NaN, Infinity or negative hours would no longer
+    load: the migration drops those values, so what the organisation left out applies."""
+    create_issuer(services, slug="mois", name="MOIS")
+    org_id = make_org(services, "mois", "mois")
+    migrate(services.engine, "0022", down=True)
+    sqlite = services.engine.dialect.name == "sqlite"
+    stored = (
+        '{"required_hours": {"4": NaN, "5": -1, "6": 70}, "default_required": -5,'
+        ' "informal_caps": {"mentoring": -20, "project": 10}, "mandatory_hours": '
+        + ("Infinity" if sqlite else "-1")  # PostgreSQL's JSON never held NaN or Infinity
+        + ', "informal_share": 1}'
+    )
+    if not sqlite:
+        stored = stored.replace("NaN", "-2")
+    with unit_of_work(services.engine) as db:
+        db.execute(
+            text("UPDATE organisation SET rules = :rules WHERE id = :id"),
+            {"rules": stored, "id": org_id},
+        )
+    migrate(services.engine)
+    with Session(services.engine) as db:
+        org = db.get(Organisation, org_id)
+        assert org is not None
+        assert org.rules == {
+            "required_hours": {"6": 70},
+            "informal_caps": {"project": 10},
+            "informal_share": 1,
+        }
+        rules = load(org.rules)
+    assert rules.required_for("6") == 70 and rules.required_for("5") == 0
+    assert rules.mandatory_hours == 10

@@ -68,6 +68,14 @@ def test_owners_edit_the_rules(site: TestClient, mail_services: Services, mailbo
         "/console/hours/rules", data={"csrf": token, "rules": '{"designated_share": 2}'}
     )
     assert bad.status_code == 422 and "designated_share" in bad.text and 'id="error"' in bad.text
+    for text, field in (  # JSON text may say NaN or Infinity; no rule may (audit 10, F3)
+        ('{"required_hours": {"5": NaN}}', "required_hours.5: Input should be a finite number"),
+        ('{"default_required": Infinity}', "default_required: Input should be a finite number"),
+        ('{"mandatory_hours": -Infinity}', "mandatory_hours: Input should be a finite number"),
+        ('{"informal_caps": {"mentoring": -1}}', "informal_caps.mentoring: Input should be"),
+    ):
+        refused = owner.post("/console/hours/rules", data={"csrf": token, "rules": text})
+        assert refused.status_code == 422 and field in refused.text, refused.text
     saved = owner.post(
         "/console/hours/rules",
         data={"csrf": token, "rules": '{"required_hours": {"5": 100}}'},
