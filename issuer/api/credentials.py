@@ -509,10 +509,12 @@ def revoke(
     summary="Verify any OB 3.0 credential (JSON, JWT, VPQR, PNG or SVG body)",
     description="No API key needed. The body is the credential itself: JSON, a "
     "compact JWS, an offline QR code's text (`VP1-B…` or `VP1-R…`, CBOR-LD), a baked PNG or "
-    "SVG, or a picture of an offline QR code (PNG, JPEG, WebP…). The answer lists every check; "
-    "for an offline QR code, a warning says whether revocation could be checked. A body over the "
-    "verifier's limits (2 MB; the nesting, blank-node and canonicalisation limits of "
-    "docs/verifier.md) is refused before any work: 413 or 422, with the reason.",
+    "SVG, or a picture or PDF of an offline QR code (PNG, JPEG, WebP…). The answer lists every "
+    "check; for an offline QR code, a warning says whether revocation could be checked. A body "
+    "over the verifier's limits (2 MB; the nesting, blank-node and canonicalisation limits of "
+    "docs/verifier.md) is refused before any work: 413 or 422, with the reason. A PDF is read "
+    "in a process of its own with time and memory limits (docs/operations.md); one that "
+    "needs more is refused with 422, saying which.",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -522,6 +524,7 @@ def revoke(
                 "image/svg+xml": {"schema": {"type": "string"}},
                 "image/png": {"schema": {"type": "string", "format": "binary"}},
                 "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
             },
         }
     },
@@ -539,9 +542,12 @@ class TooComplexToVerify(LaurelError):
 
 
 def _verified(services: Services, body: bytes) -> dict[str, Any]:
-    from issuer.artifacts.qrread import vpqr_in_picture
+    from issuer.artifacts.qrread import PDFTooComplex, vpqr_in_picture
 
-    offline = vpqr_in_picture(body)  # a photo of an offline QR code: verify what it holds
+    try:
+        offline = vpqr_in_picture(body)  # a photo of an offline QR code: verify what it holds
+    except PDFTooComplex as exc:
+        raise TooComplexToVerify(exc.message) from None
     body = offline.encode("ascii") if offline is not None else body
     with work(services, write=False) as db:
         report = trust.verify(db, services, body)
