@@ -533,7 +533,18 @@ def revoke(
 async def verify(
     request: Request, services: ServicesDep, _slot: VerificationSlot
 ) -> dict[str, Any]:
+    """A picture or PDF is read before a database slot is taken: reading a PDF may take up to
+    ``qrread.PDF_SECONDS``, holding only this request's verification slot meanwhile."""
+    from issuer.artifacts.qrread import PDFTooComplex, may_be_picture, vpqr_in_picture
+
     body = await request.body()
+    if may_be_picture(body):
+        try:
+            offline = await run_in_threadpool(vpqr_in_picture, body)
+        except PDFTooComplex as exc:
+            raise TooComplexToVerify(exc.message) from None
+        if offline is not None:  # a photo of an offline QR code: verify what it holds
+            body = offline.encode("ascii")
     return await in_unit(services, _verified, services, body)
 
 
@@ -542,13 +553,6 @@ class TooComplexToVerify(LaurelError):
 
 
 def _verified(services: Services, body: bytes) -> dict[str, Any]:
-    from issuer.artifacts.qrread import PDFTooComplex, vpqr_in_picture
-
-    try:
-        offline = vpqr_in_picture(body)  # a photo of an offline QR code: verify what it holds
-    except PDFTooComplex as exc:
-        raise TooComplexToVerify(exc.message) from None
-    body = offline.encode("ascii") if offline is not None else body
     with work(services, write=False) as db:
         report = trust.verify(db, services, body)
     read = report.check("input")

@@ -34,6 +34,7 @@ from issuer.artifacts.links import http_url
 from issuer.artifacts.stamps import MAX_SIDE, Stamp, stamp_png
 from issuer.context import Services
 from issuer.core.db import transaction
+from issuer.http.deps import Slots
 from issuer.http.limits import ROUTES, limit_for
 from issuer.models import Credential
 from issuer.web.downloads import embeddable_json
@@ -638,6 +639,52 @@ def test_a_certificate_is_read_well_within_the_limits(monkeypatch: pytest.Monkey
         badge_png=None,
     )
     assert qrread.read_qr_from_upload(certificate_pdf(data)) == url
+
+
+def every_database_slot_taken(services: Services) -> asyncio.Semaphore:
+    """As if other requests held every database connection; a request needing one is turned
+    away at once (503) instead of waiting."""
+    slots = Slots.of(services)
+    slots.wait = 0
+    slots._semaphore = asyncio.Semaphore(0)
+    return slots._semaphore
+
+
+def test_api_verify_refuses_a_pdf_bomb_holding_no_database_slot(
+    client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch, pdf_bomb: bytes
+) -> None:
+    """The PDF is read before the request takes a database slot (with every one taken, the
+    answer is still the PDF's refusal, not 503), and a 422 problem says why."""
+    headers = make_issuer(services, client, "hrd")
+    issued = client.post("/api/v1/issuers/hrd/credentials", json=issue_body(), headers=headers)
+    small_limits(monkeypatch)
+    taken = every_database_slot_taken(services)
+    refused = client.post(
+        "/api/v1/verify", content=pdf_bomb, headers={"content-type": "application/pdf"}
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["title"] == "Too complex to verify"
+    assert "This PDF needs too much memory to read" in refused.json()["detail"]
+    taken.release()  # a request holding a database slot finishes
+    verified = client.post("/api/v1/verify", json=issued.json())
+    assert verified.status_code == 200 and verified.json()["verdict"] == "verified"
+
+
+def test_verify_page_refuses_a_pdf_bomb_holding_no_database_slot(
+    live: Live, monkeypatch: pytest.MonkeyPatch, pdf_bomb: bytes
+) -> None:
+    small_limits(monkeypatch)
+    taken = every_database_slot_taken(live.services)
+    files = {"upload": ("certificate.pdf", pdf_bomb, "application/pdf")}
+    refused = post_verify(live.client, files=files)
+    assert refused.status_code == 400, refused.text
+    assert "This PDF needs too much memory to read" in refused.text
+    taken.release()
+    certificate = live.client.get(f"/v/{live.badges.valid}/certificate.pdf").content
+    files = {"upload": ("certificate.pdf", certificate, "application/pdf")}
+    verified = post_verify(live.client, files=files)  # read under the same small limits
+    assert verified.status_code == 200 and ">Verified<" in verified.text
 
 
 # --- names that break XML -------------------------------------------------------------------------
