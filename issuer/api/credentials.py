@@ -509,10 +509,12 @@ def revoke(
     summary="Verify any OB 3.0 credential (JSON, JWT, VPQR, PNG or SVG body)",
     description="No API key needed. The body is the credential itself: JSON, a "
     "compact JWS, an offline QR code's text (`VP1-B…` or `VP1-R…`, CBOR-LD), a baked PNG or "
-    "SVG, or a picture of an offline QR code (PNG, JPEG, WebP…). The answer lists every check; "
-    "for an offline QR code, a warning says whether revocation could be checked. A body over the "
-    "verifier's limits (2 MB; the nesting, blank-node and canonicalisation limits of "
-    "docs/verifier.md) is refused before any work: 413 or 422, with the reason.",
+    "SVG, or a picture or PDF of an offline QR code (PNG, JPEG, WebP…). The answer lists every "
+    "check; for an offline QR code, a warning says whether revocation could be checked. A body "
+    "over the verifier's limits (2 MB; the nesting, blank-node and canonicalisation limits of "
+    "docs/verifier.md) is refused before any work: 413 or 422, with the reason. A PDF is read "
+    "in a process of its own with time and memory limits (docs/operations.md); one that "
+    "needs more is refused with 422, saying which.",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -522,6 +524,7 @@ def revoke(
                 "image/svg+xml": {"schema": {"type": "string"}},
                 "image/png": {"schema": {"type": "string", "format": "binary"}},
                 "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
             },
         }
     },
@@ -530,7 +533,18 @@ def revoke(
 async def verify(
     request: Request, services: ServicesDep, _slot: VerificationSlot
 ) -> dict[str, Any]:
+    """A picture or PDF is read before a database slot is taken: reading a PDF may take up to
+    ``qrread.PDF_SECONDS``, holding only this request's verification slot meanwhile."""
+    from issuer.artifacts.qrread import PDFTooComplex, may_be_picture, vpqr_in_picture
+
     body = await request.body()
+    if may_be_picture(body):
+        try:
+            offline = await run_in_threadpool(vpqr_in_picture, body)
+        except PDFTooComplex as exc:
+            raise TooComplexToVerify(exc.message) from None
+        if offline is not None:  # a photo of an offline QR code: verify what it holds
+            body = offline.encode("ascii")
     return await in_unit(services, _verified, services, body)
 
 
@@ -539,10 +553,6 @@ class TooComplexToVerify(LaurelError):
 
 
 def _verified(services: Services, body: bytes) -> dict[str, Any]:
-    from issuer.artifacts.qrread import vpqr_in_picture
-
-    offline = vpqr_in_picture(body)  # a photo of an offline QR code: verify what it holds
-    body = offline.encode("ascii") if offline is not None else body
     with work(services, write=False) as db:
         report = trust.verify(db, services, body)
     read = report.check("input")

@@ -6,23 +6,40 @@ If nothing is found at about 2000 pixels, a sharper full frame and then its cent
 phone photos where the QR code is small. Every decode fits the budget of
 :mod:`issuer.artifacts.pixels` (a sharper look that would not is skipped; a first look that
 would not is refused), and pictures and PDFs are decoded two at a time, in a pool of their own.
-A PDF's first pages are rendered by PDFium at most 3000 pixels on their long side. Nothing is
-fetched and nothing is written. Every refusal is an :class:`UploadError` a person can act on::
+Nothing is fetched and nothing is written.
+
+A PDF's first pages are rendered by PDFium at most 3000 pixels on their long side, in a child
+process of their own (:mod:`issuer.artifacts.pdfchild`) with hard limits: PDFium has none. A
+3 KB PDF of nested forms (each drawing the one below ten times) makes it build 10^depth page
+objects as it loads the page: six levels took 23 s and 1.8 GB, seven made it abort the process.
+The child may use ``PDF_MEMORY_BYTES`` of address space and ``PDF_CPU_SECONDS`` of CPU time,
+and is killed after ``PDF_SECONDS``; a PDF that needs more is refused (``PDFTooComplex``). A
+Laurel certificate takes ~60 MB and 0.2 s there; three pages of 48 MP scans ~350 MB and 1.5 s.
+No pre-scan for nested forms: the forms may sit in compressed object streams, which only a PDF
+parser reads, and the limits bound any other way of making PDFium work hard too.
+
+Every refusal is an :class:`UploadError` a person can act on::
 
     UploadError (ValueError)     kind
     ├── NoQRCode                 "no-qr"               a picture, but no QR code in it
     ├── NoQRCodeInPDF            "pdf-no-qr"           a PDF, but no QR code on its first pages
     ├── NotAPicture              "not-a-picture"       text, JSON, SVG, a damaged file …
     ├── UnsupportedFormat        "unsupported-format"  HEIC/HEIF, the iPhone's photo format
-    └── TooLarge                 "too-large"           over 12 MB, or too many pixels
+    ├── TooLarge                 "too-large"           over 12 MB, or too many pixels
+    └── PDFTooComplex            "pdf-too-complex"     a PDF over the child's time or memory
 """
 
 from __future__ import annotations
 
 import io
+import json
+import logging
+import signal
 import struct
-import threading
+import subprocess
+import sys
 from functools import lru_cache
+from pathlib import Path
 from typing import ClassVar, Literal, TypeAlias
 
 import zxingcpp
@@ -31,11 +48,17 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from issuer.artifacts.pixels import MAX_PIXELS, decoded, fits
 
 UploadErrorKind: TypeAlias = Literal[
-    "no-qr", "pdf-no-qr", "not-a-picture", "unsupported-format", "too-large"
+    "no-qr", "pdf-no-qr", "not-a-picture", "unsupported-format", "too-large", "pdf-too-complex"
 ]
 
 MAX_UPLOAD_BYTES = 12 * 1024 * 1024
 PDF_PAGES = 3
+PDF_MEMORY_BYTES = 512 * 1024 * 1024
+"""Address space (``RLIMIT_AS``) of the process that reads a PDF: Python, PDFium and the pages."""
+PDF_CPU_SECONDS = 5
+"""CPU time (``RLIMIT_CPU``) of the process that reads a PDF."""
+PDF_SECONDS = 10
+"""Wall-clock time after which the process that reads a PDF is killed (a busy machine's share)."""
 ACCEPTED = "JPEG, PNG, WebP, GIF, BMP or TIFF picture, or a PDF"
 
 # (long side in pixels of the region read, share of the frame around its centre)
@@ -60,8 +83,14 @@ _SMALLER = "Upload a smaller photo, or a crop around the QR code."
 _BAD_PDF = (
     f"This PDF could not be read: it may be damaged or password-protected. Upload a {ACCEPTED}."
 )
+_INSTEAD = "Upload a screenshot or a photo of the page with the QR code instead."
+_TOO_LONG = f"This PDF took too long to read. {_INSTEAD}"
 _QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
-_PDFIUM = threading.Lock()  # PDFium is not thread-safe, not even across documents
+OUT_OF_MEMORY = 3
+"""The exit code of :mod:`issuer.artifacts.pdfchild` when Python ran out of address space."""
+_ROOT = Path(__file__).resolve().parents[2]  # where the ``issuer`` package running now lives
+
+log = logging.getLogger("laurel")
 
 
 class UploadError(ValueError):
@@ -118,6 +147,13 @@ class TooLarge(UploadError):
         """The picture's width and height when it has too many pixels (None: too many bytes)."""
 
 
+class PDFTooComplex(UploadError):
+    """A PDF whose reading went over a limit of its process: it draws too much to read here."""
+
+    kind = "pdf-too-complex"
+    default_message = f"This PDF needs too much memory to read. {_INSTEAD}"
+
+
 def read_qr_from_upload(data: bytes) -> str:
     """The text of the first QR code in an uploaded picture or PDF; else :class:`UploadError`."""
     if len(data) > MAX_UPLOAD_BYTES:
@@ -139,13 +175,15 @@ def read_qr(data: bytes) -> str | None:
 
 def vpqr_in_picture(data: bytes) -> str | None:
     """The ``VP1-…`` text of an offline QR code (a VPQR) in a picture or PDF, or None: not a
-    picture (a badge file, JSON, a JWS …), no QR code, or a QR code that holds something else."""
+    picture (a badge file, JSON, a JWS …), no QR code, or a QR code that holds something else.
+
+    A PDF that went over the limits of its reading is :class:`PDFTooComplex`, raised: its bytes
+    are no credential either, and the person needs to know why nothing was read."""
     from verifier.baking import PNG_SIGNATURE, read_png
     from verifier.errors import VerifierError
     from verifier.vpqr import is_vpqr
 
-    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith((b"{", b"[", b"<", b"ey", b"VP1-")):
+    if not may_be_picture(data):
         return None
     if data.startswith(PNG_SIGNATURE):
         try:
@@ -154,8 +192,20 @@ def vpqr_in_picture(data: bytes) -> str | None:
             pass  # a picture with no baked credential: maybe of a QR code
         else:
             return None
-    text = read_qr(data)
-    return text if text is not None and is_vpqr(text) else None
+    try:
+        text = read_qr_from_upload(data)
+    except PDFTooComplex:
+        raise
+    except UploadError:
+        return None
+    return text if is_vpqr(text) else None
+
+
+def may_be_picture(data: bytes) -> bool:
+    """False for what is surely text (JSON, XML or SVG, a compact JWS, a VPQR's text), from
+    its first bytes: cheap enough for the event loop."""
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return not head.startswith((b"{", b"[", b"<", b"ey", b"VP1-"))
 
 
 def _decode(image: Image.Image) -> str | None:
@@ -280,6 +330,46 @@ def _is_heif(data: bytes) -> bool:
 
 
 def _read_pdf(data: bytes) -> str:
+    """The QR code's text, read by ``python -m issuer.artifacts.pdfchild`` under the limits
+    above. Started with ``subprocess`` (fork and exec at once: forking this process, with its
+    threads and database pool, and going on in Python would be unsafe), from the ``issuer``
+    package running here (``-m`` looks in the working directory first)."""
+    command = [
+        sys.executable,
+        "-m",
+        "issuer.artifacts.pdfchild",
+        str(PDF_MEMORY_BYTES),
+        str(PDF_CPU_SECONDS),
+    ]
+    try:
+        child = subprocess.run(
+            command, input=data, capture_output=True, timeout=PDF_SECONDS, cwd=_ROOT, check=False
+        )
+    except subprocess.TimeoutExpired:  # run() killed it
+        raise _stopped(PDFTooComplex(_TOO_LONG), data, "wall-clock time") from None
+    if child.returncode == 0:
+        answer = json.loads(child.stdout)
+        if "text" in answer:
+            return str(answer["text"])
+        raise _BY_KIND[answer["kind"]](answer["message"])
+    if child.returncode in (-signal.SIGXCPU, -signal.SIGKILL):  # the soft, then hard CPU limit
+        raise _stopped(PDFTooComplex(_TOO_LONG), data, "CPU time")
+    if child.returncode in (-signal.SIGABRT, OUT_OF_MEMORY):  # PDFium aborts when malloc fails
+        raise _stopped(PDFTooComplex(), data, "memory")
+    if child.returncode < 0:  # PDFium crashed on it
+        raise _stopped(NotAPicture(_BAD_PDF), data, f"signal {-child.returncode}")
+    stderr = child.stderr.decode(errors="replace")[-2000:]
+    raise RuntimeError(f"the PDF reader failed (exit {child.returncode}): {stderr}")
+
+
+def _stopped(error: UploadError, data: bytes, limit: str) -> UploadError:
+    """``error``, logged: an operator sees PDFs that stop their reader (many may be an attack)."""
+    log.warning("a PDF upload (%d bytes) was refused: its reader stopped (%s)", len(data), limit)
+    return error
+
+
+def read_pdf_pages(data: bytes) -> str:
+    """What :func:`_read_pdf` does, in this process: only in the child, PDFium has no limits."""
     for page in _render_pdf(data):
         for target in _PDF_SIZES:
             text = _decode(_region(page, 1.0, target))
@@ -293,28 +383,30 @@ def _render_pdf(data: bytes) -> list[Image.Image]:
     import pypdfium2 as pdfium
 
     pages = []
-    with _PDFIUM:
-        try:
-            document = pdfium.PdfDocument(data)
-        except pdfium.PdfiumError as exc:
-            raise NotAPicture(_BAD_PDF) from exc
-        try:
-            for index in range(min(len(document), PDF_PAGES)):
-                page = document[index]
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise NotAPicture(_BAD_PDF) from exc
+    try:
+        for index in range(min(len(document), PDF_PAGES)):
+            page = document[index]
+            try:
+                width, height = page.get_size()
+                if min(width, height) <= 0:
+                    continue
+                scale = max(_PDF_SIZES) / max(width, height)
+                bitmap = page.render(scale=scale, grayscale=True)
                 try:
-                    width, height = page.get_size()
-                    if min(width, height) <= 0:
-                        continue
-                    scale = max(_PDF_SIZES) / max(width, height)
-                    bitmap = page.render(scale=scale, grayscale=True)
-                    try:
-                        pages.append(bitmap.to_pil().convert("L"))
-                    finally:
-                        bitmap.close()
+                    pages.append(bitmap.to_pil().convert("L"))
                 finally:
-                    page.close()
-        except pdfium.PdfiumError as exc:
-            raise NotAPicture(_BAD_PDF) from exc
-        finally:
-            document.close()
+                    bitmap.close()
+            finally:
+                page.close()
+    except pdfium.PdfiumError as exc:
+        raise NotAPicture(_BAD_PDF) from exc
+    finally:
+        document.close()
     return pages
+
+
+_BY_KIND: dict[str, type[UploadError]] = {kind.kind: kind for kind in (NoQRCodeInPDF, NotAPicture)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import json
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
@@ -17,9 +18,9 @@ from sqlmodel import Session
 from issuer.artifacts.qrread import MAX_UPLOAD_BYTES, TooLarge, UploadError, read_qr_from_upload
 from issuer.context import Services
 from issuer.core.db import unit_of_work
-from issuer.core.errors import BadRequest, LaurelError, NotFound
+from issuer.core.errors import BadRequest, LaurelError, NotFound, ServiceBusy
 from issuer.http.cookies import language
-from issuer.http.deps import ReadSessionDep, ServicesDep, SessionDep, WriteSessionDep, in_unit
+from issuer.http.deps import ServicesDep, SessionDep, WriteSessionDep, in_unit
 from issuer.http.gate import VerificationSlot, page_reader, page_slots
 from issuer.http.negotiation import PAGE_OR_CREDENTIAL, preferred
 from issuer.http.problems import problem
@@ -357,7 +358,6 @@ def verify_form(request: Request, services: ServicesDep) -> HTMLResponse:
 async def verify_submitted(
     request: Request,
     services: ServicesDep,
-    db: ReadSessionDep,
     _: PublicForm,
     _slot: VerificationSlot,
     pasted: Annotated[str, Form()] = "",
@@ -365,32 +365,34 @@ async def verify_submitted(
     email: Annotated[str, Form()] = "",
     upload: UploadFile | None = None,
 ) -> HTMLResponse:
-    """Verifying changes nothing: it reads (``ReadSessionDep``), so a slow fetch of someone
-    else's documents never holds up a writer. The form is checked like any form posted before
-    sign-in (``PublicForm``: the double-submit cookie and ``Origin``), so another site cannot
-    post to it in a visitor's name."""
+    """Verifying changes nothing: it reads, in a read-only unit of work of its own, so a slow
+    fetch of someone else's documents never holds up a writer. An uploaded picture or PDF is
+    read before that unit takes a database slot: reading a PDF may take up to
+    ``qrread.PDF_SECONDS``, holding only the verification slot meanwhile. The form is checked
+    like any form posted before sign-in (``PublicForm``: the double-submit cookie and
+    ``Origin``), so another site cannot post to it in a visitor's name."""
     wanted = email.strip() or None
     try:
-        source = await _source(db, services, pasted, url, upload, wanted, language(request))
+        given = await _given(pasted, url, upload, language(request))
+        view = await in_unit(services, _verified_view, services, given, wanted)
+    except ServiceBusy:
+        raise  # every database slot taken: 503 with Retry-After, as on any route
     except LaurelError as exc:
         return _verify_page(request, services, 400, view=None, error=exc.detail, email=email)
-    if isinstance(source, View):
-        view = source
-    else:
-        view = await run_in_threadpool(submitted_view, db, services, source, email=wanted)
     badge_url = f"/v/{view.credential_id}/badge.png" if view.credential_id else None
     return _verify_page(request, services, view=view, error=None, badge_url=badge_url, email=email)
 
 
-async def _source(
-    db: Session,
-    services: Services,
-    pasted: str,
-    url: str,
-    upload: UploadFile | None,
-    email: str | None,
-    lang: str,
-) -> View | str | bytes:
+@dataclass(frozen=True)
+class _Link:
+    """A URL given in the form, or read from an upload's QR code."""
+
+    url: str
+
+
+async def _given(
+    pasted: str, url: str, upload: UploadFile | None, lang: str
+) -> str | bytes | _Link:
     """What to verify, from the form. A badge file is verified as it is; a photo of a QR code,
     a scan or a PDF certificate leads to the credential its QR code points to."""
     t = translator(lang)
@@ -405,15 +407,24 @@ async def _source(
                 raise BadRequest(t("file_over", mb=DEFAULT_MAX_BYTES // (1024 * 1024)))
             return data
         try:
-            target = await run_in_threadpool(read_qr_from_upload, data)
+            return _Link(await run_in_threadpool(read_qr_from_upload, data))
         except UploadError as exc:
             raise BadRequest(_refusal(exc, lang)) from None
-        return await run_in_threadpool(_view_for_url, db, services, target, email)
     if pasted.strip():
         return pasted
     if url.strip():
-        return await run_in_threadpool(_view_for_url, db, services, url.strip(), email)
+        return _Link(url.strip())
     raise BadRequest("paste a credential, upload a file or give a URL")
+
+
+def _verified_view(services: Services, given: str | bytes | _Link, email: str | None) -> View:
+    with unit_of_work(services.engine, write=False) as db:
+        source = (
+            _view_for_url(db, services, given.url, email) if isinstance(given, _Link) else given
+        )
+        if isinstance(source, View):
+            return source
+        return submitted_view(db, services, source, email=email)
 
 
 def _refusal(error: UploadError, lang: str) -> str:

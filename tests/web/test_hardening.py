@@ -1,6 +1,7 @@
 """Pages and uploads against hostile input: links from data are http(s) or text, every answer
 carries the security headers, /verify needs its CSRF token, bodies are cut off at their route's
-limit while they are read, pixel bombs are refused, and names that break XML do not break badges.
+limit while they are read, pixel bombs are refused, PDF bombs are stopped at the limits of the
+process that reads them, and names that break XML do not break badges.
 The same pages in Chromium, with the Content-Security-Policy on, are in test_hardening_browser.py.
 """
 
@@ -33,11 +34,13 @@ from issuer.artifacts.links import http_url
 from issuer.artifacts.stamps import MAX_SIDE, Stamp, stamp_png
 from issuer.context import Services
 from issuer.core.db import transaction
+from issuer.http.deps import Slots
 from issuer.http.limits import ROUTES, limit_for
 from issuer.models import Credential
 from issuer.web.downloads import embeddable_json
 from tests.issuer.conftest import client as client  # the fixture
 from tests.issuer.conftest import issue_body, make_issuer
+from tests.pdf_bombs import nested_forms_pdf
 from tests.web.conftest import Inbox, Live, post_verify
 from tests.web.test_wallet import csrf, issue, sign_in
 from verifier.baking import read_png, read_svg
@@ -571,6 +574,117 @@ def test_a_stamped_picture_stays_within_the_budget() -> None:
         stamp_png(png("1", 6000), stamp)  # 36 MP: 144 MB as RGBA
     small = Image.open(io.BytesIO(stamp_png(png("RGB", 300), stamp)))
     assert small.size == (300, 300)
+
+
+# --- PDFs -----------------------------------------------------------------------------------------
+
+LIMITS: dict[str, dict[str, float]] = {  # one small, the others too large to stop the bomb
+    "memory": {"PDF_MEMORY_BYTES": 256 * MiB, "PDF_CPU_SECONDS": 60, "PDF_SECONDS": 120},
+    "CPU time": {"PDF_MEMORY_BYTES": 8192 * MiB, "PDF_CPU_SECONDS": 1, "PDF_SECONDS": 120},
+    "wall clock": {"PDF_MEMORY_BYTES": 8192 * MiB, "PDF_CPU_SECONDS": 60, "PDF_SECONDS": 0.5},
+}
+
+
+@pytest.fixture(scope="module")
+def pdf_bomb() -> bytes:
+    """~4 KB whose page PDFium expands to 10^8 objects: it would take some 100 GB."""
+    return nested_forms_pdf(depth=8)
+
+
+def small_limits(monkeypatch: pytest.MonkeyPatch, limit: str = "memory") -> None:
+    for name, value in LIMITS[limit].items():
+        monkeypatch.setattr(qrread, name, value)
+
+
+@pytest.mark.parametrize(
+    ("limit", "reason"),
+    [
+        ("memory", "needs too much memory"),
+        ("CPU time", "took too long"),
+        ("wall clock", "took too long"),
+    ],
+)
+def test_a_pdf_bomb_is_read_in_a_process_stopped_at_its_limits(
+    monkeypatch: pytest.MonkeyPatch, pdf_bomb: bytes, limit: str, reason: str
+) -> None:
+    """Audit 10, F1: PDFium read this in the server's own process, with no limit: one took
+    gigabytes and minutes, one more level of forms aborted the server."""
+    small_limits(monkeypatch, limit)
+    with pytest.raises(qrread.PDFTooComplex) as refused:
+        qrread.read_qr_from_upload(pdf_bomb)
+    assert refused.value.kind == "pdf-too-complex"
+    assert f"This PDF {reason} to read" in refused.value.message
+    assert "screenshot or a photo of the page" in refused.value.message
+
+
+def test_a_certificate_is_read_well_within_the_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Half the memory and a fifth of the CPU time the server allows still read a certificate."""
+    monkeypatch.setattr(qrread, "PDF_MEMORY_BYTES", qrread.PDF_MEMORY_BYTES // 2)
+    monkeypatch.setattr(qrread, "PDF_CPU_SECONDS", 1)
+    monkeypatch.setattr(qrread, "PDF_SECONDS", 120)
+    url = "https://laurel.test/v/urn:uuid:0b7e6c9a-4e2f-4a55-9a1e-4b3c2f1d0e9a"
+    data = CertificateData(
+        issuer_name="HRD Institute",
+        issuer_logo_png=None,
+        learner_name="Kim Minjun",
+        achievement_name="Leading People",
+        achievement_description=None,
+        issued_on=date(2025, 3, 12),
+        valid_until=None,
+        learning_hours=24.0,
+        signatory_name=None,
+        signatory_title=None,
+        credential_id="urn:uuid:0b7e6c9a-4e2f-4a55-9a1e-4b3c2f1d0e9a",
+        verify_url=url,
+        badge_png=None,
+    )
+    assert qrread.read_qr_from_upload(certificate_pdf(data)) == url
+
+
+def every_database_slot_taken(services: Services) -> asyncio.Semaphore:
+    """As if other requests held every database connection; a request needing one is turned
+    away at once (503) instead of waiting."""
+    slots = Slots.of(services)
+    slots.wait = 0
+    slots._semaphore = asyncio.Semaphore(0)
+    return slots._semaphore
+
+
+def test_api_verify_refuses_a_pdf_bomb_holding_no_database_slot(
+    client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch, pdf_bomb: bytes
+) -> None:
+    """The PDF is read before the request takes a database slot (with every one taken, the
+    answer is still the PDF's refusal, not 503), and a 422 problem says why."""
+    headers = make_issuer(services, client, "hrd")
+    issued = client.post("/api/v1/issuers/hrd/credentials", json=issue_body(), headers=headers)
+    small_limits(monkeypatch)
+    taken = every_database_slot_taken(services)
+    refused = client.post(
+        "/api/v1/verify", content=pdf_bomb, headers={"content-type": "application/pdf"}
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["title"] == "Too complex to verify"
+    assert "This PDF needs too much memory to read" in refused.json()["detail"]
+    taken.release()  # a request holding a database slot finishes
+    verified = client.post("/api/v1/verify", json=issued.json())
+    assert verified.status_code == 200 and verified.json()["verdict"] == "verified"
+
+
+def test_verify_page_refuses_a_pdf_bomb_holding_no_database_slot(
+    live: Live, monkeypatch: pytest.MonkeyPatch, pdf_bomb: bytes
+) -> None:
+    small_limits(monkeypatch)
+    taken = every_database_slot_taken(live.services)
+    files = {"upload": ("certificate.pdf", pdf_bomb, "application/pdf")}
+    refused = post_verify(live.client, files=files)
+    assert refused.status_code == 400, refused.text
+    assert "This PDF needs too much memory to read" in refused.text
+    taken.release()
+    certificate = live.client.get(f"/v/{live.badges.valid}/certificate.pdf").content
+    files = {"upload": ("certificate.pdf", certificate, "application/pdf")}
+    verified = post_verify(live.client, files=files)  # read under the same small limits
+    assert verified.status_code == 200 and ">Verified<" in verified.text
 
 
 # --- names that break XML -------------------------------------------------------------------------
