@@ -28,6 +28,7 @@ from typing import Any
 from pyld import jsonld
 
 from verifier.errors import JsonLdError, NotInTerms
+from verifier.nquads import LANGUAGE_TAG
 
 CONTEXTS_PACKAGE = "verifier.contexts"
 
@@ -431,7 +432,17 @@ def _reject_relative_iris(node: Any) -> None:
         for item in node:
             _reject_relative_iris(item)
         return
-    if not isinstance(node, dict) or "@value" in node:
+    if not isinstance(node, dict):
+        return
+    if "@value" in node:  # a value object: its language tag and datatype are written as they are
+        language = node.get("@language")
+        if language is not None and not (
+            isinstance(language, str) and LANGUAGE_TAG.fullmatch(language)
+        ):
+            raise JsonLdError(f"{language!r} is not a language tag (BCP 47)")
+        datatype = node.get("@type")
+        if isinstance(datatype, str) and datatype != "@json":
+            _is_absolute(datatype)
         return
     ident = node.get("@id")
     if isinstance(ident, str) and not _is_absolute(ident):

@@ -14,11 +14,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from verifier.errors import JsonLdError
+
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 _SHORT = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
 _LITERAL_SPECIAL = re.compile(r'[\x00-\x1f\x7f"\\]')
+LANGUAGE_TAG = re.compile(r"[a-zA-Z]+(?:-[a-zA-Z0-9]+)*")
+"""N-Quads' LANGTAG (without its ``@``): what may follow a literal. Anything else would be
+written into the canonical form as it is: a "tag" holding `` .\n<s> <p> "o"`` adds a quad, so a
+document without that quad would carry the same signature (audit 11)."""
+NOT_IN_AN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+r"""What N-Quads' IRIREF never holds (RFC 3987 and N-Quads): space, controls, ``<>"{}|^`\``."""
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -45,8 +53,12 @@ def serialize_nquad(triple: dict[str, Any], graph_name: str | None = None) -> st
         object_text = f'"{escape_literal(obj["value"])}"'
         if obj["datatype"] == RDF_LANGSTRING:
             if obj.get("language"):
+                if LANGUAGE_TAG.fullmatch(obj["language"]) is None:
+                    raise JsonLdError(f"{obj['language']!r} is not a language tag")
                 object_text += "@" + obj["language"]
         elif obj["datatype"] != XSD_STRING:
+            if NOT_IN_AN_IRI.search(obj["datatype"]) is not None:
+                raise JsonLdError(f"the datatype {obj['datatype']!r} is not a valid IRI")
             object_text += f"^^<{obj['datatype']}>"
     graph = triple.get("name", {"value": graph_name})["value"]
     quad = f"{_term(triple['subject'])} {_term(triple['predicate'])} {object_text}"

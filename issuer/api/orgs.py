@@ -406,8 +406,11 @@ def get_trusted_by(slug: Slug, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]
     "/issuers/{slug}/trusted-by/{org}",
     summary="Agree that an organisation counts this issuer's badges",
     description="The issuer's badges held by the organisation's members then count for it "
-    "(hours, programmes, skills clouds, plans). Agreeing again changes nothing. 404 when the "
-    "organisation does not trust the issuer. Needs `admin`.",
+    "(hours, programmes, skills clouds, plans). The agreement is for the organisation, not per "
+    "learner: every learner of this issuer whose email the organisation puts on its roster is "
+    "then seen by it, with no consent of hers (as the organisation's own HR data would be). "
+    "Agreeing again changes nothing. 404 when the organisation does not trust the issuer. "
+    "Needs `admin`.",
     responses=responses(*WRITE),
 )
 def agree_trust(slug: Slug, org: OrgPath, db: SessionDep, key: ApiKeyDep) -> dict[str, Any]:
