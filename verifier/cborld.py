@@ -116,6 +116,8 @@ LEGACY_WRITE_TABLE: Table = {
     "url": {},
     "none": {},
 }
+_LEGACY_URL_CODES = frozenset(LEGACY_TABLE["url"].values())
+"""Numbers a legacy decoder reads as registry URLs before term ids."""
 DEFAULT_TABLE: Table = {"context": {}, "url": {}, "none": {}}
 LEGACY_AS_BYTES = frozenset({"none", XSD_DATE, XSD_DATETIME})
 AS_BYTES = LEGACY_AS_BYTES | {"url"}
@@ -214,7 +216,9 @@ class _Encoder:
             return value
         if kind == "url":
             term_id = self.contexts.id_for(value)
-            if isinstance(term_id, int):
+            # a term's id, unless the legacy decoder reads that number as a registry URL first
+            # ("@json" is id 16, and so is https://www.w3.org/ns/activitystreams there)
+            if isinstance(term_id, int) and not (self.legacy and term_id in _LEGACY_URL_CODES):
                 return term_id
             return encode_url(value, data_urls=not self.legacy)
         coder: Callable[[str], Any] | None = {

@@ -142,6 +142,16 @@ def test_odd_date_times_stay_text() -> None:
             assert cborld.decode(cborld.encode(document, format=format)) == document
 
 
+@pytest.mark.parametrize("keyword", ["@json", "@set", "@version"])
+def test_a_keyword_as_an_iri_value_round_trips(keyword: str) -> None:
+    """Audit 11: the legacy encoder wrote such a value as its term id, which the legacy decoder
+    reads as a registry URL first ("@json" came back as ActivityStreams' context URL)."""
+    document = make_credential(ISSUER, id=keyword)
+    document["type"] = [*document["type"], keyword]
+    for format in cborld.FORMATS:
+        assert cborld.decode(cborld.encode(document, format=format)) == document
+
+
 def _payload(*entries: tuple[Any, Any]) -> dict[Any, Any]:
     """A 1.0 payload with the OB contexts and ``entries``."""
     document = make_credential(ISSUER)
