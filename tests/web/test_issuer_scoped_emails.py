@@ -65,6 +65,7 @@ def test_issuer_sees_only_the_address_it_used(
     assert by_other.json()["credentials"] == []
     with Session(mail_services.engine) as db:
         issuer = db.exec(select(Issuer).where(Issuer.slug == "acorp")).one()
+        assert issuer.id is not None
         ids = [c.id for c in db.exec(select(Credential).where(Credential.issuer_id == issuer.id))]
         body = lrs.statements(
             db, mail_services, issuer, XapiSettings(issuer_id=issuer.id), "earned", ids
