@@ -62,12 +62,12 @@ def list_plans(
 ) -> Any:
     from issuer.orgs import plans
     from issuer.orgs.plan_export import as_dict, csv_text
-    from issuer.skills.cloud import learner_emails
+    from issuer.people.emails import known_emails
 
     found = org_for(db, key, org)
     chosen = year or datetime.now(UTC).year
     rows = plans.plans(db, found, chosen)
-    emails = learner_emails(db, [p.learner_id for p in rows])
+    emails = known_emails(db, found.issuer_id, [p.learner_id for p in rows])
     views = [(plans.view(db, services, found, p), emails.get(p.learner_id)) for p in rows]
     _viewed(db, found, key, "plans.list", f"{found.slug} {chosen}")
     if format == "csv":
@@ -90,10 +90,10 @@ def get_plan(
 ) -> dict[str, Any]:
     from issuer.orgs import plans
     from issuer.orgs.plan_export import as_dict
-    from issuer.skills.cloud import learner_emails
+    from issuer.people.emails import known_emails
 
     found = org_for(db, key, org)
     plan = plans.plan_by_id(db, found, plan_id)
-    email = learner_emails(db, [plan.learner_id]).get(plan.learner_id)
+    email = known_emails(db, found.issuer_id, [plan.learner_id]).get(plan.learner_id)
     _viewed(db, found, key, "plan.view", email or f"learner {plan.learner_id}")
     return as_dict(plans.view(db, services, found, plan), email)

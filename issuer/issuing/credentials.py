@@ -29,6 +29,7 @@ from issuer.models import (
     OrgMember,
 )
 from issuer.models.base import aware, utcnow
+from issuer.people.emails import issued_email, known_addresses, known_emails
 from issuer.schemas import normalize_email
 
 
@@ -91,8 +92,14 @@ def list_credentials(
             normalized = normalize_email(email)
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
-        owner = select(LearnerEmail.learner_id).where(LearnerEmail.email == normalized)
-        query = query.where(col(Credential.learner_id).in_(owner))
+        # only by an address this issuer used: another she joined to her wallet finds nothing
+        owner = session.exec(
+            select(LearnerEmail.learner_id).where(LearnerEmail.email == normalized)
+        ).first()
+        known = known_addresses(session, issuer_id, [owner] if owner is not None else [])
+        query = query.where(
+            Credential.learner_id == (owner if normalized in known.get(owner or 0, []) else -1)
+        )
     if achievement is not None:
         keys = select(Achievement.id).where(
             Achievement.issuer_id == issuer_id, Achievement.key == achievement
@@ -171,7 +178,8 @@ def status_of(credential: Credential, now: datetime | None = None) -> str:
 
 @dataclass(frozen=True)
 class Recipient:
-    """A learner as one issuer knows them: their primary email, and the name that issuer gave
+    """A learner as one issuer knows them: the email that issuer used (``known_addresses``: the
+    one its credential was issued to, else its roster's), and the name that issuer gave
     (``name_in`` its credential, else ``roster_names``), never ``Learner.name``: that is set by
     whichever issuer first named the email (or by the learner), so another issuer's text."""
 
@@ -200,7 +208,8 @@ def name_in(document: dict[str, Any]) -> str | None:
 
 
 def primary_emails(session: Session, learner_ids: Iterable[int]) -> dict[int, str]:
-    """Each learner's primary email (none for a deleted account)."""
+    """Each learner's primary email (none for a deleted account): for mail to the learner
+    herself, never for what an issuer or organisation is shown (``known_emails``)."""
     wanted = sorted(set(learner_ids))
     if not wanted:
         return {}
@@ -238,12 +247,14 @@ def recipients(
     rows = list(rows)
     assert all(c.issuer_id == issuer_id for c in rows)
     named = {c.id: name_in(c.document) for c in rows}
-    emails = primary_emails(session, (c.learner_id for c in rows))
+    known = known_addresses(session, issuer_id, (c.learner_id for c in rows))
     roster = roster_names(session, issuer_id, (c.learner_id for c in rows if not named[c.id]))
-    return {
-        c.id: Recipient(emails.get(c.learner_id), named[c.id] or roster.get(c.learner_id))
-        for c in rows
-    }
+    found = {}
+    for c in rows:
+        emails = known.get(c.learner_id, [])
+        email = issued_email(c.document, emails) or next(iter(emails), None)
+        found[c.id] = Recipient(email, named[c.id] or roster.get(c.learner_id))
+    return found
 
 
 def recipient(
@@ -255,7 +266,7 @@ def recipient(
     name = next((n for n in reversed(names) if n), None)
     if name is None:
         name = roster_names(session, issuer_id, [learner_id]).get(learner_id)
-    return Recipient(primary_emails(session, [learner_id]).get(learner_id), name)
+    return Recipient(known_emails(session, issuer_id, [learner_id]).get(learner_id), name)
 
 
 def summary(

@@ -54,6 +54,10 @@ class OrgMember(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = Field(foreign_key="organisation.id", index=True)
     learner_id: int = Field(foreign_key="learner.id", index=True)
+    email: str | None = Field(default=None, max_length=320)
+    """The address HR uploaded the row with (trimmed, lower-cased): what the organisation is
+    shown of her, never another address she joined to her wallet; null for rows uploaded
+    before migration 0023."""
     unit_id: int | None = Field(default=None, foreign_key="org_unit.id", index=True)
     employee_no: str | None = Field(default=None, max_length=64)
     name: str | None = Field(default=None, max_length=200)

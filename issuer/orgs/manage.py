@@ -234,23 +234,19 @@ def _cycle(parents: Mapping[str, str | None], code: str) -> bool:
 
 
 def roster(session: Session, org: Organisation) -> list[dict[str, Any]]:
-    from issuer.models import LearnerEmail
+    """The members with the email HR uploaded each with (rows from before migration 0023: the
+    one the home issuer knows, ``known_emails``), never another address the learner joined."""
+    from issuer.people.emails import known_emails
 
     unit_codes = dict(
         session.exec(select(OrgUnit.id, OrgUnit.code).where(OrgUnit.org_id == org.id)).all()
     )
     people = members(session, org)
-    emails = dict(
-        session.exec(
-            select(LearnerEmail.learner_id, LearnerEmail.email).where(
-                col(LearnerEmail.learner_id).in_([m.learner_id for m in people]),
-                col(LearnerEmail.is_primary).is_(True),
-            )
-        ).all()
-    )
+    unset = [m.learner_id for m in people if m.email is None]
+    emails = known_emails(session, org.issuer_id, unset) if unset else {}
     return [
         {
-            "email": emails.get(m.learner_id),
+            "email": m.email or emails.get(m.learner_id),
             "name": m.name,
             "employeeNo": m.employee_no,
             "unit": unit_codes.get(m.unit_id) if m.unit_id else None,
@@ -283,14 +279,18 @@ def replace_roster(
     }
     assert org.id is not None
     now, added, listed = utcnow(), 0, set()
+    before = {learner: m.left_at is None for learner, m in current.items()}
     for row in checked:
         learner_id = learners[row["email"]].id
+        assert learner_id is not None
         listed.add(learner_id)
-        member = current.get(learner_id)
-        if member is None or member.left_at is not None:
+        # counted by the rows given: two emails of one wallet must not tell HR they are one
+        if not before.get(learner_id):
             added += 1
+        member = current.get(learner_id)
         if member is None:
-            member = OrgMember(org_id=org.id, learner_id=learner_id)
+            member = current[learner_id] = OrgMember(org_id=org.id, learner_id=learner_id)
+        member.email = row["email"]
         member.left_at = None
         member.unit_id = unit_ids[row["unit"]] if row["unit"] else None
         member.name, member.employee_no = row["name"], row["employee_no"]
@@ -304,7 +304,7 @@ def replace_roster(
                 session.add(member)
                 left += 1
     session.flush()
-    summary = {"members": len(listed), "added": added, "updated": len(listed) - added}
+    summary = {"members": len(checked), "added": added, "updated": len(checked) - added}
     summary["left"] = left
     audit.append(session, actor, "org.roster", f"org:{org.slug}", summary)
     return summary

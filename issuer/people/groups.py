@@ -84,7 +84,9 @@ def replace(session: Session, issuer: Issuer, name: str, emails: list[str]) -> d
         )
     )
     add(session, issuer.id, ((learner, name) for learner in learners if learner is not None))
-    return {"name": name, "learners": len(learners)}
+    # the emails given, not the learners they are: two addresses joined in one wallet must not
+    # tell the issuer they are one person
+    return {"name": name, "learners": len(addresses)}
 
 
 def remove(session: Session, issuer: Issuer, name: str) -> None:

@@ -25,10 +25,9 @@ from issuer.models import (
     Credential,
     Issuer,
     LearnerEmail,
-    Organisation,
-    OrgMember,
 )
 from issuer.models.base import parse_time
+from issuer.people.emails import known_addresses
 from issuer.schemas import normalize_email
 from issuer.skills.cloud import learner_emails, profiles
 
@@ -41,7 +40,7 @@ def talent(
     """Learners holding ``skill`` at level ≥ ``minimum``, strongest first."""
     found = []
     people = profiles(session, issuer, codes=[skill])
-    emails = learner_emails(session, people)
+    emails = learner_emails(session, issuer, people)
     for learner, skills in people.items():
         for (fw, code), entry in skills.items():
             named = any(  # any of the skill's codes (equivalent ones are merged)
@@ -64,26 +63,23 @@ def talent(
 
 def learner_of(session: Session, issuer: Issuer, email: str) -> int:
     """The learner with ``email`` among ``issuer``'s people: those it issued a badge to and those
-    on the roster of the organisation it runs. Anyone else — unknown, or known only to other
-    issuers on this Laurel — is the same 404, so an issuer's key cannot learn who the others
-    know."""
+    on the roster of the organisation it runs, by an address the issuer itself used
+    (``credentials.known_addresses``). Anyone else — unknown, known only to other issuers on this
+    Laurel, or asked for by another address she joined to her wallet — is the same 404, so an
+    issuer's key cannot learn who the others know nor which addresses are one person."""
+    assert issuer.id is not None
     try:
         normalized = normalize_email(email)
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
-    owner = select(LearnerEmail.learner_id).where(LearnerEmail.email == normalized)
-    issued = select(Credential.learner_id).where(
-        Credential.issuer_id == issuer.id, col(Credential.learner_id).in_(owner)
-    )
-    rostered = (
-        select(OrgMember.learner_id)
-        .join(Organisation, col(Organisation.id) == col(OrgMember.org_id))
-        .where(Organisation.issuer_id == issuer.id, col(OrgMember.learner_id).in_(owner))
-    )
-    found = session.exec(issued.limit(1)).first() or session.exec(rostered.limit(1)).first()
-    if found is None:
+    owner = session.exec(
+        select(LearnerEmail.learner_id).where(LearnerEmail.email == normalized)
+    ).first()
+    if owner is None or normalized not in known_addresses(session, issuer.id, [owner]).get(
+        owner, []
+    ):
         raise NotFound(f"no learner of this issuer has the email {normalized}")
-    return found
+    return owner
 
 
 def program_progress(
@@ -126,7 +122,7 @@ def hours(
             continue
         earned = credential.document["credentialSubject"].get("creditsEarned") or 0
         totals[credential.learner_id] = totals.get(credential.learner_id, 0.0) + float(earned)
-    emails = learner_emails(session, totals)
+    emails = learner_emails(session, issuer, totals)
     report = [
         {
             "email": emails.get(learner),

@@ -20,12 +20,11 @@ from typing import Any
 
 from sqlalchemy import and_, case, distinct, exists, func, literal, null, or_, text, union_all
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from issuer.models import (
     CredentialSkill,
     Issuer,
-    LearnerEmail,
     LearnerGroup,
     SkillSpan,
     SkillSpanDay,
@@ -494,14 +493,13 @@ def valid_at(table: Any, at: datetime) -> Any:
     )
 
 
-def learner_emails(session: Session, learner_ids: Iterable[int]) -> dict[int, str]:
-    rows = session.exec(
-        select(LearnerEmail).where(
-            col(LearnerEmail.learner_id).in_(list(learner_ids)),
-            col(LearnerEmail.is_primary).is_(True),
-        )
-    )
-    return {row.learner_id: row.email for row in rows}
+def learner_emails(session: Session, issuer: Issuer, learner_ids: Iterable[int]) -> dict[int, str]:
+    """The email ``issuer`` knows each learner by (``credentials.known_emails``), never her
+    primary: that may be an address only another issuer knows."""
+    from issuer.people.emails import known_emails
+
+    assert issuer.id is not None
+    return known_emails(session, issuer.id, learner_ids)
 
 
 def percentile(values: list[int], share: int) -> int:

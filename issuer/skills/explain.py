@@ -160,7 +160,8 @@ def explain(
     key = smap.canon(key)
     people = sorted(set(learners))
     items = contributions(session, issuer, key, people, at, issuer_ids=issuer_ids)
-    emails = learner_emails(session, {item["learner"] for item in items})
+    shown = {item["learner"] for item in items}
+    emails = learner_emails(session, issuer, shown) if issuer is not None else {}
     for item in items:
         item["email"] = emails.get(item.pop("learner"))
     weight = sum(item.pop("exact") for item in items)

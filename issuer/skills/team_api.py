@@ -24,7 +24,7 @@ def form(session: Session, issuer: Issuer, request: TeamRequest) -> dict[str, An
     wanted = [s if isinstance(s, TeamSkill) else TeamSkill(code=s) for s in request.skills]
     codes = [w.code for w in wanted]
     people = profiles(session, issuer, codes=codes)
-    emails = learner_emails(session, people)
+    emails = learner_emails(session, issuer, people)
     excluded = set(request.exclude)  # normalised by TeamRequest
     abilities: dict[int, frozenset[str]] = {}
     evidence: dict[int, dict[str, SkillEntry]] = {}

@@ -84,7 +84,7 @@ MERGED = {
 """Each table with a foreign key to ``learner``: what a merge does to ``other``'s rows."""
 
 PLAN_ORDER = {"draft": 0, "signed": 1, "reviewed": 2}
-FILLED = ("unit_id", "employee_no", "name", "grade", "role")
+FILLED = ("email", "unit_id", "employee_no", "name", "grade", "role")
 
 
 def merge(session: Session, *, into: int, other: int) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,16 +37,19 @@ from issuer.context import Services
 from issuer.core import audit
 from issuer.core.effects import ORG_HOURS, PROGRAM_AWARDS, PROGRAM_RECHECK, emit
 from issuer.core.errors import BadRequest, Forbidden, NotFound
+from issuer.issuing.credentials import primary_emails
 from issuer.models import (
     ImportedCredential,
     Issuer,
     LearnerEmail,
     Organisation,
+    OrgMember,
     OrgTrust,
     SharedCredential,
 )
 from issuer.models.base import aware, maybe_time, utcnow
 from issuer.orgs import members, organisation
+from issuer.people.emails import known_emails
 from issuer.verification import trust
 from issuer.wallet.imports import (
     VERIFIED,
@@ -376,20 +380,39 @@ def listing(
             select(OrgTrust.issuer_ref, OrgTrust.name).where(OrgTrust.org_id == org.id)
         ).all()
     )
-    rows = session.exec(
-        select(SharedCredential, LearnerEmail.email)
-        .join(LearnerEmail, col(LearnerEmail.learner_id) == col(SharedCredential.learner_id))
-        .where(SharedCredential.org_id == org.id, col(LearnerEmail.is_primary).is_(True))
-        .order_by(col(SharedCredential.id))
+    rows = list(
+        session.exec(
+            select(SharedCredential)
+            .where(SharedCredential.org_id == org.id)
+            .order_by(col(SharedCredential.id))
+        )
     )
+    emails = org_emails(session, org, (row.learner_id for row in rows))
     return [
         {
-            "learner": email,
+            "learner": emails.get(row.learner_id),
             "issuer": trusted.get(row.issuer_ref, row.issuer_ref),
             **shown(row, row.issuer_ref in trusted, now),
         }
-        for row, email in rows
+        for row in rows
+        if row.learner_id in emails
     ]
+
+
+def org_emails(session: Session, org: Organisation, learner_ids: Iterable[int]) -> dict[int, str]:
+    """The email the organisation knows each learner by: its roster's, else its home issuer's
+    (``known_emails``), else — she shared with it herself — her primary email, never another
+    address she joined to her wallet when it knows one. None for a deleted account."""
+    found = primary_emails(session, learner_ids)
+    wanted = set(found)
+    found.update(known_emails(session, org.issuer_id, wanted))
+    rostered = session.exec(
+        select(OrgMember.learner_id, OrgMember.email).where(
+            OrgMember.org_id == org.id, col(OrgMember.learner_id).in_(sorted(wanted))
+        )
+    )
+    found.update((learner, email) for learner, email in rostered if email is not None)
+    return found
 
 
 def org_choices(

@@ -344,8 +344,8 @@ def _export(
 ) -> Response:
     import json
 
+    from issuer.issuing.credentials import primary_emails as learner_emails
     from issuer.orgs.plan_export import as_dict, csv_text
-    from issuer.skills.cloud import learner_emails
 
     email = learner_emails(db, [plan.learner_id]).get(plan.learner_id)
     shown = plans.view(db, services, org, plan)
@@ -368,7 +368,7 @@ def _export(
 def review_list(
     request: Request, services: ServicesDep, db: SessionDep, signed: LearnerSession
 ) -> Response:
-    from issuer.skills.cloud import learner_emails
+    from issuer.issuing.credentials import primary_emails as learner_emails
 
     waiting = plans.awaiting(db, verified_emails(db, signed.id))
     people = learner_emails(db, [p.learner_id for p in waiting])
@@ -421,8 +421,8 @@ def _supervised_page(
     status: int = 200,
     **extra: Any,
 ) -> Response:
+    from issuer.issuing.credentials import primary_emails as learner_emails
     from issuer.people.access import record
-    from issuer.skills.cloud import learner_emails
 
     org, plan, _ = _supervised(db, signed, plan_id)
     email = learner_emails(db, [plan.learner_id]).get(plan.learner_id)

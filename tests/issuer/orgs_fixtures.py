@@ -107,6 +107,7 @@ def add_member(
             OrgMember(
                 org_id=found.id,
                 learner_id=learner.id,
+                email=email,
                 unit_id=unit_id,
                 name=name,
                 grade=grade,

@@ -92,6 +92,7 @@ def plan_org(services: Services) -> PlanOrg:
                     OrgMember(
                         org_id=org.id,
                         learner_id=learner.id,
+                        email=email,
                         unit_id=units[unit],
                         executive=executive,
                         name=name,
