@@ -36,13 +36,15 @@ def issued_email(document: Mapping[str, Any], emails: Iterable[str]) -> str | No
 
 
 def known_addresses(
-    session: Session, issuer_id: int, learner_ids: Iterable[int]
+    session: Session, issuer_id: int, learner_ids: Iterable[int], *, first_only: bool = False
 ) -> dict[int, list[str]]:
     """Each learner's addresses that the issuer itself used: those the roster of the
     organisation it runs gives (``OrgMember.email``) and those its credentials were issued to,
     latest first. A learner may have joined addresses only other issuers know (a wallet merge);
     those are never among them. Only addresses still hers count, so none after she deleted
-    her account."""
+    her account. ``first_only``: the first address is enough, so learners the roster names are
+    not looked for in the issuer's credentials (whose documents a report of a whole
+    organisation would otherwise read)."""
     wanted = sorted(set(learner_ids))
     if not wanted:
         return {}
@@ -62,9 +64,10 @@ def known_addresses(
     for learner, given in rostered:
         if given in hers[learner] and given not in found[learner]:
             found[learner].append(given)
+    unsettled = [learner for learner in hers if not (first_only and found[learner])]
     issued = session.exec(
         select(Credential.learner_id, Credential.document)
-        .where(Credential.issuer_id == issuer_id, col(Credential.learner_id).in_(list(hers)))
+        .where(Credential.issuer_id == issuer_id, col(Credential.learner_id).in_(unsettled))
         .order_by(col(Credential.issued_at).desc())
     )
     for learner, document in issued:
@@ -80,5 +83,7 @@ def known_emails(session: Session, issuer_id: int, learner_ids: Iterable[int]) -
     addressed (or one who has deleted her account)."""
     return {
         learner: emails[0]
-        for learner, emails in known_addresses(session, issuer_id, learner_ids).items()
+        for learner, emails in known_addresses(
+            session, issuer_id, learner_ids, first_only=True
+        ).items()
     }

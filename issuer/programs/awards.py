@@ -36,6 +36,7 @@ from issuer.core.errors import Conflict
 from issuer.issuing import notices
 from issuer.models import Achievement, Credential, Issuer, LearnerEmail, OrgEquivalence
 from issuer.models.base import aware, maybe_time
+from issuer.people.emails import known_emails
 from issuer.schemas import IssueRequest
 
 MAX_ROUNDS = 4
@@ -209,11 +210,16 @@ def award_completed(
         offered = set(
             session.exec(select(Achievement.key).where(Achievement.issuer_id == issuer.id))
         )
-        email = session.exec(
-            select(LearnerEmail.email).where(
-                LearnerEmail.learner_id == learner_id, col(LearnerEmail.is_primary).is_(True)
-            )
-        ).first()
+        # the address this issuer knows her by (its courses' badges were issued to it), never
+        # her primary one, which may be an address only another issuer knows (audit 11)
+        email = (
+            known_emails(session, issuer.id, [learner_id]).get(learner_id)
+            or session.exec(
+                select(LearnerEmail.email).where(
+                    LearnerEmail.learner_id == learner_id, col(LearnerEmail.is_primary).is_(True)
+                )
+            ).first()
+        )
         due = [
             p
             for p in programs

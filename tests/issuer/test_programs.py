@@ -406,3 +406,28 @@ def test_an_award_key_held_by_another_learners_credential_is_not_hers(
     assert award.learner_id == kim and award.idempotency_key == f"{taken}:2"
     _issue_all(client, headers, ["citizen-centred-service-design"])
     assert _awards(services) == [award]
+
+
+def test_an_award_goes_to_the_address_the_issuer_knows_not_her_primary(
+    client: TestClient, services: Services
+) -> None:
+    """Audit 11: the award was issued to the learner's primary address, which after a wallet
+    merge may be one only another issuer knows; the issuer's own views then showed it. It goes
+    to the address the issuer's course badges were issued to."""
+    from issuer.effects import work
+    from issuer.models import LearnerEmail
+    from issuer.people.emails import issued_email
+
+    headers = _setup(client, services)
+    private, office = "kim.private@clinic.example.org", "kim@example.org"
+    learner = resolve_learner(services, private).id
+    with work(services) as db:
+        db.add(LearnerEmail(learner_id=learner, email=office, verified=True, is_primary=False))
+    for key in [*REQUIRED, *ELECTIVES]:
+        issued = client.post(
+            "/api/v1/issuers/hrd/credentials", json=_body(key, office), headers=headers
+        )
+        assert issued.status_code == 201, issued.text
+    [award] = _awards(services)
+    assert award.learner_id == learner
+    assert issued_email(award.document, [private, office]) == office
