@@ -13,6 +13,7 @@ from issuer.core.errors import BadRequest, NotFound
 from issuer.issuing.credentials import parse_id
 from issuer.models import Achievement, Credential, Issuer, LearnerEmail
 from issuer.models.base import utcnow
+from issuer.people.emails import issued_email
 
 STATUSES = ("active", "revoked", "expired")
 PER_PAGE = 25
@@ -104,11 +105,14 @@ def search(
 
 
 def describe(session: Session, credential: Credential) -> Found:
-    email = session.exec(
+    """The credential with the address it was issued to (never another address the learner
+    joined to her wallet, which only another issuer may know: audit 11), if still hers."""
+    hers = session.exec(
         select(LearnerEmail.email)
         .where(LearnerEmail.learner_id == credential.learner_id)
         .order_by(col(LearnerEmail.is_primary).desc(), col(LearnerEmail.id))
-    ).first()
+    ).all()
+    email = issued_email(credential.document, hers)
     subject = credential.document.get("credentialSubject", {})
     name = subject.get("achievement", {}).get("name", "")
     return Found(credential, email or "", str(name))

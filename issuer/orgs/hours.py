@@ -55,6 +55,7 @@ from issuer.models import (
 )
 from issuer.orgs import Held, held, members
 from issuer.orgs.rules import INFORMAL_CATEGORIES, Rules, load
+from issuer.people.emails import known_emails
 
 Status = Literal["met", "unmet", "exempt"]
 STATUSES: tuple[Status, ...] = ("met", "unmet", "exempt")
@@ -344,7 +345,7 @@ def report(
         for item in held(session, org, [m.learner_id for m in roster]):
             if item.valid_from.year == year:
                 badges.setdefault(item.learner_id, []).append(item)
-    emails = _emails(session, [m.learner_id for m in roster])
+    emails = _emails(session, org, [m.learner_id for m in roster])
     found = [
         _member(m, year, rules, catalogue, units, badges.get(m.learner_id, []), emails)
         for m in roster
@@ -480,13 +481,17 @@ def _grade(value: str | None) -> str | None:
     return None if value is None else value.strip().removesuffix("급").casefold()
 
 
-def _emails(session: Session, learners: list[int]) -> dict[int, str]:
+def _emails(session: Session, org: Organisation, learners: list[int]) -> dict[int, str]:
+    """The address the organisation knows each member by (its roster's, else the one its home
+    issuer's badges went to: ``people.emails.known_emails``), else her primary one (an old
+    roster row with no email, for a member the issuer never addressed): never an address only
+    another issuer knows when the organisation has one of its own (audit 11)."""
     if not learners:
         return {}
-    found: dict[int, str] = {}
+    found = known_emails(session, org.issuer_id, learners) if org.issuer_id is not None else {}
     rows = session.exec(
         select(LearnerEmail)
-        .where(col(LearnerEmail.learner_id).in_(sorted(set(learners))))
+        .where(col(LearnerEmail.learner_id).in_(sorted(set(learners) - set(found))))
         .order_by(col(LearnerEmail.is_primary).desc(), col(LearnerEmail.id))
     )
     for row in rows:

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from issuer.context import Services
+from issuer.issuing import search
 from issuer.models import Credential, Issuer, XapiSettings
 from issuer.notify import lrs
 from tests.issuer.conftest import issue_body, make_issuer
@@ -97,6 +98,11 @@ def test_issuer_sees_only_the_address_it_used(
     assert roster.status_code == 200, roster.text
     shown = site.get("/api/v1/orgs/a-org/roster", headers=read).json()
     assert [m["email"] for m in shown["members"]] == [WORK]
+    org_hours = site.get("/api/v1/orgs/a-org/hours", params={"year": year}, headers=read)
+    assert [m["email"] for m in org_hours.json()["members"]] == [WORK]
+    with Session(mail_services.engine) as db:  # the console's credential search
+        [credential] = db.exec(select(Credential).where(Credential.issuer_id == issuer.id))
+        assert search.describe(db, credential).recipient == WORK
     both = site.put(
         "/api/v1/orgs/a-org/roster",
         json={"members": [{"email": WORK, "name": "Kim"}, {"email": PRIVATE, "name": "K"}]},
