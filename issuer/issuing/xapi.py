@@ -177,7 +177,7 @@ def _accounts(session: Session, issuer: Issuer, statements: list[Any]) -> Accoun
     if not names or home is None or org is None:
         return Accounts(home, org, {})
     rows = session.exec(
-        select(OrgMember.employee_no, LearnerEmail.email)
+        select(OrgMember.employee_no, OrgMember.email, LearnerEmail.email)
         .join(LearnerEmail, col(LearnerEmail.learner_id) == col(OrgMember.learner_id))
         .where(
             OrgMember.org_id == org.id,
@@ -186,7 +186,11 @@ def _accounts(session: Session, issuer: Issuer, statements: list[Any]) -> Accoun
             col(LearnerEmail.is_primary).is_(True),
         )
     )
-    return Accounts(home, org, {str(number): email for number, email in rows})
+    # the roster's address (HR's), else her primary one: never one only another issuer knows
+    # when HR gave one (audit 11)
+    return Accounts(
+        home, org, {str(number): rostered or primary for number, rostered, primary in rows}
+    )
 
 
 def _same_page(one: str, other: str) -> bool:

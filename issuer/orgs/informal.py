@@ -67,6 +67,7 @@ from issuer.models import (
 )
 from issuer.models.base import iso, utcnow
 from issuer.orgs.rules import INFORMAL_CATEGORIES, load
+from issuer.people.emails import known_emails
 from issuer.schemas import MULTI_LINE, ONE_LINE, IssueRequest
 from verifier.checks import types_of
 from verifier.schema import SchemaViolation, validate
@@ -567,6 +568,11 @@ def _issue(
     email = primary_emails(session, [claim.learner_id]).get(claim.learner_id)
     if email is None:
         raise Conflict("the learner's account no longer exists")
+    # to the address the organisation knows her by, not her primary one (audit 11)
+    if org.issuer_id is not None:
+        email = known_emails(session, org.issuer_id, [claim.learner_id]).get(
+            claim.learner_id, email
+        )
     # the roster's name, never Learner.name (another issuer's text: issuing.credentials.Recipient)
     name = _roster_name(session, org, claim.learner_id)
     # claims stored before their text was checked may hold control characters (``checked``)

@@ -368,10 +368,14 @@ def _export(
 def review_list(
     request: Request, services: ServicesDep, db: SessionDep, signed: LearnerSession
 ) -> Response:
-    from issuer.issuing.credentials import primary_emails as learner_emails
+    from issuer.wallet.orgs import org_emails
 
     waiting = plans.awaiting(db, verified_emails(db, signed.id))
-    people = learner_emails(db, [p.learner_id for p in waiting])
+    people: dict[int, str] = {}
+    for plan in waiting:  # as each organisation knows the person (audit 11)
+        org = db.get(Organisation, plan.org_id)
+        if org is not None and plan.learner_id not in people:
+            people.update(org_emails(db, org, [plan.learner_id]))
     names = {
         m.learner_id: m.name
         for m in db.exec(
@@ -421,11 +425,11 @@ def _supervised_page(
     status: int = 200,
     **extra: Any,
 ) -> Response:
-    from issuer.issuing.credentials import primary_emails as learner_emails
     from issuer.people.access import record
+    from issuer.wallet.orgs import org_emails
 
     org, plan, _ = _supervised(db, signed, plan_id)
-    email = learner_emails(db, [plan.learner_id]).get(plan.learner_id)
+    email = org_emails(db, org, [plan.learner_id]).get(plan.learner_id)
     record(db, org.issuer_id, f"supervisor:{plan.supervisor_email}", "plan.view", email or "")
     context = _context(db, services, org, plan, language(request))
     return page(
