@@ -421,6 +421,7 @@ def test_an_award_goes_to_the_address_the_issuer_knows_not_her_primary(
     headers = _setup(client, services)
     private, office = "kim.private@clinic.example.org", "kim@example.org"
     learner = resolve_learner(services, private).id
+    assert learner is not None
     with work(services) as db:
         db.add(LearnerEmail(learner_id=learner, email=office, verified=True, is_primary=False))
     for key in [*REQUIRED, *ELECTIVES]:
