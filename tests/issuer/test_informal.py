@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from issuer.context import Services
 from issuer.core.db import migrate
@@ -368,3 +368,31 @@ def test_a_korean_issuers_badge_and_endorsement_are_in_korean(
     )
     later = datetime.now(UTC) + timedelta(minutes=1)
     assert verify_credential(document, now=later, fetcher=fetcher).verdict is Verdict.VERIFIED
+
+
+def test_the_badge_goes_to_the_address_the_organisation_knows(services: Services) -> None:
+    """Audit 11: the badge went to the learner's primary address, which after a wallet merge
+    may be one only another issuer knows (the organisation's views then showed it); it goes to
+    the address on the organisation's roster."""
+    from sqlalchemy import update as sql_update
+
+    from issuer.models import LearnerEmail
+    from issuer.people.emails import issued_email
+
+    org = informal_org(services)
+    ann = org.learners[ANN]
+    private = "ann.private@clinic.example.org"
+    with work(services) as db:
+        db.execute(sql_update(OrgMember).where(col(OrgMember.learner_id) == ann).values(email=ANN))
+        db.execute(
+            sql_update(LearnerEmail)
+            .where(col(LearnerEmail.learner_id) == ann)
+            .values(is_primary=False)
+        )
+        db.add(LearnerEmail(learner_id=ann, email=private, verified=True, is_primary=True))
+    claim_id = submit(services, org, claim())
+    endorsed = endorse(services, org, claim_id)
+    with Session(services.engine) as db:
+        badge = db.get(Credential, endorsed.credential_id)
+        assert badge is not None
+        assert issued_email(badge.document, [private, ANN]) == ANN
